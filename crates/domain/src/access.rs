@@ -1,0 +1,119 @@
+//! Who may do what: the deny-by-default access policy.
+//!
+//! Every route in the web layer names exactly one [`Capability`]; this table is the only place
+//! that says which roles hold it. A role not listed is denied.
+
+use crate::roles::Role;
+use serde::Serialize;
+
+/// Something a signed-in user may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    /// Any signed-in account: home page, own account, own record.
+    SignedIn,
+    /// Browse and view people in the directory (scoped: see [`PeopleScope`]).
+    PeopleBrowse,
+    /// Create and edit people.
+    PeopleEdit,
+    /// Import an HR export into the directory.
+    PeopleImport,
+    /// Manage accounts, roles and API tokens.
+    AccountsManage,
+    /// Read and export the audit trail.
+    AuditRead,
+}
+
+impl Capability {
+    pub const ALL: [Capability; 6] = [
+        Capability::SignedIn,
+        Capability::PeopleBrowse,
+        Capability::PeopleEdit,
+        Capability::PeopleImport,
+        Capability::AccountsManage,
+        Capability::AuditRead,
+    ];
+
+    /// The roles that hold this capability. Everything else is denied.
+    pub fn roles(self) -> &'static [Role] {
+        use Role::*;
+        match self {
+            Capability::SignedIn => &Role::ALL,
+            Capability::PeopleBrowse => &[Administrator, MashTrainer, Mentor, LineManager],
+            Capability::PeopleEdit => &[Administrator],
+            Capability::PeopleImport => &[Administrator],
+            Capability::AccountsManage => &[Administrator],
+            Capability::AuditRead => &[Administrator],
+        }
+    }
+
+    pub fn allows(self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.roles().contains(r))
+    }
+}
+
+/// Which people a user may see in the directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeopleScope {
+    /// Everyone (administrators and the training lead).
+    All,
+    /// Only the people this person line-manages or mentors (and themself).
+    TheirPeople { person_id: i64 },
+    /// Nobody.
+    Nobody,
+}
+
+/// The directory scope for a user with these roles, linked (or not) to a person.
+pub fn people_scope(roles: &[Role], person_id: Option<i64>) -> PeopleScope {
+    if roles
+        .iter()
+        .any(|r| matches!(r, Role::Administrator | Role::MashTrainer))
+    {
+        return PeopleScope::All;
+    }
+    if roles
+        .iter()
+        .any(|r| matches!(r, Role::Mentor | Role::LineManager))
+    {
+        if let Some(person_id) = person_id {
+            return PeopleScope::TheirPeople { person_id };
+        }
+    }
+    PeopleScope::Nobody
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_roles_means_no_capabilities() {
+        for cap in Capability::ALL {
+            assert!(!cap.allows(&[]), "{cap:?} allowed with no roles");
+        }
+    }
+
+    #[test]
+    fn partner_reviewers_cannot_browse_people() {
+        assert!(!Capability::PeopleBrowse.allows(&[Role::PartnerReviewer]));
+        assert_eq!(
+            people_scope(&[Role::PartnerReviewer], Some(7)),
+            PeopleScope::Nobody
+        );
+    }
+
+    #[test]
+    fn a_manager_sees_only_their_people_and_an_unlinked_manager_sees_nobody() {
+        assert_eq!(
+            people_scope(&[Role::LineManager], Some(7)),
+            PeopleScope::TheirPeople { person_id: 7 }
+        );
+        assert_eq!(people_scope(&[Role::Mentor], None), PeopleScope::Nobody);
+    }
+
+    #[test]
+    fn one_role_that_holds_a_capability_is_enough() {
+        assert!(Capability::AuditRead.allows(&[Role::Frontline, Role::Administrator]));
+        assert!(!Capability::AuditRead.allows(&[Role::Frontline, Role::MashTrainer]));
+    }
+}

@@ -1,0 +1,12 @@
+//! mashboard's pure domain: the rules, with no I/O, no async and no database.
+//!
+//! Modules are named after the capability they serve; the store, web and cli crates use the
+//! same names.
+
+pub mod access;
+pub mod demo;
+pub mod import;
+pub mod people;
+pub mod roles;
+
+pub use roles::Role;

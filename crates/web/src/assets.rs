@@ -1,0 +1,1 @@
+//! Embedded assets (being written).

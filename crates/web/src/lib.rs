@@ -1,0 +1,2 @@
+//! mashboard's HTTP layer.
+pub mod assets;
