@@ -4,6 +4,7 @@
 //! same names.
 
 pub mod access;
+pub mod accounts;
 pub mod demo;
 pub mod import;
 pub mod people;

@@ -68,8 +68,7 @@ pub fn parse_date(raw: &str) -> Result<Date, String> {
     if !(1900..=2100).contains(&year) {
         return Err(bad());
     }
-    Date::from_calendar_date(year, month, day)
-        .map_err(|_| format!("\"{s}\" is not a real date"))
+    Date::from_calendar_date(year, month, day).map_err(|_| format!("\"{s}\" is not a real date"))
 }
 
 /// Formats a date the way pages show it: `1 March 2024`.

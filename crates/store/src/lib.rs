@@ -1,1 +1,286 @@
+//! mashboard's storage: one schema on SQLite (embedded default) and PostgreSQL.
+//!
+//! Everything goes through one `sqlx::AnyPool`, so every query is written once and runs on both
+//! databases. The portable subset we keep to: `$1` placeholders, `BIGINT` integers (decoded as
+//! `i64`), `TEXT` for dates (`YYYY-MM-DD`) and instants (RFC 3339 UTC, fixed width so text order
+//! is time order), `BOOLEAN` flags, `RETURNING id`, and casts on aggregates that PostgreSQL would
+//! otherwise return as `NUMERIC`.
 
+pub mod accounts;
+pub mod audit;
+pub mod backup;
+pub mod copy;
+pub mod migrate;
+pub mod people;
+pub mod sessions;
+pub mod testing;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// Which database a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// A checked database URL. Made only by [`DbUrl::parse`], so a typo never creates a stray file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbUrl {
+    backend: Backend,
+    url: String,
+    /// For SQLite, the file path.
+    path: Option<String>,
+}
+
+impl DbUrl {
+    pub fn parse(raw: &str) -> Result<DbUrl, StoreError> {
+        let raw = raw.trim();
+        let bad = |why: &str| StoreError::BadUrl(format!("{why} (got \"{}\")", redact_url(raw)));
+        if let Some(rest) = raw.strip_prefix("sqlite://") {
+            let path = rest.split('?').next().unwrap_or_default();
+            if path.is_empty() {
+                return Err(bad(
+                    "a SQLite URL needs a file path, e.g. sqlite://mashboard.sqlite",
+                ));
+            }
+            if path == ":memory:" {
+                return Err(bad(
+                    "an in-memory SQLite database would lose everything on exit; give a file path",
+                ));
+            }
+            return Ok(DbUrl {
+                backend: Backend::Sqlite,
+                url: format!("sqlite://{path}?mode=rwc"),
+                path: Some(path.to_string()),
+            });
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            let parsed = url::Url::parse(raw)
+                .map_err(|e| bad(&format!("not a valid PostgreSQL URL: {e}")))?;
+            if parsed.host_str().unwrap_or_default().is_empty() {
+                return Err(bad("a PostgreSQL URL needs a host, e.g. postgres://user:password@127.0.0.1/mashboard"));
+            }
+            return Ok(DbUrl {
+                backend: Backend::Postgres,
+                url: raw.to_string(),
+                path: None,
+            });
+        }
+        Err(bad(
+            "the database URL must start with sqlite:// or postgres://",
+        ))
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn sqlite_path(&self) -> Option<&str> {
+        self.path.as_deref()
+    }
+
+    /// The URL with any password replaced by `***`, safe to print.
+    pub fn redacted(&self) -> String {
+        redact_url(&self.url)
+    }
+}
+
+/// Replaces the password in a URL with `***`.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("bad database URL: {0}")]
+    BadUrl(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The handle every layer above uses. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects (creating a SQLite file if needed) and brings the schema up to date.
+    pub async fn open(url: &DbUrl) -> Result<Store> {
+        let store = Store::connect(url).await?;
+        migrate::run(&store).await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating (used by `copy-db` to inspect a target).
+    pub async fn connect(url: &DbUrl) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let options = AnyConnectOptions::from_str(&url.url)?;
+        let backend = url.backend;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 10,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the one writer; foreign keys are off by
+                        // default in SQLite; the busy timeout queues writers instead of failing.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Store { pool, backend })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Now, as stored: RFC 3339 UTC with microseconds, fixed width.
+pub fn now_text() -> String {
+    instant_text(OffsetDateTime::now_utc())
+}
+
+pub fn instant_text(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let fmt = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    );
+    t.format(&fmt).expect("UTC instants always format")
+}
+
+pub fn parse_instant(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339).ok()
+}
+
+/// True when the error is a unique-constraint violation on either database.
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            db.is_unique_violation()
+                || db.message().contains("UNIQUE constraint failed")
+                || db.code().as_deref() == Some("23505")
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_schemes_and_empty_paths_are_refused() {
+        assert!(DbUrl::parse("mysql://x").is_err());
+        assert!(DbUrl::parse("sqlite://").is_err());
+        assert!(DbUrl::parse("mashboard.sqlite").is_err());
+        assert!(DbUrl::parse("postgres://").is_err());
+        assert_eq!(
+            DbUrl::parse("sqlite://data/m.sqlite")
+                .unwrap()
+                .sqlite_path(),
+            Some("data/m.sqlite")
+        );
+        assert_eq!(
+            DbUrl::parse("postgresql://u:p@localhost/db")
+                .unwrap()
+                .backend(),
+            Backend::Postgres
+        );
+    }
+
+    #[test]
+    fn passwords_never_appear_in_printed_urls() {
+        let u = DbUrl::parse("postgres://app:s3cret@db.example/mash").unwrap();
+        assert!(!u.redacted().contains("s3cret"));
+        assert!(u.redacted().contains("***"));
+    }
+
+    #[test]
+    fn instants_sort_as_text() {
+        let a = instant_text(time::macros::datetime!(2024-01-02 03:04:05 UTC));
+        let b = instant_text(time::macros::datetime!(2024-01-02 03:04:05.5 UTC));
+        assert_eq!(a, "2024-01-02T03:04:05.000000Z");
+        assert!(a < b);
+        assert_eq!(parse_instant(&a).unwrap().unix_timestamp(), 1704164645);
+    }
+}
+
+/// A 0/1 flag column read as a `bool` (`#[sqlx(try_from = "crate::Flag")]`).
+pub(crate) struct Flag(bool);
+
+impl sqlx::Type<sqlx::Any> for Flag {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <i64 as sqlx::Type<sqlx::Any>>::type_info()
+    }
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <i64 as sqlx::Type<sqlx::Any>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for Flag {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        Ok(Flag(
+            <i64 as sqlx::Decode<'r, sqlx::Any>>::decode(value)? != 0,
+        ))
+    }
+}
+
+impl From<Flag> for bool {
+    fn from(f: Flag) -> bool {
+        f.0
+    }
+}

@@ -1,0 +1,224 @@
+//! The audit trail: append-only record of sign-ins, changes (with before and after) and views of
+//! personal data. Writes that change data record their event in the same transaction.
+
+use crate::{now_text, Result, Store};
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+/// Who did it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub name: String,
+}
+
+impl Actor {
+    pub fn user(user_id: i64, username: &str) -> Actor {
+        Actor {
+            user_id: Some(user_id),
+            name: username.to_string(),
+        }
+    }
+    /// An action taken from the command line by whoever runs the binary.
+    pub fn cli() -> Actor {
+        Actor {
+            user_id: None,
+            name: "command line".into(),
+        }
+    }
+    pub fn system() -> Actor {
+        Actor {
+            user_id: None,
+            name: "system".into(),
+        }
+    }
+}
+
+/// One event to record.
+#[derive(Debug, Clone, Default)]
+pub struct Event {
+    pub action: &'static str,
+    pub entity: Option<&'static str>,
+    pub entity_key: Option<String>,
+    pub summary: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+impl Event {
+    pub fn new(action: &'static str, summary: impl Into<String>) -> Event {
+        Event {
+            action,
+            summary: summary.into(),
+            ..Default::default()
+        }
+    }
+    pub fn on(mut self, entity: &'static str, key: impl Into<String>) -> Event {
+        self.entity = Some(entity);
+        self.entity_key = Some(key.into());
+        self
+    }
+    pub fn before<T: Serialize>(mut self, v: &T) -> Event {
+        self.before = serde_json::to_value(v).ok();
+        self
+    }
+    pub fn after<T: Serialize>(mut self, v: &T) -> Event {
+        self.after = serde_json::to_value(v).ok();
+        self
+    }
+}
+
+/// Records an event on a connection (usually the transaction of the change it describes).
+pub async fn record_on(conn: &mut AnyConnection, actor: &Actor, event: Event) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_events (at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(now_text())
+    .bind(actor.user_id)
+    .bind(&actor.name)
+    .bind(event.action)
+    .bind(event.entity)
+    .bind(event.entity_key)
+    .bind(event.summary)
+    .bind(event.before.map(|v| v.to_string()))
+    .bind(event.after.map(|v| v.to_string()))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records an event on its own (views and sign-ins, which change nothing else).
+pub async fn record(store: &Store, actor: &Actor, event: Event) -> Result<()> {
+    let mut conn = store.pool().acquire().await?;
+    record_on(&mut conn, actor, event).await
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub at: String,
+    pub actor_user_id: Option<i64>,
+    pub actor: String,
+    pub action: String,
+    pub entity: Option<String>,
+    pub entity_key: Option<String>,
+    pub summary: String,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+}
+
+/// Filters for browsing the trail; empty fields do not filter.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct AuditFilter {
+    #[serde(default)]
+    pub actor: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub entity_key: String,
+    /// `YYYY-MM-DD`, inclusive.
+    #[serde(default)]
+    pub from: String,
+    /// `YYYY-MM-DD`, inclusive.
+    #[serde(default)]
+    pub to: String,
+}
+
+impl AuditFilter {
+    fn where_clause(&self) -> (String, Vec<String>) {
+        let mut clauses = Vec::new();
+        let mut binds = Vec::new();
+        let mut push = |sql: &str, v: String, binds: &mut Vec<String>| {
+            binds.push(v);
+            clauses.push(sql.replace("?", &format!("${}", binds.len())));
+        };
+        if !self.actor.trim().is_empty() {
+            push(
+                "LOWER(actor) = LOWER(?)",
+                self.actor.trim().into(),
+                &mut binds,
+            );
+        }
+        if !self.action.trim().is_empty() {
+            push(
+                "action LIKE ?",
+                format!("{}%", self.action.trim()),
+                &mut binds,
+            );
+        }
+        if !self.entity_key.trim().is_empty() {
+            push(
+                "UPPER(entity_key) = UPPER(?)",
+                self.entity_key.trim().into(),
+                &mut binds,
+            );
+        }
+        if !self.from.trim().is_empty() {
+            push("at >= ?", self.from.trim().into(), &mut binds);
+        }
+        if !self.to.trim().is_empty() {
+            // Inclusive of the whole day: every instant that day sorts below the next day's 'T'.
+            push("at < ?", format!("{}U", self.to.trim()), &mut binds);
+        }
+        if clauses.is_empty() {
+            (String::new(), binds)
+        } else {
+            (format!("WHERE {}", clauses.join(" AND ")), binds)
+        }
+    }
+}
+
+/// Newest first. Returns the total matching and one page.
+pub async fn list(
+    store: &Store,
+    filter: &AuditFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(i64, Vec<AuditEvent>)> {
+    let (where_sql, binds) = filter.where_clause();
+    let count_sql = format!("SELECT COUNT(*) FROM audit_events {where_sql}");
+    let mut q = sqlx::query_scalar::<_, i64>(&count_sql);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    let total = q.fetch_one(store.pool()).await?;
+    let n = binds.len();
+    let page_sql = format!(
+        "SELECT id, at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json
+         FROM audit_events {where_sql} ORDER BY id DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let mut q = sqlx::query_as::<_, AuditEvent>(&page_sql);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    let rows = q.bind(limit).bind(offset).fetch_all(store.pool()).await?;
+    Ok((total, rows))
+}
+
+/// Every change recorded against one record, oldest first (a person's history).
+pub async fn changes_to(store: &Store, entity: &str, key: &str) -> Result<Vec<AuditEvent>> {
+    Ok(sqlx::query_as::<_, AuditEvent>(
+        "SELECT id, at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json
+         FROM audit_events WHERE entity = $1 AND entity_key = $2 AND action NOT LIKE '%.view'
+         ORDER BY id",
+    )
+    .bind(entity)
+    .bind(key)
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// Every event, oldest first, in pages (used by copy-db).
+pub async fn all_after(store: &Store, after_id: i64, limit: i64) -> Result<Vec<AuditEvent>> {
+    Ok(sqlx::query_as::<_, AuditEvent>(
+        "SELECT id, at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json
+         FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2",
+    )
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?)
+}

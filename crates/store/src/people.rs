@@ -1,0 +1,682 @@
+//! The people directory: queries, edits with history, and the all-or-nothing import.
+
+use crate::audit::{self, Actor, Event};
+use crate::{is_unique_violation, now_text, Result, Store, StoreError};
+use mashboard_domain::access::PeopleScope;
+use mashboard_domain::import::RowError;
+use mashboard_domain::people::{FieldError, PersonInput, StaffNumber};
+use mashboard_domain::Role;
+use serde::Serialize;
+use sqlx::AnyConnection;
+use std::collections::HashMap;
+
+/// A person as stored, with their line manager and mentor resolved to staff numbers and names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Person {
+    pub id: i64,
+    pub staff_number: String,
+    pub name: String,
+    pub rank: Option<String>,
+    pub department: Option<String>,
+    pub team: Option<String>,
+    pub roles: String,
+    pub start_date: Option<String>,
+    pub cohort: Option<String>,
+    pub line_manager_id: Option<i64>,
+    pub mentor_id: Option<i64>,
+    pub line_manager_staff_number: Option<String>,
+    pub line_manager_name: Option<String>,
+    pub mentor_staff_number: Option<String>,
+    pub mentor_name: Option<String>,
+    #[sqlx(try_from = "crate::Flag")]
+    pub active: bool,
+    pub left_on: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Person {
+    pub fn role_list(&self) -> Vec<Role> {
+        self.roles
+            .split(';')
+            .filter_map(|r| r.parse().ok())
+            .collect()
+    }
+
+    /// The record as the user typed it, for comparison and for pre-filling forms.
+    pub fn as_input(&self) -> Option<PersonInput> {
+        mashboard_domain::people::PersonDraft {
+            staff_number: self.staff_number.clone(),
+            name: self.name.clone(),
+            rank: self.rank.clone().unwrap_or_default(),
+            department: self.department.clone().unwrap_or_default(),
+            team: self.team.clone().unwrap_or_default(),
+            roles: self.roles.trim_matches(';').to_string(),
+            start_date: self.start_date.clone().unwrap_or_default(),
+            cohort: self.cohort.clone().unwrap_or_default(),
+            line_manager_staff_number: self.line_manager_staff_number.clone().unwrap_or_default(),
+            mentor_staff_number: self.mentor_staff_number.clone().unwrap_or_default(),
+        }
+        .validate()
+        .ok()
+    }
+}
+
+/// What the audit trail keeps of a person (before/after of a change).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PersonSnapshot {
+    pub staff_number: String,
+    pub name: String,
+    pub rank: Option<String>,
+    pub department: Option<String>,
+    pub team: Option<String>,
+    pub roles: Vec<Role>,
+    pub start_date: Option<String>,
+    pub cohort: Option<String>,
+    pub line_manager_staff_number: Option<String>,
+    pub mentor_staff_number: Option<String>,
+    pub active: bool,
+}
+
+impl PersonSnapshot {
+    fn of_input(p: &PersonInput, active: bool) -> PersonSnapshot {
+        PersonSnapshot {
+            staff_number: p.staff_number.to_string(),
+            name: p.name.clone(),
+            rank: p.rank.clone(),
+            department: p.department.clone(),
+            team: p.team.clone(),
+            roles: p.roles.clone(),
+            start_date: p.start_date.map(|d| d.to_string()),
+            cohort: p.cohort.clone(),
+            line_manager_staff_number: p.line_manager.as_ref().map(|s| s.to_string()),
+            mentor_staff_number: p.mentor.as_ref().map(|s| s.to_string()),
+            active,
+        }
+    }
+    pub fn of(p: &Person) -> PersonSnapshot {
+        PersonSnapshot {
+            staff_number: p.staff_number.clone(),
+            name: p.name.clone(),
+            rank: p.rank.clone(),
+            department: p.department.clone(),
+            team: p.team.clone(),
+            roles: p.role_list(),
+            start_date: p.start_date.clone(),
+            cohort: p.cohort.clone(),
+            line_manager_staff_number: p.line_manager_staff_number.clone(),
+            mentor_staff_number: p.mentor_staff_number.clone(),
+            active: p.active,
+        }
+    }
+}
+
+const SELECT_PERSON: &str =
+    "SELECT p.id, p.staff_number, p.name, p.rank, p.department, p.team, p.roles,
+        p.start_date, p.cohort, p.line_manager_id, p.mentor_id,
+        lm.staff_number AS line_manager_staff_number, lm.name AS line_manager_name,
+        me.staff_number AS mentor_staff_number, me.name AS mentor_name,
+        p.active, p.left_on, p.created_at, p.updated_at
+    FROM people p
+    LEFT JOIN people lm ON lm.id = p.line_manager_id
+    LEFT JOIN people me ON me.id = p.mentor_id";
+
+fn roles_text(roles: &[Role]) -> String {
+    if roles.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ";{};",
+            roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(";")
+        )
+    }
+}
+
+/// Whether a person is listed, has left, or either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[default]
+    Active,
+    Left,
+    All,
+}
+
+/// A directory search. Empty strings do not filter.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct PeopleQuery {
+    #[serde(default)]
+    pub search: String,
+    #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub team: String,
+    #[serde(default)]
+    pub rank: String,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub cohort: String,
+    #[serde(default)]
+    pub status: Status,
+}
+
+struct Where {
+    clauses: Vec<String>,
+    binds: Vec<Bind>,
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+impl Where {
+    fn push(&mut self, sql: &str, b: Bind) {
+        self.binds.push(b);
+        self.clauses
+            .push(sql.replace('?', &format!("${}", self.binds.len())));
+    }
+    fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+}
+
+fn build_where(q: &PeopleQuery, scope: PeopleScope) -> Where {
+    let mut w = Where {
+        clauses: Vec::new(),
+        binds: Vec::new(),
+    };
+    match scope {
+        PeopleScope::All => {}
+        PeopleScope::Nobody => w.clauses.push("1 = 0".into()),
+        PeopleScope::TheirPeople { person_id } => {
+            w.binds.push(Bind::Int(person_id));
+            let n = w.binds.len();
+            w.clauses.push(format!(
+                "(p.id = ${n} OR p.line_manager_id = ${n} OR p.mentor_id = ${n})"
+            ));
+        }
+    }
+    let search = q.search.trim();
+    if !search.is_empty() {
+        let like = format!("%{}%", search.to_lowercase());
+        w.binds.push(Bind::Text(like));
+        let n = w.binds.len();
+        w.clauses.push(format!(
+            "(LOWER(p.name) LIKE ${n} OR LOWER(p.staff_number) LIKE ${n})"
+        ));
+    }
+    for (col, v) in [
+        ("p.department", &q.department),
+        ("p.team", &q.team),
+        ("p.rank", &q.rank),
+        ("p.cohort", &q.cohort),
+    ] {
+        if !v.trim().is_empty() {
+            w.push(&format!("{col} = ?"), Bind::Text(v.trim().to_string()));
+        }
+    }
+    if let Ok(role) = q.role.parse::<Role>() {
+        w.push(
+            "p.roles LIKE ?",
+            Bind::Text(format!("%;{};%", role.as_str())),
+        );
+    }
+    match q.status {
+        Status::Active => w.clauses.push("p.active = 1".into()),
+        Status::Left => w.clauses.push("p.active = 0".into()),
+        Status::All => {}
+    }
+    w
+}
+
+macro_rules! bind_all {
+    ($q:expr, $binds:expr) => {{
+        let mut q = $q;
+        for b in $binds {
+            q = match b {
+                Bind::Text(s) => q.bind(s.clone()),
+                Bind::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }};
+}
+
+/// One page of the directory, by name. Returns the total matching too.
+pub async fn search(
+    store: &Store,
+    q: &PeopleQuery,
+    scope: PeopleScope,
+    limit: i64,
+    offset: i64,
+) -> Result<(i64, Vec<Person>)> {
+    let w = build_where(q, scope);
+    let count_sql = format!("SELECT COUNT(*) FROM people p {}", w.sql());
+    let total: i64 = bind_all!(sqlx::query_scalar::<_, i64>(&count_sql), &w.binds)
+        .fetch_one(store.pool())
+        .await?;
+    let n = w.binds.len();
+    let sql = format!(
+        "{SELECT_PERSON} {} ORDER BY p.name, p.staff_number LIMIT ${} OFFSET ${}",
+        w.sql(),
+        n + 1,
+        n + 2
+    );
+    let rows = bind_all!(sqlx::query_as::<_, Person>(&sql), &w.binds)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(store.pool())
+        .await?;
+    Ok((total, rows))
+}
+
+pub async fn get(store: &Store, staff_number: &str) -> Result<Option<Person>> {
+    let sql = format!("{SELECT_PERSON} WHERE p.staff_number = $1");
+    Ok(sqlx::query_as::<_, Person>(&sql)
+        .bind(staff_number.trim().to_ascii_uppercase())
+        .fetch_optional(store.pool())
+        .await?)
+}
+
+pub async fn get_by_id(store: &Store, id: i64) -> Result<Option<Person>> {
+    let sql = format!("{SELECT_PERSON} WHERE p.id = $1");
+    Ok(sqlx::query_as::<_, Person>(&sql)
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?)
+}
+
+/// True when a person is inside a user's directory scope.
+pub fn in_scope(person: &Person, scope: PeopleScope) -> bool {
+    match scope {
+        PeopleScope::All => true,
+        PeopleScope::Nobody => false,
+        PeopleScope::TheirPeople { person_id } => {
+            person.id == person_id
+                || person.line_manager_id == Some(person_id)
+                || person.mentor_id == Some(person_id)
+        }
+    }
+}
+
+/// The values the directory's filters offer.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Facets {
+    pub departments: Vec<String>,
+    pub teams: Vec<String>,
+    pub ranks: Vec<String>,
+    pub cohorts: Vec<String>,
+}
+
+pub async fn facets(store: &Store) -> Result<Facets> {
+    async fn distinct(store: &Store, col: &str) -> Result<Vec<String>> {
+        let sql =
+            format!("SELECT DISTINCT {col} FROM people WHERE {col} IS NOT NULL ORDER BY {col}");
+        Ok(sqlx::query_scalar::<_, String>(&sql)
+            .fetch_all(store.pool())
+            .await?)
+    }
+    Ok(Facets {
+        departments: distinct(store, "department").await?,
+        teams: distinct(store, "team").await?,
+        ranks: distinct(store, "rank").await?,
+        cohorts: distinct(store, "cohort").await?,
+    })
+}
+
+/// Why a save was refused, field by field.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("the record has problems")]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for SaveError {
+    fn from(e: sqlx::Error) -> Self {
+        SaveError::Store(StoreError::Db(e))
+    }
+}
+
+async fn id_of(conn: &mut AnyConnection, sn: &StaffNumber) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar::<_, i64>("SELECT id FROM people WHERE staff_number = $1")
+            .bind(sn.as_str())
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+async fn resolve_links(
+    conn: &mut AnyConnection,
+    p: &PersonInput,
+) -> std::result::Result<(Option<i64>, Option<i64>), SaveError> {
+    let mut errors = Vec::new();
+    let mut resolve =
+        async |sn: &Option<StaffNumber>, field: &'static str, who: &str| -> Result<Option<i64>> {
+            let Some(sn) = sn else { return Ok(None) };
+            let id = id_of(conn, sn).await?;
+            if id.is_none() {
+                errors.push(FieldError {
+                    field,
+                    message: format!("No one in the directory has staff number {sn} (the {who})"),
+                });
+            }
+            Ok(id)
+        };
+    let lm = resolve(&p.line_manager, "line_manager_staff_number", "line manager").await?;
+    let me = resolve(&p.mentor, "mentor_staff_number", "mentor").await?;
+    if errors.is_empty() {
+        Ok((lm, me))
+    } else {
+        Err(SaveError::Invalid(errors))
+    }
+}
+
+/// Adds a person. Refuses a staff number already in use and links to people who do not exist.
+pub async fn create(
+    store: &Store,
+    actor: &Actor,
+    p: &PersonInput,
+) -> std::result::Result<Person, SaveError> {
+    let mut tx = store.pool().begin().await?;
+    let (lm, me) = resolve_links(&mut tx, p).await?;
+    let now = now_text();
+    let inserted = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO people (staff_number, name, rank, department, team, roles, start_date, cohort,
+            line_manager_id, mentor_id, active, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11) RETURNING id",
+    )
+    .bind(p.staff_number.as_str())
+    .bind(&p.name)
+    .bind(&p.rank)
+    .bind(&p.department)
+    .bind(&p.team)
+    .bind(roles_text(&p.roles))
+    .bind(p.start_date.map(|d| d.to_string()))
+    .bind(&p.cohort)
+    .bind(lm)
+    .bind(me)
+    .bind(&now)
+    .fetch_one(&mut *tx)
+    .await;
+    match inserted {
+        Err(e) if is_unique_violation(&e) => {
+            return Err(SaveError::Invalid(vec![FieldError {
+                field: "staff_number",
+                message: format!(
+                    "Someone in the directory already has staff number {}",
+                    p.staff_number
+                ),
+            }]))
+        }
+        other => other?,
+    };
+    audit::record_on(
+        &mut tx,
+        actor,
+        Event::new("person.create", format!("Added {}", p.staff_number))
+            .on("person", p.staff_number.as_str())
+            .after(&PersonSnapshot::of_input(p, true)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(get(store, p.staff_number.as_str())
+        .await?
+        .ok_or_else(|| StoreError::NotFound("person vanished after insert".into()))?)
+}
+
+/// Changes a person's record (and whether they are still with the force).
+/// The staff number itself never changes: it is the key imports match on.
+pub async fn update(
+    store: &Store,
+    actor: &Actor,
+    staff_number: &str,
+    p: &PersonInput,
+    active: bool,
+) -> std::result::Result<Person, SaveError> {
+    let Some(before) = get(store, staff_number).await? else {
+        return Err(StoreError::NotFound(format!("No one has staff number {staff_number}")).into());
+    };
+    let mut tx = store.pool().begin().await?;
+    let (lm, me) = resolve_links(&mut tx, p).await?;
+    if lm == Some(before.id) || me == Some(before.id) {
+        return Err(SaveError::Invalid(vec![FieldError {
+            field: "line_manager_staff_number",
+            message: "A person cannot be their own line manager or mentor".into(),
+        }]));
+    }
+    let after = PersonSnapshot::of_input(p, active);
+    let before_snap = PersonSnapshot::of(&before);
+    if after == before_snap {
+        return Ok(before);
+    }
+    let left_on = if active {
+        None
+    } else {
+        before
+            .left_on
+            .clone()
+            .or_else(|| Some(now_text()[..10].to_string()))
+    };
+    write_person(&mut tx, before.id, p, lm, me, active, left_on).await?;
+    audit::record_on(
+        &mut tx,
+        actor,
+        Event::new("person.update", format!("Changed {}", before.staff_number))
+            .on("person", before.staff_number.as_str())
+            .before(&before_snap)
+            .after(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(get_by_id(store, before.id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound("person vanished after update".into()))?)
+}
+
+async fn write_person(
+    conn: &mut AnyConnection,
+    id: i64,
+    p: &PersonInput,
+    lm: Option<i64>,
+    me: Option<i64>,
+    active: bool,
+    left_on: Option<String>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE people SET name = $1, rank = $2, department = $3, team = $4, roles = $5, start_date = $6,
+            cohort = $7, line_manager_id = $8, mentor_id = $9, active = $10, left_on = $11, updated_at = $12
+         WHERE id = $13",
+    )
+    .bind(&p.name)
+    .bind(&p.rank)
+    .bind(&p.department)
+    .bind(&p.team)
+    .bind(roles_text(&p.roles))
+    .bind(p.start_date.map(|d| d.to_string()))
+    .bind(&p.cohort)
+    .bind(lm)
+    .bind(me)
+    .bind(i64::from(active))
+    .bind(left_on)
+    .bind(now_text())
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// What an import did, or would do on a dry run.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ImportReport {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub unchanged: usize,
+}
+
+/// Upserts people by staff number, all or nothing. Line managers and mentors may be anywhere in
+/// the file or already in the directory. With `dry_run`, nothing is written. Rows that cannot be
+/// saved come back as row errors and nothing is written.
+pub async fn import(
+    store: &Store,
+    actor: &Actor,
+    rows: &[(usize, PersonInput)],
+    dry_run: bool,
+    source: &str,
+) -> std::result::Result<ImportReport, ImportError> {
+    // Everyone already in the directory, by staff number.
+    let existing: HashMap<String, Person> = {
+        let sql = format!("{SELECT_PERSON} ORDER BY p.id");
+        sqlx::query_as::<_, Person>(&sql)
+            .fetch_all(store.pool())
+            .await
+            .map_err(StoreError::from)?
+            .into_iter()
+            .map(|p| (p.staff_number.clone(), p))
+            .collect()
+    };
+    let in_file: HashMap<&str, usize> = rows
+        .iter()
+        .map(|(row, p)| (p.staff_number.as_str(), *row))
+        .collect();
+    let mut errors = Vec::new();
+    for (row, p) in rows {
+        for (link, column, who) in [
+            (&p.line_manager, "line_manager_staff_number", "line manager"),
+            (&p.mentor, "mentor_staff_number", "mentor"),
+        ] {
+            if let Some(sn) = link {
+                if !in_file.contains_key(sn.as_str()) && !existing.contains_key(sn.as_str()) {
+                    errors.push(RowError {
+                        row: *row,
+                        column: Some(column.to_string()),
+                        reason: format!(
+                            "No one in this file or the directory has staff number {sn} (the {who})"
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ImportError::Rows(errors));
+    }
+    let mut report = ImportReport::default();
+    let mut changes = Vec::new();
+    for (_, p) in rows {
+        match existing.get(p.staff_number.as_str()) {
+            None => {
+                report.created.push(p.staff_number.to_string());
+                changes.push((p, None));
+            }
+            Some(old) => {
+                // An import re-activates someone marked as left only if they are in the file.
+                if PersonSnapshot::of(old) == PersonSnapshot::of_input(p, true) {
+                    report.unchanged += 1;
+                } else {
+                    report.updated.push(p.staff_number.to_string());
+                    changes.push((p, Some(old)));
+                }
+            }
+        }
+    }
+    if dry_run || changes.is_empty() {
+        return Ok(report);
+    }
+    let mut tx = store.pool().begin().await.map_err(StoreError::from)?;
+    let now = now_text();
+    let mut ids: HashMap<String, i64> = existing.iter().map(|(k, p)| (k.clone(), p.id)).collect();
+    // First pass: create the new people without links, so links can point anywhere in the file.
+    for (p, old) in &changes {
+        if old.is_none() {
+            let id = sqlx::query_scalar::<_, i64>(
+                "INSERT INTO people (staff_number, name, roles, active, created_at, updated_at)
+                 VALUES ($1, $2, '', 1, $3, $3) RETURNING id",
+            )
+            .bind(p.staff_number.as_str())
+            .bind(&p.name)
+            .bind(&now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+            ids.insert(p.staff_number.to_string(), id);
+        }
+    }
+    // Second pass: write every field and link.
+    for (p, old) in &changes {
+        let id = ids[p.staff_number.as_str()];
+        let lm = p.line_manager.as_ref().map(|s| ids[s.as_str()]);
+        let me = p.mentor.as_ref().map(|s| ids[s.as_str()]);
+        write_person(&mut tx, id, p, lm, me, true, None).await?;
+        let event = match old {
+            None => Event::new(
+                "person.create",
+                format!("Added {} by import", p.staff_number),
+            ),
+            Some(old) => Event::new(
+                "person.update",
+                format!("Changed {} by import", p.staff_number),
+            )
+            .before(&PersonSnapshot::of(old)),
+        };
+        audit::record_on(
+            &mut tx,
+            actor,
+            event
+                .on("person", p.staff_number.as_str())
+                .after(&PersonSnapshot::of_input(p, true)),
+        )
+        .await?;
+    }
+    audit::record_on(
+        &mut tx,
+        actor,
+        Event::new(
+            "people.import",
+            format!(
+                "Imported people from {source}: {} added, {} changed, {} unchanged",
+                report.created.len(),
+                report.updated.len(),
+                report.unchanged
+            ),
+        ),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(report)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("some rows cannot be imported")]
+    Rows(Vec<RowError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Number of people in the directory (all statuses).
+pub async fn count(store: &Store) -> Result<i64> {
+    Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM people")
+        .fetch_one(store.pool())
+        .await?)
+}
+
+/// Every person row, by id (used by copy-db).
+pub async fn all(store: &Store) -> Result<Vec<Person>> {
+    let sql = format!("{SELECT_PERSON} ORDER BY p.id");
+    Ok(sqlx::query_as::<_, Person>(&sql)
+        .fetch_all(store.pool())
+        .await?)
+}
