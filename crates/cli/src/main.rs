@@ -1,1 +1,168 @@
-fn main() {}
+//! The `mashboard` binary: command line, configuration and wiring. Every subcommand is a thin
+//! call into the store or the web layer.
+
+mod commands;
+mod demo;
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "mashboard",
+    version,
+    about = "Safeguarding training and referral quality assurance for a police force's MASH."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// Database URL: sqlite://PATH (embedded, the default) or postgres://USER:PASSWORD@HOST/DB.
+    #[arg(long, env = "MASHBOARD_DB", global = true)]
+    pub db: Option<String>,
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "MASHBOARD_ADDR",
+        global = true,
+        default_value = "127.0.0.1:8080"
+    )]
+    pub addr: SocketAddr,
+    /// The force's name, shown in the header of every page.
+    #[arg(long, env = "MASHBOARD_FORCE_NAME", global = true)]
+    pub force_name: Option<String>,
+    /// Mark session cookies Secure (set this when users reach mashboard over HTTPS).
+    #[arg(long, env = "MASHBOARD_SECURE_COOKIES", global = true)]
+    pub secure_cookies: bool,
+    /// Minutes without activity before a session ends.
+    #[arg(
+        long,
+        env = "MASHBOARD_IDLE_MINUTES",
+        global = true,
+        default_value_t = 30
+    )]
+    pub idle_minutes: u64,
+    /// Hours after signing in before a session ends, however active.
+    #[arg(
+        long,
+        env = "MASHBOARD_SESSION_HOURS",
+        global = true,
+        default_value_t = 10
+    )]
+    pub session_hours: u64,
+    /// Log as JSON lines (for log collectors) instead of text.
+    #[arg(long, env = "MASHBOARD_LOG_JSON", global = true)]
+    pub log_json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server.
+    Serve,
+    /// Run with a fictitious force ("Demo Constabulary") and demo accounts, on this machine only.
+    Demo,
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Import records from a file.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Write a consistent copy of the SQLite database to PATH while the server runs.
+    Backup { path: PathBuf },
+    /// Print the effective configuration (secrets redacted).
+    Config,
+    /// Copy every record from one database into a new, empty one (e.g. SQLite to PostgreSQL).
+    CopyDb {
+        /// The database to copy from.
+        #[arg(long)]
+        from: String,
+        /// The new, empty database to copy into.
+        #[arg(long)]
+        to: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create an account.
+    Add {
+        username: String,
+        /// A role (repeat for several): administrator, mash_trainer, mash_staff, mentor,
+        /// line_manager, frontline, senior_leader, partner_reviewer, auditor.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Link the account to this person in the directory.
+        #[arg(long)]
+        staff_number: Option<String>,
+        /// Read the password from standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable an account: it can no longer sign in and its API tokens stop working.
+    Disable { username: String },
+    /// List accounts.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create an API token for an account and print it (it is shown only once).
+    Create {
+        #[arg(long)]
+        user: String,
+        /// What the token is for.
+        #[arg(long, default_value = "API token")]
+        label: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Import people from an HR export (CSV or XLSX) in the canonical layout.
+    People {
+        file: PathBuf,
+        /// Check the file and report what would change, without saving anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+fn init_logging(json: bool) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("MASHBOARD_LOG").unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_sessions=warn")
+        });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.global.log_json);
+    match commands::run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

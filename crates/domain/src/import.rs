@@ -1,1 +1,964 @@
-//! placeholder
+//! Reading an HR export of people: a CSV file (any of the encodings Excel saves) or the first
+//! sheet of an `.xlsx` workbook.
+//!
+//! Two layers:
+//!
+//! * [`read_table`] turns the bytes into a [`Table`]: a header row and the data rows, all as text,
+//!   each row with the number a user sees in Excel.
+//! * [`parse_people`] checks that table against [`PEOPLE_COLUMNS`] and turns each row into a
+//!   [`PersonInput`] through [`PersonDraft::validate`], collecting every problem as a [`RowError`].
+//!
+//! ## Row numbers
+//!
+//! A row number is the row Excel shows when the file is opened in it. For the usual file whose
+//! header is on the first line, the header is row 1 and the first person is row 2. Blank lines
+//! count (Excel shows them as blank rows) but are otherwise skipped silently; a quoted cell that
+//! spans several lines is still one row. In a workbook, the number is the sheet's own row number.
+//!
+//! Nothing here reads files or talks to a database: the caller hands over the bytes.
+
+use crate::people::{PersonDraft, PersonInput, StaffNumber};
+use calamine::{Data, Reader, Xlsx};
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Cursor;
+
+/// The columns of a people file, in the order we write them. All ten are required.
+pub const PEOPLE_COLUMNS: [&str; 10] = [
+    "staff_number",
+    "name",
+    "rank",
+    "department",
+    "team",
+    "roles",
+    "start_date",
+    "cohort",
+    "line_manager_staff_number",
+    "mentor_staff_number",
+];
+
+/// The most data rows one file may hold.
+pub const MAX_ROWS: usize = 50_000;
+
+/// The longest cell we accept, in characters.
+pub const MAX_CELL_CHARS: usize = 1_000;
+
+/// A problem with one row (row number as the user sees it in the file: header = row 1).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RowError {
+    pub row: usize,
+    /// The column's machine name (one of [`PEOPLE_COLUMNS`]), or `None` for the whole row.
+    pub column: Option<String>,
+    pub reason: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.column {
+            Some(column) => write!(f, "Row {}, column {}: {}", self.row, column, self.reason),
+            None => write!(f, "Row {}: {}", self.row, self.reason),
+        }
+    }
+}
+
+/// A problem with the whole file, worded for the person who uploaded it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileProblem {
+    #[error("The file is empty: it has no rows of people under the header. Add one row per person under the header row and try again.")]
+    Empty,
+    #[error("This file is not a CSV or XLSX spreadsheet. Save it from Excel as 'CSV UTF-8' or 'Excel Workbook (.xlsx)' and try again.")]
+    NotText,
+    /// The sentence to show is the payload.
+    #[error("{0}")]
+    Unreadable(String),
+    #[error("{}", missing_columns_message(.0))]
+    MissingColumns(Vec<String>),
+    #[error("{}", duplicate_columns_message(.0))]
+    DuplicateColumns(Vec<String>),
+    #[error("The file has {} rows of people, but at most {} can be imported at once. Split it into smaller files and import them one at a time.", thousands(*.0), thousands(MAX_ROWS))]
+    TooManyRows(usize),
+}
+
+fn missing_columns_message(missing: &[String]) -> String {
+    let (noun, verb) = if missing.len() == 1 {
+        ("this column", "it")
+    } else {
+        ("these columns", "them")
+    };
+    format!(
+        "The file is missing {noun}: {}. Add {verb} to the first row, which must be the header: {}",
+        missing.join(", "),
+        PEOPLE_COLUMNS.join(",")
+    )
+}
+
+fn duplicate_columns_message(duplicated: &[String]) -> String {
+    let noun = if duplicated.len() == 1 {
+        "This column appears"
+    } else {
+        "These columns appear"
+    };
+    format!(
+        "{noun} more than once in the header: {}. Delete the extra copies so that each column appears once, then try again.",
+        duplicated.join(", ")
+    )
+}
+
+/// `50000` -> `50,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let groups: Vec<&str> = digits
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|group| std::str::from_utf8(group).unwrap_or_default())
+        .collect();
+    groups.join(",")
+}
+
+/// A generic table read from a CSV or the first sheet of an XLSX.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// The header cells as written (trimmed, byte-order mark removed), not yet normalised.
+    pub headers: Vec<String>,
+    /// Data rows with their row numbers (see the module docs); blank rows are left out. A CSV
+    /// row may have more or fewer cells than `headers`; a workbook row always has as many.
+    pub rows: Vec<(usize, Vec<String>)>,
+    /// How the file was read: "UTF-8", "UTF-8 with BOM", "UTF-16", "Windows-1252" or "XLSX".
+    pub encoding: &'static str,
+}
+
+/// Reads a CSV (comma, semicolon or tab separated) or the first sheet of an XLSX workbook.
+///
+/// Fails with [`FileProblem::Empty`] when there is no header row, and with
+/// [`FileProblem::TooManyRows`] when there are more than [`MAX_ROWS`] data rows. A table with a
+/// header and no data rows is returned as is.
+pub fn read_table(bytes: &[u8]) -> Result<Table, FileProblem> {
+    const ZIP: &[u8] = b"PK\x03\x04";
+    const OLE: &[u8] = b"\xD0\xCF\x11\xE0";
+    if bytes.starts_with(ZIP) {
+        read_xlsx(bytes)
+    } else if bytes.starts_with(OLE) {
+        // Old .xls workbooks, and password-protected .xlsx ones, are OLE compound files.
+        Err(FileProblem::Unreadable(
+            "This is an old-style Excel file (.xls) or a password-protected workbook, which we cannot read. \
+             Remove any password, save it as .xlsx ('Excel Workbook') or CSV ('CSV UTF-8'), and try again."
+                .into(),
+        ))
+    } else {
+        let (text, encoding) = decode_text(bytes)?;
+        read_csv(&text, encoding)
+    }
+}
+
+/// Turns the bytes of a CSV into text, naming the encoding found.
+fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), FileProblem> {
+    let (text, label) = match encoding_rs::Encoding::for_bom(bytes) {
+        Some((encoding, bom_len)) => {
+            let label = if encoding == encoding_rs::UTF_8 {
+                "UTF-8 with BOM"
+            } else {
+                "UTF-16"
+            };
+            let text = encoding
+                .decode_without_bom_handling_and_without_replacement(&bytes[bom_len..])
+                .ok_or(FileProblem::NotText)?;
+            (text.into_owned(), label)
+        }
+        None => match std::str::from_utf8(bytes) {
+            Ok(text) => (text.to_owned(), "UTF-8"),
+            Err(_) => {
+                // Windows-1252 maps almost every byte to a character, so it is only a sensible
+                // guess for bytes that look like text; the control check below decides that.
+                let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
+                (text.into_owned(), "Windows-1252")
+            }
+        },
+    };
+    // A NUL never appears in text: this is binary data, or text in an encoding we cannot name
+    // (UTF-16 without a byte-order mark, for instance). A guess at Windows-1252 must also be
+    // free of every other control character bar tab and line breaks; in text that is surely
+    // UTF-8, a stray control character is left for the row checks to point at.
+    let allowed = |c: char| !c.is_control() || matches!(c, '\t' | '\r' | '\n');
+    let looks_binary = if label == "Windows-1252" {
+        !text.chars().all(allowed)
+    } else {
+        text.contains('\0')
+    };
+    if looks_binary {
+        return Err(FileProblem::NotText);
+    }
+    Ok((text, label))
+}
+
+/// Picks the separator from the header line: a comma unless semicolons or tabs clearly
+/// outnumber commas there.
+fn detect_delimiter(text: &str) -> u8 {
+    let header_line = text
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("");
+    let (mut commas, mut semicolons, mut tabs) = (0usize, 0usize, 0usize);
+    let mut quoted = false;
+    for c in header_line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => commas += 1,
+            ';' if !quoted => semicolons += 1,
+            '\t' if !quoted => tabs += 1,
+            _ => {}
+        }
+    }
+    if tabs > commas && tabs >= semicolons {
+        b'\t'
+    } else if semicolons > commas {
+        b';'
+    } else {
+        b','
+    }
+}
+
+fn is_blank(cells: &[String]) -> bool {
+    cells.iter().all(|c| c.trim().is_empty())
+}
+
+/// Collects the header and the data rows, counting but not keeping rows past [`MAX_ROWS`].
+struct TableBuilder {
+    headers: Option<Vec<String>>,
+    rows: Vec<(usize, Vec<String>)>,
+    data_rows: usize,
+}
+
+impl TableBuilder {
+    fn new() -> Self {
+        TableBuilder {
+            headers: None,
+            rows: Vec::new(),
+            data_rows: 0,
+        }
+    }
+
+    fn push(&mut self, row: usize, cells: Vec<String>) {
+        if is_blank(&cells) {
+            return;
+        }
+        if self.headers.is_none() {
+            let headers = cells
+                .iter()
+                .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+                .collect();
+            self.headers = Some(headers);
+            return;
+        }
+        self.data_rows += 1;
+        if self.data_rows <= MAX_ROWS {
+            self.rows.push((row, cells));
+        }
+    }
+
+    fn finish(self, encoding: &'static str) -> Result<Table, FileProblem> {
+        let headers = self.headers.ok_or(FileProblem::Empty)?;
+        if self.data_rows > MAX_ROWS {
+            return Err(FileProblem::TooManyRows(self.data_rows));
+        }
+        Ok(Table {
+            headers,
+            rows: self.rows,
+            encoding,
+        })
+    }
+}
+
+fn read_csv(text: &str, encoding: &'static str) -> Result<Table, FileProblem> {
+    // Files saved with old Mac line endings (a bare CR) would otherwise be read as one line.
+    let text: std::borrow::Cow<'_, str> = if text.contains('\r') && !text.contains('\n') {
+        text.replace('\r', "\n").into()
+    } else {
+        text.into()
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(detect_delimiter(&text))
+        .from_reader(text.as_bytes());
+    let mut builder = TableBuilder::new();
+    // Excel starts a new row at every line break, except those inside a quoted cell. The csv
+    // crate gives where each record's input starts (before any blank lines it skips), so the
+    // blank lines are stepped over here and the line feeds before the record counted.
+    let bytes = text.as_bytes();
+    let mut scanned = 0usize;
+    let mut line_feeds = 0usize;
+    let mut line_feeds_inside_cells = 0usize;
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                return Err(FileProblem::Unreadable(format!(
+                    "We could not read this CSV file ({e}). Open it in Excel, save it as 'CSV UTF-8', and try again."
+                )))
+            }
+        }
+        let mut start = record
+            .position()
+            .map_or(scanned, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX))
+            .clamp(scanned, bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        line_feeds += bytes[scanned..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        scanned = start;
+        let row = (1 + line_feeds).saturating_sub(line_feeds_inside_cells);
+        let cells: Vec<String> = record.iter().map(str::to_owned).collect();
+        line_feeds_inside_cells += cells.iter().map(|c| c.matches('\n').count()).sum::<usize>();
+        builder.push(row, cells);
+    }
+    builder.finish(encoding)
+}
+
+fn read_xlsx(bytes: &[u8]) -> Result<Table, FileProblem> {
+    let unreadable = || {
+        FileProblem::Unreadable(
+            "We could not read this Excel workbook: it may be damaged, or be a different kind of file. \
+             Open it in Excel, save it again as .xlsx ('Excel Workbook') or CSV ('CSV UTF-8'), and try again."
+                .into(),
+        )
+    };
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| unreadable())?;
+    let range = match workbook.worksheet_range_at(0) {
+        None => return Err(FileProblem::Empty),
+        Some(range) => range.map_err(|_| unreadable())?,
+    };
+    let mut builder = TableBuilder::new();
+    let first_row = range.start().map_or(0, |(row, _)| row as usize);
+    for (i, cells) in range.rows().enumerate() {
+        let cells = cells.iter().map(cell_text).collect();
+        builder.push(first_row + i + 1, cells);
+    }
+    builder.finish("XLSX")
+}
+
+/// A workbook cell as the text a person would have typed.
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => float_text(*f),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(dt) if dt.is_datetime() => {
+            let (year, month, day, ..) = dt.to_ymd_hms_milli();
+            format!("{year:04}-{month:02}-{day:02}")
+        }
+        Data::DateTime(dt) => float_text(dt.as_f64()),
+        Data::DateTimeIso(s) => {
+            // "2024-03-01T00:00:00" -> "2024-03-01"; a time on its own is left as it is.
+            match s.split_once('T') {
+                Some((date, _)) if !date.is_empty() => date.to_string(),
+                _ => s.clone(),
+            }
+        }
+        Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => e.to_string(),
+    }
+}
+
+/// Whole numbers without a decimal point (a staff number typed as 12345 is stored as 12345.0).
+fn float_text(f: f64) -> String {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{f:.0}")
+    } else {
+        f.to_string()
+    }
+}
+
+/// What Excel writes in a cell whose formula failed, in a workbook and in a CSV it saves.
+const SPREADSHEET_ERRORS: [&str; 9] = [
+    "#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#DATA!", "#SPILL!",
+];
+
+/// The header name we match on: trimmed, lower case, spaces and hyphens as underscores.
+/// `"Line Manager Staff Number"` -> `"line_manager_staff_number"`.
+pub fn normalise_header(raw: &str) -> String {
+    raw.trim_start_matches('\u{feff}')
+        .trim()
+        .to_lowercase()
+        .split([' ', '-', '_'])
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// The people read from a file: the good rows, and every problem with the bad ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeopleFile {
+    /// Good rows with their row numbers.
+    pub people: Vec<(usize, PersonInput)>,
+    /// Every bad row or field, ordered by row then column; empty means the file is clean.
+    pub errors: Vec<RowError>,
+    /// Extra columns we do not use, as written in the header (shown as a warning).
+    pub ignored_columns: Vec<String>,
+    /// How the file was read, as in [`Table::encoding`].
+    pub encoding: &'static str,
+}
+
+/// Reads a people file (see [`read_table`]) and checks every row.
+///
+/// Whole-file problems (no header, wrong columns, too many rows) are an `Err`; row problems are
+/// collected in [`PeopleFile::errors`]. References to line managers and mentors who are not in
+/// the file are not checked here: the directory may already hold them.
+pub fn parse_people(bytes: &[u8]) -> Result<PeopleFile, FileProblem> {
+    let table = read_table(bytes)?;
+    let columns = map_columns(&table.headers)?;
+    if table.rows.is_empty() {
+        return Err(FileProblem::Empty);
+    }
+
+    let mut people = Vec::new();
+    let mut errors = Vec::new();
+    let mut first_use: HashMap<StaffNumber, usize> = HashMap::new();
+    for (row, cells) in &table.rows {
+        let row = *row;
+        if cells.len() != table.headers.len() {
+            errors.push(shape_error(row, cells.len(), table.headers.len()));
+            continue;
+        }
+        let mut row_errors = check_cells(row, cells, &columns.index, &mut first_use);
+        // Cells already reported are left out of validation so that each cell is reported once.
+        let flagged: Vec<String> = row_errors.iter().filter_map(|e| e.column.clone()).collect();
+        let mut draft = draft_from(cells, &columns.index);
+        for column in &flagged {
+            draft_field(&mut draft, column).clear();
+        }
+        match draft.validate() {
+            Ok(person) if row_errors.is_empty() => people.push((row, person)),
+            Ok(_) => {}
+            Err(field_errors) => row_errors.extend(
+                field_errors
+                    .into_iter()
+                    .filter(|e| !flagged.iter().any(|c| c == e.field))
+                    .map(|e| RowError {
+                        row,
+                        column: Some(e.field.to_string()),
+                        reason: e.message,
+                    }),
+            ),
+        }
+        row_errors.sort_by_key(|e| column_order(e.column.as_deref()));
+        errors.extend(row_errors);
+    }
+
+    Ok(PeopleFile {
+        people,
+        errors,
+        ignored_columns: columns.ignored,
+        encoding: table.encoding,
+    })
+}
+
+struct ColumnMap {
+    /// `index[i]` is the position in the file of `PEOPLE_COLUMNS[i]`.
+    index: [usize; 10],
+    ignored: Vec<String>,
+}
+
+fn map_columns(headers: &[String]) -> Result<ColumnMap, FileProblem> {
+    let mut found: [Option<usize>; 10] = [None; 10];
+    let mut duplicated = Vec::new();
+    let mut ignored = Vec::new();
+    for (position, header) in headers.iter().enumerate() {
+        let name = normalise_header(header);
+        match PEOPLE_COLUMNS.iter().position(|c| *c == name) {
+            Some(i) if found[i].is_some() => {
+                if !duplicated.contains(&name) {
+                    duplicated.push(name);
+                }
+            }
+            Some(i) => found[i] = Some(position),
+            // A column with no header is what a stray trailing separator leaves: not worth a warning.
+            None if name.is_empty() => {}
+            None => ignored.push(header.clone()),
+        }
+    }
+    let missing: Vec<String> = PEOPLE_COLUMNS
+        .iter()
+        .zip(found)
+        .filter(|(_, position)| position.is_none())
+        .map(|(name, _)| (*name).to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(FileProblem::MissingColumns(missing));
+    }
+    if !duplicated.is_empty() {
+        return Err(FileProblem::DuplicateColumns(duplicated));
+    }
+    Ok(ColumnMap {
+        index: found.map(|position| position.unwrap_or_default()),
+        ignored,
+    })
+}
+
+fn shape_error(row: usize, cells: usize, columns: usize) -> RowError {
+    let hint = if cells > columns {
+        "A value with a comma in it (such as \"Smith, Jo\") needs quote marks around it"
+    } else {
+        "Every row needs a cell for every column, even if the cell is empty; a line break inside a cell can also split a row in two"
+    };
+    RowError {
+        row,
+        column: None,
+        reason: format!("This row has {cells} cells but the header has {columns} columns. {hint}"),
+    }
+}
+
+/// The checks that come before validation: over-long cells, spreadsheet errors and repeated
+/// staff numbers. The row has as many cells as the header.
+fn check_cells(
+    row: usize,
+    cells: &[String],
+    index: &[usize; 10],
+    first_use: &mut HashMap<StaffNumber, usize>,
+) -> Vec<RowError> {
+    let mut errors = Vec::new();
+    for (column, &position) in PEOPLE_COLUMNS.iter().zip(index) {
+        let value = cells[position].trim();
+        let length = value.chars().count();
+        if length > MAX_CELL_CHARS {
+            errors.push(RowError {
+                row,
+                column: Some((*column).to_string()),
+                reason: format!(
+                    "This cell has {} characters; the most we accept is {}. Check that a missing quote mark has not run several cells together",
+                    thousands(length),
+                    thousands(MAX_CELL_CHARS)
+                ),
+            });
+        } else if SPREADSHEET_ERRORS.contains(&value) {
+            errors.push(RowError {
+                row,
+                column: Some((*column).to_string()),
+                reason: format!(
+                    "This cell shows the spreadsheet error {value}; fix the formula or type the value in"
+                ),
+            });
+        }
+    }
+    let flagged = errors
+        .iter()
+        .any(|e| e.column.as_deref() == Some("staff_number"));
+    if !flagged {
+        if let Ok(number) = StaffNumber::parse(&cells[index[0]]) {
+            if let Some(first) = first_use.get(&number) {
+                errors.push(RowError {
+                    row,
+                    column: Some("staff_number".into()),
+                    reason: format!(
+                        "Staff number {number} is already used on row {first}; each person must appear only once"
+                    ),
+                });
+            } else {
+                first_use.insert(number, row);
+            }
+        }
+    }
+    errors
+}
+
+fn column_order(column: Option<&str>) -> usize {
+    column.map_or(0, |c| {
+        PEOPLE_COLUMNS
+            .iter()
+            .position(|known| *known == c)
+            .map_or(PEOPLE_COLUMNS.len() + 1, |i| i + 1)
+    })
+}
+
+fn draft_from(cells: &[String], index: &[usize; 10]) -> PersonDraft {
+    let cell = |i: usize| cells[index[i]].clone();
+    PersonDraft {
+        staff_number: cell(0),
+        name: cell(1),
+        rank: cell(2),
+        department: cell(3),
+        team: cell(4),
+        roles: cell(5),
+        start_date: cell(6),
+        cohort: cell(7),
+        line_manager_staff_number: cell(8),
+        mentor_staff_number: cell(9),
+    }
+}
+
+/// The draft's field for a column of [`PEOPLE_COLUMNS`].
+fn draft_field<'a>(draft: &'a mut PersonDraft, column: &str) -> &'a mut String {
+    match column {
+        "staff_number" => &mut draft.staff_number,
+        "name" => &mut draft.name,
+        "rank" => &mut draft.rank,
+        "department" => &mut draft.department,
+        "team" => &mut draft.team,
+        "roles" => &mut draft.roles,
+        "start_date" => &mut draft.start_date,
+        "cohort" => &mut draft.cohort,
+        "line_manager_staff_number" => &mut draft.line_manager_staff_number,
+        _ => &mut draft.mentor_staff_number,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::roles::Role;
+
+    const HEADER: &str = "staff_number,name,rank,department,team,roles,start_date,cohort,line_manager_staff_number,mentor_staff_number";
+
+    fn csv_of(rows: &[&str]) -> Vec<u8> {
+        let mut text = String::from(HEADER);
+        for row in rows {
+            text.push('\n');
+            text.push_str(row);
+        }
+        text.push('\n');
+        text.into_bytes()
+    }
+
+    fn rows_and_columns(file: &PeopleFile) -> Vec<(usize, Option<&str>)> {
+        file.errors
+            .iter()
+            .map(|e| (e.row, e.column.as_deref()))
+            .collect()
+    }
+
+    #[test]
+    fn a_clean_file_gives_typed_people_with_their_rows() {
+        let file = parse_people(&csv_of(&[
+            "4123,Sam Patel,PC,Response,Response North,frontline,01/09/2024,2024 PC intake 2,S100,",
+            "S100,Jo Okafor,Sgt,Response,Response North,line_manager;mentor,2015-03-02,,,",
+        ]))
+        .unwrap();
+        assert!(file.errors.is_empty(), "{:?}", file.errors);
+        assert_eq!(file.encoding, "UTF-8");
+        assert_eq!(file.people.len(), 2);
+        assert_eq!(file.people[0].0, 2);
+        assert_eq!(file.people[1].0, 3);
+        assert_eq!(
+            file.people[1].1.roles,
+            vec![Role::Mentor, Role::LineManager]
+        );
+        assert_eq!(
+            file.people[0].1.line_manager.as_ref().unwrap().as_str(),
+            "S100"
+        );
+    }
+
+    #[test]
+    fn row_numbers_follow_excel_across_blank_lines_and_multi_line_cells() {
+        let text =
+            format!("\n{HEADER}\r\n\r\n1,\"Ann\r\nLee\",,,,,,,,\r\n,,,,,,,,,\r\n2,Bo,,,,,,,,\r\n");
+        let table = read_table(text.as_bytes()).unwrap();
+        // Line 1 is blank, the header is row 2, row 3 is blank, Ann's cell spans two lines but
+        // is row 4, row 5 is a row of empty cells.
+        let rows: Vec<usize> = table.rows.iter().map(|(r, _)| *r).collect();
+        assert_eq!(rows, vec![4, 6]);
+        assert_eq!(table.rows[0].1[1], "Ann\r\nLee");
+        // The line break is then refused by the name check, on the right row.
+        let file = parse_people(text.as_bytes()).unwrap();
+        assert_eq!(rows_and_columns(&file), vec![(4, Some("name"))]);
+        assert_eq!(file.people[0].0, 6);
+    }
+
+    #[test]
+    fn old_mac_line_endings_are_read_as_lines() {
+        let text = format!("{HEADER}\r1,Ann,,,,,,,,\r2,Bo,,,,,,,,\r");
+        let file = parse_people(text.as_bytes()).unwrap();
+        let rows: Vec<usize> = file.people.iter().map(|(r, _)| *r).collect();
+        assert_eq!(rows, vec![2, 3]);
+    }
+
+    #[test]
+    fn the_separator_is_taken_from_the_header_line() {
+        assert_eq!(detect_delimiter("a,b,c\n1;2;3"), b',');
+        assert_eq!(detect_delimiter("a;b;c\n1,2,3"), b';');
+        assert_eq!(detect_delimiter("\n\na\tb\tc\n"), b'\t');
+        assert_eq!(detect_delimiter("\"a;b\",c,d"), b',');
+        assert_eq!(detect_delimiter("single"), b',');
+        let text = HEADER.replace(',', ";") + "\n1;\"Lee, Ann\";PC;;;\"frontline;mentor\";;;;\n";
+        let file = parse_people(text.as_bytes()).unwrap();
+        assert!(file.errors.is_empty(), "{:?}", file.errors);
+        assert_eq!(file.people[0].1.name, "Lee, Ann");
+        assert_eq!(file.people[0].1.roles, vec![Role::Mentor, Role::Frontline]);
+    }
+
+    #[test]
+    fn encodings_are_recognised() {
+        let text = format!("{HEADER}\n1,Zoë Brontë,,,,,,,,\n");
+        let utf8 = parse_people(text.as_bytes()).unwrap();
+        assert_eq!(utf8.encoding, "UTF-8");
+
+        let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+        with_bom.extend_from_slice(text.as_bytes());
+        let file = parse_people(&with_bom).unwrap();
+        assert_eq!(file.encoding, "UTF-8 with BOM");
+        assert_eq!(file.people[0].1.name, "Zoë Brontë");
+
+        let (cp1252, _, _) = encoding_rs::WINDOWS_1252.encode(&text);
+        let file = parse_people(&cp1252).unwrap();
+        assert_eq!(file.encoding, "Windows-1252");
+        assert_eq!(file.people[0].1.name, "Zoë Brontë");
+
+        for (bom, big_endian) in [(&b"\xFF\xFE"[..], false), (&b"\xFE\xFF"[..], true)] {
+            let mut bytes = bom.to_vec();
+            for unit in text.encode_utf16() {
+                let pair = if big_endian {
+                    unit.to_be_bytes()
+                } else {
+                    unit.to_le_bytes()
+                };
+                bytes.extend_from_slice(&pair);
+            }
+            let file = parse_people(&bytes).unwrap();
+            assert_eq!(file.encoding, "UTF-16");
+            assert_eq!(file.people[0].1.name, "Zoë Brontë");
+        }
+    }
+
+    #[test]
+    fn binary_data_and_bomless_utf16_are_not_text() {
+        assert_eq!(
+            read_table(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR").unwrap_err(),
+            FileProblem::NotText
+        );
+        assert_eq!(read_table(b"a,b\x00c").unwrap_err(), FileProblem::NotText);
+        let utf16_no_bom: Vec<u8> = "a,b\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        assert_eq!(read_table(&utf16_no_bom).unwrap_err(), FileProblem::NotText);
+        // Bytes Windows-1252 leaves undefined.
+        assert_eq!(
+            read_table(b"a,b\x81\x8d").unwrap_err(),
+            FileProblem::NotText
+        );
+        // A lone surrogate in UTF-16 is not text either.
+        assert_eq!(
+            read_table(b"\xFF\xFEa\x00\x00\xD8").unwrap_err(),
+            FileProblem::NotText
+        );
+    }
+
+    #[test]
+    fn a_stray_control_character_in_utf8_text_is_a_row_problem() {
+        let file = parse_people(&csv_of(&["1,Ann\u{b}Lee,,,,,,,,", "2,Bo,,,,,,,,"])).unwrap();
+        assert_eq!(rows_and_columns(&file), vec![(2, Some("name"))]);
+        assert_eq!(file.people.len(), 1);
+    }
+
+    #[test]
+    fn old_excel_files_and_other_zips_are_refused_with_advice() {
+        let err = read_table(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest").unwrap_err();
+        assert!(matches!(err, FileProblem::Unreadable(_)));
+        assert!(err.to_string().contains(".xlsx"));
+        assert!(err.to_string().contains("CSV"));
+        let err = read_table(b"PK\x03\x04not really a zip").unwrap_err();
+        assert!(matches!(err, FileProblem::Unreadable(_)));
+        assert!(err.to_string().contains("save it again as .xlsx"));
+    }
+
+    #[test]
+    fn empty_files_are_empty() {
+        assert_eq!(parse_people(b"").unwrap_err(), FileProblem::Empty);
+        assert_eq!(parse_people(b"\n\r\n  \n").unwrap_err(), FileProblem::Empty);
+        assert_eq!(
+            parse_people(b"\xEF\xBB\xBF").unwrap_err(),
+            FileProblem::Empty
+        );
+        assert_eq!(parse_people(&csv_of(&[])).unwrap_err(), FileProblem::Empty);
+        assert_eq!(
+            parse_people(&csv_of(&[",,,,,,,,,", ""])).unwrap_err(),
+            FileProblem::Empty
+        );
+        // read_table itself is happy with a header and no rows.
+        assert!(read_table(&csv_of(&[])).unwrap().rows.is_empty());
+        assert!(FileProblem::Empty
+            .to_string()
+            .starts_with("The file is empty: it has no rows of people under the header"));
+    }
+
+    #[test]
+    fn headers_are_matched_forgivingly() {
+        assert_eq!(
+            normalise_header("\u{feff} Line Manager Staff Number "),
+            "line_manager_staff_number"
+        );
+        assert_eq!(normalise_header("Start-Date"), "start_date");
+        assert_eq!(normalise_header("STAFF  NUMBER"), "staff_number");
+        let text = "Staff Number,Name,Rank,Department,Team,Roles,Start Date,Cohort,Line-Manager Staff Number,Mentor Staff Number,Notes,\n1,Ann,,,,,,,,,likes tea,\n";
+        let file = parse_people(text.as_bytes()).unwrap();
+        assert!(file.errors.is_empty(), "{:?}", file.errors);
+        assert_eq!(file.ignored_columns, vec!["Notes".to_string()]);
+    }
+
+    #[test]
+    fn missing_columns_are_named_with_the_header_to_use() {
+        let err = parse_people(b"staff_number,name,rank\n1,Ann,PC\n").unwrap_err();
+        let FileProblem::MissingColumns(missing) = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(missing, &PEOPLE_COLUMNS[3..].to_vec());
+        let message = err.to_string();
+        assert!(message.contains("department, team, roles"), "{message}");
+        assert!(message.contains(HEADER), "{message}");
+        // A header with the wrong columns is reported even when no rows follow it.
+        assert!(matches!(
+            parse_people(b"id,full_name\n").unwrap_err(),
+            FileProblem::MissingColumns(_)
+        ));
+    }
+
+    #[test]
+    fn a_column_given_twice_is_refused() {
+        let text = format!("{HEADER},Name,notes,notes\n");
+        let err = parse_people(text.as_bytes()).unwrap_err();
+        assert_eq!(err, FileProblem::DuplicateColumns(vec!["name".into()]));
+        assert!(err
+            .to_string()
+            .contains("more than once in the header: name"));
+    }
+
+    #[test]
+    fn too_many_rows_are_refused_before_any_checking() {
+        let mut text = String::from(HEADER);
+        for i in 0..=MAX_ROWS {
+            text.push_str(&format!("\n{i},x,,,,,,,,"));
+        }
+        let err = parse_people(text.as_bytes()).unwrap_err();
+        assert_eq!(err, FileProblem::TooManyRows(MAX_ROWS + 1));
+        assert!(err.to_string().contains("50,001 rows"), "{err}");
+        assert!(err.to_string().contains("at most 50,000"), "{err}");
+    }
+
+    #[test]
+    fn rows_of_the_wrong_length_are_reported_whole() {
+        let file = parse_people(&csv_of(&[
+            "1,Lee, Ann,PC,,,,,,,",
+            "2,Bo,,,,",
+            "3,Cy,,,,,,,,",
+        ]))
+        .unwrap();
+        assert_eq!(rows_and_columns(&file), vec![(2, None), (3, None)]);
+        assert!(file.errors[0]
+            .reason
+            .contains("11 cells but the header has 10"));
+        assert!(file.errors[0].reason.contains("quote marks"));
+        assert!(file.errors[1]
+            .reason
+            .contains("6 cells but the header has 10"));
+        assert_eq!(file.people.len(), 1);
+    }
+
+    #[test]
+    fn every_field_problem_is_reported_in_column_order() {
+        let file = parse_people(&csv_of(&[
+            "A B,,PC,,,boss,31/02/2024,,S1,",
+            "7,Ann,,,,,,,,7",
+        ]))
+        .unwrap();
+        assert_eq!(
+            rows_and_columns(&file),
+            vec![
+                (2, Some("staff_number")),
+                (2, Some("name")),
+                (2, Some("roles")),
+                (2, Some("start_date")),
+                (3, Some("mentor_staff_number")),
+            ]
+        );
+        assert!(file.people.is_empty());
+        assert_eq!(file.errors[4].reason, "A person cannot be their own mentor");
+    }
+
+    #[test]
+    fn repeated_staff_numbers_point_at_the_first_use() {
+        let file = parse_people(&csv_of(&[
+            "s100,Ann,,,,,,,,",
+            "2,Bo,,,,,,,,",
+            "S100,Cy,,,,,,,,",
+            " s100 ,Di,,,,,not a date,,,",
+        ]))
+        .unwrap();
+        assert_eq!(
+            rows_and_columns(&file),
+            vec![
+                (4, Some("staff_number")),
+                (5, Some("staff_number")),
+                (5, Some("start_date")),
+            ]
+        );
+        assert_eq!(
+            file.errors[0].reason,
+            "Staff number S100 is already used on row 2; each person must appear only once"
+        );
+        let good: Vec<usize> = file.people.iter().map(|(r, _)| *r).collect();
+        assert_eq!(good, vec![2, 3]);
+    }
+
+    #[test]
+    fn over_long_cells_and_spreadsheet_errors_are_reported_once_each() {
+        let long = "x".repeat(MAX_CELL_CHARS + 1);
+        let row = format!("1,{long},,,,,#N/A,,,");
+        let file = parse_people(&csv_of(&[&row, "2,#REF!,,,,,,,,"])).unwrap();
+        assert_eq!(
+            rows_and_columns(&file),
+            vec![
+                (2, Some("name")),
+                (2, Some("start_date")),
+                (3, Some("name"))
+            ]
+        );
+        assert!(file.errors[0].reason.contains("1,001 characters"));
+        assert!(file.errors[1].reason.contains("spreadsheet error #N/A"));
+        assert!(file.people.is_empty());
+    }
+
+    #[test]
+    fn workbook_cells_read_as_typed_text() {
+        use calamine::{CellErrorType, ExcelDateTime, ExcelDateTimeType};
+        assert_eq!(cell_text(&Data::Float(12345.0)), "12345");
+        assert_eq!(cell_text(&Data::Float(-3.0)), "-3");
+        assert_eq!(cell_text(&Data::Float(2.5)), "2.5");
+        assert_eq!(cell_text(&Data::Int(42)), "42");
+        assert_eq!(cell_text(&Data::Bool(true)), "true");
+        assert_eq!(cell_text(&Data::Empty), "");
+        assert_eq!(cell_text(&Data::String(" Ann ".into())), " Ann ");
+        let date = ExcelDateTime::new(45536.0, ExcelDateTimeType::DateTime, false);
+        assert_eq!(cell_text(&Data::DateTime(date)), "2024-09-01");
+        let date_1904 = ExcelDateTime::new(44074.0, ExcelDateTimeType::DateTime, true);
+        assert_eq!(cell_text(&Data::DateTime(date_1904)), "2024-09-01");
+        assert_eq!(
+            cell_text(&Data::DateTimeIso("2024-09-01T00:00:00".into())),
+            "2024-09-01"
+        );
+        assert_eq!(cell_text(&Data::Error(CellErrorType::NA)), "#N/A");
+    }
+
+    #[test]
+    fn messages_read_as_sentences() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert!(FileProblem::NotText.to_string().contains("'CSV UTF-8'"));
+        let one = FileProblem::MissingColumns(vec!["cohort".into()]).to_string();
+        assert!(
+            one.starts_with("The file is missing this column: cohort. Add it"),
+            "{one}"
+        );
+        let e = RowError {
+            row: 4,
+            column: Some("name".into()),
+            reason: "Enter the person's name".into(),
+        };
+        assert_eq!(e.to_string(), "Row 4, column name: Enter the person's name");
+    }
+}

@@ -1,2 +1,98 @@
-//! mashboard's HTTP layer.
+//! mashboard's HTTP layer: routes, extractors that enforce access, askama templates, embedded
+//! assets and the JSON API. Handlers stay thin: parse the request, call the store, render.
+
+pub mod api;
 pub mod assets;
+pub mod auth;
+pub mod csrf;
+pub mod error;
+pub mod pages;
+pub mod routes;
+pub mod session_store;
+pub mod view;
+
+use mashboard_store::Store;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Settings the web layer needs.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// The force's name, shown in the header.
+    pub force_name: String,
+    /// Send cookies with `Secure` (set when served over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
+    /// Sign out after this long without a request.
+    pub idle_timeout: Duration,
+    /// Sign out this long after signing in, however active.
+    pub absolute_timeout: Duration,
+    /// Demo mode (shows a banner).
+    pub demo: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            force_name: "mashboard".into(),
+            secure_cookies: false,
+            idle_timeout: Duration::from_secs(30 * 60),
+            absolute_timeout: Duration::from_secs(10 * 60 * 60),
+            demo: false,
+        }
+    }
+}
+
+/// An uploaded file waiting for the user to confirm its import.
+#[derive(Debug, Clone)]
+pub struct PendingUpload {
+    pub user_id: i64,
+    pub file_name: String,
+    pub bytes: Arc<Vec<u8>>,
+    pub at: std::time::Instant,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<WebConfig>,
+    /// Uploads between preview and commit, by a random key (kept in memory for 30 minutes).
+    pub uploads: Arc<Mutex<HashMap<String, PendingUpload>>>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig) -> AppState {
+        AppState {
+            store,
+            config: Arc::new(config),
+            uploads: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+}
+
+pub use routes::{route_table, router, RouteInfo};
+
+/// Serves until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let store = state.store.clone();
+    // Expired sessions are swept every ten minutes.
+    let sweeper = tokio::spawn(async move {
+        loop {
+            let _ = mashboard_store::sessions::delete_expired(&store).await;
+            tokio::time::sleep(Duration::from_secs(600)).await;
+        }
+    });
+    let app = router(state);
+    let r = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    sweeper.abort();
+    r
+}

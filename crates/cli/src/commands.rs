@@ -1,0 +1,303 @@
+//! What each subcommand does.
+
+use crate::{Cli, Command, Global, ImportCommand, TokenCommand, UserCommand};
+use anyhow::{anyhow, bail, Context, Result};
+use mashboard_domain::import::parse_people;
+use mashboard_domain::people::StaffNumber;
+use mashboard_domain::Role;
+use mashboard_store::accounts::{self, NewAccount};
+use mashboard_store::audit::Actor;
+use mashboard_store::people::{self, ImportError};
+use mashboard_store::{backup, copy, DbUrl, Store};
+use mashboard_web::{AppState, WebConfig};
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+use std::time::Duration;
+
+pub const DEFAULT_DB: &str = "sqlite://mashboard.sqlite";
+
+pub fn db_url(global: &Global, default: &str) -> Result<DbUrl> {
+    Ok(DbUrl::parse(global.db.as_deref().unwrap_or(default))?)
+}
+
+pub async fn open(global: &Global) -> Result<Store> {
+    let url = db_url(global, DEFAULT_DB)?;
+    Store::open(&url)
+        .await
+        .with_context(|| format!("could not open the database {}", url.redacted()))
+}
+
+pub fn web_config(global: &Global, demo: bool) -> WebConfig {
+    WebConfig {
+        force_name: global.force_name.clone().unwrap_or_else(|| {
+            if demo {
+                mashboard_domain::demo::DEMO_FORCE_NAME.into()
+            } else {
+                "mashboard".into()
+            }
+        }),
+        secure_cookies: global.secure_cookies,
+        idle_timeout: Duration::from_secs(global.idle_minutes.max(1) * 60),
+        absolute_timeout: Duration::from_secs(global.session_hours.max(1) * 3600),
+        demo,
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+pub async fn serve(store: Store, global: &Global, demo: bool) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(global.addr)
+        .await
+        .with_context(|| format!("could not listen on {}", global.addr))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, database = store.backend().name(), "mashboard is listening");
+    println!("mashboard is running at http://{addr}/  (press Ctrl+C to stop)");
+    let state = AppState::new(store.clone(), web_config(global, demo));
+    mashboard_web::serve(listener, state, shutdown_signal()).await?;
+    store.close().await;
+    Ok(())
+}
+
+fn read_password(from_stdin: bool, username: &str) -> Result<String> {
+    if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        let pw = line.trim_end_matches(['\r', '\n']).to_string();
+        if pw.is_empty() {
+            bail!("no password on standard input");
+        }
+        return Ok(pw);
+    }
+    let pw = rpassword::prompt_password(format!("Password for {username}: "))?;
+    let again = rpassword::prompt_password("Type it again: ")?;
+    if pw != again {
+        bail!("the two passwords do not match");
+    }
+    Ok(pw)
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Serve => {
+            let store = open(g).await?;
+            serve(store, g, false).await?;
+        }
+        Command::Demo => crate::demo::run(g).await?,
+        Command::Migrate => {
+            let url = db_url(g, DEFAULT_DB)?;
+            let store = mashboard_store::Store::connect(&url).await?;
+            let applied = mashboard_store::migrate::run(&store).await?;
+            if applied.is_empty() {
+                println!(
+                    "The database {} is up to date (schema version {}).",
+                    url.redacted(),
+                    mashboard_store::migrate::latest_version()
+                );
+            } else {
+                println!("Applied migrations {applied:?} to {}.", url.redacted());
+            }
+        }
+        Command::User(UserCommand::Add {
+            username,
+            roles,
+            staff_number,
+            password_stdin,
+        }) => {
+            let roles = roles
+                .iter()
+                .map(|r| r.parse::<Role>())
+                .collect::<Result<Vec<_>, _>>()?;
+            let staff_number = staff_number
+                .as_deref()
+                .map(StaffNumber::parse)
+                .transpose()
+                .map_err(|e| anyhow!("--staff-number: {e}"))?;
+            let username_checked =
+                mashboard_domain::accounts::check_username(&username).map_err(|e| anyhow!(e))?;
+            let password = read_password(password_stdin, &username_checked)?;
+            let store = open(g).await?;
+            let a = accounts::create(
+                &store,
+                &Actor::cli(),
+                NewAccount {
+                    username: &username_checked,
+                    roles: &roles,
+                    staff_number: staff_number.as_ref(),
+                    password: Some(&password),
+                },
+            )
+            .await?;
+            println!(
+                "Created account {} with roles {}{}.",
+                a.username,
+                a.roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                a.staff_number
+                    .map(|s| format!(", linked to {s}"))
+                    .unwrap_or_default()
+            );
+        }
+        Command::User(UserCommand::Disable { username }) => {
+            let store = open(g).await?;
+            accounts::set_disabled(&store, &Actor::cli(), &username, true).await?;
+            println!(
+                "Disabled {username}: it can no longer sign in and its API tokens are revoked."
+            );
+        }
+        Command::User(UserCommand::List) => {
+            let store = open(g).await?;
+            println!(
+                "{:<24} {:<10} {:<12} roles",
+                "username", "status", "staff no."
+            );
+            for a in accounts::list(&store).await? {
+                println!(
+                    "{:<24} {:<10} {:<12} {}",
+                    a.username,
+                    if a.disabled { "disabled" } else { "active" },
+                    a.staff_number.unwrap_or_else(|| "-".into()),
+                    a.roles
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
+            }
+        }
+        Command::Token(TokenCommand::Create { user, label }) => {
+            let store = open(g).await?;
+            let token = accounts::create_token(&store, &Actor::cli(), &user, &label).await?;
+            println!("{token}");
+        }
+        Command::Import(ImportCommand::People { file, dry_run }) => {
+            let bytes = std::fs::read(&file)
+                .with_context(|| format!("could not read {}", file.display()))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let parsed = match parse_people(&bytes) {
+                Ok(p) => p,
+                Err(problem) => {
+                    eprintln!("{name}: {problem}");
+                    eprintln!("Nothing was imported.");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            if !parsed.ignored_columns.is_empty() {
+                eprintln!(
+                    "Ignoring columns we do not use: {}",
+                    parsed.ignored_columns.join(", ")
+                );
+            }
+            let report_errors = |errors: &[mashboard_domain::import::RowError]| {
+                for e in errors {
+                    eprintln!(
+                        "{name}: row {}, column {}: {}",
+                        e.row,
+                        e.column.as_deref().unwrap_or("(whole row)"),
+                        e.reason
+                    );
+                }
+                eprintln!("{} problems found. Nothing was imported.", errors.len());
+            };
+            if !parsed.errors.is_empty() {
+                report_errors(&parsed.errors);
+                return Ok(ExitCode::FAILURE);
+            }
+            let store = open(g).await?;
+            match people::import(&store, &Actor::cli(), &parsed.people, dry_run, &name).await {
+                Ok(r) => {
+                    let verb = if dry_run { "Would add" } else { "Added" };
+                    println!(
+                        "{verb} {} people, {} {} records, {} already up to date (read as {}).",
+                        r.created.len(),
+                        if dry_run { "change" } else { "changed" },
+                        r.updated.len(),
+                        r.unchanged,
+                        parsed.encoding
+                    );
+                }
+                Err(ImportError::Rows(errors)) => {
+                    report_errors(&errors);
+                    return Ok(ExitCode::FAILURE);
+                }
+                Err(ImportError::Store(e)) => return Err(e.into()),
+            }
+        }
+        Command::Backup { path } => {
+            let store = open(g).await?;
+            backup::backup(&store, &path).await?;
+            println!(
+                "Wrote a consistent copy of the database to {}.",
+                path.display()
+            );
+        }
+        Command::Config => {
+            let url = db_url(g, DEFAULT_DB)?;
+            let c = web_config(g, false);
+            println!(
+                "database        {} ({})",
+                url.redacted(),
+                url.backend().name()
+            );
+            println!("address         {}", g.addr);
+            println!("force name      {}", c.force_name);
+            println!("secure cookies  {}", c.secure_cookies);
+            println!("idle timeout    {} minutes", c.idle_timeout.as_secs() / 60);
+            println!(
+                "session length  {} hours",
+                c.absolute_timeout.as_secs() / 3600
+            );
+            println!(
+                "log format      {}",
+                if g.log_json { "json" } else { "text" }
+            );
+        }
+        Command::CopyDb { from, to } => {
+            let from_url = DbUrl::parse(&from)?;
+            let to_url = DbUrl::parse(&to)?;
+            if from_url == to_url {
+                bail!("--from and --to are the same database");
+            }
+            let source = Store::open(&from_url)
+                .await
+                .with_context(|| format!("could not open {}", from_url.redacted()))?;
+            let target = Store::open(&to_url)
+                .await
+                .with_context(|| format!("could not open {}", to_url.redacted()))?;
+            let r = copy::copy(&source, &target).await?;
+            println!(
+                "Copied {} people, {} accounts ({} roles), {} API tokens, {} audit events and {} settings from {} to {}.",
+                r.people, r.users, r.user_roles, r.api_tokens, r.audit_events, r.settings,
+                from_url.redacted(),
+                to_url.redacted()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

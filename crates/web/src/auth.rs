@@ -1,0 +1,229 @@
+//! Who is asking, and may they? Every handler takes a `Page<C>` or `Api<C>` extractor naming a
+//! capability; the extractor refuses anyone whose roles do not hold it, so access is decided by
+//! the handler's signature and denied by default.
+
+use crate::error::{ApiError, AppError};
+use crate::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use mashboard_domain::access::{people_scope, Capability, PeopleScope};
+use mashboard_domain::Role;
+use mashboard_store::accounts::{self, Account};
+use mashboard_store::audit::Actor;
+use rand::RngCore;
+use std::marker::PhantomData;
+use tower_sessions::Session;
+
+pub const SESSION_USER: &str = "user_id";
+pub const SESSION_AUTH_AT: &str = "auth_at";
+pub const SESSION_CSRF: &str = "csrf_token";
+
+/// The signed-in account, fresh from the database on every request (so a disabled account or a
+/// removed role takes effect at once).
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub username: String,
+    pub roles: Vec<Role>,
+    pub person_id: Option<i64>,
+    pub staff_number: Option<String>,
+    pub person_name: Option<String>,
+}
+
+impl From<Account> for CurrentUser {
+    fn from(a: Account) -> Self {
+        CurrentUser {
+            id: a.id,
+            username: a.username,
+            roles: a.roles,
+            person_id: a.person_id,
+            staff_number: a.staff_number,
+            person_name: a.person_name,
+        }
+    }
+}
+
+impl CurrentUser {
+    pub fn actor(&self) -> Actor {
+        Actor::user(self.id, &self.username)
+    }
+    pub fn can(&self, cap: Capability) -> bool {
+        cap.allows(&self.roles)
+    }
+    pub fn people_scope(&self) -> PeopleScope {
+        people_scope(&self.roles, self.person_id)
+    }
+}
+
+/// A capability as a type, so a handler's signature says who may call it.
+pub trait Cap: Send + Sync + 'static {
+    const CAP: Capability;
+}
+
+macro_rules! caps {
+    ($($name:ident),*) => {
+        $(
+            #[doc = concat!("The `", stringify!($name), "` capability.")]
+            pub struct $name;
+            impl Cap for $name {
+                const CAP: Capability = Capability::$name;
+            }
+        )*
+    };
+}
+
+pub mod cap {
+    use super::Cap;
+    use mashboard_domain::access::Capability;
+    caps!(
+        SignedIn,
+        PeopleBrowse,
+        PeopleEdit,
+        PeopleImport,
+        AccountsManage,
+        AuditRead
+    );
+}
+
+/// Returns the session's CSRF token, creating one if needed.
+pub async fn csrf_token(session: &Session) -> String {
+    if let Ok(Some(t)) = session.get::<String>(SESSION_CSRF).await {
+        return t;
+    }
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let _ = session.insert(SESSION_CSRF, &token).await;
+    token
+}
+
+/// A signed-in user allowed capability `C`, for HTML pages.
+pub struct Page<C: Cap> {
+    pub user: CurrentUser,
+    pub session: Session,
+    pub csrf: String,
+    _cap: PhantomData<C>,
+}
+
+async fn session_user(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<(Session, Option<CurrentUser>), AppError> {
+    let session = Session::from_request_parts(parts, state)
+        .await
+        .map_err(|(_, m)| AppError::Internal(format!("session layer missing: {m}")))?;
+    let uid: Option<i64> = session.get(SESSION_USER).await.ok().flatten();
+    let Some(uid) = uid else {
+        return Ok((session, None));
+    };
+    let auth_at: i64 = session
+        .get(SESSION_AUTH_AT)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(0);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let absolute = state.config.absolute_timeout.as_secs() as i64;
+    if now - auth_at > absolute {
+        let _ = session.flush().await;
+        return Ok((session, None));
+    }
+    match accounts::by_id(&state.store, uid).await? {
+        Some(a) if !a.disabled => Ok((session, Some(a.into()))),
+        _ => {
+            let _ = session.flush().await;
+            Ok((session, None))
+        }
+    }
+}
+
+impl<C: Cap> FromRequestParts<AppState> for Page<C> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let (session, user) = session_user(parts, state).await?;
+        let Some(user) = user else {
+            let next = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default();
+            return Err(AppError::SignIn { next });
+        };
+        if !user.can(C::CAP) {
+            return Err(AppError::Forbidden);
+        }
+        let csrf = csrf_token(&session).await;
+        Ok(Page {
+            user,
+            session,
+            csrf,
+            _cap: PhantomData,
+        })
+    }
+}
+
+/// The signed-in user if any, for public pages (the sign-in page).
+pub struct MaybeUser {
+    pub user: Option<CurrentUser>,
+    pub session: Session,
+    pub csrf: String,
+}
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let (session, user) = session_user(parts, state).await?;
+        let csrf = csrf_token(&session).await;
+        Ok(MaybeUser {
+            user,
+            session,
+            csrf,
+        })
+    }
+}
+
+/// A caller with a valid bearer token whose account holds capability `C`, for the JSON API.
+pub struct Api<C: Cap> {
+    pub user: CurrentUser,
+    _cap: PhantomData<C>,
+}
+
+impl<C: Cap> FromRequestParts<AppState> for Api<C> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthorized)?;
+        let account = accounts::account_for_token(&state.store, token)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        let user = CurrentUser::from(account);
+        if !user.can(C::CAP) {
+            return Err(ApiError::Forbidden);
+        }
+        Ok(Api {
+            user,
+            _cap: PhantomData,
+        })
+    }
+}

@@ -1,0 +1,161 @@
+//! One error type for pages and one for the API. Pages render a GOV.UK-style error page; the
+//! API answers JSON. A 500 logs an id and the error, never the request's personal data.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use mashboard_store::StoreError;
+
+#[derive(Debug)]
+pub enum AppError {
+    /// Not signed in (or the session ended): go to the sign-in page, then come back.
+    SignIn {
+        next: String,
+    },
+    Forbidden,
+    NotFound,
+    /// A request we cannot act on, with words for the user.
+    BadRequest(String),
+    /// A form whose CSRF token is missing or stale.
+    FormExpired,
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(_) => AppError::NotFound,
+            StoreError::Invalid(m) | StoreError::Conflict(m) => AppError::BadRequest(m),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(format!("template: {e}"))
+    }
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = crate::view::ErrorPage::new(title, body).render_html();
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::response::Html(html),
+    )
+        .into_response()
+}
+
+/// Logs an internal error under a short id the user can quote, and returns the id.
+pub fn log_internal(detail: &str) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    tracing::error!(error_id = %id, detail = %detail, "internal error");
+    id
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match self {
+            AppError::SignIn { next } => {
+                let target = if next == "/" || next.is_empty() {
+                    "/login".to_string()
+                } else {
+                    format!(
+                        "/login?next={}",
+                        serde_urlencoded::to_string([("", &next)])
+                            .unwrap_or_default()
+                            .trim_start_matches('=')
+                    )
+                };
+                Redirect::to(&target).into_response()
+            }
+            AppError::Forbidden => page(
+                StatusCode::FORBIDDEN,
+                "You do not have access to this page",
+                "Your account does not have a role that allows this. If you need it, ask an administrator.",
+            ),
+            AppError::NotFound => page(
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "If you typed the web address, check it is correct. If you followed a link, the record may have been removed.",
+            ),
+            AppError::BadRequest(m) => page(StatusCode::BAD_REQUEST, "There is a problem", &m),
+            AppError::FormExpired => page(
+                StatusCode::FORBIDDEN,
+                "This form has expired",
+                "For your security, forms stop working when you sign out or after a while. Go back, reload the page and try again. Nothing was saved.",
+            ),
+            AppError::Internal(detail) => {
+                let id = log_internal(&detail);
+                page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Sorry, there is a problem with the service",
+                    &format!("Nothing was saved. Try again later. If it keeps happening, tell an administrator and quote reference {id}."),
+                )
+            }
+        }
+    }
+}
+
+/// Errors from the JSON API: `{"error": code, "message": words}`.
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    BadRequest(String),
+    Internal(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(_) => ApiError::NotFound,
+            StoreError::Invalid(m) | StoreError::Conflict(m) => ApiError::BadRequest(m),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Send a valid API token as 'Authorization: Bearer <token>'.".to_string(),
+            ),
+            ApiError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "This token's account does not have a role that allows this.".to_string(),
+            ),
+            ApiError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "No such record.".to_string(),
+            ),
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
+            ApiError::Internal(detail) => {
+                let id = log_internal(&detail);
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    format!("Internal error; reference {id}."),
+                )
+            }
+        };
+        let mut r = (
+            status,
+            axum::Json(serde_json::json!({"error": code, "message": message})),
+        )
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        r
+    }
+}

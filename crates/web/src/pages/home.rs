@@ -1,0 +1,98 @@
+//! The home page: what this user can do, by role.
+
+use crate::auth::{cap, Page};
+use crate::error::AppError;
+use crate::view::{html, Chrome};
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use mashboard_domain::access::Capability;
+
+pub struct Card {
+    pub title: &'static str,
+    pub href: &'static str,
+    pub text: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    chrome: Chrome,
+    cards: Vec<Card>,
+    people_count: Option<i64>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page<cap::SignedIn>,
+) -> Result<Response, AppError> {
+    let u = &page.user;
+    let all = [
+        (
+            Capability::PeopleBrowse,
+            Card {
+                title: "People",
+                href: "/people",
+                text: "Find people in the directory, see their team, line manager and mentor.",
+            },
+        ),
+        (
+            Capability::PeopleEdit,
+            Card {
+                title: "Add a person",
+                href: "/people/new",
+                text: "Add an officer or member of staff to the directory by hand.",
+            },
+        ),
+        (
+            Capability::PeopleImport,
+            Card {
+                title: "Import people",
+                href: "/people/import",
+                text: "Bring the directory up to date from an HR export (CSV or Excel).",
+            },
+        ),
+        (
+            Capability::AccountsManage,
+            Card {
+                title: "Accounts",
+                href: "/admin/users",
+                text: "Create accounts, change roles, lift lock-outs and issue API tokens.",
+            },
+        ),
+        (
+            Capability::AuditRead,
+            Card {
+                title: "Audit trail",
+                href: "/admin/audit",
+                text: "See who signed in, viewed or changed what, and export it.",
+            },
+        ),
+        (
+            Capability::SignedIn,
+            Card {
+                title: "Your account",
+                href: "/account",
+                text: "Your roles, your record in the directory, and your password.",
+            },
+        ),
+    ];
+    let cards = all
+        .into_iter()
+        .filter(|(c, _)| u.can(*c))
+        .map(|(_, card)| card)
+        .collect();
+    let people_count = if u.can(Capability::PeopleBrowse)
+        && u.people_scope() == mashboard_domain::access::PeopleScope::All
+    {
+        Some(mashboard_store::people::count(&state.store).await?)
+    } else {
+        None
+    };
+    html(&HomePage {
+        chrome: Chrome::new(&state, "Home", Some(u), &page.csrf, "/"),
+        cards,
+        people_count,
+    })
+}

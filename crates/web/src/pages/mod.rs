@@ -1,0 +1,29 @@
+//! HTML pages, one file per screen family.
+
+pub mod account;
+pub mod health;
+pub mod home;
+pub mod import;
+pub mod login;
+pub mod people;
+
+use crate::error::AppError;
+use axum::response::{IntoResponse, Response};
+
+pub async fn not_found() -> Response {
+    AppError::NotFound.into_response()
+}
+
+pub async fn method_not_allowed() -> Response {
+    let mut r = AppError::BadRequest(
+        "This page cannot be used that way. Go back and use the page's own links and buttons."
+            .into(),
+    )
+    .into_response();
+    *r.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    r
+}
+
+pub fn panic_page(_err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    AppError::Internal("a request handler panicked".into()).into_response()
+}

@@ -1,0 +1,187 @@
+//! The route table: every route with the capability that guards it. The router is built from
+//! this table, and the allow/deny test walks the same table, so no route escapes the test.
+
+use crate::{api, assets, csrf, pages, AppState};
+use axum::http::Method;
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+use mashboard_domain::access::Capability;
+use std::time::Duration;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// Who may reach a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not (sign-in page, health checks, assets).
+    Public,
+    /// Signed-in users whose roles hold the capability (HTML, via `Page<C>`).
+    Page(Capability),
+    /// Bearer-token callers whose roles hold the capability (JSON, via `Api<C>`).
+    Api(Capability),
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteInfo {
+    pub method: Method,
+    /// The axum path, e.g. `/people/{staff_number}`.
+    pub path: &'static str,
+    pub access: Access,
+}
+
+struct Table {
+    router: Router<AppState>,
+    routes: Vec<RouteInfo>,
+}
+
+impl Table {
+    fn add(
+        mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        handler: MethodRouter<AppState>,
+    ) -> Table {
+        self.routes.push(RouteInfo {
+            method,
+            path,
+            access,
+        });
+        self.router = self.router.route(path, handler);
+        self
+    }
+    fn get(self, path: &'static str, access: Access, h: MethodRouter<AppState>) -> Table {
+        self.add(Method::GET, path, access, h)
+    }
+    fn post(self, path: &'static str, access: Access, h: MethodRouter<AppState>) -> Table {
+        self.add(Method::POST, path, access, h)
+    }
+}
+
+fn table() -> Table {
+    use Access::*;
+    use Capability::*;
+    let t = Table {
+        router: Router::new(),
+        routes: Vec::new(),
+    };
+    t.get("/healthz", Public, get(pages::health::healthz))
+        .get("/readyz", Public, get(pages::health::readyz))
+        .get("/assets/{*name}", Public, get(assets::serve))
+        .get("/login", Public, get(pages::login::show))
+        .post("/login", Public, post(pages::login::submit))
+        .post("/logout", Public, post(pages::login::logout))
+        .get("/", Page(SignedIn), get(pages::home::show))
+        .get("/account", Page(SignedIn), get(pages::account::show))
+        .post(
+            "/account/password",
+            Page(SignedIn),
+            post(pages::account::change_password),
+        )
+        .get("/people", Page(PeopleBrowse), get(pages::people::list))
+        .get(
+            "/people/new",
+            Page(PeopleEdit),
+            get(pages::people::new_form),
+        )
+        .post("/people/new", Page(PeopleEdit), post(pages::people::create))
+        .get(
+            "/people/import",
+            Page(PeopleImport),
+            get(pages::import::form),
+        )
+        .post(
+            "/people/import",
+            Page(PeopleImport),
+            post(pages::import::preview),
+        )
+        .post(
+            "/people/import/commit",
+            Page(PeopleImport),
+            post(pages::import::commit),
+        )
+        .get(
+            "/people/{staff_number}",
+            Page(PeopleBrowse),
+            get(pages::people::show),
+        )
+        .get(
+            "/people/{staff_number}/edit",
+            Page(PeopleEdit),
+            get(pages::people::edit_form),
+        )
+        .post(
+            "/people/{staff_number}/edit",
+            Page(PeopleEdit),
+            post(pages::people::update),
+        )
+        .get("/api/v1/openapi.json", Public, get(api::openapi))
+        .get("/api/v1/me", Api(SignedIn), get(api::me))
+        .get("/api/v1/people", Api(PeopleBrowse), get(api::people))
+        .get(
+            "/api/v1/people/{staff_number}",
+            Api(PeopleBrowse),
+            get(api::person),
+        )
+}
+
+/// Every route and who may reach it.
+pub fn route_table() -> Vec<RouteInfo> {
+    table().routes
+}
+
+/// The application, with sessions, CSRF protection, security headers and panic catching.
+pub fn router(state: AppState) -> Router {
+    let sessions = SessionManagerLayer::new(crate::session_store::DbSessionStore {
+        store: state.store.clone(),
+    })
+    .with_name("mashboard_session")
+    .with_http_only(true)
+    .with_same_site(SameSite::Lax)
+    .with_secure(state.config.secure_cookies)
+    .with_expiry(Expiry::OnInactivity(
+        time::Duration::try_from(state.config.idle_timeout).unwrap_or(time::Duration::minutes(30)),
+    ));
+    let headers = [
+        ("content-security-policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+        ("x-frame-options", "DENY"),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "same-origin"),
+    ];
+    let mut router = table()
+        .router
+        .fallback(pages::not_found)
+        .method_not_allowed_fallback(pages::method_not_allowed)
+        .layer(axum::middleware::from_fn(csrf::protect))
+        .layer(sessions)
+        .layer(axum::extract::DefaultBodyLimit::max(csrf::MAX_BODY))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(120),
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            pages::panic_page,
+        ))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                // Paths can carry staff numbers; log the method and the route shape only.
+                |req: &axum::http::Request<_>| {
+                    let matched = req
+                        .extensions()
+                        .get::<axum::extract::MatchedPath>()
+                        .map(|m| m.as_str().to_string())
+                        .unwrap_or_else(|| "unmatched".into());
+                    tracing::info_span!("request", method = %req.method(), route = %matched)
+                },
+            ),
+        );
+    for (name, value) in headers {
+        router = router.layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                axum::http::HeaderName::from_static(name),
+                axum::http::HeaderValue::from_static(value),
+            ),
+        );
+    }
+    router.with_state(state)
+}
