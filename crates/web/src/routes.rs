@@ -115,6 +115,71 @@ fn table() -> Table {
             Page(PeopleEdit),
             post(pages::people::update),
         )
+        .get(
+            "/admin/users",
+            Page(AccountsManage),
+            get(pages::admin::users),
+        )
+        .get(
+            "/admin/users/new",
+            Page(AccountsManage),
+            get(pages::admin::new_user_form),
+        )
+        .post(
+            "/admin/users/new",
+            Page(AccountsManage),
+            post(pages::admin::create_user),
+        )
+        .get(
+            "/admin/users/{username}",
+            Page(AccountsManage),
+            get(pages::admin::user),
+        )
+        .post(
+            "/admin/users/{username}/roles",
+            Page(AccountsManage),
+            post(pages::admin::set_roles),
+        )
+        .post(
+            "/admin/users/{username}/disable",
+            Page(AccountsManage),
+            post(pages::admin::disable),
+        )
+        .post(
+            "/admin/users/{username}/enable",
+            Page(AccountsManage),
+            post(pages::admin::enable),
+        )
+        .post(
+            "/admin/users/{username}/unlock",
+            Page(AccountsManage),
+            post(pages::admin::unlock),
+        )
+        .post(
+            "/admin/users/{username}/password",
+            Page(AccountsManage),
+            post(pages::admin::set_password),
+        )
+        .post(
+            "/admin/users/{username}/tokens",
+            Page(AccountsManage),
+            post(pages::admin::create_token),
+        )
+        .post(
+            "/admin/users/{username}/tokens/{id}/revoke",
+            Page(AccountsManage),
+            post(pages::admin::revoke_token),
+        )
+        .get(
+            "/admin/audit",
+            Page(AuditRead),
+            get(pages::admin::audit_trail),
+        )
+        .get(
+            "/admin/audit.csv",
+            Page(AuditRead),
+            get(pages::admin::audit_csv),
+        )
         .get("/api/v1/openapi.json", Public, get(api::openapi))
         .get("/api/v1/me", Api(SignedIn), get(api::me))
         .get("/api/v1/people", Api(PeopleBrowse), get(api::people))

@@ -1,6 +1,7 @@
 //! HTML pages, one file per screen family.
 
 pub mod account;
+pub mod admin;
 pub mod health;
 pub mod home;
 pub mod import;

@@ -1,0 +1,881 @@
+//! The real server on a random port, against a fresh SQLite file and a fresh PostgreSQL
+//! database: every test body runs on both.
+
+use mashboard_domain::access::Capability;
+use mashboard_domain::people::{PersonDraft, StaffNumber};
+use mashboard_domain::Role;
+use mashboard_store::accounts::{self, NewAccount};
+use mashboard_store::audit::{self, Actor, AuditFilter};
+use mashboard_store::{people, DbUrl, Store};
+use mashboard_web::routes::Access;
+use mashboard_web::{route_table, AppState, WebConfig};
+use reqwest::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use reqwest::{Client, Method, StatusCode};
+use std::time::Duration;
+
+const PASSWORD: &str = "a long test password";
+
+struct TestApp {
+    base: String,
+    store: Store,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+fn username_for(role: Role) -> String {
+    format!("test-{}", role.as_str().replace('_', "-"))
+}
+
+fn staff_for(role: Role) -> String {
+    format!(
+        "T{}",
+        Role::ALL.iter().position(|r| *r == role).unwrap() + 10
+    )
+}
+
+/// Seeds a manager (T10, the administrator's person) with everyone else reporting to them, and
+/// one account per role linked to its own person.
+async fn seed(store: &Store) {
+    let actor = Actor::system();
+    let mut rows = Vec::new();
+    for role in Role::ALL {
+        let manager = match role {
+            Role::Administrator | Role::LineManager => String::new(),
+            _ => staff_for(Role::LineManager),
+        };
+        let p = PersonDraft {
+            staff_number: staff_for(role),
+            name: format!("Person {}", role.label()),
+            department: "Public Protection".into(),
+            team: "MASH".into(),
+            roles: role.as_str().into(),
+            line_manager_staff_number: manager,
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        rows.push((rows.len() + 2, p));
+    }
+    let outsider = PersonDraft {
+        staff_number: "X1".into(),
+        name: "Outside Person".into(),
+        ..Default::default()
+    };
+    rows.push((rows.len() + 2, outsider.validate().unwrap()));
+    people::import(store, &actor, &rows, false, "test seed")
+        .await
+        .unwrap();
+    for role in Role::ALL {
+        let sn = StaffNumber::parse(&staff_for(role)).unwrap();
+        accounts::create(
+            store,
+            &actor,
+            NewAccount {
+                username: &username_for(role),
+                roles: &[role],
+                staff_number: Some(&sn),
+                password: Some(PASSWORD),
+            },
+        )
+        .await
+        .unwrap();
+    }
+}
+
+async fn spawn(url: &DbUrl, config: WebConfig) -> TestApp {
+    let store = Store::open(url).await.unwrap();
+    seed(&store).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let state = AppState::new(store.clone(), config);
+    tokio::spawn(async move {
+        mashboard_web::serve(listener, state, async move {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    TestApp {
+        base,
+        store,
+        shutdown: Some(tx),
+    }
+}
+
+/// Runs the body against the app on SQLite and on PostgreSQL.
+macro_rules! on_both {
+    (|$app:ident| $body:block) => {
+        on_both!(WebConfig::default(), |$app| $body)
+    };
+    ($config:expr, |$app:ident| $body:block) => {{
+        let (_dir, dbs) = mashboard_store::testing::both_databases().await;
+        for (label, url) in dbs {
+            eprintln!("-- on {label}");
+            let $app = spawn(&url, $config).await;
+            $body
+        }
+    }};
+}
+
+fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn csrf_in(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf_token\" value=\"")
+        .expect("page has a csrf_token field")
+        + 25;
+    html[at..at + 64].to_string()
+}
+
+impl TestApp {
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    async fn get(&self, c: &Client, path: &str) -> (StatusCode, String) {
+        let r = c.get(self.url(path)).send().await.unwrap();
+        let s = r.status();
+        (s, r.text().await.unwrap())
+    }
+
+    /// A CSRF token from a page this client can see.
+    async fn token(&self, c: &Client) -> String {
+        let (_, html) = self.get(c, "/login").await;
+        if html.contains("csrf_token") {
+            return csrf_in(&html);
+        }
+        let (_, html) = self.get(c, "/account").await;
+        csrf_in(&html)
+    }
+
+    async fn post_form(
+        &self,
+        c: &Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.token(c).await;
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", &token)];
+        form.extend_from_slice(fields);
+        c.post(self.url(path)).form(&form).send().await.unwrap()
+    }
+
+    async fn sign_in(&self, username: &str, password: &str) -> (Client, reqwest::Response) {
+        let c = client();
+        let r = self
+            .post_form(
+                &c,
+                "/login",
+                &[("username", username), ("password", password)],
+            )
+            .await;
+        (c, r)
+    }
+
+    async fn signed_in(&self, role: Role) -> Client {
+        let (c, r) = self.sign_in(&username_for(role), PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in as {role}");
+        c
+    }
+}
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    on_both!(|app| {
+        let c = client();
+        assert_eq!(app.get(&c, "/healthz").await.0, StatusCode::OK);
+        assert_eq!(app.get(&c, "/readyz").await.0, StatusCode::OK);
+        app.store.close().await;
+        assert_eq!(
+            app.get(&c, "/readyz").await.0,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready without a database"
+        );
+        assert_eq!(app.get(&c, "/healthz").await.0, StatusCode::OK);
+    });
+}
+
+#[tokio::test]
+async fn signing_in_works_and_a_bad_attempt_does_not_say_which_part_was_wrong() {
+    on_both!(|app| {
+        let c = client();
+        let (status, html) = app.get(&c, "/login").await;
+        assert_eq!(status, StatusCode::OK);
+        for field in [
+            "name=\"username\"",
+            "name=\"password\"",
+            "type=\"hidden\" name=\"csrf_token\"",
+        ] {
+            assert!(html.contains(field), "login form lacks {field}");
+        }
+        let (_, r) = app.sign_in("test-administrator", PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(r.headers()[LOCATION], "/");
+
+        let (_, wrong_password) = app.sign_in("test-administrator", "not the password").await;
+        assert_eq!(wrong_password.status(), StatusCode::OK);
+        let a = wrong_password.text().await.unwrap();
+        let (_, wrong_user) = app.sign_in("nobody-at-all", "not the password").await;
+        let b = wrong_user.text().await.unwrap();
+        assert!(
+            a.contains("govuk-error-summary")
+                && a.contains("Enter a correct username and password")
+        );
+        let summary = |h: &str| {
+            h[h.find("govuk-error-summary").unwrap()..h.find("</ul>").unwrap()].to_string()
+        };
+        assert_eq!(
+            summary(&a),
+            summary(&b),
+            "the same words whichever part was wrong"
+        );
+    });
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_and_the_audit_trail_records_them() {
+    on_both!(|app| {
+        for _ in 0..5 {
+            app.sign_in("test-frontline", "wrong password").await;
+        }
+        let (_, r) = app.sign_in("test-frontline", PASSWORD).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "the right password is refused while locked"
+        );
+        assert!(r.text().await.unwrap().contains("Too many failed attempts"));
+        let f = AuditFilter {
+            action: "sign_in".into(),
+            actor: "test-frontline".into(),
+            ..Default::default()
+        };
+        let (total, _) = audit::list(&app.store, &f, 100, 0).await.unwrap();
+        assert_eq!(total, 6, "five failures and one locked attempt");
+    });
+}
+
+#[tokio::test]
+async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
+    on_both!(|app| {
+        let c = client();
+        let r = c
+            .post(app.url("/login"))
+            .form(&[("username", "test-administrator"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(r.text().await.unwrap().contains("This form has expired"));
+        let admin = app.signed_in(Role::Administrator).await;
+        let r = admin
+            .post(app.url("/people/new"))
+            .form(&[
+                ("csrf_token", "0".repeat(64).as_str()),
+                ("staff_number", "NEW1"),
+                ("name", "Someone"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(people::get(&app.store, "NEW1").await.unwrap().is_none());
+    });
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session_for_good() {
+    on_both!(|app| {
+        let c = app.signed_in(Role::MashStaff).await;
+        let r = c.get(app.url("/")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        // Keep the cookie as it was before signing out, to replay it afterwards.
+        let (_, html) = app.get(&c, "/account").await;
+        let token = csrf_in(&html);
+        let cookie_jar_copy = {
+            let r = c.get(app.url("/account")).send().await.unwrap();
+            r.headers().get_all(SET_COOKIE).iter().count()
+        };
+        let _ = cookie_jar_copy;
+        let r = c
+            .post(app.url("/logout"))
+            .form(&[("csrf_token", token.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let r = c.get(app.url("/")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "back to sign-in");
+        assert!(r.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/login"));
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE data LIKE '%user_id%'")
+                .fetch_one(app.store.pool())
+                .await
+                .unwrap();
+        assert_eq!(n, 0, "no signed-in session is left in the database");
+    });
+}
+
+#[tokio::test]
+async fn session_cookies_are_http_only_same_site_and_secure_when_configured() {
+    let config = WebConfig {
+        secure_cookies: true,
+        ..Default::default()
+    };
+    on_both!(config.clone(), |app| {
+        let r = client().get(app.url("/login")).send().await.unwrap();
+        let cookie = r.headers()[SET_COOKIE].to_str().unwrap().to_string();
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+        assert!(cookie.contains("Secure"), "{cookie}");
+    });
+}
+
+#[tokio::test]
+async fn a_session_ends_after_its_absolute_lifetime() {
+    let config = WebConfig {
+        absolute_timeout: Duration::from_secs(1),
+        ..Default::default()
+    };
+    on_both!(config.clone(), |app| {
+        let c = app.signed_in(Role::Auditor).await;
+        assert_eq!(
+            c.get(app.url("/")).send().await.unwrap().status(),
+            StatusCode::OK
+        );
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        assert_eq!(
+            c.get(app.url("/")).send().await.unwrap().status(),
+            StatusCode::SEE_OTHER
+        );
+    });
+}
+
+/// Fills a route's path parameters with values that exist for the signed-in test user.
+fn concrete(path: &str, role: Role) -> String {
+    path.replace("{staff_number}", &staff_for(role))
+        .replace("{username}", "test-frontline")
+        .replace("{id}", "1")
+        .replace("{*name}", "missing.css")
+}
+
+#[tokio::test]
+async fn every_route_allows_exactly_the_roles_its_capability_names() {
+    // The policy this test holds the app to, written out independently of the code.
+    let expected = |cap: Capability| -> Vec<Role> {
+        use Role::*;
+        match cap {
+            Capability::SignedIn => Role::ALL.to_vec(),
+            Capability::PeopleBrowse => vec![Administrator, MashTrainer, Mentor, LineManager],
+            Capability::PeopleEdit
+            | Capability::PeopleImport
+            | Capability::AccountsManage
+            | Capability::AuditRead => {
+                vec![Administrator]
+            }
+        }
+    };
+    on_both!(|app| {
+        let routes = route_table();
+        assert!(routes.len() >= 20, "the table lists the routes");
+        let anonymous = client();
+        for role in Role::ALL {
+            let c = app.signed_in(role).await;
+            let token =
+                accounts::create_token(&app.store, &Actor::system(), &username_for(role), "walk")
+                    .await
+                    .unwrap();
+            for r in &routes {
+                if r.path == "/logout" {
+                    continue; // would end the walk's own session; tested on its own
+                }
+                let path = concrete(r.path, role);
+                let resp = match (&r.access, r.method.clone()) {
+                    (Access::Api(_), m) => c
+                        .request(
+                            Method::from_bytes(m.as_str().as_bytes()).unwrap(),
+                            app.url(&path),
+                        )
+                        .bearer_auth(&token)
+                        .send()
+                        .await
+                        .unwrap(),
+                    (_, m) if m == axum::http::Method::GET => {
+                        c.get(app.url(&path)).send().await.unwrap()
+                    }
+                    _ => {
+                        let t = app.token(&c).await;
+                        c.post(app.url(&path))
+                            .form(&[("csrf_token", t.as_str())])
+                            .send()
+                            .await
+                            .unwrap()
+                    }
+                };
+                let status = resp.status();
+                assert!(
+                    !status.is_server_error(),
+                    "{role} {} {path}: {status}",
+                    r.method
+                );
+                match r.access {
+                    Access::Public => {
+                        assert_ne!(status, StatusCode::FORBIDDEN, "{role} {} {path}", r.method)
+                    }
+                    Access::Page(cap) | Access::Api(cap) => {
+                        let allowed = expected(cap).contains(&role);
+                        assert_eq!(
+                            status == StatusCode::FORBIDDEN,
+                            !allowed,
+                            "{role} {} {path}: got {status}, expected {}",
+                            r.method,
+                            if allowed { "allowed" } else { "forbidden" }
+                        );
+                    }
+                }
+            }
+            // Nobody signed in: pages send you to sign in, the API answers 401 JSON.
+            for r in routes
+                .iter()
+                .filter(|r| r.method == axum::http::Method::GET)
+            {
+                let path = concrete(r.path, role);
+                let resp = anonymous.get(app.url(&path)).send().await.unwrap();
+                match r.access {
+                    Access::Page(_) => {
+                        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{path}");
+                        assert!(resp.headers()[LOCATION]
+                            .to_str()
+                            .unwrap()
+                            .starts_with("/login"));
+                    }
+                    Access::Api(_) => {
+                        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{path}");
+                        assert!(resp.headers()[CONTENT_TYPE]
+                            .to_str()
+                            .unwrap()
+                            .starts_with("application/json"));
+                    }
+                    Access::Public => {}
+                }
+            }
+        }
+    });
+}
+
+#[tokio::test]
+async fn navigation_shows_only_what_the_role_can_open() {
+    on_both!(|app| {
+        let admin = app.signed_in(Role::Administrator).await;
+        let (_, html) = app.get(&admin, "/").await;
+        for link in [
+            "href=\"/people\"",
+            "href=\"/admin/users\"",
+            "href=\"/admin/audit\"",
+            "href=\"/people/import\"",
+        ] {
+            assert!(html.contains(link), "administrator should see {link}");
+        }
+        let partner = app.signed_in(Role::PartnerReviewer).await;
+        let (_, html) = app.get(&partner, "/").await;
+        for link in [
+            "href=\"/people\"",
+            "href=\"/admin/users\"",
+            "href=\"/admin/audit\"",
+        ] {
+            assert!(
+                !html.contains(link),
+                "a partner reviewer must not see {link}"
+            );
+        }
+        assert!(html.contains("Sign out"));
+    });
+}
+
+#[tokio::test]
+async fn a_line_manager_sees_their_people_and_nobody_else() {
+    on_both!(|app| {
+        let c = app.signed_in(Role::LineManager).await;
+        let (status, html) = app.get(&c, "/people").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("Person MASH staff"), "a report is listed");
+        assert!(!html.contains("Outside Person"));
+        assert_eq!(
+            app.get(&c, "/people/X1").await.0,
+            StatusCode::NOT_FOUND,
+            "outside their scope"
+        );
+        assert_eq!(
+            app.get(&c, &format!("/people/{}", staff_for(Role::Frontline)))
+                .await
+                .0,
+            StatusCode::OK
+        );
+    });
+}
+
+#[tokio::test]
+async fn viewing_a_record_is_audited() {
+    on_both!(|app| {
+        let c = app.signed_in(Role::MashTrainer).await;
+        let (status, html) = app.get(&c, "/people/X1").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("Outside Person"));
+        let f = AuditFilter {
+            action: "person.view".into(),
+            entity_key: "X1".into(),
+            ..Default::default()
+        };
+        let (total, rows) = audit::list(&app.store, &f, 10, 0).await.unwrap();
+        assert_eq!(total, 1);
+        assert_eq!(rows[0].actor, "test-mash-trainer");
+    });
+}
+
+#[tokio::test]
+async fn adding_a_person_shows_errors_the_govuk_way_then_saves() {
+    on_both!(|app| {
+        let admin = app.signed_in(Role::Administrator).await;
+        let r = app
+            .post_form(
+                &admin,
+                "/people/new",
+                &[
+                    ("staff_number", "n42"),
+                    ("name", ""),
+                    ("start_date", "31/02/2024"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("<title>Error: "));
+        assert!(html.contains("govuk-error-summary"));
+        assert!(html.contains("href=\"#name\""));
+        assert!(html.contains("href=\"#start_date\""));
+        assert!(html.contains("id=\"name-error\""));
+        assert!(html.contains("value=\"n42\""), "what was typed is kept");
+        assert!(people::get(&app.store, "N42").await.unwrap().is_none());
+
+        let long_name = "x".repeat(5000);
+        let r = app
+            .post_form(
+                &admin,
+                "/people/new",
+                &[("staff_number", "N42"), ("name", &long_name)],
+            )
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "an over-long field is a form error, not a crash"
+        );
+
+        let r = app
+            .post_form(
+                &admin,
+                "/people/new",
+                &[
+                    ("staff_number", "n42"),
+                    ("name", "New Person"),
+                    ("roles", "mentor"),
+                    ("roles", "frontline"),
+                    ("line_manager_staff_number", "T14"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(r.headers()[LOCATION], "/people/N42?saved=1");
+        let p = people::get(&app.store, "N42").await.unwrap().unwrap();
+        assert_eq!(p.role_list(), vec![Role::Mentor, Role::Frontline]);
+        assert_eq!(p.line_manager_staff_number.as_deref(), Some("T14"));
+
+        let r = app
+            .post_form(
+                &admin,
+                "/people/N42/edit",
+                &[("name", "Renamed Person"), ("status", "left")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, html) = app.get(&admin, "/people/N42").await;
+        assert!(html.contains("Renamed Person") && html.contains("Left"));
+        assert!(
+            html.contains("Changed N42"),
+            "the history of changes is on the page"
+        );
+    });
+}
+
+fn multipart(token: &str, name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text("csrf_token", token.to_string())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+        )
+}
+
+const HEADER: &str = "staff_number,name,rank,department,team,roles,start_date,cohort,line_manager_staff_number,mentor_staff_number\n";
+
+#[tokio::test]
+async fn an_hr_import_with_a_mistake_is_refused_then_the_fixed_file_goes_in_and_every_step_is_audited(
+) {
+    on_both!(|app| {
+        let admin = app.signed_in(Role::Administrator).await;
+        let bad = format!("{HEADER}H1,Ann Example,PC,Response,Team 1,frontline,2024-09-01,2024 PC intake 2,T14,\nH2,Bob Example,PC,Response,Team 1,frontline,31/13/2024,,H1,\n");
+        let t = app.token(&admin).await;
+        let r = admin
+            .post(app.url("/people/import"))
+            .multipart(multipart(&t, "hr.csv", bad.into_bytes()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("The file cannot be imported"));
+        assert!(html.contains("<td class=\"govuk-table__cell\">3</td><td class=\"govuk-table__cell\">start_date</td>"), "names row 3, start_date");
+        assert!(!html.contains("/people/import/commit"));
+        assert!(
+            people::get(&app.store, "H1").await.unwrap().is_none(),
+            "nothing half-imported"
+        );
+
+        let good = format!("{HEADER}H1,Ann Example,PC,Response,Team 1,frontline,2024-09-01,2024 PC intake 2,T14,\nH2,Bob Example,PC,Response,Team 1,frontline,30/11/2024,,H1,\n");
+        let t = app.token(&admin).await;
+        let r = admin
+            .post(app.url("/people/import"))
+            .multipart(multipart(&t, "hr.csv", good.clone().into_bytes()))
+            .send()
+            .await
+            .unwrap();
+        let html = r.text().await.unwrap();
+        assert!(html.contains("2 people will be added"), "{html}");
+        assert!(
+            people::get(&app.store, "H1").await.unwrap().is_none(),
+            "a preview saves nothing"
+        );
+        let key_at = html.find("name=\"upload\" value=\"").unwrap() + 21;
+        let key = html[key_at..key_at + 32].to_string();
+        let r = app
+            .post_form(&admin, "/people/import/commit", &[("upload", &key)])
+            .await;
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Import complete"));
+        assert_eq!(
+            people::get(&app.store, "H2")
+                .await
+                .unwrap()
+                .unwrap()
+                .line_manager_name
+                .as_deref(),
+            Some("Ann Example")
+        );
+        // The same preview cannot be committed twice.
+        let r = app
+            .post_form(&admin, "/people/import/commit", &[("upload", &key)])
+            .await;
+        assert!(r
+            .text()
+            .await
+            .unwrap()
+            .contains("expired or was already imported"));
+
+        // Importing the same file again changes nothing.
+        let t = app.token(&admin).await;
+        let r = admin
+            .post(app.url("/people/import"))
+            .multipart(multipart(&t, "hr.csv", good.into_bytes()))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.text().await.unwrap().contains("0 people will be added"));
+
+        let actions: Vec<String> = audit::list(
+            &app.store,
+            &AuditFilter {
+                actor: "test-administrator".into(),
+                ..Default::default()
+            },
+            100,
+            0,
+        )
+        .await
+        .unwrap()
+        .1
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+        for step in [
+            "people.import_rejected",
+            "people.import_preview",
+            "people.import",
+            "person.create",
+        ] {
+            assert!(
+                actions.iter().any(|a| a == step),
+                "audit trail lacks {step}: {actions:?}"
+            );
+        }
+    });
+}
+
+#[tokio::test]
+async fn unreadable_uploads_get_a_clear_message_not_a_crash() {
+    on_both!(|app| {
+        let admin = app.signed_in(Role::Administrator).await;
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("empty.csv", Vec::new(), "empty"),
+            (
+                "garbage.csv",
+                vec![0u8, 159, 146, 150, 0, 1, 2, 3],
+                "not a CSV",
+            ),
+            (
+                "wrong.csv",
+                b"id,full name\n1,Ann\n".to_vec(),
+                "staff_number",
+            ),
+            (
+                "dupes.csv",
+                format!("{HEADER}D1,Ann,,,,,,,,\nD1,Bob,,,,,,,,\n").into_bytes(),
+                "row 2",
+            ),
+        ];
+        for (name, bytes, words) in cases {
+            let t = app.token(&admin).await;
+            let r = admin
+                .post(app.url("/people/import"))
+                .multipart(multipart(&t, name, bytes))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "{name}: {}", r.status());
+            let html = r.text().await.unwrap().to_lowercase();
+            assert!(html.contains("govuk-error-summary"), "{name}");
+            assert!(
+                html.contains(&words.to_lowercase()),
+                "{name} should mention {words}"
+            );
+        }
+        assert!(people::get(&app.store, "D1").await.unwrap().is_none());
+    });
+}
+
+#[tokio::test]
+async fn unknown_routes_and_wrong_methods_get_friendly_pages() {
+    on_both!(|app| {
+        let c = app.signed_in(Role::MashStaff).await;
+        let (status, html) = app.get(&c, "/no/such/page").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(html.contains("Page not found"));
+        let r = c.delete(app.url("/people")).send().await.unwrap();
+        assert!(r.status().is_client_error(), "{}", r.status());
+        let r = c.put(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    });
+}
+
+#[tokio::test]
+async fn the_api_answers_with_json_for_token_holders_only() {
+    on_both!(|app| {
+        let c = client();
+        let admin_token =
+            accounts::create_token(&app.store, &Actor::system(), "test-administrator", "t")
+                .await
+                .unwrap();
+        let r = c
+            .get(app.url("/api/v1/me"))
+            .bearer_auth(&admin_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let me: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(me["username"], "test-administrator");
+        assert_eq!(me["roles"], serde_json::json!(["administrator"]));
+        assert_eq!(me["staff_number"], "T10");
+
+        let r = c
+            .get(app.url("/api/v1/people?search=outside"))
+            .bearer_auth(&admin_token)
+            .send()
+            .await
+            .unwrap();
+        let page: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(page["total"], 1);
+        assert_eq!(page["items"][0]["staff_number"], "X1");
+
+        let r = c.get(app.url("/api/v1/me")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "unauthorized");
+        let r = c
+            .get(app.url("/api/v1/me"))
+            .bearer_auth("mbt_forged")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+        let partner =
+            accounts::create_token(&app.store, &Actor::system(), "test-partner-reviewer", "t")
+                .await
+                .unwrap();
+        let r = c
+            .get(app.url("/api/v1/people"))
+            .bearer_auth(&partner)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap()["error"],
+            "forbidden"
+        );
+
+        let doc: serde_json::Value = c
+            .get(app.url("/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(doc["paths"]["/api/v1/me"].is_object());
+        assert!(doc["paths"]["/api/v1/people"].is_object());
+    });
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers_and_are_not_cached() {
+    on_both!(|app| {
+        let c = app.signed_in(Role::MashTrainer).await;
+        let r = c.get(app.url("/people")).send().await.unwrap();
+        let h = r.headers();
+        assert!(h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'"));
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert_eq!(h["cache-control"], "no-store");
+    });
+}
