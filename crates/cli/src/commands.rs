@@ -223,7 +223,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                         e.reason
                     );
                 }
-                eprintln!("{} problems found. Nothing was imported.", errors.len());
+                eprintln!(
+                    "{} {} found. Nothing was imported.",
+                    errors.len(),
+                    if errors.len() == 1 {
+                        "problem"
+                    } else {
+                        "problems"
+                    }
+                );
             };
             if !parsed.errors.is_empty() {
                 report_errors(&parsed.errors);

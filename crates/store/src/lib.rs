@@ -94,6 +94,11 @@ impl DbUrl {
         self.path.as_deref()
     }
 
+    /// The full URL, password included: for handing to another process, never for printing.
+    pub fn expose(&self) -> &str {
+        &self.url
+    }
+
     /// The URL with any password replaced by `***`, safe to print.
     pub fn redacted(&self) -> String {
         redact_url(&self.url)

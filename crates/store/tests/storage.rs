@@ -440,3 +440,203 @@ async fn filters_on_left_people_work() {
         );
     });
 }
+
+/// Tables, columns, nullability and unique/primary keys as each database reports them.
+async fn shape(store: &Store) -> Vec<String> {
+    let mut out = Vec::new();
+    match store.backend() {
+        mashboard_store::Backend::Sqlite => {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+            )
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+            for t in tables {
+                let cols: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
+                    "SELECT name, \"notnull\", pk FROM pragma_table_info('{t}') ORDER BY name"
+                ))
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+                for (c, notnull, pk) in cols {
+                    out.push(format!(
+                        "{t}.{c} {}",
+                        if notnull == 1 || pk > 0 {
+                            "NOT NULL"
+                        } else {
+                            "NULL"
+                        }
+                    ));
+                }
+            }
+        }
+        mashboard_store::Backend::Postgres => {
+            let cols: Vec<(String, String, String)> = sqlx::query_as(
+                "SELECT table_name::text, column_name::text, is_nullable::text FROM information_schema.columns
+                 WHERE table_schema = 'public' ORDER BY table_name, column_name",
+            )
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+            for (t, c, nullable) in cols {
+                out.push(format!(
+                    "{t}.{c} {}",
+                    if nullable == "NO" { "NOT NULL" } else { "NULL" }
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn both_databases_reach_the_same_tables_columns_and_nullability() {
+    let (_dir, dbs) = mashboard_store::testing::both_databases().await;
+    let mut shapes = Vec::new();
+    for (_, url) in &dbs {
+        let store = Store::open(url).await.unwrap();
+        shapes.push(shape(&store).await);
+        store.close().await;
+    }
+    assert!(shapes[0]
+        .iter()
+        .any(|c| c == "people.staff_number NOT NULL"));
+    assert_eq!(shapes[0], shapes[1], "SQLite and PostgreSQL schemas differ");
+}
+
+#[tokio::test]
+async fn unique_and_foreign_keys_hold_on_both() {
+    on_both!(|store| {
+        let now = "2026-01-01T00:00:00.000000Z";
+        let dup = sqlx::query("INSERT INTO people (staff_number, name, created_at, updated_at) VALUES ('A', 'x', $1, $1), ('A', 'y', $1, $1)")
+            .bind(now)
+            .execute(store.pool())
+            .await;
+        assert!(dup.is_err(), "staff numbers are unique");
+        let orphan = sqlx::query("INSERT INTO people (staff_number, name, line_manager_id, created_at, updated_at) VALUES ('B', 'x', 999, $1, $1)")
+            .bind(now)
+            .execute(store.pool())
+            .await;
+        assert!(orphan.is_err(), "a line manager must exist");
+        let flag = sqlx::query("INSERT INTO people (staff_number, name, active, created_at, updated_at) VALUES ('C', 'x', 7, $1, $1)")
+            .bind(now)
+            .execute(store.pool())
+            .await;
+        assert!(flag.is_err(), "flags are 0 or 1");
+    });
+}
+
+#[tokio::test]
+async fn copy_db_moves_everything_from_sqlite_to_postgresql_and_the_copy_keeps_working() {
+    let (_dir, dbs) = mashboard_store::testing::both_databases().await;
+    let source = Store::open(&dbs[0].1).await.unwrap();
+    let target = Store::open(&dbs[1].1).await.unwrap();
+    let actor = Actor::cli();
+    // The report's manager has a higher id than the report.
+    let rows = vec![
+        (2, person("S2", "Report", "S1")),
+        (3, person("S1", "Manager", "")),
+    ];
+    people::import(&source, &actor, &rows, false, "hr.csv")
+        .await
+        .unwrap();
+    let sn = StaffNumber::parse("S1").unwrap();
+    accounts::create(
+        &source,
+        &actor,
+        NewAccount {
+            username: "mgr",
+            roles: &[Role::LineManager, Role::Mentor],
+            staff_number: Some(&sn),
+            password: Some("a long password here"),
+        },
+    )
+    .await
+    .unwrap();
+    let token = accounts::create_token(&source, &actor, "mgr", "t")
+        .await
+        .unwrap();
+    let (events_before, _) = audit::list(&source, &AuditFilter::default(), 1, 0)
+        .await
+        .unwrap();
+
+    let report = mashboard_store::copy::copy(&source, &target).await.unwrap();
+    assert_eq!(report.people, 2);
+    assert_eq!(report.users, 1);
+    assert_eq!(report.user_roles, 2);
+    assert_eq!(report.audit_events as i64, events_before);
+
+    assert_eq!(
+        people::all(&source).await.unwrap(),
+        people::all(&target).await.unwrap(),
+        "every person, link and timestamp"
+    );
+    assert!(
+        matches!(
+            accounts::sign_in(&target, "mgr", "a long password here")
+                .await
+                .unwrap(),
+            SignIn::Ok(_)
+        ),
+        "password hashes survive"
+    );
+    assert!(
+        accounts::account_for_token(&target, &token)
+            .await
+            .unwrap()
+            .is_some(),
+        "API tokens survive"
+    );
+    // New rows on the target get fresh ids after the copied ones.
+    people::create(&target, &actor, &person("S3", "Newcomer", "S1"))
+        .await
+        .unwrap();
+    assert!(
+        mashboard_store::copy::copy(&source, &target).await.is_err(),
+        "refuses a target that is not empty"
+    );
+    source.close().await;
+    target.close().await;
+}
+
+#[tokio::test]
+async fn a_backup_is_a_working_copy_of_the_sqlite_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&mashboard_store::testing::sqlite_url(dir.path()))
+        .await
+        .unwrap();
+    people::create(&store, &Actor::cli(), &person("S1", "Kept", ""))
+        .await
+        .unwrap();
+    let path = dir.path().join("backup.sqlite");
+    mashboard_store::backup::backup(&store, &path)
+        .await
+        .unwrap();
+    assert!(
+        mashboard_store::backup::backup(&store, &path)
+            .await
+            .is_err(),
+        "never overwrites a backup"
+    );
+    let copy = Store::open(
+        &mashboard_store::DbUrl::parse(&format!("sqlite://{}", path.display())).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        people::get(&copy, "S1").await.unwrap().unwrap().name,
+        "Kept"
+    );
+    let pg = Store::open(
+        &mashboard_store::testing::fresh_postgres_url()
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let err = mashboard_store::backup::backup(&pg, &path)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("pg_dump"));
+}
