@@ -300,11 +300,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 .with_context(|| format!("could not open {}", to_url.redacted()))?;
             let r = copy::copy(&source, &target).await?;
             println!(
-                "Copied {} people, {} accounts ({} roles), {} API tokens, {} audit events and {} settings from {} to {}.",
-                r.people, r.users, r.user_roles, r.api_tokens, r.audit_events, r.settings,
+                "Copied from {} to {}:",
                 from_url.redacted(),
                 to_url.redacted()
             );
+            for (table, n) in &r.tables {
+                println!("  {table:<18} {n:>8} rows");
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,209 +1,185 @@
 //! `copy-db`: moves every record from one database to another (SQLite to PostgreSQL when a
-//! force outgrows the embedded database) through the application's own row types, in one
-//! transaction on the target. Sessions and sign-in throttles are transient and not copied.
+//! force outgrows the embedded database), table by table in dependency order, keeping ids, in
+//! one transaction on the target. Sessions and sign-in throttles are transient and not copied.
 
-use crate::{audit, people, Backend, Result, Store, StoreError};
+use crate::{Backend, Result, Store, StoreError};
 use serde::Serialize;
+use sqlx::{Column, Row};
 
+/// Tables in an order where every foreign key points at a table already copied, with the
+/// columns that point back into the same table (filled in a second pass).
+pub const TABLES: &[(&str, &[&str])] = &[
+    ("settings", &[]),
+    ("people", &["line_manager_id", "mentor_id"]),
+    ("users", &[]),
+    ("user_roles", &[]),
+    ("api_tokens", &[]),
+    ("audit_events", &[]),
+    ("modules", &[]),
+    ("module_versions", &[]),
+    ("guidance_tags", &[]),
+    ("module_tags", &[]),
+    ("guidance_changes", &[]),
+    ("role_profiles", &[]),
+    ("programme_items", &[]),
+    ("assignments", &[]),
+    ("completions", &[]),
+    ("sign_offs", &[]),
+    ("cpd_entries", &[]),
+    ("import_mappings", &[]),
+];
+
+/// Rows copied, per table.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CopyReport {
-    pub settings: usize,
-    pub people: usize,
-    pub users: usize,
-    pub user_roles: usize,
-    pub api_tokens: usize,
-    pub audit_events: usize,
+    pub tables: Vec<(String, usize)>,
 }
 
-#[derive(sqlx::FromRow)]
-struct Setting {
-    key: String,
-    value: String,
+impl CopyReport {
+    pub fn rows(&self, table: &str) -> usize {
+        self.tables
+            .iter()
+            .find(|(t, _)| t == table)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
+    }
 }
 
-#[derive(sqlx::FromRow)]
-struct UserRow {
-    id: i64,
-    username: String,
-    password_hash: Option<String>,
-    person_id: Option<i64>,
-    #[sqlx(try_from = "crate::Flag")]
-    disabled: bool,
-    created_at: String,
-    last_sign_in_at: Option<String>,
+/// One cell, as the portable schema stores it: integers and text only.
+#[derive(Debug, Clone)]
+enum Cell {
+    Null,
+    Int(i64),
+    Text(String),
 }
 
-#[derive(sqlx::FromRow)]
-struct UserRole {
-    user_id: i64,
-    role: String,
+fn cell(row: &sqlx::any::AnyRow, i: usize) -> Result<Cell> {
+    if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+        return Ok(v.map(Cell::Int).unwrap_or(Cell::Null));
+    }
+    if let Ok(v) = row.try_get::<Option<String>, _>(i) {
+        return Ok(v.map(Cell::Text).unwrap_or(Cell::Null));
+    }
+    Err(StoreError::Invalid(format!(
+        "column {} holds a value that is neither a number nor text",
+        row.columns()[i].name()
+    )))
 }
 
-#[derive(sqlx::FromRow)]
-struct TokenRow {
-    id: i64,
-    user_id: i64,
-    token_hash: String,
-    label: String,
-    created_at: String,
-    last_used_at: Option<String>,
-    revoked_at: Option<String>,
+fn has_id(table: &str) -> bool {
+    !matches!(table, "settings" | "user_roles" | "module_tags")
+}
+
+/// The integer columns of a table, as the target database declares them (a NULL must be bound
+/// with the column's type on PostgreSQL).
+async fn integer_columns(store: &Store, table: &str) -> Result<Vec<String>> {
+    let sql = match store.backend() {
+        Backend::Sqlite => "SELECT name FROM pragma_table_info($1) WHERE UPPER(type) LIKE '%INT%'",
+        Backend::Postgres => {
+            "SELECT CAST(column_name AS TEXT) FROM information_schema.columns
+             WHERE table_schema = 'public' AND table_name = $1 AND data_type IN ('bigint', 'integer')"
+        }
+    };
+    Ok(sqlx::query_scalar::<_, String>(sql)
+        .bind(table)
+        .fetch_all(store.pool())
+        .await?)
 }
 
 /// Copies everything from `from` into `to`, which must be migrated and empty.
 pub async fn copy(from: &Store, to: &Store) -> Result<CopyReport> {
-    for table in ["people", "users", "audit_events"] {
+    for (table, _) in TABLES {
         let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(to.pool())
             .await?;
-        if n > 0 {
+        if n > 0 && *table != "settings" {
             return Err(StoreError::Invalid(format!(
                 "the target database is not empty ({table} has {n} rows); copy-db only fills a new, empty database"
             )));
         }
     }
-    let settings: Vec<Setting> = sqlx::query_as("SELECT key, value FROM settings ORDER BY key")
-        .fetch_all(from.pool())
-        .await?;
-    let persons = people::all(from).await?;
-    let users: Vec<UserRow> = sqlx::query_as(
-        "SELECT id, username, password_hash, person_id, disabled, created_at, last_sign_in_at FROM users ORDER BY id",
-    )
-    .fetch_all(from.pool())
-    .await?;
-    let roles: Vec<UserRole> =
-        sqlx::query_as("SELECT user_id, role FROM user_roles ORDER BY user_id, role")
-            .fetch_all(from.pool())
-            .await?;
-    let tokens: Vec<TokenRow> = sqlx::query_as(
-        "SELECT id, user_id, token_hash, label, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id",
-    )
-    .fetch_all(from.pool())
-    .await?;
-
     let mut report = CopyReport::default();
     let mut tx = to.pool().begin().await?;
     sqlx::query("DELETE FROM settings")
         .execute(&mut *tx)
         .await?;
-    for s in &settings {
-        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2)")
-            .bind(&s.key)
-            .bind(&s.value)
-            .execute(&mut *tx)
+    for (table, self_refs) in TABLES {
+        let order = if has_id(table) { "id" } else { "1" };
+        let rows = sqlx::query(&format!("SELECT * FROM {table} ORDER BY {order}"))
+            .fetch_all(from.pool())
             .await?;
-        report.settings += 1;
-    }
-    // People first without links (a manager may have a higher id than their report).
-    for p in &persons {
-        sqlx::query(
-            "INSERT INTO people (id, staff_number, name, rank, department, team, roles, start_date, cohort,
-                active, left_on, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(p.id)
-        .bind(&p.staff_number)
-        .bind(&p.name)
-        .bind(&p.rank)
-        .bind(&p.department)
-        .bind(&p.team)
-        .bind(&p.roles)
-        .bind(&p.start_date)
-        .bind(&p.cohort)
-        .bind(i64::from(p.active))
-        .bind(&p.left_on)
-        .bind(&p.created_at)
-        .bind(&p.updated_at)
-        .execute(&mut *tx)
-        .await?;
-        report.people += 1;
-    }
-    for p in persons
-        .iter()
-        .filter(|p| p.line_manager_id.is_some() || p.mentor_id.is_some())
-    {
-        sqlx::query("UPDATE people SET line_manager_id = $1, mentor_id = $2 WHERE id = $3")
-            .bind(p.line_manager_id)
-            .bind(p.mentor_id)
-            .bind(p.id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    for u in &users {
-        sqlx::query(
-            "INSERT INTO users (id, username, password_hash, person_id, disabled, created_at, last_sign_in_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(u.id)
-        .bind(&u.username)
-        .bind(&u.password_hash)
-        .bind(u.person_id)
-        .bind(i64::from(u.disabled))
-        .bind(&u.created_at)
-        .bind(&u.last_sign_in_at)
-        .execute(&mut *tx)
-        .await?;
-        report.users += 1;
-    }
-    for r in &roles {
-        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
-            .bind(r.user_id)
-            .bind(&r.role)
-            .execute(&mut *tx)
-            .await?;
-        report.user_roles += 1;
-    }
-    for t in &tokens {
-        sqlx::query(
-            "INSERT INTO api_tokens (id, user_id, token_hash, label, created_at, last_used_at, revoked_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(t.id)
-        .bind(t.user_id)
-        .bind(&t.token_hash)
-        .bind(&t.label)
-        .bind(&t.created_at)
-        .bind(&t.last_used_at)
-        .bind(&t.revoked_at)
-        .execute(&mut *tx)
-        .await?;
-        report.api_tokens += 1;
-    }
-    // The audit trail, in pages so a long history does not sit in memory at once.
-    let mut after = 0;
-    loop {
-        let page = audit::all_after(from, after, 1000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        for e in &page {
-            sqlx::query(
-                "INSERT INTO audit_events (id, at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(e.id)
-            .bind(&e.at)
-            .bind(e.actor_user_id)
-            .bind(&e.actor)
-            .bind(&e.action)
-            .bind(&e.entity)
-            .bind(&e.entity_key)
-            .bind(&e.summary)
-            .bind(&e.before_json)
-            .bind(&e.after_json)
-            .execute(&mut *tx)
-            .await?;
-            report.audit_events += 1;
+        let ints = integer_columns(to, table).await?;
+        let mut copied = 0;
+        let mut second_pass: Vec<(i64, Vec<Cell>)> = Vec::new();
+        for row in &rows {
+            let names: Vec<String> = row.columns().iter().map(|c| c.name().to_string()).collect();
+            let mut cells = Vec::with_capacity(names.len());
+            for i in 0..names.len() {
+                cells.push(cell(row, i)?);
+            }
+            let mut later = Vec::new();
+            for (i, name) in names.iter().enumerate() {
+                if self_refs.contains(&name.as_str()) {
+                    later.push(cells[i].clone());
+                    cells[i] = Cell::Null;
+                }
+            }
+            if !self_refs.is_empty() {
+                if let Some(Cell::Int(id)) = names
+                    .iter()
+                    .position(|n| n == "id")
+                    .map(|i| cells[i].clone())
+                {
+                    second_pass.push((id, later));
+                }
+            }
+            let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "INSERT INTO {table} ({}) VALUES ({})",
+                names.join(", "),
+                placeholders.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for (c, name) in cells.into_iter().zip(&names) {
+                q = match c {
+                    Cell::Null if ints.contains(name) => q.bind(None::<i64>),
+                    Cell::Null => q.bind(None::<String>),
+                    Cell::Int(v) => q.bind(v),
+                    Cell::Text(v) => q.bind(v),
+                };
+            }
+            q.execute(&mut *tx).await?;
+            copied += 1;
         }
-    }
-    if to.backend() == Backend::Postgres {
-        // Explicit ids do not move PostgreSQL's identity counters; move them past the copied rows.
-        for table in ["people", "users", "api_tokens", "audit_events"] {
+        for (id, values) in second_pass {
+            let sets: Vec<String> = self_refs
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c} = ${}", i + 1))
+                .collect();
+            let sql = format!(
+                "UPDATE {table} SET {} WHERE id = ${}",
+                sets.join(", "),
+                self_refs.len() + 1
+            );
+            let mut q = sqlx::query(&sql);
+            for v in values {
+                q = match v {
+                    Cell::Int(v) => q.bind(Some(v)),
+                    _ => q.bind(None::<i64>),
+                };
+            }
+            q.bind(id).execute(&mut *tx).await?;
+        }
+        if to.backend() == Backend::Postgres && has_id(table) {
+            // Explicit ids do not move PostgreSQL's identity counters; move them past the copy.
             sqlx::query(&format!(
                 "SELECT CAST(setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false) AS BIGINT)"
             ))
             .execute(&mut *tx)
             .await?;
         }
+        report.tables.push((table.to_string(), copied));
     }
     tx.commit().await?;
     Ok(report)

@@ -15,13 +15,22 @@ pub struct Migration {
     pub postgres: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation: people, accounts, sessions, audit trail",
-    common: include_str!("../migrations/0001_foundation.sql"),
-    sqlite: include_str!("../migrations/0001_foundation.sqlite.sql"),
-    postgres: include_str!("../migrations/0001_foundation.postgres.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation: people, accounts, sessions, audit trail",
+        common: include_str!("../migrations/0001_foundation.sql"),
+        sqlite: include_str!("../migrations/0001_foundation.sqlite.sql"),
+        postgres: include_str!("../migrations/0001_foundation.postgres.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "training records: catalogue, programmes, plans, completions, sign-off, CPD",
+        common: include_str!("../migrations/0002_training.sql"),
+        sqlite: include_str!("../migrations/0002_training.sqlite.sql"),
+        postgres: include_str!("../migrations/0002_training.postgres.sql"),
+    },
+];
 
 fn render(m: &Migration, backend: Backend) -> String {
     let id = match backend {
