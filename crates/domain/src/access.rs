@@ -22,16 +22,38 @@ pub enum Capability {
     AccountsManage,
     /// Read and export the audit trail.
     AuditRead,
+    /// Read the module catalogue (not personal data; every internal role).
+    CatalogueView,
+    /// Run training: catalogue, programmes, assignments, completions for anyone, reopening,
+    /// guidance changes, imports.
+    TrainingManage,
+    /// The compliance matrix and people's training records (scoped like the directory).
+    TrainingRecords,
+    /// Own plan, own completions and own CPD.
+    OwnTraining,
+    /// Sign off the training of people one mentors or line-manages.
+    SignOff,
+    /// Verify or return the CPD of people one line-manages.
+    CpdReview,
+    /// Force-wide training figures without names (senior leaders).
+    TrainingSummary,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 6] = [
+    pub const ALL: [Capability; 13] = [
         Capability::SignedIn,
         Capability::PeopleBrowse,
         Capability::PeopleEdit,
         Capability::PeopleImport,
         Capability::AccountsManage,
         Capability::AuditRead,
+        Capability::CatalogueView,
+        Capability::TrainingManage,
+        Capability::TrainingRecords,
+        Capability::OwnTraining,
+        Capability::SignOff,
+        Capability::CpdReview,
+        Capability::TrainingSummary,
     ];
 
     /// The roles that hold this capability. Everything else is denied.
@@ -44,6 +66,31 @@ impl Capability {
             Capability::PeopleImport => &[Administrator],
             Capability::AccountsManage => &[Administrator],
             Capability::AuditRead => &[Administrator],
+            Capability::CatalogueView => &[
+                Administrator,
+                MashTrainer,
+                MashStaff,
+                Mentor,
+                LineManager,
+                Frontline,
+                SeniorLeader,
+                Auditor,
+            ],
+            Capability::TrainingManage => &[Administrator, MashTrainer],
+            Capability::TrainingRecords => &[Administrator, MashTrainer, Mentor, LineManager],
+            Capability::OwnTraining => &[
+                Administrator,
+                MashTrainer,
+                MashStaff,
+                Mentor,
+                LineManager,
+                Frontline,
+                SeniorLeader,
+                Auditor,
+            ],
+            Capability::SignOff => &[Mentor, LineManager],
+            Capability::CpdReview => &[LineManager],
+            Capability::TrainingSummary => &[Administrator, MashTrainer, SeniorLeader],
         }
     }
 
@@ -90,6 +137,19 @@ mod tests {
     fn no_roles_means_no_capabilities() {
         for cap in Capability::ALL {
             assert!(!cap.allows(&[]), "{cap:?} allowed with no roles");
+        }
+    }
+
+    #[test]
+    fn partner_reviewers_see_no_training_records() {
+        for cap in [
+            Capability::CatalogueView,
+            Capability::TrainingRecords,
+            Capability::OwnTraining,
+            Capability::SignOff,
+            Capability::TrainingSummary,
+        ] {
+            assert!(!cap.allows(&[Role::PartnerReviewer]), "{cap:?}");
         }
     }
 

@@ -9,5 +9,8 @@ pub mod demo;
 pub mod import;
 pub mod people;
 pub mod roles;
+pub mod signoff;
+pub mod training;
+pub mod training_seed;
 
 pub use roles::Role;

@@ -14,6 +14,7 @@ pub mod migrate;
 pub mod people;
 pub mod sessions;
 pub mod testing;
+pub mod training;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};

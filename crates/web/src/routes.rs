@@ -29,7 +29,8 @@ pub struct RouteInfo {
     pub access: Access,
 }
 
-struct Table {
+/// The route table under construction; page modules add their own routes through it.
+pub(crate) struct Table {
     router: Router<AppState>,
     routes: Vec<RouteInfo>,
 }
@@ -50,10 +51,20 @@ impl Table {
         self.router = self.router.route(path, handler);
         self
     }
-    fn get(self, path: &'static str, access: Access, h: MethodRouter<AppState>) -> Table {
+    pub(crate) fn get(
+        self,
+        path: &'static str,
+        access: Access,
+        h: MethodRouter<AppState>,
+    ) -> Table {
         self.add(Method::GET, path, access, h)
     }
-    fn post(self, path: &'static str, access: Access, h: MethodRouter<AppState>) -> Table {
+    pub(crate) fn post(
+        self,
+        path: &'static str,
+        access: Access,
+        h: MethodRouter<AppState>,
+    ) -> Table {
         self.add(Method::POST, path, access, h)
     }
 }
@@ -187,7 +198,11 @@ fn table() -> Table {
             "/api/v1/people/{staff_number}",
             Api(PeopleBrowse),
             get(api::person),
-        )
+        );
+    // Each capability's pages add their own routes (one line each, in this order).
+    let t = pages::training::routes(t);
+    // ROUTES: further page modules go above this line.
+    t
 }
 
 /// Every route and who may reach it.

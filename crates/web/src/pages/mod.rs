@@ -7,6 +7,7 @@ pub mod home;
 pub mod import;
 pub mod login;
 pub mod people;
+pub mod training;
 
 use crate::error::AppError;
 use axum::response::{IntoResponse, Response};
