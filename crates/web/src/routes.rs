@@ -76,7 +76,8 @@ fn table() -> Table {
         router: Router::new(),
         routes: Vec::new(),
     };
-    t.get("/healthz", Public, get(pages::health::healthz))
+    let t = t
+        .get("/healthz", Public, get(pages::health::healthz))
         .get("/readyz", Public, get(pages::health::readyz))
         .get("/assets/{*name}", Public, get(assets::serve))
         .get("/login", Public, get(pages::login::show))
