@@ -3,6 +3,7 @@
 
 mod commands;
 mod demo;
+mod demo_training;
 
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;

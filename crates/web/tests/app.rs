@@ -374,6 +374,7 @@ fn concrete(path: &str, role: Role) -> String {
     path.replace("{staff_number}", &staff_for(role))
         .replace("{username}", "test-frontline")
         .replace("{id}", "1")
+        .replace("{module_id}", "1")
         .replace("{*name}", "missing.css")
 }
 
@@ -391,6 +392,23 @@ async fn every_route_allows_exactly_the_roles_its_capability_names() {
             | Capability::AuditRead => {
                 vec![Administrator]
             }
+            Capability::CatalogueView | Capability::OwnTraining => {
+                vec![
+                    Administrator,
+                    MashTrainer,
+                    MashStaff,
+                    Mentor,
+                    LineManager,
+                    Frontline,
+                    SeniorLeader,
+                    Auditor,
+                ]
+            }
+            Capability::TrainingManage => vec![Administrator, MashTrainer],
+            Capability::TrainingRecords => vec![Administrator, MashTrainer, Mentor, LineManager],
+            Capability::SignOff => vec![Mentor, LineManager],
+            Capability::CpdReview => vec![LineManager],
+            Capability::TrainingSummary => vec![Administrator, MashTrainer, SeniorLeader],
         }
     };
     on_both!(|app| {

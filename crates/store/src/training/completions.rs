@@ -335,3 +335,129 @@ pub async fn queue_for(
     }
     Ok(out)
 }
+
+/// A historic completion from a spreadsheet, with the signatures the spreadsheet recorded.
+/// Its signatures are marked as imported (not signed in mashboard) and count towards sign-off.
+#[derive(Debug, Clone)]
+pub struct ImportedCompletion {
+    pub person_id: i64,
+    pub module_id: i64,
+    pub module_version: String,
+    pub completed_on: String,
+    pub mode: String,
+    pub trainer: String,
+    pub notes: String,
+    /// Who signed, as the spreadsheet says, in each capacity.
+    pub mentor_signed_by: Option<String>,
+    pub manager_signed_by: Option<String>,
+    /// Stable key so a re-import updates instead of duplicating (e.g. "training:S1:MASH-IND:2024-01-05").
+    pub import_key: String,
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upsert {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Records (or, by its import key, updates) an imported completion inside a transaction.
+pub async fn upsert_imported(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    c: &ImportedCompletion,
+) -> Result<(i64, Upsert)> {
+    let status = if c.mentor_signed_by.is_some() && c.manager_signed_by.is_some() {
+        "signed_off"
+    } else {
+        "awaiting_sign_off"
+    };
+    let existing: Option<(i64, String, String, String, String)> = sqlx::query_as(
+        "SELECT id, module_version, completed_on, mode, status FROM completions WHERE import_key = $1",
+    )
+    .bind(&c.import_key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let now = now_text();
+    let (id, what) = match existing {
+        Some((id, v, on, mode, st))
+            if v == c.module_version && on == c.completed_on && mode == c.mode && st == status =>
+        {
+            (id, Upsert::Unchanged)
+        }
+        Some((id, ..)) => {
+            sqlx::query("UPDATE completions SET module_version = $1, completed_on = $2, mode = $3, trainer = $4, notes = $5, status = $6, updated_at = $7 WHERE id = $8")
+                .bind(&c.module_version)
+                .bind(&c.completed_on)
+                .bind(&c.mode)
+                .bind(&c.trainer)
+                .bind(&c.notes)
+                .bind(status)
+                .bind(&now)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("DELETE FROM sign_offs WHERE completion_id = $1 AND imported = 1")
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            (id, Upsert::Updated)
+        }
+        None => {
+            let id = sqlx::query_scalar::<_, i64>(
+                "INSERT INTO completions (person_id, module_id, module_version, completed_on, mode, trainer, notes, evidence_url,
+                    status, source, import_key, recorded_by, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, '', $8, 'imported', $9, $10, $11, $11) RETURNING id",
+            )
+            .bind(c.person_id)
+            .bind(c.module_id)
+            .bind(&c.module_version)
+            .bind(&c.completed_on)
+            .bind(&c.mode)
+            .bind(&c.trainer)
+            .bind(&c.notes)
+            .bind(status)
+            .bind(&c.import_key)
+            .bind(&actor.name)
+            .bind(&now)
+            .fetch_one(&mut *conn)
+            .await?;
+            (id, Upsert::Created)
+        }
+    };
+    if what != Upsert::Unchanged {
+        for (capacity, by) in [
+            ("mentor", &c.mentor_signed_by),
+            ("line_manager", &c.manager_signed_by),
+        ] {
+            if let Some(by) = by {
+                sqlx::query(
+                    "INSERT INTO sign_offs (completion_id, capacity, signer_person_id, signer_name, comment, signed_at, imported)
+                     VALUES ($1, $2, NULL, $3, 'Imported from a spreadsheet', $4, 1)",
+                )
+                .bind(id)
+                .bind(capacity)
+                .bind(by)
+                .bind(&now)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        audit::record_on(
+            conn,
+            actor,
+            Event::new(
+                if what == Upsert::Created {
+                    "completion.import"
+                } else {
+                    "completion.reimport"
+                },
+                format!("Imported completion {} ({})", c.import_key, status),
+            )
+            .on("completion", id.to_string()),
+        )
+        .await?;
+    }
+    Ok((id, what))
+}
