@@ -233,7 +233,7 @@ async fn demo_seeds_and_serves_on_both_databases() {
             .local_addr()
             .unwrap()
             .port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mashboard"))
+        let child = Command::new(env!("CARGO_BIN_EXE_mashboard"))
             .args(["demo", "--db", &db, "--addr", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

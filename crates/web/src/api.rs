@@ -189,8 +189,35 @@ impl utoipa::Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "mashboard API", description = "Safeguarding training and referral quality. Create a token with `mashboard token create --user NAME` and send it as `Authorization: Bearer <token>`."),
-    paths(me, people, person),
-    components(schemas(Me, PersonJson, PeoplePage, Problem)),
+    paths(
+        me,
+        people,
+        person,
+        crate::api_training::my_plan,
+        crate::api_training::person_plan,
+        crate::api_training::create_completion,
+        crate::api_training::completion,
+        crate::api_training::sign,
+        crate::api_training::reopen,
+        crate::api_training::matrix,
+        crate::api_training::my_cpd,
+        crate::api_training::log_cpd
+    ),
+    components(schemas(
+        Me,
+        PersonJson,
+        PeoplePage,
+        Problem,
+        crate::api_training::PlanJson,
+        crate::api_training::PlanItemJson,
+        crate::api_training::NewCompletionJson,
+        crate::api_training::CompletionJson,
+        crate::api_training::SignOffJson,
+        crate::api_training::CommentJson,
+        crate::api_training::MatrixRowJson,
+        crate::api_training::CpdJson,
+        crate::api_training::NewCpdJson
+    )),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

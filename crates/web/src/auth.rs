@@ -81,7 +81,14 @@ pub mod cap {
         PeopleEdit,
         PeopleImport,
         AccountsManage,
-        AuditRead
+        AuditRead,
+        CatalogueView,
+        TrainingManage,
+        TrainingRecords,
+        OwnTraining,
+        SignOff,
+        CpdReview,
+        TrainingSummary
     );
 }
 

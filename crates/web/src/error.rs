@@ -104,6 +104,8 @@ pub enum ApiError {
     Forbidden,
     NotFound,
     BadRequest(String),
+    /// The request is valid but clashes with the record's state (a second signature).
+    Conflict(String),
     Internal(String),
 }
 
@@ -136,6 +138,7 @@ impl IntoResponse for ApiError {
                 "No such record.".to_string(),
             ),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
             ApiError::Internal(detail) => {
                 let id = log_internal(&detail);
                 (

@@ -202,6 +202,10 @@ fn table() -> Table {
         );
     // Each capability's pages add their own routes (one line each, in this order).
     let t = pages::training::routes(t);
+    let t = crate::api_training::routes(t);
+    let t = pages::catalogue::routes(t);
+    let t = pages::matrix::routes(t);
+    let t = pages::cpd::routes(t);
     // ROUTES: further page modules go above this line.
     t
 }

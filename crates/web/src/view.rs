@@ -14,9 +14,22 @@ pub struct NavItem {
 
 /// The navigation a user sees: only what their roles can open.
 pub fn nav_for(user: &CurrentUser, current: &str) -> Vec<NavItem> {
-    let items: [(&str, &str, Capability); 6] = [
+    let items: [(&str, &str, Capability); 11] = [
         ("Home", "/", Capability::SignedIn),
+        ("My training", "/my/training", Capability::OwnTraining),
+        ("Sign-offs", "/sign-offs", Capability::SignOff),
         ("People", "/people", Capability::PeopleBrowse),
+        (
+            "Training matrix",
+            "/training/matrix",
+            Capability::TrainingRecords,
+        ),
+        (
+            "Training summary",
+            "/training/summary",
+            Capability::TrainingSummary,
+        ),
+        ("Catalogue", "/training/modules", Capability::CatalogueView),
         ("Import people", "/people/import", Capability::PeopleImport),
         ("Accounts", "/admin/users", Capability::AccountsManage),
         ("Audit trail", "/admin/audit", Capability::AuditRead),

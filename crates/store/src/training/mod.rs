@@ -7,6 +7,7 @@ pub mod completions;
 pub mod cpd;
 pub mod plans;
 pub mod programmes;
+pub mod reports;
 
 use crate::{Result, Store, StoreError};
 use mashboard_domain::people::StaffNumber;

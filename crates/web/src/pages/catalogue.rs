@@ -18,9 +18,9 @@ use axum::Form;
 use mashboard_domain::access::Capability;
 use mashboard_domain::people::{format_date_long, parse_date, StaffNumber};
 use mashboard_domain::training::{
-    add_months, format_minutes, format_version, next_version, parse_version, review_state,
-    DueRule, ModuleKind, ModuleStatus, RenewalRule, ReviewState, DEFAULT_REVIEW_WARN_DAYS,
-    MAX_DUE_DAYS, MAX_RENEWAL_MONTHS,
+    add_months, format_minutes, format_version, next_version, parse_version, review_state, DueRule,
+    ModuleKind, ModuleStatus, RenewalRule, ReviewState, DEFAULT_REVIEW_WARN_DAYS, MAX_DUE_DAYS,
+    MAX_RENEWAL_MONTHS,
 };
 use mashboard_store::audit::{self, Event};
 use mashboard_store::people;
@@ -116,12 +116,7 @@ fn with_long_dates(text: &str) -> String {
         if let Some(candidate) = text.get(i..i + 10) {
             if candidate.as_bytes()[4] == b'-' {
                 if let Ok(d) = parse_date(candidate) {
-                    return format!(
-                        "{}{}{}",
-                        &text[..i],
-                        format_date_long(d),
-                        &text[i + 10..]
-                    );
+                    return format!("{}{}{}", &text[..i], format_date_long(d), &text[i + 10..]);
                 }
             }
         }
@@ -178,7 +173,10 @@ fn capitalise(s: &str) -> String {
 
 fn check_length(form: &mut FormState, name: &str, what: &str, max: usize) {
     if form.value(name).chars().count() > max {
-        form.add_error(name, format!("{} must be {max} characters or fewer", capitalise(what)));
+        form.add_error(
+            name,
+            format!("{} must be {max} characters or fewer", capitalise(what)),
+        );
     }
 }
 
@@ -274,6 +272,9 @@ impl ListPage {
     fn status_is(&self, s: &str) -> bool {
         self.status == s
     }
+    fn warn_days(&self) -> i64 {
+        DEFAULT_REVIEW_WARN_DAYS
+    }
 }
 
 pub async fn list(
@@ -294,16 +295,15 @@ pub async fn list(
     let mine = !field(&pairs, "mine").is_empty();
     let me = page.user.person_id;
     let today = today();
-    let (cpd, rows): (Vec<ModuleView>, Vec<ModuleView>) =
-        catalogue::modules(&state.store, true)
-            .await?
-            .into_iter()
-            .filter(|m| status == "all" || m.status == status)
-            .filter(|m| kind.is_empty() || m.kind == kind)
-            .filter(|m| !mine || (me.is_some() && m.owner_person_id == me))
-            .map(|m| ModuleView::of(m, today))
-            .filter(|v| !needs_review || v.needs_review())
-            .partition(|v| v.m.cpd_topic);
+    let (cpd, rows): (Vec<ModuleView>, Vec<ModuleView>) = catalogue::modules(&state.store, true)
+        .await?
+        .into_iter()
+        .filter(|m| status == "all" || m.status == status)
+        .filter(|m| kind.is_empty() || m.kind == kind)
+        .filter(|m| !mine || (me.is_some() && m.owner_person_id == me))
+        .map(|m| ModuleView::of(m, today))
+        .filter(|v| !needs_review || v.needs_review())
+        .partition(|v| v.m.cpd_topic);
     html(&ListPage {
         chrome: Chrome::new(
             &state,
@@ -355,12 +355,6 @@ struct ModuleForm {
     tag_hint: String,
 }
 
-impl ModuleForm {
-    fn checked(&self, name: &str, value: &str) -> bool {
-        self.form.value(name) == value
-    }
-}
-
 async fn render_module_form(
     state: &AppState,
     user: &CurrentUser,
@@ -392,9 +386,7 @@ async fn render_module_form(
         form,
         editing,
         kinds: ModuleKind::ALL.map(|k| (k.as_str(), k.label())).to_vec(),
-        statuses: ModuleStatus::ALL
-            .map(|s| (s.as_str(), s.label()))
-            .to_vec(),
+        statuses: ModuleStatus::ALL.map(|s| (s.as_str(), s.label())).to_vec(),
         tag_hint,
     })
 }
@@ -509,7 +501,10 @@ async fn validate_module(
                 ),
                 Some(p) if !p.active => form.add_error(
                     "owner_staff_number",
-                    format!("{} ({sn}) has left the force; choose a current owner", p.name),
+                    format!(
+                        "{} ({sn}) has left the force; choose a current owner",
+                        p.name
+                    ),
                 ),
                 Some(p) => owner = Some(p.id),
             },
@@ -684,6 +679,15 @@ struct ModulePage {
     publish: FormState,
     reviewed: FormState,
     saved: Option<&'static str>,
+}
+
+impl ModulePage {
+    fn version_hint(&self) -> String {
+        format!(
+            "Later than the current version {}, written as MAJOR.MINOR",
+            self.v.m.version
+        )
+    }
 }
 
 fn publish_defaults(m: &Module) -> FormState {
@@ -899,12 +903,7 @@ pub async fn reviewed(
             "The date reviewed must be today or in the past",
         );
     }
-    let review_by = date_field(
-        &mut form,
-        "next_review_by",
-        "the next review-by date",
-        true,
-    );
+    let review_by = date_field(&mut form, "next_review_by", "the next review-by date", true);
     if let (Some(r), Some(b)) = (reviewed_on, review_by) {
         if b <= r {
             form.add_error(
@@ -955,7 +954,11 @@ impl TagView {
             name: t.name,
             description: t.description,
             modules: t.modules,
-            last_change: t.last_change.as_deref().map(with_long_dates).unwrap_or_default(),
+            last_change: t
+                .last_change
+                .as_deref()
+                .map(with_long_dates)
+                .unwrap_or_default(),
         }
     }
 }
@@ -969,7 +972,7 @@ struct GuidancePage {
 }
 
 impl GuidancePage {
-    fn tag_selected(&self, id: i64) -> bool {
+    fn tag_selected(&self, id: &i64) -> bool {
         self.form.value("tag_id") == id.to_string()
     }
 }
@@ -1290,7 +1293,7 @@ impl ProfilePage {
     fn checked(&self, name: &str, value: &str) -> bool {
         self.form.value(name) == value
     }
-    fn module_selected(&self, id: i64) -> bool {
+    fn module_selected(&self, id: &i64) -> bool {
         self.form.value("module_id") == id.to_string()
     }
 }
@@ -1335,7 +1338,10 @@ fn item_form(module_id: i64, due: &str, renewal: &str) -> FormState {
         }
         Ok(RenewalRule::AnnualWindow { from, to }) => {
             f.set("renewal_kind", "window");
-            f.set("window_from", format!("{:02}/{:02}", from.1, u8::from(from.0)));
+            f.set(
+                "window_from",
+                format!("{:02}/{:02}", from.1, u8::from(from.0)),
+            );
             f.set("window_to", format!("{:02}/{:02}", to.1, u8::from(to.0)));
         }
         _ => f.set("renewal_kind", "none"),
@@ -1412,7 +1418,10 @@ pub async fn profile_page(
     let saved = saved_message(
         raw.as_deref(),
         &[
-            ("created", "The role profile has been added. Now add its modules."),
+            (
+                "created",
+                "The role profile has been added. Now add its modules.",
+            ),
             ("item", "The programme has been saved."),
             ("removed", "The module has been removed from the programme."),
         ],
@@ -1518,7 +1527,9 @@ fn build_rules(form: &mut FormState) -> Option<(String, String)> {
             let shape = |form: &mut FormState, name: &str, which: &str, example: &str| {
                 form.add_error(
                     name,
-                    format!("Enter the {which} day of the window as day/month, for example {example}"),
+                    format!(
+                        "Enter the {which} day of the window as day/month, for example {example}"
+                    ),
                 );
             };
             if from.is_none() {

@@ -2,10 +2,13 @@
 
 pub mod account;
 pub mod admin;
+pub mod catalogue;
+pub mod cpd;
 pub mod health;
 pub mod home;
 pub mod import;
 pub mod login;
+pub mod matrix;
 pub mod people;
 pub mod training;
 
