@@ -51,6 +51,12 @@ async fn seed(store: &Store) {
             Role::Administrator | Role::LineManager => String::new(),
             _ => staff_for(Role::LineManager),
         };
+        // The MASH staff member is mentored by the mentor: a two-party sign-off is possible.
+        let mentor = if role == Role::MashStaff {
+            staff_for(Role::Mentor)
+        } else {
+            String::new()
+        };
         let p = PersonDraft {
             staff_number: staff_for(role),
             name: format!("Person {}", role.label()),
@@ -58,6 +64,7 @@ async fn seed(store: &Store) {
             team: "MASH".into(),
             roles: role.as_str().into(),
             line_manager_staff_number: manager,
+            mentor_staff_number: mentor,
             ..Default::default()
         }
         .validate()
@@ -895,5 +902,241 @@ async fn pages_carry_security_headers_and_are_not_cached() {
             .contains("default-src 'self'"));
         assert_eq!(h["x-frame-options"], "DENY");
         assert_eq!(h["cache-control"], "no-store");
+    });
+}
+
+async fn training_fixture(store: &Store) -> (i64, i64) {
+    use mashboard_store::training::{catalogue, programmes};
+    let m = catalogue::create_module(
+        store,
+        &Actor::system(),
+        &catalogue::ModuleInput {
+            code: "MASH-IND".into(),
+            title: "MASH induction".into(),
+            kind: "face_to_face".into(),
+            status: "live".into(),
+            ..Default::default()
+        },
+        "1.0",
+    )
+    .await
+    .unwrap();
+    let profile =
+        programmes::create_profile(store, &Actor::system(), "MASH-RES", "MASH researcher", "")
+            .await
+            .unwrap();
+    programmes::set_item(
+        store,
+        &Actor::system(),
+        profile,
+        m.id,
+        "days:30",
+        "rolling:12",
+    )
+    .await
+    .unwrap();
+    (m.id, profile)
+}
+
+#[tokio::test]
+async fn a_new_starter_is_assigned_records_a_completion_and_both_named_people_sign_it_off() {
+    on_both!(|app| {
+        let (module_id, profile_id) = training_fixture(&app.store).await;
+        let trainer = app.signed_in(Role::MashTrainer).await;
+        let starter = staff_for(Role::MashStaff);
+        let r = app
+            .post_form(
+                &trainer,
+                &format!("/people/{starter}/training/assign"),
+                &[
+                    ("profile_id", &profile_id.to_string()),
+                    ("started_on", "01/11/2026"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            r.text().await.unwrap()
+        );
+
+        let token = |role: Role| {
+            let store = app.store.clone();
+            async move {
+                accounts::create_token(&store, &Actor::system(), &username_for(role), "t")
+                    .await
+                    .unwrap()
+            }
+        };
+        let c = client();
+        let (mash, mentor, manager, frontline) = (
+            token(Role::MashStaff).await,
+            token(Role::Mentor).await,
+            token(Role::LineManager).await,
+            token(Role::Frontline).await,
+        );
+        let plan: serde_json::Value = c
+            .get(app.url("/api/v1/me/training-plan"))
+            .bearer_auth(&mash)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(plan["items"][0]["module_title"], "MASH induction");
+        assert_ne!(plan["items"][0]["status"], "signed_off");
+
+        // The starter records it; someone else cannot record it for them.
+        let body = serde_json::json!({"staff_number": starter, "module_id": module_id, "completed_on": "2026-11-10", "mode": "face_to_face"});
+        let r = c
+            .post(app.url("/api/v1/completions"))
+            .bearer_auth(&frontline)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let r = c
+            .post(app.url("/api/v1/completions"))
+            .bearer_auth(&mash)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let created: serde_json::Value = r.json().await.unwrap();
+        let id = created["id"].as_i64().unwrap();
+        assert_eq!(created["status"], "awaiting_sign_off");
+        let bad = c.post(app.url("/api/v1/completions")).bearer_auth(&mash).json(&serde_json::json!({"staff_number": starter, "module_id": module_id, "completed_on": "31/02/2026", "mode": "face_to_face"})).send().await.unwrap();
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+
+        // Nobody else signs, nor the person themself.
+        let sign = |tok: String| {
+            let c = c.clone();
+            let url = app.url(&format!("/api/v1/completions/{id}/sign-offs"));
+            async move {
+                c.post(url)
+                    .bearer_auth(tok)
+                    .json(&serde_json::json!({"comment": "Seen it applied"}))
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(
+            sign(frontline.clone()).await.status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(sign(mash.clone()).await.status(), StatusCode::FORBIDDEN);
+        let r = sign(manager.clone()).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap()["status"],
+            "awaiting_sign_off",
+            "one signature is not enough"
+        );
+        assert_eq!(
+            sign(manager.clone()).await.status(),
+            StatusCode::CONFLICT,
+            "a second signature in the same capacity"
+        );
+
+        // The mentor's queue page lists it; the mentor signs on the page.
+        let mentor_client = app.signed_in(Role::Mentor).await;
+        let (_, queue) = app.get(&mentor_client, "/sign-offs").await;
+        assert!(queue.contains(&format!("/completions/{id}")), "{queue}");
+        let r = app
+            .post_form(
+                &mentor_client,
+                &format!("/completions/{id}/sign-off"),
+                &[("comment", "")],
+            )
+            .await;
+        assert!(r
+            .text()
+            .await
+            .unwrap()
+            .contains("Enter a comment with your sign-off"));
+        let r = app
+            .post_form(
+                &mentor_client,
+                &format!("/completions/{id}/sign-off"),
+                &[("comment", "Observed in the MASH")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+        let done: serde_json::Value = c
+            .get(app.url(&format!("/api/v1/completions/{id}")))
+            .bearer_auth(&mentor)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(done["status"], "signed_off");
+        let capacities: Vec<&str> = done["sign_offs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["capacity"].as_str().unwrap())
+            .collect();
+        assert_eq!(capacities, vec!["line_manager", "mentor"]);
+        let plan: serde_json::Value = c
+            .get(app.url("/api/v1/me/training-plan"))
+            .bearer_auth(&mash)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(plan["items"][0]["status"], "signed_off");
+        assert_eq!(plan["items"][0]["in_date"], true);
+
+        // Reopening needs a reason and clears the signatures.
+        let trainer_token = token(Role::MashTrainer).await;
+        let r = c
+            .post(app.url(&format!("/api/v1/completions/{id}/reopen")))
+            .bearer_auth(&trainer_token)
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let r = c
+            .post(app.url(&format!("/api/v1/completions/{id}/reopen")))
+            .bearer_auth(&trainer_token)
+            .json(&serde_json::json!({"reason": "Wrong date"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap()["status"],
+            "reopened"
+        );
+        // A partner reviewer sees none of it.
+        let partner = token(Role::PartnerReviewer).await;
+        assert_eq!(
+            c.get(app.url(&format!("/api/v1/completions/{id}")))
+                .bearer_auth(&partner)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            c.get(app.url("/api/v1/matrix"))
+                .bearer_auth(&partner)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::FORBIDDEN
+        );
     });
 }
