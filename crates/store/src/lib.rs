@@ -224,6 +224,32 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     }
 }
 
+/// A 0/1 flag column read as a `bool` (`#[sqlx(try_from = "crate::Flag")]`).
+pub(crate) struct Flag(bool);
+
+impl sqlx::Type<sqlx::Any> for Flag {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <i64 as sqlx::Type<sqlx::Any>>::type_info()
+    }
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <i64 as sqlx::Type<sqlx::Any>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for Flag {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        Ok(Flag(
+            <i64 as sqlx::Decode<'r, sqlx::Any>>::decode(value)? != 0,
+        ))
+    }
+}
+
+impl From<Flag> for bool {
+    fn from(f: Flag) -> bool {
+        f.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,31 +288,5 @@ mod tests {
         assert_eq!(a, "2024-01-02T03:04:05.000000Z");
         assert!(a < b);
         assert_eq!(parse_instant(&a).unwrap().unix_timestamp(), 1704164645);
-    }
-}
-
-/// A 0/1 flag column read as a `bool` (`#[sqlx(try_from = "crate::Flag")]`).
-pub(crate) struct Flag(bool);
-
-impl sqlx::Type<sqlx::Any> for Flag {
-    fn type_info() -> sqlx::any::AnyTypeInfo {
-        <i64 as sqlx::Type<sqlx::Any>>::type_info()
-    }
-    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
-        <i64 as sqlx::Type<sqlx::Any>>::compatible(ty)
-    }
-}
-
-impl<'r> sqlx::Decode<'r, sqlx::Any> for Flag {
-    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
-        Ok(Flag(
-            <i64 as sqlx::Decode<'r, sqlx::Any>>::decode(value)? != 0,
-        ))
-    }
-}
-
-impl From<Flag> for bool {
-    fn from(f: Flag) -> bool {
-        f.0
     }
 }

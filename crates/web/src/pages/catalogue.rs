@@ -788,6 +788,10 @@ pub async fn show(
                 "The new version has been published. The earlier versions are kept below.",
             ),
             ("reviewed", "The module has been marked as reviewed."),
+            (
+                "reviewed-flagged",
+                "The module has been marked as reviewed, but the review was before the latest change in guidance, so it is still flagged.",
+            ),
         ],
     );
     render_module(&state, &page.user, &page.csrf, m, None, None, saved).await
@@ -932,8 +936,14 @@ pub async fn reviewed(
         tags: m.tag_list().into_iter().map(str::to_string).collect(),
         cpd_topic: m.cpd_topic,
     };
-    catalogue::update_module(&state.store, &page.user.actor(), m.id, &input).await?;
-    Ok(Redirect::to(&format!("/training/modules/{}?saved=reviewed", m.id)).into_response())
+    let after = catalogue::update_module(&state.store, &page.user.actor(), m.id, &input).await?;
+    // A review before the latest change in guidance does not clear its flag: say so.
+    let saved = if after.guidance_flag.is_some() {
+        "reviewed-flagged"
+    } else {
+        "reviewed"
+    };
+    Ok(Redirect::to(&format!("/training/modules/{}?saved={saved}", m.id)).into_response())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -350,7 +350,7 @@ fn check_completion(person_id: i64, f: &CompletionForm) -> Result<NewCompletion,
         form.add_error("notes", "Notes must be 2,000 characters or fewer");
     }
     let url = f.evidence_url.trim();
-    if !url.is_empty() && !(url.starts_with("https://") || url.starts_with("http://")) {
+    if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
         form.add_error(
             "evidence_url",
             "Evidence link must start with https:// or http://",
