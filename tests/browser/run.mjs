@@ -545,6 +545,123 @@ async function checkPeopleForm(browser) {
 }
 
 // ---------------------------------------------------------------------------------
+// Training: assign a new MASH starter, record a completion, two-party sign-off
+// ---------------------------------------------------------------------------------
+
+const DEMO_MENTOR_STAFF_NUMBER = "S69202"; // demo-mentor's person in the demo force
+const DEMO_MANAGER_STAFF_NUMBER = "9046"; // demo-manager's person
+
+/** Fills named fields on the current page (inputs, selects by value or visible text, radios). */
+async function fill(page, fields) {
+  for (const [name, value] of Object.entries(fields)) {
+    const kind = await page.$eval(`[name="${name}"]`, (el) => `${el.tagName}:${el.type || ""}`).catch(() => null);
+    if (!kind) throw new Error(`${pathOf(page)} has no field named ${name}`);
+    if (kind.startsWith("SELECT")) {
+      const ok = await page.$eval(`select[name="${name}"]`, (el, v) => {
+        const opt = [...el.options].find((o) => o.value === v || o.textContent.includes(v));
+        if (opt) el.value = opt.value;
+        return !!opt;
+      }, value);
+      if (!ok) throw new Error(`${pathOf(page)}: no option "${value}" in ${name}`);
+    } else if (kind.endsWith(":radio") || kind.endsWith(":checkbox")) {
+      await page.$eval(`[name="${name}"][value="${value}"]`, (el) => (el.checked = true));
+    } else {
+      await page.$eval(`[name="${name}"]`, (el, v) => (el.value = v), value);
+    }
+  }
+}
+
+/** Submits the form holding `field` and checks the page it lands on (status, axe, scripts). */
+async function submitForm(page, field, where, expectPath) {
+  const res = await submitWith(page, `form:has([name="${field}"]) button[type="submit"]`);
+  const status = res ? res.status() : 0;
+  const errorText = await page.$eval(".govuk-error-summary", (e) => e.innerText.replace(/\s+/g, " ").trim()).catch(() => "");
+  if (status !== 200 || (expectPath && !new URL(page.url()).pathname.startsWith(expectPath)) || errorText) {
+    throw new Error(`${where}: landed on ${pathOf(page)} (${status})${errorText ? `: ${errorText}` : ""}`);
+  }
+  const axeOk = await checkAxe(page, where);
+  if ((await checkProblems(page, where)) && axeOk) passed += 1;
+}
+
+async function asUser(browser, username, steps) {
+  const context = await browser.createBrowserContext();
+  try {
+    const page = await newPage(context);
+    if (!(await signIn(page, username))) throw new Error(`could not sign in as ${username}`);
+    await steps(page);
+  } finally {
+    await context.close().catch(() => {});
+  }
+}
+
+async function checkTrainingFlow(browser) {
+  const failuresBefore = failures.length;
+  const stamp = String(Date.now()).slice(-8);
+  const staffNumber = `NS${stamp}`;
+  const username = `starter-${stamp}`;
+  try {
+    // The administrator adds the starter to the directory, mentored and managed by the demo pair,
+    // and gives them an account.
+    await asUser(browser, "demo-admin", async (page) => {
+      await goto(page, `${BASE_URL}/people/new`);
+      await fill(page, {
+        staff_number: staffNumber,
+        name: `New Starter ${stamp}`,
+        department: "Public Protection",
+        team: "MASH - Research",
+        mentor_staff_number: DEMO_MENTOR_STAFF_NUMBER,
+        line_manager_staff_number: DEMO_MANAGER_STAFF_NUMBER,
+      });
+      await submitForm(page, "staff_number", "admin adds a new MASH starter", `/people/${staffNumber}`);
+      await goto(page, `${BASE_URL}/admin/users/new`);
+      await fill(page, { username, staff_number: staffNumber, password: PASSWORD, confirm_password: PASSWORD });
+      await page.$eval('[name="roles"][value="mash_staff"]', (el) => (el.checked = true));
+      await submitForm(page, "username", "admin creates the starter's account", `/admin/users/${username}`);
+    });
+    // The trainer assigns them to the MASH researcher programme.
+    await asUser(browser, "demo-trainer", async (page) => {
+      await goto(page, `${BASE_URL}/people/${staffNumber}/training`);
+      await fill(page, { profile_id: "MASH researcher", started_on: new Date().toISOString().slice(0, 10) });
+      await submitForm(page, "profile_id", "trainer assigns the starter to MASH researcher", `/people/${staffNumber}/training`);
+      const body = await page.evaluate(() => document.body.innerText);
+      if (!body.includes("MASH induction")) throw new Error("the starter's plan does not list the MASH induction");
+    });
+    // The starter records the MASH induction.
+    await asUser(browser, username, async (page) => {
+      await goto(page, `${BASE_URL}/my/training`);
+      await fill(page, { module_id: "MASH-IND", completed_on: new Date().toISOString().slice(0, 10), mode: "face_to_face" });
+      await submitForm(page, "module_id", "starter records the MASH induction", "/my/training");
+    });
+    // The mentor, then the line manager, sign it off from their queues.
+    for (const signer of ["demo-mentor", "demo-manager"]) {
+      await asUser(browser, signer, async (page) => {
+        await goto(page, `${BASE_URL}/sign-offs`);
+        const href = await page.$$eval("a", (links, who) => {
+          const row = links.find((a) => a.closest("tr") && a.closest("tr").innerText.includes(who));
+          return row ? row.getAttribute("href") : null;
+        }, `New Starter ${stamp}`);
+        if (!href) throw new Error(`${signer}'s sign-off queue does not list the starter`);
+        await goto(page, `${BASE_URL}${href}`);
+        await fill(page, { comment: `Signed by ${signer} in the browser test` });
+        await submitForm(page, "comment", `${signer} signs off`, "/completions/");
+      });
+    }
+    // The trainer's matrix shows it signed off.
+    await asUser(browser, "demo-trainer", async (page) => {
+      const res = await goto(page, `${BASE_URL}/training/matrix?view=list&team=${encodeURIComponent("MASH - Research")}`);
+      if (!res || res.status() !== 200) throw new Error(`the matrix answered ${res ? res.status() : "nothing"}`);
+      const signed = await page.$$eval("tr", (rows, who) => rows.some((r) => r.innerText.includes(who) && r.innerText.includes("Signed off")), `New Starter ${stamp}`);
+      if (!signed) throw new Error("the matrix does not show the starter's MASH induction as signed off");
+      const axeOk = await checkAxe(page, "trainer's matrix");
+      if ((await checkProblems(page, "trainer's matrix")) && axeOk) passed += 1;
+    });
+  } catch (err) {
+    fail("training flow", err.message || String(err));
+  }
+  info(`training flow (${staffNumber}): ${failures.length === failuresBefore ? "passed" : "failed"}`);
+}
+
+// ---------------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------------
 
@@ -584,6 +701,7 @@ async function main() {
     info(`browser test against ${BASE_URL} with ${await browser.version()}`);
     for (const role of ROLES) summary.push(await checkRole(browser, role));
     if (process.env.SKIP_FORM !== "1") await checkPeopleForm(browser);
+    if (process.env.SKIP_TRAINING !== "1") await checkTrainingFlow(browser);
   } finally {
     await browser.close().catch(() => {});
     rmSync(userDataDir, { recursive: true, force: true });

@@ -1532,43 +1532,29 @@ fn build_rules(form: &mut FormState) -> Option<(String, String)> {
             }
         }
         "window" => {
-            let from = day_month(form.value("window_from"));
-            let to = day_month(form.value("window_to"));
-            let shape = |form: &mut FormState, name: &str, which: &str, example: &str| {
-                form.add_error(
-                    name,
-                    format!(
-                        "Enter the {which} day of the window as day/month, for example {example}"
-                    ),
-                );
-            };
-            if from.is_none() {
-                shape(form, "window_from", "first", "01/04");
-            }
-            if to.is_none() {
-                shape(form, "window_to", "last", "30/06");
-            }
-            match (from, to) {
-                (Some(f), Some(t)) => {
-                    match RenewalRule::parse(&format!(
-                        "window:{:02}-{:02}..{:02}-{:02}",
-                        f.0, f.1, t.0, t.1
-                    )) {
-                        Ok(r) => Some(r),
-                        Err(m) => {
-                            let (name, which, example) = if m.contains("window start") {
-                                ("window_from", "first", "01/04")
-                            } else {
-                                ("window_to", "last", "30/06")
-                            };
-                            form.add_error(
-                                name,
-                                format!("The {which} day of the window must be a real day of the year, for example {example}"),
-                            );
-                            None
-                        }
-                    }
+            // Each bound is read for its shape here and checked as a real day by the domain.
+            let mut bound = |name: &str, which: &str, example: &str| -> Option<String> {
+                let checked = day_month(form.value(name))
+                    .map(|(m, d)| format!("{m:02}-{d:02}"))
+                    .filter(|md| RenewalRule::parse(&format!("window:{md}..{md}")).is_ok());
+                if checked.is_none() {
+                    form.add_error(
+                        name,
+                        format!("Enter the {which} day of the window as a real day and month, for example {example}"),
+                    );
                 }
+                checked
+            };
+            let from = bound("window_from", "first", "01/04");
+            let to = bound("window_to", "last", "30/06");
+            match (from, to) {
+                (Some(f), Some(t)) => match RenewalRule::parse(&format!("window:{f}..{t}")) {
+                    Ok(r) => Some(r),
+                    Err(m) => {
+                        form.add_error("window_to", m);
+                        None
+                    }
+                },
                 _ => None,
             }
         }
