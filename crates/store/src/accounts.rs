@@ -599,11 +599,15 @@ pub async fn revoke_token(store: &Store, actor: &Actor, user_id: i64, token_id: 
             "That token does not exist or is already revoked".into(),
         ));
     }
+    let username: String = sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
     audit::record_on(
         &mut tx,
         actor,
-        Event::new("token.revoke", format!("Revoked API token {token_id}"))
-            .on("account", user_id.to_string()),
+        Event::new("token.revoke", format!("Revoked API token {token_id} of {username}"))
+            .on("account", &username),
     )
     .await?;
     tx.commit().await?;
