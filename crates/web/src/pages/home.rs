@@ -30,6 +30,64 @@ pub async fn show(
     let u = &page.user;
     let all = [
         (
+            Capability::OwnTraining,
+            Card {
+                title: "My training",
+                href: "/my/training",
+                text: "Your training plan, what is due, your completions and your CPD.",
+            },
+        ),
+        (
+            Capability::SignOff,
+            Card {
+                title: "Sign-offs",
+                href: "/sign-offs",
+                text: "Training records waiting for your signature as mentor or line manager.",
+            },
+        ),
+        (
+            Capability::CpdReview,
+            Card {
+                title: "CPD to verify",
+                href: "/cpd/review",
+                text: "CPD your team has logged, waiting for you to verify or return it.",
+            },
+        ),
+        (
+            Capability::TrainingRecords,
+            Card {
+                title: "Training matrix",
+                href: "/training/matrix",
+                text:
+                    "Who is in date, due, overdue or expired on each required module, with exports.",
+            },
+        ),
+        (
+            Capability::TrainingRecords,
+            Card {
+                title: "Reminders",
+                href: "/training/reminders",
+                text: "Training due soon or overdue for the people you look after.",
+            },
+        ),
+        (
+            Capability::TrainingSummary,
+            Card {
+                title: "Training summary",
+                href: "/training/summary",
+                text:
+                    "The share of people in date on their training, by role profile and department.",
+            },
+        ),
+        (
+            Capability::CatalogueView,
+            Card {
+                title: "Module catalogue",
+                href: "/training/modules",
+                text: "Every module, its version, review date and the guidance it depends on.",
+            },
+        ),
+        (
             Capability::PeopleBrowse,
             Card {
                 title: "People",

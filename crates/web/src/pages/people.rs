@@ -128,6 +128,7 @@ struct PersonPage {
     history: Vec<AuditEvent>,
     show_history: bool,
     saved: bool,
+    can_see_training: bool,
 }
 
 async fn visible_person(
@@ -187,6 +188,7 @@ pub async fn show(
         history,
         show_history,
         saved: s.saved.is_some(),
+        can_see_training: page.user.can(Capability::TrainingRecords),
         p,
     })
 }
