@@ -5,7 +5,7 @@
 //! The rules (review state, versions, due and renewal rules) are the domain's; these pages read
 //! forms, ask the domain whether the values make sense, and call the store, which audits writes.
 
-use crate::auth::{CurrentUser, Page};
+use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
@@ -29,24 +29,6 @@ use mashboard_store::training::programmes::{self, Profile};
 use mashboard_store::StoreError;
 use std::collections::BTreeMap;
 use time::Date;
-
-/// The capabilities these pages need, as types for `Page<C>`.
-pub mod need {
-    use crate::auth::Cap;
-    use mashboard_domain::access::Capability;
-
-    /// Read the module catalogue.
-    pub struct CatalogueView;
-    impl Cap for CatalogueView {
-        const CAP: Capability = Capability::CatalogueView;
-    }
-
-    /// Run training: the catalogue, guidance changes and programmes.
-    pub struct TrainingManage;
-    impl Cap for TrainingManage {
-        const CAP: Capability = Capability::TrainingManage;
-    }
-}
 
 pub(crate) fn routes(t: Table) -> Table {
     use Access::Page as P;
@@ -279,7 +261,7 @@ impl ListPage {
 
 pub async fn list(
     State(state): State<AppState>,
-    page: Page<need::CatalogueView>,
+    page: Page<cap::CatalogueView>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let pairs = query_pairs(raw.as_deref());
@@ -393,7 +375,7 @@ async fn render_module_form(
 
 pub async fn new_form(
     State(state): State<AppState>,
-    page: Page<need::TrainingManage>,
+    page: Page<cap::TrainingManage>,
 ) -> Result<Response, AppError> {
     let mut form = FormState::default();
     form.set("version", "1.0");
@@ -585,7 +567,7 @@ async fn validate_module(
 
 pub async fn create(
     State(state): State<AppState>,
-    page: Page<need::TrainingManage>,
+    page: Page<cap::TrainingManage>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let mut form = form_of(&pairs, &MODULE_FIELDS);
@@ -612,7 +594,7 @@ async fn find_module(state: &AppState, raw_id: &str) -> Result<Module, AppError>
 
 pub async fn edit_form(
     State(state): State<AppState>,
-    page: Page<need::TrainingManage>,
+    page: Page<cap::TrainingManage>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let m = find_module(&state, &id).await?;
@@ -640,7 +622,7 @@ pub async fn edit_form(
 
 pub async fn update(
     State(state): State<AppState>,
-    page: Page<need::TrainingManage>,
+    page: Page<cap::TrainingManage>,
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
@@ -773,7 +755,7 @@ async fn render_module(
 
 pub async fn show(
     State(state): State<AppState>,
-    page: Page<need::CatalogueView>,
+    page: Page<cap::CatalogueView>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
@@ -799,7 +781,7 @@ pub async fn show(
 
 pub async fn publish(
     State(state): State<AppState>,
-    page: Page<need::TrainingManage>,
+    page: Page<cap::TrainingManage>,
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
@@ -894,7 +876,7 @@ pub async fn publish(
 
 pub async fn reviewed(
     State(state): State<AppState>,
-    page: Page<need::TrainingManage>,
+    page: Page<cap::TrainingManage>,
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
@@ -1015,7 +997,7 @@ async fn render_guidance(
 
 pub async fn guidance(
     State(state): State<AppState>,
-    page: Page<need::TrainingManage>,
+    page: Page<cap::TrainingManage>,
 ) -> Result<Response, AppError> {
     let mut form = FormState::default();
     form.set("changed_on", uk(today()));
@@ -1049,7 +1031,7 @@ struct GuidanceTagPage {
 
 async fn render_guidance_tag(
     state: &AppState,
-    page: &Page<need::TrainingManage>,
+    page: &Page<cap::TrainingManage>,
     tag_id: i64,
     trained: Vec<TrainedPerson>,
     recorded: Option<String>,
@@ -1132,7 +1114,7 @@ async fn render_guidance_tag(
 
 pub async fn record_change(
     State(state): State<AppState>,
-    page: Page<need::TrainingManage>,
+    page: Page<cap::TrainingManage>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let mut form = form_of(&pairs, &["tag_id", "changed_on", "note"]);
@@ -1176,7 +1158,7 @@ pub async fn record_change(
 
 pub async fn guidance_tag(
     State(state): State<AppState>,
-    page: Page<need::TrainingManage>,
+    page: Page<cap::TrainingManage>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let id = path_id(&id)?;
@@ -1225,14 +1207,14 @@ async fn render_profiles(
 
 pub async fn profiles_list(
     State(state): State<AppState>,
-    page: Page<need::TrainingManage>,
+    page: Page<cap::TrainingManage>,
 ) -> Result<Response, AppError> {
     render_profiles(&state, &page.user, &page.csrf, FormState::default()).await
 }
 
 pub async fn create_profile(
     State(state): State<AppState>,
-    page: Page<need::TrainingManage>,
+    page: Page<cap::TrainingManage>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let mut form = form_of(&pairs, &["profile_code", "profile_name", "description"]);
@@ -1420,7 +1402,7 @@ async fn find_profile(state: &AppState, raw_id: &str) -> Result<Profile, AppErro
 
 pub async fn profile_page(
     State(state): State<AppState>,
-    page: Page<need::TrainingManage>,
+    page: Page<cap::TrainingManage>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
@@ -1568,7 +1550,7 @@ fn build_rules(form: &mut FormState) -> Option<(String, String)> {
 
 pub async fn set_item(
     State(state): State<AppState>,
-    page: Page<need::TrainingManage>,
+    page: Page<cap::TrainingManage>,
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
@@ -1616,7 +1598,7 @@ pub async fn set_item(
 
 pub async fn remove_item(
     State(state): State<AppState>,
-    page: Page<need::TrainingManage>,
+    page: Page<cap::TrainingManage>,
     Path((id, module_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let p = find_profile(&state, &id).await?;
