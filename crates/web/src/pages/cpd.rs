@@ -22,30 +22,6 @@ use mashboard_store::training::cpd::{self, CpdEntry, NewCpd, TeamTotal, YearTota
 use mashboard_store::training::{reports, today};
 use mashboard_store::StoreError;
 
-/// The capabilities these pages need, as types for `Page<C>`.
-pub mod need {
-    use crate::auth::Cap;
-    use mashboard_domain::access::Capability;
-
-    /// Log one's own CPD.
-    pub struct OwnTraining;
-    impl Cap for OwnTraining {
-        const CAP: Capability = Capability::OwnTraining;
-    }
-
-    /// Verify or return the CPD of people one line-manages.
-    pub struct CpdReview;
-    impl Cap for CpdReview {
-        const CAP: Capability = Capability::CpdReview;
-    }
-
-    /// The trainer's view: totals and mapping CPD to modules.
-    pub struct TrainingManage;
-    impl Cap for TrainingManage {
-        const CAP: Capability = Capability::TrainingManage;
-    }
-}
-
 pub(crate) fn routes(t: Table) -> Table {
     use Access::Page as P;
     use Capability::{CpdReview, OwnTraining, TrainingManage};
@@ -146,10 +122,14 @@ pub(crate) struct YearView {
 
 impl From<YearTotal> for YearView {
     fn from(t: YearTotal) -> Self {
+        let time = |m: i64| match u32::try_from(m) {
+            Ok(m) if m > 0 => format_minutes(m),
+            _ => "None".to_string(),
+        };
         YearView {
             year: t.year,
-            verified: format_minutes(u32::try_from(t.verified_minutes).unwrap_or(0)),
-            submitted: format_minutes(u32::try_from(t.submitted_minutes).unwrap_or(0)),
+            verified: time(t.verified_minutes),
+            submitted: time(t.submitted_minutes),
             entries: t.entries,
         }
     }
@@ -231,7 +211,7 @@ async fn render_mine(
 
 pub async fn mine(
     State(state): State<AppState>,
-    page: Page<need::OwnTraining>,
+    page: Page<crate::auth::cap::OwnTraining>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let saved = query_has(raw.as_deref(), "saved").is_some();
@@ -344,7 +324,7 @@ fn read_cpd(
 
 pub async fn log(
     State(state): State<AppState>,
-    page: Page<need::OwnTraining>,
+    page: Page<crate::auth::cap::OwnTraining>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let Some(person_id) = page.user.person_id else {
@@ -442,7 +422,7 @@ async fn render_queue(
 
 pub async fn queue(
     State(state): State<AppState>,
-    page: Page<need::CpdReview>,
+    page: Page<crate::auth::cap::CpdReview>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let done = match query_has(raw.as_deref(), "done").as_deref() {
@@ -463,7 +443,7 @@ pub async fn queue(
 
 pub async fn review(
     State(state): State<AppState>,
-    page: Page<need::CpdReview>,
+    page: Page<crate::auth::cap::CpdReview>,
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
@@ -561,7 +541,7 @@ struct TrainerPage {
 
 pub async fn trainer(
     State(state): State<AppState>,
-    page: Page<need::TrainingManage>,
+    page: Page<crate::auth::cap::TrainingManage>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let show_all = query_has(raw.as_deref(), "show").as_deref() == Some("all");
@@ -611,7 +591,7 @@ pub async fn trainer(
 
 pub async fn map(
     State(state): State<AppState>,
-    page: Page<need::TrainingManage>,
+    page: Page<crate::auth::cap::TrainingManage>,
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {

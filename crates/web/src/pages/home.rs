@@ -21,6 +21,8 @@ struct HomePage {
     chrome: Chrome,
     cards: Vec<Card>,
     people_count: Option<i64>,
+    /// Training items due soon or out of date among the people this user looks after.
+    notices: usize,
 }
 
 pub async fn show(
@@ -148,9 +150,11 @@ pub async fn show(
     } else {
         None
     };
+    let notices = crate::pages::matrix::notice_count(&state, u).await?;
     html(&HomePage {
         chrome: Chrome::new(&state, "Home", Some(u), &page.csrf, "/"),
         cards,
         people_count,
+        notices,
     })
 }

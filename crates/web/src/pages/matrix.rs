@@ -28,30 +28,6 @@ use mashboard_store::training::{completions, cpd, today};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use time::Date;
 
-/// The capabilities these pages need, as types for `Page<C>`.
-pub mod need {
-    use crate::auth::Cap;
-    use mashboard_domain::access::Capability;
-
-    /// The matrix and reminders (scoped like the directory).
-    pub struct TrainingRecords;
-    impl Cap for TrainingRecords {
-        const CAP: Capability = Capability::TrainingRecords;
-    }
-
-    /// Figures without names.
-    pub struct TrainingSummary;
-    impl Cap for TrainingSummary {
-        const CAP: Capability = Capability::TrainingSummary;
-    }
-
-    /// One's own training.
-    pub struct OwnTraining;
-    impl Cap for OwnTraining {
-        const CAP: Capability = Capability::OwnTraining;
-    }
-}
-
 pub(crate) fn routes(t: Table) -> Table {
     use Access::Page as P;
     use Capability::{OwnTraining, TrainingRecords, TrainingSummary};
@@ -65,10 +41,11 @@ pub(crate) fn routes(t: Table) -> Table {
         .get("/training/summary", P(TrainingSummary), get(summary))
         .get("/training/reminders", P(TrainingRecords), get(reminders))
         .get("/my/training.xlsx", P(OwnTraining), get(my_training_xlsx))
+        .get("/my/training.pdf", P(OwnTraining), get(my_training_pdf))
 }
 
-const MATRIX_PER_PAGE: i64 = 50;
-const LIST_PER_PAGE: i64 = 100;
+const MATRIX_PER_PAGE: i64 = 100;
+const LIST_PER_PAGE: i64 = 250;
 const MAX_FILTER: usize = 100;
 
 fn long(d: Option<Date>) -> String {
@@ -638,7 +615,7 @@ impl MatrixPage {
 
 pub async fn matrix(
     State(state): State<AppState>,
-    page: Page<need::TrainingRecords>,
+    page: Page<crate::auth::cap::TrainingRecords>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let pairs = query_pairs(raw.as_deref());
@@ -913,7 +890,7 @@ async fn export_data(
 
 pub async fn matrix_csv(
     State(state): State<AppState>,
-    page: Page<need::TrainingRecords>,
+    page: Page<crate::auth::cap::TrainingRecords>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let (data, _, built) = export_data(&state, &page.user, raw.as_deref(), "CSV").await?;
@@ -968,7 +945,7 @@ fn rate_sheet(name: &'static str, first: &'static str, rates: &[Rate]) -> Sheet 
 
 pub async fn matrix_xlsx(
     State(state): State<AppState>,
-    page: Page<need::TrainingRecords>,
+    page: Page<crate::auth::cap::TrainingRecords>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let (data, f, built) = export_data(&state, &page.user, raw.as_deref(), "Excel").await?;
@@ -1023,7 +1000,7 @@ struct SummaryPage {
 
 pub async fn summary(
     State(state): State<AppState>,
-    page: Page<need::TrainingSummary>,
+    page: Page<crate::auth::cap::TrainingSummary>,
 ) -> Result<Response, AppError> {
     // Aggregates of everyone: no names are shown, so the directory scope does not apply.
     let data = Data::load(&state, PeopleScope::All).await?;
@@ -1167,7 +1144,7 @@ pub async fn notice_count(state: &AppState, user: &CurrentUser) -> Result<usize,
 
 pub async fn reminders(
     State(state): State<AppState>,
-    page: Page<need::TrainingRecords>,
+    page: Page<crate::auth::cap::TrainingRecords>,
 ) -> Result<Response, AppError> {
     let scope = page.user.people_scope();
     let data = Data::load(&state, scope).await?;
@@ -1210,7 +1187,7 @@ pub async fn reminders(
 
 pub async fn my_training_xlsx(
     State(state): State<AppState>,
-    page: Page<need::OwnTraining>,
+    page: Page<crate::auth::cap::OwnTraining>,
 ) -> Result<Response, AppError> {
     let Some(person_id) = page.user.person_id else {
         return Err(AppError::BadRequest(
@@ -1362,6 +1339,394 @@ pub async fn my_training_xlsx(
     Ok(download(
         XLSX,
         &format!("training-{}-{}.xlsx", person.staff_number, iso(Some(today))),
+        body,
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// My training, as a PDF
+
+/// The text of a PDF in WinAnsi (the encoding of the standard Helvetica font): Latin-1 as is,
+/// the common typographic marks mapped, anything else shown as "?".
+fn win_ansi(s: &str) -> Vec<u8> {
+    s.chars()
+        .map(|c| match c {
+            '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{ff}' => c as u8,
+            '\u{2018}' => 0x91,
+            '\u{2019}' => 0x92,
+            '\u{201c}' => 0x93,
+            '\u{201d}' => 0x94,
+            '\u{2022}' => 0x95,
+            '\u{2013}' => 0x96,
+            '\u{2014}' => 0x97,
+            '\u{20ac}' => 0x80,
+            _ => b'?',
+        })
+        .collect()
+}
+
+/// Roughly how wide a character of Helvetica is, in thousandths of the font size. Generous,
+/// so that cut text never runs into the next column.
+fn glyph_width(c: char) -> f32 {
+    match c {
+        'i' | 'j' | 'l' | '\'' | '|' | '.' | ',' | ':' | ';' | '!' => 240.0,
+        ' ' | 'f' | 't' | 'I' | '(' | ')' | '[' | ']' | '/' | '-' => 300.0,
+        'r' | '"' => 350.0,
+        'm' | 'M' | 'W' | '@' => 850.0,
+        'w' => 740.0,
+        c if c.is_ascii_uppercase() => 690.0,
+        c if c.is_ascii_digit() => 560.0,
+        _ => 580.0,
+    }
+}
+
+fn text_width(s: &str, size: f32) -> f32 {
+    s.chars().map(glyph_width).sum::<f32>() * size / 1000.0
+}
+
+/// Cuts `s` to fit `width` points, ending in "..." when cut.
+fn fit(s: &str, size: f32, width: f32) -> String {
+    if text_width(s, size) <= width {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    for c in s.chars() {
+        if text_width(&out, size) + text_width(&format!("{c}..."), size) > width {
+            break;
+        }
+        out.push(c);
+    }
+    format!("{}...", out.trim_end())
+}
+
+/// Breaks `s` into lines no wider than `width` points.
+fn wrap(s: &str, size: f32, width: f32) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in s.split_whitespace() {
+        let candidate = if line.is_empty() {
+            word.to_string()
+        } else {
+            format!("{line} {word}")
+        };
+        if text_width(&candidate, size) <= width || line.is_empty() {
+            line = fit(&candidate, size, width);
+        } else {
+            lines.push(std::mem::take(&mut line));
+            line = fit(word, size, width);
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+const PAGE_W: f32 = 595.0;
+const PAGE_H: f32 = 842.0;
+const MARGIN: f32 = 42.0;
+
+/// A very small page-layout engine: lines of text and simple tables, top to bottom, with page
+/// breaks that repeat a table's header.
+struct PdfWriter {
+    pages: Vec<pdf_writer::Content>,
+    y: f32,
+    footer: String,
+}
+
+impl PdfWriter {
+    fn new(footer: String) -> PdfWriter {
+        let mut w = PdfWriter {
+            pages: Vec::new(),
+            y: 0.0,
+            footer,
+        };
+        w.new_page();
+        w
+    }
+
+    fn new_page(&mut self) {
+        let mut c = pdf_writer::Content::new();
+        let n = self.pages.len() + 1;
+        let footer = format!("{} - page {n}", self.footer);
+        Self::put(&mut c, false, 8.0, MARGIN, MARGIN - 20.0, &footer);
+        self.pages.push(c);
+        self.y = PAGE_H - MARGIN;
+    }
+
+    fn put(c: &mut pdf_writer::Content, bold: bool, size: f32, x: f32, y: f32, s: &str) {
+        use pdf_writer::{Name, Str};
+        let font = if bold { Name(b"F2") } else { Name(b"F1") };
+        c.begin_text();
+        c.set_font(font, size);
+        c.next_line(x, y);
+        c.show(Str(&win_ansi(s)));
+        c.end_text();
+    }
+
+    fn need(&mut self, height: f32) -> bool {
+        if self.y - height < MARGIN {
+            self.new_page();
+            return true;
+        }
+        false
+    }
+
+    fn line(&mut self, bold: bool, size: f32, s: &str) {
+        for l in wrap(s, size, PAGE_W - 2.0 * MARGIN) {
+            self.need(size * 1.4);
+            self.y -= size * 1.4;
+            let y = self.y;
+            if let Some(c) = self.pages.last_mut() {
+                Self::put(c, bold, size, MARGIN, y, &l);
+            }
+        }
+    }
+
+    fn gap(&mut self, h: f32) {
+        self.y -= h;
+    }
+
+    fn row(&mut self, widths: &[f32], cells: &[String], bold: bool) {
+        const SIZE: f32 = 8.5;
+        self.y -= SIZE * 1.5;
+        let y = self.y;
+        let mut x = MARGIN;
+        if let Some(c) = self.pages.last_mut() {
+            for (w, cell) in widths.iter().zip(cells) {
+                Self::put(c, bold, SIZE, x, y, &fit(cell, SIZE, w - 6.0));
+                x += w;
+            }
+            if bold {
+                c.set_line_width(0.5);
+                c.move_to(MARGIN, y - 3.0);
+                c.line_to(x, y - 3.0);
+                c.stroke();
+            }
+        }
+    }
+
+    /// A table with a header row, repeated after a page break; `notes` are wrapped lines
+    /// printed under a row (for example what someone learned).
+    fn table(&mut self, widths: &[f32], header: &[&str], rows: &[(Vec<String>, String)]) {
+        let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+        self.need(30.0);
+        self.row(widths, &header, true);
+        for (cells, note) in rows {
+            let note_lines = if note.is_empty() {
+                Vec::new()
+            } else {
+                wrap(note, 8.0, PAGE_W - 2.0 * MARGIN - 12.0)
+            };
+            let height = 8.5 * 1.5 + note_lines.len() as f32 * 11.0;
+            if self.need(height) {
+                self.row(widths, &header, true);
+            }
+            self.row(widths, cells, false);
+            for l in note_lines {
+                self.y -= 11.0;
+                let y = self.y;
+                if let Some(c) = self.pages.last_mut() {
+                    c.set_fill_gray(0.3);
+                    Self::put(c, false, 8.0, MARGIN + 12.0, y, &l);
+                    c.set_fill_gray(0.0);
+                }
+            }
+        }
+    }
+
+    fn finish(self, title: &str) -> Vec<u8> {
+        use pdf_writer::{Finish, Name, Pdf, Rect, Ref, TextStr};
+        let mut pdf = Pdf::new();
+        let catalog = Ref::new(1);
+        let tree = Ref::new(2);
+        let info = Ref::new(3);
+        let regular = Ref::new(4);
+        let bold = Ref::new(5);
+        let first = 6;
+        let page_ids: Vec<Ref> = (0..self.pages.len())
+            .map(|i| Ref::new(first + 2 * i as i32))
+            .collect();
+        pdf.catalog(catalog).pages(tree).lang(TextStr("en-GB"));
+        pdf.pages(tree)
+            .kids(page_ids.iter().copied())
+            .count(page_ids.len() as i32);
+        pdf.document_info(info)
+            .title(TextStr(title))
+            .creator(TextStr("mashboard"));
+        pdf.type1_font(regular)
+            .base_font(Name(b"Helvetica"))
+            .encoding_predefined(Name(b"WinAnsiEncoding"));
+        pdf.type1_font(bold)
+            .base_font(Name(b"Helvetica-Bold"))
+            .encoding_predefined(Name(b"WinAnsiEncoding"));
+        for (i, content) in self.pages.into_iter().enumerate() {
+            let page_id = page_ids[i];
+            let content_id = Ref::new(page_id.get() + 1);
+            let mut page = pdf.page(page_id);
+            page.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H));
+            page.parent(tree);
+            page.contents(content_id);
+            let mut resources = page.resources();
+            resources
+                .fonts()
+                .pair(Name(b"F1"), regular)
+                .pair(Name(b"F2"), bold);
+            resources.finish();
+            page.finish();
+            pdf.stream(content_id, &content.finish());
+        }
+        pdf.finish()
+    }
+}
+
+pub async fn my_training_pdf(
+    State(state): State<AppState>,
+    page: Page<crate::auth::cap::OwnTraining>,
+) -> Result<Response, AppError> {
+    let Some(person_id) = page.user.person_id else {
+        return Err(AppError::BadRequest(
+            "Your account is not linked to a person in the directory, so there is no training record to download. Ask an administrator to link your account to your staff number.".into(),
+        ));
+    };
+    let person = people::get_by_id(&state.store, person_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let today = today();
+    let plan = plans::plan_of(&state.store, person_id, today).await?;
+    let done = completions::of_person(&state.store, person_id).await?;
+    let entries = cpd::of_person(&state.store, person_id).await?;
+    let title = format!("Training record: {} ({})", person.name, person.staff_number);
+    let mut w = PdfWriter::new(format!(
+        "{} - {} - {}",
+        state.config.force_name,
+        title,
+        format_date_long(today)
+    ));
+    w.line(true, 16.0, &title);
+    w.line(
+        false,
+        9.0,
+        &format!(
+            "{}{}. Produced on {} for a development review. In date means a signed-off completion that has not expired: only signed-off work counts.",
+            person.department.as_deref().unwrap_or("No department recorded"),
+            person
+                .team
+                .as_deref()
+                .map(|t| format!(", {t}"))
+                .unwrap_or_default(),
+            format_date_long(today)
+        ),
+    );
+    w.gap(8.0);
+    w.line(true, 12.0, "Plan");
+    if plan.is_empty() {
+        w.line(
+            false,
+            9.0,
+            "No required training: not assigned to a role profile.",
+        );
+    } else {
+        let rows: Vec<(Vec<String>, String)> = plan
+            .iter()
+            .map(|i| {
+                (
+                    vec![
+                        format!("{} ({})", i.module_title, i.module_code),
+                        i.state.status.label().to_string(),
+                        long(i.state.due_on),
+                        long(i.state.overdue_since),
+                        long(stored_date(i.latest_completed_on.as_deref())),
+                    ],
+                    String::new(),
+                )
+            })
+            .collect();
+        w.table(
+            &[175.0, 78.0, 86.0, 86.0, 86.0],
+            &["Module", "Status", "Due", "Late since", "Last completed"],
+            &rows,
+        );
+    }
+    w.gap(8.0);
+    w.line(true, 12.0, "Completions");
+    if done.is_empty() {
+        w.line(false, 9.0, "No completions recorded.");
+    } else {
+        let rows: Vec<(Vec<String>, String)> = done
+            .iter()
+            .map(|c| {
+                (
+                    vec![
+                        long(stored_date(Some(&c.completed_on))),
+                        format!("{} ({})", c.module_title, c.module_code),
+                        c.module_version.clone(),
+                        match c.status.as_str() {
+                            "signed_off" if c.source == "imported" => "Signed off (imported)",
+                            "signed_off" => "Signed off",
+                            "reopened" => "Reopened",
+                            _ => "Awaiting sign-off",
+                        }
+                        .to_string(),
+                    ],
+                    String::new(),
+                )
+            })
+            .collect();
+        w.table(
+            &[86.0, 250.0, 50.0, 125.0],
+            &["Completed on", "Module", "Version", "Status"],
+            &rows,
+        );
+    }
+    w.gap(8.0);
+    w.line(true, 12.0, "CPD");
+    if entries.is_empty() {
+        w.line(false, 9.0, "No CPD logged.");
+    } else {
+        let rows: Vec<(Vec<String>, String)> = entries
+            .iter()
+            .map(|e| {
+                let mut note = e.learning.clone();
+                if !e.review_comment.is_empty() {
+                    note = format!("{note} Manager's comment: {}", e.review_comment);
+                }
+                (
+                    vec![
+                        long(stored_date(Some(&e.done_on))),
+                        e.topic.clone(),
+                        format_minutes(u32::try_from(e.minutes).unwrap_or(0)),
+                        super::cpd::status_label(&e.status).to_string(),
+                    ],
+                    note,
+                )
+            })
+            .collect();
+        w.table(
+            &[86.0, 215.0, 95.0, 115.0],
+            &["Date", "Topic and what was learned", "Time", "Status"],
+            &rows,
+        );
+    }
+    let body = w.finish(&title);
+    audit::record(
+        &state.store,
+        &page.user.actor(),
+        Event::new(
+            "training.own_export",
+            format!(
+                "Downloaded own training record as PDF ({} plan items, {} completions, {} CPD entries)",
+                plan.len(),
+                done.len(),
+                entries.len()
+            ),
+        )
+        .on("person", &person.staff_number),
+    )
+    .await?;
+    Ok(download(
+        "application/pdf",
+        &format!("training-{}-{}.pdf", person.staff_number, iso(Some(today))),
         body,
     ))
 }
@@ -1559,5 +1924,27 @@ mod tests {
         }])
         .unwrap();
         assert_eq!(&bytes[..2], b"PK");
+    }
+
+    #[test]
+    fn pdf_text_is_cut_wrapped_and_encoded() {
+        assert_eq!(
+            win_ansi("Clare\u{2019}s Law \u{2013} ok \u{1f600}"),
+            b"Clare\x92s Law \x96 ok ?"
+        );
+        let cut = fit(&"word ".repeat(100), 9.0, 100.0);
+        assert!(cut.ends_with("...") && text_width(&cut, 9.0) <= 100.0);
+        let lines = wrap(&"word ".repeat(100), 9.0, 100.0);
+        assert!(lines.len() > 5);
+        assert!(lines.iter().all(|l| text_width(l, 9.0) <= 100.0));
+        let mut w = PdfWriter::new("footer".into());
+        w.line(true, 16.0, "Title");
+        let rows: Vec<(Vec<String>, String)> = (0..200)
+            .map(|i| (vec![format!("row {i}"), "x".into()], "a note".into()))
+            .collect();
+        w.table(&[100.0, 100.0], &["A", "B"], &rows);
+        assert!(w.pages.len() > 2, "long tables break across pages");
+        let bytes = w.finish("Title");
+        assert!(bytes.starts_with(b"%PDF-"));
     }
 }
