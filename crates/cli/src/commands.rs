@@ -257,6 +257,23 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 Err(ImportError::Store(e)) => return Err(e.into()),
             }
         }
+        Command::Import(ImportCommand::Training {
+            file,
+            mapping,
+            dry_run,
+        }) => {
+            use mashboard_domain::training_import::ImportKind;
+            return import_records(g, ImportKind::Training, &file, mapping.as_deref(), dry_run)
+                .await;
+        }
+        Command::Import(ImportCommand::Cpd {
+            file,
+            mapping,
+            dry_run,
+        }) => {
+            use mashboard_domain::training_import::ImportKind;
+            return import_records(g, ImportKind::Cpd, &file, mapping.as_deref(), dry_run).await;
+        }
         Command::Backup { path } => {
             let store = open(g).await?;
             backup::backup(&store, &path).await?;
@@ -310,4 +327,167 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `import training` and `import cpd`: find the header, map the columns (a saved mapping, or
+/// one guessed from the headers), check every row against the file's own rules and against the
+/// directory and catalogue, then import all or nothing. Exits 1 with every problem, row by row,
+/// when anything is wrong.
+async fn import_records(
+    g: &Global,
+    kind: mashboard_domain::training_import::ImportKind,
+    file: &std::path::Path,
+    mapping_name: Option<&str>,
+    dry_run: bool,
+) -> Result<ExitCode> {
+    use mashboard_domain::training_import::{
+        parse_cpd, parse_training, read_sheet, suggest_mapping, ImportKind,
+    };
+    use mashboard_store::training::import as training_import;
+
+    let bytes =
+        std::fs::read(file).with_context(|| format!("could not read {}", file.display()))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let sheet = match read_sheet(kind, &bytes) {
+        Ok(s) => s,
+        Err(problem) => {
+            eprintln!("{name}: {problem}");
+            eprintln!("Nothing was imported.");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let store = open(g).await?;
+    let mapping = match mapping_name {
+        Some(wanted) => match training_import::mapping(&store, kind, wanted).await? {
+            Some(saved) => {
+                let m = saved.parsed(kind).map_err(|e| {
+                    anyhow!("the saved mapping \"{}\" cannot be read: {e}", saved.name)
+                })?;
+                let (m, notes) = m.fit(kind, &sheet);
+                for note in notes {
+                    eprintln!("{name}: {note}");
+                }
+                println!("Using the saved mapping \"{}\".", saved.name);
+                m
+            }
+            None => {
+                let saved: Vec<String> = training_import::mappings(&store, kind)
+                    .await?
+                    .into_iter()
+                    .map(|m| format!("\"{}\"", m.name))
+                    .collect();
+                eprintln!(
+                    "There is no saved {} mapping called \"{wanted}\". Saved mappings: {}.",
+                    kind.as_str(),
+                    if saved.is_empty() {
+                        "none yet (save one on the import page)".to_string()
+                    } else {
+                        saved.join(", ")
+                    }
+                );
+                eprintln!("Nothing was imported.");
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+        None => {
+            println!("Matching columns by their headers (use --mapping NAME for a saved mapping).");
+            suggest_mapping(kind, &sheet.headers)
+        }
+    };
+    println!("Mapping: {}", mapping.encode());
+    for (label, column) in mapping.describe(kind, &sheet) {
+        println!("  {label:<22} {column}");
+    }
+    let report_errors = |errors: &[mashboard_domain::import::RowError]| {
+        for e in errors {
+            eprintln!(
+                "{name}: row {}, column {}: {}",
+                e.row,
+                e.column.as_deref().unwrap_or("(whole row)"),
+                e.reason
+            );
+        }
+        eprintln!(
+            "{} {} found. Nothing was imported.",
+            errors.len(),
+            if errors.len() == 1 {
+                "problem"
+            } else {
+                "problems"
+            }
+        );
+    };
+    let mapping_failed = |problems: Vec<mashboard_domain::training_import::MappingError>| {
+        for p in problems {
+            eprintln!("{name}: {}", p.message);
+        }
+        eprintln!("Nothing was imported.");
+        Ok(ExitCode::FAILURE)
+    };
+    let today = mashboard_store::training::today();
+    let actor = Actor::cli();
+    let (warnings, notes, result) = match kind {
+        ImportKind::Training => match parse_training(&sheet, &mapping, today) {
+            Err(problems) => return mapping_failed(problems),
+            Ok(parsed) => (
+                parsed.warnings.clone(),
+                parsed.notes.clone(),
+                training_import::import_training(&store, &actor, &parsed, dry_run, &name).await,
+            ),
+        },
+        ImportKind::Cpd => match parse_cpd(&sheet, &mapping, today) {
+            Err(problems) => return mapping_failed(problems),
+            Ok(parsed) => (
+                parsed.warnings.clone(),
+                parsed.notes.clone(),
+                training_import::import_cpd(&store, &actor, &parsed, dry_run, &name).await,
+            ),
+        },
+    };
+    for note in notes {
+        eprintln!("{name}: {note}");
+    }
+    match result {
+        Ok(r) => {
+            for w in &warnings {
+                eprintln!(
+                    "{name}: row {}, column {}: warning: {}",
+                    w.row,
+                    w.column.as_deref().unwrap_or("(whole row)"),
+                    w.reason
+                );
+            }
+            for s in r
+                .rows
+                .iter()
+                .filter(|s| s.outcome == training_import::Outcome::Skipped)
+            {
+                eprintln!("{name}: row {}: skipped: {}", s.row, s.note);
+            }
+            let noun = match kind {
+                ImportKind::Training => "completions",
+                ImportKind::Cpd => "CPD entries",
+            };
+            if dry_run {
+                println!(
+                    "Would create {} {noun}, update {}, leave {} already up to date and skip {} (read as {}; nothing was saved).",
+                    r.created, r.updated, r.unchanged, r.skipped, sheet.encoding
+                );
+            } else {
+                println!(
+                    "Created {} {noun}, updated {}, {} already up to date, {} skipped (read as {}).",
+                    r.created, r.updated, r.unchanged, r.skipped, sheet.encoding
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ImportError::Rows(errors)) => {
+            report_errors(&errors);
+            Ok(ExitCode::FAILURE)
+        }
+        Err(ImportError::Store(e)) => Err(e.into()),
+    }
 }

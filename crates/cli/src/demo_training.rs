@@ -154,7 +154,11 @@ pub async fn seed(store: &Store) -> Result<()> {
             } else {
                 span - (roll % 60).min(span - 1)
             };
-            let completed_on = (start + Duration::days(offset.clamp(0, span))).min(today);
+            let mut completed_on = (start + Duration::days(offset.clamp(0, span))).min(today);
+            // A few signed-off items a year old, so some renewals fall due within the month.
+            if sign && roll % 9 == 0 && today - Duration::days(350) > start {
+                completed_on = today - Duration::days(345 + roll % 10);
+            }
             let version = if (today - completed_on).whole_days() > 365 {
                 "1.0".to_string()
             } else {

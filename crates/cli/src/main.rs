@@ -138,6 +138,29 @@ pub enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Import completions from the team's training spreadsheet (CSV or XLSX); sign-offs it
+    /// records are kept as imported signatures.
+    Training {
+        file: PathBuf,
+        /// Use the column mapping saved under this name on the import page; without it the
+        /// columns are matched from their headers.
+        #[arg(long)]
+        mapping: Option<String>,
+        /// Check the file and report what would change, without saving anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Import CPD entries from a CPD spreadsheet (CSV or XLSX).
+    Cpd {
+        file: PathBuf,
+        /// Use the column mapping saved under this name on the import page; without it the
+        /// columns are matched from their headers.
+        #[arg(long)]
+        mapping: Option<String>,
+        /// Check the file and report what would change, without saving anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 fn init_logging(json: bool) {
