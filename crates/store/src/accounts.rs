@@ -606,8 +606,11 @@ pub async fn revoke_token(store: &Store, actor: &Actor, user_id: i64, token_id: 
     audit::record_on(
         &mut tx,
         actor,
-        Event::new("token.revoke", format!("Revoked API token {token_id} of {username}"))
-            .on("account", &username),
+        Event::new(
+            "token.revoke",
+            format!("Revoked API token {token_id} of {username}"),
+        )
+        .on("account", &username),
     )
     .await?;
     tx.commit().await?;
