@@ -11,6 +11,7 @@ pub mod people;
 pub mod roles;
 pub mod signoff;
 pub mod training;
+pub mod training_import;
 pub mod training_seed;
 
 pub use roles::Role;

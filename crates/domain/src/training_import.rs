@@ -733,11 +733,11 @@ fn find_header(kind: ImportKind, table: Table) -> Result<Sheet, FileProblem> {
         .take(HEADER_SEARCH_ROWS)
         .position(|(_, cells)| best_matches(kind, &tidy(cells)).len() >= 2);
     let Some(at) = found else {
-        let wanted: Vec<&str> = kind
+        let wanted: Vec<String> = kind
             .fields()
             .iter()
             .filter(|f| f.required)
-            .map(|f| f.label.to_lowercase().leak() as &str)
+            .map(|f| f.label.to_lowercase())
             .collect();
         return Err(FileProblem::Unreadable(format!(
             "We could not find the header row. None of the first {HEADER_SEARCH_ROWS} rows names at least two of the columns we need ({}). Check that this is a {} and that its header row names its columns.",
@@ -871,9 +871,8 @@ const SERIAL_RANGE: std::ops::RangeInclusive<i64> = 18264..=73050;
 /// number instead of a date. A time after the date is ignored. Slashes are read day first.
 pub fn parse_sheet_date(raw: &str) -> Result<Date, String> {
     let s = raw.trim();
-    let bad = || {
-        format!("\"{s}\" is not a date; write it as 31/03/2024, 2024-03-31 or 31 March 2024")
-    };
+    let bad =
+        || format!("\"{s}\" is not a date; write it as 31/03/2024, 2024-03-31 or 31 March 2024");
     if s.is_empty() {
         return Err("The date is missing".into());
     }
@@ -894,9 +893,7 @@ pub fn parse_sheet_date(raw: &str) -> Result<Date, String> {
             ));
         }
         let epoch = Date::from_calendar_date(1899, Month::December, 30).map_err(|_| bad())?;
-        return epoch
-            .checked_add(Duration::days(serial))
-            .ok_or_else(bad);
+        return epoch.checked_add(Duration::days(serial)).ok_or_else(bad);
     }
     if s.chars().any(|c| c.is_alphabetic()) {
         return parse_worded_date(s).ok_or_else(bad);
@@ -946,7 +943,13 @@ fn parse_worded_date(s: &str) -> Option<Date> {
         .collect();
     let words: Vec<&str> = match words.as_slice() {
         // A weekday in front.
-        [first, rest @ ..] if rest.len() == 3 && first.chars().all(char::is_alphabetic) && month_named(first).is_none() => rest.to_vec(),
+        [first, rest @ ..]
+            if rest.len() == 3
+                && first.chars().all(char::is_alphabetic)
+                && month_named(first).is_none() =>
+        {
+            rest.to_vec()
+        }
         _ => words,
     };
     let [a, b, c] = words.as_slice() else {
@@ -959,7 +962,7 @@ fn parse_worded_date(s: &str) -> Option<Date> {
     };
     let day = day
         .to_lowercase()
-        .trim_end_matches(["s", "t", "n", "d", "r", "h"])
+        .trim_end_matches(['s', 't', 'n', 'd', 'r', 'h'])
         .to_string();
     if day.is_empty() || day.len() > 2 || !day.chars().all(|c| c.is_ascii_digit()) {
         return None;
@@ -1038,7 +1041,13 @@ pub fn parse_cpd_kind(raw: &str) -> Result<CpdKind, String> {
     }
     let w = squash(s);
     let has = |words: &[&str]| words.iter().any(|k| w.contains(k));
-    let kind = if has(&["elearn", "ncalt", "collegelearn", "onlinecourse", "onlinemodule"]) {
+    let kind = if has(&[
+        "elearn",
+        "ncalt",
+        "collegelearn",
+        "onlinecourse",
+        "onlinemodule",
+    ]) {
         CpdKind::ELearning
     } else if has(&[
         "delivered",
@@ -1135,8 +1144,7 @@ pub fn parse_signed(raw: &str) -> Result<Signed, String> {
 
 /// Checks a web link: `http://` or `https://`, no spaces.
 fn parse_link(s: &str) -> Result<String, String> {
-    if !(s.starts_with("https://") || s.starts_with("http://")) || s.contains(char::is_whitespace)
-    {
+    if !(s.starts_with("https://") || s.starts_with("http://")) || s.contains(char::is_whitespace) {
         return Err(format!(
             "\"{s}\" is not a web link; an evidence link must start with https://. Leave the cell blank if there is none"
         ));
@@ -1153,20 +1161,15 @@ fn parse_link(s: &str) -> Result<String, String> {
 /// ("0.6666666667" hours is 40 minutes).
 pub fn parse_cpd_time(raw: &str) -> Result<u32, String> {
     let s = raw.trim();
-    match parse_hours(s) {
-        Ok(m) => Ok(m),
-        Err(e) => match s.parse::<f64>() {
-            Ok(h) if h.is_finite() && h > 0.0 && h < 1000.0 => {
-                parse_hours(&format!("{}", (h * 60.0).round() as u32).replace("", "")) // minutes
-                    .ok()
-                    .and(Some(0))
-                    .map(|_| (h * 60.0).round() as u32)
-                    .filter(|m| *m > 0 && *m <= crate::training::MAX_CPD_MINUTES)
-                    .ok_or(e)
-            }
-            _ => Err(e),
-        },
-    }
+    parse_hours(s).or_else(|e| {
+        let hours: f64 = s.parse().map_err(|_| e.clone())?;
+        let minutes = (hours * 60.0).round();
+        if (1.0..=f64::from(crate::training::MAX_CPD_MINUTES)).contains(&minutes) {
+            Ok(minutes as u32)
+        } else {
+            Err(e)
+        }
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1268,9 +1271,12 @@ impl<T> Parsed<T> {
         let order = |e: &RowError| {
             (
                 e.row,
-                e.column
-                    .as_ref()
-                    .map_or(0, |c| headers.iter().position(|h| h == c).map_or(usize::MAX, |i| i + 1)),
+                e.column.as_ref().map_or(0, |c| {
+                    headers
+                        .iter()
+                        .position(|h| h == c)
+                        .map_or(usize::MAX, |i| i + 1)
+                }),
             )
         };
         self.errors.sort_by_key(order);
@@ -1278,12 +1284,15 @@ impl<T> Parsed<T> {
     }
 }
 
+/// Each mapped field with the position of its column in the sheet.
+pub type ColumnIndex = Vec<(&'static str, usize)>;
+
 /// Which column each field comes from, checked against the sheet.
 pub fn resolve_mapping(
     kind: ImportKind,
     sheet: &Sheet,
     mapping: &Mapping,
-) -> Result<Vec<(&'static str, usize)>, Vec<MappingError>> {
+) -> Result<ColumnIndex, Vec<MappingError>> {
     let mut errors = Vec::new();
     let mut used: Vec<(&'static str, usize)> = Vec::new();
     for field in kind.fields() {
@@ -1389,10 +1398,6 @@ impl<'a> RowReader<'a> {
             .map_or("", |(_, i)| self.raw(*i))
     }
 
-    fn mapped(&self, field: &str) -> bool {
-        self.columns.iter().any(|(f, _)| *f == field)
-    }
-
     fn reported(&self, field: &str) -> bool {
         self.flagged.contains(&field)
     }
@@ -1457,7 +1462,7 @@ fn start<T>(
     kind: ImportKind,
     sheet: &Sheet,
     mapping: &Mapping,
-) -> Result<(Parsed<T>, Vec<(&'static str, usize)>), Vec<MappingError>> {
+) -> Result<(Parsed<T>, ColumnIndex), Vec<MappingError>> {
     let columns = resolve_mapping(kind, sheet, mapping)?;
     let ignored_columns = sheet
         .headers
@@ -1483,10 +1488,7 @@ fn start<T>(
     ))
 }
 
-fn not_in_future(
-    label: &str,
-    today: Date,
-) -> impl Fn(&str) -> Result<Date, String> + '_ {
+fn not_in_future(label: &str, today: Date) -> impl Fn(&str) -> Result<Date, String> + '_ {
     move |value: &str| {
         let d = parse_sheet_date(value)?;
         if d > today {
@@ -1647,11 +1649,7 @@ pub fn parse_cpd(
             Some("The date is missing"),
             not_in_future("date", today),
         );
-        let minutes = r.read(
-            "hours",
-            Some("The time spent is missing"),
-            parse_cpd_time,
-        );
+        let minutes = r.read("hours", Some("The time spent is missing"), parse_cpd_time);
         let kind = r.read("kind", None, parse_cpd_kind);
         let learning = r.read("learning", None, |v| Ok(v.to_string()));
         let evidence = r.read("evidence_url", None, |v| {
@@ -1662,7 +1660,8 @@ pub fn parse_cpd(
             }
         });
         let verified = r.read("verified_by", None, parse_signed);
-        let learning_blank = learning_mapped && r.get("learning").is_empty() && !r.reported("learning");
+        let learning_blank =
+            learning_mapped && r.get("learning").is_empty() && !r.reported("learning");
         let learning_header = r.header("learning");
         let mut errors = std::mem::take(&mut r.errors);
         if let (Some(staff), Some(topic), Some(on)) = (&staff, &topic, done_on) {
@@ -1841,14 +1840,20 @@ mod tests {
     fn the_mapping_round_trips_as_text() {
         let mut m = Mapping::default();
         m.set(ImportKind::Training, "module", "Course").unwrap();
-        m.set(ImportKind::Training, "staff_number", "Collar No").unwrap();
+        m.set(ImportKind::Training, "staff_number", "Collar No")
+            .unwrap();
         assert_eq!(m.encode(), "staff_number=collar_no;module=course");
-        assert_eq!(Mapping::parse(ImportKind::Training, &m.encode()), Ok(m.clone()));
+        assert_eq!(
+            Mapping::parse(ImportKind::Training, &m.encode()),
+            Ok(m.clone())
+        );
         assert!(Mapping::parse(ImportKind::Training, "topic=x").is_err());
         assert!(Mapping::parse(ImportKind::Training, "module").is_err());
         assert!(Mapping::parse(ImportKind::Training, "module=a;module=b").is_err());
         assert_eq!(
-            Mapping::parse(ImportKind::Training, " ; module = Course ;").unwrap().encode(),
+            Mapping::parse(ImportKind::Training, " ; module = Course ;")
+                .unwrap()
+                .encode(),
             "module=course"
         );
         m.set(ImportKind::Training, "module", "").unwrap();
@@ -1905,7 +1910,13 @@ mod tests {
         );
         assert_eq!(
             s.headers,
-            vec!["Collar No", "Course", "Date", "Sign off Mentor", "Sign off Sgt"]
+            vec![
+                "Collar No",
+                "Course",
+                "Date",
+                "Sign off Mentor",
+                "Sign off Sgt"
+            ]
         );
         assert_eq!(s.rows.len(), 1);
         assert_eq!(s.rows[0].0, 6);
@@ -1918,29 +1929,46 @@ mod tests {
             ImportKind::Training,
             "Collar No,Course,Date,Sign off,\n4123,MASH-IND,03/02/2024,Mo,\n",
         );
-        assert_eq!(s.headers, vec!["Collar No", "Course", "Date", "Sign off", ""]);
+        assert_eq!(
+            s.headers,
+            vec!["Collar No", "Course", "Date", "Sign off", ""]
+        );
         assert_eq!(s.rows[0].0, 2);
     }
 
     #[test]
     fn no_header_is_a_file_problem() {
         let e = read_sheet(ImportKind::Cpd, b"a,b\n1,2\n").unwrap_err();
-        assert!(e.to_string().contains("could not find the header row"), "{e}");
+        assert!(
+            e.to_string().contains("could not find the header row"),
+            "{e}"
+        );
         let e = read_sheet(ImportKind::Cpd, b"Staff No,Topic\n").unwrap_err();
         assert!(e.to_string().contains("no rows of CPD"), "{e}");
     }
 
     #[test]
     fn mapping_problems_name_the_field() {
-        let s = sheet(ImportKind::Training, "Collar No,Course,Date\n1,A,03/02/2024\n");
-        let m = Mapping::parse(ImportKind::Training, "staff_number=collar_no;module=collar_no").unwrap();
+        let s = sheet(
+            ImportKind::Training,
+            "Collar No,Course,Date\n1,A,03/02/2024\n",
+        );
+        let m = Mapping::parse(
+            ImportKind::Training,
+            "staff_number=collar_no;module=collar_no",
+        )
+        .unwrap();
         let e = resolve_mapping(ImportKind::Training, &s, &m).unwrap_err();
         assert_eq!(
             e.iter().map(|e| e.field).collect::<Vec<_>>(),
             vec!["module", "completed_on"]
         );
         assert!(e[0].message.contains("already used for the staff number"));
-        let m = Mapping::parse(ImportKind::Training, "staff_number=collar_no;module=course;completed_on=when;trainer=who").unwrap();
+        let m = Mapping::parse(
+            ImportKind::Training,
+            "staff_number=collar_no;module=course;completed_on=when;trainer=who",
+        )
+        .unwrap();
         let (fitted, notes) = m.fit(ImportKind::Training, &s);
         assert_eq!(fitted.encode(), "staff_number=collar_no;module=course");
         assert_eq!(notes.len(), 2);
@@ -1948,7 +1976,10 @@ mod tests {
 
     #[test]
     fn repeated_headers_are_numbered() {
-        let s = sheet(ImportKind::Training, "Collar No,Course,Date,Date\n1,A,03/02/2024,\n");
+        let s = sheet(
+            ImportKind::Training,
+            "Collar No,Course,Date,Date\n1,A,03/02/2024,\n",
+        );
         assert_eq!(s.headers, vec!["Collar No", "Course", "Date", "Date (2)"]);
         assert_eq!(s.position("date_2"), Some(3));
     }

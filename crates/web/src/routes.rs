@@ -206,6 +206,7 @@ fn table() -> Table {
     let t = pages::catalogue::routes(t);
     let t = pages::matrix::routes(t);
     let t = pages::cpd::routes(t);
+    let t = pages::training_import::routes(t);
     // ROUTES: further page modules go above this line.
     t
 }

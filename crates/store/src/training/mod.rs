@@ -5,6 +5,7 @@
 pub mod catalogue;
 pub mod completions;
 pub mod cpd;
+pub mod import;
 pub mod plans;
 pub mod programmes;
 pub mod reports;

@@ -11,6 +11,7 @@ pub mod login;
 pub mod matrix;
 pub mod people;
 pub mod training;
+pub mod training_import;
 
 use crate::error::AppError;
 use axum::response::{IntoResponse, Response};
