@@ -555,7 +555,7 @@ async fn run(
 }
 
 /// What the preview (or, after a commit, the report) page shows.
-struct Outcome<'a> {
+struct PreviewInput<'a> {
     kind: ImportKind,
     file_name: String,
     sheet: &'a Sheet,
@@ -570,9 +570,9 @@ struct Outcome<'a> {
 fn preview_page(
     state: &AppState,
     page: &TrainerPage,
-    o: Outcome<'_>,
+    o: PreviewInput<'_>,
 ) -> Result<Response, AppError> {
-    let Outcome {
+    let PreviewInput {
         kind,
         file_name,
         sheet,
@@ -785,7 +785,7 @@ pub async fn preview(
         Ok(checked) => preview_page(
             &state,
             &page,
-            Outcome {
+            PreviewInput {
                 kind,
                 file_name: pending.file_name.clone(),
                 sheet: &sheet,
@@ -863,7 +863,7 @@ pub async fn commit(
         Ok(checked) => preview_page(
             &state,
             &page,
-            Outcome {
+            PreviewInput {
                 kind,
                 file_name: pending.file_name.clone(),
                 sheet: &sheet,
