@@ -1140,3 +1140,132 @@ async fn a_new_starter_is_assigned_records_a_completion_and_both_named_people_si
         );
     });
 }
+
+fn hidden(html: &str, name: &str) -> String {
+    let key = format!("name=\"{name}\" value=\"");
+    let at = html
+        .find(&key)
+        .unwrap_or_else(|| panic!("no hidden {name} on the page"))
+        + key.len();
+    html[at..at + html[at..].find('"').unwrap()]
+        .replace("&#x3d;", "=")
+        .replace("&#x3b;", ";")
+}
+
+#[tokio::test]
+async fn a_training_spreadsheet_is_mapped_previewed_refused_with_row_errors_then_imported_once() {
+    on_both!(|app| {
+        training_fixture(&app.store).await;
+        let trainer = app.signed_in(Role::MashTrainer).await;
+        let starter = staff_for(Role::MashStaff);
+        let upload = |csv: String| {
+            let trainer = trainer.clone();
+            let app = &app;
+            async move {
+                let t = app.token(&trainer).await;
+                let form = reqwest::multipart::Form::new()
+                    .text("csrf_token", t)
+                    .text("kind", "training")
+                    .part(
+                        "file",
+                        reqwest::multipart::Part::bytes(csv.into_bytes())
+                            .file_name("initial-training.csv"),
+                    );
+                trainer
+                    .post(app.url("/training/import"))
+                    .multipart(form)
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap()
+            }
+        };
+        let preview = |mapping_page: String| {
+            let trainer = trainer.clone();
+            let app = &app;
+            async move {
+                let fields = [
+                    ("csrf_token", hidden(&mapping_page, "csrf_token")),
+                    ("upload", hidden(&mapping_page, "upload")),
+                    ("kind", "training".to_string()),
+                    ("action", "preview".to_string()),
+                    ("map_staff_number", "staff_no".to_string()),
+                    ("map_module", "course".to_string()),
+                    ("map_completed_on", "date_completed".to_string()),
+                    ("map_mentor_signed", "mentor_sign_off".to_string()),
+                    ("map_manager_signed", "sgt_sign_off".to_string()),
+                ];
+                trainer
+                    .post(app.url("/training/import/preview"))
+                    .form(&fields)
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap()
+            }
+        };
+        let header = "Staff No.,Course,Date completed,Mentor sign off,Sgt sign off\n";
+        let bad = format!("{header}{starter},MASH-IND,01/10/2026,M. Mentor,L. Manager\n{starter},NO-SUCH-MODULE,02/10/2026,,\n");
+        let mapping_page = upload(bad).await;
+        assert!(
+            mapping_page.contains("name=\"map_staff_number\""),
+            "a column-mapping step"
+        );
+        let page = preview(mapping_page).await;
+        assert!(page.contains("govuk-error-summary"), "{page}");
+        assert!(
+            page.contains("NO-SUCH-MODULE"),
+            "the unknown module is named"
+        );
+        let person = people::get(&app.store, &starter).await.unwrap().unwrap();
+        let history = mashboard_store::training::completions::of_person(&app.store, person.id)
+            .await
+            .unwrap();
+        assert!(
+            history.is_empty(),
+            "nothing imported from a bad file, not even its good row"
+        );
+
+        let good = format!("{header}{starter},MASH-IND,01/10/2026,M. Mentor,L. Manager\n");
+        for round in 0..2 {
+            let page = preview(upload(good.clone()).await).await;
+            assert!(!page.contains("govuk-error-summary"), "{page}");
+            let fields = [
+                ("csrf_token", hidden(&page, "csrf_token")),
+                ("upload", hidden(&page, "upload")),
+                ("kind", "training".to_string()),
+                ("mapping", hidden(&page, "mapping")),
+            ];
+            let done = trainer
+                .post(app.url("/training/import/commit"))
+                .form(&fields)
+                .send()
+                .await
+                .unwrap();
+            assert!(done.status().is_success(), "{}", done.status());
+            let person = people::get(&app.store, &starter).await.unwrap().unwrap();
+            let history = mashboard_store::training::completions::of_person(&app.store, person.id)
+                .await
+                .unwrap();
+            assert_eq!(
+                history.len(),
+                1,
+                "round {round}: imported once, and re-importing adds nothing"
+            );
+            assert_eq!(history[0].source, "imported");
+            assert_eq!(history[0].status, "signed_off");
+            let signs =
+                mashboard_store::training::completions::sign_offs(&app.store, history[0].id)
+                    .await
+                    .unwrap();
+            assert!(
+                signs.iter().all(|s| s.imported),
+                "historic sign-offs are marked as imported"
+            );
+        }
+    });
+}
