@@ -192,23 +192,36 @@ fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), FileProblem> {
 }
 
 /// Picks the separator from the header line: a comma unless semicolons or tabs clearly
-/// outnumber commas there.
+/// outnumber commas there. The header is taken to be the line, among the first ten that are not
+/// blank, with the most separators, so a title line above it ("Initial training record") does
+/// not decide.
 fn detect_delimiter(text: &str) -> u8 {
-    let header_line = text
-        .lines()
-        .find(|line| !line.trim().is_empty())
-        .unwrap_or("");
-    let (mut commas, mut semicolons, mut tabs) = (0usize, 0usize, 0usize);
-    let mut quoted = false;
-    for c in header_line.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => commas += 1,
-            ';' if !quoted => semicolons += 1,
-            '\t' if !quoted => tabs += 1,
-            _ => {}
+    let count = |line: &str| {
+        let (mut commas, mut semicolons, mut tabs) = (0usize, 0usize, 0usize);
+        let mut quoted = false;
+        for c in line.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                ',' if !quoted => commas += 1,
+                ';' if !quoted => semicolons += 1,
+                '\t' if !quoted => tabs += 1,
+                _ => {}
+            }
         }
-    }
+        (commas, semicolons, tabs)
+    };
+    let (commas, semicolons, tabs) = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .take(10)
+        .map(count)
+        .fold((0, 0, 0), |best, c| {
+            if c.0 + c.1 + c.2 > best.0 + best.1 + best.2 {
+                c
+            } else {
+                best
+            }
+        });
     if tabs > commas && tabs >= semicolons {
         b'\t'
     } else if semicolons > commas {
@@ -677,6 +690,14 @@ mod tests {
         let file = parse_people(text.as_bytes()).unwrap();
         let rows: Vec<usize> = file.people.iter().map(|(r, _)| *r).collect();
         assert_eq!(rows, vec![2, 3]);
+    }
+
+    #[test]
+    fn a_title_line_above_the_header_does_not_decide_the_separator() {
+        let text = "Initial training record\nstaff_number;name;module\nS1;Ann, Example;MASH-IND\n";
+        assert_eq!(detect_delimiter(text), b';');
+        let text = "MASH training, 2024\nstaff_number\tname\tmodule\tdate\nS1\tAnn\tMASH-IND\t2024-01-01\n";
+        assert_eq!(detect_delimiter(text), b'\t');
     }
 
     #[test]
