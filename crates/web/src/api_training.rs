@@ -157,7 +157,7 @@ async fn visible(
     let p = people::get(&state.store, staff_number)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if user.can(Capability::TrainingManage) || people::in_scope(&p, user.people_scope()) {
+    if user.may_see_training_of(&p) {
         Ok(p)
     } else {
         Err(ApiError::NotFound)
@@ -303,14 +303,10 @@ async fn visible_completion(state: &AppState, user: &CurrentUser, id: i64) -> Re
     let c = completions::get(&state.store, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let own = user.person_id == Some(c.person_id);
-    let named = user.person_id.is_some()
-        && (c.mentor_id == user.person_id || c.line_manager_id == user.person_id);
-    let scoped = user.can(Capability::TrainingRecords)
-        && people::get_by_id(&state.store, c.person_id)
-            .await?
-            .is_some_and(|p| people::in_scope(&p, user.people_scope()));
-    if own || named || scoped || user.can(Capability::TrainingManage) {
+    let subject = people::get_by_id(&state.store, c.person_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if user.may_see_completion(&c, &subject) {
         Ok(())
     } else {
         Err(ApiError::NotFound)
@@ -410,7 +406,6 @@ pub async fn matrix(
     State(state): State<AppState>,
     api: Api<cap::TrainingRecords>,
 ) -> Result<Json<Vec<MatrixRowJson>>, ApiError> {
-    let scope = api.user.people_scope();
     let everyone: std::collections::HashMap<i64, Person> = people::all(&state.store)
         .await?
         .into_iter()
@@ -421,7 +416,7 @@ pub async fn matrix(
         let Some(p) = everyone.get(&item.person_id) else {
             continue;
         };
-        if !api.user.can(Capability::TrainingManage) && !people::in_scope(p, scope) {
+        if !api.user.may_see_training_of(p) {
             continue;
         }
         match rows.last_mut() {

@@ -53,6 +53,26 @@ impl CurrentUser {
     pub fn people_scope(&self) -> PeopleScope {
         people_scope(&self.roles, self.person_id)
     }
+
+    /// Whether this user may see a person's training record: those who run training see
+    /// everyone's, mentors and line managers their own people's.
+    pub fn may_see_training_of(&self, p: &mashboard_store::people::Person) -> bool {
+        self.can(Capability::TrainingManage)
+            || mashboard_store::people::in_scope(p, self.people_scope())
+    }
+
+    /// Whether this user may see a completion: the person it belongs to, their named mentor or
+    /// line manager, or anyone who may see that person's training.
+    pub fn may_see_completion(
+        &self,
+        c: &mashboard_store::training::completions::Completion,
+        subject: &mashboard_store::people::Person,
+    ) -> bool {
+        let me = self.person_id;
+        me == Some(c.person_id)
+            || (me.is_some() && (c.mentor_id == me || c.line_manager_id == me))
+            || self.may_see_training_of(subject)
+    }
 }
 
 /// A capability as a type, so a handler's signature says who may call it.

@@ -259,7 +259,7 @@ async fn visible_person(
     let p = people::get(&state.store, staff_number)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !user.can(Capability::TrainingManage) && !people::in_scope(&p, user.people_scope()) {
+    if !user.may_see_training_of(&p) {
         return Err(AppError::NotFound);
     }
     Ok(p)
@@ -588,15 +588,10 @@ async fn visible_completion(
     let c = completions::get(&state.store, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let own = user.person_id == Some(c.person_id);
-    let named = user.person_id.is_some()
-        && (c.mentor_id == user.person_id || c.line_manager_id == user.person_id);
-    let in_scope = user.can(Capability::TrainingRecords)
-        && match people::get_by_id(&state.store, c.person_id).await? {
-            Some(p) => people::in_scope(&p, user.people_scope()),
-            None => false,
-        };
-    if own || named || in_scope || user.can(Capability::TrainingManage) {
+    let subject = people::get_by_id(&state.store, c.person_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if user.may_see_completion(&c, &subject) {
         Ok(c)
     } else {
         Err(AppError::NotFound)
