@@ -27,6 +27,26 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("sign_offs", &[]),
     ("cpd_entries", &[]),
     ("import_mappings", &[]),
+    ("incidents", &[]),
+    ("referrals", &[]),
+    ("referral_people", &[]),
+    ("referral_outcomes", &[]),
+    ("rubric_criteria", &[]),
+    ("quality_reviews", &[]),
+    ("quality_review_draws", &[]),
+    ("quality_review_sample", &[]),
+    ("quality_review_panel", &[]),
+    ("quality_grades", &[]),
+    ("quality_criterion_scores", &[]),
+    ("quality_agreed_grades", &[]),
+    ("quality_agreed_criteria", &[]),
+    ("quality_recommendations", &[]),
+    ("compliance_audits", &[]),
+    ("compliance_audit_draws", &[]),
+    ("compliance_audit_sample", &[]),
+    ("compliance_audit_auditors", &[]),
+    ("compliance_findings", &[]),
+    ("missing_referrals", &[]),
 ];
 
 /// Rows copied, per table.
@@ -67,7 +87,19 @@ fn cell(row: &sqlx::any::AnyRow, i: usize) -> Result<Cell> {
 }
 
 fn has_id(table: &str) -> bool {
-    !matches!(table, "settings" | "user_roles" | "module_tags")
+    !matches!(
+        table,
+        "settings"
+            | "user_roles"
+            | "module_tags"
+            | "quality_review_sample"
+            | "quality_review_panel"
+            | "quality_criterion_scores"
+            | "quality_agreed_grades"
+            | "quality_agreed_criteria"
+            | "compliance_audit_sample"
+            | "compliance_audit_auditors"
+    )
 }
 
 /// The integer columns of a table, as the target database declares them (a NULL must be bound

@@ -30,6 +30,20 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0002_training.sqlite.sql"),
         postgres: include_str!("../migrations/0002_training.postgres.sql"),
     },
+    Migration {
+        version: 3,
+        name: "contact: people gain an e-mail address",
+        common: include_str!("../migrations/0003_contact.sql"),
+        sqlite: include_str!("../migrations/0003_contact.sqlite.sql"),
+        postgres: include_str!("../migrations/0003_contact.postgres.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "referral quality: register, outcomes, quality reviews, compliance audits, missing-referral queue",
+        common: include_str!("../migrations/0004_quality.sql"),
+        sqlite: include_str!("../migrations/0004_quality.sqlite.sql"),
+        postgres: include_str!("../migrations/0004_quality.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {
