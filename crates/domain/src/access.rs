@@ -37,10 +37,28 @@ pub enum Capability {
     CpdReview,
     /// Force-wide training figures without names (senior leaders).
     TrainingSummary,
+    /// Read the incident and referral register (personal data: MASH roles only).
+    RegisterView,
+    /// Import records-management exports of incidents, referrals and outcomes.
+    RegisterImport,
+    /// Record partner outcomes of referrals (partner reviewers: their own agency only).
+    OutcomesRecord,
+    /// See quality reviews (scoped: a grader sees only the reviews whose panel they sit on).
+    QualityReviews,
+    /// Open quality reviews, draw samples, choose panels, moderate, close, feed back.
+    QualityReviewManage,
+    /// Open incident compliance audits and record findings (scoped to assigned audits).
+    ComplianceAudits,
+    /// Compliance roll-ups and year-on-year comparisons (figures, no names).
+    ComplianceSummary,
+    /// Work the missing-referral queue.
+    MissingReferrals,
+    /// Feedback on one's own referrals from quality reviews.
+    OwnFeedback,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 13] = [
+    pub const ALL: [Capability; 22] = [
         Capability::SignedIn,
         Capability::PeopleBrowse,
         Capability::PeopleEdit,
@@ -54,6 +72,15 @@ impl Capability {
         Capability::SignOff,
         Capability::CpdReview,
         Capability::TrainingSummary,
+        Capability::RegisterView,
+        Capability::RegisterImport,
+        Capability::OutcomesRecord,
+        Capability::QualityReviews,
+        Capability::QualityReviewManage,
+        Capability::ComplianceAudits,
+        Capability::ComplianceSummary,
+        Capability::MissingReferrals,
+        Capability::OwnFeedback,
     ];
 
     /// The roles that hold this capability. Everything else is denied.
@@ -91,6 +118,26 @@ impl Capability {
             Capability::SignOff => &[Mentor, LineManager],
             Capability::CpdReview => &[LineManager],
             Capability::TrainingSummary => &[Administrator, MashTrainer, SeniorLeader],
+            Capability::RegisterView => &[Administrator, MashTrainer, MashStaff],
+            Capability::RegisterImport => &[Administrator, MashTrainer],
+            Capability::OutcomesRecord => &[Administrator, MashTrainer, MashStaff, PartnerReviewer],
+            Capability::QualityReviews => {
+                &[Administrator, MashTrainer, SeniorLeader, PartnerReviewer]
+            }
+            Capability::QualityReviewManage => &[Administrator, MashTrainer],
+            Capability::ComplianceAudits => &[Administrator, MashTrainer, Auditor],
+            Capability::ComplianceSummary => &[Administrator, MashTrainer, SeniorLeader, Auditor],
+            Capability::MissingReferrals => &[Administrator, MashTrainer, MashStaff],
+            Capability::OwnFeedback => &[
+                Administrator,
+                MashTrainer,
+                MashStaff,
+                Mentor,
+                LineManager,
+                Frontline,
+                SeniorLeader,
+                Auditor,
+            ],
         }
     }
 

@@ -108,7 +108,16 @@ pub mod cap {
         OwnTraining,
         SignOff,
         CpdReview,
-        TrainingSummary
+        TrainingSummary,
+        RegisterView,
+        RegisterImport,
+        OutcomesRecord,
+        QualityReviews,
+        QualityReviewManage,
+        ComplianceAudits,
+        ComplianceSummary,
+        MissingReferrals,
+        OwnFeedback
     );
 }
 

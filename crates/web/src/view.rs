@@ -14,7 +14,7 @@ pub struct NavItem {
 
 /// The navigation a user sees: only what their roles can open.
 pub fn nav_for(user: &CurrentUser, current: &str) -> Vec<NavItem> {
-    let items: [(&str, &str, Capability); 11] = [
+    let items: [(&str, &str, Capability); 17] = [
         ("Home", "/", Capability::SignedIn),
         ("My training", "/my/training", Capability::OwnTraining),
         ("Sign-offs", "/sign-offs", Capability::SignOff),
@@ -30,6 +30,24 @@ pub fn nav_for(user: &CurrentUser, current: &str) -> Vec<NavItem> {
             Capability::TrainingSummary,
         ),
         ("Catalogue", "/training/modules", Capability::CatalogueView),
+        (
+            "Quality reviews",
+            "/quality/reviews",
+            Capability::QualityReviews,
+        ),
+        (
+            "Compliance audits",
+            "/compliance/audits",
+            Capability::ComplianceAudits,
+        ),
+        ("Compliance", "/compliance", Capability::ComplianceSummary),
+        ("Referrals", "/register/referrals", Capability::RegisterView),
+        (
+            "Missing referrals",
+            "/register/missing",
+            Capability::MissingReferrals,
+        ),
+        ("Referral feedback", "/my/feedback", Capability::OwnFeedback),
         ("Import people", "/people/import", Capability::PeopleImport),
         ("Accounts", "/admin/users", Capability::AccountsManage),
         ("Audit trail", "/admin/audit", Capability::AuditRead),

@@ -393,7 +393,7 @@ async fn every_route_allows_exactly_the_roles_its_capability_names() {
             | Capability::AuditRead => {
                 vec![Administrator]
             }
-            Capability::CatalogueView | Capability::OwnTraining => {
+            Capability::CatalogueView | Capability::OwnTraining | Capability::OwnFeedback => {
                 vec![
                     Administrator,
                     MashTrainer,
@@ -410,6 +410,22 @@ async fn every_route_allows_exactly_the_roles_its_capability_names() {
             Capability::SignOff => vec![Mentor, LineManager],
             Capability::CpdReview => vec![LineManager],
             Capability::TrainingSummary => vec![Administrator, MashTrainer, SeniorLeader],
+            Capability::RegisterView | Capability::MissingReferrals => {
+                vec![Administrator, MashTrainer, MashStaff]
+            }
+            Capability::RegisterImport | Capability::QualityReviewManage => {
+                vec![Administrator, MashTrainer]
+            }
+            Capability::OutcomesRecord => {
+                vec![Administrator, MashTrainer, MashStaff, PartnerReviewer]
+            }
+            Capability::QualityReviews => {
+                vec![Administrator, MashTrainer, SeniorLeader, PartnerReviewer]
+            }
+            Capability::ComplianceAudits => vec![Administrator, MashTrainer, Auditor],
+            Capability::ComplianceSummary => {
+                vec![Administrator, MashTrainer, SeniorLeader, Auditor]
+            }
         }
     };
     on_both!(|app| {
