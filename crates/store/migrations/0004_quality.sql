@@ -250,3 +250,7 @@ CREATE TABLE missing_referrals (
     closed_at TEXT
 );
 CREATE INDEX missing_referrals_open ON missing_referrals (outcome);
+
+-- A partner reviewer's agency (e.g. "Children's social care"): they see and record outcomes for
+-- their own agency only.
+ALTER TABLE users ADD COLUMN partner_agency TEXT;
