@@ -201,7 +201,9 @@ impl utoipa::Modify for BearerAuth {
         crate::api_training::reopen,
         crate::api_training::matrix,
         crate::api_training::my_cpd,
-        crate::api_training::log_cpd
+        crate::api_training::log_cpd,
+        crate::api_register::referral,
+        crate::api_register::incident
     ),
     components(schemas(
         Me,
@@ -216,7 +218,11 @@ impl utoipa::Modify for BearerAuth {
         crate::api_training::CommentJson,
         crate::api_training::MatrixRowJson,
         crate::api_training::CpdJson,
-        crate::api_training::NewCpdJson
+        crate::api_training::NewCpdJson,
+        crate::api_register::ReferralJson,
+        crate::api_register::IncidentJson,
+        crate::api_register::NamedPersonJson,
+        crate::api_register::OutcomeJson
     )),
     modifiers(&BearerAuth)
 )]
