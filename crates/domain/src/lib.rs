@@ -9,6 +9,7 @@ pub mod demo;
 pub mod import;
 pub mod people;
 pub mod roles;
+pub mod sampling;
 pub mod signoff;
 pub mod training;
 pub mod training_import;
