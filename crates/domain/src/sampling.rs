@@ -127,7 +127,7 @@ pub fn allocate(strata: &BTreeMap<String, usize>, size: usize) -> BTreeMap<Strin
         remainders.push((exact % total as u128, name));
     }
     // Largest remainder first; BTreeMap order (name) breaks ties because the sort is stable.
-    remainders.sort_by(|a, b| b.0.cmp(&a.0));
+    remainders.sort_by_key(|r| std::cmp::Reverse(r.0));
     let mut left = size.saturating_sub(given);
     while left > 0 {
         let mut progressed = false;
