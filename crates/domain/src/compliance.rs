@@ -75,7 +75,12 @@ impl fmt::Display for RequiredReason {
 impl FromStr for RequiredReason {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().replace([' ', '-'], "_").as_str() {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace([' ', '-'], "_")
+            .as_str()
+        {
             "child" => Ok(RequiredReason::Child),
             "adult_at_risk" | "adult" => Ok(RequiredReason::AdultAtRisk),
             "other" => Ok(RequiredReason::Other),
@@ -339,7 +344,12 @@ impl Quarter {
         }
     }
     pub fn label(&self) -> String {
-        let months = ["January to March", "April to June", "July to September", "October to December"];
+        let months = [
+            "January to March",
+            "April to June",
+            "July to September",
+            "October to December",
+        ];
         format!(
             "{} Q{} ({})",
             self.year,
@@ -372,12 +382,17 @@ pub struct Breakdown {
 pub fn breakdown(items: &[Audited]) -> Breakdown {
     let mut by_year: BTreeMap<i32, Tally> = BTreeMap::new();
     let mut by_quarter: BTreeMap<Quarter, Tally> = BTreeMap::new();
-    let mut by_subject: BTreeMap<Subject, Tally> =
-        Subject::ALL.iter().map(|s| (*s, Tally::default())).collect();
+    let mut by_subject: BTreeMap<Subject, Tally> = Subject::ALL
+        .iter()
+        .map(|s| (*s, Tally::default()))
+        .collect();
     let mut overall = Tally::default();
     for a in items {
         overall.add(&a.finding);
-        by_year.entry(a.reported_on.year()).or_default().add(&a.finding);
+        by_year
+            .entry(a.reported_on.year())
+            .or_default()
+            .add(&a.finding);
         by_quarter
             .entry(Quarter::of(a.reported_on))
             .or_default()
@@ -390,7 +405,10 @@ pub fn breakdown(items: &[Audited]) -> Breakdown {
     Breakdown {
         overall: overall.finish(),
         by_year: by_year.into_iter().map(|(k, t)| (k, t.finish())).collect(),
-        by_quarter: by_quarter.into_iter().map(|(k, t)| (k, t.finish())).collect(),
+        by_quarter: by_quarter
+            .into_iter()
+            .map(|(k, t)| (k, t.finish()))
+            .collect(),
         by_subject: by_subject
             .into_iter()
             .map(|(k, t)| (k, t.finish()))
@@ -415,7 +433,11 @@ impl TargetProgress {
     /// A past or future year, or the current year as of `today`.
     pub fn of(year: i32, examined: u64, today: Date) -> TargetProgress {
         let expected_by_now = (today.year() == year).then(|| {
-            let days_in_year = if time::util::is_leap_year(year) { 366 } else { 365 };
+            let days_in_year = if time::util::is_leap_year(year) {
+                366
+            } else {
+                365
+            };
             let elapsed = u64::from(today.ordinal());
             (YEARLY_TARGET * elapsed).div_ceil(days_in_year)
         });
@@ -438,10 +460,7 @@ impl TargetProgress {
     /// 110 expected by now)".
     pub fn text(&self) -> String {
         if self.met {
-            return format!(
-                "{} of {} examined: target met",
-                self.examined, self.target
-            );
+            return format!("{} of {} examined: target met", self.examined, self.target);
         }
         let mut s = format!(
             "{} of {} examined: {} to go",
@@ -538,7 +557,9 @@ impl Period {
     /// 1 February to 31 March 2025.
     pub fn last_two_months(today: Date) -> Period {
         let first_this_month = today.replace_day(1).expect("day 1 exists");
-        let end = first_this_month.previous_day().expect("not the first day ever");
+        let end = first_this_month
+            .previous_day()
+            .expect("not the first day ever");
         let mut start = end.replace_day(1).expect("day 1 exists");
         start = start
             .previous_day()
@@ -613,14 +634,11 @@ fn month_name(m: Month) -> &'static str {
 /// A default title for an audit of `p`: "Compliance audit, February and March 2025" for two
 /// whole months, otherwise the dates.
 pub fn default_title(p: &Period) -> String {
-    let whole_months = p.start.day() == 1
-        && p.end.next_day().is_none_or(|d| d.day() == 1)
-        && {
-            let months = (p.end.year() - p.start.year()) * 12
-                + i32::from(u8::from(p.end.month()))
-                - i32::from(u8::from(p.start.month()));
-            months == 1
-        };
+    let whole_months = p.start.day() == 1 && p.end.next_day().is_none_or(|d| d.day() == 1) && {
+        let months = (p.end.year() - p.start.year()) * 12 + i32::from(u8::from(p.end.month()))
+            - i32::from(u8::from(p.start.month()));
+        months == 1
+    };
     if whole_months {
         if p.start.year() == p.end.year() {
             format!(
@@ -761,7 +779,10 @@ mod tests {
         let ci = r.compliance_ci95.unwrap();
         assert!(ci.hi <= 1.0 && ci.lo < 1.0 && ci.lo > 0.0, "{ci:?}");
         assert_eq!(r.over_referral, None);
-        assert_eq!(r.over_referral_text(), "No figure: every incident needed a form");
+        assert_eq!(
+            r.over_referral_text(),
+            "No figure: every incident needed a form"
+        );
     }
 
     #[test]
@@ -830,7 +851,10 @@ mod tests {
         let none = &b.by_subject[3].1;
         assert_eq!(none.compliance, None);
         assert_eq!(none.over_referral, Some(1.0));
-        assert_eq!(Quarter::of(date!(2024 - 09 - 30)).label(), "2024 Q3 (July to September)");
+        assert_eq!(
+            Quarter::of(date!(2024 - 09 - 30)).label(),
+            "2024 Q3 (July to September)"
+        );
     }
 
     #[test]
@@ -848,7 +872,10 @@ mod tests {
             "70 of 200 examined: 130 to go (behind: 100 expected by now)"
         );
         assert!((now.share() - 0.35).abs() < 1e-12);
-        assert_eq!(TargetProgress::of(2024, 300, date!(2024 - 07 - 01)).share(), 1.0);
+        assert_eq!(
+            TargetProgress::of(2024, 300, date!(2024 - 07 - 01)).share(),
+            1.0
+        );
     }
 
     #[test]
@@ -857,9 +884,16 @@ mod tests {
         let b = RollUp::of(&[f(C, true, None), f(C, true, None), f(C, false, None)]);
         let c = compare(&a, &b).unwrap();
         assert!((c.difference - (2.0 / 3.0 - 0.5)).abs() < 1e-12);
-        assert!(reading(&c).starts_with("Could be chance"), "{}", reading(&c));
+        assert!(
+            reading(&c).starts_with("Could be chance"),
+            "{}",
+            reading(&c)
+        );
         let empty = RollUp::of(&[f(None, false, None)]);
-        assert!(compare(&a, &empty).is_none(), "no incident needed a form in b");
+        assert!(
+            compare(&a, &empty).is_none(),
+            "no incident needed a form in b"
+        );
         // 64.6% of 200 against 88% of 200: a real rise.
         let many = |x: usize, n: usize| {
             let v: Vec<Finding> = (0..n).map(|i| f(C, i < x, None)).collect();
@@ -867,7 +901,10 @@ mod tests {
         };
         let c = compare(&many(129, 200), &many(176, 200)).unwrap();
         let words = reading(&c);
-        assert!(words.starts_with("Compliance rose by 23.5 points"), "{words}");
+        assert!(
+            words.starts_with("Compliance rose by 23.5 points"),
+            "{words}"
+        );
         let c = compare(&many(176, 200), &many(129, 200)).unwrap();
         assert!(reading(&c).starts_with("Compliance fell by 23.5 points"));
         assert_eq!(p_text(0.0004), "p < 0.001");
@@ -879,14 +916,29 @@ mod tests {
         assert!(Period::new(date!(2025 - 03 - 01), date!(2025 - 02 - 28)).is_err());
         assert!(Period::new(date!(2025 - 03 - 01), date!(2025 - 03 - 01)).is_ok());
         let p = Period::last_two_months(date!(2025 - 04 - 15));
-        assert_eq!((p.start, p.end), (date!(2025 - 02 - 01), date!(2025 - 03 - 31)));
+        assert_eq!(
+            (p.start, p.end),
+            (date!(2025 - 02 - 01), date!(2025 - 03 - 31))
+        );
         let p = Period::last_two_months(date!(2025 - 01 - 01));
-        assert_eq!((p.start, p.end), (date!(2024 - 11 - 01), date!(2024 - 12 - 31)));
+        assert_eq!(
+            (p.start, p.end),
+            (date!(2024 - 11 - 01), date!(2024 - 12 - 31))
+        );
         let p = Period::last_two_months(date!(2025 - 02 - 28));
-        assert_eq!((p.start, p.end), (date!(2024 - 12 - 01), date!(2025 - 01 - 31)));
-        assert_eq!(default_title(&p), "Compliance audit, December 2024 and January 2025");
+        assert_eq!(
+            (p.start, p.end),
+            (date!(2024 - 12 - 01), date!(2025 - 01 - 31))
+        );
+        assert_eq!(
+            default_title(&p),
+            "Compliance audit, December 2024 and January 2025"
+        );
         let p = Period::new(date!(2025 - 02 - 01), date!(2025 - 03 - 31)).unwrap();
-        assert_eq!(default_title(&p), "Compliance audit, February and March 2025");
+        assert_eq!(
+            default_title(&p),
+            "Compliance audit, February and March 2025"
+        );
         let p = Period::new(date!(2025 - 02 - 03), date!(2025 - 03 - 31)).unwrap();
         assert_eq!(
             default_title(&p),

@@ -966,19 +966,27 @@ const SELECT_SAMPLE: &str = "SELECT s.position, i.incident_ref, i.reported_at, i
     LEFT JOIN compliance_findings f ON f.audit_id = $2 AND f.incident_id = i.id
     WHERE s.draw_id = $1";
 
-async fn load_sample(store: &Store, a: &AuditRow, one: Option<&str>) -> Result<Vec<SampledIncident>> {
+async fn load_sample(
+    store: &Store,
+    a: &AuditRow,
+    one: Option<&str>,
+) -> Result<Vec<SampledIncident>> {
     let mut rows: Vec<SampledIncident> = match one {
-        None => sqlx::query_as::<_, SampleRow>(&format!("{SELECT_SAMPLE} ORDER BY s.position"))
-            .bind(a.draw_id)
-            .bind(a.id)
-            .fetch_all(store.pool())
-            .await?,
-        Some(r) => sqlx::query_as::<_, SampleRow>(&format!("{SELECT_SAMPLE} AND i.incident_ref = $3"))
-            .bind(a.draw_id)
-            .bind(a.id)
-            .bind(r)
-            .fetch_all(store.pool())
-            .await?,
+        None => {
+            sqlx::query_as::<_, SampleRow>(&format!("{SELECT_SAMPLE} ORDER BY s.position"))
+                .bind(a.draw_id)
+                .bind(a.id)
+                .fetch_all(store.pool())
+                .await?
+        }
+        Some(r) => {
+            sqlx::query_as::<_, SampleRow>(&format!("{SELECT_SAMPLE} AND i.incident_ref = $3"))
+                .bind(a.draw_id)
+                .bind(a.id)
+                .bind(r)
+                .fetch_all(store.pool())
+                .await?
+        }
     }
     .into_iter()
     .map(SampleRow::into_sampled)
@@ -1091,7 +1099,11 @@ pub async fn counted_findings(store: &Store, period: &Period) -> Result<Vec<Coun
         .map(|r| CountedFinding {
             audit_id: r.audit_id,
             audit_title: r.audit_title,
-            reported_on: r.reported_at.get(..10).unwrap_or(&r.reported_at).to_string(),
+            reported_on: r
+                .reported_at
+                .get(..10)
+                .unwrap_or(&r.reported_at)
+                .to_string(),
             finding: FindingRecord {
                 incident_ref: r.incident_ref.clone(),
                 form_required: r.form_required != 0,

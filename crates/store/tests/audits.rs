@@ -182,17 +182,30 @@ async fn the_same_seed_over_the_same_period_gives_the_same_sample() {
         let refs = february_and_march(&store).await;
         let u = users(&store).await;
         let (actor, viewer) = &u.auditor;
-        let a = audits::create(&store, actor, &new_audit(viewer.user_id, 10, Some(20260401)))
-            .await
-            .unwrap();
-        assert_eq!(a.frame_size, 50, "both ends of the period are in, nothing outside");
+        let a = audits::create(
+            &store,
+            actor,
+            &new_audit(viewer.user_id, 10, Some(20260401)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            a.frame_size, 50,
+            "both ends of the period are in, nothing outside"
+        );
         assert_eq!(a.seed, 20260401);
         assert_eq!(a.sample.len(), 10);
-        assert!(!a.sample.iter().any(|r| r == "INC-BEFORE" || r == "INC-AFTER"));
+        assert!(!a
+            .sample
+            .iter()
+            .any(|r| r == "INC-BEFORE" || r == "INC-AFTER"));
         // Anyone can re-draw it by hand: the frame in reference order, the recorded seed.
         let frame: Vec<FrameItem<'_>> = refs
             .iter()
-            .map(|k| FrameItem { key: k, stratum: "" })
+            .map(|k| FrameItem {
+                key: k,
+                stratum: "",
+            })
             .collect();
         let by_hand: Vec<String> = sampling::draw(&frame, 10, 20260401)
             .unwrap()
@@ -200,9 +213,13 @@ async fn the_same_seed_over_the_same_period_gives_the_same_sample() {
             .map(|d| refs[d.index].clone())
             .collect();
         assert_eq!(a.sample, by_hand);
-        let again = audits::create(&store, actor, &new_audit(viewer.user_id, 10, Some(20260401)))
-            .await
-            .unwrap();
+        let again = audits::create(
+            &store,
+            actor,
+            &new_audit(viewer.user_id, 10, Some(20260401)),
+        )
+        .await
+        .unwrap();
         assert_ne!(again.audit_id, a.audit_id);
         assert_eq!(again.sample, a.sample);
         let other = audits::create(&store, actor, &new_audit(viewer.user_id, 10, Some(7)))
@@ -230,7 +247,10 @@ async fn the_same_seed_over_the_same_period_gives_the_same_sample() {
         let max = audits::create(&store, actor, &new_audit(viewer.user_id, 3, Some(u64::MAX)))
             .await
             .unwrap();
-        let row = audits::get(&store, viewer, max.audit_id).await.unwrap().unwrap();
+        let row = audits::get(&store, viewer, max.audit_id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(row.seed_u64(), Some(u64::MAX));
     });
 }
@@ -262,7 +282,11 @@ async fn a_sample_larger_than_the_frame_is_refused_and_nothing_is_written() {
             .await
             .unwrap_err();
         assert!(e.to_string().contains("at least 1"), "{e}");
-        assert_eq!(counts(&store).await, before, "no audit, draw, sample or event written");
+        assert_eq!(
+            counts(&store).await,
+            before,
+            "no audit, draw, sample or event written"
+        );
         // The whole frame can be drawn.
         let all = audits::create(&store, actor, &new_audit(viewer.user_id, 50, Some(1)))
             .await
@@ -316,7 +340,10 @@ async fn findings_only_for_the_sample_only_by_its_auditors_only_while_open() {
         let e = audits::set_auditors(&store, t_actor, t_viewer, id, &["admin".into()])
             .await
             .unwrap_err();
-        assert!(e.to_string().contains("does not have the auditor role"), "{e}");
+        assert!(
+            e.to_string().contains("does not have the auditor role"),
+            "{e}"
+        );
         let e = audits::set_auditors(&store, t_actor, t_viewer, id, &["nobody".into()])
             .await
             .unwrap_err();
@@ -329,7 +356,10 @@ async fn findings_only_for_the_sample_only_by_its_auditors_only_while_open() {
         let set = audits::set_auditors(&store, t_actor, t_viewer, id, &["Auditor".into()])
             .await
             .unwrap();
-        assert_eq!(set.iter().map(|a| a.username.as_str()).collect::<Vec<_>>(), ["auditor"]);
+        assert_eq!(
+            set.iter().map(|a| a.username.as_str()).collect::<Vec<_>>(),
+            ["auditor"]
+        );
 
         // Assigned now; but not for an incident outside the sample, an unknown reference, or
         // answers that do not agree.
@@ -354,16 +384,26 @@ async fn findings_only_for_the_sample_only_by_its_auditors_only_while_open() {
         )
         .await
         .unwrap_err();
-        assert!(e.to_string().contains("no incident with the reference \"INC-NOPE\""), "{e}");
+        assert!(
+            e.to_string()
+                .contains("no incident with the reference \"INC-NOPE\""),
+            "{e}"
+        );
         let inconsistent = Finding {
             form_required: false,
             required_reason: Some(RequiredReason::Child),
             form_completed: false,
             on_time: None,
         };
-        let e = audits::record_finding(&store, au_actor, au_viewer, id, &input(&in_sample, inconsistent))
-            .await
-            .unwrap_err();
+        let e = audits::record_finding(
+            &store,
+            au_actor,
+            au_viewer,
+            id,
+            &input(&in_sample, inconsistent),
+        )
+        .await
+        .unwrap_err();
         assert!(e.to_string().starts_with("required_reason: "), "{e}");
         assert_eq!(counts(&store).await, before, "nothing written by refusals");
 
@@ -409,8 +449,14 @@ async fn findings_only_for_the_sample_only_by_its_auditors_only_while_open() {
         assert_eq!(events.len(), 1);
         let before_json = events[0].before_json.as_deref().unwrap();
         let after_json = events[0].after_json.as_deref().unwrap();
-        assert!(before_json.contains("\"form_completed\":false"), "{before_json}");
-        assert!(after_json.contains("\"form_completed\":true"), "{after_json}");
+        assert!(
+            before_json.contains("\"form_completed\":false"),
+            "{before_json}"
+        );
+        assert!(
+            after_json.contains("\"form_completed\":true"),
+            "{after_json}"
+        );
         // The owner may record too.
         audits::record_finding(
             &store,
@@ -425,8 +471,13 @@ async fn findings_only_for_the_sample_only_by_its_auditors_only_while_open() {
         assert_eq!((row.done, row.sampled), (2, 5));
 
         // Closed: nothing more.
-        let e = audits::close(&store, au_actor, au_viewer, id).await.unwrap_err();
-        assert!(matches!(e, AuditError::Refused(_)), "an auditor does not close: {e:?}");
+        let e = audits::close(&store, au_actor, au_viewer, id)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AuditError::Refused(_)),
+            "an auditor does not close: {e:?}"
+        );
         audits::close(&store, t_actor, t_viewer, id).await.unwrap();
         let e = audits::record_finding(
             &store,
@@ -456,9 +507,15 @@ async fn auditors_see_only_their_audits_and_trainers_see_all() {
         let assigned = audits::create(&store, t_actor, &new_audit(t_viewer.user_id, 3, Some(2)))
             .await
             .unwrap();
-        audits::set_auditors(&store, t_actor, t_viewer, assigned.audit_id, &["auditor".into()])
-            .await
-            .unwrap();
+        audits::set_auditors(
+            &store,
+            t_actor,
+            t_viewer,
+            assigned.audit_id,
+            &["auditor".into()],
+        )
+        .await
+        .unwrap();
         let own = audits::create(&store, au_actor, &new_audit(au_viewer.user_id, 3, Some(3)))
             .await
             .unwrap();
@@ -476,9 +533,18 @@ async fn auditors_see_only_their_audits_and_trainers_see_all() {
             ids(audits::list(&store, t_viewer).await.unwrap()),
             vec![theirs.audit_id, assigned.audit_id, own.audit_id]
         );
-        assert!(audits::get(&store, au_viewer, theirs.audit_id).await.unwrap().is_none());
-        assert!(audits::get(&store, &u.admin.1, own.audit_id).await.unwrap().is_some());
-        let row = audits::get(&store, au_viewer, assigned.audit_id).await.unwrap().unwrap();
+        assert!(audits::get(&store, au_viewer, theirs.audit_id)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(audits::get(&store, &u.admin.1, own.audit_id)
+            .await
+            .unwrap()
+            .is_some());
+        let row = audits::get(&store, au_viewer, assigned.audit_id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(row.assigned, 1);
     });
 }
@@ -493,13 +559,22 @@ async fn a_redraw_needs_a_reason_keeps_the_old_draw_and_is_refused_once_findings
             .await
             .unwrap();
         let id = first.audit_id;
-        let e = audits::redraw(&store, actor, viewer, id, "  ", Some(12)).await.unwrap_err();
+        let e = audits::redraw(&store, actor, viewer, id, "  ", Some(12))
+            .await
+            .unwrap_err();
         assert!(e.to_string().contains("Say why"), "{e}");
         // A late import added incidents to the period: draw again.
         incident(&store, "INC-25-LATE", "2025-03-15T09:00:00", false).await;
-        let second = audits::redraw(&store, actor, viewer, id, "Late import of March incidents", Some(12))
-            .await
-            .unwrap();
+        let second = audits::redraw(
+            &store,
+            actor,
+            viewer,
+            id,
+            "Late import of March incidents",
+            Some(12),
+        )
+        .await
+        .unwrap();
         assert_eq!(second.draw_no, 2);
         assert_eq!(second.frame_size, 51);
         let draws = audits::draws(&store, id).await.unwrap();
@@ -515,20 +590,35 @@ async fn a_redraw_needs_a_reason_keeps_the_old_draw_and_is_refused_once_findings
         // A finding on the first draw's sample is not possible any more unless it was redrawn.
         let stale = first.sample.iter().find(|r| !second.sample.contains(r));
         if let Some(stale) = stale {
-            let e = audits::record_finding(&store, actor, viewer, id, &input(stale, not_required(false)))
-                .await
-                .unwrap_err();
+            let e = audits::record_finding(
+                &store,
+                actor,
+                viewer,
+                id,
+                &input(stale, not_required(false)),
+            )
+            .await
+            .unwrap_err();
             assert!(e.to_string().contains("is not in the sample"), "{e}");
         }
-        audits::record_finding(&store, actor, viewer, id, &input(&second.sample[0], not_required(false)))
-            .await
-            .unwrap();
+        audits::record_finding(
+            &store,
+            actor,
+            viewer,
+            id,
+            &input(&second.sample[0], not_required(false)),
+        )
+        .await
+        .unwrap();
         let before = counts(&store).await;
         let e = audits::redraw(&store, actor, viewer, id, "I do not like these", Some(13))
             .await
             .unwrap_err();
         assert!(matches!(e, AuditError::Conflict(_)), "{e:?}");
-        assert!(e.to_string().contains("1 finding is already recorded"), "{e}");
+        assert!(
+            e.to_string().contains("1 finding is already recorded"),
+            "{e}"
+        );
         assert_eq!(counts(&store).await, before);
         // Someone else's audit cannot be redrawn by an auditor.
         let (t_actor, t_viewer) = &u.trainer;
@@ -551,7 +641,11 @@ async fn a_redraw_needs_a_reason_keeps_the_old_draw_and_is_refused_once_findings
         .await
         .unwrap();
         assert_eq!(events.len(), 1);
-        assert!(events[0].after_json.as_deref().unwrap().contains("Late import"));
+        assert!(events[0]
+            .after_json
+            .as_deref()
+            .unwrap()
+            .contains("Late import"));
     });
 }
 
@@ -561,7 +655,13 @@ async fn the_summary_counts_the_latest_draw_of_each_audit_within_the_dates() {
         february_and_march(&store).await;
         // A second period, in 2024.
         for i in 0..6 {
-            incident(&store, &format!("INC-24-{i:02}"), &format!("2024-05-{:02}T12:00:00", 1 + i), true).await;
+            incident(
+                &store,
+                &format!("INC-24-{i:02}"),
+                &format!("2024-05-{:02}T12:00:00", 1 + i),
+                true,
+            )
+            .await;
         }
         let u = users(&store).await;
         let (actor, viewer) = &u.auditor;
@@ -592,16 +692,28 @@ async fn the_summary_counts_the_latest_draw_of_each_audit_within_the_dates() {
         .await
         .unwrap();
         for r in &b.sample {
-            audits::record_finding(&store, actor, viewer, b.audit_id, &input(r, required(RequiredReason::Child, false)))
-                .await
-                .unwrap();
+            audits::record_finding(
+                &store,
+                actor,
+                viewer,
+                b.audit_id,
+                &input(r, required(RequiredReason::Child, false)),
+            )
+            .await
+            .unwrap();
         }
         referral(&store, "PPN-1", &a.sample[0], "2025-02-10T09:00:00").await;
 
         let s = audits::summary(&store, &period()).await.unwrap();
         let o = s.overall;
         assert_eq!(
-            (o.examined, o.required, o.completed_when_required, o.not_required, o.completed_when_not_required),
+            (
+                o.examined,
+                o.required,
+                o.completed_when_required,
+                o.not_required,
+                o.completed_when_not_required
+            ),
             (6, 4, 3, 2, 1)
         );
         assert_eq!(o.compliance, Some(0.75));
@@ -613,7 +725,10 @@ async fn the_summary_counts_the_latest_draw_of_each_audit_within_the_dates() {
         let s = audits::summary(&store, &everything).await.unwrap();
         assert_eq!(s.overall.examined, 10);
         assert_eq!(
-            s.by_year.iter().map(|(y, r)| (*y, r.examined, r.required, r.completed_when_required)).collect::<Vec<_>>(),
+            s.by_year
+                .iter()
+                .map(|(y, r)| (*y, r.examined, r.required, r.completed_when_required))
+                .collect::<Vec<_>>(),
             vec![(2024, 4, 4, 0), (2025, 6, 4, 3)]
         );
         let nothing = Period::new(date!(2023 - 01 - 01), date!(2023 - 12 - 31)).unwrap();
@@ -644,8 +759,15 @@ async fn the_summary_counts_the_latest_draw_of_each_audit_within_the_dates() {
             .await
             .unwrap();
         let s = audits::summary(&store, &everything).await.unwrap();
-        assert_eq!(s.overall.examined, 7, "three findings of the old draw are not counted");
-        assert_eq!(count(&store, "compliance_findings").await, 10, "but they are kept");
+        assert_eq!(
+            s.overall.examined, 7,
+            "three findings of the old draw are not counted"
+        );
+        assert_eq!(
+            count(&store, "compliance_findings").await,
+            10,
+            "but they are kept"
+        );
     });
 }
 
@@ -660,15 +782,25 @@ async fn views_of_an_audits_incidents_are_audited_and_show_linked_referrals() {
             .unwrap();
         referral(&store, "PPN-B", &a.sample[1], "2025-02-11T09:00:00").await;
         referral(&store, "PPN-A", &a.sample[1], "2025-02-10T09:00:00").await;
-        let row = audits::get(&store, viewer, a.audit_id).await.unwrap().unwrap();
+        let row = audits::get(&store, viewer, a.audit_id)
+            .await
+            .unwrap()
+            .unwrap();
         let sample = audits::sample(&store, actor, &row).await.unwrap();
         assert_eq!(
-            sample.iter().map(|s| s.incident_ref.clone()).collect::<Vec<_>>(),
+            sample
+                .iter()
+                .map(|s| s.incident_ref.clone())
+                .collect::<Vec<_>>(),
             a.sample
         );
         assert!(sample[0].referrals.is_empty());
         assert_eq!(
-            sample[1].referrals.iter().map(|r| r.referral_ref.as_str()).collect::<Vec<_>>(),
+            sample[1]
+                .referrals
+                .iter()
+                .map(|r| r.referral_ref.as_str())
+                .collect::<Vec<_>>(),
             ["PPN-A", "PPN-B"],
             "earliest first"
         );
@@ -682,7 +814,11 @@ async fn views_of_an_audits_incidents_are_audited_and_show_linked_referrals() {
             .await
             .unwrap()
             .is_none());
-        for action in ["compliance_audit.create", "compliance_audit.view", "compliance_incident.view"] {
+        for action in [
+            "compliance_audit.create",
+            "compliance_audit.view",
+            "compliance_incident.view",
+        ] {
             let (n, _) = audit::list(
                 &store,
                 &AuditFilter {

@@ -207,6 +207,8 @@ fn table() -> Table {
     let t = pages::matrix::routes(t);
     let t = pages::cpd::routes(t);
     let t = pages::training_import::routes(t);
+    let t = pages::audits::routes(t);
+    let t = crate::api_audits::routes(t);
     // ROUTES: further page modules go above this line.
     t
 }
