@@ -10,6 +10,7 @@ pub mod import;
 pub mod people;
 pub mod roles;
 pub mod signoff;
+pub mod stats;
 pub mod training;
 pub mod training_import;
 pub mod training_seed;
