@@ -11,6 +11,7 @@ pub mod people;
 pub mod roles;
 pub mod sampling;
 pub mod signoff;
+pub mod stats;
 pub mod training;
 pub mod training_import;
 pub mod training_seed;
