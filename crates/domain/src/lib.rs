@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod demo;
 pub mod import;
 pub mod people;
+pub mod review_summary;
 pub mod roles;
 pub mod sampling;
 pub mod signoff;
