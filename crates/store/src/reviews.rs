@@ -1288,3 +1288,13 @@ pub async fn assign_recommendations(
     }
     Ok(assigned)
 }
+
+/// The people a person line-manages (to show a manager their team's feedback).
+pub async fn reports_of(store: &Store, manager_person_id: i64) -> Result<Vec<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM people WHERE line_manager_id = $1 ORDER BY id")
+            .bind(manager_person_id)
+            .fetch_all(store.pool())
+            .await?,
+    )
+}
