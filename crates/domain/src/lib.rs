@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod demo;
 pub mod import;
 pub mod people;
+pub mod pseudonym;
 pub mod roles;
 pub mod sampling;
 pub mod signoff;
