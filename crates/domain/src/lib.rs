@@ -9,6 +9,7 @@ pub mod demo;
 pub mod import;
 pub mod people;
 pub mod pseudonym;
+pub mod quality;
 pub mod roles;
 pub mod sampling;
 pub mod signoff;

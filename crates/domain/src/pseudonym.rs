@@ -26,7 +26,8 @@
 //!   surname of any of them and by "[name]" otherwise, because no single label is right. Each
 //!   person's full name still becomes their own label.
 //! - **Addresses.** Each person's full address, its first line (with the following line too
-//!   when the first is only a flat number), that line without its house number, and that line
+//!   when the first is only a flat number, which then also counts alone), that line without its
+//!   house number ("Acacia Avenue", even when the street is mentioned on its own), and that line
 //!   followed by the postcode, become "an address in {area}" (or "an address" when the area is
 //!   blank). Punctuation and line breaks between the words of an address do not matter.
 //! - **Postcodes.** Anything shaped like a UK postcode that is left becomes
@@ -360,9 +361,9 @@ fn only_a_flat(first: &[String]) -> bool {
         "maisonette",
     ];
     first.iter().any(|w| UNITS.contains(&w.as_str()))
-        && first
-            .iter()
-            .all(|w| UNITS.contains(&w.as_str()) || w.chars().any(|c| c.is_ascii_digit()) || w.len() <= 2)
+        && first.iter().all(|w| {
+            UNITS.contains(&w.as_str()) || w.chars().any(|c| c.is_ascii_digit()) || w.len() <= 2
+        })
 }
 
 /// The address patterns for one address: the whole, the first line (with the next when the
@@ -393,7 +394,9 @@ fn address_keys(address: &str) -> Vec<Vec<String>> {
     // "Acacia Avenue" of "12 Acacia Avenue" (or of "Flat 3, 12 Acacia Avenue").
     let street: Vec<String> = first
         .iter()
-        .skip_while(|w| w.chars().any(|c| c.is_ascii_digit()) || only_a_flat(std::slice::from_ref(w)))
+        .skip_while(|w| {
+            w.chars().any(|c| c.is_ascii_digit()) || only_a_flat(std::slice::from_ref(w))
+        })
         .cloned()
         .collect();
     if street.len() >= 2 && street.len() < first.len() {
@@ -419,7 +422,10 @@ fn is_outward(w: &str) -> bool {
 
 fn is_inward(w: &str) -> bool {
     let b = w.as_bytes();
-    b.len() == 3 && b[0].is_ascii_digit() && b[1].is_ascii_alphabetic() && b[2].is_ascii_alphabetic()
+    b.len() == 3
+        && b[0].is_ascii_digit()
+        && b[1].is_ascii_alphabetic()
+        && b[2].is_ascii_alphabetic()
 }
 
 /// A postcode starting at token `i`: how many tokens it takes and its canonical form ("B312AB").
@@ -580,10 +586,7 @@ fn date_at(text: &str, tokens: &[Token], i: usize) -> Option<(usize, Vec<Written
             w(i + 2 + of).and_then(year_word),
         ) {
             if (0..2 + of).all(|k| loose(i + k)) {
-                return Some((
-                    3 + of,
-                    vec![WrittenDate { day, month, year }],
-                ));
+                return Some((3 + of, vec![WrittenDate { day, month, year }]));
             }
         }
     }
@@ -818,7 +821,10 @@ mod tests {
             narrative(&people, "Jayden, then \"Smith\"; (Jayden)! Was it Jayden?"),
             "Child A, then \"Child A\"; (Child A)! Was it Child A?"
         );
-        assert_eq!(narrative(&people, "seen:Jayden.\nSmith"), "seen:Child A.\nChild A");
+        assert_eq!(
+            narrative(&people, "seen:Jayden.\nSmith"),
+            "seen:Child A.\nChild A"
+        );
         // Curly apostrophe possessive, and the name split over a line.
         assert_eq!(
             narrative(&people, "Jayden\u{2019}s coat; Jayden\nSmith"),
@@ -830,7 +836,10 @@ mod tests {
     fn never_inside_other_words() {
         let people = [adult("Ann Lee"), child("Will Rose")];
         assert_eq!(
-            narrative(&people, "Annual review. Ann said Annie's brother Willow was fine. Leeds."),
+            narrative(
+                &people,
+                "Annual review. Ann said Annie's brother Willow was fine. Leeds."
+            ),
             "Annual review. Adult A said Annie's brother Willow was fine. Leeds."
         );
     }
@@ -918,7 +927,10 @@ mod tests {
     fn middle_names_and_surname_first_order() {
         let people = [child("Jayden Lee Smith")];
         assert_eq!(
-            narrative(&people, "Jayden Lee Smith, Jayden Smith, SMITH Jayden, Lee."),
+            narrative(
+                &people,
+                "Jayden Lee Smith, Jayden Smith, SMITH Jayden, Lee."
+            ),
             "Child A, Child A, Child A, Child A."
         );
     }
@@ -961,7 +973,10 @@ mod tests {
             ..adult("Pat Green")
         }];
         assert_eq!(
-            narrative(&people, "At Rose Cottage: EC1A 1BB, M1 1AE, W1 and A11 are not."),
+            narrative(
+                &people,
+                "At Rose Cottage: EC1A 1BB, M1 1AE, W1 and A11 are not."
+            ),
             "At an address: [postcode], [postcode], W1 and A11 are not."
         );
     }
@@ -1002,13 +1017,21 @@ mod tests {
     #[test]
     fn ages_in_whole_years() {
         let dob = date!(2015 - 03 - 12);
-        assert_eq!(age_on(dob, date!(2025 - 03 - 11)), 9, "the day before the birthday");
+        assert_eq!(
+            age_on(dob, date!(2025 - 03 - 11)),
+            9,
+            "the day before the birthday"
+        );
         assert_eq!(age_on(dob, date!(2025 - 03 - 12)), 10, "on the birthday");
         assert_eq!(age_on(dob, date!(2015 - 03 - 12)), 0);
         assert_eq!(age_on(dob, date!(2010 - 01 - 01)), 0, "not yet born");
         let leap = date!(2016 - 02 - 29);
         assert_eq!(age_on(leap, date!(2025 - 02 - 28)), 8);
-        assert_eq!(age_on(leap, date!(2025 - 03 - 01)), 9, "1 March in other years");
+        assert_eq!(
+            age_on(leap, date!(2025 - 03 - 01)),
+            9,
+            "1 March in other years"
+        );
         assert_eq!(age_on(leap, date!(2024 - 02 - 28)), 7);
         assert_eq!(age_on(leap, date!(2024 - 02 - 29)), 8);
         assert_eq!(age_on(date!(1990 - 12 - 31), date!(2025 - 12 - 30)), 34);
@@ -1067,7 +1090,16 @@ mod tests {
              told PC 1234 that Rose is her middle name and mum Siobhan O'Connor's partner \
              shouted. OConnor family known. Connor? Amélie's words: 'I'm scared'.",
         );
-        for leak in ["amelie", "amélie", "rose", "connor", "siobh", "mill lane", "b29", "01/07"] {
+        for leak in [
+            "amelie",
+            "amélie",
+            "rose",
+            "connor",
+            "siobh",
+            "mill lane",
+            "b29",
+            "01/07",
+        ] {
             assert!(!out.to_lowercase().contains(leak), "{leak} leaked: {out}");
         }
         assert!(out.contains("PC 1234"), "{out}");
