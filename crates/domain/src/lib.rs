@@ -9,6 +9,8 @@ pub mod demo;
 pub mod import;
 pub mod people;
 pub mod review_summary;
+pub mod pseudonym;
+pub mod quality;
 pub mod roles;
 pub mod sampling;
 pub mod signoff;
