@@ -224,5 +224,8 @@ pub struct ApiDoc;
 
 /// The OpenAPI document.
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    // Each capability's API keeps its own document; they are merged here.
+    doc.merge(crate::api_reviews::ReviewsDoc::openapi());
+    Json(doc)
 }
