@@ -13,6 +13,7 @@ pub mod backup;
 pub mod copy;
 pub mod migrate;
 pub mod people;
+pub mod reviews;
 pub mod sessions;
 pub mod testing;
 pub mod training;

@@ -11,6 +11,7 @@ pub mod import;
 pub mod login;
 pub mod matrix;
 pub mod people;
+pub mod reviews;
 pub mod training;
 pub mod training_import;
 
