@@ -32,7 +32,7 @@ impl Interval {
 
 /// `1 - confidence` when `confidence` is usable, i.e. finite and strictly between 0 and 1.
 fn alpha_level(confidence: f64) -> Option<f64> {
-    (confidence.is_finite() && confidence > 0.0 && confidence < 1.0).then(|| 1.0 - confidence)
+    (confidence.is_finite() && confidence > 0.0 && confidence < 1.0).then_some(1.0 - confidence)
 }
 
 /// The two-sided standard normal critical value `z = Φ⁻¹(1 − α/2)` with `α = 1 − confidence`.
@@ -520,7 +520,10 @@ mod tests {
         assert_eq!(summarise(&[1.0, f64::INFINITY], 0.95), None);
         assert_eq!(summarise(&[f64::MAX, f64::MAX], 0.95), None);
         let one = summarise(&[3.0], 0.95).unwrap();
-        assert_eq!((one.mean, one.median, one.sd, one.mean_ci), (3.0, 3.0, None, None));
+        assert_eq!(
+            (one.mean, one.median, one.sd, one.mean_ci),
+            (3.0, 3.0, None, None)
+        );
         let flat = summarise(&[3.0, 3.0, 3.0], 0.95).unwrap();
         assert_eq!(flat.sd, Some(0.0));
         assert_eq!(flat.mean_ci, Some(Interval { lo: 3.0, hi: 3.0 }));
@@ -538,8 +541,14 @@ mod tests {
         assert_eq!(krippendorff_alpha_nominal(&units).value(), Some(1.0));
         let a = vec![vec![1, 2], vec![3, 4, 4], vec![2, 2], vec![1, 4]];
         let b = vec![vec![2, 1], vec![4, 3, 4], vec![2, 2], vec![4, 1]];
-        assert_eq!(krippendorff_alpha_ordinal(&a), krippendorff_alpha_ordinal(&b));
-        assert_eq!(krippendorff_alpha_nominal(&a), krippendorff_alpha_nominal(&b));
+        assert_eq!(
+            krippendorff_alpha_ordinal(&a),
+            krippendorff_alpha_ordinal(&b)
+        );
+        assert_eq!(
+            krippendorff_alpha_nominal(&a),
+            krippendorff_alpha_nominal(&b)
+        );
     }
 
     #[test]
@@ -548,14 +557,31 @@ mod tests {
         let mut more = base.clone();
         more.push(vec![4]);
         more.push(vec![]);
-        assert_eq!(krippendorff_alpha_ordinal(&base), krippendorff_alpha_ordinal(&more));
+        assert_eq!(
+            krippendorff_alpha_ordinal(&base),
+            krippendorff_alpha_ordinal(&more)
+        );
     }
 
     #[test]
     fn ordinal_alpha_punishes_wide_disagreement_more_than_nominal() {
         // Adjacent-grade disagreements hurt ordinal alpha less than 1-vs-4 disagreements.
-        let near = vec![vec![1, 2], vec![2, 2], vec![3, 4], vec![4, 4], vec![1, 1], vec![3, 3]];
-        let far = vec![vec![1, 4], vec![2, 2], vec![3, 4], vec![4, 4], vec![1, 1], vec![3, 3]];
+        let near = vec![
+            vec![1, 2],
+            vec![2, 2],
+            vec![3, 4],
+            vec![4, 4],
+            vec![1, 1],
+            vec![3, 3],
+        ];
+        let far = vec![
+            vec![1, 4],
+            vec![2, 2],
+            vec![3, 4],
+            vec![4, 4],
+            vec![1, 1],
+            vec![3, 3],
+        ];
         let o_near = krippendorff_alpha_ordinal(&near).value().unwrap();
         let o_far = krippendorff_alpha_ordinal(&far).value().unwrap();
         assert!(o_far < o_near, "{o_far} !< {o_near}");
@@ -591,7 +617,10 @@ mod tests {
 
     #[test]
     fn grade_counts_counts_one_to_four_only() {
-        assert_eq!(grade_counts(&[1, 2, 2, 3, 4, 4, 4, 0, 5, 255]), [1, 2, 1, 3]);
+        assert_eq!(
+            grade_counts(&[1, 2, 2, 3, 4, 4, 4, 0, 5, 255]),
+            [1, 2, 1, 3]
+        );
         assert_eq!(grade_counts(&[]), [0; 4]);
     }
 }
