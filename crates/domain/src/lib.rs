@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod compliance;
 pub mod demo;
 pub mod import;
 pub mod people;

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod audits;
 pub mod backup;
 pub mod copy;
 pub mod migrate;

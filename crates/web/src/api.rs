@@ -201,7 +201,13 @@ impl utoipa::Modify for BearerAuth {
         crate::api_training::reopen,
         crate::api_training::matrix,
         crate::api_training::my_cpd,
-        crate::api_training::log_cpd
+        crate::api_training::log_cpd,
+        crate::api_audits::create,
+        crate::api_audits::list,
+        crate::api_audits::one,
+        crate::api_audits::record_finding,
+        crate::api_audits::summary,
+        crate::api_audits::compare
     ),
     components(schemas(
         Me,
@@ -216,7 +222,19 @@ impl utoipa::Modify for BearerAuth {
         crate::api_training::CommentJson,
         crate::api_training::MatrixRowJson,
         crate::api_training::CpdJson,
-        crate::api_training::NewCpdJson
+        crate::api_training::NewCpdJson,
+        crate::api_audits::NewAuditJson,
+        crate::api_audits::DrawnJson,
+        crate::api_audits::AuditJson,
+        crate::api_audits::AuditListJson,
+        crate::api_audits::AuditDetailJson,
+        crate::api_audits::SampledJson,
+        crate::api_audits::NewFindingJson,
+        crate::api_audits::FindingJson,
+        crate::api_audits::RollUpJson,
+        crate::api_audits::YearJson,
+        crate::api_audits::SummaryJson,
+        crate::api_audits::CompareJson
     )),
     modifiers(&BearerAuth)
 )]

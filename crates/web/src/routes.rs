@@ -217,6 +217,8 @@ fn table() -> Table {
     let t = pages::training_import::routes(t);
     let t = crate::api_reviews::routes(t);
     let t = pages::reviews::routes(t);
+    let t = pages::audits::routes(t);
+    let t = crate::api_audits::routes(t);
     // ROUTES: further page modules go above this line.
     t
 }
