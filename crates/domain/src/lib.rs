@@ -12,6 +12,7 @@ pub mod people;
 pub mod pseudonym;
 pub mod quality;
 pub mod review_summary;
+pub mod register;
 pub mod roles;
 pub mod sampling;
 pub mod signoff;
