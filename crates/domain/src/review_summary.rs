@@ -41,10 +41,7 @@ pub fn summarise(final_grades: &[u8], pending: usize, individual: &[Vec<u8>]) ->
         mean_ci95: s.as_ref().and_then(|s| s.mean_ci),
         alpha: stats::krippendorff_alpha_ordinal(individual),
         units_with_two_grades: individual.iter().filter(|u| u.len() >= 2).count(),
-        disagreements: individual
-            .iter()
-            .filter(|u| beyond_one_grade(u))
-            .count(),
+        disagreements: individual.iter().filter(|u| beyond_one_grade(u)).count(),
     }
 }
 

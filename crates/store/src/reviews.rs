@@ -182,7 +182,8 @@ pub struct DrawOutcome {
     pub sample: Vec<String>,
 }
 
-const SELECT_REVIEW: &str = "SELECT q.id, q.title, q.period_start, q.period_end, q.sample_size, q.strata, q.status,
+const SELECT_REVIEW: &str =
+    "SELECT q.id, q.title, q.period_start, q.period_end, q.sample_size, q.strata, q.status,
         q.owner_user_id, u.username AS owner_username, q.created_at, q.closed_at
     FROM quality_reviews q JOIN users u ON u.id = q.owner_user_id";
 
@@ -278,10 +279,7 @@ async fn draw_into(
     let rows = frame(store, &review.period_start, &review.period_end, strata).await?;
     let items: Vec<FrameItem<'_>> = rows
         .iter()
-        .map(|(_, key, stratum)| FrameItem {
-            key,
-            stratum,
-        })
+        .map(|(_, key, stratum)| FrameItem { key, stratum })
         .collect();
     let seed = seed.unwrap_or_else(fresh_seed);
     let size = review.sample_size as usize;
@@ -377,6 +375,7 @@ pub async fn create(
     } else {
         new.title.trim().to_string()
     };
+    ensure_rubric(store).await?;
     let mut tx = store.pool().begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO quality_reviews (title, period_start, period_end, sample_size, strata, status, owner_user_id, created_at)
@@ -637,9 +636,10 @@ fn check_grade(g: i64, what: &str) -> Result<()> {
 async fn check_scores(store: &Store, scores: &[(i64, i64)]) -> Result<()> {
     let criteria = rubric(store).await?;
     for (cid, score) in scores {
-        let c = criteria.iter().find(|c| c.id == *cid).ok_or_else(|| {
-            StoreError::Invalid(format!("Criterion {cid} is not in the rubric"))
-        })?;
+        let c = criteria
+            .iter()
+            .find(|c| c.id == *cid)
+            .ok_or_else(|| StoreError::Invalid(format!("Criterion {cid} is not in the rubric")))?;
         check_grade(*score, &format!("The score for \"{}\"", c.title))?;
     }
     Ok(())
@@ -815,12 +815,7 @@ pub async fn scores(store: &Store, review_id: i64) -> Result<Vec<ScoreRow>> {
 }
 
 /// The panel's moderated grade for a referral (recorded by the review's owner).
-pub async fn set_agreed(
-    store: &Store,
-    actor: &Actor,
-    review_id: i64,
-    g: &NewGrade,
-) -> Result<()> {
+pub async fn set_agreed(store: &Store, actor: &Actor, review_id: i64, g: &NewGrade) -> Result<()> {
     open_review(store, review_id).await?;
     check_grade(g.grade, "The agreed grade")?;
     check_scores(store, &g.scores).await?;
@@ -969,6 +964,15 @@ pub async fn rubric(store: &Store) -> Result<Vec<Criterion>> {
     .await?)
 }
 
+/// Puts the default rubric of the domain in place if the force has none yet.
+pub async fn ensure_rubric(store: &Store) -> Result<usize> {
+    let criteria: Vec<(&str, &str, &str, Option<&str>)> = mashboard_domain::quality::DEFAULT_RUBRIC
+        .iter()
+        .map(|c| (c.code, c.title, c.descriptor, c.module_code))
+        .collect();
+    seed_rubric(store, &criteria).await
+}
+
 /// Puts the default rubric in place if the force has none yet. `criteria` is (code, title,
 /// descriptor, module code).
 pub async fn seed_rubric(
@@ -984,10 +988,12 @@ pub async fn seed_rubric(
     let mut tx = store.pool().begin().await?;
     for (i, (code, title, descriptor, module)) in criteria.iter().enumerate() {
         let module_id: Option<i64> = match module {
-            Some(m) => sqlx::query_scalar("SELECT id FROM modules WHERE code = $1")
-                .bind(m)
-                .fetch_optional(&mut *tx)
-                .await?,
+            Some(m) => {
+                sqlx::query_scalar("SELECT id FROM modules WHERE code = $1")
+                    .bind(m)
+                    .fetch_optional(&mut *tx)
+                    .await?
+            }
             None => None,
         };
         sqlx::query(
@@ -1057,10 +1063,11 @@ pub async fn add_criterion(
     if title.trim().is_empty() {
         return Err(StoreError::Invalid("Enter the criterion's title".into()));
     }
-    let pos: i64 =
-        sqlx::query_scalar("SELECT CAST(COALESCE(MAX(position), 0) + 1 AS BIGINT) FROM rubric_criteria")
-            .fetch_one(store.pool())
-            .await?;
+    let pos: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(MAX(position), 0) + 1 AS BIGINT) FROM rubric_criteria",
+    )
+    .fetch_one(store.pool())
+    .await?;
     let code = format!("custom-{pos}");
     let mut tx = store.pool().begin().await?;
     let id: i64 = sqlx::query_scalar(
@@ -1075,8 +1082,11 @@ pub async fn add_criterion(
     audit::record_on(
         &mut tx,
         actor,
-        Event::new("rubric.add", format!("Added rubric criterion {}", title.trim()))
-            .on("rubric_criterion", &code),
+        Event::new(
+            "rubric.add",
+            format!("Added rubric criterion {}", title.trim()),
+        )
+        .on("rubric_criterion", &code),
     )
     .await?;
     tx.commit().await?;
@@ -1271,8 +1281,7 @@ pub async fn assign_recommendations(
         let mut people: Vec<i64> = recs.iter().map(|r| r.person_id).collect();
         people.dedup();
         for person in people {
-            match crate::training::programmes::assign(store, actor, person, profile_id, today)
-                .await
+            match crate::training::programmes::assign(store, actor, person, profile_id, today).await
             {
                 Ok(_) | Err(StoreError::Conflict(_)) => {}
                 Err(e) => return Err(e),

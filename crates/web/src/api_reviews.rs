@@ -129,11 +129,11 @@ pub(crate) fn parse_seed(v: Option<&serde_json::Value>) -> Result<Option<u64>, S
             .map(Some)
             .ok_or_else(|| "The seed must be a whole number from 0 to 18446744073709551615".into()),
         Some(serde_json::Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(serde_json::Value::String(s)) => s
-            .trim()
-            .parse::<u64>()
-            .map(Some)
-            .map_err(|_| "The seed must be a whole number from 0 to 18446744073709551615".into()),
+        Some(serde_json::Value::String(s)) => {
+            s.trim().parse::<u64>().map(Some).map_err(|_| {
+                "The seed must be a whole number from 0 to 18446744073709551615".into()
+            })
+        }
         Some(_) => Err("The seed must be a whole number".into()),
     }
 }
@@ -318,7 +318,8 @@ pub async fn grade(
         });
     }
     let g = new_grade(&state, b).await?;
-    let grade_id = reviews::grade(&state.store, &api.user.actor(), review.id, api.user.id, &g).await?;
+    let grade_id =
+        reviews::grade(&state.store, &api.user.actor(), review.id, api.user.id, &g).await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({"id": grade_id, "referral_ref": g.referral_ref, "grade": g.grade})),
@@ -424,9 +425,7 @@ pub async fn summary(
     Ok(Json(SummaryJson {
         n: s.n,
         pending: s.pending,
-        counts: (1..=4)
-            .map(|g| (g.to_string(), s.counts[g - 1]))
-            .collect(),
+        counts: (1..=4).map(|g| (g.to_string(), s.counts[g - 1])).collect(),
         mean: s.mean,
         median: s.median,
         mean_ci95: s.mean_ci95.map(|i| [i.lo, i.hi]),

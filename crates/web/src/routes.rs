@@ -75,22 +75,6 @@ impl Table {
     ) -> Table {
         self.add(Method::PUT, path, access, h)
     }
-    pub(crate) fn patch(
-        self,
-        path: &'static str,
-        access: Access,
-        h: MethodRouter<AppState>,
-    ) -> Table {
-        self.add(Method::PATCH, path, access, h)
-    }
-    pub(crate) fn delete(
-        self,
-        path: &'static str,
-        access: Access,
-        h: MethodRouter<AppState>,
-    ) -> Table {
-        self.add(Method::DELETE, path, access, h)
-    }
 }
 
 fn table() -> Table {
@@ -231,10 +215,10 @@ fn table() -> Table {
     let t = pages::matrix::routes(t);
     let t = pages::cpd::routes(t);
     let t = pages::training_import::routes(t);
-    let t = pages::audits::routes(t);
-    let t = crate::api_audits::routes(t);
     let t = crate::api_reviews::routes(t);
     let t = pages::reviews::routes(t);
+    let t = pages::audits::routes(t);
+    let t = crate::api_audits::routes(t);
     // ROUTES: further page modules go above this line.
     t
 }

@@ -20,7 +20,7 @@ use axum::Form;
 use mashboard_domain::access::Capability;
 use mashboard_domain::people::{format_date_long, parse_date};
 use mashboard_domain::pseudonym::{self, NamedPerson, PersonRole};
-use mashboard_domain::quality::{self, DEFAULT_RUBRIC, GRADES};
+use mashboard_domain::quality::{self, GRADES};
 use mashboard_domain::review_summary::{self, read_alpha, ReviewSummary};
 use mashboard_domain::Role;
 use mashboard_store::audit::{self, Event};
@@ -95,11 +95,7 @@ pub(crate) fn routes(t: Table) -> Table {
             P(QualityReviewManage),
             post(rubric_save),
         )
-        .post(
-            "/quality/rubric",
-            P(QualityReviewManage),
-            post(rubric_add),
-        )
+        .post("/quality/rubric", P(QualityReviewManage), post(rubric_add))
         .get("/my/feedback", P(OwnFeedback), get(feedback))
 }
 
@@ -259,7 +255,7 @@ pub async fn create(
         "strata",
         "seed",
     ] {
-        form.set(n, &field(&pairs, n));
+        form.set(n, field(&pairs, n));
     }
     let start = match parse_date(form.value("period_start")) {
         Ok(d) => Some(d),
@@ -338,7 +334,9 @@ pub async fn create(
     )
     .await
     {
-        Ok(out) => Ok(Redirect::to(&format!("/quality/reviews/{}?drawn=1", out.review_id)).into_response()),
+        Ok(out) => Ok(
+            Redirect::to(&format!("/quality/reviews/{}?drawn=1", out.review_id)).into_response(),
+        ),
         Err(StoreError::Invalid(m)) | Err(StoreError::Conflict(m)) => {
             form.add_error("sample_size", m);
             render_list(&state, &page.user, &page.csrf, form).await
@@ -562,9 +560,18 @@ pub async fn show(
     Path(id): Path<i64>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let done = query(raw.as_deref(), "done")
-        .or_else(|| query(raw.as_deref(), "drawn").map(|_| "Review opened and its sample drawn".into()));
-    render_review(&state, &page.user, &page.csrf, id, FormState::default(), done).await
+    let done = query(raw.as_deref(), "done").or_else(|| {
+        query(raw.as_deref(), "drawn").map(|_| "Review opened and its sample drawn".into())
+    });
+    render_review(
+        &state,
+        &page.user,
+        &page.csrf,
+        id,
+        FormState::default(),
+        done,
+    )
+    .await
 }
 
 async fn after(
@@ -742,8 +749,8 @@ pub async fn recommend(
     let actor = page.user.actor();
     let n = reviews::recommend_from_weak(&state.store, &actor, id).await?;
     let msg = if field(&pairs, "assign") == "1" {
-        let a = reviews::assign_recommendations(&state.store, &actor, id, &today().to_string())
-            .await?;
+        let a =
+            reviews::assign_recommendations(&state.store, &actor, id, &today().to_string()).await?;
         format!("{a} recommended modules assigned to the officers' training plans")
     } else {
         format!("{n} new recommendations recorded")
@@ -811,8 +818,7 @@ async fn render_grade(
     let on_panel = reviews::is_on_panel(&state.store, id, user.id).await?;
     let submitted = reviews::has_submitted(&state.store, id, user.id).await?;
     let named = reviews::named_in(&state.store, referral_ref).await?;
-    let as_of = parse_date(item.submitted_at.get(..10).unwrap_or(""))
-        .unwrap_or_else(|_| today());
+    let as_of = parse_date(item.submitted_at.get(..10).unwrap_or("")).unwrap_or_else(|_| today());
     let pseudonymised = is_partner(user);
     let (narrative, people) = if pseudonymised {
         let named: Vec<NamedPerson> = named
@@ -838,9 +844,7 @@ async fn render_grade(
                     label: x.label,
                     detail: format!(
                         "{}{}",
-                        x.age
-                            .map(|a| format!("aged {a}, "))
-                            .unwrap_or_default(),
+                        x.age.map(|a| format!("aged {a}, ")).unwrap_or_default(),
                         if x.area.is_empty() {
                             "area not recorded".to_string()
                         } else {
@@ -921,7 +925,11 @@ async fn render_grade(
             "referral.view",
             format!(
                 "Read referral {referral_ref} for review {id}{}",
-                if pseudonymised { " (pseudonymised)" } else { "" }
+                if pseudonymised {
+                    " (pseudonymised)"
+                } else {
+                    ""
+                }
             ),
         )
         .on("referral", referral_ref),
@@ -992,16 +1000,19 @@ pub async fn grade_save(
         return Err(AppError::Forbidden);
     }
     let mut form = FormState::default();
-    form.set("grade", &field(&pairs, "grade"));
-    form.set("comment", &field(&pairs, "comment"));
+    form.set("grade", field(&pairs, "grade"));
+    form.set("comment", field(&pairs, "comment"));
     let (scores, rubric) = criterion_scores(&state, &pairs).await?;
     for (cid, s) in &scores {
-        form.set(&format!("criterion-{cid}"), &s.to_string());
+        form.set(&format!("criterion-{cid}"), s.to_string());
     }
     let grade = match form.value("grade").parse::<i64>() {
         Ok(g) if (1..=4).contains(&g) => g,
         _ => {
-            form.add_error("grade", "Choose an overall grade from 1 (very poor) to 4 (excellent)");
+            form.add_error(
+                "grade",
+                "Choose an overall grade from 1 (very poor) to 4 (excellent)",
+            );
             0
         }
     };
@@ -1165,9 +1176,7 @@ pub async fn result(
                 title: c.map(|c| c.title.clone()).unwrap_or(w.code.clone()),
                 weak: w.weak,
                 scored: w.scored,
-                module: c
-                    .and_then(|c| c.module_title.clone())
-                    .unwrap_or_default(),
+                module: c.and_then(|c| c.module_title.clone()).unwrap_or_default(),
             }
         })
         .collect();
@@ -1211,8 +1220,14 @@ pub async fn result(
             long(&review.period_start),
             long(&review.period_end)
         ),
-        mean: s.mean.map(fmt2).unwrap_or_else(|| "No agreed grades yet".into()),
-        median: s.median.map(|m| format!("{m}")).unwrap_or_else(|| "–".into()),
+        mean: s
+            .mean
+            .map(fmt2)
+            .unwrap_or_else(|| "No agreed grades yet".into()),
+        median: s
+            .median
+            .map(|m| format!("{m}"))
+            .unwrap_or_else(|| "–".into()),
         ci: s
             .mean_ci95
             .map(|i| format!("{} to {}", fmt2(i.lo), fmt2(i.hi)))
@@ -1306,12 +1321,20 @@ async fn export_rows(state: &AppState, id: i64) -> Result<(Review, Vec<Vec<XCell
     Ok((review, rows))
 }
 
-async fn audit_export(state: &AppState, user: &CurrentUser, id: i64, kind: &str) -> Result<(), AppError> {
+async fn audit_export(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    kind: &str,
+) -> Result<(), AppError> {
     audit::record(
         &state.store,
         &user.actor(),
-        Event::new("quality_review.export", format!("Exported review {id} as {kind}"))
-            .on("quality_review", id.to_string()),
+        Event::new(
+            "quality_review.export",
+            format!("Exported review {id} as {kind}"),
+        )
+        .on("quality_review", id.to_string()),
     )
     .await?;
     Ok(())
@@ -1356,17 +1379,61 @@ pub async fn export_xlsx(
     let (_, rows) = export_rows(&state, id).await?;
     let s = compute_summary(&state, id).await?;
     let summary_rows = vec![
-        vec![XCell::Text("Referrals with an agreed grade".into()), XCell::Number(s.n as f64)],
-        vec![XCell::Text("Pending".into()), XCell::Number(s.pending as f64)],
-        vec![XCell::Text("Grade 1".into()), XCell::Number(s.counts[0] as f64)],
-        vec![XCell::Text("Grade 2".into()), XCell::Number(s.counts[1] as f64)],
-        vec![XCell::Text("Grade 3".into()), XCell::Number(s.counts[2] as f64)],
-        vec![XCell::Text("Grade 4".into()), XCell::Number(s.counts[3] as f64)],
-        vec![XCell::Text("Mean".into()), s.mean.map(XCell::Number).unwrap_or(XCell::Text(String::new()))],
-        vec![XCell::Text("Median".into()), s.median.map(XCell::Number).unwrap_or(XCell::Text(String::new()))],
-        vec![XCell::Text("95% CI low (Student t)".into()), s.mean_ci95.map(|i| XCell::Number(i.lo)).unwrap_or(XCell::Text(String::new()))],
-        vec![XCell::Text("95% CI high (Student t)".into()), s.mean_ci95.map(|i| XCell::Number(i.hi)).unwrap_or(XCell::Text(String::new()))],
-        vec![XCell::Text("Krippendorff's alpha (ordinal)".into()), s.alpha.value().map(XCell::Number).unwrap_or(XCell::Text(read_alpha(&s.alpha)))],
+        vec![
+            XCell::Text("Referrals with an agreed grade".into()),
+            XCell::Number(s.n as f64),
+        ],
+        vec![
+            XCell::Text("Pending".into()),
+            XCell::Number(s.pending as f64),
+        ],
+        vec![
+            XCell::Text("Grade 1".into()),
+            XCell::Number(s.counts[0] as f64),
+        ],
+        vec![
+            XCell::Text("Grade 2".into()),
+            XCell::Number(s.counts[1] as f64),
+        ],
+        vec![
+            XCell::Text("Grade 3".into()),
+            XCell::Number(s.counts[2] as f64),
+        ],
+        vec![
+            XCell::Text("Grade 4".into()),
+            XCell::Number(s.counts[3] as f64),
+        ],
+        vec![
+            XCell::Text("Mean".into()),
+            s.mean
+                .map(XCell::Number)
+                .unwrap_or(XCell::Text(String::new())),
+        ],
+        vec![
+            XCell::Text("Median".into()),
+            s.median
+                .map(XCell::Number)
+                .unwrap_or(XCell::Text(String::new())),
+        ],
+        vec![
+            XCell::Text("95% CI low (Student t)".into()),
+            s.mean_ci95
+                .map(|i| XCell::Number(i.lo))
+                .unwrap_or(XCell::Text(String::new())),
+        ],
+        vec![
+            XCell::Text("95% CI high (Student t)".into()),
+            s.mean_ci95
+                .map(|i| XCell::Number(i.hi))
+                .unwrap_or(XCell::Text(String::new())),
+        ],
+        vec![
+            XCell::Text("Krippendorff's alpha (ordinal)".into()),
+            s.alpha
+                .value()
+                .map(XCell::Number)
+                .unwrap_or(XCell::Text(read_alpha(&s.alpha))),
+        ],
     ];
     let bytes = workbook(&[
         Sheet {
@@ -1423,7 +1490,7 @@ async fn render_rubric(
     form: FormState,
     done: Option<String>,
 ) -> Result<Response, AppError> {
-    reviews::seed_rubric(&state.store, &default_rubric()).await?;
+    reviews::ensure_rubric(&state.store).await?;
     let criteria = reviews::rubric(&state.store).await?;
     let modules = mashboard_store::training::catalogue::modules(&state.store, false)
         .await?
@@ -1432,21 +1499,19 @@ async fn render_rubric(
         .collect();
     let has_errors = form.has_errors();
     html(&RubricPage {
-        chrome: Chrome::new(state, "Grading rubric", Some(user), csrf, "/quality/reviews")
-            .with_errors(has_errors),
+        chrome: Chrome::new(
+            state,
+            "Grading rubric",
+            Some(user),
+            csrf,
+            "/quality/reviews",
+        )
+        .with_errors(has_errors),
         criteria,
         modules,
         form,
         done,
     })
-}
-
-/// The default rubric as the store takes it.
-pub fn default_rubric() -> Vec<(&'static str, &'static str, &'static str, Option<&'static str>)> {
-    DEFAULT_RUBRIC
-        .iter()
-        .map(|c| (c.code, c.title, c.descriptor, c.module_code))
-        .collect()
 }
 
 pub async fn rubric_page(
@@ -1508,8 +1573,8 @@ pub async fn rubric_add(
         Ok(_) => Ok(Redirect::to("/quality/rubric?done=Criterion+added").into_response()),
         Err(StoreError::Invalid(m)) => {
             let mut form = FormState::default();
-            form.set("title", &field(&pairs, "title"));
-            form.set("descriptor", &field(&pairs, "descriptor"));
+            form.set("title", field(&pairs, "title"));
+            form.set("descriptor", field(&pairs, "descriptor"));
             form.add_error("title", m);
             render_rubric(&state, &page.user, &page.csrf, form, None).await
         }
@@ -1540,10 +1605,7 @@ struct FeedbackPage {
     team: Vec<FeedbackLine>,
 }
 
-async fn feedback_lines(
-    state: &AppState,
-    people: &[i64],
-) -> Result<Vec<FeedbackLine>, AppError> {
+async fn feedback_lines(state: &AppState, people: &[i64]) -> Result<Vec<FeedbackLine>, AppError> {
     let mut out = Vec::new();
     for f in reviews::feedback_for(&state.store, people).await? {
         let criteria = reviews::agreed_scores_for(&state.store, f.review_id, f.referral_id)
