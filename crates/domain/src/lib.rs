@@ -7,6 +7,8 @@ pub mod access;
 pub mod accounts;
 pub mod demo;
 pub mod import;
+pub mod missing;
+pub mod outcomes;
 pub mod people;
 pub mod roles;
 pub mod signoff;

@@ -201,7 +201,9 @@ impl utoipa::Modify for BearerAuth {
         crate::api_training::reopen,
         crate::api_training::matrix,
         crate::api_training::my_cpd,
-        crate::api_training::log_cpd
+        crate::api_training::log_cpd,
+        crate::api_outcomes::missing_referrals,
+        crate::api_outcomes::record_outcome
     ),
     components(schemas(
         Me,
@@ -216,7 +218,11 @@ impl utoipa::Modify for BearerAuth {
         crate::api_training::CommentJson,
         crate::api_training::MatrixRowJson,
         crate::api_training::CpdJson,
-        crate::api_training::NewCpdJson
+        crate::api_training::NewCpdJson,
+        crate::api_outcomes::MissingReferralJson,
+        crate::api_outcomes::MissingReferralsPage,
+        crate::api_outcomes::NewOutcomeJson,
+        crate::api_outcomes::OutcomeJson
     )),
     modifiers(&BearerAuth)
 )]

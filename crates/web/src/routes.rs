@@ -168,6 +168,11 @@ fn table() -> Table {
             post(pages::admin::unlock),
         )
         .post(
+            "/admin/users/{username}/partner-agency",
+            Page(AccountsManage),
+            post(pages::admin::set_partner_agency),
+        )
+        .post(
             "/admin/users/{username}/password",
             Page(AccountsManage),
             post(pages::admin::set_password),
@@ -207,6 +212,9 @@ fn table() -> Table {
     let t = pages::matrix::routes(t);
     let t = pages::cpd::routes(t);
     let t = pages::training_import::routes(t);
+    let t = pages::outcomes::routes(t);
+    let t = pages::queue::routes(t);
+    let t = crate::api_outcomes::routes(t);
     // ROUTES: further page modules go above this line.
     t
 }

@@ -9,7 +9,9 @@ pub mod home;
 pub mod import;
 pub mod login;
 pub mod matrix;
+pub mod outcomes;
 pub mod people;
+pub mod queue;
 pub mod training;
 pub mod training_import;
 
