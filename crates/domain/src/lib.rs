@@ -8,6 +8,8 @@ pub mod accounts;
 pub mod compliance;
 pub mod demo;
 pub mod import;
+pub mod missing;
+pub mod outcomes;
 pub mod people;
 pub mod pseudonym;
 pub mod quality;

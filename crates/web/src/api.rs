@@ -207,7 +207,9 @@ impl utoipa::Modify for BearerAuth {
         crate::api_audits::one,
         crate::api_audits::record_finding,
         crate::api_audits::summary,
-        crate::api_audits::compare
+        crate::api_audits::compare,
+        crate::api_outcomes::missing_referrals,
+        crate::api_outcomes::record_outcome
     ),
     components(schemas(
         Me,
@@ -234,7 +236,11 @@ impl utoipa::Modify for BearerAuth {
         crate::api_audits::RollUpJson,
         crate::api_audits::YearJson,
         crate::api_audits::SummaryJson,
-        crate::api_audits::CompareJson
+        crate::api_audits::CompareJson,
+        crate::api_outcomes::MissingReferralJson,
+        crate::api_outcomes::MissingReferralsPage,
+        crate::api_outcomes::NewOutcomeJson,
+        crate::api_outcomes::OutcomeJson
     )),
     modifiers(&BearerAuth)
 )]
