@@ -238,7 +238,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
             let store = open(g).await?;
-            match people::import(&store, &Actor::cli(), &parsed.people, dry_run, &name).await {
+            match people::import_file(&store, &Actor::cli(), &parsed, dry_run, &name).await {
                 Ok(r) => {
                     let verb = if dry_run { "Would add" } else { "Added" };
                     println!(
