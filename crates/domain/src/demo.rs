@@ -391,7 +391,11 @@ pub const DEMO_EMAIL_DOMAIN: &str = "demo-constabulary.example";
 
 /// `firstname.lastname@demo-constabulary.example`, letters only; a second person of the same
 /// name gets their staff number added so that no two people share an address.
-fn demo_email(name: &str, number: &StaffNumber, taken: &mut std::collections::HashSet<String>) -> String {
+fn demo_email(
+    name: &str,
+    number: &StaffNumber,
+    taken: &mut std::collections::HashSet<String>,
+) -> String {
     let local: Vec<String> = name
         .split_whitespace()
         .map(|part| {
@@ -1364,11 +1368,11 @@ mod tests {
         let people = demo_people();
         let mut seen = HashSet::new();
         for p in &people {
-            let email = p.email.as_deref().expect("every demo person has an address");
-            assert!(
-                email.ends_with("@demo-constabulary.example"),
-                "{email}"
-            );
+            let email = p
+                .email
+                .as_deref()
+                .expect("every demo person has an address");
+            assert!(email.ends_with("@demo-constabulary.example"), "{email}");
             assert_eq!(crate::people::parse_email(email).as_deref(), Ok(email));
             assert!(seen.insert(email), "{email} is used twice");
         }

@@ -845,7 +845,10 @@ mod tests {
         let FileProblem::MissingColumns(missing) = &err else {
             panic!("{err:?}");
         };
-        assert_eq!(missing, &PEOPLE_COLUMNS[3..REQUIRED_PEOPLE_COLUMNS].to_vec());
+        assert_eq!(
+            missing,
+            &PEOPLE_COLUMNS[3..REQUIRED_PEOPLE_COLUMNS].to_vec()
+        );
         let message = err.to_string();
         assert!(message.contains("department, team, roles"), "{message}");
         assert!(message.contains(HEADER), "{message}");
@@ -1013,7 +1016,11 @@ mod tests {
         );
         let file = parse_people(text.as_bytes()).unwrap();
         assert!(file.has_email_column);
-        assert!(file.ignored_columns.is_empty(), "{:?}", file.ignored_columns);
+        assert!(
+            file.ignored_columns.is_empty(),
+            "{:?}",
+            file.ignored_columns
+        );
         assert_eq!(
             rows_and_columns(&file),
             vec![(4, Some("email")), (5, Some("email"))]
@@ -1033,9 +1040,6 @@ mod tests {
             .iter()
             .map(|(row, p)| (*row, p.email.as_deref()))
             .collect();
-        assert_eq!(
-            emails,
-            vec![(2, Some("Ann.Lee@force.example")), (3, None)]
-        );
+        assert_eq!(emails, vec![(2, Some("Ann.Lee@force.example")), (3, None)]);
     }
 }

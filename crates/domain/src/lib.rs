@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod demo;
 pub mod import;
 pub mod people;
+pub mod reminders;
 pub mod roles;
 pub mod signoff;
 pub mod training;

@@ -76,9 +76,12 @@ pub fn parse_email(raw: &str) -> Result<String, String> {
         || local.starts_with('.')
         || local.ends_with('.')
         || local.contains("..")
-        || local
-            .chars()
-            .any(|c| matches!(c, '"' | '(' | ')' | ',' | ':' | ';' | '<' | '>' | '[' | ']' | '\\'))
+        || local.chars().any(|c| {
+            matches!(
+                c,
+                '"' | '(' | ')' | ',' | ':' | ';' | '<' | '>' | '[' | ']' | '\\'
+            )
+        })
     {
         return Err(format!(
             "\"{s}\" is not an e-mail address: the part before the @ is not valid; {example}"

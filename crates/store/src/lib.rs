@@ -12,6 +12,7 @@ pub mod backup;
 pub mod copy;
 pub mod migrate;
 pub mod people;
+pub mod reminders;
 pub mod sessions;
 pub mod testing;
 pub mod training;
