@@ -29,6 +29,8 @@ pub const MAX_LINES: usize = 40;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
     pub id: i64,
+    /// For the audit trail and the operator's dry run; never in a message.
+    pub staff_number: String,
     pub name: String,
     pub email: Option<String>,
     pub line_manager_id: Option<i64>,
@@ -151,6 +153,7 @@ impl ForceSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Recipient {
     pub person_id: i64,
+    pub staff_number: String,
     pub name: String,
     pub email: Option<String>,
 }
@@ -353,6 +356,7 @@ pub fn build_digests(inputs: &Inputs) -> Vec<Digest> {
         .map(|p| Digest {
             recipient: Recipient {
                 person_id: p.id,
+                staff_number: p.staff_number.clone(),
                 name: p.name.clone(),
                 email: p.email.clone(),
             },
@@ -401,12 +405,22 @@ pub fn split_by_address(digests: Vec<Digest>) -> (Vec<Digest>, Vec<Digest>) {
 pub struct MessageContext {
     /// Where users reach mashboard, without a trailing slash (`https://mashboard.force.example`).
     pub base_url: String,
+    /// The force's name, or empty when none is configured.
     pub force_name: String,
     pub today: Date,
     pub due_soon_days: i64,
 }
 
 impl MessageContext {
+    /// "mashboard (Demo Constabulary)", or "mashboard" without a force name.
+    fn sender(&self) -> String {
+        if self.force_name.trim().is_empty() {
+            "mashboard".into()
+        } else {
+            format!("mashboard ({})", self.force_name.trim())
+        }
+    }
+
     fn link(&self, path: &str) -> String {
         format!("{}{path}", self.base_url.trim_end_matches('/'))
     }
@@ -549,11 +563,15 @@ pub fn subject(d: &Digest, ctx: &MessageContext) -> String {
     if parts.is_empty() {
         parts.push("force summary".into());
     }
-    format!(
-        "Training reminders, {}: {}",
-        ctx.force_name,
-        parts.join(", ")
-    )
+    if ctx.force_name.trim().is_empty() {
+        format!("Training reminders: {}", parts.join(", "))
+    } else {
+        format!(
+            "Training reminders, {}: {}",
+            ctx.force_name.trim(),
+            parts.join(", ")
+        )
+    }
 }
 
 const FOOTER: &str =
@@ -567,8 +585,8 @@ pub fn text_body(d: &Digest, ctx: &MessageContext) -> String {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "These are your training reminders from mashboard ({}) on {}.",
-        ctx.force_name,
+        "These are your training reminders from {} on {}.",
+        ctx.sender(),
         format_date_long(ctx.today)
     );
     for sec in sections(d, ctx) {
@@ -609,8 +627,8 @@ pub fn html_body(d: &Digest, ctx: &MessageContext) -> String {
     let _ = write!(s, "<p>Hello {},</p>", esc(&d.recipient.name));
     let _ = write!(
         s,
-        "<p>These are your training reminders from mashboard ({}) on {}.</p>",
-        esc(&ctx.force_name),
+        "<p>These are your training reminders from {} on {}.</p>",
+        esc(&ctx.sender()),
         format_date_long(ctx.today)
     );
     for sec in sections(d, ctx) {
@@ -672,6 +690,7 @@ mod tests {
     fn person(id: i64, name: &str, manager: Option<i64>, mentor: Option<i64>) -> Person {
         Person {
             id,
+            staff_number: format!("N{id}"),
             name: name.into(),
             email: Some(format!(
                 "{}@force.example",
@@ -893,7 +912,9 @@ mod tests {
         let mo = ds.iter().find(|d| d.recipient.person_id == 1).unwrap();
         let body = text_body(mo, &ctx());
         assert!(body.starts_with("Hello Mo Manager,\n"), "{body}");
-        assert!(body.contains("on 3 March 2025"));
+        assert!(body.contains(
+            "These are your training reminders from mashboard (Demo Constabulary) on 3 March 2025."
+        ));
         assert!(body.contains("- Ann Officer: Overdue: Module CE (CE), was due 1 February 2025"));
         assert!(body.contains("- Ann Officer: Due soon: Module DA (DA), due by 20 March 2025"));
         assert!(body.contains("- Bo Officer: Expired: Module CE (CE), ran out on 10 January 2025"));
@@ -926,6 +947,12 @@ mod tests {
             subject(tess, &ctx()),
             "Training reminders, Demo Constabulary: force summary"
         );
+        let unnamed = MessageContext {
+            force_name: String::new(),
+            ..ctx()
+        };
+        assert_eq!(subject(tess, &unnamed), "Training reminders: force summary");
+        assert!(text_body(tess, &unnamed).contains("reminders from mashboard on 3 March 2025."));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use time::Date;
 #[derive(sqlx::FromRow)]
 struct PersonRow {
     id: i64,
+    staff_number: String,
     name: String,
     email: Option<String>,
     line_manager_id: Option<i64>,
@@ -44,7 +45,7 @@ struct SignatureRow {
 /// role.
 pub async fn gather(store: &Store, today: Date) -> Result<Inputs> {
     let people = sqlx::query_as::<_, PersonRow>(
-        "SELECT p.id, p.name, p.email, p.line_manager_id, p.mentor_id,
+        "SELECT p.id, p.staff_number, p.name, p.email, p.line_manager_id, p.mentor_id,
             CASE WHEN p.roles LIKE '%;mash_trainer;%' OR EXISTS (
                 SELECT 1 FROM users u JOIN user_roles r ON r.user_id = u.id
                 WHERE u.person_id = p.id AND u.disabled = 0 AND r.role = 'mash_trainer')
@@ -56,6 +57,7 @@ pub async fn gather(store: &Store, today: Date) -> Result<Inputs> {
     .into_iter()
     .map(|r| Person {
         id: r.id,
+        staff_number: r.staff_number,
         name: r.name,
         email: r.email,
         line_manager_id: r.line_manager_id,
@@ -145,12 +147,7 @@ pub async fn record_digest(
     digest: &Digest,
     delivery: Delivery,
 ) -> Result<()> {
-    let staff_number =
-        sqlx::query_scalar::<_, String>("SELECT staff_number FROM people WHERE id = $1")
-            .bind(digest.recipient.person_id)
-            .fetch_optional(store.pool())
-            .await?
-            .unwrap_or_default();
+    let staff_number = &digest.recipient.staff_number;
     let (action, verb) = match delivery {
         Delivery::Sent => ("reminders.digest_sent", "Sent"),
         Delivery::WrittenToFile => ("reminders.digest_written", "Wrote to a file"),
@@ -167,7 +164,7 @@ pub async fn record_digest(
             ),
         )
         // Not "person": sending a reminder is not a change to the person's record.
-        .on("reminder", staff_number)
+        .on("reminder", staff_number.as_str())
         .after(&serde_json::json!({
             "recipient_person_id": digest.recipient.person_id,
             "delivery": delivery,
