@@ -426,18 +426,52 @@ impl MessageContext {
     }
 }
 
-/// One section of a message: a heading, its lines, a link and the words on it.
-struct Section {
-    heading: String,
-    lines: Vec<String>,
-    link: (String, &'static str),
+/// What a section of a digest is about, and so where its link goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum SectionKind {
+    Own,
+    Team,
+    SignOffs,
+    Cpd,
+    Force,
+}
+
+impl SectionKind {
+    /// The page that deals with the section, relative to the app's address.
+    pub fn path(self) -> &'static str {
+        match self {
+            SectionKind::Own => "/my/training",
+            SectionKind::Team => "/training/reminders",
+            SectionKind::SignOffs => "/sign-offs",
+            SectionKind::Cpd => "/cpd/review",
+            SectionKind::Force => "/training/matrix?status=out_of_date",
+        }
+    }
+
+    pub fn link_text(self) -> &'static str {
+        match self {
+            SectionKind::Own => "See your training plan",
+            SectionKind::Team => "See the reminders",
+            SectionKind::SignOffs => "Sign them off",
+            SectionKind::Cpd => "Verify CPD",
+            SectionKind::Force => "See the compliance matrix",
+        }
+    }
+}
+
+/// One section of a digest as words: what the e-mail and the home page both show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Section {
+    pub kind: SectionKind,
+    pub heading: String,
+    pub lines: Vec<String>,
 }
 
 fn capped(mut lines: Vec<String>) -> Vec<String> {
     if lines.len() > MAX_LINES {
         let more = lines.len() - MAX_LINES;
         lines.truncate(MAX_LINES);
-        lines.push(format!("... and {more} more: see mashboard"));
+        lines.push(format!("... and {more} more"));
     }
     lines
 }
@@ -446,13 +480,14 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn sections(d: &Digest, ctx: &MessageContext) -> Vec<Section> {
+/// The digest in words, section by section. `due_soon_days` is the "due soon" window.
+pub fn sections(d: &Digest, due_soon_days: i64) -> Vec<Section> {
     let mut out = Vec::new();
     if !d.own.is_empty() {
         out.push(Section {
             heading: "Your own training".into(),
             lines: capped(d.own.iter().map(ItemLine::sentence).collect()),
-            link: (ctx.link("/my/training"), "See your training plan"),
+            kind: SectionKind::Own,
         });
     }
     if !d.team.is_empty() {
@@ -465,7 +500,7 @@ fn sections(d: &Digest, ctx: &MessageContext) -> Vec<Section> {
         out.push(Section {
             heading: "Training of the people you line-manage".into(),
             lines: capped(lines),
-            link: (ctx.link("/training/reminders"), "See the reminders"),
+            kind: SectionKind::Team,
         });
     }
     if !d.sign_offs.is_empty() {
@@ -485,7 +520,7 @@ fn sections(d: &Digest, ctx: &MessageContext) -> Vec<Section> {
                     })
                     .collect(),
             ),
-            link: (ctx.link("/sign-offs"), "Sign them off"),
+            kind: SectionKind::SignOffs,
         });
     }
     if !d.cpd.is_empty() {
@@ -503,7 +538,7 @@ fn sections(d: &Digest, ctx: &MessageContext) -> Vec<Section> {
                     })
                     .collect(),
             ),
-            link: (ctx.link("/cpd/review"), "Verify CPD"),
+            kind: SectionKind::Cpd,
         });
     }
     if let Some(f) = d.force {
@@ -522,7 +557,7 @@ fn sections(d: &Digest, ctx: &MessageContext) -> Vec<Section> {
                 format!(
                     "{} due within {} days",
                     plural(f.due_soon_items, "item is", "items are"),
-                    ctx.due_soon_days
+                    due_soon_days
                 ),
                 format!(
                     "{} waiting for sign-off",
@@ -533,10 +568,7 @@ fn sections(d: &Digest, ctx: &MessageContext) -> Vec<Section> {
                     plural(f.cpd_awaiting, "CPD entry is", "CPD entries are")
                 ),
             ],
-            link: (
-                ctx.link("/training/matrix?status=out_of_date"),
-                "See the compliance matrix",
-            ),
+            kind: SectionKind::Force,
         });
     }
     out
@@ -589,13 +621,13 @@ pub fn text_body(d: &Digest, ctx: &MessageContext) -> String {
         ctx.sender(),
         format_date_long(ctx.today)
     );
-    for sec in sections(d, ctx) {
+    for sec in sections(d, ctx.due_soon_days) {
         let _ = writeln!(s);
         let _ = writeln!(s, "{}", sec.heading.to_uppercase());
         for l in &sec.lines {
             let _ = writeln!(s, "- {l}");
         }
-        let _ = writeln!(s, "{}: {}", sec.link.1, sec.link.0);
+        let _ = writeln!(s, "{}: {}", sec.kind.link_text(), ctx.link(sec.kind.path()));
     }
     let _ = writeln!(s);
     let _ = writeln!(s, "{FOOTER}");
@@ -631,7 +663,7 @@ pub fn html_body(d: &Digest, ctx: &MessageContext) -> String {
         esc(&ctx.sender()),
         format_date_long(ctx.today)
     );
-    for sec in sections(d, ctx) {
+    for sec in sections(d, ctx.due_soon_days) {
         let _ = write!(
             s,
             "<h2 style=\"font-size: 19px\">{}</h2><ul>",
@@ -643,8 +675,8 @@ pub fn html_body(d: &Digest, ctx: &MessageContext) -> String {
         let _ = write!(
             s,
             "</ul><p><a href=\"{}\">{}</a></p>",
-            esc(&sec.link.0),
-            esc(sec.link.1)
+            esc(&ctx.link(sec.kind.path())),
+            esc(sec.kind.link_text())
         );
     }
     let _ = write!(
