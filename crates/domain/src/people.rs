@@ -290,6 +290,20 @@ impl PersonDraft {
                 message: "Name must not contain line breaks or control characters".into(),
             });
         }
+        let email = if self.email.trim().is_empty() {
+            None
+        } else {
+            match parse_email(&self.email) {
+                Ok(e) => Some(e),
+                Err(message) => {
+                    errors.push(FieldError {
+                        field: "email",
+                        message,
+                    });
+                    None
+                }
+            }
+        };
         let rank = optional_text("rank", "Rank or grade", &self.rank, &mut errors);
         let department = optional_text("department", "Department", &self.department, &mut errors);
         let team = optional_text("team", "Team", &self.team, &mut errors);
@@ -330,20 +344,6 @@ impl PersonDraft {
             &self.mentor_staff_number,
             &mut errors,
         );
-        let email = if self.email.trim().is_empty() {
-            None
-        } else {
-            match parse_email(&self.email) {
-                Ok(e) => Some(e),
-                Err(message) => {
-                    errors.push(FieldError {
-                        field: "email",
-                        message,
-                    });
-                    None
-                }
-            }
-        };
         if let Some(own) = &staff_number {
             if line_manager.as_ref() == Some(own) {
                 errors.push(FieldError {

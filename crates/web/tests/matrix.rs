@@ -554,7 +554,10 @@ async fn the_home_page_shows_each_users_own_reminder_digest() {
         assert!(html.contains("Across the force"));
         assert!(html.contains("1 training item is overdue or expired, for 1 person"));
         assert!(html.contains("1 completion is waiting for sign-off"));
-        assert!(!html.contains("Sam Staff"), "the force summary names nobody");
+        assert!(
+            !html.contains("Sam Staff"),
+            "the force summary names nobody"
+        );
 
         let leader = app.signed_in("test-leader").await;
         let (_, html) = app.get(&leader, "/").await;
