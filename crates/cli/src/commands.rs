@@ -79,7 +79,10 @@ pub async fn serve(store: Store, global: &Global, demo: bool) -> Result<()> {
         crate::reminders::daily_schedule(global)?
     };
     let daily = schedule.map(|(at, cfg)| {
-        tracing::info!(at = %at, "reminder digests will be e-mailed daily (UTC)");
+        tracing::info!(
+            at = %format!("{:02}:{:02} UTC", at.hour(), at.minute()),
+            "reminder digests will be e-mailed daily"
+        );
         crate::reminders::spawn_daily(store.clone(), at, cfg)
     });
     let state = AppState::new(store.clone(), web_config(global, demo));
