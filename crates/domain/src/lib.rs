@@ -14,6 +14,7 @@ pub mod people;
 pub mod pseudonym;
 pub mod quality;
 pub mod register;
+pub mod reminders;
 pub mod review_summary;
 pub mod roles;
 pub mod sampling;

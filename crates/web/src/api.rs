@@ -31,6 +31,8 @@ pub struct PersonJson {
     pub cohort: Option<String>,
     pub line_manager_staff_number: Option<String>,
     pub mentor_staff_number: Option<String>,
+    /// Where reminder digests go; `null` when not recorded.
+    pub email: Option<String>,
     pub active: bool,
     pub left_on: Option<String>,
 }
@@ -52,6 +54,7 @@ impl From<Person> for PersonJson {
             cohort: p.cohort,
             line_manager_staff_number: p.line_manager_staff_number,
             mentor_staff_number: p.mentor_staff_number,
+            email: p.email,
             active: p.active,
             left_on: p.left_on,
         }
