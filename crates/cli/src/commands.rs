@@ -1,6 +1,6 @@
 //! What each subcommand does.
 
-use crate::{Cli, Command, Global, ImportCommand, TokenCommand, UserCommand};
+use crate::{Cli, Command, Global, ImportCommand, QueueCommand, TokenCommand, UserCommand};
 use anyhow::{anyhow, bail, Context, Result};
 use mashboard_domain::import::parse_people;
 use mashboard_domain::people::StaffNumber;
@@ -86,12 +86,34 @@ pub async fn serve(store: Store, global: &Global, demo: bool) -> Result<()> {
         crate::reminders::spawn_daily(store.clone(), at, cfg)
     });
     let state = AppState::new(store.clone(), web_config(global, demo));
-    mashboard_web::serve(listener, state, shutdown_signal()).await?;
+    let refresher = tokio::spawn(refresh_queue_hourly(store.clone()));
+    let served = mashboard_web::serve(listener, state, shutdown_signal()).await;
+    refresher.abort();
     if let Some(task) = daily {
         task.abort();
     }
+    served?;
     store.close().await;
     Ok(())
+}
+
+/// Checks for missing referrals at start and then every hour. Cheap and idempotent; a failure is
+/// logged (no personal data: counts only) and the next hour tries again.
+async fn refresh_queue_hourly(store: Store) {
+    loop {
+        match mashboard_store::quality::queue::refresh(&store, time::OffsetDateTime::now_utc())
+            .await
+        {
+            Ok(r) if r.added > 0 || r.closed_in_time > 0 => tracing::info!(
+                added = r.added,
+                closed_in_time = r.closed_in_time,
+                "missing-referral queue refreshed"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not refresh the missing-referral queue"),
+        }
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
 }
 
 fn read_password(from_stdin: bool, username: &str) -> Result<String> {
@@ -205,6 +227,31 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                         .join(",")
                 );
             }
+        }
+        Command::Queue(QueueCommand::Refresh) => {
+            let store = open(g).await?;
+            let r = mashboard_store::quality::queue::refresh_by(
+                &store,
+                &Actor::cli(),
+                time::OffsetDateTime::now_utc(),
+            )
+            .await?;
+            let stats =
+                mashboard_store::quality::queue::stats(&store, time::OffsetDateTime::now_utc())
+                    .await?;
+            println!(
+                "Added {} incident(s) to the missing-referral queue.{} Open items: {}.",
+                r.added,
+                if r.closed_in_time > 0 {
+                    format!(
+                        " Closed {}: a referral made in time is now on the register.",
+                        r.closed_in_time
+                    )
+                } else {
+                    String::new()
+                },
+                stats.open
+            );
         }
         Command::Token(TokenCommand::Create { user, label }) => {
             let store = open(g).await?;

@@ -102,6 +102,9 @@ pub enum Command {
     /// Import records from a file.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// The missing-referral queue.
+    #[command(subcommand)]
+    Queue(QueueCommand),
     /// Write a consistent copy of the SQLite database to PATH while the server runs.
     Backup { path: PathBuf },
     /// Print the effective configuration (secrets redacted).
@@ -154,6 +157,13 @@ pub enum RemindersCommand {
         #[arg(long, value_name = "DIR", conflicts_with = "dry_run")]
         to_dir: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum QueueCommand {
+    /// Add incidents that match the rules and have no referral in time to the missing-referral
+    /// queue (the server does this every hour), and print how many were added.
+    Refresh,
 }
 
 #[derive(Subcommand, Debug)]
