@@ -92,9 +92,9 @@ fn missing_columns_message(missing: &[String]) -> String {
         ("these columns", "them")
     };
     format!(
-        "The file is missing {noun}: {}. Add {verb} to the first row, which must be the header: {}",
+        "The file is missing {noun}: {}. Add {verb} to the first row, which must be the header: {} (an email column may be added too)",
         missing.join(", "),
-        PEOPLE_COLUMNS.join(",")
+        PEOPLE_COLUMNS[..REQUIRED_PEOPLE_COLUMNS].join(",")
     )
 }
 
