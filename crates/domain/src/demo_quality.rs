@@ -892,10 +892,9 @@ pub fn demo_quality() -> DemoQuality {
             .collect();
         reviews.push(PlannedReview {
             title: format!(
-                "{} referral quality review ({} to {})",
+                "{} referral quality review ({})",
                 published.held,
-                month_year(from),
-                month_year(to)
+                span(from, to)
             ),
             period_start: from,
             period_end: to,
@@ -974,8 +973,24 @@ pub fn demo_quality() -> DemoQuality {
     }
 }
 
-fn month_year(d: Date) -> String {
-    format!("{} {}", month_name(d.month()), d.year())
+/// "January to March 2022", or "December 2024 to February 2025".
+fn span(from: Date, to: Date) -> String {
+    if from.year() == to.year() {
+        format!(
+            "{} to {} {}",
+            month_name(from.month()),
+            month_name(to.month()),
+            to.year()
+        )
+    } else {
+        format!(
+            "{} {} to {} {}",
+            month_name(from.month()),
+            from.year(),
+            month_name(to.month()),
+            to.year()
+        )
+    }
 }
 
 fn audit_title(from: Date, to: Date) -> String {
