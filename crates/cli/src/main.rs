@@ -3,6 +3,7 @@
 
 mod commands;
 mod demo;
+mod demo_quality;
 mod demo_training;
 mod reminders;
 

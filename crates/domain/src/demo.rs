@@ -117,7 +117,7 @@ struct Keys {
 }
 
 #[rustfmt::skip]
-const FIRST_NAMES: [&str; 80] = [
+pub(crate) const FIRST_NAMES: [&str; 80] = [
     "Amara", "Ben", "Chloe", "Dev", "Eilidh", "Farid", "Grace", "Harvey", "Ifeoma", "Jack", "Kasia",
     "Liam", "Maryam", "Niall", "Olu", "Priya", "Quentin", "Rosa", "Sanjay", "Tamsin", "Usman",
     "Vera", "Wojciech", "Yasmin", "Zain", "Aisling", "Bilal", "Catrin", "Darius", "Ellie", "Femi",
@@ -129,7 +129,7 @@ const FIRST_NAMES: [&str; 80] = [
 ];
 
 #[rustfmt::skip]
-const LAST_NAMES: [&str; 79] = [
+pub(crate) const LAST_NAMES: [&str; 79] = [
     "Abbott", "Achterberg", "Ahmed", "Ainsworth", "Bakshi", "Barker", "Boateng", "Brennan",
     "Carmichael", "Chaudhry", "Chen", "Costa", "Dalton", "Davies", "Dimitrov", "Doherty", "Eze",
     "Fairclough", "Farrell", "Fernandes", "Gallagher", "Gill", "Greenwood", "Haddad", "Hargreaves",

@@ -7,6 +7,7 @@ pub mod access;
 pub mod accounts;
 pub mod compliance;
 pub mod demo;
+pub mod demo_quality;
 pub mod import;
 pub mod missing;
 pub mod outcomes;
