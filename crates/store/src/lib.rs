@@ -14,6 +14,7 @@ pub mod copy;
 pub mod migrate;
 pub mod people;
 pub mod quality;
+pub mod reminders;
 pub mod reviews;
 pub mod sessions;
 pub mod testing;

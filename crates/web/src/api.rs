@@ -31,6 +31,8 @@ pub struct PersonJson {
     pub cohort: Option<String>,
     pub line_manager_staff_number: Option<String>,
     pub mentor_staff_number: Option<String>,
+    /// Where reminder digests go; `null` when not recorded.
+    pub email: Option<String>,
     pub active: bool,
     pub left_on: Option<String>,
 }
@@ -52,6 +54,7 @@ impl From<Person> for PersonJson {
             cohort: p.cohort,
             line_manager_staff_number: p.line_manager_staff_number,
             mentor_staff_number: p.mentor_staff_number,
+            email: p.email,
             active: p.active,
             left_on: p.left_on,
         }
@@ -201,7 +204,9 @@ impl utoipa::Modify for BearerAuth {
         crate::api_training::reopen,
         crate::api_training::matrix,
         crate::api_training::my_cpd,
-        crate::api_training::log_cpd
+        crate::api_training::log_cpd,
+        crate::api_outcomes::missing_referrals,
+        crate::api_outcomes::record_outcome
     ),
     components(schemas(
         Me,
@@ -216,7 +221,11 @@ impl utoipa::Modify for BearerAuth {
         crate::api_training::CommentJson,
         crate::api_training::MatrixRowJson,
         crate::api_training::CpdJson,
-        crate::api_training::NewCpdJson
+        crate::api_training::NewCpdJson,
+        crate::api_outcomes::MissingReferralJson,
+        crate::api_outcomes::MissingReferralsPage,
+        crate::api_outcomes::NewOutcomeJson,
+        crate::api_outcomes::OutcomeJson
     )),
     modifiers(&BearerAuth)
 )]
