@@ -195,7 +195,7 @@ fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), FileProblem> {
 /// outnumber commas there. The header is taken to be the line, among the first ten that are not
 /// blank, with the most separators, so a title line above it ("Initial training record") does
 /// not decide.
-fn detect_delimiter(text: &str) -> u8 {
+pub(crate) fn detect_delimiter(text: &str) -> u8 {
     let count = |line: &str| {
         let (mut commas, mut semicolons, mut tabs) = (0usize, 0usize, 0usize);
         let mut quoted = false;
@@ -390,7 +390,7 @@ fn float_text(f: f64) -> String {
 }
 
 /// What Excel writes in a cell whose formula failed, in a workbook and in a CSV it saves.
-const SPREADSHEET_ERRORS: [&str; 9] = [
+pub(crate) const SPREADSHEET_ERRORS: [&str; 9] = [
     "#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#DATA!", "#SPILL!",
 ];
 

@@ -219,7 +219,7 @@ impl Rules {
 fn hours_text(h: u32) -> String {
     if h == 1 {
         "1 hour".into()
-    } else if h > 24 && (h / 24) * 24 == h {
+    } else if h.is_multiple_of(24) && h > 24 {
         format!("{} days", h / 24)
     } else {
         format!("{h} hours")

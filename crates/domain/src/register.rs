@@ -1,0 +1,2222 @@
+//! Reading the incident and referral register from records-management exports: incidents,
+//! referrals (public protection notices), partner outcomes, and the people named in referrals.
+//!
+//! Exports are large (a force writes a million incidents in a few years), so a file is read as
+//! a stream: [`RegisterReader`] takes any [`std::io::Read`] and yields one [`ParsedRow`] at a
+//! time, and its memory stays flat however long the file is (apart from the references it has
+//! seen, which it keeps to spot a reference given twice). Nothing here opens files.
+//!
+//! ## The canonical layouts
+//!
+//! One header row, then one row per record; columns in any order; header names match whatever
+//! their case and spacing (`Incident Ref` is `incident_ref`). Columns we do not use are ignored.
+//!
+//! | kind | columns (required in **bold**) |
+//! |---|---|
+//! | incidents | **incident_ref**, **reported_at**, category, area, children_involved, adult_at_risk, domestic_abuse, officer_staff_number, department |
+//! | referrals | **referral_ref**, incident_ref, **submitted_at**, **subject_type** (child or adult), category, officer_grade, officer_staff_number, partner, narrative |
+//! | outcomes | **referral_ref**, **partner**, **outcome**, reason, **decided_at** |
+//! | referral_people | **referral_ref**, **role** (child or adult), **name**, date_of_birth, address, area |
+//!
+//! Outcome words are `accepted_assessment`, `accepted_s47`, `accepted_s42`, `early_help`,
+//! `advice_signpost`, `no_further_action` and `returned_more_information`; the spellings
+//! people use ("Accepted - s47", "NFA", "Early help", "Returned for more information") are read
+//! as those ([`PartnerOutcome::parse`]).
+//!
+//! A file laid out differently is read through a [`RegisterMapping`]: which of its columns holds
+//! each field, saved by name in the same `field=header;field=header` text form the training
+//! import uses (`crate::training_import`), headers written as [`header_key`] writes them.
+//!
+//! ## What a cell may hold
+//!
+//! * Text: UTF-8 with or without a byte-order mark, UTF-16 with one, or Windows-1252 (a byte
+//!   that is not valid UTF-8 is read as Windows-1252, so an export from an old system reads
+//!   right); comma, semicolon or tab separated; CRLF, LF or CR line ends; quoted cells may hold
+//!   separators, quote marks (doubled) and line breaks.
+//! * Dates and times ([`parse_datetime`]): `31/03/2024`, `31/03/2024 14:05`, `31/03/2024 14:05:09`
+//!   (always day first), or ISO `2024-03-31`, `2024-03-31T14:05:09`, `2024-03-31 14:05`. A date
+//!   alone means midnight. Times are the force's local clock, kept without a zone.
+//! * Flags ([`parse_flag`]): `Y`/`N`, `yes`/`no`, `true`/`false`, `1`/`0`, any case; blank is no.
+//! * Every cell is trimmed; references keep their case; staff numbers are upper-cased.
+//!
+//! ## Row numbers
+//!
+//! A row number is the row a spreadsheet shows when the file is opened in it: the header is
+//! row 1 when it is on the first line, a blank line is a (skipped) row, and a quoted cell that
+//! spans several lines is still one row. Every problem is a [`RowError`]: row, column (the
+//! field's name), and the reason in plain words.
+
+use crate::import::{detect_delimiter, FileProblem, RowError, MAX_CELL_CHARS, SPREADSHEET_ERRORS};
+use crate::people::{parse_date, StaffNumber};
+use crate::training_import::{header_key, MappingError};
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, Read};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use time::{Date, PrimitiveDateTime, Time};
+
+/// The longest reference (incident or referral) we accept.
+pub const MAX_REF: usize = 60;
+/// The longest narrative we accept, in characters.
+pub const MAX_NARRATIVE: usize = 50_000;
+/// The longest reason on an outcome, or address of a person, in characters.
+pub const MAX_LONG_CELL: usize = 5_000;
+
+// ---------------------------------------------------------------------------------------------
+// Kinds and fields
+
+/// Which export a file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegisterKind {
+    Incidents,
+    Referrals,
+    Outcomes,
+    ReferralPeople,
+}
+
+impl RegisterKind {
+    pub const ALL: [RegisterKind; 4] = [
+        RegisterKind::Incidents,
+        RegisterKind::Referrals,
+        RegisterKind::Outcomes,
+        RegisterKind::ReferralPeople,
+    ];
+
+    /// The machine name, used in forms, saved mappings and the audit trail.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegisterKind::Incidents => "incidents",
+            RegisterKind::Referrals => "referrals",
+            RegisterKind::Outcomes => "outcomes",
+            RegisterKind::ReferralPeople => "referral_people",
+        }
+    }
+
+    /// The word on the command line: `mashboard import referral-people`.
+    pub fn cli_name(self) -> &'static str {
+        match self {
+            RegisterKind::ReferralPeople => "referral-people",
+            other => other.as_str(),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RegisterKind::Incidents => "Incidents",
+            RegisterKind::Referrals => "Referrals",
+            RegisterKind::Outcomes => "Partner outcomes",
+            RegisterKind::ReferralPeople => "People named in referrals",
+        }
+    }
+
+    /// What one row is: "incident", "referral", "outcome", "person".
+    pub fn row_noun(self) -> &'static str {
+        match self {
+            RegisterKind::Incidents => "incident",
+            RegisterKind::Referrals => "referral",
+            RegisterKind::Outcomes => "outcome",
+            RegisterKind::ReferralPeople => "person named in a referral",
+        }
+    }
+
+    pub fn fields(self) -> &'static [RegisterField] {
+        match self {
+            RegisterKind::Incidents => &INCIDENT_FIELDS,
+            RegisterKind::Referrals => &REFERRAL_FIELDS,
+            RegisterKind::Outcomes => &OUTCOME_FIELDS,
+            RegisterKind::ReferralPeople => &PEOPLE_FIELDS,
+        }
+    }
+
+    pub fn field(self, key: &str) -> Option<&'static RegisterField> {
+        self.fields().iter().find(|f| f.key == key)
+    }
+
+    /// The canonical header line: `incident_ref,reported_at,…`.
+    pub fn canonical_header(self) -> String {
+        self.fields()
+            .iter()
+            .map(|f| f.key)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+impl fmt::Display for RegisterKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RegisterKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match header_key(s).as_str() {
+            "incidents" | "incident" => Ok(RegisterKind::Incidents),
+            "referrals" | "referral" => Ok(RegisterKind::Referrals),
+            "outcomes" | "outcome" | "partner_outcomes" => Ok(RegisterKind::Outcomes),
+            "referral_people" | "people_in_referrals" => Ok(RegisterKind::ReferralPeople),
+            _ => Err(format!(
+                "\"{}\" is not a register file; use incidents, referrals, outcomes or referral-people",
+                s.trim()
+            )),
+        }
+    }
+}
+
+/// One column of a layout.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RegisterField {
+    /// The canonical header and the mapping's field name: `incident_ref`.
+    pub key: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub required: bool,
+    /// Other header names (as [`header_key`] writes them) that mean this field.
+    aliases: &'static [&'static str],
+}
+
+const OFFICER_ALIASES: &[&str] = &[
+    "officer",
+    "officer_staff_no",
+    "officer_number",
+    "officer_no",
+    "officer_collar_number",
+    "officer_collar_no",
+    "collar_number",
+    "collar_no",
+    "staff_number",
+    "staff_no",
+    "reporting_officer",
+    "submitting_officer",
+    "oic",
+];
+
+static INCIDENT_FIELDS: [RegisterField; 9] = [
+    RegisterField {
+        key: "incident_ref",
+        label: "Incident reference",
+        hint: "The records system's own reference for the incident",
+        required: true,
+        aliases: &[
+            "incident",
+            "incident_reference",
+            "incident_number",
+            "incident_no",
+            "incident_id",
+            "occurrence",
+            "occurrence_ref",
+            "occurrence_number",
+            "occurrence_no",
+            "log_number",
+            "log_no",
+            "reference",
+            "ref",
+            "urn",
+        ],
+    },
+    RegisterField {
+        key: "reported_at",
+        label: "Reported at",
+        hint: "Date and time, such as 31/03/2024 14:05 or 2024-03-31T14:05:00",
+        required: true,
+        aliases: &[
+            "reported",
+            "reported_on",
+            "date_reported",
+            "reported_date",
+            "date_time_reported",
+            "report_date",
+            "date",
+            "created",
+            "created_at",
+        ],
+    },
+    RegisterField {
+        key: "category",
+        label: "Category",
+        hint: "The kind of incident",
+        required: false,
+        aliases: &[
+            "incident_type",
+            "type",
+            "classification",
+            "incident_category",
+        ],
+    },
+    RegisterField {
+        key: "area",
+        label: "Area",
+        hint: "Where: district, beat or neighbourhood",
+        required: false,
+        aliases: &[
+            "district",
+            "beat",
+            "neighbourhood",
+            "location_area",
+            "sector",
+        ],
+    },
+    RegisterField {
+        key: "children_involved",
+        label: "Children involved",
+        hint: "Y or N",
+        required: false,
+        aliases: &[
+            "children",
+            "child_involved",
+            "child_present",
+            "children_present",
+            "cyp_involved",
+        ],
+    },
+    RegisterField {
+        key: "adult_at_risk",
+        label: "Adult at risk",
+        hint: "Y or N",
+        required: false,
+        aliases: &["vulnerable_adult", "adult_risk", "adult_at_risk_flag"],
+    },
+    RegisterField {
+        key: "domestic_abuse",
+        label: "Domestic abuse",
+        hint: "Y or N",
+        required: false,
+        aliases: &["domestic", "da", "domestic_abuse_flag", "da_flag"],
+    },
+    RegisterField {
+        key: "officer_staff_number",
+        label: "Officer's staff number",
+        hint: "The attending officer's staff or collar number, as in the people directory",
+        required: false,
+        aliases: OFFICER_ALIASES,
+    },
+    RegisterField {
+        key: "department",
+        label: "Department",
+        hint: "The officer's department or unit",
+        required: false,
+        aliases: &["dept", "unit", "team", "officer_department"],
+    },
+];
+
+static REFERRAL_FIELDS: [RegisterField; 9] = [
+    RegisterField {
+        key: "referral_ref",
+        label: "Referral reference",
+        hint: "The records system's own reference for the referral (PPN)",
+        required: true,
+        aliases: &[
+            "referral",
+            "referral_reference",
+            "referral_number",
+            "referral_no",
+            "referral_id",
+            "ppn",
+            "ppn_ref",
+            "ppn_number",
+            "ppn_no",
+            "reference",
+            "ref",
+        ],
+    },
+    RegisterField {
+        key: "incident_ref",
+        label: "Incident reference",
+        hint: "The incident the referral came from",
+        required: false,
+        aliases: &[
+            "incident",
+            "incident_reference",
+            "incident_number",
+            "incident_no",
+            "occurrence",
+            "occurrence_ref",
+            "log_number",
+        ],
+    },
+    RegisterField {
+        key: "submitted_at",
+        label: "Submitted at",
+        hint: "Date and time, such as 31/03/2024 14:05 or 2024-03-31T14:05:00",
+        required: true,
+        aliases: &[
+            "submitted",
+            "submitted_on",
+            "date_submitted",
+            "submission_date",
+            "date",
+            "created",
+            "created_at",
+        ],
+    },
+    RegisterField {
+        key: "subject_type",
+        label: "Subject",
+        hint: "child or adult",
+        required: true,
+        aliases: &[
+            "subject",
+            "child_or_adult",
+            "type",
+            "referral_type",
+            "ppn_type",
+        ],
+    },
+    RegisterField {
+        key: "category",
+        label: "Category",
+        hint: "The kind of concern",
+        required: false,
+        aliases: &[
+            "concern",
+            "concern_type",
+            "ppn_category",
+            "referral_category",
+        ],
+    },
+    RegisterField {
+        key: "officer_grade",
+        label: "Officer's risk grade",
+        hint: "The officer's own risk grading, such as standard, medium or high",
+        required: false,
+        aliases: &["risk", "risk_grade", "risk_level", "grade", "officer_risk"],
+    },
+    RegisterField {
+        key: "officer_staff_number",
+        label: "Officer's staff number",
+        hint: "The submitting officer's staff or collar number, as in the people directory",
+        required: false,
+        aliases: OFFICER_ALIASES,
+    },
+    RegisterField {
+        key: "partner",
+        label: "Partner",
+        hint: "The agency the referral went to",
+        required: false,
+        aliases: &["agency", "partner_agency", "sent_to", "receiving_agency"],
+    },
+    RegisterField {
+        key: "narrative",
+        label: "Narrative",
+        hint: "What the officer wrote",
+        required: false,
+        aliases: &[
+            "text",
+            "details",
+            "description",
+            "summary",
+            "referral_text",
+            "ppn_text",
+        ],
+    },
+];
+
+static OUTCOME_FIELDS: [RegisterField; 5] = [
+    RegisterField {
+        key: "referral_ref",
+        label: "Referral reference",
+        hint: "The referral the outcome is for",
+        required: true,
+        aliases: &[
+            "referral",
+            "referral_reference",
+            "referral_number",
+            "ppn",
+            "ppn_ref",
+            "reference",
+            "ref",
+        ],
+    },
+    RegisterField {
+        key: "partner",
+        label: "Partner",
+        hint: "The agency that decided",
+        required: true,
+        aliases: &["agency", "partner_agency", "decided_by"],
+    },
+    RegisterField {
+        key: "outcome",
+        label: "Outcome",
+        hint: "Such as Accepted - s47, Early help, NFA or Returned for more information",
+        required: true,
+        aliases: &[
+            "decision",
+            "result",
+            "partner_outcome",
+            "outcome_of_referral",
+        ],
+    },
+    RegisterField {
+        key: "reason",
+        label: "Reason",
+        hint: "Why, in the partner's words",
+        required: false,
+        aliases: &["rationale", "notes", "comment", "comments", "reason_given"],
+    },
+    RegisterField {
+        key: "decided_at",
+        label: "Decided on",
+        hint: "Date, such as 31/03/2024 or 2024-03-31",
+        required: true,
+        aliases: &[
+            "decided",
+            "decided_on",
+            "decision_date",
+            "date_decided",
+            "outcome_date",
+            "date",
+        ],
+    },
+];
+
+static PEOPLE_FIELDS: [RegisterField; 6] = [
+    RegisterField {
+        key: "referral_ref",
+        label: "Referral reference",
+        hint: "The referral that names the person",
+        required: true,
+        aliases: &[
+            "referral",
+            "referral_reference",
+            "referral_number",
+            "ppn",
+            "ppn_ref",
+            "reference",
+            "ref",
+        ],
+    },
+    RegisterField {
+        key: "role",
+        label: "Child or adult",
+        hint: "child or adult",
+        required: true,
+        aliases: &["person_type", "child_or_adult", "type", "subject_type"],
+    },
+    RegisterField {
+        key: "name",
+        label: "Name",
+        hint: "The person's full name",
+        required: true,
+        aliases: &["full_name", "person", "person_name", "subject_name"],
+    },
+    RegisterField {
+        key: "date_of_birth",
+        label: "Date of birth",
+        hint: "Such as 31/03/2015 or 2015-03-31",
+        required: false,
+        aliases: &["dob", "birth_date", "born"],
+    },
+    RegisterField {
+        key: "address",
+        label: "Address",
+        hint: "The person's address",
+        required: false,
+        aliases: &["home_address", "address_line", "full_address"],
+    },
+    RegisterField {
+        key: "area",
+        label: "Area",
+        hint: "District or neighbourhood (shown instead of the address when pseudonymised)",
+        required: false,
+        aliases: &["district", "neighbourhood", "locality", "town"],
+    },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Values
+
+/// Whom a referral is about, or what a person named in one is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectType {
+    Child,
+    Adult,
+}
+
+impl SubjectType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectType::Child => "child",
+            SubjectType::Adult => "adult",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SubjectType::Child => "Child",
+            SubjectType::Adult => "Adult",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<SubjectType, String> {
+        match squash(raw).as_str() {
+            "child" | "c" | "children" | "youngperson" | "cyp" | "juvenile" => {
+                Ok(SubjectType::Child)
+            }
+            "adult" | "a" | "adults" | "adultatrisk" | "vulnerableadult" => Ok(SubjectType::Adult),
+            "" => Err("Write child or adult".into()),
+            _ => Err(format!(
+                "\"{}\" is neither child nor adult; write child or adult",
+                raw.trim()
+            )),
+        }
+    }
+}
+
+/// A partner agency's decision on a referral.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartnerOutcome {
+    AcceptedAssessment,
+    AcceptedS47,
+    AcceptedS42,
+    EarlyHelp,
+    AdviceSignpost,
+    NoFurtherAction,
+    ReturnedMoreInformation,
+}
+
+impl PartnerOutcome {
+    pub const ALL: [PartnerOutcome; 7] = [
+        PartnerOutcome::AcceptedAssessment,
+        PartnerOutcome::AcceptedS47,
+        PartnerOutcome::AcceptedS42,
+        PartnerOutcome::EarlyHelp,
+        PartnerOutcome::AdviceSignpost,
+        PartnerOutcome::NoFurtherAction,
+        PartnerOutcome::ReturnedMoreInformation,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartnerOutcome::AcceptedAssessment => "accepted_assessment",
+            PartnerOutcome::AcceptedS47 => "accepted_s47",
+            PartnerOutcome::AcceptedS42 => "accepted_s42",
+            PartnerOutcome::EarlyHelp => "early_help",
+            PartnerOutcome::AdviceSignpost => "advice_signpost",
+            PartnerOutcome::NoFurtherAction => "no_further_action",
+            PartnerOutcome::ReturnedMoreInformation => "returned_more_information",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PartnerOutcome::AcceptedAssessment => "Accepted for assessment",
+            PartnerOutcome::AcceptedS47 => "Accepted: section 47 enquiry",
+            PartnerOutcome::AcceptedS42 => "Accepted: section 42 enquiry",
+            PartnerOutcome::EarlyHelp => "Early help or other service",
+            PartnerOutcome::AdviceSignpost => "Advice or signposting",
+            PartnerOutcome::NoFurtherAction => "No further action",
+            PartnerOutcome::ReturnedMoreInformation => "Returned for more information",
+        }
+    }
+
+    /// The stored word back to the value.
+    pub fn from_stored(s: &str) -> Option<PartnerOutcome> {
+        PartnerOutcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
+    /// Reads an outcome as the canonical word or as people write it: "Accepted - s47",
+    /// "Section 42 enquiry", "NFA", "Early help", "Signposted", "Returned for more information".
+    pub fn parse(raw: &str) -> Result<PartnerOutcome, String> {
+        let w = squash(raw);
+        let has = |words: &[&str]| words.iter().any(|k| w.contains(k));
+        let outcome = if w.is_empty() {
+            return Err(
+                "Write the outcome, such as accepted_s47, early_help or no_further_action".into(),
+            );
+        } else if has(&["s47", "section47", "sec47"]) {
+            PartnerOutcome::AcceptedS47
+        } else if has(&["s42", "section42", "sec42"]) {
+            PartnerOutcome::AcceptedS42
+        } else if w == "nfa" || has(&["nofurther", "nfa"]) {
+            PartnerOutcome::NoFurtherAction
+        } else if has(&["returned", "moreinfo", "furtherinfo", "rfi", "sentback"]) {
+            PartnerOutcome::ReturnedMoreInformation
+        } else if has(&[
+            "earlyhelp",
+            "otherservice",
+            "targetedsupport",
+            "familysupport",
+        ]) {
+            PartnerOutcome::EarlyHelp
+        } else if has(&["advice", "signpost"]) {
+            PartnerOutcome::AdviceSignpost
+        } else if has(&["accept", "assessment"]) {
+            PartnerOutcome::AcceptedAssessment
+        } else {
+            return Err(format!(
+                "\"{}\" is not an outcome we know; write one of {}",
+                raw.trim(),
+                PartnerOutcome::ALL
+                    .iter()
+                    .map(|o| o.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        };
+        Ok(outcome)
+    }
+}
+
+/// Lower case letters and digits only, for matching words.
+fn squash(s: &str) -> String {
+    s.to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect()
+}
+
+/// Reads a flag: Y/N, yes/no, true/false, 1/0 in any case; blank is no.
+pub fn parse_flag(raw: &str) -> Result<bool, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" | "true" | "1" | "t" => Ok(true),
+        "n" | "no" | "false" | "0" | "f" | "" => Ok(false),
+        _ => Err(format!("\"{}\" is not yes or no; write Y or N", raw.trim())),
+    }
+}
+
+fn parse_time(raw: &str) -> Option<Time> {
+    // Fractions of a second and a trailing Z are dropped: times are the force's local clock.
+    let t = raw.trim_end_matches('Z');
+    let t = t.split_once('.').map_or(t, |(whole, _)| whole);
+    let parts: Vec<&str> = t.split(':').collect();
+    if !(2..=3).contains(&parts.len())
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let n = |i: usize| parts.get(i).map_or(Some(0), |p| p.parse::<u8>().ok());
+    Time::from_hms(n(0)?, n(1)?, n(2)?).ok()
+}
+
+/// Reads a date with an optional time: `31/03/2024`, `31/03/2024 14:05[:09]`, `2024-03-31`,
+/// `2024-03-31T14:05:09` or `2024-03-31 14:05`. A date alone is midnight.
+pub fn parse_datetime(raw: &str) -> Result<PrimitiveDateTime, String> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Err("The date is missing".into());
+    }
+    let bad = || {
+        format!("\"{s}\" is not a date and time; write it as 31/03/2024 14:05 (day first) or 2024-03-31T14:05:00")
+    };
+    let (date, time) = match s.split_once(['T', ' ']) {
+        Some((d, t)) => (d, Some(t.trim())),
+        None => (s, None),
+    };
+    let date = parse_date(date).map_err(|e| {
+        if e.contains("not a real date") {
+            format!("\"{s}\" is not a real date (dates are read day first, as 31/03/2024)")
+        } else {
+            bad()
+        }
+    })?;
+    let time = match time {
+        None | Some("") => Time::MIDNIGHT,
+        Some(t) => parse_time(t).ok_or_else(bad)?,
+    };
+    Ok(PrimitiveDateTime::new(date, time))
+}
+
+/// A date and time as stored: `YYYY-MM-DDTHH:MM:SS`.
+pub fn datetime_text(dt: PrimitiveDateTime) -> String {
+    format!(
+        "{}T{:02}:{:02}:{:02}",
+        dt.date(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    )
+}
+
+/// Reads a date alone (a time after it is allowed and dropped).
+pub fn parse_day(raw: &str) -> Result<Date, String> {
+    parse_datetime(raw).map(|dt| dt.date()).map_err(|e| {
+        e.replace(
+            "is not a date and time; write it as 31/03/2024 14:05 (day first) or 2024-03-31T14:05:00",
+            "is not a date; write it as 31/03/2024 (day first) or 2024-03-31",
+        )
+    })
+}
+
+/// A stored instant or date shown the way pages show it: `31 March 2024, 14:05`.
+pub fn format_datetime_long(stored: &str) -> String {
+    let (date, time) = stored.split_once('T').unwrap_or((stored, ""));
+    let day = parse_date(date)
+        .map(crate::people::format_date_long)
+        .unwrap_or_else(|_| date.to_string());
+    match time.get(..5) {
+        Some(hm) if hm != "00:00" => format!("{day}, {hm}"),
+        _ => day,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IncidentRecord {
+    pub incident_ref: String,
+    /// `YYYY-MM-DDTHH:MM:SS`, local time.
+    pub reported_at: String,
+    pub category: String,
+    pub area: String,
+    pub children_involved: bool,
+    pub adult_at_risk: bool,
+    pub domestic_abuse: bool,
+    pub officer_staff_number: Option<StaffNumber>,
+    pub department: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReferralRecord {
+    pub referral_ref: String,
+    /// Empty when the export gives none.
+    pub incident_ref: String,
+    /// `YYYY-MM-DDTHH:MM:SS`, local time.
+    pub submitted_at: String,
+    pub subject_type: SubjectType,
+    pub category: String,
+    pub officer_grade: String,
+    pub officer_staff_number: Option<StaffNumber>,
+    pub partner: String,
+    /// Line breaks kept (as `\n`).
+    pub narrative: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OutcomeRecord {
+    pub referral_ref: String,
+    pub partner: String,
+    pub outcome: PartnerOutcome,
+    pub reason: String,
+    /// `YYYY-MM-DD`.
+    pub decided_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PersonRecord {
+    pub referral_ref: String,
+    pub role: SubjectType,
+    pub name: String,
+    /// `YYYY-MM-DD`.
+    pub date_of_birth: Option<String>,
+    pub address: String,
+    pub area: String,
+}
+
+/// One good row of any kind.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(untagged)]
+pub enum Record {
+    Incident(IncidentRecord),
+    Referral(ReferralRecord),
+    Outcome(OutcomeRecord),
+    Person(PersonRecord),
+}
+
+impl Record {
+    /// The reference the row is filed under (its incident or referral).
+    pub fn reference(&self) -> &str {
+        match self {
+            Record::Incident(r) => &r.incident_ref,
+            Record::Referral(r) => &r.referral_ref,
+            Record::Outcome(r) => &r.referral_ref,
+            Record::Person(r) => &r.referral_ref,
+        }
+    }
+
+    /// The officer's staff number, for the kinds that name one.
+    pub fn officer(&self) -> Option<&StaffNumber> {
+        match self {
+            Record::Incident(r) => r.officer_staff_number.as_ref(),
+            Record::Referral(r) => r.officer_staff_number.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// A short description for previews: the date and category or outcome.
+    pub fn summary(&self) -> String {
+        match self {
+            Record::Incident(r) => format!(
+                "{} · {}",
+                format_datetime_long(&r.reported_at),
+                if r.category.is_empty() {
+                    "(no category)"
+                } else {
+                    &r.category
+                }
+            ),
+            Record::Referral(r) => format!(
+                "{} · {} · {}",
+                format_datetime_long(&r.submitted_at),
+                r.subject_type.label(),
+                if r.partner.is_empty() {
+                    "(no partner)"
+                } else {
+                    &r.partner
+                }
+            ),
+            Record::Outcome(r) => format!("{}: {}", r.partner, r.outcome.label()),
+            Record::Person(r) => format!("{} ({})", r.name, r.role.as_str()),
+        }
+    }
+}
+
+/// The key a row may appear under only once in a file, and the words for a repeat.
+fn unique_key(record: &Record) -> (String, String) {
+    match record {
+        Record::Incident(r) => (
+            r.incident_ref.clone(),
+            format!("Incident {} is also on row", r.incident_ref),
+        ),
+        Record::Referral(r) => (
+            r.referral_ref.clone(),
+            format!("Referral {} is also on row", r.referral_ref),
+        ),
+        Record::Outcome(r) => (
+            format!("{}\u{1f}{}", r.referral_ref, r.partner),
+            format!(
+                "The outcome of referral {} for {} is also on row",
+                r.referral_ref, r.partner
+            ),
+        ),
+        Record::Person(r) => (
+            format!("{}\u{1f}{}", r.referral_ref, r.name),
+            format!("{} in referral {} is also on row", r.name, r.referral_ref),
+        ),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mappings
+
+/// Which column of a file holds each field: field key → header key ([`header_key`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegisterMapping {
+    pairs: Vec<(&'static str, String)>,
+}
+
+impl RegisterMapping {
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, h)| h.as_str())
+    }
+
+    /// Maps `field` (one of `kind`'s) to a header; an empty header unmaps it.
+    pub fn set(&mut self, kind: RegisterKind, field: &str, header: &str) -> Result<(), String> {
+        let f = kind.field(field).ok_or_else(|| {
+            format!(
+                "\"{field}\" is not a column of the {} layout; its columns are {}",
+                kind.as_str(),
+                kind.canonical_header()
+            )
+        })?;
+        let header = header_key(header);
+        self.pairs.retain(|(k, _)| *k != f.key);
+        if !header.is_empty() {
+            self.pairs.push((f.key, header));
+            let order = |k: &str| kind.fields().iter().position(|x| x.key == k);
+            self.pairs.sort_by_key(|(k, _)| order(k));
+        }
+        Ok(())
+    }
+
+    pub fn pairs(&self) -> &[(&'static str, String)] {
+        &self.pairs
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// `field=header;field=header`.
+    pub fn encode(&self) -> String {
+        self.pairs
+            .iter()
+            .map(|(f, h)| format!("{f}={h}"))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
+    /// Reads the text form back; unknown fields and malformed parts are refused.
+    pub fn parse(kind: RegisterKind, text: &str) -> Result<RegisterMapping, String> {
+        let mut m = RegisterMapping::default();
+        for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            let (field, header) = part.split_once('=').ok_or_else(|| {
+                format!("\"{part}\" is not field=column; a mapping reads like incident_ref=occurrence_no;reported_at=date_reported")
+            })?;
+            let field = field.trim();
+            if m.get(field).is_some() {
+                return Err(format!("The mapping gives {field} twice"));
+            }
+            if header_key(header).is_empty() {
+                return Err(format!("The mapping gives no column for {field}"));
+            }
+            m.set(kind, field, header)?;
+        }
+        Ok(m)
+    }
+
+    /// Every field of the kind with the file's header for it, or "(not in this file)".
+    pub fn describe(&self, kind: RegisterKind, headers: &[String]) -> Vec<(&'static str, String)> {
+        kind.fields()
+            .iter()
+            .map(|f| {
+                let column = self
+                    .get(f.key)
+                    .and_then(|h| headers.iter().find(|x| header_key(x) == h))
+                    .cloned()
+                    .unwrap_or_else(|| "(not in this file)".into());
+                (f.label, column)
+            })
+            .collect()
+    }
+}
+
+/// Guesses the mapping from the headers: a column named as the field first, then a known other
+/// name. Each column is used once at most.
+pub fn suggest_mapping(kind: RegisterKind, headers: &[String]) -> RegisterMapping {
+    let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
+    let mut m = RegisterMapping::default();
+    let mut used: Vec<usize> = Vec::new();
+    for pass in 0..2 {
+        for f in kind.fields() {
+            if m.get(f.key).is_some() {
+                continue;
+            }
+            let found = keys.iter().enumerate().position(|(i, k)| {
+                !used.contains(&i)
+                    && if pass == 0 {
+                        k == f.key
+                    } else {
+                        f.aliases.contains(&k.as_str())
+                    }
+            });
+            if let Some(i) = found {
+                used.push(i);
+                let _ = m.set(kind, f.key, &keys[i]);
+            }
+        }
+    }
+    m
+}
+
+/// Which column each field comes from, checked against the headers: `columns[i]` is the
+/// position of `kind.fields()[i]`, if mapped.
+pub fn resolve_mapping(
+    kind: RegisterKind,
+    headers: &[String],
+    mapping: &RegisterMapping,
+) -> Result<Vec<Option<usize>>, Vec<MappingError>> {
+    let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
+    let mut errors = Vec::new();
+    let mut columns: Vec<Option<usize>> = Vec::new();
+    for f in kind.fields() {
+        let position = match mapping.get(f.key) {
+            None => {
+                if f.required {
+                    errors.push(MappingError {
+                        field: f.key,
+                        message: format!(
+                            "Choose the column that holds the {} ({})",
+                            f.label.to_lowercase(),
+                            f.key
+                        ),
+                    });
+                }
+                None
+            }
+            Some(key) => match keys.iter().position(|k| k == key) {
+                None => {
+                    errors.push(MappingError {
+                        field: f.key,
+                        message: format!(
+                            "This file has no column \"{key}\" for the {}; choose one of its columns",
+                            f.label.to_lowercase()
+                        ),
+                    });
+                    None
+                }
+                Some(i) => {
+                    if let Some(other) = columns
+                        .iter()
+                        .zip(kind.fields())
+                        .find(|(c, _)| **c == Some(i))
+                        .map(|(_, o)| o)
+                    {
+                        errors.push(MappingError {
+                            field: f.key,
+                            message: format!(
+                                "The column \"{}\" is already used for the {}; choose a different column for the {}",
+                                headers[i],
+                                other.label.to_lowercase(),
+                                f.label.to_lowercase()
+                            ),
+                        });
+                        None
+                    } else {
+                        Some(i)
+                    }
+                }
+            },
+        };
+        columns.push(position);
+    }
+    if errors.is_empty() {
+        Ok(columns)
+    } else {
+        Err(errors)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding: UTF-8, else Windows-1252 byte by byte; UTF-16 by its byte-order mark
+
+/// What the decoder has seen, shared with the reader so row numbers can be worked out from the
+/// text the CSV parser consumed.
+#[derive(Default)]
+struct Shared {
+    /// Decoded bytes handed to the CSV parser, from absolute offset `base`.
+    kept: Vec<u8>,
+    base: u64,
+    saw_multibyte: bool,
+    saw_1252: bool,
+}
+
+impl Shared {
+    fn byte(&self, at: u64) -> Option<u8> {
+        at.checked_sub(self.base)
+            .and_then(|i| self.kept.get(usize::try_from(i).ok()?))
+            .copied()
+    }
+
+    /// Forgets what lies before `at` (amortised: only once enough is dead).
+    fn release(&mut self, at: u64) {
+        let dead = at.saturating_sub(self.base) as usize;
+        if dead > 256 * 1024 && dead <= self.kept.len() {
+            self.kept.drain(..dead);
+            self.base = at;
+        }
+    }
+}
+
+enum Source {
+    /// UTF-8, with Windows-1252 for any byte that is not valid UTF-8.
+    Utf8,
+    Utf16(encoding_rs::Decoder),
+}
+
+struct Decoding<R> {
+    inner: R,
+    source: Source,
+    shared: Arc<Mutex<Shared>>,
+    /// Decoded bytes not yet handed out.
+    out: Vec<u8>,
+    out_at: usize,
+    /// An incomplete UTF-8 sequence at the end of the last raw chunk.
+    carry: Vec<u8>,
+    raw: Vec<u8>,
+    eof: bool,
+}
+
+fn push_1252(out: &mut Vec<u8>, bytes: &[u8]) {
+    let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
+    out.extend_from_slice(text.as_bytes());
+}
+
+impl<R: Read> Decoding<R> {
+    /// Decodes the next raw chunk into `out`. Returns false at the end of the input.
+    fn refill(&mut self) -> io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        self.out.clear();
+        self.out_at = 0;
+        while self.out.is_empty() && !self.eof {
+            let n = loop {
+                match self.inner.read(&mut self.raw) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            };
+            if n == 0 {
+                self.eof = true;
+            }
+            let chunk = &self.raw[..n];
+            match &mut self.source {
+                Source::Utf16(decoder) => {
+                    let mut text = String::with_capacity(n * 2 + 16);
+                    let need = decoder.max_utf8_buffer_length(n).unwrap_or(n * 3 + 16);
+                    text.reserve(need);
+                    let (_, _, _) = decoder.decode_to_string(chunk, &mut text, self.eof);
+                    self.out.extend_from_slice(text.as_bytes());
+                }
+                Source::Utf8 => {
+                    let mut data = std::mem::take(&mut self.carry);
+                    data.extend_from_slice(chunk);
+                    let mut i = 0;
+                    let mut multibyte = false;
+                    let mut fallback = false;
+                    while i < data.len() {
+                        match std::str::from_utf8(&data[i..]) {
+                            Ok(s) => {
+                                multibyte |= !s.is_ascii();
+                                self.out.extend_from_slice(s.as_bytes());
+                                i = data.len();
+                            }
+                            Err(e) => {
+                                let valid = e.valid_up_to();
+                                let good = &data[i..i + valid];
+                                multibyte |= !good.is_ascii();
+                                self.out.extend_from_slice(good);
+                                i += valid;
+                                match e.error_len() {
+                                    None if !self.eof => {
+                                        self.carry = data[i..].to_vec();
+                                        i = data.len();
+                                    }
+                                    None => {
+                                        push_1252(&mut self.out, &data[i..]);
+                                        fallback = true;
+                                        i = data.len();
+                                    }
+                                    Some(len) => {
+                                        push_1252(&mut self.out, &data[i..i + len]);
+                                        fallback = true;
+                                        i += len;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    if multibyte || fallback {
+                        let mut s = self.shared.lock().expect("decoder state");
+                        s.saw_multibyte |= multibyte;
+                        s.saw_1252 |= fallback;
+                    }
+                }
+            }
+        }
+        Ok(!self.out.is_empty())
+    }
+
+    /// Decodes ahead until at least `want` bytes (or the whole input) are waiting; returns them.
+    fn peek(&mut self, want: usize) -> io::Result<&[u8]> {
+        while self.out.len() - self.out_at < want && !self.eof {
+            let mut pending = self.out.split_off(self.out_at);
+            self.out_at = 0;
+            self.out.clear();
+            if !self.refill()? {
+                self.out = pending;
+                break;
+            }
+            pending.extend_from_slice(&self.out);
+            self.out = pending;
+        }
+        Ok(&self.out[self.out_at..])
+    }
+}
+
+impl<R: Read> Read for Decoding<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.out_at >= self.out.len() && !self.refill()? {
+            return Ok(0);
+        }
+        let n = buf.len().min(self.out.len() - self.out_at);
+        let bytes = &self.out[self.out_at..self.out_at + n];
+        buf[..n].copy_from_slice(bytes);
+        self.shared
+            .lock()
+            .expect("decoder state")
+            .kept
+            .extend_from_slice(bytes);
+        self.out_at += n;
+        Ok(n)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reader
+
+/// One row of the file: its number and the record, or every problem with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedRow {
+    pub row: usize,
+    pub result: Result<Record, Vec<RowError>>,
+}
+
+/// Reads a register export one row at a time (see the module docs).
+pub struct RegisterReader<R: Read> {
+    kind: RegisterKind,
+    csv: csv::Reader<Decoding<R>>,
+    shared: Arc<Mutex<Shared>>,
+    headers: Vec<String>,
+    header_row: usize,
+    bom: Option<&'static str>,
+    columns: Vec<Option<usize>>,
+    mapping: RegisterMapping,
+    mapping_problems: Vec<MappingError>,
+    first_seen: HashMap<Box<str>, u32>,
+    record: csv::StringRecord,
+    /// Where the last record ended in the decoded text, and its row number.
+    prev_end: u64,
+    prev_row: usize,
+    rows_read: usize,
+    failed: bool,
+}
+
+impl<R: Read> fmt::Debug for RegisterReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegisterReader")
+            .field("kind", &self.kind)
+            .field("headers", &self.headers)
+            .field("rows_read", &self.rows_read)
+            .finish()
+    }
+}
+
+/// Counts the line breaks in a run of CR and LF bytes (CRLF is one).
+fn count_breaks(bytes: &[u8]) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            i += 2;
+        } else {
+            i += 1;
+        }
+        n += 1;
+    }
+    n
+}
+
+fn unreadable(e: &csv::Error) -> FileProblem {
+    FileProblem::Unreadable(format!(
+        "We could not read this CSV file ({e}). Open it in a spreadsheet, save it as 'CSV UTF-8', and try again."
+    ))
+}
+
+impl<R: Read> RegisterReader<R> {
+    /// Starts reading: finds the encoding and the separator, reads the header row, and matches
+    /// the columns from their names ([`suggest_mapping`]); [`RegisterReader::set_mapping`]
+    /// replaces that with a saved or chosen mapping.
+    pub fn new(kind: RegisterKind, inner: R) -> Result<RegisterReader<R>, FileProblem> {
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let mut decoding = Decoding {
+            inner,
+            source: Source::Utf8,
+            shared: Arc::clone(&shared),
+            out: Vec::new(),
+            out_at: 0,
+            carry: Vec::new(),
+            raw: vec![0u8; 64 * 1024],
+            eof: false,
+        };
+        // The first bytes as they are, for the byte-order mark and the kind of file.
+        let mut head = Vec::with_capacity(4);
+        while head.len() < 4 {
+            let mut b = [0u8; 4];
+            let n = decoding
+                .inner
+                .read(&mut b[..4 - head.len()])
+                .map_err(|e| FileProblem::Unreadable(format!("The file could not be read: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            head.extend_from_slice(&b[..n]);
+        }
+        if head.starts_with(b"PK\x03\x04") || head.starts_with(b"\xD0\xCF\x11\xE0") {
+            return Err(FileProblem::Unreadable(
+                "This is an Excel workbook. Register imports read CSV files: open it in Excel, save it as 'CSV UTF-8', and try again."
+                    .into(),
+            ));
+        }
+        let (bom, skip): (Option<&'static str>, usize) = match encoding_rs::Encoding::for_bom(&head)
+        {
+            Some((e, len)) if e == encoding_rs::UTF_8 => (Some("UTF-8 with BOM"), len),
+            Some((e, len)) => {
+                decoding.source = Source::Utf16(e.new_decoder_without_bom_handling());
+                (Some("UTF-16"), len)
+            }
+            None => (None, 0),
+        };
+        // The head's bytes after the mark go first.
+        let rest = head[skip..].to_vec();
+        decoding.carry = Vec::new();
+        match &mut decoding.source {
+            Source::Utf8 => decoding.carry = rest,
+            Source::Utf16(d) => {
+                let mut text = String::with_capacity(16);
+                let _ = d.decode_to_string(&rest, &mut text, false);
+                decoding.out.extend_from_slice(text.as_bytes());
+            }
+        }
+        let prefix = decoding
+            .peek(64 * 1024)
+            .map_err(|e| FileProblem::Unreadable(format!("The file could not be read: {e}")))?;
+        let prefix_text = String::from_utf8_lossy(prefix);
+        if prefix_text.contains('\0') {
+            return Err(FileProblem::NotText);
+        }
+        let delimiter = detect_delimiter(&prefix_text);
+        let csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .buffer_capacity(64 * 1024)
+            .from_reader(decoding);
+        let mut reader = RegisterReader {
+            kind,
+            csv,
+            shared,
+            headers: Vec::new(),
+            header_row: 1,
+            bom,
+            columns: Vec::new(),
+            mapping: RegisterMapping::default(),
+            mapping_problems: Vec::new(),
+            first_seen: HashMap::new(),
+            record: csv::StringRecord::new(),
+            prev_end: 0,
+            prev_row: 0,
+            rows_read: 0,
+            failed: false,
+        };
+        // The header: the first row that is not blank.
+        loop {
+            match reader.next_record() {
+                Err(e) => return Err(unreadable(&e)),
+                Ok(None) => {
+                    return Err(FileProblem::Unreadable(format!(
+                        "The file is empty. The first row must be the header: {}",
+                        kind.canonical_header()
+                    )))
+                }
+                Ok(Some(row)) => {
+                    if reader.record.iter().all(|c| c.trim().is_empty()) {
+                        continue;
+                    }
+                    reader.header_row = row;
+                    reader.headers = reader
+                        .record
+                        .iter()
+                        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+                        .collect();
+                    break;
+                }
+            }
+        }
+        let suggested = suggest_mapping(kind, &reader.headers);
+        let _ = reader.set_mapping(&suggested);
+        Ok(reader)
+    }
+
+    /// Reads the next CSV record into `self.record` and works out its row number.
+    fn next_record(&mut self) -> Result<Option<usize>, csv::Error> {
+        if !self.csv.read_record(&mut self.record)? {
+            return Ok(None);
+        }
+        let end = self.csv.position().byte();
+        let mut shared = self.shared.lock().expect("decoder state");
+        let start = self.prev_end;
+        let row = if self.prev_row == 0 {
+            // The header (or the blank lines before it): count the line breaks in front.
+            let mut at = start;
+            let mut gap = Vec::new();
+            while let Some(b @ (b'\r' | b'\n')) = shared.byte(at) {
+                gap.push(b);
+                at += 1;
+            }
+            1 + count_breaks(&gap)
+        } else {
+            // The previous record's line end, if the parser took it with the record.
+            let last = start.checked_sub(1).and_then(|at| shared.byte(at));
+            let mut breaks = usize::from(matches!(last, Some(b'\r' | b'\n')));
+            let mut at = start;
+            if last == Some(b'\r') && shared.byte(at) == Some(b'\n') {
+                at += 1;
+            }
+            let mut gap = Vec::new();
+            while let Some(b @ (b'\r' | b'\n')) = shared.byte(at) {
+                gap.push(b);
+                at += 1;
+            }
+            breaks += count_breaks(&gap);
+            self.prev_row + breaks.max(1)
+        };
+        shared.release(end.saturating_sub(1));
+        drop(shared);
+        self.prev_end = end;
+        self.prev_row = row;
+        Ok(Some(row))
+    }
+
+    pub fn kind(&self) -> RegisterKind {
+        self.kind
+    }
+
+    /// The header cells as written (trimmed).
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// The row the header is on (1 unless blank lines come first).
+    pub fn header_row(&self) -> usize {
+        self.header_row
+    }
+
+    /// How the text was read so far: "UTF-8", "UTF-8 with BOM", "UTF-16", "Windows-1252", or
+    /// "UTF-8 with some Windows-1252" for a file that mixes them.
+    pub fn encoding(&self) -> &'static str {
+        let s = self.shared.lock().expect("decoder state");
+        match (self.bom, s.saw_multibyte, s.saw_1252) {
+            (Some(label), _, false) => label,
+            (Some(_), _, true) | (None, true, true) => "UTF-8 with some Windows-1252",
+            (None, false, true) => "Windows-1252",
+            (None, _, false) => "UTF-8",
+        }
+    }
+
+    /// True when every header is one of the layout's own names.
+    pub fn is_canonical(&self) -> bool {
+        self.mapping_problems.is_empty()
+            && self
+                .mapping
+                .pairs()
+                .iter()
+                .all(|(field, header)| field == header)
+    }
+
+    /// The mapping in use.
+    pub fn mapping(&self) -> &RegisterMapping {
+        &self.mapping
+    }
+
+    /// What is wrong with the mapping in use (a required field with no column); empty when the
+    /// rows can be read.
+    pub fn mapping_problems(&self) -> &[MappingError] {
+        &self.mapping_problems
+    }
+
+    /// Uses this mapping for the rows still to come. Fields whose column is not in this file
+    /// are an error; so is a required field left out.
+    pub fn set_mapping(&mut self, mapping: &RegisterMapping) -> Result<(), Vec<MappingError>> {
+        self.mapping = mapping.clone();
+        match resolve_mapping(self.kind, &self.headers, mapping) {
+            Ok(columns) => {
+                self.columns = columns;
+                self.mapping_problems.clear();
+                Ok(())
+            }
+            Err(problems) => {
+                self.columns = Vec::new();
+                self.mapping_problems = problems.clone();
+                Err(problems)
+            }
+        }
+    }
+
+    /// Headers no field uses (shown as a note).
+    pub fn ignored_columns(&self) -> Vec<String> {
+        self.headers
+            .iter()
+            .enumerate()
+            .filter(|(i, h)| !h.is_empty() && !self.columns.contains(&Some(*i)))
+            .map(|(_, h)| h.clone())
+            .collect()
+    }
+
+    /// Data rows read so far (blank rows not counted).
+    pub fn rows_read(&self) -> usize {
+        self.rows_read
+    }
+
+    /// The next data row as its cells, unchecked (for showing the first rows of a file).
+    pub fn next_raw(&mut self) -> Option<Result<(usize, Vec<String>), FileProblem>> {
+        loop {
+            match self.next_record() {
+                Err(e) => return Some(Err(unreadable(&e))),
+                Ok(None) => return None,
+                Ok(Some(row)) => {
+                    if self.record.iter().all(|c| c.trim().is_empty()) {
+                        continue;
+                    }
+                    return Some(Ok((row, self.record.iter().map(str::to_owned).collect())));
+                }
+            }
+        }
+    }
+
+    /// Checks the current record (row `row`) against the layout.
+    fn check(&mut self, row: usize) -> Result<Record, Vec<RowError>> {
+        let width = self.headers.len();
+        let cells = self.record.len();
+        let extra_filled = (width..cells).any(|i| !self.record[i].trim().is_empty());
+        if cells < width || extra_filled {
+            let hint = if cells > width {
+                "A value with a separator in it (such as \"Smith, Jo\") needs quote marks around it"
+            } else {
+                "Every row needs a cell for every column, even if the cell is empty; a line break inside a cell needs quote marks around the cell"
+            };
+            return Err(vec![RowError {
+                row,
+                column: None,
+                reason: format!(
+                    "This row has {cells} cells but the header has {width} columns. {hint}"
+                ),
+            }]);
+        }
+        let mut c = Cells {
+            row,
+            kind: self.kind,
+            record: &self.record,
+            columns: &self.columns,
+            errors: Vec::new(),
+        };
+        let record = match self.kind {
+            RegisterKind::Incidents => c.incident().map(Record::Incident),
+            RegisterKind::Referrals => c.referral().map(Record::Referral),
+            RegisterKind::Outcomes => c.outcome().map(Record::Outcome),
+            RegisterKind::ReferralPeople => c.person().map(Record::Person),
+        };
+        let mut errors = c.errors;
+        match record {
+            Some(r) if errors.is_empty() => {
+                let (key, words) = unique_key(&r);
+                match self.first_seen.get(key.as_str()) {
+                    Some(first) => {
+                        let column = self.kind.fields()[0].key.to_string();
+                        errors.push(RowError {
+                            row,
+                            column: Some(column),
+                            reason: format!(
+                                "{words} {first}; each {} must appear only once in a file. Delete one of rows {first} and {row}",
+                                self.kind.row_noun()
+                            ),
+                        });
+                        Err(errors)
+                    }
+                    None => {
+                        self.first_seen
+                            .insert(key.into_boxed_str(), u32::try_from(row).unwrap_or(u32::MAX));
+                        Ok(r)
+                    }
+                }
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+impl<R: Read> Iterator for RegisterReader<R> {
+    type Item = ParsedRow;
+
+    fn next(&mut self) -> Option<ParsedRow> {
+        if self.failed {
+            return None;
+        }
+        if !self.mapping_problems.is_empty() {
+            // Nothing can be read without a column for each required field.
+            self.failed = true;
+            return Some(ParsedRow {
+                row: self.header_row,
+                result: Err(self
+                    .mapping_problems
+                    .iter()
+                    .map(|p| RowError {
+                        row: self.header_row,
+                        column: Some(p.field.to_string()),
+                        reason: p.message.clone(),
+                    })
+                    .collect()),
+            });
+        }
+        loop {
+            match self.next_record() {
+                Err(e) => {
+                    self.failed = true;
+                    let row = self.prev_row + 1;
+                    return Some(ParsedRow {
+                        row,
+                        result: Err(vec![RowError {
+                            row,
+                            column: None,
+                            reason: unreadable(&e).to_string(),
+                        }]),
+                    });
+                }
+                Ok(None) => return None,
+                Ok(Some(row)) => {
+                    if self.record.iter().all(|c| c.trim().is_empty()) {
+                        continue;
+                    }
+                    self.rows_read += 1;
+                    let result = self.check(row);
+                    return Some(ParsedRow { row, result });
+                }
+            }
+        }
+    }
+}
+
+/// The cells of one row by field, collecting problems.
+struct Cells<'a> {
+    row: usize,
+    kind: RegisterKind,
+    record: &'a csv::StringRecord,
+    columns: &'a [Option<usize>],
+    errors: Vec<RowError>,
+}
+
+impl<'a> Cells<'a> {
+    fn error(&mut self, field: &str, reason: impl Into<String>) {
+        self.errors.push(RowError {
+            row: self.row,
+            column: Some(field.to_string()),
+            reason: reason.into(),
+        });
+    }
+
+    /// The trimmed cell for a field ("" when not mapped), checked for length, control
+    /// characters and spreadsheet errors; `None` (with the problem recorded) when bad.
+    fn raw(&mut self, field: &str, max: usize, multi_line: bool) -> Option<&'a str> {
+        let at = self
+            .kind
+            .fields()
+            .iter()
+            .position(|f| f.key == field)
+            .and_then(|i| self.columns.get(i).copied().flatten());
+        let Some(at) = at else { return Some("") };
+        let record: &'a csv::StringRecord = self.record;
+        let value = record.get(at).unwrap_or("").trim();
+        let length = value.chars().count();
+        if length > max {
+            self.error(
+                field,
+                format!("This cell has {length} characters; the most we accept is {max}. Check that a missing quote mark has not run several cells together"),
+            );
+            return None;
+        }
+        if SPREADSHEET_ERRORS.contains(&value) {
+            self.error(
+                field,
+                format!("This cell shows the spreadsheet error {value}; fix the formula or type the value in"),
+            );
+            return None;
+        }
+        let allowed = |c: char| !c.is_control() || (multi_line && matches!(c, '\n' | '\r' | '\t'));
+        if !value.chars().all(allowed) {
+            self.error(
+                field,
+                if multi_line {
+                    "This cell holds a control character that cannot be shown; retype the text"
+                } else {
+                    "This cell holds a line break or another control character; a value here must be on one line"
+                },
+            );
+            return None;
+        }
+        Some(value)
+    }
+
+    /// A one-line text cell, inner spaces squashed.
+    fn text(&mut self, field: &str) -> Option<String> {
+        self.raw(field, MAX_CELL_CHARS, false)
+            .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+
+    fn long_text(&mut self, field: &str, max: usize) -> Option<String> {
+        self.raw(field, max, true)
+            .map(|v| v.replace("\r\n", "\n").replace('\r', "\n"))
+    }
+
+    fn required_text(&mut self, field: &str, what: &str) -> Option<String> {
+        let v = self.text(field)?;
+        if v.is_empty() {
+            self.error(
+                field,
+                format!("Enter the {what}; this column cannot be blank"),
+            );
+            return None;
+        }
+        Some(v)
+    }
+
+    fn reference(&mut self, field: &str, what: &str, required: bool) -> Option<String> {
+        let v = self.raw(field, MAX_CELL_CHARS, false)?.to_string();
+        if v.is_empty() {
+            if required {
+                self.error(
+                    field,
+                    format!("Enter the {what}; this column cannot be blank"),
+                );
+                return None;
+            }
+            return Some(v);
+        }
+        if v.chars().count() > MAX_REF {
+            self.error(
+                field,
+                format!("A {what} must be {MAX_REF} characters or fewer"),
+            );
+            return None;
+        }
+        Some(v)
+    }
+
+    fn flag(&mut self, field: &str) -> Option<bool> {
+        let v = self.raw(field, MAX_CELL_CHARS, false)?;
+        match parse_flag(v) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                self.error(field, e);
+                None
+            }
+        }
+    }
+
+    fn datetime(&mut self, field: &str) -> Option<String> {
+        let v = self.raw(field, MAX_CELL_CHARS, false)?;
+        match parse_datetime(v) {
+            Ok(dt) => Some(datetime_text(dt)),
+            Err(e) => {
+                self.error(field, e);
+                None
+            }
+        }
+    }
+
+    fn day(&mut self, field: &str, required: bool) -> Option<Option<String>> {
+        let v = self.raw(field, MAX_CELL_CHARS, false)?;
+        if v.is_empty() && !required {
+            return Some(None);
+        }
+        match parse_day(v) {
+            Ok(d) => Some(Some(d.to_string())),
+            Err(e) => {
+                self.error(field, e);
+                None
+            }
+        }
+    }
+
+    fn officer(&mut self, field: &str) -> Option<Option<StaffNumber>> {
+        let v = self.raw(field, MAX_CELL_CHARS, false)?;
+        if v.is_empty() {
+            return Some(None);
+        }
+        match StaffNumber::parse(v) {
+            Ok(sn) => Some(Some(sn)),
+            Err(e) => {
+                self.error(field, format!("\"{v}\" is not a staff number: {e}"));
+                None
+            }
+        }
+    }
+
+    fn subject(&mut self, field: &str) -> Option<SubjectType> {
+        let v = self.raw(field, MAX_CELL_CHARS, false)?;
+        match SubjectType::parse(v) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                self.error(field, e);
+                None
+            }
+        }
+    }
+
+    fn incident(&mut self) -> Option<IncidentRecord> {
+        let incident_ref = self.reference("incident_ref", "incident reference", true);
+        let reported_at = self.datetime("reported_at");
+        let category = self.text("category");
+        let area = self.text("area");
+        let children_involved = self.flag("children_involved");
+        let adult_at_risk = self.flag("adult_at_risk");
+        let domestic_abuse = self.flag("domestic_abuse");
+        let officer_staff_number = self.officer("officer_staff_number");
+        let department = self.text("department");
+        Some(IncidentRecord {
+            incident_ref: incident_ref?,
+            reported_at: reported_at?,
+            category: category?,
+            area: area?,
+            children_involved: children_involved?,
+            adult_at_risk: adult_at_risk?,
+            domestic_abuse: domestic_abuse?,
+            officer_staff_number: officer_staff_number?,
+            department: department?,
+        })
+    }
+
+    fn referral(&mut self) -> Option<ReferralRecord> {
+        let referral_ref = self.reference("referral_ref", "referral reference", true);
+        let incident_ref = self.reference("incident_ref", "incident reference", false);
+        let submitted_at = self.datetime("submitted_at");
+        let subject_type = self.subject("subject_type");
+        let category = self.text("category");
+        let officer_grade = self.text("officer_grade");
+        let officer_staff_number = self.officer("officer_staff_number");
+        let partner = self.text("partner");
+        let narrative = self.long_text("narrative", MAX_NARRATIVE);
+        Some(ReferralRecord {
+            referral_ref: referral_ref?,
+            incident_ref: incident_ref?,
+            submitted_at: submitted_at?,
+            subject_type: subject_type?,
+            category: category?,
+            officer_grade: officer_grade?,
+            officer_staff_number: officer_staff_number?,
+            partner: partner?,
+            narrative: narrative?,
+        })
+    }
+
+    fn outcome(&mut self) -> Option<OutcomeRecord> {
+        let referral_ref = self.reference("referral_ref", "referral reference", true);
+        let partner = self.required_text("partner", "partner agency");
+        let outcome = self
+            .raw("outcome", MAX_CELL_CHARS, false)
+            .map(str::to_string)
+            .and_then(|v| match PartnerOutcome::parse(&v) {
+                Ok(o) => Some(o),
+                Err(e) => {
+                    self.error("outcome", e);
+                    None
+                }
+            });
+        let reason = self.long_text("reason", MAX_LONG_CELL);
+        let decided_at = self.day("decided_at", true);
+        Some(OutcomeRecord {
+            referral_ref: referral_ref?,
+            partner: partner?,
+            outcome: outcome?,
+            reason: reason?,
+            decided_at: decided_at??,
+        })
+    }
+
+    fn person(&mut self) -> Option<PersonRecord> {
+        let referral_ref = self.reference("referral_ref", "referral reference", true);
+        let role = self.subject("role");
+        let name = self.required_text("name", "person's name");
+        let date_of_birth = self.day("date_of_birth", false);
+        let address = self.long_text("address", MAX_LONG_CELL).map(|a| {
+            a.split('\n')
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        let area = self.text("area");
+        Some(PersonRecord {
+            referral_ref: referral_ref?,
+            role: role?,
+            name: name?,
+            date_of_birth: date_of_birth?,
+            address: address?,
+            area: area?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(kind: RegisterKind, bytes: &[u8]) -> (Vec<(usize, Record)>, Vec<RowError>) {
+        let reader = RegisterReader::new(kind, bytes).unwrap();
+        let mut good = Vec::new();
+        let mut bad = Vec::new();
+        for r in reader {
+            match r.result {
+                Ok(rec) => good.push((r.row, rec)),
+                Err(mut e) => bad.append(&mut e),
+            }
+        }
+        (good, bad)
+    }
+
+    fn at(errors: &[RowError]) -> Vec<(usize, Option<&str>)> {
+        errors
+            .iter()
+            .map(|e| (e.row, e.column.as_deref()))
+            .collect()
+    }
+
+    const INCIDENTS: &str = "incident_ref,reported_at,category,area,children_involved,adult_at_risk,domestic_abuse,officer_staff_number,department";
+
+    #[test]
+    fn a_canonical_incident_file_reads_into_typed_records() {
+        let text = format!(
+            "{INCIDENTS}\nINC-1,31/03/2024 14:05,Domestic,North,Y,n,yes,s100,Response\nINC-2,2024-04-01,,,0,1,false,,\n"
+        );
+        let (good, bad) = read_all(RegisterKind::Incidents, text.as_bytes());
+        assert!(bad.is_empty(), "{bad:?}");
+        assert_eq!(good.len(), 2);
+        let Record::Incident(first) = &good[0].1 else {
+            panic!()
+        };
+        assert_eq!(good[0].0, 2);
+        assert_eq!(first.reported_at, "2024-03-31T14:05:00");
+        assert!(first.children_involved && !first.adult_at_risk && first.domestic_abuse);
+        assert_eq!(
+            first.officer_staff_number.as_ref().unwrap().as_str(),
+            "S100"
+        );
+        let Record::Incident(second) = &good[1].1 else {
+            panic!()
+        };
+        assert_eq!(second.reported_at, "2024-04-01T00:00:00");
+        assert!(second.adult_at_risk && second.officer_staff_number.is_none());
+    }
+
+    #[test]
+    fn dates_are_read_uk_style_or_iso_with_optional_times() {
+        let dt = |s: &str| parse_datetime(s).map(datetime_text);
+        assert_eq!(dt("31/03/2024").unwrap(), "2024-03-31T00:00:00");
+        assert_eq!(dt("1/3/2024 9:05").unwrap(), "2024-03-01T09:05:00");
+        assert_eq!(dt("01/03/2024 09:05:07").unwrap(), "2024-03-01T09:05:07");
+        assert_eq!(dt("2024-03-01T09:05:07").unwrap(), "2024-03-01T09:05:07");
+        assert_eq!(dt("2024-03-01 09:05").unwrap(), "2024-03-01T09:05:00");
+        assert_eq!(
+            dt("2024-03-01T09:05:07.250Z").unwrap(),
+            "2024-03-01T09:05:07"
+        );
+        assert!(dt("31/02/2024").unwrap_err().contains("not a real date"));
+        assert!(dt("03/31/2024").unwrap_err().contains("day first"));
+        assert!(dt("2024-03-01 25:00").is_err());
+        assert!(dt("yesterday").unwrap_err().contains("31/03/2024 14:05"));
+        assert_eq!(
+            parse_day("31/03/2024 10:00").unwrap().to_string(),
+            "2024-03-31"
+        );
+        assert!(parse_day("soon")
+            .unwrap_err()
+            .contains("is not a date; write it as"));
+    }
+
+    #[test]
+    fn flags_and_subjects_and_outcomes_are_read_as_people_write_them() {
+        for (s, v) in [
+            ("Y", true),
+            ("yes", true),
+            ("TRUE", true),
+            ("1", true),
+            ("n", false),
+            ("No", false),
+            ("false", false),
+            ("0", false),
+            ("", false),
+        ] {
+            assert_eq!(parse_flag(s), Ok(v), "{s}");
+        }
+        assert!(parse_flag("maybe").unwrap_err().contains("Y or N"));
+        assert_eq!(SubjectType::parse(" Child "), Ok(SubjectType::Child));
+        assert_eq!(SubjectType::parse("ADULT"), Ok(SubjectType::Adult));
+        assert!(SubjectType::parse("dog").is_err());
+        use PartnerOutcome::*;
+        for (s, o) in [
+            ("accepted_assessment", AcceptedAssessment),
+            ("Accepted", AcceptedAssessment),
+            ("Accepted - s47", AcceptedS47),
+            ("accepted_s47", AcceptedS47),
+            ("Section 42 enquiry", AcceptedS42),
+            ("Early help", EarlyHelp),
+            ("early_help", EarlyHelp),
+            ("Advice / signposting", AdviceSignpost),
+            ("NFA", NoFurtherAction),
+            ("no_further_action", NoFurtherAction),
+            ("Returned for more information", ReturnedMoreInformation),
+            ("returned_more_information", ReturnedMoreInformation),
+        ] {
+            assert_eq!(PartnerOutcome::parse(s), Ok(o), "{s}");
+        }
+        let e = PartnerOutcome::parse("Lost in the post").unwrap_err();
+        assert!(
+            e.contains("not an outcome we know") && e.contains("accepted_s47"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_bad_date_names_its_row_and_column() {
+        let text =
+            format!("{INCIDENTS}\nINC-1,31/03/2024,,,N,N,N,,\nINC-2,31/13/2024,,,maybe,N,N,,\n");
+        let (good, bad) = read_all(RegisterKind::Incidents, text.as_bytes());
+        assert_eq!(good.len(), 1);
+        assert_eq!(
+            at(&bad),
+            vec![(3, Some("reported_at")), (3, Some("children_involved"))]
+        );
+    }
+
+    #[test]
+    fn a_repeated_reference_names_both_rows() {
+        let text = format!("{INCIDENTS}\nINC-1,31/03/2024,,,N,N,N,,\nINC-2,31/03/2024,,,N,N,N,,\nINC-1,01/04/2024,,,N,N,N,,\n");
+        let (good, bad) = read_all(RegisterKind::Incidents, text.as_bytes());
+        assert_eq!(good.len(), 2);
+        assert_eq!(at(&bad), vec![(4, Some("incident_ref"))]);
+        assert!(bad[0].reason.contains("also on row 2"), "{}", bad[0].reason);
+        assert!(bad[0].reason.contains("rows 2 and 4"), "{}", bad[0].reason);
+    }
+
+    #[test]
+    fn bom_crlf_semicolons_quoted_newlines_and_blank_lines_keep_spreadsheet_row_numbers() {
+        let text = "\u{feff}Referral Ref;Incident Ref;Submitted At;Subject Type;Narrative\r\n\r\nR1;I1;01/02/2024 10:00;child;\"Line one\r\nline two; with a separator\"\r\nR2;I2;2024-02-02;Adult;plain\r\n";
+        let reader = RegisterReader::new(RegisterKind::Referrals, text.as_bytes()).unwrap();
+        assert_eq!(reader.encoding(), "UTF-8 with BOM");
+        assert!(
+            reader.is_canonical(),
+            "headers match whatever their case and spacing"
+        );
+        let rows: Vec<ParsedRow> = reader.collect();
+        assert_eq!(rows.iter().map(|r| r.row).collect::<Vec<_>>(), vec![3, 4]);
+        let Ok(Record::Referral(r)) = &rows[0].result else {
+            panic!("{:?}", rows[0])
+        };
+        assert_eq!(r.narrative, "Line one\nline two; with a separator");
+        assert_eq!(r.subject_type, SubjectType::Child);
+    }
+
+    #[test]
+    fn windows_1252_is_read_when_the_bytes_are_not_utf8() {
+        let text =
+            format!("{INCIDENTS}\nINC-1,31/03/2024,Caf\u{e9} disorder,Caf\u{e9} Quarter,N,N,N,,\n");
+        let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&text);
+        let mut reader = RegisterReader::new(RegisterKind::Incidents, &bytes[..]).unwrap();
+        let row = reader.next().unwrap();
+        assert_eq!(reader.encoding(), "Windows-1252");
+        let Ok(Record::Incident(i)) = row.result else {
+            panic!("{row:?}")
+        };
+        assert_eq!(i.category, "Café disorder");
+        assert_eq!(i.area, "Café Quarter");
+    }
+
+    #[test]
+    fn utf16_with_a_byte_order_mark_is_read() {
+        let text = format!("{INCIDENTS}\r\nINC-1,31/03/2024,Zoë,,N,N,N,,\r\n");
+        let mut bytes = vec![0xFF, 0xFE];
+        for unit in text.encode_utf16() {
+            bytes.extend_from_slice(&unit.to_le_bytes());
+        }
+        let mut reader = RegisterReader::new(RegisterKind::Incidents, &bytes[..]).unwrap();
+        assert_eq!(reader.encoding(), "UTF-16");
+        let Some(ParsedRow {
+            row: 2,
+            result: Ok(Record::Incident(i)),
+        }) = reader.next()
+        else {
+            panic!()
+        };
+        assert_eq!(i.category, "Zoë");
+    }
+
+    #[test]
+    fn old_mac_line_ends_and_tabs_are_read() {
+        let text = "referral_ref\tpartner\toutcome\tdecided_at\rR1\tCSC\tNFA\t01/02/2024\r\rR2\tHealth\tEarly help\t2024-02-03\r";
+        let (good, bad) = read_all(RegisterKind::Outcomes, text.as_bytes());
+        assert!(bad.is_empty(), "{bad:?}");
+        assert_eq!(good.iter().map(|(r, _)| *r).collect::<Vec<_>>(), vec![2, 4]);
+        let Record::Outcome(o) = &good[1].1 else {
+            panic!()
+        };
+        assert_eq!(o.outcome, PartnerOutcome::EarlyHelp);
+        assert_eq!(o.decided_at, "2024-02-03");
+    }
+
+    #[test]
+    fn rows_of_the_wrong_shape_and_unknown_outcome_words_are_row_errors() {
+        let text = "referral_ref,partner,outcome,reason,decided_at\nR1,CSC,Lost,,01/02/2024\nR2,CSC,NFA,\"unclosed, reason,01/02/2024\nR3,CSC,NFA,,01/02/2024,extra\n";
+        let (_, bad) = read_all(RegisterKind::Outcomes, text.as_bytes());
+        assert_eq!(bad[0].row, 2);
+        assert_eq!(bad[0].column.as_deref(), Some("outcome"));
+        assert!(
+            bad[1].reason.contains("cells but the header has 5"),
+            "{bad:?}"
+        );
+    }
+
+    #[test]
+    fn missing_required_columns_are_reported_against_the_header() {
+        let text = "incident_ref,category\nI1,x\n";
+        let reader = RegisterReader::new(RegisterKind::Incidents, text.as_bytes()).unwrap();
+        assert_eq!(reader.mapping_problems().len(), 1);
+        let rows: Vec<ParsedRow> = reader.collect();
+        assert_eq!(rows.len(), 1);
+        let errors = rows[0].result.clone().unwrap_err();
+        assert_eq!(at(&errors), vec![(1, Some("reported_at"))]);
+    }
+
+    #[test]
+    fn mappings_round_trip_and_suggest_from_other_names() {
+        let headers: Vec<String> = ["Occurrence No", "Date Reported", "Collar No", "Notes"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let m = suggest_mapping(RegisterKind::Incidents, &headers);
+        assert_eq!(
+            m.encode(),
+            "incident_ref=occurrence_no;reported_at=date_reported;officer_staff_number=collar_no"
+        );
+        assert_eq!(
+            RegisterMapping::parse(RegisterKind::Incidents, &m.encode()).unwrap(),
+            m
+        );
+        assert!(RegisterMapping::parse(RegisterKind::Incidents, "nonsense=x").is_err());
+        assert!(RegisterMapping::parse(RegisterKind::Incidents, "incident_ref").is_err());
+        let text =
+            "Occurrence No;Date Reported;Collar No;Notes\nOC/1;02/01/2024 08:00;4123;hello\n";
+        let mut reader = RegisterReader::new(RegisterKind::Incidents, text.as_bytes()).unwrap();
+        reader.set_mapping(&m).unwrap();
+        assert_eq!(reader.ignored_columns(), vec!["Notes".to_string()]);
+        let Some(ParsedRow {
+            result: Ok(Record::Incident(i)),
+            ..
+        }) = reader.next()
+        else {
+            panic!()
+        };
+        assert_eq!(i.incident_ref, "OC/1");
+    }
+
+    #[test]
+    fn excel_workbooks_and_binary_files_are_refused_with_advice() {
+        let e = RegisterReader::new(RegisterKind::Incidents, &b"PK\x03\x04rest"[..]).unwrap_err();
+        assert!(e.to_string().contains("CSV UTF-8"));
+        let e = RegisterReader::new(RegisterKind::Incidents, &b"a,b\x00c\n"[..]).unwrap_err();
+        assert_eq!(e, FileProblem::NotText);
+        let e = RegisterReader::new(RegisterKind::Incidents, &b"\n\n"[..]).unwrap_err();
+        assert!(e.to_string().contains("empty"));
+    }
+
+    #[test]
+    fn kinds_read_from_their_names() {
+        assert_eq!("referral-people".parse(), Ok(RegisterKind::ReferralPeople));
+        assert_eq!("Incidents".parse(), Ok(RegisterKind::Incidents));
+        assert!("training".parse::<RegisterKind>().is_err());
+        for k in RegisterKind::ALL {
+            assert_eq!(k.as_str().parse(), Ok(k));
+            assert_eq!(k.cli_name().parse(), Ok(k));
+        }
+    }
+
+    #[test]
+    fn stored_times_are_shown_in_words() {
+        assert_eq!(
+            format_datetime_long("2024-03-31T14:05:00"),
+            "31 March 2024, 14:05"
+        );
+        assert_eq!(format_datetime_long("2024-03-31T00:00:00"), "31 March 2024");
+        assert_eq!(format_datetime_long("2024-03-31"), "31 March 2024");
+    }
+}

@@ -1,0 +1,1067 @@
+//! The incident and referral register: imports of records-management exports (read by
+//! `mashboard_domain::register`), saved column mappings, and the lookups the register pages and
+//! API use.
+//!
+//! ## Imports
+//!
+//! An import runs in one transaction and is all or nothing. Rows are streamed from the file and
+//! written in batches of multi-row upserts (`INSERT … ON CONFLICT (ref) DO UPDATE … WHERE` a
+//! column differs), so memory stays flat and a re-import of the same file changes nothing. The
+//! first bad row stops the writing, but the file is read to the end so that every problem can
+//! be reported (the first [`MAX_REPORTED`], and how many there were); then the transaction is
+//! rolled back. A dry run does everything and rolls back, so its report is what a real run
+//! would do.
+//!
+//! Officers are linked to the people directory by staff number. An officer who is not in the
+//! directory is not an error: the row is imported unlinked, with a warning. Outcomes and people
+//! named in referrals must belong to a referral already in the register.
+//!
+//! Counts: `created` is how many rows the table gained, `updated` the rows the upserts changed
+//! beyond those, `unchanged` the rest (and, for outcomes, `skipped` those recorded in mashboard
+//! by MASH staff or a partner, which an import never overwrites).
+//!
+//! One audit event records each import, dry run or rejection (kind, file, counts), not one per
+//! row.
+
+use crate::audit::{self, Actor, Event};
+use crate::{now_text, Result, Store, StoreError};
+use mashboard_domain::import::RowError;
+use mashboard_domain::register::{
+    IncidentRecord, OutcomeRecord, PersonRecord, Record, ReferralRecord, RegisterKind,
+    RegisterMapping, RegisterReader,
+};
+use mashboard_domain::training_import::check_mapping_name;
+use serde::Serialize;
+use sqlx::AnyConnection;
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+
+/// Rows per multi-row statement.
+pub const BATCH_ROWS: usize = 500;
+/// Errors and warnings listed in a report (the counts cover them all).
+pub const MAX_REPORTED: usize = 100;
+/// Good rows shown in a preview.
+pub const PREVIEW_ROWS: usize = 10;
+
+/// One good row, for the preview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PreviewRow {
+    pub row: usize,
+    pub reference: String,
+    pub summary: String,
+}
+
+/// What an import did (or, on a dry run or a rejection, would have done).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegisterReport {
+    pub kind: RegisterKind,
+    pub file_name: String,
+    /// How the text was read ("UTF-8", "Windows-1252", …).
+    pub encoding: &'static str,
+    /// Data rows read (blank rows not counted).
+    pub rows_read: usize,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Outcomes recorded in mashboard, which the file does not overwrite.
+    pub skipped: u64,
+    /// The first [`MAX_REPORTED`] problems, by row.
+    pub errors: Vec<RowError>,
+    pub error_count: usize,
+    /// The first [`MAX_REPORTED`] warnings (officers not in the directory).
+    pub warnings: Vec<RowError>,
+    pub warning_count: usize,
+    pub first_rows: Vec<PreviewRow>,
+    pub ignored_columns: Vec<String>,
+    pub dry_run: bool,
+}
+
+impl RegisterReport {
+    fn new(kind: RegisterKind, file_name: &str, dry_run: bool) -> RegisterReport {
+        RegisterReport {
+            kind,
+            file_name: file_name.to_string(),
+            encoding: "UTF-8",
+            rows_read: 0,
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            skipped: 0,
+            errors: Vec::new(),
+            error_count: 0,
+            warnings: Vec::new(),
+            warning_count: 0,
+            first_rows: Vec::new(),
+            ignored_columns: Vec::new(),
+            dry_run,
+        }
+    }
+
+    /// True when the file was refused (nothing was written).
+    pub fn rejected(&self) -> bool {
+        self.error_count > 0
+    }
+
+    /// "3 new, 1 changed, 20 already up to date".
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "{} new, {} changed, {} already up to date",
+            self.created, self.updated, self.unchanged
+        );
+        if self.kind == RegisterKind::Outcomes {
+            s.push_str(&format!(", {} kept as recorded in mashboard", self.skipped));
+        }
+        s
+    }
+
+    fn error(&mut self, e: RowError) {
+        self.error_count += 1;
+        if self.errors.len() < MAX_REPORTED {
+            self.errors.push(e);
+        }
+    }
+
+    fn warning(&mut self, e: RowError) {
+        self.warning_count += 1;
+        if self.warnings.len() < MAX_REPORTED {
+            self.warnings.push(e);
+        }
+    }
+
+    fn counts_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "kind": self.kind.as_str(), "file": self.file_name, "rows": self.rows_read,
+            "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+            "skipped": self.skipped, "errors": self.error_count, "warnings": self.warning_count,
+        })
+    }
+}
+
+fn table(kind: RegisterKind) -> &'static str {
+    match kind {
+        RegisterKind::Incidents => "incidents",
+        RegisterKind::Referrals => "referrals",
+        RegisterKind::Outcomes => "referral_outcomes",
+        RegisterKind::ReferralPeople => "referral_people",
+    }
+}
+
+/// `($2, $3, …), (…)`: `rows` tuples of `width` numbered parameters from `$first`, with `tail`
+/// (fixed SQL such as `$1, $1`) appended to each.
+fn values(rows: usize, width: usize, first: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(rows * (width * 6 + tail.len() + 4));
+    let mut n = first;
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..width {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&n.to_string());
+            n += 1;
+        }
+        if !tail.is_empty() {
+            sql.push_str(", ");
+            sql.push_str(tail);
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+fn upsert_incidents_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO incidents (incident_ref, reported_at, category, area, children_involved, adult_at_risk,
+            domestic_abuse, officer_staff_number, officer_person_id, department, imported_at, updated_at)
+         VALUES {}
+         ON CONFLICT (incident_ref) DO UPDATE SET reported_at = excluded.reported_at,
+            category = excluded.category, area = excluded.area,
+            children_involved = excluded.children_involved, adult_at_risk = excluded.adult_at_risk,
+            domestic_abuse = excluded.domestic_abuse, officer_staff_number = excluded.officer_staff_number,
+            officer_person_id = excluded.officer_person_id, department = excluded.department,
+            updated_at = excluded.updated_at
+         WHERE incidents.reported_at <> excluded.reported_at OR incidents.category <> excluded.category
+            OR incidents.area <> excluded.area OR incidents.children_involved <> excluded.children_involved
+            OR incidents.adult_at_risk <> excluded.adult_at_risk
+            OR incidents.domestic_abuse <> excluded.domestic_abuse
+            OR incidents.officer_staff_number <> excluded.officer_staff_number
+            OR COALESCE(incidents.officer_person_id, 0) <> COALESCE(excluded.officer_person_id, 0)
+            OR incidents.department <> excluded.department",
+        values(rows, 10, 2, "$1, $1")
+    )
+}
+
+fn upsert_referrals_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO referrals (referral_ref, incident_ref, submitted_at, subject_type, category, officer_grade,
+            officer_staff_number, officer_person_id, partner, narrative, imported_at, updated_at)
+         VALUES {}
+         ON CONFLICT (referral_ref) DO UPDATE SET incident_ref = excluded.incident_ref,
+            submitted_at = excluded.submitted_at, subject_type = excluded.subject_type,
+            category = excluded.category, officer_grade = excluded.officer_grade,
+            officer_staff_number = excluded.officer_staff_number,
+            officer_person_id = excluded.officer_person_id, partner = excluded.partner,
+            narrative = excluded.narrative, updated_at = excluded.updated_at
+         WHERE referrals.incident_ref <> excluded.incident_ref
+            OR referrals.submitted_at <> excluded.submitted_at
+            OR referrals.subject_type <> excluded.subject_type OR referrals.category <> excluded.category
+            OR referrals.officer_grade <> excluded.officer_grade
+            OR referrals.officer_staff_number <> excluded.officer_staff_number
+            OR COALESCE(referrals.officer_person_id, 0) <> COALESCE(excluded.officer_person_id, 0)
+            OR referrals.partner <> excluded.partner OR referrals.narrative <> excluded.narrative",
+        values(rows, 10, 2, "$1, $1")
+    )
+}
+
+fn upsert_outcomes_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO referral_outcomes (referral_ref, partner, outcome, reason, decided_at, source, recorded_by, updated_at)
+         VALUES {}
+         ON CONFLICT (referral_ref, partner) DO UPDATE SET outcome = excluded.outcome,
+            reason = excluded.reason, decided_at = excluded.decided_at,
+            recorded_by = excluded.recorded_by, updated_at = excluded.updated_at
+         WHERE referral_outcomes.source = 'import' AND (referral_outcomes.outcome <> excluded.outcome
+            OR referral_outcomes.reason <> excluded.reason
+            OR referral_outcomes.decided_at <> excluded.decided_at)",
+        values(rows, 5, 3, "'import', $2, $1")
+    )
+}
+
+fn upsert_people_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO referral_people (referral_ref, role, name, date_of_birth, address, area)
+         VALUES {}
+         ON CONFLICT (referral_ref, name) DO UPDATE SET role = excluded.role,
+            date_of_birth = excluded.date_of_birth, address = excluded.address, area = excluded.area
+         WHERE referral_people.role <> excluded.role
+            OR COALESCE(referral_people.date_of_birth, '') <> COALESCE(excluded.date_of_birth, '')
+            OR referral_people.address <> excluded.address OR referral_people.area <> excluded.area",
+        values(rows, 6, 1, "")
+    )
+}
+
+/// A good row waiting to be written, with its officer's person id looked up.
+struct Pending {
+    row: usize,
+    record: Record,
+    officer_id: Option<i64>,
+}
+
+/// Prepared SQL for a full batch, made once per import.
+struct Statements {
+    full: String,
+}
+
+async fn write_batch(
+    conn: &mut AnyConnection,
+    kind: RegisterKind,
+    batch: &[Pending],
+    statements: &Statements,
+    now: &str,
+    recorded_by: &str,
+) -> Result<u64> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let partial;
+    let sql: &str = if batch.len() == BATCH_ROWS {
+        &statements.full
+    } else {
+        partial = match kind {
+            RegisterKind::Incidents => upsert_incidents_sql(batch.len()),
+            RegisterKind::Referrals => upsert_referrals_sql(batch.len()),
+            RegisterKind::Outcomes => upsert_outcomes_sql(batch.len()),
+            RegisterKind::ReferralPeople => upsert_people_sql(batch.len()),
+        };
+        &partial
+    };
+    let mut q = sqlx::query(sql);
+    match kind {
+        RegisterKind::Incidents | RegisterKind::Referrals => q = q.bind(now),
+        RegisterKind::Outcomes => q = q.bind(now).bind(recorded_by),
+        RegisterKind::ReferralPeople => {}
+    }
+    for p in batch {
+        q = match &p.record {
+            Record::Incident(r) => bind_incident(q, r, p.officer_id),
+            Record::Referral(r) => bind_referral(q, r, p.officer_id),
+            Record::Outcome(r) => bind_outcome(q, r),
+            Record::Person(r) => bind_person(q, r),
+        };
+    }
+    Ok(q.execute(&mut *conn).await?.rows_affected())
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+fn bind_incident<'q>(q: Query<'q>, r: &'q IncidentRecord, officer: Option<i64>) -> Query<'q> {
+    q.bind(r.incident_ref.as_str())
+        .bind(r.reported_at.as_str())
+        .bind(r.category.as_str())
+        .bind(r.area.as_str())
+        .bind(i64::from(r.children_involved))
+        .bind(i64::from(r.adult_at_risk))
+        .bind(i64::from(r.domestic_abuse))
+        .bind(r.officer_staff_number.as_ref().map_or("", |s| s.as_str()))
+        .bind(officer)
+        .bind(r.department.as_str())
+}
+
+fn bind_referral<'q>(q: Query<'q>, r: &'q ReferralRecord, officer: Option<i64>) -> Query<'q> {
+    q.bind(r.referral_ref.as_str())
+        .bind(r.incident_ref.as_str())
+        .bind(r.submitted_at.as_str())
+        .bind(r.subject_type.as_str())
+        .bind(r.category.as_str())
+        .bind(r.officer_grade.as_str())
+        .bind(r.officer_staff_number.as_ref().map_or("", |s| s.as_str()))
+        .bind(officer)
+        .bind(r.partner.as_str())
+        .bind(r.narrative.as_str())
+}
+
+fn bind_outcome<'q>(q: Query<'q>, r: &'q OutcomeRecord) -> Query<'q> {
+    q.bind(r.referral_ref.as_str())
+        .bind(r.partner.as_str())
+        .bind(r.outcome.as_str())
+        .bind(r.reason.as_str())
+        .bind(r.decided_at.as_str())
+}
+
+fn bind_person<'q>(q: Query<'q>, r: &'q PersonRecord) -> Query<'q> {
+    q.bind(r.referral_ref.as_str())
+        .bind(r.role.as_str())
+        .bind(r.name.as_str())
+        .bind(r.date_of_birth.as_deref())
+        .bind(r.address.as_str())
+        .bind(r.area.as_str())
+}
+
+/// Which of these referral references are in the register.
+async fn known_referrals(conn: &mut AnyConnection, refs: &[&str]) -> Result<HashSet<String>> {
+    let mut known = HashSet::new();
+    for chunk in refs.chunks(BATCH_ROWS) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT referral_ref FROM referrals WHERE referral_ref IN ({})",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query_scalar::<_, String>(&sql);
+        for r in chunk {
+            q = q.bind(*r);
+        }
+        known.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(known)
+}
+
+/// Outcomes (referral, partner) in this batch already recorded in mashboard rather than
+/// imported: the file does not overwrite them.
+async fn recorded_here(
+    conn: &mut AnyConnection,
+    batch: &[Pending],
+) -> Result<HashSet<(String, String)>> {
+    let refs: Vec<&str> = batch.iter().map(|p| p.record.reference()).collect();
+    let placeholders: Vec<String> = (1..=refs.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT referral_ref, partner FROM referral_outcomes WHERE source <> 'import' AND referral_ref IN ({})",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+    for r in &refs {
+        q = q.bind(*r);
+    }
+    Ok(q.fetch_all(&mut *conn).await?.into_iter().collect())
+}
+
+/// Checks a batch of outcomes or people against the referrals in the register (a row for an
+/// unknown referral is an error) and, for outcomes, drops those recorded in mashboard.
+async fn check_batch(
+    conn: &mut AnyConnection,
+    kind: RegisterKind,
+    batch: &mut Vec<Pending>,
+    report: &mut RegisterReport,
+) -> Result<()> {
+    if !matches!(kind, RegisterKind::Outcomes | RegisterKind::ReferralPeople) || batch.is_empty() {
+        return Ok(());
+    }
+    let refs: Vec<&str> = batch.iter().map(|p| p.record.reference()).collect();
+    let known = known_referrals(conn, &refs).await?;
+    let mut unknown = Vec::new();
+    batch.retain(|p| {
+        let ok = known.contains(p.record.reference());
+        if !ok {
+            unknown.push(RowError {
+                row: p.row,
+                column: Some("referral_ref".into()),
+                reason: format!(
+                    "There is no referral {} in the register. Import the referrals first, or correct the reference",
+                    p.record.reference()
+                ),
+            });
+        }
+        ok
+    });
+    for e in unknown {
+        report.error(e);
+    }
+    if kind == RegisterKind::Outcomes && !batch.is_empty() {
+        let kept = recorded_here(conn, batch).await?;
+        if !kept.is_empty() {
+            let before = batch.len();
+            batch.retain(|p| match &p.record {
+                Record::Outcome(o) => !kept.contains(&(o.referral_ref.clone(), o.partner.clone())),
+                _ => true,
+            });
+            report.skipped += (before - batch.len()) as u64;
+        }
+    }
+    Ok(())
+}
+
+/// Everyone in the directory by staff number (upper case) → person id.
+async fn directory(store: &Store) -> Result<HashMap<String, i64>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, staff_number FROM people")
+        .fetch_all(store.pool())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, sn)| (sn.to_uppercase(), id))
+        .collect())
+}
+
+async fn count_rows(conn: &mut AnyConnection, kind: RegisterKind) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {}", table(kind)))
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+/// Imports a register file, all or nothing (see the module docs). `file_name` names it in the
+/// report and the audit trail. The report says whether it was rejected; an `Err` is a database
+/// failure, after which nothing was written either.
+pub async fn import<R: Read + Send>(
+    store: &Store,
+    actor: &Actor,
+    mut reader: RegisterReader<R>,
+    file_name: &str,
+    dry_run: bool,
+) -> Result<RegisterReport> {
+    let kind = reader.kind();
+    let mut report = RegisterReport::new(kind, file_name, dry_run);
+    report.ignored_columns = reader.ignored_columns();
+    let people = match kind {
+        RegisterKind::Incidents | RegisterKind::Referrals => directory(store).await?,
+        _ => HashMap::new(),
+    };
+    let statements = Statements {
+        full: match kind {
+            RegisterKind::Incidents => upsert_incidents_sql(BATCH_ROWS),
+            RegisterKind::Referrals => upsert_referrals_sql(BATCH_ROWS),
+            RegisterKind::Outcomes => upsert_outcomes_sql(BATCH_ROWS),
+            RegisterKind::ReferralPeople => upsert_people_sql(BATCH_ROWS),
+        },
+    };
+    let now = now_text();
+    let mut tx = store.pool().begin().await?;
+    let before = count_rows(&mut tx, kind).await?;
+    let mut affected: u64 = 0;
+    let mut batch: Vec<Pending> = Vec::with_capacity(BATCH_ROWS);
+    let mut good_rows: u64 = 0;
+    for parsed in reader.by_ref() {
+        let record = match parsed.result {
+            Err(errors) => {
+                for e in errors {
+                    report.error(e);
+                }
+                continue;
+            }
+            Ok(r) => r,
+        };
+        good_rows += 1;
+        let officer_id = match record.officer() {
+            None => None,
+            Some(sn) => match people.get(sn.as_str()) {
+                Some(id) => Some(*id),
+                None => {
+                    report.warning(RowError {
+                        row: parsed.row,
+                        column: Some("officer_staff_number".into()),
+                        reason: format!(
+                            "Officer {sn} is not in the people directory; the {} is imported without a link to them",
+                            kind.row_noun()
+                        ),
+                    });
+                    None
+                }
+            },
+        };
+        if report.first_rows.len() < PREVIEW_ROWS {
+            report.first_rows.push(PreviewRow {
+                row: parsed.row,
+                reference: record.reference().to_string(),
+                summary: record.summary(),
+            });
+        }
+        batch.push(Pending {
+            row: parsed.row,
+            record,
+            officer_id,
+        });
+        if batch.len() == BATCH_ROWS {
+            check_batch(&mut tx, kind, &mut batch, &mut report).await?;
+            if !report.rejected() {
+                affected +=
+                    write_batch(&mut tx, kind, &batch, &statements, &now, &actor.name).await?;
+            }
+            batch.clear();
+        }
+    }
+    check_batch(&mut tx, kind, &mut batch, &mut report).await?;
+    if !report.rejected() {
+        affected += write_batch(&mut tx, kind, &batch, &statements, &now, &actor.name).await?;
+    }
+    drop(batch);
+    report.rows_read = reader.rows_read();
+    report.encoding = reader.encoding();
+    report.errors.sort_by_key(|e| e.row);
+
+    if report.rejected() {
+        tx.rollback().await?;
+        audit::record(
+            store,
+            actor,
+            Event::new(
+                "register.import_rejected",
+                format!(
+                    "Rejected {} file {file_name}: {} {}; nothing imported",
+                    kind.as_str(),
+                    report.error_count,
+                    if report.error_count == 1 {
+                        "problem"
+                    } else {
+                        "problems"
+                    }
+                ),
+            )
+            .after(&report.counts_json()),
+        )
+        .await?;
+        return Ok(report);
+    }
+    let after = count_rows(&mut tx, kind).await?;
+    report.created = u64::try_from(after - before).unwrap_or(0);
+    report.updated = affected.saturating_sub(report.created);
+    report.unchanged = good_rows.saturating_sub(affected + report.skipped);
+    if dry_run {
+        tx.rollback().await?;
+        audit::record(
+            store,
+            actor,
+            Event::new(
+                "register.import_checked",
+                format!(
+                    "Checked {} file {file_name} without importing: {}",
+                    kind.as_str(),
+                    report.summary()
+                ),
+            )
+            .after(&report.counts_json()),
+        )
+        .await?;
+        return Ok(report);
+    }
+    audit::record_on(
+        &mut tx,
+        actor,
+        Event::new(
+            "register.import",
+            format!(
+                "Imported {} from {file_name}: {}",
+                kind.as_str(),
+                report.summary()
+            ),
+        )
+        .after(&report.counts_json()),
+    )
+    .await?;
+    tx.commit().await?;
+    if matches!(kind, RegisterKind::Incidents | RegisterKind::Referrals) {
+        crate::quality::after_register_import(store).await?;
+    }
+    Ok(report)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Saved mappings (the same table as the training imports', under the register's kinds)
+
+/// A column mapping saved by name for a kind of register file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct SavedMapping {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    /// `field=header;field=header`.
+    pub mapping: String,
+    pub created_by: String,
+    pub updated_at: String,
+}
+
+impl SavedMapping {
+    pub fn parsed(&self, kind: RegisterKind) -> std::result::Result<RegisterMapping, String> {
+        RegisterMapping::parse(kind, &self.mapping)
+    }
+}
+
+const SELECT_MAPPING: &str =
+    "SELECT id, kind, name, mapping, created_by, updated_at FROM import_mappings";
+
+/// Saves a mapping under a name, replacing the one of that name (case aside) if any.
+pub async fn save_mapping(
+    store: &Store,
+    actor: &Actor,
+    kind: RegisterKind,
+    name: &str,
+    mapping: &RegisterMapping,
+) -> Result<SavedMapping> {
+    let name = check_mapping_name(name).map_err(StoreError::Invalid)?;
+    if mapping.is_empty() {
+        return Err(StoreError::Invalid(
+            "The mapping uses no columns, so there is nothing to save".into(),
+        ));
+    }
+    let text = mapping.encode();
+    let existing = self::mapping(store, kind, &name).await?;
+    let mut tx = store.pool().begin().await?;
+    let now = now_text();
+    let id = match &existing {
+        Some(old) => {
+            sqlx::query(
+                "UPDATE import_mappings SET name = $1, mapping = $2, created_by = $3, updated_at = $4 WHERE id = $5",
+            )
+            .bind(&name)
+            .bind(&text)
+            .bind(&actor.name)
+            .bind(&now)
+            .bind(old.id)
+            .execute(&mut *tx)
+            .await?;
+            old.id
+        }
+        None => {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO import_mappings (kind, name, mapping, created_by, updated_at)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(kind.as_str())
+            .bind(&name)
+            .bind(&text)
+            .bind(&actor.name)
+            .bind(&now)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+    };
+    let mut event = Event::new(
+        "import_mapping.save",
+        format!("Saved the {} import mapping \"{name}\"", kind.as_str()),
+    )
+    .on("import_mapping", id.to_string())
+    .after(&serde_json::json!({"kind": kind.as_str(), "name": name, "mapping": text}));
+    if let Some(old) = &existing {
+        event = event.before(&serde_json::json!({"name": old.name, "mapping": old.mapping}));
+    }
+    audit::record_on(&mut tx, actor, event).await?;
+    tx.commit().await?;
+    self::mapping(store, kind, &name)
+        .await?
+        .ok_or_else(|| StoreError::NotFound("the saved mapping vanished".into()))
+}
+
+/// The mapping saved under this name (case aside), if any.
+pub async fn mapping(
+    store: &Store,
+    kind: RegisterKind,
+    name: &str,
+) -> Result<Option<SavedMapping>> {
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    Ok(sqlx::query_as::<_, SavedMapping>(&format!(
+        "{SELECT_MAPPING} WHERE kind = $1 AND LOWER(name) = LOWER($2) ORDER BY id LIMIT 1"
+    ))
+    .bind(kind.as_str())
+    .bind(name)
+    .fetch_optional(store.pool())
+    .await?)
+}
+
+/// Every mapping saved for a kind of register file, by name.
+pub async fn mappings(store: &Store, kind: RegisterKind) -> Result<Vec<SavedMapping>> {
+    Ok(sqlx::query_as::<_, SavedMapping>(&format!(
+        "{SELECT_MAPPING} WHERE kind = $1 ORDER BY LOWER(name), id"
+    ))
+    .bind(kind.as_str())
+    .fetch_all(store.pool())
+    .await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the register
+
+/// An incident as stored, with its officer's name when they are in the directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Incident {
+    pub id: i64,
+    pub incident_ref: String,
+    pub reported_at: String,
+    pub category: String,
+    pub area: String,
+    #[sqlx(try_from = "crate::Flag")]
+    pub children_involved: bool,
+    #[sqlx(try_from = "crate::Flag")]
+    pub adult_at_risk: bool,
+    #[sqlx(try_from = "crate::Flag")]
+    pub domestic_abuse: bool,
+    pub officer_staff_number: String,
+    pub officer_name: Option<String>,
+    pub department: String,
+    pub imported_at: String,
+    pub updated_at: String,
+}
+
+/// A referral as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Referral {
+    pub id: i64,
+    pub referral_ref: String,
+    pub incident_ref: String,
+    pub submitted_at: String,
+    pub subject_type: String,
+    pub category: String,
+    pub officer_grade: String,
+    pub officer_staff_number: String,
+    pub officer_name: Option<String>,
+    pub partner: String,
+    pub narrative: String,
+    pub imported_at: String,
+    pub updated_at: String,
+}
+
+/// A referral in a list (no narrative).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ReferralSummary {
+    pub referral_ref: String,
+    pub incident_ref: String,
+    pub submitted_at: String,
+    pub subject_type: String,
+    pub category: String,
+    pub officer_staff_number: String,
+    pub officer_name: Option<String>,
+    pub partner: String,
+}
+
+/// A person named in a referral.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct NamedPerson {
+    pub role: String,
+    pub name: String,
+    pub date_of_birth: Option<String>,
+    pub address: String,
+    pub area: String,
+}
+
+/// A partner's outcome for a referral.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct RecordedOutcome {
+    pub partner: String,
+    pub outcome: String,
+    pub reason: String,
+    pub decided_at: String,
+    pub source: String,
+    pub recorded_by: String,
+    pub updated_at: String,
+}
+
+const SELECT_INCIDENT: &str = "SELECT i.id, i.incident_ref, i.reported_at, i.category, i.area,
+    i.children_involved, i.adult_at_risk, i.domestic_abuse, i.officer_staff_number, p.name AS officer_name,
+    i.department, i.imported_at, i.updated_at
+    FROM incidents i LEFT JOIN people p ON p.id = i.officer_person_id";
+
+const SELECT_REFERRAL: &str = "SELECT r.id, r.referral_ref, r.incident_ref, r.submitted_at, r.subject_type,
+    r.category, r.officer_grade, r.officer_staff_number, p.name AS officer_name, r.partner, r.narrative,
+    r.imported_at, r.updated_at
+    FROM referrals r LEFT JOIN people p ON p.id = r.officer_person_id";
+
+const SELECT_REFERRAL_SUMMARY: &str =
+    "SELECT r.referral_ref, r.incident_ref, r.submitted_at, r.subject_type,
+    r.category, r.officer_staff_number, p.name AS officer_name, r.partner
+    FROM referrals r LEFT JOIN people p ON p.id = r.officer_person_id";
+
+pub async fn incident(store: &Store, incident_ref: &str) -> Result<Option<Incident>> {
+    Ok(
+        sqlx::query_as::<_, Incident>(&format!("{SELECT_INCIDENT} WHERE i.incident_ref = $1"))
+            .bind(incident_ref.trim())
+            .fetch_optional(store.pool())
+            .await?,
+    )
+}
+
+pub async fn referral(store: &Store, referral_ref: &str) -> Result<Option<Referral>> {
+    Ok(
+        sqlx::query_as::<_, Referral>(&format!("{SELECT_REFERRAL} WHERE r.referral_ref = $1"))
+            .bind(referral_ref.trim())
+            .fetch_optional(store.pool())
+            .await?,
+    )
+}
+
+/// The people a referral names, children first, then by name.
+pub async fn people_named_in(store: &Store, referral_ref: &str) -> Result<Vec<NamedPerson>> {
+    Ok(sqlx::query_as::<_, NamedPerson>(
+        "SELECT role, name, date_of_birth, address, area FROM referral_people
+         WHERE referral_ref = $1 ORDER BY role DESC, name, id",
+    )
+    .bind(referral_ref)
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// The outcomes recorded for a referral, by partner.
+pub async fn outcomes_of(store: &Store, referral_ref: &str) -> Result<Vec<RecordedOutcome>> {
+    Ok(sqlx::query_as::<_, RecordedOutcome>(
+        "SELECT partner, outcome, reason, decided_at, source, recorded_by, updated_at
+         FROM referral_outcomes WHERE referral_ref = $1 ORDER BY partner, id",
+    )
+    .bind(referral_ref)
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// The referrals made from an incident, oldest first.
+pub async fn referrals_of_incident(
+    store: &Store,
+    incident_ref: &str,
+) -> Result<Vec<ReferralSummary>> {
+    Ok(sqlx::query_as::<_, ReferralSummary>(&format!(
+        "{SELECT_REFERRAL_SUMMARY} WHERE r.incident_ref = $1 ORDER BY r.submitted_at, r.id"
+    ))
+    .bind(incident_ref)
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// Filters for the referrals list; empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReferralQuery {
+    /// Part of the referral or incident reference.
+    pub search: String,
+    /// Submitted on or after, `YYYY-MM-DD`.
+    pub from: String,
+    /// Submitted on or before, `YYYY-MM-DD`.
+    pub to: String,
+    /// `child` or `adult`.
+    pub subject_type: String,
+    pub partner: String,
+    /// The officer's staff number.
+    pub officer: String,
+}
+
+/// Filters for the incidents list; empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IncidentQuery {
+    pub search: String,
+    pub from: String,
+    pub to: String,
+    /// `children`, `adult_at_risk` or `domestic_abuse`.
+    pub flag: String,
+    pub area: String,
+    pub officer: String,
+}
+
+/// A WHERE clause built up with numbered parameters.
+#[derive(Default)]
+struct Filter {
+    clauses: Vec<String>,
+    binds: Vec<String>,
+}
+
+impl Filter {
+    fn push(&mut self, sql: &str, value: String) {
+        self.binds.push(value);
+        self.clauses
+            .push(sql.replace('?', &format!("${}", self.binds.len())));
+    }
+    fn fixed(&mut self, sql: &str) {
+        self.clauses.push(sql.to_string());
+    }
+    fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+}
+
+fn period(f: &mut Filter, column: &str, from: &str, to: &str) {
+    if !from.trim().is_empty() {
+        f.push(&format!("{column} >= ?"), from.trim().to_string());
+    }
+    if !to.trim().is_empty() {
+        // Inclusive of the whole day: every time that day sorts below the day followed by 'U'.
+        f.push(&format!("{column} < ?"), format!("{}U", to.trim()));
+    }
+}
+
+fn like(term: &str) -> String {
+    let escaped: String = term
+        .trim()
+        .to_uppercase()
+        .chars()
+        .filter(|c| !matches!(c, '%' | '_' | '\\'))
+        .collect();
+    format!("%{escaped}%")
+}
+
+/// One page of referrals matching the filters, newest first, and how many match.
+pub async fn search_referrals(
+    store: &Store,
+    q: &ReferralQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<(i64, Vec<ReferralSummary>)> {
+    let mut f = Filter::default();
+    if !q.search.trim().is_empty() {
+        let term = like(&q.search);
+        f.push("(UPPER(r.referral_ref) LIKE ?", term.clone());
+        let last = f.clauses.pop().unwrap_or_default();
+        f.binds.push(term);
+        f.clauses.push(format!(
+            "{last} OR UPPER(r.incident_ref) LIKE ${})",
+            f.binds.len()
+        ));
+    }
+    period(&mut f, "r.submitted_at", &q.from, &q.to);
+    match q.subject_type.as_str() {
+        "child" => f.fixed("r.subject_type = 'child'"),
+        "adult" => f.fixed("r.subject_type = 'adult'"),
+        _ => {}
+    }
+    if !q.partner.trim().is_empty() {
+        f.push("r.partner = ?", q.partner.trim().to_string());
+    }
+    if !q.officer.trim().is_empty() {
+        f.push(
+            "r.officer_staff_number = ?",
+            q.officer.trim().to_uppercase(),
+        );
+    }
+    let where_sql = f.sql();
+    let count_sql = format!("SELECT COUNT(*) FROM referrals r {where_sql}");
+    let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+    for b in &f.binds {
+        count = count.bind(b);
+    }
+    let total = count.fetch_one(store.pool()).await?;
+    let n = f.binds.len();
+    let sql = format!(
+        "{SELECT_REFERRAL_SUMMARY} {where_sql} ORDER BY r.submitted_at DESC, r.id DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let mut page = sqlx::query_as::<_, ReferralSummary>(&sql);
+    for b in &f.binds {
+        page = page.bind(b);
+    }
+    let rows = page
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(store.pool())
+        .await?;
+    Ok((total, rows))
+}
+
+/// One page of incidents matching the filters, newest first, and how many match.
+pub async fn search_incidents(
+    store: &Store,
+    q: &IncidentQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<(i64, Vec<Incident>)> {
+    let mut f = Filter::default();
+    if !q.search.trim().is_empty() {
+        f.push("UPPER(i.incident_ref) LIKE ?", like(&q.search));
+    }
+    period(&mut f, "i.reported_at", &q.from, &q.to);
+    match q.flag.as_str() {
+        "children" => f.fixed("i.children_involved = 1"),
+        "adult_at_risk" => f.fixed("i.adult_at_risk = 1"),
+        "domestic_abuse" => f.fixed("i.domestic_abuse = 1"),
+        _ => {}
+    }
+    if !q.area.trim().is_empty() {
+        f.push("i.area = ?", q.area.trim().to_string());
+    }
+    if !q.officer.trim().is_empty() {
+        f.push(
+            "i.officer_staff_number = ?",
+            q.officer.trim().to_uppercase(),
+        );
+    }
+    let where_sql = f.sql();
+    let count_sql = format!("SELECT COUNT(*) FROM incidents i {where_sql}");
+    let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+    for b in &f.binds {
+        count = count.bind(b);
+    }
+    let total = count.fetch_one(store.pool()).await?;
+    let n = f.binds.len();
+    let sql = format!(
+        "{SELECT_INCIDENT} {where_sql} ORDER BY i.reported_at DESC, i.id DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let mut page = sqlx::query_as::<_, Incident>(&sql);
+    for b in &f.binds {
+        page = page.bind(b);
+    }
+    let rows = page
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(store.pool())
+        .await?;
+    Ok((total, rows))
+}
+
+/// The partners referrals went to, for the filter.
+pub async fn partners(store: &Store) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar::<_, String>(
+        "SELECT DISTINCT partner FROM referrals WHERE partner <> '' ORDER BY partner",
+    )
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// The areas incidents happened in, for the filter.
+pub async fn areas(store: &Store) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar::<_, String>(
+        "SELECT DISTINCT area FROM incidents WHERE area <> '' ORDER BY area",
+    )
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// How many incidents and referrals the register holds.
+pub async fn counts(store: &Store) -> Result<(i64, i64)> {
+    let incidents = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM incidents")
+        .fetch_one(store.pool())
+        .await?;
+    let referrals = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM referrals")
+        .fetch_one(store.pool())
+        .await?;
+    Ok((incidents, referrals))
+}
