@@ -159,26 +159,23 @@ pub fn draw_stratified(
 ) -> Result<Vec<Drawn>, SampleError> {
     check(frame.len(), size)?;
     let order = ordered(frame)?;
-    let mut by_stratum: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut by_stratum: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for i in order {
-        by_stratum
-            .entry(frame[i].stratum.to_string())
-            .or_default()
-            .push(i);
+        by_stratum.entry(frame[i].stratum).or_default().push(i);
     }
     let sizes: BTreeMap<String, usize> = by_stratum
         .iter()
-        .map(|(k, v)| (k.clone(), v.len()))
+        .map(|(k, v)| (k.to_string(), v.len()))
         .collect();
     let allocation = allocate(&sizes, size);
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let mut out = Vec::with_capacity(size);
     for (name, members) in &by_stratum {
-        let k = allocation.get(name).copied().unwrap_or(0);
+        let k = allocation.get(*name).copied().unwrap_or(0);
         for p in partial_shuffle(&mut rng, members.len(), k) {
             out.push(Drawn {
                 index: members[p],
-                stratum: name.clone(),
+                stratum: name.to_string(),
             });
         }
     }

@@ -31,6 +31,8 @@ pub struct PersonJson {
     pub cohort: Option<String>,
     pub line_manager_staff_number: Option<String>,
     pub mentor_staff_number: Option<String>,
+    /// Where reminder digests go; `null` when not recorded.
+    pub email: Option<String>,
     pub active: bool,
     pub left_on: Option<String>,
 }
@@ -52,6 +54,7 @@ impl From<Person> for PersonJson {
             cohort: p.cohort,
             line_manager_staff_number: p.line_manager_staff_number,
             mentor_staff_number: p.mentor_staff_number,
+            email: p.email,
             active: p.active,
             left_on: p.left_on,
         }
@@ -207,7 +210,9 @@ impl utoipa::Modify for BearerAuth {
         crate::api_audits::one,
         crate::api_audits::record_finding,
         crate::api_audits::summary,
-        crate::api_audits::compare
+        crate::api_audits::compare,
+        crate::api_outcomes::missing_referrals,
+        crate::api_outcomes::record_outcome
     ),
     components(schemas(
         Me,
@@ -234,7 +239,11 @@ impl utoipa::Modify for BearerAuth {
         crate::api_audits::RollUpJson,
         crate::api_audits::YearJson,
         crate::api_audits::SummaryJson,
-        crate::api_audits::CompareJson
+        crate::api_audits::CompareJson,
+        crate::api_outcomes::MissingReferralJson,
+        crate::api_outcomes::MissingReferralsPage,
+        crate::api_outcomes::NewOutcomeJson,
+        crate::api_outcomes::OutcomeJson
     )),
     modifiers(&BearerAuth)
 )]

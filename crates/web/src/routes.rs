@@ -176,6 +176,11 @@ fn table() -> Table {
             post(pages::admin::unlock),
         )
         .post(
+            "/admin/users/{username}/partner-agency",
+            Page(AccountsManage),
+            post(pages::admin::set_partner_agency),
+        )
+        .post(
             "/admin/users/{username}/password",
             Page(AccountsManage),
             post(pages::admin::set_password),
@@ -219,6 +224,9 @@ fn table() -> Table {
     let t = pages::reviews::routes(t);
     let t = pages::audits::routes(t);
     let t = crate::api_audits::routes(t);
+    let t = pages::outcomes::routes(t);
+    let t = pages::queue::routes(t);
+    let t = crate::api_outcomes::routes(t);
     // ROUTES: further page modules go above this line.
     t
 }

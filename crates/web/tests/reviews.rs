@@ -9,7 +9,6 @@ use mashboard_store::accounts::{self, NewAccount};
 use mashboard_store::audit::Actor;
 use mashboard_store::{people, DbUrl, Store};
 use mashboard_web::{AppState, WebConfig};
-use reqwest::header::LOCATION;
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
 
@@ -126,24 +125,6 @@ fn csrf_in(html: &str) -> String {
     html[at..at + 64].to_string()
 }
 
-fn location(r: &reqwest::Response) -> String {
-    r.headers()[LOCATION].to_str().unwrap().to_string()
-}
-
-/// The id in a redirect such as `/training/modules/7?saved=created`.
-fn id_in(location: &str, prefix: &str) -> i64 {
-    location
-        .strip_prefix(prefix)
-        .and_then(|rest| rest.split('?').next())
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| panic!("no id after {prefix} in {location}"))
-}
-
-fn today_uk() -> String {
-    let d = time::OffsetDateTime::now_utc().date();
-    format!("{:02}/{:02}/{:04}", d.day(), u8::from(d.month()), d.year())
-}
-
 impl TestApp {
     fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
@@ -188,26 +169,6 @@ impl TestApp {
             .unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in as {role}");
         c
-    }
-
-    /// Adds a live module through the form and returns its id.
-    async fn add_module(&self, c: &Client, code: &str, extra: &[(&str, &str)]) -> i64 {
-        let mut fields = vec![
-            ("code", code),
-            ("title", "Test module"),
-            ("summary", "What the test module covers"),
-            ("kind", "face_to_face"),
-            ("duration_minutes", "90"),
-            ("status", "live"),
-            ("version", "1.0"),
-        ];
-        for (k, v) in extra {
-            fields.retain(|(name, _)| name != k);
-            fields.push((k, v));
-        }
-        let r = self.post_form(c, "/training/modules/new", &fields).await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "adding module {code}");
-        id_in(&location(&r), "/training/modules/")
     }
 }
 

@@ -1754,6 +1754,7 @@ mod tests {
             line_manager_name: manager.map(|m| format!("Manager {}", m.1)),
             mentor_staff_number: None,
             mentor_name: None,
+            email: None,
             active: true,
             left_on: None,
             created_at: String::new(),
