@@ -6,7 +6,9 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use mashboard_domain::compliance::Period;
-use mashboard_domain::demo_quality::{demo_quality, iso, PlannedAudit, PlannedGrade, PlannedReview};
+use mashboard_domain::demo_quality::{
+    demo_quality, iso, PlannedAudit, PlannedGrade, PlannedReview,
+};
 use mashboard_domain::register::{RegisterKind, RegisterReader};
 use mashboard_store::accounts;
 use mashboard_store::audit::Actor;
@@ -91,7 +93,9 @@ pub async fn seed(store: &Store) -> Result<()> {
                 let gid = grader.user_id.expect("a user");
                 reviews::grade(store, grader, id, gid, &to_new(&item.referral_ref, g))
                     .await
-                    .with_context(|| format!("grading {} in {}", item.referral_ref, planned.title))?;
+                    .with_context(|| {
+                        format!("grading {} in {}", item.referral_ref, planned.title)
+                    })?;
             }
         }
         for grader in [&leader, &partner] {
@@ -99,8 +103,13 @@ pub async fn seed(store: &Store) -> Result<()> {
         }
         reviews::set_status(store, &trainer, id, "moderation").await?;
         for item in &planned.items {
-            reviews::set_agreed(store, &trainer, id, &to_new(&item.referral_ref, &item.agreed))
-                .await?;
+            reviews::set_agreed(
+                store,
+                &trainer,
+                id,
+                &to_new(&item.referral_ref, &item.agreed),
+            )
+            .await?;
         }
         reviews::set_status(store, &trainer, id, "closed").await?;
     }

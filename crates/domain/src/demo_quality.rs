@@ -512,11 +512,19 @@ fn quarter_before(year: i32, month: Month) -> (Date, Date) {
 
 /// Draws as the store does: the frame is every record whose time falls within the period (both
 /// days inclusive), in key order.
-fn draw_in(keys_times: &[(String, String)], from: Date, to: Date, size: usize, seed: u64) -> Vec<usize> {
+fn draw_in(
+    keys_times: &[(String, String)],
+    from: Date,
+    to: Date,
+    size: usize,
+    seed: u64,
+) -> Vec<usize> {
     let lo = iso(from);
     let hi = iso(to.next_day().expect("a day after"));
     let frame: Vec<usize> = (0..keys_times.len())
-        .filter(|&i| keys_times[i].1.as_str() >= lo.as_str() && keys_times[i].1.as_str() < hi.as_str())
+        .filter(|&i| {
+            keys_times[i].1.as_str() >= lo.as_str() && keys_times[i].1.as_str() < hi.as_str()
+        })
         .collect();
     let items: Vec<FrameItem<'_>> = frame
         .iter()
@@ -573,7 +581,10 @@ fn audit_periods() -> (Vec<(Date, Date)>, (Date, Date)) {
 
 /// The last moment a referral can carry: the register ends with 2025.
 fn register_end() -> PrimitiveDateTime {
-    PrimitiveDateTime::new(date(2025, Month::December, 31), Time::from_hms(23, 0, 0).unwrap())
+    PrimitiveDateTime::new(
+        date(2025, Month::December, 31),
+        Time::from_hms(23, 0, 0).unwrap(),
+    )
 }
 
 /// What happens to each incident: whether it needed a form and, if one was made, how many hours
@@ -625,10 +636,18 @@ pub fn demo_quality() -> DemoQuality {
             // More in the evening than in the small hours.
             let hour = weighted(
                 &mut rng,
-                &[(2u8, 4), (7, 3), (10, 5), (13, 6), (16, 7), (19, 8), (22, 5)],
+                &[
+                    (2u8, 4),
+                    (7, 3),
+                    (10, 5),
+                    (13, 6),
+                    (16, 7),
+                    (19, 8),
+                    (22, 5),
+                ],
             ) + rng.gen_range(0..3);
-            let t = Time::from_hms(hour.min(23), rng.gen_range(0..60), rng.gen_range(0..60))
-                .unwrap();
+            let t =
+                Time::from_hms(hour.min(23), rng.gen_range(0..60), rng.gen_range(0..60)).unwrap();
             PrimitiveDateTime::new(day, t)
         })
         .collect();
@@ -670,8 +689,7 @@ pub fn demo_quality() -> DemoQuality {
             .collect();
         assert_eq!(sampled.len(), published.examined, "{}", published.label);
         sampled.shuffle(&mut rng);
-        let on_time =
-            (published.completed as f64 * published.on_time_share).round() as usize;
+        let on_time = (published.completed as f64 * published.on_time_share).round() as usize;
         for (k, &i) in sampled.iter().enumerate() {
             let required = k < published.required;
             let kind = pick_kind(&mut rng, required);
@@ -727,7 +745,10 @@ pub fn demo_quality() -> DemoQuality {
             referral_after_hours: hours,
         });
     }
-    let fates: Vec<Fate> = fates.into_iter().map(|f| f.expect("every fate set")).collect();
+    let fates: Vec<Fate> = fates
+        .into_iter()
+        .map(|f| f.expect("every fate set"))
+        .collect();
 
     // 4. The incidents themselves.
     let mut incidents = Vec::with_capacity(DEMO_INCIDENTS);
@@ -783,7 +804,7 @@ pub fn demo_quality() -> DemoQuality {
             .counts
             .iter()
             .enumerate()
-            .flat_map(|(g, &n)| std::iter::repeat(g as u8 + 1).take(n))
+            .flat_map(|(g, &n)| std::iter::repeat_n(g as u8 + 1, n))
             .collect();
         grades.shuffle(&mut rng);
         for (&j, &g) in sample.iter().zip(&grades) {
@@ -791,7 +812,10 @@ pub fn demo_quality() -> DemoQuality {
         }
         review_plans.push((published, from, to, seed, sample, grades));
     }
-    let (open_from, open_to) = (date(2025, Month::October, 1), date(2025, Month::December, 31));
+    let (open_from, open_to) = (
+        date(2025, Month::October, 1),
+        date(2025, Month::December, 31),
+    );
     let open_seed = 731_205_001;
     let open_sample = draw_in(&ref_keys, open_from, open_to, 10, open_seed);
 
@@ -887,7 +911,13 @@ pub fn demo_quality() -> DemoQuality {
                 // Four of the six reviews have one referral on which the graders were two grades
                 // apart, so the moderation flags have something to show.
                 let wide = pos == 0 && r % 3 != 2;
-                plan_item(&mut rng, ref_keys[j].0.clone(), agreed, published.year, wide)
+                plan_item(
+                    &mut rng,
+                    ref_keys[j].0.clone(),
+                    agreed,
+                    published.year,
+                    wide,
+                )
             })
             .collect();
         reviews.push(PlannedReview {
@@ -917,7 +947,8 @@ pub fn demo_quality() -> DemoQuality {
     };
 
     // 9. The audits' findings.
-    let referral_of: HashMap<usize, usize> = made.iter().enumerate().map(|(j, (_, i))| (*i, j)).collect();
+    let referral_of: HashMap<usize, usize> =
+        made.iter().enumerate().map(|(j, (_, i))| (*i, j)).collect();
     let mut audits = Vec::new();
     for (((from, to), seed), sample) in periods.iter().zip(&audit_seeds).zip(&audit_samples) {
         let findings = sample
@@ -954,10 +985,16 @@ pub fn demo_quality() -> DemoQuality {
         period_start: open_period.0,
         period_end: open_period.1,
         seed: open_audit_seed,
-        sample: draw_in(&inc_keys, open_period.0, open_period.1, AUDIT_SAMPLE, open_audit_seed)
-            .into_iter()
-            .map(|i| inc_keys[i].0.clone())
-            .collect(),
+        sample: draw_in(
+            &inc_keys,
+            open_period.0,
+            open_period.1,
+            AUDIT_SAMPLE,
+            open_audit_seed,
+        )
+        .into_iter()
+        .map(|i| inc_keys[i].0.clone())
+        .collect(),
         findings: Vec::new(),
     };
 
@@ -1132,9 +1169,13 @@ fn voice(kind: Kind, h: &Household, full: bool) -> String {
         );
         if full {
             let words = match kind {
-                Kind::MissingChild => "\"I don't like it at home when he's there, he shouts all the time.\"",
+                Kind::MissingChild => {
+                    "\"I don't like it at home when he's there, he shouts all the time.\""
+                }
                 Kind::Neglect => "\"Mum sleeps a lot. I make my own tea, it's mostly cereal.\"",
-                Kind::ChildAssault => "\"I don't want to go to school tomorrow, they'll be waiting.\"",
+                Kind::ChildAssault => {
+                    "\"I don't want to go to school tomorrow, they'll be waiting.\""
+                }
                 _ => "\"I put my headphones on when they start shouting.\"",
             };
             format!("{seen} Spoken to alone, {} said: {words}", c.first)
@@ -1252,13 +1293,29 @@ fn outcome(rng: &mut ChaCha20Rng, quality: u8, child: bool) -> (&'static str, &'
             ("returned_more_information", returned),
             ("no_further_action", nfa),
             ("advice_signpost", advice),
-            (if child { "early_help" } else { "advice_signpost" }, early),
+            (
+                if child {
+                    "early_help"
+                } else {
+                    "advice_signpost"
+                },
+                early,
+            ),
             ("accepted_assessment", assessment),
-            (if child { "accepted_s47" } else { "accepted_s42" }, statutory),
+            (
+                if child {
+                    "accepted_s47"
+                } else {
+                    "accepted_s42"
+                },
+                statutory,
+            ),
         ],
     );
     let reason = match o {
-        "returned_more_information" => "Not enough to decide: please say who lives there and what you want us to do",
+        "returned_more_information" => {
+            "Not enough to decide: please say who lives there and what you want us to do"
+        }
         "no_further_action" => "Threshold not met; the family already has support in place",
         "advice_signpost" => "Advice given to the family and signposted to local services",
         "early_help" => "Passed to the early help team for a family support offer",
@@ -1317,7 +1374,9 @@ fn weak_phrase(code: &str) -> &'static str {
     match code {
         "who" => "Household not fully identified: no dates of birth for the children",
         "what" => "The account mixes what was seen with what was said and is hard to follow",
-        "voice" => "The voice of the child is missing: nothing on how they presented or what they said",
+        "voice" => {
+            "The voice of the child is missing: nothing on how they presented or what they said"
+        }
         "risk" => "Risk grade given without the reason for it",
         "consent" => "No mention of consent, or of why it was shared without it",
         "ask" => "The ask is unclear: what do we want the partner to do?",
@@ -1537,7 +1596,10 @@ mod tests {
             .map(|r| (r.referral_ref.as_str(), r))
             .collect();
         for item in d.reviews.iter().flat_map(|r| &r.items) {
-            assert_eq!(by_ref[item.referral_ref.as_str()].quality, item.agreed.grade);
+            assert_eq!(
+                by_ref[item.referral_ref.as_str()].quality,
+                item.agreed.grade
+            );
         }
     }
 
@@ -1567,7 +1629,9 @@ mod tests {
                 f.validate().unwrap();
             }
             assert!(findings.iter().any(|f| f.subject() == Subject::AdultAtRisk));
-            assert!(findings.iter().any(|f| !f.form_required && f.form_completed));
+            assert!(findings
+                .iter()
+                .any(|f| !f.form_required && f.form_completed));
         }
     }
 
