@@ -206,7 +206,9 @@ impl utoipa::Modify for BearerAuth {
         crate::api_training::my_cpd,
         crate::api_training::log_cpd,
         crate::api_outcomes::missing_referrals,
-        crate::api_outcomes::record_outcome
+        crate::api_outcomes::record_outcome,
+        crate::api_register::referral,
+        crate::api_register::incident
     ),
     components(schemas(
         Me,
@@ -225,7 +227,11 @@ impl utoipa::Modify for BearerAuth {
         crate::api_outcomes::MissingReferralJson,
         crate::api_outcomes::MissingReferralsPage,
         crate::api_outcomes::NewOutcomeJson,
-        crate::api_outcomes::OutcomeJson
+        crate::api_outcomes::OutcomeJson,
+        crate::api_register::ReferralJson,
+        crate::api_register::IncidentJson,
+        crate::api_register::NamedPersonJson,
+        crate::api_register::OutcomeJson
     )),
     modifiers(&BearerAuth)
 )]
