@@ -661,6 +661,79 @@ async function checkTrainingFlow(browser) {
   info(`training flow (${staffNumber}): ${failures.length === failuresBefore ? "passed" : "failed"}`);
 }
 
+
+// ---------------------------------------------------------------------------------
+// Referral quality review: open, two graders grade blind, moderate, close, result
+// ---------------------------------------------------------------------------------
+
+async function gradeAll(page, reviewId, grades, who) {
+  await goto(page, `${BASE_URL}/quality/reviews/${reviewId}`);
+  const refs = await page.$$eval(`a[href^="/quality/reviews/${reviewId}/referrals/"]`, (as) => as.map((a) => a.getAttribute("href")));
+  if (refs.length !== grades.length) throw new Error(`${who} sees ${refs.length} referrals to grade, expected ${grades.length}`);
+  for (let i = 0; i < refs.length; i++) {
+    await goto(page, `${BASE_URL}${refs[i]}`);
+    const body = await page.evaluate(() => document.body.innerText);
+    if (who === "demo-partner" && !body.includes("pseudonymised copy")) throw new Error("the partner's view is not pseudonymised");
+    const axeOk = await checkAxe(page, `${who} grades ${refs[i]}`);
+    if ((await checkProblems(page, `${who} grades ${refs[i]}`)) && axeOk) passed += 1;
+    const criteria = await page.$$eval('input[name^="criterion-"]', (els) => [...new Set(els.map((e) => e.name))]);
+    const fields = { grade: String(grades[i]), comment: `${who}: the child's voice and the ask of the partner` };
+    for (const c of criteria) fields[c] = String(grades[i]);
+    await fill(page, fields);
+    await submitForm(page, "comment", `${who} saves grade ${i + 1}`, "/quality/reviews/");
+  }
+  await goto(page, `${BASE_URL}/quality/reviews/${reviewId}`);
+  await submitForm(page, "confirm", `${who} submits their grades`, `/quality/reviews/${reviewId}`);
+}
+
+async function checkReviewFlow(browser) {
+  const failuresBefore = failures.length;
+  let reviewId = null;
+  try {
+    await asUser(browser, "demo-trainer", async (page) => {
+      await goto(page, `${BASE_URL}/quality/reviews`);
+      await fill(page, { title: `Browser test review ${Date.now()}`, period_start: "01/10/2025", period_end: "31/12/2025", sample_size: "2" });
+      await submitForm(page, "period_start", "trainer opens a review", "/quality/reviews/");
+      reviewId = new URL(page.url()).pathname.split("/")[3];
+      await page.$eval('[name="grader"][value="demo-leader"]', (el) => (el.checked = true));
+      await page.$eval('[name="grader"][value="demo-partner"]', (el) => (el.checked = true));
+      await submitForm(page, "grader", "trainer sets the panel", `/quality/reviews/${reviewId}`);
+    });
+    await asUser(browser, "demo-partner", (page) => gradeAll(page, reviewId, [2, 4], "demo-partner"));
+    await asUser(browser, "demo-leader", (page) => gradeAll(page, reviewId, [4, 4], "demo-leader"));
+    await asUser(browser, "demo-trainer", async (page) => {
+      await goto(page, `${BASE_URL}/quality/reviews/${reviewId}`);
+      const body = await page.evaluate(() => document.body.innerText);
+      if (!body.includes("Grades differ by more than one")) throw new Error("the 2 against a 4 is not flagged for moderation");
+      const forms = await page.$$eval(`form[action="/quality/reviews/${reviewId}/agreed"]`, (fs) => fs.length);
+      for (let i = 0; i < forms; i++) {
+        await page.evaluate((id, i, grade) => {
+          const f = document.querySelectorAll(`form[action="/quality/reviews/${id}/agreed"]`)[i];
+          f.querySelector(`input[name="grade"][value="${grade}"]`).checked = true;
+          f.querySelector('textarea[name="comment"]').value = "Agreed in the browser test";
+        }, reviewId, i, i === 0 ? 3 : 4);
+        page.problems = [];
+        await Promise.all([
+          page.waitForNavigation({ waitUntil: "load" }),
+          page.evaluate((id, i) => document.querySelectorAll(`form[action="/quality/reviews/${id}/agreed"]`)[i].requestSubmit(), reviewId, i),
+        ]);
+        const err = await page.$eval(".govuk-error-summary", (e) => e.innerText).catch(() => "");
+        if (err) throw new Error(`recording an agreed grade: ${err}`);
+      }
+      await submitForm(page, "to", "trainer starts moderation", `/quality/reviews/${reviewId}`);
+      await submitForm(page, "to", "trainer closes the review", `/quality/reviews/${reviewId}`);
+      await goto(page, `${BASE_URL}/quality/reviews/${reviewId}/result`);
+      const result = await page.evaluate(() => document.body.innerText);
+      if (!result.includes("3.50")) throw new Error("the result does not show the mean of the agreed grades (3.50)");
+      const axeOk = await checkAxe(page, "review result");
+      if ((await checkProblems(page, "review result")) && axeOk) passed += 1;
+    });
+  } catch (err) {
+    fail("quality review flow", err.message || String(err));
+  }
+  info(`quality review flow (review ${reviewId}): ${failures.length === failuresBefore ? "passed" : "failed"}`);
+}
+
 // ---------------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------------
@@ -702,6 +775,7 @@ async function main() {
     for (const role of ROLES) summary.push(await checkRole(browser, role));
     if (process.env.SKIP_FORM !== "1") await checkPeopleForm(browser);
     if (process.env.SKIP_TRAINING !== "1") await checkTrainingFlow(browser);
+    if (process.env.SKIP_REVIEW !== "1") await checkReviewFlow(browser);
   } finally {
     await browser.close().catch(() => {});
     rmSync(userDataDir, { recursive: true, force: true });

@@ -1,6 +1,8 @@
 //! What each subcommand does.
 
-use crate::{Cli, Command, Global, ImportCommand, RegisterArgs, TokenCommand, UserCommand};
+use crate::{
+    Cli, Command, Global, ImportCommand, QueueCommand, RegisterArgs, TokenCommand, UserCommand,
+};
 use anyhow::{anyhow, bail, Context, Result};
 use mashboard_domain::import::parse_people;
 use mashboard_domain::people::StaffNumber;
@@ -73,10 +75,48 @@ pub async fn serve(store: Store, global: &Global, demo: bool) -> Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = store.backend().name(), "mashboard is listening");
     println!("mashboard is running at http://{addr}/  (press Ctrl+C to stop)");
+    // Daily reminder e-mails, when configured; never from the demo's fictitious force.
+    let schedule = if demo {
+        None
+    } else {
+        crate::reminders::daily_schedule(global)?
+    };
+    let daily = schedule.map(|(at, cfg)| {
+        tracing::info!(
+            at = %format!("{:02}:{:02} UTC", at.hour(), at.minute()),
+            "reminder digests will be e-mailed daily"
+        );
+        crate::reminders::spawn_daily(store.clone(), at, cfg)
+    });
     let state = AppState::new(store.clone(), web_config(global, demo));
-    mashboard_web::serve(listener, state, shutdown_signal()).await?;
+    let refresher = tokio::spawn(refresh_queue_hourly(store.clone()));
+    let served = mashboard_web::serve(listener, state, shutdown_signal()).await;
+    refresher.abort();
+    if let Some(task) = daily {
+        task.abort();
+    }
+    served?;
     store.close().await;
     Ok(())
+}
+
+/// Checks for missing referrals at start and then every hour. Cheap and idempotent; a failure is
+/// logged (no personal data: counts only) and the next hour tries again.
+async fn refresh_queue_hourly(store: Store) {
+    loop {
+        match mashboard_store::quality::queue::refresh(&store, time::OffsetDateTime::now_utc())
+            .await
+        {
+            Ok(r) if r.added > 0 || r.closed_in_time > 0 => tracing::info!(
+                added = r.added,
+                closed_in_time = r.closed_in_time,
+                "missing-referral queue refreshed"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not refresh the missing-referral queue"),
+        }
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
 }
 
 fn read_password(from_stdin: bool, username: &str) -> Result<String> {
@@ -101,6 +141,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     let g = &cli.global;
     match cli.command {
         Command::Serve => {
+            // A bad reminder setting stops the server before it starts, not at 07:00.
+            crate::reminders::daily_schedule(g)?;
             let store = open(g).await?;
             serve(store, g, false).await?;
         }
@@ -189,6 +231,31 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
         }
+        Command::Queue(QueueCommand::Refresh) => {
+            let store = open(g).await?;
+            let r = mashboard_store::quality::queue::refresh_by(
+                &store,
+                &Actor::cli(),
+                time::OffsetDateTime::now_utc(),
+            )
+            .await?;
+            let stats =
+                mashboard_store::quality::queue::stats(&store, time::OffsetDateTime::now_utc())
+                    .await?;
+            println!(
+                "Added {} incident(s) to the missing-referral queue.{} Open items: {}.",
+                r.added,
+                if r.closed_in_time > 0 {
+                    format!(
+                        " Closed {}: a referral made in time is now on the register.",
+                        r.closed_in_time
+                    )
+                } else {
+                    String::new()
+                },
+                stats.open
+            );
+        }
         Command::Token(TokenCommand::Create { user, label }) => {
             let store = open(g).await?;
             let token = accounts::create_token(&store, &Actor::cli(), &user, &label).await?;
@@ -239,7 +306,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
             let store = open(g).await?;
-            match people::import(&store, &Actor::cli(), &parsed.people, dry_run, &name).await {
+            match people::import_file(&store, &Actor::cli(), &parsed, dry_run, &name).await {
                 Ok(r) => {
                     let verb = if dry_run { "Would add" } else { "Added" };
                     println!(
@@ -316,7 +383,38 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 "log format      {}",
                 if g.log_json { "json" } else { "text" }
             );
+            let mail = crate::reminders::MailConfig::from_global(g)?;
+            println!(
+                "base URL        {}{}",
+                mail.base_url,
+                if mail.base_url_guessed {
+                    " (not set: taken from the address)"
+                } else {
+                    ""
+                }
+            );
+            println!(
+                "mail server     {}",
+                mail.smtp_url
+                    .as_deref()
+                    .map(crate::reminders::redacted_smtp_url)
+                    .unwrap_or_else(|| "not set (reminder e-mails off)".into())
+            );
+            println!(
+                "mail from       {}",
+                mail.from
+                    .map(|m| m.to_string())
+                    .unwrap_or_else(|| "not set".into())
+            );
+            println!(
+                "reminders at    {}",
+                g.reminders_at
+                    .as_deref()
+                    .map(|t| format!("{t} UTC daily"))
+                    .unwrap_or_else(|| "not set (no daily e-mails from serve)".into())
+            );
         }
+        Command::Reminders(cmd) => return crate::reminders::command(g, cmd).await,
         Command::CopyDb { from, to } => {
             let from_url = DbUrl::parse(&from)?;
             let to_url = DbUrl::parse(&to)?;

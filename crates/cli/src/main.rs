@@ -4,7 +4,9 @@
 mod bench;
 mod commands;
 mod demo;
+mod demo_quality;
 mod demo_training;
+mod reminders;
 
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -62,6 +64,27 @@ pub struct Global {
     /// Log as JSON lines (for log collectors) instead of text.
     #[arg(long, env = "MASHBOARD_LOG_JSON", global = true)]
     pub log_json: bool,
+    /// The address people use to reach mashboard (https://mashboard.force.example), for the
+    /// links in reminder e-mails.
+    #[arg(long, env = "MASHBOARD_BASE_URL", global = true)]
+    pub base_url: Option<String>,
+    /// The mail server for reminder e-mails: smtp://HOST:25 (no encryption),
+    /// smtp://USER:PASSWORD@HOST:587?tls=required (STARTTLS) or smtps://USER:PASSWORD@HOST:465.
+    /// Reminder e-mails are off without it.
+    #[arg(
+        long,
+        env = "MASHBOARD_SMTP_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+    /// The sender of reminder e-mails: mashboard@force.example or "Name <address>".
+    #[arg(long, env = "MASHBOARD_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+    /// Send the reminder digests every day at this time (HH:MM, UTC) while `serve` runs.
+    /// Off when not set; needs the mail server settings.
+    #[arg(long, env = "MASHBOARD_REMINDERS_AT", global = true)]
+    pub reminders_at: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -81,10 +104,16 @@ pub enum Command {
     /// Import records from a file.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// The missing-referral queue.
+    #[command(subcommand)]
+    Queue(QueueCommand),
     /// Write a consistent copy of the SQLite database to PATH while the server runs.
     Backup { path: PathBuf },
     /// Print the effective configuration (secrets redacted).
     Config,
+    /// Reminder e-mails: one digest per person of what waits for them.
+    #[command(subcommand)]
+    Reminders(RemindersCommand),
     /// Generate a large register export (1,000,000 incidents and 200,000 referrals by default),
     /// import it, and report rows per second and peak memory.
     #[command(hide = true)]
@@ -120,6 +149,27 @@ pub enum UserCommand {
     Disable { username: String },
     /// List accounts.
     List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum QueueCommand {
+    /// Add incidents that match the rules and have no referral in time to the missing-referral
+    /// queue (the server does this every hour), and print how many were added.
+    Refresh,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RemindersCommand {
+    /// Build today's digests (training overdue or due soon, sign-offs, CPD to verify, the
+    /// trainer's force summary) and send each to its person through the mail server.
+    Send {
+        /// Only show who would get what, in numbers; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write each e-mail as an .eml file into this folder instead of sending it.
+        #[arg(long, value_name = "DIR", conflicts_with = "dry_run")]
+        to_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

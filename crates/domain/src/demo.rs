@@ -117,7 +117,7 @@ struct Keys {
 }
 
 #[rustfmt::skip]
-const FIRST_NAMES: [&str; 80] = [
+pub(crate) const FIRST_NAMES: [&str; 80] = [
     "Amara", "Ben", "Chloe", "Dev", "Eilidh", "Farid", "Grace", "Harvey", "Ifeoma", "Jack", "Kasia",
     "Liam", "Maryam", "Niall", "Olu", "Priya", "Quentin", "Rosa", "Sanjay", "Tamsin", "Usman",
     "Vera", "Wojciech", "Yasmin", "Zain", "Aisling", "Bilal", "Catrin", "Darius", "Ellie", "Femi",
@@ -129,7 +129,7 @@ const FIRST_NAMES: [&str; 80] = [
 ];
 
 #[rustfmt::skip]
-const LAST_NAMES: [&str; 79] = [
+pub(crate) const LAST_NAMES: [&str; 79] = [
     "Abbott", "Achterberg", "Ahmed", "Ainsworth", "Bakshi", "Barker", "Boateng", "Brennan",
     "Carmichael", "Chaudhry", "Chen", "Costa", "Dalton", "Davies", "Dimitrov", "Doherty", "Eze",
     "Fairclough", "Farrell", "Fernandes", "Gallagher", "Gill", "Greenwood", "Haddad", "Hargreaves",
@@ -340,6 +340,7 @@ impl Force {
         let mentors: Vec<bool> = (0..self.members.len())
             .map(|i| self.members.iter().any(|m| m.mentor == Some(i)))
             .collect();
+        let mut taken = std::collections::HashSet::new();
         self.members
             .into_iter()
             .enumerate()
@@ -365,6 +366,7 @@ impl Force {
                     cohort,
                     line_manager: m.manager.map(|j| numbers[j].clone()),
                     mentor: m.mentor.map(|j| numbers[j].clone()),
+                    email: Some(demo_email(&name(i), &numbers[i], &mut taken)),
                 }
             })
             .collect()
@@ -381,6 +383,34 @@ fn staff_number(series: Series, k: u32) -> StaffNumber {
         Series::Partner => format!("PA{}", 101 + k),
     };
     StaffNumber::parse(&raw).expect("demo staff numbers are well formed")
+}
+
+/// The domain of every demo address. `.example` is reserved (RFC 2606): no mail to it can ever
+/// reach anyone.
+pub const DEMO_EMAIL_DOMAIN: &str = "demo-constabulary.example";
+
+/// `firstname.lastname@demo-constabulary.example`, letters only; a second person of the same
+/// name gets their staff number added so that no two people share an address.
+fn demo_email(
+    name: &str,
+    number: &StaffNumber,
+    taken: &mut std::collections::HashSet<String>,
+) -> String {
+    let local: Vec<String> = name
+        .split_whitespace()
+        .map(|part| {
+            part.chars()
+                .filter(char::is_ascii_alphabetic)
+                .collect::<String>()
+                .to_ascii_lowercase()
+        })
+        .collect();
+    let mut local = local.join(".");
+    if !taken.insert(local.clone()) {
+        local = format!("{local}.{}", number.as_str().to_ascii_lowercase());
+        taken.insert(local.clone());
+    }
+    format!("{local}@{DEMO_EMAIL_DOMAIN}")
 }
 
 /// The `i`th person's name. 80 first names and 79 (a prime) surnames, paired so that no pair
@@ -1331,6 +1361,27 @@ mod tests {
             .unwrap()
             .staff_number;
         people.iter().find(|p| p.staff_number == number).unwrap()
+    }
+
+    #[test]
+    fn every_demo_person_has_their_own_address_on_the_reserved_domain() {
+        let people = demo_people();
+        let mut seen = HashSet::new();
+        for p in &people {
+            let email = p
+                .email
+                .as_deref()
+                .expect("every demo person has an address");
+            assert!(email.ends_with("@demo-constabulary.example"), "{email}");
+            assert_eq!(crate::people::parse_email(email).as_deref(), Ok(email));
+            assert!(seen.insert(email), "{email} is used twice");
+        }
+        let first = &people[0];
+        let expected = first.name.to_ascii_lowercase().replace(' ', ".");
+        assert_eq!(
+            first.email.as_deref(),
+            Some(format!("{expected}@demo-constabulary.example").as_str())
+        );
     }
 
     #[test]

@@ -23,8 +23,10 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io::Cursor;
 
-/// The columns of a people file, in the order we write them. All ten are required.
-pub const PEOPLE_COLUMNS: [&str; 10] = [
+/// The columns of a people file, in the order we write them. The first
+/// [`REQUIRED_PEOPLE_COLUMNS`] are required; `email` may be left out of the file altogether, and
+/// then the addresses already in the directory are kept.
+pub const PEOPLE_COLUMNS: [&str; 11] = [
     "staff_number",
     "name",
     "rank",
@@ -35,7 +37,11 @@ pub const PEOPLE_COLUMNS: [&str; 10] = [
     "cohort",
     "line_manager_staff_number",
     "mentor_staff_number",
+    "email",
 ];
+
+/// How many of [`PEOPLE_COLUMNS`], from the first, every people file must have.
+pub const REQUIRED_PEOPLE_COLUMNS: usize = 10;
 
 /// The most data rows one file may hold.
 pub const MAX_ROWS: usize = 50_000;
@@ -86,9 +92,9 @@ fn missing_columns_message(missing: &[String]) -> String {
         ("these columns", "them")
     };
     format!(
-        "The file is missing {noun}: {}. Add {verb} to the first row, which must be the header: {}",
+        "The file is missing {noun}: {}. Add {verb} to the first row, which must be the header: {} (an email column may be added too)",
         missing.join(", "),
-        PEOPLE_COLUMNS.join(",")
+        PEOPLE_COLUMNS[..REQUIRED_PEOPLE_COLUMNS].join(",")
     )
 }
 
@@ -417,6 +423,9 @@ pub struct PeopleFile {
     pub ignored_columns: Vec<String>,
     /// How the file was read, as in [`Table::encoding`].
     pub encoding: &'static str,
+    /// The file has an `email` column. Without one, an import keeps the addresses already in
+    /// the directory; with one, a blank cell clears a person's address.
+    pub has_email_column: bool,
 }
 
 /// Reads a people file (see [`read_table`]) and checks every row.
@@ -468,23 +477,29 @@ pub fn parse_people(bytes: &[u8]) -> Result<PeopleFile, FileProblem> {
     Ok(PeopleFile {
         people,
         errors,
+        has_email_column: columns.index[REQUIRED_PEOPLE_COLUMNS].is_some(),
         ignored_columns: columns.ignored,
         encoding: table.encoding,
     })
 }
 
 struct ColumnMap {
-    /// `index[i]` is the position in the file of `PEOPLE_COLUMNS[i]`.
-    index: [usize; 10],
+    /// `index[i]` is the position in the file of `PEOPLE_COLUMNS[i]`; only optional columns
+    /// can be `None`.
+    index: [Option<usize>; PEOPLE_COLUMNS.len()],
     ignored: Vec<String>,
 }
 
 fn map_columns(headers: &[String]) -> Result<ColumnMap, FileProblem> {
-    let mut found: [Option<usize>; 10] = [None; 10];
+    let mut found: [Option<usize>; PEOPLE_COLUMNS.len()] = [None; PEOPLE_COLUMNS.len()];
     let mut duplicated = Vec::new();
     let mut ignored = Vec::new();
     for (position, header) in headers.iter().enumerate() {
-        let name = normalise_header(header);
+        let mut name = normalise_header(header);
+        // HR systems spell this one several ways.
+        if matches!(name.as_str(), "e_mail" | "email_address" | "e_mail_address") {
+            name = "email".into();
+        }
         match PEOPLE_COLUMNS.iter().position(|c| *c == name) {
             Some(i) if found[i].is_some() => {
                 if !duplicated.contains(&name) {
@@ -497,7 +512,7 @@ fn map_columns(headers: &[String]) -> Result<ColumnMap, FileProblem> {
             None => ignored.push(header.clone()),
         }
     }
-    let missing: Vec<String> = PEOPLE_COLUMNS
+    let missing: Vec<String> = PEOPLE_COLUMNS[..REQUIRED_PEOPLE_COLUMNS]
         .iter()
         .zip(found)
         .filter(|(_, position)| position.is_none())
@@ -510,7 +525,7 @@ fn map_columns(headers: &[String]) -> Result<ColumnMap, FileProblem> {
         return Err(FileProblem::DuplicateColumns(duplicated));
     }
     Ok(ColumnMap {
-        index: found.map(|position| position.unwrap_or_default()),
+        index: found,
         ignored,
     })
 }
@@ -533,11 +548,12 @@ fn shape_error(row: usize, cells: usize, columns: usize) -> RowError {
 fn check_cells(
     row: usize,
     cells: &[String],
-    index: &[usize; 10],
+    index: &[Option<usize>; PEOPLE_COLUMNS.len()],
     first_use: &mut HashMap<StaffNumber, usize>,
 ) -> Vec<RowError> {
     let mut errors = Vec::new();
-    for (column, &position) in PEOPLE_COLUMNS.iter().zip(index) {
+    for (column, position) in PEOPLE_COLUMNS.iter().zip(index) {
+        let Some(position) = *position else { continue };
         let value = cells[position].trim();
         let length = value.chars().count();
         if length > MAX_CELL_CHARS {
@@ -564,7 +580,8 @@ fn check_cells(
         .iter()
         .any(|e| e.column.as_deref() == Some("staff_number"));
     if !flagged {
-        if let Ok(number) = StaffNumber::parse(&cells[index[0]]) {
+        let staff_number = index[0].map_or("", |position| cells[position].as_str());
+        if let Ok(number) = StaffNumber::parse(staff_number) {
             if let Some(first) = first_use.get(&number) {
                 errors.push(RowError {
                     row,
@@ -590,8 +607,8 @@ fn column_order(column: Option<&str>) -> usize {
     })
 }
 
-fn draft_from(cells: &[String], index: &[usize; 10]) -> PersonDraft {
-    let cell = |i: usize| cells[index[i]].clone();
+fn draft_from(cells: &[String], index: &[Option<usize>; PEOPLE_COLUMNS.len()]) -> PersonDraft {
+    let cell = |i: usize| index[i].map(|p| cells[p].clone()).unwrap_or_default();
     PersonDraft {
         staff_number: cell(0),
         name: cell(1),
@@ -603,6 +620,7 @@ fn draft_from(cells: &[String], index: &[usize; 10]) -> PersonDraft {
         cohort: cell(7),
         line_manager_staff_number: cell(8),
         mentor_staff_number: cell(9),
+        email: cell(10),
     }
 }
 
@@ -618,6 +636,7 @@ fn draft_field<'a>(draft: &'a mut PersonDraft, column: &str) -> &'a mut String {
         "start_date" => &mut draft.start_date,
         "cohort" => &mut draft.cohort,
         "line_manager_staff_number" => &mut draft.line_manager_staff_number,
+        "email" => &mut draft.email,
         _ => &mut draft.mentor_staff_number,
     }
 }
@@ -826,7 +845,10 @@ mod tests {
         let FileProblem::MissingColumns(missing) = &err else {
             panic!("{err:?}");
         };
-        assert_eq!(missing, &PEOPLE_COLUMNS[3..].to_vec());
+        assert_eq!(
+            missing,
+            &PEOPLE_COLUMNS[3..REQUIRED_PEOPLE_COLUMNS].to_vec()
+        );
         let message = err.to_string();
         assert!(message.contains("department, team, roles"), "{message}");
         assert!(message.contains(HEADER), "{message}");
@@ -981,5 +1003,43 @@ mod tests {
             reason: "Enter the person's name".into(),
         };
         assert_eq!(e.to_string(), "Row 4, column name: Enter the person's name");
+    }
+
+    #[test]
+    fn an_email_column_is_optional_and_checked_when_present() {
+        let without = parse_people(&csv_of(&["1,Ann,,,,,,,,"])).unwrap();
+        assert!(!without.has_email_column);
+        assert_eq!(without.people[0].1.email, None);
+
+        let text = format!(
+            "{HEADER},E-mail\n1,Ann,,,,,,,,,Ann.Lee@Force.EXAMPLE\n2,Bo,,,,,,,,,\n3,Cy,,,,,,,,,cy at force dot example\n4,Di,,,,,,,,,#N/A\n"
+        );
+        let file = parse_people(text.as_bytes()).unwrap();
+        assert!(file.has_email_column);
+        assert!(
+            file.ignored_columns.is_empty(),
+            "{:?}",
+            file.ignored_columns
+        );
+        assert_eq!(
+            rows_and_columns(&file),
+            vec![(4, Some("email")), (5, Some("email"))]
+        );
+        assert!(
+            file.errors[0].reason.contains("is not an e-mail address"),
+            "{}",
+            file.errors[0].reason
+        );
+        assert!(file.errors[1].reason.contains("spreadsheet error #N/A"));
+        assert_eq!(
+            file.errors[0].to_string(),
+            format!("Row 4, column email: {}", file.errors[0].reason)
+        );
+        let emails: Vec<_> = file
+            .people
+            .iter()
+            .map(|(row, p)| (*row, p.email.as_deref()))
+            .collect();
+        assert_eq!(emails, vec![(2, Some("Ann.Lee@force.example")), (3, None)]);
     }
 }

@@ -5,12 +5,22 @@
 
 pub mod access;
 pub mod accounts;
+pub mod compliance;
 pub mod demo;
+pub mod demo_quality;
 pub mod import;
+pub mod missing;
+pub mod outcomes;
 pub mod people;
+pub mod pseudonym;
+pub mod quality;
 pub mod register;
+pub mod reminders;
+pub mod review_summary;
 pub mod roles;
+pub mod sampling;
 pub mod signoff;
+pub mod stats;
 pub mod training;
 pub mod training_import;
 pub mod training_seed;

@@ -11,6 +11,8 @@ use time::{Date, Month};
 pub const MAX_NAME: usize = 200;
 pub const MAX_TEXT: usize = 120;
 pub const MAX_STAFF_NUMBER: usize = 20;
+/// The longest e-mail address the mail standards allow.
+pub const MAX_EMAIL: usize = 254;
 
 /// A collar or staff number: 1–20 letters, digits or `-`, stored upper-case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -37,6 +39,68 @@ impl StaffNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Checks that an e-mail address is plausible: one `@`, something before it, and a domain with
+/// a dot, made of letters, digits and hyphens, with no spaces anywhere. It does not try to prove
+/// the address exists (only sending to it can); it catches typing and spreadsheet slips such as
+/// a name, a missing `@`, two addresses in one cell or a trailing full stop. Returns the address
+/// trimmed, with the domain in lower case.
+pub fn parse_email(raw: &str) -> Result<String, String> {
+    let s = raw.trim();
+    let example = "write it like name@example.org";
+    if s.is_empty() {
+        return Err("Enter an e-mail address".into());
+    }
+    if s.chars().count() > MAX_EMAIL {
+        return Err(format!(
+            "An e-mail address must be {MAX_EMAIL} characters or fewer"
+        ));
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "\"{s}\" is not an e-mail address: it has a space in it (for two addresses, keep only one); {example}"
+        ));
+    }
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return Err(format!(
+            "\"{s}\" is not an e-mail address: it has no @; {example}"
+        ));
+    };
+    if local.is_empty() || local.contains('@') {
+        return Err(format!(
+            "\"{s}\" is not an e-mail address: it needs exactly one @ with a name before it; {example}"
+        ));
+    }
+    if local.chars().count() > 64
+        || local.starts_with('.')
+        || local.ends_with('.')
+        || local.contains("..")
+        || local.chars().any(|c| {
+            matches!(
+                c,
+                '"' | '(' | ')' | ',' | ':' | ';' | '<' | '>' | '[' | ']' | '\\'
+            )
+        })
+    {
+        return Err(format!(
+            "\"{s}\" is not an e-mail address: the part before the @ is not valid; {example}"
+        ));
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    if labels.len() < 2 || !labels.iter().all(label_ok) {
+        return Err(format!(
+            "\"{s}\" is not an e-mail address: the part after the @ must be a domain such as example.org; {example}"
+        ));
+    }
+    Ok(format!("{local}@{}", domain.to_ascii_lowercase()))
 }
 
 impl fmt::Display for StaffNumber {
@@ -126,6 +190,8 @@ pub struct PersonDraft {
     pub line_manager_staff_number: String,
     #[serde(default)]
     pub mentor_staff_number: String,
+    #[serde(default)]
+    pub email: String,
 }
 
 /// A checked person record, ready to store.
@@ -141,6 +207,8 @@ pub struct PersonInput {
     pub cohort: Option<String>,
     pub line_manager: Option<StaffNumber>,
     pub mentor: Option<StaffNumber>,
+    /// Where reminder digests go; `None` when not known (the person still sees them in the app).
+    pub email: Option<String>,
 }
 
 fn optional_text(
@@ -222,6 +290,20 @@ impl PersonDraft {
                 message: "Name must not contain line breaks or control characters".into(),
             });
         }
+        let email = if self.email.trim().is_empty() {
+            None
+        } else {
+            match parse_email(&self.email) {
+                Ok(e) => Some(e),
+                Err(message) => {
+                    errors.push(FieldError {
+                        field: "email",
+                        message,
+                    });
+                    None
+                }
+            }
+        };
         let rank = optional_text("rank", "Rank or grade", &self.rank, &mut errors);
         let department = optional_text("department", "Department", &self.department, &mut errors);
         let team = optional_text("team", "Team", &self.team, &mut errors);
@@ -288,6 +370,7 @@ impl PersonDraft {
                 cohort,
                 line_manager,
                 mentor,
+                email,
             }),
             _ => Err(errors),
         }
@@ -321,6 +404,7 @@ impl PersonInput {
                 .as_ref()
                 .map(|s| s.to_string())
                 .unwrap_or_default(),
+            email: self.email.clone().unwrap_or_default(),
         }
     }
 }
@@ -338,8 +422,51 @@ mod tests {
             roles: "frontline".into(),
             start_date: "01/09/2024".into(),
             line_manager_staff_number: "S100".into(),
+            email: " Sam.Patel@Demo-Constabulary.EXAMPLE ".into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn an_email_is_kept_trimmed_with_its_domain_in_lower_case() {
+        let p = draft().validate().unwrap();
+        assert_eq!(
+            p.email.as_deref(),
+            Some("Sam.Patel@demo-constabulary.example")
+        );
+        let blank = PersonDraft {
+            email: "   ".into(),
+            ..draft()
+        };
+        assert_eq!(blank.validate().unwrap().email, None);
+    }
+
+    #[test]
+    fn implausible_emails_are_refused_with_a_reason() {
+        for (raw, words) in [
+            ("sam.patel", "has no @"),
+            ("sam patel@example.org", "has a space"),
+            ("a@example.org; b@example.org", "has a space"),
+            ("@example.org", "exactly one @"),
+            ("a@b@example.org", "exactly one @"),
+            ("sam@localhost", "must be a domain"),
+            ("sam@example.org.", "must be a domain"),
+            ("sam@exa_mple.org", "must be a domain"),
+            ("sam.@example.org", "before the @"),
+            ("sam<x>@example.org", "before the @"),
+        ] {
+            let err = parse_email(raw).unwrap_err();
+            assert!(err.contains(words), "{raw}: {err}");
+        }
+        let long = format!("{}@example.org", "a".repeat(MAX_EMAIL));
+        assert!(parse_email(&long).unwrap_err().contains("254 characters"));
+        assert!(parse_email("jo.o'connell+mash@police.example.uk").is_ok());
+        let d = PersonDraft {
+            email: "not an address".into(),
+            ..draft()
+        };
+        let errs = d.validate().unwrap_err();
+        assert_eq!(errs[0].field, "email");
     }
 
     #[test]

@@ -170,7 +170,7 @@ fn an_hr_export_with_its_own_column_names_is_refused_with_the_header_to_use() {
         "The file is missing these columns: staff_number, name, roles, cohort, \
          line_manager_staff_number, mentor_staff_number. Add them to the first row, which must be \
          the header: staff_number,name,rank,department,team,roles,start_date,cohort,\
-         line_manager_staff_number,mentor_staff_number"
+         line_manager_staff_number,mentor_staff_number (an email column may be added too)"
     );
 }
 

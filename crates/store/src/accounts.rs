@@ -623,3 +623,70 @@ pub async fn count(store: &Store) -> Result<i64> {
         .fetch_one(store.pool())
         .await?)
 }
+
+/// The longest partner agency name an account can hold.
+pub const MAX_PARTNER_AGENCY: usize = 200;
+
+/// A partner reviewer's agency (e.g. "Children's social care"), if one is set. A partner
+/// reviewer sees and records outcomes for this agency only.
+pub async fn partner_agency(store: &Store, user_id: i64) -> Result<Option<String>> {
+    let v: Option<Option<String>> =
+        sqlx::query_scalar("SELECT partner_agency FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(store.pool())
+            .await?;
+    Ok(v.flatten()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty()))
+}
+
+/// Sets (or, with `None` or blank, clears) an account's partner agency. Audited with before and
+/// after.
+pub async fn set_partner_agency(
+    store: &Store,
+    actor: &Actor,
+    username: &str,
+    agency: Option<&str>,
+) -> Result<Account> {
+    let account = must_find(store, username).await?;
+    let agency = agency.map(str::trim).filter(|a| !a.is_empty());
+    if let Some(a) = agency {
+        if a.chars().count() > MAX_PARTNER_AGENCY {
+            return Err(StoreError::Invalid(format!(
+                "The partner agency must be {MAX_PARTNER_AGENCY} characters or fewer"
+            )));
+        }
+        if a.chars().any(char::is_control) {
+            return Err(StoreError::Invalid(
+                "The partner agency must be one line of text".into(),
+            ));
+        }
+    }
+    let before = partner_agency(store, account.id).await?;
+    if before.as_deref() == agency {
+        return Ok(account);
+    }
+    let mut tx = store.pool().begin().await?;
+    sqlx::query("UPDATE users SET partner_agency = $1 WHERE id = $2")
+        .bind(agency)
+        .bind(account.id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record_on(
+        &mut tx,
+        actor,
+        Event::new(
+            "account.partner_agency",
+            match agency {
+                Some(a) => format!("Set the partner agency of {} to {a}", account.username),
+                None => format!("Cleared the partner agency of {}", account.username),
+            },
+        )
+        .on("account", &account.username)
+        .before(&before)
+        .after(&agency),
+    )
+    .await?;
+    tx.commit().await?;
+    must_find(store, username).await
+}

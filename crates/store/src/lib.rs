@@ -8,11 +8,14 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod audits;
 pub mod backup;
 pub mod copy;
 pub mod migrate;
 pub mod people;
 pub mod quality;
+pub mod reminders;
+pub mod reviews;
 pub mod sessions;
 pub mod testing;
 pub mod training;

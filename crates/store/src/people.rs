@@ -28,6 +28,8 @@ pub struct Person {
     pub line_manager_name: Option<String>,
     pub mentor_staff_number: Option<String>,
     pub mentor_name: Option<String>,
+    /// Where reminder digests go, if known.
+    pub email: Option<String>,
     #[sqlx(try_from = "crate::Flag")]
     pub active: bool,
     pub left_on: Option<String>,
@@ -56,6 +58,7 @@ impl Person {
             cohort: self.cohort.clone().unwrap_or_default(),
             line_manager_staff_number: self.line_manager_staff_number.clone().unwrap_or_default(),
             mentor_staff_number: self.mentor_staff_number.clone().unwrap_or_default(),
+            email: self.email.clone().unwrap_or_default(),
         }
         .validate()
         .ok()
@@ -75,6 +78,7 @@ pub struct PersonSnapshot {
     pub cohort: Option<String>,
     pub line_manager_staff_number: Option<String>,
     pub mentor_staff_number: Option<String>,
+    pub email: Option<String>,
     pub active: bool,
 }
 
@@ -91,6 +95,7 @@ impl PersonSnapshot {
             cohort: p.cohort.clone(),
             line_manager_staff_number: p.line_manager.as_ref().map(|s| s.to_string()),
             mentor_staff_number: p.mentor.as_ref().map(|s| s.to_string()),
+            email: p.email.clone(),
             active,
         }
     }
@@ -106,6 +111,7 @@ impl PersonSnapshot {
             cohort: p.cohort.clone(),
             line_manager_staff_number: p.line_manager_staff_number.clone(),
             mentor_staff_number: p.mentor_staff_number.clone(),
+            email: p.email.clone(),
             active: p.active,
         }
     }
@@ -115,7 +121,7 @@ const SELECT_PERSON: &str =
     "SELECT p.id, p.staff_number, p.name, p.rank, p.department, p.team, p.roles,
         p.start_date, p.cohort, p.line_manager_id, p.mentor_id,
         lm.staff_number AS line_manager_staff_number, lm.name AS line_manager_name,
-        me.staff_number AS mentor_staff_number, me.name AS mentor_name,
+        me.staff_number AS mentor_staff_number, me.name AS mentor_name, p.email,
         p.active, p.left_on, p.created_at, p.updated_at
     FROM people p
     LEFT JOIN people lm ON lm.id = p.line_manager_id
@@ -395,8 +401,8 @@ pub async fn create(
     let now = now_text();
     let inserted = sqlx::query_scalar::<_, i64>(
         "INSERT INTO people (staff_number, name, rank, department, team, roles, start_date, cohort,
-            line_manager_id, mentor_id, active, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11) RETURNING id",
+            line_manager_id, mentor_id, email, active, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12) RETURNING id",
     )
     .bind(p.staff_number.as_str())
     .bind(&p.name)
@@ -408,6 +414,7 @@ pub async fn create(
     .bind(&p.cohort)
     .bind(lm)
     .bind(me)
+    .bind(&p.email)
     .bind(&now)
     .fetch_one(&mut *tx)
     .await;
@@ -497,8 +504,9 @@ async fn write_person(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE people SET name = $1, rank = $2, department = $3, team = $4, roles = $5, start_date = $6,
-            cohort = $7, line_manager_id = $8, mentor_id = $9, active = $10, left_on = $11, updated_at = $12
-         WHERE id = $13",
+            cohort = $7, line_manager_id = $8, mentor_id = $9, active = $10, left_on = $11, updated_at = $12,
+            email = $13
+         WHERE id = $14",
     )
     .bind(&p.name)
     .bind(&p.rank)
@@ -512,6 +520,7 @@ async fn write_person(
     .bind(i64::from(active))
     .bind(left_on)
     .bind(now_text())
+    .bind(&p.email)
     .bind(id)
     .execute(conn)
     .await?;
@@ -528,11 +537,44 @@ pub struct ImportReport {
 
 /// Upserts people by staff number, all or nothing. Line managers and mentors may be anywhere in
 /// the file or already in the directory. With `dry_run`, nothing is written. Rows that cannot be
-/// saved come back as row errors and nothing is written.
+/// saved come back as row errors and nothing is written. Every field is taken from the rows,
+/// e-mail addresses included (see [`import_file`] for a file without an `email` column).
 pub async fn import(
     store: &Store,
     actor: &Actor,
     rows: &[(usize, PersonInput)],
+    dry_run: bool,
+    source: &str,
+) -> std::result::Result<ImportReport, ImportError> {
+    import_rows(store, actor, rows, false, dry_run, source).await
+}
+
+/// Imports a parsed people file. A file without an `email` column leaves the addresses already
+/// in the directory as they are (an HR export rarely carries them, and re-importing it must not
+/// wipe the ones typed in by hand); with the column, a blank cell clears an address.
+pub async fn import_file(
+    store: &Store,
+    actor: &Actor,
+    file: &mashboard_domain::import::PeopleFile,
+    dry_run: bool,
+    source: &str,
+) -> std::result::Result<ImportReport, ImportError> {
+    import_rows(
+        store,
+        actor,
+        &file.people,
+        !file.has_email_column,
+        dry_run,
+        source,
+    )
+    .await
+}
+
+async fn import_rows(
+    store: &Store,
+    actor: &Actor,
+    rows: &[(usize, PersonInput)],
+    keep_emails: bool,
     dry_run: bool,
     source: &str,
 ) -> std::result::Result<ImportReport, ImportError> {
@@ -573,6 +615,22 @@ pub async fn import(
     if !errors.is_empty() {
         return Err(ImportError::Rows(errors));
     }
+    let kept: Vec<(usize, PersonInput)>;
+    let rows = if keep_emails {
+        kept = rows
+            .iter()
+            .map(|(row, p)| {
+                let mut p = p.clone();
+                p.email = existing
+                    .get(p.staff_number.as_str())
+                    .and_then(|old| old.email.clone());
+                (*row, p)
+            })
+            .collect();
+        &kept[..]
+    } else {
+        rows
+    };
     let mut report = ImportReport::default();
     let mut changes = Vec::new();
     for (_, p) in rows {

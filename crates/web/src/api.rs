@@ -31,6 +31,8 @@ pub struct PersonJson {
     pub cohort: Option<String>,
     pub line_manager_staff_number: Option<String>,
     pub mentor_staff_number: Option<String>,
+    /// Where reminder digests go; `null` when not recorded.
+    pub email: Option<String>,
     pub active: bool,
     pub left_on: Option<String>,
 }
@@ -52,6 +54,7 @@ impl From<Person> for PersonJson {
             cohort: p.cohort,
             line_manager_staff_number: p.line_manager_staff_number,
             mentor_staff_number: p.mentor_staff_number,
+            email: p.email,
             active: p.active,
             left_on: p.left_on,
         }
@@ -202,6 +205,8 @@ impl utoipa::Modify for BearerAuth {
         crate::api_training::matrix,
         crate::api_training::my_cpd,
         crate::api_training::log_cpd,
+        crate::api_outcomes::missing_referrals,
+        crate::api_outcomes::record_outcome,
         crate::api_register::referral,
         crate::api_register::incident
     ),
@@ -219,6 +224,10 @@ impl utoipa::Modify for BearerAuth {
         crate::api_training::MatrixRowJson,
         crate::api_training::CpdJson,
         crate::api_training::NewCpdJson,
+        crate::api_outcomes::MissingReferralJson,
+        crate::api_outcomes::MissingReferralsPage,
+        crate::api_outcomes::NewOutcomeJson,
+        crate::api_outcomes::OutcomeJson,
         crate::api_register::ReferralJson,
         crate::api_register::IncidentJson,
         crate::api_register::NamedPersonJson,
@@ -230,5 +239,9 @@ pub struct ApiDoc;
 
 /// The OpenAPI document.
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    // Each capability's API keeps its own document; they are merged here.
+    doc.merge(crate::api_reviews::ReviewsDoc::openapi());
+    doc.merge(crate::api_audits::AuditsDoc::openapi());
+    Json(doc)
 }

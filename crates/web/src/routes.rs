@@ -67,6 +67,14 @@ impl Table {
     ) -> Table {
         self.add(Method::POST, path, access, h)
     }
+    pub(crate) fn put(
+        self,
+        path: &'static str,
+        access: Access,
+        h: MethodRouter<AppState>,
+    ) -> Table {
+        self.add(Method::PUT, path, access, h)
+    }
 }
 
 fn table() -> Table {
@@ -168,6 +176,11 @@ fn table() -> Table {
             post(pages::admin::unlock),
         )
         .post(
+            "/admin/users/{username}/partner-agency",
+            Page(AccountsManage),
+            post(pages::admin::set_partner_agency),
+        )
+        .post(
             "/admin/users/{username}/password",
             Page(AccountsManage),
             post(pages::admin::set_password),
@@ -207,6 +220,13 @@ fn table() -> Table {
     let t = pages::matrix::routes(t);
     let t = pages::cpd::routes(t);
     let t = pages::training_import::routes(t);
+    let t = crate::api_reviews::routes(t);
+    let t = pages::reviews::routes(t);
+    let t = pages::audits::routes(t);
+    let t = crate::api_audits::routes(t);
+    let t = pages::outcomes::routes(t);
+    let t = pages::queue::routes(t);
+    let t = crate::api_outcomes::routes(t);
     let t = pages::register::routes(t);
     let t = crate::api_register::routes(t);
     // ROUTES: further page modules go above this line.

@@ -14,7 +14,7 @@ pub struct NavItem {
 
 /// The navigation a user sees: only what their roles can open.
 pub fn nav_for(user: &CurrentUser, current: &str) -> Vec<NavItem> {
-    let items: [(&str, &str, Capability); 17] = [
+    let items: [(&str, &str, Capability); 18] = [
         ("Home", "/", Capability::SignedIn),
         ("My training", "/my/training", Capability::OwnTraining),
         ("Sign-offs", "/sign-offs", Capability::SignOff),
@@ -42,6 +42,11 @@ pub fn nav_for(user: &CurrentUser, current: &str) -> Vec<NavItem> {
         ),
         ("Compliance", "/compliance", Capability::ComplianceSummary),
         ("Referrals", "/register/referrals", Capability::RegisterView),
+        (
+            "Partner outcomes",
+            "/register/outcomes",
+            Capability::OutcomesRecord,
+        ),
         (
             "Missing referrals",
             "/register/missing",

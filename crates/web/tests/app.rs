@@ -1279,3 +1279,83 @@ async fn a_training_spreadsheet_is_mapped_previewed_refused_with_row_errors_then
         }
     });
 }
+
+#[tokio::test]
+async fn a_persons_email_is_checked_on_the_form_shown_on_the_record_and_in_the_api() {
+    on_both!(|app| {
+        let admin = app.signed_in(Role::Administrator).await;
+        let r = app
+            .post_form(
+                &admin,
+                "/people/new",
+                &[
+                    ("staff_number", "E1"),
+                    ("name", "Emma Mail"),
+                    ("email", "emma.mail at force"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("href=\"#email\""), "in the error summary");
+        assert!(html.contains("id=\"email-error\""));
+        assert!(html.contains("is not an e-mail address"));
+        assert!(
+            html.contains("value=\"emma.mail at force\""),
+            "what was typed is kept"
+        );
+        assert!(people::get(&app.store, "E1").await.unwrap().is_none());
+
+        let r = app
+            .post_form(
+                &admin,
+                "/people/new",
+                &[
+                    ("staff_number", "E1"),
+                    ("name", "Emma Mail"),
+                    ("email", "Emma.Mail@Force.Example"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, html) = app.get(&admin, "/people/E1").await;
+        assert!(html.contains("E-mail address"));
+        assert!(html.contains("Emma.Mail@force.example"));
+        let (_, html) = app.get(&admin, "/people/E1/edit").await;
+        assert!(html.contains("value=\"Emma.Mail@force.example\""));
+
+        let token = accounts::create_token(&app.store, &Actor::system(), "test-administrator", "t")
+            .await
+            .unwrap();
+        let person: serde_json::Value = client()
+            .get(app.url("/api/v1/people/E1"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(person["email"], "Emma.Mail@force.example");
+
+        // Clearing it on the form clears it everywhere.
+        let r = app
+            .post_form(
+                &admin,
+                "/people/E1/edit",
+                &[("name", "Emma Mail"), ("email", ""), ("status", "active")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let person: serde_json::Value = client()
+            .get(app.url("/api/v1/people/E1"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(person["email"].is_null(), "{person}");
+    });
+}

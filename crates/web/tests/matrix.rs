@@ -522,3 +522,48 @@ async fn people_download_their_own_training() {
         assert!(!html.contains("action=\"/my/cpd\""));
     });
 }
+
+#[tokio::test]
+async fn the_home_page_shows_each_users_own_reminder_digest() {
+    on_both!(|app| {
+        let staff = app.signed_in("test-staff").await;
+        let (s, html) = app.get(&staff, "/").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("Your reminders"), "{html}");
+        assert!(html.contains("Your own training"));
+        assert!(html.contains(
+            "Overdue: Risk and the National Decision Model (RISK), was due 31 January 2020"
+        ));
+        assert!(html.contains("href=\"/my/training\""));
+
+        let manager = app.signed_in("test-manager").await;
+        let (_, html) = app.get(&manager, "/").await;
+        assert!(html.contains("Training of the people you line-manage"));
+        assert!(html.contains("Sam Staff: Overdue: Risk and the National Decision Model"));
+        assert!(!html.contains("Eve Formula"), "not their person");
+
+        let manager2 = app.signed_in("test-manager2").await;
+        let (_, html) = app.get(&manager2, "/").await;
+        assert!(html.contains("Training records waiting for your sign-off"));
+        assert!(html.contains(
+            "=Eve Formula: Risk and the National Decision Model, completed 20 January 2020 (you sign as line manager)"
+        ));
+
+        let trainer = app.signed_in("test-trainer").await;
+        let (_, html) = app.get(&trainer, "/").await;
+        assert!(html.contains("Across the force"));
+        assert!(html.contains("1 training item is overdue or expired, for 1 person"));
+        assert!(html.contains("1 completion is waiting for sign-off"));
+        assert!(
+            !html.contains("Sam Staff"),
+            "the force summary names nobody"
+        );
+
+        let leader = app.signed_in("test-leader").await;
+        let (_, html) = app.get(&leader, "/").await;
+        assert!(!html.contains("Your reminders"), "nothing waits for them");
+
+        let actions = app.actions().await;
+        assert!(actions.iter().any(|a| a == "reminders.home_view"));
+    });
+}

@@ -100,6 +100,9 @@ struct AccountView {
     locked_until: Option<String>,
     created: String,
     last_sign_in: Option<String>,
+    /// A partner reviewer's agency.
+    partner_agency: Option<String>,
+    is_partner: bool,
 }
 
 impl AccountView {
@@ -107,7 +110,10 @@ impl AccountView {
         let locked_until = accounts::locked_until(&state.store, &a.username)
             .await?
             .map(hh_mm);
+        let partner_agency = accounts::partner_agency(&state.store, a.id).await?;
         Ok(AccountView {
+            partner_agency,
+            is_partner: a.roles.contains(&Role::PartnerReviewer),
             locked_until,
             created: when(&a.created_at),
             last_sign_in: a.last_sign_in_at.as_deref().map(when),
@@ -386,6 +392,8 @@ struct UserPage {
     new_token: Option<NewToken>,
     done: Option<&'static str>,
     is_self: bool,
+    /// Partner agencies named on referrals, to match a partner reviewer's agency to.
+    partner_names: Vec<String>,
 }
 
 impl UserPage {
@@ -441,6 +449,11 @@ async fn render_user(
     let is_self = account.id == page.user.id;
     let checked = extras.checked.unwrap_or_else(|| account.roles.clone());
     let a = AccountView::load(state, account).await?;
+    let partner_names = if a.is_partner || a.partner_agency.is_some() {
+        mashboard_store::quality::outcomes::partners(&state.store).await?
+    } else {
+        Vec::new()
+    };
     let has_errors = extras.form.has_errors();
     html(&UserPage {
         chrome: Chrome::new(
@@ -459,6 +472,7 @@ async fn render_user(
         new_token: extras.new_token,
         done: extras.done,
         is_self,
+        partner_names,
     })
 }
 
@@ -477,6 +491,7 @@ fn done_message(done: Option<&str>) -> Option<&'static str> {
         "unlocked" => "The sign-in lock has been lifted.",
         "password" => "The password has been changed.",
         "revoked" => "The API token has been revoked.",
+        "agency" => "The partner agency has been saved.",
         _ => return None,
     })
 }
@@ -623,6 +638,43 @@ pub async fn set_password(
         {
             Ok(()) => return Ok(back_to(&account.username, "password")),
             Err(StoreError::Invalid(m)) => form.add_error("new_password", m),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    render_user(&state, &page, account, Extras::errors(form)).await
+}
+
+/// Sets (or clears) a partner reviewer's agency: they then see and record outcomes for the
+/// referrals sent to that agency only.
+pub async fn set_partner_agency(
+    State(state): State<AppState>,
+    page: Page<cap::AccountsManage>,
+    Path(username): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let account = account_or_404(&state, &username).await?;
+    let agency = field(&pairs, "partner_agency").trim().to_string();
+    let mut form = FormState::default();
+    form.set("partner_agency", agency.as_str());
+    if agency.chars().count() > accounts::MAX_PARTNER_AGENCY {
+        form.add_error(
+            "partner_agency",
+            format!(
+                "The partner agency must be {} characters or fewer",
+                accounts::MAX_PARTNER_AGENCY
+            ),
+        );
+    } else {
+        match accounts::set_partner_agency(
+            &state.store,
+            &page.user.actor(),
+            &account.username,
+            Some(&agency),
+        )
+        .await
+        {
+            Ok(a) => return Ok(back_to(&a.username, "agency")),
+            Err(StoreError::Invalid(m)) => form.add_error("partner_agency", m),
             Err(e) => return Err(e.into()),
         }
     }

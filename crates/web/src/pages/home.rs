@@ -8,6 +8,9 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use mashboard_domain::access::Capability;
+use mashboard_domain::reminders::{digest_for, sections, SectionKind};
+use mashboard_store::audit::{self, Event};
+use mashboard_store::training::{plans::DUE_SOON_DAYS, today};
 
 pub struct Card {
     pub title: &'static str,
@@ -23,6 +26,24 @@ struct HomePage {
     people_count: Option<i64>,
     /// Training items due soon or out of date among the people this user looks after.
     notices: usize,
+    /// The user's own reminder digest: what the daily e-mail says, for everyone, e-mail or not.
+    reminders: Vec<ReminderSection>,
+}
+
+/// A section of the user's digest, with its link when the user may open that page.
+struct ReminderSection {
+    heading: String,
+    lines: Vec<String>,
+    link: Option<(&'static str, &'static str)>,
+}
+
+fn capability_for(kind: SectionKind) -> Capability {
+    match kind {
+        SectionKind::Own => Capability::OwnTraining,
+        SectionKind::Team | SectionKind::Force => Capability::TrainingRecords,
+        SectionKind::SignOffs => Capability::SignOff,
+        SectionKind::Cpd => Capability::CpdReview,
+    }
 }
 
 pub async fn show(
@@ -151,10 +172,48 @@ pub async fn show(
         None
     };
     let notices = crate::pages::matrix::notice_count(&state, u).await?;
+    let digest = match u.person_id {
+        Some(person_id) => {
+            let inputs = mashboard_store::reminders::gather(&state.store, today()).await?;
+            digest_for(&inputs, person_id)
+        }
+        None => None,
+    };
+    let reminders: Vec<ReminderSection> = digest
+        .as_ref()
+        .map(|d| sections(d, DUE_SOON_DAYS))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| ReminderSection {
+            link: u
+                .can(capability_for(s.kind))
+                .then(|| (s.kind.path(), s.kind.link_text())),
+            heading: s.heading,
+            lines: s.lines,
+        })
+        .collect();
+    // The digest names the user's own people when it lists their training, sign-offs or CPD.
+    if let Some(d) =
+        digest.filter(|d| !(d.team.is_empty() && d.sign_offs.is_empty() && d.cpd.is_empty()))
+    {
+        audit::record(
+            &state.store,
+            &u.actor(),
+            Event::new(
+                "reminders.home_view",
+                format!(
+                    "Viewed their reminders on the home page: {}",
+                    d.counts().describe()
+                ),
+            ),
+        )
+        .await?;
+    }
     html(&HomePage {
         chrome: Chrome::new(&state, "Home", Some(u), &page.csrf, "/"),
         cards,
         people_count,
         notices,
+        reminders,
     })
 }

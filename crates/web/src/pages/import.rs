@@ -110,10 +110,10 @@ async fn check(
     let mut errors = parsed.errors.clone();
     let mut report = None;
     if errors.is_empty() {
-        match people::import(
+        match people::import_file(
             &state.store,
             &page.user.actor(),
-            &parsed.people,
+            &parsed,
             !commit,
             file_name,
         )

@@ -712,7 +712,7 @@ pub async fn matrix(
 // Exports
 
 /// Stops a spreadsheet from reading a cell as a formula.
-fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}").into()
     } else {
@@ -750,7 +750,7 @@ pub(crate) enum XCell {
 }
 
 impl XCell {
-    fn csv(&self) -> String {
+    pub(crate) fn csv(&self) -> String {
         match self {
             XCell::Text(s) => csv_safe(s).into_owned(),
             XCell::Date(d) => iso(*d),
@@ -1754,6 +1754,7 @@ mod tests {
             line_manager_name: manager.map(|m| format!("Manager {}", m.1)),
             mentor_staff_number: None,
             mentor_name: None,
+            email: None,
             active: true,
             left_on: None,
             created_at: String::new(),

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod audits;
 pub mod catalogue;
 pub mod cpd;
 pub mod health;
@@ -9,8 +10,11 @@ pub mod home;
 pub mod import;
 pub mod login;
 pub mod matrix;
+pub mod outcomes;
 pub mod people;
+pub mod queue;
 pub mod register;
+pub mod reviews;
 pub mod training;
 pub mod training_import;
 

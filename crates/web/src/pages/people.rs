@@ -228,6 +228,7 @@ fn draft_form(d: &PersonDraft, active: bool) -> FormState {
         ("cohort", &d.cohort),
         ("line_manager_staff_number", &d.line_manager_staff_number),
         ("mentor_staff_number", &d.mentor_staff_number),
+        ("email", &d.email),
     ] {
         f.set(k, v.as_str());
     }
@@ -261,6 +262,7 @@ fn read_form(pairs: &[(String, String)]) -> (PersonDraft, bool) {
             cohort: get("cohort"),
             line_manager_staff_number: get("line_manager_staff_number"),
             mentor_staff_number: get("mentor_staff_number"),
+            email: get("email"),
         },
         get("status") != "left",
     )

@@ -1,0 +1,215 @@
+//! Demo referral quality history: writes `mashboard_domain::demo_quality` into the database
+//! through the register import, the review workflow and the compliance audits, as the force's
+//! staff would have: the trainer opens each review, the panel (demo-leader, demo-partner) grades
+//! and submits, the trainer records the agreed grades and closes it; demo-auditor records every
+//! finding of each bi-monthly audit and closes it.
+
+use anyhow::{anyhow, bail, Context, Result};
+use mashboard_domain::compliance::Period;
+use mashboard_domain::demo_quality::{
+    demo_quality, iso, PlannedAudit, PlannedGrade, PlannedReview,
+};
+use mashboard_domain::register::{RegisterKind, RegisterReader};
+use mashboard_store::accounts;
+use mashboard_store::audit::Actor;
+use mashboard_store::audits::{self, FindingInput, NewAudit, Viewer};
+use mashboard_store::quality::register;
+use mashboard_store::reviews::{self, NewGrade, NewReview, Strata};
+use mashboard_store::Store;
+use std::collections::HashMap;
+
+const TRAINER: &str = "demo-trainer";
+const LEADER: &str = "demo-leader";
+const PARTNER: &str = "demo-partner";
+const AUDITOR: &str = "demo-auditor";
+
+async fn user(store: &Store, username: &str) -> Result<Actor> {
+    let a = accounts::by_username(store, username)
+        .await?
+        .ok_or_else(|| anyhow!("the demo account {username} is missing"))?;
+    Ok(Actor::user(a.id, &a.username))
+}
+
+/// Seeds the history once: a database that already has a review or an audit is left alone.
+pub async fn seed(store: &Store) -> Result<()> {
+    if !reviews::list_all(store).await?.is_empty() {
+        return Ok(());
+    }
+    let all = Viewer {
+        user_id: 0,
+        sees_all: true,
+    };
+    if !audits::list(store, &all).await?.is_empty() {
+        return Ok(());
+    }
+    let history = demo_quality();
+    let system = Actor::system();
+    for kind in [
+        RegisterKind::Incidents,
+        RegisterKind::Referrals,
+        RegisterKind::ReferralPeople,
+        RegisterKind::Outcomes,
+    ] {
+        let bytes = history.csv(kind);
+        let reader = RegisterReader::new(kind, &bytes[..])
+            .map_err(|e| anyhow!("reading the demo {kind} file: {e:?}"))?;
+        let file = format!("demo-{}.csv", kind.cli_name());
+        let report = register::import(store, &system, reader, &file, false).await?;
+        if report.rejected() {
+            bail!(
+                "the demo {kind} file was refused: {:?}",
+                report.errors.first()
+            );
+        }
+    }
+
+    let trainer = user(store, TRAINER).await?;
+    let leader = user(store, LEADER).await?;
+    let partner = user(store, PARTNER).await?;
+    let auditor = user(store, AUDITOR).await?;
+    reviews::ensure_rubric(store).await?;
+    let criteria: HashMap<String, i64> = reviews::rubric(store)
+        .await?
+        .into_iter()
+        .map(|c| (c.code, c.id))
+        .collect();
+    let to_new = |referral_ref: &str, g: &PlannedGrade| -> NewGrade {
+        NewGrade {
+            referral_ref: referral_ref.to_string(),
+            grade: i64::from(g.grade),
+            comment: g.comment.clone(),
+            scores: g
+                .scores
+                .iter()
+                .filter_map(|(code, s)| criteria.get(*code).map(|id| (*id, i64::from(*s))))
+                .collect(),
+        }
+    };
+
+    for planned in &history.reviews {
+        let id = open_review(store, &trainer, planned).await?;
+        for item in &planned.items {
+            for (grader, g) in [&leader, &partner].into_iter().zip(&item.graders) {
+                let gid = grader.user_id.expect("a user");
+                reviews::grade(store, grader, id, gid, &to_new(&item.referral_ref, g))
+                    .await
+                    .with_context(|| {
+                        format!("grading {} in {}", item.referral_ref, planned.title)
+                    })?;
+            }
+        }
+        for grader in [&leader, &partner] {
+            reviews::submit(store, grader, id, grader.user_id.expect("a user")).await?;
+        }
+        reviews::set_status(store, &trainer, id, "moderation").await?;
+        for item in &planned.items {
+            reviews::set_agreed(
+                store,
+                &trainer,
+                id,
+                &to_new(&item.referral_ref, &item.agreed),
+            )
+            .await?;
+        }
+        reviews::set_status(store, &trainer, id, "closed").await?;
+    }
+    // The next quarter's review: drawn, the panel set, nothing graded yet.
+    open_review(store, &trainer, &history.open_review).await?;
+
+    let auditor_viewer = Viewer {
+        user_id: auditor.user_id.expect("a user"),
+        sees_all: false,
+    };
+    for planned in &history.audits {
+        let id = open_audit(store, &auditor, planned).await?;
+        for f in &planned.findings {
+            audits::record_finding(
+                store,
+                &auditor,
+                &auditor_viewer,
+                id,
+                &FindingInput {
+                    incident_ref: f.incident_ref.clone(),
+                    finding: f.finding,
+                    note: f.note.to_string(),
+                },
+            )
+            .await
+            .map_err(|e| anyhow!("recording {} in {}: {e}", f.incident_ref, planned.title))?;
+        }
+        audits::close(store, &auditor, &auditor_viewer, id)
+            .await
+            .map_err(|e| anyhow!("closing {}: {e}", planned.title))?;
+    }
+    open_audit(store, &auditor, &history.open_audit).await?;
+
+    println!(
+        "Seeded the referral register ({} incidents, {} referrals, {} outcomes), {} closed quality reviews and {} compliance audits, with one of each open.",
+        history.incidents.len(),
+        history.referrals.len(),
+        history.outcomes.len(),
+        history.reviews.len(),
+        history.audits.len()
+    );
+    Ok(())
+}
+
+/// Opens a review with its planned seed and panel, and checks the store drew the planned sample.
+async fn open_review(store: &Store, trainer: &Actor, planned: &PlannedReview) -> Result<i64> {
+    let drawn = reviews::create(
+        store,
+        trainer,
+        trainer.user_id.expect("a user"),
+        &NewReview {
+            title: planned.title.clone(),
+            period_start: iso(planned.period_start),
+            period_end: iso(planned.period_end),
+            sample_size: planned.sample_size,
+            strata: Strata::None,
+            seed: Some(planned.seed),
+        },
+    )
+    .await
+    .with_context(|| format!("opening {}", planned.title))?;
+    if drawn.sample != planned.sample {
+        bail!(
+            "{} drew a different sample from the demo's plan ({:?}, planned {:?})",
+            planned.title,
+            drawn.sample,
+            planned.sample
+        );
+    }
+    reviews::set_panel(
+        store,
+        trainer,
+        drawn.review_id,
+        &[LEADER.to_string(), PARTNER.to_string()],
+    )
+    .await?;
+    Ok(drawn.review_id)
+}
+
+/// Opens an audit owned by the auditor with its planned seed, and checks its sample.
+async fn open_audit(store: &Store, auditor: &Actor, planned: &PlannedAudit) -> Result<i64> {
+    let drawn = audits::create(
+        store,
+        auditor,
+        &NewAudit {
+            title: planned.title.clone(),
+            period: Period::new(planned.period_start, planned.period_end)
+                .map_err(|e| anyhow!("{e}"))?,
+            sample_size: planned.sample.len() as u64,
+            seed: Some(planned.seed),
+            owner_user_id: auditor.user_id.expect("a user"),
+        },
+    )
+    .await
+    .map_err(|e| anyhow!("opening {}: {e}", planned.title))?;
+    if drawn.sample != planned.sample {
+        bail!(
+            "{} drew a different sample from the demo's plan",
+            planned.title
+        );
+    }
+    Ok(drawn.audit_id)
+}
