@@ -442,8 +442,8 @@ async fn count_rows(conn: &mut AnyConnection, kind: RegisterKind) -> Result<i64>
     )
 }
 
-/// SQLite's page cache while importing (64 MiB) and its default (2 MiB).
-const IMPORT_CACHE: &str = "PRAGMA cache_size = -65536";
+/// SQLite's page cache while importing (32 MiB) and its default (2 MiB).
+const IMPORT_CACHE: &str = "PRAGMA cache_size = -32768";
 const DEFAULT_CACHE: &str = "PRAGMA cache_size = -2000";
 
 /// Imports a register file, all or nothing (see the module docs). `file_name` names it in the
