@@ -1,9 +1,12 @@
 //! What each subcommand does.
 
-use crate::{Cli, Command, Global, ImportCommand, QueueCommand, TokenCommand, UserCommand};
+use crate::{
+    Cli, Command, Global, ImportCommand, QueueCommand, RegisterArgs, TokenCommand, UserCommand,
+};
 use anyhow::{anyhow, bail, Context, Result};
 use mashboard_domain::import::parse_people;
 use mashboard_domain::people::StaffNumber;
+use mashboard_domain::register::{RegisterKind, RegisterMapping, RegisterReader};
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, NewAccount};
 use mashboard_store::audit::Actor;
@@ -339,6 +342,19 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             use mashboard_domain::training_import::ImportKind;
             return import_records(g, ImportKind::Cpd, &file, mapping.as_deref(), dry_run).await;
         }
+        Command::Import(ImportCommand::Incidents(args)) => {
+            return import_register(g, RegisterKind::Incidents, &args).await;
+        }
+        Command::Import(ImportCommand::Referrals(args)) => {
+            return import_register(g, RegisterKind::Referrals, &args).await;
+        }
+        Command::Import(ImportCommand::Outcomes(args)) => {
+            return import_register(g, RegisterKind::Outcomes, &args).await;
+        }
+        Command::Import(ImportCommand::ReferralPeople(args)) => {
+            return import_register(g, RegisterKind::ReferralPeople, &args).await;
+        }
+        Command::BenchImport(args) => return crate::bench::run(g, &args).await,
         Command::Backup { path } => {
             let store = open(g).await?;
             backup::backup(&store, &path).await?;
@@ -585,5 +601,178 @@ async fn import_records(
             Ok(ExitCode::FAILURE)
         }
         Err(ImportError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// `import incidents|referrals|outcomes|referral-people`: streams the file into the register,
+/// all or nothing. Prints the report; exits 1 naming every bad row (the first 100, and how many
+/// there were) when the file is refused.
+async fn import_register(g: &Global, kind: RegisterKind, args: &RegisterArgs) -> Result<ExitCode> {
+    use mashboard_store::quality::register;
+
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("could not read {}", args.file.display()))?;
+    let name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let mut reader = match RegisterReader::new(kind, std::io::BufReader::new(file)) {
+        Ok(r) => r,
+        Err(problem) => {
+            eprintln!("{name}: {problem}");
+            eprintln!("Nothing was imported.");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let store = open(g).await?;
+    let chosen: Option<RegisterMapping> = match (&args.mapping, &args.map) {
+        (Some(wanted), _) => match register::mapping(&store, kind, wanted).await? {
+            Some(saved) => {
+                println!("Using the saved mapping \"{}\".", saved.name);
+                Some(saved.parsed(kind).map_err(|e| {
+                    anyhow!("the saved mapping \"{}\" cannot be read: {e}", saved.name)
+                })?)
+            }
+            None => {
+                let saved: Vec<String> = register::mappings(&store, kind)
+                    .await?
+                    .into_iter()
+                    .map(|m| format!("\"{}\"", m.name))
+                    .collect();
+                eprintln!(
+                    "There is no saved {} mapping called \"{wanted}\". Saved mappings: {}.",
+                    kind.as_str(),
+                    if saved.is_empty() {
+                        "none yet (save one with --map ... --save-mapping NAME, or on the import page)".to_string()
+                    } else {
+                        saved.join(", ")
+                    }
+                );
+                eprintln!("Nothing was imported.");
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+        (None, Some(text)) => match RegisterMapping::parse(kind, text) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                eprintln!("--map: {e}");
+                eprintln!("Nothing was imported.");
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+        (None, None) => None,
+    };
+    if let Some(m) = &chosen {
+        if let Err(problems) = reader.set_mapping(m) {
+            for p in problems {
+                eprintln!("{name}: {}", p.message);
+            }
+            eprintln!("Nothing was imported.");
+            return Ok(ExitCode::FAILURE);
+        }
+    } else if !reader.mapping_problems().is_empty() {
+        for p in reader.mapping_problems() {
+            eprintln!("{name}: row {}: {}", reader.header_row(), p.message);
+        }
+        eprintln!(
+            "{name}: the header should be: {}\nOr say which column holds what with --map 'field=header;...' or --mapping NAME.",
+            kind.canonical_header()
+        );
+        eprintln!("Nothing was imported.");
+        return Ok(ExitCode::FAILURE);
+    }
+    if !reader.is_canonical() {
+        println!("Mapping: {}", reader.mapping().encode());
+        for (label, column) in reader.mapping().describe(kind, reader.headers()) {
+            println!("  {label:<24} {column}");
+        }
+    }
+    if let Some(save_as) = &args.save_mapping {
+        let saved =
+            register::save_mapping(&store, &Actor::cli(), kind, save_as, reader.mapping()).await?;
+        println!("Saved this mapping as \"{}\".", saved.name);
+    }
+    let report = register::import(&store, &Actor::cli(), reader, &name, args.dry_run).await?;
+    if !report.ignored_columns.is_empty() {
+        eprintln!(
+            "{name}: ignoring columns we do not use: {}",
+            report.ignored_columns.join(", ")
+        );
+    }
+    let line = |what: &str, e: &mashboard_domain::import::RowError| {
+        format!(
+            "{name}: row {}, column {}: {what}{}",
+            e.row,
+            e.column.as_deref().unwrap_or("(whole row)"),
+            e.reason
+        )
+    };
+    if report.rejected() {
+        for e in &report.errors {
+            eprintln!("{}", line("", e));
+        }
+        if report.error_count > report.errors.len() {
+            eprintln!(
+                "... and {} more problems not listed.",
+                report.error_count - report.errors.len()
+            );
+        }
+        eprintln!(
+            "{} {} found in {} rows. Nothing was imported.",
+            report.error_count,
+            if report.error_count == 1 {
+                "problem"
+            } else {
+                "problems"
+            },
+            report.rows_read
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    for w in &report.warnings {
+        eprintln!("{}", line("warning: ", w));
+    }
+    if report.warning_count > report.warnings.len() {
+        eprintln!(
+            "... and {} more warnings not listed.",
+            report.warning_count - report.warnings.len()
+        );
+    }
+    let noun = match kind {
+        RegisterKind::Incidents => "incidents",
+        RegisterKind::Referrals => "referrals",
+        RegisterKind::Outcomes => "outcomes",
+        RegisterKind::ReferralPeople => "people named in referrals",
+    };
+    if args.dry_run {
+        println!(
+            "Checked {} rows of {noun} (read as {}): would add {}, change {}, leave {} already up to date{}. Nothing was saved.",
+            report.rows_read,
+            report.encoding,
+            report.created,
+            report.updated,
+            report.unchanged,
+            skipped_words(&report),
+        );
+    } else {
+        println!(
+            "Imported {} rows of {noun} (read as {}): {} new, {} changed, {} already up to date{}.",
+            report.rows_read,
+            report.encoding,
+            report.created,
+            report.updated,
+            report.unchanged,
+            skipped_words(&report),
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn skipped_words(report: &mashboard_store::quality::register::RegisterReport) -> String {
+    if report.skipped > 0 {
+        format!(", {} kept as recorded in mashboard", report.skipped)
+    } else {
+        String::new()
     }
 }

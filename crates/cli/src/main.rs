@@ -1,6 +1,7 @@
 //! The `mashboard` binary: command line, configuration and wiring. Every subcommand is a thin
 //! call into the store or the web layer.
 
+mod bench;
 mod commands;
 mod demo;
 mod demo_quality;
@@ -113,6 +114,10 @@ pub enum Command {
     /// Reminder e-mails: one digest per person of what waits for them.
     #[command(subcommand)]
     Reminders(RemindersCommand),
+    /// Generate a large register export (1,000,000 incidents and 200,000 referrals by default),
+    /// import it, and report rows per second and peak memory.
+    #[command(hide = true)]
+    BenchImport(crate::bench::BenchArgs),
     /// Copy every record from one database into a new, empty one (e.g. SQLite to PostgreSQL).
     CopyDb {
         /// The database to copy from.
@@ -200,6 +205,21 @@ pub enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Import incidents from a records-management export (CSV) into the register. Layout:
+    /// incident_ref, reported_at, category, area, children_involved, adult_at_risk,
+    /// domestic_abuse, officer_staff_number, department.
+    Incidents(RegisterArgs),
+    /// Import referrals (PPNs) from a records-management export (CSV). Layout: referral_ref,
+    /// incident_ref, submitted_at, subject_type, category, officer_grade, officer_staff_number,
+    /// partner, narrative.
+    Referrals(RegisterArgs),
+    /// Import partner outcomes of referrals (CSV). Layout: referral_ref, partner, outcome,
+    /// reason, decided_at.
+    Outcomes(RegisterArgs),
+    /// Import the people named in referrals (CSV), for the pseudonymised view. Layout:
+    /// referral_ref, role, name, date_of_birth, address, area.
+    #[command(name = "referral-people")]
+    ReferralPeople(RegisterArgs),
     /// Import CPD entries from a CPD spreadsheet (CSV or XLSX).
     Cpd {
         file: PathBuf,
@@ -211,6 +231,26 @@ pub enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+/// `import incidents|referrals|outcomes|referral-people`: a records-management export (CSV).
+#[derive(Args, Debug)]
+pub struct RegisterArgs {
+    pub file: PathBuf,
+    /// Use the column mapping saved under this name (on the import page or with
+    /// --save-mapping); without it the columns are matched from their headers.
+    #[arg(long, conflicts_with = "map")]
+    pub mapping: Option<String>,
+    /// The columns to use, as field=header;field=header (for example
+    /// "incident_ref=Occurrence No;reported_at=Date Reported").
+    #[arg(long)]
+    pub map: Option<String>,
+    /// Save the mapping used under this name, for --mapping next time.
+    #[arg(long)]
+    pub save_mapping: Option<String>,
+    /// Check the whole file and report what would change, without saving anything.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 fn init_logging(json: bool) {

@@ -868,28 +868,26 @@ impl Record {
     }
 }
 
-/// The key a row may appear under only once in a file, and the words for a repeat.
-fn unique_key(record: &Record) -> (String, String) {
+/// The key a row may appear under only once in a file.
+fn unique_key(record: &Record) -> String {
     match record {
-        Record::Incident(r) => (
-            r.incident_ref.clone(),
-            format!("Incident {} is also on row", r.incident_ref),
+        Record::Incident(r) => r.incident_ref.clone(),
+        Record::Referral(r) => r.referral_ref.clone(),
+        Record::Outcome(r) => format!("{}\u{1f}{}", r.referral_ref, r.partner),
+        Record::Person(r) => format!("{}\u{1f}{}", r.referral_ref, r.name),
+    }
+}
+
+/// The words for a row whose key an earlier row already used: "Incident X is also on row".
+fn repeat_words(record: &Record) -> String {
+    match record {
+        Record::Incident(r) => format!("Incident {} is also on row", r.incident_ref),
+        Record::Referral(r) => format!("Referral {} is also on row", r.referral_ref),
+        Record::Outcome(r) => format!(
+            "The outcome of referral {} for {} is also on row",
+            r.referral_ref, r.partner
         ),
-        Record::Referral(r) => (
-            r.referral_ref.clone(),
-            format!("Referral {} is also on row", r.referral_ref),
-        ),
-        Record::Outcome(r) => (
-            format!("{}\u{1f}{}", r.referral_ref, r.partner),
-            format!(
-                "The outcome of referral {} for {} is also on row",
-                r.referral_ref, r.partner
-            ),
-        ),
-        Record::Person(r) => (
-            format!("{}\u{1f}{}", r.referral_ref, r.name),
-            format!("{} in referral {} is also on row", r.name, r.referral_ref),
-        ),
+        Record::Person(r) => format!("{} in referral {} is also on row", r.name, r.referral_ref),
     }
 }
 
@@ -1265,7 +1263,7 @@ pub struct RegisterReader<R: Read> {
     columns: Vec<Option<usize>>,
     mapping: RegisterMapping,
     mapping_problems: Vec<MappingError>,
-    first_seen: HashMap<Box<str>, u32>,
+    first_seen: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
     record: csv::StringRecord,
     /// Where the last record ended in the decoded text, and its row number.
     prev_end: u64,
@@ -1384,7 +1382,7 @@ impl<R: Read> RegisterReader<R> {
             columns: Vec::new(),
             mapping: RegisterMapping::default(),
             mapping_problems: Vec::new(),
-            first_seen: HashMap::new(),
+            first_seen: HashMap::default(),
             record: csv::StringRecord::new(),
             prev_end: 0,
             prev_row: 0,
@@ -1591,9 +1589,10 @@ impl<R: Read> RegisterReader<R> {
         let mut errors = c.errors;
         match record {
             Some(r) if errors.is_empty() => {
-                let (key, words) = unique_key(&r);
+                let key = unique_key(&r);
                 match self.first_seen.get(key.as_str()) {
                     Some(first) => {
+                        let words = repeat_words(&r);
                         let column = self.kind.fields()[0].key.to_string();
                         errors.push(RowError {
                             row,
@@ -1698,15 +1697,17 @@ impl<'a> Cells<'a> {
         let Some(at) = at else { return Some("") };
         let record: &'a csv::StringRecord = self.record;
         let value = record.get(at).unwrap_or("").trim();
-        let length = value.chars().count();
-        if length > max {
-            self.error(
-                field,
-                format!("This cell has {length} characters; the most we accept is {max}. Check that a missing quote mark has not run several cells together"),
-            );
-            return None;
+        if value.len() > max {
+            let length = value.chars().count();
+            if length > max {
+                self.error(
+                    field,
+                    format!("This cell has {length} characters; the most we accept is {max}. Check that a missing quote mark has not run several cells together"),
+                );
+                return None;
+            }
         }
-        if SPREADSHEET_ERRORS.contains(&value) {
+        if value.starts_with('#') && SPREADSHEET_ERRORS.contains(&value) {
             self.error(
                 field,
                 format!("This cell shows the spreadsheet error {value}; fix the formula or type the value in"),
@@ -1714,7 +1715,14 @@ impl<'a> Cells<'a> {
             return None;
         }
         let allowed = |c: char| !c.is_control() || (multi_line && matches!(c, '\n' | '\r' | '\t'));
-        if !value.chars().all(allowed) {
+        let clean = if value.is_ascii() {
+            value.bytes().all(|b| {
+                (b >= 0x20 && b != 0x7f) || (multi_line && matches!(b, b'\n' | b'\r' | b'\t'))
+            })
+        } else {
+            value.chars().all(allowed)
+        };
+        if !clean {
             self.error(
                 field,
                 if multi_line {
@@ -1730,13 +1738,23 @@ impl<'a> Cells<'a> {
 
     /// A one-line text cell, inner spaces squashed.
     fn text(&mut self, field: &str) -> Option<String> {
-        self.raw(field, MAX_CELL_CHARS, false)
-            .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
+        self.raw(field, MAX_CELL_CHARS, false).map(|v| {
+            if v.contains("  ") || v.bytes().any(|b| b != b' ' && b.is_ascii_whitespace()) {
+                v.split_whitespace().collect::<Vec<_>>().join(" ")
+            } else {
+                v.to_string()
+            }
+        })
     }
 
     fn long_text(&mut self, field: &str, max: usize) -> Option<String> {
-        self.raw(field, max, true)
-            .map(|v| v.replace("\r\n", "\n").replace('\r', "\n"))
+        self.raw(field, max, true).map(|v| {
+            if v.contains('\r') {
+                v.replace("\r\n", "\n").replace('\r', "\n")
+            } else {
+                v.to_string()
+            }
+        })
     }
 
     fn required_text(&mut self, field: &str, what: &str) -> Option<String> {

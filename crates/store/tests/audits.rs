@@ -834,3 +834,34 @@ async fn views_of_an_audits_incidents_are_audited_and_show_linked_referrals() {
         }
     });
 }
+
+/// Timing, run on demand: `cargo test -p mashboard-store --test audits -- --ignored --nocapture`.
+/// Opens an audit over a period holding a million incidents on each database.
+#[tokio::test]
+#[ignore]
+async fn drawing_from_a_million_incidents() {
+    on_both!(|store| {
+        let u = users(&store).await;
+        let t = std::time::Instant::now();
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
+             INSERT INTO incidents (incident_ref, reported_at, imported_at, updated_at)
+             SELECT 'INC-' || CAST(i AS TEXT), '2025-02-15T12:00:00', 'x', 'x' FROM n",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        eprintln!("inserted 1,000,000 incidents in {:?}", t.elapsed());
+        let (actor, viewer) = &u.auditor;
+        let t = std::time::Instant::now();
+        let a = audits::create(&store, actor, &new_audit(viewer.user_id, 35, Some(1)))
+            .await
+            .unwrap();
+        eprintln!(
+            "opened an audit (frame {} fetched, 35 drawn and stored) in {:?}",
+            a.frame_size,
+            t.elapsed()
+        );
+        assert_eq!(a.frame_size, 1_000_000);
+    });
+}

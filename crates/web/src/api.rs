@@ -205,14 +205,10 @@ impl utoipa::Modify for BearerAuth {
         crate::api_training::matrix,
         crate::api_training::my_cpd,
         crate::api_training::log_cpd,
-        crate::api_audits::create,
-        crate::api_audits::list,
-        crate::api_audits::one,
-        crate::api_audits::record_finding,
-        crate::api_audits::summary,
-        crate::api_audits::compare,
         crate::api_outcomes::missing_referrals,
-        crate::api_outcomes::record_outcome
+        crate::api_outcomes::record_outcome,
+        crate::api_register::referral,
+        crate::api_register::incident
     ),
     components(schemas(
         Me,
@@ -228,22 +224,14 @@ impl utoipa::Modify for BearerAuth {
         crate::api_training::MatrixRowJson,
         crate::api_training::CpdJson,
         crate::api_training::NewCpdJson,
-        crate::api_audits::NewAuditJson,
-        crate::api_audits::DrawnJson,
-        crate::api_audits::AuditJson,
-        crate::api_audits::AuditListJson,
-        crate::api_audits::AuditDetailJson,
-        crate::api_audits::SampledJson,
-        crate::api_audits::NewFindingJson,
-        crate::api_audits::FindingJson,
-        crate::api_audits::RollUpJson,
-        crate::api_audits::YearJson,
-        crate::api_audits::SummaryJson,
-        crate::api_audits::CompareJson,
         crate::api_outcomes::MissingReferralJson,
         crate::api_outcomes::MissingReferralsPage,
         crate::api_outcomes::NewOutcomeJson,
-        crate::api_outcomes::OutcomeJson
+        crate::api_outcomes::OutcomeJson,
+        crate::api_register::ReferralJson,
+        crate::api_register::IncidentJson,
+        crate::api_register::NamedPersonJson,
+        crate::api_register::OutcomeJson
     )),
     modifiers(&BearerAuth)
 )]
@@ -254,5 +242,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     let mut doc = ApiDoc::openapi();
     // Each capability's API keeps its own document; they are merged here.
     doc.merge(crate::api_reviews::ReviewsDoc::openapi());
+    doc.merge(crate::api_audits::AuditsDoc::openapi());
     Json(doc)
 }

@@ -22,7 +22,7 @@ use mashboard_store::audits::{self, AuditError, FindingInput, NewAudit, Viewer};
 use mashboard_store::StoreError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use utoipa::ToSchema;
+use utoipa::{OpenApi, ToSchema};
 
 pub(crate) fn routes(t: Table) -> Table {
     use Access::Api as A;
@@ -54,6 +54,26 @@ pub(crate) fn routes(t: Table) -> Table {
         get(compare),
     )
 }
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(create, list, one, record_finding, summary, compare),
+    components(schemas(
+        NewComplianceAuditJson,
+        ComplianceDrawJson,
+        ComplianceAuditJson,
+        ComplianceAuditList,
+        ComplianceAuditDetailJson,
+        SampledIncidentJson,
+        NewComplianceFindingJson,
+        ComplianceFindingJson,
+        ComplianceFiguresJson,
+        ComplianceYearJson,
+        ComplianceSummaryJson,
+        ComplianceCompareJson
+    ))
+)]
+pub struct AuditsDoc;
 
 /// An API refusal: the shared codes, or a status with our own words.
 pub enum Refusal {
@@ -161,7 +181,7 @@ fn seed_of(v: Option<&serde_json::Value>) -> Result<Option<u64>, Refusal> {
 }
 
 #[derive(Deserialize, ToSchema)]
-pub struct NewAuditJson {
+pub struct NewComplianceAuditJson {
     /// `YYYY-MM-DD` (or `dd/mm/yyyy`); incidents reported on this day are in the frame.
     pub period_start: Option<String>,
     /// `YYYY-MM-DD`, inclusive.
@@ -177,7 +197,7 @@ pub struct NewAuditJson {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct DrawnJson {
+pub struct ComplianceDrawJson {
     pub id: i64,
     pub seed: u64,
     /// Incidents reported within the period (both dates inclusive).
@@ -188,13 +208,13 @@ pub struct DrawnJson {
 
 /// Opens a compliance audit for a period and draws its random sample of incidents, owned by the
 /// token's user.
-#[utoipa::path(post, path = "/api/v1/compliance-audits", request_body = NewAuditJson, security(("bearer" = [])),
-    responses((status = 201, body = DrawnJson), (status = 400, body = crate::api::Problem), (status = 403, body = crate::api::Problem)))]
+#[utoipa::path(post, path = "/api/v1/compliance-audits", request_body = NewComplianceAuditJson, security(("bearer" = [])),
+    responses((status = 201, body = ComplianceDrawJson), (status = 400, body = crate::api::Problem), (status = 403, body = crate::api::Problem)))]
 pub async fn create(
     State(state): State<AppState>,
     api: Api<cap::ComplianceAudits>,
-    req: Result<Json<NewAuditJson>, JsonRejection>,
-) -> Result<(StatusCode, Json<DrawnJson>), Refusal> {
+    req: Result<Json<NewComplianceAuditJson>, JsonRejection>,
+) -> Result<(StatusCode, Json<ComplianceDrawJson>), Refusal> {
     let b = body(req)?;
     let p = period(
         "period_start",
@@ -234,7 +254,7 @@ pub async fn create(
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(DrawnJson {
+        Json(ComplianceDrawJson {
             id: drawn.audit_id,
             seed: drawn.seed,
             frame_size: drawn.frame_size,
@@ -244,7 +264,7 @@ pub async fn create(
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct AuditJson {
+pub struct ComplianceAuditJson {
     pub id: i64,
     pub title: String,
     pub period_start: String,
@@ -262,9 +282,9 @@ pub struct AuditJson {
     pub done: i64,
 }
 
-impl From<audits::AuditRow> for AuditJson {
+impl From<audits::AuditRow> for ComplianceAuditJson {
     fn from(a: audits::AuditRow) -> Self {
-        AuditJson {
+        ComplianceAuditJson {
             seed: a.seed_u64(),
             id: a.id,
             title: a.title,
@@ -282,26 +302,26 @@ impl From<audits::AuditRow> for AuditJson {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct AuditListJson {
-    pub items: Vec<AuditJson>,
+pub struct ComplianceAuditList {
+    pub items: Vec<ComplianceAuditJson>,
 }
 
 /// The audits the caller may see: administrators and trainers all; auditors those they own or
 /// are assigned to.
 #[utoipa::path(get, path = "/api/v1/compliance-audits", security(("bearer" = [])),
-    responses((status = 200, body = AuditListJson), (status = 403, body = crate::api::Problem)))]
+    responses((status = 200, body = ComplianceAuditList), (status = 403, body = crate::api::Problem)))]
 pub async fn list(
     State(state): State<AppState>,
     api: Api<cap::ComplianceAudits>,
-) -> Result<Json<AuditListJson>, Refusal> {
+) -> Result<Json<ComplianceAuditList>, Refusal> {
     let rows = audits::list(&state.store, &viewer(&api.user)).await?;
-    Ok(Json(AuditListJson {
-        items: rows.into_iter().map(AuditJson::from).collect(),
+    Ok(Json(ComplianceAuditList {
+        items: rows.into_iter().map(ComplianceAuditJson::from).collect(),
     }))
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct FindingJson {
+pub struct ComplianceFindingJson {
     pub incident_ref: String,
     pub form_required: bool,
     /// child, adult_at_risk or other; null when no form was required.
@@ -313,9 +333,9 @@ pub struct FindingJson {
     pub recorded_at: String,
 }
 
-impl From<audits::FindingRecord> for FindingJson {
+impl From<audits::FindingRecord> for ComplianceFindingJson {
     fn from(f: audits::FindingRecord) -> Self {
-        FindingJson {
+        ComplianceFindingJson {
             incident_ref: f.incident_ref,
             form_required: f.form_required,
             required_reason: f.required_reason,
@@ -329,7 +349,7 @@ impl From<audits::FindingRecord> for FindingJson {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct SampledJson {
+pub struct SampledIncidentJson {
     pub position: i64,
     pub incident_ref: String,
     pub reported_at: String,
@@ -343,33 +363,33 @@ pub struct SampledJson {
     /// Referrals linked to the incident, earliest first.
     pub referral_refs: Vec<String>,
     pub first_referral_at: Option<String>,
-    pub finding: Option<FindingJson>,
+    pub finding: Option<ComplianceFindingJson>,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct AuditDetailJson {
-    pub audit: AuditJson,
-    pub sample: Vec<SampledJson>,
+pub struct ComplianceAuditDetailJson {
+    pub audit: ComplianceAuditJson,
+    pub sample: Vec<SampledIncidentJson>,
 }
 
 /// One audit with its current sample and findings (the view is audited).
 #[utoipa::path(get, path = "/api/v1/compliance-audits/{id}", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = AuditDetailJson), (status = 404, body = crate::api::Problem)))]
+    responses((status = 200, body = ComplianceAuditDetailJson), (status = 404, body = crate::api::Problem)))]
 pub async fn one(
     State(state): State<AppState>,
     api: Api<cap::ComplianceAudits>,
     Path(id): Path<String>,
-) -> Result<Json<AuditDetailJson>, Refusal> {
+) -> Result<Json<ComplianceAuditDetailJson>, Refusal> {
     let id: i64 = id.trim().parse().map_err(|_| ApiError::NotFound)?;
     let a = audits::get(&state.store, &viewer(&api.user), id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let sample = audits::sample(&state.store, &api.user.actor(), &a).await?;
-    Ok(Json(AuditDetailJson {
+    Ok(Json(ComplianceAuditDetailJson {
         audit: a.into(),
         sample: sample
             .into_iter()
-            .map(|s| SampledJson {
+            .map(|s| SampledIncidentJson {
                 first_referral_at: s.referrals.first().map(|r| r.submitted_at.clone()),
                 referral_refs: s.referrals.iter().map(|r| r.referral_ref.clone()).collect(),
                 position: s.position,
@@ -382,14 +402,14 @@ pub async fn one(
                 domestic_abuse: s.domestic_abuse,
                 officer_staff_number: s.officer_staff_number,
                 department: s.department,
-                finding: s.finding.map(FindingJson::from),
+                finding: s.finding.map(ComplianceFindingJson::from),
             })
             .collect(),
     }))
 }
 
 #[derive(Deserialize, ToSchema)]
-pub struct NewFindingJson {
+pub struct NewComplianceFindingJson {
     pub incident_ref: Option<String>,
     pub form_required: Option<bool>,
     /// child, adult_at_risk or other; null when no form was required.
@@ -402,16 +422,16 @@ pub struct NewFindingJson {
 
 /// Records (or changes) the finding for one sampled incident. The token's user must be one of
 /// the audit's assigned auditors or its owner, and the audit open.
-#[utoipa::path(post, path = "/api/v1/compliance-audits/{id}/findings", request_body = NewFindingJson, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/compliance-audits/{id}/findings", request_body = NewComplianceFindingJson, security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 201, body = FindingJson), (status = 200, body = FindingJson, description = "An existing finding changed"),
+    responses((status = 201, body = ComplianceFindingJson), (status = 200, body = ComplianceFindingJson, description = "An existing finding changed"),
         (status = 400, body = crate::api::Problem), (status = 403, body = crate::api::Problem), (status = 404, body = crate::api::Problem), (status = 409, body = crate::api::Problem)))]
 pub async fn record_finding(
     State(state): State<AppState>,
     api: Api<cap::ComplianceAudits>,
     Path(id): Path<String>,
-    req: Result<Json<NewFindingJson>, JsonRejection>,
-) -> Result<(StatusCode, Json<FindingJson>), Refusal> {
+    req: Result<Json<NewComplianceFindingJson>, JsonRejection>,
+) -> Result<(StatusCode, Json<ComplianceFindingJson>), Refusal> {
     let id: i64 = id.trim().parse().map_err(|_| ApiError::NotFound)?;
     let b = body(req)?;
     let incident_ref = b
@@ -463,7 +483,7 @@ pub async fn record_finding(
 // Roll-ups
 
 #[derive(Serialize, ToSchema)]
-pub struct RollUpJson {
+pub struct ComplianceFiguresJson {
     pub examined: u64,
     pub required: u64,
     pub completed_when_required: u64,
@@ -486,9 +506,9 @@ fn pair(i: Option<mashboard_domain::stats::Interval>) -> Option<[f64; 2]> {
     i.map(|i| [i.lo, i.hi])
 }
 
-impl From<&RollUp> for RollUpJson {
+impl From<&RollUp> for ComplianceFiguresJson {
     fn from(r: &RollUp) -> Self {
-        RollUpJson {
+        ComplianceFiguresJson {
             examined: r.examined,
             required: r.required,
             completed_when_required: r.completed_when_required,
@@ -506,27 +526,27 @@ impl From<&RollUp> for RollUpJson {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct YearJson {
+pub struct ComplianceYearJson {
     pub year: i32,
     /// Incidents to examine in a year (200).
     pub target: u64,
     #[serde(flatten)]
-    pub figures: RollUpJson,
+    pub figures: ComplianceFiguresJson,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct SummaryJson {
+pub struct ComplianceSummaryJson {
     pub from: String,
     pub to: String,
     #[serde(flatten)]
-    pub overall: RollUpJson,
+    pub overall: ComplianceFiguresJson,
     /// By the reason a form was required: child, adult_at_risk, other, and not_required.
-    pub by_subject: BTreeMap<String, RollUpJson>,
-    pub by_year: Vec<YearJson>,
+    pub by_subject: BTreeMap<String, ComplianceFiguresJson>,
+    pub by_year: Vec<ComplianceYearJson>,
 }
 
-fn summary_json(p: &Period, b: &Breakdown) -> SummaryJson {
-    SummaryJson {
+fn summary_json(p: &Period, b: &Breakdown) -> ComplianceSummaryJson {
+    ComplianceSummaryJson {
         from: p.start.to_string(),
         to: p.end.to_string(),
         overall: (&b.overall).into(),
@@ -538,7 +558,7 @@ fn summary_json(p: &Period, b: &Breakdown) -> SummaryJson {
         by_year: b
             .by_year
             .iter()
-            .map(|(y, r)| YearJson {
+            .map(|(y, r)| ComplianceYearJson {
                 year: *y,
                 target: compliance::YEARLY_TARGET,
                 figures: r.into(),
@@ -560,12 +580,12 @@ fn param<'a>(pairs: &'a [(String, String)], k: &str) -> Option<&'a str> {
 /// (both inclusive), each audit's latest draw only; intervals are Wilson 95%.
 #[utoipa::path(get, path = "/api/v1/compliance/summary", security(("bearer" = [])),
     params(("from" = String, Query, description = "YYYY-MM-DD"), ("to" = String, Query, description = "YYYY-MM-DD, inclusive")),
-    responses((status = 200, body = SummaryJson), (status = 400, body = crate::api::Problem)))]
+    responses((status = 200, body = ComplianceSummaryJson), (status = 400, body = crate::api::Problem)))]
 pub async fn summary(
     State(state): State<AppState>,
     _api: Api<cap::ComplianceSummary>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<SummaryJson>, Refusal> {
+) -> Result<Json<ComplianceSummaryJson>, Refusal> {
     let q = query_pairs(raw.as_deref());
     let p = period("from", param(&q, "from"), "to", param(&q, "to"))?;
     let b = audits::summary(&state.store, &p).await?;
@@ -573,9 +593,9 @@ pub async fn summary(
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct CompareJson {
-    pub a: SummaryJson,
-    pub b: SummaryJson,
+pub struct ComplianceCompareJson {
+    pub a: ComplianceSummaryJson,
+    pub b: ComplianceSummaryJson,
     /// b's compliance minus a's; null when either has no incident that needed a form.
     pub difference: Option<f64>,
     /// Newcombe hybrid score 95% interval for the difference.
@@ -592,19 +612,19 @@ pub struct CompareJson {
 /// z-test and a Newcombe hybrid-score 95% interval for the difference.
 #[utoipa::path(get, path = "/api/v1/compliance/compare", security(("bearer" = [])),
     params(("a_from" = String, Query), ("a_to" = String, Query), ("b_from" = String, Query), ("b_to" = String, Query)),
-    responses((status = 200, body = CompareJson), (status = 400, body = crate::api::Problem)))]
+    responses((status = 200, body = ComplianceCompareJson), (status = 400, body = crate::api::Problem)))]
 pub async fn compare(
     State(state): State<AppState>,
     _api: Api<cap::ComplianceSummary>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<CompareJson>, Refusal> {
+) -> Result<Json<ComplianceCompareJson>, Refusal> {
     let q = query_pairs(raw.as_deref());
     let pa = period("a_from", param(&q, "a_from"), "a_to", param(&q, "a_to"))?;
     let pb = period("b_from", param(&q, "b_from"), "b_to", param(&q, "b_to"))?;
     let a = audits::summary(&state.store, &pa).await?;
     let b = audits::summary(&state.store, &pb).await?;
     let c = compliance::compare(&a.overall, &b.overall);
-    Ok(Json(CompareJson {
+    Ok(Json(ComplianceCompareJson {
         a: summary_json(&pa, &a),
         b: summary_json(&pb, &b),
         difference: c.as_ref().map(|c| c.difference),

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod api_audits;
 pub mod api_outcomes;
+pub mod api_register;
 pub mod api_reviews;
 pub mod api_training;
 pub mod assets;

@@ -227,6 +227,8 @@ fn table() -> Table {
     let t = pages::outcomes::routes(t);
     let t = pages::queue::routes(t);
     let t = crate::api_outcomes::routes(t);
+    let t = pages::register::routes(t);
+    let t = crate::api_register::routes(t);
     // ROUTES: further page modules go above this line.
     t
 }

@@ -407,7 +407,7 @@ async fn a_partner_reviewer_sees_and_records_only_their_own_agency() {
         // Their rates cover their agency only.
         let (status, html) = app.get(&partner, "/register/outcomes/rates").await;
         assert_eq!(status, StatusCode::OK);
-        assert!(html.contains("1 outcomes counted"), "{html}");
+        assert!(html.contains("Outcomes counted: 1."), "{html}");
         assert!(!html.contains(ASC));
     });
 }
@@ -493,7 +493,7 @@ async fn mash_staff_record_for_any_partner_and_see_the_rates() {
         assert_eq!(status, StatusCode::OK);
         assert!(
             html.contains(
-                "2 referrals in the period; 2 with at least one outcome; 2 outcomes counted"
+                "Referrals in the period: 2. With at least one outcome: 2. Outcomes counted: 2."
             ),
             "{html}"
         );

@@ -244,7 +244,7 @@ pub async fn referral(store: &Store, referral_ref: &str) -> Result<Option<Referr
 
 /// Whether a partner name is the same agency (case and surrounding spaces do not matter).
 pub fn same_agency(a: &str, b: &str) -> bool {
-    a.trim().to_ascii_lowercase() == b.trim().to_ascii_lowercase()
+    a.trim().eq_ignore_ascii_case(b.trim())
 }
 
 /// Filters for the list of referrals to record outcomes on.

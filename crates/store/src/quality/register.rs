@@ -24,20 +24,17 @@
 //! row.
 
 use crate::audit::{self, Actor, Event};
-use crate::{now_text, Result, Store, StoreError};
+use crate::{now_text, Backend, Result, Store, StoreError};
 use mashboard_domain::import::RowError;
-use mashboard_domain::register::{
-    IncidentRecord, OutcomeRecord, PersonRecord, Record, ReferralRecord, RegisterKind,
-    RegisterMapping, RegisterReader,
-};
+use mashboard_domain::register::{Record, RegisterKind, RegisterMapping, RegisterReader};
 use mashboard_domain::training_import::check_mapping_name;
 use serde::Serialize;
 use sqlx::AnyConnection;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
-/// Rows per multi-row statement.
-pub const BATCH_ROWS: usize = 500;
+/// Rows written per statement.
+pub const BATCH_ROWS: usize = 1000;
 /// Errors and warnings listed in a report (the counts cover them all).
 pub const MAX_REPORTED: usize = 100;
 /// Good rows shown in a preview.
@@ -146,11 +143,14 @@ fn table(kind: RegisterKind) -> &'static str {
     }
 }
 
-/// `($2, $3, …), (…)`: `rows` tuples of `width` numbered parameters from `$first`, with `tail`
-/// (fixed SQL such as `$1, $1`) appended to each.
-fn values(rows: usize, width: usize, first: usize, tail: &str) -> String {
-    let mut sql = String::with_capacity(rows * (width * 6 + tail.len() + 4));
-    let mut n = first;
+/// `(…), (…)`: `rows` tuples of `width` parameters, with `tail` (fixed SQL such as
+/// `'import'`) appended to each. PostgreSQL gets `$1, $2, …`; SQLite gets anonymous `?`, which
+/// it binds in constant time (it looks numbered ones up by name, which makes a statement with
+/// thousands of parameters quadratic). This is the one place the register import writes SQL
+/// per database; the statements are otherwise the same text.
+fn values(backend: Backend, rows: usize, width: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(rows * (width * 7 + tail.len() + 4));
+    let mut n = 1;
     for r in 0..rows {
         if r > 0 {
             sql.push_str(", ");
@@ -160,8 +160,13 @@ fn values(rows: usize, width: usize, first: usize, tail: &str) -> String {
             if c > 0 {
                 sql.push_str(", ");
             }
-            sql.push('$');
-            sql.push_str(&n.to_string());
+            match backend {
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
+                Backend::Sqlite => sql.push('?'),
+            }
             n += 1;
         }
         if !tail.is_empty() {
@@ -173,75 +178,79 @@ fn values(rows: usize, width: usize, first: usize, tail: &str) -> String {
     sql
 }
 
-fn upsert_incidents_sql(rows: usize) -> String {
-    format!(
-        "INSERT INTO incidents (incident_ref, reported_at, category, area, children_involved, adult_at_risk,
-            domestic_abuse, officer_staff_number, officer_person_id, department, imported_at, updated_at)
-         VALUES {}
-         ON CONFLICT (incident_ref) DO UPDATE SET reported_at = excluded.reported_at,
-            category = excluded.category, area = excluded.area,
-            children_involved = excluded.children_involved, adult_at_risk = excluded.adult_at_risk,
-            domestic_abuse = excluded.domestic_abuse, officer_staff_number = excluded.officer_staff_number,
-            officer_person_id = excluded.officer_person_id, department = excluded.department,
-            updated_at = excluded.updated_at
-         WHERE incidents.reported_at <> excluded.reported_at OR incidents.category <> excluded.category
-            OR incidents.area <> excluded.area OR incidents.children_involved <> excluded.children_involved
-            OR incidents.adult_at_risk <> excluded.adult_at_risk
-            OR incidents.domestic_abuse <> excluded.domestic_abuse
-            OR incidents.officer_staff_number <> excluded.officer_staff_number
-            OR COALESCE(incidents.officer_person_id, 0) <> COALESCE(excluded.officer_person_id, 0)
-            OR incidents.department <> excluded.department",
-        values(rows, 10, 2, "$1, $1")
-    )
+/// Parameters per row of each kind.
+fn width(kind: RegisterKind) -> usize {
+    match kind {
+        RegisterKind::Incidents | RegisterKind::Referrals => 12,
+        RegisterKind::Outcomes => 7,
+        RegisterKind::ReferralPeople => 6,
+    }
 }
 
-fn upsert_referrals_sql(rows: usize) -> String {
-    format!(
-        "INSERT INTO referrals (referral_ref, incident_ref, submitted_at, subject_type, category, officer_grade,
-            officer_staff_number, officer_person_id, partner, narrative, imported_at, updated_at)
-         VALUES {}
-         ON CONFLICT (referral_ref) DO UPDATE SET incident_ref = excluded.incident_ref,
-            submitted_at = excluded.submitted_at, subject_type = excluded.subject_type,
-            category = excluded.category, officer_grade = excluded.officer_grade,
-            officer_staff_number = excluded.officer_staff_number,
-            officer_person_id = excluded.officer_person_id, partner = excluded.partner,
-            narrative = excluded.narrative, updated_at = excluded.updated_at
-         WHERE referrals.incident_ref <> excluded.incident_ref
-            OR referrals.submitted_at <> excluded.submitted_at
-            OR referrals.subject_type <> excluded.subject_type OR referrals.category <> excluded.category
-            OR referrals.officer_grade <> excluded.officer_grade
-            OR referrals.officer_staff_number <> excluded.officer_staff_number
-            OR COALESCE(referrals.officer_person_id, 0) <> COALESCE(excluded.officer_person_id, 0)
-            OR referrals.partner <> excluded.partner OR referrals.narrative <> excluded.narrative",
-        values(rows, 10, 2, "$1, $1")
-    )
-}
-
-fn upsert_outcomes_sql(rows: usize) -> String {
-    format!(
-        "INSERT INTO referral_outcomes (referral_ref, partner, outcome, reason, decided_at, source, recorded_by, updated_at)
-         VALUES {}
-         ON CONFLICT (referral_ref, partner) DO UPDATE SET outcome = excluded.outcome,
-            reason = excluded.reason, decided_at = excluded.decided_at,
-            recorded_by = excluded.recorded_by, updated_at = excluded.updated_at
-         WHERE referral_outcomes.source = 'import' AND (referral_outcomes.outcome <> excluded.outcome
-            OR referral_outcomes.reason <> excluded.reason
-            OR referral_outcomes.decided_at <> excluded.decided_at)",
-        values(rows, 5, 3, "'import', $2, $1")
-    )
-}
-
-fn upsert_people_sql(rows: usize) -> String {
-    format!(
-        "INSERT INTO referral_people (referral_ref, role, name, date_of_birth, address, area)
-         VALUES {}
-         ON CONFLICT (referral_ref, name) DO UPDATE SET role = excluded.role,
-            date_of_birth = excluded.date_of_birth, address = excluded.address, area = excluded.area
-         WHERE referral_people.role <> excluded.role
-            OR COALESCE(referral_people.date_of_birth, '') <> COALESCE(excluded.date_of_birth, '')
-            OR referral_people.address <> excluded.address OR referral_people.area <> excluded.area",
-        values(rows, 6, 1, "")
-    )
+fn upsert_sql(backend: Backend, kind: RegisterKind, rows: usize) -> String {
+    let tail = if kind == RegisterKind::Outcomes {
+        "'import'"
+    } else {
+        ""
+    };
+    let values = values(backend, rows, width(kind), tail);
+    match kind {
+        RegisterKind::Incidents => format!(
+            "INSERT INTO incidents (incident_ref, reported_at, category, area, children_involved, adult_at_risk,
+                domestic_abuse, officer_staff_number, officer_person_id, department, imported_at, updated_at)
+             VALUES {values}
+             ON CONFLICT (incident_ref) DO UPDATE SET reported_at = excluded.reported_at,
+                category = excluded.category, area = excluded.area,
+                children_involved = excluded.children_involved, adult_at_risk = excluded.adult_at_risk,
+                domestic_abuse = excluded.domestic_abuse, officer_staff_number = excluded.officer_staff_number,
+                officer_person_id = excluded.officer_person_id, department = excluded.department,
+                updated_at = excluded.updated_at
+             WHERE incidents.reported_at <> excluded.reported_at OR incidents.category <> excluded.category
+                OR incidents.area <> excluded.area OR incidents.children_involved <> excluded.children_involved
+                OR incidents.adult_at_risk <> excluded.adult_at_risk
+                OR incidents.domestic_abuse <> excluded.domestic_abuse
+                OR incidents.officer_staff_number <> excluded.officer_staff_number
+                OR COALESCE(incidents.officer_person_id, 0) <> COALESCE(excluded.officer_person_id, 0)
+                OR incidents.department <> excluded.department"
+        ),
+        RegisterKind::Referrals => format!(
+            "INSERT INTO referrals (referral_ref, incident_ref, submitted_at, subject_type, category, officer_grade,
+                officer_staff_number, officer_person_id, partner, narrative, imported_at, updated_at)
+             VALUES {values}
+             ON CONFLICT (referral_ref) DO UPDATE SET incident_ref = excluded.incident_ref,
+                submitted_at = excluded.submitted_at, subject_type = excluded.subject_type,
+                category = excluded.category, officer_grade = excluded.officer_grade,
+                officer_staff_number = excluded.officer_staff_number,
+                officer_person_id = excluded.officer_person_id, partner = excluded.partner,
+                narrative = excluded.narrative, updated_at = excluded.updated_at
+             WHERE referrals.incident_ref <> excluded.incident_ref
+                OR referrals.submitted_at <> excluded.submitted_at
+                OR referrals.subject_type <> excluded.subject_type OR referrals.category <> excluded.category
+                OR referrals.officer_grade <> excluded.officer_grade
+                OR referrals.officer_staff_number <> excluded.officer_staff_number
+                OR COALESCE(referrals.officer_person_id, 0) <> COALESCE(excluded.officer_person_id, 0)
+                OR referrals.partner <> excluded.partner OR referrals.narrative <> excluded.narrative"
+        ),
+        RegisterKind::Outcomes => format!(
+            "INSERT INTO referral_outcomes (referral_ref, partner, outcome, reason, decided_at, recorded_by, updated_at, source)
+             VALUES {values}
+             ON CONFLICT (referral_ref, partner) DO UPDATE SET outcome = excluded.outcome,
+                reason = excluded.reason, decided_at = excluded.decided_at,
+                recorded_by = excluded.recorded_by, updated_at = excluded.updated_at
+             WHERE referral_outcomes.source = 'import' AND (referral_outcomes.outcome <> excluded.outcome
+                OR referral_outcomes.reason <> excluded.reason
+                OR referral_outcomes.decided_at <> excluded.decided_at)"
+        ),
+        RegisterKind::ReferralPeople => format!(
+            "INSERT INTO referral_people (referral_ref, role, name, date_of_birth, address, area)
+             VALUES {values}
+             ON CONFLICT (referral_ref, name) DO UPDATE SET role = excluded.role,
+                date_of_birth = excluded.date_of_birth, address = excluded.address, area = excluded.area
+             WHERE referral_people.role <> excluded.role
+                OR COALESCE(referral_people.date_of_birth, '') <> COALESCE(excluded.date_of_birth, '')
+                OR referral_people.address <> excluded.address OR referral_people.area <> excluded.area"
+        ),
+    }
 }
 
 /// A good row waiting to be written, with its officer's person id looked up.
@@ -251,16 +260,65 @@ struct Pending {
     officer_id: Option<i64>,
 }
 
-/// Prepared SQL for a full batch, made once per import.
-struct Statements {
-    full: String,
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+fn bind_row<'q>(q: Query<'q>, p: &'q Pending, now: &'q str, recorded_by: &'q str) -> Query<'q> {
+    fn officer(sn: &Option<mashboard_domain::people::StaffNumber>) -> &str {
+        sn.as_ref().map_or("", |s| s.as_str())
+    }
+    match &p.record {
+        Record::Incident(r) => q
+            .bind(r.incident_ref.as_str())
+            .bind(r.reported_at.as_str())
+            .bind(r.category.as_str())
+            .bind(r.area.as_str())
+            .bind(i64::from(r.children_involved))
+            .bind(i64::from(r.adult_at_risk))
+            .bind(i64::from(r.domestic_abuse))
+            .bind(officer(&r.officer_staff_number))
+            .bind(p.officer_id)
+            .bind(r.department.as_str())
+            .bind(now)
+            .bind(now),
+        Record::Referral(r) => q
+            .bind(r.referral_ref.as_str())
+            .bind(r.incident_ref.as_str())
+            .bind(r.submitted_at.as_str())
+            .bind(r.subject_type.as_str())
+            .bind(r.category.as_str())
+            .bind(r.officer_grade.as_str())
+            .bind(officer(&r.officer_staff_number))
+            .bind(p.officer_id)
+            .bind(r.partner.as_str())
+            .bind(r.narrative.as_str())
+            .bind(now)
+            .bind(now),
+        Record::Outcome(r) => q
+            .bind(r.referral_ref.as_str())
+            .bind(r.partner.as_str())
+            .bind(r.outcome.as_str())
+            .bind(r.reason.as_str())
+            .bind(r.decided_at.as_str())
+            .bind(recorded_by)
+            .bind(now),
+        Record::Person(r) => q
+            .bind(r.referral_ref.as_str())
+            .bind(r.role.as_str())
+            .bind(r.name.as_str())
+            .bind(r.date_of_birth.as_deref())
+            .bind(r.address.as_str())
+            .bind(r.area.as_str()),
+    }
 }
 
+/// Writes a batch in one statement (the full-batch text is made once per import); returns the
+/// rows inserted or changed.
 async fn write_batch(
     conn: &mut AnyConnection,
+    full_sql: &str,
+    backend: Backend,
     kind: RegisterKind,
     batch: &[Pending],
-    statements: &Statements,
     now: &str,
     recorded_by: &str,
 ) -> Result<u64> {
@@ -268,83 +326,23 @@ async fn write_batch(
         return Ok(0);
     }
     let partial;
-    let sql: &str = if batch.len() == BATCH_ROWS {
-        &statements.full
+    let sql = if batch.len() == BATCH_ROWS {
+        full_sql
     } else {
-        partial = match kind {
-            RegisterKind::Incidents => upsert_incidents_sql(batch.len()),
-            RegisterKind::Referrals => upsert_referrals_sql(batch.len()),
-            RegisterKind::Outcomes => upsert_outcomes_sql(batch.len()),
-            RegisterKind::ReferralPeople => upsert_people_sql(batch.len()),
-        };
-        &partial
+        partial = upsert_sql(backend, kind, batch.len());
+        partial.as_str()
     };
     let mut q = sqlx::query(sql);
-    match kind {
-        RegisterKind::Incidents | RegisterKind::Referrals => q = q.bind(now),
-        RegisterKind::Outcomes => q = q.bind(now).bind(recorded_by),
-        RegisterKind::ReferralPeople => {}
-    }
     for p in batch {
-        q = match &p.record {
-            Record::Incident(r) => bind_incident(q, r, p.officer_id),
-            Record::Referral(r) => bind_referral(q, r, p.officer_id),
-            Record::Outcome(r) => bind_outcome(q, r),
-            Record::Person(r) => bind_person(q, r),
-        };
+        q = bind_row(q, p, now, recorded_by);
     }
     Ok(q.execute(&mut *conn).await?.rows_affected())
-}
-
-type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
-
-fn bind_incident<'q>(q: Query<'q>, r: &'q IncidentRecord, officer: Option<i64>) -> Query<'q> {
-    q.bind(r.incident_ref.as_str())
-        .bind(r.reported_at.as_str())
-        .bind(r.category.as_str())
-        .bind(r.area.as_str())
-        .bind(i64::from(r.children_involved))
-        .bind(i64::from(r.adult_at_risk))
-        .bind(i64::from(r.domestic_abuse))
-        .bind(r.officer_staff_number.as_ref().map_or("", |s| s.as_str()))
-        .bind(officer)
-        .bind(r.department.as_str())
-}
-
-fn bind_referral<'q>(q: Query<'q>, r: &'q ReferralRecord, officer: Option<i64>) -> Query<'q> {
-    q.bind(r.referral_ref.as_str())
-        .bind(r.incident_ref.as_str())
-        .bind(r.submitted_at.as_str())
-        .bind(r.subject_type.as_str())
-        .bind(r.category.as_str())
-        .bind(r.officer_grade.as_str())
-        .bind(r.officer_staff_number.as_ref().map_or("", |s| s.as_str()))
-        .bind(officer)
-        .bind(r.partner.as_str())
-        .bind(r.narrative.as_str())
-}
-
-fn bind_outcome<'q>(q: Query<'q>, r: &'q OutcomeRecord) -> Query<'q> {
-    q.bind(r.referral_ref.as_str())
-        .bind(r.partner.as_str())
-        .bind(r.outcome.as_str())
-        .bind(r.reason.as_str())
-        .bind(r.decided_at.as_str())
-}
-
-fn bind_person<'q>(q: Query<'q>, r: &'q PersonRecord) -> Query<'q> {
-    q.bind(r.referral_ref.as_str())
-        .bind(r.role.as_str())
-        .bind(r.name.as_str())
-        .bind(r.date_of_birth.as_deref())
-        .bind(r.address.as_str())
-        .bind(r.area.as_str())
 }
 
 /// Which of these referral references are in the register.
 async fn known_referrals(conn: &mut AnyConnection, refs: &[&str]) -> Result<HashSet<String>> {
     let mut known = HashSet::new();
-    for chunk in refs.chunks(BATCH_ROWS) {
+    for chunk in refs.chunks(500) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT referral_ref FROM referrals WHERE referral_ref IN ({})",
@@ -365,29 +363,33 @@ async fn recorded_here(
     conn: &mut AnyConnection,
     batch: &[Pending],
 ) -> Result<HashSet<(String, String)>> {
+    let mut found = HashSet::new();
     let refs: Vec<&str> = batch.iter().map(|p| p.record.reference()).collect();
-    let placeholders: Vec<String> = (1..=refs.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT referral_ref, partner FROM referral_outcomes WHERE source <> 'import' AND referral_ref IN ({})",
-        placeholders.join(", ")
-    );
-    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
-    for r in &refs {
-        q = q.bind(*r);
+    for chunk in refs.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT referral_ref, partner FROM referral_outcomes WHERE source <> 'import' AND referral_ref IN ({})",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+        for r in chunk {
+            q = q.bind(*r);
+        }
+        found.extend(q.fetch_all(&mut *conn).await?);
     }
-    Ok(q.fetch_all(&mut *conn).await?.into_iter().collect())
+    Ok(found)
 }
 
 /// Checks a batch of outcomes or people against the referrals in the register (a row for an
-/// unknown referral is an error) and, for outcomes, drops those recorded in mashboard.
+/// unknown referral is an error) and, for outcomes, drops those recorded in mashboard. Returns
+/// the errors and how many were dropped.
 async fn check_batch(
     conn: &mut AnyConnection,
     kind: RegisterKind,
     batch: &mut Vec<Pending>,
-    report: &mut RegisterReport,
-) -> Result<()> {
+) -> Result<(Vec<RowError>, u64)> {
     if !matches!(kind, RegisterKind::Outcomes | RegisterKind::ReferralPeople) || batch.is_empty() {
-        return Ok(());
+        return Ok((Vec::new(), 0));
     }
     let refs: Vec<&str> = batch.iter().map(|p| p.record.reference()).collect();
     let known = known_referrals(conn, &refs).await?;
@@ -406,9 +408,7 @@ async fn check_batch(
         }
         ok
     });
-    for e in unknown {
-        report.error(e);
-    }
+    let mut skipped = 0;
     if kind == RegisterKind::Outcomes && !batch.is_empty() {
         let kept = recorded_here(conn, batch).await?;
         if !kept.is_empty() {
@@ -417,10 +417,10 @@ async fn check_batch(
                 Record::Outcome(o) => !kept.contains(&(o.referral_ref.clone(), o.partner.clone())),
                 _ => true,
             });
-            report.skipped += (before - batch.len()) as u64;
+            skipped = (before - batch.len()) as u64;
         }
     }
-    Ok(())
+    Ok((unknown, skipped))
 }
 
 /// Everyone in the directory by staff number (upper case) → person id.
@@ -442,6 +442,10 @@ async fn count_rows(conn: &mut AnyConnection, kind: RegisterKind) -> Result<i64>
     )
 }
 
+/// SQLite's page cache while importing (64 MiB) and its default (2 MiB).
+const IMPORT_CACHE: &str = "PRAGMA cache_size = -65536";
+const DEFAULT_CACHE: &str = "PRAGMA cache_size = -2000";
+
 /// Imports a register file, all or nothing (see the module docs). `file_name` names it in the
 /// report and the audit trail. The report says whether it was rejected; an `Err` is a database
 /// failure, after which nothing was written either.
@@ -459,77 +463,156 @@ pub async fn import<R: Read + Send>(
         RegisterKind::Incidents | RegisterKind::Referrals => directory(store).await?,
         _ => HashMap::new(),
     };
-    let statements = Statements {
-        full: match kind {
-            RegisterKind::Incidents => upsert_incidents_sql(BATCH_ROWS),
-            RegisterKind::Referrals => upsert_referrals_sql(BATCH_ROWS),
-            RegisterKind::Outcomes => upsert_outcomes_sql(BATCH_ROWS),
-            RegisterKind::ReferralPeople => upsert_people_sql(BATCH_ROWS),
-        },
-    };
+    let mut conn = store.pool().acquire().await?;
+    let sqlite = store.backend() == Backend::Sqlite;
+    if sqlite {
+        // A larger page cache for this connection while it imports, so a big transaction does
+        // not spill its pages to the WAL and read them back (memory only; durability is
+        // unchanged). Put back to SQLite's default afterwards.
+        sqlx::query(IMPORT_CACHE).execute(&mut *conn).await?;
+    }
+    let result = import_on(&mut conn, store, actor, &mut reader, &mut report, people).await;
+    if sqlite {
+        sqlx::query(DEFAULT_CACHE).execute(&mut *conn).await?;
+    }
+    drop(conn);
+    if result? && matches!(kind, RegisterKind::Incidents | RegisterKind::Referrals) {
+        crate::quality::after_register_import(store).await?;
+    }
+    Ok(report)
+}
+
+/// What the reading side hands the writing side: a batch of good rows.
+type Batch = Vec<Pending>;
+
+/// The import inside its transaction; true when it committed.
+///
+/// Reading and writing overlap: one future parses the file into batches, the other writes each
+/// batch while the next is parsed (the database works on its own thread or server), through a
+/// channel two batches deep, so memory stays flat.
+async fn import_on<R: Read + Send>(
+    conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+    store: &Store,
+    actor: &Actor,
+    reader: &mut RegisterReader<R>,
+    report: &mut RegisterReport,
+    people: HashMap<String, i64>,
+) -> Result<bool> {
+    use sqlx::Connection;
+    let kind = reader.kind();
+    let dry_run = report.dry_run;
+    let file_name = report.file_name.clone();
+    let backend = store.backend();
+    let sql = upsert_sql(backend, kind, BATCH_ROWS);
     let now = now_text();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = conn.begin().await?;
     let before = count_rows(&mut tx, kind).await?;
-    let mut affected: u64 = 0;
-    let mut batch: Vec<Pending> = Vec::with_capacity(BATCH_ROWS);
-    let mut good_rows: u64 = 0;
-    for parsed in reader.by_ref() {
-        let record = match parsed.result {
-            Err(errors) => {
-                for e in errors {
-                    report.error(e);
+    let shared = std::sync::Mutex::new(std::mem::replace(
+        report,
+        RegisterReport::new(kind, &file_name, dry_run),
+    ));
+    let lock = || shared.lock().expect("import report");
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(2);
+
+    let read = async {
+        let mut batch: Batch = Vec::with_capacity(BATCH_ROWS);
+        let mut good: u64 = 0;
+        let mut since_yield = 0usize;
+        for parsed in reader.by_ref() {
+            let record = match parsed.result {
+                Err(errors) => {
+                    let mut r = lock();
+                    for e in errors {
+                        r.error(e);
+                    }
+                    continue;
                 }
-                continue;
+                Ok(r) => r,
+            };
+            good += 1;
+            let officer_id = match record.officer() {
+                None => None,
+                Some(sn) => match people.get(sn.as_str()) {
+                    Some(id) => Some(*id),
+                    None => {
+                        lock().warning(RowError {
+                            row: parsed.row,
+                            column: Some("officer_staff_number".into()),
+                            reason: format!(
+                                "Officer {sn} is not in the people directory; the {} is imported without a link to them",
+                                kind.row_noun()
+                            ),
+                        });
+                        None
+                    }
+                },
+            };
+            if good <= PREVIEW_ROWS as u64 {
+                lock().first_rows.push(PreviewRow {
+                    row: parsed.row,
+                    reference: record.reference().to_string(),
+                    summary: record.summary(),
+                });
             }
-            Ok(r) => r,
-        };
-        good_rows += 1;
-        let officer_id = match record.officer() {
-            None => None,
-            Some(sn) => match people.get(sn.as_str()) {
-                Some(id) => Some(*id),
-                None => {
-                    report.warning(RowError {
-                        row: parsed.row,
-                        column: Some("officer_staff_number".into()),
-                        reason: format!(
-                            "Officer {sn} is not in the people directory; the {} is imported without a link to them",
-                            kind.row_noun()
-                        ),
-                    });
-                    None
-                }
-            },
-        };
-        if report.first_rows.len() < PREVIEW_ROWS {
-            report.first_rows.push(PreviewRow {
+            batch.push(Pending {
                 row: parsed.row,
-                reference: record.reference().to_string(),
-                summary: record.summary(),
+                record,
+                officer_id,
             });
-        }
-        batch.push(Pending {
-            row: parsed.row,
-            record,
-            officer_id,
-        });
-        if batch.len() == BATCH_ROWS {
-            check_batch(&mut tx, kind, &mut batch, &mut report).await?;
-            if !report.rejected() {
-                affected +=
-                    write_batch(&mut tx, kind, &batch, &statements, &now, &actor.name).await?;
+            since_yield += 1;
+            if batch.len() == BATCH_ROWS {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+                if sender.send(full).await.is_err() {
+                    break;
+                }
+                since_yield = 0;
+            } else if since_yield >= BATCH_ROWS {
+                // Rows with errors fill no batch: let the writer run now and then anyway.
+                tokio::task::yield_now().await;
+                since_yield = 0;
             }
-            batch.clear();
         }
-    }
-    check_batch(&mut tx, kind, &mut batch, &mut report).await?;
-    if !report.rejected() {
-        affected += write_batch(&mut tx, kind, &batch, &statements, &now, &actor.name).await?;
-    }
-    drop(batch);
-    report.rows_read = reader.rows_read();
-    report.encoding = reader.encoding();
-    report.errors.sort_by_key(|e| e.row);
+        if !batch.is_empty() {
+            let _ = sender.send(batch).await;
+        }
+        drop(sender);
+        good
+    };
+
+    let write = async {
+        let result = async {
+            let mut affected: u64 = 0;
+            while let Some(mut batch) = receiver.recv().await {
+                let (errors, skipped) = check_batch(&mut tx, kind, &mut batch).await?;
+                let rejected = {
+                    let mut r = lock();
+                    for e in errors {
+                        r.error(e);
+                    }
+                    r.skipped += skipped;
+                    r.rejected()
+                };
+                if !rejected {
+                    affected +=
+                        write_batch(&mut tx, &sql, backend, kind, &batch, &now, &actor.name)
+                            .await?;
+                }
+            }
+            Ok::<u64, StoreError>(affected)
+        }
+        .await;
+        // After a failure the reading side must not wait for room in the channel.
+        receiver.close();
+        result
+    };
+
+    let (good_rows, written) = tokio::join!(read, write);
+    let mut r = shared.into_inner().expect("import report");
+    r.rows_read = reader.rows_read();
+    r.encoding = reader.encoding();
+    r.errors.sort_by_key(|e| e.row);
+    *report = r;
+    let affected = written?;
 
     if report.rejected() {
         tx.rollback().await?;
@@ -552,7 +635,7 @@ pub async fn import<R: Read + Send>(
             .after(&report.counts_json()),
         )
         .await?;
-        return Ok(report);
+        return Ok(false);
     }
     let after = count_rows(&mut tx, kind).await?;
     report.created = u64::try_from(after - before).unwrap_or(0);
@@ -574,7 +657,7 @@ pub async fn import<R: Read + Send>(
             .after(&report.counts_json()),
         )
         .await?;
-        return Ok(report);
+        return Ok(false);
     }
     audit::record_on(
         &mut tx,
@@ -591,10 +674,7 @@ pub async fn import<R: Read + Send>(
     )
     .await?;
     tx.commit().await?;
-    if matches!(kind, RegisterKind::Incidents | RegisterKind::Referrals) {
-        crate::quality::after_register_import(store).await?;
-    }
-    Ok(report)
+    Ok(true)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ pub mod matrix;
 pub mod outcomes;
 pub mod people;
 pub mod queue;
+pub mod register;
 pub mod reviews;
 pub mod training;
 pub mod training_import;

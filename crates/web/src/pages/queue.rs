@@ -127,7 +127,10 @@ impl From<QueueStats> for StatsView {
     fn from(s: QueueStats) -> Self {
         StatsView {
             open: s.open,
-            oldest: s.oldest_days.map(days_text).unwrap_or_else(|| "–".into()),
+            oldest: s
+                .oldest_days
+                .map(|d| format!("{} since the incident was reported", days_text(d)))
+                .unwrap_or_else(|| "–".into()),
             median: match s.median_days {
                 None => "–".into(),
                 Some(m) if m.fract() == 0.0 => days_text(m as i64),

@@ -1,0 +1,69 @@
+//! `mashboard queue refresh` as an operator runs it, on SQLite and on PostgreSQL.
+
+use mashboard_store::{DbUrl, Store};
+use std::process::{Command, Output};
+
+fn mashboard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mashboard"))
+        .args(args)
+        .env_remove("MASHBOARD_DB")
+        .env("MASHBOARD_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[tokio::test]
+async fn queue_refresh_prints_how_many_were_added_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}", dir.path().join("q.sqlite").display());
+    let pg = mashboard_store::testing::fresh_postgres_url()
+        .await
+        .expect("PostgreSQL for CLI tests");
+    for db in [sqlite, pg.expose().to_string()] {
+        let store = Store::open(&DbUrl::parse(&db).unwrap()).await.unwrap();
+        for (r, at, children) in [
+            ("INC-1", "2024-03-01T10:00:00", 1),
+            ("INC-2", "2024-03-01T10:00:00", 0),
+        ] {
+            sqlx::query(
+                "INSERT INTO incidents (incident_ref, reported_at, children_involved, imported_at, updated_at)
+                 VALUES ($1, $2, $3, 'x', 'x')",
+            )
+            .bind(r)
+            .bind(at)
+            .bind(children)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        }
+        store.close().await;
+        let o = mashboard(&["queue", "refresh", "--db", &db]);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(
+            text(&o).contains("Added 1 incident(s) to the missing-referral queue. Open items: 1."),
+            "{}",
+            text(&o)
+        );
+        let o = mashboard(&["queue", "refresh", "--db", &db]);
+        assert!(
+            text(&o).contains("Added 0 incident(s) to the missing-referral queue. Open items: 1."),
+            "{}",
+            text(&o)
+        );
+        let o = mashboard(&["queue", "refresh", "--db", "mysql://nowhere"]);
+        assert!(!o.status.success());
+        assert!(
+            text(&o).contains("must start with sqlite:// or postgres://"),
+            "{}",
+            text(&o)
+        );
+    }
+}

@@ -1,0 +1,548 @@
+//! The incident and referral register through the real server, on both databases: the upload
+//! page (a file refused with its rows, a mapping for another layout, a preview, then the import,
+//! all or nothing), the register pages, and the register API (200, 404, and 403 for a partner
+//! reviewer).
+
+use mashboard_domain::people::{PersonDraft, StaffNumber};
+use mashboard_domain::Role;
+use mashboard_store::accounts::{self, NewAccount};
+use mashboard_store::audit::Actor;
+use mashboard_store::{people, DbUrl, Store};
+use mashboard_web::{AppState, WebConfig};
+use reqwest::header::LOCATION;
+use reqwest::redirect::Policy;
+use reqwest::{Client, StatusCode};
+
+const PASSWORD: &str = "a long test password";
+
+struct TestApp {
+    base: String,
+    store: Store,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+fn username_for(role: Role) -> String {
+    format!("test-{}", role.as_str().replace('_', "-"))
+}
+
+fn staff_for(role: Role) -> String {
+    format!(
+        "T{}",
+        Role::ALL.iter().position(|r| *r == role).unwrap() + 10
+    )
+}
+
+/// One person and one account per role.
+async fn seed(store: &Store) {
+    let actor = Actor::system();
+    let mut rows = Vec::new();
+    for role in Role::ALL {
+        let p = PersonDraft {
+            staff_number: staff_for(role),
+            name: format!("Person {}", role.label()),
+            department: "Public Protection".into(),
+            team: "MASH".into(),
+            roles: role.as_str().into(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        rows.push((rows.len() + 2, p));
+    }
+    people::import(store, &actor, &rows, false, "test seed")
+        .await
+        .unwrap();
+    for role in Role::ALL {
+        let sn = StaffNumber::parse(&staff_for(role)).unwrap();
+        accounts::create(
+            store,
+            &actor,
+            NewAccount {
+                username: &username_for(role),
+                roles: &[role],
+                staff_number: Some(&sn),
+                password: Some(PASSWORD),
+            },
+        )
+        .await
+        .unwrap();
+    }
+}
+
+async fn spawn(url: &DbUrl) -> TestApp {
+    let store = Store::open(url).await.unwrap();
+    seed(&store).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let state = AppState::new(store.clone(), WebConfig::default());
+    tokio::spawn(async move {
+        mashboard_web::serve(listener, state, async move {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    TestApp {
+        base,
+        store,
+        shutdown: Some(tx),
+    }
+}
+
+/// Runs the body against the app on SQLite and on PostgreSQL.
+macro_rules! on_both {
+    (|$app:ident| $body:block) => {{
+        let (_dir, dbs) = mashboard_store::testing::both_databases().await;
+        for (label, url) in dbs {
+            eprintln!("-- on {label}");
+            let $app = spawn(&url).await;
+            $body
+        }
+    }};
+}
+
+fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn csrf_in(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf_token\" value=\"")
+        .expect("page has a csrf_token field")
+        + 25;
+    html[at..at + 64].to_string()
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()[LOCATION].to_str().unwrap().to_string()
+}
+
+/// The id in a redirect such as `/training/modules/7?saved=created`.
+fn id_in(location: &str, prefix: &str) -> i64 {
+    location
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.split('?').next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no id after {prefix} in {location}"))
+}
+
+fn today_uk() -> String {
+    let d = time::OffsetDateTime::now_utc().date();
+    format!("{:02}/{:02}/{:04}", d.day(), u8::from(d.month()), d.year())
+}
+
+impl TestApp {
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    async fn get(&self, c: &Client, path: &str) -> (StatusCode, String) {
+        let r = c.get(self.url(path)).send().await.unwrap();
+        let s = r.status();
+        (s, r.text().await.unwrap())
+    }
+
+    async fn token(&self, c: &Client) -> String {
+        let (_, html) = self.get(c, "/account").await;
+        csrf_in(&html)
+    }
+
+    async fn post_form(
+        &self,
+        c: &Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.token(c).await;
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", &token)];
+        form.extend_from_slice(fields);
+        c.post(self.url(path)).form(&form).send().await.unwrap()
+    }
+
+    async fn signed_in(&self, role: Role) -> Client {
+        let c = client();
+        let (_, html) = self.get(&c, "/login").await;
+        let token = csrf_in(&html);
+        let r = c
+            .post(self.url("/login"))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("username", &username_for(role)),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in as {role}");
+        c
+    }
+
+    async fn upload(&self, c: &Client, kind: &str, name: &str) -> (StatusCode, String) {
+        let t = self.token(c).await;
+        let form = reqwest::multipart::Form::new()
+            .text("csrf_token", t)
+            .text("kind", kind.to_string())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(fixture(name)).file_name(name.to_string()),
+            );
+        let r = c
+            .post(self.url("/register/import"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        (s, r.text().await.unwrap())
+    }
+
+    async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(self.store.pool())
+            .await
+            .unwrap()
+    }
+
+    async fn api(&self, token: &str, path: &str) -> (StatusCode, serde_json::Value) {
+        let r = client()
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        (s, r.json().await.unwrap())
+    }
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../domain/tests/fixtures/register")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// The value of the first hidden field with this name.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no hidden field {name}"))
+        + marker.len();
+    let end = html[at..].find('"').unwrap() + at;
+    html[at..end].replace("&#x27;", "'").replace("&amp;", "&")
+}
+
+async fn audit_actions(store: &Store, prefix: &str) -> Vec<String> {
+    let (_, events) = mashboard_store::audit::list(
+        store,
+        &mashboard_store::audit::AuditFilter {
+            action: prefix.into(),
+            ..Default::default()
+        },
+        100,
+        0,
+    )
+    .await
+    .unwrap();
+    events.into_iter().rev().map(|e| e.action).collect()
+}
+
+#[tokio::test]
+async fn a_refused_file_shows_its_rows_then_a_good_one_is_checked_and_imported_once() {
+    on_both!(|app| {
+        let trainer = app.signed_in(Role::MashTrainer).await;
+        let (s, html) = app.get(&trainer, "/register/import").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("incident_ref, reported_at, category"));
+        // No kind and no file: GOV.UK errors.
+        let t = app.token(&trainer).await;
+        let r = trainer
+            .post(app.url("/register/import"))
+            .multipart(reqwest::multipart::Form::new().text("csrf_token", t))
+            .send()
+            .await
+            .unwrap();
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Select what the file holds") && html.contains("Select a CSV file"));
+
+        let (s, html) = app.upload(&trainer, "incidents", "incidents-bad.csv").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("The file cannot be imported"), "{html}");
+        assert!(
+            html.contains("3 problems were found in incidents-bad.csv"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&quot;31/02/2024&quot; is not a real date")
+                || html.contains("&#34;31/02/2024&#34; is not a real date"),
+            "{html}"
+        );
+        assert!(html.contains("Incident INC-B-1 is also on row 2"), "{html}");
+        assert_eq!(app.count("incidents").await, 0);
+
+        let (_, html) = app
+            .upload(&trainer, "incidents", "incidents-messy.csv")
+            .await;
+        assert!(html.contains("Check the import"), "{html}");
+        assert!(html.contains("4 new incidents will be added"), "{html}");
+        assert!(
+            html.contains("Officer S999 is not in the people directory"),
+            "{html}"
+        );
+        assert!(html.contains("INC-24-0003"), "first rows are shown");
+        assert_eq!(app.count("incidents").await, 0, "a check writes nothing");
+        let fields = [
+            ("upload", hidden(&html, "upload")),
+            ("kind", hidden(&html, "kind")),
+            ("mapping", hidden(&html, "mapping")),
+        ];
+        let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = app
+            .post_form(&trainer, "/register/import/commit", &form)
+            .await;
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Import complete"), "{html}");
+        assert_eq!(app.count("incidents").await, 4);
+        // The same upload cannot be imported twice.
+        let r = app
+            .post_form(&trainer, "/register/import/commit", &form)
+            .await;
+        assert!(r
+            .text()
+            .await
+            .unwrap()
+            .contains("expired or was already imported"));
+        // The same file again changes nothing.
+        let (_, html) = app
+            .upload(&trainer, "incidents", "incidents-messy.csv")
+            .await;
+        assert!(html.contains("4 are already up to date"), "{html}");
+        assert_eq!(
+            audit_actions(&app.store, "register.import").await,
+            vec![
+                "register.import_rejected",
+                "register.import_checked",
+                "register.import",
+                "register.import_checked"
+            ]
+        );
+        // MASH staff read the register but cannot import.
+        let staff = app.signed_in(Role::MashStaff).await;
+        assert_eq!(
+            app.get(&staff, "/register/import").await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (s, html) = app
+            .get(&staff, "/register/incidents?flag=domestic_abuse")
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("Showing 1 to 2 of 2 incidents"), "{html}");
+        let (s, html) = app
+            .get(&staff, "/register/incidents?from=31%2F02%2F2024")
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("Enter the first day as a date"), "{html}");
+    });
+}
+
+#[tokio::test]
+async fn another_layout_is_matched_column_by_column_and_the_mapping_saved() {
+    on_both!(|app| {
+        let trainer = app.signed_in(Role::MashTrainer).await;
+        let (_, html) = app
+            .upload(&trainer, "incidents", "incidents-other-layout.csv")
+            .await;
+        assert!(html.contains("Match the columns"), "{html}");
+        assert!(
+            html.contains("<option value=\"occurrence_no\" selected>Occurrence No</option>"),
+            "{html}"
+        );
+        let upload = hidden(&html, "upload");
+        let r = app
+            .post_form(
+                &trainer,
+                "/register/import/preview",
+                &[
+                    ("upload", &upload),
+                    ("kind", "incidents"),
+                    ("action", "map"),
+                    ("map_incident_ref", ""),
+                    ("map_reported_at", "date_reported"),
+                    ("map_children_involved", "kids_present"),
+                ],
+            )
+            .await;
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("Choose the column that holds the incident reference"),
+            "{html}"
+        );
+        let r = app
+            .post_form(
+                &trainer,
+                "/register/import/preview",
+                &[
+                    ("upload", &upload),
+                    ("kind", "incidents"),
+                    ("action", "map"),
+                    ("map_incident_ref", "occurrence_no"),
+                    ("map_reported_at", "date_reported"),
+                    ("map_children_involved", "kids_present"),
+                    ("map_area", "beat"),
+                    ("save_as", "Old RMS"),
+                ],
+            )
+            .await;
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Check the import"), "{html}");
+        assert!(html.contains("Mapping saved as"), "{html}");
+        let r = app
+            .post_form(
+                &trainer,
+                "/register/import/commit",
+                &[
+                    ("upload", &upload),
+                    ("kind", "incidents"),
+                    ("mapping", &hidden(&html, "mapping")),
+                ],
+            )
+            .await;
+        assert!(r.text().await.unwrap().contains("Import complete"));
+        let i = mashboard_store::quality::register::incident(&app.store, "OC/24/100")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(i.children_involved);
+        assert_eq!(i.area, "Beat 4");
+        let (s, html) = app.get(&trainer, "/register/incidents/OC%2F24%2F100").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("Beat 4"));
+        // The saved mapping is offered for the next file.
+        let (_, html) = app
+            .upload(&trainer, "incidents", "incidents-other-layout.csv")
+            .await;
+        assert!(html.contains("<option value=\"Old RMS\""), "{html}");
+    });
+}
+
+#[tokio::test]
+async fn the_register_api_answers_mash_roles_and_refuses_partner_reviewers() {
+    on_both!(|app| {
+        let trainer = app.signed_in(Role::MashTrainer).await;
+        for (kind, file) in [
+            ("incidents", "incidents-messy.csv"),
+            ("referrals", "referrals-1252.csv"),
+            ("outcomes", "outcomes-friendly.tsv"),
+        ] {
+            let (_, html) = app.upload(&trainer, kind, file).await;
+            let fields = [
+                ("upload", hidden(&html, "upload")),
+                ("kind", hidden(&html, "kind")),
+                ("mapping", hidden(&html, "mapping")),
+            ];
+            let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = app
+                .post_form(&trainer, "/register/import/commit", &form)
+                .await;
+            assert!(
+                r.text().await.unwrap().contains("Import complete"),
+                "{file}"
+            );
+        }
+        let actor = Actor::system();
+        let staff_token =
+            accounts::create_token(&app.store, &actor, &username_for(Role::MashStaff), "t")
+                .await
+                .unwrap();
+        let partner_token = accounts::create_token(
+            &app.store,
+            &actor,
+            &username_for(Role::PartnerReviewer),
+            "t",
+        )
+        .await
+        .unwrap();
+        let (s, body) = app.api(&staff_token, "/api/v1/referrals/PPN-0001").await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(body["referral_ref"], "PPN-0001");
+        assert_eq!(body["incident_ref"], "INC-24-0001");
+        assert_eq!(body["subject_type"], "child");
+        assert_eq!(body["officer_staff_number"], "S100");
+        assert_eq!(body["submitted_at"], "2024-01-04T08:00:00");
+        assert_eq!(body["partner"], "Children's social care");
+        assert_eq!(body["officer_grade"], "high");
+        assert_eq!(body["category"], "Domestic abuse");
+        assert!(body["narrative"]
+            .as_str()
+            .unwrap()
+            .contains("café flat.\nMother said"));
+        assert_eq!(body["outcomes"][0]["outcome"], "accepted_s47");
+        let (s, body) = app.api(&staff_token, "/api/v1/incidents/INC-24-0001").await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(body["children_involved"], true);
+        assert_eq!(body["referral_refs"][0], "PPN-0001");
+        let (s, body) = app.api(&staff_token, "/api/v1/referrals/PPN-NOPE").await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        assert_eq!(body["error"], "not_found");
+        let (s, _) = app.api(&staff_token, "/api/v1/incidents/INC-NOPE").await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, body) = app.api(&partner_token, "/api/v1/referrals/PPN-0001").await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        assert_eq!(body["error"], "forbidden");
+        let (s, _) = app
+            .api(&partner_token, "/api/v1/incidents/INC-24-0001")
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // The pages: a view is audited; a partner reviewer is refused.
+        let staff = app.signed_in(Role::MashStaff).await;
+        let (s, html) = app.get(&staff, "/register/referrals/PPN-0001").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("café flat.") && html.contains("Accepted: section 47 enquiry"));
+        assert!(html.contains("href=\"/register/incidents/INC-24-0001\""));
+        let (s, html) = app
+            .get(&staff, "/register/referrals?subject_type=adult")
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            html.contains("PPN-0002") && !html.contains("PPN-0003"),
+            "{html}"
+        );
+        assert_eq!(
+            app.get(&staff, "/register/referrals/NOPE").await.0,
+            StatusCode::NOT_FOUND
+        );
+        let partner = app.signed_in(Role::PartnerReviewer).await;
+        assert_eq!(
+            app.get(&partner, "/register/referrals").await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            audit_actions(&app.store, "referral.view").await,
+            vec!["referral.view", "referral.view"]
+        );
+        let spec: serde_json::Value = client()
+            .get(app.url("/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(spec["paths"]["/api/v1/referrals/{referral_ref}"]["get"].is_object());
+        assert!(spec["paths"]["/api/v1/incidents/{incident_ref}"]["get"].is_object());
+    });
+}
