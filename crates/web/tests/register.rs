@@ -9,7 +9,6 @@ use mashboard_store::accounts::{self, NewAccount};
 use mashboard_store::audit::Actor;
 use mashboard_store::{people, DbUrl, Store};
 use mashboard_web::{AppState, WebConfig};
-use reqwest::header::LOCATION;
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
 
@@ -124,24 +123,6 @@ fn csrf_in(html: &str) -> String {
         .expect("page has a csrf_token field")
         + 25;
     html[at..at + 64].to_string()
-}
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()[LOCATION].to_str().unwrap().to_string()
-}
-
-/// The id in a redirect such as `/training/modules/7?saved=created`.
-fn id_in(location: &str, prefix: &str) -> i64 {
-    location
-        .strip_prefix(prefix)
-        .and_then(|rest| rest.split('?').next())
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| panic!("no id after {prefix} in {location}"))
-}
-
-fn today_uk() -> String {
-    let d = time::OffsetDateTime::now_utc().date();
-    format!("{:02}/{:02}/{:04}", d.day(), u8::from(d.month()), d.year())
 }
 
 impl TestApp {
