@@ -13,7 +13,7 @@ use mashboard_domain::register::{RegisterKind, RegisterReader};
 use mashboard_store::accounts;
 use mashboard_store::audit::Actor;
 use mashboard_store::audits::{self, FindingInput, NewAudit, Viewer};
-use mashboard_store::quality::register;
+use mashboard_store::quality::{queue, register};
 use mashboard_store::reviews::{self, NewGrade, NewReview, Strata};
 use mashboard_store::Store;
 use std::collections::HashMap;
@@ -22,6 +22,9 @@ const TRAINER: &str = "demo-trainer";
 const LEADER: &str = "demo-leader";
 const PARTNER: &str = "demo-partner";
 const AUDITOR: &str = "demo-auditor";
+const MASH: &str = "demo-mash";
+/// Queue items for incidents before this stay open: the MASH has worked through the older ones.
+const QUEUE_OPEN_FROM: &str = "2025-11-15";
 
 async fn user(store: &Store, username: &str) -> Result<Actor> {
     let a = accounts::by_username(store, username)
@@ -44,9 +47,11 @@ pub async fn seed(store: &Store) -> Result<()> {
     }
     let history = demo_quality();
     let system = Actor::system();
+    // Referrals before incidents (exports arrive in any order): the missing-referral check that
+    // follows each import then sees each incident with its referral already on the register.
     for kind in [
-        RegisterKind::Incidents,
         RegisterKind::Referrals,
+        RegisterKind::Incidents,
         RegisterKind::ReferralPeople,
         RegisterKind::Outcomes,
     ] {
@@ -62,6 +67,8 @@ pub async fn seed(store: &Store) -> Result<()> {
             );
         }
     }
+
+    work_the_queue(store).await?;
 
     let trainer = user(store, TRAINER).await?;
     let leader = user(store, LEADER).await?;
@@ -212,4 +219,28 @@ async fn open_audit(store: &Store, auditor: &Actor, planned: &PlannedAudit) -> R
         );
     }
     Ok(drawn.audit_id)
+}
+
+/// The import fills the missing-referral queue with four years of incidents; the MASH would have
+/// worked through all but the most recent. Closes the older items as MASH staff would: "referral
+/// now made" where a late referral is on the register, otherwise escalated to the officer's
+/// supervisor.
+async fn work_the_queue(store: &Store) -> Result<()> {
+    let mash = user(store, MASH).await?;
+    let (_, items) = queue::open_items(store, 100_000, 0).await?;
+    for item in items
+        .iter()
+        .filter(|i| i.reported_at.as_str() < QUEUE_OPEN_FROM)
+    {
+        let (outcome, reason) = if item.referral_ref.is_some() {
+            ("referral_made", "")
+        } else {
+            (
+                "escalated",
+                "Sent to the officer's supervisor to make the referral or record why none was needed",
+            )
+        };
+        queue::close(store, &mash, item.id, outcome, reason).await?;
+    }
+    Ok(())
 }
