@@ -2,6 +2,7 @@
 //! set the panel, grade, record agreed grades, read the summary. The same store calls and the
 //! same refusals as the pages.
 
+use crate::api_training::body;
 use crate::auth::{cap, Api, CurrentUser};
 use crate::error::ApiError;
 use crate::routes::{Access, Table};
@@ -64,15 +65,6 @@ pub(crate) fn routes(t: Table) -> Table {
     ))
 )]
 pub struct ReviewsDoc;
-
-fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    r.map(|Json(v)| v).map_err(|e| {
-        ApiError::BadRequest(format!(
-            "The request body is not valid JSON for this call: {}",
-            e.body_text()
-        ))
-    })
-}
 
 /// Whether this user runs reviews (sees every review and every grade).
 pub(crate) fn manages(user: &CurrentUser) -> bool {

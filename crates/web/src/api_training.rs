@@ -49,7 +49,8 @@ pub(crate) fn routes(t: Table) -> Table {
         .post("/api/v1/cpd", A(OwnTraining), post(log_cpd))
 }
 
-fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+/// A JSON body, or a 400 that says why it could not be read (shared by the JSON API modules).
+pub(crate) fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     r.map(|Json(v)| v).map_err(|e| {
         ApiError::BadRequest(format!(
             "The request body is not valid JSON for this call: {}",

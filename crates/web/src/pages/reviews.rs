@@ -160,11 +160,6 @@ pub(crate) fn owns(user: &CurrentUser, r: &Review) -> bool {
     r.owner_user_id == user.id || user.roles.contains(&Role::Administrator)
 }
 
-/// Those who run reviews manage every review (any trainer can step in for another).
-fn may_manage(user: &CurrentUser, _r: &Review) -> bool {
-    manages(user)
-}
-
 fn fmt2(x: f64) -> String {
     format!("{x:.2}")
 }
@@ -419,7 +414,7 @@ async fn render_review(
     let review = visible_review(state, user, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let manage = may_manage(user, &review);
+    let manage = manages(user);
     let on_panel = reviews::is_on_panel(&state.store, id, user.id).await?;
     let submitted = reviews::has_submitted(&state.store, id, user.id).await?;
     let see_grades = manage || submitted;
