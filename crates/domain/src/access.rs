@@ -55,10 +55,28 @@ pub enum Capability {
     MissingReferrals,
     /// Feedback on one's own referrals from quality reviews.
     OwnFeedback,
+    /// See scheduled training sessions and attachment days, and book oneself.
+    SessionsBrowse,
+    /// Schedule sessions and series, enrol anyone, take attendance, upload Teams reports, run
+    /// attachment days.
+    SessionsManage,
+    /// Book or withdraw one's own team (line managers; scoped to their reports).
+    TeamBooking,
+    /// Coverage of delivery requirements (scoped: a line manager sees their own team; senior
+    /// leaders see figures).
+    CoverageView,
+    /// Session feedback, learning gain, trainer results and the partner exchange summary.
+    DeliveryReports,
+    /// Create and facilitate live exercise runs.
+    ExercisesFacilitate,
+    /// Take part in an exercise run (scoped: only runs one's team is part of).
+    ExercisesTake,
+    /// Partner organisations, their contacts and partner-provided training.
+    PartnersManage,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 22] = [
+    pub const ALL: [Capability; 30] = [
         Capability::SignedIn,
         Capability::PeopleBrowse,
         Capability::PeopleEdit,
@@ -81,6 +99,14 @@ impl Capability {
         Capability::ComplianceSummary,
         Capability::MissingReferrals,
         Capability::OwnFeedback,
+        Capability::SessionsBrowse,
+        Capability::SessionsManage,
+        Capability::TeamBooking,
+        Capability::CoverageView,
+        Capability::DeliveryReports,
+        Capability::ExercisesFacilitate,
+        Capability::ExercisesTake,
+        Capability::PartnersManage,
     ];
 
     /// The roles that hold this capability. Everything else is denied.
@@ -138,6 +164,23 @@ impl Capability {
                 SeniorLeader,
                 Auditor,
             ],
+            Capability::SessionsBrowse => &[
+                Administrator,
+                MashTrainer,
+                MashStaff,
+                Mentor,
+                LineManager,
+                Frontline,
+                SeniorLeader,
+                Auditor,
+            ],
+            Capability::SessionsManage => &[Administrator, MashTrainer],
+            Capability::TeamBooking => &[LineManager],
+            Capability::CoverageView => &[Administrator, MashTrainer, LineManager, SeniorLeader],
+            Capability::DeliveryReports => &[Administrator, MashTrainer, SeniorLeader],
+            Capability::ExercisesFacilitate => &[Administrator, MashTrainer, MashStaff],
+            Capability::ExercisesTake => &Role::ALL,
+            Capability::PartnersManage => &[Administrator, MashTrainer],
         }
     }
 

@@ -44,6 +44,27 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0004_quality.sqlite.sql"),
         postgres: include_str!("../migrations/0004_quality.postgres.sql"),
     },
+    Migration {
+        version: 5,
+        name: "frontline delivery: partners, sessions, enrolment, attendance, Teams reports, outbox, coverage",
+        common: include_str!("../migrations/0005_delivery.sql"),
+        sqlite: include_str!("../migrations/0005_delivery.sqlite.sql"),
+        postgres: include_str!("../migrations/0005_delivery.postgres.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "learning: recorded videos, knowledge checks, session feedback, attachment days",
+        common: include_str!("../migrations/0006_learning.sql"),
+        sqlite: include_str!("../migrations/0006_learning.sqlite.sql"),
+        postgres: include_str!("../migrations/0006_learning.postgres.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "exercises: scenarios, live runs, teams, answers, debriefs",
+        common: include_str!("../migrations/0007_exercises.sql"),
+        sqlite: include_str!("../migrations/0007_exercises.sqlite.sql"),
+        postgres: include_str!("../migrations/0007_exercises.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {

@@ -117,7 +117,15 @@ pub mod cap {
         ComplianceAudits,
         ComplianceSummary,
         MissingReferrals,
-        OwnFeedback
+        OwnFeedback,
+        SessionsBrowse,
+        SessionsManage,
+        TeamBooking,
+        CoverageView,
+        DeliveryReports,
+        ExercisesFacilitate,
+        ExercisesTake,
+        PartnersManage
     );
 }
 

@@ -14,7 +14,7 @@ pub struct NavItem {
 
 /// The navigation a user sees: only what their roles can open.
 pub fn nav_for(user: &CurrentUser, current: &str) -> Vec<NavItem> {
-    let items: [(&str, &str, Capability); 18] = [
+    let items: [(&str, &str, Capability); 25] = [
         ("Home", "/", Capability::SignedIn),
         ("My training", "/my/training", Capability::OwnTraining),
         ("Sign-offs", "/sign-offs", Capability::SignOff),
@@ -30,6 +30,25 @@ pub fn nav_for(user: &CurrentUser, current: &str) -> Vec<NavItem> {
             Capability::TrainingSummary,
         ),
         ("Catalogue", "/training/modules", Capability::CatalogueView),
+        ("Sessions", "/sessions", Capability::SessionsBrowse),
+        (
+            "Attachment days",
+            "/attachment-days",
+            Capability::SessionsBrowse,
+        ),
+        ("Coverage", "/coverage", Capability::CoverageView),
+        (
+            "Knowledge checks",
+            "/training/checks",
+            Capability::TrainingManage,
+        ),
+        (
+            "Delivery reports",
+            "/delivery/reports",
+            Capability::DeliveryReports,
+        ),
+        ("Exercises", "/exercises", Capability::ExercisesTake),
+        ("Partners", "/partners", Capability::PartnersManage),
         (
             "Quality reviews",
             "/quality/reviews",

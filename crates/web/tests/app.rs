@@ -393,7 +393,10 @@ async fn every_route_allows_exactly_the_roles_its_capability_names() {
             | Capability::AuditRead => {
                 vec![Administrator]
             }
-            Capability::CatalogueView | Capability::OwnTraining | Capability::OwnFeedback => {
+            Capability::CatalogueView
+            | Capability::OwnTraining
+            | Capability::OwnFeedback
+            | Capability::SessionsBrowse => {
                 vec![
                     Administrator,
                     MashTrainer,
@@ -426,6 +429,14 @@ async fn every_route_allows_exactly_the_roles_its_capability_names() {
             Capability::ComplianceSummary => {
                 vec![Administrator, MashTrainer, SeniorLeader, Auditor]
             }
+            Capability::SessionsManage | Capability::PartnersManage => {
+                vec![Administrator, MashTrainer]
+            }
+            Capability::TeamBooking => vec![LineManager],
+            Capability::CoverageView => vec![Administrator, MashTrainer, LineManager, SeniorLeader],
+            Capability::DeliveryReports => vec![Administrator, MashTrainer, SeniorLeader],
+            Capability::ExercisesFacilitate => vec![Administrator, MashTrainer, MashStaff],
+            Capability::ExercisesTake => Role::ALL.to_vec(),
         }
     };
     on_both!(|app| {
