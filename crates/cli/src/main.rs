@@ -3,7 +3,11 @@
 
 mod bench;
 mod commands;
+mod delivery;
 mod demo;
+mod demo_delivery;
+mod demo_exercises;
+mod demo_learning;
 mod demo_quality;
 mod demo_training;
 mod reminders;

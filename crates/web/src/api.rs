@@ -243,5 +243,9 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     // Each capability's API keeps its own document; they are merged here.
     doc.merge(crate::api_reviews::ReviewsDoc::openapi());
     doc.merge(crate::api_audits::AuditsDoc::openapi());
+    doc.merge(crate::api_sessions::SessionsDoc::openapi());
+    doc.merge(crate::api_attendance::AttendanceDoc::openapi());
+    doc.merge(crate::api_coverage::CoverageDoc::openapi());
+    doc.merge(crate::api_exercises::ExercisesDoc::openapi());
     Json(doc)
 }

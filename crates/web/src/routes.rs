@@ -229,6 +229,18 @@ fn table() -> Table {
     let t = crate::api_outcomes::routes(t);
     let t = pages::register::routes(t);
     let t = crate::api_register::routes(t);
+    let t = pages::sessions::routes(t);
+    let t = crate::api_sessions::routes(t);
+    let t = pages::attendance::routes(t);
+    let t = crate::api_attendance::routes(t);
+    let t = pages::coverage::routes(t);
+    let t = crate::api_coverage::routes(t);
+    let t = pages::checks::routes(t);
+    let t = pages::delivery_reports::routes(t);
+    let t = pages::attachment_days::routes(t);
+    let t = pages::partners::routes(t);
+    let t = pages::exercises::routes(t);
+    let t = crate::api_exercises::routes(t);
     // ROUTES: further page modules go above this line.
     t
 }

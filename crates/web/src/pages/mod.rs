@@ -2,19 +2,27 @@
 
 pub mod account;
 pub mod admin;
+pub mod attachment_days;
+pub mod attendance;
 pub mod audits;
 pub mod catalogue;
+pub mod checks;
+pub mod coverage;
 pub mod cpd;
+pub mod delivery_reports;
+pub mod exercises;
 pub mod health;
 pub mod home;
 pub mod import;
 pub mod login;
 pub mod matrix;
 pub mod outcomes;
+pub mod partners;
 pub mod people;
 pub mod queue;
 pub mod register;
 pub mod reviews;
+pub mod sessions;
 pub mod training;
 pub mod training_import;
 

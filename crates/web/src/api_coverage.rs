@@ -1,0 +1,12 @@
+//! (being written)
+
+use crate::routes::Table;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi()]
+pub struct CoverageDoc;
+
+pub(crate) fn routes(t: Table) -> Table {
+    t
+}
