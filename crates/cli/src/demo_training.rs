@@ -48,6 +48,9 @@ fn mix(a: i64, b: i64) -> i64 {
     (x ^ (x >> 13)).rem_euclid(1000)
 }
 
+/// Modules whose demo completions come from delivery records, not from this seeding.
+pub const DELIVERED_ELSEWHERE: [&str; 3] = ["FL-PPN", "FL-PPN-VID", "FL-ATTACH"];
+
 pub async fn seed(store: &Store) -> Result<()> {
     let existing = catalogue::modules(store, true).await?;
     if !existing.is_empty() {
@@ -135,6 +138,12 @@ pub async fn seed(store: &Store) -> Result<()> {
         let plan = mashboard_store::training::plans::plan_of(store, p.id, today).await?;
         let is_demo_mash = p.staff_number == demo_sn("demo-mash");
         for (j, item) in plan.iter().enumerate() {
+            // The frontline input, its recording and the attachment day are done through
+            // sessions, the video and attachment days (demo_delivery, demo_learning,
+            // demo_partners), as the practice did them.
+            if DELIVERED_ELSEWHERE.contains(&item.module_code.as_str()) {
+                continue;
+            }
             let roll = mix(i as i64, j as i64);
             // demo-mash: the first item signed off, the second awaiting sign-off, the rest to do.
             let (done, sign) = if is_demo_mash {

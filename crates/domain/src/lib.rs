@@ -11,6 +11,7 @@ pub mod checks;
 pub mod compliance;
 pub mod coverage;
 pub mod demo;
+pub mod demo_delivery;
 pub mod demo_quality;
 pub mod exercise_scenario;
 pub mod exercises;
