@@ -203,6 +203,23 @@ pub(crate) async fn queue(
 /// The session's invitation for download: every enrolled person with an address as ATTENDEE;
 /// once cancelled, the cancellation (METHOD:CANCEL, same UID, higher SEQUENCE).
 pub async fn session_ics(store: &Store, session_id: i64) -> Result<Option<String>> {
+    ics_for(store, session_id, None).await
+}
+
+/// The invitation as one person may download it: only they are listed, if they hold a place.
+pub async fn person_ics(
+    store: &Store,
+    session_id: i64,
+    person_id: Option<i64>,
+) -> Result<Option<String>> {
+    ics_for(store, session_id, Some(person_id)).await
+}
+
+async fn ics_for(
+    store: &Store,
+    session_id: i64,
+    only: Option<Option<i64>>,
+) -> Result<Option<String>> {
     let mut conn = store.pool().acquire().await?;
     let Some(s) = get_on(&mut conn, session_id).await? else {
         return Ok(None);
@@ -211,12 +228,8 @@ pub async fn session_ics(store: &Store, session_id: i64) -> Result<Option<String
     let people = super::enrolment::enrolled_people(&mut conn, session_id).await?;
     let attendees = people
         .into_iter()
-        .filter_map(|p| {
-            usable(&p.email).map(|email| Party {
-                name: p.name,
-                email,
-            })
-        })
+        .filter(|p| only.is_none_or(|o| o == Some(p.person_id)))
+        .filter_map(|p| usable(&p.email).map(|email| Party { name: p.name, email }))
         .collect();
     let method = if s.status == "cancelled" {
         Method::Cancel
