@@ -658,3 +658,329 @@ async fn the_session_api_contract() {
         assert_eq!(v["enrolled"], json!([]));
     });
 }
+
+#[tokio::test]
+async fn pages_team_booking_and_my_training() {
+    on_both!(|app| {
+        let module = seed_learners(&app.store).await;
+        let trainer = app.signed_in(Role::MashTrainer).await;
+        // Schedule through the form, on the autumn clock-change day (01:30 happens twice:
+        // the earlier one is taken).
+        let r = app
+            .post_form(
+                &trainer,
+                "/sessions/new",
+                &[
+                    ("module_id", &module.to_string()),
+                    ("date", "2030-10-27"),
+                    ("start_time", "01:30"),
+                    ("end_time", "04:00"),
+                    ("mode", "in_person"),
+                    ("venue", ""),
+                    ("capacity", "2"),
+                    ("trainers", &username_for(Role::MashTrainer)),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("There is a problem") && html.contains("needs a venue"),
+            "{html}"
+        );
+        let r = app
+            .post_form(
+                &trainer,
+                "/sessions/new",
+                &[
+                    ("module_id", &module.to_string()),
+                    ("date", "2030-03-31"),
+                    ("start_time", "01:30"),
+                    ("end_time", "04:00"),
+                    ("mode", "in_person"),
+                    ("venue", "HQ"),
+                    ("capacity", "2"),
+                    ("trainers", &username_for(Role::MashTrainer)),
+                ],
+            )
+            .await;
+        let html = r.text().await.unwrap();
+        assert!(html.contains("does not exist in London"), "{html}");
+        assert_eq!(count(&app.store, "training_sessions").await, 0);
+        let r = app
+            .post_form(
+                &trainer,
+                "/sessions/new",
+                &[
+                    ("module_id", &module.to_string()),
+                    ("date", "2030-10-27"),
+                    ("start_time", "01:30"),
+                    ("end_time", "04:00"),
+                    ("mode", "in_person"),
+                    ("venue", "Headquarters"),
+                    ("room", "Room 2"),
+                    ("capacity", "2"),
+                    ("trainers", &username_for(Role::MashTrainer)),
+                    ("cohorts", "2026-A"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let loc = r.headers()["location"].to_str().unwrap().to_string();
+        let id: i64 = loc
+            .trim_start_matches("/sessions/")
+            .split('?')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let starts: String =
+            sqlx::query_scalar("SELECT starts_at FROM training_sessions WHERE id = $1")
+                .bind(id)
+                .fetch_one(app.store.pool())
+                .await
+                .unwrap();
+        assert_eq!(
+            starts, "2030-10-27T00:30:00.000000Z",
+            "01:30 BST, the earlier of the two"
+        );
+        let (s, html) = app.get(&trainer, &loc).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            html.contains("Sunday 27 October 2030, 01:30 BST to 03:00")
+                || html.contains("01:30 BST"),
+            "{html}"
+        );
+        assert!(html.contains("Download invitation (.ics)"));
+        assert!(html.contains(&format!("/sessions/{id}/attendance")));
+
+        // The line manager books their own reports only.
+        let lm = app.signed_in(Role::LineManager).await;
+        let (s, html) = app.get(&lm, "/sessions/team").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            html.contains("Ama Owusu") && !html.contains("Chloé Martin"),
+            "{html}"
+        );
+        let r = app
+            .post_form(
+                &lm,
+                "/sessions/team/enrol-many",
+                &[
+                    ("session_id", &id.to_string()),
+                    ("staff_number", "P100"),
+                    ("staff_number", "P102"),
+                    ("return_to", "/coverage?requirement=1"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let to = r.headers()["location"].to_str().unwrap();
+        assert_eq!(
+            to,
+            format!(
+                "/coverage?requirement=1&booked_session={id}&enrolled=1&waitlisted=0&skipped=1"
+            )
+        );
+        // An outside return_to is not followed.
+        let r = app
+            .post_form(
+                &lm,
+                "/sessions/team/enrol-many",
+                &[
+                    ("session_id", &id.to_string()),
+                    ("staff_number", "P101"),
+                    ("return_to", "//evil.example/x"),
+                ],
+            )
+            .await;
+        assert!(r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/sessions/team?"));
+        // Not their report: refused, nothing changes.
+        let r = app
+            .post_form(
+                &lm,
+                "/sessions/team/withdraw",
+                &[("session_id", &id.to_string()), ("staff_number", "P102")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        // A frontline officer cannot use the trainer's bulk booking.
+        let officer = app.signed_in(Role::Frontline).await;
+        let r = app
+            .post_form(
+                &officer,
+                "/sessions/enrol-many",
+                &[("session_id", &id.to_string()), ("staff_number", "P102")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        // The trainer's bulk booking: the session is full now, so P102 waits.
+        let r = app
+            .post_form(
+                &trainer,
+                "/sessions/enrol-many",
+                &[
+                    ("session_id", &id.to_string()),
+                    ("staff_number", "P102"),
+                    ("return_to", &format!("/sessions/{id}")),
+                ],
+            )
+            .await;
+        assert_eq!(
+            r.headers()["location"].to_str().unwrap(),
+            format!("/sessions/{id}?booked_session={id}&enrolled=0&waitlisted=1&skipped=0")
+        );
+        // The line manager withdraws their report: P102 takes the place.
+        let r = app
+            .post_form(
+                &lm,
+                "/sessions/team/withdraw",
+                &[("session_id", &id.to_string()), ("staff_number", "P101")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, v) = api(
+            &client(),
+            &app,
+            &token_for(&app, Role::MashTrainer).await,
+            reqwest::Method::GET,
+            &format!("/api/v1/sessions/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(v["enrolled"], json!(["P100", "P102"]));
+
+        // Pages for series, trainers and the list.
+        let r = app
+            .post_form(
+                &trainer,
+                "/sessions/series",
+                &[("name", "2026 frontline programme")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let series_path = r.headers()["location"].to_str().unwrap().to_string();
+        let (s, html) = app.get(&trainer, &series_path).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("2026 frontline programme"));
+        for path in [
+            "/sessions",
+            "/sessions/series",
+            "/sessions/trainers",
+            &format!("/sessions/{id}/edit"),
+            "/sessions/new",
+        ] {
+            let (s, _) = app.get(&trainer, path).await;
+            assert_eq!(s, StatusCode::OK, "{path}");
+        }
+        let (s, _) = app.get(&officer, "/sessions/trainers").await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // The officer's page shows no one's bookings.
+        let (s, html) = app.get(&officer, &format!("/sessions/{id}")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(!html.contains("Ama Owusu"));
+        // Cancel with a reason from the page.
+        let r = app
+            .post_form(
+                &trainer,
+                &format!("/sessions/{id}/cancel"),
+                &[("reason", "")],
+            )
+            .await;
+        assert!(r
+            .text()
+            .await
+            .unwrap()
+            .contains("Enter why the session is cancelled"));
+        let r = app
+            .post_form(
+                &trainer,
+                &format!("/sessions/{id}/cancel"),
+                &[("reason", "Venue flooded")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let r = trainer
+            .get(app.url(&format!("/sessions/{id}/invite.ics")))
+            .send()
+            .await
+            .unwrap();
+        let (method, _, seq, status, _) = parse_ics(&r.text().await.unwrap());
+        assert_eq!(
+            (method.as_str(), seq.as_str(), status.as_str()),
+            ("CANCEL", "1", "CANCELLED")
+        );
+    });
+}
+
+#[tokio::test]
+async fn people_see_and_withdraw_their_own_bookings_on_my_training() {
+    on_both!(|app| {
+        let module = seed_learners(&app.store).await;
+        let t = token_for(&app, Role::MashTrainer).await;
+        let c = client();
+        let (_, v) = api(&c, &app, &t, reqwest::Method::POST, "/api/v1/sessions", Some(json!({
+            "module_id": module, "starts_at": "2030-06-01T09:00", "ends_at": "2030-06-01T12:00",
+            "mode": "in_person", "location": "HQ", "capacity": 1, "trainers": [username_for(Role::MashTrainer)]
+        }))).await;
+        let id = v["id"].as_i64().unwrap();
+        let me = staff_for(Role::Frontline);
+        let (s, _) = api(
+            &c,
+            &app,
+            &t,
+            reqwest::Method::POST,
+            &format!("/api/v1/sessions/{id}/enrolments"),
+            Some(json!({"staff_numbers": [me, "P100"]})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let officer = app.signed_in(Role::Frontline).await;
+        let (s, html) = app.get(&officer, "/my/training").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            html.contains("Your session bookings") && html.contains("You have a place"),
+            "{html}"
+        );
+        // The officer's own invitation lists only them.
+        let r = officer
+            .get(app.url(&format!("/sessions/{id}/invite.ics")))
+            .send()
+            .await
+            .unwrap();
+        let (_, _, _, _, att) = parse_ics(&r.text().await.unwrap());
+        assert_eq!(
+            att,
+            [format!("mailto:{}@example.police.uk", me.to_lowercase())]
+        );
+        let r = app
+            .post_form(
+                &officer,
+                &format!("/sessions/{id}/withdraw-me"),
+                &[("return_to", "/my/training#sessions")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            r.headers()["location"].to_str().unwrap(),
+            "/my/training?saved=withdrawn#sessions"
+        );
+        let (_, v) = api(
+            &c,
+            &app,
+            &t,
+            reqwest::Method::GET,
+            &format!("/api/v1/sessions/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            v["enrolled"],
+            json!(["P100"]),
+            "the waitlisted person took the place"
+        );
+    });
+}
