@@ -377,3 +377,59 @@ Walk In\t15/07/25, 09:00:00\t15/07/25, 12:00:00\t3h\twalk.in@force.police.uk\t\t
         assert_eq!(status_for(0, 3600, 80), Status::PartlyAttended);
     }
 }
+
+/// The Europe/London calendar date of a UTC instant (UK rule since 1996: summer time from 01:00
+/// UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October).
+pub fn london_date(utc: time::OffsetDateTime) -> time::Date {
+    let utc = utc.to_offset(time::UtcOffset::UTC);
+    let year = utc.year();
+    let last_sunday = |month: time::Month| {
+        let mut d = time::Date::from_calendar_date(year, month, 31)
+            .expect("March and October have 31 days");
+        while d.weekday() != time::Weekday::Sunday {
+            d = d.previous_day().expect("in range");
+        }
+        time::PrimitiveDateTime::new(d, time::Time::from_hms(1, 0, 0).expect("valid")).assume_utc()
+    };
+    let summer = utc >= last_sunday(time::Month::March) && utc < last_sunday(time::Month::October);
+    if summer {
+        (utc + time::Duration::hours(1)).date()
+    } else {
+        utc.date()
+    }
+}
+
+#[cfg(test)]
+mod london_tests {
+    use super::london_date;
+    use time::macros::{date, datetime};
+
+    #[test]
+    fn london_dates_across_the_clock_changes() {
+        assert_eq!(
+            london_date(datetime!(2025-07-15 23:30 UTC)),
+            date!(2025 - 07 - 16)
+        );
+        assert_eq!(
+            london_date(datetime!(2025-01-15 23:30 UTC)),
+            date!(2025 - 01 - 15)
+        );
+        // 2025-03-30 01:00 UTC is when the clocks go forward.
+        assert_eq!(
+            london_date(datetime!(2025-03-30 00:59 UTC)),
+            date!(2025 - 03 - 30)
+        );
+        assert_eq!(
+            london_date(datetime!(2025-03-29 23:30 UTC)),
+            date!(2025 - 03 - 29)
+        );
+        assert_eq!(
+            london_date(datetime!(2025-10-25 23:30 UTC)),
+            date!(2025 - 10 - 26)
+        );
+        assert_eq!(
+            london_date(datetime!(2025-10-26 23:30 UTC)),
+            date!(2025 - 10 - 26)
+        );
+    }
+}
