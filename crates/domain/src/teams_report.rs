@@ -403,8 +403,7 @@ pub fn split_name(raw: &str) -> (String, bool, bool) {
     let mut name = raw.trim().to_string();
     let mut external = false;
     let mut unverified = false;
-    loop {
-        let Some(open) = name.rfind('(') else { break };
+    while let Some(open) = name.rfind('(') {
         if !name.ends_with(')') {
             break;
         }
@@ -491,6 +490,7 @@ fn summary(
     Option<PrimitiveDateTime>,
 ) {
     let mut title = None;
+    let mut keyed_title = None;
     let mut start = None;
     let mut end = None;
     let mut dates = Vec::new();
@@ -519,7 +519,7 @@ fn summary(
             || key.contains("titel")
             || key.contains("título")
         {
-            title = Some(value.to_string());
+            keyed_title = Some(value.to_string());
         } else if title.is_none()
             && parse_duration(value).is_none()
             && value.parse::<f64>().is_err()
@@ -528,6 +528,7 @@ fn summary(
             title = Some(value.to_string());
         }
     }
+    let title = keyed_title.or(title);
     let mut rest = dates.into_iter();
     if start.is_none() {
         start = rest.next();
@@ -599,7 +600,7 @@ fn columns(header: &Row, data: &[Row]) -> Columns {
     c
 }
 
-fn table_rows<'a>(rows: &'a [Row], from: usize, to: usize) -> Option<(&'a Row, &'a [Row])> {
+fn table_rows(rows: &[Row], from: usize, to: usize) -> Option<(&Row, &[Row])> {
     let slice = rows.get(from + 1..to)?;
     let (header, data) = slice.split_first()?;
     Some((header, data))
