@@ -887,6 +887,141 @@ pub fn utf16le_with_bom(text: &str) -> Vec<u8> {
     out
 }
 
+/// One participant for the report writers: the name as Teams shows it (with "(External)" or
+/// "(Unverified)" if so), the e-mail address (none for guests) and each join as (joined, left).
+#[derive(Debug, Clone)]
+pub struct WriteParticipant {
+    pub name: String,
+    pub email: Option<String>,
+    pub joins: Vec<(PrimitiveDateTime, PrimitiveDateTime)>,
+}
+
+fn gb_datetime(t: PrimitiveDateTime) -> String {
+    format!(
+        "{:02}/{:02}/{:02}, {:02}:{:02}:{:02}",
+        t.day(),
+        u8::from(t.month()),
+        t.year() % 100,
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// Writes a duration as Teams does: `1h 2m 3s`, `45m 10s`, `0s`.
+pub fn format_duration(secs: i64) -> String {
+    let secs = secs.max(0);
+    let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
+    let mut parts = Vec::new();
+    if h > 0 {
+        parts.push(format!("{h}h"));
+    }
+    if m > 0 {
+        parts.push(format!("{m}m"));
+    }
+    if s > 0 || parts.is_empty() {
+        parts.push(format!("{s}s"));
+    }
+    parts.join(" ")
+}
+
+/// Writes a report in the current layout as a Teams download (UTF-16 LE with a byte-order mark,
+/// tab-separated, en-GB dates), e.g. for demo data behind online sessions.
+pub fn write_sectioned(
+    title: &str,
+    start: PrimitiveDateTime,
+    end: PrimitiveDateTime,
+    people: &[WriteParticipant],
+) -> Vec<u8> {
+    let mut s = String::new();
+    let total: i64 = people
+        .iter()
+        .map(|p| {
+            p.joins
+                .iter()
+                .map(|(a, b)| (*b - *a).whole_seconds())
+                .sum::<i64>()
+        })
+        .sum();
+    let avg = if people.is_empty() {
+        0
+    } else {
+        total / people.len() as i64
+    };
+    s.push_str("1. Summary\n");
+    s.push_str(&format!("Meeting title\t{title}\n"));
+    s.push_str(&format!("Attended participants\t{}\n", people.len()));
+    s.push_str(&format!("Start time\t{}\n", gb_datetime(start)));
+    s.push_str(&format!("End time\t{}\n", gb_datetime(end)));
+    s.push_str(&format!(
+        "Meeting duration\t{}\n",
+        format_duration((end - start).whole_seconds())
+    ));
+    s.push_str(&format!(
+        "Average attendance time\t{}\n\n",
+        format_duration(avg)
+    ));
+    s.push_str("2. Participants\nName\tFirst Join\tLast Leave\tIn-Meeting Duration\tEmail\tParticipant ID (UPN)\tRole\n");
+    for p in people {
+        let first = p.joins.iter().map(|j| j.0).min().unwrap_or(start);
+        let last = p.joins.iter().map(|j| j.1).max().unwrap_or(start);
+        let secs: i64 = p.joins.iter().map(|(a, b)| (*b - *a).whole_seconds()).sum();
+        let email = p.email.clone().unwrap_or_default();
+        s.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{email}\t{email}\tAttendee\n",
+            p.name,
+            gb_datetime(first),
+            gb_datetime(last),
+            format_duration(secs)
+        ));
+    }
+    s.push_str("\n3. In-Meeting Activities\nName\tJoin Time\tLeave Time\tDuration\tEmail\tRole\n");
+    for p in people {
+        let email = p.email.clone().unwrap_or_default();
+        for (a, b) in &p.joins {
+            s.push_str(&format!(
+                "{}\t{}\t{}\t{}\t{email}\tAttendee\n",
+                p.name,
+                gb_datetime(*a),
+                gb_datetime(*b),
+                format_duration((*b - *a).whole_seconds())
+            ));
+        }
+    }
+    utf16le_with_bom(&s)
+}
+
+/// Writes a report in the layout before mid-2022 (one row per join and leave), as Teams did.
+pub fn write_legacy(
+    title: &str,
+    start: PrimitiveDateTime,
+    end: PrimitiveDateTime,
+    people: &[WriteParticipant],
+) -> Vec<u8> {
+    let mut s = String::from("Meeting Summary\n");
+    s.push_str(&format!("Total Number of Participants\t{}\n", people.len()));
+    s.push_str(&format!("Meeting Title\t{title}\n"));
+    s.push_str(&format!("Meeting Start Time\t{}\n", gb_datetime(start)));
+    s.push_str(&format!("Meeting End Time\t{}\n\n", gb_datetime(end)));
+    s.push_str("Full Name\tUser Action\tTimestamp\n");
+    let mut events: Vec<(PrimitiveDateTime, usize, &str)> = Vec::new();
+    for (i, p) in people.iter().enumerate() {
+        for (a, b) in &p.joins {
+            events.push((*a, i, "Joined"));
+            events.push((*b, i, "Left"));
+        }
+    }
+    events.sort_by_key(|e| (e.0, e.1, e.2 == "Left"));
+    for (t, i, action) in events {
+        s.push_str(&format!(
+            "{}\t{action}\t{}\n",
+            people[i].name,
+            gb_datetime(t)
+        ));
+    }
+    utf16le_with_bom(&s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1091,6 +1226,58 @@ B Person\tLeft\t15/07/2021, 10:00:00\n";
         let r = parse(&bytes).unwrap();
         assert_eq!(r.encoding, Encoding::Utf16Be);
         assert_eq!(r.participants.len(), 5);
+    }
+
+    #[test]
+    fn written_reports_read_back_in_both_layouts() {
+        use time::macros::datetime;
+        let people = vec![
+            WriteParticipant {
+                name: "Zoë Ní Bhriain".into(),
+                email: Some("zoe@force.police.uk".into()),
+                joins: vec![
+                    (datetime!(2022-03-01 9:00), datetime!(2022-03-01 10:00)),
+                    (datetime!(2022-03-01 10:30), datetime!(2022-03-01 12:00:30)),
+                ],
+            },
+            WriteParticipant {
+                name: "Sam Guest (Unverified)".into(),
+                email: None,
+                joins: vec![(datetime!(2022-03-01 9:05), datetime!(2022-03-01 9:05))],
+            },
+        ];
+        for (bytes, layout) in [
+            (
+                write_sectioned(
+                    "Input",
+                    datetime!(2022-03-01 9:00),
+                    datetime!(2022-03-01 12:00),
+                    &people,
+                ),
+                Layout::Sectioned,
+            ),
+            (
+                write_legacy(
+                    "Input",
+                    datetime!(2022-03-01 9:00),
+                    datetime!(2022-03-01 12:00),
+                    &people,
+                ),
+                Layout::Legacy,
+            ),
+        ] {
+            let r = parse(&bytes).unwrap();
+            assert_eq!(r.layout, layout);
+            assert_eq!(r.title.as_deref(), Some("Input"));
+            let z = find(&r, "Zoë Ní Bhriain");
+            assert_eq!((z.seconds, z.joins), (9030, 2), "{layout:?}");
+            let g = find(&r, "Sam Guest");
+            assert!(g.unverified);
+            assert_eq!(g.seconds, 0);
+        }
+        assert_eq!(format_duration(3723), "1h 2m 3s");
+        assert_eq!(format_duration(5400), "1h 30m");
+        assert_eq!(format_duration(0), "0s");
     }
 
     #[test]
