@@ -500,3 +500,46 @@ async fn unmatched_participants_are_resolved_by_hand() {
         );
     });
 }
+
+#[tokio::test]
+async fn a_meeting_that_overran_is_recorded_and_hand_minutes_are_checked() {
+    on_both!(|store| {
+        let w = world(&store).await;
+        let actor = Actor::system();
+        // The session was planned for one hour; the meeting ran three and Walk In stayed.
+        sqlx::query(
+            "UPDATE training_sessions SET ends_at = '2025-07-15T09:00:00.000000Z' WHERE id = $1",
+        )
+        .bind(w.session)
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let c = teams::commit(&store, &actor, w.session, "r.csv", REPORT.as_bytes())
+            .await
+            .unwrap();
+        assert!(c.committed);
+        assert!(
+            c.preview.notes.iter().any(|n| n.contains("planned for 60")),
+            "{:?}",
+            c.preview.notes
+        );
+        let reg = attendance::register(&store, w.session).await.unwrap();
+        let walk_in = reg.iter().find(|r| r.person_id == w.walk_in).unwrap();
+        assert_eq!(
+            (walk_in.status.as_deref(), walk_in.minutes),
+            (Some("attended"), Some(180))
+        );
+        // By hand, 500 minutes of a one-hour session is a typing slip.
+        let e = attendance::mark(
+            &store,
+            &actor,
+            w.session,
+            w.ann,
+            Status::PartlyAttended,
+            Some(500),
+        )
+        .await
+        .unwrap_err();
+        assert!(e.to_string().contains("far longer than the session"), "{e}");
+    });
+}

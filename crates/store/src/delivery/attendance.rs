@@ -311,7 +311,12 @@ pub(crate) async fn mark_on(
             s.id
         )));
     }
-    let minutes = check_mark(status, minutes, s.minutes()).map_err(StoreError::Invalid)?;
+    // A report's minutes are what Teams measured: a meeting that overran is not an error.
+    let limit = match source {
+        Source::Register => s.minutes(),
+        Source::TeamsReport => 0,
+    };
+    let minutes = check_mark(status, minutes, limit).map_err(StoreError::Invalid)?;
     let (sn, name): (String, String) =
         sqlx::query_as("SELECT staff_number, name FROM people WHERE id = $1")
             .bind(person_id)

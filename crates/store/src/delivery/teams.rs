@@ -166,6 +166,12 @@ async fn preview_parsed(
             ));
         }
     }
+    if s.mode != "teams" {
+        notes.push(
+            "This session is recorded as in person, not on Teams: check it is the right session."
+                .into(),
+        );
+    }
     if already_uploaded.is_some() {
         notes.push("This report has already been uploaded for this session: committing it again changes nothing.".into());
     }
