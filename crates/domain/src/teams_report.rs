@@ -1281,6 +1281,38 @@ B Person\tLeft\t15/07/2021, 10:00:00\n";
     }
 
     #[test]
+    fn crlf_quotes_bomless_utf16_and_windows_1252_resaves() {
+        // CRLF line endings and quoted cells, UTF-16 LE without a byte-order mark.
+        let text = SECTIONED_GB
+            .replace('\n', "\r\n")
+            .replace("Tomás O'Brien\t", "\"Tomás O'Brien\"\t");
+        let bytes: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let r = parse(&bytes).unwrap();
+        assert_eq!(r.encoding, Encoding::Utf16Le);
+        assert_eq!(find(&r, "Tomás O'Brien").joins, 2);
+        // An Excel re-save in Windows-1252 (not valid UTF-8): accents survive.
+        let (cp, _, _) = encoding_rs::WINDOWS_1252.encode(SECTIONED_GB);
+        let r = parse(&cp).unwrap();
+        assert_eq!(r.encoding, Encoding::Windows1252);
+        assert_eq!(find(&r, "Zoë Ní Bhriain").seconds, 10795);
+    }
+
+    #[test]
+    fn a_leave_at_the_same_moment_as_the_join_is_a_zero_length_join() {
+        let text = "Full Name\tUser Action\tTimestamp\n\
+Ann Lee\tJoined\t15/07/2021, 09:00:00\n\
+Ann Lee\tLeft\t15/07/2021, 09:00:00\n\
+Bob Ray\tJoined\t15/07/2021, 09:00:00\n\
+Bob Ray\tLeft\t15/07/2021, 10:00:00\n";
+        let r = parse(text.as_bytes()).unwrap();
+        assert_eq!(
+            (find(&r, "Ann Lee").seconds, find(&r, "Ann Lee").joins),
+            (0, 1)
+        );
+        assert_eq!(find(&r, "Bob Ray").seconds, 3600);
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(parse_duration("1h 2m 3s"), Some(3723));
         assert_eq!(parse_duration("1h 30m"), Some(5400));
