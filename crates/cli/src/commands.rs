@@ -342,6 +342,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             use mashboard_domain::training_import::ImportKind;
             return import_records(g, ImportKind::Cpd, &file, mapping.as_deref(), dry_run).await;
         }
+        Command::Import(ImportCommand::TeamsReport {
+            session_id,
+            file,
+            dry_run,
+            json,
+        }) => {
+            return import_teams_report(g, session_id, &file, dry_run, json).await;
+        }
         Command::Import(ImportCommand::Incidents(args)) => {
             return import_register(g, RegisterKind::Incidents, &args).await;
         }
@@ -775,4 +783,128 @@ fn skipped_words(report: &mashboard_store::quality::register::RegisterReport) ->
     } else {
         String::new()
     }
+}
+
+/// `import teams-report SESSION_ID FILE [--dry-run] [--json]`.
+async fn import_teams_report(
+    g: &Global,
+    session_id: i64,
+    file: &std::path::Path,
+    dry_run: bool,
+    json: bool,
+) -> Result<ExitCode> {
+    use mashboard_store::delivery::teams;
+    use mashboard_store::StoreError;
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("Could not read {}: {e}", file.display());
+            eprintln!("Nothing was recorded.");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    // A file that is not a report is refused before the database is opened.
+    if let Err(e) = mashboard_domain::teams_report::parse(&bytes) {
+        eprintln!("{name}: {e}");
+        eprintln!("Nothing was recorded.");
+        return Ok(ExitCode::FAILURE);
+    }
+    let store = open(g).await?;
+    let result = if dry_run {
+        teams::preview(&store, session_id, &bytes)
+            .await
+            .map(|p| (p, false))
+    } else {
+        teams::commit(&store, &Actor::cli(), session_id, &name, &bytes)
+            .await
+            .map(|c| (c.preview, c.committed))
+    };
+    let (p, committed) = match result {
+        Ok(r) => r,
+        Err(StoreError::Invalid(m))
+        | Err(StoreError::Conflict(m))
+        | Err(StoreError::NotFound(m)) => {
+            eprintln!("{name}: {m}");
+            eprintln!("Nothing was recorded.");
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if json {
+        let v = serde_json::json!({
+            "matched": p.matching.matched.iter().map(|m| serde_json::json!({
+                "staff_number": m.staff_number, "name": m.name, "minutes": m.minutes,
+                "status": m.status.as_str(), "joins": m.joins, "enrolled": m.enrolled,
+                "kept_hand_mark": p.kept.contains(&m.staff_number)})).collect::<Vec<_>>(),
+            "unmatched": p.matching.unmatched.iter().map(|u| serde_json::json!({
+                "name": u.name, "email": u.email, "minutes": u.minutes, "reason": u.reason})).collect::<Vec<_>>(),
+            "not_in_report": p.matching.not_in_report,
+            "committed": committed,
+            "already_uploaded": p.already_uploaded.is_some(),
+            "notes": p.notes,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{name}: {} participants; {}% of {} minutes counts as attended.",
+        p.participants, p.share_pct, p.session_minutes
+    );
+    for note in &p.notes {
+        println!("Note: {note}");
+    }
+    println!("\nMatched ({}):", p.matching.matched.len());
+    println!(
+        "  {:<12} {:<32} {:>7}  {:<16} notes",
+        "staff no.", "name", "minutes", "mark"
+    );
+    for m in &p.matching.matched {
+        let mut notes = Vec::new();
+        if !m.enrolled {
+            notes.push("walk-in".to_string());
+        }
+        if p.kept.contains(&m.staff_number) {
+            notes.push("hand mark kept".to_string());
+        }
+        if m.joins > 1 {
+            notes.push(format!("{} joins", m.joins));
+        }
+        println!(
+            "  {:<12} {:<32} {:>7}  {:<16} {}",
+            m.staff_number,
+            m.name.chars().take(32).collect::<String>(),
+            m.minutes,
+            m.status.as_str(),
+            notes.join(", ")
+        );
+    }
+    println!("\nNot matched ({}):", p.matching.unmatched.len());
+    for u in &p.matching.unmatched {
+        println!(
+            "  {} <{}>, {} minutes: {}",
+            u.name,
+            u.email.as_deref().unwrap_or("no e-mail"),
+            u.minutes,
+            u.reason
+        );
+    }
+    println!(
+        "\nEnrolled but not in the report ({}): {}",
+        p.matching.not_in_report.len(),
+        p.matching.not_in_report.join(", ")
+    );
+    if dry_run {
+        println!("\nDry run: nothing was recorded.");
+    } else if committed {
+        println!("\nRecorded on the register of session {session_id}.");
+    } else {
+        println!(
+            "\nThis report had already been recorded for session {session_id}: nothing changed."
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

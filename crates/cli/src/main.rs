@@ -224,6 +224,20 @@ pub enum ImportCommand {
     /// referral_ref, role, name, date_of_birth, address, area.
     #[command(name = "referral-people")]
     ReferralPeople(RegisterArgs),
+    /// Record a Microsoft Teams attendance report (the file as downloaded from Teams, or
+    /// re-saved) on a session's register: prints who matched, who did not and who is not in
+    /// the report. The same report again changes nothing.
+    #[command(name = "teams-report")]
+    TeamsReport {
+        session_id: i64,
+        file: PathBuf,
+        /// Show what the report would do, without saving anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the result as JSON (the same shape as the API) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Import CPD entries from a CPD spreadsheet (CSV or XLSX).
     Cpd {
         file: PathBuf,
