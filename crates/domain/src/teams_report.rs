@@ -6,7 +6,8 @@
 //! though the file is named `.csv`, or comma after a re-save) and the layout are all detected:
 //!
 //! - [`Layout::Legacy`] (before mid-2022): an optional "Meeting Summary" block of key/value rows,
-//!   then one row per join or leave: full name, user action (Joined / Left), timestamp.
+//!   then one row per join or leave: full name, user action (Joined / Left), timestamp; or (a
+//!   2021-22 variant) one row per join with join time, leave time, duration and e-mail.
 //! - [`Layout::Sectioned`] (since mid-2022): sections numbered "1." (summary), "2."
 //!   (participants, one row per person) and "3." (in-meeting activities, one row per join).
 //!
@@ -761,6 +762,78 @@ fn sectioned(
     })
 }
 
+/// A table with one row per join (name, join time, leave time, duration, e-mail): joins of one
+/// person (by e-mail, else by name) are summed.
+fn per_row_table(
+    header: &Row,
+    data: &[Row],
+    order: DateOrder,
+) -> Result<Vec<Participant>, ReportError> {
+    let cols = columns(header, data);
+    let mut people: Vec<Acc> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for r in data {
+        let (name, external, unverified) = split_name(r.cell(cols.name));
+        if name.is_empty() {
+            return Err(ReportError::Line {
+                line: r.line,
+                reason: "the participant's name is empty".into(),
+            });
+        }
+        let email = cols.email.and_then(|i| email_of(r.cell(i)));
+        let secs = match (cols.duration, cols.join, cols.leave) {
+            (Some(i), _, _) => parse_duration(r.cell(i)).ok_or_else(|| ReportError::Line {
+                line: r.line,
+                reason: format!("\"{}\" is not a duration such as 1h 2m 3s", r.cell(i)),
+            })?,
+            (None, Some(j), Some(l)) => {
+                let a = raw_datetime(r.cell(j)).and_then(|x| resolve(x, order));
+                let b = raw_datetime(r.cell(l)).and_then(|x| resolve(x, order));
+                match (a, b) {
+                    (Some(a), Some(b)) => (b - a).whole_seconds().max(0),
+                    _ => {
+                        return Err(ReportError::Line {
+                            line: r.line,
+                            reason: "the join or leave time is not a date and time".into(),
+                        })
+                    }
+                }
+            }
+            _ => {
+                return Err(ReportError::Line {
+                    line: r.line,
+                    reason: "no duration column was found".into(),
+                })
+            }
+        };
+        let k = key_of(&email, &name);
+        let i = *index.entry(k).or_insert_with(|| {
+            people.push(Acc {
+                name: name.clone(),
+                email: email.clone(),
+                external,
+                unverified,
+                order: people.len(),
+                ..Default::default()
+            });
+            people.len() - 1
+        });
+        people[i].seconds += secs;
+        people[i].joins += 1;
+    }
+    Ok(people
+        .into_iter()
+        .map(|a| Participant {
+            name: a.name,
+            email: a.email,
+            external: a.external,
+            unverified: a.unverified,
+            seconds: a.seconds,
+            joins: a.joins.max(1),
+        })
+        .collect())
+}
+
 const LEAVE_WORDS: &[&str] = &[
     "left",
     "quitté",
@@ -788,6 +861,20 @@ fn legacy(rows: &[Row], order: DateOrder) -> Result<Report, ReportError> {
         return Err(ReportError::NotAReport(NOT_A_REPORT_HINT.into()));
     };
     let (title, start, end) = summary(&rows[..h], order);
+    if is_datetime(rows[h + 1].cell(1)) {
+        // The 2021-22 variant: a summary block, then one row per person or join with join and
+        // leave times, a duration and an e-mail (no numbered sections).
+        let people = per_row_table(&rows[h], &rows[h + 1..], order)?;
+        return Ok(Report {
+            layout: Layout::Legacy,
+            encoding: Encoding::Utf8,
+            separator: '\t',
+            title,
+            start,
+            end,
+            participants: people,
+        });
+    }
     struct Ev {
         time: PrimitiveDateTime,
         join: bool,
@@ -1310,6 +1397,29 @@ Bob Ray\tLeft\t15/07/2021, 10:00:00\n";
             (0, 1)
         );
         assert_eq!(find(&r, "Bob Ray").seconds, 3600);
+    }
+
+    #[test]
+    fn the_2021_variant_with_one_row_per_join_and_durations() {
+        let text = "Meeting Summary\n\
+Total Number of Participants\t3\n\
+Meeting Title\tFrontline input\n\
+Meeting Start Time\t10/03/2022, 09:00:00\n\
+Meeting End Time\t10/03/2022, 12:00:00\n\
+\n\
+Full Name\tJoin Time\tLeave Time\tDuration\tEmail\tRole\tParticipant ID (UPN)\n\
+Zoë Ní Bhriain\t10/03/2022, 09:00:00\t10/03/2022, 10:00:00\t1h\tzoe@force.police.uk\tAttendee\tzoe@force.police.uk\n\
+Zoë Ní Bhriain\t10/03/2022, 10:30:00\t10/03/2022, 12:00:00\t1h 30m\tzoe@force.police.uk\tAttendee\tzoe@force.police.uk\n\
+Priya Shah (External)\t10/03/2022, 09:00:00\t10/03/2022, 09:45:00\t45m\tpriya@council.gov.uk\tAttendee\t\n";
+        let r = parse(&utf16le_with_bom(text)).unwrap();
+        assert_eq!(r.layout, Layout::Legacy);
+        assert_eq!(r.title.as_deref(), Some("Frontline input"));
+        let z = find(&r, "Zoë Ní Bhriain");
+        assert_eq!(
+            (z.seconds, z.joins, z.email.as_deref()),
+            (9000, 2, Some("zoe@force.police.uk"))
+        );
+        assert!(find(&r, "Priya Shah").external);
     }
 
     #[test]

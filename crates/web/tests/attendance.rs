@@ -641,6 +641,10 @@ async fn the_pages_upload_preview_commit_and_mark() {
             )
             .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, html) = app
+            .get(&c, &format!("/sessions/{session}/attendance"))
+            .await;
+        assert!(html.contains("External attendees (1)"), "{html}");
         let r = app
             .post_form(
                 &c,

@@ -172,6 +172,19 @@ async fn preview_parsed(
                 .into(),
         );
     }
+    let others: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM teams_reports WHERE session_id = $1 AND sha256 <> $2",
+    )
+    .bind(s.id)
+    .bind(&sha256)
+    .fetch_one(store.pool())
+    .await?;
+    if others > 0 {
+        notes.push(format!(
+            "{others} other Teams {} already recorded for this session: the people in this one get the minutes and marks it shows (they are not added together).",
+            if others == 1 { "report is" } else { "reports are" }
+        ));
+    }
     if already_uploaded.is_some() {
         notes.push("This report has already been uploaded for this session: committing it again changes nothing.".into());
     }
@@ -499,4 +512,26 @@ pub async fn dismiss(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// An attendee without a directory record (partner staff, guests) on a session.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ExternalAttendee {
+    pub id: i64,
+    pub name: String,
+    pub organisation: String,
+    pub email: Option<String>,
+    pub status: Option<String>,
+    pub minutes: Option<i64>,
+}
+
+/// The session's external attendees, by name.
+pub async fn external_attendees(store: &Store, session_id: i64) -> Result<Vec<ExternalAttendee>> {
+    Ok(sqlx::query_as::<_, ExternalAttendee>(
+        "SELECT id, name, organisation, email, status, minutes FROM session_external_attendees
+         WHERE session_id = $1 ORDER BY name, id",
+    )
+    .bind(session_id)
+    .fetch_all(store.pool())
+    .await?)
 }

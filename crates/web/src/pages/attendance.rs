@@ -20,7 +20,7 @@ use mashboard_domain::access::Capability;
 use mashboard_domain::attendance::{check_mark, Status};
 use mashboard_store::audit::{self, Event};
 use mashboard_store::delivery::attendance::{self, RegisterRow, SessionFacts};
-use mashboard_store::delivery::teams::{self, Preview, UnmatchedRow};
+use mashboard_store::delivery::teams::{self, ExternalAttendee, Preview, UnmatchedRow};
 use mashboard_store::{people, StoreError};
 use rand::RngCore;
 use serde::Deserialize;
@@ -85,6 +85,7 @@ struct RegisterPage {
     session: SessionFacts,
     lines: Vec<Line>,
     unmatched: Vec<UnmatchedRow>,
+    externals: Vec<ExternalAttendee>,
     form: FormState,
     banner: String,
     statuses: Vec<(&'static str, &'static str)>,
@@ -96,6 +97,14 @@ impl RegisterPage {
             .iter()
             .filter(|u| u.resolution == "open")
             .count()
+    }
+    /// Enrolled people without a mark, or missing from a report: whom a participant may be.
+    fn choices(&self) -> Vec<(&str, &str)> {
+        self.lines
+            .iter()
+            .filter(|l| l.row.status.is_none() || l.row.not_in_report == 1)
+            .map(|l| (l.row.staff_number.as_str(), l.row.name.as_str()))
+            .collect()
     }
     fn not_in_report(&self) -> usize {
         self.lines
@@ -157,6 +166,7 @@ async fn render_register(
         })
         .collect();
     let unmatched = teams::unmatched(&state.store, s.id).await?;
+    let externals = teams::external_attendees(&state.store, s.id).await?;
     audit::record(
         &state.store,
         &page.user.actor(),
@@ -180,6 +190,7 @@ async fn render_register(
         session: s,
         lines,
         unmatched,
+        externals,
         form,
         banner,
         statuses: Status::ALL
@@ -308,7 +319,12 @@ pub async fn resolve(
     let key = format!("unmatched-{uid}");
     let result = match action.as_str() {
         "person" => {
-            let sn = field(&pairs, &format!("staff_number-{uid}"));
+            let typed = field(&pairs, &format!("staff_number-{uid}"));
+            let sn = if typed.is_empty() {
+                field(&pairs, &format!("pick-{uid}"))
+            } else {
+                typed
+            };
             if sn.is_empty() {
                 form.add_error(
                     &key,
