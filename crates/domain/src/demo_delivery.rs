@@ -13,6 +13,7 @@
 //! the coverage page should show; the next session (after the reference date) has some of them
 //! booked.
 
+use crate::teams_report::{write_legacy, write_sectioned, WriteParticipant};
 use time::{Date, Duration, Month, PrimitiveDateTime, Time, Weekday};
 
 /// Departments whose every member had the input in 2022.
@@ -365,41 +366,14 @@ pub fn delivery_plan(
     sessions
 }
 
-/// Formats a duration the way Teams does: `2h 55m 3s`, `45m 10s`, `0s`.
-fn teams_duration(seconds: i64) -> String {
-    let (h, m, s) = (seconds / 3600, (seconds % 3600) / 60, seconds % 60);
-    let mut out = String::new();
-    if h > 0 {
-        out.push_str(&format!("{h}h "));
-    }
-    if m > 0 || h > 0 {
-        out.push_str(&format!("{m}m "));
-    }
-    out.push_str(&format!("{s}s"));
-    out
-}
-
-fn teams_time(t: PrimitiveDateTime) -> String {
-    format!(
-        "{:02}/{:02}/{:02}, {:02}:{:02}:{:02}",
-        t.day(),
-        u8::from(t.month()),
-        t.year() % 100,
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
-/// The Teams attendance report the organiser of an online session would have downloaded: the
-/// current layout (summary, participants, in-meeting activities), UTF-16 little-endian with a
-/// byte-order mark, tab-separated, en-GB dates. People who were absent or excused are not in it;
-/// one external guest from a partner agency joined too. Someone who attended for most of the
-/// session joined twice (a dropped connection).
+/// The Teams attendance report the organiser of an online session would have downloaded
+/// (written by [`crate::teams_report`]): before July 2022 the old layout with one row per join,
+/// since then the sectioned one. People who were absent or excused are not in it; one guest from
+/// a partner agency joined too; every fifth attendee dropped out once and rejoined.
 pub fn teams_report(session: &PlannedSession, people: &[DemoPerson]) -> Vec<u8> {
     let start = session.starts_local;
     let end = start + Duration::minutes(session.minutes);
-    let mut participants: Vec<(String, String, i64, Vec<(i64, i64)>)> = Vec::new();
+    let mut participants: Vec<WriteParticipant> = Vec::new();
     for (i, (sn, seat)) in session.seats.iter().enumerate() {
         let minutes = match seat {
             Seat::Attended(m) | Seat::Partly(m) => *m,
@@ -408,70 +382,36 @@ pub fn teams_report(session: &PlannedSession, people: &[DemoPerson]) -> Vec<u8> 
         let Some(p) = people.iter().find(|p| &p.staff_number == sn) else {
             continue;
         };
-        let email = p.email.clone().unwrap_or_default();
-        let late = (session.minutes - minutes).max(0) * 60;
-        let secs = minutes * 60;
-        let joins = if i % 5 == 0 && secs > 1200 {
-            // Dropped out for a minute after the first twenty minutes and rejoined.
-            vec![(late, late + 1200), (late + 1260, late + secs + 60)]
+        let late = Duration::minutes((session.minutes - minutes).max(0));
+        let joined = start + late;
+        let joins = if i % 5 == 0 && minutes > 20 {
+            vec![
+                (joined, joined + Duration::minutes(20)),
+                (
+                    joined + Duration::minutes(21),
+                    joined + Duration::minutes(minutes + 1),
+                ),
+            ]
         } else {
-            vec![(late, late + secs)]
+            vec![(joined, joined + Duration::minutes(minutes))]
         };
-        participants.push((p.name.clone(), email, secs, joins));
+        participants.push(WriteParticipant {
+            name: p.name.clone(),
+            email: p.email.clone(),
+            joins,
+        });
     }
-    participants.push((
-        "Guest from Children's Services (External)".into(),
-        "guest@childrens-services.example".into(),
-        3600,
-        vec![(600, 4200)],
-    ));
-    let mut lines: Vec<String> = Vec::new();
-    lines.push("1. Summary".into());
-    lines.push(format!("Meeting title\t{}", session.title));
-    lines.push(format!("Attended participants\t{}", participants.len()));
-    lines.push(format!("Start time\t{}", teams_time(start)));
-    lines.push(format!("End time\t{}", teams_time(end)));
-    lines.push(format!(
-        "Meeting duration\t{}",
-        teams_duration(session.minutes * 60)
-    ));
-    lines.push(String::new());
-    lines.push("2. Participants".into());
-    lines.push(
-        "Name\tFirst Join\tLast Leave\tIn-Meeting Duration\tEmail\tParticipant ID (UPN)\tRole"
-            .into(),
-    );
-    for (i, (name, email, secs, joins)) in participants.iter().enumerate() {
-        let first = start + Duration::seconds(joins[0].0);
-        let last = start + Duration::seconds(joins[joins.len() - 1].1);
-        let role = if i == 0 { "Presenter" } else { "Attendee" };
-        lines.push(format!(
-            "{name}\t{}\t{}\t{}\t{email}\t{email}\t{role}",
-            teams_time(first),
-            teams_time(last),
-            teams_duration(*secs)
-        ));
+    participants.push(WriteParticipant {
+        name: "Guest from Children's Services (External)".into(),
+        email: Some("guest@childrens-services.example".into()),
+        joins: vec![(start + Duration::minutes(10), start + Duration::minutes(70))],
+    });
+    let new_layout = Date::from_calendar_date(2022, Month::July, 1).expect("date");
+    if start.date() < new_layout {
+        write_legacy(&session.title, start, end, &participants)
+    } else {
+        write_sectioned(&session.title, start, end, &participants)
     }
-    lines.push(String::new());
-    lines.push("3. In-Meeting Activities".into());
-    lines.push("Name\tJoin Time\tLeave Time\tDuration\tEmail\tRole".into());
-    for (i, (name, email, _, joins)) in participants.iter().enumerate() {
-        let role = if i == 0 { "Presenter" } else { "Attendee" };
-        for (a, b) in joins {
-            lines.push(format!(
-                "{name}\t{}\t{}\t{}\t{email}\t{role}",
-                teams_time(start + Duration::seconds(*a)),
-                teams_time(start + Duration::seconds(*b)),
-                teams_duration(b - a)
-            ));
-        }
-    }
-    let text = lines.join("\r\n") + "\r\n";
-    let mut out = vec![0xFF, 0xFE];
-    for unit in text.encode_utf16() {
-        out.extend_from_slice(&unit.to_le_bytes());
-    }
-    out
 }
 
 #[cfg(test)]
@@ -581,42 +521,25 @@ mod tests {
     }
 
     #[test]
-    fn the_teams_report_is_utf16_tab_separated_with_every_attendee() {
+    fn the_teams_reports_read_back_with_every_attendee_and_the_guest() {
         let people = people();
         let plan = plan();
-        let s = plan.iter().find(|s| s.mode == DemoMode::Teams).unwrap();
-        let bytes = teams_report(s, &people);
-        assert_eq!(&bytes[..2], &[0xFF, 0xFE]);
-        let units: Vec<u16> = bytes[2..]
-            .chunks(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
-        let text = String::from_utf16(&units).unwrap();
-        assert!(text.starts_with("1. Summary\r\n"));
-        assert!(text.contains("2. Participants"));
-        assert!(text.contains("(External)"));
-        let came = s
-            .seats
+        let online: Vec<_> = plan
             .iter()
-            .filter(|(_, seat)| matches!(seat, Seat::Attended(_) | Seat::Partly(_)))
-            .count();
-        let section: Vec<&str> = text
-            .split("2. Participants\r\n")
-            .nth(1)
-            .unwrap()
-            .split("\r\n\r\n")
-            .next()
-            .unwrap()
-            .lines()
-            .skip(1)
+            .filter(|s| s.mode == DemoMode::Teams && s.delivered)
             .collect();
-        assert_eq!(section.len(), came + 1);
-    }
-
-    #[test]
-    fn durations_read_like_teams() {
-        assert_eq!(teams_duration(0), "0s");
-        assert_eq!(teams_duration(2710), "45m 10s");
-        assert_eq!(teams_duration(3723), "1h 2m 3s");
+        assert!(online
+            .iter()
+            .any(|s| s.starts_local.year() == 2022 && u8::from(s.starts_local.month()) < 7));
+        assert!(online.iter().any(|s| s.starts_local.year() > 2022));
+        for s in online {
+            let report = crate::teams_report::parse(&teams_report(s, &people)).unwrap();
+            let came = s
+                .seats
+                .iter()
+                .filter(|(_, seat)| matches!(seat, Seat::Attended(_) | Seat::Partly(_)))
+                .count();
+            assert_eq!(report.participants.len(), came + 1, "{}", s.key);
+        }
     }
 }
