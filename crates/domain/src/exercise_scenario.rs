@@ -200,7 +200,10 @@ mod tests {
         for s in shipped() {
             assert!((5..=6).contains(&s.stages.len()), "{}", s.code);
             let last = s.stages.last().unwrap();
-            assert!(last.strategy_meeting, "the last stage is the strategy meeting");
+            assert!(
+                last.strategy_meeting,
+                "the last stage is the strategy meeting"
+            );
             assert_eq!(
                 s.stages.iter().filter(|st| st.strategy_meeting).count(),
                 1,

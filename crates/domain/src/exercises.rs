@@ -123,7 +123,9 @@ pub fn check_team_names(names: &[String]) -> Result<Vec<String>, String> {
             ));
         }
         if !seen.insert(n.to_lowercase()) {
-            return Err(format!("Two teams are called \"{n}\": give each team its own name."));
+            return Err(format!(
+                "Two teams are called \"{n}\": give each team its own name."
+            ));
         }
         out.push(n.to_string());
     }
@@ -139,6 +141,23 @@ pub fn clock_text(seconds: i64) -> String {
     } else {
         format!("{m}:{sec:02}")
     }
+}
+
+/// The UK's wall-clock time of day (`HH:MM`) of a UTC instant: British Summer Time runs from
+/// 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October.
+pub fn uk_clock(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let last_sunday = |m: time::Month| {
+        let mut d = time::Date::from_calendar_date(t.year(), m, 31)
+            .expect("March and October have 31 days");
+        while d.weekday() != time::Weekday::Sunday {
+            d = d.previous_day().expect("in range");
+        }
+        d.with_hms(1, 0, 0).expect("valid").assume_utc()
+    };
+    let bst = t >= last_sunday(time::Month::March) && t < last_sunday(time::Month::October);
+    let local = if bst { t + time::Duration::hours(1) } else { t };
+    format!("{:02}:{:02}", local.hour(), local.minute())
 }
 
 /// One question of the debrief: the model answer and each team's answer beside it.
@@ -241,7 +260,9 @@ mod tests {
         assert!(check_team_names(&["Red".into(), "red".into()])
             .unwrap_err()
             .contains("Two teams"));
-        assert!(check_team_names(&["  ".into()]).unwrap_err().contains("Team 1"));
+        assert!(check_team_names(&["  ".into()])
+            .unwrap_err()
+            .contains("Team 1"));
     }
 
     #[test]
@@ -251,6 +272,16 @@ mod tests {
         assert!(clean_note("  ").is_err());
         assert_eq!(clock_text(65), "1:05");
         assert_eq!(clock_text(3725), "1:02:05");
+    }
+
+    #[test]
+    fn the_uk_clock_follows_the_clock_changes() {
+        use time::macros::datetime;
+        assert_eq!(uk_clock(datetime!(2025-03-30 00:59 UTC)), "00:59");
+        assert_eq!(uk_clock(datetime!(2025-03-30 01:00 UTC)), "02:00");
+        assert_eq!(uk_clock(datetime!(2025-10-26 00:59 UTC)), "01:59");
+        assert_eq!(uk_clock(datetime!(2025-10-26 01:00 UTC)), "01:00");
+        assert_eq!(uk_clock(datetime!(2025-07-15 08:30 UTC)), "09:30");
     }
 
     #[test]
