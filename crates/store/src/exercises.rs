@@ -1183,3 +1183,79 @@ pub async fn record_view(store: &Store, actor: &Actor, run_id: i64, what: &str) 
     )
     .await
 }
+
+/// The operating system's random source, for callers without a `rand` dependency.
+pub use rand::rngs::OsRng as OsRandom;
+
+/// Active frontline people by staff number (the demo's teams are drawn from them).
+pub async fn demo_officers(store: &Store) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT staff_number FROM people WHERE active = 1 AND roles LIKE '%;frontline;%' ORDER BY staff_number",
+    )
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// The attachment day held on a date, if one is recorded.
+pub async fn attachment_day_on(store: &Store, day: &str) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM attachment_days WHERE day = $1 ORDER BY id")
+            .bind(day)
+            .fetch_optional(store.pool())
+            .await?,
+    )
+}
+
+/// Moves the run's moments onto its attachment day (09:30 UTC start, a stage every 25 minutes),
+/// so the debrief's timeline reads as the day did.
+pub async fn backdate_demo_run(store: &Store, run_id: i64, day: &str) -> Result<()> {
+    let at = |minutes: i64| {
+        let (h, m) = (9 + (30 + minutes) / 60, (30 + minutes) % 60);
+        format!("{day}T{h:02}:{m:02}:00.000000Z")
+    };
+    let mut tx = store.pool().begin().await?;
+    let releases: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT id, stage FROM exercise_releases WHERE run_id = $1")
+            .bind(run_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    for (id, stage) in releases {
+        sqlx::query("UPDATE exercise_releases SET released_at = $1 WHERE id = $2")
+            .bind(at((stage - 1) * 25))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query(
+        "UPDATE exercise_answers SET updated_at = $1 WHERE team_id IN (SELECT id FROM exercise_teams WHERE run_id = $2)",
+    )
+    .bind(at(150))
+    .bind(run_id)
+    .execute(&mut *tx)
+    .await?;
+    let notes: Vec<(i64, Option<i64>)> =
+        sqlx::query_as("SELECT id, stage FROM exercise_notes WHERE run_id = $1")
+            .bind(run_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    for (id, stage) in notes {
+        sqlx::query("UPDATE exercise_notes SET at = $1 WHERE id = $2")
+            .bind(at((stage.unwrap_or(6) - 1) * 25 + 15))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("UPDATE exercise_runs SET created_at = $1, ended_at = $2 WHERE id = $3")
+        .bind(at(0))
+        .bind(at(165))
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE exercise_meetings SET updated_at = $1 WHERE run_id = $2")
+        .bind(at(160))
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
