@@ -289,6 +289,25 @@ pub struct Member {
     pub organisation: String,
 }
 
+type MemberRow = (
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    String,
+    String,
+);
+type ReleaseTuple = (i64, Option<i64>, Option<String>, String, String);
+type NoteTuple = (
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    String,
+    String,
+    String,
+);
+
 fn invalid(m: impl Into<String>) -> StoreError {
     StoreError::Invalid(m.into())
 }
@@ -581,7 +600,7 @@ pub async fn teams(store: &Store, run_id: i64) -> Result<Vec<Team>> {
             .bind(run_id)
             .fetch_all(store.pool())
             .await?;
-    let ms: Vec<(i64, Option<i64>, Option<i64>, Option<String>, String, String)> = sqlx::query_as(
+    let ms: Vec<MemberRow> = sqlx::query_as(
         "SELECT m.team_id, m.person_id, m.user_id, p.staff_number, COALESCE(p.name, m.name), m.organisation
          FROM exercise_team_members m JOIN exercise_teams t ON t.id = m.team_id
          LEFT JOIN people p ON p.id = m.person_id WHERE t.run_id = $1 ORDER BY m.id",
@@ -634,7 +653,7 @@ pub struct ReleaseRow {
 }
 
 pub async fn releases(store: &Store, run_id: i64) -> Result<Vec<ReleaseRow>> {
-    let rows: Vec<(i64, Option<i64>, Option<String>, String, String)> = sqlx::query_as(
+    let rows: Vec<ReleaseTuple> = sqlx::query_as(
         "SELECT x.stage, x.team_id, t.name, x.released_by, x.released_at FROM exercise_releases x
          LEFT JOIN exercise_teams t ON t.id = x.team_id WHERE x.run_id = $1 ORDER BY x.released_at, x.id",
     )
@@ -964,7 +983,7 @@ pub async fn add_note(
 }
 
 pub async fn notes(store: &Store, run_id: i64) -> Result<Vec<Note>> {
-    let rows: Vec<(i64, Option<i64>, Option<i64>, Option<String>, String, String, String)> =
+    let rows: Vec<NoteTuple> =
         sqlx::query_as(
             "SELECT n.id, n.stage, n.team_id, t.name, n.note, n.author, n.at FROM exercise_notes n
              LEFT JOIN exercise_teams t ON t.id = n.team_id WHERE n.run_id = $1 ORDER BY n.at, n.id",

@@ -863,8 +863,7 @@ pub async fn projector(
     let latest = ex::releases(&state.store, id)
         .await?
         .into_iter()
-        .filter(|r| r.team_id.is_none())
-        .next_back();
+        .rfind(|r| r.team_id.is_none());
     html(&ProjectorPage {
         chrome: Chrome::new(
             &state,
