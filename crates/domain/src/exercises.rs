@@ -65,6 +65,29 @@ pub fn check_release(stage_count: i64, stage: i64) -> Result<(), String> {
     Ok(())
 }
 
+/// Why a release would change nothing: the stage already went to all teams, or to this team.
+pub fn already_released(releases: &[Release], stage: i64, team: Option<i64>) -> Option<String> {
+    if releases
+        .iter()
+        .any(|r| r.stage == stage && r.team.is_none())
+    {
+        return Some(format!(
+            "Stage {stage} has already been released to all teams."
+        ));
+    }
+    if let Some(t) = team {
+        if releases
+            .iter()
+            .any(|r| r.stage == stage && r.team == Some(t))
+        {
+            return Some(format!(
+                "Stage {stage} has already been released to that team."
+            ));
+        }
+    }
+    None
+}
+
 /// The next stage to release to everyone: the lowest stage not yet released to all teams.
 pub fn next_stage(releases: &[Release], stage_count: i64) -> Option<i64> {
     let to_all: BTreeSet<i64> = releases
@@ -241,6 +264,17 @@ mod tests {
         assert!(!is_released(&r, 11, 2));
         assert!(!is_released(&r, 10, 3));
         assert_eq!(next_stage(&r, 3), Some(2));
+        assert!(already_released(&r, 1, None).is_some());
+        assert!(
+            already_released(&r, 1, Some(11)).is_some(),
+            "all teams includes 11"
+        );
+        assert!(already_released(&r, 2, Some(10)).is_some());
+        assert!(already_released(&r, 2, Some(11)).is_none());
+        assert!(
+            already_released(&r, 2, None).is_none(),
+            "to all the others too"
+        );
         assert_eq!(next_stage(&[], 3), Some(1));
     }
 

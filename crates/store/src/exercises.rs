@@ -723,6 +723,10 @@ pub async fn release(
 ) -> Result<ReleaseRow> {
     let r = live_run(store, run_id).await?;
     rules::check_release(stage_count(store, r.scenario_id).await?, stage).map_err(invalid)?;
+    let so_far = as_rules(&releases(store, run_id).await?);
+    if let Some(why) = rules::already_released(&so_far, stage, team_id) {
+        return Err(invalid(why));
+    }
     let team_name = match team_id {
         None => None,
         Some(t) => Some(

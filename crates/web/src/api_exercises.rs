@@ -420,13 +420,18 @@ pub async fn show(
 /// The run's live events as Server-Sent Events: `release`, `answer`, `note`, `meeting`, `ended`
 /// (each `data` is JSON with `kind`, `run_id`, `team_id`, `stage`, `data`).
 #[utoipa::path(get, path = "/api/v1/exercise-runs/{id}/events", security(("bearer" = [])),
-    responses((status = 200, content_type = "text/event-stream", body = String), (status = 404, body = crate::api::Problem)))]
+    responses((status = 200, content_type = "text/event-stream", body = String), (status = 404, body = crate::api::Problem), (status = 409, body = crate::api::Problem)))]
 pub async fn events(
     State(state): State<AppState>,
     _api: Api<cap::ExercisesFacilitate>,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    ex::run(&state.store, id).await?.ok_or(ApiError::NotFound)?;
+    let run = ex::run(&state.store, id).await?.ok_or(ApiError::NotFound)?;
+    if !run.live() {
+        return Err(ApiError::Conflict(
+            "This exercise run has ended: there are no more events.".into(),
+        ));
+    }
     Ok(stream(&state, id, Audience::Facilitator))
 }
 

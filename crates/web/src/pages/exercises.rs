@@ -133,6 +133,14 @@ fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
         .unwrap_or("")
 }
 
+/// Streams are for live runs only (an ended run has nothing more to say).
+async fn live_only(state: &AppState, id: i64) -> Result<(), AppError> {
+    match ex::run(&state.store, id).await? {
+        Some(r) if r.live() => Ok(()),
+        _ => Err(AppError::NotFound),
+    }
+}
+
 // ----- index and scenario -----
 
 pub struct RunLink {
@@ -713,7 +721,7 @@ pub async fn console_events(
     _page: Page<cap::ExercisesFacilitate>,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    ex::run(&state.store, id).await?.ok_or(AppError::NotFound)?;
+    live_only(&state, id).await?;
     Ok(live::stream(&state, id, Audience::Facilitator))
 }
 
@@ -884,7 +892,7 @@ pub async fn projector_events(
     _page: Page<cap::ExercisesFacilitate>,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    ex::run(&state.store, id).await?.ok_or(AppError::NotFound)?;
+    live_only(&state, id).await?;
     Ok(live::stream(&state, id, Audience::Projector))
 }
 
@@ -1057,6 +1065,7 @@ pub async fn team_events(
     Path((id, team_id)): Path<(i64, i64)>,
 ) -> Result<Response, AppError> {
     team_access(&state, &page.user, id, team_id).await?;
+    live_only(&state, id).await?;
     Ok(live::stream(&state, id, Audience::Team(team_id)))
 }
 
