@@ -449,6 +449,36 @@ async fn exercise_api_codes_partners_and_live_stream() {
         let (_, html) = app.get(&screen2, "/exercise/team").await;
         assert!(html.contains("Green") && !html.contains("Red"));
 
+        // The start form names the row and the reason, and writes nothing.
+        let runs_before: i64 =
+            sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM exercise_runs")
+                .fetch_one(app.store.pool())
+                .await
+                .unwrap();
+        let r = app
+            .post_form(
+                &trainer_web,
+                "/exercises/runs/new",
+                &[
+                    ("scenario_id", &scenario_id.to_string()),
+                    ("slots", "2"),
+                    ("team1_name", "Red"),
+                    ("team1_members", "NOBODY1"),
+                    ("team2_name", "Blue"),
+                    ("team2_partners", "Sam Lee"),
+                ],
+            )
+            .await;
+        let html = r.text().await.unwrap();
+        assert!(html.contains("govuk-error-summary"), "{html}");
+        assert!(html.contains("line 1: write the name, a comma, then the organisation"));
+        let runs_after: i64 =
+            sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM exercise_runs")
+                .fetch_one(app.store.pool())
+                .await
+                .unwrap();
+        assert_eq!(runs_before, runs_after);
+
         // The debrief shows the answer beside the model answer; ending the run stops the codes.
         let (s, debrief) = app
             .get(&trainer_web, &format!("/exercises/runs/{run_id}/debrief"))
@@ -463,6 +493,20 @@ async fn exercise_api_codes_partners_and_live_stream() {
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let (s, _) = app.get(&screen, "/exercise/team").await;
         assert_eq!(s, StatusCode::SEE_OTHER, "the code stopped working");
+        let (s, _) = app
+            .get(
+                &partner,
+                &format!("/exercises/runs/{run_id}/teams/{blue_id}/events"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "no stream for an ended run");
+        let (_, html) = app
+            .get(
+                &partner,
+                &format!("/exercises/runs/{run_id}/teams/{blue_id}"),
+            )
+            .await;
+        assert!(html.contains("This exercise has ended") && !html.contains("data-exercise-events"));
         let r = client()
             .get(app.url(&format!("/exercises/runs/{run_id}/debrief.csv")))
             .send()
