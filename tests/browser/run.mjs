@@ -735,6 +735,101 @@ async function checkReviewFlow(browser) {
 }
 
 // ---------------------------------------------------------------------------------
+// Exercise runner: two teams in two browser contexts (a signed-in officer and a shared screen
+// with a team code), live release, autosaved answer, console and debrief.
+// ---------------------------------------------------------------------------------
+
+const DEMO_OFFICER_STAFF_NUMBER = "2759"; // demo-officer's person in the demo force
+
+async function axeAndProblems(page, where) {
+  const axeOk = await checkAxe(page, where);
+  if ((await checkProblems(page, where)) && axeOk) passed += 1;
+}
+
+async function checkExerciseFlow(browser) {
+  const failuresBefore = failures.length;
+  const contexts = [];
+  let runId = null;
+  try {
+    const open = async (username) => {
+      const context = await browser.createBrowserContext();
+      contexts.push(context);
+      const page = await newPage(context);
+      if (username && !(await signIn(page, username))) throw new Error(`could not sign in as ${username}`);
+      return page;
+    };
+    const trainer = await open("demo-trainer");
+    await goto(trainer, `${BASE_URL}/exercises/runs/new`);
+    await fill(trainer, {
+      title: `Browser test exercise ${Date.now()}`,
+      team1_name: "Red",
+      team1_members: DEMO_OFFICER_STAFF_NUMBER,
+      team2_name: "Blue",
+      team2_partners: "Sam Lee, Eastbrook children's services",
+    });
+    await submitForm(trainer, "team1_name", "trainer starts an exercise run", "/exercises/runs/");
+    runId = new URL(trainer.url()).pathname.split("/")[3];
+    const teams = await trainer.$$eval("table a[href*='/teams/']", (as) => as.map((a) => [a.textContent.trim(), a.getAttribute("href"), a.closest("tr").querySelector("code")?.textContent.trim()]));
+    const red = teams.find((t) => t[0] === "Red");
+    const blue = teams.find((t) => t[0] === "Blue");
+    if (!red || !blue || !blue[2]) throw new Error(`the console does not list both teams with codes: ${JSON.stringify(teams)}`);
+
+    // Red: the officer, signed in. Blue: a shared screen opened with the team code.
+    const officer = await open("demo-officer");
+    await goto(officer, `${BASE_URL}${red[1]}`);
+    await axeAndProblems(officer, "officer's team page (nothing released)");
+    const screen = await open(null);
+    await goto(screen, `${BASE_URL}/exercise`);
+    await axeAndProblems(screen, "team code page");
+    await fill(screen, { code: blue[2] });
+    await submitForm(screen, "code", "shared screen enters the team code", "/exercise/team");
+
+    // The facilitator releases stage 1 to all teams; both team pages show it without reloading.
+    await fill(trainer, { stage: "1", team: "" });
+    await submitForm(trainer, "stage", "facilitator releases stage 1", `/exercises/runs/${runId}/console`);
+    for (const [page, who] of [[officer, "officer (Red)"], [screen, "shared screen (Blue)"]]) {
+      await page
+        .waitForSelector('[data-stage="1"] textarea', { timeout: 15_000 })
+        .catch(() => { throw new Error(`${who} did not see stage 1 without reloading`); });
+    }
+    await axeAndProblems(screen, "shared screen team page (stage 1)");
+
+    // Red answers; the answer saves as it is typed and reaches the console without reloading.
+    const answer = `Kai (7) is caring for Poppy (3), browser test ${Date.now()}`;
+    const box = await officer.$('[data-stage="1"] textarea');
+    const qid = await box.evaluate((el) => el.id);
+    await box.type(answer);
+    await officer
+      .waitForFunction((id) => (document.getElementById(`${id}-status`)?.textContent || "").startsWith("Saved"), { timeout: 15_000 }, qid)
+      .catch(() => { throw new Error("the officer's answer was not autosaved"); });
+    await axeAndProblems(officer, "officer's team page (answered)");
+    const redId = red[1].split("/").pop();
+    await trainer
+      .waitForFunction((sel, text) => (document.querySelector(sel)?.textContent || "").includes(text), { timeout: 15_000 }, `#answer-${redId}-${qid.slice(1)}`, answer)
+      .catch(() => { throw new Error("the console did not show Red's answer without reloading"); });
+    await axeAndProblems(trainer, "facilitator console (with an answer)");
+
+    const projector = await newPage(contexts[0]);
+    await goto(projector, `${BASE_URL}/exercises/runs/${runId}/projector`);
+    const shown = await projector.evaluate(() => document.body.innerText);
+    if (!shown.includes("Stage 1 of")) throw new Error("the projector does not show the released stage");
+    if (shown.includes(answer)) throw new Error("the projector shows a team's answer");
+    await axeAndProblems(projector, "projector view");
+
+    await goto(trainer, `${BASE_URL}/exercises/runs/${runId}/debrief`);
+    const debrief = await trainer.evaluate(() => document.body.innerText);
+    if (!debrief.includes(answer)) throw new Error("the debrief does not show Red's answer");
+    if (!debrief.includes("Model answer")) throw new Error("the debrief does not show the model answers");
+    await axeAndProblems(trainer, "debrief");
+  } catch (err) {
+    fail("exercise flow", err.message || String(err));
+  } finally {
+    for (const c of contexts) await c.close().catch(() => {});
+  }
+  info(`exercise flow (run ${runId}): ${failures.length === failuresBefore ? "passed" : "failed"}`);
+}
+
+// ---------------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------------
 
@@ -776,6 +871,7 @@ async function main() {
     if (process.env.SKIP_FORM !== "1") await checkPeopleForm(browser);
     if (process.env.SKIP_TRAINING !== "1") await checkTrainingFlow(browser);
     if (process.env.SKIP_REVIEW !== "1") await checkReviewFlow(browser);
+    if (process.env.SKIP_EXERCISE !== "1") await checkExerciseFlow(browser);
   } finally {
     await browser.close().catch(() => {});
     rmSync(userDataDir, { recursive: true, force: true });

@@ -64,11 +64,13 @@ CREATE TABLE exercise_teams (
     UNIQUE (run_id, name)
 );
 
--- Members: officers (person_id) or partner participants without accounts (name, organisation).
+-- Members: officers (person_id), partner reviewers with an account but no directory record
+-- (user_id), or partner participants without accounts (name, organisation).
 CREATE TABLE exercise_team_members (
     id {{ID}},
     team_id BIGINT NOT NULL REFERENCES exercise_teams (id),
     person_id BIGINT REFERENCES people (id),
+    user_id BIGINT REFERENCES users (id),
     name TEXT NOT NULL DEFAULT '',
     organisation TEXT NOT NULL DEFAULT ''
 );

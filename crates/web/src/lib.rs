@@ -67,6 +67,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// Uploads between preview and commit, by a random key (kept in memory for 30 minutes).
     pub uploads: Arc<Mutex<HashMap<String, PendingUpload>>>,
+    /// Live exercise runs: one broadcast channel per run for the Server-Sent Events streams.
+    pub exercise_hub: Arc<api_exercises::ExerciseHub>,
 }
 
 impl AppState {
@@ -75,6 +77,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             uploads: Arc::new(Mutex::new(HashMap::new())),
+            exercise_hub: Arc::default(),
         }
     }
 }

@@ -1428,14 +1428,14 @@ const MARGIN: f32 = 42.0;
 
 /// A very small page-layout engine: lines of text and simple tables, top to bottom, with page
 /// breaks that repeat a table's header.
-struct PdfWriter {
+pub(crate) struct PdfWriter {
     pages: Vec<pdf_writer::Content>,
     y: f32,
     footer: String,
 }
 
 impl PdfWriter {
-    fn new(footer: String) -> PdfWriter {
+    pub(crate) fn new(footer: String) -> PdfWriter {
         let mut w = PdfWriter {
             pages: Vec::new(),
             y: 0.0,
@@ -1472,7 +1472,7 @@ impl PdfWriter {
         false
     }
 
-    fn line(&mut self, bold: bool, size: f32, s: &str) {
+    pub(crate) fn line(&mut self, bold: bool, size: f32, s: &str) {
         for l in wrap(s, size, PAGE_W - 2.0 * MARGIN) {
             self.need(size * 1.4);
             self.y -= size * 1.4;
@@ -1483,7 +1483,7 @@ impl PdfWriter {
         }
     }
 
-    fn gap(&mut self, h: f32) {
+    pub(crate) fn gap(&mut self, h: f32) {
         self.y -= h;
     }
 
@@ -1535,7 +1535,7 @@ impl PdfWriter {
         }
     }
 
-    fn finish(self, title: &str) -> Vec<u8> {
+    pub(crate) fn finish(self, title: &str) -> Vec<u8> {
         use pdf_writer::{Finish, Name, Pdf, Rect, Ref, TextStr};
         let mut pdf = Pdf::new();
         let catalog = Ref::new(1);

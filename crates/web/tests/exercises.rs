@@ -1,0 +1,533 @@
+//! The exercise runner through the real server on both databases: the API contract, answers
+//! refused for unreleased stages, team codes that reach only their own team of their own run,
+//! partners who see only the runs they are part of, and a live stream that delivers a release.
+
+use mashboard_domain::people::{PersonDraft, StaffNumber};
+use mashboard_domain::Role;
+use mashboard_store::accounts::{self, NewAccount};
+use mashboard_store::audit::Actor;
+use mashboard_store::{people, DbUrl, Store};
+use mashboard_web::{AppState, WebConfig};
+use reqwest::redirect::Policy;
+use reqwest::{Client, StatusCode};
+
+const PASSWORD: &str = "a long test password";
+
+struct TestApp {
+    base: String,
+    store: Store,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+fn username_for(role: Role) -> String {
+    format!("test-{}", role.as_str().replace('_', "-"))
+}
+
+fn staff_for(role: Role) -> String {
+    format!(
+        "T{}",
+        Role::ALL.iter().position(|r| *r == role).unwrap() + 10
+    )
+}
+
+/// One person and one account per role.
+async fn seed(store: &Store) {
+    let actor = Actor::system();
+    let mut rows = Vec::new();
+    for role in Role::ALL {
+        let p = PersonDraft {
+            staff_number: staff_for(role),
+            name: format!("Person {}", role.label()),
+            department: "Public Protection".into(),
+            team: "MASH".into(),
+            roles: role.as_str().into(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        rows.push((rows.len() + 2, p));
+    }
+    people::import(store, &actor, &rows, false, "test seed")
+        .await
+        .unwrap();
+    for role in Role::ALL {
+        let sn = StaffNumber::parse(&staff_for(role)).unwrap();
+        accounts::create(
+            store,
+            &actor,
+            NewAccount {
+                username: &username_for(role),
+                roles: &[role],
+                staff_number: Some(&sn),
+                password: Some(PASSWORD),
+            },
+        )
+        .await
+        .unwrap();
+    }
+}
+
+async fn spawn(url: &DbUrl) -> TestApp {
+    let store = Store::open(url).await.unwrap();
+    seed(&store).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let state = AppState::new(store.clone(), WebConfig::default());
+    tokio::spawn(async move {
+        mashboard_web::serve(listener, state, async move {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    TestApp {
+        base,
+        store,
+        shutdown: Some(tx),
+    }
+}
+
+/// Runs the body against the app on SQLite and on PostgreSQL.
+macro_rules! on_both {
+    (|$app:ident| $body:block) => {{
+        let (_dir, dbs) = mashboard_store::testing::both_databases().await;
+        for (label, url) in dbs {
+            eprintln!("-- on {label}");
+            let $app = spawn(&url).await;
+            $body
+        }
+    }};
+}
+
+fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn csrf_in(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf_token\" value=\"")
+        .expect("page has a csrf_token field")
+        + 25;
+    html[at..at + 64].to_string()
+}
+
+impl TestApp {
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    async fn get(&self, c: &Client, path: &str) -> (StatusCode, String) {
+        let r = c.get(self.url(path)).send().await.unwrap();
+        let s = r.status();
+        (s, r.text().await.unwrap())
+    }
+
+    async fn token(&self, c: &Client) -> String {
+        let (_, html) = self.get(c, "/account").await;
+        csrf_in(&html)
+    }
+
+    async fn post_form(
+        &self,
+        c: &Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.token(c).await;
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", &token)];
+        form.extend_from_slice(fields);
+        c.post(self.url(path)).form(&form).send().await.unwrap()
+    }
+
+    async fn signed_in(&self, role: Role) -> Client {
+        let c = client();
+        let (_, html) = self.get(&c, "/login").await;
+        let token = csrf_in(&html);
+        let r = c
+            .post(self.url("/login"))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("username", &username_for(role)),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in as {role}");
+        c
+    }
+}
+
+impl TestApp {
+    async fn bearer(&self, role: Role) -> String {
+        accounts::create_token(&self.store, &Actor::system(), &username_for(role), "t")
+            .await
+            .unwrap()
+    }
+}
+
+async fn api_post(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
+    let r = client()
+        .post(app.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status();
+    (s, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+async fn answers_count(store: &Store) -> i64 {
+    sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM exercise_answers")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+/// Reads an event stream until an event of `kind` arrives; returns its data line.
+async fn next_event(resp: &mut reqwest::Response, kind: &str, buf: &mut String) -> String {
+    let wanted = format!("event: {kind}\n");
+    loop {
+        if let Some(at) = buf.find(&wanted) {
+            let rest = &buf[at + wanted.len()..];
+            if let Some(end) = rest.find("\n\n") {
+                let data = rest[..end].trim_start_matches("data: ").to_string();
+                let cut = at + wanted.len() + end + 2;
+                buf.drain(..cut);
+                return data;
+            }
+        }
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(20), resp.chunk())
+            .await
+            .expect("an event within 20 s")
+            .unwrap()
+            .expect("the stream stays open");
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+#[tokio::test]
+async fn exercise_api_codes_partners_and_live_stream() {
+    on_both!(|app| {
+        let trainer = app.bearer(Role::MashTrainer).await;
+        let frontline = app.bearer(Role::Frontline).await;
+
+        // Scenarios: stages numbered from 1, each with its questions.
+        let r = client()
+            .get(app.url("/api/v1/exercise-scenarios"))
+            .bearer_auth(&trainer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let list: serde_json::Value = r.json().await.unwrap();
+        let sc = &list["items"][0];
+        assert_eq!(sc["stages"][0]["stage"], 1);
+        let scenario_id = sc["id"].as_i64().unwrap();
+        let q1 = sc["stages"][0]["questions"][0]["id"].as_i64().unwrap();
+        let q2 = sc["stages"][1]["questions"][0]["id"].as_i64().unwrap();
+        // Frontline officers cannot start runs.
+        let (s, _) = api_post(
+            &app,
+            &frontline,
+            "/api/v1/exercise-runs",
+            serde_json::json!({"scenario_id": scenario_id, "teams": [{"name": "X"}]}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+
+        let (s, run) = api_post(&app, &trainer, "/api/v1/exercise-runs", serde_json::json!({
+            "scenario_id": scenario_id,
+            "teams": [
+                {"name": "Red", "members": [staff_for(Role::Frontline)], "partners": [{"name": "Sue Social", "organisation": "Eastbrook children's services"}]},
+                {"name": "Blue", "members": [staff_for(Role::PartnerReviewer)]}
+            ]
+        })).await;
+        assert_eq!(s, StatusCode::CREATED, "{run}");
+        let run_id = run["id"].as_i64().unwrap();
+        assert_eq!(run["teams"][0]["name"], "Red");
+        let red_code = run["teams"][0]["code"].as_str().unwrap().to_string();
+        assert_eq!(red_code.len(), 8);
+        let red_id = run["teams"][0]["id"].as_i64().unwrap();
+        let blue_id = run["teams"][1]["id"].as_i64().unwrap();
+
+        // A second run without the partner reviewer or the officer.
+        let (s, other) = api_post(
+            &app,
+            &trainer,
+            "/api/v1/exercise-runs",
+            serde_json::json!({
+                "scenario_id": scenario_id,
+                "teams": [{"name": "Green", "members": [staff_for(Role::Mentor)]}]
+            }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let other_id = other["id"].as_i64().unwrap();
+        let green_code = other["teams"][0]["code"].as_str().unwrap().to_string();
+
+        // An answer to an unreleased stage is refused and nothing is written.
+        let answer = |team: &str, stage: i64, q: i64, text: &str| serde_json::json!({"team": team, "stage": stage, "question": q, "text": text});
+        let path = format!("/api/v1/exercise-runs/{run_id}/answers");
+        let (s, body) = api_post(&app, &frontline, &path, answer("Red", 1, q1, "too early")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("not been released"),
+            "{body}"
+        );
+        assert_eq!(answers_count(&app.store).await, 0);
+        // A stage that does not exist cannot be released.
+        let rel = format!("/api/v1/exercise-runs/{run_id}/release");
+        let (s, _) = api_post(&app, &trainer, &rel, serde_json::json!({"stage": 42})).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+
+        // A team code opens only its own team, on a browser session without an account.
+        let screen = client();
+        let (_, html) = app.get(&screen, "/exercise").await;
+        let t = csrf_in(&html);
+        let r = screen
+            .post(app.url("/exercise"))
+            .form(&[
+                ("csrf_token", t.as_str()),
+                ("code", &red_code.to_lowercase()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (s, html) = app.get(&screen, "/exercise/team").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("Red") && !html.contains("Blue"));
+        assert!(html.contains("Nothing has been released yet"));
+        let (s, _) = app
+            .get(
+                &screen,
+                &format!("/exercises/runs/{run_id}/teams/{blue_id}"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "a code is not a sign-in");
+        let (s, _) = app
+            .get(&screen, &format!("/exercises/runs/{run_id}/console"))
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+
+        // The team's live stream delivers its releases, and not another team's.
+        let mut stream = screen
+            .get(app.url("/exercise/team/events"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stream.status(), StatusCode::OK);
+        assert!(stream.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream"));
+        let (s, _) = api_post(
+            &app,
+            &trainer,
+            &rel,
+            serde_json::json!({"stage": 2, "team": "Blue"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, _) = api_post(&app, &trainer, &rel, serde_json::json!({"stage": 1})).await;
+        assert_eq!(s, StatusCode::OK);
+        let mut buf = String::new();
+        let data = next_event(&mut stream, "release", &mut buf).await;
+        let ev: serde_json::Value = serde_json::from_str(&data).unwrap();
+        assert_eq!(
+            ev["stage"], 1,
+            "Red's stream skipped Blue's release: {data}"
+        );
+        drop(stream);
+        let (_, html) = app.get(&screen, "/exercise/team").await;
+        assert!(html.contains("Stage 1:") && !html.contains("Stage 2:"));
+
+        // Answers: members for their own team only; stage 2 went to Blue only.
+        let (s, _) = api_post(
+            &app,
+            &frontline,
+            &path,
+            answer("Red", 1, q1, "Kai is caring for Poppy"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, _) = api_post(
+            &app,
+            &frontline,
+            &path,
+            answer("Blue", 1, q1, "not my team"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _) = api_post(
+            &app,
+            &frontline,
+            &path,
+            answer("Red", 2, q2, "not released to Red"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_eq!(answers_count(&app.store).await, 1);
+        // The shared screen saves by form (as the script does).
+        let t = csrf_in(&app.get(&screen, "/exercise/team").await.1);
+        let r = screen
+            .post(app.url("/exercise/team"))
+            .header("accept", "application/json")
+            .form(&[
+                ("csrf_token", t.as_str()),
+                (&format!("q{q1}"), "Kai (7) is caring for Poppy (3)"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let trainer_web = app.signed_in(Role::MashTrainer).await;
+        let (_, console) = app
+            .get(&trainer_web, &format!("/exercises/runs/{run_id}/console"))
+            .await;
+        assert!(console.contains("Kai (7) is caring for Poppy (3)"));
+        assert!(console.contains(&red_code));
+
+        // Partners see only the runs they are part of.
+        let partner = app.signed_in(Role::PartnerReviewer).await;
+        let (s, list) = app.get(&partner, "/exercises").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(list.contains(&format!("/exercises/runs/{run_id}/teams/{blue_id}")));
+        assert!(!list.contains(&format!("/exercises/runs/{other_id}/")));
+        let (s, _) = app
+            .get(
+                &partner,
+                &format!("/exercises/runs/{run_id}/teams/{red_id}"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "not their team");
+        let (s, html) = app
+            .get(
+                &partner,
+                &format!("/exercises/runs/{run_id}/teams/{blue_id}"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("Stage 2:") && html.contains("Stage 1:"));
+        let (s, _) = app
+            .get(&partner, &format!("/exercises/runs/{run_id}/debrief"))
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+
+        // Another run's code reaches only that run's team.
+        let screen2 = client();
+        let t = csrf_in(&app.get(&screen2, "/exercise").await.1);
+        screen2
+            .post(app.url("/exercise"))
+            .form(&[("csrf_token", t.as_str()), ("code", green_code.as_str())])
+            .send()
+            .await
+            .unwrap();
+        let (_, html) = app.get(&screen2, "/exercise/team").await;
+        assert!(html.contains("Green") && !html.contains("Red"));
+
+        // The start form names the row and the reason, and writes nothing.
+        let runs_before: i64 =
+            sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM exercise_runs")
+                .fetch_one(app.store.pool())
+                .await
+                .unwrap();
+        let r = app
+            .post_form(
+                &trainer_web,
+                "/exercises/runs/new",
+                &[
+                    ("scenario_id", &scenario_id.to_string()),
+                    ("slots", "2"),
+                    ("team1_name", "Red"),
+                    ("team1_members", "NOBODY1"),
+                    ("team2_name", "Blue"),
+                    ("team2_partners", "Sam Lee"),
+                ],
+            )
+            .await;
+        let html = r.text().await.unwrap();
+        assert!(html.contains("govuk-error-summary"), "{html}");
+        assert!(html.contains("line 1: write the name, a comma, then the organisation"));
+        let runs_after: i64 =
+            sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM exercise_runs")
+                .fetch_one(app.store.pool())
+                .await
+                .unwrap();
+        assert_eq!(runs_before, runs_after);
+
+        // The debrief shows the answer beside the model answer; ending the run stops the codes.
+        let (s, debrief) = app
+            .get(&trainer_web, &format!("/exercises/runs/{run_id}/debrief"))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            debrief.contains("Kai (7) is caring for Poppy (3)") && debrief.contains("Model answer")
+        );
+        let r = app
+            .post_form(&trainer_web, &format!("/exercises/runs/{run_id}/end"), &[])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (s, _) = app.get(&screen, "/exercise/team").await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "the code stopped working");
+        let (s, _) = app
+            .get(
+                &partner,
+                &format!("/exercises/runs/{run_id}/teams/{blue_id}/events"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "no stream for an ended run");
+        let (_, html) = app
+            .get(
+                &partner,
+                &format!("/exercises/runs/{run_id}/teams/{blue_id}"),
+            )
+            .await;
+        assert!(html.contains("This exercise has ended") && !html.contains("data-exercise-events"));
+        let r = client()
+            .get(app.url(&format!("/exercises/runs/{run_id}/debrief.csv")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let r = trainer_web
+            .get(app.url(&format!("/exercises/runs/{run_id}/debrief.csv")))
+            .send()
+            .await
+            .unwrap();
+        assert!(r
+            .text()
+            .await
+            .unwrap()
+            .contains("Kai (7) is caring for Poppy (3)"));
+        let r = trainer_web
+            .get(app.url(&format!("/exercises/runs/{run_id}/debrief.pdf")))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.bytes().await.unwrap().starts_with(b"%PDF"));
+    });
+}
