@@ -62,6 +62,7 @@ pub async fn run(global: &Global) -> Result<()> {
     crate::demo_training::seed(&store).await?;
     crate::demo_quality::seed(&store).await?;
     crate::demo_delivery::seed(&store).await?;
+    crate::demo_exercises::seed(&store).await?;
     println!();
     println!("{DEMO_FORCE_NAME} demo, database {}", url.redacted());
     println!(

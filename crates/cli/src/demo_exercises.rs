@@ -4,7 +4,6 @@
 //! nothing.
 
 // Not called until the lead wires `seed` into `demo.rs`; then this allow can go.
-#![allow(dead_code)]
 
 use anyhow::{Context, Result};
 use mashboard_store::audit::Actor;
