@@ -130,7 +130,10 @@ pub fn validate_question(number: usize, q: &QuestionDraft) -> Vec<String> {
     for o in &options {
         let key = o.text.trim().to_lowercase();
         if !key.is_empty() && !seen.insert(key) {
-            errors.push(format!("{n}: two options read the same (\"{}\")", o.text.trim()));
+            errors.push(format!(
+                "{n}: two options read the same (\"{}\")",
+                o.text.trim()
+            ));
         }
     }
     let correct = options.iter().filter(|o| o.correct).count();
@@ -368,15 +371,24 @@ mod tests {
 
     #[test]
     fn multiple_choice_needs_a_correct_option_and_two_options() {
-        let none = q(QuestionKind::Multiple, vec![opt("a", false), opt("b", false)]);
+        let none = q(
+            QuestionKind::Multiple,
+            vec![opt("a", false), opt("b", false)],
+        );
         assert!(validate_question(1, &none)[0].contains("at least one correct"));
         let lone = q(QuestionKind::Multiple, vec![opt("a", true)]);
         assert!(validate_question(1, &lone)[0].contains("at least two"));
         let all = q(QuestionKind::Multiple, vec![opt("a", true), opt("b", true)]);
         assert!(validate_question(1, &all).is_empty());
-        let dup = q(QuestionKind::Multiple, vec![opt("a", true), opt(" A ", false)]);
+        let dup = q(
+            QuestionKind::Multiple,
+            vec![opt("a", true), opt(" A ", false)],
+        );
         assert!(validate_question(1, &dup)[0].contains("read the same"));
-        let blank = q(QuestionKind::Multiple, vec![opt("a", true), opt(" ", false)]);
+        let blank = q(
+            QuestionKind::Multiple,
+            vec![opt("a", true), opt(" ", false)],
+        );
         assert!(validate_question(1, &blank)[0].contains("option 2"));
     }
 

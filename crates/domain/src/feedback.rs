@@ -128,7 +128,9 @@ mod tests {
     fn ratings_run_from_one_to_five() {
         assert_eq!(parse_rating("Overall", "5"), Ok(5));
         assert_eq!(parse_rating("Overall", " 1 "), Ok(1));
-        assert!(parse_rating("Overall", "0").unwrap_err().contains("from 1 to 5"));
+        assert!(parse_rating("Overall", "0")
+            .unwrap_err()
+            .contains("from 1 to 5"));
         assert!(parse_rating("Overall", "6").is_err());
         assert!(parse_rating("Overall", "4.5").is_err());
         assert!(parse_rating("Overall", "").unwrap_err().contains("Choose"));

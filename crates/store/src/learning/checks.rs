@@ -5,7 +5,9 @@
 
 use crate::audit::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
-use mashboard_domain::checks::{self, Gain, MarkingKey, Phase, PhaseScore, QuestionDraft, QuestionKind};
+use mashboard_domain::checks::{
+    self, Gain, MarkingKey, Phase, PhaseScore, QuestionDraft, QuestionKind,
+};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -229,8 +231,10 @@ pub async fn create(
             format!("Created knowledge check \"{}\"", input.title.trim()),
         )
         .on("knowledge_check", id.to_string())
-        .after(&serde_json::json!({"title": input.title.trim(), "pass_mark_pct": input.pass_mark_pct,
-            "module_id": input.module_id, "questions": questions.len()})),
+        .after(
+            &serde_json::json!({"title": input.title.trim(), "pass_mark_pct": input.pass_mark_pct,
+            "module_id": input.module_id, "questions": questions.len()}),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -271,11 +275,12 @@ pub async fn update(store: &Store, actor: &Actor, id: i64, input: &CheckInput) -
 }
 
 async fn refuse_if_taken(store: &Store, check_id: i64) -> Result<()> {
-    let taken: i64 =
-        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM check_attempts WHERE check_id = $1")
-            .bind(check_id)
-            .fetch_one(store.pool())
-            .await?;
+    let taken: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM check_attempts WHERE check_id = $1",
+    )
+    .bind(check_id)
+    .fetch_one(store.pool())
+    .await?;
     if taken > 0 {
         return Err(StoreError::Conflict(format!(
             "This check has already been taken {taken} time(s), so its questions cannot change (scores would no longer compare). Make a new check instead, and stop using this one."
@@ -351,9 +356,12 @@ pub async fn remove_question(
     audit::record_on(
         &mut tx,
         actor,
-        Event::new("check.question.remove", format!("Removed a question from \"{}\"", s.title))
-            .on("knowledge_check", check_id.to_string())
-            .before(&serde_json::json!({"question": text})),
+        Event::new(
+            "check.question.remove",
+            format!("Removed a question from \"{}\"", s.title),
+        )
+        .on("knowledge_check", check_id.to_string())
+        .before(&serde_json::json!({"question": text})),
     )
     .await?;
     tx.commit().await?;
@@ -401,12 +409,15 @@ pub async fn submit_attempt(store: &Store, actor: &Actor, a: &NewAttempt) -> Res
         ));
     }
     if let Some(sid) = a.session_id {
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM training_sessions WHERE id = $1")
-            .bind(sid)
-            .fetch_optional(store.pool())
-            .await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM training_sessions WHERE id = $1")
+                .bind(sid)
+                .fetch_optional(store.pool())
+                .await?;
         if exists.is_none() {
-            return Err(StoreError::Invalid("The session given does not exist".into()));
+            return Err(StoreError::Invalid(
+                "The session given does not exist".into(),
+            ));
         }
     }
     let keys: Vec<MarkingKey> = check
@@ -415,7 +426,12 @@ pub async fn submit_attempt(store: &Store, actor: &Actor, a: &NewAttempt) -> Res
         .map(|q| MarkingKey {
             question_id: q.id,
             kind: QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Single),
-            correct: q.options.iter().filter(|o| o.correct).map(|o| o.id).collect(),
+            correct: q
+                .options
+                .iter()
+                .filter(|o| o.correct)
+                .map(|o| o.id)
+                .collect(),
             options: q.options.iter().map(|o| o.id).collect(),
         })
         .collect();
@@ -516,7 +532,8 @@ pub struct Attempt {
     pub submitted_at: String,
 }
 
-const SELECT_ATTEMPT: &str = "SELECT a.id, a.check_id, k.title AS check_title, a.person_id, a.session_id, a.phase,
+const SELECT_ATTEMPT: &str =
+    "SELECT a.id, a.check_id, k.title AS check_title, a.person_id, a.session_id, a.phase,
         a.correct, a.total, a.score_pct, a.passed, a.started_at, a.submitted_at
     FROM check_attempts a JOIN knowledge_checks k ON k.id = a.check_id";
 
@@ -530,7 +547,10 @@ pub async fn attempt(store: &Store, id: i64) -> Result<Option<Attempt>> {
 }
 
 /// The chosen option ids of each question of an attempt.
-pub async fn attempt_answers(store: &Store, attempt_id: i64) -> Result<BTreeMap<i64, BTreeSet<i64>>> {
+pub async fn attempt_answers(
+    store: &Store,
+    attempt_id: i64,
+) -> Result<BTreeMap<i64, BTreeSet<i64>>> {
     let rows: Vec<(i64, String)> = sqlx::query_as(
         "SELECT question_id, chosen FROM check_attempt_answers WHERE attempt_id = $1",
     )
@@ -539,12 +559,7 @@ pub async fn attempt_answers(store: &Store, attempt_id: i64) -> Result<BTreeMap<
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(q, c)| {
-            (
-                q,
-                c.split(';').filter_map(|x| x.parse().ok()).collect(),
-            )
-        })
+        .map(|(q, c)| (q, c.split(';').filter_map(|x| x.parse().ok()).collect()))
         .collect())
 }
 
@@ -609,11 +624,12 @@ async fn phase_scores(store: &Store) -> Result<Vec<(i64, Option<i64>, PhaseScore
 /// Gain per check (all sessions together; `session_id` None) and per check and session.
 pub async fn gains(store: &Store) -> Result<(Vec<GainRow>, Vec<GainRow>)> {
     let scores = phase_scores(store).await?;
-    let titles: BTreeMap<i64, String> = sqlx::query_as::<_, (i64, String)>("SELECT id, title FROM knowledge_checks")
-        .fetch_all(store.pool())
-        .await?
-        .into_iter()
-        .collect();
+    let titles: BTreeMap<i64, String> =
+        sqlx::query_as::<_, (i64, String)>("SELECT id, title FROM knowledge_checks")
+            .fetch_all(store.pool())
+            .await?
+            .into_iter()
+            .collect();
     let sessions: BTreeMap<i64, (String, String)> = sqlx::query_as::<_, (i64, String, String, String)>(
         "SELECT s.id, s.title, m.title, s.starts_at FROM training_sessions s JOIN modules m ON m.id = s.module_id
           WHERE s.id IN (SELECT session_id FROM check_attempts WHERE session_id IS NOT NULL)",

@@ -41,7 +41,11 @@ pub async fn session(store: &Store, id: i64) -> Result<Option<SessionInfo>> {
 }
 
 /// The person's attendance status at the session, if any was recorded.
-pub async fn attendance_of(store: &Store, session_id: i64, person_id: i64) -> Result<Option<String>> {
+pub async fn attendance_of(
+    store: &Store,
+    session_id: i64,
+    person_id: i64,
+) -> Result<Option<String>> {
     Ok(sqlx::query_scalar::<_, Option<String>>(
         "SELECT status FROM session_attendance WHERE session_id = $1 AND person_id = $2",
     )
@@ -58,7 +62,11 @@ pub fn may_give_feedback(status: Option<&str>) -> bool {
 }
 
 /// When the person gave feedback on the session, if they have.
-pub async fn submitted_at(store: &Store, session_id: i64, person_id: i64) -> Result<Option<String>> {
+pub async fn submitted_at(
+    store: &Store,
+    session_id: i64,
+    person_id: i64,
+) -> Result<Option<String>> {
     Ok(sqlx::query_scalar(
         "SELECT submitted_at FROM session_feedback WHERE session_id = $1 AND person_id = $2",
     )
@@ -90,7 +98,9 @@ pub async fn submit(store: &Store, actor: &Actor, f: &NewFeedback) -> Result<i64
         f.ratings.confidence,
     ] {
         if !(1..=5).contains(&v) {
-            return Err(StoreError::Invalid("Each rating must be from 1 to 5".into()));
+            return Err(StoreError::Invalid(
+                "Each rating must be from 1 to 5".into(),
+            ));
         }
     }
     let status = attendance_of(store, f.session_id, f.person_id).await?;
@@ -99,9 +109,13 @@ pub async fn submit(store: &Store, actor: &Actor, f: &NewFeedback) -> Result<i64
             "Feedback is for people recorded as attending this session. If you were there, ask the trainer to mark your attendance first.".into(),
         ));
     }
-    if submitted_at(store, f.session_id, f.person_id).await?.is_some() {
+    if submitted_at(store, f.session_id, f.person_id)
+        .await?
+        .is_some()
+    {
         return Err(StoreError::Conflict(
-            "You have already given feedback on this session. Each person gives feedback once.".into(),
+            "You have already given feedback on this session. Each person gives feedback once."
+                .into(),
         ));
     }
     let mut tx = store.pool().begin().await?;
@@ -132,9 +146,9 @@ pub async fn submit(store: &Store, actor: &Actor, f: &NewFeedback) -> Result<i64
             "relevance": f.ratings.relevance, "delivery": f.ratings.delivery, "confidence": f.ratings.confidence})),
     )
     .await?;
-    tx.commit()
-        .await
-        .map_err(|_| StoreError::Conflict("You have already given feedback on this session.".into()))?;
+    tx.commit().await.map_err(|_| {
+        StoreError::Conflict("You have already given feedback on this session.".into())
+    })?;
     Ok(id)
 }
 

@@ -158,18 +158,23 @@ pub async fn confirm_watch(
         .await?
         .ok_or_else(|| StoreError::Invalid("No such person".into()))?;
     let mut tx = store.pool().begin().await?;
-    sqlx::query("INSERT INTO video_watches (module_id, person_id, confirmed_at) VALUES ($1, $2, $3)")
-        .bind(module_id)
-        .bind(person_id)
-        .bind(now_text())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO video_watches (module_id, person_id, confirmed_at) VALUES ($1, $2, $3)",
+    )
+    .bind(module_id)
+    .bind(person_id)
+    .bind(now_text())
+    .execute(&mut *tx)
+    .await?;
     audit::record_on(
         &mut tx,
         actor,
-        Event::new("video.watched", format!("{sn} confirmed watching the recording of {code}"))
-            .on("module", module_id.to_string())
-            .after(&serde_json::json!({"staff_number": sn, "module": code})),
+        Event::new(
+            "video.watched",
+            format!("{sn} confirmed watching the recording of {code}"),
+        )
+        .on("module", module_id.to_string())
+        .after(&serde_json::json!({"staff_number": sn, "module": code})),
     )
     .await?;
     tx.commit().await?;
@@ -177,7 +182,11 @@ pub async fn confirm_watch(
 }
 
 /// The person's completion of a module already recorded (any status), if any.
-pub async fn completion_of(store: &Store, module_id: i64, person_id: i64) -> Result<Option<(i64, String)>> {
+pub async fn completion_of(
+    store: &Store,
+    module_id: i64,
+    person_id: i64,
+) -> Result<Option<(i64, String)>> {
     Ok(sqlx::query_as(
         "SELECT id, completed_on FROM completions WHERE module_id = $1 AND person_id = $2 ORDER BY completed_on DESC, id DESC",
     )

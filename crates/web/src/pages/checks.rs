@@ -19,9 +19,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Form;
 use mashboard_domain::access::Capability;
-use mashboard_domain::checks::{
-    self as rules, OptionDraft, Phase, QuestionDraft, QuestionKind,
-};
+use mashboard_domain::checks::{self as rules, OptionDraft, Phase, QuestionDraft, QuestionKind};
 use mashboard_store::learning::checks::{self, Check, CheckInput, CheckSummary, NewAttempt};
 use mashboard_store::learning::videos::{self, Source};
 use mashboard_store::training::catalogue::{self, Module};
@@ -61,11 +59,7 @@ pub(crate) fn routes(t: Table) -> Table {
             P(TrainingManage),
             post(video_upload),
         )
-        .get(
-            "/training/modules/{id}/watch",
-            P(OwnTraining),
-            get(watch),
-        )
+        .get("/training/modules/{id}/watch", P(OwnTraining), get(watch))
         .post(
             "/training/modules/{id}/watch",
             P(OwnTraining),
@@ -367,8 +361,14 @@ fn read_question(pairs: &[(String, String)]) -> Result<QuestionDraft, FormState>
         form.set(n, field(pairs, n).trim());
     }
     for i in 1..=OPTION_ROWS {
-        form.set(&format!("option_{i}"), field(pairs, &format!("option_{i}")).trim());
-        form.set(&format!("correct_{i}"), field(pairs, &format!("correct_{i}")));
+        form.set(
+            &format!("option_{i}"),
+            field(pairs, &format!("option_{i}")).trim(),
+        );
+        form.set(
+            &format!("correct_{i}"),
+            field(pairs, &format!("correct_{i}")),
+        );
     }
     let kind = QuestionKind::parse(form.value("kind"));
     if kind.is_none() {
@@ -514,9 +514,8 @@ async fn take_context(
     phase: Option<String>,
     session: Option<String>,
 ) -> Result<TakeContext, AppError> {
-    let phase = Phase::parse(phase.as_deref().unwrap_or("standalone")).ok_or_else(|| {
-        AppError::BadRequest("The phase must be pre, post or standalone".into())
-    })?;
+    let phase = Phase::parse(phase.as_deref().unwrap_or("standalone"))
+        .ok_or_else(|| AppError::BadRequest("The phase must be pre, post or standalone".into()))?;
     let session_id = match session.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(s) => Some(s.parse::<i64>().map_err(|_| {
@@ -527,14 +526,17 @@ async fn take_context(
         Some(sid) => {
             let s = mashboard_store::learning::feedback::session(&state.store, sid)
                 .await?
-                .ok_or_else(|| AppError::BadRequest("The session in the link does not exist".into()))?;
+                .ok_or_else(|| {
+                    AppError::BadRequest("The session in the link does not exist".into())
+                })?;
             format!("{} ({})", s.name(), s.starts_at.get(0..10).unwrap_or(""))
         }
         None => String::new(),
     };
     if phase != Phase::Standalone && session_id.is_none() {
         return Err(AppError::BadRequest(
-            "A check taken before or after a session needs the session in the link (…&session=ID)".into(),
+            "A check taken before or after a session needs the session in the link (…&session=ID)"
+                .into(),
         ));
     }
     Ok(TakeContext {
@@ -744,7 +746,11 @@ pub async fn result(
             "/my/training",
         ),
         pass_mark: check.summary.pass_mark_pct,
-        right: right.into_iter().filter(|(_, ok)| *ok != 0).map(|(q, _)| q).collect(),
+        right: right
+            .into_iter()
+            .filter(|(_, ok)| *ok != 0)
+            .map(|(q, _)| q)
+            .collect(),
         attempt,
         check,
         answers,
@@ -768,7 +774,12 @@ async fn sqlx_free_right(state: &AppState, attempt_id: i64) -> Result<Vec<(i64, 
             let key = rules::MarkingKey {
                 question_id: q.id,
                 kind: QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Single),
-                correct: q.options.iter().filter(|o| o.correct).map(|o| o.id).collect(),
+                correct: q
+                    .options
+                    .iter()
+                    .filter(|o| o.correct)
+                    .map(|o| o.id)
+                    .collect(),
                 options: q.options.iter().map(|o| o.id).collect(),
             };
             let chosen = answers.get(&q.id).cloned().unwrap_or_default();
@@ -1033,7 +1044,10 @@ pub async fn video_upload(
             if let Some(old) = old {
                 let _ = tokio::fs::remove_file(state.config.data_dir.join(old)).await;
             }
-            Ok(Redirect::to(&format!("/training/modules/{}/video?saved=1", module.id)).into_response())
+            Ok(
+                Redirect::to(&format!("/training/modules/{}/video?saved=1", module.id))
+                    .into_response(),
+            )
         }
         Err(e) => {
             if let Source::File { storage_key, .. } = &source {
@@ -1151,10 +1165,17 @@ pub async fn video_file(
         .map_err(|e| AppError::Internal(format!("video: {e}")))?;
     let mut res = res.map(axum::body::Body::new).into_response();
     let h = res.headers_mut();
-    if let Some(ct) = video.content_type.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
+    if let Some(ct) = video
+        .content_type
+        .as_deref()
+        .and_then(|c| HeaderValue::from_str(c).ok())
+    {
         h.insert(header::CONTENT_TYPE, ct);
     }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     h.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("inline"),

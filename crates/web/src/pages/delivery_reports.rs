@@ -300,10 +300,7 @@ fn group(rows: &[FeedbackRow], trainers: &[(i64, i64, String, bool)]) -> Grouped
     }
     for (sid, pid, name, _) in trainers {
         for r in rows.iter().filter(|r| r.session_id == *sid) {
-            by_trainer
-                .entry((name.clone(), *pid))
-                .or_default()
-                .push(r);
+            by_trainer.entry((name.clone(), *pid)).or_default().push(r);
         }
     }
     let summary = |v: &[&FeedbackRow]| {
@@ -482,7 +479,12 @@ pub async fn feedback_csv(
     let trainers = feedback::trainers(&state.store).await?;
     let g = group(&rows, &trainers);
     let mut out = vec![{
-        let mut h = vec!["group".to_string(), "name".into(), "detail".into(), "n".into()];
+        let mut h = vec![
+            "group".to_string(),
+            "name".into(),
+            "detail".into(),
+            "n".into(),
+        ];
         for l in SHORT_LABELS {
             h.push(format!("{} mean", l.to_lowercase()));
             h.push(format!("{} distribution (1-5)", l.to_lowercase()));
@@ -495,7 +497,12 @@ pub async fn feedback_csv(
         ("trainer", &g.trainers),
     ] {
         for v in list {
-            let mut r = vec![kind.to_string(), v.label.clone(), v.detail.clone(), v.n.to_string()];
+            let mut r = vec![
+                kind.to_string(),
+                v.label.clone(),
+                v.detail.clone(),
+                v.n.to_string(),
+            ];
             for (m, d) in v.means.iter().zip(&v.distributions) {
                 r.push(m.clone());
                 r.push(d.clone());
