@@ -391,6 +391,8 @@ pub struct NewAttempt {
     pub started_at: String,
     /// Question id → chosen option ids.
     pub answers: BTreeMap<i64, BTreeSet<i64>>,
+    /// When it was submitted: `None` is now (a historic time is for demo data and imports).
+    pub submitted_at: Option<String>,
 }
 
 /// Marks and records an attempt, with its answers and an audit event, in one transaction.
@@ -442,7 +444,7 @@ pub async fn submit_attempt(store: &Store, actor: &Actor, a: &NewAttempt) -> Res
         .await?
         .ok_or_else(|| StoreError::Invalid("No such person".into()))?;
     let mut tx = store.pool().begin().await?;
-    let now = now_text();
+    let now = a.submitted_at.clone().unwrap_or_else(now_text);
     let started = if a.started_at.is_empty() || a.started_at > now {
         now.clone()
     } else {

@@ -83,6 +83,8 @@ pub struct NewFeedback {
     pub ratings: Ratings,
     pub went_well: String,
     pub improve: String,
+    /// `None` is now; a historic instant is for demo data.
+    pub submitted_at: Option<String>,
 }
 
 /// Records a feedback form. Refused (Invalid) for someone not recorded as attending, and
@@ -131,7 +133,7 @@ pub async fn submit(store: &Store, actor: &Actor, f: &NewFeedback) -> Result<i64
     .bind(f.ratings.confidence)
     .bind(f.went_well.trim())
     .bind(f.improve.trim())
-    .bind(now_text())
+    .bind(f.submitted_at.clone().unwrap_or_else(now_text))
     .fetch_one(&mut *tx)
     .await?;
     audit::record_on(

@@ -144,6 +144,17 @@ pub async fn confirm_watch(
     module_id: i64,
     person_id: i64,
 ) -> Result<bool> {
+    confirm_watch_at(store, actor, module_id, person_id, None).await
+}
+
+/// As [`confirm_watch`], at a given instant (`None` is now; a historic one is for demo data).
+pub async fn confirm_watch_at(
+    store: &Store,
+    actor: &Actor,
+    module_id: i64,
+    person_id: i64,
+    at: Option<&str>,
+) -> Result<bool> {
     if watched_at(store, module_id, person_id).await?.is_some() {
         return Ok(false);
     }
@@ -163,7 +174,7 @@ pub async fn confirm_watch(
     )
     .bind(module_id)
     .bind(person_id)
-    .bind(now_text())
+    .bind(at.map(str::to_string).unwrap_or_else(now_text))
     .execute(&mut *tx)
     .await?;
     audit::record_on(

@@ -681,6 +681,7 @@ pub async fn submit(
             phase: ctx.phase,
             started_at: started.unwrap_or_default(),
             answers,
+            submitted_at: None,
         },
     )
     .await?;

@@ -215,6 +215,7 @@ pub async fn submit(
             ratings,
             went_well,
             improve,
+            submitted_at: None,
         },
     )
     .await?;
