@@ -565,6 +565,21 @@ pub async fn attempt_answers(
         .collect())
 }
 
+/// Which questions of an attempt were answered correctly, as marked when it was submitted.
+pub async fn attempt_marks(store: &Store, attempt_id: i64) -> Result<BTreeSet<i64>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT question_id, correct FROM check_attempt_answers WHERE attempt_id = $1",
+    )
+    .bind(attempt_id)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, ok)| *ok != 0)
+        .map(|(q, _)| q)
+        .collect())
+}
+
 pub async fn attempts_of(store: &Store, person_id: i64, check_id: i64) -> Result<Vec<Attempt>> {
     Ok(sqlx::query_as::<_, Attempt>(&format!(
         "{SELECT_ATTEMPT} WHERE a.person_id = $1 AND a.check_id = $2 ORDER BY a.submitted_at DESC, a.id DESC"

@@ -730,7 +730,7 @@ pub async fn result(
         .await?
         .ok_or(AppError::NotFound)?;
     let answers = checks::attempt_answers(&state.store, attempt.id).await?;
-    let right: Vec<(i64, i64)> = sqlx_free_right(&state, attempt.id).await?;
+    let right = checks::attempt_marks(&state.store, attempt.id).await?;
     let watch_module = match check.summary.module_id {
         Some(m) => catalogue::module(&state.store, m)
             .await?
@@ -747,46 +747,12 @@ pub async fn result(
             "/my/training",
         ),
         pass_mark: check.summary.pass_mark_pct,
-        right: right
-            .into_iter()
-            .filter(|(_, ok)| *ok != 0)
-            .map(|(q, _)| q)
-            .collect(),
+        right,
         attempt,
         check,
         answers,
         watch_module,
     })
-}
-
-/// Which questions of an attempt were right, worked out again from the stored answers.
-async fn sqlx_free_right(state: &AppState, attempt_id: i64) -> Result<Vec<(i64, i64)>, AppError> {
-    let a = checks::attempt(&state.store, attempt_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let check = checks::get(&state.store, a.check_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let answers = checks::attempt_answers(&state.store, attempt_id).await?;
-    Ok(check
-        .questions
-        .iter()
-        .map(|q| {
-            let key = rules::MarkingKey {
-                question_id: q.id,
-                kind: QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Single),
-                correct: q
-                    .options
-                    .iter()
-                    .filter(|o| o.correct)
-                    .map(|o| o.id)
-                    .collect(),
-                options: q.options.iter().map(|o| o.id).collect(),
-            };
-            let chosen = answers.get(&q.id).cloned().unwrap_or_default();
-            (q.id, i64::from(rules::answer_correct(&key, &chosen)))
-        })
-        .collect())
 }
 
 /// Records the completion of a recorded-video module once the person has confirmed watching it
