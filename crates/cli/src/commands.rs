@@ -43,7 +43,23 @@ pub fn web_config(global: &Global, demo: bool) -> WebConfig {
         idle_timeout: Duration::from_secs(global.idle_minutes.max(1) * 60),
         absolute_timeout: Duration::from_secs(global.session_hours.max(1) * 3600),
         demo,
+        data_dir: data_dir(global),
     }
+}
+
+/// Where uploaded files are kept: `--data-dir`, else `mashboard-data` beside the SQLite file,
+/// else `mashboard-data` in the current directory.
+pub fn data_dir(global: &Global) -> std::path::PathBuf {
+    if let Some(d) = &global.data_dir {
+        return d.clone();
+    }
+    let url = db_url(global, DEFAULT_DB).ok();
+    url.as_ref()
+        .and_then(|u| u.sqlite_path())
+        .and_then(|p| std::path::Path::new(p).parent())
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(|p| p.join("mashboard-data"))
+        .unwrap_or_else(|| std::path::PathBuf::from("mashboard-data"))
 }
 
 async fn shutdown_signal() {

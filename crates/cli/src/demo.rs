@@ -60,6 +60,7 @@ pub async fn run(global: &Global) -> Result<()> {
         .with_context(|| format!("could not open {}", url.redacted()))?;
     seed(&store).await?;
     crate::demo_training::seed(&store).await?;
+    crate::demo_learning::seed(&store).await?;
     crate::demo_quality::seed(&store).await?;
     crate::demo_delivery::seed(&store).await?;
     crate::demo_exercises::seed(&store).await?;

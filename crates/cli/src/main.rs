@@ -72,6 +72,10 @@ pub struct Global {
     /// links in reminder e-mails.
     #[arg(long, env = "MASHBOARD_BASE_URL", global = true)]
     pub base_url: Option<String>,
+    /// Directory for uploaded files such as recorded videos (default: `mashboard-data` beside
+    /// the SQLite file, or in the current directory).
+    #[arg(long, env = "MASHBOARD_DATA_DIR", global = true)]
+    pub data_dir: Option<std::path::PathBuf>,
     /// The mail server for reminder e-mails: smtp://HOST:25 (no encryption),
     /// smtp://USER:PASSWORD@HOST:587?tls=required (STARTTLS) or smtps://USER:PASSWORD@HOST:465.
     /// Reminder e-mails are off without it.

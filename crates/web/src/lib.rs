@@ -38,6 +38,8 @@ pub struct WebConfig {
     pub absolute_timeout: Duration,
     /// Demo mode (shows a banner).
     pub demo: bool,
+    /// Where uploaded files (recorded videos) are kept.
+    pub data_dir: std::path::PathBuf,
 }
 
 impl Default for WebConfig {
@@ -48,6 +50,7 @@ impl Default for WebConfig {
             idle_timeout: Duration::from_secs(30 * 60),
             absolute_timeout: Duration::from_secs(10 * 60 * 60),
             demo: false,
+            data_dir: std::path::PathBuf::from("mashboard-data"),
         }
     }
 }
