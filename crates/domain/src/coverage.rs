@@ -613,18 +613,30 @@ fn matches(c: &Clause, p: &Person, profiles: &[&str], transferee: bool) -> bool 
     }
 }
 
+/// The facts coverage is worked out from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Facts<'a> {
+    pub people: &'a [Person],
+    pub assignments: &'a [Assignment],
+    pub completions: &'a [CompletionFact],
+    pub bookings: &'a [Booking],
+}
+
 /// Works out coverage as of `as_of`. Completions, bookings and assignments of other people or
 /// other modules are ignored, so callers may pass more than needed.
 pub fn compute(
     rule: &Rule,
     modules: &[CountingModule],
-    people: &[Person],
-    assignments: &[Assignment],
-    completions: &[CompletionFact],
-    bookings: &[Booking],
+    facts: Facts<'_>,
     as_of: Date,
     filter: &Filter,
 ) -> Coverage {
+    let Facts {
+        people,
+        assignments,
+        completions,
+        bookings,
+    } = facts;
     let counting: HashMap<i64, CountsAs> =
         modules.iter().map(|m| (m.module_id, m.counts_as)).collect();
 
@@ -880,6 +892,31 @@ mod tests {
     use super::*;
     use time::macros::date;
 
+    #[allow(clippy::too_many_arguments)]
+    fn compute8(
+        rule: &Rule,
+        modules: &[CountingModule],
+        people: &[Person],
+        assignments: &[Assignment],
+        completions: &[CompletionFact],
+        bookings: &[Booking],
+        as_of: Date,
+        filter: &Filter,
+    ) -> Coverage {
+        compute(
+            rule,
+            modules,
+            Facts {
+                people,
+                assignments,
+                completions,
+                bookings,
+            },
+            as_of,
+            filter,
+        )
+    }
+
     const SESSION_MOD: i64 = 10;
     const VIDEO_MOD: i64 = 11;
     const OTHER_MOD: i64 = 12;
@@ -935,7 +972,7 @@ mod tests {
         b: &[Booking],
         as_of: Date,
     ) -> Coverage {
-        compute(
+        compute8(
             rule,
             &modules(),
             people,
@@ -1103,7 +1140,7 @@ mod tests {
             started_on: date!(2024 - 01 - 01),
             ended_on: None,
         }];
-        let cov = compute(
+        let cov = compute8(
             &rule,
             &modules(),
             &people,
@@ -1116,7 +1153,7 @@ mod tests {
         assert_eq!(cov.total.required, 1);
         assert_eq!(cov.by_role_profile["TRANSFEREE"].required, 1);
         // Before the assignment began they were not yet marked.
-        let cov = compute(
+        let cov = compute8(
             &rule,
             &modules(),
             &people,
@@ -1178,7 +1215,7 @@ mod tests {
                 ended_on: None,
             },
         ];
-        let cov = compute(
+        let cov = compute8(
             &pc_rule(),
             &modules(),
             &people,
@@ -1390,7 +1427,7 @@ mod tests {
             department: Some("response".into()),
             ..Default::default()
         };
-        let cov = compute(
+        let cov = compute8(
             &pc_rule(),
             &modules(),
             &people,
@@ -1405,7 +1442,7 @@ mod tests {
             only: Some([3].into_iter().collect()),
             ..Default::default()
         };
-        let cov = compute(
+        let cov = compute8(
             &pc_rule(),
             &modules(),
             &people,
