@@ -452,112 +452,287 @@ fn day(s: &str) -> Option<Date> {
     coverage::parse_ymd(s)
 }
 
-/// Loads what the rule needs and works out coverage as of `as_of`.
+/// The part of a rule SQL can check cheaply, as a condition on `people p` that holds for
+/// everyone the rule could take (a superset: the domain decides exactly). Cohorts and
+/// transferees are left to the domain. `None` when some clause could take anyone.
+fn prefilter(rule: &Rule, binds: &mut Vec<String>) -> Option<String> {
+    let next = |v: String, binds: &mut Vec<String>| {
+        binds.push(v);
+        format!("${}", binds.len())
+    };
+    let mut any = Vec::new();
+    for c in &rule.clauses {
+        let mut all = Vec::new();
+        let list = |vals: &[String], upper: bool, binds: &mut Vec<String>| -> String {
+            vals.iter()
+                .map(|v| {
+                    let v = v.trim();
+                    next(
+                        if upper {
+                            v.to_uppercase()
+                        } else {
+                            v.to_lowercase()
+                        },
+                        binds,
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !c.ranks.is_empty() {
+            all.push(format!(
+                "LOWER(TRIM(p.rank)) IN ({})",
+                list(&c.ranks, false, binds)
+            ));
+        }
+        if !c.departments.is_empty() {
+            all.push(format!(
+                "LOWER(TRIM(p.department)) IN ({})",
+                list(&c.departments, false, binds)
+            ));
+        }
+        if !c.role_profiles.is_empty() {
+            all.push(format!(
+                "p.id IN (SELECT a.person_id FROM assignments a JOIN role_profiles r ON r.id = a.profile_id WHERE UPPER(r.code) IN ({}))",
+                list(&c.role_profiles, true, binds)
+            ));
+        }
+        if let Some(d) = c.started_from {
+            all.push(format!("p.start_date >= {}", next(d.to_string(), binds)));
+        }
+        if let Some(d) = c.started_to {
+            all.push(format!("p.start_date <= {}", next(d.to_string(), binds)));
+        }
+        if let Some(d) = c.in_post_on {
+            let x = next(d.to_string(), binds);
+            all.push(format!(
+                "(p.start_date IS NULL OR p.start_date <= {x}) AND (p.left_on IS NULL OR p.left_on > {x})"
+            ));
+        }
+        if all.is_empty() {
+            return None;
+        }
+        any.push(format!("({})", all.join(" AND ")));
+    }
+    Some(format!("({})", any.join(" OR ")))
+}
+
+/// Separates the fields of a record the database sends as one text (the unit separator, which
+/// no name or code holds). One text per row rather than a column per field: most of the time
+/// of a large read goes on handing each value over, not on the query.
+const SEP: char = '\u{1f}';
+
+fn packed(fields: &[&str]) -> String {
+    fields
+        .iter()
+        .map(|f| format!("COALESCE({f}, '')"))
+        .collect::<Vec<_>>()
+        .join(&format!(" || '{SEP}' || "))
+}
+
+fn unpack<'a, const N: usize>(text: &'a str, what: &str) -> Result<[Option<&'a str>; N]> {
+    let mut out = [None; N];
+    let mut parts = text.split(SEP);
+    for slot in out.iter_mut() {
+        let part = parts.next().ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "a {what} record could not be read for coverage (a field holds a control character)"
+            ))
+        })?;
+        *slot = (!part.is_empty()).then_some(part);
+    }
+    if parts.next().is_some() {
+        return Err(StoreError::Invalid(format!(
+            "a {what} record could not be read for coverage (a field holds a control character)"
+        )));
+    }
+    Ok(out)
+}
+
+async fn texts(store: &Store, sql: String, binds: Vec<String>) -> Result<Vec<String>> {
+    let mut q = sqlx::query_scalar::<_, String>(&sql);
+    for b in &binds {
+        q = q.bind(b.as_str());
+    }
+    Ok(q.fetch_all(store.pool()).await?)
+}
+
+fn id_of(s: Option<&str>) -> Result<i64> {
+    s.and_then(|s| s.trim().parse().ok())
+        .ok_or_else(|| StoreError::Invalid("a record without an id reached coverage".into()))
+}
+
+/// Loads what the rule needs and works out coverage as of `as_of`. Four queries run at once on
+/// their own connections: the people the rule could take, each person's earliest counting
+/// completion of each kind and earliest booking of each kind (summed up by the database), and
+/// the role-profile assignments open on the day; the domain does the rest.
 pub async fn compute(
     store: &Store,
     requirement: &Requirement,
     as_of: Date,
     filter: &Filter,
 ) -> Result<Report> {
-    let pool = store.pool();
-    type PersonRow = (
-        i64,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        i64,
-    );
-    let rows: Vec<PersonRow> = sqlx::query_as(
-        "SELECT id, staff_number, name, rank, department, team, cohort, start_date, left_on, active FROM people ORDER BY id",
-    )
-    .fetch_all(pool)
-    .await?;
-    let people: Vec<Person> = rows
-        .into_iter()
-        .map(|r| Person {
-            id: r.0,
-            staff_number: r.1,
-            name: r.2,
-            rank: r.3,
-            department: r.4,
-            team: r.5,
-            cohort: r.6,
-            start_date: r.7.as_deref().and_then(day),
-            left_on: r.8.as_deref().and_then(day),
-            active: r.9 != 0,
-        })
-        .collect();
-
     let as_of_text = as_of.to_string();
-    let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT a.person_id, r.code, a.started_on, a.ended_on
-         FROM assignments a JOIN role_profiles r ON r.id = a.profile_id
-         WHERE a.started_on <= $1 AND (a.ended_on IS NULL OR a.ended_on > $1)",
-    )
-    .bind(&as_of_text)
-    .fetch_all(pool)
-    .await?;
-    let assignments: Vec<Assignment> = rows
-        .into_iter()
-        .filter_map(|r| {
-            Some(Assignment {
-                person_id: r.0,
-                profile_code: r.1,
-                started_on: day(&r.2)?,
-                ended_on: r.3.as_deref().and_then(day),
-            })
-        })
-        .collect();
+    let next_day = as_of
+        .next_day()
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "9999-12-31".into());
+    let req_id = requirement.id.to_string();
 
-    let rows: Vec<(i64, i64, String, Option<i64>, String)> = sqlx::query_as(
-        "SELECT c.person_id, c.module_id, c.completed_on, c.session_id, c.source
-         FROM completions c
+    let mut people_binds = vec![as_of_text.clone()];
+    let rule_sql = prefilter(&requirement.rule, &mut people_binds)
+        .map(|s| format!(" AND {s}"))
+        .unwrap_or_default();
+    let people_sql = format!(
+        "SELECT {} FROM people p
+         WHERE (p.start_date IS NULL OR p.start_date <= $1)
+           AND (p.left_on IS NULL OR p.left_on > $1)
+           AND (p.active = 1 OR p.left_on IS NOT NULL){rule_sql}",
+        packed(&[
+            "CAST(p.id AS TEXT)",
+            "p.staff_number",
+            "p.name",
+            "p.rank",
+            "p.department",
+            "p.team",
+            "p.cohort",
+            "p.start_date",
+            "p.left_on",
+            "CAST(p.active AS TEXT)",
+        ])
+    );
+    let completions_sql = format!(
+        "SELECT {} FROM completions c
+         JOIN coverage_requirement_modules rm ON rm.module_id = c.module_id AND rm.requirement_id = CAST($1 AS BIGINT)
          WHERE c.completed_on <= $2
-           AND c.module_id IN (SELECT module_id FROM coverage_requirement_modules WHERE requirement_id = $1)",
-    )
-    .bind(requirement.id)
-    .bind(&as_of_text)
-    .fetch_all(pool)
-    .await?;
-    let completions: Vec<CompletionFact> = rows
-        .into_iter()
-        .filter_map(|r| {
-            Some(CompletionFact {
-                person_id: r.0,
-                module_id: r.1,
-                completed_on: day(&r.2)?,
-                session_id: r.3,
-                imported: r.4 == "imported",
-            })
-        })
-        .collect();
-
-    let rows: Vec<(i64, i64, i64, String, String)> = sqlx::query_as(
-        "SELECT e.person_id, s.module_id, s.id, s.starts_at, s.status
-         FROM session_enrolments e JOIN training_sessions s ON s.id = e.session_id
+         GROUP BY c.person_id",
+        packed(&[
+            "CAST(c.person_id AS TEXT)",
+            "MIN(CASE WHEN rm.counts_as <> 'recording' AND c.session_id IS NOT NULL THEN c.completed_on END)",
+            "MIN(CASE WHEN rm.counts_as <> 'recording' AND c.session_id IS NULL AND c.source = 'imported' THEN c.completed_on END)",
+            "MIN(CASE WHEN rm.counts_as <> 'recording' AND c.session_id IS NULL AND c.source <> 'imported' THEN c.completed_on END)",
+            "MIN(CASE WHEN rm.counts_as = 'recording' AND c.session_id IS NOT NULL THEN c.completed_on END)",
+            "MIN(CASE WHEN rm.counts_as = 'recording' AND c.session_id IS NULL THEN c.completed_on END)",
+        ])
+    );
+    let bookings_sql = format!(
+        "SELECT {} FROM session_enrolments e
+         JOIN training_sessions s ON s.id = e.session_id
+         JOIN coverage_requirement_modules rm ON rm.module_id = s.module_id AND rm.requirement_id = CAST($1 AS BIGINT)
          WHERE e.status = 'enrolled' AND s.status <> 'cancelled'
-           AND s.module_id IN (SELECT module_id FROM coverage_requirement_modules WHERE requirement_id = $1)",
-    )
-    .bind(requirement.id)
-    .fetch_all(pool)
-    .await?;
-    let bookings: Vec<Booking> = rows
-        .into_iter()
-        .filter_map(|r| {
-            Some(Booking {
-                person_id: r.0,
-                module_id: r.1,
-                session_id: r.2,
-                starts_on: day(&r.3)?,
-                delivered: r.4 == "delivered",
-            })
-        })
-        .collect();
+           AND (s.starts_at >= $2 OR s.status <> 'delivered')
+         GROUP BY e.person_id",
+        packed(&[
+            "CAST(e.person_id AS TEXT)",
+            "MIN(CASE WHEN rm.counts_as <> 'recording' THEN s.starts_at || ' ' || CAST(s.id AS TEXT) END)",
+            "MIN(CASE WHEN rm.counts_as = 'recording' THEN s.starts_at || ' ' || CAST(s.id AS TEXT) END)",
+        ])
+    );
+    let assignments_sql = format!(
+        "SELECT {} FROM assignments a JOIN role_profiles r ON r.id = a.profile_id
+         WHERE a.started_on <= $1 AND (a.ended_on IS NULL OR a.ended_on > $1)",
+        packed(&[
+            "CAST(a.person_id AS TEXT)",
+            "r.code",
+            "a.started_on",
+            "a.ended_on",
+        ])
+    );
+    let (people_rows, completion_rows, booking_rows, assignment_rows) = tokio::try_join!(
+        texts(store, people_sql, people_binds),
+        texts(
+            store,
+            completions_sql,
+            vec![req_id.clone(), as_of_text.clone()]
+        ),
+        texts(store, bookings_sql, vec![req_id, next_day]),
+        texts(store, assignments_sql, vec![as_of_text]),
+    )?;
+
+    let mut people = Vec::with_capacity(people_rows.len());
+    for row in &people_rows {
+        let f = unpack::<10>(row, "person")?;
+        people.push(Person {
+            id: id_of(f[0])?,
+            staff_number: f[1].unwrap_or_default().to_string(),
+            name: f[2].unwrap_or_default().to_string(),
+            rank: f[3].map(str::to_string),
+            department: f[4].map(str::to_string),
+            team: f[5].map(str::to_string),
+            cohort: f[6].map(str::to_string),
+            start_date: f[7].and_then(day),
+            left_on: f[8].and_then(day),
+            active: f[9] != Some("0"),
+        });
+    }
+    people.sort_by_key(|p| p.id);
+
+    // A module of each kind, to stand for the completions and bookings the database summed up.
+    let of_kind = |recording: bool| {
+        requirement
+            .modules
+            .iter()
+            .find(|m| (m.counts_as == CountsAs::Recording) == recording)
+            .map(|m| m.module_id)
+    };
+    let (plain_module, recording_module) = (of_kind(false), of_kind(true));
+    let mut completions = Vec::with_capacity(completion_rows.len());
+    for row in &completion_rows {
+        let f = unpack::<6>(row, "completion")?;
+        let person_id = id_of(f[0])?;
+        let kinds = [
+            (f[1], plain_module, true, false),
+            (f[2], plain_module, false, true),
+            (f[3], plain_module, false, false),
+            (f[4], recording_module, true, false),
+            (f[5], recording_module, false, false),
+        ];
+        for (on, module, session, imported) in kinds {
+            if let (Some(on), Some(module_id)) = (on.and_then(day), module) {
+                completions.push(CompletionFact {
+                    person_id,
+                    module_id,
+                    completed_on: on,
+                    // Only whether a session made it matters to the domain.
+                    session_id: session.then_some(0),
+                    imported,
+                });
+            }
+        }
+    }
+    let mut bookings = Vec::with_capacity(booking_rows.len());
+    for row in &booking_rows {
+        let f = unpack::<3>(row, "booking")?;
+        let person_id = id_of(f[0])?;
+        for (key, module) in [(f[1], plain_module), (f[2], recording_module)] {
+            let (Some(key), Some(module_id)) = (key, module) else {
+                continue;
+            };
+            let (starts_at, session_id) = key.split_once(' ').unwrap_or((key, "0"));
+            if let Some(starts_on) = day(starts_at) {
+                bookings.push(Booking {
+                    person_id,
+                    module_id,
+                    session_id: session_id.trim().parse().unwrap_or(0),
+                    starts_on,
+                    // The query kept only sessions still to come or not yet delivered.
+                    delivered: false,
+                });
+            }
+        }
+    }
+    let mut assignments = Vec::with_capacity(assignment_rows.len());
+    for row in &assignment_rows {
+        let f = unpack::<4>(row, "role assignment")?;
+        if let Some(started_on) = f[2].and_then(day) {
+            assignments.push(Assignment {
+                person_id: id_of(f[0])?,
+                profile_code: f[1].unwrap_or_default().to_string(),
+                started_on,
+                ended_on: f[3].and_then(day),
+            });
+        }
+    }
 
     let coverage = coverage::compute(
         &requirement.rule,
