@@ -506,3 +506,178 @@ async fn coverage_counts_required_trained_how_and_booked() {
         assert_eq!(options[0].enrolled, 1);
     });
 }
+
+#[tokio::test]
+async fn every_kind_of_clause_finds_the_same_people_through_the_database() {
+    on_both!(|store| {
+        let actor = Actor::system();
+        let ppn = module(&store, "FL-PPN").await;
+        let vid = module(&store, "FL-PPN-VID").await;
+        let profile = mashboard_store::training::programmes::create_profile(
+            &store,
+            &actor,
+            "FL-PSI",
+            "Police staff investigator",
+            "",
+        )
+        .await
+        .unwrap();
+        let by_profile = person(
+            &store,
+            "S1",
+            "Police Staff (Band D)",
+            "CID",
+            "2023 PSI intake 1",
+            "2023-02-06",
+            None,
+            None,
+        )
+        .await;
+        mashboard_store::training::programmes::assign(
+            &store,
+            &actor,
+            by_profile,
+            profile,
+            "2023-02-06",
+        )
+        .await
+        .unwrap();
+        // Rank written with other capitals and spaces; in post at the end of 2022; a
+        // transferee; a cohort by prefix; and people no clause takes.
+        person(
+            &store,
+            "P1",
+            " pc ",
+            "Roads Policing",
+            "2015 PC intake 1",
+            "2015-02-02",
+            None,
+            None,
+        )
+        .await;
+        person(
+            &store,
+            "D1",
+            "Sgt",
+            "Response",
+            "2010 PC intake 1",
+            "2010-02-01",
+            None,
+            None,
+        )
+        .await;
+        person(
+            &store,
+            "D2",
+            "Sgt",
+            "Response",
+            "2023 PC intake 1",
+            "2023-02-06",
+            None,
+            None,
+        )
+        .await;
+        person(
+            &store,
+            "D3",
+            "Sgt",
+            "Response",
+            "2010 PC intake 1",
+            "2010-02-01",
+            Some("2022-06-30"),
+            None,
+        )
+        .await;
+        let t1 = person(
+            &store,
+            "T1",
+            "DC",
+            "CID",
+            "2020 transferees",
+            "2020-06-01",
+            None,
+            None,
+        )
+        .await;
+        person(
+            &store,
+            "C1",
+            "PCSO",
+            "Neighbourhood Policing",
+            "2023 PCSO intake 2",
+            "2023-09-04",
+            None,
+            None,
+        )
+        .await;
+        person(
+            &store,
+            "X1",
+            "Police Staff (Band C)",
+            "Information Services",
+            "2015 staff",
+            "2015-01-05",
+            None,
+            None,
+        )
+        .await;
+        complete(&store, t1, vid, "2020-07-01", None, "recorded").await;
+        let rule = Rule {
+            clauses: vec![
+                Clause {
+                    role_profiles: vec!["fl-psi".into()],
+                    ..Default::default()
+                },
+                Clause {
+                    ranks: vec!["PC".into()],
+                    departments: vec!["roads policing".into()],
+                    ..Default::default()
+                },
+                Clause {
+                    departments: vec!["Response".into()],
+                    in_post_on: Some(date!(2022 - 12 - 31)),
+                    ..Default::default()
+                },
+                Clause {
+                    transferees: Transferees::Only,
+                    ..Default::default()
+                },
+                Clause {
+                    cohort_prefixes: vec!["2023 PCSO".into()],
+                    started_to: Some(date!(2023 - 12 - 31)),
+                    ..Default::default()
+                },
+            ],
+        };
+        let id = coverage::create_requirement(
+            &store,
+            &actor,
+            &RequirementInput {
+                code: "ALL-KINDS".into(),
+                name: "Every kind of clause".into(),
+                description: String::new(),
+                rule,
+                modules: vec![(ppn, CountsAs::Session), (vid, CountsAs::Recording)],
+            },
+        )
+        .await
+        .unwrap();
+        let req = coverage::requirement(&store, id).await.unwrap().unwrap();
+        let report = coverage::compute(&store, &req, date!(2026 - 11 - 26), &Filter::default())
+            .await
+            .unwrap();
+        let mut required: Vec<&str> = report
+            .coverage
+            .outcomes
+            .iter()
+            .map(|o| report.people[o.person].staff_number.as_str())
+            .collect();
+        required.sort();
+        assert_eq!(required, vec!["C1", "D1", "P1", "S1", "T1"]);
+        assert_eq!(
+            report.coverage.total.trained, 1,
+            "the transferee watched the recording"
+        );
+        assert_eq!(report.coverage.trained_how[&TrainedHow::Recording], 1);
+    });
+}
