@@ -428,11 +428,9 @@ impl Tally {
     /// Share trained, in whole percent (rounded down so 99.6% never shows as 100%); `None`
     /// when nobody is required.
     pub fn percent(&self) -> Option<u32> {
-        if self.required == 0 {
-            None
-        } else {
-            Some((self.trained * 100 / self.required) as u32)
-        }
+        (self.trained * 100)
+            .checked_div(self.required)
+            .map(|p| p as u32)
     }
 
     /// The percentage as a page shows it.
