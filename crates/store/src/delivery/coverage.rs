@@ -572,6 +572,43 @@ pub async fn compute(
     as_of: Date,
     filter: &Filter,
 ) -> Result<Report> {
+    let facts = load_facts(store, requirement, as_of).await?;
+    Ok(facts.compute(requirement, as_of, filter))
+}
+
+/// What [`compute`] reads from the database.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub people: Vec<Person>,
+    pub assignments: Vec<Assignment>,
+    pub completions: Vec<CompletionFact>,
+    pub bookings: Vec<Booking>,
+}
+
+impl Loaded {
+    /// The domain's computation over what was read.
+    pub fn compute(self, requirement: &Requirement, as_of: Date, filter: &Filter) -> Report {
+        let coverage = coverage::compute(
+            &requirement.rule,
+            &requirement.counting(),
+            coverage::Facts {
+                people: &self.people,
+                assignments: &self.assignments,
+                completions: &self.completions,
+                bookings: &self.bookings,
+            },
+            as_of,
+            filter,
+        );
+        Report {
+            people: self.people,
+            coverage,
+        }
+    }
+}
+
+/// The reads of [`compute`].
+pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -> Result<Loaded> {
     let as_of_text = as_of.to_string();
     let next_day = as_of
         .next_day()
@@ -734,19 +771,12 @@ pub async fn compute(
         }
     }
 
-    let coverage = coverage::compute(
-        &requirement.rule,
-        &requirement.counting(),
-        coverage::Facts {
-            people: &people,
-            assignments: &assignments,
-            completions: &completions,
-            bookings: &bookings,
-        },
-        as_of,
-        filter,
-    );
-    Ok(Report { people, coverage })
+    Ok(Loaded {
+        people,
+        assignments,
+        completions,
+        bookings,
+    })
 }
 
 /// A session someone could be booked on from the untrained list.
