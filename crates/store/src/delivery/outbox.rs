@@ -229,7 +229,12 @@ async fn ics_for(
     let attendees = people
         .into_iter()
         .filter(|p| only.is_none_or(|o| o == Some(p.person_id)))
-        .filter_map(|p| usable(&p.email).map(|email| Party { name: p.name, email }))
+        .filter_map(|p| {
+            usable(&p.email).map(|email| Party {
+                name: p.name,
+                email,
+            })
+        })
         .collect();
     let method = if s.status == "cancelled" {
         Method::Cancel
