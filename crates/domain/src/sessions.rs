@@ -1,1 +1,554 @@
-//! (being written)
+//! Training sessions: modes, statuses, times in Europe/London, validation and the waitlist rule.
+//!
+//! Instants are stored as RFC 3339 UTC text. People type and read times as Europe/London wall
+//! clock time, so every conversion goes through [`london`] (jiff with its bundled time-zone
+//! database, so it works without `/usr/share/zoneinfo`).
+//!
+//! Clock changes: a wall time that does not exist (the spring-forward gap, e.g. 2025-03-30 01:30)
+//! is refused with a plain message; a wall time that happens twice (the autumn fold, e.g.
+//! 2025-10-26 01:30) means the **earlier** of the two instants (01:30 BST = 00:30 UTC). Give an
+//! explicit offset (`2025-10-26T01:30:00+00:00`) to mean the later one.
+
+use jiff::civil::DateTime;
+use jiff::tz::{AmbiguousOffset, TimeZone};
+use jiff::Timestamp;
+use std::fmt;
+
+pub use jiff::Timestamp as Instant;
+
+/// In person (a venue and room) or online over Microsoft Teams (a join link).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionMode {
+    InPerson,
+    Teams,
+}
+
+impl SessionMode {
+    pub const ALL: [SessionMode; 2] = [SessionMode::InPerson, SessionMode::Teams];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionMode::InPerson => "in_person",
+            SessionMode::Teams => "teams",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            SessionMode::InPerson => "In person",
+            SessionMode::Teams => "Microsoft Teams",
+        }
+    }
+    pub fn parse(raw: &str) -> Result<SessionMode, String> {
+        match raw
+            .trim()
+            .to_ascii_lowercase()
+            .replace([' ', '-'], "_")
+            .as_str()
+        {
+            "in_person" | "inperson" | "face_to_face" => Ok(SessionMode::InPerson),
+            "teams" | "online" | "microsoft_teams" => Ok(SessionMode::Teams),
+            _ => Err(format!(
+                "\"{}\" is not a session mode; use in_person or teams",
+                raw.trim()
+            )),
+        }
+    }
+}
+
+/// Where a session is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionStatus {
+    /// Scheduled; people can be booked.
+    Planned,
+    /// Open for booking, with places left.
+    Open,
+    /// Every place is taken; new bookings join the waitlist.
+    Full,
+    Delivered,
+    Cancelled,
+}
+
+impl SessionStatus {
+    pub const ALL: [SessionStatus; 5] = [
+        SessionStatus::Planned,
+        SessionStatus::Open,
+        SessionStatus::Full,
+        SessionStatus::Delivered,
+        SessionStatus::Cancelled,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Planned => "planned",
+            SessionStatus::Open => "open",
+            SessionStatus::Full => "full",
+            SessionStatus::Delivered => "delivered",
+            SessionStatus::Cancelled => "cancelled",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            SessionStatus::Planned => "Planned",
+            SessionStatus::Open => "Open",
+            SessionStatus::Full => "Full",
+            SessionStatus::Delivered => "Delivered",
+            SessionStatus::Cancelled => "Cancelled",
+        }
+    }
+    pub fn parse(raw: &str) -> Option<SessionStatus> {
+        SessionStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw.trim().to_ascii_lowercase())
+    }
+    /// Whether people can still be booked or withdrawn.
+    pub fn takes_bookings(self) -> bool {
+        matches!(
+            self,
+            SessionStatus::Planned | SessionStatus::Open | SessionStatus::Full
+        )
+    }
+    /// The status once `enrolled` people hold places out of `capacity`: full when every place is
+    /// taken, open again when a place frees; delivered and cancelled never change.
+    pub fn with_places(self, capacity: i64, enrolled: i64) -> SessionStatus {
+        match self {
+            SessionStatus::Delivered | SessionStatus::Cancelled => self,
+            _ if enrolled >= capacity => SessionStatus::Full,
+            SessionStatus::Full => SessionStatus::Open,
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for SessionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// Europe/London.
+pub fn london() -> TimeZone {
+    TimeZone::get("Europe/London").expect("the bundled time-zone database has Europe/London")
+}
+
+/// Reads a time: RFC 3339 with an offset (`2025-03-30T09:00:00+01:00`, `…Z`), or a wall-clock
+/// time without one (`2025-03-30T09:00`, `2025-03-30 09:00:00`), which means Europe/London.
+pub fn parse_time(raw: &str) -> Result<Timestamp, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err("give a date and time such as 2025-03-31T09:30 (London time) or 2025-03-31T09:30:00+01:00".into());
+    }
+    if let Ok(ts) = raw.parse::<Timestamp>() {
+        return Ok(ts);
+    }
+    let dt = raw
+        .replacen(' ', "T", 1)
+        .parse::<DateTime>()
+        .map_err(|_| {
+            format!(
+                "\"{raw}\" is not a date and time; write it as 2025-03-31T09:30 (London time) or 2025-03-31T09:30:00+01:00"
+            )
+        })?;
+    london_wall(dt)
+}
+
+/// A date (`YYYY-MM-DD`) and a time (`HH:MM`) as typed in a form, in Europe/London.
+pub fn parse_london(date: &str, time: &str) -> Result<Timestamp, String> {
+    let date = date.trim();
+    let time = time.trim();
+    let d = date
+        .parse::<jiff::civil::Date>()
+        .map_err(|_| format!("\"{date}\" is not a date; write it as 2025-03-31"))?;
+    let t = time
+        .parse::<jiff::civil::Time>()
+        .map_err(|_| format!("\"{time}\" is not a time; write it as 09:30 (24-hour clock)"))?;
+    london_wall(d.to_datetime(t))
+}
+
+/// A Europe/London wall time as an instant: the gap is refused, the fold takes the earlier one.
+pub fn london_wall(dt: DateTime) -> Result<Timestamp, String> {
+    let tz = london();
+    let amb = tz.to_ambiguous_timestamp(dt);
+    match amb.offset() {
+        AmbiguousOffset::Unambiguous { offset } => offset
+            .to_timestamp(dt)
+            .map_err(|_| format!("{dt} is out of range")),
+        AmbiguousOffset::Gap { .. } => Err(format!(
+            "{} {} does not exist in London: the clocks go forward an hour that night; choose a time after {}",
+            dt.date(),
+            dt.time().strftime("%H:%M"),
+            "02:00"
+        )),
+        AmbiguousOffset::Fold { before, .. } => before
+            .to_timestamp(dt)
+            .map_err(|_| format!("{dt} is out of range")),
+    }
+}
+
+/// Storage form: RFC 3339 UTC with microseconds, fixed width (text order is time order).
+pub fn store_text(ts: Timestamp) -> String {
+    let z = ts.to_zoned(TimeZone::UTC);
+    format!(
+        "{}.{:06}Z",
+        z.strftime("%Y-%m-%dT%H:%M:%S"),
+        z.subsec_nanosecond() / 1000
+    )
+}
+
+/// Reads a stored instant.
+pub fn from_store(text: &str) -> Option<Timestamp> {
+    text.parse::<Timestamp>().ok()
+}
+
+/// RFC 3339 in London's offset, for the API: `2025-03-30T09:00:00+01:00`.
+pub fn rfc3339_london(ts: Timestamp) -> String {
+    ts.to_zoned(london())
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}
+
+/// "Sunday 30 March 2025, 09:00 BST".
+pub fn display_london(ts: Timestamp) -> String {
+    ts.to_zoned(london())
+        .strftime("%A %-d %B %Y, %H:%M %Z")
+        .to_string()
+}
+
+/// "09:00".
+pub fn display_london_time(ts: Timestamp) -> String {
+    ts.to_zoned(london()).strftime("%H:%M").to_string()
+}
+
+/// The London date (`YYYY-MM-DD`) and time (`HH:MM`), for form fields.
+pub fn london_fields(ts: Timestamp) -> (String, String) {
+    let z = ts.to_zoned(london());
+    (
+        z.strftime("%Y-%m-%d").to_string(),
+        z.strftime("%H:%M").to_string(),
+    )
+}
+
+/// The London calendar year a session falls in.
+pub fn london_year(ts: Timestamp) -> i16 {
+    ts.to_zoned(london()).year()
+}
+
+/// Whole minutes between two instants (0 if the end is not after the start).
+pub fn duration_minutes(starts: Timestamp, ends: Timestamp) -> i64 {
+    let secs = ends.as_second() - starts.as_second();
+    (secs / 60).max(0)
+}
+
+/// What a session is, as checked before it is saved.
+#[derive(Debug, Clone)]
+pub struct SessionCheck<'a> {
+    pub starts: Timestamp,
+    pub ends: Timestamp,
+    pub mode: SessionMode,
+    pub venue: &'a str,
+    pub join_url: &'a str,
+    pub capacity: i64,
+    /// People holding a place now (0 for a new session).
+    pub enrolled: i64,
+}
+
+/// A refusal naming the field it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Every reason a session cannot be saved, in form order (empty when it can).
+pub fn validate(s: &SessionCheck<'_>) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let mut e = |field, message: String| errs.push(FieldError { field, message });
+    if s.ends <= s.starts {
+        e(
+            "ends_at",
+            format!(
+                "The end ({}) must be after the start ({})",
+                display_london(s.ends),
+                display_london(s.starts)
+            ),
+        );
+    }
+    if s.capacity < 1 {
+        e("capacity", "Capacity must be at least 1 place".into());
+    } else if s.capacity < s.enrolled {
+        e(
+            "capacity",
+            format!(
+                "Capacity cannot be {} because {} people are already enrolled; withdraw people first or keep at least {} places",
+                s.capacity, s.enrolled, s.enrolled
+            ),
+        );
+    }
+    match s.mode {
+        SessionMode::Teams => {
+            let url = s.join_url.trim();
+            if url.is_empty() {
+                e(
+                    "join_url",
+                    "A Teams session needs its join link (https://teams.microsoft.com/…)".into(),
+                );
+            } else if !url.starts_with("https://")
+                || url.len() < 12
+                || url.contains(char::is_whitespace)
+            {
+                e(
+                    "join_url",
+                    "The join link must be a web address starting with https://".into(),
+                );
+            }
+        }
+        SessionMode::InPerson => {
+            if s.venue.trim().is_empty() {
+                e("location", "An in-person session needs a venue".into());
+            }
+        }
+    }
+    errs
+}
+
+/// Where a new booking goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    Enrolled,
+    Waitlisted,
+}
+
+/// A booking takes a place while there is one, else joins the waitlist.
+pub fn place(capacity: i64, enrolled: i64) -> Placement {
+    if enrolled < capacity {
+        Placement::Enrolled
+    } else {
+        Placement::Waitlisted
+    }
+}
+
+/// One person on a waitlist: their position (lower first), then booking id (earlier first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waiting {
+    pub position: i64,
+    pub enrolment_id: i64,
+}
+
+/// Who moves from the waitlist to a place, in order: the first `capacity - enrolled` by
+/// position, ties broken by who booked first.
+pub fn promotions(capacity: i64, enrolled: i64, waitlist: &[Waiting]) -> Vec<i64> {
+    let free = (capacity - enrolled).max(0) as usize;
+    let mut w = waitlist.to_vec();
+    w.sort_by_key(|x| (x.position, x.enrolment_id));
+    w.into_iter().take(free).map(|x| x.enrolment_id).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn offsets_are_kept_and_local_times_mean_london() {
+        assert_eq!(
+            parse_time("2025-07-15T09:00:00+01:00").unwrap(),
+            utc("2025-07-15T08:00:00Z")
+        );
+        assert_eq!(
+            parse_time("2025-07-15T09:00:00Z").unwrap(),
+            utc("2025-07-15T09:00:00Z")
+        );
+        // Summer: London is UTC+1.
+        assert_eq!(
+            parse_time("2025-07-15T09:00").unwrap(),
+            utc("2025-07-15T08:00:00Z")
+        );
+        // Winter: London is UTC.
+        assert_eq!(
+            parse_time("2025-01-15 09:00:00").unwrap(),
+            utc("2025-01-15T09:00:00Z")
+        );
+        assert!(parse_time("tomorrow at nine")
+            .unwrap_err()
+            .contains("not a date and time"));
+        assert!(parse_time("").is_err());
+    }
+
+    #[test]
+    fn spring_forward_gap_is_refused_plainly() {
+        let e = parse_time("2025-03-30T01:30").unwrap_err();
+        assert!(e.contains("does not exist in London"), "{e}");
+        let e = parse_london("2025-03-30", "01:30").unwrap_err();
+        assert!(e.contains("clocks go forward"), "{e}");
+        // Either side of the gap is fine.
+        assert_eq!(
+            parse_time("2025-03-30T00:59").unwrap(),
+            utc("2025-03-30T00:59:00Z")
+        );
+        assert_eq!(
+            parse_time("2025-03-30T02:00").unwrap(),
+            utc("2025-03-30T01:00:00Z")
+        );
+        // With an explicit offset there is no gap to fall in.
+        assert!(parse_time("2025-03-30T01:30:00+00:00").is_ok());
+    }
+
+    #[test]
+    fn autumn_fold_takes_the_earlier_instant() {
+        assert_eq!(
+            parse_time("2025-10-26T01:30").unwrap(),
+            utc("2025-10-26T00:30:00Z")
+        );
+        assert_eq!(
+            parse_london("2025-10-26", "01:30").unwrap(),
+            utc("2025-10-26T00:30:00Z")
+        );
+        // An explicit offset reaches the later one.
+        assert_eq!(
+            parse_time("2025-10-26T01:30:00+00:00").unwrap(),
+            utc("2025-10-26T01:30:00Z")
+        );
+    }
+
+    #[test]
+    fn a_session_across_the_clock_change_has_its_real_length() {
+        // 00:00 to 03:00 London on the spring-forward night lasts two hours, not three.
+        let s = parse_london("2025-03-30", "00:00").unwrap();
+        let e = parse_london("2025-03-30", "03:00").unwrap();
+        assert_eq!(duration_minutes(s, e), 120);
+        // And on the autumn night 00:00 to 03:00 lasts four.
+        let s = parse_london("2025-10-26", "00:00").unwrap();
+        let e = parse_london("2025-10-26", "03:00").unwrap();
+        assert_eq!(duration_minutes(s, e), 240);
+    }
+
+    #[test]
+    fn display_is_london_time_with_the_zone() {
+        let summer = utc("2025-07-15T08:00:00Z");
+        assert_eq!(display_london(summer), "Tuesday 15 July 2025, 09:00 BST");
+        let winter = utc("2025-01-15T09:00:00Z");
+        assert_eq!(
+            display_london(winter),
+            "Wednesday 15 January 2025, 09:00 GMT"
+        );
+        assert_eq!(
+            london_fields(summer),
+            ("2025-07-15".to_string(), "09:00".to_string())
+        );
+        assert_eq!(rfc3339_london(summer), "2025-07-15T09:00:00+01:00");
+        assert_eq!(store_text(summer), "2025-07-15T08:00:00.000000Z");
+        assert_eq!(from_store(&store_text(summer)), Some(summer));
+    }
+
+    fn check(
+        mode: SessionMode,
+        venue: &str,
+        url: &str,
+        cap: i64,
+        enrolled: i64,
+    ) -> Vec<&'static str> {
+        validate(&SessionCheck {
+            starts: utc("2025-07-15T08:00:00Z"),
+            ends: utc("2025-07-15T11:00:00Z"),
+            mode,
+            venue,
+            join_url: url,
+            capacity: cap,
+            enrolled,
+        })
+        .into_iter()
+        .map(|e| e.field)
+        .collect()
+    }
+
+    #[test]
+    fn validation_names_each_field() {
+        assert!(check(SessionMode::InPerson, "HQ", "", 20, 0).is_empty());
+        assert!(check(
+            SessionMode::Teams,
+            "",
+            "https://teams.microsoft.com/l/x",
+            20,
+            0
+        )
+        .is_empty());
+        assert_eq!(check(SessionMode::InPerson, " ", "", 20, 0), ["location"]);
+        assert_eq!(check(SessionMode::Teams, "HQ", "", 20, 0), ["join_url"]);
+        assert_eq!(
+            check(
+                SessionMode::Teams,
+                "",
+                "http://teams.microsoft.com/l/x",
+                20,
+                0
+            ),
+            ["join_url"]
+        );
+        assert_eq!(check(SessionMode::InPerson, "HQ", "", 0, 0), ["capacity"]);
+        let e = validate(&SessionCheck {
+            starts: utc("2025-07-15T08:00:00Z"),
+            ends: utc("2025-07-15T08:00:00Z"),
+            mode: SessionMode::InPerson,
+            venue: "HQ",
+            join_url: "",
+            capacity: 5,
+            enrolled: 6,
+        });
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].field, "ends_at");
+        assert!(
+            e[1].message.contains("6 people are already enrolled"),
+            "{}",
+            e[1]
+        );
+    }
+
+    #[test]
+    fn status_follows_places() {
+        use SessionStatus::*;
+        assert_eq!(Open.with_places(2, 2), Full);
+        assert_eq!(Planned.with_places(2, 3), Full);
+        assert_eq!(Full.with_places(3, 2), Open);
+        assert_eq!(Planned.with_places(3, 2), Planned);
+        assert_eq!(Delivered.with_places(1, 5), Delivered);
+        assert_eq!(Cancelled.with_places(5, 0), Cancelled);
+        assert_eq!(SessionStatus::parse("FULL"), Some(Full));
+        assert_eq!(SessionMode::parse("Teams"), Ok(SessionMode::Teams));
+        assert!(SessionMode::parse("zoom").is_err());
+    }
+
+    #[test]
+    fn waitlist_promotes_in_order() {
+        let w = [
+            Waiting {
+                position: 3,
+                enrolment_id: 10,
+            },
+            Waiting {
+                position: 1,
+                enrolment_id: 12,
+            },
+            Waiting {
+                position: 2,
+                enrolment_id: 11,
+            },
+            Waiting {
+                position: 1,
+                enrolment_id: 9,
+            },
+        ];
+        assert_eq!(promotions(5, 4, &w), vec![9]);
+        assert_eq!(promotions(5, 2, &w), vec![9, 12, 11]);
+        assert_eq!(promotions(10, 0, &w), vec![9, 12, 11, 10]);
+        assert!(promotions(5, 5, &w).is_empty());
+        assert!(promotions(2, 5, &w).is_empty());
+        assert_eq!(place(2, 1), Placement::Enrolled);
+        assert_eq!(place(2, 2), Placement::Waitlisted);
+    }
+}

@@ -75,6 +75,22 @@ impl Table {
     ) -> Table {
         self.add(Method::PUT, path, access, h)
     }
+    pub(crate) fn patch(
+        self,
+        path: &'static str,
+        access: Access,
+        h: MethodRouter<AppState>,
+    ) -> Table {
+        self.add(Method::PATCH, path, access, h)
+    }
+    pub(crate) fn delete(
+        self,
+        path: &'static str,
+        access: Access,
+        h: MethodRouter<AppState>,
+    ) -> Table {
+        self.add(Method::DELETE, path, access, h)
+    }
 }
 
 fn table() -> Table {

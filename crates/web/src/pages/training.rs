@@ -94,6 +94,7 @@ struct PlanPage {
     form: FormState,
     assign_form: FormState,
     saved: Option<&'static str>,
+    bookings: Vec<mashboard_store::delivery::enrolment::PersonBooking>,
 }
 
 impl PlanPage {
@@ -188,7 +189,12 @@ async fn render_plan(
         )
     };
     let has_errors = v.form.has_errors() || v.assign_form.has_errors();
+    let bookings = match v.own {
+        true => crate::pages::sessions::my_bookings(state, page_user).await?,
+        false => Vec::new(),
+    };
     html(&PlanPage {
+        bookings,
         chrome: Chrome::new(state, title, Some(page_user), csrf, current).with_errors(has_errors),
         own: v.own,
         items,
