@@ -434,6 +434,9 @@ pub struct ExchangeFact {
 pub struct ExchangeCell {
     pub sessions: u32,
     pub attendees: u32,
+    /// Completions of partner-provided modules recorded outside a session (partners to police
+    /// only).
+    pub completions: u32,
     pub organisations: u32,
     /// The organisations' names, sorted.
     pub organisation_names: Vec<String>,
@@ -456,10 +459,19 @@ pub struct ExchangeSummary {
     pub from_partners: ExchangeCell,
 }
 
+/// A completion by a police officer or staff member of a partner-provided module that did not
+/// come from a session (those are counted through the session).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerCompletion {
+    pub day: Date,
+    pub provider: String,
+}
+
 #[derive(Default)]
 struct Acc {
     sessions: BTreeSet<i64>,
     attendees: u32,
+    completions: u32,
     orgs: BTreeSet<String>,
 }
 
@@ -479,6 +491,7 @@ impl Acc {
         ExchangeCell {
             sessions: self.sessions.len() as u32,
             attendees: self.attendees,
+            completions: self.completions,
             organisations: self.orgs.len() as u32,
             organisation_names: self.orgs.iter().cloned().collect(),
         }
@@ -488,7 +501,11 @@ impl Acc {
 /// Assembles the year's summary from the facts. Facts outside the year are ignored; a session
 /// listed twice counts once (its attendees too); an organisation counts once per cell however
 /// many sessions it had.
-pub fn summarise(year: i32, facts: &[ExchangeFact]) -> ExchangeSummary {
+pub fn summarise(
+    year: i32,
+    facts: &[ExchangeFact],
+    completions: &[PartnerCompletion],
+) -> ExchangeSummary {
     let mut q: Vec<(Acc, Acc)> = (0..4).map(|_| (Acc::default(), Acc::default())).collect();
     let mut total = (Acc::default(), Acc::default());
     for f in facts.iter().filter(|f| f.day.year() == year) {
@@ -501,6 +518,16 @@ pub fn summarise(year: i32, facts: &[ExchangeFact]) -> ExchangeSummary {
             Direction::FromPartners => {
                 q[i].1.add(f);
                 total.1.add(f);
+            }
+        }
+    }
+    for c in completions.iter().filter(|c| c.day.year() == year) {
+        let i = usize::from(quarter_of(c.day) - 1);
+        for acc in [&mut q[i].1, &mut total.1] {
+            acc.completions += 1;
+            let o = c.provider.trim();
+            if !o.is_empty() {
+                acc.orgs.insert(o.to_string());
             }
         }
     }
@@ -688,7 +715,17 @@ mod tests {
             // the same session twice: counted once
             fact(4, date!(2024 - 11 - 01), FromPartners, &["Children's"], 20),
         ];
-        let s = summarise(2024, &facts);
+        let done = vec![
+            PartnerCompletion {
+                day: date!(2024 - 05 - 02),
+                provider: "Education".into(),
+            },
+            PartnerCompletion {
+                day: date!(2025 - 05 - 02),
+                provider: "Probation".into(),
+            },
+        ];
+        let s = summarise(2024, &facts, &done);
         assert_eq!(s.quarters.len(), 4);
         let q1 = &s.quarters[0];
         assert_eq!(q1.to_partners.sessions, 2);
@@ -713,6 +750,7 @@ mod tests {
         assert_eq!(s.to_partners.sessions, 2);
         assert_eq!(s.from_partners.sessions, 2);
         assert_eq!(s.from_partners.attendees, 29);
-        assert_eq!(s.from_partners.organisations, 2);
+        assert_eq!(s.from_partners.organisations, 3);
+        assert_eq!(s.from_partners.completions, 1);
     }
 }
