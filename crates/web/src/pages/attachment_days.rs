@@ -29,7 +29,11 @@ pub(crate) fn routes(t: Table) -> Table {
     use Access::Page as P;
     use Capability::{SessionsBrowse, SessionsManage, TeamBooking};
     t.get("/attachment-days", P(SessionsBrowse), get(list))
-        .post("/attachment-days/{id}/book", P(SessionsBrowse), post(book_self))
+        .post(
+            "/attachment-days/{id}/book",
+            P(SessionsBrowse),
+            post(book_self),
+        )
         .post(
             "/attachment-days/{id}/withdraw",
             P(SessionsBrowse),
@@ -215,7 +219,12 @@ async fn render_list(
     banner: String,
 ) -> Result<Response, AppError> {
     let now = today();
-    let from = format!("{:04}-{:02}-{:02}", now.year(), u8::from(now.month()), now.day());
+    let from = format!(
+        "{:04}-{:02}-{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day()
+    );
     let days = attachment::days(&state.store, Some(&from)).await?;
     let me = match user.person_id {
         Some(id) => attachment::officer(&state.store, id).await?,
@@ -710,8 +719,13 @@ pub async fn cancel(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let id = path_id(&id)?;
-    match attachment::cancel_day(&state.store, &page.user.actor(), id, &field(&pairs, "reason"))
-        .await
+    match attachment::cancel_day(
+        &state.store,
+        &page.user.actor(),
+        id,
+        &field(&pairs, "reason"),
+    )
+    .await
     {
         Ok(_) => {
             Ok(Redirect::to(&format!("/attachment-days/{id}?saved=cancelled")).into_response())
@@ -769,7 +783,12 @@ async fn render_team(
         None => Vec::new(),
     };
     let now = today();
-    let from = format!("{:04}-{:02}-{:02}", now.year(), u8::from(now.month()), now.day());
+    let from = format!(
+        "{:04}-{:02}-{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day()
+    );
     let days = attachment::days(&state.store, Some(&from)).await?;
     let mut out = Vec::new();
     for d in days.iter().filter(|d| d.status() != DayStatus::Cancelled) {
@@ -875,7 +894,9 @@ pub async fn team_action(
             .map(|_| "booked")
     };
     match result {
-        Ok(what) => Ok(Redirect::to(&format!("/attachment-days/team?saved={what}")).into_response()),
+        Ok(what) => {
+            Ok(Redirect::to(&format!("/attachment-days/team?saved={what}")).into_response())
+        }
         Err(e) => {
             let mut form = FormState::default();
             form.add_error(&format!("day-{day_id}"), refusal(e)?);

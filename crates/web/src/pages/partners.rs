@@ -35,7 +35,11 @@ pub(crate) fn routes(t: Table) -> Table {
         .get("/partners/modules", P(PartnersManage), get(modules))
         .get("/partner-training", P(SessionsBrowse), get(modules_browse))
         .get("/partners/exchange", P(DeliveryReports), get(exchange))
-        .get("/partners/exchange.csv", P(DeliveryReports), get(exchange_csv))
+        .get(
+            "/partners/exchange.csv",
+            P(DeliveryReports),
+            get(exchange_csv),
+        )
         .get(
             "/partners/exchange.xlsx",
             P(DeliveryReports),
@@ -171,8 +175,14 @@ async fn render_list(
         .collect();
     let has = form.has_errors();
     html(&ListPage {
-        chrome: Chrome::new(state, "Partner organisations", Some(user), csrf, "/partners")
-            .with_errors(has),
+        chrome: Chrome::new(
+            state,
+            "Partner organisations",
+            Some(user),
+            csrf,
+            "/partners",
+        )
+        .with_errors(has),
         groups,
         kinds: OrgKind::ALL.to_vec(),
         form,
@@ -411,8 +421,15 @@ pub async fn update(
         Err(errors) => {
             let mut forms = empty_forms();
             forms.org = form_from(&pairs, &names, &errors);
-            return render_org(&state, &page.user, &page.csrf, id, Some(forms), String::new())
-                .await;
+            return render_org(
+                &state,
+                &page.user,
+                &page.csrf,
+                id,
+                Some(forms),
+                String::new(),
+            )
+            .await;
         }
     };
     match result {
@@ -421,7 +438,15 @@ pub async fn update(
             let mut forms = empty_forms();
             forms.org = form_from(&pairs, &names, &[]);
             forms.org.add_error("name", m);
-            render_org(&state, &page.user, &page.csrf, id, Some(forms), String::new()).await
+            render_org(
+                &state,
+                &page.user,
+                &page.csrf,
+                id,
+                Some(forms),
+                String::new(),
+            )
+            .await
         }
         Err(Ok(e)) => Err(e.into()),
     }
@@ -463,7 +488,15 @@ pub async fn add_contact(
                 &["contact_name", "job_title", "contact_email", "phone"],
                 &renamed,
             );
-            render_org(&state, &page.user, &page.csrf, id, Some(forms), String::new()).await
+            render_org(
+                &state,
+                &page.user,
+                &page.csrf,
+                id,
+                Some(forms),
+                String::new(),
+            )
+            .await
         }
     }
 }
@@ -513,7 +546,15 @@ pub async fn set_module_provider(
             forms
                 .module
                 .add_error("module_id", "Choose a module from the catalogue");
-            render_org(&state, &page.user, &page.csrf, id, Some(forms), String::new()).await
+            render_org(
+                &state,
+                &page.user,
+                &page.csrf,
+                id,
+                Some(forms),
+                String::new(),
+            )
+            .await
         }
     }
 }
@@ -587,7 +628,15 @@ pub async fn new_module(
     if form.has_errors() {
         let mut forms = empty_forms();
         forms.module = form;
-        return render_org(&state, &page.user, &page.csrf, id, Some(forms), String::new()).await;
+        return render_org(
+            &state,
+            &page.user,
+            &page.csrf,
+            id,
+            Some(forms),
+            String::new(),
+        )
+        .await;
     }
     let input = ModuleInput {
         code: code.clone(),
@@ -606,7 +655,15 @@ pub async fn new_module(
             let mut forms = empty_forms();
             forms.module = form;
             forms.module.add_error("code", m);
-            render_org(&state, &page.user, &page.csrf, id, Some(forms), String::new()).await
+            render_org(
+                &state,
+                &page.user,
+                &page.csrf,
+                id,
+                Some(forms),
+                String::new(),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -719,8 +776,12 @@ fn quarter_rows(s: &ExchangeSummary) -> (Vec<QuarterRow>, QuarterRow) {
             label: format!(
                 "Q{} ({})",
                 q.quarter,
-                ["January to March", "April to June", "July to September", "October to December"]
-                    [usize::from(q.quarter - 1)]
+                [
+                    "January to March",
+                    "April to June",
+                    "July to September",
+                    "October to December"
+                ][usize::from(q.quarter - 1)]
             ),
             to: q.to_partners.clone(),
             from: q.from_partners.clone(),
@@ -975,14 +1036,8 @@ async fn render_external(
         .collect();
     let has = form.has_errors();
     html(&ExternalPage {
-        chrome: Chrome::new(
-            state,
-            "External attendees",
-            Some(user),
-            csrf,
-            "/sessions",
-        )
-        .with_errors(has),
+        chrome: Chrome::new(state, "External attendees", Some(user), csrf, "/sessions")
+            .with_errors(has),
         session: SessionRow::from(s),
         rows,
         orgs: partners::orgs(&state.store)
@@ -1033,8 +1088,7 @@ pub async fn add_external(
         Ok(i) => i,
         Err(errors) => {
             let form = form_from(&pairs, &names, &errors);
-            return render_external(&state, &page.user, &page.csrf, id, form, String::new())
-                .await;
+            return render_external(&state, &page.user, &page.csrf, id, form, String::new()).await;
         }
     };
     match partners::add_external(&state.store, &page.user.actor(), id, &input).await {
