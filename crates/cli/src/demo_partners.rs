@@ -16,8 +16,11 @@ use mashboard_store::Store;
 use std::collections::HashSet;
 use time::{Date, Duration, Month};
 
-/// (name, kind, contacts: (name, job title, e-mail))
-const ORGS: [(&str, &str, [(&str, &str, &str); 2]); 8] = [
+/// A contact: name, job title, e-mail.
+type DemoContact = (&'static str, &'static str, &'static str);
+
+/// (name, kind, contacts)
+const ORGS: [(&str, &str, [DemoContact; 2]); 8] = [
     (
         "Northshire Children's Services",
         "children_social_care",

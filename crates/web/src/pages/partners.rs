@@ -619,7 +619,7 @@ pub async fn new_module(
         },
     };
     let link = form.value("external_link").to_string();
-    if !link.is_empty() && !(link.starts_with("https://") || link.starts_with("http://")) {
+    if !(link.is_empty() || link.starts_with("https://") || link.starts_with("http://")) {
         form.add_error(
             "external_link",
             "Enter the link as a web address starting with https://, or leave it blank",
