@@ -737,10 +737,13 @@ mod tests {
         );
         assert_eq!(q1.from_partners.sessions, 1);
         assert_eq!(q1.from_partners.attendees, 9);
+        assert_eq!(s.quarters[1].to_partners, ExchangeCell::default());
+        assert_eq!(s.quarters[1].from_partners.sessions, 0);
+        assert_eq!(s.quarters[1].from_partners.completions, 1);
         assert_eq!(
-            s.quarters[1],
+            s.quarters[2],
             ExchangeQuarter {
-                quarter: 2,
+                quarter: 3,
                 to_partners: ExchangeCell::default(),
                 from_partners: ExchangeCell::default()
             }
