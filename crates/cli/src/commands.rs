@@ -106,8 +106,15 @@ pub async fn serve(store: Store, global: &Global, demo: bool) -> Result<()> {
     });
     let state = AppState::new(store.clone(), web_config(global, demo));
     let refresher = tokio::spawn(refresh_queue_hourly(store.clone()));
+    let outbox = match demo {
+        true => None,
+        false => crate::delivery::spawn_outbox(store.clone(), global)?,
+    };
     let served = mashboard_web::serve(listener, state, shutdown_signal()).await;
     refresher.abort();
+    if let Some(task) = outbox {
+        task.abort();
+    }
     if let Some(task) = daily {
         task.abort();
     }
@@ -439,6 +446,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             );
         }
         Command::Reminders(cmd) => return crate::reminders::command(g, cmd).await,
+        Command::Outbox(cmd) => return crate::delivery::command(g, cmd).await,
         Command::CopyDb { from, to } => {
             let from_url = DbUrl::parse(&from)?;
             let to_url = DbUrl::parse(&to)?;

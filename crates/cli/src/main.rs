@@ -8,6 +8,8 @@ mod demo;
 mod demo_delivery;
 mod demo_exercises;
 mod demo_learning;
+#[allow(dead_code)] // until demo.rs calls demo_partners::seed (after demo_training)
+mod demo_partners;
 mod demo_quality;
 mod demo_training;
 mod reminders;
@@ -122,6 +124,9 @@ pub enum Command {
     /// Reminder e-mails: one digest per person of what waits for them.
     #[command(subcommand)]
     Reminders(RemindersCommand),
+    /// Session e-mails: invitations, updates and cancellations waiting in the outbox.
+    #[command(subcommand)]
+    Outbox(crate::delivery::OutboxCommand),
     /// Generate a large register export (1,000,000 incidents and 200,000 referrals by default),
     /// import it, and report rows per second and peak memory.
     #[command(hide = true)]

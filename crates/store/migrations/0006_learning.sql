@@ -102,8 +102,11 @@ CREATE TABLE attachment_days (
     capacity BIGINT NOT NULL,
     location TEXT NOT NULL DEFAULT '',
     facilitator_person_id BIGINT REFERENCES people (id),
+    -- The module an attended booking completes (FL-ATTACH unless chosen otherwise).
+    module_id BIGINT REFERENCES modules (id),
     -- 'open', 'full', 'held', 'cancelled'
     status TEXT NOT NULL,
+    cancel_reason TEXT,
     notes TEXT NOT NULL DEFAULT '',
     created_by TEXT NOT NULL,
     created_at TEXT NOT NULL,
@@ -117,6 +120,8 @@ CREATE TABLE attachment_bookings (
     -- 'booked', 'withdrawn', 'attended', 'absent'
     status TEXT NOT NULL,
     booked_by TEXT NOT NULL,
+    -- The completion recorded when the booking was marked attended.
+    completion_id BIGINT REFERENCES completions (id),
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     UNIQUE (day_id, person_id)
@@ -130,6 +135,10 @@ CREATE TABLE attachment_partner_participants (
     organisation TEXT NOT NULL DEFAULT '',
     partner_org_id BIGINT REFERENCES partner_orgs (id),
     email TEXT,
+    -- NULL until marked: 'attended' or 'absent'
+    status TEXT,
     created_by TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+CREATE INDEX attachment_bookings_person ON attachment_bookings (person_id);
+CREATE INDEX attachment_partner_participants_day ON attachment_partner_participants (day_id);

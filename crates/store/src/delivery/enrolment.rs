@@ -488,7 +488,8 @@ pub async fn withdraw(
     let s = get_on(&mut tx, session_id)
         .await?
         .expect("locked row exists");
-    let row: Option<(i64, String, i64, String, Option<String>, Option<i64>)> = sqlx::query_as(
+    type Row = (i64, String, i64, String, Option<String>, Option<i64>);
+    let row: Option<Row> = sqlx::query_as(
         "SELECT e.id, e.status, p.id, p.name, p.email, p.line_manager_id FROM session_enrolments e
          JOIN people p ON p.id = e.person_id
          WHERE e.session_id = $1 AND UPPER(p.staff_number) = UPPER($2)",
