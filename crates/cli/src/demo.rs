@@ -61,6 +61,7 @@ pub async fn run(global: &Global) -> Result<()> {
     seed(&store).await?;
     crate::demo_training::seed(&store).await?;
     crate::demo_learning::seed(&store).await?;
+    crate::demo_partners::seed(&store).await?;
     crate::demo_quality::seed(&store).await?;
     crate::demo_delivery::seed(&store).await?;
     crate::demo_exercises::seed(&store).await?;

@@ -5,14 +5,36 @@
 
 use anyhow::{Context, Result};
 use mashboard_domain::attendance::Status;
-use mashboard_domain::demo_delivery::{delivery_plan, teams_report, DemoMode, DemoPerson, Seat};
+use mashboard_domain::checks::Phase;
+use mashboard_domain::demo_delivery::{
+    delivery_plan, teams_report, DemoMode, DemoPerson, Seat,
+    FRONTLINE_DEPARTMENTS as DEMO_FRONTLINE_DEPARTMENTS, RECRUIT_SERIES,
+};
+use mashboard_domain::feedback::Ratings;
+use mashboard_domain::partners::{ExternalInput, ExternalStatus};
 use mashboard_domain::sessions::{parse_time, SessionMode, SessionStatus};
 use mashboard_domain::training_seed::{SEED_REFERENCE_DATE, TRAINER_STAFF_NUMBER};
 use mashboard_store::audit::Actor;
-use mashboard_store::delivery::{attendance, enrolment, sessions, teams};
+use mashboard_store::delivery::{attendance, coverage, enrolment, sessions, teams};
+use mashboard_store::learning::{checks, feedback};
+use mashboard_store::partners;
 use mashboard_store::training::catalogue;
 use mashboard_store::{people, Store};
 use std::collections::HashMap;
+
+const WENT_WELL: [&str; 5] = [
+    "The worked examples of good and poor referrals.",
+    "Hearing from the MASH staff what partners do with what we send.",
+    "Clear on when a referral is needed and what to put in it.",
+    "",
+    "The scenario about the child's voice made it real.",
+];
+const IMPROVE: [&str; 4] = [
+    "",
+    "More time on adults at risk and consent.",
+    "A copy of the slides afterwards.",
+    "Shorter breaks, finish earlier.",
+];
 
 /// Seeds once: does nothing when sessions already exist.
 pub async fn seed(store: &Store) -> Result<()> {
@@ -23,6 +45,16 @@ pub async fn seed(store: &Store) -> Result<()> {
         return Ok(());
     };
     let actor = Actor::system();
+    coverage::ensure_default_requirements(store, &DEMO_FRONTLINE_DEPARTMENTS).await?;
+    // The knowledge check set before and after the input (from demo_learning), if seeded.
+    let input_check = match checks::list(store)
+        .await?
+        .into_iter()
+        .find(|c| c.module_id == Some(module.id))
+    {
+        Some(c) => checks::get(store, c.id).await?,
+        None => None,
+    };
     let everyone = people::all(store).await?;
     let ids: HashMap<&str, i64> = everyone
         .iter()
@@ -146,8 +178,245 @@ pub async fn seed(store: &Store) -> Result<()> {
                 .await
                 .with_context(|| format!("demo register {}", s.key))?;
         }
+        // Recruit sessions since 2023: the knowledge check before and after, and the
+        // feedback form.
+        if s.series == RECRUIT_SERIES && s.starts_local.year() >= 2023 {
+            let start = created.starts_at.clone();
+            let end = created.ends_at.clone();
+            for (k, (sn, seat)) in s.seats.iter().enumerate() {
+                let (Seat::Attended(_) | Seat::Partly(_)) = seat else {
+                    continue;
+                };
+                let Some(&pid) = ids.get(sn.as_str()) else {
+                    continue;
+                };
+                let r = (k * 7 + s.key.len() * 3) % 10;
+                if let Some(check) = &input_check {
+                    crate::demo_learning::demo_attempt(
+                        store,
+                        check,
+                        pid,
+                        Some(created.id),
+                        Phase::Pre,
+                        3 + r % 4,
+                        &start,
+                        &start,
+                    )
+                    .await?;
+                    crate::demo_learning::demo_attempt(
+                        store,
+                        check,
+                        pid,
+                        Some(created.id),
+                        Phase::Post,
+                        r % 3,
+                        &end,
+                        &end,
+                    )
+                    .await?;
+                }
+                let rating = |offset: usize| 3 + ((r + offset) % 3) as i64;
+                feedback::submit(
+                    store,
+                    &actor,
+                    &feedback::NewFeedback {
+                        session_id: created.id,
+                        person_id: pid,
+                        ratings: Ratings {
+                            overall: rating(1),
+                            relevance: rating(2),
+                            delivery: rating(0),
+                            confidence: rating(1).min(4),
+                        },
+                        went_well: WENT_WELL[r % WENT_WELL.len()].into(),
+                        improve: IMPROVE[r % IMPROVE.len()].into(),
+                        submitted_at: Some(end.clone()),
+                    },
+                )
+                .await
+                .with_context(|| format!("demo feedback {}", s.key))?;
+            }
+        }
     }
+    partner_exchange(store, &actor, &everyone).await?;
     // The demo never sends e-mail: the invitations the bookings queued were never real.
     mashboard_store::delivery::discard_unsent_mail(store).await?;
+    Ok(())
+}
+
+/// Training exchanged with partners both ways, 2023 to 2025: the MASH trainer's referral-quality
+/// input delivered to partner staff (external attendees, no accounts), and partner-provided
+/// modules that officers attended (completions count in their plans).
+async fn partner_exchange(
+    store: &Store,
+    actor: &Actor,
+    everyone: &[mashboard_store::people::Person],
+) -> Result<()> {
+    let orgs = partners::orgs(store).await?;
+    if orgs.is_empty() {
+        return Ok(());
+    }
+    let Some(ours) = catalogue::module_by_code(store, "MASH-PPN-Q").await? else {
+        return Ok(());
+    };
+    const FIRST: [&str; 8] = [
+        "Amira", "Ben", "Chloe", "Dev", "Ellie", "Femi", "Grace", "Hamza",
+    ];
+    const LAST: [&str; 6] = ["Okafor", "Price", "Lindqvist", "Shah", "Mercer", "Doyle"];
+    let frontline: Vec<&mashboard_store::people::Person> = everyone
+        .iter()
+        .filter(|p| p.active && p.department.as_deref() == Some("Response"))
+        .collect();
+    for (i, year) in [2023, 2024, 2025].into_iter().enumerate() {
+        // Police to partners: one session a year in the spring, for two partner agencies.
+        let guests: Vec<&partners::PartnerOrg> =
+            orgs.iter().skip(i % 3).step_by(3).take(2).collect();
+        let created = sessions::create(
+            store,
+            actor,
+            &sessions::NewSession {
+                series_id: None,
+                module_id: ours.id,
+                title: format!("What a quality referral needs: for partner staff ({year})"),
+                starts_at: parse_time(&format!("{year}-04-1{}T10:00:00", i + 1))
+                    .map_err(anyhow::Error::msg)?,
+                ends_at: parse_time(&format!("{year}-04-1{}T12:00:00", i + 1))
+                    .map_err(anyhow::Error::msg)?,
+                mode: SessionMode::InPerson,
+                venue: "Headquarters".into(),
+                room: "MASH briefing room".into(),
+                join_url: String::new(),
+                capacity: 20,
+                trainers: vec![TRAINER_STAFF_NUMBER.into()],
+                audience: Vec::new(),
+                status: SessionStatus::Open,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo partner session {year}: {e}"))?;
+        partners::set_direction(
+            store,
+            actor,
+            created.id,
+            "to_partners",
+            guests.first().map(|o| o.id),
+        )
+        .await?;
+        for k in 0..(6 + i * 2) {
+            let org = guests[k % guests.len()];
+            let name = format!(
+                "{} {}",
+                FIRST[(k + i) % FIRST.len()],
+                LAST[(k * 5 + i) % LAST.len()]
+            );
+            let added = partners::add_external(
+                store,
+                actor,
+                created.id,
+                &ExternalInput {
+                    name: name.clone(),
+                    organisation: String::new(),
+                    partner_org_id: Some(org.id),
+                    email: Some(format!(
+                        "{}@{}.example",
+                        name.to_lowercase().replace(' ', "."),
+                        org.name.to_lowercase().replace([' ', '\'', ','], "-")
+                    )),
+                },
+            )
+            .await?;
+            let status = if k % 7 == 6 {
+                ExternalStatus::Absent
+            } else {
+                ExternalStatus::Attended
+            };
+            partners::mark_external(store, actor, created.id, added.id, Some(status), None).await?;
+        }
+        // Partners to police: each partner module once a year, with a few officers.
+        for (j, m) in partners::partner_modules(store, None, false)
+            .await?
+            .into_iter()
+            .filter(|m| m.kind != "e_learning")
+            .enumerate()
+        {
+            let month = 5 + (j as u8 % 6);
+            let starts = format!("{year}-{month:02}-0{}T14:00:00", 2 + j % 7);
+            let start = parse_time(&starts).map_err(anyhow::Error::msg)?;
+            let minutes = m.duration_minutes.clamp(60, 240);
+            let end = parse_time(&format!(
+                "{}T{:02}:{:02}:00",
+                &starts[..10],
+                14 + minutes / 60,
+                minutes % 60
+            ))
+            .map_err(anyhow::Error::msg)?;
+            let teams = m.kind == "virtual_session";
+            let created = sessions::create(
+                store,
+                actor,
+                &sessions::NewSession {
+                    series_id: None,
+                    module_id: m.id,
+                    title: format!("{} ({})", m.title, m.provider_name),
+                    starts_at: start,
+                    ends_at: end,
+                    mode: if teams {
+                        SessionMode::Teams
+                    } else {
+                        SessionMode::InPerson
+                    },
+                    venue: if teams {
+                        String::new()
+                    } else {
+                        format!("{} offices", m.provider_name)
+                    },
+                    room: String::new(),
+                    join_url: if teams {
+                        format!(
+                            "https://teams.microsoft.com/l/meetup-join/partner-{}-{year}",
+                            m.code.to_lowercase()
+                        )
+                    } else {
+                        String::new()
+                    },
+                    capacity: 12,
+                    trainers: vec![TRAINER_STAFF_NUMBER.into()],
+                    audience: Vec::new(),
+                    status: SessionStatus::Open,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("demo partner module session {}: {e}", m.code))?;
+            partners::set_direction(
+                store,
+                actor,
+                created.id,
+                "from_partner",
+                Some(m.provider_org_id),
+            )
+            .await?;
+            let who: Vec<i64> = frontline
+                .iter()
+                .skip((i * 7 + j * 3) % frontline.len().max(1))
+                .take(4)
+                .map(|p| p.id)
+                .collect();
+            enrolment::enrol(store, actor, created.id, &who)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo partner enrolment {}: {e}", m.code))?;
+            let marks: Vec<(i64, Status, Option<i64>)> = who
+                .iter()
+                .enumerate()
+                .map(|(k, id)| {
+                    if k == 3 && j % 2 == 0 {
+                        (*id, Status::Excused, None)
+                    } else {
+                        (*id, Status::Attended, Some(minutes))
+                    }
+                })
+                .collect();
+            attendance::mark_many(store, actor, created.id, &marks).await?;
+        }
+    }
     Ok(())
 }

@@ -8,7 +8,6 @@ mod demo;
 mod demo_delivery;
 mod demo_exercises;
 mod demo_learning;
-#[allow(dead_code)] // until demo.rs calls demo_partners::seed (after demo_training)
 mod demo_partners;
 mod demo_quality;
 mod demo_training;

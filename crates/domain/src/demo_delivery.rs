@@ -16,14 +16,8 @@
 use crate::teams_report::{write_legacy, write_sectioned, WriteParticipant};
 use time::{Date, Duration, Month, PrimitiveDateTime, Time, Weekday};
 
-/// Departments whose every member had the input in 2022.
-pub const FRONTLINE_DEPARTMENTS: [&str; 5] = [
-    "Response",
-    "Neighbourhood Policing",
-    "Roads Policing",
-    "Firearms",
-    "Criminal Investigation Department",
-];
+/// Departments whose every member had the input in 2022 (the coverage requirement's list).
+pub use crate::coverage::DEMO_FRONTLINE_DEPARTMENTS as FRONTLINE_DEPARTMENTS;
 
 /// The series the 2022 programme runs under.
 pub const PROGRAMME_2022: &str = "2022 frontline programme";

@@ -444,6 +444,78 @@ pub async fn session_brief(store: &Store, id: i64) -> Result<Option<SessionBrief
     )
 }
 
+/// Says who a session is for or by: `internal` (police to police), `to_partners` (the police
+/// deliver it to partner staff) or `from_partner` (a partner delivers it to the police). A
+/// partner organisation is required for `from_partner` and optional for `to_partners`.
+pub async fn set_direction(
+    store: &Store,
+    actor: &Actor,
+    session_id: i64,
+    direction: &str,
+    partner_org_id: Option<i64>,
+) -> Result<()> {
+    if !["internal", "to_partners", "from_partner"].contains(&direction) {
+        return Err(StoreError::Invalid(
+            "Choose whether the session is internal, delivered to partners or delivered by a partner".into(),
+        ));
+    }
+    if direction == "from_partner" && partner_org_id.is_none() {
+        return Err(StoreError::Invalid(
+            "Choose the partner organisation that delivers this session".into(),
+        ));
+    }
+    let partner = if direction == "internal" {
+        None
+    } else {
+        partner_org_id
+    };
+    let mut tx = store.pool().begin().await?;
+    let before: Option<(String, Option<i64>)> =
+        sqlx::query_as("SELECT direction, partner_org_id FROM training_sessions WHERE id = $1")
+            .bind(session_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(before) = before else {
+        return Err(StoreError::NotFound(format!(
+            "There is no session {session_id}"
+        )));
+    };
+    if let Some(org) = partner {
+        let known: Option<i64> = sqlx::query_scalar("SELECT id FROM partner_orgs WHERE id = $1")
+            .bind(org)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if known.is_none() {
+            return Err(StoreError::Invalid(format!(
+                "There is no partner organisation {org}"
+            )));
+        }
+    }
+    sqlx::query(
+        "UPDATE training_sessions SET direction = $1, partner_org_id = $2, updated_at = $3 WHERE id = $4",
+    )
+    .bind(direction)
+    .bind(partner)
+    .bind(now_text())
+    .bind(session_id)
+    .execute(&mut *tx)
+    .await?;
+    audit::record_on(
+        &mut tx,
+        actor,
+        Event::new(
+            "session.direction",
+            format!("Set who session {session_id} is for or by"),
+        )
+        .on("session", session_id.to_string())
+        .before(&serde_json::json!({"direction": before.0, "partner_org_id": before.1}))
+        .after(&serde_json::json!({"direction": direction, "partner_org_id": partner})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Sessions linked to a partner: delivered to it or by it (the session's partner), or with any
 /// of its staff among the external attendees. Newest first.
 pub async fn sessions_of_org(store: &Store, org_id: i64) -> Result<Vec<SessionBrief>> {

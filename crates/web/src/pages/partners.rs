@@ -79,6 +79,11 @@ pub(crate) fn routes(t: Table) -> Table {
             post(mark_external),
         )
         .post(
+            "/sessions/{id}/direction",
+            P(SessionsManage),
+            post(set_direction),
+        )
+        .post(
             "/sessions/{id}/external/{xid}/remove",
             P(SessionsManage),
             post(remove_external),
@@ -125,6 +130,7 @@ fn saved_banner(raw: Option<&str>) -> String {
         Some("added") => "The attendee has been added.".into(),
         Some("marked") => "Attendance has been recorded.".into(),
         Some("gone") => "The attendee has been removed.".into(),
+        Some("direction") => "Who the session is for or by has been saved.".into(),
         _ => String::new(),
     }
 }
@@ -270,6 +276,8 @@ pub(crate) struct SessionRow {
     pub title: String,
     pub when: String,
     pub direction: &'static str,
+    pub raw_direction: String,
+    pub partner_org_id: Option<i64>,
     pub status: String,
     pub external: i64,
 }
@@ -293,6 +301,8 @@ impl From<SessionBrief> for SessionRow {
             },
             when: s.starts_at.chars().take(10).collect(),
             direction: direction_label(&s.direction),
+            raw_direction: s.direction,
+            partner_org_id: s.partner_org_id,
             status: s.status,
             external: s.external_attendees,
         }
@@ -991,6 +1001,12 @@ struct ExternalPage {
 }
 
 impl ExternalPage {
+    fn is_direction(&self, d: &str) -> bool {
+        self.session.raw_direction == d
+    }
+    fn direction_org(&self, id: &i64) -> bool {
+        self.session.partner_org_id == Some(*id)
+    }
     fn org_selected(&self, id: &i64) -> bool {
         self.form.value("partner_org_id") == id.to_string()
     }
@@ -1098,6 +1114,30 @@ pub async fn add_external(
             form.add_error("name", m);
             render_external(&state, &page.user, &page.csrf, id, form, String::new()).await
         }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Sets who the session is for (partner staff) or by (a partner), for the exchange summary.
+pub async fn set_direction(
+    State(state): State<AppState>,
+    page: Page<crate::auth::cap::SessionsManage>,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let id = path_id(&id)?;
+    let direction = field(&pairs, "direction");
+    let org = field(&pairs, "direction_org_id").parse::<i64>().ok();
+    match partners::set_direction(&state.store, &page.user.actor(), id, &direction, org).await {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/sessions/{id}/external?saved=direction")).into_response())
+        }
+        Err(StoreError::Invalid(m)) => {
+            let mut form = FormState::default();
+            form.add_error("direction", m);
+            render_external(&state, &page.user, &page.csrf, id, form, String::new()).await
+        }
+        Err(StoreError::NotFound(_)) => Err(AppError::NotFound),
         Err(e) => Err(e.into()),
     }
 }
