@@ -408,7 +408,7 @@ async fn partner_exchange(
                 .iter()
                 .enumerate()
                 .map(|(k, id)| {
-                    if k == 3 && j % 2 == 0 {
+                    if k == 3 && j.is_multiple_of(2) {
                         (*id, Status::Excused, None)
                     } else {
                         (*id, Status::Attended, Some(minutes))

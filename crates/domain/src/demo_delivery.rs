@@ -187,7 +187,7 @@ pub fn delivery_plan(
         for (c, chunk) in members.chunks(CAPACITY).enumerate() {
             // Spread across February to October, Tuesdays and Thursdays.
             let month = Month::try_from(2 + ((slot * 2) % 9) as u8).expect("month");
-            let weekday = if slot % 2 == 0 {
+            let weekday = if slot.is_multiple_of(2) {
                 Weekday::Tuesday
             } else {
                 Weekday::Thursday
@@ -213,7 +213,7 @@ pub fn delivery_plan(
                 key: format!("fl2022-{}-{}", d + 1, c + 1),
                 series: PROGRAMME_2022,
                 title: format!("Frontline referral input: {department} ({})", c + 1),
-                starts_local: at(day, if slot % 2 == 0 { 9 } else { 13 }, 30),
+                starts_local: at(day, if slot.is_multiple_of(2) { 9 } else { 13 }, 30),
                 minutes: MINUTES,
                 mode,
                 venue: if teams { "" } else { "Headquarters" },
@@ -231,7 +231,7 @@ pub fn delivery_plan(
     for (c, chunk) in missed.chunks(CAPACITY).enumerate() {
         let day = nth_weekday(2022, Month::November, Weekday::Wednesday, 1 + (c % 4) as u8)
             + Duration::days(7 * (c / 4) as i64);
-        let teams = c % 2 == 0;
+        let teams = c.is_multiple_of(2);
         let seats = chunk
             .iter()
             .map(|sn| {
@@ -378,7 +378,7 @@ pub fn teams_report(session: &PlannedSession, people: &[DemoPerson]) -> Vec<u8> 
         };
         let late = Duration::minutes((session.minutes - minutes).max(0));
         let joined = start + late;
-        let joins = if i % 5 == 0 && minutes > 20 {
+        let joins = if i.is_multiple_of(5) && minutes > 20 {
             vec![
                 (joined, joined + Duration::minutes(20)),
                 (
