@@ -8,40 +8,16 @@ use mashboard_store::accounts::{self, NewAccount};
 use mashboard_store::audit::{self as trail, Actor, AuditFilter};
 use mashboard_store::audits;
 use mashboard_store::{now_text, people, DbUrl, Store};
-use mashboard_web::{AppState, WebConfig};
-use reqwest::header::LOCATION;
-use reqwest::redirect::Policy;
-use reqwest::{Client, StatusCode};
+use mashboard_web::WebConfig;
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-const PASSWORD: &str = "a long test password";
+#[macro_use]
+mod common;
+use common::*;
+
 /// A second auditor, on no audit until assigned.
 const AUDITOR_TWO: &str = "test-auditor-two";
-
-struct TestApp {
-    base: String,
-    store: Store,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
-fn username_for(role: Role) -> String {
-    format!("test-{}", role.as_str().replace('_', "-"))
-}
-
-fn staff_for(role: Role) -> String {
-    format!(
-        "T{}",
-        Role::ALL.iter().position(|r| *r == role).unwrap() + 10
-    )
-}
 
 /// One person and one account per role, a second auditor, and the incidents and a referral.
 async fn seed(store: &Store) {
@@ -135,113 +111,14 @@ async fn referral(store: &Store, reference: &str, incident_ref: &str, submitted_
     .unwrap();
 }
 
+/// The app on this file's people, auditors and incidents.
 async fn spawn(url: &DbUrl) -> TestApp {
     let store = Store::open(url).await.unwrap();
     seed(&store).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let state = AppState::new(store.clone(), WebConfig::default());
-    tokio::spawn(async move {
-        mashboard_web::serve(listener, state, async move {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
-    TestApp {
-        base,
-        store,
-        shutdown: Some(tx),
-    }
-}
-
-/// Runs the body against the app on SQLite and on PostgreSQL.
-macro_rules! on_both {
-    (|$app:ident| $body:block) => {{
-        let (_dir, dbs) = mashboard_store::testing::both_databases().await;
-        for (label, url) in dbs {
-            eprintln!("-- on {label}");
-            let $app = spawn(&url).await;
-            $body
-        }
-    }};
-}
-
-fn client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn csrf_in(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf_token\" value=\"")
-        .expect("page has a csrf_token field")
-        + 25;
-    html[at..at + 64].to_string()
-}
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()[LOCATION].to_str().unwrap().to_string()
-}
-
-fn id_in(location: &str, prefix: &str) -> i64 {
-    location
-        .strip_prefix(prefix)
-        .and_then(|rest| rest.split('?').next())
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| panic!("no id after {prefix} in {location}"))
+    start(store, WebConfig::default()).await
 }
 
 impl TestApp {
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    async fn get(&self, c: &Client, path: &str) -> (StatusCode, String) {
-        let r = c.get(self.url(path)).send().await.unwrap();
-        let s = r.status();
-        (s, r.text().await.unwrap())
-    }
-
-    async fn post_form(
-        &self,
-        c: &Client,
-        path: &str,
-        fields: &[(&str, &str)],
-    ) -> reqwest::Response {
-        let (_, html) = self.get(c, "/account").await;
-        let token = csrf_in(&html);
-        let mut form: Vec<(&str, &str)> = vec![("csrf_token", &token)];
-        form.extend_from_slice(fields);
-        c.post(self.url(path)).form(&form).send().await.unwrap()
-    }
-
-    async fn sign_in_as(&self, username: &str) -> Client {
-        let c = client();
-        let (_, html) = self.get(&c, "/login").await;
-        let token = csrf_in(&html);
-        let r = c
-            .post(self.url("/login"))
-            .form(&[
-                ("csrf_token", token.as_str()),
-                ("username", username),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in as {username}");
-        c
-    }
-
-    async fn signed_in(&self, role: Role) -> Client {
-        self.sign_in_as(&username_for(role)).await
-    }
-
     async fn token(&self, username: &str) -> String {
         accounts::create_token(&self.store, &Actor::system(), username, "test")
             .await

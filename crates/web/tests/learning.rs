@@ -3,190 +3,27 @@
 //! explanations, pass mark), the transferee's completion, feedback refused to non-attendees and
 //! to a second form, and reports that give their n.
 
-use mashboard_domain::people::{PersonDraft, StaffNumber};
 use mashboard_domain::Role;
-use mashboard_store::accounts::{self, NewAccount};
 use mashboard_store::audit::Actor;
 use mashboard_store::learning::checks;
 use mashboard_store::training::catalogue::{self, ModuleInput};
 use mashboard_store::training::completions;
 use mashboard_store::{people, DbUrl, Store};
-use mashboard_web::{AppState, WebConfig};
-use reqwest::header::{LOCATION, RANGE};
-use reqwest::redirect::Policy;
+use mashboard_web::WebConfig;
+use reqwest::header::RANGE;
 use reqwest::{Client, StatusCode};
 
-const PASSWORD: &str = "a long test password";
+#[macro_use]
+mod common;
+use common::*;
 
-struct TestApp {
-    base: String,
-    store: Store,
-    data: tempfile::TempDir,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
-fn username_for(role: Role) -> String {
-    format!("test-{}", role.as_str().replace('_', "-"))
-}
-
-fn staff_for(role: Role) -> String {
-    format!(
-        "T{}",
-        Role::ALL.iter().position(|r| *r == role).unwrap() + 10
-    )
-}
-
-/// One person and one account per role.
-async fn seed(store: &Store) {
-    let actor = Actor::system();
-    let mut rows = Vec::new();
-    for role in Role::ALL {
-        let p = PersonDraft {
-            staff_number: staff_for(role),
-            name: format!("Person {}", role.label()),
-            department: "Public Protection".into(),
-            team: "MASH".into(),
-            roles: role.as_str().into(),
-            ..Default::default()
-        }
-        .validate()
-        .unwrap();
-        rows.push((rows.len() + 2, p));
-    }
-    people::import(store, &actor, &rows, false, "test seed")
-        .await
-        .unwrap();
-    for role in Role::ALL {
-        let sn = StaffNumber::parse(&staff_for(role)).unwrap();
-        accounts::create(
-            store,
-            &actor,
-            NewAccount {
-                username: &username_for(role),
-                roles: &[role],
-                staff_number: Some(&sn),
-                password: Some(PASSWORD),
-            },
-        )
-        .await
-        .unwrap();
-    }
-}
-
+/// The app keeping its files in `TestApp::data`.
 async fn spawn(url: &DbUrl) -> TestApp {
     let store = Store::open(url).await.unwrap();
     seed(&store).await;
-    let data = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let config = WebConfig {
-        data_dir: data.path().to_path_buf(),
-        ..Default::default()
-    };
-    let state = AppState::new(store.clone(), config);
-    tokio::spawn(async move {
-        mashboard_web::serve(listener, state, async move {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
-    TestApp {
-        base,
-        store,
-        data,
-        shutdown: Some(tx),
-    }
+    start_with(store, WebConfig::default(), true).await
 }
 
-/// Runs the body against the app on SQLite and on PostgreSQL.
-macro_rules! on_both {
-    (|$app:ident| $body:block) => {{
-        let (_dir, dbs) = mashboard_store::testing::both_databases().await;
-        for (label, url) in dbs {
-            eprintln!("-- on {label}");
-            let $app = spawn(&url).await;
-            $body
-        }
-    }};
-}
-
-fn client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn csrf_in(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf_token\" value=\"")
-        .expect("page has a csrf_token field")
-        + 25;
-    html[at..at + 64].to_string()
-}
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()[LOCATION].to_str().unwrap().to_string()
-}
-
-impl TestApp {
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    async fn get(&self, c: &Client, path: &str) -> (StatusCode, String) {
-        let r = c.get(self.url(path)).send().await.unwrap();
-        let s = r.status();
-        (s, r.text().await.unwrap())
-    }
-
-    async fn token(&self, c: &Client) -> String {
-        let (_, html) = self.get(c, "/account").await;
-        csrf_in(&html)
-    }
-
-    async fn post_form(
-        &self,
-        c: &Client,
-        path: &str,
-        fields: &[(&str, &str)],
-    ) -> reqwest::Response {
-        let token = self.token(c).await;
-        let mut form: Vec<(&str, &str)> = vec![("csrf_token", &token)];
-        form.extend_from_slice(fields);
-        c.post(self.url(path)).form(&form).send().await.unwrap()
-    }
-
-    async fn signed_in(&self, role: Role) -> Client {
-        let c = client();
-        let (_, html) = self.get(&c, "/login").await;
-        let token = csrf_in(&html);
-        let r = c
-            .post(self.url("/login"))
-            .form(&[
-                ("csrf_token", token.as_str()),
-                ("username", &username_for(role)),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in as {role}");
-        c
-    }
-}
-/// The id in a redirect such as `/training/checks/7?saved=created`.
 fn id_in(location: &str, prefix: &str) -> i64 {
     location
         .strip_prefix(prefix)
@@ -403,7 +240,7 @@ async fn an_uploaded_video_is_served_with_range_requests() {
             let app = &app;
             let trainer = &trainer;
             async move {
-                let token = app.token(trainer).await;
+                let token = app.csrf_token(trainer).await;
                 let form = reqwest::multipart::Form::new()
                     .text("csrf_token", token)
                     .text("external_url", "")
@@ -494,7 +331,7 @@ async fn an_uploaded_video_is_served_with_range_requests() {
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         // Replacing the file with a link removes the old file.
-        let token = app.token(&trainer).await;
+        let token = app.csrf_token(&trainer).await;
         let form = reqwest::multipart::Form::new()
             .text("csrf_token", token)
             .text(
@@ -628,7 +465,7 @@ async fn a_transferee_who_watches_and_passes_has_the_completion_recorded() {
     on_both!(|app| {
         let module = recorded_module(&app.store).await;
         let trainer = app.signed_in(Role::MashTrainer).await;
-        let token = app.token(&trainer).await;
+        let token = app.csrf_token(&trainer).await;
         let form = reqwest::multipart::Form::new()
             .text("csrf_token", token)
             .text(

@@ -9,26 +9,13 @@ use mashboard_store::training::catalogue::{self, ModuleInput};
 use mashboard_store::training::completions::{self, NewCompletion};
 use mashboard_store::training::{cpd, programmes};
 use mashboard_store::{people, DbUrl, Store};
-use mashboard_web::{AppState, WebConfig};
+use mashboard_web::WebConfig;
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
-use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
 
-const PASSWORD: &str = "a long test password";
-
-struct TestApp {
-    base: String,
-    store: Store,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
-}
+#[macro_use]
+mod common;
+use common::*;
 
 /// People: two line managers (M1, M2), MASH staff S1 (managed by M1) and S2 (managed by M2, with
 /// a name that looks like a formula), a trainer, a senior leader and someone in Response.
@@ -134,85 +121,16 @@ async fn seed(store: &Store) {
     .unwrap();
 }
 
+/// The app on this file's people.
 async fn spawn(url: &DbUrl) -> TestApp {
     let store = Store::open(url).await.unwrap();
     seed(&store).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let state = AppState::new(store.clone(), WebConfig::default());
-    tokio::spawn(async move {
-        mashboard_web::serve(listener, state, async move {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
-    TestApp {
-        base,
-        store,
-        shutdown: Some(tx),
-    }
-}
-
-macro_rules! on_both {
-    (|$app:ident| $body:block) => {{
-        let (_dir, dbs) = mashboard_store::testing::both_databases().await;
-        for (label, url) in dbs {
-            eprintln!("-- on {label}");
-            let $app = spawn(&url).await;
-            $body
-        }
-    }};
-}
-
-fn csrf_in(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf_token\" value=\"")
-        .expect("page has a csrf_token field")
-        + 25;
-    html[at..at + 64].to_string()
+    start(store, WebConfig::default()).await
 }
 
 impl TestApp {
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    async fn get(&self, c: &Client, path: &str) -> (StatusCode, String) {
-        let r = c.get(self.url(path)).send().await.unwrap();
-        let s = r.status();
-        (s, r.text().await.unwrap())
-    }
-
     async fn post(&self, c: &Client, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        let (_, html) = self.get(c, "/account").await;
-        let token = csrf_in(&html);
-        let mut form: Vec<(&str, &str)> = vec![("csrf_token", &token)];
-        form.extend_from_slice(fields);
-        c.post(self.url(path)).form(&form).send().await.unwrap()
-    }
-
-    async fn signed_in(&self, username: &str) -> Client {
-        let c = Client::builder()
-            .cookie_store(true)
-            .redirect(Policy::none())
-            .build()
-            .unwrap();
-        let (_, html) = self.get(&c, "/login").await;
-        let token = csrf_in(&html);
-        let r = c
-            .post(self.url("/login"))
-            .form(&[
-                ("csrf_token", token.as_str()),
-                ("username", username),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in as {username}");
-        c
+        self.post_form(c, path, fields).await
     }
 
     async fn actions(&self) -> Vec<String> {
@@ -226,7 +144,7 @@ impl TestApp {
 #[tokio::test]
 async fn a_trainer_finds_who_is_out_of_date_on_risk_and_since_when() {
     on_both!(|app| {
-        let c = app.signed_in("test-trainer").await;
+        let c = app.sign_in_as("test-trainer").await;
         let (s, html) = app.get(&c, "/training/matrix").await;
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("Sam Staff") && html.contains("=Eve Formula"));
@@ -297,7 +215,7 @@ async fn a_trainer_finds_who_is_out_of_date_on_risk_and_since_when() {
 #[tokio::test]
 async fn managers_see_their_people_and_leaders_see_figures_without_names() {
     on_both!(|app| {
-        let m = app.signed_in("test-manager").await;
+        let m = app.sign_in_as("test-manager").await;
         let (s, html) = app.get(&m, "/training/matrix").await;
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("Sam Staff"));
@@ -314,7 +232,7 @@ async fn managers_see_their_people_and_leaders_see_figures_without_names() {
         let (_, html) = app.get(&m, "/training/reminders").await;
         assert!(html.contains("Sam Staff") && !html.contains("Eve Formula"));
 
-        let leader = app.signed_in("test-leader").await;
+        let leader = app.sign_in_as("test-leader").await;
         assert_eq!(
             app.get(&leader, "/training/matrix").await.0,
             StatusCode::FORBIDDEN
@@ -325,7 +243,7 @@ async fn managers_see_their_people_and_leaders_see_figures_without_names() {
         assert!(!html.contains("Sam Staff") && !html.contains("Eve Formula"));
         assert!(html.contains("0 of 2 required items are in date (0.0%)"));
 
-        let partner = app.signed_in("test-partner").await;
+        let partner = app.sign_in_as("test-partner").await;
         for path in [
             "/training/summary",
             "/training/matrix.csv",
@@ -344,7 +262,7 @@ async fn managers_see_their_people_and_leaders_see_figures_without_names() {
 #[tokio::test]
 async fn cpd_is_logged_verified_or_returned_and_mapped() {
     on_both!(|app| {
-        let staff = app.signed_in("test-staff").await;
+        let staff = app.sign_in_as("test-staff").await;
         let (s, html) = app.get(&staff, "/my/cpd").await;
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("Log CPD") && html.contains("fire service referrals"));
@@ -399,7 +317,7 @@ async fn cpd_is_logged_verified_or_returned_and_mapped() {
             .status(),
             StatusCode::FORBIDDEN
         );
-        let other = app.signed_in("test-manager2").await;
+        let other = app.sign_in_as("test-manager2").await;
         let r = app
             .post(
                 &other,
@@ -414,7 +332,7 @@ async fn cpd_is_logged_verified_or_returned_and_mapped() {
             .unwrap()
             .contains("named line manager can verify or return"));
 
-        let m = app.signed_in("test-manager").await;
+        let m = app.sign_in_as("test-manager").await;
         let (_, html) = app.get(&m, "/cpd/review").await;
         assert!(html.contains("Stalking: Sam Staff (S1)"));
         let r = app
@@ -450,7 +368,7 @@ async fn cpd_is_logged_verified_or_returned_and_mapped() {
         assert!(html.contains("Verified") && html.contains("Add the date of the course"));
 
         // The trainer counts the verified entry against the module.
-        let trainer = app.signed_in("test-trainer").await;
+        let trainer = app.sign_in_as("test-trainer").await;
         let (s, html) = app.get(&trainer, "/training/cpd").await;
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("1 hour 30 minutes"), "verified time per team");
@@ -490,7 +408,7 @@ async fn cpd_is_logged_verified_or_returned_and_mapped() {
 #[tokio::test]
 async fn people_download_their_own_training() {
     on_both!(|app| {
-        let staff = app.signed_in("test-staff").await;
+        let staff = app.sign_in_as("test-staff").await;
         let r = staff
             .get(app.url("/my/training.xlsx"))
             .send()
@@ -512,7 +430,7 @@ async fn people_download_their_own_training() {
             .iter()
             .any(|a| a == "training.own_export"));
 
-        let unlinked = app.signed_in("test-unlinked").await;
+        let unlinked = app.sign_in_as("test-unlinked").await;
         for path in ["/my/training.xlsx", "/my/training.pdf"] {
             assert_eq!(app.get(&unlinked, path).await.0, StatusCode::BAD_REQUEST);
         }
@@ -526,7 +444,7 @@ async fn people_download_their_own_training() {
 #[tokio::test]
 async fn the_home_page_shows_each_users_own_reminder_digest() {
     on_both!(|app| {
-        let staff = app.signed_in("test-staff").await;
+        let staff = app.sign_in_as("test-staff").await;
         let (s, html) = app.get(&staff, "/").await;
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("Your reminders"), "{html}");
@@ -536,20 +454,20 @@ async fn the_home_page_shows_each_users_own_reminder_digest() {
         ));
         assert!(html.contains("href=\"/my/training\""));
 
-        let manager = app.signed_in("test-manager").await;
+        let manager = app.sign_in_as("test-manager").await;
         let (_, html) = app.get(&manager, "/").await;
         assert!(html.contains("Training of the people you line-manage"));
         assert!(html.contains("Sam Staff: Overdue: Risk and the National Decision Model"));
         assert!(!html.contains("Eve Formula"), "not their person");
 
-        let manager2 = app.signed_in("test-manager2").await;
+        let manager2 = app.sign_in_as("test-manager2").await;
         let (_, html) = app.get(&manager2, "/").await;
         assert!(html.contains("Training records waiting for your sign-off"));
         assert!(html.contains(
             "=Eve Formula: Risk and the National Decision Model, completed 20 January 2020 (you sign as line manager)"
         ));
 
-        let trainer = app.signed_in("test-trainer").await;
+        let trainer = app.sign_in_as("test-trainer").await;
         let (_, html) = app.get(&trainer, "/").await;
         assert!(html.contains("Across the force"));
         assert!(html.contains("1 training item is overdue or expired, for 1 person"));
@@ -559,7 +477,7 @@ async fn the_home_page_shows_each_users_own_reminder_digest() {
             "the force summary names nobody"
         );
 
-        let leader = app.signed_in("test-leader").await;
+        let leader = app.sign_in_as("test-leader").await;
         let (_, html) = app.get(&leader, "/").await;
         assert!(!html.contains("Your reminders"), "nothing waits for them");
 

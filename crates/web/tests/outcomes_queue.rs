@@ -10,40 +10,16 @@ use mashboard_store::accounts::{self, NewAccount};
 use mashboard_store::audit::{self, Actor, AuditFilter};
 use mashboard_store::quality::{outcomes, queue};
 use mashboard_store::{people, DbUrl, Store};
-use mashboard_web::{AppState, WebConfig};
-use reqwest::header::LOCATION;
-use reqwest::redirect::Policy;
-use reqwest::{Client, StatusCode};
+use mashboard_web::WebConfig;
+use reqwest::StatusCode;
 
-const PASSWORD: &str = "a long test password";
+#[macro_use]
+mod common;
+use common::*;
+
 const CSC: &str = "Children's social care";
 const ASC: &str = "Adult social care";
 const NARRATIVE: &str = "Officers found Jamie Example, aged 6, alone at home";
-
-struct TestApp {
-    base: String,
-    store: Store,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
-fn username_for(role: Role) -> String {
-    format!("test-{}", role.as_str().replace('_', "-"))
-}
-
-fn staff_for(role: Role) -> String {
-    format!(
-        "T{}",
-        Role::ALL.iter().position(|r| *r == role).unwrap() + 10
-    )
-}
 
 /// One person and one account per role.
 async fn seed(store: &Store) {
@@ -108,106 +84,14 @@ async fn incident(store: &Store, incident_ref: &str, days_ago: i64) {
     .unwrap();
 }
 
+/// The app on this file's people.
 async fn spawn(url: &DbUrl) -> TestApp {
     let store = Store::open(url).await.unwrap();
     seed(&store).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let state = AppState::new(store.clone(), WebConfig::default());
-    tokio::spawn(async move {
-        mashboard_web::serve(listener, state, async move {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
-    TestApp {
-        base,
-        store,
-        shutdown: Some(tx),
-    }
-}
-
-/// Runs the body against the app on SQLite and on PostgreSQL.
-macro_rules! on_both {
-    (|$app:ident| $body:block) => {{
-        let (_dir, dbs) = mashboard_store::testing::both_databases().await;
-        for (label, url) in dbs {
-            eprintln!("-- on {label}");
-            let $app = spawn(&url).await;
-            $body
-        }
-    }};
-}
-
-fn client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn csrf_in(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf_token\" value=\"")
-        .expect("page has a csrf_token field")
-        + 25;
-    html[at..at + 64].to_string()
-}
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()[LOCATION].to_str().unwrap().to_string()
-}
-
-fn today_uk() -> String {
-    let d = time::OffsetDateTime::now_utc().date();
-    format!("{:02}/{:02}/{:04}", d.day(), u8::from(d.month()), d.year())
+    start(store, WebConfig::default()).await
 }
 
 impl TestApp {
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    async fn get(&self, c: &Client, path: &str) -> (StatusCode, String) {
-        let r = c.get(self.url(path)).send().await.unwrap();
-        let s = r.status();
-        (s, r.text().await.unwrap())
-    }
-
-    async fn post_form(
-        &self,
-        c: &Client,
-        path: &str,
-        fields: &[(&str, &str)],
-    ) -> reqwest::Response {
-        let (_, html) = self.get(c, "/account").await;
-        let token = csrf_in(&html);
-        let mut form: Vec<(&str, &str)> = vec![("csrf_token", &token)];
-        form.extend_from_slice(fields);
-        c.post(self.url(path)).form(&form).send().await.unwrap()
-    }
-
-    async fn signed_in(&self, role: Role) -> Client {
-        let c = client();
-        let (_, html) = self.get(&c, "/login").await;
-        let token = csrf_in(&html);
-        let r = c
-            .post(self.url("/login"))
-            .form(&[
-                ("csrf_token", token.as_str()),
-                ("username", &username_for(role)),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in as {role}");
-        c
-    }
-
     async fn token(&self, role: Role) -> String {
         accounts::create_token(&self.store, &Actor::system(), &username_for(role), "test")
             .await

@@ -3,176 +3,19 @@
 //! all or nothing), the register pages, and the register API (200, 404, and 403 for a partner
 //! reviewer).
 
-use mashboard_domain::people::{PersonDraft, StaffNumber};
 use mashboard_domain::Role;
-use mashboard_store::accounts::{self, NewAccount};
+use mashboard_store::accounts::{self};
 use mashboard_store::audit::Actor;
-use mashboard_store::{people, DbUrl, Store};
-use mashboard_web::{AppState, WebConfig};
-use reqwest::redirect::Policy;
+use mashboard_store::Store;
 use reqwest::{Client, StatusCode};
 
-const PASSWORD: &str = "a long test password";
-
-struct TestApp {
-    base: String,
-    store: Store,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
-fn username_for(role: Role) -> String {
-    format!("test-{}", role.as_str().replace('_', "-"))
-}
-
-fn staff_for(role: Role) -> String {
-    format!(
-        "T{}",
-        Role::ALL.iter().position(|r| *r == role).unwrap() + 10
-    )
-}
-
-/// One person and one account per role.
-async fn seed(store: &Store) {
-    let actor = Actor::system();
-    let mut rows = Vec::new();
-    for role in Role::ALL {
-        let p = PersonDraft {
-            staff_number: staff_for(role),
-            name: format!("Person {}", role.label()),
-            department: "Public Protection".into(),
-            team: "MASH".into(),
-            roles: role.as_str().into(),
-            ..Default::default()
-        }
-        .validate()
-        .unwrap();
-        rows.push((rows.len() + 2, p));
-    }
-    people::import(store, &actor, &rows, false, "test seed")
-        .await
-        .unwrap();
-    for role in Role::ALL {
-        let sn = StaffNumber::parse(&staff_for(role)).unwrap();
-        accounts::create(
-            store,
-            &actor,
-            NewAccount {
-                username: &username_for(role),
-                roles: &[role],
-                staff_number: Some(&sn),
-                password: Some(PASSWORD),
-            },
-        )
-        .await
-        .unwrap();
-    }
-}
-
-async fn spawn(url: &DbUrl) -> TestApp {
-    let store = Store::open(url).await.unwrap();
-    seed(&store).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let state = AppState::new(store.clone(), WebConfig::default());
-    tokio::spawn(async move {
-        mashboard_web::serve(listener, state, async move {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
-    TestApp {
-        base,
-        store,
-        shutdown: Some(tx),
-    }
-}
-
-/// Runs the body against the app on SQLite and on PostgreSQL.
-macro_rules! on_both {
-    (|$app:ident| $body:block) => {{
-        let (_dir, dbs) = mashboard_store::testing::both_databases().await;
-        for (label, url) in dbs {
-            eprintln!("-- on {label}");
-            let $app = spawn(&url).await;
-            $body
-        }
-    }};
-}
-
-fn client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn csrf_in(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf_token\" value=\"")
-        .expect("page has a csrf_token field")
-        + 25;
-    html[at..at + 64].to_string()
-}
+#[macro_use]
+mod common;
+use common::*;
 
 impl TestApp {
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    async fn get(&self, c: &Client, path: &str) -> (StatusCode, String) {
-        let r = c.get(self.url(path)).send().await.unwrap();
-        let s = r.status();
-        (s, r.text().await.unwrap())
-    }
-
-    async fn token(&self, c: &Client) -> String {
-        let (_, html) = self.get(c, "/account").await;
-        csrf_in(&html)
-    }
-
-    async fn post_form(
-        &self,
-        c: &Client,
-        path: &str,
-        fields: &[(&str, &str)],
-    ) -> reqwest::Response {
-        let token = self.token(c).await;
-        let mut form: Vec<(&str, &str)> = vec![("csrf_token", &token)];
-        form.extend_from_slice(fields);
-        c.post(self.url(path)).form(&form).send().await.unwrap()
-    }
-
-    async fn signed_in(&self, role: Role) -> Client {
-        let c = client();
-        let (_, html) = self.get(&c, "/login").await;
-        let token = csrf_in(&html);
-        let r = c
-            .post(self.url("/login"))
-            .form(&[
-                ("csrf_token", token.as_str()),
-                ("username", &username_for(role)),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in as {role}");
-        c
-    }
-
     async fn upload(&self, c: &Client, kind: &str, name: &str) -> (StatusCode, String) {
-        let t = self.token(c).await;
+        let t = self.csrf_token(c).await;
         let form = reqwest::multipart::Form::new()
             .text("csrf_token", t)
             .text("kind", kind.to_string())
@@ -250,7 +93,7 @@ async fn a_refused_file_shows_its_rows_then_a_good_one_is_checked_and_imported_o
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("incident_ref, reported_at, category"));
         // No kind and no file: GOV.UK errors.
-        let t = app.token(&trainer).await;
+        let t = app.csrf_token(&trainer).await;
         let r = trainer
             .post(app.url("/register/import"))
             .multipart(reqwest::multipart::Form::new().text("csrf_token", t))

@@ -3,181 +3,21 @@
 //! by a standard iCalendar library), the session pages and the line manager's team booking.
 
 use icalendar::{Calendar, Component};
-use mashboard_domain::people::{PersonDraft, StaffNumber};
+use mashboard_domain::people::PersonDraft;
 use mashboard_domain::Role;
-use mashboard_store::accounts::{self, NewAccount};
 use mashboard_store::audit::Actor;
 use mashboard_store::{people, DbUrl, Store};
-use mashboard_web::{AppState, WebConfig};
-use reqwest::redirect::Policy;
+use mashboard_web::WebConfig;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
-const PASSWORD: &str = "a long test password";
+#[macro_use]
+mod common;
+use common::*;
 
-struct TestApp {
-    base: String,
-    store: Store,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
-fn username_for(role: Role) -> String {
-    format!("test-{}", role.as_str().replace('_', "-"))
-}
-
-fn staff_for(role: Role) -> String {
-    format!(
-        "T{}",
-        Role::ALL.iter().position(|r| *r == role).unwrap() + 10
-    )
-}
-
-/// One person and one account per role.
-async fn seed(store: &Store) {
-    let actor = Actor::system();
-    let mut rows = Vec::new();
-    for role in Role::ALL {
-        let p = PersonDraft {
-            staff_number: staff_for(role),
-            name: format!("Person {}", role.label()),
-            department: "Public Protection".into(),
-            team: "MASH".into(),
-            roles: role.as_str().into(),
-            email: format!("{}@example.police.uk", staff_for(role).to_lowercase()),
-            ..Default::default()
-        }
-        .validate()
-        .unwrap();
-        rows.push((rows.len() + 2, p));
-    }
-    people::import(store, &actor, &rows, false, "test seed")
-        .await
-        .unwrap();
-    for role in Role::ALL {
-        let sn = StaffNumber::parse(&staff_for(role)).unwrap();
-        accounts::create(
-            store,
-            &actor,
-            NewAccount {
-                username: &username_for(role),
-                roles: &[role],
-                staff_number: Some(&sn),
-                password: Some(PASSWORD),
-            },
-        )
-        .await
-        .unwrap();
-    }
-}
-
+/// The app with e-mail addresses on the seeded people.
 async fn spawn(url: &DbUrl) -> TestApp {
-    let store = Store::open(url).await.unwrap();
-    seed(&store).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let state = AppState::new(store.clone(), WebConfig::default());
-    tokio::spawn(async move {
-        mashboard_web::serve(listener, state, async move {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
-    TestApp {
-        base,
-        store,
-        shutdown: Some(tx),
-    }
-}
-
-/// Runs the body against the app on SQLite and on PostgreSQL.
-macro_rules! on_both {
-    (|$app:ident| $body:block) => {{
-        let (_dir, dbs) = mashboard_store::testing::both_databases().await;
-        for (label, url) in dbs {
-            eprintln!("-- on {label}");
-            let $app = spawn(&url).await;
-            $body
-        }
-    }};
-}
-
-fn client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn csrf_in(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf_token\" value=\"")
-        .expect("page has a csrf_token field")
-        + 25;
-    html[at..at + 64].to_string()
-}
-
-impl TestApp {
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    async fn get(&self, c: &Client, path: &str) -> (StatusCode, String) {
-        let r = c.get(self.url(path)).send().await.unwrap();
-        let s = r.status();
-        (s, r.text().await.unwrap())
-    }
-
-    async fn token(&self, c: &Client) -> String {
-        let (_, html) = self.get(c, "/account").await;
-        csrf_in(&html)
-    }
-
-    async fn post_form(
-        &self,
-        c: &Client,
-        path: &str,
-        fields: &[(&str, &str)],
-    ) -> reqwest::Response {
-        let token = self.token(c).await;
-        let mut form: Vec<(&str, &str)> = vec![("csrf_token", &token)];
-        form.extend_from_slice(fields);
-        c.post(self.url(path)).form(&form).send().await.unwrap()
-    }
-
-    async fn signed_in(&self, role: Role) -> Client {
-        let c = client();
-        let (_, html) = self.get(&c, "/login").await;
-        let token = csrf_in(&html);
-        let r = c
-            .post(self.url("/login"))
-            .form(&[
-                ("csrf_token", token.as_str()),
-                ("username", &username_for(role)),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in as {role}");
-        c
-    }
-}
-
-async fn token_for(app: &TestApp, role: Role) -> String {
-    accounts::create_token(&app.store, &Actor::system(), &username_for(role), "test")
-        .await
-        .unwrap()
+    spawn_with(url, WebConfig::default(), true).await
 }
 
 /// Learners in cohort 2026-A (two reporting to the line manager account's person, one
