@@ -789,7 +789,10 @@ async fn feedback_is_once_per_attendee_and_reports_give_n() {
             .await
             .unwrap();
         let (_, mine) = app.get(&c, "/my/training").await;
-        assert!(mine.contains("Give feedback on Response team input"), "{mine}");
+        assert!(
+            mine.contains("Give feedback on Response team input"),
+            "{mine}"
+        );
         assert!(mine.contains(&format!("href=\"/sessions/{s}/feedback\"")));
         let r = app.post_form(&c, &path, &ratings("5")).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
