@@ -166,21 +166,13 @@ pub fn clock_text(seconds: i64) -> String {
     }
 }
 
-/// The UK's wall-clock time of day (`HH:MM`) of a UTC instant: British Summer Time runs from
-/// 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October.
+/// The UK's wall-clock time of day (`HH:MM`) of an instant, from the time-zone database
+/// (Europe/London), so the clock changes are right whatever year it is.
 pub fn uk_clock(t: time::OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    let last_sunday = |m: time::Month| {
-        let mut d = time::Date::from_calendar_date(t.year(), m, 31)
-            .expect("March and October have 31 days");
-        while d.weekday() != time::Weekday::Sunday {
-            d = d.previous_day().expect("in range");
-        }
-        d.with_hms(1, 0, 0).expect("valid").assume_utc()
-    };
-    let bst = t >= last_sunday(time::Month::March) && t < last_sunday(time::Month::October);
-    let local = if bst { t + time::Duration::hours(1) } else { t };
-    format!("{:02}:{:02}", local.hour(), local.minute())
+    match jiff::Timestamp::from_second(t.unix_timestamp()) {
+        Ok(ts) => crate::sessions::display_london_time(ts),
+        Err(_) => format!("{:02}:{:02}", t.hour(), t.minute()),
+    }
 }
 
 /// One question of the debrief: the model answer and each team's answer beside it.

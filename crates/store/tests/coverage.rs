@@ -86,7 +86,8 @@ async fn session(store: &Store, module_id: i64, starts_at: &str, status: &str) -
 }
 
 async fn enrol(store: &Store, session_id: i64, person_id: i64, status: &str) {
-    let now = now_text();
+    // Booked on 1 November 2026: coverage as of an earlier day does not count the booking.
+    let now = "2026-11-01T10:00:00.000000Z".to_string();
     sqlx::query(
         "INSERT INTO session_enrolments (session_id, person_id, status, booked_by, created_at, updated_at)
          VALUES ($1, $2, $3, 'test', $4, $4)",
@@ -445,6 +446,11 @@ async fn coverage_counts_required_trained_how_and_booked() {
         assert_eq!(c.total.required, 6);
         assert_eq!(c.total.trained, 2);
         assert_eq!(c.total.booked, 1);
+        // As of a day before the booking was made, nobody was booked yet.
+        let before = coverage::compute(&store, &req, date!(2026 - 10 - 31), &Filter::default())
+            .await
+            .unwrap();
+        assert_eq!(before.coverage.total.booked, 0);
         assert_eq!(c.trained_how[&TrainedHow::Session], 1);
         assert_eq!(c.trained_how[&TrainedHow::Imported], 1);
         let untrained_sn: Vec<&str> = report

@@ -615,8 +615,26 @@ async fn feedback_is_once_per_attendee_and_reports_give_n() {
             html.contains("must be a whole number from 1 to 5")
                 && html.contains("Choose a rating from 1 to 5")
         );
+        // My training offers the form for a recent session, and stops once it is given.
+        let recent = (time::OffsetDateTime::now_utc() - time::Duration::days(2))
+            .date()
+            .to_string();
+        sqlx::query("UPDATE training_sessions SET starts_at = $1 WHERE id = $2")
+            .bind(format!("{recent}T09:00:00.000000Z"))
+            .bind(s)
+            .execute(app.store.pool())
+            .await
+            .unwrap();
+        let (_, mine) = app.get(&c, "/my/training").await;
+        assert!(
+            mine.contains("Give feedback on Response team input"),
+            "{mine}"
+        );
+        assert!(mine.contains(&format!("href=\"/sessions/{s}/feedback\"")));
         let r = app.post_form(&c, &path, &ratings("5")).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, mine) = app.get(&c, "/my/training").await;
+        assert!(!mine.contains("Give feedback on Response team input"));
         // A second form is refused plainly.
         let r = app.post_form(&c, &path, &ratings("1")).await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);

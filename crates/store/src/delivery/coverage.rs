@@ -658,6 +658,7 @@ pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -
          JOIN coverage_requirement_modules rm ON rm.module_id = s.module_id AND rm.requirement_id = CAST($1 AS BIGINT)
          WHERE e.status = 'enrolled' AND s.status <> 'cancelled'
            AND (s.starts_at >= $2 OR s.status <> 'delivered')
+           AND e.created_at < $2
          GROUP BY e.person_id",
         packed(&[
             "CAST(e.person_id AS TEXT)",

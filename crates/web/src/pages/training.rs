@@ -95,6 +95,8 @@ struct PlanPage {
     assign_form: FormState,
     saved: Option<&'static str>,
     bookings: Vec<mashboard_store::delivery::enrolment::PersonBooking>,
+    /// Sessions attended in the last 90 days whose feedback form is still to fill in.
+    feedback_due: Vec<mashboard_store::learning::feedback::SessionInfo>,
 }
 
 impl PlanPage {
@@ -193,8 +195,21 @@ async fn render_plan(
         true => crate::pages::sessions::my_bookings(state, page_user).await?,
         false => Vec::new(),
     };
+    let feedback_due = match (v.own, page_user.person_id) {
+        (true, Some(me)) => {
+            let cutoff = time::OffsetDateTime::now_utc().date() - time::Duration::days(90);
+            mashboard_store::learning::feedback::attended_by(&state.store, me)
+                .await?
+                .into_iter()
+                .filter(|(s, done)| !done && s.starts_at.as_str() >= cutoff.to_string().as_str())
+                .map(|(s, _)| s)
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     html(&PlanPage {
         bookings,
+        feedback_due,
         chrome: Chrome::new(state, title, Some(page_user), csrf, current).with_errors(has_errors),
         own: v.own,
         items,
