@@ -517,10 +517,14 @@ fn prefilter(rule: &Rule, binds: &mut Vec<String>) -> Option<String> {
     Some(format!("({})", any.join(" OR ")))
 }
 
-/// Separates the fields of a record the database sends as one text (the unit separator, which
-/// no name or code holds). One text per row rather than a column per field: most of the time
-/// of a large read goes on handing each value over, not on the query.
+/// Separates the fields of a record the database packs into one text (the unit separator, which
+/// no name or code holds).
 const SEP: char = '\u{1f}';
+/// Separates the records of a query the database sends as one text (the record separator).
+/// One text per query rather than a row per record and a column per field: most of the time
+/// of a large read goes on handing each row and value over (sqlx's SQLite driver passes every
+/// row between threads), not on the query itself.
+const RS: char = '\u{1e}';
 
 fn packed(fields: &[&str]) -> String {
     fields
@@ -549,12 +553,21 @@ fn unpack<'a, const N: usize>(text: &'a str, what: &str) -> Result<[Option<&'a s
     Ok(out)
 }
 
-async fn texts(store: &Store, sql: String, binds: Vec<String>) -> Result<Vec<String>> {
-    let mut q = sqlx::query_scalar::<_, String>(&sql);
+/// Runs `sql` (whose rows are one packed text in a column named `r`) and returns the rows,
+/// all sent at once as one text joined by the database (`string_agg`, in both SQLite 3.44+
+/// and PostgreSQL).
+async fn texts(store: &Store, sql: String, binds: Vec<String>) -> Result<String> {
+    let sql = format!("SELECT string_agg(q.r, '{RS}') FROM ({sql}) q");
+    let mut q = sqlx::query_scalar::<_, Option<String>>(&sql);
     for b in &binds {
         q = q.bind(b.as_str());
     }
-    Ok(q.fetch_all(store.pool()).await?)
+    Ok(q.fetch_one(store.pool()).await?.unwrap_or_default())
+}
+
+/// The records of a text from [`texts`].
+fn records(all: &str) -> impl Iterator<Item = &str> {
+    all.split(RS).filter(|r| !r.is_empty())
 }
 
 fn id_of(s: Option<&str>) -> Result<i64> {
@@ -621,7 +634,7 @@ pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -
         .map(|s| format!(" AND {s}"))
         .unwrap_or_default();
     let people_sql = format!(
-        "SELECT {} FROM people p
+        "SELECT {} AS r FROM people p
          WHERE (p.start_date IS NULL OR p.start_date <= $1)
            AND (p.left_on IS NULL OR p.left_on > $1)
            AND (p.active = 1 OR p.left_on IS NOT NULL){rule_sql}",
@@ -639,7 +652,7 @@ pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -
         ])
     );
     let completions_sql = format!(
-        "SELECT {} FROM completions c
+        "SELECT {} AS r FROM completions c
          JOIN coverage_requirement_modules rm ON rm.module_id = c.module_id AND rm.requirement_id = CAST($1 AS BIGINT)
          WHERE c.completed_on <= $2
          GROUP BY c.person_id",
@@ -653,7 +666,7 @@ pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -
         ])
     );
     let bookings_sql = format!(
-        "SELECT {} FROM session_enrolments e
+        "SELECT {} AS r FROM session_enrolments e
          JOIN training_sessions s ON s.id = e.session_id
          JOIN coverage_requirement_modules rm ON rm.module_id = s.module_id AND rm.requirement_id = CAST($1 AS BIGINT)
          WHERE e.status = 'enrolled' AND s.status <> 'cancelled'
@@ -667,7 +680,7 @@ pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -
         ])
     );
     let assignments_sql = format!(
-        "SELECT {} FROM assignments a JOIN role_profiles r ON r.id = a.profile_id
+        "SELECT {} AS r FROM assignments a JOIN role_profiles r ON r.id = a.profile_id
          WHERE a.started_on <= $1 AND (a.ended_on IS NULL OR a.ended_on > $1)",
         packed(&[
             "CAST(a.person_id AS TEXT)",
@@ -687,8 +700,8 @@ pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -
         texts(store, assignments_sql, vec![as_of_text]),
     )?;
 
-    let mut people = Vec::with_capacity(people_rows.len());
-    for row in &people_rows {
+    let mut people = Vec::new();
+    for row in records(&people_rows) {
         let f = unpack::<10>(row, "person")?;
         people.push(Person {
             id: id_of(f[0])?,
@@ -714,8 +727,8 @@ pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -
             .map(|m| m.module_id)
     };
     let (plain_module, recording_module) = (of_kind(false), of_kind(true));
-    let mut completions = Vec::with_capacity(completion_rows.len());
-    for row in &completion_rows {
+    let mut completions = Vec::new();
+    for row in records(&completion_rows) {
         let f = unpack::<6>(row, "completion")?;
         let person_id = id_of(f[0])?;
         let kinds = [
@@ -738,8 +751,8 @@ pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -
             }
         }
     }
-    let mut bookings = Vec::with_capacity(booking_rows.len());
-    for row in &booking_rows {
+    let mut bookings = Vec::new();
+    for row in records(&booking_rows) {
         let f = unpack::<3>(row, "booking")?;
         let person_id = id_of(f[0])?;
         for (key, module) in [(f[1], plain_module), (f[2], recording_module)] {
@@ -759,8 +772,8 @@ pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -
             }
         }
     }
-    let mut assignments = Vec::with_capacity(assignment_rows.len());
-    for row in &assignment_rows {
+    let mut assignments = Vec::new();
+    for row in records(&assignment_rows) {
         let f = unpack::<4>(row, "role assignment")?;
         if let Some(started_on) = f[2].and_then(day) {
             assignments.push(Assignment {
