@@ -1,5 +1,8 @@
 //! The `mashboard` binary as an operator uses it, on SQLite and on PostgreSQL.
 
+mod common;
+use common::{databases, text};
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -23,23 +26,6 @@ fn mashboard(db: &str, args: &[&str], stdin: Option<&str>) -> Output {
     }
     drop(child.stdin.take());
     child.wait_with_output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-async fn databases() -> (tempfile::TempDir, Vec<String>) {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = format!("sqlite://{}", dir.path().join("cli.sqlite").display());
-    let pg = mashboard_store::testing::fresh_postgres_url()
-        .await
-        .expect("PostgreSQL for CLI tests");
-    (dir, vec![sqlite, pg.expose().to_string()])
 }
 
 const GOOD: &str = "staff_number,name,rank,department,team,roles,start_date,cohort,line_manager_staff_number,mentor_staff_number\r\nS1,Ann Manager,Sgt,Response,Team 1,line_manager,2015-04-01,,,\r\nS2,\"Bloggs, Joe\",PC,Response,Team 1,frontline,01/09/2024,2024 PC intake 2,S1,\r\n";

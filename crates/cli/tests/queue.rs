@@ -1,5 +1,8 @@
 //! `mashboard queue refresh` as an operator runs it, on SQLite and on PostgreSQL.
 
+mod common;
+use common::text;
+
 use mashboard_store::{DbUrl, Store};
 use std::process::{Command, Output};
 
@@ -10,14 +13,6 @@ fn mashboard(args: &[&str]) -> Output {
         .env("MASHBOARD_LOG", "warn")
         .output()
         .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[tokio::test]

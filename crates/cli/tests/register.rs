@@ -1,6 +1,9 @@
 //! `mashboard import incidents|referrals|outcomes|referral-people FILE` as an operator uses it,
 //! on SQLite and on PostgreSQL, with the domain crate's messy register fixtures.
 
+mod common;
+use common::{databases, text};
+
 use mashboard_store::{DbUrl, Store};
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -14,14 +17,6 @@ fn mashboard(db: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 fn fixture(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../domain/tests/fixtures/register")
@@ -29,15 +24,6 @@ fn fixture(name: &str) -> String {
         .to_str()
         .unwrap()
         .to_string()
-}
-
-async fn databases() -> (tempfile::TempDir, Vec<String>) {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = format!("sqlite://{}", dir.path().join("cli.sqlite").display());
-    let pg = mashboard_store::testing::fresh_postgres_url()
-        .await
-        .expect("PostgreSQL for CLI tests");
-    (dir, vec![sqlite, pg.expose().to_string()])
 }
 
 const PEOPLE: &str = "staff_number,name,rank,department,team,roles,start_date,cohort,line_manager_staff_number,mentor_staff_number\n\

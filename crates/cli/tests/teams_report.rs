@@ -1,6 +1,9 @@
 //! `mashboard import teams-report SESSION_ID FILE [--dry-run] [--json]` as an operator uses it, on
 //! SQLite and on PostgreSQL.
 
+mod common;
+use common::{databases, text};
+
 use mashboard_domain::teams_report::utf16le_with_bom;
 use mashboard_store::{DbUrl, Store};
 use std::process::{Command, Output};
@@ -13,23 +16,6 @@ fn mashboard(db: &str, args: &[&str]) -> Output {
         .env("MASHBOARD_LOG", "warn")
         .output()
         .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-async fn databases() -> (tempfile::TempDir, Vec<String>) {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = format!("sqlite://{}", dir.path().join("cli.sqlite").display());
-    let pg = mashboard_store::testing::fresh_postgres_url()
-        .await
-        .expect("PostgreSQL for CLI tests");
-    (dir, vec![sqlite, pg.expose().to_string()])
 }
 
 const PEOPLE: &str = "staff_number,name,rank,department,team,roles,start_date,cohort,line_manager_staff_number,mentor_staff_number\r\n\

@@ -575,6 +575,62 @@ pub async fn external_attendee(store: &Store, id: i64) -> Result<Option<External
     )
 }
 
+/// Where people without accounts are listed: a session's external attendees, or an attachment
+/// day's partner participants.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum GuestList {
+    Session,
+    AttachmentDay,
+}
+
+/// Refuses a partner organisation that is not on the list.
+pub(crate) async fn check_partner(store: &Store, x: &ExternalInput) -> Result<()> {
+    if let Some(id) = x.partner_org_id {
+        org(store, id).await?.ok_or_else(|| {
+            StoreError::Invalid("Choose a partner organisation from the list".into())
+        })?;
+    }
+    Ok(())
+}
+
+/// Writes someone without an account onto a list and audits it (`event`, with the person
+/// added as its "after"), in one transaction. The caller has checked the input.
+pub(crate) async fn insert_guest(
+    store: &Store,
+    actor: &Actor,
+    list: GuestList,
+    parent_id: i64,
+    x: &ExternalInput,
+    event: Event,
+) -> Result<i64> {
+    let (table, parent) = match list {
+        GuestList::Session => ("session_external_attendees", "session_id"),
+        GuestList::AttachmentDay => ("attachment_partner_participants", "day_id"),
+    };
+    let mut tx = store.pool().begin().await?;
+    let id = sqlx::query_scalar::<_, i64>(&format!(
+        "INSERT INTO {table} ({parent}, name, organisation, partner_org_id, email, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
+    ))
+    .bind(parent_id)
+    .bind(&x.name)
+    .bind(&x.organisation)
+    .bind(x.partner_org_id)
+    .bind(&x.email)
+    .bind(&actor.name)
+    .bind(now_text())
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record_on(
+        &mut tx,
+        actor,
+        event.after(&serde_json::json!({"id": id, "name": x.name, "organisation": x.organisation, "partner_org_id": x.partner_org_id, "email": x.email})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
 /// Adds someone from outside the force to a session. The same name and e-mail twice on one
 /// session is refused.
 pub async fn add_external(
@@ -591,11 +647,7 @@ pub async fn add_external(
             "The session has been cancelled, so no one can be added to it".into(),
         ));
     }
-    if let Some(id) = x.partner_org_id {
-        org(store, id).await?.ok_or_else(|| {
-            StoreError::Invalid("Choose a partner organisation from the list".into())
-        })?;
-    }
+    check_partner(store, x).await?;
     let existing = external_attendees(store, session_id).await?;
     if existing.iter().any(|e| {
         e.name.eq_ignore_ascii_case(&x.name)
@@ -607,32 +659,19 @@ pub async fn add_external(
             x.name
         )));
     }
-    let mut tx = store.pool().begin().await?;
-    let id = sqlx::query_scalar::<_, i64>(
-        "INSERT INTO session_external_attendees (session_id, name, organisation, partner_org_id, email, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-    )
-    .bind(session_id)
-    .bind(&x.name)
-    .bind(&x.organisation)
-    .bind(x.partner_org_id)
-    .bind(&x.email)
-    .bind(&actor.name)
-    .bind(now_text())
-    .fetch_one(&mut *tx)
-    .await?;
-    audit::record_on(
-        &mut tx,
+    let id = insert_guest(
+        store,
         actor,
+        GuestList::Session,
+        session_id,
+        x,
         Event::new(
             "session_external.add",
             format!("Added an external attendee to session {session_id}"),
         )
-        .on("session", session_id.to_string())
-        .after(&serde_json::json!({"id": id, "name": x.name, "organisation": x.organisation, "partner_org_id": x.partner_org_id, "email": x.email})),
+        .on("session", session_id.to_string()),
     )
     .await?;
-    tx.commit().await?;
     external_attendee(store, id)
         .await?
         .ok_or_else(|| StoreError::NotFound("attendee vanished".into()))

@@ -15,6 +15,7 @@ pub mod assets;
 pub mod auth;
 pub mod csrf;
 pub mod error;
+pub(crate) mod form;
 pub mod pages;
 pub mod routes;
 pub mod session_store;

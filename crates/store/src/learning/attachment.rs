@@ -778,11 +778,7 @@ pub async fn add_participant(
             "The day has been cancelled, so no one can be added to it".into(),
         ));
     }
-    if let Some(oid) = x.partner_org_id {
-        crate::partners::org(store, oid).await?.ok_or_else(|| {
-            StoreError::Invalid("Choose a partner organisation from the list".into())
-        })?;
-    }
+    crate::partners::check_partner(store, x).await?;
     if participants(store, day_id).await?.iter().any(|p| {
         p.name.eq_ignore_ascii_case(&x.name)
             && p.partner_org_id == x.partner_org_id
@@ -793,32 +789,22 @@ pub async fn add_participant(
             x.name
         )));
     }
-    let mut tx = store.pool().begin().await?;
-    let id = sqlx::query_scalar::<_, i64>(
-        "INSERT INTO attachment_partner_participants (day_id, name, organisation, partner_org_id, email, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-    )
-    .bind(day_id)
-    .bind(&x.name)
-    .bind(&x.organisation)
-    .bind(x.partner_org_id)
-    .bind(&x.email)
-    .bind(&actor.name)
-    .bind(now_text())
-    .fetch_one(&mut *tx)
-    .await?;
-    audit::record_on(
-        &mut tx,
+    let id = crate::partners::insert_guest(
+        store,
         actor,
+        crate::partners::GuestList::AttachmentDay,
+        day_id,
+        x,
         Event::new(
             "attachment_partner.add",
-            format!("Added a partner participant to the attachment day on {}", d.day),
+            format!(
+                "Added a partner participant to the attachment day on {}",
+                d.day
+            ),
         )
-        .on("attachment_day", day_id.to_string())
-        .after(&serde_json::json!({"id": id, "name": x.name, "organisation": x.organisation, "partner_org_id": x.partner_org_id, "email": x.email})),
+        .on("attachment_day", day_id.to_string()),
     )
     .await?;
-    tx.commit().await?;
     participant(store, id)
         .await?
         .ok_or_else(|| StoreError::NotFound("participant vanished".into()))

@@ -4,6 +4,7 @@
 
 use crate::auth::{cap, Page};
 use crate::error::AppError;
+use crate::form::raw_field;
 use crate::view::{html, Chrome, FormState, Pager};
 use crate::AppState;
 use askama::Template;
@@ -53,13 +54,6 @@ fn hh_mm(t: OffsetDateTime) -> String {
 }
 
 /// The values of one field of a submitted form (checkboxes repeat).
-fn field(pairs: &[(String, String)], name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
 
 /// The roles ticked in a form, in the order of `Role::ALL`.
 fn ticked_roles(pairs: &[(String, String)]) -> Vec<Role> {
@@ -223,10 +217,10 @@ pub async fn create_user(
     page: Page<cap::AccountsManage>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let raw_username = field(&pairs, "username");
-    let raw_staff = field(&pairs, "staff_number");
-    let password = field(&pairs, "password");
-    let confirm = field(&pairs, "confirm_password");
+    let raw_username = raw_field(&pairs, "username");
+    let raw_staff = raw_field(&pairs, "staff_number");
+    let password = raw_field(&pairs, "password");
+    let confirm = raw_field(&pairs, "confirm_password");
     let roles = ticked_roles(&pairs);
 
     let mut form = FormState::default();
@@ -617,8 +611,8 @@ pub async fn set_password(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let account = account_or_404(&state, &username).await?;
-    let password = field(&pairs, "new_password");
-    let confirm = field(&pairs, "confirm_password");
+    let password = raw_field(&pairs, "new_password");
+    let confirm = raw_field(&pairs, "confirm_password");
     let mut form = FormState::default();
     if password.is_empty() {
         form.add_error("new_password", "Enter a new password");
@@ -653,7 +647,7 @@ pub async fn set_partner_agency(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let account = account_or_404(&state, &username).await?;
-    let agency = field(&pairs, "partner_agency").trim().to_string();
+    let agency = raw_field(&pairs, "partner_agency").trim().to_string();
     let mut form = FormState::default();
     form.set("partner_agency", agency.as_str());
     if agency.chars().count() > accounts::MAX_PARTNER_AGENCY {
@@ -689,7 +683,7 @@ pub async fn create_token(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let account = account_or_404(&state, &username).await?;
-    let label = field(&pairs, "label").trim().to_string();
+    let label = raw_field(&pairs, "label").trim().to_string();
     let mut form = FormState::default();
     form.set("label", label.as_str());
     if label.is_empty() {
@@ -807,7 +801,7 @@ impl AuditQuery {
             .and_then(|r| serde_urlencoded::from_str(r).ok())
             .unwrap_or_default();
         let get = |k: &str| -> String {
-            field(&pairs, k)
+            raw_field(&pairs, k)
                 .trim()
                 .chars()
                 .take(MAX_FILTER)

@@ -8,6 +8,7 @@
 
 use crate::auth::{cap, Page};
 use crate::error::AppError;
+use crate::form::field;
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
 use crate::{AppState, PendingUpload};
@@ -55,14 +56,6 @@ pub(crate) fn routes(t: Table) -> Table {
 }
 
 type TrainerPage = Page<cap::SessionsManage>;
-
-fn field(pairs: &[(String, String)], k: &str) -> String {
-    pairs
-        .iter()
-        .find(|(n, _)| n == k)
-        .map(|(_, v)| v.trim().to_string())
-        .unwrap_or_default()
-}
 
 async fn session(state: &AppState, id: i64) -> Result<SessionFacts, AppError> {
     attendance::session(&state.store, id)

@@ -9,6 +9,7 @@
 
 use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
+use crate::form::{field, path_id};
 use crate::pages::matrix::{workbook, Sheet, XCell};
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
@@ -64,10 +65,6 @@ pub(crate) fn routes(t: Table) -> Table {
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-fn path_id(raw: &str) -> Result<i64, AppError> {
-    raw.trim().parse::<i64>().map_err(|_| AppError::NotFound)
-}
-
 fn iso(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
@@ -94,14 +91,6 @@ fn when(stored: &str) -> String {
 
 fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
     raw.and_then(|r| serde_urlencoded::from_str(r).ok())
-        .unwrap_or_default()
-}
-
-fn field(pairs: &[(String, String)], k: &str) -> String {
-    pairs
-        .iter()
-        .find(|(n, _)| n == k)
-        .map(|(_, v)| v.trim().to_string())
         .unwrap_or_default()
 }
 

@@ -7,6 +7,7 @@
 
 use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
+use crate::form::{field, path_id};
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
 use crate::AppState;
@@ -59,9 +60,6 @@ pub(crate) fn routes(t: Table) -> Table {
 // Small helpers
 
 /// A path id; anything that is not a number is a page that does not exist.
-fn path_id(raw: &str) -> Result<i64, AppError> {
-    raw.trim().parse::<i64>().map_err(|_| AppError::NotFound)
-}
 
 fn today() -> Date {
     mashboard_store::training::today()
@@ -108,14 +106,6 @@ fn with_long_dates(text: &str) -> String {
 
 fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
     raw.and_then(|r| serde_urlencoded::from_str(r).ok())
-        .unwrap_or_default()
-}
-
-fn field(pairs: &[(String, String)], k: &str) -> String {
-    pairs
-        .iter()
-        .find(|(n, _)| n == k)
-        .map(|(_, v)| v.trim().to_string())
         .unwrap_or_default()
 }
 

@@ -9,6 +9,7 @@
 
 use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
+use crate::form::{path_id, raw_field};
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
 use crate::AppState;
@@ -76,18 +77,6 @@ pub(crate) fn routes(t: Table) -> Table {
 pub const MAX_VIDEO_BYTES: usize = crate::csrf::MAX_BODY - 64 * 1024;
 pub const OPTION_ROWS: usize = 6;
 const SESSION_STARTED: &str = "check_started";
-
-fn path_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse().map_err(|_| AppError::NotFound)
-}
-
-fn field(pairs: &[(String, String)], name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
 
 fn query(raw: Option<&str>, key: &str) -> Option<String> {
     let pairs: Vec<(String, String)> = raw
@@ -161,7 +150,7 @@ impl FormPage {
 fn read_check(pairs: &[(String, String)]) -> Result<CheckInput, FormState> {
     let mut form = FormState::default();
     for n in ["title", "description", "module_id", "pass_mark", "active"] {
-        form.set(n, field(pairs, n).trim());
+        form.set(n, raw_field(pairs, n).trim());
     }
     let title = form.value("title").to_string();
     if title.is_empty() {
@@ -358,16 +347,16 @@ pub async fn update(
 fn read_question(pairs: &[(String, String)]) -> Result<QuestionDraft, FormState> {
     let mut form = FormState::default();
     for n in ["text", "kind", "explanation"] {
-        form.set(n, field(pairs, n).trim());
+        form.set(n, raw_field(pairs, n).trim());
     }
     for i in 1..=OPTION_ROWS {
         form.set(
             &format!("option_{i}"),
-            field(pairs, &format!("option_{i}")).trim(),
+            raw_field(pairs, &format!("option_{i}")).trim(),
         );
         form.set(
             &format!("correct_{i}"),
-            field(pairs, &format!("correct_{i}")),
+            raw_field(pairs, &format!("correct_{i}")),
         );
     }
     let kind = QuestionKind::parse(form.value("kind"));
@@ -643,8 +632,8 @@ pub async fn submit(
     let check = usable_check(&state, path_id(&id)?).await?;
     let ctx = take_context(
         &state,
-        Some(field(&pairs, "phase")),
-        Some(field(&pairs, "session")),
+        Some(raw_field(&pairs, "phase")),
+        Some(raw_field(&pairs, "session")),
     )
     .await?;
     let mut answers: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();

@@ -10,6 +10,7 @@
 
 use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
+use crate::form::{field_str, path_id};
 use crate::pages::matrix::{workbook, Sheet, XCell};
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
@@ -111,21 +112,9 @@ pub(crate) fn parse_as_of(raw: Option<&str>) -> Result<Date, String> {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn path_id(raw: &str) -> Result<i64, AppError> {
-    raw.trim().parse::<i64>().map_err(|_| AppError::NotFound)
-}
-
 fn pairs_of(raw: Option<&str>) -> Vec<(String, String)> {
     raw.and_then(|r| serde_urlencoded::from_str(r).ok())
         .unwrap_or_default()
-}
-
-fn field<'a>(pairs: &'a [(String, String)], k: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(n, _)| n == k)
-        .map(|(_, v)| v.trim())
-        .unwrap_or("")
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -225,8 +214,8 @@ pub async fn list(
 ) -> Result<Response, AppError> {
     let pairs = pairs_of(raw.as_deref());
     let mut form = FormState::default();
-    form.set("as_of", field(&pairs, "as_of"));
-    let as_of = match parse_as_of(Some(field(&pairs, "as_of"))) {
+    form.set("as_of", field_str(&pairs, "as_of"));
+    let as_of = match parse_as_of(Some(field_str(&pairs, "as_of"))) {
         Ok(d) => d,
         Err(m) => {
             form.add_error("as_of", m);
@@ -267,7 +256,7 @@ pub async fn list(
         }
     }
     let has_errors = form.has_errors();
-    let as_of_query = if field(&pairs, "as_of").is_empty() || has_errors {
+    let as_of_query = if field_str(&pairs, "as_of").is_empty() || has_errors {
         String::new()
     } else {
         format!("?as_of={}", iso(as_of))
@@ -341,9 +330,9 @@ fn read_query(raw: Option<&str>) -> Query {
     let pairs = pairs_of(raw);
     let mut form = FormState::default();
     for k in ["as_of", "department", "team", "cohort", "rank"] {
-        form.set(k, field(&pairs, k));
+        form.set(k, field_str(&pairs, k));
     }
-    let as_of = match parse_as_of(Some(field(&pairs, "as_of"))) {
+    let as_of = match parse_as_of(Some(field_str(&pairs, "as_of"))) {
         Ok(d) => d,
         Err(m) => {
             form.add_error("as_of", m);
@@ -351,10 +340,10 @@ fn read_query(raw: Option<&str>) -> Query {
         }
     };
     let filter = Filter {
-        department: opt(field(&pairs, "department")),
-        team: opt(field(&pairs, "team")),
-        cohort: opt(field(&pairs, "cohort")),
-        rank: opt(field(&pairs, "rank")),
+        department: opt(field_str(&pairs, "department")),
+        team: opt(field_str(&pairs, "team")),
+        cohort: opt(field_str(&pairs, "cohort")),
+        rank: opt(field_str(&pairs, "rank")),
         only: None,
     };
     Query {
@@ -976,7 +965,7 @@ fn read_form(pairs: &[(String, String)]) -> (RequirementInput, Vec<(String, Stri
     let mut errors = Vec::new();
     let mut clauses = Vec::new();
     for i in 0..clause_count(pairs) {
-        let f = |name: &str| field(pairs, &format!("c{i}_{name}")).to_string();
+        let f = |name: &str| field_str(pairs, &format!("c{i}_{name}")).to_string();
         let mut date = |name: &str, label: &str| -> Option<Date> {
             let raw = f(name);
             if raw.is_empty() {
@@ -1019,9 +1008,9 @@ fn read_form(pairs: &[(String, String)]) -> (RequirementInput, Vec<(String, Stri
     }
     (
         RequirementInput {
-            code: field(pairs, "code").to_string(),
-            name: field(pairs, "name").to_string(),
-            description: field(pairs, "description").to_string(),
+            code: field_str(pairs, "code").to_string(),
+            name: field_str(pairs, "name").to_string(),
+            description: field_str(pairs, "description").to_string(),
             rule: Rule { clauses },
             modules,
         },
@@ -1121,7 +1110,7 @@ pub async fn set_active(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let req = load_requirement(&state, &id).await?;
-    let active = field(&pairs, "active") == "1";
+    let active = field_str(&pairs, "active") == "1";
     store::set_active(&state.store, &page.user.actor(), req.id, active).await?;
     Ok(Redirect::to(&format!("/coverage/{}", req.id)).into_response())
 }

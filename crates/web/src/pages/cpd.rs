@@ -5,6 +5,7 @@
 
 use crate::auth::{CurrentUser, Page};
 use crate::error::AppError;
+use crate::form::{path_id, raw_field};
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
 use crate::AppState;
@@ -135,18 +136,6 @@ impl From<YearTotal> for YearView {
     }
 }
 
-fn field(pairs: &[(String, String)], name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
-
-fn path_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse().map_err(|_| AppError::NotFound)
-}
-
 fn query_has(raw: Option<&str>, key: &str) -> Option<String> {
     let pairs: Vec<(String, String)> = raw
         .and_then(|r| serde_urlencoded::from_str(r).ok())
@@ -234,7 +223,7 @@ fn read_cpd(
         "evidence_url",
     ];
     for n in names {
-        form.set(n, field(pairs, n).trim());
+        form.set(n, raw_field(pairs, n).trim());
     }
     let topic = form.value("topic").to_string();
     if topic.is_empty() {
@@ -448,8 +437,8 @@ pub async fn review(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let id = path_id(&id)?;
-    let decision = field(&pairs, "decision");
-    let comment = field(&pairs, "comment").trim().to_string();
+    let decision = raw_field(&pairs, "decision");
+    let comment = raw_field(&pairs, "comment").trim().to_string();
     let (dkey, ckey) = (format!("decision-{id}"), format!("comment-{id}"));
     let mut form = FormState::default();
     form.set(&dkey, decision.as_str());
@@ -599,7 +588,7 @@ pub async fn map(
     cpd::get(&state.store, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let raw = field(&pairs, "module_id");
+    let raw = raw_field(&pairs, "module_id");
     let module_id = match raw.trim() {
         "" => None,
         v => {

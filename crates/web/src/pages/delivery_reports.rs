@@ -7,6 +7,7 @@
 
 use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
+use crate::form::{path_id, raw_field};
 use crate::pages::matrix::csv_safe;
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
@@ -45,18 +46,6 @@ pub(crate) fn routes(t: Table) -> Table {
             P(DeliveryReports),
             get(gain_csv),
         )
-}
-
-fn path_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse().map_err(|_| AppError::NotFound)
-}
-
-fn field(pairs: &[(String, String)], name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
 }
 
 fn day(instant: &str) -> &str {
@@ -154,15 +143,15 @@ fn read_form(pairs: &[(String, String)]) -> Result<(Ratings, String, String), Fo
     let mut form = FormState::default();
     let mut values = [0i64; 4];
     for (i, (name, label)) in RATINGS.iter().enumerate() {
-        let raw = field(pairs, name);
+        let raw = raw_field(pairs, name);
         form.set(name, raw.trim());
         match rules::parse_rating(label, &raw) {
             Ok(v) => values[i] = v,
             Err(m) => form.add_error(name, m),
         }
     }
-    form.set("went_well", field(pairs, "went_well").trim());
-    form.set("improve", field(pairs, "improve").trim());
+    form.set("went_well", raw_field(pairs, "went_well").trim());
+    form.set("improve", raw_field(pairs, "improve").trim());
     let went_well = rules::check_comment("What went well", form.value("went_well"));
     let improve = rules::check_comment("What could be better", form.value("improve"));
     if let Err(m) = &went_well {

@@ -6,6 +6,7 @@
 use crate::api_exercises::{self as live, Audience};
 use crate::auth::{cap, CurrentUser, MaybeUser, Page};
 use crate::error::AppError;
+use crate::form::field_str;
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
 use crate::AppState;
@@ -123,14 +124,6 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("application/json"))
-}
-
-fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
 }
 
 /// Streams are for live runs only (an ended run has nothing more to say).
@@ -394,11 +387,11 @@ pub async fn create(
     ex::ensure_scenarios(&state.store).await?;
     let scenarios = ex::list_scenarios(&state.store).await?;
     let mut form = FormState::default();
-    let scenario_id: i64 = field(&pairs, "scenario_id").parse().unwrap_or(0);
+    let scenario_id: i64 = field_str(&pairs, "scenario_id").parse().unwrap_or(0);
     if !scenarios.iter().any(|s| s.id == scenario_id) {
         form.add_error("scenario_id", "Choose the scenario to run.");
     }
-    let day_text = field(&pairs, "attachment_day").trim().to_string();
+    let day_text = field_str(&pairs, "attachment_day").trim().to_string();
     let attachment_day_id = if day_text.is_empty() {
         None
     } else {
@@ -410,7 +403,7 @@ pub async fn create(
             }
         }
     };
-    let n = field(&pairs, "slots")
+    let n = field_str(&pairs, "slots")
         .parse::<usize>()
         .unwrap_or(2)
         .clamp(1, 12);
@@ -419,10 +412,10 @@ pub async fn create(
     for i in 1..=n {
         let slot = TeamSlot {
             n: i,
-            name: field(&pairs, &format!("team{i}_name")).to_string(),
-            members: field(&pairs, &format!("team{i}_members")).to_string(),
-            partners: field(&pairs, &format!("team{i}_partners")).to_string(),
-            usernames: field(&pairs, &format!("team{i}_usernames")).to_string(),
+            name: field_str(&pairs, &format!("team{i}_name")).to_string(),
+            members: field_str(&pairs, &format!("team{i}_members")).to_string(),
+            partners: field_str(&pairs, &format!("team{i}_partners")).to_string(),
+            usernames: field_str(&pairs, &format!("team{i}_usernames")).to_string(),
         };
         let empty = slot.name.trim().is_empty()
             && slot.members.trim().is_empty()
@@ -449,7 +442,7 @@ pub async fn create(
     if teams.is_empty() && !form.has_errors() {
         form.add_error("team1_name", "Add at least one team.");
     }
-    let title = field(&pairs, "title").to_string();
+    let title = field_str(&pairs, "title").to_string();
     if !form.has_errors() {
         let new = NewRun {
             scenario_id,
@@ -761,8 +754,8 @@ pub async fn release(
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let stage: i64 = field(&pairs, "stage").parse().unwrap_or(0);
-    let team: Option<i64> = field(&pairs, "team").parse().ok();
+    let stage: i64 = field_str(&pairs, "stage").parse().unwrap_or(0);
+    let team: Option<i64> = field_str(&pairs, "team").parse().ok();
     console_action(&state, &page, id, "stage", "released", || async {
         live::do_release(&state, &page.user, id, stage, team)
             .await
@@ -777,9 +770,9 @@ pub async fn add_note(
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let stage: Option<i64> = field(&pairs, "note_stage").parse().ok();
-    let team: Option<i64> = field(&pairs, "note_team").parse().ok();
-    let text = field(&pairs, "note").to_string();
+    let stage: Option<i64> = field_str(&pairs, "note_stage").parse().ok();
+    let team: Option<i64> = field_str(&pairs, "note_team").parse().ok();
+    let text = field_str(&pairs, "note").to_string();
     console_action(&state, &page, id, "note", "note", || async {
         let n = ex::add_note(&state.store, &page.user.actor(), id, stage, team, &text).await?;
         live::publish(
@@ -804,9 +797,9 @@ pub async fn save_meeting(
             &state.store,
             &page.user.actor(),
             id,
-            field(&pairs, "agencies_present"),
-            field(&pairs, "information_shared"),
-            field(&pairs, "decisions"),
+            field_str(&pairs, "agencies_present"),
+            field_str(&pairs, "information_shared"),
+            field_str(&pairs, "decisions"),
         )
         .await?;
         live::publish(&state, id, "meeting", serde_json::Value::Null);
@@ -826,9 +819,9 @@ pub async fn add_action(
             &state.store,
             &page.user.actor(),
             id,
-            field(&pairs, "action"),
-            field(&pairs, "owner"),
-            field(&pairs, "due"),
+            field_str(&pairs, "action"),
+            field_str(&pairs, "owner"),
+            field_str(&pairs, "due"),
         )
         .await?;
         live::publish(&state, id, "meeting", serde_json::Value::Null);
@@ -1175,7 +1168,7 @@ pub async fn code_submit(
     who: MaybeUser,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let code = field(&pairs, "code");
+    let code = field_str(&pairs, "code");
     if let Some(c) = rules::normalise_code(code) {
         if ex::team_for_code(&state.store, &c).await?.is_some() {
             who.session

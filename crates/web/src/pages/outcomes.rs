@@ -6,6 +6,7 @@
 
 use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
+use crate::form::raw_field;
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState, Pager};
 use crate::AppState;
@@ -78,14 +79,6 @@ fn subject_label(s: &str) -> String {
         "adult" => "Adult".into(),
         other => other.to_string(),
     }
-}
-
-fn field(pairs: &[(String, String)], name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
 }
 
 /// Whose view this is: MASH (every referral, any partner) or a partner reviewer (their own
@@ -208,7 +201,11 @@ fn period(pairs: &[(String, String)]) -> (Option<Date>, Option<Date>, FormState)
     for n in ["from", "to", "partner", "has_outcome"] {
         form.set(
             n,
-            field(pairs, n).trim().chars().take(200).collect::<String>(),
+            raw_field(pairs, n)
+                .trim()
+                .chars()
+                .take(200)
+                .collect::<String>(),
         );
     }
     let from = filter_date(&mut form, "from", "Submitted from");
@@ -303,7 +300,7 @@ pub async fn list(
             .collect::<Vec<_>>(),
     )
     .unwrap_or_default();
-    let page_no = field(&pairs, "page").parse().ok();
+    let page_no = raw_field(&pairs, "page").parse().ok();
     let (pager, rows) = if viewer.lacks_agency() || form.has_errors() {
         (Pager::new(None, PER_PAGE, 0, base_query), Vec::new())
     } else {
@@ -505,7 +502,7 @@ fn read_outcome(
 ) -> Result<NewOutcome, FormState> {
     let mut form = FormState::default();
     for n in ["partner", "outcome", "reason", "decided_at"] {
-        form.set(n, field(pairs, n).trim());
+        form.set(n, raw_field(pairs, n).trim());
     }
     if partner.trim().is_empty() {
         form.add_error("partner", "Enter the partner agency the outcome is from");
@@ -588,13 +585,13 @@ pub async fn save(
         Some(agency) => {
             // A partner reviewer records for their own agency only: a form naming another
             // agency is refused outright.
-            let asked = field(&pairs, "partner");
+            let asked = raw_field(&pairs, "partner");
             if !asked.trim().is_empty() && !same_agency(&asked, &agency) {
                 return Err(AppError::Forbidden);
             }
             (agency, Source::Partner)
         }
-        None => (field(&pairs, "partner"), Source::Mash),
+        None => (raw_field(&pairs, "partner"), Source::Mash),
     };
     let new = match read_outcome(&pairs, &r.referral_ref, &partner, source, today()) {
         Ok(n) => n,
@@ -614,7 +611,7 @@ pub async fn save(
         Err(StoreError::Invalid(m)) | Err(StoreError::Conflict(m)) => {
             let mut form = FormState::default();
             for n in ["partner", "outcome", "reason", "decided_at"] {
-                form.set(n, field(&pairs, n).trim());
+                form.set(n, raw_field(&pairs, n).trim());
             }
             form.add_error("outcome", m);
             render_referral(&state, &page.user, &page.csrf, &viewer, r, form, false).await

@@ -4,6 +4,7 @@
 
 use crate::auth::{CurrentUser, Page};
 use crate::error::AppError;
+use crate::form::{field, path_id, query_value};
 use crate::pages::matrix::{workbook, Sheet, XCell};
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
@@ -88,25 +89,6 @@ pub(crate) fn routes(t: Table) -> Table {
             P(SessionsManage),
             post(remove_external),
         )
-}
-
-fn field(pairs: &[(String, String)], name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_string())
-        .unwrap_or_default()
-}
-
-fn path_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse().map_err(|_| AppError::NotFound)
-}
-
-fn query_value(raw: Option<&str>, key: &str) -> Option<String> {
-    let pairs: Vec<(String, String)> = raw
-        .and_then(|r| serde_urlencoded::from_str(r).ok())
-        .unwrap_or_default();
-    pairs.into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
 fn form_from(pairs: &[(String, String)], names: &[&str], errors: &[FieldError]) -> FormState {

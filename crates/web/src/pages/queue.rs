@@ -5,6 +5,7 @@
 
 use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
+use crate::form::raw_field;
 use crate::pages::outcomes::{date_text, local_time_text, path_segment};
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState, Pager};
@@ -45,14 +46,6 @@ pub(crate) fn routes(t: Table) -> Table {
 
 const PER_PAGE: i64 = 50;
 const RECENTLY_CLOSED: i64 = 20;
-
-fn field(pairs: &[(String, String)], name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
 
 fn days_text(d: i64) -> String {
     if d == 1 {
@@ -266,14 +259,14 @@ async fn render(
 }
 
 fn done_message(pairs: &[(String, String)]) -> Option<String> {
-    match field(pairs, "done").as_str() {
+    match raw_field(pairs, "done").as_str() {
         "closed" => Some(format!(
             "Incident {} has been closed on the queue.",
-            field(pairs, "incident")
+            raw_field(pairs, "incident")
         )),
         "checked" => {
-            let added: u64 = field(pairs, "added").parse().unwrap_or(0);
-            let cleared: u64 = field(pairs, "cleared").parse().unwrap_or(0);
+            let added: u64 = raw_field(pairs, "added").parse().unwrap_or(0);
+            let cleared: u64 = raw_field(pairs, "cleared").parse().unwrap_or(0);
             let mut m = match added {
                 0 => "Checked: no incidents were added to the queue.".to_string(),
                 1 => "Checked: 1 incident was added to the queue.".to_string(),
@@ -302,7 +295,7 @@ pub async fn show(
         .unwrap_or_default();
     let extras = Extras {
         done: done_message(&pairs),
-        page: field(&pairs, "page").parse().ok(),
+        page: raw_field(&pairs, "page").parse().ok(),
         ..Default::default()
     };
     render(&state, &page.user, &page.csrf, extras).await
@@ -330,8 +323,8 @@ pub async fn close(
     let item = queue::get(&state.store, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let outcome = field(&pairs, "outcome");
-    let reason = field(&pairs, "reason");
+    let outcome = raw_field(&pairs, "outcome");
+    let reason = raw_field(&pairs, "reason");
     let (okey, rkey) = (format!("outcome-{id}"), format!("reason-{id}"));
     let mut form = FormState::default();
     form.set(&okey, outcome.trim());
@@ -397,7 +390,7 @@ pub async fn save_rules(
             }
         }
     }
-    let window = field(&pairs, "window_hours");
+    let window = raw_field(&pairs, "window_hours");
     form.set("window_hours", window.trim());
     match Rules::parse_window(&window) {
         Ok(h) => rules.window_hours = h,

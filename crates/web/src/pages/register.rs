@@ -16,6 +16,7 @@
 
 use crate::auth::{cap, Page};
 use crate::error::AppError;
+use crate::form::field;
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState, Pager};
 use crate::{AppState, PendingUpload};
@@ -71,14 +72,6 @@ pub(crate) fn path_segment(reference: &str) -> String {
         }
     }
     out
-}
-
-fn field(pairs: &[(String, String)], k: &str) -> String {
-    pairs
-        .iter()
-        .find(|(n, _)| n == k)
-        .map(|(_, v)| v.trim().to_string())
-        .unwrap_or_default()
 }
 
 type ImportPage = Page<cap::RegisterImport>;

@@ -7,6 +7,7 @@
 use crate::api_reviews::{compute_summary, manages, parse_seed, visible_review};
 use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
+use crate::form::field;
 use crate::pages::matrix::{csv_safe, workbook, Sheet, XCell};
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
@@ -97,14 +98,6 @@ pub(crate) fn routes(t: Table) -> Table {
         )
         .post("/quality/rubric", P(QualityReviewManage), post(rubric_add))
         .get("/my/feedback", P(OwnFeedback), get(feedback))
-}
-
-fn field(pairs: &[(String, String)], name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_string())
-        .unwrap_or_default()
 }
 
 fn query(raw: Option<&str>, key: &str) -> Option<String> {

@@ -5,6 +5,7 @@
 
 use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
+use crate::form::{field, fields, path_id};
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
 use crate::AppState;
@@ -64,35 +65,9 @@ pub(crate) fn routes(t: Table) -> Table {
 
 type Pairs = Vec<(String, String)>;
 
-fn field(pairs: &[(String, String)], name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_string())
-        .unwrap_or_default()
-}
-
-fn fields(pairs: &[(String, String)], name: &str) -> Vec<String> {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == name)
-        .flat_map(|(_, v)| {
-            v.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
 fn query(raw: Option<&str>) -> Pairs {
     raw.and_then(|r| serde_urlencoded::from_str(r).ok())
         .unwrap_or_default()
-}
-
-fn path_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse().map_err(|_| AppError::NotFound)
 }
 
 fn see_other(to: &str) -> Response {

@@ -14,6 +14,7 @@
 
 use crate::auth::{cap, Page};
 use crate::error::AppError;
+use crate::form::field;
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
 use crate::{AppState, PendingUpload};
@@ -63,14 +64,6 @@ fn chrome(state: &AppState, page: &TrainerPage, title: &str, errors: bool) -> Ch
         "/training/import",
     )
     .with_errors(errors)
-}
-
-fn field(pairs: &[(String, String)], k: &str) -> String {
-    pairs
-        .iter()
-        .find(|(n, _)| n == k)
-        .map(|(_, v)| v.trim().to_string())
-        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------
