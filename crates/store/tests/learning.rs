@@ -249,6 +249,11 @@ async fn feedback_needs_attendance_and_is_given_once() {
             feedback::submit(&store, &actor, &form(t)).await,
             Err(StoreError::Invalid(_))
         ));
+        let before = feedback::attended_by(&store, a).await.unwrap();
+        assert!(
+            before.len() == 1 && before[0].0.id == s && !before[0].1,
+            "the session waits for feedback: {before:?}"
+        );
         feedback::submit(&store, &actor, &form(a)).await.unwrap();
         assert!(matches!(
             feedback::submit(&store, &actor, &form(a)).await,

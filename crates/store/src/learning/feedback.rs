@@ -236,18 +236,24 @@ pub async fn attendees(store: &Store, session_id: i64) -> Result<i64> {
 
 /// Sessions the person attended, with whether they have given feedback yet.
 pub async fn attended_by(store: &Store, person_id: i64) -> Result<Vec<(SessionInfo, bool)>> {
-    let ss: Vec<SessionInfo> = sqlx::query_as(
-        "SELECT s.id, s.title, s.module_id, m.code AS module_code, m.title AS module_title, s.starts_at, s.ends_at, s.status
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        session: SessionInfo,
+        given: i64,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT s.id, s.title, s.module_id, m.code AS module_code, m.title AS module_title, s.starts_at, s.ends_at, s.status,
+                CAST(CASE WHEN EXISTS (SELECT 1 FROM session_feedback f WHERE f.session_id = s.id AND f.person_id = a.person_id)
+                     THEN 1 ELSE 0 END AS BIGINT) AS given
            FROM session_attendance a JOIN training_sessions s ON s.id = a.session_id JOIN modules m ON m.id = s.module_id
           WHERE a.person_id = $1 AND a.status IN ('attended', 'partly_attended') ORDER BY s.starts_at DESC",
     )
     .bind(person_id)
     .fetch_all(store.pool())
     .await?;
-    let mut out = Vec::new();
-    for s in ss {
-        let done = submitted_at(store, s.id, person_id).await?.is_some();
-        out.push((s, done));
-    }
-    Ok(out)
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.session, r.given != 0))
+        .collect())
 }
