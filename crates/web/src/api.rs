@@ -247,5 +247,7 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::api_attendance::AttendanceDoc::openapi());
     doc.merge(crate::api_coverage::CoverageDoc::openapi());
     doc.merge(crate::api_exercises::ExercisesDoc::openapi());
+    doc.merge(crate::api_attachment::AttachmentDoc::openapi());
+    doc.merge(crate::api_partners::PartnersDoc::openapi());
     Json(doc)
 }

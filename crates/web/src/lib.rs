@@ -2,11 +2,13 @@
 //! assets and the JSON API. Handlers stay thin: parse the request, call the store, render.
 
 pub mod api;
+pub mod api_attachment;
 pub mod api_attendance;
 pub mod api_audits;
 pub mod api_coverage;
 pub mod api_exercises;
 pub mod api_outcomes;
+pub mod api_partners;
 pub mod api_register;
 pub mod api_reviews;
 pub mod api_sessions;

@@ -254,7 +254,9 @@ fn table() -> Table {
     let t = pages::checks::routes(t);
     let t = pages::delivery_reports::routes(t);
     let t = pages::attachment_days::routes(t);
+    let t = crate::api_attachment::routes(t);
     let t = pages::partners::routes(t);
+    let t = crate::api_partners::routes(t);
     let t = pages::exercises::routes(t);
     let t = crate::api_exercises::routes(t);
     // ROUTES: further page modules go above this line.

@@ -575,3 +575,263 @@ async fn partners_external_attendees_and_the_exchange_summary() {
         );
     });
 }
+
+/// How many audit events of `action` there are.
+async fn audited(store: &Store, action: &str) -> i64 {
+    let f = mashboard_store::audit::AuditFilter {
+        action: action.into(),
+        ..Default::default()
+    };
+    mashboard_store::audit::list(store, &f, 1, 0)
+        .await
+        .unwrap()
+        .0
+}
+
+#[tokio::test]
+async fn attachment_days_through_the_json_api() {
+    on_both!(|app| {
+        use reqwest::Method as M;
+        use serde_json::json;
+        fl_attach(&app.store).await;
+        let t = token_for(&app, Role::MashTrainer).await;
+        let frontline = token_for(&app, Role::Frontline).await;
+        let (s, _) = api(
+            &app,
+            &frontline,
+            M::GET,
+            "/api/v1/attachment-days",
+            json!(null),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "officers do not manage days");
+
+        // Every problem named by field at once; nothing written.
+        let (s, v) = api(
+            &app,
+            &t,
+            M::POST,
+            "/api/v1/attachment-days",
+            json!({"day": iso(days_from_today(-1)), "capacity": 0, "facilitator": "NOBODY9"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        let fields: Vec<&str> = v["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["day", "capacity", "facilitator"], "{v}");
+        assert!(v["message"].as_str().unwrap().contains("NOBODY9"), "{v}");
+        let (_, v) = api(&app, &t, M::GET, "/api/v1/attachment-days", json!(null)).await;
+        assert_eq!(
+            v["items"].as_array().unwrap().len(),
+            0,
+            "nothing was written"
+        );
+
+        let day = iso(days_from_today(DAY_AHEAD));
+        let (s, v) = api(
+            &app,
+            &t,
+            M::POST,
+            "/api/v1/attachment-days",
+            json!({"day": day, "capacity": "1", "location": "MASH office"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["day"], day);
+        assert_eq!(v["places_left"], 1);
+        assert_eq!(v["module_code"], "FL-ATTACH");
+        let id = v["id"].as_i64().unwrap();
+        let bookings = format!("/api/v1/attachment-days/{id}/bookings");
+
+        // A first-year officer is refused in words; a second-year officer is booked; the day
+        // is then full.
+        let (s, v) = api(&app, &t, M::POST, &bookings, json!({"staff_number": "X1"})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert!(
+            v["message"].as_str().unwrap().contains("first year of service"),
+            "{v}"
+        );
+        let officer = staff_for(Role::Frontline);
+        let (s, v) = api(
+            &app,
+            &t,
+            M::POST,
+            &bookings,
+            json!({"staff_number": officer}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["status"], "booked");
+        let (s, v) = api(&app, &t, M::POST, &bookings, json!({"staff_number": "X2"})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert!(v["message"].as_str().unwrap().contains("full"), "{v}");
+        let (s, v) = api(
+            &app,
+            &t,
+            M::POST,
+            &bookings,
+            json!({"staff_number": "ZZ404"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert!(v["message"].as_str().unwrap().contains("ZZ404"), "{v}");
+
+        // Attendance waits for the day.
+        let (s, v) = api(
+            &app,
+            &t,
+            M::PUT,
+            &format!("/api/v1/attachment-days/{id}/attendance/{officer}"),
+            json!({"attended": true}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+
+        // The day with its bookings; the view is audited.
+        let views = audited(&app.store, "attachment_day.view").await;
+        let (s, v) = api(
+            &app,
+            &t,
+            M::GET,
+            &format!("/api/v1/attachment-days/{id}"),
+            json!(null),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["bookings"][0]["staff_number"], officer.as_str());
+        assert_eq!(v["places_left"], 0);
+        assert_eq!(audited(&app.store, "attachment_day.view").await, views + 1);
+
+        // Withdrawing frees the place.
+        let (s, v) = api(
+            &app,
+            &t,
+            M::DELETE,
+            &format!("{bookings}/{officer}"),
+            json!(null),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "withdrawn");
+        let (_, v) = api(&app, &t, M::GET, "/api/v1/attachment-days", json!(null)).await;
+        assert_eq!(v["items"][0]["places_left"], 1);
+        let (s, _) = api(
+            &app,
+            &t,
+            M::GET,
+            "/api/v1/attachment-days/999999",
+            json!(null),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    });
+}
+
+#[tokio::test]
+async fn partner_organisations_and_the_exchange_through_the_json_api() {
+    on_both!(|app| {
+        use reqwest::Method as M;
+        use serde_json::json;
+        let t = token_for(&app, Role::MashTrainer).await;
+        let frontline = token_for(&app, Role::Frontline).await;
+        let (s, _) = api(&app, &frontline, M::GET, "/api/v1/partners", json!(null)).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+
+        let (s, v) = api(
+            &app,
+            &t,
+            M::POST,
+            "/api/v1/partners",
+            json!({"name": "", "kind": "circus"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["fields"].as_array().unwrap().len(), 2, "{v}");
+        let (s, v) = api(
+            &app,
+            &t,
+            M::POST,
+            "/api/v1/partners",
+            json!({"name": "Northshire Children's Services", "kind": "children_social_care"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["kind_label"], "Children's social care");
+        let id = v["id"].as_i64().unwrap();
+        let (s, v) = api(
+            &app,
+            &t,
+            M::POST,
+            "/api/v1/partners",
+            json!({"name": "northshire children's services", "kind": "health"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+
+        let contacts = format!("/api/v1/partners/{id}/contacts");
+        let (s, v) = api(
+            &app,
+            &t,
+            M::POST,
+            &contacts,
+            json!({"name": "Sam Reed", "email": "not-an-address"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["fields"][0]["field"], "email", "{v}");
+        let (s, v) = api(
+            &app,
+            &t,
+            M::POST,
+            &contacts,
+            json!({"name": "Sam Reed", "job_title": "Safeguarding lead", "email": "sam.reed@northshire.example"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+
+        let views = audited(&app.store, "partner_org.view").await;
+        let (s, v) = api(
+            &app,
+            &t,
+            M::GET,
+            &format!("/api/v1/partners/{id}"),
+            json!(null),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["contacts"], 1);
+        assert_eq!(
+            v["contacts_list"][0]["email"],
+            "sam.reed@northshire.example"
+        );
+        assert_eq!(audited(&app.store, "partner_org.view").await, views + 1);
+        let (_, v) = api(&app, &t, M::GET, "/api/v1/partners", json!(null)).await;
+        assert_eq!(v["items"].as_array().unwrap().len(), 1);
+
+        let (s, v) = api(
+            &app,
+            &t,
+            M::GET,
+            "/api/v1/partner-exchange?year=soon",
+            json!(null),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        let (s, v) = api(
+            &app,
+            &t,
+            M::GET,
+            "/api/v1/partner-exchange?year=2022",
+            json!(null),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["year"], 2022);
+        assert_eq!(v["quarters"].as_array().unwrap().len(), 4);
+        assert_eq!(v["to_partners"]["sessions"], 0);
+    });
+}
