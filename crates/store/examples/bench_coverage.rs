@@ -306,8 +306,8 @@ async fn main() -> anyhow_lite::Result {
         computes[0],
         computes[RUNS / 2]
     );
-    // Where the time goes: reads on their own. Handing values over costs more than the query,
-    // so compute reads one packed text per row.
+    // Where the time goes: the same kind of reads row by row. Handing rows and values over
+    // costs more than the query, so compute reads each query's rows as one text.
     for (label, sql) in [
         ("people, a column per field", "SELECT id, staff_number, name, rank, department, team, cohort, start_date, left_on, active FROM people"),
         ("completions", "SELECT person_id, module_id, completed_on, session_id, source FROM completions WHERE module_id = 1"),
