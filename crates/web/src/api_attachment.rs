@@ -90,10 +90,10 @@ fn book_refused(e: BookError) -> Response {
     }
 }
 
-fn id_of(raw: &str) -> Result<i64, Response> {
+fn id_of(raw: &str) -> Result<i64, Box<Response>> {
     raw.trim()
         .parse()
-        .map_err(|_| ApiError::NotFound.into_response())
+        .map_err(|_| Box::new(ApiError::NotFound.into_response()))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -300,7 +300,7 @@ pub async fn one(
 ) -> Response {
     let id = match id_of(&id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let detail = match detail(&state, id).await {
         Ok(Some(d)) => d,
@@ -331,26 +331,26 @@ pub struct AttachmentBookJson {
     pub staff_number: String,
 }
 
-async fn officer(state: &AppState, staff_number: &str) -> Result<Officer, Response> {
+async fn officer(state: &AppState, staff_number: &str) -> Result<Officer, Box<Response>> {
     match attachment::officer_by_staff_number(&state.store, staff_number.trim()).await {
         Ok(Some(o)) => Ok(o),
-        Ok(None) => Err(said(
+        Ok(None) => Err(Box::new(said(
             StatusCode::UNPROCESSABLE_ENTITY,
             "refused",
             format!(
                 "No one in the directory has staff number {}",
                 staff_number.trim()
             ),
-        )),
-        Err(e) => Err(refused(e)),
+        ))),
+        Err(e) => Err(Box::new(refused(e))),
     }
 }
 
-async fn day_exists(state: &AppState, id: i64) -> Result<(), Response> {
+async fn day_exists(state: &AppState, id: i64) -> Result<(), Box<Response>> {
     match attachment::day(&state.store, id).await {
         Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(ApiError::NotFound.into_response()),
-        Err(e) => Err(refused(e)),
+        Ok(None) => Err(Box::new(ApiError::NotFound.into_response())),
+        Err(e) => Err(Box::new(refused(e))),
     }
 }
 
@@ -367,18 +367,18 @@ pub async fn book(
 ) -> Response {
     let id = match id_of(&id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let req = match crate::api_training::body(req) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
     if let Err(r) = day_exists(&state, id).await {
-        return r;
+        return *r;
     }
     let o = match officer(&state, &req.staff_number).await {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match attachment::book(&state.store, &api.user.actor(), id, o.id, today()).await {
         Ok(b) => (StatusCode::CREATED, Json(AttachmentBookingJson::from(&b))).into_response(),
@@ -396,14 +396,14 @@ pub async fn withdraw(
 ) -> Response {
     let id = match id_of(&id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Err(r) = day_exists(&state, id).await {
-        return r;
+        return *r;
     }
     let o = match officer(&state, &staff_number).await {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match attachment::withdraw(&state.store, &api.user.actor(), id, o.id).await {
         Ok(b) => Json(AttachmentBookingJson::from(&b)).into_response(),
@@ -428,18 +428,18 @@ pub async fn attendance(
 ) -> Response {
     let id = match id_of(&id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let req = match crate::api_training::body(req) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
     if let Err(r) = day_exists(&state, id).await {
-        return r;
+        return *r;
     }
     let o = match officer(&state, &staff_number).await {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match attachment::mark(
         &state.store,

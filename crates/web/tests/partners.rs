@@ -652,7 +652,10 @@ async fn attachment_days_through_the_json_api() {
         let (s, v) = api(&app, &t, M::POST, &bookings, json!({"staff_number": "X1"})).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         assert!(
-            v["message"].as_str().unwrap().contains("first year of service"),
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("first year of service"),
             "{v}"
         );
         let officer = staff_for(Role::Frontline);

@@ -53,8 +53,6 @@ fn hh_mm(t: OffsetDateTime) -> String {
     format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
-/// The values of one field of a submitted form (checkboxes repeat).
-
 /// The roles ticked in a form, in the order of `Role::ALL`.
 fn ticked_roles(pairs: &[(String, String)]) -> Vec<Role> {
     let mut roles: Vec<Role> = pairs

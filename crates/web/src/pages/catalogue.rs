@@ -59,8 +59,6 @@ pub(crate) fn routes(t: Table) -> Table {
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-/// A path id; anything that is not a number is a page that does not exist.
-
 fn today() -> Date {
     mashboard_store::training::today()
 }
