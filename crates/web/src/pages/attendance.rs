@@ -21,7 +21,7 @@ use mashboard_domain::access::Capability;
 use mashboard_domain::attendance::{check_mark, Status};
 use mashboard_store::audit::{self, Event};
 use mashboard_store::delivery::attendance::{self, RegisterRow, SessionFacts};
-use mashboard_store::delivery::teams::{self, ExternalAttendee, Preview, UnmatchedRow};
+use mashboard_store::delivery::teams::{self, ExternalAttendee, Preview, ReportRow, UnmatchedRow};
 use mashboard_store::{people, StoreError};
 use rand::RngCore;
 use serde::Deserialize;
@@ -52,6 +52,11 @@ pub(crate) fn routes(t: Table) -> Table {
             "/sessions/{id}/teams-report/commit",
             P(Manage),
             post(commit),
+        )
+        .post(
+            "/sessions/{id}/teams-report/{report_id}/remove",
+            P(Manage),
+            post(remove_report),
         )
 }
 
@@ -119,6 +124,9 @@ fn banner_of(done: Option<&str>) -> String {
         Some("optout") => "The Teams report setting has been saved.".into(),
         Some("resolved") => "The participant has been resolved.".into(),
         Some("committed") => "The Teams report has been recorded on the register.".into(),
+        Some("removed") => {
+            "The Teams report has been removed and the register worked out again from the reports left. Marks you made by hand are unchanged.".into()
+        }
         Some("same") => {
             "This Teams report had already been uploaded for this session: nothing changed.".into()
         }
@@ -365,7 +373,7 @@ struct UploadPage {
     chrome: Chrome,
     session: SessionFacts,
     form: FormState,
-    reports: Vec<(i64, String, String, i64, String, String)>,
+    reports: Vec<ReportRow>,
 }
 
 async fn upload_page(
@@ -509,6 +517,26 @@ pub async fn commit(
         Err(StoreError::Invalid(m)) | Err(StoreError::Conflict(m)) => {
             let mut form = FormState::default();
             form.add_error("file", m);
+            upload_page(&state, &page, s, form).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn remove_report(
+    State(state): State<AppState>,
+    page: TrainerPage,
+    Path((id, report_id)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let s = session(&state, id).await?;
+    match teams::remove_report(&state.store, &page.user.actor(), id, report_id).await {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/sessions/{id}/attendance?done=removed")).into_response())
+        }
+        Err(StoreError::NotFound(_)) => Err(AppError::NotFound),
+        Err(StoreError::Invalid(m)) | Err(StoreError::Conflict(m)) => {
+            let mut form = FormState::default();
+            form.add_error("file", format!("The report was not removed. {m}"));
             upload_page(&state, &page, s, form).await
         }
         Err(e) => Err(e.into()),
