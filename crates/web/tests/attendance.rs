@@ -633,5 +633,41 @@ async fn two_reports_of_one_session_add_up() {
             "{html}"
         );
         assert!(html.contains("Minutes before") && html.contains("Minutes after"));
+
+        // Removing the last report through the pages: asked first, then the register is cleared
+        // of its marks and flags.
+        let left: i64 = sqlx::query_scalar("SELECT id FROM teams_reports WHERE session_id = $1")
+            .bind(session)
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+        let (s, html) = app
+            .get(
+                &c,
+                &format!("/sessions/{session}/teams-report/{left}/remove"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            html.contains("Remove the Teams report part2.csv?"),
+            "{html}"
+        );
+        assert!(html.contains("only report"));
+        let r = app
+            .post_form(
+                &c,
+                &format!("/sessions/{session}/teams-report/{left}/remove"),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, html) = app
+            .get(&c, &format!("/sessions/{session}/attendance?done=removed"))
+            .await;
+        assert!(html.contains("The Teams report has been removed"));
+        assert!(attendance(trainer.clone())
+            .await
+            .iter()
+            .all(|a| a.1.is_empty()));
     });
 }

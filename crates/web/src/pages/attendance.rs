@@ -53,6 +53,11 @@ pub(crate) fn routes(t: Table) -> Table {
             P(Manage),
             post(commit),
         )
+        .get(
+            "/sessions/{id}/teams-report/{report_id}/remove",
+            P(Manage),
+            get(remove_confirm),
+        )
         .post(
             "/sessions/{id}/teams-report/{report_id}/remove",
             P(Manage),
@@ -521,6 +526,42 @@ pub async fn commit(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "attendance_teams_remove.html")]
+struct RemovePage {
+    chrome: Chrome,
+    session: SessionFacts,
+    report: ReportRow,
+    others: usize,
+}
+
+/// Asks before removing a committed report, saying what will happen to the register.
+pub async fn remove_confirm(
+    State(state): State<AppState>,
+    page: TrainerPage,
+    Path((id, report_id)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let s = session(&state, id).await?;
+    let reports = teams::reports(&state.store, id).await?;
+    let others = reports.len().saturating_sub(1);
+    let report = reports
+        .into_iter()
+        .find(|r| r.id == report_id)
+        .ok_or(AppError::NotFound)?;
+    html(&RemovePage {
+        chrome: Chrome::new(
+            &state,
+            format!("Remove a Teams report: {}", s.display_title()),
+            Some(&page.user),
+            &page.csrf,
+            "/sessions",
+        ),
+        session: s,
+        report,
+        others,
+    })
 }
 
 pub async fn remove_report(
