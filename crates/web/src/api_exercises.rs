@@ -367,6 +367,8 @@ pub struct RunJson {
     pub status: String,
     pub started_at: String,
     pub ended_at: Option<String>,
+    /// Usernames of those who facilitate the run: its creator first, then co-facilitators.
+    pub facilitators: Vec<String>,
     pub teams: Vec<TeamCodeJson>,
     /// `{"stage","team"}` (team `null`: all teams), in order.
     pub releases: Vec<serde_json::Value>,
@@ -422,6 +424,11 @@ pub async fn show(
         status: run.status,
         started_at: run.started_at,
         ended_at: run.ended_at,
+        facilitators: ex::facilitators(&state.store, id)
+            .await?
+            .into_iter()
+            .map(|f| f.username)
+            .collect(),
         teams: teams
             .into_iter()
             .map(|t| TeamCodeJson {

@@ -486,6 +486,19 @@ async fn only_a_runs_facilitators_administrators_and_the_trainer_open_it() {
         assert_eq!(get(co.clone(), show.clone()).await, StatusCode::OK);
         assert_eq!(get(admin.clone(), show.clone()).await, StatusCode::OK);
         assert_eq!(get(owner.clone(), show.clone()).await, StatusCode::OK);
+        let v: serde_json::Value = client()
+            .get(app.url(&show))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            v["facilitators"],
+            serde_json::json!([username_for(Role::MashStaff), "staff-co"])
+        );
 
         // Pages: the other facilitator gets 404 everywhere and does not see the run listed.
         let other_web = app.sign_in_as("staff-other").await;

@@ -175,6 +175,8 @@ pub struct RunLink {
 pub struct IndexPage {
     pub chrome: Chrome,
     pub facilitator: bool,
+    /// Whether this user reaches every run (administrators and the MASH trainer).
+    pub every_run: bool,
     pub scenarios: Vec<ex::ScenarioSummary>,
     pub runs: Vec<RunLink>,
 }
@@ -223,6 +225,7 @@ pub async fn index(
             "/exercises",
         ),
         facilitator,
+        every_run: page.user.run_scope() == mashboard_domain::access::RunScope::Every,
         scenarios,
         runs,
     })
