@@ -570,6 +570,14 @@ async fn two_reports_of_one_session_add_up() {
                 out
             }
         };
+        let c = app.signed_in(Role::MashTrainer).await;
+        let (_, html) = app
+            .get(&c, &format!("/sessions/{session}/attendance"))
+            .await;
+        assert!(
+            html.contains("2 Teams reports are recorded for this session"),
+            "{html}"
+        );
         assert_eq!(
             attendance(trainer.clone()).await,
             vec![
@@ -611,7 +619,6 @@ async fn two_reports_of_one_session_add_up() {
         assert_eq!(s, StatusCode::NOT_FOUND);
 
         // The page preview of a further report says it will be added, with before and after.
-        let c = app.signed_in(Role::MashTrainer).await;
         let token = app.csrf_token(&c).await;
         let form = reqwest::multipart::Form::new()
             .text("csrf_token", token)

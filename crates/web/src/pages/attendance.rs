@@ -89,6 +89,8 @@ struct RegisterPage {
     lines: Vec<Line>,
     unmatched: Vec<UnmatchedRow>,
     externals: Vec<ExternalAttendee>,
+    /// How many Teams reports are committed for the session.
+    reports: usize,
     form: FormState,
     banner: String,
     statuses: Vec<(&'static str, &'static str)>,
@@ -173,6 +175,7 @@ async fn render_register(
         .collect();
     let unmatched = teams::unmatched(&state.store, s.id).await?;
     let externals = teams::external_attendees(&state.store, s.id).await?;
+    let reports = teams::reports(&state.store, s.id).await?.len();
     audit::record(
         &state.store,
         &page.user.actor(),
@@ -197,6 +200,7 @@ async fn render_register(
         lines,
         unmatched,
         externals,
+        reports,
         form,
         banner,
         statuses: Status::ALL
