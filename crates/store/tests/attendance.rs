@@ -753,3 +753,45 @@ async fn several_reports_of_one_session_are_summed_and_can_be_removed() {
         assert_eq!(of(&reg, "A1"), Some((None, None, 1)));
     });
 }
+
+#[tokio::test]
+async fn reports_committed_before_times_were_kept_still_add_up() {
+    on_both!(|store| {
+        let w = world(&store).await;
+        let actor = Actor::system();
+        teams::commit(&store, &actor, w.session, "part1.csv", REPORT.as_bytes())
+            .await
+            .unwrap();
+        // The database as an earlier version left it: no per-report times.
+        for sql in [
+            "DROP TABLE teams_report_times",
+            "DROP TABLE exercise_run_facilitators",
+            "DELETE FROM schema_migrations WHERE version = 8",
+        ] {
+            sqlx::query(sql).execute(store.pool()).await.unwrap();
+        }
+        assert_eq!(
+            mashboard_store::migrate::run(&store).await.unwrap(),
+            vec![8]
+        );
+        // The first report's minutes were carried over from the register ...
+        assert_eq!(
+            count(
+                &store,
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM teams_report_times WHERE matched_by = 'earlier'"
+            )
+            .await,
+            3
+        );
+        // ... so the restarted meeting's report adds to them.
+        teams::commit(&store, &actor, w.session, "part2.csv", RESTARTED.as_bytes())
+            .await
+            .unwrap();
+        let reg = attendance::register(&store, w.session).await.unwrap();
+        let t = reg.iter().find(|r| r.person_id == w.tomas).unwrap();
+        assert_eq!(
+            (t.status.as_deref(), t.minutes),
+            (Some("attended"), Some(150))
+        );
+    });
+}
