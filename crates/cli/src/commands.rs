@@ -860,10 +860,13 @@ async fn import_teams_report(
     };
     if json {
         let v = serde_json::json!({
-            "matched": p.matching.matched.iter().map(|m| serde_json::json!({
-                "staff_number": m.staff_number, "name": m.name, "minutes": m.minutes,
-                "status": m.status.as_str(), "joins": m.joins, "enrolled": m.enrolled,
+            "matched": p.matching.matched.iter().zip(&p.summed).map(|(m, t)| serde_json::json!({
+                "staff_number": m.staff_number, "name": m.name, "minutes": t.minutes,
+                "status": t.status.as_str(), "report_minutes": m.minutes,
+                "before_minutes": t.before_minutes, "before_status": t.before_status.map(|s| s.as_str()),
+                "joins": m.joins, "enrolled": m.enrolled,
                 "kept_hand_mark": p.kept.contains(&m.staff_number)})).collect::<Vec<_>>(),
+            "reports_before": p.reports_committed,
             "unmatched": p.matching.unmatched.iter().map(|u| serde_json::json!({
                 "name": u.name, "email": u.email, "minutes": u.minutes, "reason": u.reason})).collect::<Vec<_>>(),
             "not_in_report": p.matching.not_in_report,
@@ -886,8 +889,15 @@ async fn import_teams_report(
         "  {:<12} {:<32} {:>7}  {:<16} notes",
         "staff no.", "name", "minutes", "mark"
     );
-    for m in &p.matching.matched {
+    for (m, t) in p.matching.matched.iter().zip(&p.summed) {
         let mut notes = Vec::new();
+        if p.reports_committed > 0 {
+            notes.push(format!(
+                "{} before + {} in this report",
+                t.before_minutes.unwrap_or(0),
+                m.minutes
+            ));
+        }
         if !m.enrolled {
             notes.push("walk-in".to_string());
         }
@@ -901,8 +911,8 @@ async fn import_teams_report(
             "  {:<12} {:<32} {:>7}  {:<16} {}",
             m.staff_number,
             m.name.chars().take(32).collect::<String>(),
-            m.minutes,
-            m.status.as_str(),
+            t.minutes,
+            t.status.as_str(),
             notes.join(", ")
         );
     }

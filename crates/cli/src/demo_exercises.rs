@@ -108,6 +108,7 @@ pub async fn seed(store: &Store) -> Result<()> {
             title: plan.title.into(),
             attachment_day_id: attachment_day,
             started_at: Some(start.clone()),
+            co_facilitators: Vec::new(),
             teams: vec![
                 NewTeam {
                     name: "Team Oak".into(),

@@ -219,6 +219,35 @@ pub fn people_scope(roles: &[Role], person_id: Option<i64>) -> PeopleScope {
     PeopleScope::Nobody
 }
 
+/// Which exercise runs a user may facilitate (open the console, projector, debrief and exports,
+/// release stages, read answers). Deny by default: a run is facilitated by the account that
+/// created it and the co-facilitators it names. Administrators and the MASH trainer (the
+/// training lead, who may see training data force-wide) reach every run; other facilitators
+/// (MASH staff volunteering as co-trainers) only the runs they facilitate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunScope {
+    /// Every run.
+    Every,
+    /// Only the runs this account created or was named a co-facilitator of.
+    Facilitating { user_id: i64 },
+    /// No run (the account cannot facilitate exercises at all).
+    Nobody,
+}
+
+/// The exercise runs an account with these roles may facilitate.
+pub fn exercise_run_scope(roles: &[Role], user_id: i64) -> RunScope {
+    if roles
+        .iter()
+        .any(|r| matches!(r, Role::Administrator | Role::MashTrainer))
+    {
+        RunScope::Every
+    } else if Capability::ExercisesFacilitate.allows(roles) {
+        RunScope::Facilitating { user_id }
+    } else {
+        RunScope::Nobody
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +288,23 @@ mod tests {
             PeopleScope::TheirPeople { person_id: 7 }
         );
         assert_eq!(people_scope(&[Role::Mentor], None), PeopleScope::Nobody);
+    }
+
+    #[test]
+    fn only_administrators_and_the_trainer_reach_every_exercise_run() {
+        assert_eq!(
+            exercise_run_scope(&[Role::Administrator], 3),
+            RunScope::Every
+        );
+        assert_eq!(exercise_run_scope(&[Role::MashTrainer], 3), RunScope::Every);
+        assert_eq!(
+            exercise_run_scope(&[Role::MashStaff], 3),
+            RunScope::Facilitating { user_id: 3 }
+        );
+        assert_eq!(
+            exercise_run_scope(&[Role::Frontline, Role::PartnerReviewer], 3),
+            RunScope::Nobody
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use crate::teams_report::{Participant, Report};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The force default share of the session that counts as attended.
 pub const DEFAULT_SHARE_PCT: i64 = 80;
@@ -262,6 +262,68 @@ pub fn match_report(
     }
 }
 
+/// A matched person's time when a report is added to the reports already committed for the
+/// same session (a meeting that dropped and was restarted gives two reports): the minutes and
+/// mark before, this report's own minutes, and the minutes and mark from the sum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summed {
+    pub person_id: i64,
+    /// From the reports already committed; `None` when the person is in none of them.
+    pub before_minutes: Option<i64>,
+    pub before_status: Option<Status>,
+    /// This report alone.
+    pub report_minutes: i64,
+    /// All the reports together.
+    pub seconds: i64,
+    pub minutes: i64,
+    pub status: Status,
+}
+
+/// Each person's total seconds over several reports' `(person_id, seconds)` rows.
+pub fn sum_times(rows: &[(i64, i64)]) -> BTreeMap<i64, i64> {
+    let mut out = BTreeMap::new();
+    for &(person, seconds) in rows {
+        *out.entry(person).or_insert(0) += seconds.max(0);
+    }
+    out
+}
+
+/// The minutes and mark that a person's summed in-meeting time earns.
+pub fn summed_mark(seconds: i64, session_seconds: i64, share_pct: i64) -> (i64, Status) {
+    (
+        seconds / 60,
+        status_for(seconds, session_seconds, share_pct),
+    )
+}
+
+/// Adds a report's matched people to the times they already have from the session's other
+/// committed reports (`earlier`: person → seconds); one line per matched person, in order.
+/// Seconds are summed before rounding down to minutes, so two parts of 59.5 minutes make 119.
+pub fn add_report(
+    earlier: &BTreeMap<i64, i64>,
+    matched: &[Matched],
+    session_seconds: i64,
+    share_pct: i64,
+) -> Vec<Summed> {
+    matched
+        .iter()
+        .map(|m| {
+            let before = earlier.get(&m.person_id).copied();
+            let seconds = before.unwrap_or(0) + m.seconds;
+            let (minutes, status) = summed_mark(seconds, session_seconds, share_pct);
+            Summed {
+                person_id: m.person_id,
+                before_minutes: before.map(|b| b / 60),
+                before_status: before.map(|b| status_for(b, session_seconds, share_pct)),
+                report_minutes: m.minutes,
+                seconds,
+                minutes,
+                status,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,6 +411,35 @@ Walk In\t15/07/25, 09:00:00\t15/07/25, 12:00:00\t3h\twalk.in@force.police.uk\t\t
             m.matched.iter().find(|x| x.person_id == 1).unwrap().status,
             Status::PartlyAttended
         );
+    }
+
+    #[test]
+    fn a_restarted_meeting_adds_its_reports_and_marks_from_the_sum() {
+        let r = parse(REPORT.as_bytes()).unwrap();
+        let m = match_report(&r, &people(), 3 * 3600, DEFAULT_SHARE_PCT);
+        // Tomás: 2h 23m 59s here (partly: 1 s short of 80% of three hours).
+        let tomas = m.matched.iter().find(|x| x.person_id == 2).unwrap();
+        assert_eq!(tomas.status, Status::PartlyAttended);
+        // An earlier report of the same session had him for 30 s; Walk In for 10 minutes.
+        let earlier = sum_times(&[(2, 20), (2, 10), (6, 600)]);
+        assert_eq!(earlier.get(&2), Some(&30));
+        let summed = add_report(&earlier, &m.matched, 3 * 3600, DEFAULT_SHARE_PCT);
+        assert_eq!(summed.len(), m.matched.len());
+        let t = summed.iter().find(|s| s.person_id == 2).unwrap();
+        assert_eq!(
+            (t.before_minutes, t.before_status, t.report_minutes),
+            (Some(0), Some(Status::PartlyAttended), 143)
+        );
+        assert_eq!((t.minutes, t.status), (144, Status::Attended));
+        let z = summed.iter().find(|s| s.person_id == 1).unwrap();
+        assert_eq!((z.before_minutes, z.before_status), (None, None));
+        assert_eq!((z.minutes, z.status), (144, Status::Attended));
+        let w = summed.iter().find(|s| s.person_id == 6).unwrap();
+        assert_eq!((w.before_minutes, w.minutes), (Some(10), 190));
+        // Seconds are summed before rounding: two halves of 59.5 minutes make 119.
+        assert_eq!(summed_mark(3570 + 3570, 3 * 3600, 80).0, 119);
+        // Removing a report is summing the rest again.
+        assert_eq!(summed_mark(30, 3 * 3600, 80), (0, Status::PartlyAttended));
     }
 
     #[test]

@@ -225,6 +225,22 @@ pub fn london_fields(ts: Timestamp) -> (String, String) {
     )
 }
 
+/// The Europe/London calendar date (`YYYY-MM-DD`) of a stored UTC instant; `None` when the text
+/// is not an instant. A session at 00:30 on 1 April in summer time is stored as 23:30 UTC on
+/// 31 March, and its London date is 1 April.
+pub fn london_date_of_stored(text: &str) -> Option<String> {
+    from_store(text).map(|ts| london_fields(ts).0)
+}
+
+/// The first instant of a London calendar year, in storage form (for `>=` / `<` windows).
+pub fn london_year_start_text(year: i32) -> String {
+    let dt = jiff::civil::date(year.clamp(-9998, 9998) as i16, 1, 1)
+        .to_datetime(jiff::civil::Time::midnight());
+    london_wall(dt)
+        .map(store_text)
+        .unwrap_or_else(|_| format!("{year:04}-01-01T00:00:00.000000Z"))
+}
+
 /// The London calendar year a session falls in.
 pub fn london_year(ts: Timestamp) -> i16 {
     ts.to_zoned(london()).year()
@@ -348,6 +364,22 @@ pub fn promotions(capacity: i64, enrolled: i64, waitlist: &[Waiting]) -> Vec<i64
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_stored_instant_has_its_london_date() {
+        // 00:30 BST on 1 April 2025 is 23:30 UTC on 31 March.
+        assert_eq!(
+            london_date_of_stored("2025-03-31T23:30:00.000000Z").as_deref(),
+            Some("2025-04-01")
+        );
+        // In winter London is UTC.
+        assert_eq!(
+            london_date_of_stored("2025-01-31T23:30:00.000000Z").as_deref(),
+            Some("2025-01-31")
+        );
+        assert_eq!(london_date_of_stored("not a time"), None);
+        assert_eq!(london_year_start_text(2025), "2025-01-01T00:00:00.000000Z");
+    }
+
     use super::*;
 
     fn utc(s: &str) -> Timestamp {

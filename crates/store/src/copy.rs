@@ -84,6 +84,8 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("exercise_notes", &[]),
     ("exercise_meetings", &[]),
     ("exercise_actions", &[]),
+    ("exercise_run_facilitators", &[]),
+    ("teams_report_times", &[]),
 ];
 
 /// Rows copied, per table.

@@ -4,8 +4,10 @@
 
 use crate::audit::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
+use mashboard_domain::access::{Capability, RunScope};
 use mashboard_domain::exercise_scenario;
 use mashboard_domain::exercises::{self as rules, Release};
+use mashboard_domain::Role;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -251,6 +253,8 @@ pub struct NewRun {
     pub teams: Vec<NewTeam>,
     /// When the run started (now when `None`; the demo gives past instants).
     pub started_at: Option<String>,
+    /// Accounts (by username) who facilitate the run with its creator.
+    pub co_facilitators: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -357,6 +361,20 @@ pub async fn create_run(
     .bind(&now)
     .fetch_one(&mut *tx)
     .await?;
+    let mut co = Vec::new();
+    for u in new
+        .co_facilitators
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
+        let uid = facilitator_account(&mut tx, u).await?;
+        if Some(uid) == actor.user_id || co.contains(&uid) {
+            continue;
+        }
+        insert_facilitator(&mut tx, actor, run_id, uid, &now).await?;
+        co.push(uid);
+    }
     let mut teams = Vec::new();
     let mut seen_people = std::collections::BTreeSet::new();
     for (t, name) in new.teams.iter().zip(names) {
@@ -476,11 +494,221 @@ pub async fn create_run(
             format!("Started exercise run {run_id} with {} teams", teams.len()),
         )
         .on("exercise_run", run_id.to_string())
-        .after(&serde_json::json!({"scenario_id": sc.id, "title": title, "teams": after})),
+        .after(&serde_json::json!({"scenario_id": sc.id, "title": title, "teams": after, "co_facilitators": co})),
     )
     .await?;
     tx.commit().await?;
     Ok((run_id, teams))
+}
+
+/// The account a username names, if it may facilitate exercises; otherwise a plain refusal.
+async fn facilitator_account(conn: &mut AnyConnection, username: &str) -> Result<i64> {
+    let acc: Option<(i64, i64)> =
+        sqlx::query_as("SELECT id, disabled FROM users WHERE username = $1")
+            .bind(username.trim().to_ascii_lowercase())
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((uid, disabled)) = acc else {
+        return Err(invalid(format!(
+            "Co-facilitators: there is no account with username {username}."
+        )));
+    };
+    if disabled != 0 {
+        return Err(invalid(format!(
+            "Co-facilitators: the account {username} is disabled."
+        )));
+    }
+    let roles: Vec<String> = sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1")
+        .bind(uid)
+        .fetch_all(&mut *conn)
+        .await?;
+    let roles: Vec<Role> = roles.iter().filter_map(|r| r.parse().ok()).collect();
+    if !Capability::ExercisesFacilitate.allows(&roles) {
+        return Err(invalid(format!(
+            "Co-facilitators: {username} has no role that can facilitate exercises (administrator, MASH trainer or MASH staff)."
+        )));
+    }
+    Ok(uid)
+}
+
+async fn insert_facilitator(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    run_id: i64,
+    user_id: i64,
+    now: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO exercise_run_facilitators (run_id, user_id, added_by, added_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(run_id)
+    .bind(user_id)
+    .bind(&actor.name)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Someone who facilitates a run: its creator or a co-facilitator.
+#[derive(Debug, Clone, Serialize)]
+pub struct Facilitator {
+    pub user_id: i64,
+    pub username: String,
+    pub creator: bool,
+}
+
+/// The run's facilitators: its creator first, then the co-facilitators by username.
+pub async fn facilitators(store: &Store, run_id: i64) -> Result<Vec<Facilitator>> {
+    let mut out = Vec::new();
+    let creator: Option<(i64, String)> = sqlx::query_as(
+        "SELECT u.id, u.username FROM exercise_runs r JOIN users u ON u.id = r.facilitator_user_id WHERE r.id = $1",
+    )
+    .bind(run_id)
+    .fetch_optional(store.pool())
+    .await?;
+    if let Some((user_id, username)) = creator {
+        out.push(Facilitator {
+            user_id,
+            username,
+            creator: true,
+        });
+    }
+    let co: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT u.id, u.username FROM exercise_run_facilitators f JOIN users u ON u.id = f.user_id
+         WHERE f.run_id = $1 ORDER BY u.username",
+    )
+    .bind(run_id)
+    .fetch_all(store.pool())
+    .await?;
+    for (user_id, username) in co {
+        if !out.iter().any(|f| f.user_id == user_id) {
+            out.push(Facilitator {
+                user_id,
+                username,
+                creator: false,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Whether an account in this scope may facilitate the run (false for a run that does not exist).
+pub async fn may_facilitate(store: &Store, scope: RunScope, run_id: i64) -> Result<bool> {
+    Ok(match scope {
+        RunScope::Nobody => false,
+        RunScope::Every => run(store, run_id).await?.is_some(),
+        RunScope::Facilitating { user_id } => {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM exercise_runs r WHERE r.id = $1 AND (r.facilitator_user_id = $2
+                   OR EXISTS (SELECT 1 FROM exercise_run_facilitators f WHERE f.run_id = r.id AND f.user_id = $2))",
+            )
+            .bind(run_id)
+            .bind(user_id)
+            .fetch_one(store.pool())
+            .await?;
+            n > 0
+        }
+    })
+}
+
+/// Whether an account in this scope may change who facilitates the run: administrators and the
+/// MASH trainer, and the run's creator (co-facilitators cannot name others).
+pub async fn may_manage_facilitators(store: &Store, scope: RunScope, run_id: i64) -> Result<bool> {
+    Ok(match scope {
+        RunScope::Nobody => false,
+        RunScope::Every => true,
+        RunScope::Facilitating { user_id } => run(store, run_id)
+            .await?
+            .is_some_and(|r| r.facilitator_user_id == Some(user_id)),
+    })
+}
+
+/// Names a co-facilitator of a run (an account that can facilitate exercises). Naming someone
+/// who already facilitates it changes nothing.
+pub async fn add_facilitator(
+    store: &Store,
+    actor: &Actor,
+    run_id: i64,
+    username: &str,
+) -> Result<()> {
+    let r = run(store, run_id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("exercise run {run_id}")))?;
+    if username.trim().is_empty() {
+        return Err(invalid("Enter the username of the co-facilitator."));
+    }
+    let mut tx = store.pool().begin().await?;
+    let uid = facilitator_account(&mut tx, username).await?;
+    let already: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM exercise_run_facilitators WHERE run_id = $1 AND user_id = $2",
+    )
+    .bind(run_id)
+    .bind(uid)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if already.is_some() || r.facilitator_user_id == Some(uid) {
+        tx.rollback().await?;
+        return Ok(());
+    }
+    insert_facilitator(&mut tx, actor, run_id, uid, &now_text()).await?;
+    audit::record_on(
+        &mut tx,
+        actor,
+        Event::new(
+            "exercise_run.facilitator_add",
+            format!(
+                "Named {} a co-facilitator of exercise run {run_id}",
+                username.trim()
+            ),
+        )
+        .on("exercise_run", run_id.to_string())
+        .after(&serde_json::json!({"co_facilitator": username.trim().to_ascii_lowercase()})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes a co-facilitator (the run's creator cannot be removed).
+pub async fn remove_facilitator(
+    store: &Store,
+    actor: &Actor,
+    run_id: i64,
+    user_id: i64,
+) -> Result<()> {
+    let username: Option<String> = sqlx::query_scalar(
+        "SELECT u.username FROM exercise_run_facilitators f JOIN users u ON u.id = f.user_id
+         WHERE f.run_id = $1 AND f.user_id = $2",
+    )
+    .bind(run_id)
+    .bind(user_id)
+    .fetch_optional(store.pool())
+    .await?;
+    let Some(username) = username else {
+        return Err(StoreError::NotFound(
+            "That account is not a co-facilitator of this run".into(),
+        ));
+    };
+    let mut tx = store.pool().begin().await?;
+    sqlx::query("DELETE FROM exercise_run_facilitators WHERE run_id = $1 AND user_id = $2")
+        .bind(run_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record_on(
+        &mut tx,
+        actor,
+        Event::new(
+            "exercise_run.facilitator_remove",
+            format!("Removed {username} as a co-facilitator of exercise run {run_id}"),
+        )
+        .on("exercise_run", run_id.to_string())
+        .before(&serde_json::json!({"co_facilitator": username})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn fresh_code(
@@ -542,11 +770,31 @@ pub async fn run(store: &Store, id: i64) -> Result<Option<Run>> {
 
 /// Every run, newest first.
 pub async fn list_runs(store: &Store) -> Result<Vec<Run>> {
-    let r: Vec<RunRow> = sqlx::query_as(&format!(
-        "SELECT {RUN_COLS} ORDER BY r.started_at DESC, r.id DESC"
-    ))
-    .fetch_all(store.pool())
-    .await?;
+    list_runs_for(store, RunScope::Every).await
+}
+
+/// The runs an account in this scope may facilitate, newest first.
+pub async fn list_runs_for(store: &Store, scope: RunScope) -> Result<Vec<Run>> {
+    let r: Vec<RunRow> = match scope {
+        RunScope::Nobody => Vec::new(),
+        RunScope::Every => {
+            sqlx::query_as(&format!(
+                "SELECT {RUN_COLS} ORDER BY r.started_at DESC, r.id DESC"
+            ))
+            .fetch_all(store.pool())
+            .await?
+        }
+        RunScope::Facilitating { user_id } => {
+            sqlx::query_as(&format!(
+                "SELECT {RUN_COLS} WHERE r.facilitator_user_id = $1
+                   OR EXISTS (SELECT 1 FROM exercise_run_facilitators f WHERE f.run_id = r.id AND f.user_id = $1)
+                 ORDER BY r.started_at DESC, r.id DESC"
+            ))
+            .bind(user_id)
+            .fetch_all(store.pool())
+            .await?
+        }
+    };
     Ok(r.into_iter().map(run_of).collect())
 }
 

@@ -65,6 +65,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0007_exercises.sqlite.sql"),
         postgres: include_str!("../migrations/0007_exercises.postgres.sql"),
     },
+    Migration {
+        version: 8,
+        name: "exercise co-facilitators; Teams report times per person (summed over reports)",
+        common: include_str!("../migrations/0008_facilitators_report_times.sql"),
+        sqlite: include_str!("../migrations/0008_facilitators_report_times.sqlite.sql"),
+        postgres: include_str!("../migrations/0008_facilitators_report_times.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {

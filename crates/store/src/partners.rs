@@ -781,7 +781,16 @@ struct ExRow {
     partner_name: Option<String>,
 }
 
+/// The instants (storage text) from the first moment of the London year to the first of the next.
 fn year_bounds(year: i32) -> (String, String) {
+    (
+        mashboard_domain::sessions::london_year_start_text(year),
+        mashboard_domain::sessions::london_year_start_text(year + 1),
+    )
+}
+
+/// Completion dates are calendar days, so their year is plain text.
+fn day_bounds(year: i32) -> (String, String) {
     (format!("{year:04}-01-01"), format!("{:04}-01-01", year + 1))
 }
 
@@ -855,7 +864,10 @@ pub async fn exchange_sessions(store: &Store, year: i32) -> Result<Vec<ExchangeS
         };
         out.push(ExchangeSession {
             session_id: r.id,
-            day: r.starts_at.chars().take(10).collect(),
+            // The session's day in London, so a session at 00:30 on 1 April (BST, 23:30 UTC on
+            // 31 March) counts in the second quarter.
+            day: mashboard_domain::sessions::london_date_of_stored(&r.starts_at)
+                .unwrap_or_else(|| r.starts_at.chars().take(10).collect()),
             direction: if to_partners {
                 Direction::ToPartners
             } else {
@@ -876,7 +888,7 @@ pub async fn exchange_sessions(store: &Store, year: i32) -> Result<Vec<ExchangeS
 
 /// Completions of partner-provided modules in a year that did not come from a session.
 pub async fn partner_completions(store: &Store, year: i32) -> Result<Vec<PartnerCompletion>> {
-    let (from, to) = year_bounds(year);
+    let (from, to) = day_bounds(year);
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT c.completed_on, o.name FROM completions c
          JOIN modules m ON m.id = c.module_id JOIN partner_orgs o ON o.id = m.provider_org_id

@@ -543,3 +543,255 @@ async fn a_meeting_that_overran_is_recorded_and_hand_minutes_are_checked() {
         assert!(e.to_string().contains("far longer than the session"), "{e}");
     });
 }
+
+/// The same meeting restarted after it dropped: Tomás back for an hour, Ann (missing from the
+/// first report) for 40 minutes, Zoë for 10.
+const RESTARTED: &str = "1. Summary\n\
+Meeting title\tFrontline input\n\
+Start time\t15/07/25, 10:30:00\n\
+End time\t15/07/25, 12:00:00\n\
+\n\
+2. Participants\n\
+Name\tFirst Join\tLast Leave\tIn-Meeting Duration\tEmail\tParticipant ID (UPN)\tRole\n\
+Zoë Ní Bhriain\t15/07/25, 11:50:00\t15/07/25, 12:00:00\t10m\tZoe.NiBhriain@force.police.uk\t\tAttendee\n\
+Tomás O'Brien\t15/07/25, 11:00:00\t15/07/25, 12:00:00\t1h\t\t\tAttendee\n\
+Ann Lee\t15/07/25, 11:20:00\t15/07/25, 12:00:00\t40m\tann.lee@force.police.uk\t\tAttendee\n";
+
+#[tokio::test]
+async fn several_reports_of_one_session_are_summed_and_can_be_removed() {
+    on_both!(|store| {
+        let w = world(&store).await;
+        let actor = Actor::system();
+        let first = teams::commit(&store, &actor, w.session, "part1.csv", REPORT.as_bytes())
+            .await
+            .unwrap();
+        assert!(first.committed);
+
+        // The preview of the second says it adds to the first, person by person.
+        let p = teams::preview(&store, w.session, RESTARTED.as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(p.reports_committed, 1);
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.contains("will be added to the 1 report already committed")),
+            "{:?}",
+            p.notes
+        );
+        let line = |pid: i64| {
+            let i = p
+                .matching
+                .matched
+                .iter()
+                .position(|m| m.person_id == pid)
+                .unwrap();
+            p.summed[i].clone()
+        };
+        let t = line(w.tomas);
+        assert_eq!(
+            (
+                t.before_minutes,
+                t.before_status,
+                t.report_minutes,
+                t.minutes,
+                t.status
+            ),
+            (
+                Some(90),
+                Some(Status::PartlyAttended),
+                60,
+                150,
+                Status::Attended
+            )
+        );
+        let a = line(w.ann);
+        assert_eq!((a.before_minutes, a.minutes), (None, 40));
+        assert!(
+            p.matching.not_in_report.is_empty(),
+            "everyone enrolled is in one report or the other"
+        );
+
+        let second = teams::commit(&store, &actor, w.session, "part2.csv", RESTARTED.as_bytes())
+            .await
+            .unwrap();
+        assert!(second.committed);
+        let marks = |store: Store| async move {
+            attendance::register(&store, w.session)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.staff_number, r.status, r.minutes, r.not_in_report))
+                .collect::<Vec<_>>()
+        };
+        let reg = marks(store.clone()).await;
+        let of = |reg: &[(String, Option<String>, Option<i64>, i64)], sn: &str| {
+            reg.iter()
+                .find(|r| r.0 == sn)
+                .map(|r| (r.1.clone(), r.2, r.3))
+        };
+        assert_eq!(
+            of(&reg, "Z1"),
+            Some((Some("attended".into()), Some(180), 0))
+        );
+        assert_eq!(
+            of(&reg, "T1"),
+            Some((Some("attended".into()), Some(150), 0))
+        );
+        assert_eq!(
+            of(&reg, "A1"),
+            Some((Some("partly_attended".into()), Some(40), 0))
+        );
+        assert_eq!(
+            of(&reg, "W1"),
+            Some((Some("attended".into()), Some(180), 0))
+        );
+        assert_eq!(
+            completions::of_person(&store, w.tomas).await.unwrap().len(),
+            1
+        );
+
+        // The same second file again changes nothing.
+        let audits = count(&store, "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_events").await;
+        let again = teams::commit(
+            &store,
+            &actor,
+            w.session,
+            "part2 (1).csv",
+            RESTARTED.as_bytes(),
+        )
+        .await
+        .unwrap();
+        assert!(!again.committed);
+        assert_eq!(marks(store.clone()).await, reg);
+        assert_eq!(
+            count(&store, "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_events").await,
+            audits
+        );
+
+        // The trainer corrects Zoë by hand; removing the first report keeps that mark, takes
+        // Tomás back to the second report's hour (his completion goes) and clears the walk-in.
+        attendance::mark(
+            &store,
+            &actor,
+            w.session,
+            w.zoe,
+            Status::Attended,
+            Some(175),
+        )
+        .await
+        .unwrap();
+        teams::remove_report(&store, &actor, w.session, first.report_id)
+            .await
+            .unwrap();
+        let reg = marks(store.clone()).await;
+        assert_eq!(
+            of(&reg, "Z1"),
+            Some((Some("attended".into()), Some(175), 0))
+        );
+        assert_eq!(
+            of(&reg, "T1"),
+            Some((Some("partly_attended".into()), Some(60), 0))
+        );
+        assert_eq!(
+            of(&reg, "A1"),
+            Some((Some("partly_attended".into()), Some(40), 0))
+        );
+        assert_eq!(
+            of(&reg, "W1"),
+            None,
+            "the walk-in came only from the removed report"
+        );
+        assert!(completions::of_person(&store, w.tomas)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(completions::of_person(&store, w.walk_in)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(teams::unmatched(&store, w.session)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(teams::reports(&store, w.session).await.unwrap().len(), 1);
+        assert_eq!(
+            count(
+                &store,
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_events WHERE action = 'attendance.teams_report_remove'"
+            )
+            .await,
+            1
+        );
+        // A report of another session is not found; nothing changes.
+        assert!(matches!(
+            teams::remove_report(&store, &actor, w.session + 1, second.report_id).await,
+            Err(StoreError::NotFound(_))
+        ));
+
+        // With no report left, only the hand mark remains and nobody is flagged.
+        teams::remove_report(&store, &actor, w.session, second.report_id)
+            .await
+            .unwrap();
+        let reg = marks(store.clone()).await;
+        assert_eq!(reg.len(), 3, "{reg:?}");
+        assert_eq!(
+            of(&reg, "Z1"),
+            Some((Some("attended".into()), Some(175), 0))
+        );
+        assert_eq!(of(&reg, "T1"), Some((None, None, 0)));
+        // Uploading the first again after removing it counts it again.
+        let back = teams::commit(&store, &actor, w.session, "part1.csv", REPORT.as_bytes())
+            .await
+            .unwrap();
+        assert!(back.committed);
+        let reg = marks(store.clone()).await;
+        assert_eq!(
+            of(&reg, "T1"),
+            Some((Some("partly_attended".into()), Some(90), 0))
+        );
+        assert_eq!(of(&reg, "A1"), Some((None, None, 1)));
+    });
+}
+
+#[tokio::test]
+async fn reports_committed_before_times_were_kept_still_add_up() {
+    on_both!(|store| {
+        let w = world(&store).await;
+        let actor = Actor::system();
+        teams::commit(&store, &actor, w.session, "part1.csv", REPORT.as_bytes())
+            .await
+            .unwrap();
+        // The database as an earlier version left it: no per-report times.
+        for sql in [
+            "DROP TABLE teams_report_times",
+            "DROP TABLE exercise_run_facilitators",
+            "DELETE FROM schema_migrations WHERE version = 8",
+        ] {
+            sqlx::query(sql).execute(store.pool()).await.unwrap();
+        }
+        assert_eq!(
+            mashboard_store::migrate::run(&store).await.unwrap(),
+            vec![8]
+        );
+        // The first report's minutes were carried over from the register ...
+        assert_eq!(
+            count(
+                &store,
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM teams_report_times WHERE matched_by = 'earlier'"
+            )
+            .await,
+            3
+        );
+        // ... so the restarted meeting's report adds to them.
+        teams::commit(&store, &actor, w.session, "part2.csv", RESTARTED.as_bytes())
+            .await
+            .unwrap();
+        let reg = attendance::register(&store, w.session).await.unwrap();
+        let t = reg.iter().find(|r| r.person_id == w.tomas).unwrap();
+        assert_eq!(
+            (t.status.as_deref(), t.minutes),
+            (Some("attended"), Some(150))
+        );
+    });
+}

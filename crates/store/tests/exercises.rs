@@ -185,3 +185,109 @@ async fn a_run_releases_stages_and_takes_answers_only_for_released_stages() {
         assert_eq!(mine[0].1, blue);
     });
 }
+
+async fn account(store: &Store, username: &str, role: mashboard_domain::Role) -> Actor {
+    let a = mashboard_store::accounts::create(
+        store,
+        &Actor::system(),
+        mashboard_store::accounts::NewAccount {
+            username,
+            roles: &[role],
+            staff_number: None,
+            password: None,
+        },
+    )
+    .await
+    .unwrap();
+    Actor::user(a.id, &a.username)
+}
+
+#[tokio::test]
+async fn a_run_is_reached_only_by_its_facilitators_or_those_who_reach_every_run() {
+    use mashboard_domain::access::{exercise_run_scope, RunScope};
+    use mashboard_domain::Role;
+    on_both!(|store| {
+        ex::ensure_scenarios(&store).await.unwrap();
+        let sc = ex::list_scenarios(&store).await.unwrap()[0].id;
+        seed_people(&store).await;
+        let owner = account(&store, "owner", Role::MashStaff).await;
+        let co = account(&store, "cofac", Role::MashStaff).await;
+        let other = account(&store, "other", Role::MashStaff).await;
+        account(&store, "officer", Role::Frontline).await;
+        let scope = |a: &Actor| exercise_run_scope(&[Role::MashStaff], a.user_id.unwrap());
+        let mut rng = rand::rngs::StdRng::seed_from_u64(2);
+
+        // Naming someone who cannot facilitate refuses the whole run.
+        let mut new = two_teams(sc);
+        new.co_facilitators = vec!["officer".into()];
+        let err = ex::create_run(&store, &owner, &new, &mut rng)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("officer has no role"), "{err}");
+        assert!(ex::list_runs(&store).await.unwrap().is_empty());
+
+        new.co_facilitators = vec!["COFAC".into(), "owner".into()];
+        let (run_id, _) = ex::create_run(&store, &owner, &new, &mut rng)
+            .await
+            .unwrap();
+        let f = ex::facilitators(&store, run_id).await.unwrap();
+        let names: Vec<(&str, bool)> = f.iter().map(|f| (f.username.as_str(), f.creator)).collect();
+        assert_eq!(names, vec![("owner", true), ("cofac", false)]);
+
+        for (who, a, can) in [
+            ("owner", &owner, true),
+            ("co", &co, true),
+            ("other", &other, false),
+        ] {
+            assert_eq!(
+                ex::may_facilitate(&store, scope(a), run_id).await.unwrap(),
+                can,
+                "{who}"
+            );
+            assert_eq!(
+                ex::list_runs_for(&store, scope(a)).await.unwrap().len(),
+                usize::from(can),
+                "{who}"
+            );
+        }
+        assert!(ex::may_facilitate(&store, RunScope::Every, run_id)
+            .await
+            .unwrap());
+        assert!(!ex::may_facilitate(&store, RunScope::Every, run_id + 99)
+            .await
+            .unwrap());
+        assert!(!ex::may_facilitate(&store, RunScope::Nobody, run_id)
+            .await
+            .unwrap());
+        assert!(ex::may_manage_facilitators(&store, scope(&owner), run_id)
+            .await
+            .unwrap());
+        assert!(!ex::may_manage_facilitators(&store, scope(&co), run_id)
+            .await
+            .unwrap());
+
+        // Named later, then removed; both audited.
+        ex::add_facilitator(&store, &owner, run_id, "other")
+            .await
+            .unwrap();
+        ex::add_facilitator(&store, &owner, run_id, "other")
+            .await
+            .unwrap();
+        assert!(ex::may_facilitate(&store, scope(&other), run_id)
+            .await
+            .unwrap());
+        ex::remove_facilitator(&store, &owner, run_id, other.user_id.unwrap())
+            .await
+            .unwrap();
+        assert!(!ex::may_facilitate(&store, scope(&other), run_id)
+            .await
+            .unwrap());
+        let audited: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_events WHERE action LIKE 'exercise_run.facilitator_%'",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(audited, 2, "the repeated naming changed nothing");
+    });
+}

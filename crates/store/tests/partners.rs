@@ -486,3 +486,65 @@ async fn attachment_days_check_eligibility_capacity_and_record_completions() {
         assert_eq!((held.status.as_str(), held.partners), ("held", 1));
     });
 }
+
+#[tokio::test]
+async fn exchange_quarters_follow_the_london_date() {
+    on_both!(|store| {
+        let actor = Actor::system();
+        let csc = partners::create_org(
+            &store,
+            &actor,
+            &org("Children's Services", "children_social_care"),
+        )
+        .await
+        .unwrap();
+        let ppn = module(&store, "FL-PPN").await;
+        // 00:30 BST on Tuesday 1 April 2025 is 23:30 UTC on 31 March: the second quarter.
+        session(
+            &store,
+            ppn,
+            "2025-03-31T23:30:00.000000Z",
+            "to_partners",
+            Some(csc.id),
+        )
+        .await;
+        // 23:30 BST on 31 March 2025 (22:30 UTC) is still the first quarter.
+        session(
+            &store,
+            ppn,
+            "2025-03-31T22:30:00.000000Z",
+            "to_partners",
+            Some(csc.id),
+        )
+        .await;
+        // 00:30 BST on 1 October (23:30 UTC on 30 September): the fourth quarter.
+        session(
+            &store,
+            ppn,
+            "2025-09-30T23:30:00.000000Z",
+            "to_partners",
+            Some(csc.id),
+        )
+        .await;
+        // New Year in London is midnight UTC (GMT): 23:30 UTC on 31 December is the old year.
+        session(
+            &store,
+            ppn,
+            "2024-12-31T23:30:00.000000Z",
+            "to_partners",
+            Some(csc.id),
+        )
+        .await;
+        let (sessions, summary) = partners::exchange(&store, 2025).await.unwrap();
+        let days: Vec<&str> = sessions.iter().map(|s| s.day.as_str()).collect();
+        assert_eq!(days, vec!["2025-03-31", "2025-04-01", "2025-10-01"]);
+        let per_quarter: Vec<u32> = summary
+            .quarters
+            .iter()
+            .map(|q| q.to_partners.sessions)
+            .collect();
+        assert_eq!(per_quarter, vec![1, 1, 0, 1]);
+        let (_, last_year) = partners::exchange(&store, 2024).await.unwrap();
+        assert_eq!(last_year.to_partners.sessions, 1);
+    });
+}

@@ -13,7 +13,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{post, put};
+use axum::routing::{delete, post, put};
 use axum::Json;
 use mashboard_domain::access::Capability;
 use mashboard_domain::attendance::Status;
@@ -35,11 +35,16 @@ pub(crate) fn routes(t: Table) -> Table {
         A(SessionsManage),
         post(teams_report),
     )
+    .delete(
+        "/api/v1/sessions/{id}/teams-reports/{report_id}",
+        A(SessionsManage),
+        delete(remove_report),
+    )
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(mark, teams_report),
+    paths(mark, teams_report, remove_report),
     components(schemas(
         AttendanceMarkJson,
         AttendanceMarkedJson,
@@ -185,8 +190,15 @@ pub struct ReportQuery {
 pub struct TeamsMatchedJson {
     pub staff_number: String,
     pub name: String,
+    /// Whole minutes over all the session's reports, this one included (what is recorded).
     pub minutes: i64,
+    /// The mark those minutes earn.
     pub status: String,
+    /// Whole minutes in this report alone.
+    pub report_minutes: i64,
+    /// Minutes and mark from the reports already committed (`null`: in none of them).
+    pub before_minutes: Option<i64>,
+    pub before_status: Option<String>,
     pub joins: u32,
     pub enrolled: bool,
     /// "email" or "name".
@@ -214,6 +226,11 @@ pub struct TeamsReportJson {
     /// True when this call recorded the report; false for a preview or a report already uploaded.
     pub committed: bool,
     pub already_uploaded: bool,
+    /// How many different reports of this session were committed before this one; this
+    /// report's minutes are added to theirs.
+    pub reports_before: usize,
+    /// The recorded report's id (for removing it), when committed or already uploaded.
+    pub report_id: Option<i64>,
     pub layout: String,
     pub participants: usize,
     pub session_minutes: i64,
@@ -227,11 +244,15 @@ pub(crate) fn report_json(p: &teams::Preview, committed: bool) -> TeamsReportJso
             .matching
             .matched
             .iter()
-            .map(|m| TeamsMatchedJson {
+            .zip(&p.summed)
+            .map(|(m, t)| TeamsMatchedJson {
                 staff_number: m.staff_number.clone(),
                 name: m.name.clone(),
-                minutes: m.minutes,
-                status: m.status.as_str().into(),
+                minutes: t.minutes,
+                status: t.status.as_str().into(),
+                report_minutes: m.minutes,
+                before_minutes: t.before_minutes,
+                before_status: t.before_status.map(|s| s.as_str().to_string()),
                 joins: m.joins,
                 enrolled: m.enrolled,
                 matched_by: m.matched_by.into(),
@@ -254,6 +275,8 @@ pub(crate) fn report_json(p: &teams::Preview, committed: bool) -> TeamsReportJso
         not_in_report: p.matching.not_in_report.clone(),
         committed,
         already_uploaded: p.already_uploaded.is_some(),
+        reports_before: p.reports_committed,
+        report_id: p.already_uploaded,
         layout: p.layout.into(),
         participants: p.participants,
         session_minutes: p.session_minutes,
@@ -289,9 +312,31 @@ pub async fn teams_report(
     if commit {
         let name = q.file_name.unwrap_or_else(|| "teams-report.csv".into());
         let c = teams::commit(&state.store, &api.user.actor(), id, &name, &body).await?;
-        Ok(Json(report_json(&c.preview, c.committed)))
+        let mut json = report_json(&c.preview, c.committed);
+        json.report_id = Some(c.report_id);
+        Ok(Json(json))
     } else {
         let p = teams::preview(&state.store, id, &body).await?;
         Ok(Json(report_json(&p, false)))
     }
+}
+
+/// Removes a committed Teams report of a session. The register is worked out again from the
+/// reports left (minutes summed, marks recomputed); marks made by hand do not change; a mark
+/// that came only from this report is cleared. Refused (409, nothing changed) when a completion
+/// it made has been signed off.
+#[utoipa::path(delete, path = "/api/v1/sessions/{id}/teams-reports/{report_id}",
+    params(("id" = i64, Path), ("report_id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = serde_json::Value), (status = 404, body = crate::api::Problem),
+        (status = 409, body = crate::api::Problem)))]
+pub async fn remove_report(
+    State(state): State<AppState>,
+    api: Api<cap::SessionsManage>,
+    Path((id, report_id)): Path<(i64, i64)>,
+) -> Result<Json<serde_json::Value>, Refusal> {
+    teams::remove_report(&state.store, &api.user.actor(), id, report_id).await?;
+    let left = teams::reports(&state.store, id).await?.len();
+    Ok(Json(
+        serde_json::json!({"removed": report_id, "reports_left": left}),
+    ))
 }

@@ -286,6 +286,10 @@ pub struct NewRunJson {
     pub teams: Vec<NewTeamJson>,
     pub title: Option<String>,
     pub attachment_day_id: Option<i64>,
+    /// Accounts (usernames) who facilitate the run with you; only the run's facilitators,
+    /// administrators and the MASH trainer can open it.
+    #[serde(default)]
+    pub co_facilitators: Vec<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -334,6 +338,7 @@ pub async fn create(
             })
             .collect(),
         started_at: None,
+        co_facilitators: req.co_facilitators,
     };
     let mut rng = rand::rngs::OsRng;
     let (id, teams) = ex::create_run(&state.store, &api.user.actor(), &new, &mut rng).await?;
@@ -362,6 +367,8 @@ pub struct RunJson {
     pub status: String,
     pub started_at: String,
     pub ended_at: Option<String>,
+    /// Usernames of those who facilitate the run: its creator first, then co-facilitators.
+    pub facilitators: Vec<String>,
     pub teams: Vec<TeamCodeJson>,
     /// `{"stage","team"}` (team `null`: all teams), in order.
     pub releases: Vec<serde_json::Value>,
@@ -369,7 +376,20 @@ pub struct RunJson {
     pub answers: Vec<serde_json::Value>,
 }
 
-/// A run: its teams, releases and answers so far.
+/// The run if this user facilitates it (or may open every run); otherwise a 404 as for a run
+/// that does not exist, so that a run's existence is not revealed.
+async fn facilitated_run(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<ex::Run, ApiError> {
+    if !ex::may_facilitate(&state.store, user.run_scope(), id).await? {
+        return Err(ApiError::NotFound);
+    }
+    ex::run(&state.store, id).await?.ok_or(ApiError::NotFound)
+}
+
+/// A run: its teams, releases and answers so far (its facilitators only).
 #[utoipa::path(get, path = "/api/v1/exercise-runs/{id}", security(("bearer" = [])),
     responses((status = 200, body = RunJson), (status = 404, body = crate::api::Problem)))]
 pub async fn show(
@@ -377,7 +397,7 @@ pub async fn show(
     api: Api<cap::ExercisesFacilitate>,
     Path(id): Path<i64>,
 ) -> Result<Json<RunJson>, ApiError> {
-    let run = ex::run(&state.store, id).await?.ok_or(ApiError::NotFound)?;
+    let run = facilitated_run(&state, &api.user, id).await?;
     let teams = ex::teams(&state.store, id).await?;
     let name = |tid: i64| {
         teams
@@ -404,6 +424,11 @@ pub async fn show(
         status: run.status,
         started_at: run.started_at,
         ended_at: run.ended_at,
+        facilitators: ex::facilitators(&state.store, id)
+            .await?
+            .into_iter()
+            .map(|f| f.username)
+            .collect(),
         teams: teams
             .into_iter()
             .map(|t| TeamCodeJson {
@@ -423,10 +448,10 @@ pub async fn show(
     responses((status = 200, content_type = "text/event-stream", body = String), (status = 404, body = crate::api::Problem), (status = 409, body = crate::api::Problem)))]
 pub async fn events(
     State(state): State<AppState>,
-    _api: Api<cap::ExercisesFacilitate>,
+    api: Api<cap::ExercisesFacilitate>,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let run = ex::run(&state.store, id).await?.ok_or(ApiError::NotFound)?;
+    let run = facilitated_run(&state, &api.user, id).await?;
     if !run.live() {
         return Err(ApiError::Conflict(
             "This exercise run has ended: there are no more events.".into(),
@@ -451,8 +476,8 @@ pub async fn release(
     Path(id): Path<i64>,
     req: Result<Json<ReleaseJson>, JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    facilitated_run(&state, &api.user, id).await?;
     let req = body(req)?;
-    ex::run(&state.store, id).await?.ok_or(ApiError::NotFound)?;
     let team_id =
         match req.team.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             None => None,
@@ -515,7 +540,7 @@ pub struct AnswerJson {
     pub text: String,
 }
 
-/// Saves a team's answer. Facilitators may answer for any team, others only for their own team;
+/// Saves a team's answer. The run's facilitators may answer for any team, others only for their own team;
 /// a stage not yet released to the team is refused and nothing is written.
 #[utoipa::path(post, path = "/api/v1/exercise-runs/{id}/answers", request_body = AnswerJson, security(("bearer" = [])),
     responses((status = 200, body = serde_json::Value), (status = 400, body = crate::api::Problem), (status = 404, body = crate::api::Problem)))]
@@ -527,7 +552,7 @@ pub async fn answer(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let req = body(req)?;
     let run = ex::run(&state.store, id).await?.ok_or(ApiError::NotFound)?;
-    let facilitator = api.user.can(Capability::ExercisesFacilitate);
+    let facilitator = ex::may_facilitate(&state.store, api.user.run_scope(), id).await?;
     let mine = ex::member_team(&state.store, id, api.user.person_id, api.user.id).await?;
     if !facilitator && mine.is_none() {
         return Err(ApiError::NotFound);

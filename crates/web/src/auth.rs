@@ -53,6 +53,10 @@ impl CurrentUser {
     pub fn people_scope(&self) -> PeopleScope {
         people_scope(&self.roles, self.person_id)
     }
+    /// The exercise runs this user may facilitate.
+    pub fn run_scope(&self) -> mashboard_domain::access::RunScope {
+        mashboard_domain::access::exercise_run_scope(&self.roles, self.id)
+    }
 
     /// Whether this user may see a person's training record: those who run training see
     /// everyone's, mentors and line managers their own people's.

@@ -483,3 +483,198 @@ async fn the_pages_upload_preview_commit_and_mark() {
         assert_eq!(s, StatusCode::FORBIDDEN);
     });
 }
+
+/// The meeting restarted after it dropped: Tomás back for 55 minutes, Ann (missing from the
+/// first report) for 40.
+const RESTARTED: &str = "1. Summary\n\
+Meeting title\tFrontline input\n\
+Start time\t15/07/25, 11:05:00\n\
+End time\t15/07/25, 12:00:00\n\
+\n\
+2. Participants\n\
+Name\tFirst Join\tLast Leave\tIn-Meeting Duration\tEmail\tParticipant ID (UPN)\tRole\n\
+Tomás O'Brien\t15/07/25, 11:05:00\t15/07/25, 12:00:00\t55m\t\t\tAttendee\n\
+Ann Lee\t15/07/25, 11:20:00\t15/07/25, 12:00:00\t40m\t\t\tAttendee\n";
+
+#[tokio::test]
+async fn two_reports_of_one_session_add_up() {
+    on_both!(|app| {
+        let session = seed_session(&app.store).await;
+        let trainer = token_for(&app, Role::MashTrainer).await;
+        let path = format!("/api/v1/sessions/{session}/teams-report");
+        let (s, first) = post_report(
+            &app,
+            &trainer,
+            &format!("{path}?commit=true&file_name=part1.csv"),
+            utf16le_with_bom(REPORT),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{first}");
+        let first_id = first["report_id"].as_i64().unwrap();
+
+        // The second report's preview: added to the one already committed, before and after.
+        let (s, v) = post_report(&app, &trainer, &path, RESTARTED.as_bytes().to_vec()).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["reports_before"], 1);
+        let tomas = v["matched"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["staff_number"] == "L2")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (
+                tomas["before_minutes"].as_i64(),
+                tomas["report_minutes"].as_i64(),
+                tomas["minutes"].as_i64(),
+                tomas["status"].as_str()
+            ),
+            (Some(90), Some(55), Some(145), Some("attended"))
+        );
+        assert_eq!(v["not_in_report"], serde_json::json!([]));
+        let (s, v) = post_report(
+            &app,
+            &trainer,
+            &format!("{path}?commit=true&file_name=part2.csv"),
+            RESTARTED.as_bytes().to_vec(),
+        )
+        .await;
+        assert_eq!((s, v["committed"].as_bool()), (StatusCode::OK, Some(true)));
+
+        let attendance = |token: String| {
+            let url = app.url(&format!("/api/v1/sessions/{session}"));
+            async move {
+                let v: serde_json::Value = client()
+                    .get(url)
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                let mut out: Vec<(String, String, Option<i64>)> = v["attendance"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| {
+                        (
+                            a["staff_number"].as_str().unwrap().to_string(),
+                            a["status"].as_str().unwrap_or("").to_string(),
+                            a["minutes"].as_i64(),
+                        )
+                    })
+                    .collect();
+                out.sort();
+                out
+            }
+        };
+        let c = app.signed_in(Role::MashTrainer).await;
+        let (_, html) = app
+            .get(&c, &format!("/sessions/{session}/attendance"))
+            .await;
+        assert!(
+            html.contains("2 Teams reports are recorded for this session"),
+            "{html}"
+        );
+        assert_eq!(
+            attendance(trainer.clone()).await,
+            vec![
+                ("L1".into(), "attended".into(), Some(175)),
+                ("L2".into(), "attended".into(), Some(145)),
+                ("L3".into(), "partly_attended".into(), Some(40)),
+            ]
+        );
+
+        // Removing the first report sums the rest again.
+        let (s, v) = api(
+            &app,
+            &trainer,
+            Method::DELETE,
+            &format!("/api/v1/sessions/{session}/teams-reports/{first_id}"),
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["reports_left"], 1);
+        let after = attendance(trainer.clone()).await;
+        assert!(
+            after.contains(&("L2".into(), "partly_attended".into(), Some(55))),
+            "{after:?}"
+        );
+        assert!(after.contains(&("L3".into(), "partly_attended".into(), Some(40))));
+        assert!(
+            !after.iter().any(|a| a.0 == "L1" && !a.1.is_empty()),
+            "{after:?}"
+        );
+        let (s, _) = api(
+            &app,
+            &trainer,
+            Method::DELETE,
+            &format!("/api/v1/sessions/{session}/teams-reports/{first_id}"),
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+
+        // The page preview of a further report says it will be added, with before and after.
+        let token = app.csrf_token(&c).await;
+        let form = reqwest::multipart::Form::new()
+            .text("csrf_token", token)
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(utf16le_with_bom(REPORT)).file_name("part1.csv"),
+            );
+        let html = c
+            .post(app.url(&format!("/sessions/{session}/teams-report")))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("This report will be added to the 1 report already committed"),
+            "{html}"
+        );
+        assert!(html.contains("Minutes before") && html.contains("Minutes after"));
+
+        // Removing the last report through the pages: asked first, then the register is cleared
+        // of its marks and flags.
+        let left: i64 = sqlx::query_scalar("SELECT id FROM teams_reports WHERE session_id = $1")
+            .bind(session)
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+        let (s, html) = app
+            .get(
+                &c,
+                &format!("/sessions/{session}/teams-report/{left}/remove"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            html.contains("Remove the Teams report part2.csv?"),
+            "{html}"
+        );
+        assert!(html.contains("only report"));
+        let r = app
+            .post_form(
+                &c,
+                &format!("/sessions/{session}/teams-report/{left}/remove"),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, html) = app
+            .get(&c, &format!("/sessions/{session}/attendance?done=removed"))
+            .await;
+        assert!(html.contains("The Teams report has been removed"));
+        assert!(attendance(trainer.clone())
+            .await
+            .iter()
+            .all(|a| a.1.is_empty()));
+    });
+}

@@ -372,3 +372,230 @@ async fn exercise_api_codes_partners_and_live_stream() {
         assert!(r.bytes().await.unwrap().starts_with(b"%PDF"));
     });
 }
+
+/// A MASH staff account without a directory record, for a second or third facilitator.
+async fn staff_account(app: &TestApp, username: &str) -> String {
+    accounts::create(
+        &app.store,
+        &Actor::system(),
+        accounts::NewAccount {
+            username,
+            roles: &[Role::MashStaff],
+            staff_number: None,
+            password: Some(PASSWORD),
+        },
+    )
+    .await
+    .unwrap();
+    accounts::create_token(&app.store, &Actor::system(), username, "t")
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn only_a_runs_facilitators_administrators_and_the_trainer_open_it() {
+    on_both!(|app| {
+        let owner = app.bearer(Role::MashStaff).await;
+        let co = staff_account(&app, "staff-co").await;
+        let other = staff_account(&app, "staff-other").await;
+        let admin = app.bearer(Role::Administrator).await;
+        let r = client()
+            .get(app.url("/api/v1/exercise-scenarios"))
+            .bearer_auth(&owner)
+            .send()
+            .await
+            .unwrap();
+        let list: serde_json::Value = r.json().await.unwrap();
+        let scenario_id = list["items"][0]["id"].as_i64().unwrap();
+        let q1 = list["items"][0]["stages"][0]["questions"][0]["id"]
+            .as_i64()
+            .unwrap();
+
+        // A co-facilitator who cannot facilitate exercises is refused by name; nothing written.
+        let (s, body) = api_post(
+            &app,
+            &owner,
+            "/api/v1/exercise-runs",
+            serde_json::json!({
+                "scenario_id": scenario_id, "teams": [{"name": "Red"}],
+                "co_facilitators": [username_for(Role::Frontline)]
+            }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+        assert!(body["message"]
+            .as_str()
+            .unwrap()
+            .contains("no role that can facilitate"));
+        let (s, run) = api_post(
+            &app,
+            &owner,
+            "/api/v1/exercise-runs",
+            serde_json::json!({
+                "scenario_id": scenario_id,
+                "teams": [{"name": "Red", "members": [staff_for(Role::Frontline)]}],
+                "co_facilitators": ["staff-co"]
+            }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{run}");
+        let id = run["id"].as_i64().unwrap();
+        let red = run["teams"][0]["id"].as_i64().unwrap();
+
+        // The other facilitator: 404 on the JSON API, as for a run that does not exist.
+        let show = format!("/api/v1/exercise-runs/{id}");
+        let rel = format!("/api/v1/exercise-runs/{id}/release");
+        let ans = format!("/api/v1/exercise-runs/{id}/answers");
+        let get = |token: String, path: String| {
+            let url = app.url(&path);
+            async move {
+                client()
+                    .get(url)
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        };
+        assert_eq!(
+            get(other.clone(), show.clone()).await,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            get(other.clone(), format!("{show}/events")).await,
+            StatusCode::NOT_FOUND
+        );
+        let (s, _) = api_post(&app, &other, &rel, serde_json::json!({"stage": 1})).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let answer = serde_json::json!({"team": "Red", "stage": 1, "question": q1, "text": "x"});
+        let (s, _) = api_post(&app, &other, &ans, answer.clone()).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let released: i64 =
+            sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM exercise_releases")
+                .fetch_one(app.store.pool())
+                .await
+                .unwrap();
+        assert_eq!(released, 0, "the refused release wrote nothing");
+
+        // The co-facilitator and an administrator can; the owner too.
+        let (s, _) = api_post(&app, &co, &rel, serde_json::json!({"stage": 1})).await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, _) = api_post(&app, &co, &ans, answer.clone()).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(get(co.clone(), show.clone()).await, StatusCode::OK);
+        assert_eq!(get(admin.clone(), show.clone()).await, StatusCode::OK);
+        assert_eq!(get(owner.clone(), show.clone()).await, StatusCode::OK);
+        let v: serde_json::Value = client()
+            .get(app.url(&show))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            v["facilitators"],
+            serde_json::json!([username_for(Role::MashStaff), "staff-co"])
+        );
+
+        // Pages: the other facilitator gets 404 everywhere and does not see the run listed.
+        let other_web = app.sign_in_as("staff-other").await;
+        let co_web = app.sign_in_as("staff-co").await;
+        let admin_web = app.signed_in(Role::Administrator).await;
+        let trainer_web = app.signed_in(Role::MashTrainer).await;
+        for path in [
+            format!("/exercises/runs/{id}/console"),
+            format!("/exercises/runs/{id}/console/events"),
+            format!("/exercises/runs/{id}/projector"),
+            format!("/exercises/runs/{id}/projector/events"),
+            format!("/exercises/runs/{id}/debrief"),
+            format!("/exercises/runs/{id}/debrief.csv"),
+            format!("/exercises/runs/{id}/debrief.pdf"),
+            format!("/exercises/runs/{id}/teams/{red}"),
+        ] {
+            let s = other_web.get(app.url(&path)).send().await.unwrap().status();
+            assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
+        }
+        for path in [
+            format!("/exercises/runs/{id}/console"),
+            format!("/exercises/runs/{id}/projector"),
+            format!("/exercises/runs/{id}/debrief"),
+        ] {
+            for (who, c) in [
+                ("co", &co_web),
+                ("admin", &admin_web),
+                ("trainer", &trainer_web),
+            ] {
+                let s = c.get(app.url(&path)).send().await.unwrap().status();
+                assert_eq!(s, StatusCode::OK, "{who} {path}");
+            }
+        }
+        let r = co_web
+            .get(app.url(&format!("/exercises/runs/{id}/debrief.csv")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = app
+            .post_form(
+                &other_web,
+                &format!("/exercises/runs/{id}/release"),
+                &[("stage", "2")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let r = app
+            .post_form(&other_web, &format!("/exercises/runs/{id}/end"), &[])
+            .await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let (_, list) = app.get(&other_web, "/exercises").await;
+        assert!(
+            !list.contains(&format!("/exercises/runs/{id}/")),
+            "not listed"
+        );
+        let (_, list) = app.get(&co_web, "/exercises").await;
+        assert!(list.contains(&format!("/exercises/runs/{id}/console")));
+        let (_, list) = app.get(&admin_web, "/exercises").await;
+        assert!(list.contains(&format!("/exercises/runs/{id}/console")));
+
+        // A co-facilitator cannot name others; the run's creator can, and then they can open it.
+        let r = app
+            .post_form(
+                &co_web,
+                &format!("/exercises/runs/{id}/facilitators"),
+                &[("co_facilitator", "staff-other")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let owner_web = app.signed_in(Role::MashStaff).await;
+        let r = app
+            .post_form(
+                &owner_web,
+                &format!("/exercises/runs/{id}/facilitators"),
+                &[("co_facilitator", "nobody-here")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert!(r
+            .text()
+            .await
+            .unwrap()
+            .contains("no account with username nobody-here"));
+        let r = app
+            .post_form(
+                &owner_web,
+                &format!("/exercises/runs/{id}/facilitators"),
+                &[("co_facilitator", "staff-other")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (s, html) = app
+            .get(&other_web, &format!("/exercises/runs/{id}/console"))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("staff-co") && html.contains("staff-other"));
+        assert_eq!(get(other.clone(), show.clone()).await, StatusCode::OK);
+    });
+}

@@ -424,6 +424,59 @@ pub(crate) async fn mark_on(
     Ok(out)
 }
 
+/// Clears a mark that came from Teams reports no longer on the session (a report was removed):
+/// the status and minutes go, and so does the completion the mark made (refused, with the
+/// reason, when it has been signed off).
+pub(crate) async fn clear_on(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    s: &SessionFacts,
+    person_id: i64,
+) -> Result<()> {
+    let existing: Option<Existing> = sqlx::query_as(
+        "SELECT id, status, minutes, completion_id FROM session_attendance WHERE session_id = $1 AND person_id = $2",
+    )
+    .bind(s.id)
+    .bind(person_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(e) = existing else {
+        return Ok(());
+    };
+    let (sn, name): (String, String) =
+        sqlx::query_as("SELECT staff_number, name FROM people WHERE id = $1")
+            .bind(person_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    if let Some(cid) = e.completion_id {
+        remove_completion_on(conn, actor, s, cid, &sn, &name).await?;
+    }
+    sqlx::query(
+        "UPDATE session_attendance SET status = NULL, minutes = NULL, completion_id = NULL, source = 'teams_report',
+                recorded_by = $1, recorded_at = $2 WHERE id = $3",
+    )
+    .bind(&actor.name)
+    .bind(now_text())
+    .bind(e.id)
+    .execute(&mut *conn)
+    .await?;
+    audit::record_on(
+        conn,
+        actor,
+        Event::new(
+            "attendance.clear",
+            format!(
+                "Cleared {sn}'s mark at session {}: the Teams report it came from was removed",
+                s.id
+            ),
+        )
+        .on("session_attendance", format!("{}:{sn}", s.id))
+        .before(&serde_json::json!({"status": e.status, "minutes": e.minutes}))
+        .after(&serde_json::json!({"status": null, "minutes": null})),
+    )
+    .await
+}
+
 /// Flags an enrolled person as missing from an uploaded Teams report (keeps any mark).
 pub(crate) async fn flag_not_in_report_on(
     conn: &mut AnyConnection,

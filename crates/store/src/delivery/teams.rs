@@ -2,16 +2,25 @@
 //! of participants that matched nobody.
 //!
 //! The same file uploaded again for the same session (same SHA-256) changes nothing and says so.
-//! A hand mark made on the register is kept when a report is committed (the report never
-//! overrides the trainer). Enrolled people missing from the report are flagged "not in report".
+//! A session may have several different reports (a meeting that dropped and was restarted): each
+//! person's minutes are the sum over all of them (`teams_report_times`) and the mark is worked
+//! out again from the sum. A committed report can be removed; the rest are summed again.
+//! A hand mark made on the register is kept when a report is committed or removed (a report
+//! never overrides the trainer). Enrolled people missing from every report are flagged "not in
+//! report".
 
-use super::attendance::{self, deliver_on, flag_not_in_report_on, mark_on, SessionFacts, Source};
+use super::attendance::{
+    self, clear_on, deliver_on, flag_not_in_report_on, mark_on, SessionFacts, Source,
+};
 use crate::audit::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
-use mashboard_domain::attendance::{match_report, status_for, Candidate, Matching};
+use mashboard_domain::attendance::{
+    add_report, match_report, status_for, sum_times, summed_mark, Candidate, Matching, Summed,
+};
 use mashboard_domain::teams_report::{self, Report};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
 
 /// What a report would do (or did) to a session's register.
 #[derive(Debug, Clone, Serialize)]
@@ -23,7 +32,15 @@ pub struct Preview {
     pub participants: usize,
     pub session_minutes: i64,
     pub share_pct: i64,
+    /// This report's own matching; `not_in_report` lists the enrolled people missing from this
+    /// report and from every report already committed.
     pub matching: Matching,
+    /// One line per matched person (same order): minutes and mark before this report, this
+    /// report's minutes, and the minutes and mark from the sum of all the session's reports.
+    pub summed: Vec<Summed>,
+    /// How many different reports of this session are already committed (not counting this
+    /// same file, if it was uploaded before).
+    pub reports_committed: usize,
     /// Staff numbers whose hand mark on the register the report will not change.
     pub kept: Vec<String>,
     /// The id of the earlier upload of this same file, if any.
@@ -129,7 +146,25 @@ async fn preview_parsed(
     sha256: String,
 ) -> Result<Preview> {
     let cands = candidates(store, s, report).await?;
-    let matching = match_report(report, &cands, s.seconds(), s.share_pct());
+    let mut matching = match_report(report, &cands, s.seconds(), s.share_pct());
+    let earlier_rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT t.person_id, t.seconds FROM teams_report_times t JOIN teams_reports r ON r.id = t.report_id
+         WHERE r.session_id = $1 AND r.sha256 <> $2",
+    )
+    .bind(s.id)
+    .bind(&sha256)
+    .fetch_all(store.pool())
+    .await?;
+    let earlier = sum_times(&earlier_rows);
+    let summed = add_report(&earlier, &matching.matched, s.seconds(), s.share_pct());
+    if !earlier.is_empty() {
+        let in_earlier: Vec<String> = cands
+            .iter()
+            .filter(|c| earlier.contains_key(&c.person_id))
+            .map(|c| c.staff_number.clone())
+            .collect();
+        matching.not_in_report.retain(|sn| !in_earlier.contains(sn));
+    }
     let hand: Vec<(String, Option<String>)> = sqlx::query_as(
         "SELECT p.staff_number, a.status FROM session_attendance a JOIN people p ON p.id = a.person_id
          WHERE a.session_id = $1 AND a.source = 'register' AND a.status IS NOT NULL",
@@ -179,10 +214,10 @@ async fn preview_parsed(
     .bind(&sha256)
     .fetch_one(store.pool())
     .await?;
-    if others > 0 {
+    if others > 0 && already_uploaded.is_none() {
         notes.push(format!(
-            "{others} other Teams {} already recorded for this session: the people in this one get the minutes and marks it shows (they are not added together).",
-            if others == 1 { "report is" } else { "reports are" }
+            "This report will be added to the {others} {} already committed for this session: each person's minutes become the sum of all the reports, and the marks are worked out again from the sum (\"before\" and \"after\" below).",
+            if others == 1 { "report" } else { "reports" }
         ));
     }
     if already_uploaded.is_some() {
@@ -197,6 +232,8 @@ async fn preview_parsed(
         session_minutes: s.minutes(),
         share_pct: s.share_pct(),
         matching,
+        summed,
+        reports_committed: others as usize,
         kept,
         already_uploaded,
         notes,
@@ -263,27 +300,16 @@ pub async fn commit(
         Err(e) => return Err(e.into()),
     };
     for m in &preview.matching.matched {
-        if preview.kept.contains(&m.staff_number) {
-            continue;
-        }
-        let minutes = Some(m.minutes);
-        mark_on(
-            &mut tx,
-            actor,
-            &s,
-            m.person_id,
-            m.status,
-            minutes,
-            Source::TeamsReport,
+        sqlx::query(
+            "INSERT INTO teams_report_times (report_id, person_id, seconds, joins, matched_by) VALUES ($1, $2, $3, $4, $5)",
         )
+        .bind(report_id)
+        .bind(m.person_id)
+        .bind(m.seconds)
+        .bind(i64::from(m.joins))
+        .bind(m.matched_by)
+        .execute(&mut *tx)
         .await?;
-    }
-    for sn in &preview.matching.not_in_report {
-        let pid: i64 = sqlx::query_scalar("SELECT id FROM people WHERE staff_number = $1")
-            .bind(sn)
-            .fetch_one(&mut *tx)
-            .await?;
-        flag_not_in_report_on(&mut tx, actor, s.id, pid).await?;
     }
     for u in &preview.matching.unmatched {
         sqlx::query(
@@ -313,12 +339,14 @@ pub async fn commit(
         .after(&serde_json::json!({
             "report_id": report_id,
             "sha256": preview.sha256,
-            "matched": preview.matching.matched.iter().map(|m| serde_json::json!({"staff_number": m.staff_number, "status": m.status, "minutes": m.minutes})).collect::<Vec<_>>(),
+            "reports_before": preview.reports_committed,
+            "matched": preview.matching.matched.iter().zip(&preview.summed).map(|(m, t)| serde_json::json!({"staff_number": m.staff_number, "report_minutes": m.minutes, "minutes": t.minutes, "status": t.status})).collect::<Vec<_>>(),
             "not_in_report": preview.matching.not_in_report,
             "kept": preview.kept,
         })),
     )
     .await?;
+    apply_times_on(&mut tx, actor, &s).await?;
     deliver_on(&mut tx, actor, &s).await?;
     tx.commit().await?;
     Ok(Committed {
@@ -326,6 +354,186 @@ pub async fn commit(
         committed: true,
         report_id,
     })
+}
+
+/// A person's in-meeting seconds summed over all the session's committed reports.
+async fn person_seconds_on(
+    conn: &mut AnyConnection,
+    session_id: i64,
+    person_id: i64,
+) -> Result<i64> {
+    let total: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(t.seconds) AS BIGINT) FROM teams_report_times t JOIN teams_reports r ON r.id = t.report_id
+         WHERE r.session_id = $1 AND t.person_id = $2",
+    )
+    .bind(session_id)
+    .bind(person_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(total.unwrap_or(0))
+}
+
+/// Brings the register in line with the sum of the session's committed reports: each person in
+/// any report gets the minutes of all of them and the mark the sum earns; a mark that came only
+/// from reports no longer there is cleared (its completion removed, refused if signed off);
+/// enrolled people in no report are flagged "not in report" (no flags when no report is left).
+/// Hand marks made on the register are never changed.
+async fn apply_times_on(conn: &mut AnyConnection, actor: &Actor, s: &SessionFacts) -> Result<()> {
+    let reports: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM teams_reports WHERE session_id = $1",
+    )
+    .bind(s.id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT t.person_id, t.seconds FROM teams_report_times t JOIN teams_reports r ON r.id = t.report_id
+         WHERE r.session_id = $1",
+    )
+    .bind(s.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let sums = sum_times(&rows);
+    let marks: Vec<(i64, Option<String>, String)> = sqlx::query_as(
+        "SELECT person_id, status, source FROM session_attendance WHERE session_id = $1",
+    )
+    .bind(s.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let hand = |pid: i64| {
+        marks
+            .iter()
+            .any(|(p, st, src)| *p == pid && st.is_some() && src == "register")
+    };
+    for (&pid, &seconds) in &sums {
+        if hand(pid) {
+            continue;
+        }
+        let (minutes, status) = summed_mark(seconds, s.seconds(), s.share_pct());
+        mark_on(
+            conn,
+            actor,
+            s,
+            pid,
+            status,
+            Some(minutes),
+            Source::TeamsReport,
+        )
+        .await?;
+    }
+    for (pid, status, source) in &marks {
+        if status.is_some() && source == "teams_report" && !sums.contains_key(pid) {
+            clear_on(conn, actor, s, *pid).await?;
+        }
+    }
+    // A walk-in whose only mark came from a removed report leaves the register.
+    sqlx::query(
+        "DELETE FROM session_attendance WHERE session_id = $1 AND status IS NULL AND completion_id IS NULL
+           AND person_id NOT IN (SELECT person_id FROM session_enrolments WHERE session_id = $1 AND status = 'enrolled')",
+    )
+    .bind(s.id)
+    .execute(&mut *conn)
+    .await?;
+    if reports == 0 {
+        sqlx::query(
+            "DELETE FROM session_attendance WHERE session_id = $1 AND status IS NULL AND completion_id IS NULL",
+        )
+        .bind(s.id)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("UPDATE session_attendance SET not_in_report = 0 WHERE session_id = $1")
+            .bind(s.id)
+            .execute(&mut *conn)
+            .await?;
+        return Ok(());
+    }
+    sqlx::query(
+        "UPDATE session_attendance SET not_in_report = 0 WHERE session_id = $1 AND person_id IN
+           (SELECT t.person_id FROM teams_report_times t JOIN teams_reports r ON r.id = t.report_id WHERE r.session_id = $1)",
+    )
+    .bind(s.id)
+    .execute(&mut *conn)
+    .await?;
+    let enrolled: Vec<i64> = sqlx::query_scalar(
+        "SELECT person_id FROM session_enrolments WHERE session_id = $1 AND status = 'enrolled'",
+    )
+    .bind(s.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for pid in enrolled.into_iter().filter(|p| !sums.contains_key(p)) {
+        flag_not_in_report_on(conn, actor, s.id, pid).await?;
+    }
+    Ok(())
+}
+
+/// A committed report of a session, as the upload page lists it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ReportRow {
+    pub id: i64,
+    pub file_name: String,
+    pub layout: String,
+    pub participants: i64,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
+}
+
+/// Removes a committed report: its times, its participants still to resolve, and the report
+/// itself; then the register is summed again from the reports left (hand marks untouched). One
+/// transaction, audited; refused (nothing changed) if a completion it made has been signed off.
+pub async fn remove_report(
+    store: &Store,
+    actor: &Actor,
+    session_id: i64,
+    report_id: i64,
+) -> Result<()> {
+    let s = attendance::session_or_404(store, session_id).await?;
+    if s.cancelled() {
+        return Err(StoreError::Conflict(format!(
+            "Session {session_id} is cancelled: its register cannot change"
+        )));
+    }
+    let r: Option<ReportRow> = sqlx::query_as(
+        "SELECT id, file_name, layout, participants, uploaded_by, uploaded_at FROM teams_reports
+         WHERE id = $1 AND session_id = $2",
+    )
+    .bind(report_id)
+    .bind(session_id)
+    .fetch_optional(store.pool())
+    .await?;
+    let Some(r) = r else {
+        return Err(StoreError::NotFound(format!(
+            "Session {session_id} has no Teams report {report_id}"
+        )));
+    };
+    let mut tx = store.pool().begin().await?;
+    let sha: String = sqlx::query_scalar("SELECT sha256 FROM teams_reports WHERE id = $1")
+        .bind(r.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    for sql in [
+        "DELETE FROM teams_report_times WHERE report_id = $1",
+        "DELETE FROM teams_report_unmatched WHERE report_id = $1",
+        "DELETE FROM teams_reports WHERE id = $1",
+    ] {
+        sqlx::query(sql).bind(r.id).execute(&mut *tx).await?;
+    }
+    audit::record_on(
+        &mut tx,
+        actor,
+        Event::new(
+            "attendance.teams_report_remove",
+            format!(
+                "Removed Teams report {} ({}) from session {}; the register was summed again from the reports left",
+                r.id, r.file_name, s.id
+            ),
+        )
+        .on("session", s.id.to_string())
+        .before(&serde_json::json!({"report_id": r.id, "sha256": sha, "file_name": r.file_name,
+            "participants": r.participants, "uploaded_by": r.uploaded_by, "uploaded_at": r.uploaded_at})),
+    )
+    .await?;
+    apply_times_on(&mut tx, actor, &s).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// A participant waiting for the trainer.
@@ -353,11 +561,8 @@ pub async fn unmatched(store: &Store, session_id: i64) -> Result<Vec<UnmatchedRo
     .await?)
 }
 
-/// The uploaded reports of a session, newest first: (id, file name, layout, participants, by, at).
-pub async fn reports(
-    store: &Store,
-    session_id: i64,
-) -> Result<Vec<(i64, String, String, i64, String, String)>> {
+/// The committed reports of a session, newest first.
+pub async fn reports(store: &Store, session_id: i64) -> Result<Vec<ReportRow>> {
     Ok(sqlx::query_as(
         "SELECT id, file_name, layout, participants, uploaded_by, uploaded_at FROM teams_reports
          WHERE session_id = $1 ORDER BY uploaded_at DESC, id DESC",
@@ -414,15 +619,26 @@ pub async fn resolve_to_person(
 ) -> Result<()> {
     let s = attendance::session_or_404(store, session_id).await?;
     let u = open_unmatched(store, session_id, unmatched_id).await?;
-    let status = status_for(u.minutes * 60, s.seconds(), s.share_pct());
     let mut tx = store.pool().begin().await?;
+    sqlx::query(
+        "INSERT INTO teams_report_times (report_id, person_id, seconds, joins, matched_by) VALUES ($1, $2, $3, 1, 'hand')",
+    )
+    .bind(u.report_id)
+    .bind(person_id)
+    .bind(u.minutes * 60)
+    .execute(&mut *tx)
+    .await?;
+    // Matching by hand is the trainer's own act: the person is marked from their summed time
+    // even over an earlier hand mark (as before reports were summed).
+    let seconds = person_seconds_on(&mut tx, s.id, person_id).await?;
+    let (minutes, status) = summed_mark(seconds, s.seconds(), s.share_pct());
     mark_on(
         &mut tx,
         actor,
         &s,
         person_id,
         status,
-        Some(u.minutes),
+        Some(minutes),
         Source::TeamsReport,
     )
     .await?;

@@ -21,7 +21,7 @@ use mashboard_domain::access::Capability;
 use mashboard_domain::attendance::{check_mark, Status};
 use mashboard_store::audit::{self, Event};
 use mashboard_store::delivery::attendance::{self, RegisterRow, SessionFacts};
-use mashboard_store::delivery::teams::{self, ExternalAttendee, Preview, UnmatchedRow};
+use mashboard_store::delivery::teams::{self, ExternalAttendee, Preview, ReportRow, UnmatchedRow};
 use mashboard_store::{people, StoreError};
 use rand::RngCore;
 use serde::Deserialize;
@@ -53,6 +53,16 @@ pub(crate) fn routes(t: Table) -> Table {
             P(Manage),
             post(commit),
         )
+        .get(
+            "/sessions/{id}/teams-report/{report_id}/remove",
+            P(Manage),
+            get(remove_confirm),
+        )
+        .post(
+            "/sessions/{id}/teams-report/{report_id}/remove",
+            P(Manage),
+            post(remove_report),
+        )
 }
 
 type TrainerPage = Page<cap::SessionsManage>;
@@ -79,6 +89,8 @@ struct RegisterPage {
     lines: Vec<Line>,
     unmatched: Vec<UnmatchedRow>,
     externals: Vec<ExternalAttendee>,
+    /// How many Teams reports are committed for the session.
+    reports: usize,
     form: FormState,
     banner: String,
     statuses: Vec<(&'static str, &'static str)>,
@@ -119,6 +131,9 @@ fn banner_of(done: Option<&str>) -> String {
         Some("optout") => "The Teams report setting has been saved.".into(),
         Some("resolved") => "The participant has been resolved.".into(),
         Some("committed") => "The Teams report has been recorded on the register.".into(),
+        Some("removed") => {
+            "The Teams report has been removed and the register worked out again from the reports left. Marks you made by hand are unchanged.".into()
+        }
         Some("same") => {
             "This Teams report had already been uploaded for this session: nothing changed.".into()
         }
@@ -160,6 +175,7 @@ async fn render_register(
         .collect();
     let unmatched = teams::unmatched(&state.store, s.id).await?;
     let externals = teams::external_attendees(&state.store, s.id).await?;
+    let reports = teams::reports(&state.store, s.id).await?.len();
     audit::record(
         &state.store,
         &page.user.actor(),
@@ -184,6 +200,7 @@ async fn render_register(
         lines,
         unmatched,
         externals,
+        reports,
         form,
         banner,
         statuses: Status::ALL
@@ -365,7 +382,7 @@ struct UploadPage {
     chrome: Chrome,
     session: SessionFacts,
     form: FormState,
-    reports: Vec<(i64, String, String, i64, String, String)>,
+    reports: Vec<ReportRow>,
 }
 
 async fn upload_page(
@@ -509,6 +526,62 @@ pub async fn commit(
         Err(StoreError::Invalid(m)) | Err(StoreError::Conflict(m)) => {
             let mut form = FormState::default();
             form.add_error("file", m);
+            upload_page(&state, &page, s, form).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "attendance_teams_remove.html")]
+struct RemovePage {
+    chrome: Chrome,
+    session: SessionFacts,
+    report: ReportRow,
+    others: usize,
+}
+
+/// Asks before removing a committed report, saying what will happen to the register.
+pub async fn remove_confirm(
+    State(state): State<AppState>,
+    page: TrainerPage,
+    Path((id, report_id)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let s = session(&state, id).await?;
+    let reports = teams::reports(&state.store, id).await?;
+    let others = reports.len().saturating_sub(1);
+    let report = reports
+        .into_iter()
+        .find(|r| r.id == report_id)
+        .ok_or(AppError::NotFound)?;
+    html(&RemovePage {
+        chrome: Chrome::new(
+            &state,
+            format!("Remove a Teams report: {}", s.display_title()),
+            Some(&page.user),
+            &page.csrf,
+            "/sessions",
+        ),
+        session: s,
+        report,
+        others,
+    })
+}
+
+pub async fn remove_report(
+    State(state): State<AppState>,
+    page: TrainerPage,
+    Path((id, report_id)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let s = session(&state, id).await?;
+    match teams::remove_report(&state.store, &page.user.actor(), id, report_id).await {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/sessions/{id}/attendance?done=removed")).into_response())
+        }
+        Err(StoreError::NotFound(_)) => Err(AppError::NotFound),
+        Err(StoreError::Invalid(m)) | Err(StoreError::Conflict(m)) => {
+            let mut form = FormState::default();
+            form.add_error("file", format!("The report was not removed. {m}"));
             upload_page(&state, &page, s, form).await
         }
         Err(e) => Err(e.into()),

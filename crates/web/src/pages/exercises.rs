@@ -43,6 +43,16 @@ pub(crate) fn routes(t: Table) -> Table {
         .post("/exercises/runs/{id}/meeting", P(F), post(save_meeting))
         .post("/exercises/runs/{id}/actions", P(F), post(add_action))
         .post("/exercises/runs/{id}/end", P(F), post(end_run))
+        .post(
+            "/exercises/runs/{id}/facilitators",
+            P(F),
+            post(add_facilitator),
+        )
+        .post(
+            "/exercises/runs/{id}/facilitators/{user_id}/remove",
+            P(F),
+            post(remove_facilitator),
+        )
         .get("/exercises/runs/{id}/projector", P(F), get(projector))
         .get(
             "/exercises/runs/{id}/projector/events",
@@ -126,6 +136,21 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("application/json"))
 }
 
+/// Only the run's facilitators (its creator and named co-facilitators) and administrators and the
+/// MASH trainer may open a run as facilitator; anyone else gets a 404, as for a run that does
+/// not exist, so a run's existence is not revealed.
+pub(crate) async fn facilitated(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<(), AppError> {
+    if ex::may_facilitate(&state.store, user.run_scope(), id).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
 /// Streams are for live runs only (an ended run has nothing more to say).
 async fn live_only(state: &AppState, id: i64) -> Result<(), AppError> {
     match ex::run(&state.store, id).await? {
@@ -150,6 +175,8 @@ pub struct RunLink {
 pub struct IndexPage {
     pub chrome: Chrome,
     pub facilitator: bool,
+    /// Whether this user reaches every run (administrators and the MASH trainer).
+    pub every_run: bool,
     pub scenarios: Vec<ex::ScenarioSummary>,
     pub runs: Vec<RunLink>,
 }
@@ -161,7 +188,7 @@ pub async fn index(
     let facilitator = page.user.can(Capability::ExercisesFacilitate);
     let (scenarios, runs) = if facilitator {
         ex::ensure_scenarios(&state.store).await?;
-        let runs = ex::list_runs(&state.store)
+        let runs = ex::list_runs_for(&state.store, page.user.run_scope())
             .await?
             .into_iter()
             .map(|r| RunLink {
@@ -198,6 +225,7 @@ pub async fn index(
             "/exercises",
         ),
         facilitator,
+        every_run: page.user.run_scope() == mashboard_domain::access::RunScope::Every,
         scenarios,
         runs,
     })
@@ -284,6 +312,7 @@ pub struct NewPage {
     pub scenarios: Vec<ex::ScenarioSummary>,
     pub scenario_id: i64,
     pub title: String,
+    pub co_facilitators: String,
     pub attachment_day: String,
     pub slots: Vec<TeamSlot>,
     pub more_href: String,
@@ -328,6 +357,7 @@ pub async fn new_form(
         scenario_id: scenarios.first().map(|s| s.id).unwrap_or_default(),
         scenarios,
         title: String::new(),
+        co_facilitators: String::new(),
         more_href: format!(
             "/exercises/runs/new?teams={}{}",
             (n + 2).min(12),
@@ -443,6 +473,7 @@ pub async fn create(
         form.add_error("team1_name", "Add at least one team.");
     }
     let title = field_str(&pairs, "title").to_string();
+    let co_facilitators = field_str(&pairs, "co_facilitators").to_string();
     if !form.has_errors() {
         let new = NewRun {
             scenario_id,
@@ -450,11 +481,15 @@ pub async fn create(
             attachment_day_id,
             teams,
             started_at: None,
+            co_facilitators: tokens(&co_facilitators),
         };
         let mut rng = rand::rngs::OsRng;
         match ex::create_run(&state.store, &page.user.actor(), &new, &mut rng).await {
             Ok((id, _)) => {
                 return Ok(Redirect::to(&format!("/exercises/runs/{id}/console")).into_response())
+            }
+            Err(mashboard_store::StoreError::Invalid(m)) if m.starts_with("Co-facilitators") => {
+                form.add_error("co_facilitators", m)
             }
             Err(mashboard_store::StoreError::Invalid(m)) => form.add_error("team1_name", m),
             Err(e) => return Err(e.into()),
@@ -473,6 +508,7 @@ pub async fn create(
         scenarios,
         scenario_id,
         title,
+        co_facilitators,
         attachment_day: day_text,
         more_href: format!("/exercises/runs/new?teams={}", (n + 2).min(12)),
         slots: slots_back,
@@ -531,6 +567,10 @@ pub struct ConsolePage {
     pub notes: Vec<NoteLine>,
     pub meeting: ex::Meeting,
     pub actions: Vec<ex::Action>,
+    pub facilitators: Vec<ex::Facilitator>,
+    /// Whether this user may name or remove co-facilitators (the creator, administrators and
+    /// the MASH trainer).
+    pub manage_facilitators: bool,
     pub form: FormState,
     pub done: Option<String>,
 }
@@ -650,6 +690,8 @@ fn done_text(key: Option<&str>) -> Option<String> {
             "meeting" => "Strategy meeting record saved.",
             "action" => "Action added.",
             "ended" => "The run has ended. Team codes no longer work.",
+            "facilitator" => "Co-facilitator added.",
+            "facilitator_removed" => "Co-facilitator removed.",
             _ => return None,
         }
         .to_string(),
@@ -665,6 +707,9 @@ async fn render_console(
     done: Option<String>,
 ) -> Result<Response, AppError> {
     let d = run_data(state, id).await?;
+    let facilitators = ex::facilitators(&state.store, id).await?;
+    let manage_facilitators =
+        ex::may_manage_facilitators(&state.store, user.run_scope(), id).await?;
     let next_stage = rules::next_stage(&ex::as_rules(&d.releases), d.scenario.stages.len() as i64)
         .unwrap_or(d.scenario.stages.len() as i64);
     let has_errors = form.has_errors();
@@ -682,6 +727,8 @@ async fn render_console(
         blocks: d.blocks(false),
         notes: d.note_lines(),
         next_stage,
+        facilitators,
+        manage_facilitators,
         form,
         done,
         run: d.run,
@@ -698,6 +745,7 @@ pub async fn console(
     Path(id): Path<i64>,
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, AppError> {
+    facilitated(&state, &page.user, id).await?;
     render_console(
         &state,
         &page.user,
@@ -711,9 +759,10 @@ pub async fn console(
 
 pub async fn console_events(
     State(state): State<AppState>,
-    _page: Page<cap::ExercisesFacilitate>,
+    page: Page<cap::ExercisesFacilitate>,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
+    facilitated(&state, &page.user, id).await?;
     live_only(&state, id).await?;
     Ok(live::stream(&state, id, Audience::Facilitator))
 }
@@ -731,7 +780,7 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<(), mashboard_store::StoreError>>,
 {
-    ex::run(&state.store, id).await?.ok_or(AppError::NotFound)?;
+    facilitated(state, &page.user, id).await?;
     match f().await {
         Ok(()) => Ok(Redirect::to(&format!(
             "/exercises/runs/{id}/console?done={done}#{field_name}"
@@ -843,6 +892,55 @@ pub async fn end_run(
     .await
 }
 
+pub async fn add_facilitator(
+    State(state): State<AppState>,
+    page: Page<cap::ExercisesFacilitate>,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    facilitated(&state, &page.user, id).await?;
+    if !ex::may_manage_facilitators(&state.store, page.user.run_scope(), id).await? {
+        return Err(AppError::Forbidden);
+    }
+    let username = field_str(&pairs, "co_facilitator").trim().to_string();
+    console_action(
+        &state,
+        &page,
+        id,
+        "co_facilitator",
+        "facilitator",
+        || async { ex::add_facilitator(&state.store, &page.user.actor(), id, &username).await },
+    )
+    .await
+}
+
+pub async fn remove_facilitator(
+    State(state): State<AppState>,
+    page: Page<cap::ExercisesFacilitate>,
+    Path((id, user_id)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    facilitated(&state, &page.user, id).await?;
+    if !ex::may_manage_facilitators(&state.store, page.user.run_scope(), id).await? {
+        return Err(AppError::Forbidden);
+    }
+    console_action(
+        &state,
+        &page,
+        id,
+        "co_facilitator",
+        "facilitator_removed",
+        || async {
+            match ex::remove_facilitator(&state.store, &page.user.actor(), id, user_id).await {
+                Err(mashboard_store::StoreError::NotFound(m)) => {
+                    Err(mashboard_store::StoreError::Invalid(m))
+                }
+                other => other,
+            }
+        },
+    )
+    .await
+}
+
 // ----- projector -----
 
 #[derive(Template)]
@@ -860,6 +958,7 @@ pub async fn projector(
     page: Page<cap::ExercisesFacilitate>,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
+    facilitated(&state, &page.user, id).await?;
     let (run, sc) = load_run(&state, id).await?;
     let latest = ex::releases(&state.store, id)
         .await?
@@ -882,9 +981,10 @@ pub async fn projector(
 
 pub async fn projector_events(
     State(state): State<AppState>,
-    _page: Page<cap::ExercisesFacilitate>,
+    page: Page<cap::ExercisesFacilitate>,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
+    facilitated(&state, &page.user, id).await?;
     live_only(&state, id).await?;
     Ok(live::stream(&state, id, Audience::Projector))
 }
@@ -1011,7 +1111,8 @@ async fn render_team(
     })
 }
 
-/// The team a signed-in user may open: facilitators any team of the run, others only their own.
+/// The team a signed-in user may open: the run's facilitators any team of it, others only their
+/// own.
 async fn team_access(
     state: &AppState,
     user: &CurrentUser,
@@ -1022,7 +1123,7 @@ async fn team_access(
     if !teams.iter().any(|t| t.id == team_id) {
         return Err(AppError::NotFound);
     }
-    if user.can(Capability::ExercisesFacilitate) {
+    if ex::may_facilitate(&state.store, user.run_scope(), run_id).await? {
         return Ok(());
     }
     match ex::member_team(&state.store, run_id, user.person_id, user.id).await? {
@@ -1308,6 +1409,7 @@ pub async fn debrief(
     page: Page<cap::ExercisesFacilitate>,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
+    facilitated(&state, &page.user, id).await?;
     let d = run_data(&state, id).await?;
     ex::record_view(&state.store, &page.user.actor(), id, "debrief").await?;
     html(&DebriefPage {
@@ -1420,6 +1522,7 @@ pub async fn debrief_csv(
     page: Page<cap::ExercisesFacilitate>,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
+    facilitated(&state, &page.user, id).await?;
     let d = run_data(&state, id).await?;
     ex::record_view(&state.store, &page.user.actor(), id, "debrief (CSV)").await?;
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -1456,6 +1559,7 @@ pub async fn debrief_pdf(
     page: Page<cap::ExercisesFacilitate>,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
+    facilitated(&state, &page.user, id).await?;
     let d = run_data(&state, id).await?;
     ex::record_view(&state.store, &page.user.actor(), id, "debrief (PDF)").await?;
     let mut w = crate::pages::matrix::PdfWriter::new(format!("Exercise debrief: {}", d.run.title));

@@ -281,7 +281,8 @@ impl From<SessionBrief> for SessionRow {
             } else {
                 s.title
             },
-            when: s.starts_at.chars().take(10).collect(),
+            when: mashboard_domain::sessions::london_date_of_stored(&s.starts_at)
+                .unwrap_or_else(|| s.starts_at.chars().take(10).collect()),
             direction: direction_label(&s.direction),
             raw_direction: s.direction,
             partner_org_id: s.partner_org_id,
