@@ -41,7 +41,13 @@ pub struct WebConfig {
     pub demo: bool,
     /// Where uploaded files (recorded videos) are kept.
     pub data_dir: std::path::PathBuf,
+    /// The largest recorded-video file a trainer may upload, in bytes (the one route whose
+    /// body may be larger than 20 MB).
+    pub max_video_bytes: u64,
 }
+
+/// The default largest recorded-video upload: 4 GiB.
+pub const DEFAULT_MAX_VIDEO_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 
 impl Default for WebConfig {
     fn default() -> Self {
@@ -52,6 +58,7 @@ impl Default for WebConfig {
             absolute_timeout: Duration::from_secs(10 * 60 * 60),
             demo: false,
             data_dir: std::path::PathBuf::from("mashboard-data"),
+            max_video_bytes: DEFAULT_MAX_VIDEO_BYTES,
         }
     }
 }
