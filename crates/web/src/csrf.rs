@@ -83,7 +83,7 @@ fn urlencoded_token(body: &Bytes) -> Option<String> {
 type DataStream = axum::body::BodyDataStream;
 
 /// Passes the body's chunks to the multipart parser and keeps a copy of each, so they can be
-/// replayed; gives up once more than [`MAX_BEFORE_TOKEN`] bytes have been read.
+/// replayed whole; the parser is shown only the first [`MAX_BEFORE_TOKEN`] bytes.
 struct Tee {
     inner: Arc<Mutex<Option<DataStream>>>,
     seen: Arc<Mutex<Vec<Bytes>>>,
@@ -95,10 +95,10 @@ impl Stream for Tee {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        if this.read > MAX_BEFORE_TOKEN {
-            return Poll::Ready(Some(Err(std::io::Error::other(
-                "no csrf_token near the start of the form",
-            ))));
+        // The parser sees at most the first MAX_BEFORE_TOKEN bytes, then the end of the
+        // stream: the token field must be whole within them, however the body was chunked.
+        if this.read >= MAX_BEFORE_TOKEN {
+            return Poll::Ready(None);
         }
         let Ok(mut inner) = this.inner.lock() else {
             return Poll::Ready(None);
@@ -108,11 +108,12 @@ impl Stream for Tee {
         };
         match stream.poll_next_unpin(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
-                this.read += chunk.len();
+                let shown = chunk.slice(..chunk.len().min(MAX_BEFORE_TOKEN - this.read));
+                this.read += shown.len();
                 if let Ok(mut seen) = this.seen.lock() {
-                    seen.push(chunk.clone());
+                    seen.push(chunk);
                 }
-                Poll::Ready(Some(Ok(chunk)))
+                Poll::Ready(Some(Ok(shown)))
             }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(std::io::Error::other(e)))),
             Poll::Ready(None) => Poll::Ready(None),
