@@ -53,6 +53,9 @@ impl Limits {
     }
 }
 
+/// How long a multipart form may take to deliver its token.
+const TOKEN_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// A size in words: "20 MB", "4 GB", "1.5 GB".
 pub fn size_text(bytes: u64) -> String {
     const MB: f64 = 1024.0 * 1024.0;
@@ -238,7 +241,10 @@ pub async fn protect(
         let Ok(boundary) = multer::parse_boundary(&content_type) else {
             return AppError::FormExpired.into_response();
         };
-        return match (expected, multipart_token(body, boundary).await) {
+        // A client trickling its first bytes does not hold the request open for ever (large
+        // routes have no overall timeout).
+        let read = tokio::time::timeout(TOKEN_WAIT, multipart_token(body, boundary)).await;
+        return match (expected, read.ok().flatten()) {
             (Some(e), Some((s, body))) if constant_time_eq(e.as_bytes(), s.as_bytes()) => {
                 next.run(Request::from_parts(parts, limited(body, limit)))
                     .await
