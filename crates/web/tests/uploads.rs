@@ -275,14 +275,18 @@ fn vm_hwm_kb() -> u64 {
 
 /// Not a timed test: prints the peak resident memory before and after streaming a 300 MB
 /// recording through the server (the client generates it chunk by chunk, so the figure is the
-/// server's). Run with `--run-ignored only --no-capture`.
+/// server's), on SQLite. Run with `--run-ignored only --no-capture`.
 #[tokio::test]
 #[ignore]
 async fn memory_stays_flat_while_a_300_mb_recording_uploads() {
     const SIZE: usize = 300 * MB;
     const CHUNK: usize = 256 * 1024;
-    let (_dir, dbs) = mashboard_store::testing::both_databases().await;
-    let (_, url) = dbs.into_iter().next().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = DbUrl::parse(&format!(
+        "sqlite://{}",
+        dir.path().join("m.sqlite").display()
+    ))
+    .unwrap();
     let app = spawn(&url).await;
     let module = recorded_module(&app.store).await;
     let trainer = app.signed_in(Role::MashTrainer).await;
