@@ -44,6 +44,7 @@ pub fn web_config(global: &Global, demo: bool) -> WebConfig {
         absolute_timeout: Duration::from_secs(global.session_hours.max(1) * 3600),
         demo,
         data_dir: data_dir(global),
+        max_video_bytes: global.max_video_mb * 1024 * 1024,
     }
 }
 
@@ -388,11 +389,42 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::BenchImport(args) => return crate::bench::run(g, &args).await,
         Command::Backup { path } => {
             let store = open(g).await?;
-            backup::backup(&store, &path).await?;
+            let dir = data_dir(g);
+            if store.backend() == mashboard_store::Backend::Postgres {
+                if let Err(e) = backup::backup(&store, &path).await {
+                    bail!(
+                        "{e}. Back up the data directory {} (uploaded recordings) with your file backups as well.",
+                        dir.display()
+                    );
+                }
+            }
+            let report = backup::backup_with_files(&store, &path, &dir).await?;
             println!(
                 "Wrote a consistent copy of the database to {}.",
                 path.display()
             );
+            if report.files == 0 {
+                println!("No uploaded files to copy: no recording is kept in the data directory.");
+            } else {
+                println!(
+                    "Copied {} uploaded recording file{} ({}) from {} to {}.",
+                    report.files,
+                    if report.files == 1 { "" } else { "s" },
+                    mashboard_web::csrf::size_text(report.bytes),
+                    dir.display(),
+                    report.files_dir.display()
+                );
+            }
+            if !report.missing.is_empty() {
+                println!(
+                    "Warning: {} recording file{} named by the database {} missing from {} and could not be copied: {}. Those modules need their recording uploaded again.",
+                    report.missing.len(),
+                    if report.missing.len() == 1 { "" } else { "s" },
+                    if report.missing.len() == 1 { "is" } else { "are" },
+                    dir.display(),
+                    report.missing.join(", ")
+                );
+            }
         }
         Command::Config => {
             let url = db_url(g, DEFAULT_DB)?;
@@ -405,6 +437,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             println!("address         {}", g.addr);
             println!("force name      {}", c.force_name);
             println!("secure cookies  {}", c.secure_cookies);
+            println!("data directory  {}", c.data_dir.display());
+            println!(
+                "largest video   {}",
+                mashboard_web::csrf::size_text(c.max_video_bytes)
+            );
             println!("idle timeout    {} minutes", c.idle_timeout.as_secs() / 60);
             println!(
                 "session length  {} hours",

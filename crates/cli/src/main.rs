@@ -77,6 +77,16 @@ pub struct Global {
     /// the SQLite file, or in the current directory).
     #[arg(long, env = "MASHBOARD_DATA_DIR", global = true)]
     pub data_dir: Option<std::path::PathBuf>,
+    /// The largest recorded-video file a trainer may upload, in megabytes (MiB). Every other
+    /// form keeps a 20 MB limit.
+    #[arg(
+        long,
+        env = "MASHBOARD_MAX_VIDEO_MB",
+        global = true,
+        default_value_t = 4096,
+        value_parser = clap::value_parser!(u64).range(1..=1_048_576)
+    )]
+    pub max_video_mb: u64,
     /// The mail server for reminder e-mails: smtp://HOST:25 (no encryption),
     /// smtp://USER:PASSWORD@HOST:587?tls=required (STARTTLS) or smtps://USER:PASSWORD@HOST:465.
     /// Reminder e-mails are off without it.
@@ -116,7 +126,8 @@ pub enum Command {
     /// The missing-referral queue.
     #[command(subcommand)]
     Queue(QueueCommand),
-    /// Write a consistent copy of the SQLite database to PATH while the server runs.
+    /// Write a consistent copy of the SQLite database to PATH while the server runs, and copy
+    /// the uploaded recordings it refers to into PATH.files/ (same layout as the data directory).
     Backup { path: PathBuf },
     /// Print the effective configuration (secrets redacted).
     Config,

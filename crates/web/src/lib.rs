@@ -43,7 +43,13 @@ pub struct WebConfig {
     pub demo: bool,
     /// Where uploaded files (recorded videos) are kept.
     pub data_dir: std::path::PathBuf,
+    /// The largest recorded-video file a trainer may upload, in bytes (the one route whose
+    /// body may be larger than 20 MB).
+    pub max_video_bytes: u64,
 }
+
+/// The default largest recorded-video upload: 4 GiB.
+pub const DEFAULT_MAX_VIDEO_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 
 impl Default for WebConfig {
     fn default() -> Self {
@@ -54,6 +60,7 @@ impl Default for WebConfig {
             absolute_timeout: Duration::from_secs(10 * 60 * 60),
             demo: false,
             data_dir: std::path::PathBuf::from("mashboard-data"),
+            max_video_bytes: DEFAULT_MAX_VIDEO_BYTES,
         }
     }
 }
@@ -97,10 +104,14 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let store = state.store.clone();
-    // Expired sessions are swept every ten minutes.
+    let videos = state.config.data_dir.join("videos");
+    // Expired sessions are swept every ten minutes, and so are uploads a crash or a restart
+    // left half-written (an upload in progress writes all the time; six hours untouched means
+    // abandoned).
     let sweeper = tokio::spawn(async move {
         loop {
             let _ = mashboard_store::sessions::delete_expired(&store).await;
+            remove_abandoned_uploads(&videos, Duration::from_secs(6 * 3600));
             tokio::time::sleep(Duration::from_secs(600)).await;
         }
     });
@@ -113,4 +124,56 @@ pub async fn serve(
     .await;
     sweeper.abort();
     r
+}
+
+/// Removes `.upload-*.part` files in `dir` not written to for `idle`.
+fn remove_abandoned_uploads(dir: &std::path::Path, idle: Duration) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(".upload-") && name.ends_with(".part")) {
+            continue;
+        }
+        let stale = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > idle);
+        if stale {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_untouched_half_written_uploads_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = std::time::SystemTime::now() - Duration::from_secs(7 * 3600);
+        for name in [".upload-old.part", ".upload-new.part", "kept.mp4"] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        for name in [".upload-old.part", "kept.mp4"] {
+            std::fs::File::options()
+                .write(true)
+                .open(dir.path().join(name))
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        remove_abandoned_uploads(dir.path(), Duration::from_secs(6 * 3600));
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".upload-new.part", "kept.mp4"]);
+    }
 }

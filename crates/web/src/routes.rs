@@ -6,6 +6,7 @@ use axum::http::Method;
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use mashboard_domain::access::Capability;
+use std::sync::Arc;
 use std::time::Duration;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -33,6 +34,9 @@ pub struct RouteInfo {
 pub(crate) struct Table {
     router: Router<AppState>,
     routes: Vec<RouteInfo>,
+    /// Routes that take large uploads (their body limit is `WebConfig::max_video_bytes`, not
+    /// the 20 MB of every other route).
+    large: Vec<&'static str>,
 }
 
 impl Table {
@@ -67,6 +71,23 @@ impl Table {
     ) -> Table {
         self.add(Method::POST, path, access, h)
     }
+    /// A POST route that takes a large upload: the CSRF middleware streams its body instead of
+    /// holding it, applies the configured limit instead of 20 MB, and the request has no
+    /// two-minute timeout; the handler must stream and check the size itself.
+    pub(crate) fn post_large(
+        mut self,
+        path: &'static str,
+        access: Access,
+        h: MethodRouter<AppState>,
+    ) -> Table {
+        self.large.push(path);
+        self.add(
+            Method::POST,
+            path,
+            access,
+            h.layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+    }
     pub(crate) fn put(
         self,
         path: &'static str,
@@ -99,6 +120,7 @@ fn table() -> Table {
     let t = Table {
         router: Router::new(),
         routes: Vec::new(),
+        large: Vec::new(),
     };
     let t = t
         .get("/healthz", Public, get(pages::health::healthz))
@@ -268,6 +290,23 @@ pub fn route_table() -> Vec<RouteInfo> {
     table().routes
 }
 
+/// Two minutes for a request; a large upload (a recording of a few gigabytes on a slow link)
+/// has no overall limit, only the handler's limit on a stalled stream.
+async fn time_limit(
+    axum::extract::State(limits): axum::extract::State<csrf::Limits>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if limits.is_large(&request) {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(Duration::from_secs(120), next.run(request)).await {
+        Ok(r) => r,
+        Err(_) => axum::http::StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}
+
 /// The application, with sessions, CSRF protection, security headers and panic catching.
 pub fn router(state: AppState) -> Router {
     let sessions = SessionManagerLayer::new(crate::session_store::DbSessionStore {
@@ -286,17 +325,22 @@ pub fn router(state: AppState) -> Router {
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "same-origin"),
     ];
-    let mut router = table()
+    let table = table();
+    let limits = csrf::Limits {
+        large_routes: Arc::new(table.large.iter().copied().collect()),
+        large_max: state.config.max_video_bytes,
+    };
+    let mut router = table
         .router
         .fallback(pages::not_found)
         .method_not_allowed_fallback(pages::method_not_allowed)
-        .layer(axum::middleware::from_fn(csrf::protect))
+        .layer(axum::middleware::from_fn_with_state(
+            limits.clone(),
+            csrf::protect,
+        ))
         .layer(sessions)
         .layer(axum::extract::DefaultBodyLimit::max(csrf::MAX_BODY))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(120),
-        ))
+        .layer(axum::middleware::from_fn_with_state(limits, time_limit))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             pages::panic_page,
         ))

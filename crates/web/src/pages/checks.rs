@@ -55,7 +55,7 @@ pub(crate) fn routes(t: Table) -> Table {
             P(TrainingManage),
             get(video_form),
         )
-        .post(
+        .post_large(
             "/training/modules/{id}/video",
             P(TrainingManage),
             post(video_upload),
@@ -73,8 +73,6 @@ pub(crate) fn routes(t: Table) -> Table {
         )
 }
 
-/// The largest video file accepted (the whole request must fit the server's body limit).
-pub const MAX_VIDEO_BYTES: usize = crate::csrf::MAX_BODY - 64 * 1024;
 pub const OPTION_ROWS: usize = 6;
 const SESSION_STARTED: &str = "check_started";
 
@@ -812,7 +810,7 @@ struct VideoFormPage {
     video: Option<videos::Video>,
     form: FormState,
     saved: bool,
-    max_mb: usize,
+    max_size: String,
     check: Option<CheckSummary>,
 }
 
@@ -850,7 +848,7 @@ async fn render_video_form(
         video,
         form,
         saved,
-        max_mb: MAX_VIDEO_BYTES / 1024 / 1024,
+        max_size: crate::csrf::size_text(state.config.max_video_bytes),
         check,
     })
 }
@@ -893,6 +891,132 @@ fn check_url(url: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// How long an upload may stall (no bytes arriving) before it is abandoned.
+const UPLOAD_STALL: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// A file on disk that is removed when dropped unless kept: a failed, refused or abandoned
+/// upload (even a browser going away mid-stream, which drops the handler) leaves nothing behind.
+struct Upload {
+    path: std::path::PathBuf,
+    keep: bool,
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// What became of the form's file field.
+enum Received {
+    /// No file chosen.
+    Nothing,
+    Empty,
+    NotVideo,
+    TooBig,
+    /// The upload stopped before the end (the connection dropped or stalled).
+    Broken,
+    /// The file is on disk under its final key, not yet recorded.
+    Saved {
+        file: Upload,
+        key: String,
+        name: String,
+        content_type: &'static str,
+        size: u64,
+    },
+}
+
+/// Streams the file field to a temporary file inside the data directory, checking its first
+/// bytes (MP4 or WebM) and its size as it goes, then renames it to its random key. Never holds
+/// more than one chunk in memory.
+async fn receive_video(
+    state: &AppState,
+    field: &mut axum::extract::multipart::Field<'_>,
+    max: u64,
+) -> Result<Received, std::io::Error> {
+    use tokio::io::AsyncWriteExt;
+    let name = field.file_name().unwrap_or_default().to_string();
+    let dir = state.config.data_dir.join("videos");
+    tokio::fs::create_dir_all(&dir).await?;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let mut upload = Upload {
+        path: dir.join(format!(".upload-{id}.part")),
+        keep: false,
+    };
+    let mut out = tokio::fs::File::create(&upload.path).await?;
+    let mut head: Vec<u8> = Vec::with_capacity(16);
+    let mut kind = None;
+    let mut size = 0u64;
+    loop {
+        let chunk = match tokio::time::timeout(UPLOAD_STALL, field.chunk()).await {
+            Ok(Ok(Some(c))) => c,
+            Ok(Ok(None)) => break,
+            Ok(Err(_)) | Err(_) => return Ok(Received::Broken),
+        };
+        size += chunk.len() as u64;
+        if size > max {
+            return Ok(Received::TooBig);
+        }
+        if kind.is_none() {
+            head.extend_from_slice(&chunk[..chunk.len().min(16 - head.len().min(16))]);
+            if head.len() >= 12 {
+                match sniff_video(&head) {
+                    Some(k) => kind = Some(k),
+                    None => return Ok(Received::NotVideo),
+                }
+            }
+        }
+        out.write_all(&chunk).await?;
+    }
+    if size == 0 {
+        return Ok(if name.is_empty() {
+            Received::Nothing
+        } else {
+            Received::Empty
+        });
+    }
+    let Some((content_type, ext)) = kind.or_else(|| sniff_video(&head)) else {
+        return Ok(Received::NotVideo);
+    };
+    out.flush().await?;
+    out.sync_all().await?;
+    drop(out);
+    let key = format!("videos/{id}.{ext}");
+    let path = state.config.data_dir.join(&key);
+    tokio::fs::rename(&upload.path, &path).await?;
+    upload.path = path;
+    let name: String = name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    Ok(Received::Saved {
+        file: upload,
+        key,
+        name,
+        content_type,
+        size,
+    })
+}
+
+/// Reads the rest of a form we stopped reading, for a while, so the browser sees our answer
+/// rather than a reset connection.
+fn drain(mut multipart: Multipart) {
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            while let Ok(Some(mut f)) = multipart.next_field().await {
+                while let Ok(Some(_)) = f.chunk().await {}
+            }
+        })
+        .await;
+    });
+}
+
 pub async fn video_upload(
     State(state): State<AppState>,
     page: Page<cap::TrainingManage>,
@@ -900,24 +1024,45 @@ pub async fn video_upload(
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
     let module = recorded_module(&state, &id).await?;
+    let max = state.config.max_video_bytes;
     let mut url = String::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut too_big = false;
-    while let Ok(Some(mut f)) = multipart.next_field().await {
+    let mut received = Received::Nothing;
+    let mut broken = false;
+    loop {
+        let mut f = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => {
+                broken = true;
+                break;
+            }
+        };
         match f.name() {
-            Some("external_url") => url = f.text().await.unwrap_or_default().trim().to_string(),
-            Some("file") => {
-                let name = f.file_name().unwrap_or_default().to_string();
-                let mut bytes = Vec::new();
+            Some("external_url") => {
+                let mut text = Vec::new();
                 while let Ok(Some(chunk)) = f.chunk().await {
-                    if bytes.len() + chunk.len() > MAX_VIDEO_BYTES {
-                        too_big = true;
+                    if text.len() + chunk.len() > 4096 {
                         break;
                     }
-                    bytes.extend_from_slice(&chunk);
+                    text.extend_from_slice(&chunk);
                 }
-                if !name.is_empty() || !bytes.is_empty() {
-                    file = Some((name, bytes));
+                url = String::from_utf8_lossy(&text).trim().to_string();
+            }
+            Some("file") if matches!(received, Received::Nothing) => {
+                received = match receive_video(&state, &mut f, max).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let id = crate::error::log_internal(&format!("video write: {e}"));
+                        return Err(AppError::BadRequest(format!(
+                            "The video could not be saved on the server (reference {id}). Ask an administrator to check the data directory and the free space on its disk. Nothing was saved."
+                        )));
+                    }
+                };
+                if !matches!(
+                    received,
+                    Received::Saved { .. } | Received::Nothing | Received::Empty
+                ) {
+                    break;
                 }
             }
             _ => {}
@@ -925,93 +1070,84 @@ pub async fn video_upload(
     }
     let mut form = FormState::default();
     form.set("external_url", url.clone());
-    let source = if too_big {
-        form.add_error(
-            "file",
-            format!(
-                "The file is too large: it must be {} MB or smaller. For a longer recording, put it on the force's video host and give the link instead.",
-                MAX_VIDEO_BYTES / 1024 / 1024
-            ),
-        );
-        None
-    } else if let Some((name, bytes)) = file {
-        match sniff_video(&bytes) {
-            None if bytes.is_empty() => {
-                form.add_error("file", "The selected file is empty");
-                None
-            }
-            None => {
-                form.add_error("file", "The file must be an MP4 or WebM video");
-                None
-            }
-            Some((ctype, ext)) => {
-                let key = format!("videos/{}.{ext}", uuid::Uuid::new_v4().simple());
-                let path = state.config.data_dir.join(&key);
-                let write = async {
-                    if let Some(dir) = path.parent() {
-                        tokio::fs::create_dir_all(dir).await?;
-                    }
-                    let tmp = path.with_extension("part");
-                    tokio::fs::write(&tmp, &bytes).await?;
-                    tokio::fs::rename(&tmp, &path).await
-                };
-                if let Err(e) = write.await {
-                    let id = crate::error::log_internal(&format!("video write: {e}"));
-                    return Err(AppError::BadRequest(format!(
-                        "The video could not be saved on the server (reference {id}). Ask an administrator to check the data directory."
-                    )));
-                }
-                let safe_name: String = name
-                    .rsplit(['/', '\\'])
-                    .next()
-                    .unwrap_or("")
-                    .chars()
-                    .filter(|c| !c.is_control())
-                    .take(200)
-                    .collect();
-                Some(Source::File {
-                    file_name: safe_name,
-                    content_type: ctype.into(),
-                    size_bytes: bytes.len() as i64,
-                    storage_key: key,
-                })
-            }
+    let mut file = None;
+    let source = match received {
+        Received::TooBig => {
+            drain(multipart);
+            form.add_error(
+                "file",
+                format!(
+                    "The file is too large: it must be {} or smaller. For a longer recording, put it on the force's video host and give the link instead.",
+                    crate::csrf::size_text(max)
+                ),
+            );
+            None
         }
-    } else if !url.is_empty() {
-        match check_url(&url) {
+        Received::NotVideo => {
+            drain(multipart);
+            form.add_error("file", "The file must be an MP4 or WebM video");
+            None
+        }
+        Received::Broken => {
+            form.add_error(
+                "file",
+                "The upload stopped before the whole file arrived, so nothing was saved. Check the connection and choose the file again.",
+            );
+            None
+        }
+        Received::Empty => {
+            form.add_error("file", "The selected file is empty");
+            None
+        }
+        Received::Saved {
+            file: upload,
+            key,
+            name,
+            content_type,
+            size,
+        } => {
+            file = Some(upload);
+            Some(Source::File {
+                file_name: name,
+                content_type: content_type.into(),
+                size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
+                storage_key: key,
+            })
+        }
+        Received::Nothing if broken => {
+            form.add_error(
+                "file",
+                "The upload stopped before the whole form arrived, so nothing was saved. Try again.",
+            );
+            None
+        }
+        Received::Nothing if !url.is_empty() => match check_url(&url) {
             Ok(()) => Some(Source::External { url: url.clone() }),
             Err(m) => {
                 form.add_error("external_url", m);
                 None
             }
+        },
+        Received::Nothing => {
+            form.add_error(
+                "external_url",
+                "Give the link to the recording on the force's video host, or choose a video file to upload",
+            );
+            None
         }
-    } else {
-        form.add_error(
-            "external_url",
-            "Give the link to the recording on the force's video host, or choose a video file to upload",
-        );
-        None
     };
     let Some(source) = source else {
         return render_video_form(&state, &page.user, &page.csrf, module, form, false).await;
     };
-    match videos::set(&state.store, &page.user.actor(), module.id, &source).await {
-        Ok(old) => {
-            if let Some(old) = old {
-                let _ = tokio::fs::remove_file(state.config.data_dir.join(old)).await;
-            }
-            Ok(
-                Redirect::to(&format!("/training/modules/{}/video?saved=1", module.id))
-                    .into_response(),
-            )
-        }
-        Err(e) => {
-            if let Source::File { storage_key, .. } = &source {
-                let _ = tokio::fs::remove_file(state.config.data_dir.join(storage_key)).await;
-            }
-            Err(e.into())
-        }
+    // One transaction records the file; if it fails, the guard removes the file.
+    let old = videos::set(&state.store, &page.user.actor(), module.id, &source).await?;
+    if let Some(mut f) = file {
+        f.keep = true;
     }
+    if let Some(old) = old.filter(|k| !k.contains("..")) {
+        let _ = tokio::fs::remove_file(state.config.data_dir.join(old)).await;
+    }
+    Ok(Redirect::to(&format!("/training/modules/{}/video?saved=1", module.id)).into_response())
 }
 
 #[derive(Template)]
