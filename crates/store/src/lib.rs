@@ -146,6 +146,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// What coverage last read, per requirement and day (SQLite only; see
+    /// `delivery::coverage::load_facts_cached`).
+    coverage_cache: std::sync::Arc<delivery::coverage::Cache>,
 }
 
 impl Store {
@@ -182,11 +185,19 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            coverage_cache: Default::default(),
+        })
     }
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub(crate) fn coverage_cache(&self) -> &delivery::coverage::Cache {
+        &self.coverage_cache
     }
 
     pub fn backend(&self) -> Backend {

@@ -72,6 +72,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0008_facilitators_report_times.sqlite.sql"),
         postgres: include_str!("../migrations/0008_facilitators_report_times.postgres.sql"),
     },
+    Migration {
+        version: 9,
+        name: "coverage data version (SQLite triggers) for the coverage cache",
+        common: include_str!("../migrations/0009_coverage_version.sql"),
+        sqlite: include_str!("../migrations/0009_coverage_version.sqlite.sql"),
+        postgres: include_str!("../migrations/0009_coverage_version.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {

@@ -687,3 +687,163 @@ async fn every_kind_of_clause_finds_the_same_people_through_the_database() {
         assert_eq!(report.coverage.trained_how[&TrainedHow::Recording], 1);
     });
 }
+
+/// Coverage keeps what it read (on SQLite) until something it depends on changes: every kind
+/// of change shows at once, through the cache, on both databases.
+#[tokio::test]
+async fn every_change_shows_at_once_through_the_coverage_cache() {
+    on_both!(|store| {
+        let actor = Actor::system();
+        let ppn = module(&store, "FL-PPN").await;
+        let id = coverage::create_requirement(
+            &store,
+            &actor,
+            &RequirementInput {
+                code: "PC".into(),
+                name: "New constables".into(),
+                description: String::new(),
+                rule: pc_rule(),
+                modules: vec![(ppn, CountsAs::Session)],
+            },
+        )
+        .await
+        .unwrap();
+        let req = coverage::requirement(&store, id).await.unwrap().unwrap();
+        let as_of = date!(2026 - 11 - 26);
+        let tally = |store: Store, req: coverage::Requirement| async move {
+            let r = coverage::compute(&store, &req, as_of, &Filter::default())
+                .await
+                .unwrap();
+            (
+                r.coverage.total.required,
+                r.coverage.total.trained,
+                r.coverage.total.booked,
+            )
+        };
+        assert_eq!(tally(store.clone(), req.clone()).await, (0, 0, 0));
+
+        // A new person in scope.
+        let a = person(
+            &store,
+            "2001",
+            "PC",
+            "Response",
+            "2023 PC intake 1",
+            "2023-02-06",
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(tally(store.clone(), req.clone()).await, (1, 0, 0));
+        // Booked on an upcoming session.
+        let s = session(&store, ppn, "2026-12-10T09:00:00Z", "open").await;
+        enrol(&store, s, a, "enrolled").await;
+        assert_eq!(tally(store.clone(), req.clone()).await, (1, 0, 1));
+        // The session is cancelled: no longer booked.
+        sqlx::query("UPDATE training_sessions SET status = 'cancelled' WHERE id = $1")
+            .bind(s)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(tally(store.clone(), req.clone()).await, (1, 0, 0));
+        // Trained.
+        let delivered = session(&store, ppn, "2026-10-01T09:00:00Z", "delivered").await;
+        complete(&store, a, ppn, "2026-10-01", Some(delivered), "recorded").await;
+        assert_eq!(tally(store.clone(), req.clone()).await, (1, 1, 0));
+        // The completion is withdrawn.
+        sqlx::query("DELETE FROM completions WHERE person_id = $1")
+            .bind(a)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(tally(store.clone(), req.clone()).await, (1, 0, 0));
+        // The person moves out of scope (now a sergeant).
+        sqlx::query("UPDATE people SET rank = 'Sgt' WHERE id = $1")
+            .bind(a)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(tally(store.clone(), req.clone()).await, (0, 0, 0));
+        // The requirement's modules change: read again for the requirement as it now stands.
+        let other = module(&store, "FL-PPN-2").await;
+        sqlx::query("UPDATE people SET rank = 'PC' WHERE id = $1")
+            .bind(a)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        complete(&store, a, other, "2026-10-02", Some(delivered), "recorded").await;
+        assert_eq!(tally(store.clone(), req.clone()).await, (1, 0, 0));
+        coverage::update_requirement(
+            &store,
+            &actor,
+            id,
+            &RequirementInput {
+                code: "PC".into(),
+                name: "New constables".into(),
+                description: String::new(),
+                rule: pc_rule(),
+                modules: vec![(other, CountsAs::Session)],
+            },
+        )
+        .await
+        .unwrap();
+        let req = coverage::requirement(&store, id).await.unwrap().unwrap();
+        assert_eq!(tally(store.clone(), req.clone()).await, (1, 1, 0));
+    });
+}
+
+/// The cache is only as good as its triggers: every table coverage reads must raise the data
+/// version on insert, update and delete. A later migration that rebuilds one of these tables
+/// must create its triggers again, or this fails.
+#[tokio::test]
+async fn every_table_coverage_reads_raises_the_data_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = mashboard_store::DbUrl::parse(&format!(
+        "sqlite://{}",
+        dir.path().join("v.sqlite").display()
+    ))
+    .unwrap();
+    let store = Store::open(&url).await.unwrap();
+    let triggers: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'coverage_version_%' ORDER BY name",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    for table in [
+        "people",
+        "assignments",
+        "role_profiles",
+        "completions",
+        "coverage_requirement_modules",
+        "session_enrolments",
+        "training_sessions",
+    ] {
+        for op in ["insert", "update", "delete"] {
+            let name = format!("coverage_version_{table}_{op}");
+            assert!(triggers.contains(&name), "missing trigger {name}");
+        }
+    }
+    let version = |store: Store| async move {
+        sqlx::query_scalar::<_, String>(
+            "SELECT value FROM settings WHERE key = 'coverage_data_version'",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+    };
+    let before = version(store.clone()).await;
+    person(
+        &store,
+        "3001",
+        "PC",
+        "Response",
+        "c",
+        "2023-01-01",
+        None,
+        None,
+    )
+    .await;
+    assert_ne!(version(store.clone()).await, before);
+    store.close().await;
+}

@@ -14,7 +14,8 @@ use mashboard_domain::coverage::{
     Rule,
 };
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use time::Date;
 
 /// A module that counts towards a requirement.
@@ -585,8 +586,78 @@ pub async fn compute(
     as_of: Date,
     filter: &Filter,
 ) -> Result<Report> {
-    let facts = load_facts(store, requirement, as_of).await?;
+    let facts = load_facts_cached(store, requirement, as_of).await?;
     Ok(facts.compute(requirement, as_of, filter))
+}
+
+/// The facts coverage last read, per requirement (as it then stood) and day, with the data
+/// version they were read at. Only SQLite keeps one: there, triggers (migration 0009) raise
+/// `settings.coverage_data_version` on every change to a table coverage reads, in the same
+/// transaction as the change, so facts read at the current version are the current facts.
+#[derive(Debug, Default)]
+pub struct Cache {
+    entries: Mutex<HashMap<String, (i64, Arc<Loaded>)>>,
+}
+
+/// The most requirement-and-day pairs kept at once.
+const CACHE_ENTRIES: usize = 16;
+
+async fn data_version(store: &Store) -> Result<Option<i64>> {
+    if store.backend() != crate::Backend::Sqlite {
+        return Ok(None);
+    }
+    let v: Option<String> =
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'coverage_data_version'")
+            .fetch_optional(store.pool())
+            .await?;
+    Ok(v.and_then(|v| v.trim().parse().ok()))
+}
+
+fn cache_key(requirement: &Requirement, as_of: Date) -> String {
+    let modules: Vec<String> = requirement
+        .modules
+        .iter()
+        .map(|m| format!("{}:{}", m.module_id, m.counts_as.as_str()))
+        .collect();
+    format!(
+        "{}|{}|{}|{as_of}",
+        requirement.id,
+        serde_json::to_string(&requirement.rule).unwrap_or_default(),
+        modules.join(",")
+    )
+}
+
+/// [`load_facts`], or the facts last read for the same requirement and day when nothing they
+/// depend on has changed since. The version is read before the facts, so a change committed
+/// in between only makes the next call read again.
+pub async fn load_facts_cached(
+    store: &Store,
+    requirement: &Requirement,
+    as_of: Date,
+) -> Result<Arc<Loaded>> {
+    let Some(version) = data_version(store).await? else {
+        return Ok(Arc::new(load_facts(store, requirement, as_of).await?));
+    };
+    let key = cache_key(requirement, as_of);
+    let cache = store.coverage_cache();
+    if let Some((v, facts)) = cache
+        .entries
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&key)
+    {
+        if *v == version {
+            return Ok(facts.clone());
+        }
+    }
+    let facts = Arc::new(load_facts(store, requirement, as_of).await?);
+    let mut entries = cache.entries.lock().unwrap_or_else(|e| e.into_inner());
+    entries.retain(|_, (v, _)| *v == version);
+    if entries.len() >= CACHE_ENTRIES {
+        entries.clear();
+    }
+    entries.insert(key, (version, facts.clone()));
+    Ok(facts)
 }
 
 /// What [`compute`] reads from the database.
@@ -599,8 +670,9 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// The domain's computation over what was read.
-    pub fn compute(self, requirement: &Requirement, as_of: Date, filter: &Filter) -> Report {
+    /// The domain's computation over what was read (the facts stay as they are, so the cache
+    /// can share them).
+    pub fn compute(&self, requirement: &Requirement, as_of: Date, filter: &Filter) -> Report {
         let coverage = coverage::compute(
             &requirement.rule,
             &requirement.counting(),
@@ -614,7 +686,7 @@ impl Loaded {
             filter,
         );
         Report {
-            people: self.people,
+            people: self.people.clone(),
             coverage,
         }
     }

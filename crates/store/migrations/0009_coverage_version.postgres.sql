@@ -1,0 +1,1 @@
+-- nothing: PostgreSQL coverage is read afresh every time

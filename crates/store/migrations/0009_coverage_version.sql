@@ -1,0 +1,4 @@
+-- Coverage cache: a counter the database raises on every change to what coverage reads.
+-- The counter lives in settings (key coverage_data_version). On SQLite, triggers raise it;
+-- mashboard keeps the facts it last read for a requirement and day, and reads them again only
+-- when the counter has moved. PostgreSQL has no triggers here and is never cached.
