@@ -599,8 +599,9 @@ pub struct Cache {
     entries: Mutex<HashMap<String, (i64, Arc<Loaded>)>>,
 }
 
-/// The most requirement-and-day pairs kept at once.
-const CACHE_ENTRIES: usize = 16;
+/// The most requirement-and-day pairs kept at once (each holds the people in scope, a few MB
+/// for a force of 20,000).
+const CACHE_ENTRIES: usize = 8;
 
 async fn data_version(store: &Store) -> Result<Option<i64>> {
     if store.backend() != crate::Backend::Sqlite {
