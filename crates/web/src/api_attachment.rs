@@ -6,7 +6,7 @@
 //! nothing.
 
 use crate::auth::{cap, Api};
-use crate::error::ApiError;
+use crate::error::{api_invalid, api_refused, api_said, ApiError};
 use crate::pages::attachment_days::{check_new_day, DayDraft};
 use crate::routes::{Access, Table};
 use crate::AppState;
@@ -64,29 +64,12 @@ pub(crate) fn routes(t: Table) -> Table {
 )]
 pub struct AttachmentDoc;
 
-fn said(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(serde_json::json!({"error": code, "message": message.into()})),
-    )
-        .into_response()
-}
-
-fn refused(e: StoreError) -> Response {
-    match e {
-        StoreError::Invalid(m) => said(StatusCode::UNPROCESSABLE_ENTITY, "refused", m),
-        StoreError::Conflict(m) => said(StatusCode::CONFLICT, "conflict", m),
-        StoreError::NotFound(m) => said(StatusCode::NOT_FOUND, "not_found", m),
-        other => ApiError::from(other).into_response(),
-    }
-}
-
 fn book_refused(e: BookError) -> Response {
     match e {
         BookError::Refused { message, .. } => {
-            said(StatusCode::UNPROCESSABLE_ENTITY, "refused", message)
+            api_said(StatusCode::UNPROCESSABLE_ENTITY, "refused", message)
         }
-        BookError::Store(e) => refused(e),
+        BookError::Store(e) => api_refused(e),
     }
 }
 
@@ -158,7 +141,9 @@ pub async fn list(
         None => None,
         Some(raw) => match parse_date(raw) {
             Ok(d) => Some(d.to_string()),
-            Err(m) => return said(StatusCode::BAD_REQUEST, "bad_request", format!("from: {m}")),
+            Err(m) => {
+                return api_said(StatusCode::BAD_REQUEST, "bad_request", format!("from: {m}"))
+            }
         },
     };
     match attachment::days(&state.store, from.as_deref()).await {
@@ -166,7 +151,7 @@ pub async fn list(
             items: days.iter().map(AttachmentDayJson::from).collect(),
         })
         .into_response(),
-        Err(e) => refused(e),
+        Err(e) => api_refused(e),
     }
 }
 
@@ -210,27 +195,12 @@ pub async fn create(
     };
     let new_day = match check_new_day(&state.store, &draft).await {
         Ok(Ok(d)) => d,
-        Ok(Err(errors)) => {
-            let message = errors
-                .iter()
-                .map(|(f, m)| format!("{f}: {m}"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            let fields: Vec<_> = errors
-                .iter()
-                .map(|(f, m)| serde_json::json!({"field": f, "message": m}))
-                .collect();
-            return (
-                StatusCode::BAD_REQUEST,
-                Json(serde_json::json!({"error": "bad_request", "message": message, "fields": fields})),
-            )
-                .into_response();
-        }
+        Ok(Err(errors)) => return api_invalid(errors.iter().map(|(f, m)| (*f, m.as_str()))),
         Err(e) => return e.into_response(),
     };
     match attachment::create_day(&state.store, &api.user.actor(), &new_day).await {
         Ok(d) => (StatusCode::CREATED, Json(AttachmentDayJson::from(&d))).into_response(),
-        Err(e) => refused(e),
+        Err(e) => api_refused(e),
     }
 }
 
@@ -305,7 +275,7 @@ pub async fn one(
     let detail = match detail(&state, id).await {
         Ok(Some(d)) => d,
         Ok(None) => return ApiError::NotFound.into_response(),
-        Err(e) => return refused(e),
+        Err(e) => return api_refused(e),
     };
     if let Err(e) = audit::record(
         &state.store,
@@ -321,7 +291,7 @@ pub async fn one(
     )
     .await
     {
-        return refused(e);
+        return api_refused(e);
     }
     Json(detail).into_response()
 }
@@ -334,7 +304,7 @@ pub struct AttachmentBookJson {
 async fn officer(state: &AppState, staff_number: &str) -> Result<Officer, Box<Response>> {
     match attachment::officer_by_staff_number(&state.store, staff_number.trim()).await {
         Ok(Some(o)) => Ok(o),
-        Ok(None) => Err(Box::new(said(
+        Ok(None) => Err(Box::new(api_said(
             StatusCode::UNPROCESSABLE_ENTITY,
             "refused",
             format!(
@@ -342,7 +312,7 @@ async fn officer(state: &AppState, staff_number: &str) -> Result<Officer, Box<Re
                 staff_number.trim()
             ),
         ))),
-        Err(e) => Err(Box::new(refused(e))),
+        Err(e) => Err(Box::new(api_refused(e))),
     }
 }
 
@@ -350,7 +320,7 @@ async fn day_exists(state: &AppState, id: i64) -> Result<(), Box<Response>> {
     match attachment::day(&state.store, id).await {
         Ok(Some(_)) => Ok(()),
         Ok(None) => Err(Box::new(ApiError::NotFound.into_response())),
-        Err(e) => Err(Box::new(refused(e))),
+        Err(e) => Err(Box::new(api_refused(e))),
     }
 }
 
@@ -407,7 +377,7 @@ pub async fn withdraw(
     };
     match attachment::withdraw(&state.store, &api.user.actor(), id, o.id).await {
         Ok(b) => Json(AttachmentBookingJson::from(&b)).into_response(),
-        Err(e) => refused(e),
+        Err(e) => api_refused(e),
     }
 }
 
@@ -452,6 +422,6 @@ pub async fn attendance(
     .await
     {
         Ok(b) => Json(AttachmentBookingJson::from(&b)).into_response(),
-        Err(e) => refused(e),
+        Err(e) => api_refused(e),
     }
 }

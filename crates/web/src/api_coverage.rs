@@ -5,7 +5,7 @@
 //! `{"error","message"}`.
 
 use crate::auth::{cap, Api};
-use crate::error::ApiError;
+use crate::error::{api_said, ApiError};
 use crate::pages::coverage::{parse_as_of, viewer_scope, ViewerScope};
 use crate::routes::{Access, Table};
 use crate::AppState;
@@ -44,14 +44,6 @@ pub(crate) fn routes(t: Table) -> Table {
     ))
 )]
 pub struct CoverageDoc;
-
-fn said(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(serde_json::json!({"error": code, "message": message.into()})),
-    )
-        .into_response()
-}
 
 fn internal(e: mashboard_store::StoreError) -> Response {
     ApiError::from(e).into_response()
@@ -192,14 +184,14 @@ pub async fn coverage(
             .map(|(_, v)| v.trim().to_string())
     };
     let Some(req_raw) = param("requirement").filter(|s| !s.is_empty()) else {
-        return said(
+        return api_said(
             StatusCode::BAD_REQUEST,
             "bad_request",
             "Give the requirement's id as ?requirement=ID (GET /api/v1/coverage/requirements lists them)",
         );
     };
     let Ok(req_id) = req_raw.parse::<i64>() else {
-        return said(
+        return api_said(
             StatusCode::BAD_REQUEST,
             "bad_request",
             format!("requirement: \"{req_raw}\" is not a requirement id (a whole number)"),
@@ -208,7 +200,7 @@ pub async fn coverage(
     let as_of = match parse_as_of(param("as_of").as_deref()) {
         Ok(d) => d,
         Err(m) => {
-            return said(
+            return api_said(
                 StatusCode::BAD_REQUEST,
                 "bad_request",
                 format!("as_of: {m}"),
@@ -218,7 +210,7 @@ pub async fn coverage(
     let req = match store::requirement(&state.store, req_id).await {
         Ok(Some(r)) => r,
         Ok(None) => {
-            return said(
+            return api_said(
                 StatusCode::NOT_FOUND,
                 "not_found",
                 format!("There is no coverage requirement with id {req_id}"),

@@ -4,7 +4,7 @@
 //! the input had problems) and writes nothing.
 
 use crate::auth::{cap, Api};
-use crate::error::ApiError;
+use crate::error::{api_invalid, api_refused, api_said, ApiError};
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
@@ -14,10 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Json;
 use mashboard_domain::access::Capability;
-use mashboard_domain::partners::{ContactDraft, FieldError, OrgDraft, OrgKind};
+use mashboard_domain::partners::{ContactDraft, OrgDraft, OrgKind};
 use mashboard_store::audit::{self, Event};
 use mashboard_store::partners::{self, Contact, PartnerOrg};
-use mashboard_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -48,40 +47,6 @@ pub(crate) fn routes(t: Table) -> Table {
     ))
 )]
 pub struct PartnersDoc;
-
-fn said(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(serde_json::json!({"error": code, "message": message.into()})),
-    )
-        .into_response()
-}
-
-fn refused(e: StoreError) -> Response {
-    match e {
-        StoreError::Invalid(m) => said(StatusCode::UNPROCESSABLE_ENTITY, "refused", m),
-        StoreError::Conflict(m) => said(StatusCode::CONFLICT, "conflict", m),
-        StoreError::NotFound(_) => ApiError::NotFound.into_response(),
-        other => ApiError::from(other).into_response(),
-    }
-}
-
-fn invalid(errors: &[FieldError]) -> Response {
-    let message = errors
-        .iter()
-        .map(|e| format!("{}: {}", e.field, e.message))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let fields: Vec<_> = errors
-        .iter()
-        .map(|e| serde_json::json!({"field": e.field, "message": e.message}))
-        .collect();
-    (
-        StatusCode::BAD_REQUEST,
-        Json(serde_json::json!({"error": "bad_request", "message": message, "fields": fields})),
-    )
-        .into_response()
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct PartnerJson {
@@ -127,7 +92,7 @@ pub async fn list(State(state): State<AppState>, _api: Api<cap::PartnersManage>)
             items: orgs.iter().map(PartnerJson::from).collect(),
         })
         .into_response(),
-        Err(e) => refused(e),
+        Err(e) => api_refused(e),
     }
 }
 
@@ -160,11 +125,11 @@ pub async fn create(
     .validate()
     {
         Ok(i) => i,
-        Err(errors) => return invalid(&errors),
+        Err(errors) => return api_invalid(errors.iter().map(|e| (e.field, e.message.as_str()))),
     };
     match partners::create_org(&state.store, &api.user.actor(), &input).await {
         Ok(o) => (StatusCode::CREATED, Json(PartnerJson::from(&o))).into_response(),
-        Err(e) => refused(e),
+        Err(e) => api_refused(e),
     }
 }
 
@@ -210,11 +175,11 @@ pub async fn one(
     let org = match partners::org(&state.store, id).await {
         Ok(Some(o)) => o,
         Ok(None) => return ApiError::NotFound.into_response(),
-        Err(e) => return refused(e),
+        Err(e) => return api_refused(e),
     };
     let contacts = match partners::contacts(&state.store, id).await {
         Ok(c) => c,
-        Err(e) => return refused(e),
+        Err(e) => return api_refused(e),
     };
     if let Err(e) = audit::record(
         &state.store,
@@ -227,7 +192,7 @@ pub async fn one(
     )
     .await
     {
-        return refused(e);
+        return api_refused(e);
     }
     Json(PartnerDetailJson {
         partner: PartnerJson::from(&org),
@@ -272,11 +237,11 @@ pub async fn add_contact(
     .validate()
     {
         Ok(i) => i,
-        Err(errors) => return invalid(&errors),
+        Err(errors) => return api_invalid(errors.iter().map(|e| (e.field, e.message.as_str()))),
     };
     match partners::add_contact(&state.store, &api.user.actor(), id, &input).await {
         Ok(c) => (StatusCode::CREATED, Json(PartnerContactJson::from(&c))).into_response(),
-        Err(e) => refused(e),
+        Err(e) => api_refused(e),
     }
 }
 
@@ -301,7 +266,7 @@ pub async fn exchange(
         Some(raw) => match raw.parse::<i32>() {
             Ok(y) if (2000..=2100).contains(&y) => y,
             _ => {
-                return said(
+                return api_said(
                     StatusCode::BAD_REQUEST,
                     "bad_request",
                     format!("year: \"{raw}\" is not a year such as 2022"),
@@ -311,6 +276,6 @@ pub async fn exchange(
     };
     match partners::exchange(&state.store, year).await {
         Ok((_, summary)) => Json(summary).into_response(),
-        Err(e) => refused(e),
+        Err(e) => api_refused(e),
     }
 }

@@ -162,3 +162,44 @@ impl IntoResponse for ApiError {
         r
     }
 }
+
+/// A JSON API answer of our own: `{"error": code, "message": message}` with `status`.
+pub(crate) fn api_said(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({"error": code, "message": message.into()})),
+    )
+        .into_response()
+}
+
+/// A store refusal in the JSON API: the rules said no (422, in words), a clash (409), no such
+/// record (404); anything else is the shared internal error.
+pub(crate) fn api_refused(e: StoreError) -> Response {
+    match e {
+        StoreError::Invalid(m) => api_said(StatusCode::UNPROCESSABLE_ENTITY, "refused", m),
+        StoreError::Conflict(m) => api_said(StatusCode::CONFLICT, "conflict", m),
+        StoreError::NotFound(_) => ApiError::NotFound.into_response(),
+        other => ApiError::from(other).into_response(),
+    }
+}
+
+/// Input with problems in the JSON API: 400 with every problem, by field, at once.
+pub(crate) fn api_invalid<'a>(errors: impl IntoIterator<Item = (&'a str, &'a str)>) -> Response {
+    let errors: Vec<(&str, &str)> = errors.into_iter().collect();
+    let message = errors
+        .iter()
+        .map(|(f, m)| format!("{f}: {m}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let fields: Vec<_> = errors
+        .iter()
+        .map(|(f, m)| serde_json::json!({"field": f, "message": m}))
+        .collect();
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(
+            serde_json::json!({"error": "bad_request", "message": message, "fields": fields}),
+        ),
+    )
+        .into_response()
+}
