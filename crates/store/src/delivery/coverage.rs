@@ -425,10 +425,11 @@ pub async fn line_reports(store: &Store, manager_person_id: i64) -> Result<HashS
     Ok(ids.into_iter().collect())
 }
 
-/// Coverage with the people it refers to (`coverage.outcomes[i].person` indexes `people`).
+/// Coverage with the people it refers to (`coverage.outcomes[i].person` indexes `people`,
+/// which is shared with the cache rather than copied for each answer).
 #[derive(Debug, Clone)]
 pub struct Report {
-    pub people: Vec<Person>,
+    pub people: Arc<Vec<Person>>,
     pub coverage: Coverage,
 }
 
@@ -664,7 +665,7 @@ pub async fn load_facts_cached(
 /// What [`compute`] reads from the database.
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
-    pub people: Vec<Person>,
+    pub people: Arc<Vec<Person>>,
     pub assignments: Vec<Assignment>,
     pub completions: Vec<CompletionFact>,
     pub bookings: Vec<Booking>,
@@ -859,7 +860,7 @@ pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -
     }
 
     Ok(Loaded {
-        people,
+        people: Arc::new(people),
         assignments,
         completions,
         bookings,
