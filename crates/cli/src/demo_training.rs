@@ -179,7 +179,7 @@ pub async fn seed(store: &Store) -> Result<()> {
             };
             if sign && (p.mentor_id.is_none() || p.line_manager_id.is_none()) {
                 // Signed on paper before mashboard: kept as an imported, historic sign-off.
-                let mut tx = store.pool().begin().await?;
+                let mut tx = store.begin().await?;
                 completions::upsert_imported(
                     &mut tx,
                     &actor,

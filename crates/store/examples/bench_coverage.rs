@@ -45,7 +45,7 @@ async fn bulk(
     rows: &[Vec<String>],
     per: usize,
 ) -> anyhow_lite::Result {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     for chunk in rows.chunks(per) {
         let mut sql = String::from(head);
         sql.push_str(" VALUES ");

@@ -20,7 +20,7 @@ async fn main() {
         .await
         .expect("open");
     let now = "2025-07-01T00:00:00.000000Z";
-    let mut tx = store.pool().begin().await.expect("tx");
+    let mut tx = store.begin().await.expect("tx");
     for i in 0..20_000 {
         sqlx::query("INSERT INTO people (staff_number, name, email, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
             .bind(format!("B{i:05}"))

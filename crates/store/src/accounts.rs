@@ -163,7 +163,7 @@ pub async fn create(store: &Store, actor: &Actor, new: NewAccount<'_>) -> Result
     if let Some(pw) = new.password {
         rules::check_password(pw, &username).map_err(StoreError::Invalid)?;
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let person_id = match new.staff_number {
         None => None,
         Some(sn) => Some(
@@ -232,7 +232,7 @@ pub async fn set_disabled(
     disabled: bool,
 ) -> Result<Account> {
     let account = must_find(store, username).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
         .bind(i64::from(disabled))
         .bind(account.id)
@@ -282,7 +282,7 @@ pub async fn set_roles(
         ));
     }
     let account = must_find(store, username).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
         .bind(account.id)
         .execute(&mut *tx)
@@ -318,7 +318,7 @@ pub async fn set_password(
 ) -> Result<()> {
     let account = must_find(store, username).await?;
     rules::check_password(password, &account.username).map_err(StoreError::Invalid)?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(hash_password(password))
         .bind(account.id)
@@ -405,7 +405,7 @@ pub async fn sign_in(store: &Store, username: &str, password: &str) -> Result<Si
     let usable = row.as_ref().is_some_and(|r| !r.disabled);
     if password_ok && usable {
         let row = row.expect("usable implies a row");
-        let mut tx = store.pool().begin().await?;
+        let mut tx = store.begin().await?;
         sqlx::query("DELETE FROM sign_in_throttle WHERE username = $1")
             .bind(&key)
             .execute(&mut *tx)
@@ -426,7 +426,7 @@ pub async fn sign_in(store: &Store, username: &str, password: &str) -> Result<Si
         return Ok(SignIn::Ok(account));
     }
     let next = rules::after_failure(throttle.as_ref(), now);
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("DELETE FROM sign_in_throttle WHERE username = $1")
         .bind(&key)
         .execute(&mut *tx)
@@ -470,7 +470,7 @@ pub async fn sign_in(store: &Store, username: &str, password: &str) -> Result<Si
 /// Lifts a lock-out.
 pub async fn unlock(store: &Store, actor: &Actor, username: &str) -> Result<()> {
     let key = username.trim().to_ascii_lowercase();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("DELETE FROM sign_in_throttle WHERE username = $1")
         .bind(&key)
         .execute(&mut *tx)
@@ -523,7 +523,7 @@ pub async fn create_token(
     } else {
         label.trim()
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query(
         "INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4)",
     )
@@ -586,7 +586,7 @@ pub async fn tokens_of(store: &Store, user_id: i64) -> Result<Vec<TokenInfo>> {
 }
 
 pub async fn revoke_token(store: &Store, actor: &Actor, user_id: i64, token_id: i64) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
         .bind(now_text())
         .bind(token_id)
@@ -666,7 +666,7 @@ pub async fn set_partner_agency(
     if before.as_deref() == agency {
         return Ok(account);
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("UPDATE users SET partner_agency = $1 WHERE id = $2")
         .bind(agency)
         .bind(account.id)

@@ -374,7 +374,7 @@ pub async fn create(store: &Store, actor: &Actor, new: &NewAudit) -> Result<Draw
         ));
     }
     let seed = new.seed.unwrap_or_else(random_seed);
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let audit_id = sqlx::query_scalar::<_, i64>(
         "INSERT INTO compliance_audits (title, period_start, period_end, sample_size, status, owner_user_id, created_at)
          VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING id",
@@ -527,7 +527,7 @@ pub async fn redraw(
     seed: Option<u64>,
 ) -> Result<Drawn> {
     let reason = reason.trim();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let a = get_any(&mut tx, audit_id).await?;
     if !may_manage(&a, viewer) {
         return Err(refuse_manage(&a));
@@ -658,7 +658,7 @@ pub async fn set_auditors(
     audit_id: i64,
     usernames: &[String],
 ) -> Result<Vec<AuditorRow>> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let a = get_any(&mut tx, audit_id).await?;
     if !may_manage(&a, viewer) {
         return Err(refuse_manage(&a));
@@ -757,7 +757,7 @@ pub async fn record_finding(
     audit_id: i64,
     input: &FindingInput,
 ) -> Result<(FindingRecord, bool)> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let a = get_any(&mut tx, audit_id).await?;
     let assigned: i64 = sqlx::query_scalar(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM compliance_audit_auditors WHERE audit_id = $1 AND user_id = $2",
@@ -924,7 +924,7 @@ async fn finding_of(
 
 /// Closes an audit: its sample, auditors and findings no longer change.
 pub async fn close(store: &Store, actor: &Actor, viewer: &Viewer, audit_id: i64) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let a = get_any(&mut tx, audit_id).await?;
     if !may_manage(&a, viewer) {
         return Err(refuse_manage(&a));

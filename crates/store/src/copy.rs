@@ -170,7 +170,7 @@ pub async fn copy(from: &Store, to: &Store) -> Result<CopyReport> {
         }
     }
     let mut report = CopyReport::default();
-    let mut tx = to.pool().begin().await?;
+    let mut tx = to.begin().await?;
     sqlx::query("DELETE FROM settings")
         .execute(&mut *tx)
         .await?;

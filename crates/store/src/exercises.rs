@@ -23,7 +23,7 @@ pub async fn ensure_scenarios(store: &Store) -> Result<()> {
         if exists.is_some() {
             continue;
         }
-        let mut tx = store.pool().begin().await?;
+        let mut tx = store.begin().await?;
         let now = now_text();
         let sid: i64 = sqlx::query_scalar(
             "INSERT INTO exercise_scenarios (code, title, summary, created_at, updated_at)
@@ -341,7 +341,7 @@ pub async fn create_run(
             return Err(invalid(format!("There is no attachment day {day}.")));
         }
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let now = now_text();
     let title = if new.title.trim().is_empty() {
         format!("{} ({})", sc.title, &now[..10])
@@ -638,7 +638,7 @@ pub async fn add_facilitator(
     if username.trim().is_empty() {
         return Err(invalid("Enter the username of the co-facilitator."));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let uid = facilitator_account(&mut tx, username).await?;
     let already: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM exercise_run_facilitators WHERE run_id = $1 AND user_id = $2",
@@ -690,7 +690,7 @@ pub async fn remove_facilitator(
             "That account is not a co-facilitator of this run".into(),
         ));
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("DELETE FROM exercise_run_facilitators WHERE run_id = $1 AND user_id = $2")
         .bind(run_id)
         .bind(user_id)
@@ -988,7 +988,7 @@ pub async fn release(
             .ok_or_else(|| invalid("That team is not part of this run."))?,
         ),
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let now = now_text();
     sqlx::query(
         "INSERT INTO exercise_releases (run_id, stage, team_id, released_by, released_at) VALUES ($1, $2, $3, $4, $5)",
@@ -1095,7 +1095,7 @@ pub async fn save_answer(
             "Stage {stage} has not been released to team \"{team}\" yet, so it cannot be answered."
         )));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let before: Option<String> = sqlx::query_scalar(
         "SELECT text FROM exercise_answers WHERE team_id = $1 AND question_id = $2",
     )
@@ -1198,7 +1198,7 @@ pub async fn add_note(
             .ok_or_else(|| invalid("That team is not part of this run."))?,
         ),
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let now = now_text();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO exercise_notes (run_id, stage, team_id, note, author, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -1310,7 +1310,7 @@ pub async fn save_meeting(
         }
     }
     let before = meeting(store, run_id).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let now = now_text();
     if before.is_some() {
         sqlx::query(
@@ -1393,7 +1393,7 @@ pub async fn add_action(
     if action.chars().count() > 2000 || owner.chars().count() > 200 || due.chars().count() > 100 {
         return Err(invalid("The action, owner or date is too long."));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO exercise_actions (run_id, action, owner, due, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
@@ -1423,7 +1423,7 @@ pub async fn add_action(
 /// Ends a live run: its team codes stop working and nothing more can be changed.
 pub async fn end_run(store: &Store, actor: &Actor, run_id: i64) -> Result<String> {
     live_run(store, run_id).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let now = now_text();
     sqlx::query("UPDATE exercise_runs SET status = 'ended', ended_at = $1 WHERE id = $2 AND status = 'live'")
         .bind(&now)
@@ -1484,7 +1484,7 @@ pub async fn backdate_demo_run(store: &Store, run_id: i64, day: &str) -> Result<
         let (h, m) = (9 + (30 + minutes) / 60, (30 + minutes) % 60);
         format!("{day}T{h:02}:{m:02}:00.000000Z")
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let releases: Vec<(i64, i64)> =
         sqlx::query_as("SELECT id, stage FROM exercise_releases WHERE run_id = $1")
             .bind(run_id)

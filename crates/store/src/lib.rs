@@ -196,6 +196,15 @@ impl Store {
         &self.pool
     }
 
+    /// Begins a transaction that may write. On SQLite it begins `IMMEDIATE`: it takes the
+    /// write lock at once, waiting on the busy timeout for another writer to finish. A deferred
+    /// transaction that reads and then writes cannot wait: SQLite refuses its first write at
+    /// once with "database is locked" whenever anyone else has written since it read. Every
+    /// transaction in the store begins here; `pool().begin()` is not used.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        self.pool.begin_with(begin_statement(self.backend)).await
+    }
+
     pub(crate) fn coverage_cache(&self) -> &delivery::coverage::Cache {
         &self.coverage_cache
     }
@@ -211,6 +220,14 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// The statement that opens a transaction that may write (see [`Store::begin`]).
+pub(crate) fn begin_statement(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres => "BEGIN",
     }
 }
 

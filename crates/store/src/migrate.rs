@@ -121,7 +121,9 @@ pub async fn run(store: &Store) -> Result<Vec<i64>> {
     }
     let mut done = Vec::new();
     for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool
+            .begin_with(crate::begin_statement(store.backend()))
+            .await?;
         sqlx::raw_sql(&render(m, store.backend()))
             .execute(&mut *tx)
             .await?;

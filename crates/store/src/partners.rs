@@ -76,7 +76,7 @@ pub async fn create_org(store: &Store, actor: &Actor, o: &OrgInput) -> Result<Pa
             o.name
         )));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let now = now_text();
     let id = sqlx::query_scalar::<_, i64>(
         "INSERT INTO partner_orgs (name, kind, notes, active, created_at, updated_at)
@@ -124,7 +124,7 @@ pub async fn update_org(
             )));
         }
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query(
         "UPDATE partner_orgs SET name = $1, kind = $2, notes = $3, active = $4, updated_at = $5 WHERE id = $6",
     )
@@ -195,7 +195,7 @@ pub async fn add_contact(
     let o = org(store, org_id)
         .await?
         .ok_or_else(|| StoreError::NotFound("No such partner organisation".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let now = now_text();
     let id = sqlx::query_scalar::<_, i64>(
         "INSERT INTO partner_contacts (org_id, name, job_title, email, phone, created_at, updated_at)
@@ -235,7 +235,7 @@ pub async fn update_contact(
     let before = contact(store, id)
         .await?
         .ok_or_else(|| StoreError::NotFound("No such contact".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query(
         "UPDATE partner_contacts SET name = $1, job_title = $2, email = $3, phone = $4, updated_at = $5 WHERE id = $6",
     )
@@ -266,7 +266,7 @@ pub async fn remove_contact(store: &Store, actor: &Actor, id: i64) -> Result<Con
     let before = contact(store, id)
         .await?
         .ok_or_else(|| StoreError::NotFound("No such contact".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("DELETE FROM partner_contacts WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
@@ -356,7 +356,7 @@ pub async fn set_provider(
         ),
         None => None,
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("UPDATE modules SET provider_org_id = $1, updated_at = $2 WHERE id = $3")
         .bind(org_id)
         .bind(now_text())
@@ -469,7 +469,7 @@ pub async fn set_direction(
     } else {
         partner_org_id
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let before: Option<(String, Option<i64>)> =
         sqlx::query_as("SELECT direction, partner_org_id FROM training_sessions WHERE id = $1")
             .bind(session_id)
@@ -607,7 +607,7 @@ pub(crate) async fn insert_guest(
         GuestList::Session => ("session_external_attendees", "session_id"),
         GuestList::AttachmentDay => ("attachment_partner_participants", "day_id"),
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let id = sqlx::query_scalar::<_, i64>(&format!(
         "INSERT INTO {table} ({parent}, name, organisation, partner_org_id, email, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
@@ -699,7 +699,7 @@ pub async fn mark_external(
         Some(ExternalStatus::PartlyAttended) => minutes,
         _ => None,
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("UPDATE session_external_attendees SET status = $1, minutes = $2 WHERE id = $3")
         .bind(status.map(|s| s.as_str()))
         .bind(minutes)
@@ -734,7 +734,7 @@ pub async fn remove_external(
         .await?
         .filter(|x| x.session_id == session_id)
         .ok_or_else(|| StoreError::NotFound("No such attendee on this session".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("DELETE FROM session_external_attendees WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)

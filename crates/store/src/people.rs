@@ -396,7 +396,7 @@ pub async fn create(
     actor: &Actor,
     p: &PersonInput,
 ) -> std::result::Result<Person, SaveError> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let (lm, me) = resolve_links(&mut tx, p).await?;
     let now = now_text();
     let inserted = sqlx::query_scalar::<_, i64>(
@@ -456,7 +456,7 @@ pub async fn update(
     let Some(before) = get(store, staff_number).await? else {
         return Err(StoreError::NotFound(format!("No one has staff number {staff_number}")).into());
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let (lm, me) = resolve_links(&mut tx, p).await?;
     if lm == Some(before.id) || me == Some(before.id) {
         return Err(SaveError::Invalid(vec![FieldError {
@@ -653,7 +653,7 @@ async fn import_rows(
     if dry_run || changes.is_empty() {
         return Ok(report);
     }
-    let mut tx = store.pool().begin().await.map_err(StoreError::from)?;
+    let mut tx = store.begin().await.map_err(StoreError::from)?;
     let now = now_text();
     let mut ids: HashMap<String, i64> = existing.iter().map(|(k, p)| (k.clone(), p.id)).collect();
     // First pass: create the new people without links, so links can point anywhere in the file.

@@ -376,7 +376,7 @@ pub async fn create(
         new.title.trim().to_string()
     };
     ensure_rubric(store).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO quality_reviews (title, period_start, period_end, sample_size, strata, status, owner_user_id, created_at)
          VALUES ($1, $2, $3, $4, $5, 'grading', $6, $7) RETURNING id",
@@ -442,7 +442,7 @@ pub async fn redraw(
             "Grading has started ({graded} grades recorded), so the sample can no longer be drawn again; open a new review instead"
         )));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let out = draw_into(store, &mut tx, actor, &review, seed, reason.trim()).await?;
     tx.commit().await?;
     Ok(out)
@@ -558,7 +558,7 @@ pub async fn set_panel(
             )));
         }
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("DELETE FROM quality_review_panel WHERE review_id = $1")
         .bind(review_id)
         .execute(&mut *tx)
@@ -671,7 +671,7 @@ pub async fn grade(
     .fetch_optional(store.pool())
     .await?;
     let now = now_text();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let id = match &before {
         Some((id, _, _)) => {
             sqlx::query(
@@ -757,7 +757,7 @@ pub async fn submit(store: &Store, actor: &Actor, review_id: i64, user_id: i64) 
             missing.join(", ")
         )));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query(
         "UPDATE quality_review_panel SET submitted_at = $1 WHERE review_id = $2 AND user_id = $3 AND submitted_at IS NULL",
     )
@@ -827,7 +827,7 @@ pub async fn set_agreed(store: &Store, actor: &Actor, review_id: i64, g: &NewGra
     .bind(referral_id)
     .fetch_optional(store.pool())
     .await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("DELETE FROM quality_agreed_grades WHERE review_id = $1 AND referral_id = $2")
         .bind(review_id)
         .bind(referral_id)
@@ -929,7 +929,7 @@ pub async fn set_status(store: &Store, actor: &Actor, review_id: i64, to: &str) 
             )));
         }
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let closed_at = (to == "closed").then(now_text);
     sqlx::query("UPDATE quality_reviews SET status = $1, closed_at = $2 WHERE id = $3")
         .bind(to)
@@ -985,7 +985,7 @@ pub async fn seed_rubric(
     if n > 0 {
         return Ok(0);
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     for (i, (code, title, descriptor, module)) in criteria.iter().enumerate() {
         let module_id: Option<i64> = match module {
             Some(m) => {
@@ -1029,7 +1029,7 @@ pub async fn update_criterion(
         .into_iter()
         .find(|c| c.id == id)
         .ok_or_else(|| StoreError::NotFound("No such criterion".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query(
         "UPDATE rubric_criteria SET title = $1, descriptor = $2, module_id = $3, active = $4 WHERE id = $5",
     )
@@ -1069,7 +1069,7 @@ pub async fn add_criterion(
     .fetch_one(store.pool())
     .await?;
     let code = format!("custom-{pos}");
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO rubric_criteria (code, title, descriptor, position, active) VALUES ($1, $2, $3, $4, 1) RETURNING id",
     )
@@ -1187,7 +1187,7 @@ pub async fn recommend_from_weak(store: &Store, actor: &Actor, review_id: i64) -
     .fetch_all(store.pool())
     .await?;
     let mut added = 0;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     for (person, criterion, module) in weak {
         let exists: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM quality_recommendations WHERE review_id = $1 AND person_id = $2 AND criterion_id = $3",

@@ -5,7 +5,7 @@ use crate::{instant_text, Result, Store};
 use time::OffsetDateTime;
 
 pub async fn save(store: &Store, id: &str, data: &str, expires_at: OffsetDateTime) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("DELETE FROM sessions WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)

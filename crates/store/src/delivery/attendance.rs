@@ -175,7 +175,7 @@ pub async fn mark(
     minutes: Option<i64>,
 ) -> Result<MarkOutcome> {
     let s = session_or_404(store, session_id).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let out = mark_on(
         &mut tx,
         actor,
@@ -199,7 +199,7 @@ pub async fn mark_many(
     marks: &[(i64, Status, Option<i64>)],
 ) -> Result<usize> {
     let s = session_or_404(store, session_id).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let mut changed = 0;
     for (person_id, status, minutes) in marks {
         let o = mark_on(
@@ -241,7 +241,7 @@ pub async fn set_report_opt_out(
     allowed: bool,
 ) -> Result<()> {
     let s = session_or_404(store, session_id).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("UPDATE training_sessions SET report_opt_out = $1, updated_at = $2 WHERE id = $3")
         .bind(i64::from(allowed))
         .bind(now_text())

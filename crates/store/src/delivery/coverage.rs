@@ -260,7 +260,7 @@ pub async fn create_requirement(
 ) -> Result<i64> {
     let input = check(store, input).await?;
     let now = now_text();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let id = sqlx::query_scalar::<_, i64>(
         "INSERT INTO coverage_requirements (code, name, description, rule, active, created_at, updated_at)
          VALUES ($1, $2, $3, $4, 1, $5, $5) RETURNING id",
@@ -312,7 +312,7 @@ pub async fn update_requirement(
             .map(|m| (m.module_id, m.counts_as))
             .collect(),
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query(
         "UPDATE coverage_requirements SET code = $1, name = $2, description = $3, rule = $4, updated_at = $5 WHERE id = $6",
     )
@@ -350,7 +350,7 @@ pub async fn set_active(store: &Store, actor: &Actor, id: i64, active: bool) -> 
     if before.active == active {
         return Ok(());
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("UPDATE coverage_requirements SET active = $1, updated_at = $2 WHERE id = $3")
         .bind(i64::from(active))
         .bind(now_text())

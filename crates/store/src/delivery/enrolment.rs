@@ -99,7 +99,7 @@ pub async fn enrol_target(
     target: &Target,
     manager: Option<i64>,
 ) -> std::result::Result<EnrolReport, SessionError> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     if !lock(&mut tx, session_id).await? {
         return Err(SessionError::NotFound(format!(
             "There is no session {session_id}"
@@ -479,7 +479,7 @@ pub async fn withdraw(
     staff_number: &str,
     manager: Option<i64>,
 ) -> std::result::Result<Withdrawn, SessionError> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     if !lock(&mut tx, session_id).await? {
         return Err(SessionError::NotFound(format!(
             "There is no session {session_id}"

@@ -358,7 +358,7 @@ pub async fn create(
     n: &NewSession,
 ) -> std::result::Result<Session, SessionError> {
     check(n, 0)?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let module: Option<(String, String)> =
         sqlx::query_as("SELECT code, version FROM modules WHERE id = $1")
             .bind(n.module_id)
@@ -483,7 +483,7 @@ pub async fn update(
     id: i64,
     p: &SessionPatch,
 ) -> std::result::Result<Changed, SessionError> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     if !lock(&mut tx, id).await? {
         return Err(SessionError::NotFound(format!("There is no session {id}")));
     }
@@ -608,7 +608,7 @@ pub async fn cancel(
     if reason.is_empty() {
         return Err(invalid("reason", "Enter why the session is cancelled"));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     if !lock(&mut tx, id).await? {
         return Err(SessionError::NotFound(format!("There is no session {id}")));
     }
@@ -665,7 +665,7 @@ pub async fn mark_delivered(
     actor: &Actor,
     id: i64,
 ) -> std::result::Result<Session, SessionError> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     if !lock(&mut tx, id).await? {
         return Err(SessionError::NotFound(format!("There is no session {id}")));
     }
@@ -862,7 +862,7 @@ pub async fn create_series(
     if name.is_empty() {
         return Err(invalid("name", "Enter a name for the series"));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let taken: Option<i64> =
         sqlx::query_scalar("SELECT id FROM session_series WHERE LOWER(name) = LOWER($1)")
             .bind(name)
@@ -923,7 +923,7 @@ pub async fn update_series(
     let Some(before) = series(store, id).await? else {
         return Err(SessionError::NotFound(format!("There is no series {id}")));
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let taken: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM session_series WHERE LOWER(name) = LOWER($1) AND id <> $2",
     )

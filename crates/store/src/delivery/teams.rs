@@ -264,7 +264,7 @@ pub async fn commit(
             report_id: id,
         });
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let now = now_text();
     let inserted = sqlx::query_scalar::<_, i64>(
         "INSERT INTO teams_reports (session_id, sha256, file_name, layout, participants, uploaded_by, uploaded_at)
@@ -504,7 +504,7 @@ pub async fn remove_report(
             "Session {session_id} has no Teams report {report_id}"
         )));
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let sha: String = sqlx::query_scalar("SELECT sha256 FROM teams_reports WHERE id = $1")
         .bind(r.id)
         .fetch_one(&mut *tx)
@@ -619,7 +619,7 @@ pub async fn resolve_to_person(
 ) -> Result<()> {
     let s = attendance::session_or_404(store, session_id).await?;
     let u = open_unmatched(store, session_id, unmatched_id).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query(
         "INSERT INTO teams_report_times (report_id, person_id, seconds, joins, matched_by) VALUES ($1, $2, $3, 1, 'hand')",
     )
@@ -672,7 +672,7 @@ pub async fn resolve_external(
     let s = attendance::session_or_404(store, session_id).await?;
     let u = open_unmatched(store, session_id, unmatched_id).await?;
     let status = status_for(u.minutes * 60, s.seconds(), s.share_pct());
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let now = now_text();
     sqlx::query(
         "INSERT INTO session_external_attendees (session_id, name, organisation, email, status, minutes, created_by, created_at)
@@ -713,7 +713,7 @@ pub async fn dismiss(
     unmatched_id: i64,
 ) -> Result<()> {
     let u = open_unmatched(store, session_id, unmatched_id).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     close_unmatched(&mut tx, actor, &u, "dismissed", None).await?;
     audit::record_on(
         &mut tx,

@@ -108,7 +108,7 @@ pub async fn create_day(store: &Store, actor: &Actor, d: &NewDay) -> Result<Atta
                 .await?
         }
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let now = now_text();
     let id = sqlx::query_scalar::<_, i64>(
         "INSERT INTO attachment_days (day, capacity, location, facilitator_person_id, module_id, status, notes,
@@ -154,7 +154,7 @@ pub async fn update_day(
     let before = day(store, id)
         .await?
         .ok_or_else(|| StoreError::NotFound("No such attachment day".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     lock_day(&mut tx, id).await?;
     let booked = booked_on(&mut tx, id).await?;
     if i64::from(capacity) < booked {
@@ -208,7 +208,7 @@ pub async fn cancel_day(
             "The day cannot be cancelled: attendance has already been recorded".into(),
         ));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query(
         "UPDATE attachment_days SET status = 'cancelled', cancel_reason = $1, updated_at = $2 WHERE id = $3",
     )
@@ -425,7 +425,7 @@ pub async fn book(
     let person = officer(store, person_id)
         .await?
         .ok_or_else(|| StoreError::Invalid("No such person in the directory".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     lock_day(&mut tx, day_id).await?;
     let d = sqlx::query_as::<_, AttachmentDay>(&format!("{SELECT_DAY} WHERE d.id = $1"))
         .bind(day_id)
@@ -512,7 +512,7 @@ pub async fn withdraw(
         .await?
         .filter(|b| b.status == "booked")
         .ok_or_else(|| StoreError::Invalid("There is no booking to withdraw".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     lock_day(&mut tx, day_id).await?;
     sqlx::query(
         "UPDATE attachment_bookings SET status = 'withdrawn', updated_at = $1 WHERE id = $2",
@@ -587,7 +587,7 @@ pub async fn mark(
     if b.status == new_status {
         return Ok(b);
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let mut completion_id = b.completion_id;
     if attended && completion_id.is_none() {
         let module_id = d.module_id.ok_or_else(|| {
@@ -823,7 +823,7 @@ pub async fn mark_participant(
         .filter(|p| p.day_id == day_id)
         .ok_or_else(|| StoreError::NotFound("No such participant on this day".into()))?;
     let status = attended.map(|a| if a { "attended" } else { "absent" });
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("UPDATE attachment_partner_participants SET status = $1 WHERE id = $2")
         .bind(status)
         .bind(id)
@@ -857,7 +857,7 @@ pub async fn remove_participant(
         .await?
         .filter(|p| p.day_id == day_id)
         .ok_or_else(|| StoreError::NotFound("No such participant on this day".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("DELETE FROM attachment_partner_participants WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)

@@ -205,7 +205,7 @@ pub async fn create(
 ) -> Result<i64> {
     check_input(input)?;
     check_questions(questions, 1)?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let now = now_text();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO knowledge_checks (module_id, title, description, pass_mark_pct, active, created_by, created_at, updated_at)
@@ -247,7 +247,7 @@ pub async fn update(store: &Store, actor: &Actor, id: i64, input: &CheckInput) -
     let before = summary(store, id)
         .await?
         .ok_or_else(|| StoreError::NotFound("no such check".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query(
         "UPDATE knowledge_checks SET module_id = $1, title = $2, description = $3, pass_mark_pct = $4, active = $5,
             updated_at = $6 WHERE id = $7",
@@ -301,7 +301,7 @@ pub async fn add_question(
         .ok_or_else(|| StoreError::NotFound("no such check".into()))?;
     check_questions(std::slice::from_ref(q), s.questions as usize + 1)?;
     refuse_if_taken(store, check_id).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let next: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(MAX(position), 0) + 1 AS BIGINT) FROM check_questions WHERE check_id = $1",
     )
@@ -344,7 +344,7 @@ pub async fn remove_question(
             .fetch_optional(store.pool())
             .await?
             .ok_or_else(|| StoreError::NotFound("no such question".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("DELETE FROM check_options WHERE question_id = $1")
         .bind(question_id)
         .execute(&mut *tx)
@@ -443,7 +443,7 @@ pub async fn submit_attempt(store: &Store, actor: &Actor, a: &NewAttempt) -> Res
         .fetch_optional(store.pool())
         .await?
         .ok_or_else(|| StoreError::Invalid("No such person".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let now = a.submitted_at.clone().unwrap_or_else(now_text);
     let started = if a.started_at.is_empty() || a.started_at > now {
         now.clone()

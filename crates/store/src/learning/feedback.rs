@@ -120,7 +120,7 @@ pub async fn submit(store: &Store, actor: &Actor, f: &NewFeedback) -> Result<i64
                 .into(),
         ));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO session_feedback (session_id, person_id, overall, relevance, delivery, confidence, went_well, improve, submitted_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",

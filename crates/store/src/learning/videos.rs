@@ -78,7 +78,7 @@ pub async fn set(
         ),
     };
     let now = now_text();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     if before.is_some() {
         sqlx::query(
             "UPDATE module_videos SET external_url = $1, file_name = $2, content_type = $3, size_bytes = $4,
@@ -168,7 +168,7 @@ pub async fn confirm_watch_at(
         .fetch_optional(store.pool())
         .await?
         .ok_or_else(|| StoreError::Invalid("No such person".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query(
         "INSERT INTO video_watches (module_id, person_id, confirmed_at) VALUES ($1, $2, $3)",
     )

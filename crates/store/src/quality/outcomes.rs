@@ -105,7 +105,7 @@ pub async fn record(store: &Store, actor: &Actor, new: &NewOutcome) -> Result<Ou
     let decided = parse_date(&new.decided_at)
         .map_err(|m| StoreError::Invalid(format!("Decision date: {m}")))?;
     let decided_at = decided.to_string();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let exists: Option<i64> =
         sqlx::query_scalar("SELECT id FROM referrals WHERE referral_ref = $1")
             .bind(referral_ref)

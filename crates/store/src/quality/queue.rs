@@ -49,7 +49,7 @@ pub async fn rules(store: &Store) -> Result<Rules> {
 pub async fn set_rules(store: &Store, actor: &Actor, new: &Rules) -> Result<Rules> {
     let checked = Rules::parse(&new.encode()).map_err(StoreError::Invalid)?;
     let before = rules(store).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("DELETE FROM settings WHERE key = $1")
         .bind(SETTINGS_KEY)
         .execute(&mut *tx)
@@ -111,7 +111,7 @@ pub async fn refresh_by(store: &Store, actor: &Actor, now: OffsetDateTime) -> Re
     let referred_in_time = format!(
         "EXISTS (SELECT 1 FROM referrals r WHERE r.incident_ref = i.incident_ref AND SUBSTR(r.submitted_at, 1, 19) <= {deadline})"
     );
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let queued_at = now_text();
     // Open items that now have an in-time referral: the referral arrived in a later import.
     let closed_in_time = sqlx::query(&format!(
@@ -291,7 +291,7 @@ pub async fn close(
     let item = get(store, id)
         .await?
         .ok_or_else(|| StoreError::NotFound("There is no such item on the queue".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let n = sqlx::query(
         "UPDATE missing_referrals SET outcome = $1, reason = $2, closed_by = $3, closed_at = $4
          WHERE id = $5 AND outcome IS NULL",

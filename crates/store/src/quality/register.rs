@@ -515,7 +515,7 @@ async fn import_on<R: Read + Send>(
     let backend = store.backend();
     let sql = upsert_sql(backend, kind, BATCH_ROWS);
     let now = now_text();
-    let mut tx = conn.begin().await?;
+    let mut tx = conn.begin_with(crate::begin_statement(backend)).await?;
     let before = count_rows(&mut tx, kind).await?;
     let shared = std::sync::Mutex::new(std::mem::replace(
         report,
@@ -727,7 +727,7 @@ pub async fn save_mapping(
     }
     let text = mapping.encode();
     let existing = self::mapping(store, kind, &name).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let now = now_text();
     let id = match &existing {
         Some(old) => {

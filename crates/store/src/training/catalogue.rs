@@ -151,7 +151,7 @@ pub async fn create_module(
     m: &ModuleInput,
     version: &str,
 ) -> Result<Module> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let now = now_text();
     let id = sqlx::query_scalar::<_, i64>(
         "INSERT INTO modules (code, title, summary, kind, external_link, duration_minutes, owner_person_id, status,
@@ -212,7 +212,7 @@ pub async fn update_module(
     let before = module(store, id)
         .await?
         .ok_or_else(|| StoreError::NotFound("No such module".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query(
         "UPDATE modules SET title = $1, summary = $2, kind = $3, external_link = $4, duration_minutes = $5,
             owner_person_id = $6, status = $7, last_reviewed_on = $8, review_by = $9, cpd_topic = $10, updated_at = $11
@@ -272,7 +272,7 @@ pub async fn publish_version(
     let before = module(store, id)
         .await?
         .ok_or_else(|| StoreError::NotFound("No such module".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("INSERT INTO module_versions (module_id, version, published_at, published_by, change_note) VALUES ($1, $2, $3, $4, $5)")
         .bind(id)
         .bind(version)
@@ -389,7 +389,7 @@ pub async fn record_guidance_change(
         .fetch_optional(store.pool())
         .await?
         .ok_or_else(|| StoreError::NotFound("No such guidance tag".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("INSERT INTO guidance_changes (tag_id, changed_on, note, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(tag_id)
         .bind(changed_on)

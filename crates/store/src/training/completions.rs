@@ -119,7 +119,7 @@ pub async fn record(store: &Store, actor: &Actor, c: &NewCompletion) -> Result<C
         .fetch_optional(store.pool())
         .await?
         .ok_or_else(|| StoreError::Invalid("No such person".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let now = now_text();
     let id = sqlx::query_scalar::<_, i64>(
         "INSERT INTO completions (person_id, module_id, module_version, completed_on, mode, trainer, notes, evidence_url,
@@ -212,7 +212,7 @@ pub async fn sign(
     let mut signed = facts.signed.clone();
     signed.push((capacity, signer_person_id));
     let done = signoff::fully_signed(&signed);
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query(
         "INSERT INTO sign_offs (completion_id, capacity, signer_person_id, signer_name, comment, signed_at, imported)
          VALUES ($1, $2, $3, $4, $5, $6, 0)",
@@ -271,7 +271,7 @@ pub async fn reopen(
     let c = get(store, completion_id)
         .await?
         .ok_or_else(|| StoreError::NotFound("No such completion".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let now = now_text();
     sqlx::query("UPDATE sign_offs SET cleared_at = $1, cleared_reason = $2 WHERE completion_id = $3 AND cleared_at IS NULL")
         .bind(&now)

@@ -44,7 +44,7 @@ pub struct NewCpd {
 }
 
 pub async fn log(store: &Store, actor: &Actor, e: &NewCpd) -> Result<CpdEntry> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let id = sqlx::query_scalar::<_, i64>(
         "INSERT INTO cpd_entries (person_id, topic, done_on, minutes, kind, learning, evidence_url, status, source, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', 'recorded', $8) RETURNING id",
@@ -139,7 +139,7 @@ pub async fn review(
         ));
     }
     let status = if verify { "verified" } else { "returned" };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("UPDATE cpd_entries SET status = $1, review_comment = $2, reviewed_by = $3, reviewed_at = $4 WHERE id = $5")
         .bind(status)
         .bind(comment.trim())
@@ -179,7 +179,7 @@ pub async fn map_to_module(
     let e = get(store, id)
         .await?
         .ok_or_else(|| StoreError::NotFound("No such CPD entry".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("UPDATE cpd_entries SET counts_for_module_id = $1 WHERE id = $2")
         .bind(module_id)
         .bind(id)

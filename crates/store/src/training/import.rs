@@ -302,7 +302,7 @@ pub async fn import_training(
         dry_run,
         ..Default::default()
     };
-    let mut tx = store.pool().begin().await.map_err(StoreError::from)?;
+    let mut tx = store.begin().await.map_err(StoreError::from)?;
     for c in &resolved {
         let outcome = write_completion(&mut tx, actor, c).await?;
         report.push(outcome);
@@ -508,7 +508,7 @@ pub async fn import_cpd(
         dry_run,
         ..Default::default()
     };
-    let mut tx = store.pool().begin().await.map_err(StoreError::from)?;
+    let mut tx = store.begin().await.map_err(StoreError::from)?;
     for (row, r, person_id, person_name) in resolved {
         let outcome = upsert_cpd(&mut tx, actor, person_id, r).await?;
         report.push(RowOutcome {
@@ -702,7 +702,7 @@ pub async fn save_mapping(
     }
     let text = mapping.encode();
     let existing = self::mapping(store, kind, &name).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let now = now_text();
     let id = match &existing {
         Some(old) => {

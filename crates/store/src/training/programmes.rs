@@ -67,7 +67,7 @@ pub async fn create_profile(
     description: &str,
 ) -> Result<i64> {
     let code = code.trim().to_ascii_uppercase();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let id = sqlx::query_scalar::<_, i64>(
         "INSERT INTO role_profiles (code, name, description, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -121,7 +121,7 @@ pub async fn set_item(
         .fetch_optional(store.pool())
         .await?
         .ok_or_else(|| StoreError::Invalid("Choose a module from the catalogue".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let before: Option<(String, String)> = sqlx::query_as("SELECT due_rule, renewal_rule FROM programme_items WHERE profile_id = $1 AND module_id = $2")
         .bind(profile_id)
         .bind(module_id)
@@ -169,7 +169,7 @@ pub async fn remove_item(
     let p = profile(store, profile_id)
         .await?
         .ok_or_else(|| StoreError::NotFound("No such role profile".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let n = sqlx::query("DELETE FROM programme_items WHERE profile_id = $1 AND module_id = $2")
         .bind(profile_id)
         .bind(module_id)
@@ -244,7 +244,7 @@ pub async fn assign(
             p.name
         )));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let id = sqlx::query_scalar::<_, i64>(
         "INSERT INTO assignments (person_id, profile_id, started_on, assigned_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -293,7 +293,7 @@ pub async fn end_assignment(
         .bind(profile_id)
         .fetch_one(store.pool())
         .await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("UPDATE assignments SET ended_on = $1 WHERE id = $2")
         .bind(ended_on)
         .bind(assignment_id)

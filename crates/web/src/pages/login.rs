@@ -28,17 +28,32 @@ pub struct NextQuery {
     next: String,
 }
 
-/// Only same-site paths may be a destination after sign-in.
+/// Where to go after signing in: only a path on this site. `next` is read the way a browser
+/// would read it (the WHATWG URL parser: tabs and newlines dropped, backslashes as slashes, dot
+/// segments resolved), so `/\t/evil.example`, which a browser turns into `//evil.example`, is
+/// seen for what it is. Anything that leaves this origin, or leads back to the sign-in page,
+/// goes home. The result is the parser's own serialisation, so it never holds a control
+/// character that could break the `Location` header.
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.starts_with("/login")
-    {
-        next.to_string()
-    } else {
-        "/".to_string()
+    const HOME: &str = "/";
+    if !next.starts_with('/') {
+        return HOME.to_string();
     }
+    let Ok(base) = url::Url::parse("http://mashboard.invalid/") else {
+        return HOME.to_string();
+    };
+    let Ok(target) = base.join(next) else {
+        return HOME.to_string();
+    };
+    if target.origin() != base.origin() || target.path().starts_with("/login") {
+        return HOME.to_string();
+    }
+    let mut out = target.path().to_string();
+    if let Some(q) = target.query() {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
 }
 
 fn demo_accounts(state: &AppState) -> Vec<(&'static str, &'static str)> {
@@ -155,4 +170,53 @@ pub async fn logout(State(state): State<AppState>, who: MaybeUser) -> Result<Res
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Redirect::to("/login").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn a_path_on_this_site_is_kept_with_its_query() {
+        assert_eq!(safe_next("/people?q=smith"), "/people?q=smith");
+        assert_eq!(safe_next("/reviews/3/grade"), "/reviews/3/grade");
+    }
+
+    #[test]
+    fn anything_that_a_browser_would_take_off_site_goes_home() {
+        for evil in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            "https://evil.example/",
+            "evil.example",
+            "javascript:alert(1)",
+            "/login",
+            "/login?next=//evil.example",
+            "/./login",
+            "",
+        ] {
+            assert_eq!(safe_next(evil), "/", "{evil:?}");
+        }
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_location_header() {
+        for raw in [
+            "/people\x7f",
+            "/a\r\nSet-Cookie: x=1",
+            "/a\u{0}b",
+            "/caf\u{e9}",
+        ] {
+            let out = safe_next(raw);
+            assert!(
+                axum::http::HeaderValue::from_str(&out).is_ok(),
+                "{raw:?} gave {out:?}"
+            );
+            assert!(out.bytes().all(|b| (0x21..0x7f).contains(&b)), "{out:?}");
+        }
+    }
 }
