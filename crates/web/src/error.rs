@@ -4,6 +4,8 @@
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use mashboard_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 #[derive(Debug)]
 pub enum AppError {
@@ -202,4 +204,29 @@ pub(crate) fn api_invalid<'a>(errors: impl IntoIterator<Item = (&'a str, &'a str
         ),
     )
         .into_response()
+}
+
+pub async fn not_found() -> Response {
+    AppError::NotFound.into_response()
+}
+
+pub async fn method_not_allowed() -> Response {
+    let mut r = AppError::BadRequest(
+        "This page cannot be used that way. Go back and use the page's own links and buttons."
+            .into(),
+    )
+    .into_response();
+    *r.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    r
+}
+
+pub fn panic_page(_err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    AppError::Internal("a request handler panicked".into()).into_response()
+}
+
+/// The body of every JSON API refusal.
+#[derive(Serialize, ToSchema)]
+pub struct Problem {
+    pub error: String,
+    pub message: String,
 }

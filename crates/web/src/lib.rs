@@ -1,27 +1,39 @@
 //! mashboard's HTTP layer: routes, extractors that enforce access, askama templates, embedded
 //! assets and the JSON API. Handlers stay thin: parse the request, call the store, render.
 
-pub mod api;
-pub mod api_attachment;
-pub mod api_attendance;
-pub mod api_audits;
-pub mod api_coverage;
-pub mod api_exercises;
-pub mod api_outcomes;
-pub mod api_partners;
-pub mod api_register;
-pub mod api_reviews;
-pub mod api_sessions;
-pub mod api_training;
+// Shared infrastructure: imported by the capabilities, imports none of them.
 pub mod assets;
 pub mod auth;
 pub mod csrf;
 pub mod error;
 pub(crate) mod form;
-pub mod pages;
+pub mod openapi;
 pub mod routes;
 pub mod session_store;
 pub mod view;
+
+// One folder per capability: its routes, page and API handlers, and what both share.
+mod accounts;
+mod attachment_days;
+mod attendance;
+mod audits;
+mod catalogue;
+mod coverage;
+mod cpd;
+mod exercises;
+mod health;
+mod home;
+mod learning;
+mod matrix;
+mod outcomes;
+mod partners;
+mod people;
+mod plans;
+mod queue;
+mod register;
+mod reviews;
+mod sessions;
+mod training_import;
 
 use mashboard_store::Store;
 use std::collections::HashMap;
@@ -81,7 +93,7 @@ pub struct AppState {
     /// Uploads between preview and commit, by a random key (kept in memory for 30 minutes).
     pub uploads: Arc<Mutex<HashMap<String, PendingUpload>>>,
     /// Live exercise runs: one broadcast channel per run for the Server-Sent Events streams.
-    pub exercise_hub: Arc<api_exercises::ExerciseHub>,
+    pub exercise_hub: Arc<exercises::api::ExerciseHub>,
 }
 
 impl AppState {

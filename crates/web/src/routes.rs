@@ -1,9 +1,9 @@
 //! The route table: every route with the capability that guards it. The router is built from
 //! this table, and the allow/deny test walks the same table, so no route escapes the test.
 
-use crate::{api, assets, csrf, pages, AppState};
+use crate::{assets, csrf, error, AppState};
 use axum::http::Method;
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{get, MethodRouter};
 use axum::Router;
 use mashboard_domain::access::Capability;
 use std::sync::Arc;
@@ -116,172 +116,36 @@ impl Table {
 
 fn table() -> Table {
     use Access::*;
-    use Capability::*;
     let t = Table {
         router: Router::new(),
         routes: Vec::new(),
         large: Vec::new(),
     };
-    let t = t
-        .get("/healthz", Public, get(pages::health::healthz))
-        .get("/readyz", Public, get(pages::health::readyz))
-        .get("/assets/{*name}", Public, get(assets::serve))
-        .get("/login", Public, get(pages::login::show))
-        .post("/login", Public, post(pages::login::submit))
-        .post("/logout", Public, post(pages::login::logout))
-        .get("/", Page(SignedIn), get(pages::home::show))
-        .get("/account", Page(SignedIn), get(pages::account::show))
-        .post(
-            "/account/password",
-            Page(SignedIn),
-            post(pages::account::change_password),
-        )
-        .get("/people", Page(PeopleBrowse), get(pages::people::list))
-        .get(
-            "/people/new",
-            Page(PeopleEdit),
-            get(pages::people::new_form),
-        )
-        .post("/people/new", Page(PeopleEdit), post(pages::people::create))
-        .get(
-            "/people/import",
-            Page(PeopleImport),
-            get(pages::import::form),
-        )
-        .post(
-            "/people/import",
-            Page(PeopleImport),
-            post(pages::import::preview),
-        )
-        .post(
-            "/people/import/commit",
-            Page(PeopleImport),
-            post(pages::import::commit),
-        )
-        .get(
-            "/people/{staff_number}",
-            Page(PeopleBrowse),
-            get(pages::people::show),
-        )
-        .get(
-            "/people/{staff_number}/edit",
-            Page(PeopleEdit),
-            get(pages::people::edit_form),
-        )
-        .post(
-            "/people/{staff_number}/edit",
-            Page(PeopleEdit),
-            post(pages::people::update),
-        )
-        .get(
-            "/admin/users",
-            Page(AccountsManage),
-            get(pages::admin::users),
-        )
-        .get(
-            "/admin/users/new",
-            Page(AccountsManage),
-            get(pages::admin::new_user_form),
-        )
-        .post(
-            "/admin/users/new",
-            Page(AccountsManage),
-            post(pages::admin::create_user),
-        )
-        .get(
-            "/admin/users/{username}",
-            Page(AccountsManage),
-            get(pages::admin::user),
-        )
-        .post(
-            "/admin/users/{username}/roles",
-            Page(AccountsManage),
-            post(pages::admin::set_roles),
-        )
-        .post(
-            "/admin/users/{username}/disable",
-            Page(AccountsManage),
-            post(pages::admin::disable),
-        )
-        .post(
-            "/admin/users/{username}/enable",
-            Page(AccountsManage),
-            post(pages::admin::enable),
-        )
-        .post(
-            "/admin/users/{username}/unlock",
-            Page(AccountsManage),
-            post(pages::admin::unlock),
-        )
-        .post(
-            "/admin/users/{username}/partner-agency",
-            Page(AccountsManage),
-            post(pages::admin::set_partner_agency),
-        )
-        .post(
-            "/admin/users/{username}/password",
-            Page(AccountsManage),
-            post(pages::admin::set_password),
-        )
-        .post(
-            "/admin/users/{username}/tokens",
-            Page(AccountsManage),
-            post(pages::admin::create_token),
-        )
-        .post(
-            "/admin/users/{username}/tokens/{id}/revoke",
-            Page(AccountsManage),
-            post(pages::admin::revoke_token),
-        )
-        .get(
-            "/admin/audit",
-            Page(AuditRead),
-            get(pages::admin::audit_trail),
-        )
-        .get(
-            "/admin/audit.csv",
-            Page(AuditRead),
-            get(pages::admin::audit_csv),
-        )
-        .get("/api/v1/openapi.json", Public, get(api::openapi))
-        .get("/api/v1/me", Api(SignedIn), get(api::me))
-        .get("/api/v1/people", Api(PeopleBrowse), get(api::people))
-        .get(
-            "/api/v1/people/{staff_number}",
-            Api(PeopleBrowse),
-            get(api::person),
-        );
-    // Each capability's pages add their own routes (one line each, in this order).
-    let t = pages::training::routes(t);
-    let t = crate::api_training::routes(t);
-    let t = pages::catalogue::routes(t);
-    let t = pages::matrix::routes(t);
-    let t = pages::cpd::routes(t);
-    let t = pages::training_import::routes(t);
-    let t = crate::api_reviews::routes(t);
-    let t = pages::reviews::routes(t);
-    let t = pages::audits::routes(t);
-    let t = crate::api_audits::routes(t);
-    let t = pages::outcomes::routes(t);
-    let t = pages::queue::routes(t);
-    let t = crate::api_outcomes::routes(t);
-    let t = pages::register::routes(t);
-    let t = crate::api_register::routes(t);
-    let t = pages::sessions::routes(t);
-    let t = crate::api_sessions::routes(t);
-    let t = pages::attendance::routes(t);
-    let t = crate::api_attendance::routes(t);
-    let t = pages::coverage::routes(t);
-    let t = crate::api_coverage::routes(t);
-    let t = pages::checks::routes(t);
-    let t = pages::delivery_reports::routes(t);
-    let t = pages::attachment_days::routes(t);
-    let t = crate::api_attachment::routes(t);
-    let t = pages::partners::routes(t);
-    let t = crate::api_partners::routes(t);
-    let t = pages::exercises::routes(t);
-    let t = crate::api_exercises::routes(t);
-    // ROUTES: further page modules go above this line.
+    // Each capability adds its own routes (one line each, in this order).
+    let t = t.get("/assets/{*name}", Public, get(assets::serve));
+    let t = t.get("/api/v1/openapi.json", Public, get(crate::openapi::openapi));
+    let t = crate::health::routes(t);
+    let t = crate::accounts::routes(t);
+    let t = crate::home::routes(t);
+    let t = crate::people::routes(t);
+    let t = crate::plans::routes(t);
+    let t = crate::catalogue::routes(t);
+    let t = crate::matrix::routes(t);
+    let t = crate::cpd::routes(t);
+    let t = crate::training_import::routes(t);
+    let t = crate::reviews::routes(t);
+    let t = crate::audits::routes(t);
+    let t = crate::outcomes::routes(t);
+    let t = crate::queue::routes(t);
+    let t = crate::register::routes(t);
+    let t = crate::sessions::routes(t);
+    let t = crate::attendance::routes(t);
+    let t = crate::coverage::routes(t);
+    let t = crate::learning::routes(t);
+    let t = crate::attachment_days::routes(t);
+    let t = crate::partners::routes(t);
+    let t = crate::exercises::routes(t);
+    // ROUTES: further capabilities go above this line.
     t
 }
 
@@ -332,8 +196,8 @@ pub fn router(state: AppState) -> Router {
     };
     let mut router = table
         .router
-        .fallback(pages::not_found)
-        .method_not_allowed_fallback(pages::method_not_allowed)
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             limits.clone(),
             csrf::protect,
@@ -342,7 +206,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(csrf::MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(limits, time_limit))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            pages::panic_page,
+            error::panic_page,
         ))
         .layer(
             tower_http::trace::TraceLayer::new_for_http().make_span_with(

@@ -1,0 +1,117 @@
+//! Your account: roles, your own record in the directory, and changing your password.
+
+use crate::auth::{cap, Page};
+use crate::error::AppError;
+use crate::view::{html, Chrome, FormState};
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use mashboard_domain::accounts::check_password;
+use mashboard_store::accounts;
+use mashboard_store::audit::{self, Event};
+use mashboard_store::people::{self, Person};
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "accounts/account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    person: Option<Person>,
+    form: FormState,
+    changed: bool,
+}
+
+async fn render(
+    state: &AppState,
+    page: &Page<cap::SignedIn>,
+    form: FormState,
+    changed: bool,
+) -> Result<Response, AppError> {
+    let person = match page.user.person_id {
+        Some(id) => people::get_by_id(&state.store, id).await?,
+        None => None,
+    };
+    if let Some(p) = &person {
+        audit::record(
+            &state.store,
+            &page.user.actor(),
+            Event::new("person.view", "Viewed their own record").on("person", &p.staff_number),
+        )
+        .await?;
+    }
+    let has_errors = form.has_errors();
+    html(&AccountPage {
+        chrome: Chrome::new(
+            state,
+            "Your account",
+            Some(&page.user),
+            &page.csrf,
+            "/account",
+        )
+        .with_errors(has_errors),
+        person,
+        form,
+        changed,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct Changed {
+    #[serde(default)]
+    changed: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page<cap::SignedIn>,
+    axum::extract::Query(q): axum::extract::Query<Changed>,
+) -> Result<Response, AppError> {
+    render(&state, &page, FormState::default(), q.changed.is_some()).await
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    page: Page<cap::SignedIn>,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, AppError> {
+    let mut form = FormState::default();
+    if f.current_password.is_empty() {
+        form.add_error("current_password", "Enter your current password");
+    } else if !accounts::check_current_password(
+        &state.store,
+        &page.user.username,
+        &f.current_password,
+    )
+    .await?
+    {
+        form.add_error("current_password", "Your current password is not correct");
+    }
+    if let Err(m) = check_password(&f.new_password, &page.user.username) {
+        form.add_error("new_password", m);
+    } else if f.new_password != f.confirm_password {
+        form.add_error("confirm_password", "The new passwords do not match");
+    }
+    if form.has_errors() {
+        return render(&state, &page, form, false).await;
+    }
+    accounts::set_password(
+        &state.store,
+        &page.user.actor(),
+        &page.user.username,
+        &f.new_password,
+    )
+    .await?;
+    Ok(Redirect::to("/account?changed=1").into_response())
+}

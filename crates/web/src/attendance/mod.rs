@@ -1,0 +1,11 @@
+//! Attendance registers and Teams attendance reports, which record completions.
+
+pub(crate) mod api;
+pub(crate) mod pages;
+
+use crate::routes::Table;
+
+pub(crate) fn routes(t: Table) -> Table {
+    let t = pages::routes(t);
+    api::routes(t)
+}

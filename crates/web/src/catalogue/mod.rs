@@ -1,0 +1,9 @@
+//! The module catalogue, role programmes and guidance changes.
+
+pub(crate) mod pages;
+
+use crate::routes::Table;
+
+pub(crate) fn routes(t: Table) -> Table {
+    pages::routes(t)
+}

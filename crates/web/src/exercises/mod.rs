@@ -1,0 +1,11 @@
+//! The attachment-day exercise run live: console, projector, team pages, debrief.
+
+pub(crate) mod api;
+pub(crate) mod pages;
+
+use crate::routes::Table;
+
+pub(crate) fn routes(t: Table) -> Table {
+    let t = pages::routes(t);
+    api::routes(t)
+}

@@ -1,0 +1,152 @@
+//! The people directory through the JSON API: `/api/v1/people`.
+
+use crate::auth::{cap, Api};
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use mashboard_store::audit::{self, Event};
+use mashboard_store::people::{self, PeopleQuery, Person, Status};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+#[derive(Serialize, ToSchema)]
+pub struct PersonJson {
+    pub staff_number: String,
+    pub name: String,
+    pub rank: Option<String>,
+    pub department: Option<String>,
+    pub team: Option<String>,
+    pub roles: Vec<String>,
+    /// `YYYY-MM-DD`
+    pub start_date: Option<String>,
+    pub cohort: Option<String>,
+    pub line_manager_staff_number: Option<String>,
+    pub mentor_staff_number: Option<String>,
+    /// Where reminder digests go; `null` when not recorded.
+    pub email: Option<String>,
+    pub active: bool,
+    pub left_on: Option<String>,
+}
+
+impl From<Person> for PersonJson {
+    fn from(p: Person) -> Self {
+        PersonJson {
+            roles: p
+                .role_list()
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
+            staff_number: p.staff_number,
+            name: p.name,
+            rank: p.rank,
+            department: p.department,
+            team: p.team,
+            start_date: p.start_date,
+            cohort: p.cohort,
+            line_manager_staff_number: p.line_manager_staff_number,
+            mentor_staff_number: p.mentor_staff_number,
+            email: p.email,
+            active: p.active,
+            left_on: p.left_on,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PeoplePage {
+    pub total: i64,
+    pub items: Vec<PersonJson>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct PeopleParams {
+    /// Part of a name or staff number.
+    pub search: Option<String>,
+    pub department: Option<String>,
+    pub team: Option<String>,
+    pub cohort: Option<String>,
+    /// `active` (default), `left` or `all`.
+    pub status: Option<String>,
+    /// At most 500; default 100.
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// People in the directory, within the caller's scope, by name.
+#[utoipa::path(get, path = "/api/v1/people", params(PeopleParams), security(("bearer" = [])),
+    responses((status = 200, body = PeoplePage), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+pub async fn people(
+    State(state): State<AppState>,
+    api: Api<cap::PeopleBrowse>,
+    Query(p): Query<PeopleParams>,
+) -> Result<Json<PeoplePage>, ApiError> {
+    let status = match p.status.as_deref() {
+        None | Some("") | Some("active") => Status::Active,
+        Some("left") => Status::Left,
+        Some("all") => Status::All,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "status must be active, left or all, not \"{other}\""
+            )))
+        }
+    };
+    let q = PeopleQuery {
+        search: p.search.unwrap_or_default(),
+        department: p.department.unwrap_or_default(),
+        team: p.team.unwrap_or_default(),
+        cohort: p.cohort.unwrap_or_default(),
+        status,
+        ..Default::default()
+    };
+    let limit = p.limit.unwrap_or(100).clamp(1, 500);
+    let offset = p.offset.unwrap_or(0).max(0);
+    let (total, rows) =
+        people::search(&state.store, &q, api.user.people_scope(), limit, offset).await?;
+    audit::record(
+        &state.store,
+        &api.user.actor(),
+        Event::new(
+            "people.list",
+            format!("Listed people through the API ({} of {total})", rows.len()),
+        ),
+    )
+    .await?;
+    Ok(Json(PeoplePage {
+        total,
+        items: rows.into_iter().map(PersonJson::from).collect(),
+    }))
+}
+
+/// One person's record (the view is audited).
+#[utoipa::path(get, path = "/api/v1/people/{staff_number}", security(("bearer" = [])),
+    params(("staff_number" = String, Path, description = "Staff or collar number")),
+    responses((status = 200, body = PersonJson), (status = 404, body = crate::error::Problem), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+pub async fn person(
+    State(state): State<AppState>,
+    api: Api<cap::PeopleBrowse>,
+    Path(staff_number): Path<String>,
+) -> Result<Json<PersonJson>, ApiError> {
+    let p = people::get(&state.store, &staff_number)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !people::in_scope(&p, api.user.people_scope()) {
+        return Err(ApiError::NotFound);
+    }
+    audit::record(
+        &state.store,
+        &api.user.actor(),
+        Event::new(
+            "person.view",
+            format!("Viewed the record of {} through the API", p.staff_number),
+        )
+        .on("person", &p.staff_number),
+    )
+    .await?;
+    Ok(Json(p.into()))
+}
+
+/// The people API's part of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(people, person), components(schemas(PersonJson, PeoplePage)))]
+pub struct PeopleDoc;

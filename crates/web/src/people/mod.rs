@@ -1,0 +1,45 @@
+//! The people directory: browse, view, add and edit people, import them from an HR export,
+//! and the same through `/api/v1/people`.
+
+pub(crate) mod api;
+pub(crate) mod import;
+pub(crate) mod pages;
+
+use crate::routes::{Access, Table};
+use axum::routing::{get, post};
+use mashboard_domain::access::Capability::{PeopleBrowse, PeopleEdit, PeopleImport};
+
+pub(crate) fn routes(t: Table) -> Table {
+    use Access::{Api, Page};
+    t.get("/people", Page(PeopleBrowse), get(pages::list))
+        .get("/people/new", Page(PeopleEdit), get(pages::new_form))
+        .post("/people/new", Page(PeopleEdit), post(pages::create))
+        .get("/people/import", Page(PeopleImport), get(import::form))
+        .post("/people/import", Page(PeopleImport), post(import::preview))
+        .post(
+            "/people/import/commit",
+            Page(PeopleImport),
+            post(import::commit),
+        )
+        .get(
+            "/people/{staff_number}",
+            Page(PeopleBrowse),
+            get(pages::show),
+        )
+        .get(
+            "/people/{staff_number}/edit",
+            Page(PeopleEdit),
+            get(pages::edit_form),
+        )
+        .post(
+            "/people/{staff_number}/edit",
+            Page(PeopleEdit),
+            post(pages::update),
+        )
+        .get("/api/v1/people", Api(PeopleBrowse), get(api::people))
+        .get(
+            "/api/v1/people/{staff_number}",
+            Api(PeopleBrowse),
+            get(api::person),
+        )
+}

@@ -1,0 +1,9 @@
+//! The missing-referral queue: incidents that needed a referral and have none.
+
+pub(crate) mod pages;
+
+use crate::routes::Table;
+
+pub(crate) fn routes(t: Table) -> Table {
+    pages::routes(t)
+}

@@ -1,0 +1,11 @@
+//! The incident and referral register: imports from records-management exports, browsing.
+
+pub(crate) mod api;
+pub(crate) mod pages;
+
+use crate::routes::Table;
+
+pub(crate) fn routes(t: Table) -> Table {
+    let t = pages::routes(t);
+    api::routes(t)
+}
