@@ -206,6 +206,19 @@ pub(crate) fn api_invalid<'a>(errors: impl IntoIterator<Item = (&'a str, &'a str
         .into_response()
 }
 
+/// A JSON body, or a 400 that says why it could not be read (the one reader of JSON bodies: every API handler takes
+/// `Result<Json<T>, JsonRejection>` and hands it here).
+pub(crate) fn json_body<T>(
+    r: Result<axum::Json<T>, axum::extract::rejection::JsonRejection>,
+) -> Result<T, ApiError> {
+    r.map(|axum::Json(v)| v).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "The request body is not valid JSON for this call: {}",
+            e.body_text()
+        ))
+    })
+}
+
 pub async fn not_found() -> Response {
     AppError::NotFound.into_response()
 }

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod auth;
 pub mod csrf;
 pub mod error;
+pub(crate) mod export;
 pub(crate) mod form;
 pub mod openapi;
 pub mod routes;

@@ -177,7 +177,7 @@ pub async fn create(
     api: Api<cap::SessionsManage>,
     req: Result<Json<NewAttachmentDayJson>, JsonRejection>,
 ) -> Response {
-    let req = match crate::plans::api::body(req) {
+    let req = match crate::error::json_body(req) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
@@ -339,7 +339,7 @@ pub async fn book(
         Ok(id) => id,
         Err(r) => return *r,
     };
-    let req = match crate::plans::api::body(req) {
+    let req = match crate::error::json_body(req) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
@@ -400,7 +400,7 @@ pub async fn attendance(
         Ok(id) => id,
         Err(r) => return *r,
     };
-    let req = match crate::plans::api::body(req) {
+    let req = match crate::error::json_body(req) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };

@@ -10,8 +10,8 @@
 
 use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
+use crate::export::{workbook, Sheet, XCell};
 use crate::form::{field_str, path_id};
-use crate::matrix::pages::{workbook, Sheet, XCell};
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
 use crate::AppState;

@@ -2,8 +2,8 @@
 //! the live-event hub that the pages' Server-Sent Events streams share.
 
 use crate::auth::{cap, Api, CurrentUser};
+use crate::error::json_body as body;
 use crate::error::ApiError;
-use crate::plans::api::body;
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;

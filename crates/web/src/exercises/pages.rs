@@ -1538,11 +1538,8 @@ pub async fn debrief_csv(
     w.write_record(header)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     for r in debrief_rows(&d) {
-        w.write_record(
-            r.iter()
-                .map(|c| crate::matrix::pages::csv_safe(c).into_owned()),
-        )
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        w.write_record(r.iter().map(|c| crate::export::csv_safe(c).into_owned()))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
     }
     let bytes = w
         .into_inner()
@@ -1562,7 +1559,7 @@ pub async fn debrief_pdf(
     facilitated(&state, &page.user, id).await?;
     let d = run_data(&state, id).await?;
     ex::record_view(&state.store, &page.user.actor(), id, "debrief (PDF)").await?;
-    let mut w = crate::matrix::pages::PdfWriter::new(format!("Exercise debrief: {}", d.run.title));
+    let mut w = crate::export::PdfWriter::new(format!("Exercise debrief: {}", d.run.title));
     w.line(true, 16.0, &format!("Debrief: {}", d.run.title));
     w.line(false, 10.0, &format!("Scenario: {}", d.scenario.title));
     w.line(

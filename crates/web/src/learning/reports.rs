@@ -7,8 +7,8 @@
 
 use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
+use crate::export::csv_safe;
 use crate::form::{path_id, raw_field};
-use crate::matrix::pages::csv_safe;
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
 use crate::AppState;

@@ -113,7 +113,7 @@ pub async fn create(
     api: Api<cap::PartnersManage>,
     req: Result<Json<NewPartnerJson>, JsonRejection>,
 ) -> Response {
-    let req = match crate::plans::api::body(req) {
+    let req = match crate::error::json_body(req) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
@@ -224,7 +224,7 @@ pub async fn add_contact(
     let Ok(id) = id.trim().parse::<i64>() else {
         return ApiError::NotFound.into_response();
     };
-    let req = match crate::plans::api::body(req) {
+    let req = match crate::error::json_body(req) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };

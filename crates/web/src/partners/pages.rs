@@ -4,8 +4,8 @@
 
 use crate::auth::{CurrentUser, Page};
 use crate::error::AppError;
+use crate::export::{workbook, Sheet, XCell};
 use crate::form::{field, path_id, query_value};
-use crate::matrix::pages::{workbook, Sheet, XCell};
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
 use crate::AppState;

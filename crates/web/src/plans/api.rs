@@ -49,16 +49,6 @@ pub(crate) fn routes(t: Table) -> Table {
         .post("/api/v1/cpd", A(OwnTraining), post(log_cpd))
 }
 
-/// A JSON body, or a 400 that says why it could not be read (shared by the JSON API modules).
-pub(crate) fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    r.map(|Json(v)| v).map_err(|e| {
-        ApiError::BadRequest(format!(
-            "The request body is not valid JSON for this call: {}",
-            e.body_text()
-        ))
-    })
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct PlanItemJson {
     pub module_id: i64,
@@ -255,7 +245,7 @@ pub async fn create_completion(
     api: Api<cap::OwnTraining>,
     req: Result<Json<NewCompletionJson>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CompletionJson>), ApiError> {
-    let b = body(req)?;
+    let b = crate::error::json_body(req)?;
     let p = people::get(&state.store, &b.staff_number)
         .await?
         .ok_or_else(|| {
@@ -343,7 +333,7 @@ pub async fn sign(
     req: Result<Json<CommentJson>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CompletionJson>), ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
-    let b = body(req)?;
+    let b = crate::error::json_body(req)?;
     match completions::sign(
         &state.store,
         &api.user.actor(),
@@ -378,7 +368,7 @@ pub async fn reopen(
     req: Result<Json<CommentJson>, JsonRejection>,
 ) -> Result<Json<CompletionJson>, ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
-    let b = body(req)?;
+    let b = crate::error::json_body(req)?;
     completions::get(&state.store, id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -502,7 +492,7 @@ pub async fn log_cpd(
     api: Api<cap::OwnTraining>,
     req: Result<Json<NewCpdJson>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CpdJson>), ApiError> {
-    let b = body(req)?;
+    let b = crate::error::json_body(req)?;
     let p = own_person(&state, &api.user).await?;
     if b.topic.trim().is_empty() || b.topic.chars().count() > 200 {
         return Err(ApiError::BadRequest(

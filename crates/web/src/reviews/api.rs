@@ -3,8 +3,8 @@
 //! same refusals as the pages.
 
 use crate::auth::{cap, Api, CurrentUser};
+use crate::error::json_body as body;
 use crate::error::ApiError;
-use crate::plans::api::body;
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;

@@ -6,8 +6,8 @@
 
 use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
+use crate::export::{csv_safe, workbook, Sheet, XCell};
 use crate::form::field;
-use crate::matrix::pages::{csv_safe, workbook, Sheet, XCell};
 use crate::reviews::api::{compute_summary, manages, parse_seed, visible_review};
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};

@@ -152,7 +152,7 @@ fn bad(message: impl Into<String>) -> Refusal {
 }
 
 fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, Refusal> {
-    crate::plans::api::body(r).map_err(Refusal::Api)
+    crate::error::json_body(r).map_err(Refusal::Api)
 }
 
 fn time_field(name: &str, raw: &str) -> Result<dom::Instant, Refusal> {
