@@ -13,6 +13,9 @@ pub mod rules;
 pub mod spc;
 mod within;
 
+#[cfg(test)]
+mod fixture_tests;
+
 pub use anhoej::{runs_analysis, Anhoej};
 pub use effect::{
     estimate_effect, estimate_effect_by_group, Counts, Descriptive, EffectError, EventCoefficient,
