@@ -5,7 +5,13 @@
 use serde_json::Value;
 
 use super::effect::{estimate_effect, Referral};
+use super::spc::{
+    p_chart, p_prime_chart, run_chart, xmr_chart, Improvement, RatePoint, SpcChart, SpcOptions,
+    ValuePoint,
+};
 
+/// Agreement required with the independent implementation of the chart definitions.
+const SPC_TOL: f64 = 1e-12;
 /// Agreement required with statsmodels.
 const EFFECT_TOL: f64 = 1e-6;
 
@@ -76,5 +82,88 @@ fn training_effect_matches_statsmodels() {
             assert_eq!(got["n"], want["n"], "{name}: {part}");
             close(name, part, got["rate"].as_f64(), &want["rate"], 1e-12);
         }
+    }
+}
+
+fn spc_options(case: &Value) -> SpcOptions {
+    let index = |v: &Value| {
+        v.as_u64()
+            .and_then(|i| usize::try_from(i).ok())
+            .expect("index")
+    };
+    SpcOptions {
+        baseline: case["baseline"]
+            .as_array()
+            .map(|b| index(&b[0])..index(&b[1])),
+        recalc_from: case["recalc_from"]
+            .as_array()
+            .map(|r| r.iter().map(index).collect())
+            .unwrap_or_default(),
+    }
+}
+
+fn spc_chart(case: &Value) -> SpcChart {
+    let improvement = match case["improvement"].as_str() {
+        Some("decrease") => Improvement::Decrease,
+        _ => Improvement::Increase,
+    };
+    let options = spc_options(case);
+    let inputs = case["inputs"].as_array().expect("inputs");
+    let label = |p: &Value| p["label"].as_str().unwrap_or("").to_string();
+    let num = |p: &Value, k: &str| p[k].as_f64().expect("number");
+    let rates: Vec<RatePoint> = inputs
+        .iter()
+        .map(|p| RatePoint {
+            label: label(p),
+            numerator: p["numerator"].as_f64().unwrap_or(0.0),
+            denominator: p["denominator"].as_f64().unwrap_or(0.0),
+        })
+        .collect();
+    let values: Vec<ValuePoint> = inputs
+        .iter()
+        .filter(|p| p.get("value").is_some())
+        .map(|p| ValuePoint {
+            label: label(p),
+            value: num(p, "value"),
+        })
+        .collect();
+    let chart = match case["chart"].as_str() {
+        Some("p") => p_chart(&rates, improvement, &options),
+        Some("p_prime") => p_prime_chart(&rates, improvement, &options),
+        Some("xmr") => xmr_chart(&values, improvement, &options),
+        _ => run_chart(&values, improvement, &options),
+    };
+    chart.expect("a valid chart")
+}
+
+/// Compare two JSON values: numbers to [`SPC_TOL`], everything else exactly.
+fn same(case: &str, path: &str, got: &Value, want: &Value) {
+    match (got, want) {
+        (Value::Number(_), Value::Number(_)) => close(case, path, got.as_f64(), want, SPC_TOL),
+        (Value::Object(g), Value::Object(w)) => {
+            for (k, wv) in w {
+                same(case, &format!("{path}.{k}"), &g[k], wv);
+            }
+        }
+        (Value::Array(g), Value::Array(w)) => {
+            assert_eq!(g.len(), w.len(), "{case}: {path} length");
+            for (i, (gv, wv)) in g.iter().zip(w).enumerate() {
+                same(case, &format!("{path}[{i}]"), gv, wv);
+            }
+        }
+        _ => assert_eq!(got, want, "{case}: {path}"),
+    }
+}
+
+#[test]
+fn spc_charts_match_the_reference_implementation() {
+    let doc: Value = serde_json::from_str(include_str!("../../tests/fixtures/impact_spc.json"))
+        .expect("impact_spc.json parses");
+    let cases = doc["cases"].as_array().expect("cases");
+    assert!(!cases.is_empty());
+    for case in cases {
+        let name = case["name"].as_str().unwrap_or("?");
+        let got = serde_json::to_value(spc_chart(case)).expect("serialises");
+        same(name, "chart", &got, &case["expected"]);
     }
 }
