@@ -15,6 +15,8 @@ mod within;
 
 #[cfg(test)]
 mod fixture_tests;
+#[cfg(test)]
+mod spc_tests;
 
 pub use anhoej::{runs_analysis, Anhoej};
 pub use effect::{
