@@ -179,6 +179,7 @@ pub fn estimate_effect(referrals: &[Referral]) -> Result<TrainingEffect, EffectE
     if let Some(reason) = &effect.reason {
         caveats.insert(0, reason.clone());
     }
+    caveats.append(&mut effect.caveats);
     effect.caveats = caveats;
     Ok(effect)
 }
@@ -326,14 +327,25 @@ fn fit(referrals: &[Referral], effect: &mut TrainingEffect) {
             return;
         }
     }
-    effect.event_study = event_study(referrals, &panel, &y);
+    match event_study(referrals, &panel, &y) {
+        Ok(study) => effect.event_study = study,
+        Err(_) => effect.caveats.push(EVENT_STUDY_FAILED.to_string()),
+    }
 }
+
+const EVENT_STUDY_FAILED: &str = "The event study could not be estimated: the quarters before and \
+                                  after training cannot be told apart from who the officer is and \
+                                  which quarter it was.";
 
 const NOT_CONVERGED: &str =
     "No estimate: the officers and quarters are too loosely connected for the model to settle.";
 
 /// The event-study model; columns with no referrals stay empty (`None`).
-fn event_study(referrals: &[Referral], panel: &Panel, y: &[f64]) -> EventStudy {
+fn event_study(
+    referrals: &[Referral],
+    panel: &Panel,
+    y: &[f64],
+) -> Result<EventStudy, &'static str> {
     let mut study = empty_event_study();
     let present: Vec<usize> = event_quarters()
         .enumerate()
@@ -347,13 +359,12 @@ fn event_study(referrals: &[Referral], panel: &Panel, y: &[f64]) -> EventStudy {
             column(referrals, |r| event_bin(r) == Some(q))
         })
         .collect();
-    if let Ok(fit) = regress(panel, y, columns) {
-        for (k, &slot) in present.iter().enumerate() {
-            study.coefficients[slot].estimate = Some(fit.coefficients[k]);
-            study.coefficients[slot].se = Some(fit.se[k]);
-        }
+    let fit = regress(panel, y, columns)?;
+    for (k, &slot) in present.iter().enumerate() {
+        study.coefficients[slot].estimate = Some(fit.coefficients[k]);
+        study.coefficients[slot].se = Some(fit.se[k]);
     }
-    study
+    Ok(study)
 }
 
 /// A referral's event-study quarter, pooled into ±4; `None` for the never-trained.
@@ -377,6 +388,8 @@ struct Fit {
 /// Regress demeaned `y` on the given regressor columns (demeaned here) with officer-clustered
 /// CRV1 standard errors, `K = 1 + k + (officers−1) + (quarters−1)`.
 fn regress(panel: &Panel, y: &[f64], mut columns: Vec<Vec<f64>>) -> Result<Fit, &'static str> {
+    // Variation left after demeaning is judged against the raw column's size.
+    let raw_scale = columns.iter().map(|c| dot(c, c)).fold(0.0, f64::max);
     for c in &mut columns {
         if !panel.demean(c) {
             return Err(NOT_CONVERGED);
@@ -385,7 +398,7 @@ fn regress(panel: &Panel, y: &[f64], mut columns: Vec<Vec<f64>>) -> Result<Fit, 
     let k = columns.len();
     let xtx = gram(&columns, &columns);
     let xty: Vec<f64> = columns.iter().map(|c| dot(c, y)).collect();
-    let inverse = invert_spd(&xtx).ok_or(COLLINEAR)?;
+    let inverse = invert_spd(&xtx, raw_scale).ok_or(COLLINEAR)?;
     let beta: Vec<f64> = (0..k).map(|i| dot(&inverse[i], &xty)).collect();
     let meat = cluster_meat(panel, y, &columns, &beta);
     let (n, g) = (panel.rows() as f64, panel.officers() as f64);
@@ -411,8 +424,9 @@ fn regress(panel: &Panel, y: &[f64], mut columns: Vec<Vec<f64>>) -> Result<Fit, 
     })
 }
 
-const COLLINEAR: &str = "No estimate: being trained does not vary within officers and quarters \
-                         (for example every officer was trained in the same quarter).";
+const COLLINEAR: &str = "No estimate: training cannot be told apart from who the officer is and \
+                         which quarter it was (for example, no trained officer made referrals both \
+                         before and after training).";
 
 /// `Σ_g s_g s_gᵀ` with `s_g = Σ_{i∈g} x̃_i e_i` and `e = ỹ − X̃β`, the full model's residuals.
 fn cluster_meat(panel: &Panel, y: &[f64], columns: &[Vec<f64>], beta: &[f64]) -> Vec<Vec<f64>> {
@@ -447,10 +461,9 @@ fn gram(a: &[Vec<f64>], b: &[Vec<f64>]) -> Vec<Vec<f64>> {
 }
 
 /// Inverse of a small symmetric positive-definite matrix by Gauss–Jordan elimination with
-/// partial pivoting; `None` when it is (numerically) singular.
-fn invert_spd(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+/// partial pivoting; `None` when a pivot is below 1e-10 × `scale` (numerically singular).
+fn invert_spd(m: &[Vec<f64>], scale: f64) -> Option<Vec<Vec<f64>>> {
     let k = m.len();
-    let scale = (0..k).map(|i| m[i][i].abs()).fold(0.0, f64::max);
     let mut a: Vec<Vec<f64>> = m.to_vec();
     let mut inv: Vec<Vec<f64>> = (0..k)
         .map(|i| (0..k).map(|j| f64::from(u8::from(i == j))).collect())
@@ -476,4 +489,163 @@ fn invert_spd(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
         }
     }
     Some(inv)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `trained` officers trained in quarter 4 + (i % 3), `never` never trained; officer `i`
+    /// makes one referral in each of quarters 0..8 whose outcome follows a fixed pattern.
+    fn panel(trained: i64, never: i64) -> Vec<Referral> {
+        let mut rows = Vec::new();
+        for i in 0..trained + never {
+            let trained_quarter = (i < trained).then(|| 4 + (i % 3) as i32);
+            for q in 0..8 {
+                rows.push(Referral {
+                    officer_id: 500 + i,
+                    quarter: q,
+                    trained_quarter,
+                    outcome: (i + i64::from(q)) % 3 == 0,
+                });
+            }
+        }
+        rows
+    }
+
+    #[test]
+    fn relative_quarter_counts_from_the_training_quarter() {
+        let r = Referral {
+            officer_id: 1,
+            quarter: 8093,
+            trained_quarter: Some(8093),
+            outcome: true,
+        };
+        assert_eq!((r.relative_quarter(), r.treated()), (Some(0), true));
+        let before = Referral { quarter: 8091, ..r };
+        assert_eq!(
+            (before.relative_quarter(), before.treated()),
+            (Some(-2), false)
+        );
+        let never = Referral {
+            trained_quarter: None,
+            ..r
+        };
+        assert_eq!((never.relative_quarter(), never.treated()), (None, false));
+    }
+
+    #[test]
+    fn too_few_trained_officers_gives_no_estimate_and_says_why() {
+        let effect = estimate_effect(&panel(19, 12)).expect("valid");
+        assert_eq!(effect.estimate, None);
+        let reason = effect.reason.clone().expect("a reason");
+        assert!(reason.contains("19 trained officers"), "{reason}");
+        assert_eq!(effect.caveats[0], reason);
+        let json = serde_json::to_value(&effect).expect("serialises");
+        assert!(json["estimate"].is_null() && json["ci95"].is_null());
+        assert!(json["event_study"]["4"]["se"].is_null());
+        assert_eq!(json["counts"]["officers_trained"], 19);
+    }
+
+    #[test]
+    fn too_few_never_trained_officers_gives_no_estimate() {
+        let effect = estimate_effect(&panel(25, 9)).expect("valid");
+        assert!(effect
+            .reason
+            .is_some_and(|r| r.contains("9 officers who were never trained")));
+    }
+
+    #[test]
+    fn enough_officers_give_an_estimate_with_all_parts() {
+        let effect = estimate_effect(&panel(20, 10)).expect("valid");
+        assert_eq!(effect.reason, None);
+        let json = serde_json::to_value(&effect).expect("serialises");
+        let keys: Vec<&str> = json
+            .as_object()
+            .map_or(vec![], |o| o.keys().map(|k| k.as_str()).collect());
+        assert_eq!(
+            keys,
+            [
+                "caveats",
+                "ci95",
+                "counts",
+                "descriptive",
+                "estimate",
+                "event_study",
+                "p_value",
+                "se"
+            ]
+        );
+        let event: Vec<&str> = json["event_study"]
+            .as_object()
+            .map_or(vec![], |o| o.keys().map(|k| k.as_str()).collect());
+        assert_eq!(event.len(), 8);
+        assert!(json["event_study"]["-1"].is_null());
+        assert!(json["event_study"]["-4"]["estimate"].is_number());
+        assert_eq!(json["descriptive"]["never_trained"]["n"], 80);
+        assert_eq!(effect.caveats.len(), CAVEATS.len());
+        let ci = effect.ci95.unwrap_or([0.0, 0.0]);
+        assert!(ci[0] < ci[1]);
+        assert!(effect.p_value.is_some_and(|p| (0.0..=1.0).contains(&p)));
+    }
+
+    #[test]
+    fn training_that_never_varies_within_an_officer_gives_no_estimate() {
+        let rows: Vec<Referral> = panel(25, 12)
+            .into_iter()
+            .filter(|r| r.trained_quarter.is_none() || r.treated())
+            .collect();
+        let effect = estimate_effect(&rows).expect("valid");
+        assert_eq!(effect.reason.as_deref(), Some(COLLINEAR));
+        assert_eq!(effect.estimate, None);
+    }
+
+    #[test]
+    fn an_officer_with_two_training_quarters_is_refused() {
+        let mut rows = panel(20, 10);
+        rows[3].trained_quarter = Some(7);
+        let err = estimate_effect(&rows).map_err(|e| e.to_string());
+        assert_eq!(
+            err,
+            Err(
+                "Officer 500 has two different training quarters (4 and 7) on their referrals; \
+                 each officer needs one"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn groups_share_the_never_trained_and_small_groups_say_so() {
+        let rows = panel(30, 12);
+        // Officers 500..520 were trained by a "police" lead, 520..530 by a "social care" lead.
+        let results = estimate_effect_by_group(&rows, |r| {
+            r.trained_quarter.map(|_| {
+                if r.officer_id < 520 {
+                    "police"
+                } else {
+                    "social care"
+                }
+            })
+        })
+        .expect("valid");
+        let groups: Vec<&str> = results.iter().map(|g| g.group).collect();
+        assert_eq!(groups, ["police", "social care"]);
+        assert_eq!(results[0].effect.counts.officers_never_trained, 12);
+        assert_eq!(results[1].effect.counts.officers_never_trained, 12);
+        assert_eq!(results[0].effect.reason, None);
+        assert!(results[1]
+            .effect
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("10 trained officers")));
+    }
+
+    #[test]
+    fn no_referrals_gives_no_estimate() {
+        let effect = estimate_effect(&[]).expect("valid");
+        assert_eq!(effect.counts.referrals, 0);
+        assert!(effect.reason.is_some());
+        assert_eq!(effect.descriptive.trained_after.rate, None);
+    }
 }
