@@ -48,6 +48,27 @@ pub fn runs_analysis(points: impl IntoIterator<Item = (f64, f64)>) -> Anhoej {
     }
 }
 
+impl Anhoej {
+    /// The runs signal in plain words for a page, or `None` when there is none.
+    pub fn describe(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(max) = self.longest_run_max.filter(|&m| self.longest_run > m) {
+            parts.push(format!(
+                "the longest run of points on one side of the centre line is {}, more than the \
+                 {max} expected by chance",
+                self.longest_run
+            ));
+        }
+        if let Some(min) = self.n_crossings_min.filter(|&m| self.n_crossings < m) {
+            parts.push(format!(
+                "the points cross the centre line {} times, fewer than the {min} expected by chance",
+                self.n_crossings
+            ));
+        }
+        (!parts.is_empty()).then(|| format!("non-random variation: {}", parts.join("; ")))
+    }
+}
+
 fn longest_run(sides: &[bool]) -> usize {
     let (mut best, mut current) = (0, 0);
     for (i, s) in sides.iter().enumerate() {
@@ -126,5 +147,13 @@ mod tests {
         // 12 useful points: max run round(3.58) + 3 = 7; the run of 9 is too long.
         assert_eq!(a.longest_run_max, Some(7));
         assert!(a.runs_signal);
+        assert_eq!(
+            a.describe().as_deref(),
+            Some(
+                "non-random variation: the longest run of points on one side of the centre line \
+                 is 9, more than the 7 expected by chance"
+            )
+        );
+        assert_eq!(around_zero(&[1.0, -1.0, 1.0]).describe(), None);
     }
 }

@@ -470,7 +470,9 @@ fn invert_spd(m: &[Vec<f64>], scale: f64) -> Option<Vec<Vec<f64>>> {
         .collect();
     for col in 0..k {
         let pivot = (col..k).max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs()))?;
-        if !(a[pivot][col].abs() > 1e-10 * scale) {
+        // NaN fails the comparison too, so it counts as singular.
+        let usable = a[pivot][col].abs() > 1e-10 * scale;
+        if !usable {
             return None;
         }
         a.swap(col, pivot);
