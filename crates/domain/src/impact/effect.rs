@@ -304,7 +304,7 @@ fn fit(referrals: &[Referral], effect: &mut TrainingEffect) {
         .iter()
         .map(|r| f64::from(u8::from(r.outcome)))
         .collect();
-    if !panel.demean(&mut y) {
+    if panel.demean(&mut y).is_none() {
         effect.reason = Some(NOT_CONVERGED.to_string());
         return;
     }
@@ -391,7 +391,7 @@ fn regress(panel: &Panel, y: &[f64], mut columns: Vec<Vec<f64>>) -> Result<Fit, 
     // Variation left after demeaning is judged against the raw column's size.
     let raw_scale = columns.iter().map(|c| dot(c, c)).fold(0.0, f64::max);
     for c in &mut columns {
-        if !panel.demean(c) {
+        if panel.demean(c).is_none() {
             return Err(NOT_CONVERGED);
         }
     }

@@ -17,13 +17,13 @@
 
 use std::ops::Range;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::anhoej::{runs_analysis, Anhoej};
 use super::rules::{apply_rules, Signal};
 
-/// Which chart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Which chart (`"p"`, `"p_prime"`, `"xmr"`, `"run"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChartKind {
     P,
@@ -32,8 +32,8 @@ pub enum ChartKind {
     Run,
 }
 
-/// Which way is better for the measure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Which way is better for the measure (`"increase"`, `"decrease"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Improvement {
     Increase,
