@@ -17,6 +17,7 @@ pub mod exercise_scenario;
 pub mod exercises;
 pub mod feedback;
 pub mod ics;
+pub mod impact;
 pub mod import;
 pub mod missing;
 pub mod outcomes;

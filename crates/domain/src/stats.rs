@@ -37,7 +37,7 @@ fn alpha_level(confidence: f64) -> Option<f64> {
 
 /// The two-sided standard normal critical value `z = Φ⁻¹(1 − α/2)` with `α = 1 − confidence`.
 /// Computed as `−Φ⁻¹(α/2)` so that small `α` keeps its precision.
-fn normal_critical(confidence: f64) -> Option<f64> {
+pub(crate) fn normal_critical(confidence: f64) -> Option<f64> {
     let alpha = alpha_level(confidence)?;
     let z = -Normal::standard().inverse_cdf(alpha / 2.0);
     (z.is_finite() && z >= 0.0).then_some(z)
@@ -197,7 +197,7 @@ pub fn compare_proportions(
 /// Two-sided normal tail probability `2·(1 − Φ(|z|)) = erfc(|z|/√2) = Q(½, z²/2)`, with `Q`
 /// the regularised upper incomplete gamma function (statrs's `erfc` is only good to ~1e-10
 /// relative here; its `gamma_ur` matches scipy to ~1e-15).
-fn two_sided_normal_p(z: f64) -> Option<f64> {
+pub(crate) fn two_sided_normal_p(z: f64) -> Option<f64> {
     let x = z * z / 2.0;
     if x == 0.0 {
         Some(1.0)
