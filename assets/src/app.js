@@ -1,5 +1,5 @@
 // mashboard's entry module (loaded with <script type="module">).
-// build.rs rewrites the two bare imports below to the content-hashed bundle URLs
+// scripts/build-assets rewrites the two bare imports below to the content-hashed bundle URLs
 // (/assets/govuk-frontend-<hash>.js, /assets/moj-frontend-<hash>.js).
 // Every page works without JavaScript; this only enhances GOV.UK / MOJ components.
 import { initAll as initGovukFrontend } from "govuk-frontend";

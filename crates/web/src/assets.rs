@@ -1,9 +1,11 @@
 //! Front-end assets embedded in the binary.
 //!
-//! `build.rs` compiles `assets/src/app.scss` (GOV.UK Frontend + MOJ Frontend, force
-//! branded), copies the two frameworks' ES-module bundles, builds `app.js` (which
-//! imports and initialises both) and names every file by a content hash, so each
-//! URL is served with a one-year immutable cache lifetime.
+//! `scripts/build-assets` (Node.js, the pinned npm packages) compiles
+//! `assets/src/app.scss` (GOV.UK Frontend + MOJ Frontend, force branded), copies the two
+//! frameworks' ES-module bundles, builds `app.js` (which imports and initialises both)
+//! and names every file by a content hash, into the committed `crates/web/assets-dist/`
+//! with a `manifest.tsv`. `build.rs` embeds those committed files (no Node.js needed to
+//! build), so each URL is served with a one-year immutable cache lifetime.
 //!
 //! Layout:
 //! ```html
