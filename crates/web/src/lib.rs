@@ -4,10 +4,12 @@
 // Shared infrastructure: imported by the capabilities, imports none of them.
 pub mod assets;
 pub mod auth;
+mod boundaries;
 pub mod csrf;
 pub mod error;
 pub(crate) mod export;
 pub(crate) mod form;
+pub(crate) mod live;
 pub mod openapi;
 pub mod routes;
 pub mod session_store;
@@ -94,7 +96,7 @@ pub struct AppState {
     /// Uploads between preview and commit, by a random key (kept in memory for 30 minutes).
     pub uploads: Arc<Mutex<HashMap<String, PendingUpload>>>,
     /// Live exercise runs: one broadcast channel per run for the Server-Sent Events streams.
-    pub exercise_hub: Arc<exercises::api::ExerciseHub>,
+    pub exercise_hub: Arc<live::ExerciseHub>,
 }
 
 impl AppState {

@@ -30,19 +30,19 @@ struct ApiDoc;
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     for part in [
-        crate::accounts::api::AccountsDoc::openapi(),
-        crate::people::api::PeopleDoc::openapi(),
-        crate::plans::api::PlansDoc::openapi(),
-        crate::outcomes::api::OutcomesDoc::openapi(),
-        crate::register::api::RegisterDoc::openapi(),
-        crate::reviews::api::ReviewsDoc::openapi(),
-        crate::audits::api::AuditsDoc::openapi(),
-        crate::sessions::api::SessionsDoc::openapi(),
-        crate::attendance::api::AttendanceDoc::openapi(),
-        crate::coverage::api::CoverageDoc::openapi(),
-        crate::exercises::api::ExercisesDoc::openapi(),
-        crate::attachment_days::api::AttachmentDoc::openapi(),
-        crate::partners::api::PartnersDoc::openapi(),
+        crate::accounts::api_doc(),
+        crate::people::api_doc(),
+        crate::plans::api_doc(),
+        crate::outcomes::api_doc(),
+        crate::register::api_doc(),
+        crate::reviews::api_doc(),
+        crate::audits::api_doc(),
+        crate::sessions::api_doc(),
+        crate::attendance::api_doc(),
+        crate::coverage::api_doc(),
+        crate::exercises::api_doc(),
+        crate::attachment_days::api_doc(),
+        crate::partners::api_doc(),
     ] {
         doc.merge(part);
     }

@@ -279,3 +279,29 @@ pub fn html<T: Template>(t: &T) -> Result<axum::response::Response, crate::error
     )
         .into_response())
 }
+
+/// A stored date (`YYYY-MM-DD`) in words, e.g. "6 December 2026" (the stored text when it cannot
+/// be read).
+pub(crate) fn date_text(raw: &str) -> String {
+    mashboard_domain::people::parse_date(raw)
+        .map(mashboard_domain::people::format_date_long)
+        .unwrap_or_else(|_| raw.to_string())
+}
+
+/// A stored local time as pages show it (the stored text when it cannot be read).
+pub(crate) fn local_time_text(raw: &str) -> String {
+    mashboard_domain::missing::parse_local_time(raw)
+        .map(mashboard_domain::missing::format_local_time_long)
+        .unwrap_or_else(|_| raw.to_string())
+}
+
+/// Text made safe to put in one segment of a URL path: everything but the unreserved characters
+/// of RFC 3986 is percent-encoded.
+pub(crate) fn path_segment(s: &str) -> String {
+    const RESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, RESERVED).to_string()
+}

@@ -1,10 +1,10 @@
 //! Accounts: signing in and out, one's own account and password, administering users and
 //! their roles and tokens, and the audit trail page; `/api/v1/me`.
 
-pub(crate) mod account;
-pub(crate) mod admin;
-pub(crate) mod api;
-pub(crate) mod login;
+mod account;
+mod admin;
+mod api;
+mod login;
 
 use crate::routes::{Access, Table};
 use axum::routing::{get, post};
@@ -80,4 +80,9 @@ pub(crate) fn routes(t: Table) -> Table {
         .get("/admin/audit", Page(AuditRead), get(admin::audit_trail))
         .get("/admin/audit.csv", Page(AuditRead), get(admin::audit_csv))
         .get("/api/v1/me", Api(SignedIn), get(api::me))
+}
+
+/// This capability's part of the OpenAPI document.
+pub(crate) fn api_doc() -> utoipa::openapi::OpenApi {
+    <api::AccountsDoc as utoipa::OpenApi>::openapi()
 }

@@ -1,6 +1,6 @@
 //! The module catalogue, role programmes and guidance changes.
 
-pub(crate) mod pages;
+mod pages;
 
 use crate::routes::Table;
 

@@ -1,6 +1,8 @@
 //! The CPD log and its verification by line managers.
 
-pub(crate) mod pages;
+mod pages;
+
+pub(crate) use pages::status_label;
 
 use crate::routes::Table;
 

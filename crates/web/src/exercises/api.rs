@@ -4,6 +4,7 @@
 use crate::auth::{cap, Api, CurrentUser};
 use crate::error::json_body as body;
 use crate::error::ApiError;
+use crate::live::LiveEvent;
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
@@ -16,25 +17,10 @@ use axum::Json;
 use mashboard_domain::access::Capability;
 use mashboard_store::exercises::{self as ex, NewPartner, NewRun, NewTeam};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::broadcast;
 use utoipa::{OpenApi, ToSchema};
-
-/// Something that happened in a live run, sent to every open stream of that run; each stream
-/// filters what its viewer may see (`Audience`).
-#[derive(Debug, Clone, Serialize)]
-pub struct LiveEvent {
-    /// `release`, `answer`, `note`, `meeting` or `ended`.
-    pub kind: &'static str,
-    pub run_id: i64,
-    /// For a release: the team it went to (`None`: all teams). For an answer: the team.
-    pub team_id: Option<i64>,
-    pub stage: Option<i64>,
-    pub data: serde_json::Value,
-}
 
 /// Who is watching a stream: decides which events it carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,43 +44,6 @@ impl Audience {
                 e.kind == "ended"
                     || (e.kind == "release" && (e.team_id.is_none() || e.team_id == Some(t)))
             }
-        }
-    }
-}
-
-/// One broadcast channel per live run, made on first use.
-#[derive(Default)]
-pub struct ExerciseHub {
-    runs: Mutex<HashMap<i64, broadcast::Sender<LiveEvent>>>,
-}
-
-impl std::fmt::Debug for ExerciseHub {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ExerciseHub")
-    }
-}
-
-impl ExerciseHub {
-    fn sender(&self, run_id: i64) -> broadcast::Sender<LiveEvent> {
-        let mut m = self.runs.lock().unwrap_or_else(|p| p.into_inner());
-        m.entry(run_id)
-            .or_insert_with(|| broadcast::channel(256).0)
-            .clone()
-    }
-
-    pub fn subscribe(&self, run_id: i64) -> broadcast::Receiver<LiveEvent> {
-        self.sender(run_id).subscribe()
-    }
-
-    /// Sends to whoever is listening (nobody listening is fine). An ended run's channel is
-    /// dropped after its last event.
-    pub fn publish(&self, e: LiveEvent) {
-        let run_id = e.run_id;
-        let ended = e.kind == "ended";
-        let _ = self.sender(run_id).send(e);
-        if ended {
-            let mut m = self.runs.lock().unwrap_or_else(|p| p.into_inner());
-            m.remove(&run_id);
         }
     }
 }

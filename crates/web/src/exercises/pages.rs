@@ -100,7 +100,7 @@ fn clock_at(instant: &str) -> String {
 
 /// The day of an instant, as pages show dates.
 fn day_of(instant: &str) -> String {
-    crate::outcomes::pages::date_text(instant.get(..10).unwrap_or(instant))
+    crate::view::date_text(instant.get(..10).unwrap_or(instant))
 }
 
 fn since_start(run: &Run, instant: &str) -> String {

@@ -1,7 +1,7 @@
 //! Health checks for load balancers and monitoring: `/healthz` (the process answers) and
 //! `/readyz` (the database answers).
 
-pub(crate) mod page;
+mod page;
 
 use crate::routes::{Access, Table};
 use axum::routing::get;

@@ -1,6 +1,6 @@
 //! The home page: what waits for the signed-in person, by role.
 
-pub(crate) mod page;
+mod page;
 
 use crate::routes::{Access, Table};
 use axum::routing::get;

@@ -171,7 +171,7 @@ pub async fn show(
     } else {
         None
     };
-    let notices = crate::matrix::pages::notice_count(&state, u).await?;
+    let notices = crate::matrix::notice_count(&state, u).await?;
     let digest = match u.person_id {
         Some(person_id) => {
             let inputs = mashboard_store::reminders::gather(&state.store, today()).await?;

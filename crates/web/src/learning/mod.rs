@@ -1,7 +1,7 @@
 //! Recorded videos, knowledge checks, session feedback and the delivery reports.
 
-pub(crate) mod checks;
-pub(crate) mod reports;
+mod checks;
+mod reports;
 
 use crate::routes::Table;
 

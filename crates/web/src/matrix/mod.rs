@@ -1,6 +1,8 @@
 //! The compliance matrix, reminders and the training summary, with their exports.
 
-pub(crate) mod pages;
+mod pages;
+
+pub(crate) use pages::notice_count;
 
 use crate::routes::Table;
 

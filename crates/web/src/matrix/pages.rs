@@ -1211,7 +1211,7 @@ pub async fn my_training_xlsx(
                     ),
                     text(format_minutes(minutes)),
                     XCell::Number(f64::from(minutes)),
-                    text(crate::cpd::pages::status_label(&e.status)),
+                    text(crate::cpd::status_label(&e.status)),
                     text(&e.learning),
                     text(&e.evidence_url),
                     text(&e.review_comment),
@@ -1362,7 +1362,7 @@ pub async fn my_training_pdf(
                         long(stored_date(Some(&e.done_on))),
                         e.topic.clone(),
                         format_minutes(u32::try_from(e.minutes).unwrap_or(0)),
-                        crate::cpd::pages::status_label(&e.status).to_string(),
+                        crate::cpd::status_label(&e.status).to_string(),
                     ],
                     note,
                 )

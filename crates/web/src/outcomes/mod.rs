@@ -1,11 +1,16 @@
 //! Partner outcomes of referrals and their rates.
 
-pub(crate) mod api;
-pub(crate) mod pages;
+mod api;
+mod pages;
 
 use crate::routes::Table;
 
 pub(crate) fn routes(t: Table) -> Table {
     let t = pages::routes(t);
     api::routes(t)
+}
+
+/// This capability's part of the OpenAPI document.
+pub(crate) fn api_doc() -> utoipa::openapi::OpenApi {
+    <api::OutcomesDoc as utoipa::OpenApi>::openapi()
 }

@@ -8,6 +8,7 @@ use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
 use crate::form::raw_field;
 use crate::routes::{Access, Table};
+use crate::view::{date_text, local_time_text, path_segment};
 use crate::view::{html, Chrome, FormState, Pager};
 use crate::AppState;
 use askama::Template;
@@ -16,9 +17,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Form;
 use mashboard_domain::access::Capability;
-use mashboard_domain::missing::{format_local_time_long, parse_local_time};
 use mashboard_domain::outcomes::{Outcome, Proportion, Rates, Source};
-use mashboard_domain::people::{format_date_long, parse_date};
+use mashboard_domain::people::parse_date;
 use mashboard_store::audit::{self, Event};
 use mashboard_store::quality::outcomes::{
     self, same_agency, NamedRates, NewOutcome, OutcomeRecord, ReferralBrief, ReferralQuery,
@@ -45,33 +45,6 @@ pub(crate) fn routes(t: Table) -> Table {
 }
 
 const PER_PAGE: i64 = 50;
-
-/// A reference as one path segment: everything but letters, digits and `-._~` percent-encoded
-/// (records-system references can hold slashes and spaces).
-pub(crate) fn path_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// A stored local time as pages show it (the stored text when it cannot be read).
-pub(crate) fn local_time_text(raw: &str) -> String {
-    parse_local_time(raw)
-        .map(format_local_time_long)
-        .unwrap_or_else(|_| raw.to_string())
-}
-
-pub(crate) fn date_text(raw: &str) -> String {
-    parse_date(raw)
-        .map(format_date_long)
-        .unwrap_or_else(|_| raw.to_string())
-}
 
 fn subject_label(s: &str) -> String {
     match s {

@@ -1,9 +1,9 @@
 //! The people directory: browse, view, add and edit people, import them from an HR export,
 //! and the same through `/api/v1/people`.
 
-pub(crate) mod api;
-pub(crate) mod import;
-pub(crate) mod pages;
+mod api;
+mod import;
+mod pages;
 
 use crate::routes::{Access, Table};
 use axum::routing::{get, post};
@@ -42,4 +42,9 @@ pub(crate) fn routes(t: Table) -> Table {
             Api(PeopleBrowse),
             get(api::person),
         )
+}
+
+/// This capability's part of the OpenAPI document.
+pub(crate) fn api_doc() -> utoipa::openapi::OpenApi {
+    <api::PeopleDoc as utoipa::OpenApi>::openapi()
 }

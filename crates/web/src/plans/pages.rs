@@ -188,7 +188,7 @@ async fn render_plan(
     };
     let has_errors = v.form.has_errors() || v.assign_form.has_errors();
     let bookings = match v.own {
-        true => crate::sessions::pages::my_bookings(state, page_user).await?,
+        true => crate::sessions::my_bookings(state, page_user).await?,
         false => Vec::new(),
     };
     let feedback_due = match (v.own, page_user.person_id) {

@@ -1,6 +1,6 @@
 //! The missing-referral queue: incidents that needed a referral and have none.
 
-pub(crate) mod pages;
+mod pages;
 
 use crate::routes::Table;
 

@@ -6,8 +6,8 @@
 use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
 use crate::form::raw_field;
-use crate::outcomes::pages::{date_text, local_time_text, path_segment};
 use crate::routes::{Access, Table};
+use crate::view::{date_text, local_time_text, path_segment};
 use crate::view::{html, Chrome, FormState, Pager};
 use crate::AppState;
 use askama::Template;

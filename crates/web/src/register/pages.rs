@@ -18,6 +18,7 @@ use crate::auth::{cap, Page};
 use crate::error::AppError;
 use crate::form::field;
 use crate::routes::{Access, Table};
+use crate::view::path_segment;
 use crate::view::{html, Chrome, FormState, Pager};
 use crate::{AppState, PendingUpload};
 use askama::Template;
@@ -59,19 +60,6 @@ pub(crate) fn routes(t: Table) -> Table {
         .get("/register/referrals/{referral_ref}", P(View), get(referral))
         .get("/register/incidents", P(View), get(incidents))
         .get("/register/incidents/{incident_ref}", P(View), get(incident))
-}
-
-/// A reference made safe for a URL path segment (references may hold `/` or spaces).
-pub(crate) fn path_segment(reference: &str) -> String {
-    let mut out = String::with_capacity(reference.len());
-    for b in reference.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 type ImportPage = Page<cap::RegisterImport>;

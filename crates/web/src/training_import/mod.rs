@@ -1,6 +1,6 @@
 //! Imports of existing training and CPD records: upload, column mapping, preview, commit.
 
-pub(crate) mod pages;
+mod pages;
 
 use crate::routes::Table;
 
