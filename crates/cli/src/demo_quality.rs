@@ -287,5 +287,24 @@ async fn work_the_queue(store: &Store, today: Date) -> Result<()> {
         };
         queue::close(store, &mash, item.id, outcome, reason).await?;
     }
+    // Each item reached the queue at the first hourly check after its 24 hours, and was closed
+    // a few days later: not all at the moment of seeding.
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let now = time::OffsetDateTime::now_utc();
+    let dates: Vec<(i64, String, Option<String>)> = items
+        .iter()
+        .filter_map(|item| {
+            let reported = PrimitiveDateTime::parse(&item.reported_at, format).ok()?;
+            let queued = (reported.assume_utc() + Duration::hours(25)).min(now);
+            let closed =
+                (queued + Duration::days(1 + item.id % 5) + Duration::hours(item.id % 7)).min(now);
+            Some((
+                item.id,
+                mashboard_store::instant_text(queued),
+                Some(mashboard_store::instant_text(closed)),
+            ))
+        })
+        .collect();
+    queue::set_history_dates(store, &mash, &dates).await?;
     Ok(())
 }

@@ -143,8 +143,8 @@ pub async fn seed(store: &Store, today: Date) -> Result<()> {
         }
         let plan = mashboard_store::training::plans::plan_of(store, p.id, today).await?;
         let is_demo_mash = p.staff_number == demo_sn("demo-mash");
-        // The MASH trainer keeps her own training current: everything done in the last months
-        // and signed off, the latest still awaiting sign-off.
+        // The MASH trainer keeps their own training current: everything done in the last months
+        // and signed off.
         let is_trainer = p.staff_number == TRAINER_STAFF_NUMBER;
         for (j, item) in plan.iter().enumerate() {
             // The frontline input, its recording and the attachment day are done through
@@ -158,7 +158,7 @@ pub async fn seed(store: &Store, today: Date) -> Result<()> {
             let (done, sign) = if is_demo_mash {
                 (j < 2, j == 0)
             } else if is_trainer {
-                (true, j + 1 < plan.len())
+                (true, true)
             } else {
                 (roll < 720, roll < 560)
             };
@@ -204,8 +204,16 @@ pub async fn seed(store: &Store, today: Date) -> Result<()> {
                         completed_on: completed_on.to_string(),
                         mode: "face_to_face".into(),
                         trainer: String::new(),
-                        notes: "From the MASH initial-training spreadsheet".into(),
-                        mentor_signed_by: Some("Tutor constable (paper record)".into()),
+                        notes: if is_trainer {
+                            "Refresher, from the training team's log".into()
+                        } else {
+                            "From the MASH initial-training spreadsheet".into()
+                        },
+                        mentor_signed_by: Some(if is_trainer {
+                            "Peer reviewer, MASH training team (paper record)".into()
+                        } else {
+                            "Tutor constable (paper record)".into()
+                        }),
                         manager_signed_by: p
                             .line_manager_name
                             .clone()
