@@ -9,7 +9,9 @@ mod common;
 use common::databases;
 use mashboard_domain::compliance::Period;
 use mashboard_domain::demo::DEMO_PARTNER_AGENCY;
-use mashboard_domain::demo_quality::iso;
+use mashboard_domain::demo_quality::{
+    date, demo_quality, iso, PUBLISHED_COMPLIANCE, PUBLISHED_REVIEWS,
+};
 use mashboard_domain::training::ItemStatus;
 use mashboard_domain::training_seed::TRAINER_STAFF_NUMBER;
 use mashboard_store::{accounts, audits, partners, people, reviews, DbUrl, Store};
@@ -138,4 +140,59 @@ async fn check(db: &str) {
     let last_end =
         mashboard_domain::people::parse_date(&closed.last().unwrap().period_end).unwrap();
     assert_eq!(iso(last_end.next_day().unwrap()), open[0].period_start);
+
+    published_figures_on_their_dates(&store, db, today).await;
+}
+
+/// The force's published record, read back through the store, is where it always was: the first
+/// six closed reviews are the published ones with their agreed-grade distributions, the audits
+/// give the published yearly compliance, and the rest is the plan for `today`.
+async fn published_figures_on_their_dates(store: &Store, db: &str, today: time::Date) {
+    let plan = demo_quality(today);
+    let all = reviews::list_all(store).await.unwrap();
+    let mut closed: Vec<_> = all.iter().filter(|r| r.status == "closed").collect();
+    closed.sort_by(|a, b| a.period_start.cmp(&b.period_start));
+    assert_eq!(closed.len(), plan.reviews.len(), "{db}");
+    for (r, published) in closed.iter().zip(PUBLISHED_REVIEWS) {
+        assert!(r.title.starts_with(published.held), "{}", r.title);
+        assert!(r.created_at.starts_with(&format!(
+            "{}-{:02}",
+            published.year,
+            u8::from(published.month)
+        )));
+        let mut counts = [0usize; 4];
+        for a in reviews::agreed(store, r.id).await.unwrap() {
+            counts[a.grade as usize - 1] += 1;
+        }
+        assert_eq!(counts, published.counts, "{} on {db}", r.title);
+        assert_eq!(
+            reviews::grades(store, r.id).await.unwrap().len(),
+            2 * counts.iter().sum::<usize>(),
+            "two graders each"
+        );
+    }
+    let open: Vec<_> = all.iter().filter(|r| r.status == "grading").collect();
+    assert_eq!(open[0].period_start, iso(plan.open_review.period_start));
+    assert_eq!(open[0].period_end, iso(plan.open_review.period_end));
+    assert_eq!(reviews::panel(store, open[0].id).await.unwrap().len(), 2);
+    assert!(reviews::grades(store, open[0].id).await.unwrap().is_empty());
+
+    for p in PUBLISHED_COMPLIANCE {
+        let (fy, fm, fd) = p.from;
+        let (ty, tm, td) = p.to;
+        let period = Period::new(date(fy, fm, fd), date(ty, tm, td)).unwrap();
+        let s = audits::summary(store, &period).await.unwrap().overall;
+        let share = (s.compliance.unwrap() * 1000.0).round() / 10.0;
+        assert_eq!(share, p.percent, "{} on {db}", p.label);
+        assert_eq!(s.examined as usize, p.examined, "{}", p.label);
+    }
+    let viewer = audits::Viewer {
+        user_id: 0,
+        sees_all: true,
+    };
+    let list = audits::list(store, &viewer).await.unwrap();
+    assert_eq!(
+        list.iter().filter(|a| a.status == "closed").count(),
+        plan.audits.len()
+    );
 }
