@@ -187,12 +187,35 @@ pub async fn seed(store: &Store, today: Date) -> Result<()> {
         .await
         .map_err(|e| anyhow!("dating {}: {e}", planned.title))?;
     }
+    // The last two months' audit: drawn, its first findings recorded.
     let open = &history.open_audit;
     let id = open_audit(store, &auditor, open).await?;
-    let opened = instant(open.opened_on, 9);
-    audits::set_history_dates(store, &auditor, id, &opened, &opened, None)
+    for f in &open.findings {
+        audits::record_finding(
+            store,
+            &auditor,
+            &auditor_viewer,
+            id,
+            &FindingInput {
+                incident_ref: f.incident_ref.clone(),
+                finding: f.finding,
+                note: f.note.to_string(),
+            },
+        )
         .await
-        .map_err(|e| anyhow!("dating {}: {e}", open.title))?;
+        .map_err(|e| anyhow!("recording {} in {}: {e}", f.incident_ref, open.title))?;
+    }
+    let yesterday = today.previous_day().unwrap_or(today);
+    audits::set_history_dates(
+        store,
+        &auditor,
+        id,
+        &instant(open.opened_on, 9),
+        &instant(midway(open.opened_on, yesterday), 14),
+        None,
+    )
+    .await
+    .map_err(|e| anyhow!("dating {}: {e}", open.title))?;
 
     println!(
         "Seeded the referral register ({} incidents, {} referrals, {} outcomes), {} closed quality reviews and {} closed compliance audits, with one of each open.",

@@ -293,7 +293,8 @@ pub struct PlannedAudit {
     pub seed: u64,
     /// The incidents the seed draws, in draw order.
     pub sample: Vec<String>,
-    /// One per sampled incident (empty for the audit still open).
+    /// One per sampled incident; for the audit still open, those recorded so far (in draw
+    /// order, never all).
     pub findings: Vec<PlannedFinding>,
 }
 
@@ -312,7 +313,7 @@ pub struct DemoQuality {
     /// Closed bi-monthly audits, oldest first (the published ones, then on to the open one).
     pub audits: Vec<PlannedAudit>,
     /// The audit of the last two complete months (the audits page's default period), drawn and
-    /// not yet started.
+    /// under way: the findings of its first incidents recorded.
     pub open_audit: PlannedAudit,
 }
 
@@ -1054,31 +1055,29 @@ pub fn demo_quality(today: Date) -> DemoQuality {
     // 9. The audits' findings.
     let referral_of: HashMap<usize, usize> =
         made.iter().enumerate().map(|(j, (_, i))| (*i, j)).collect();
+    let finding_of = |i: usize| {
+        let fate = fates[i];
+        let required = fate.kind.needs_form();
+        let completed = referral_of.contains_key(&i);
+        let on_time = fate.referral_after_hours.map(|h| h <= 24);
+        PlannedFinding {
+            incident_ref: inc_keys[i].0.clone(),
+            finding: Finding {
+                form_required: required,
+                required_reason: required.then(|| fate.kind.required_reason()),
+                form_completed: completed,
+                on_time: if completed { on_time } else { None },
+            },
+            note: notes.get(&i).copied().unwrap_or(if required && !completed {
+                "No referral found for this incident"
+            } else {
+                ""
+            }),
+        }
+    };
     let mut audits = Vec::new();
     for (((from, to), seed), sample) in periods.iter().zip(&audit_seeds).zip(&audit_samples) {
-        let findings = sample
-            .iter()
-            .map(|&i| {
-                let fate = fates[i];
-                let required = fate.kind.needs_form();
-                let completed = referral_of.contains_key(&i);
-                let on_time = fate.referral_after_hours.map(|h| h <= 24);
-                PlannedFinding {
-                    incident_ref: inc_keys[i].0.clone(),
-                    finding: Finding {
-                        form_required: required,
-                        required_reason: required.then(|| fate.kind.required_reason()),
-                        form_completed: completed,
-                        on_time: if completed { on_time } else { None },
-                    },
-                    note: notes.get(&i).copied().unwrap_or(if required && !completed {
-                        "No referral found for this incident"
-                    } else {
-                        ""
-                    }),
-                }
-            })
-            .collect();
+        let findings = sample.iter().map(|&i| finding_of(i)).collect();
         let opened = not_after(*to + Duration::days(5), yesterday);
         audits.push(PlannedAudit {
             title: audit_title(*from, *to),
@@ -1092,24 +1091,29 @@ pub fn demo_quality(today: Date) -> DemoQuality {
         });
     }
     let open_audit_seed = 880_125_007;
+    let open_opened = not_after(open_period.1 + Duration::days(3), yesterday);
+    let open_sample = draw_in(
+        &inc_keys,
+        open_period.0,
+        open_period.1,
+        AUDIT_SAMPLE,
+        open_audit_seed,
+    );
+    // The auditor gets through about six a day once the audit is open, and has not finished.
+    let recorded = ((today - open_opened).whole_days() * 6).clamp(0, AUDIT_SAMPLE as i64 - 5);
     let open_audit = PlannedAudit {
         title: audit_title(open_period.0, open_period.1),
-        opened_on: not_after(open_period.1 + Duration::days(3), yesterday),
+        opened_on: open_opened,
         closed_on: None,
         period_start: open_period.0,
         period_end: open_period.1,
         seed: open_audit_seed,
-        sample: draw_in(
-            &inc_keys,
-            open_period.0,
-            open_period.1,
-            AUDIT_SAMPLE,
-            open_audit_seed,
-        )
-        .into_iter()
-        .map(|i| inc_keys[i].0.clone())
-        .collect(),
-        findings: Vec::new(),
+        sample: open_sample.iter().map(|&i| inc_keys[i].0.clone()).collect(),
+        findings: open_sample
+            .iter()
+            .take(recorded as usize)
+            .map(|&i| finding_of(i))
+            .collect(),
     };
 
     DemoQuality {
@@ -1892,6 +1896,10 @@ mod tests {
                 (open.start, open.end)
             );
             assert_eq!(d.open_audit.sample.len(), AUDIT_SAMPLE);
+            assert!(d.open_audit.findings.len() < AUDIT_SAMPLE);
+            for (f, r) in d.open_audit.findings.iter().zip(&d.open_audit.sample) {
+                assert_eq!(&f.incident_ref, r);
+            }
             assert!(d.open_audit.opened_on < today);
             assert_eq!(d.audits[0].period_start, date(2022, Month::January, 1));
             for w in d.audits.windows(2) {
