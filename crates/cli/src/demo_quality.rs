@@ -145,11 +145,33 @@ pub async fn seed(store: &Store, today: Date) -> Result<()> {
         )
         .await?;
     }
-    // The last completed quarter's review: drawn, the panel set, nothing graded yet.
+    // The last completed quarter's review: drawn, the panel set, the senior leader's grades
+    // submitted, the partner reviewer's still to come.
     let open = &history.open_review;
     let id = open_review(store, &trainer, open).await?;
-    let opened = instant(open.opened_on, 9);
-    reviews::set_history_dates(store, &trainer, id, &opened, &opened, None).await?;
+    let leader_id = leader.user_id.expect("a user");
+    for item in &open.items {
+        reviews::grade(
+            store,
+            &leader,
+            id,
+            leader_id,
+            &to_new(&item.referral_ref, &item.graders[0]),
+        )
+        .await
+        .with_context(|| format!("grading {} in {}", item.referral_ref, open.title))?;
+    }
+    reviews::submit(store, &leader, id, leader_id).await?;
+    let yesterday = today.previous_day().unwrap_or(today);
+    reviews::set_history_dates(
+        store,
+        &trainer,
+        id,
+        &instant(open.opened_on, 9),
+        &instant(midway(open.opened_on, yesterday), 14),
+        None,
+    )
+    .await?;
 
     let auditor_viewer = Viewer {
         user_id: auditor.user_id.expect("a user"),
@@ -205,7 +227,6 @@ pub async fn seed(store: &Store, today: Date) -> Result<()> {
         .await
         .map_err(|e| anyhow!("recording {} in {}: {e}", f.incident_ref, open.title))?;
     }
-    let yesterday = today.previous_day().unwrap_or(today);
     audits::set_history_dates(
         store,
         &auditor,

@@ -269,7 +269,9 @@ pub struct PlannedReview {
     pub sample_size: usize,
     /// The referrals the seed draws, in draw order (empty for a review still to grade).
     pub sample: Vec<String>,
-    /// Grades for each sampled referral, in draw order (empty for a review still to grade).
+    /// Grades for each sampled referral, in draw order. For the review still open, what its
+    /// panel will give: the demo records the senior leader's (graded and submitted) and leaves
+    /// the partner reviewer's and the agreed grades to do.
     pub items: Vec<PlannedItem>,
     pub published: Option<PublishedReview>,
 }
@@ -1048,7 +1050,20 @@ pub fn demo_quality(today: Date) -> DemoQuality {
         seed: open_seed,
         sample_size: open_sample.len(),
         sample: open_sample.iter().map(|&j| ref_keys[j].0.clone()).collect(),
-        items: Vec::new(),
+        items: open_sample
+            .iter()
+            .enumerate()
+            .map(|(pos, &j)| {
+                let r = &referrals[j];
+                plan_item(
+                    &mut rng,
+                    r.referral_ref.clone(),
+                    r.quality,
+                    open_from.year(),
+                    pos == 0,
+                )
+            })
+            .collect(),
         published: None,
     };
 
@@ -1870,7 +1885,7 @@ mod tests {
                 "{today}"
             );
             assert_eq!(d.open_review.sample.len(), 10);
-            assert!(d.open_review.items.is_empty());
+            assert_eq!(d.open_review.items.len(), 10);
             assert!(d.open_review.opened_on < today);
             assert!(d.reviews.iter().all(|r| r.period_end < q_start));
             for (r, p) in d.reviews.iter().zip(PUBLISHED_REVIEWS) {
