@@ -3,7 +3,10 @@
 use crate::commands::{db_url, serve};
 use crate::Global;
 use anyhow::{bail, Context, Result};
-use mashboard_domain::demo::{demo_accounts, demo_people, DEMO_FORCE_NAME, DEMO_PASSWORD};
+use mashboard_domain::demo::{
+    demo_accounts, demo_people, DEMO_FORCE_NAME, DEMO_PARTNER_AGENCY, DEMO_PASSWORD,
+};
+use mashboard_domain::roles::Role;
 use mashboard_store::accounts::{self, NewAccount};
 use mashboard_store::audit::Actor;
 use mashboard_store::people;
@@ -44,6 +47,19 @@ pub async fn seed(store: &Store) -> Result<()> {
         .await
         .with_context(|| format!("creating demo account {}", a.username))?;
     }
+    // The partner reviewer belongs to their agency (also put right in a demo seeded before).
+    for a in demo_accounts() {
+        if a.roles.contains(&Role::PartnerReviewer) {
+            accounts::set_partner_agency(
+                store,
+                &Actor::system(),
+                a.username,
+                Some(DEMO_PARTNER_AGENCY),
+            )
+            .await
+            .with_context(|| format!("setting the partner agency of {}", a.username))?;
+        }
+    }
     Ok(())
 }
 
@@ -58,12 +74,14 @@ pub async fn run(global: &Global) -> Result<()> {
     let store = Store::open(&url)
         .await
         .with_context(|| format!("could not open {}", url.redacted()))?;
+    // The one reading of the clock: the demo's history runs up to the day it is seeded.
+    let today = mashboard_store::training::today();
     seed(&store).await?;
-    crate::demo_training::seed(&store).await?;
-    crate::demo_learning::seed(&store).await?;
-    crate::demo_partners::seed(&store).await?;
-    crate::demo_quality::seed(&store).await?;
-    crate::demo_delivery::seed(&store).await?;
+    crate::demo_training::seed(&store, today).await?;
+    crate::demo_learning::seed(&store, today).await?;
+    crate::demo_partners::seed(&store, today).await?;
+    crate::demo_quality::seed(&store, today).await?;
+    crate::demo_delivery::seed(&store, today).await?;
     crate::demo_exercises::seed(&store).await?;
     println!();
     println!("{DEMO_FORCE_NAME} demo, database {}", url.redacted());

@@ -13,7 +13,7 @@ use mashboard_domain::demo_delivery::{
 use mashboard_domain::feedback::Ratings;
 use mashboard_domain::partners::{ExternalInput, ExternalStatus};
 use mashboard_domain::sessions::{parse_time, SessionMode, SessionStatus};
-use mashboard_domain::training_seed::{SEED_REFERENCE_DATE, TRAINER_STAFF_NUMBER};
+use mashboard_domain::training_seed::TRAINER_STAFF_NUMBER;
 use mashboard_store::audit::Actor;
 use mashboard_store::delivery::{attendance, coverage, enrolment, sessions, teams};
 use mashboard_store::learning::{checks, feedback};
@@ -36,8 +36,8 @@ const IMPROVE: [&str; 4] = [
     "Shorter breaks, finish earlier.",
 ];
 
-/// Seeds once: does nothing when sessions already exist.
-pub async fn seed(store: &Store) -> Result<()> {
+/// Seeds once, as it stands on `today`: does nothing when sessions already exist.
+pub async fn seed(store: &Store, today: time::Date) -> Result<()> {
     if mashboard_store::delivery::any_sessions(store).await? {
         return Ok(());
     }
@@ -83,12 +83,7 @@ pub async fn seed(store: &Store) -> Result<()> {
         .take(4)
         .map(|p| p.staff_number.clone())
         .collect();
-    let plan = delivery_plan(
-        &demo,
-        TRAINER_STAFF_NUMBER,
-        &co_trainers,
-        SEED_REFERENCE_DATE,
-    );
+    let plan = delivery_plan(&demo, TRAINER_STAFF_NUMBER, &co_trainers, today);
 
     let mut series: HashMap<&str, i64> = HashMap::new();
     for s in &plan {
@@ -238,19 +233,21 @@ pub async fn seed(store: &Store) -> Result<()> {
             }
         }
     }
-    partner_exchange(store, &actor, &everyone).await?;
+    partner_exchange(store, &actor, &everyone, today).await?;
     // The demo never sends e-mail: the invitations the bookings queued were never real.
     mashboard_store::delivery::discard_unsent_mail(store).await?;
     Ok(())
 }
 
-/// Training exchanged with partners both ways, 2023 to 2025: the MASH trainer's referral-quality
-/// input delivered to partner staff (external attendees, no accounts), and partner-provided
-/// modules that officers attended (completions count in their plans).
+/// Training exchanged with partners both ways, every year from 2023 to `today`'s: the MASH
+/// trainer's referral-quality input delivered to partner staff (external attendees, no
+/// accounts), and partner-provided modules that officers attended (completions count in their
+/// plans). This year's sessions still to come are booked, not yet attended.
 async fn partner_exchange(
     store: &Store,
     actor: &Actor,
     everyone: &[mashboard_store::people::Person],
+    today: time::Date,
 ) -> Result<()> {
     let orgs = partners::orgs(store).await?;
     if orgs.is_empty() {
@@ -267,7 +264,9 @@ async fn partner_exchange(
         .iter()
         .filter(|p| p.active && p.department.as_deref() == Some("Response"))
         .collect();
-    for (i, year) in [2023, 2024, 2025].into_iter().enumerate() {
+    let today_text = mashboard_domain::demo_quality::iso(today);
+    let past = |starts: &str| &starts[..10] < today_text.as_str();
+    for (i, year) in (2023..=today.year()).enumerate() {
         // Police to partners: one session a year in the spring, for two partner agencies.
         let guests: Vec<&partners::PartnerOrg> =
             orgs.iter().skip(i % 3).step_by(3).take(2).collect();
@@ -278,9 +277,9 @@ async fn partner_exchange(
                 series_id: None,
                 module_id: ours.id,
                 title: format!("What a quality referral needs: for partner staff ({year})"),
-                starts_at: parse_time(&format!("{year}-04-1{}T10:00:00", i + 1))
+                starts_at: parse_time(&format!("{year}-04-1{}T10:00:00", i % 9 + 1))
                     .map_err(anyhow::Error::msg)?,
-                ends_at: parse_time(&format!("{year}-04-1{}T12:00:00", i + 1))
+                ends_at: parse_time(&format!("{year}-04-1{}T12:00:00", i % 9 + 1))
                     .map_err(anyhow::Error::msg)?,
                 mode: SessionMode::InPerson,
                 venue: "Headquarters".into(),
@@ -302,7 +301,8 @@ async fn partner_exchange(
             guests.first().map(|o| o.id),
         )
         .await?;
-        for k in 0..(6 + i * 2) {
+        let spring_past = past(&format!("{year}-04-1{}", i % 9 + 1));
+        for k in 0..(6 + (i % 4) * 2) {
             let org = guests[k % guests.len()];
             let name = format!(
                 "{} {}",
@@ -330,7 +330,10 @@ async fn partner_exchange(
             } else {
                 ExternalStatus::Attended
             };
-            partners::mark_external(store, actor, created.id, added.id, Some(status), None).await?;
+            if spring_past {
+                partners::mark_external(store, actor, created.id, added.id, Some(status), None)
+                    .await?;
+            }
         }
         // Partners to police: each partner module once a year, with a few officers.
         for (j, m) in partners::partner_modules(store, None, false)
@@ -404,6 +407,9 @@ async fn partner_exchange(
             enrolment::enrol(store, actor, created.id, &who)
                 .await
                 .map_err(|e| anyhow::anyhow!("demo partner enrolment {}: {e}", m.code))?;
+            if !past(&starts) {
+                continue;
+            }
             let marks: Vec<(i64, Status, Option<i64>)> = who
                 .iter()
                 .enumerate()

@@ -12,7 +12,6 @@ use mashboard_store::learning::videos::{self, Source};
 use mashboard_store::people;
 use mashboard_store::training::catalogue;
 use mashboard_store::training::completions::{self, NewCompletion};
-use mashboard_store::training::today;
 use mashboard_store::Store;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -194,7 +193,7 @@ pub async fn demo_attempt(
 }
 
 /// The ids of the two demo checks: (for the transferee recording, for the face-to-face input).
-pub async fn seed(store: &Store) -> Result<Option<(i64, i64)>> {
+pub async fn seed(store: &Store, today: time::Date) -> Result<Option<(i64, i64)>> {
     if !checks::list(store).await?.is_empty() {
         return Ok(None);
     }
@@ -247,7 +246,6 @@ pub async fn seed(store: &Store) -> Result<Option<(i64, i64)>> {
     let check = checks::get(store, vid_check)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the demo check vanished"))?;
-    let today = today();
     let mut transferees: Vec<_> = people::all(store)
         .await?
         .into_iter()

@@ -1,5 +1,5 @@
 //! Demo partner exchange and MASH attachment days: a partner organisation of every kind with
-//! contacts, modules partners provide, and attachment days from 2023 with the demo force's
+//! contacts, modules partners provide, and attachment days from 2023 to the day seeded, with the demo force's
 //! second-year constables booked, their attendance (which records FL-ATTACH in their plans)
 //! and partner participants; a few days still to come. Deterministic, and run once: a database
 //! that already has partner organisations is left alone.
@@ -234,7 +234,8 @@ fn is_officer(p: &Person) -> bool {
     mashboard_domain::attachment::is_constable(p.rank.as_deref().unwrap_or(""))
 }
 
-pub async fn seed(store: &Store) -> Result<()> {
+/// Seeds the partner exchange and attachment days once, as they stand on `today`.
+pub async fn seed(store: &Store, today: Date) -> Result<()> {
     if !partners::orgs(store).await?.is_empty() {
         return Ok(());
     }
@@ -303,9 +304,8 @@ pub async fn seed(store: &Store) -> Result<()> {
             done.insert(p.id);
         }
     }
-    let today = mashboard_store::training::today();
     let mut days = Vec::new();
-    for year in 2023..=2025 {
+    for year in 2023..=today.year() {
         for month in [2u8, 4, 6, 9, 11] {
             days.push(tuesday_from(date(year, month, 1)));
         }

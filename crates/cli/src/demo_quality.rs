@@ -17,14 +17,28 @@ use mashboard_store::quality::{queue, register};
 use mashboard_store::reviews::{self, NewGrade, NewReview, Strata};
 use mashboard_store::Store;
 use std::collections::HashMap;
+use time::{Date, Duration, PrimitiveDateTime, Time};
 
 const TRAINER: &str = "demo-trainer";
 const LEADER: &str = "demo-leader";
 const PARTNER: &str = "demo-partner";
 const AUDITOR: &str = "demo-auditor";
 const MASH: &str = "demo-mash";
-/// Queue items for incidents before this stay open: the MASH has worked through the older ones.
-const QUEUE_OPEN_FROM: &str = "2025-11-15";
+/// Queue items for incidents in the last this many days stay open: the MASH has worked through
+/// the older ones.
+const QUEUE_OPEN_DAYS: i64 = 21;
+
+/// Storage text for a day at a time of day (UTC).
+fn instant(day: Date, hour: u8) -> String {
+    mashboard_store::instant_text(
+        PrimitiveDateTime::new(day, Time::from_hms(hour, 0, 0).expect("an hour")).assume_utc(),
+    )
+}
+
+/// Between two days: when a panel graded or an auditor recorded findings.
+fn midway(a: Date, b: Date) -> Date {
+    a + Duration::days((b - a).whole_days() / 2)
+}
 
 async fn user(store: &Store, username: &str) -> Result<Actor> {
     let a = accounts::by_username(store, username)
@@ -33,8 +47,9 @@ async fn user(store: &Store, username: &str) -> Result<Actor> {
     Ok(Actor::user(a.id, &a.username))
 }
 
-/// Seeds the history once: a database that already has a review or an audit is left alone.
-pub async fn seed(store: &Store) -> Result<()> {
+/// Seeds the history once, as it stands on `today`: a database that already has a review or an
+/// audit is left alone.
+pub async fn seed(store: &Store, today: Date) -> Result<()> {
     if !reviews::list_all(store).await?.is_empty() {
         return Ok(());
     }
@@ -45,7 +60,7 @@ pub async fn seed(store: &Store) -> Result<()> {
     if !audits::list(store, &all).await?.is_empty() {
         return Ok(());
     }
-    let history = demo_quality();
+    let history = demo_quality(today);
     let system = Actor::system();
     // Referrals before incidents (exports arrive in any order): the missing-referral check that
     // follows each import then sees each incident with its referral already on the register.
@@ -68,7 +83,7 @@ pub async fn seed(store: &Store) -> Result<()> {
         }
     }
 
-    work_the_queue(store).await?;
+    work_the_queue(store, today).await?;
 
     let trainer = user(store, TRAINER).await?;
     let leader = user(store, LEADER).await?;
@@ -119,9 +134,44 @@ pub async fn seed(store: &Store) -> Result<()> {
             .await?;
         }
         reviews::set_status(store, &trainer, id, "closed").await?;
+        let closed = planned.closed_on.unwrap_or(planned.opened_on);
+        reviews::set_history_dates(
+            store,
+            &trainer,
+            id,
+            &instant(planned.opened_on, 9),
+            &instant(midway(planned.opened_on, closed), 14),
+            Some(&instant(closed, 16)),
+        )
+        .await?;
     }
-    // The next quarter's review: drawn, the panel set, nothing graded yet.
-    open_review(store, &trainer, &history.open_review).await?;
+    // The last completed quarter's review: drawn, the panel set, the senior leader's grades
+    // submitted, the partner reviewer's still to come.
+    let open = &history.open_review;
+    let id = open_review(store, &trainer, open).await?;
+    let leader_id = leader.user_id.expect("a user");
+    for item in &open.items {
+        reviews::grade(
+            store,
+            &leader,
+            id,
+            leader_id,
+            &to_new(&item.referral_ref, &item.graders[0]),
+        )
+        .await
+        .with_context(|| format!("grading {} in {}", item.referral_ref, open.title))?;
+    }
+    reviews::submit(store, &leader, id, leader_id).await?;
+    let yesterday = today.previous_day().unwrap_or(today);
+    reviews::set_history_dates(
+        store,
+        &trainer,
+        id,
+        &instant(open.opened_on, 9),
+        &instant(midway(open.opened_on, yesterday), 14),
+        None,
+    )
+    .await?;
 
     let auditor_viewer = Viewer {
         user_id: auditor.user_id.expect("a user"),
@@ -147,11 +197,49 @@ pub async fn seed(store: &Store) -> Result<()> {
         audits::close(store, &auditor, &auditor_viewer, id)
             .await
             .map_err(|e| anyhow!("closing {}: {e}", planned.title))?;
+        let closed = planned.closed_on.unwrap_or(planned.opened_on);
+        audits::set_history_dates(
+            store,
+            &auditor,
+            id,
+            &instant(planned.opened_on, 9),
+            &instant(midway(planned.opened_on, closed), 14),
+            Some(&instant(closed, 16)),
+        )
+        .await
+        .map_err(|e| anyhow!("dating {}: {e}", planned.title))?;
     }
-    open_audit(store, &auditor, &history.open_audit).await?;
+    // The last two months' audit: drawn, its first findings recorded.
+    let open = &history.open_audit;
+    let id = open_audit(store, &auditor, open).await?;
+    for f in &open.findings {
+        audits::record_finding(
+            store,
+            &auditor,
+            &auditor_viewer,
+            id,
+            &FindingInput {
+                incident_ref: f.incident_ref.clone(),
+                finding: f.finding,
+                note: f.note.to_string(),
+            },
+        )
+        .await
+        .map_err(|e| anyhow!("recording {} in {}: {e}", f.incident_ref, open.title))?;
+    }
+    audits::set_history_dates(
+        store,
+        &auditor,
+        id,
+        &instant(open.opened_on, 9),
+        &instant(midway(open.opened_on, yesterday), 14),
+        None,
+    )
+    .await
+    .map_err(|e| anyhow!("dating {}: {e}", open.title))?;
 
     println!(
-        "Seeded the referral register ({} incidents, {} referrals, {} outcomes), {} closed quality reviews and {} compliance audits, with one of each open.",
+        "Seeded the referral register ({} incidents, {} referrals, {} outcomes), {} closed quality reviews and {} closed compliance audits, with one of each open.",
         history.incidents.len(),
         history.referrals.len(),
         history.outcomes.len(),
@@ -221,16 +309,17 @@ async fn open_audit(store: &Store, auditor: &Actor, planned: &PlannedAudit) -> R
     Ok(drawn.audit_id)
 }
 
-/// The import fills the missing-referral queue with four years of incidents; the MASH would have
-/// worked through all but the most recent. Closes the older items as MASH staff would: "referral
-/// now made" where a late referral is on the register, otherwise escalated to the officer's
-/// supervisor.
-async fn work_the_queue(store: &Store) -> Result<()> {
+/// The import fills the missing-referral queue with years of incidents; the MASH would have
+/// worked through all but the last three weeks'. Closes the older items as MASH staff would:
+/// "referral now made" where a late referral is on the register, otherwise escalated to the
+/// officer's supervisor.
+async fn work_the_queue(store: &Store, today: Date) -> Result<()> {
     let mash = user(store, MASH).await?;
+    let open_from = mashboard_domain::demo_quality::iso(today - Duration::days(QUEUE_OPEN_DAYS));
     let (_, items) = queue::open_items(store, 100_000, 0).await?;
     for item in items
         .iter()
-        .filter(|i| i.reported_at.as_str() < QUEUE_OPEN_FROM)
+        .filter(|i| i.reported_at.as_str() < open_from.as_str())
     {
         let (outcome, reason) = if item.referral_ref.is_some() {
             ("referral_made", "")
@@ -242,5 +331,24 @@ async fn work_the_queue(store: &Store) -> Result<()> {
         };
         queue::close(store, &mash, item.id, outcome, reason).await?;
     }
+    // Each item reached the queue at the first hourly check after its 24 hours, and was closed
+    // a few days later: not all at the moment of seeding.
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let now = time::OffsetDateTime::now_utc();
+    let dates: Vec<(i64, String, Option<String>)> = items
+        .iter()
+        .filter_map(|item| {
+            let reported = PrimitiveDateTime::parse(&item.reported_at, format).ok()?;
+            let queued = (reported.assume_utc() + Duration::hours(25)).min(now);
+            let closed =
+                (queued + Duration::days(1 + item.id % 5) + Duration::hours(item.id % 7)).min(now);
+            Some((
+                item.id,
+                mashboard_store::instant_text(queued),
+                Some(mashboard_store::instant_text(closed)),
+            ))
+        })
+        .collect();
+    queue::set_history_dates(store, &mash, &dates).await?;
     Ok(())
 }

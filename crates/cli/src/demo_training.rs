@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use mashboard_domain::training::{CpdKind, ModuleStatus};
 use mashboard_domain::training_seed::{
-    seed_guidance_tags, seed_modules, seed_profiles, SEED_REFERENCE_DATE,
+    seed_guidance_tags, seed_modules_as_of, seed_profiles, TRAINER_STAFF_NUMBER,
 };
 use mashboard_store::audit::Actor;
 use mashboard_store::people::{self, Person};
@@ -14,7 +14,7 @@ use mashboard_store::training::cpd::{self, NewCpd};
 use mashboard_store::training::programmes;
 use mashboard_store::Store;
 use std::collections::HashMap;
-use time::Duration;
+use time::{Date, Duration};
 
 /// Which role profiles a demo person holds, from their team, rank and cohort.
 fn profiles_for(p: &Person) -> Vec<&'static str> {
@@ -48,10 +48,14 @@ fn mix(a: i64, b: i64) -> i64 {
     (x ^ (x >> 13)).rem_euclid(1000)
 }
 
+/// The day the role programmes began (the MASH trainer post, January 2022).
+const PROGRAMMES_FROM: &str = "2022-01-04";
+
 /// Modules whose demo completions come from delivery records, not from this seeding.
 pub const DELIVERED_ELSEWHERE: [&str; 3] = ["FL-PPN", "FL-PPN-VID", "FL-ATTACH"];
 
-pub async fn seed(store: &Store) -> Result<()> {
+/// Seeds the catalogue, programmes, plans, completions and CPD once, as they stand on `today`.
+pub async fn seed(store: &Store, today: Date) -> Result<()> {
     let existing = catalogue::modules(store, true).await?;
     if !existing.is_empty() {
         return Ok(());
@@ -67,7 +71,7 @@ pub async fn seed(store: &Store) -> Result<()> {
         catalogue::ensure_tag(store, name, description).await?;
     }
     let mut module_ids: HashMap<&str, (i64, String)> = HashMap::new();
-    for m in seed_modules() {
+    for m in seed_modules_as_of(today) {
         let input = ModuleInput {
             code: m.code.into(),
             title: m.title.into(),
@@ -122,21 +126,26 @@ pub async fn seed(store: &Store) -> Result<()> {
     }
 
     // Plans, then completions against them.
-    let today = SEED_REFERENCE_DATE;
     for (i, p) in everyone.iter().enumerate() {
         let wanted = profiles_for(p);
         if wanted.is_empty() || !p.active {
             continue;
         }
+        // The programmes began with the trainer post in January 2022: people who were already
+        // in post started theirs then, not on the day they joined the force.
         let started = p
             .start_date
             .clone()
-            .unwrap_or_else(|| (today - Duration::days(400)).to_string());
+            .unwrap_or_else(|| (today - Duration::days(400)).to_string())
+            .max(PROGRAMMES_FROM.to_string());
         for code in &wanted {
             programmes::assign(store, &actor, p.id, profile_ids[code], &started).await?;
         }
         let plan = mashboard_store::training::plans::plan_of(store, p.id, today).await?;
         let is_demo_mash = p.staff_number == demo_sn("demo-mash");
+        // The MASH trainer keeps their own training current: everything done in the last months
+        // and signed off.
+        let is_trainer = p.staff_number == TRAINER_STAFF_NUMBER;
         for (j, item) in plan.iter().enumerate() {
             // The frontline input, its recording and the attachment day are done through
             // sessions, the video and attachment days (demo_delivery, demo_learning,
@@ -148,6 +157,8 @@ pub async fn seed(store: &Store) -> Result<()> {
             // demo-mash: the first item signed off, the second awaiting sign-off, the rest to do.
             let (done, sign) = if is_demo_mash {
                 (j < 2, j == 0)
+            } else if is_trainer {
+                (true, true)
             } else {
                 (roll < 720, roll < 560)
             };
@@ -167,6 +178,9 @@ pub async fn seed(store: &Store) -> Result<()> {
             // A few signed-off items a year old, so some renewals fall due within the month.
             if sign && roll % 9 == 0 && today - Duration::days(350) > start {
                 completed_on = today - Duration::days(345 + roll % 10);
+            }
+            if is_trainer {
+                completed_on = (today - Duration::days(12 + 17 * j as i64)).max(start);
             }
             let version = if (today - completed_on).whole_days() > 365 {
                 "1.0".to_string()
@@ -190,8 +204,16 @@ pub async fn seed(store: &Store) -> Result<()> {
                         completed_on: completed_on.to_string(),
                         mode: "face_to_face".into(),
                         trainer: String::new(),
-                        notes: "From the MASH initial-training spreadsheet".into(),
-                        mentor_signed_by: Some("Tutor constable (paper record)".into()),
+                        notes: if is_trainer {
+                            "Refresher, from the training team's log".into()
+                        } else {
+                            "From the MASH initial-training spreadsheet".into()
+                        },
+                        mentor_signed_by: Some(if is_trainer {
+                            "Peer reviewer, MASH training team (paper record)".into()
+                        } else {
+                            "Tutor constable (paper record)".into()
+                        }),
                         manager_signed_by: p
                             .line_manager_name
                             .clone()

@@ -19,6 +19,9 @@ use time::{Date, Month, Weekday};
 
 pub const DEMO_FORCE_NAME: &str = "Demo Constabulary";
 pub const DEMO_PASSWORD: &str = "demo-password";
+/// The partner agency of the demo's partner reviewer (demo-partner, from the children's social
+/// care front door), as the register names it: they see and record that agency's outcomes.
+pub const DEMO_PARTNER_AGENCY: &str = "Children's social care";
 
 /// A sign-in for the demo, linked to a person in [`demo_people`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -499,6 +499,23 @@ mod tests {
     }
 
     #[test]
+    fn the_plan_follows_the_day_it_is_seeded() {
+        let people = people();
+        for today in [date!(2026 - 12 - 06), date!(2027 - 05 - 15)] {
+            let plan = delivery_plan(&people, "1001", &["2001".to_string()], today);
+            let next: Vec<_> = plan.iter().filter(|s| !s.delivered).collect();
+            assert!(!next.is_empty(), "{today}");
+            for s in &plan {
+                assert_eq!(s.starts_local.date() < today, s.delivered, "{}", s.key);
+            }
+            // The catch-up session is a few weeks ahead of the day.
+            let catch_up = plan.iter().find(|s| s.key == "fl-catch-up-next").unwrap();
+            let ahead = (catch_up.starts_local.date() - today).whole_days();
+            assert!((28..36).contains(&ahead), "{ahead}");
+        }
+    }
+
+    #[test]
     fn intakes_follow_the_rules_and_the_future_is_only_booked() {
         for s in plan().iter().filter(|s| s.series == RECRUIT_SERIES) {
             assert!(s.starts_local.year() >= 2022);

@@ -1,10 +1,14 @@
-//! The Demo Constabulary's referral quality history, 2022 to 2025: an incident and referral
-//! register (with the people named in referrals and the partners' outcomes), six closed quarterly
-//! referral quality reviews that reproduce the force's published grade distributions exactly,
-//! and bi-monthly compliance audits whose findings reproduce its published yearly compliance.
+//! The Demo Constabulary's referral quality history, from January 2022 to the day before the demo
+//! is seeded: an incident and referral register (with the people named in referrals and the
+//! partners' outcomes), six closed quarterly referral quality reviews that reproduce the force's
+//! published grade distributions exactly on their real dates, and bi-monthly compliance audits
+//! whose findings reproduce its published yearly compliance (2022 to the first half of 2025).
+//! After the published record the story goes on, relative to `today`: a review of every calendar
+//! quarter from October 2025 (the last completed quarter's still being graded), audits up to last
+//! month (the last two months' open), and incidents and referrals until yesterday.
 //!
-//! Everything is generated from one fixed seed, so every run on every machine gives the same
-//! register. Nobody here is real: names are drawn from the demo force's name lists (never
+//! Everything is generated from one fixed seed, so every run on every machine on the same day
+//! gives the same register. Nobody here is real: names are drawn from the demo force's name lists (never
 //! pairing into a member of the force), addresses are on made-up streets in made-up areas.
 //!
 //! The samples are drawn here exactly as the store will draw them (the same frame, the same
@@ -24,8 +28,12 @@ use rand_chacha::ChaCha20Rng;
 use std::collections::{HashMap, HashSet};
 use time::{Date, Duration, Month, PrimitiveDateTime, Time};
 
-/// How many incidents the register holds.
+/// How many incidents the register holds over its first four years (2022 to 2025); later years
+/// go on at the same rate.
 pub const DEMO_INCIDENTS: usize = 6_000;
+/// The earliest `today` the plan accepts: the day after the published record's last quarter.
+/// An earlier day is treated as this one.
+pub const EARLIEST_TODAY: Date = time::macros::date!(2026 - 01 - 02);
 /// Incidents drawn by each bi-monthly audit.
 pub const AUDIT_SAMPLE: usize = 35;
 const SEED: u64 = 20_220_101;
@@ -251,13 +259,19 @@ pub struct PlannedItem {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlannedReview {
     pub title: String,
+    /// When the trainer opened it (drew the sample and set the panel).
+    pub opened_on: Date,
+    /// When the panel submitted and the trainer closed it (`None` while it is still open).
+    pub closed_on: Option<Date>,
     pub period_start: Date,
     pub period_end: Date,
     pub seed: u64,
     pub sample_size: usize,
     /// The referrals the seed draws, in draw order (empty for a review still to grade).
     pub sample: Vec<String>,
-    /// Grades for each sampled referral, in draw order (empty for a review still to grade).
+    /// Grades for each sampled referral, in draw order. For the review still open, what its
+    /// panel will give: the demo records the senior leader's (graded and submitted) and leaves
+    /// the partner reviewer's and the agreed grades to do.
     pub items: Vec<PlannedItem>,
     pub published: Option<PublishedReview>,
 }
@@ -272,12 +286,17 @@ pub struct PlannedFinding {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedAudit {
     pub title: String,
+    /// When the auditor opened it (drew the sample).
+    pub opened_on: Date,
+    /// When the auditor recorded the findings and closed it (`None` while it is still open).
+    pub closed_on: Option<Date>,
     pub period_start: Date,
     pub period_end: Date,
     pub seed: u64,
     /// The incidents the seed draws, in draw order.
     pub sample: Vec<String>,
-    /// One per sampled incident (empty for the audit still open).
+    /// One per sampled incident; for the audit still open, those recorded so far (in draw
+    /// order, never all).
     pub findings: Vec<PlannedFinding>,
 }
 
@@ -288,13 +307,15 @@ pub struct DemoQuality {
     pub referrals: Vec<DemoReferral>,
     pub people: Vec<DemoPerson>,
     pub outcomes: Vec<DemoOutcome>,
-    /// The six closed reviews, oldest first.
+    /// The closed reviews, oldest first: the six published ones, then one per calendar quarter
+    /// from October to December 2025 up to the one before the last completed quarter.
     pub reviews: Vec<PlannedReview>,
-    /// The next quarterly review (October to December 2025), drawn and waiting for its panel.
+    /// The review of the last completed calendar quarter, drawn and waiting for its panel.
     pub open_review: PlannedReview,
-    /// Closed bi-monthly audits, oldest first.
+    /// Closed bi-monthly audits, oldest first (the published ones, then on to the open one).
     pub audits: Vec<PlannedAudit>,
-    /// The next audit (July and August 2025), drawn and not yet started.
+    /// The audit of the last two complete months (the audits page's default period), drawn and
+    /// under way: the findings of its first incidents recorded.
     pub open_audit: PlannedAudit,
 }
 
@@ -557,7 +578,21 @@ fn month_name(m: Month) -> &'static str {
     }
 }
 
-fn audit_periods() -> (Vec<(Date, Date)>, (Date, Date)) {
+/// The first day of the month after `d`'s.
+fn next_month_start(d: Date) -> Date {
+    if d.month() == Month::December {
+        date(d.year() + 1, Month::January, 1)
+    } else {
+        date(d.year(), d.month().next(), 1)
+    }
+}
+
+/// The audits' periods: two months each from January 2022 (the published record ends with June
+/// 2025), on without a gap to the open one, which covers the last two complete months before
+/// `today`'s (what the audits page offers by default). A month left over before the open one is
+/// audited alone.
+fn audit_periods(today: Date) -> (Vec<(Date, Date)>, (Date, Date)) {
+    let open = crate::compliance::Period::last_two_months(today);
     let mut out = Vec::new();
     for year in 2022..=2025 {
         let pairs = if year == 2025 { 3 } else { 6 };
@@ -573,18 +608,47 @@ fn audit_periods() -> (Vec<(Date, Date)>, (Date, Date)) {
             out.push((start, next.previous_day().unwrap()));
         }
     }
-    (
-        out,
-        (date(2025, Month::July, 1), date(2025, Month::August, 31)),
-    )
+    let mut start = date(2025, Month::July, 1);
+    while start < open.start {
+        let after_two = next_month_start(next_month_start(start));
+        let end = if after_two <= open.start {
+            after_two
+        } else {
+            open.start
+        };
+        out.push((start, end.previous_day().unwrap()));
+        start = end;
+    }
+    (out, (open.start, open.end))
 }
 
-/// The last moment a referral can carry: the register ends with 2025.
-fn register_end() -> PrimitiveDateTime {
-    PrimitiveDateTime::new(
-        date(2025, Month::December, 31),
-        Time::from_hms(23, 0, 0).unwrap(),
-    )
+/// The first moment the register does not reach: the start of `today` (nothing has been
+/// submitted yet today).
+fn register_end(today: Date) -> PrimitiveDateTime {
+    PrimitiveDateTime::new(today, Time::MIDNIGHT)
+}
+
+/// The calendar quarter reviewed after the published record, from October 2025 to the last one
+/// completed before `today`, as (first day, last day), oldest first.
+fn quarters_after_published(today: Date) -> Vec<(Date, Date)> {
+    let this_quarter = date(
+        today.year(),
+        Month::try_from(1 + (u8::from(today.month()) - 1) / 3 * 3).expect("a month"),
+        1,
+    );
+    let mut out = Vec::new();
+    let mut start = date(2025, Month::October, 1);
+    while start < this_quarter {
+        let next = next_month_start(next_month_start(next_month_start(start)));
+        out.push((start, next.previous_day().expect("a day before")));
+        start = next;
+    }
+    out
+}
+
+/// `d`, but never later than `latest`.
+fn not_after(d: Date, latest: Date) -> Date {
+    d.min(latest)
 }
 
 /// What happens to each incident: whether it needed a form and, if one was made, how many hours
@@ -609,7 +673,8 @@ fn compliance_rate(year: i32) -> f64 {
         2022 => 0.64,
         2023 => 0.69,
         2024 => 0.80,
-        _ => 0.87,
+        2025 => 0.87,
+        _ => 0.90,
     }
 }
 
@@ -619,20 +684,35 @@ fn quality_weights(year: i32) -> [(u8, u32); 4] {
         2022 => [(1, 12), (2, 45), (3, 33), (4, 10)],
         2023 => [(1, 5), (2, 35), (3, 42), (4, 18)],
         2024 => [(1, 4), (2, 28), (3, 40), (4, 28)],
-        _ => [(1, 2), (2, 20), (3, 55), (4, 23)],
+        2025 => [(1, 2), (2, 20), (3, 55), (4, 23)],
+        _ => [(1, 1), (2, 17), (3, 54), (4, 28)],
     }
 }
 
-pub fn demo_quality() -> DemoQuality {
+/// How many incidents the register holds when the demo is seeded on `today`: the four-year rate
+/// of [`DEMO_INCIDENTS`], from 1 January 2022 to yesterday.
+pub fn incident_count(today: Date) -> usize {
+    let today = today.max(EARLIEST_TODAY);
+    let days = (today - date(2022, Month::January, 1)).whole_days() as usize;
+    let four_years = (date(2026, Month::January, 1) - date(2022, Month::January, 1)).whole_days();
+    days * DEMO_INCIDENTS / four_years as usize
+}
+
+/// The history as the demo seeded on `today` shows it (see the module's documentation). The
+/// same `today` gives the same history; a day before [`EARLIEST_TODAY`] is treated as that day.
+pub fn demo_quality(today: Date) -> DemoQuality {
+    let today = today.max(EARLIEST_TODAY);
+    let yesterday = today.previous_day().expect("a day before");
     let mut rng = ChaCha20Rng::seed_from_u64(SEED);
     let (pool, special) = officers();
+    let n_incidents = incident_count(today);
 
-    // 1. When each incident was reported, evenly over the four years, in time order.
+    // 1. When each incident was reported, evenly from January 2022 to yesterday, in time order.
     let first_day = date(2022, Month::January, 1);
-    let days = (date(2026, Month::January, 1) - first_day).whole_days();
-    let mut times: Vec<PrimitiveDateTime> = (0..DEMO_INCIDENTS as i64)
+    let days = (today - first_day).whole_days();
+    let mut times: Vec<PrimitiveDateTime> = (0..n_incidents as i64)
         .map(|i| {
-            let day = first_day + Duration::days(i * days / DEMO_INCIDENTS as i64);
+            let day = first_day + Duration::days(i * days / n_incidents as i64);
             // More in the evening than in the small hours.
             let hour = weighted(
                 &mut rng,
@@ -663,7 +743,7 @@ pub fn demo_quality() -> DemoQuality {
         .collect();
 
     // 2. The audits' samples, drawn as the store will draw them.
-    let (periods, open_period) = audit_periods();
+    let (periods, open_period) = audit_periods(today);
     let audit_seeds: Vec<u64> = (0..periods.len() as u64)
         .map(|k| 410_000 + k * 7_919)
         .collect();
@@ -675,7 +755,7 @@ pub fn demo_quality() -> DemoQuality {
 
     // 3. The fate of each incident: forced for the sampled ones so that the audits find the
     //    published counts exactly, random (at the year's rate) for the rest.
-    let mut fates: Vec<Option<Fate>> = vec![None; DEMO_INCIDENTS];
+    let mut fates: Vec<Option<Fate>> = vec![None; n_incidents];
     let mut notes: HashMap<usize, &'static str> = HashMap::new();
     for published in PUBLISHED_COMPLIANCE {
         let (fy, fm, fd) = published.from;
@@ -751,7 +831,7 @@ pub fn demo_quality() -> DemoQuality {
         .collect();
 
     // 4. The incidents themselves.
-    let mut incidents = Vec::with_capacity(DEMO_INCIDENTS);
+    let mut incidents = Vec::with_capacity(n_incidents);
     for (i, fate) in fates.iter().enumerate() {
         let officer = pick_officer(&mut rng, &pool, special.as_ref(), times[i].date());
         let (children, adult, da) = fate.kind.flags();
@@ -769,16 +849,17 @@ pub fn demo_quality() -> DemoQuality {
     }
 
     // 5. Referral skeletons: one for each incident that got one, numbered in submission order.
+    //    A referral that would be submitted today or later is not on the register yet, so the
+    //    last days' incidents wait for theirs (and some reach the missing-referral queue).
+    let end = register_end(today);
     let mut made: Vec<(PrimitiveDateTime, usize)> = fates
         .iter()
         .enumerate()
         .filter_map(|(i, f)| {
-            f.referral_after_hours.map(|h| {
-                let at = (times[i] + Duration::hours(h) + Duration::minutes(rng.gen_range(0..50)))
-                    .min(register_end())
-                    .max(times[i]);
-                (at, i)
-            })
+            let h = f.referral_after_hours?;
+            let at = (times[i] + Duration::hours(h) + Duration::minutes(rng.gen_range(0..50)))
+                .max(times[i]);
+            (at < end).then_some((at, i))
         })
         .collect();
     made.sort();
@@ -810,12 +891,24 @@ pub fn demo_quality() -> DemoQuality {
         for (&j, &g) in sample.iter().zip(&grades) {
             agreed_of.insert(j, g);
         }
-        review_plans.push((published, from, to, seed, sample, grades));
+        review_plans.push((Some(*published), from, to, seed, sample, grades));
     }
-    let (open_from, open_to) = (
-        date(2025, Month::October, 1),
-        date(2025, Month::December, 31),
-    );
+    // After the published record: a review of each calendar quarter, the last one still open.
+    let mut quarters = quarters_after_published(today);
+    let (open_from, open_to) = quarters.pop().expect("October to December 2025 at least");
+    for (from, to) in quarters {
+        let r = review_plans.len();
+        let seed = 520_000 + r as u64 * 104_729;
+        let sample = draw_in(&ref_keys, from, to, 10, seed);
+        let grades: Vec<u8> = sample
+            .iter()
+            .map(|_| weighted(&mut rng, &quality_weights(from.year())))
+            .collect();
+        for (&j, &g) in sample.iter().zip(&grades) {
+            agreed_of.insert(j, g);
+        }
+        review_plans.push((None, from, to, seed, sample, grades));
+    }
     let open_seed = 731_205_001;
     let open_sample = draw_in(&ref_keys, open_from, open_to, 10, open_seed);
 
@@ -875,16 +968,20 @@ pub fn demo_quality() -> DemoQuality {
             });
         }
         // Most referrals have the partner's answer; the last fortnight's may still be waiting.
-        let recent = *at > register_end() - Duration::days(14);
+        // Nothing is decided today or later.
+        let recent = *at > end - Duration::days(14);
         if !recent || rng.gen_bool(0.4) {
             let (outcome, reason) = outcome(&mut rng, quality, child_subject);
-            outcomes.push(DemoOutcome {
-                referral_ref: referral_ref.clone(),
-                partner,
-                outcome,
-                reason,
-                decided_at: at.date() + Duration::days(rng.gen_range(1..7)),
-            });
+            let decided_at = at.date() + Duration::days(rng.gen_range(1..7));
+            if decided_at < today {
+                outcomes.push(DemoOutcome {
+                    referral_ref: referral_ref.clone(),
+                    partner,
+                    outcome,
+                    reason,
+                    decided_at,
+                });
+            }
         }
         referrals.push(DemoReferral {
             referral_ref,
@@ -903,6 +1000,12 @@ pub fn demo_quality() -> DemoQuality {
     // 8. The reviews' grades.
     let mut reviews = Vec::new();
     for (r, (published, from, to, seed, sample, grades)) in review_plans.into_iter().enumerate() {
+        // Published reviews were held in their month; later ones in the month after the quarter.
+        let held = match published {
+            Some(p) => date(p.year, p.month, 1),
+            None => next_month_start(to),
+        };
+        let year = published.map_or(from.year(), |p| p.year);
         let items = sample
             .iter()
             .zip(&grades)
@@ -911,67 +1014,90 @@ pub fn demo_quality() -> DemoQuality {
                 // Four of the six reviews have one referral on which the graders were two grades
                 // apart, so the moderation flags have something to show.
                 let wide = pos == 0 && r % 3 != 2;
-                plan_item(
-                    &mut rng,
-                    ref_keys[j].0.clone(),
-                    agreed,
-                    published.year,
-                    wide,
-                )
+                plan_item(&mut rng, ref_keys[j].0.clone(), agreed, year, wide)
             })
             .collect();
         reviews.push(PlannedReview {
             title: format!(
-                "{} referral quality review ({})",
-                published.held,
+                "{} {} referral quality review ({})",
+                month_name(held.month()),
+                held.year(),
                 span(from, to)
             ),
+            opened_on: held + Duration::days(4),
+            closed_on: Some(held + Duration::days(23)),
             period_start: from,
             period_end: to,
             seed,
             sample_size: sample.len(),
             sample: sample.iter().map(|&j| ref_keys[j].0.clone()).collect(),
             items,
-            published: Some(*published),
+            published,
         });
     }
+    let open_held = next_month_start(open_to);
     let open_review = PlannedReview {
-        title: "January 2026 referral quality review (October to December 2025)".into(),
+        title: format!(
+            "{} {} referral quality review ({})",
+            month_name(open_held.month()),
+            open_held.year(),
+            span(open_from, open_to)
+        ),
+        opened_on: not_after(open_held + Duration::days(4), yesterday),
+        closed_on: None,
         period_start: open_from,
         period_end: open_to,
         seed: open_seed,
         sample_size: open_sample.len(),
         sample: open_sample.iter().map(|&j| ref_keys[j].0.clone()).collect(),
-        items: Vec::new(),
+        items: open_sample
+            .iter()
+            .enumerate()
+            .map(|(pos, &j)| {
+                let r = &referrals[j];
+                plan_item(
+                    &mut rng,
+                    r.referral_ref.clone(),
+                    r.quality,
+                    open_from.year(),
+                    pos == 0,
+                )
+            })
+            .collect(),
         published: None,
     };
 
     // 9. The audits' findings.
     let referral_of: HashMap<usize, usize> =
         made.iter().enumerate().map(|(j, (_, i))| (*i, j)).collect();
+    let finding_of = |i: usize| {
+        let fate = fates[i];
+        let required = fate.kind.needs_form();
+        let completed = referral_of.contains_key(&i);
+        let on_time = fate.referral_after_hours.map(|h| h <= 24);
+        PlannedFinding {
+            incident_ref: inc_keys[i].0.clone(),
+            finding: Finding {
+                form_required: required,
+                required_reason: required.then(|| fate.kind.required_reason()),
+                form_completed: completed,
+                on_time: if completed { on_time } else { None },
+            },
+            note: notes.get(&i).copied().unwrap_or(if required && !completed {
+                "No referral found for this incident"
+            } else {
+                ""
+            }),
+        }
+    };
     let mut audits = Vec::new();
     for (((from, to), seed), sample) in periods.iter().zip(&audit_seeds).zip(&audit_samples) {
-        let findings = sample
-            .iter()
-            .map(|&i| {
-                let fate = fates[i];
-                let required = fate.kind.needs_form();
-                let completed = referral_of.contains_key(&i);
-                let on_time = fate.referral_after_hours.map(|h| h <= 24);
-                PlannedFinding {
-                    incident_ref: inc_keys[i].0.clone(),
-                    finding: Finding {
-                        form_required: required,
-                        required_reason: required.then(|| fate.kind.required_reason()),
-                        form_completed: completed,
-                        on_time: if completed { on_time } else { None },
-                    },
-                    note: notes.get(&i).copied().unwrap_or(""),
-                }
-            })
-            .collect();
+        let findings = sample.iter().map(|&i| finding_of(i)).collect();
+        let opened = not_after(*to + Duration::days(5), yesterday);
         audits.push(PlannedAudit {
             title: audit_title(*from, *to),
+            opened_on: opened,
+            closed_on: Some(not_after(opened + Duration::days(16), yesterday)),
             period_start: *from,
             period_end: *to,
             seed: *seed,
@@ -980,22 +1106,29 @@ pub fn demo_quality() -> DemoQuality {
         });
     }
     let open_audit_seed = 880_125_007;
+    let open_opened = not_after(open_period.1 + Duration::days(3), yesterday);
+    let open_sample = draw_in(
+        &inc_keys,
+        open_period.0,
+        open_period.1,
+        AUDIT_SAMPLE,
+        open_audit_seed,
+    );
+    // The auditor gets through about six a day once the audit is open, and has not finished.
+    let recorded = ((today - open_opened).whole_days() * 6).clamp(0, AUDIT_SAMPLE as i64 - 5);
     let open_audit = PlannedAudit {
         title: audit_title(open_period.0, open_period.1),
+        opened_on: open_opened,
+        closed_on: None,
         period_start: open_period.0,
         period_end: open_period.1,
         seed: open_audit_seed,
-        sample: draw_in(
-            &inc_keys,
-            open_period.0,
-            open_period.1,
-            AUDIT_SAMPLE,
-            open_audit_seed,
-        )
-        .into_iter()
-        .map(|i| inc_keys[i].0.clone())
-        .collect(),
-        findings: Vec::new(),
+        sample: open_sample.iter().map(|&i| inc_keys[i].0.clone()).collect(),
+        findings: open_sample
+            .iter()
+            .take(recorded as usize)
+            .map(|&i| finding_of(i))
+            .collect(),
     };
 
     DemoQuality {
@@ -1031,12 +1164,24 @@ fn span(from: Date, to: Date) -> String {
 }
 
 fn audit_title(from: Date, to: Date) -> String {
-    format!(
-        "Compliance audit, {} and {} {}",
-        month_name(from.month()),
-        month_name(to.month()),
-        to.year()
-    )
+    if (from.year(), from.month()) == (to.year(), to.month()) {
+        format!("Compliance audit, {} {}", month_name(to.month()), to.year())
+    } else if from.year() == to.year() {
+        format!(
+            "Compliance audit, {} and {} {}",
+            month_name(from.month()),
+            month_name(to.month()),
+            to.year()
+        )
+    } else {
+        format!(
+            "Compliance audit, {} {} and {} {}",
+            month_name(from.month()),
+            from.year(),
+            month_name(to.month()),
+            to.year()
+        )
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1566,17 +1711,24 @@ mod tests {
     use super::*;
     use crate::compliance::Subject;
 
+    /// The day this was written, and a later one in another quarter.
+    const TODAY: Date = time::macros::date!(2026 - 12 - 06);
+    const LATER: Date = time::macros::date!(2027 - 05 - 15);
+
     #[test]
     fn the_history_has_the_published_shape() {
-        let d = demo_quality();
-        assert_eq!(d.incidents.len(), DEMO_INCIDENTS);
+        let d = demo_quality(TODAY);
+        assert_eq!(d.incidents.len(), incident_count(TODAY));
+        assert!(d.incidents.len() > DEMO_INCIDENTS);
+        let per_incident = d.referrals.len() as f64 / d.incidents.len() as f64;
         assert!(
-            (2_300..=2_800).contains(&d.referrals.len()),
+            (0.38..=0.47).contains(&per_incident),
             "{} referrals",
             d.referrals.len()
         );
         assert!(d.outcomes.len() * 10 >= d.referrals.len() * 9);
-        assert_eq!(d.reviews.len(), 6);
+        // Six published reviews, then October 2025 to June 2026; July to September 2026 is open.
+        assert_eq!(d.reviews.len(), 9);
         for (r, p) in d.reviews.iter().zip(PUBLISHED_REVIEWS) {
             let mut counts = [0usize; 4];
             for item in &r.items {
@@ -1588,6 +1740,12 @@ mod tests {
             }
             assert_eq!(counts, p.counts, "{}", r.title);
             assert_eq!(r.sample.len(), r.items.len());
+            assert!(r.title.starts_with(p.held), "{}", r.title);
+            assert_eq!(r.published, Some(p));
+        }
+        for r in &d.reviews[6..] {
+            assert_eq!(r.published, None);
+            assert_eq!(r.items.len(), 10, "{}", r.title);
         }
         // The sampled referrals read like their agreed grade.
         let by_ref: HashMap<&str, &DemoReferral> = d
@@ -1605,8 +1763,9 @@ mod tests {
 
     #[test]
     fn audits_reproduce_the_published_compliance() {
-        let d = demo_quality();
-        assert_eq!(d.audits.len(), 21);
+        let d = demo_quality(TODAY);
+        // 21 published, then July 2025 to August 2026 in pairs, September 2026 alone.
+        assert_eq!(d.audits.len(), 21 + 7 + 1);
         for p in PUBLISHED_COMPLIANCE {
             let (fy, fm, fd) = p.from;
             let (ty, tm, td) = p.to;
@@ -1637,7 +1796,7 @@ mod tests {
 
     #[test]
     fn the_register_reads_back_through_the_import_reader() {
-        let d = demo_quality();
+        let d = demo_quality(TODAY);
         for kind in RegisterKind::ALL {
             let bytes = d.csv(kind);
             let reader = crate::register::RegisterReader::new(kind, &bytes[..]).unwrap();
@@ -1658,7 +1817,7 @@ mod tests {
 
     #[test]
     fn nobody_named_in_a_referral_shares_a_name_with_the_force() {
-        let d = demo_quality();
+        let d = demo_quality(TODAY);
         let staff: HashSet<String> = demo_people().into_iter().map(|p| p.name).collect();
         assert!(d.people.iter().all(|p| !staff.contains(&p.name)));
         assert!(d.people.iter().any(|p| p.role == "child"));
@@ -1666,8 +1825,149 @@ mod tests {
 
     #[test]
     fn the_same_every_time() {
-        let (a, b) = (demo_quality(), demo_quality());
+        let (a, b) = (demo_quality(TODAY), demo_quality(TODAY));
         assert_eq!(a.referrals, b.referrals);
         assert_eq!(a.audits, b.audits);
+        assert_eq!(a.reviews, b.reviews);
+    }
+
+    /// The last completed calendar quarter before `today`.
+    fn last_quarter(today: Date) -> (Date, Date) {
+        let q = (u8::from(today.month()) - 1) / 3;
+        let (y, q) = if q == 0 {
+            (today.year() - 1, 3)
+        } else {
+            (today.year(), q - 1)
+        };
+        let start = date(y, Month::try_from(1 + q * 3).unwrap(), 1);
+        let end = next_month_start(next_month_start(next_month_start(start)))
+            .previous_day()
+            .unwrap();
+        (start, end)
+    }
+
+    #[test]
+    fn the_demo_lives_in_the_present() {
+        for today in [TODAY, LATER, EARLIEST_TODAY] {
+            let d = demo_quality(today);
+            let yesterday = today.previous_day().unwrap();
+            // Incidents arrive until yesterday; nothing is dated today or later.
+            let last = d.incidents.iter().map(|i| i.reported_at).max().unwrap();
+            assert_eq!(last.date(), yesterday, "{today}");
+            let start_of_today = PrimitiveDateTime::new(today, Time::MIDNIGHT);
+            assert!(d.referrals.iter().all(|r| r.submitted_at < start_of_today));
+            assert!(d.outcomes.iter().all(|o| o.decided_at < today));
+            // Referrals keep arriving in the last week.
+            assert!(
+                d.referrals
+                    .iter()
+                    .any(|r| r.submitted_at.date() >= today - Duration::days(7)),
+                "{today}"
+            );
+            // Some of the last days' incidents that needed a form have none yet.
+            let referred: HashSet<&str> = d
+                .referrals
+                .iter()
+                .map(|r| r.incident_ref.as_str())
+                .collect();
+            assert!(d.incidents.iter().any(|i| {
+                i.reported_at.date() >= today - Duration::days(7)
+                    && (i.children_involved || i.domestic_abuse || i.adult_at_risk)
+                    && !referred.contains(i.incident_ref.as_str())
+            }));
+
+            // The latest review is the last completed quarter's, open and drawn; the one before
+            // it is the quarter before, closed; the published six keep their real dates.
+            let (q_start, q_end) = last_quarter(today);
+            assert_eq!(
+                (d.open_review.period_start, d.open_review.period_end),
+                (q_start, q_end),
+                "{today}"
+            );
+            assert_eq!(d.open_review.sample.len(), 10);
+            assert_eq!(d.open_review.items.len(), 10);
+            assert!(d.open_review.opened_on < today);
+            assert!(d.reviews.iter().all(|r| r.period_end < q_start));
+            for (r, p) in d.reviews.iter().zip(PUBLISHED_REVIEWS) {
+                assert_eq!(r.published, Some(p));
+                assert_eq!(r.opened_on.year(), p.year);
+                assert_eq!(r.opened_on.month(), p.month);
+                assert_eq!(r.closed_on.unwrap().month(), p.month);
+            }
+            for w in d.reviews.windows(2).skip(6) {
+                assert_eq!(w[0].period_end.next_day(), Some(w[1].period_start));
+            }
+            if today > EARLIEST_TODAY {
+                let latest = d.reviews.last().unwrap();
+                assert_eq!(latest.period_end.next_day(), Some(q_start));
+                assert!(latest.closed_on.unwrap() < today);
+            }
+
+            // Audits run to last month: the open one is the audits page's default period, and
+            // the closed ones cover every day from January 2022 up to it.
+            let open = crate::compliance::Period::last_two_months(today);
+            assert_eq!(
+                (d.open_audit.period_start, d.open_audit.period_end),
+                (open.start, open.end)
+            );
+            assert_eq!(d.open_audit.sample.len(), AUDIT_SAMPLE);
+            assert!(d.open_audit.findings.len() < AUDIT_SAMPLE);
+            for (f, r) in d.open_audit.findings.iter().zip(&d.open_audit.sample) {
+                assert_eq!(&f.incident_ref, r);
+            }
+            assert!(d.open_audit.opened_on < today);
+            assert_eq!(d.audits[0].period_start, date(2022, Month::January, 1));
+            for w in d.audits.windows(2) {
+                assert_eq!(w[0].period_end.next_day(), Some(w[1].period_start));
+            }
+            assert_eq!(
+                d.audits.last().unwrap().period_end.next_day(),
+                Some(open.start)
+            );
+            for a in &d.audits {
+                let closed = a.closed_on.unwrap();
+                assert!(a.period_end < a.opened_on && a.opened_on <= closed);
+                assert!(closed < today, "{}", a.title);
+                assert_eq!(a.findings.len(), AUDIT_SAMPLE);
+            }
+            // The published periods keep their titles.
+            assert_eq!(d.audits[20].title, "Compliance audit, May and June 2025");
+        }
+    }
+
+    #[test]
+    fn recent_audits_continue_the_improvement() {
+        let d = demo_quality(TODAY);
+        let after: Vec<&Finding> = d
+            .audits
+            .iter()
+            .filter(|a| a.period_start >= date(2025, Month::July, 1))
+            .flat_map(|a| a.findings.iter().map(|f| &f.finding))
+            .collect();
+        assert!(after.len() >= 200);
+        let required = after.iter().filter(|f| f.form_required).count();
+        let completed = after
+            .iter()
+            .filter(|f| f.form_required && f.form_completed)
+            .count();
+        let share = completed as f64 / required as f64;
+        assert!((0.8..0.97).contains(&share), "{share}");
+    }
+
+    #[test]
+    fn another_day_moves_only_the_recent_past() {
+        let (a, b) = (demo_quality(TODAY), demo_quality(LATER));
+        for (x, y) in a.reviews.iter().zip(&b.reviews).take(6) {
+            assert_eq!(x.title, y.title);
+            assert_eq!(x.period_start, y.period_start);
+            assert_eq!(x.opened_on, y.opened_on);
+        }
+        for (x, y) in a.audits.iter().zip(&b.audits).take(21) {
+            assert_eq!(x.title, y.title);
+            assert_eq!(x.period_start, y.period_start);
+        }
+        assert!(b.reviews.len() > a.reviews.len());
+        assert!(b.audits.len() > a.audits.len());
+        assert!(b.incidents.len() > a.incidents.len());
     }
 }

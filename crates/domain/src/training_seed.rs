@@ -39,6 +39,21 @@ pub struct SeedModule {
     pub cpd_topic: bool,
 }
 
+/// The catalogue as the demo seeded on `today` shows it: every module's review dates moved by
+/// the days from [`SEED_REFERENCE_DATE`] to `today`, so the review pages keep something in every
+/// state whatever the day.
+pub fn seed_modules_as_of(today: Date) -> Vec<SeedModule> {
+    let shift = today - SEED_REFERENCE_DATE;
+    seed_modules()
+        .into_iter()
+        .map(|m| SeedModule {
+            last_reviewed_on: m.last_reviewed_on + shift,
+            review_by: m.review_by + shift,
+            ..m
+        })
+        .collect()
+}
+
 /// A role programme: the modules a person in the role must complete, with when and how often.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeedProfile {
@@ -148,6 +163,9 @@ pub fn seed_guidance_tags() -> Vec<(&'static str, &'static str)> {
 
 /// The demo module catalogue: MASH initial training, frontline training, national e-learning
 /// and the CPD topics offered through the year.
+///
+/// Review dates are as chosen around [`SEED_REFERENCE_DATE`]; [`seed_modules_as_of`] moves them
+/// to another day.
 pub fn seed_modules() -> Vec<SeedModule> {
     let own = Some(TRAINER_STAFF_NUMBER);
     let m = |code: &'static str,
@@ -659,16 +677,23 @@ mod tests {
 
     #[test]
     fn review_dates_are_spread_across_every_state() {
-        let modules = seed_modules();
+        for today in [
+            SEED_REFERENCE_DATE,
+            date!(2026 - 12 - 06),
+            date!(2027 - 05 - 15),
+        ] {
+            review_dates_are_spread_on(today);
+        }
+    }
+
+    fn review_dates_are_spread_on(today: Date) {
+        let modules = seed_modules_as_of(today);
+        assert!(modules.iter().all(|m| m.last_reviewed_on <= today));
         let count = |want| {
             modules
                 .iter()
                 .filter(|m| {
-                    review_state(
-                        Some(m.review_by),
-                        SEED_REFERENCE_DATE,
-                        DEFAULT_REVIEW_WARN_DAYS,
-                    ) == want
+                    review_state(Some(m.review_by), today, DEFAULT_REVIEW_WARN_DAYS) == want
                 })
                 .count()
         };

@@ -1307,3 +1307,71 @@ pub async fn reports_of(store: &Store, manager_person_id: i64) -> Result<Vec<i64
             .await?,
     )
 }
+
+// ---- History ----
+
+/// When a review's steps happened, for a history written after the fact (the demo seeds years of
+/// reviews in one go): the review and its draws `opened`, the panel added then, grades and
+/// submissions `graded`, agreed grades and the closing `closed` (a review still open keeps no
+/// closing time). Instants are storage text (RFC 3339 UTC). Audited; the trail keeps when it
+/// was written.
+pub async fn set_history_dates(
+    store: &Store,
+    actor: &Actor,
+    review_id: i64,
+    opened: &str,
+    graded: &str,
+    closed: Option<&str>,
+) -> Result<()> {
+    let r = get(store, review_id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound("No such review".into()))?;
+    let mut tx = store.pool().begin().await?;
+    sqlx::query("UPDATE quality_reviews SET created_at = $1, closed_at = $2 WHERE id = $3")
+        .bind(opened)
+        .bind(closed.filter(|_| r.status == "closed"))
+        .bind(review_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE quality_review_draws SET drawn_at = $1 WHERE review_id = $2")
+        .bind(opened)
+        .bind(review_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE quality_review_panel SET added_at = $1 WHERE review_id = $2")
+        .bind(opened)
+        .bind(review_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE quality_review_panel SET submitted_at = $1
+         WHERE review_id = $2 AND submitted_at IS NOT NULL",
+    )
+    .bind(graded)
+    .bind(review_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE quality_grades SET created_at = $1, updated_at = $1 WHERE review_id = $2")
+        .bind(graded)
+        .bind(review_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE quality_agreed_grades SET recorded_at = $1 WHERE review_id = $2")
+        .bind(closed.unwrap_or(graded))
+        .bind(review_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record_on(
+        &mut tx,
+        actor,
+        Event::new(
+            "quality_review.history_dates",
+            format!("Review {review_id} dated as opened {opened}"),
+        )
+        .on("quality_review", review_id.to_string())
+        .after(&(opened, graded, closed)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

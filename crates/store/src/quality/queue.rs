@@ -409,3 +409,41 @@ pub async fn stats(store: &Store, now: OffsetDateTime) -> Result<QueueStats> {
         closed_last_30_days,
     })
 }
+
+/// When items reached the queue and were closed, for a history written after the fact (the demo
+/// seeds years of incidents in one go): each `(item id, queued at, closed at)`, instants as
+/// storage text (RFC 3339 UTC); the closing time is kept only for an item that is closed. One
+/// transaction and one audit event; the trail keeps when it was written.
+pub async fn set_history_dates(
+    store: &Store,
+    actor: &Actor,
+    dates: &[(i64, String, Option<String>)],
+) -> Result<()> {
+    let mut tx = store.pool().begin().await?;
+    for (id, queued, closed) in dates {
+        sqlx::query(
+            "UPDATE missing_referrals SET queued_at = $1,
+                 closed_at = CASE WHEN outcome IS NULL THEN NULL ELSE $2 END
+             WHERE id = $3",
+        )
+        .bind(queued)
+        .bind(closed.as_deref())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    audit::record_on(
+        &mut tx,
+        actor,
+        Event::new(
+            "missing.history_dates",
+            format!(
+                "Dated {} items of the missing-referral queue as they happened",
+                dates.len()
+            ),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
