@@ -1149,7 +1149,7 @@ pub async fn set_history_dates(
     recorded: &str,
     closed: Option<&str>,
 ) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let a = get_any(&mut tx, audit_id).await?;
     sqlx::query("UPDATE compliance_audits SET created_at = $1, closed_at = $2 WHERE id = $3")
         .bind(opened)

@@ -1326,7 +1326,7 @@ pub async fn set_history_dates(
     let r = get(store, review_id)
         .await?
         .ok_or_else(|| StoreError::NotFound("No such review".into()))?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("UPDATE quality_reviews SET created_at = $1, closed_at = $2 WHERE id = $3")
         .bind(opened)
         .bind(closed.filter(|_| r.status == "closed"))

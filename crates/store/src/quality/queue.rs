@@ -419,7 +419,7 @@ pub async fn set_history_dates(
     actor: &Actor,
     dates: &[(i64, String, Option<String>)],
 ) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     for (id, queued, closed) in dates {
         sqlx::query(
             "UPDATE missing_referrals SET queued_at = $1,
