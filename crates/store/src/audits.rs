@@ -766,6 +766,12 @@ pub async fn record_finding(
     .bind(viewer.user_id)
     .fetch_one(&mut *tx)
     .await?;
+    if assigned == 0 && a.owner_user_id != viewer.user_id && !viewer.sees_all {
+        // Someone who cannot read the audit learns nothing of it here either, not even its owner.
+        return Err(AuditError::NotFound(format!(
+            "There is no compliance audit {audit_id}"
+        )));
+    }
     if assigned == 0 && a.owner_user_id != viewer.user_id {
         return Err(AuditError::Refused(format!(
             "You are not assigned to compliance audit {audit_id}: only its assigned auditors and its owner ({}) can record findings. Ask the owner to assign you.",

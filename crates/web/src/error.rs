@@ -99,23 +99,80 @@ impl IntoResponse for AppError {
     }
 }
 
-/// Errors from the JSON API: `{"error": code, "message": words}`.
+/// Errors from the JSON API: `{"error": code, "message": words}`, with one mapping of store
+/// errors to status codes for every API handler:
+///
+/// | what went wrong                                        | status | `error`       |
+/// |--------------------------------------------------------|--------|---------------|
+/// | no token, or a bad one                                 | 401    | `unauthorized`|
+/// | the token's roles do not allow the call                | 403    | `forbidden`   |
+/// | no such record, or one the caller may not see          | 404    | `not_found`   |
+/// | the request cannot be read (JSON, a field's format)    | 400    | `bad_request` |
+/// | read, but the rules refuse it (`StoreError::Invalid`)  | 422    | `refused`     |
+/// | it clashes with the record's state (`StoreError::Conflict`) | 409 | `conflict` |
+/// | anything else: logged under a reference, nothing saved | 500    | `internal`    |
+///
+/// `Said` carries a capability's own status, code and words (and extra fields such as
+/// `fields` for per-field problems) through the same type.
 #[derive(Debug)]
 pub enum ApiError {
     Unauthorized,
     Forbidden,
     NotFound,
     BadRequest(String),
+    /// The request was read, but the rules refuse it.
+    Refused(String),
     /// The request is valid but clashes with the record's state (a second signature).
     Conflict(String),
+    Said {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        extra: serde_json::Map<String, serde_json::Value>,
+    },
     Internal(String),
+}
+
+impl ApiError {
+    /// Our own status, code and words.
+    pub fn said(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::Said {
+            status,
+            code,
+            message: message.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+
+    /// Problems with named fields: 400 with every problem at once, by field.
+    pub fn fields<'a>(errors: impl IntoIterator<Item = (&'a str, &'a str)>) -> ApiError {
+        let errors: Vec<(&str, &str)> = errors.into_iter().collect();
+        let message = errors
+            .iter()
+            .map(|(f, m)| format!("{f}: {m}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let fields: Vec<_> = errors
+            .iter()
+            .map(|(f, m)| serde_json::json!({"field": f, "message": m}))
+            .collect();
+        let mut extra = serde_json::Map::new();
+        extra.insert("fields".into(), serde_json::Value::Array(fields));
+        ApiError::Said {
+            status: StatusCode::BAD_REQUEST,
+            code: "bad_request",
+            message,
+            extra,
+        }
+    }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(_) => ApiError::NotFound,
-            StoreError::Invalid(m) | StoreError::Conflict(m) => ApiError::BadRequest(m),
+            StoreError::Invalid(m) => ApiError::Refused(m),
+            StoreError::Conflict(m) => ApiError::Conflict(m),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -123,6 +180,7 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let mut extra = serde_json::Map::new();
         let (status, code, message) = match self {
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
@@ -140,7 +198,17 @@ impl IntoResponse for ApiError {
                 "No such record.".to_string(),
             ),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
+            ApiError::Refused(m) => (StatusCode::UNPROCESSABLE_ENTITY, "refused", m),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
+            ApiError::Said {
+                status,
+                code,
+                message,
+                extra: more,
+            } => {
+                extra = more;
+                (status, code, message)
+            }
             ApiError::Internal(detail) => {
                 let id = log_internal(&detail);
                 (
@@ -150,11 +218,11 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        let mut r = (
-            status,
-            axum::Json(serde_json::json!({"error": code, "message": message})),
-        )
-            .into_response();
+        let mut body = serde_json::Map::new();
+        body.insert("error".into(), code.into());
+        body.insert("message".into(), message.into());
+        body.extend(extra);
+        let mut r = (status, axum::Json(serde_json::Value::Object(body))).into_response();
         if status == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -166,44 +234,22 @@ impl IntoResponse for ApiError {
 }
 
 /// A JSON API answer of our own: `{"error": code, "message": message}` with `status`.
-pub(crate) fn api_said(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (
-        status,
-        axum::Json(serde_json::json!({"error": code, "message": message.into()})),
-    )
-        .into_response()
+pub(crate) fn api_said(
+    status: StatusCode,
+    code: &'static str,
+    message: impl Into<String>,
+) -> Response {
+    ApiError::said(status, code, message).into_response()
 }
 
-/// A store refusal in the JSON API: the rules said no (422, in words), a clash (409), no such
-/// record (404); anything else is the shared internal error.
+/// A store refusal in the JSON API, by the one mapping (see [`ApiError`]).
 pub(crate) fn api_refused(e: StoreError) -> Response {
-    match e {
-        StoreError::Invalid(m) => api_said(StatusCode::UNPROCESSABLE_ENTITY, "refused", m),
-        StoreError::Conflict(m) => api_said(StatusCode::CONFLICT, "conflict", m),
-        StoreError::NotFound(_) => ApiError::NotFound.into_response(),
-        other => ApiError::from(other).into_response(),
-    }
+    ApiError::from(e).into_response()
 }
 
 /// Input with problems in the JSON API: 400 with every problem, by field, at once.
 pub(crate) fn api_invalid<'a>(errors: impl IntoIterator<Item = (&'a str, &'a str)>) -> Response {
-    let errors: Vec<(&str, &str)> = errors.into_iter().collect();
-    let message = errors
-        .iter()
-        .map(|(f, m)| format!("{f}: {m}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let fields: Vec<_> = errors
-        .iter()
-        .map(|(f, m)| serde_json::json!({"field": f, "message": m}))
-        .collect();
-    (
-        StatusCode::BAD_REQUEST,
-        axum::Json(
-            serde_json::json!({"error": "bad_request", "message": message, "fields": fields}),
-        ),
-    )
-        .into_response()
+    ApiError::fields(errors).into_response()
 }
 
 /// A JSON body, or a 400 that says why it could not be read (the one reader of JSON bodies: every API handler takes

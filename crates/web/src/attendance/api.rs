@@ -6,19 +6,19 @@
 //! `"enrolled": false`.
 
 use crate::auth::{cap, Api};
+use crate::error::ApiError;
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post, put};
 use axum::Json;
 use mashboard_domain::access::Capability;
 use mashboard_domain::attendance::Status;
 use mashboard_store::delivery::{attendance, teams};
-use mashboard_store::{people, StoreError};
+use mashboard_store::people;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -55,39 +55,8 @@ pub(crate) fn routes(t: Table) -> Table {
 )]
 pub struct AttendanceDoc;
 
-/// An API refusal with our own words.
-pub struct Refusal(StatusCode, &'static str, String);
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        (
-            self.0,
-            Json(serde_json::json!({"error": self.1, "message": self.2})),
-        )
-            .into_response()
-    }
-}
-
-impl From<StoreError> for Refusal {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound(m) => Refusal(StatusCode::NOT_FOUND, "not_found", m),
-            StoreError::Invalid(m) => Refusal(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
-            StoreError::Conflict(m) => Refusal(StatusCode::CONFLICT, "conflict", m),
-            other => {
-                let id = crate::error::log_internal(&other.to_string());
-                Refusal(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    format!("Nothing was saved. Quote reference {id} to an administrator."),
-                )
-            }
-        }
-    }
-}
-
-fn bad(message: impl Into<String>) -> Refusal {
-    Refusal(StatusCode::BAD_REQUEST, "bad_request", message.into())
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::BadRequest(message.into())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -124,7 +93,7 @@ pub async fn mark(
     api: Api<cap::SessionsManage>,
     Path((id, staff_number)): Path<(i64, String)>,
     req: Result<Json<AttendanceMarkJson>, JsonRejection>,
-) -> Result<Json<AttendanceMarkedJson>, Refusal> {
+) -> Result<Json<AttendanceMarkedJson>, ApiError> {
     let b = req.map(|Json(v)| v).map_err(|e| {
         bad(format!(
             "The request body is not valid JSON for this call: {}",
@@ -135,7 +104,7 @@ pub async fn mark(
     let person = people::get(&state.store, staff_number.trim())
         .await?
         .ok_or_else(|| {
-            Refusal(
+            ApiError::said(
                 StatusCode::NOT_FOUND,
                 "not_found",
                 format!("There is nobody with staff number {staff_number}"),
@@ -298,7 +267,7 @@ pub async fn teams_report(
     Path(id): Path<i64>,
     Query(q): Query<ReportQuery>,
     body: Bytes,
-) -> Result<Json<TeamsReportJson>, Refusal> {
+) -> Result<Json<TeamsReportJson>, ApiError> {
     let commit = match q.commit.as_deref().map(str::trim) {
         None | Some("") | Some("false") | Some("0") | Some("no") => false,
         Some("true") | Some("1") | Some("yes") => true,
@@ -333,7 +302,7 @@ pub async fn remove_report(
     State(state): State<AppState>,
     api: Api<cap::SessionsManage>,
     Path((id, report_id)): Path<(i64, i64)>,
-) -> Result<Json<serde_json::Value>, Refusal> {
+) -> Result<Json<serde_json::Value>, ApiError> {
     teams::remove_report(&state.store, &api.user.actor(), id, report_id).await?;
     let left = teams::reports(&state.store, id).await?.len();
     Ok(Json(

@@ -10,7 +10,7 @@ use crate::AppState;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+
 use axum::routing::{get, post};
 use axum::Json;
 use mashboard_domain::access::Capability;
@@ -19,7 +19,6 @@ use mashboard_domain::compliance::{
 };
 use mashboard_domain::people::parse_date;
 use mashboard_store::audits::{self, AuditError, FindingInput, NewAudit, Viewer};
-use mashboard_store::StoreError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{OpenApi, ToSchema};
@@ -75,60 +74,24 @@ pub(crate) fn routes(t: Table) -> Table {
 )]
 pub struct AuditsDoc;
 
-/// An API refusal: the shared codes, or a status with our own words.
-pub enum Refusal {
-    Api(ApiError),
-    Said(StatusCode, &'static str, String),
-}
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        match self {
-            Refusal::Api(e) => e.into_response(),
-            Refusal::Said(status, code, message) => (
-                status,
-                Json(serde_json::json!({"error": code, "message": message})),
-            )
-                .into_response(),
-        }
-    }
-}
-
-impl From<ApiError> for Refusal {
-    fn from(e: ApiError) -> Self {
-        Refusal::Api(e)
-    }
-}
-
-impl From<StoreError> for Refusal {
-    fn from(e: StoreError) -> Self {
-        Refusal::Api(e.into())
-    }
-}
-
-impl From<AuditError> for Refusal {
+impl From<AuditError> for ApiError {
     fn from(e: AuditError) -> Self {
         match e {
-            AuditError::NotFound(m) => Refusal::Said(StatusCode::NOT_FOUND, "not_found", m),
-            AuditError::Refused(m) => Refusal::Said(StatusCode::FORBIDDEN, "forbidden", m),
-            AuditError::Invalid(m) => Refusal::Said(StatusCode::BAD_REQUEST, "bad_request", m),
-            AuditError::Conflict(m) => Refusal::Said(StatusCode::CONFLICT, "conflict", m),
-            AuditError::Store(e) => Refusal::Api(e.into()),
+            AuditError::NotFound(m) => ApiError::said(StatusCode::NOT_FOUND, "not_found", m),
+            AuditError::Refused(m) => ApiError::said(StatusCode::FORBIDDEN, "forbidden", m),
+            AuditError::Invalid(m) => ApiError::BadRequest(m),
+            AuditError::Conflict(m) => ApiError::Conflict(m),
+            AuditError::Store(e) => e.into(),
         }
     }
 }
 
-fn bad(message: impl Into<String>) -> Refusal {
-    Refusal::Said(StatusCode::BAD_REQUEST, "bad_request", message.into())
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::said(StatusCode::BAD_REQUEST, "bad_request", message.into())
 }
 
-fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, Refusal> {
-    r.map(|Json(v)| v).map_err(|e| {
-        bad(format!(
-            "The request body is not valid JSON for this call: {}",
-            e.body_text()
-        ))
-    })
+fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    crate::error::json_body(r)
 }
 
 pub(crate) fn viewer(user: &CurrentUser) -> Viewer {
@@ -138,7 +101,7 @@ pub(crate) fn viewer(user: &CurrentUser) -> Viewer {
     }
 }
 
-fn date_field(name: &str, raw: Option<&str>) -> Result<time::Date, Refusal> {
+fn date_field(name: &str, raw: Option<&str>) -> Result<time::Date, ApiError> {
     let raw = raw.map(str::trim).unwrap_or("");
     if raw.is_empty() {
         return Err(bad(format!("{name}: give a date such as 2025-03-31")));
@@ -151,7 +114,7 @@ fn period(
     start: Option<&str>,
     end_name: &str,
     end: Option<&str>,
-) -> Result<Period, Refusal> {
+) -> Result<Period, ApiError> {
     let s = date_field(start_name, start)?;
     let e = date_field(end_name, end)?;
     Period::new(s, e).map_err(|_| {
@@ -162,7 +125,7 @@ fn period(
 }
 
 /// A seed sent as a JSON number or as a string of digits.
-fn seed_of(v: Option<&serde_json::Value>) -> Result<Option<u64>, Refusal> {
+fn seed_of(v: Option<&serde_json::Value>) -> Result<Option<u64>, ApiError> {
     match v {
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(serde_json::Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| {
@@ -214,7 +177,7 @@ pub async fn create(
     State(state): State<AppState>,
     api: Api<cap::ComplianceAudits>,
     req: Result<Json<NewComplianceAuditJson>, JsonRejection>,
-) -> Result<(StatusCode, Json<ComplianceDrawJson>), Refusal> {
+) -> Result<(StatusCode, Json<ComplianceDrawJson>), ApiError> {
     let b = body(req)?;
     let p = period(
         "period_start",
@@ -313,7 +276,7 @@ pub struct ComplianceAuditList {
 pub async fn list(
     State(state): State<AppState>,
     api: Api<cap::ComplianceAudits>,
-) -> Result<Json<ComplianceAuditList>, Refusal> {
+) -> Result<Json<ComplianceAuditList>, ApiError> {
     let rows = audits::list(&state.store, &viewer(&api.user)).await?;
     Ok(Json(ComplianceAuditList {
         items: rows.into_iter().map(ComplianceAuditJson::from).collect(),
@@ -379,7 +342,7 @@ pub async fn one(
     State(state): State<AppState>,
     api: Api<cap::ComplianceAudits>,
     Path(id): Path<String>,
-) -> Result<Json<ComplianceAuditDetailJson>, Refusal> {
+) -> Result<Json<ComplianceAuditDetailJson>, ApiError> {
     let id: i64 = id.trim().parse().map_err(|_| ApiError::NotFound)?;
     let a = audits::get(&state.store, &viewer(&api.user), id)
         .await?
@@ -431,7 +394,7 @@ pub async fn record_finding(
     api: Api<cap::ComplianceAudits>,
     Path(id): Path<String>,
     req: Result<Json<NewComplianceFindingJson>, JsonRejection>,
-) -> Result<(StatusCode, Json<ComplianceFindingJson>), Refusal> {
+) -> Result<(StatusCode, Json<ComplianceFindingJson>), ApiError> {
     let id: i64 = id.trim().parse().map_err(|_| ApiError::NotFound)?;
     let b = body(req)?;
     let incident_ref = b
@@ -585,7 +548,7 @@ pub async fn summary(
     State(state): State<AppState>,
     _api: Api<cap::ComplianceSummary>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<ComplianceSummaryJson>, Refusal> {
+) -> Result<Json<ComplianceSummaryJson>, ApiError> {
     let q = query_pairs(raw.as_deref());
     let p = period("from", param(&q, "from"), "to", param(&q, "to"))?;
     let b = audits::summary(&state.store, &p).await?;
@@ -617,7 +580,7 @@ pub async fn compare(
     State(state): State<AppState>,
     _api: Api<cap::ComplianceSummary>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<ComplianceCompareJson>, Refusal> {
+) -> Result<Json<ComplianceCompareJson>, ApiError> {
     let q = query_pairs(raw.as_deref());
     let pa = period("a_from", param(&q, "a_from"), "a_to", param(&q, "a_to"))?;
     let pb = period("b_from", param(&q, "b_from"), "b_to", param(&q, "b_to"))?;

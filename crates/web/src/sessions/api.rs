@@ -20,7 +20,6 @@ use mashboard_store::delivery::enrolment::{self, EnrolReport, Target};
 use mashboard_store::delivery::outbox;
 use mashboard_store::delivery::sessions::{self, NewSession, Session, SessionError, SessionPatch};
 use mashboard_store::training::catalogue;
-use mashboard_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -75,96 +74,37 @@ pub(crate) fn routes(t: Table) -> Table {
 )]
 pub struct SessionsDoc;
 
-/// A refusal: the shared codes, or our own status and words.
-pub enum Refusal {
-    Api(ApiError),
-    Said(StatusCode, &'static str, String, serde_json::Value),
-}
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        match self {
-            Refusal::Api(e) => e.into_response(),
-            Refusal::Said(status, code, message, extra) => {
-                let mut body = serde_json::json!({"error": code, "message": message});
-                if let (Some(b), serde_json::Value::Object(extra)) = (body.as_object_mut(), extra) {
-                    b.extend(extra);
-                }
-                (status, Json(body)).into_response()
-            }
-        }
-    }
-}
-
-impl From<ApiError> for Refusal {
-    fn from(e: ApiError) -> Self {
-        Refusal::Api(e)
-    }
-}
-
-impl From<StoreError> for Refusal {
-    fn from(e: StoreError) -> Self {
-        Refusal::Api(e.into())
-    }
-}
-
-impl From<SessionError> for Refusal {
+impl From<SessionError> for ApiError {
     fn from(e: SessionError) -> Self {
         match e {
             SessionError::Invalid(errs) => {
-                let message = errs
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                let fields: Vec<_> = errs
-                    .iter()
-                    .map(|e| serde_json::json!({"field": e.field, "message": e.message}))
-                    .collect();
-                Refusal::Said(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    message,
-                    serde_json::json!({ "fields": fields }),
-                )
+                ApiError::fields(errs.iter().map(|e| (e.field, e.message.as_str())))
             }
-            SessionError::NotFound(m) => Refusal::Said(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                m,
-                serde_json::Value::Null,
-            ),
-            SessionError::Conflict(m) => {
-                Refusal::Said(StatusCode::CONFLICT, "conflict", m, serde_json::Value::Null)
-            }
-            SessionError::Store(e) => Refusal::Api(e.into()),
+            SessionError::NotFound(m) => ApiError::said(StatusCode::NOT_FOUND, "not_found", m),
+            SessionError::Conflict(m) => ApiError::Conflict(m),
+            SessionError::Store(e) => e.into(),
         }
     }
 }
 
-fn bad(message: impl Into<String>) -> Refusal {
-    Refusal::Said(
-        StatusCode::BAD_REQUEST,
-        "bad_request",
-        message.into(),
-        serde_json::Value::Null,
-    )
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::BadRequest(message.into())
 }
 
-fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, Refusal> {
-    crate::error::json_body(r).map_err(Refusal::Api)
+fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    crate::error::json_body(r)
 }
 
-fn time_field(name: &str, raw: &str) -> Result<dom::Instant, Refusal> {
+fn time_field(name: &str, raw: &str) -> Result<dom::Instant, ApiError> {
     dom::parse_time(raw).map_err(|e| bad(format!("{name}: {e}")))
 }
 
-fn mode_field(raw: &str) -> Result<SessionMode, Refusal> {
+fn mode_field(raw: &str) -> Result<SessionMode, ApiError> {
     SessionMode::parse(raw).map_err(|e| bad(format!("mode: {e}")))
 }
 
 /// A whole number sent as a number or a string of digits.
-fn int_field(name: &str, v: &serde_json::Value) -> Result<i64, Refusal> {
+fn int_field(name: &str, v: &serde_json::Value) -> Result<i64, ApiError> {
     match v {
         serde_json::Value::Number(n) => n
             .as_i64()
@@ -177,7 +117,7 @@ fn int_field(name: &str, v: &serde_json::Value) -> Result<i64, Refusal> {
     }
 }
 
-async fn module_id(state: &AppState, v: &serde_json::Value) -> Result<i64, Refusal> {
+async fn module_id(state: &AppState, v: &serde_json::Value) -> Result<i64, ApiError> {
     if let serde_json::Value::String(code) = v {
         if code.trim().parse::<i64>().is_err() {
             return catalogue::module_by_code(&state.store, code.trim())
@@ -218,7 +158,7 @@ pub struct ModuleListJson {
 pub async fn modules(
     State(state): State<AppState>,
     _api: Api<cap::SessionsBrowse>,
-) -> Result<Json<ModuleListJson>, Refusal> {
+) -> Result<Json<ModuleListJson>, ApiError> {
     let items = catalogue::modules(&state.store, false)
         .await?
         .into_iter()
@@ -317,10 +257,10 @@ fn summary_json(s: &Session) -> SessionJson {
 
 /// The session with its people: those who run sessions see everyone; others see only
 /// themselves and their own direct reports.
-async fn full_json(state: &AppState, user: &CurrentUser, id: i64) -> Result<SessionJson, Refusal> {
+async fn full_json(state: &AppState, user: &CurrentUser, id: i64) -> Result<SessionJson, ApiError> {
     let s = sessions::get(&state.store, id)
         .await?
-        .ok_or(Refusal::Api(ApiError::NotFound))?;
+        .ok_or(ApiError::NotFound)?;
     let mut j = summary_json(&s);
     j.trainers = sessions::trainers(&state.store, id)
         .await?
@@ -393,7 +333,7 @@ pub async fn list(
     State(state): State<AppState>,
     _api: Api<cap::SessionsBrowse>,
     q: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<SessionListJson>, Refusal> {
+) -> Result<Json<SessionListJson>, ApiError> {
     let Query(q) =
         q.map_err(|e| bad(format!("The query string is not valid: {}", e.body_text())))?;
     if let Some(s) = q.status.as_deref() {
@@ -449,7 +389,7 @@ pub struct NewSessionJson {
     pub status: Option<String>,
 }
 
-fn audience_of(v: &[serde_json::Value]) -> Result<Vec<(String, String)>, Refusal> {
+fn audience_of(v: &[serde_json::Value]) -> Result<Vec<(String, String)>, ApiError> {
     v.iter()
         .map(|a| {
             let kind = a.get("kind").and_then(|k| k.as_str());
@@ -471,7 +411,7 @@ pub async fn create(
     State(state): State<AppState>,
     api: Api<cap::SessionsManage>,
     req: Result<Json<NewSessionJson>, JsonRejection>,
-) -> Result<(StatusCode, Json<SessionJson>), Refusal> {
+) -> Result<(StatusCode, Json<SessionJson>), ApiError> {
     let b = body(req)?;
     let status = match b.status.as_deref().map(str::trim) {
         None | Some("") | Some("open") => SessionStatus::Open,
@@ -511,7 +451,7 @@ pub async fn one(
     State(state): State<AppState>,
     api: Api<cap::SessionsBrowse>,
     Path(id): Path<i64>,
-) -> Result<Json<SessionJson>, Refusal> {
+) -> Result<Json<SessionJson>, ApiError> {
     Ok(Json(full_json(&state, &api.user, id).await?))
 }
 
@@ -538,7 +478,7 @@ pub async fn change(
     api: Api<cap::SessionsManage>,
     Path(id): Path<i64>,
     req: Result<Json<SessionPatchJson>, JsonRejection>,
-) -> Result<Json<SessionJson>, Refusal> {
+) -> Result<Json<SessionJson>, ApiError> {
     let b = body(req)?;
     let p = SessionPatch {
         title: b.title,
@@ -582,7 +522,7 @@ pub async fn cancel(
     api: Api<cap::SessionsManage>,
     Path(id): Path<i64>,
     req: Result<Json<CancelJson>, JsonRejection>,
-) -> Result<Json<SessionJson>, Refusal> {
+) -> Result<Json<SessionJson>, ApiError> {
     let b = body(req)?;
     sessions::cancel(
         &state.store,
@@ -648,7 +588,7 @@ pub async fn enrol(
     api: Api<cap::SessionsManage>,
     Path(id): Path<i64>,
     req: Result<Json<EnrolJson>, JsonRejection>,
-) -> Result<Json<EnrolResultJson>, Refusal> {
+) -> Result<Json<EnrolResultJson>, ApiError> {
     let b = body(req)?;
     let given = [
         b.staff_numbers.is_some(),
@@ -688,10 +628,16 @@ pub async fn enrol(
                 .all(|s| booked.contains(&s.trim().to_ascii_uppercase()))
         {
             let names: Vec<&str> = listed.iter().map(|s| s.trim()).collect();
-            return Err(Refusal::Said(
-                StatusCode::CONFLICT,
-                "conflict",
-                format!(
+            let skipped: Vec<_> = names
+                .iter()
+                .map(|s| serde_json::json!({"staff_number": s, "reason": "already booked on this session"}))
+                .collect();
+            let mut extra = serde_json::Map::new();
+            extra.insert("skipped".into(), serde_json::Value::Array(skipped));
+            return Err(ApiError::Said {
+                status: StatusCode::CONFLICT,
+                code: "conflict",
+                message: format!(
                     "{} already booked on this session (enrolled or on the waitlist); nothing was changed",
                     if names.len() == 1 {
                         format!("{} is", names[0])
@@ -699,8 +645,8 @@ pub async fn enrol(
                         format!("{} are", names.join(", "))
                     }
                 ),
-                serde_json::json!({"skipped": names.iter().map(|s| serde_json::json!({"staff_number": s, "reason": "already booked on this session"})).collect::<Vec<_>>()}),
-            ));
+                extra,
+            });
         }
     }
     let r = enrolment::enrol_target(&state.store, &api.user.actor(), id, &target, None).await?;
@@ -721,7 +667,7 @@ pub async fn withdraw(
     State(state): State<AppState>,
     api: Api<cap::SessionsManage>,
     Path((id, staff_number)): Path<(i64, String)>,
-) -> Result<Json<WithdrawnJson>, Refusal> {
+) -> Result<Json<WithdrawnJson>, ApiError> {
     let w = enrolment::withdraw(&state.store, &api.user.actor(), id, &staff_number, None).await?;
     Ok(Json(WithdrawnJson {
         withdrawn: w.staff_number,
@@ -737,7 +683,7 @@ pub async fn invite(
     State(state): State<AppState>,
     api: Api<cap::SessionsBrowse>,
     Path(id): Path<i64>,
-) -> Result<Response, Refusal> {
+) -> Result<Response, ApiError> {
     ics_response(&state, &api.user, id).await
 }
 
@@ -746,13 +692,13 @@ pub(crate) async fn ics_response(
     state: &AppState,
     user: &CurrentUser,
     id: i64,
-) -> Result<Response, Refusal> {
+) -> Result<Response, ApiError> {
     let text = if user.can(Capability::SessionsManage) {
         outbox::session_ics(&state.store, id).await?
     } else {
         outbox::person_ics(&state.store, id, user.person_id).await?
     }
-    .ok_or(Refusal::Api(ApiError::NotFound))?;
+    .ok_or(ApiError::NotFound)?;
     let method = if text.contains("\r\nMETHOD:CANCEL\r\n") {
         "CANCEL"
     } else {
