@@ -9,8 +9,9 @@
 //! `confidence` is the two-sided coverage, e.g. `0.95`. A value outside the open interval (0, 1)
 //! (or NaN) cannot give an interval: functions that return an interval return `None` for it.
 //!
-//! The results are checked against scipy, statsmodels and the `krippendorff` Python package in
-//! `crates/domain/tests/stats_reference.rs` (fixtures made by `tests/make_stats_fixtures.py`).
+//! The results are checked against scipy, statsmodels and the `krippendorff` Python package by
+//! the tests in `crates/domain/tests/suite/stats_reference.rs` (fixtures made by
+//! `tests/make_stats_fixtures.py`).
 
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};

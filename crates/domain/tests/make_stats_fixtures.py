@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Reference values for crates/domain/src/stats.rs, written to fixtures/stats_reference.json.
 
-The Rust test crates/domain/tests/stats_reference.rs checks every value here. CI does not run
-this script; re-run it by hand after changing a case and commit the JSON with it:
+The Rust tests in crates/domain/tests/suite/stats_reference.rs check every value here. CI does
+not run this script; re-run it by hand after changing a case and commit the JSON with it:
 
     python3 -m venv /tmp/statsvenv
     /tmp/statsvenv/bin/pip install scipy statsmodels krippendorff numpy

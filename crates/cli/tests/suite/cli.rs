@@ -1,0 +1,226 @@
+//! The `mashboard` binary as an operator uses it, on SQLite and on PostgreSQL.
+
+use crate::common::{databases, free_port, run, run_without_db, text};
+use std::process::{Command, Stdio};
+
+const GOOD: &str = "staff_number,name,rank,department,team,roles,start_date,cohort,line_manager_staff_number,mentor_staff_number\r\nS1,Ann Manager,Sgt,Response,Team 1,line_manager,2015-04-01,,,\r\nS2,\"Bloggs, Joe\",PC,Response,Team 1,frontline,01/09/2024,2024 PC intake 2,S1,\r\n";
+
+#[tokio::test]
+async fn importing_people_names_bad_rows_then_succeeds_and_is_idempotent() {
+    let (dir, dbs) = databases().await;
+    for db in dbs {
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(
+            &bad,
+            GOOD.replace("01/09/2024", "2024-02-30")
+                .replace("Ann Manager", ""),
+        )
+        .unwrap();
+        let o = run(&db, &["import", "people", bad.to_str().unwrap()], None);
+        assert!(!o.status.success());
+        let t = text(&o);
+        assert!(t.contains("row 2, column name"), "{t}");
+        assert!(t.contains("row 3, column start_date"), "{t}");
+        assert!(t.contains("Nothing was imported"));
+
+        let good = dir.path().join("good.csv");
+        std::fs::write(&good, GOOD).unwrap();
+        let o = run(
+            &db,
+            &["import", "people", good.to_str().unwrap(), "--dry-run"],
+            None,
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains("Would add 2 people"));
+        let o = run(&db, &["import", "people", good.to_str().unwrap()], None);
+        assert!(text(&o).contains("Added 2 people"), "{}", text(&o));
+        let o = run(&db, &["import", "people", good.to_str().unwrap()], None);
+        assert!(
+            text(&o).contains("Added 0 people, changed 0 records, 2 already up to date"),
+            "{}",
+            text(&o)
+        );
+    }
+}
+
+#[tokio::test]
+async fn accounts_and_tokens_from_the_command_line() {
+    let (dir, dbs) = databases().await;
+    for db in dbs {
+        let good = dir.path().join("good.csv");
+        std::fs::write(&good, GOOD).unwrap();
+        assert!(
+            run(&db, &["import", "people", good.to_str().unwrap()], None)
+                .status
+                .success()
+        );
+        let o = run(
+            &db,
+            &[
+                "user",
+                "add",
+                "ann",
+                "--role",
+                "line_manager",
+                "--role",
+                "mentor",
+                "--staff-number",
+                "s1",
+                "--password-stdin",
+            ],
+            Some("a very long password\n"),
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains("linked to S1"));
+        let o = run(
+            &db,
+            &[
+                "user",
+                "add",
+                "bob",
+                "--role",
+                "sheriff",
+                "--password-stdin",
+            ],
+            Some("a very long password\n"),
+        );
+        assert!(!o.status.success());
+        assert!(text(&o).contains("\"sheriff\" is not a role"));
+        let o = run(
+            &db,
+            &[
+                "user",
+                "add",
+                "carl",
+                "--role",
+                "frontline",
+                "--password-stdin",
+            ],
+            Some("short\n"),
+        );
+        assert!(!o.status.success());
+        assert!(text(&o).contains("at least 12 characters"));
+        let o = run(&db, &["token", "create", "--user", "ann"], None);
+        assert!(o.status.success());
+        assert!(String::from_utf8_lossy(&o.stdout)
+            .trim()
+            .starts_with("mbt_"));
+        let o = run(&db, &["user", "list"], None);
+        assert!(text(&o).contains("ann") && text(&o).contains("mentor,line_manager"));
+        assert!(run(&db, &["user", "disable", "ann"], None).status.success());
+        assert!(text(&run(&db, &["user", "list"], None)).contains("disabled"));
+    }
+}
+
+#[test]
+fn a_malformed_database_url_is_an_error_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in ["mysql://x/y", "mashboard.sqlite", "sqlite://"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_mashboard"))
+            .current_dir(dir.path())
+            .args(["--db", url, "migrate"])
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "{url}");
+        assert!(text(&o).contains("bad database URL"), "{url}: {}", text(&o));
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no stray files"
+    );
+}
+
+#[test]
+fn demo_refuses_to_listen_beyond_this_machine() {
+    let o = run_without_db(&["demo", "--addr", "0.0.0.0:8080"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("only listens on this machine"));
+}
+
+#[test]
+fn config_redacts_the_database_password() {
+    let o = run("postgres://app:hunter2@db.internal/mash", &["config"], None);
+    assert!(o.status.success());
+    let t = text(&o);
+    assert!(!t.contains("hunter2"));
+    assert!(t.contains("postgres://app:***@db.internal/mash"));
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["demo", "--help"],
+        vec!["migrate", "--help"],
+        vec!["user", "add", "--help"],
+        vec!["user", "disable", "--help"],
+        vec!["user", "list", "--help"],
+        vec!["token", "create", "--help"],
+        vec!["import", "people", "--help"],
+        vec!["backup", "--help"],
+        vec!["config", "--help"],
+        vec!["copy-db", "--help"],
+    ] {
+        let o = run_without_db(&args);
+        assert!(o.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("Usage:"),
+            "{args:?}"
+        );
+    }
+}
+
+/// `demo` seeds the same force on either database and serves it.
+#[tokio::test]
+async fn demo_seeds_and_serves_on_both_databases() {
+    let (_dir, dbs) = databases().await;
+    for db in dbs {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_mashboard"))
+            .args(["demo", "--db", &db, "--addr", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut ready = false;
+        // Seeding takes a while in a debug build: the referral register and its history too.
+        for _ in 0..600 {
+            if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/readyz")).await {
+                if r.status().is_success() {
+                    ready = true;
+                    break;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        let login = reqwest::get(format!("http://127.0.0.1:{port}/login"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        // SIGTERM: a graceful stop.
+        let _ = Command::new("kill").arg(child.id().to_string()).status();
+        let out = child.wait_with_output().unwrap();
+        assert!(ready, "demo did not become ready on {db}");
+        assert!(out.status.success(), "demo stops cleanly on SIGTERM");
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(printed.contains("Seeded 300 people"), "{printed}");
+        for user in [
+            "demo-admin",
+            "demo-trainer",
+            "demo-mash",
+            "demo-mentor",
+            "demo-manager",
+            "demo-officer",
+            "demo-leader",
+            "demo-partner",
+            "demo-auditor",
+        ] {
+            assert!(printed.contains(user), "{user} is listed");
+            assert!(login.contains(user), "{user} is on the demo sign-in page");
+        }
+    }
+}

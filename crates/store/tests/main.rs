@@ -1,0 +1,46 @@
+//! The integration tests of mashboard-store: storage on a fresh SQLite file and a fresh PostgreSQL
+//! database.
+//!
+//! One test binary for the crate, not one per file. Cargo makes a test target of every `tests/*.rs`
+//! file and every `tests/*/main.rs`, and each target links the crate and its dependencies again: so
+//! this `tests/main.rs` is the only `.rs` file directly in `tests/`, and the areas are modules in
+//! `tests/suite/`, a folder without a `main.rs` that cargo leaves alone. The `#[path]` attributes
+//! keep module paths flat: a test is named `AREA::TEST`, and one area runs with `cargo nextest run
+//! -p mashboard-store -E 'test(/^storage::/)'` (or `cargo test -p mashboard-store --test main
+//! storage::`). A new area is a file in `tests/suite/` and two lines here.
+//!
+//! `common` is the one harness the areas share: helpers used by more than one area go there, not
+//! into an area. It is declared first, with `#[macro_use]`, so that its macros (`on_both!`) are in
+//! scope in every module after it.
+
+#[macro_use]
+#[path = "suite/common.rs"]
+mod common;
+#[path = "suite/attendance.rs"]
+mod attendance;
+#[path = "suite/audits.rs"]
+mod audits;
+#[path = "suite/coverage.rs"]
+mod coverage;
+#[path = "suite/exercises.rs"]
+mod exercises;
+#[path = "suite/learning.rs"]
+mod learning;
+#[path = "suite/partners.rs"]
+mod partners;
+#[path = "suite/quality_queue.rs"]
+mod quality_queue;
+#[path = "suite/register.rs"]
+mod register;
+#[path = "suite/reminders.rs"]
+mod reminders;
+#[path = "suite/sessions.rs"]
+mod sessions;
+#[path = "suite/storage.rs"]
+mod storage;
+#[path = "suite/training.rs"]
+mod training;
+#[path = "suite/training_import.rs"]
+mod training_import;
+#[path = "suite/locking.rs"]
+mod locking;

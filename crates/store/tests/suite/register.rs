@@ -1,0 +1,406 @@
+//! The incident and referral register's imports, every test on SQLite and on PostgreSQL, with
+//! the domain crate's messy fixtures (`crates/domain/tests/fixtures/register/`).
+
+use crate::common::{count, fixture};
+use mashboard_domain::people::PersonDraft;
+use mashboard_domain::register::{RegisterKind, RegisterMapping, RegisterReader};
+use mashboard_store::audit::{self, Actor, AuditFilter};
+use mashboard_store::quality::register::{self, RegisterReport};
+use mashboard_store::{people, Store};
+
+async fn import_bytes(
+    store: &Store,
+    kind: RegisterKind,
+    bytes: &[u8],
+    dry_run: bool,
+) -> RegisterReport {
+    let reader = RegisterReader::new(kind, bytes).unwrap();
+    register::import(store, &Actor::system(), reader, "test.csv", dry_run)
+        .await
+        .unwrap()
+}
+
+async fn import(store: &Store, kind: RegisterKind, name: &str) -> RegisterReport {
+    import_bytes(store, kind, &fixture(&format!("register/{name}")), false).await
+}
+
+/// The two officers the fixtures name (S999 is deliberately missing).
+async fn officers(store: &Store) {
+    let row = |sn: &str, name: &str| {
+        PersonDraft {
+            staff_number: sn.into(),
+            name: name.into(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap()
+    };
+    people::import(
+        store,
+        &Actor::system(),
+        &[
+            (2, row("S100", "Mona Hughes")),
+            (3, row("S200", "Len Okafor")),
+        ],
+        false,
+        "seed",
+    )
+    .await
+    .unwrap();
+}
+
+async fn audit_actions(store: &Store) -> Vec<String> {
+    let (_, events) = audit::list(
+        store,
+        &AuditFilter {
+            action: "register.".into(),
+            ..Default::default()
+        },
+        100,
+        0,
+    )
+    .await
+    .unwrap();
+    events.into_iter().rev().map(|e| e.action).collect()
+}
+
+#[tokio::test]
+async fn importing_twice_changes_nothing_the_second_time() {
+    on_both!(|store| {
+        officers(&store).await;
+        let first = import(&store, RegisterKind::Incidents, "incidents-messy.csv").await;
+        assert!(!first.rejected(), "{:?}", first.errors);
+        assert_eq!((first.created, first.updated, first.unchanged), (4, 0, 0));
+        assert_eq!(first.rows_read, 4);
+        let again = import(&store, RegisterKind::Incidents, "incidents-messy.csv").await;
+        assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 4));
+        let before: Vec<String> =
+            sqlx::query_scalar("SELECT updated_at FROM incidents ORDER BY incident_ref")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        // One changed cell is one changed row.
+        let text = String::from_utf8(fixture("register/incidents-messy.csv"))
+            .unwrap()
+            .replace("Missing person", "Missing child");
+        let changed = import_bytes(&store, RegisterKind::Incidents, text.as_bytes(), false).await;
+        assert_eq!(
+            (changed.created, changed.updated, changed.unchanged),
+            (0, 1, 3)
+        );
+        let after: Vec<String> =
+            sqlx::query_scalar("SELECT updated_at FROM incidents ORDER BY incident_ref")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(before[..3], after[..3], "unchanged rows are not touched");
+        assert_ne!(before[3], after[3]);
+        let i = register::incident(&store, "INC-24-0004")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(i.category, "Missing child");
+        assert_eq!(i.reported_at, "2024-01-06T14:05:00");
+        // One audit event per import, not one per row.
+        assert_eq!(
+            audit_actions(&store).await,
+            vec!["register.import", "register.import", "register.import"]
+        );
+    });
+}
+
+#[tokio::test]
+async fn a_file_with_one_bad_row_leaves_the_register_as_it_was() {
+    on_both!(|store| {
+        officers(&store).await;
+        import(&store, RegisterKind::Incidents, "incidents-messy.csv").await;
+        let report = import(&store, RegisterKind::Incidents, "incidents-bad.csv").await;
+        assert!(report.rejected());
+        let at: Vec<(usize, Option<&str>)> = report
+            .errors
+            .iter()
+            .map(|e| (e.row, e.column.as_deref()))
+            .collect();
+        assert_eq!(
+            at,
+            vec![
+                (3, Some("reported_at")),
+                (3, Some("children_involved")),
+                (5, Some("incident_ref"))
+            ]
+        );
+        assert_eq!(report.error_count, 3);
+        assert_eq!(
+            count(&store, "incidents").await,
+            4,
+            "nothing of the bad file"
+        );
+        assert!(register::incident(&store, "INC-B-1")
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(
+            audit_actions(&store).await,
+            vec!["register.import", "register.import_rejected"]
+        );
+    });
+}
+
+#[tokio::test]
+async fn a_bad_row_after_many_good_batches_still_rolls_everything_back() {
+    on_both!(|store| {
+        let mut text = String::from("incident_ref,reported_at\n");
+        for i in 0..1_200 {
+            text.push_str(&format!("BIG-{i},2024-01-01\n"));
+        }
+        text.push_str("BIG-X,not a date\n");
+        let report = import_bytes(&store, RegisterKind::Incidents, text.as_bytes(), false).await;
+        assert!(report.rejected());
+        assert_eq!(report.errors[0].row, 1_202);
+        assert_eq!(count(&store, "incidents").await, 0);
+        // Up to 100 problems are listed, and all are counted.
+        let mut text = String::from("incident_ref,reported_at\n");
+        for i in 0..150 {
+            text.push_str(&format!("BAD-{i},never\n"));
+        }
+        let report = import_bytes(&store, RegisterKind::Incidents, text.as_bytes(), false).await;
+        assert_eq!(report.error_count, 150);
+        assert_eq!(report.errors.len(), 100);
+    });
+}
+
+#[tokio::test]
+async fn an_unknown_officer_imports_unlinked_with_a_warning() {
+    on_both!(|store| {
+        officers(&store).await;
+        let report = import(&store, RegisterKind::Referrals, "referrals-1252.csv").await;
+        assert!(!report.rejected(), "{:?}", report.errors);
+        assert_eq!(report.encoding, "Windows-1252");
+        assert_eq!(report.created, 3);
+        assert_eq!(report.warning_count, 1);
+        assert_eq!(report.warnings[0].row, 4);
+        assert!(report.warnings[0]
+            .reason
+            .contains("Officer S999 is not in the people directory"));
+        let linked = register::referral(&store, "PPN-0001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(linked.officer_name.as_deref(), Some("Mona Hughes"));
+        assert!(linked.narrative.contains("café flat.\nMother said"));
+        let unlinked = register::referral(&store, "PPN-0003")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(unlinked.officer_staff_number, "S999");
+        assert_eq!(unlinked.officer_name, None);
+        // Once the officer joins the directory, a re-import links them: one changed row.
+        people::import(
+            &store,
+            &Actor::system(),
+            &[(
+                2,
+                PersonDraft {
+                    staff_number: "S999".into(),
+                    name: "Ade New".into(),
+                    ..Default::default()
+                }
+                .validate()
+                .unwrap(),
+            )],
+            false,
+            "seed",
+        )
+        .await
+        .unwrap();
+        let again = import(&store, RegisterKind::Referrals, "referrals-1252.csv").await;
+        assert_eq!((again.created, again.updated, again.unchanged), (0, 1, 2));
+        assert_eq!(again.warning_count, 0);
+        let linked = register::referral(&store, "PPN-0003")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(linked.officer_name.as_deref(), Some("Ade New"));
+    });
+}
+
+#[tokio::test]
+async fn outcomes_and_people_need_a_referral_in_the_register() {
+    on_both!(|store| {
+        officers(&store).await;
+        let refused = import(&store, RegisterKind::Outcomes, "outcomes-friendly.tsv").await;
+        assert!(refused.rejected(), "no referrals yet");
+        assert_eq!(refused.error_count, 4);
+        assert!(refused.errors[0].reason.contains("no referral PPN-0001"));
+        import(&store, RegisterKind::Referrals, "referrals-1252.csv").await;
+        let report = import(
+            &store,
+            RegisterKind::Outcomes,
+            "outcomes-unknown-referral.csv",
+        )
+        .await;
+        assert!(report.rejected());
+        assert_eq!(report.errors.len(), 1);
+        assert_eq!(report.errors[0].row, 3);
+        assert_eq!(report.errors[0].column.as_deref(), Some("referral_ref"));
+        assert_eq!(count(&store, "referral_outcomes").await, 0);
+        let ok = import(&store, RegisterKind::Outcomes, "outcomes-friendly.tsv").await;
+        assert_eq!(ok.created, 4);
+        let outcomes = register::outcomes_of(&store, "PPN-0003").await.unwrap();
+        let words: Vec<(&str, &str)> = outcomes
+            .iter()
+            .map(|o| (o.partner.as_str(), o.outcome.as_str()))
+            .collect();
+        assert_eq!(
+            words,
+            vec![
+                ("Children's social care", "early_help"),
+                ("Education", "returned_more_information")
+            ]
+        );
+        let people_report =
+            import(&store, RegisterKind::ReferralPeople, "referral-people.csv").await;
+        assert_eq!(people_report.created, 3);
+        let named = register::people_named_in(&store, "PPN-0001").await.unwrap();
+        assert_eq!(named.len(), 3);
+        assert_eq!(named[0].role, "child");
+        let again = import(&store, RegisterKind::ReferralPeople, "referral-people.csv").await;
+        assert_eq!(again.unchanged, 3);
+    });
+}
+
+#[tokio::test]
+async fn outcomes_recorded_in_mashboard_are_not_overwritten_by_an_import() {
+    on_both!(|store| {
+        officers(&store).await;
+        import(&store, RegisterKind::Referrals, "referrals-1252.csv").await;
+        sqlx::query(
+            "INSERT INTO referral_outcomes (referral_ref, partner, outcome, reason, decided_at, source, recorded_by, updated_at)
+             VALUES ('PPN-0002', 'Adult social care', 'accepted_s42', 'Recorded by the partner', '2024-01-09', 'partner', 'asc-user', '2024-01-09T10:00:00.000000Z')",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let report = import(&store, RegisterKind::Outcomes, "outcomes-friendly.tsv").await;
+        assert_eq!(
+            (report.created, report.skipped, report.unchanged),
+            (3, 1, 0)
+        );
+        let kept = register::outcomes_of(&store, "PPN-0002").await.unwrap();
+        assert_eq!(kept[0].outcome, "accepted_s42");
+        assert_eq!(kept[0].source, "partner");
+    });
+}
+
+#[tokio::test]
+async fn a_dry_run_reports_the_same_and_writes_nothing() {
+    on_both!(|store| {
+        officers(&store).await;
+        let dry = import_bytes(
+            &store,
+            RegisterKind::Incidents,
+            &fixture("register/incidents-messy.csv"),
+            true,
+        )
+        .await;
+        assert!(dry.dry_run && !dry.rejected());
+        assert_eq!((dry.created, dry.updated, dry.unchanged), (4, 0, 0));
+        assert_eq!(dry.warning_count, 1, "S999");
+        assert_eq!(count(&store, "incidents").await, 0);
+        assert_eq!(audit_actions(&store).await, vec!["register.import_checked"]);
+        let real = import(&store, RegisterKind::Incidents, "incidents-messy.csv").await;
+        assert_eq!(
+            (real.created, real.updated, real.unchanged),
+            (dry.created, dry.updated, dry.unchanged)
+        );
+    });
+}
+
+#[tokio::test]
+async fn a_saved_mapping_reads_another_layout() {
+    on_both!(|store| {
+        let bytes = fixture("register/incidents-other-layout.csv");
+        let reader = RegisterReader::new(RegisterKind::Incidents, &bytes[..]).unwrap();
+        let mut mapping = reader.mapping().clone();
+        mapping
+            .set(RegisterKind::Incidents, "children_involved", "kids_present")
+            .unwrap();
+        let saved = register::save_mapping(
+            &store,
+            &Actor::system(),
+            RegisterKind::Incidents,
+            "Old RMS",
+            &mapping,
+        )
+        .await
+        .unwrap();
+        assert!(saved.mapping.contains("children_involved=kids_present"));
+        let found = register::mapping(&store, RegisterKind::Incidents, "old rms")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            register::mapping(&store, RegisterKind::Referrals, "Old RMS")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let mut reader = RegisterReader::new(RegisterKind::Incidents, &bytes[..]).unwrap();
+        let parsed: RegisterMapping = found.parsed(RegisterKind::Incidents).unwrap();
+        reader.set_mapping(&parsed).unwrap();
+        let report = register::import(&store, &Actor::system(), reader, "rms.csv", false)
+            .await
+            .unwrap();
+        assert_eq!(report.created, 2);
+        let i = register::incident(&store, "OC/24/100")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(i.children_involved && i.domestic_abuse && !i.adult_at_risk);
+        assert_eq!(i.area, "Beat 4");
+    });
+}
+
+#[tokio::test]
+async fn the_register_lists_filter_and_page() {
+    on_both!(|store| {
+        officers(&store).await;
+        import(&store, RegisterKind::Incidents, "incidents-messy.csv").await;
+        import(&store, RegisterKind::Referrals, "referrals-1252.csv").await;
+        let q = register::ReferralQuery {
+            subject_type: "child".into(),
+            ..Default::default()
+        };
+        let (total, rows) = register::search_referrals(&store, &q, 10, 0).await.unwrap();
+        assert_eq!(total, 2);
+        assert_eq!(rows[0].referral_ref, "PPN-0003", "newest first");
+        let q = register::ReferralQuery {
+            from: "2024-01-04".into(),
+            to: "2024-01-04".into(),
+            ..Default::default()
+        };
+        let (total, _) = register::search_referrals(&store, &q, 10, 0).await.unwrap();
+        assert_eq!(total, 2, "both dates inclusive");
+        let q = register::ReferralQuery {
+            officer: "s100".into(),
+            search: "ppn".into(),
+            ..Default::default()
+        };
+        let (total, rows) = register::search_referrals(&store, &q, 10, 0).await.unwrap();
+        assert_eq!((total, rows[0].referral_ref.as_str()), (1, "PPN-0001"));
+        let q = register::IncidentQuery {
+            flag: "domestic_abuse".into(),
+            ..Default::default()
+        };
+        let (total, page) = register::search_incidents(&store, &q, 1, 1).await.unwrap();
+        assert_eq!((total, page.len()), (2, 1));
+        let linked = register::referrals_of_incident(&store, "INC-24-0001")
+            .await
+            .unwrap();
+        assert_eq!(linked.len(), 1);
+        assert_eq!(
+            register::partners(&store).await.unwrap(),
+            vec!["Adult social care", "Children's social care", "Education"]
+        );
+    });
+}

@@ -1,0 +1,46 @@
+//! The integration tests of mashboard-web: the real server on a random port, on SQLite and on
+//! PostgreSQL.
+//!
+//! One test binary for the crate, not one per file. Cargo makes a test target of every `tests/*.rs`
+//! file and every `tests/*/main.rs`, and each target links the crate and its dependencies again: so
+//! this `tests/main.rs` is the only `.rs` file directly in `tests/`, and the areas are modules in
+//! `tests/suite/`, a folder without a `main.rs` that cargo leaves alone. The `#[path]` attributes
+//! keep module paths flat: a test is named `AREA::TEST`, and one area runs with `cargo nextest run
+//! -p mashboard-web -E 'test(/^app::/)'` (or `cargo test -p mashboard-web --test main app::`). A
+//! new area is a file in `tests/suite/` and two lines here.
+//!
+//! `common` is the one harness the areas share: helpers used by more than one area go there, not
+//! into an area. It is declared first, with `#[macro_use]`, so that its macros (`on_both!`) are in
+//! scope in every module after it.
+
+#[macro_use]
+#[path = "suite/common.rs"]
+mod common;
+#[path = "suite/app.rs"]
+mod app;
+#[path = "suite/attendance.rs"]
+mod attendance;
+#[path = "suite/audits.rs"]
+mod audits;
+#[path = "suite/catalogue.rs"]
+mod catalogue;
+#[path = "suite/coverage.rs"]
+mod coverage;
+#[path = "suite/exercises.rs"]
+mod exercises;
+#[path = "suite/learning.rs"]
+mod learning;
+#[path = "suite/matrix.rs"]
+mod matrix;
+#[path = "suite/outcomes_queue.rs"]
+mod outcomes_queue;
+#[path = "suite/partners.rs"]
+mod partners;
+#[path = "suite/register.rs"]
+mod register;
+#[path = "suite/reviews.rs"]
+mod reviews;
+#[path = "suite/sessions.rs"]
+mod sessions;
+#[path = "suite/uploads.rs"]
+mod uploads;

@@ -1,0 +1,341 @@
+//! Quarterly referral quality reviews through the real server on both databases: a reproducible
+//! sample, a panel of a senior leader and a partner reviewer grading blind (the partner on a
+//! pseudonymised copy), moderation of a disagreement, the summary figures against scipy and the
+//! krippendorff package, closing, and the officer's feedback.
+
+use mashboard_domain::Role;
+use mashboard_store::Store;
+use reqwest::StatusCode;
+
+use crate::common::*;
+
+/// 30 referrals submitted from January to March 2026 by the frontline officer, each naming a
+/// child, plus one outside the period.
+async fn seed_referrals(store: &Store) {
+    let officer: i64 = sqlx::query_scalar("SELECT id FROM people WHERE staff_number = $1")
+        .bind(staff_for(Role::Frontline))
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    for i in 0..31 {
+        let (submitted, r) = if i == 30 {
+            ("2026-04-01T09:00:00".to_string(), "PPN-OUTSIDE".to_string())
+        } else {
+            (
+                format!("2026-{:02}-{:02}T10:00:00", 1 + i / 10, 1 + i % 10),
+                format!("PPN-{i:03}"),
+            )
+        };
+        sqlx::query(
+            "INSERT INTO referrals (referral_ref, incident_ref, submitted_at, subject_type, category, officer_grade,
+                officer_staff_number, officer_person_id, partner, narrative, imported_at, updated_at)
+             VALUES ($1, $2, $3, 'child', 'Neglect', 'Medium', $4, $5, 'Children''s social care', $6, $7, $7)",
+        )
+        .bind(&r)
+        .bind(format!("INC-{i:03}"))
+        .bind(&submitted)
+        .bind(staff_for(Role::Frontline))
+        .bind(officer)
+        .bind(format!(
+            "Officers attended 12 Oak Road. Jayden Smith (born 03/04/2019) was alone; Jayden said he had not eaten. Referral {r}."
+        ))
+        .bind("2026-04-02T00:00:00Z")
+        .execute(store.pool())
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO referral_people (referral_ref, role, name, date_of_birth, address, area)
+             VALUES ($1, 'child', 'Jayden Smith', '2019-04-03', '12 Oak Road', 'Northfield')",
+        )
+        .bind(&r)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_quarterly_review_runs_from_sample_to_feedback_with_blind_grading_and_honest_figures() {
+    use reqwest::Method;
+    on_both!(|app| {
+        seed_referrals(&app.store).await;
+        let trainer = token_for(&app, Role::MashTrainer).await;
+        let leader = token_for(&app, Role::SeniorLeader).await;
+        let partner = token_for(&app, Role::PartnerReviewer).await;
+        let frontline = token_for(&app, Role::Frontline).await;
+
+        // The sample: the frame is the period's referrals, both days inclusive; a seed repeats it.
+        let body = serde_json::json!({"period_start": "2026-01-01", "period_end": "2026-03-31", "sample_size": 10, "seed": 42});
+        let (s, first) = api(
+            &app,
+            &trainer,
+            Method::POST,
+            "/api/v1/quality-reviews",
+            body.clone(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{first}");
+        assert_eq!(first["frame_size"], 30);
+        assert_eq!(first["seed"], 42);
+        let sample: Vec<String> = serde_json::from_value(first["sample"].clone()).unwrap();
+        assert_eq!(sample.len(), 10);
+        assert!(!sample.contains(&"PPN-OUTSIDE".to_string()));
+        let (_, again) = api(
+            &app,
+            &trainer,
+            Method::POST,
+            "/api/v1/quality-reviews",
+            body,
+        )
+        .await;
+        assert_eq!(
+            again["sample"], first["sample"],
+            "the same seed over the same frame draws the same sample"
+        );
+        let (s, too_big) = api(&app, &trainer, Method::POST, "/api/v1/quality-reviews",
+            serde_json::json!({"period_start": "2026-01-01", "period_end": "2026-03-31", "sample_size": 31})).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(
+            too_big["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("larger than the frame"),
+            "{too_big}"
+        );
+        let (s, _) = api(
+            &app,
+            &frontline,
+            Method::POST,
+            "/api/v1/quality-reviews",
+            serde_json::json!({}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let id = first["id"].as_i64().unwrap();
+
+        // The panel: senior leaders and partner reviewers only.
+        let (s, refused) = api(
+            &app,
+            &trainer,
+            Method::PUT,
+            &format!("/api/v1/quality-reviews/{id}/panel"),
+            serde_json::json!({"usernames": [username_for(Role::Frontline)]}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{refused}");
+        let (s, _) = api(&app, &trainer, Method::PUT, &format!("/api/v1/quality-reviews/{id}/panel"),
+            serde_json::json!({"usernames": [username_for(Role::SeniorLeader), username_for(Role::PartnerReviewer)]})).await;
+        assert_eq!(s, StatusCode::OK);
+        let (_, listed) = api(
+            &app,
+            &partner,
+            Method::GET,
+            "/api/v1/quality-reviews",
+            serde_json::json!(null),
+        )
+        .await;
+        assert_eq!(
+            listed["items"].as_array().unwrap().len(),
+            1,
+            "a partner sees only the review they sit on"
+        );
+
+        // The partner reads a pseudonymised copy.
+        let pc = app.signed_in(Role::PartnerReviewer).await;
+        let (s, html) = app
+            .get(
+                &pc,
+                &format!("/quality/reviews/{id}/referrals/{}", sample[0]),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("Child A"), "labels replace names");
+        assert!(
+            !html.contains("Jayden") && !html.contains("Oak Road") && !html.contains("03/04/2019"),
+            "no name, address or date of birth leaks"
+        );
+        let lc = app.signed_in(Role::SeniorLeader).await;
+        let (_, html) = app
+            .get(
+                &lc,
+                &format!("/quality/reviews/{id}/referrals/{}", sample[0]),
+            )
+            .await;
+        assert!(
+            html.contains("Jayden Smith"),
+            "a police grader reads the referral as written"
+        );
+
+        // Blind grading.
+        let agreed = [1, 2, 2, 2, 2, 2, 3, 3, 3, 4];
+        let second = [1, 2, 2, 3, 2, 2, 3, 4, 3, 2];
+        let (s, bad) = api(
+            &app,
+            &partner,
+            Method::POST,
+            &format!("/api/v1/quality-reviews/{id}/grades"),
+            serde_json::json!({"referral_ref": sample[0], "grade": 5}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+        let (s, _) = api(
+            &app,
+            &trainer,
+            Method::POST,
+            &format!("/api/v1/quality-reviews/{id}/grades"),
+            serde_json::json!({"referral_ref": sample[0], "grade": 3}),
+        )
+        .await;
+        assert_eq!(
+            s,
+            StatusCode::BAD_REQUEST,
+            "someone not on the panel cannot grade"
+        );
+        let (s, _) = api(
+            &app,
+            &partner,
+            Method::POST,
+            &format!("/api/v1/quality-reviews/{id}/grades"),
+            serde_json::json!({"referral_ref": "PPN-OUTSIDE", "grade": 3}),
+        )
+        .await;
+        assert_eq!(
+            s,
+            StatusCode::BAD_REQUEST,
+            "only sampled referrals are graded"
+        );
+        for (i, r) in sample.iter().enumerate() {
+            let (s, _) = api(&app, &partner, Method::POST, &format!("/api/v1/quality-reviews/{id}/grades"),
+                serde_json::json!({"referral_ref": r, "grade": agreed[i], "comment": "The child's voice is missing"})).await;
+            assert_eq!(s, StatusCode::CREATED);
+        }
+        let (_, page) = app.get(&lc, &format!("/quality/reviews/{id}")).await;
+        assert!(
+            !page.contains(&format!("{}: ", username_for(Role::PartnerReviewer))),
+            "a grader cannot see others' grades before submitting"
+        );
+        let (s, _) = api(
+            &app,
+            &leader,
+            Method::GET,
+            &format!("/api/v1/quality-reviews/{id}/summary"),
+            serde_json::json!(null),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "nor the summary");
+        for (i, r) in sample.iter().enumerate() {
+            let (s, _) = api(
+                &app,
+                &leader,
+                Method::POST,
+                &format!("/api/v1/quality-reviews/{id}/grades"),
+                serde_json::json!({"referral_ref": r, "grade": second[i]}),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED);
+        }
+        let r = app
+            .post_form(&lc, &format!("/quality/reviews/{id}/submit"), &[])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, page) = app.get(&lc, &format!("/quality/reviews/{id}")).await;
+        assert!(
+            page.contains(&format!(
+                "{}: 4 (excellent)",
+                username_for(Role::PartnerReviewer)
+            )),
+            "after submitting the panel's grades show"
+        );
+        assert!(
+            page.contains("Grades differ by more than one"),
+            "the 4 against a 2 is flagged for moderation"
+        );
+
+        // Moderation: the owner records agreed grades.
+        let (s, _) = api(
+            &app,
+            &leader,
+            Method::POST,
+            &format!("/api/v1/quality-reviews/{id}/agreed-grades"),
+            serde_json::json!({"referral_ref": sample[0], "grade": 1}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        for (i, r) in sample.iter().enumerate() {
+            let (s, _) = api(&app, &trainer, Method::POST, &format!("/api/v1/quality-reviews/{id}/agreed-grades"),
+                serde_json::json!({"referral_ref": r, "grade": agreed[i], "comment": format!("Agreed feedback {i}")})).await;
+            assert_eq!(s, StatusCode::CREATED);
+        }
+        let (s, sum) = api(
+            &app,
+            &trainer,
+            Method::GET,
+            &format!("/api/v1/quality-reviews/{id}/summary"),
+            serde_json::json!(null),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{sum}");
+        assert_eq!(sum["n"], 10);
+        assert_eq!(sum["pending"], 0);
+        assert_eq!(
+            sum["counts"],
+            serde_json::json!({"1": 1, "2": 5, "3": 3, "4": 1})
+        );
+        assert!((sum["mean"].as_f64().unwrap() - 2.4).abs() < 1e-12);
+        assert_eq!(sum["median"], 2.0);
+        // scipy.stats.t.interval(0.95, 9, loc=2.4, scale=sem(grades))
+        assert!((sum["mean_ci95"][0].as_f64().unwrap() - 1.796_758_09).abs() < 1e-6);
+        assert!((sum["mean_ci95"][1].as_f64().unwrap() - 3.003_241_91).abs() < 1e-6);
+        // krippendorff.alpha([agreed, second], level_of_measurement="ordinal")
+        assert!(
+            (sum["krippendorff_alpha_ordinal"].as_f64().unwrap() - 0.622_695_035_460_992_8).abs()
+                < 1e-9,
+            "{sum}"
+        );
+
+        // Close, and the officer reads the feedback.
+        let tc = app.signed_in(Role::MashTrainer).await;
+        for to in ["moderation", "closed"] {
+            let r = app
+                .post_form(&tc, &format!("/quality/reviews/{id}/status"), &[("to", to)])
+                .await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "to {to}");
+        }
+        let (s, _) = api(
+            &app,
+            &partner,
+            Method::POST,
+            &format!("/api/v1/quality-reviews/{id}/grades"),
+            serde_json::json!({"referral_ref": sample[0], "grade": 2}),
+        )
+        .await;
+        assert_eq!(
+            s,
+            StatusCode::BAD_REQUEST,
+            "a closed review's grades no longer change"
+        );
+        let (s, html) = app.get(&tc, &format!("/quality/reviews/{id}/result")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            html.contains("1.80 to 3.00") && html.contains("0.623"),
+            "the result page shows the interval and alpha"
+        );
+        assert!(
+            html.contains("Voice of the child") || html.contains("voice"),
+            "themes from comments"
+        );
+        let fc = app.signed_in(Role::Frontline).await;
+        let (s, html) = app.get(&fc, "/my/feedback").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("Agreed feedback 0") && html.contains(&sample[0]));
+        let (s, csv) = app
+            .get(&tc, &format!("/quality/reviews/{id}/export.csv"))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(
+            csv.lines().count(),
+            1 + 30,
+            "a row per individual grade and per agreed grade"
+        );
+    });
+}
