@@ -932,7 +932,8 @@ async fn a_new_starter_is_assigned_records_a_completion_and_both_named_people_si
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        // Read, but refused by the rules (a reason is required): 422, as every store refusal.
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let r = c
             .post(app.url(&format!("/api/v1/completions/{id}/reopen")))
             .bearer_auth(&trainer_token)
