@@ -18,6 +18,8 @@ mod backup;
 mod cli;
 #[path = "suite/common.rs"]
 mod common;
+#[path = "suite/demo_present.rs"]
+mod demo_present;
 #[path = "suite/outbox.rs"]
 mod outbox;
 #[path = "suite/queue.rs"]
@@ -30,5 +32,3 @@ mod reminders;
 mod teams_report;
 #[path = "suite/training_import.rs"]
 mod training_import;
-#[path = "suite/demo_present.rs"]
-mod demo_present;

@@ -26,6 +26,8 @@ mod coverage;
 mod exercises;
 #[path = "suite/learning.rs"]
 mod learning;
+#[path = "suite/locking.rs"]
+mod locking;
 #[path = "suite/partners.rs"]
 mod partners;
 #[path = "suite/quality_queue.rs"]
@@ -42,5 +44,3 @@ mod storage;
 mod training;
 #[path = "suite/training_import.rs"]
 mod training_import;
-#[path = "suite/locking.rs"]
-mod locking;

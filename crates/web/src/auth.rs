@@ -275,3 +275,75 @@ impl<C: Cap> FromRequestParts<AppState> for Api<C> {
         })
     }
 }
+
+/// Records in the audit trail every refused attempt by a known account to reach a route: a 403
+/// (the account's roles do not allow it) or a 404 on a route that exists (a record outside the
+/// account's scope, such as a mentor asking for someone who is not theirs, answers 404 so as to
+/// say nothing of it). An administrator can then see who tried to read what. Signed-in pages are
+/// known by their session, the API by its bearer token; anonymous requests are not recorded
+/// (they reach nothing and would only fill the trail).
+pub async fn audit_refusals(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    let matched = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_string());
+    let session = request.extensions().get::<Session>().cloned();
+    let bearer = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_string());
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND) {
+        return response;
+    }
+    let Some(route) = matched else {
+        return response;
+    };
+    let account = match (bearer, session) {
+        (Some(token), _) if !token.is_empty() => accounts::account_for_token(&state.store, &token)
+            .await
+            .ok()
+            .flatten(),
+        (_, Some(session)) => match session.get::<i64>(SESSION_USER).await.ok().flatten() {
+            Some(uid) => accounts::by_id(&state.store, uid).await.ok().flatten(),
+            None => None,
+        },
+        _ => None,
+    };
+    if let Some(a) = account {
+        let what = if status == StatusCode::FORBIDDEN {
+            "not allowed by the account's roles"
+        } else {
+            "no such record, or one outside the account's reach"
+        };
+        let _ = mashboard_store::audit::record(
+            &state.store,
+            &mashboard_store::audit::Actor::user(a.id, &a.username),
+            mashboard_store::audit::Event::new(
+                "access.refused",
+                format!("Refused {method} {path} ({}: {what})", status.as_u16()),
+            )
+            .after(&serde_json::json!({
+                "method": method.as_str(),
+                "path": path,
+                "route": route,
+                "status": status.as_u16(),
+            })),
+        )
+        .await;
+    }
+    response
+}

@@ -202,6 +202,10 @@ pub fn router(state: AppState) -> Router {
             limits.clone(),
             csrf::protect,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::audit_refusals,
+        ))
         .layer(sessions)
         .layer(axum::extract::DefaultBodyLimit::max(csrf::MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(limits, time_limit))

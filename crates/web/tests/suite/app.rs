@@ -1163,3 +1163,45 @@ async fn a_persons_email_is_checked_on_the_form_shown_on_the_record_and_in_the_a
         assert!(person["email"].is_null(), "{person}");
     });
 }
+
+#[tokio::test]
+async fn refused_attempts_to_reach_a_record_are_in_the_audit_trail() {
+    on_both!(|app| {
+        // A mentor asks for someone who is not theirs: 404, which says nothing of the person,
+        // and the attempt is recorded for an administrator to see.
+        let mentor = app.signed_in(Role::Mentor).await;
+        let (status, _) = app.get(&mentor, "/people/X1").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        // A frontline officer asks for a page their roles do not allow: 403, recorded too.
+        let officer = app.signed_in(Role::Frontline).await;
+        let (status, _) = app.get(&officer, "/admin/users").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        // Through the API, with a token.
+        let token = token_for(&app, Role::Frontline).await;
+        let r = client()
+            .get(app.url("/api/v1/people/X1"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+        let (_, events) = audit_events(&app.store, "access.refused").await;
+        let seen: Vec<(String, String)> = events
+            .iter()
+            .rev()
+            .map(|e| (e.actor.clone(), e.summary.clone()))
+            .collect();
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        assert_eq!(seen[0].0, username_for(Role::Mentor));
+        assert!(seen[0].1.contains("GET /people/X1 (404"), "{seen:?}");
+        assert_eq!(seen[1].0, username_for(Role::Frontline));
+        assert!(seen[1].1.contains("GET /admin/users (403"), "{seen:?}");
+        assert!(seen[2].1.contains("GET /api/v1/people/X1 (403"), "{seen:?}");
+
+        // Nobody signed in reaches nothing and fills no trail.
+        let (status, _) = app.get(&client(), "/api/v1/people/X1").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(audit_events(&app.store, "access.refused").await.0, 3);
+    });
+}
