@@ -73,10 +73,13 @@ pub enum Capability {
     ExercisesTake,
     /// Partner organisations, their contacts and partner-provided training.
     PartnersManage,
+    /// Impact: statistical process control charts of the force's figures and of one's own data
+    /// (figures, no names; partners and officers do not see force-wide impact).
+    Impact,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 30] = [
+    pub const ALL: [Capability; 31] = [
         Capability::SignedIn,
         Capability::PeopleBrowse,
         Capability::PeopleEdit,
@@ -107,6 +110,7 @@ impl Capability {
         Capability::ExercisesFacilitate,
         Capability::ExercisesTake,
         Capability::PartnersManage,
+        Capability::Impact,
     ];
 
     /// The roles that hold this capability. Everything else is denied.
@@ -181,6 +185,7 @@ impl Capability {
             Capability::ExercisesFacilitate => &[Administrator, MashTrainer, MashStaff],
             Capability::ExercisesTake => &Role::ALL,
             Capability::PartnersManage => &[Administrator, MashTrainer],
+            Capability::Impact => &[Administrator, MashTrainer, SeniorLeader, Auditor],
         }
     }
 

@@ -129,7 +129,8 @@ pub mod cap {
         DeliveryReports,
         ExercisesFacilitate,
         ExercisesTake,
-        PartnersManage
+        PartnersManage,
+        Impact
     );
 }
 

@@ -26,6 +26,7 @@ mod cpd;
 mod exercises;
 mod health;
 mod home;
+mod impact;
 mod learning;
 mod matrix;
 mod outcomes;

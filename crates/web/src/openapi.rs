@@ -43,6 +43,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         crate::exercises::api_doc(),
         crate::attachment_days::api_doc(),
         crate::partners::api_doc(),
+        crate::impact::api_doc(),
     ] {
         doc.merge(part);
     }

@@ -28,6 +28,8 @@ mod catalogue;
 mod coverage;
 #[path = "suite/exercises.rs"]
 mod exercises;
+#[path = "suite/impact.rs"]
+mod impact;
 #[path = "suite/learning.rs"]
 mod learning;
 #[path = "suite/matrix.rs"]

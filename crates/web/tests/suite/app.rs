@@ -248,7 +248,7 @@ async fn every_route_allows_exactly_the_roles_its_capability_names() {
                 vec![Administrator, MashTrainer, SeniorLeader, PartnerReviewer]
             }
             Capability::ComplianceAudits => vec![Administrator, MashTrainer, Auditor],
-            Capability::ComplianceSummary => {
+            Capability::ComplianceSummary | Capability::Impact => {
                 vec![Administrator, MashTrainer, SeniorLeader, Auditor]
             }
             Capability::SessionsManage | Capability::PartnersManage => {
