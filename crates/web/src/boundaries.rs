@@ -40,8 +40,8 @@ mod tests {
                 out.insert(name);
             }
             // `use crate::{a, b::c}` names several at once.
-            if rest.starts_with('{') {
-                let group = rest[1..].split('}').next().unwrap_or_default();
+            if let Some(inner) = rest.strip_prefix('{') {
+                let group = inner.split('}').next().unwrap_or_default();
                 for part in group.split(',') {
                     let n: String = part
                         .trim()
