@@ -211,6 +211,13 @@ pub fn display_london(ts: Timestamp) -> String {
         .to_string()
 }
 
+/// The UK clock time ("09:00") of an instant held as a `time` value.
+pub fn london_clock(utc: time::OffsetDateTime) -> String {
+    Timestamp::from_second(utc.unix_timestamp())
+        .map(display_london_time)
+        .unwrap_or_default()
+}
+
 /// "09:00".
 pub fn display_london_time(ts: Timestamp) -> String {
     ts.to_zoned(london()).strftime("%H:%M").to_string()

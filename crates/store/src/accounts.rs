@@ -376,13 +376,45 @@ async fn throttle_of(store: &Store, username: &str) -> Result<Option<Throttle>> 
     }))
 }
 
-/// Checks a username and password, applying the lock-out and recording the attempt.
+/// Checks a username and password, applying the throttle and recording the attempt, with no
+/// place known (the command line): five failures in a row make the account wait.
 pub async fn sign_in(store: &Store, username: &str, password: &str) -> Result<SignIn> {
+    sign_in_from(store, username, password, None).await
+}
+
+/// Checks a username and password from `source` (the browser's address), applying the throttle
+/// and recording the attempt. Five failures in a row from one place make that place wait (a
+/// minute, doubling to fifteen); someone guessing from elsewhere does not make the owner wait,
+/// until fifty failures in a row from anywhere slow everyone. With no source, the account key
+/// alone is throttled from the fifth failure.
+pub async fn sign_in_from(
+    store: &Store,
+    username: &str,
+    password: &str,
+    source: Option<&str>,
+) -> Result<SignIn> {
     let key = username.trim().to_ascii_lowercase();
     let key: String = key.chars().take(64).collect();
+    let place = source.map(|s| format!("{key}@{}", s.chars().take(64).collect::<String>()));
+    let account_threshold = if place.is_some() {
+        rules::MAX_FAILURES_ANYWHERE
+    } else {
+        rules::MAX_FAILURES
+    };
     let now = OffsetDateTime::now_utc();
-    let throttle = throttle_of(store, &key).await?;
-    if let Some(until) = rules::is_locked(throttle.as_ref(), now) {
+    let account_throttle = throttle_of(store, &key).await?;
+    let place_throttle = match &place {
+        Some(p) => throttle_of(store, p).await?,
+        None => None,
+    };
+    let locked = [
+        rules::is_locked(account_throttle.as_ref(), now),
+        rules::is_locked(place_throttle.as_ref(), now),
+    ]
+    .into_iter()
+    .flatten()
+    .max();
+    if let Some(until) = locked {
         audit::record(
             store,
             &Actor {
@@ -391,7 +423,7 @@ pub async fn sign_in(store: &Store, username: &str, password: &str) -> Result<Si
             },
             Event::new(
                 "sign_in.locked",
-                "Sign-in refused: too many failed attempts",
+                "Sign-in refused: too many failed attempts; waiting",
             )
             .on("account", &key),
         )
@@ -406,10 +438,12 @@ pub async fn sign_in(store: &Store, username: &str, password: &str) -> Result<Si
     if password_ok && usable {
         let row = row.expect("usable implies a row");
         let mut tx = store.begin().await?;
-        sqlx::query("DELETE FROM sign_in_throttle WHERE username = $1")
-            .bind(&key)
-            .execute(&mut *tx)
-            .await?;
+        for k in std::iter::once(&key).chain(place.as_ref()) {
+            sqlx::query("DELETE FROM sign_in_throttle WHERE username = $1")
+                .bind(k)
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
             .bind(now_text())
             .bind(row.id)
@@ -425,21 +459,30 @@ pub async fn sign_in(store: &Store, username: &str, password: &str) -> Result<Si
         let (account, _) = hydrate(store, row).await?;
         return Ok(SignIn::Ok(account));
     }
-    let next = rules::after_failure(throttle.as_ref(), now);
+    let next_account = rules::after_failure_over(account_throttle.as_ref(), now, account_threshold);
+    let next_place = place
+        .as_ref()
+        .map(|_| rules::after_failure(place_throttle.as_ref(), now));
     let mut tx = store.begin().await?;
-    sqlx::query("DELETE FROM sign_in_throttle WHERE username = $1")
-        .bind(&key)
+    let mut writes = vec![(&key, next_account)];
+    if let (Some(p), Some(t)) = (place.as_ref(), next_place) {
+        writes.push((p, t));
+    }
+    for (k, t) in &writes {
+        sqlx::query("DELETE FROM sign_in_throttle WHERE username = $1")
+            .bind(*k)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO sign_in_throttle (username, failures, last_failure_at, locked_until) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(*k)
+        .bind(t.failures)
+        .bind(instant_text(t.last_failure_at))
+        .bind(t.locked_until.map(instant_text))
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
-        "INSERT INTO sign_in_throttle (username, failures, last_failure_at, locked_until) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(&key)
-    .bind(next.failures)
-    .bind(instant_text(next.last_failure_at))
-    .bind(next.locked_until.map(instant_text))
-    .execute(&mut *tx)
-    .await?;
+    }
     let why = if row.is_none() {
         "unknown username"
     } else if !usable {
@@ -447,6 +490,7 @@ pub async fn sign_in(store: &Store, username: &str, password: &str) -> Result<Si
     } else {
         "wrong password"
     };
+    let in_a_row = next_place.unwrap_or(next_account).failures;
     audit::record_on(
         &mut tx,
         &Actor {
@@ -455,13 +499,20 @@ pub async fn sign_in(store: &Store, username: &str, password: &str) -> Result<Si
         },
         Event::new(
             "sign_in.failure",
-            format!("Sign-in failed ({why}); {} in a row", next.failures),
+            format!("Sign-in failed ({why}); {in_a_row} in a row"),
         )
         .on("account", &key),
     )
     .await?;
     tx.commit().await?;
-    Ok(match next.locked_until {
+    let until = [
+        next_account.locked_until,
+        next_place.and_then(|t| t.locked_until),
+    ]
+    .into_iter()
+    .flatten()
+    .max();
+    Ok(match until {
         Some(until) => SignIn::Locked { until },
         None => SignIn::Refused,
     })
@@ -471,8 +522,15 @@ pub async fn sign_in(store: &Store, username: &str, password: &str) -> Result<Si
 pub async fn unlock(store: &Store, actor: &Actor, username: &str) -> Result<()> {
     let key = username.trim().to_ascii_lowercase();
     let mut tx = store.begin().await?;
-    sqlx::query("DELETE FROM sign_in_throttle WHERE username = $1")
+    // The account's own key and every place's key (`name@address`; usernames hold no `@`).
+    sqlx::query("DELETE FROM sign_in_throttle WHERE username = $1 OR username LIKE $2 ESCAPE '\\'")
         .bind(&key)
+        .bind(format!(
+            "{}@%",
+            key.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        ))
         .execute(&mut *tx)
         .await?;
     audit::record_on(

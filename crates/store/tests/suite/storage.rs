@@ -645,3 +645,64 @@ async fn a_backup_is_a_working_copy_of_the_sqlite_database() {
         .unwrap_err();
     assert!(err.to_string().contains("pg_dump"));
 }
+
+#[tokio::test]
+async fn a_stranger_guessing_from_elsewhere_does_not_make_the_owner_wait() {
+    on_both!(|store| {
+        let actor = Actor::cli();
+        accounts::create(
+            &store,
+            &actor,
+            NewAccount {
+                username: "alice",
+                roles: &[Role::Mentor],
+                staff_number: None,
+                password: Some("correct horse battery"),
+            },
+        )
+        .await
+        .unwrap();
+        // Five wrong guesses from one place: that place waits.
+        for _ in 0..5 {
+            accounts::sign_in_from(&store, "alice", "guess", Some("203.0.113.9"))
+                .await
+                .unwrap();
+        }
+        assert!(matches!(
+            accounts::sign_in_from(
+                &store,
+                "alice",
+                "correct horse battery",
+                Some("203.0.113.9")
+            )
+            .await
+            .unwrap(),
+            SignIn::Locked { .. }
+        ));
+        // The owner, elsewhere, signs in at once.
+        assert!(matches!(
+            accounts::sign_in_from(
+                &store,
+                "alice",
+                "correct horse battery",
+                Some("198.51.100.7")
+            )
+            .await
+            .unwrap(),
+            SignIn::Ok(_)
+        ));
+        // An administrator's unlock lifts every place's wait.
+        accounts::unlock(&store, &actor, "alice").await.unwrap();
+        assert!(matches!(
+            accounts::sign_in_from(
+                &store,
+                "alice",
+                "correct horse battery",
+                Some("203.0.113.9")
+            )
+            .await
+            .unwrap(),
+            SignIn::Ok(_)
+        ));
+    });
+}

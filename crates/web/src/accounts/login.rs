@@ -96,9 +96,13 @@ pub struct LoginForm {
 
 pub async fn submit(
     State(state): State<AppState>,
+    connected: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     session: Session,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, AppError> {
+    // Failed attempts are counted per account and per place, so that someone else's guesses
+    // from elsewhere do not make the account's owner wait.
+    let source = connected.map(|axum::Extension(c)| c.0.ip().to_string());
     let mut form = FormState::default();
     form.set("username", f.username.trim());
     if f.username.trim().is_empty() {
@@ -108,7 +112,9 @@ pub async fn submit(
         form.add_error("password", "Enter your password");
     }
     if !form.has_errors() {
-        match accounts::sign_in(&state.store, &f.username, &f.password).await? {
+        match accounts::sign_in_from(&state.store, &f.username, &f.password, source.as_deref())
+            .await?
+        {
             SignIn::Ok(account) => {
                 // A new session id on sign-in, so a planted cookie cannot ride along.
                 session
@@ -133,13 +139,11 @@ pub async fn submit(
                 form.add_error("username", "Enter a correct username and password");
             }
             SignIn::Locked { until } => {
-                let london = until.to_offset(time::UtcOffset::UTC);
+                let at = mashboard_domain::sessions::london_clock(until);
                 form.add_error(
                     "username",
                     format!(
-                        "Too many failed attempts to sign in. Try again after {:02}:{:02} UTC, or ask an administrator to unlock the account",
-                        london.hour(),
-                        london.minute()
+                        "Too many failed attempts to sign in from here. Wait until {at} (UK time) and try again with the right password. If you have forgotten it, ask an administrator to set a new one; they can also lift the wait at once"
                     ),
                 );
             }
