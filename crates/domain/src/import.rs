@@ -339,7 +339,37 @@ fn read_csv(text: &str, encoding: &'static str) -> Result<Table, FileProblem> {
     builder.finish(encoding)
 }
 
+/// The most a workbook's parts may unpack to (a 20 MB upload of ordinary spreadsheet XML
+/// unpacks to well under this; a "zip bomb" of a few megabytes that unpacks to gigabytes does
+/// not get read at all).
+pub const MAX_UNPACKED_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Checks what a workbook says its parts unpack to, from its directory alone, before anything
+/// is unpacked.
+fn check_unpacked_size(bytes: &[u8]) -> Result<(), FileProblem> {
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        // Not a readable zip: calamine says so in its own words below.
+        return Ok(());
+    };
+    let mut total: u64 = 0;
+    for i in 0..archive.len() {
+        let Ok(part) = archive.by_index_raw(i) else {
+            return Ok(());
+        };
+        total = total.saturating_add(part.size());
+        if total > MAX_UNPACKED_BYTES {
+            return Err(FileProblem::Unreadable(format!(
+                "This workbook unpacks to more than {} MB, which is more than a spreadsheet of records needs. \
+                 Save the sheet you want as CSV ('CSV UTF-8'), or split the workbook, and try again.",
+                MAX_UNPACKED_BYTES / (1024 * 1024)
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn read_xlsx(bytes: &[u8]) -> Result<Table, FileProblem> {
+    check_unpacked_size(bytes)?;
     let unreadable = || {
         FileProblem::Unreadable(
             "We could not read this Excel workbook: it may be damaged, or be a different kind of file. \
@@ -644,6 +674,75 @@ fn draft_field<'a>(draft: &'a mut PersonDraft, column: &str) -> &'a mut String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A zip whose directory says its one part unpacks to `size` bytes (the part holds one).
+    fn zip_claiming(size: u32) -> Vec<u8> {
+        let name = b"xl/worksheets/sheet1.xml";
+        let mut out = Vec::new();
+        let le16 = |v: u16| v.to_le_bytes();
+        let le32 = |v: u32| v.to_le_bytes();
+        // Local file header.
+        out.extend(le32(0x0403_4b50));
+        out.extend(le16(20));
+        out.extend(le16(0));
+        out.extend(le16(0)); // stored
+        out.extend(le16(0));
+        out.extend(le16(0));
+        out.extend(le32(0));
+        out.extend(le32(1));
+        out.extend(le32(size));
+        out.extend(le16(name.len() as u16));
+        out.extend(le16(0));
+        out.extend(name);
+        out.push(b'x');
+        let directory_at = out.len() as u32;
+        // Central directory header.
+        out.extend(le32(0x0201_4b50));
+        out.extend(le16(20));
+        out.extend(le16(20));
+        out.extend(le16(0));
+        out.extend(le16(0));
+        out.extend(le16(0));
+        out.extend(le16(0));
+        out.extend(le32(0));
+        out.extend(le32(1));
+        out.extend(le32(size));
+        out.extend(le16(name.len() as u16));
+        out.extend(le16(0));
+        out.extend(le16(0));
+        out.extend(le16(0));
+        out.extend(le16(0));
+        out.extend(le32(0));
+        out.extend(le32(0));
+        out.extend(name);
+        let directory_len = out.len() as u32 - directory_at;
+        // End of central directory.
+        out.extend(le32(0x0605_4b50));
+        out.extend(le16(0));
+        out.extend(le16(0));
+        out.extend(le16(1));
+        out.extend(le16(1));
+        out.extend(le32(directory_len));
+        out.extend(le32(directory_at));
+        out.extend(le16(0));
+        out
+    }
+
+    #[test]
+    fn a_workbook_that_would_unpack_to_gigabytes_is_refused_before_it_is_unpacked() {
+        let bomb = zip_claiming(1_000_000_000);
+        match read_table(&bomb) {
+            Err(FileProblem::Unreadable(m)) => {
+                assert!(m.contains("unpacks to more than 256 MB"), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // A small claim passes the check (and then fails as the damaged workbook it is).
+        match read_table(&zip_claiming(1)) {
+            Err(FileProblem::Unreadable(m)) => assert!(!m.contains("unpacks to"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
     use crate::roles::Role;
 
     const HEADER: &str = "staff_number,name,rank,department,team,roles,start_date,cohort,line_manager_staff_number,mentor_staff_number";
