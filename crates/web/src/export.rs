@@ -341,13 +341,13 @@ impl PdfWriter {
         self.y = top + Self::row_height(lines);
         if bold {
             let y = self.y - 1.0;
-            self.pages.last_mut().map(|p| {
+            if let Some(p) = self.pages.last_mut() {
                 p.push(Op::Rule {
                     x1: MARGIN,
                     x2: x,
                     y,
-                })
-            });
+                });
+            }
         }
         cells
     }

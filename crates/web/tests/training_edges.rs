@@ -177,7 +177,7 @@ async fn removing_a_module_from_a_programme_asks_first() {
             confirm.contains("Remove Module 1 from the programme?"),
             "{confirm}"
         );
-        assert!(confirm.contains("1 person is on the role profile now"));
+        assert!(confirm.contains("2 people are on the role profile now"));
         assert!(confirm.contains(&format!(
             "href=\"/training/profiles/{profile}\" class=\"govuk-back-link\">Back</a>"
         )));

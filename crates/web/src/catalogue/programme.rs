@@ -365,7 +365,7 @@ pub async fn confirm_remove_item(
     html(&RemoveItemPage {
         chrome: Chrome::new(
             &state,
-            &format!("Remove {} from the programme", item.module_title),
+            format!("Remove {} from the programme", item.module_title),
             Some(&page.user),
             &page.csrf,
             "/training/profiles",
