@@ -447,7 +447,6 @@ impl Built {
 mod tests {
     use super::*;
     use mashboard_domain::training::ItemState;
-    use mashboard_store::training::matrix::Rate;
     use mashboard_store::training::reports::OpenAssignment;
     use time::macros::date;
 
@@ -584,24 +583,5 @@ mod tests {
         ]);
         assert_eq!(f.status, "");
         assert_eq!(f.team.len(), MAX_FILTER);
-    }
-
-    #[test]
-    fn percentages_by_profile_and_department() {
-        let d = data();
-        let p = d.by_profile();
-        assert_eq!(p.len(), 2);
-        let mash = p.iter().find(|r| r.label == "Profile MASH").unwrap();
-        assert_eq!((mash.people, mash.required, mash.in_date), (2, 4, 2));
-        assert_eq!(mash.percent(), "50%");
-        assert_eq!(mash.out_of_date, 1);
-        let fl = p.iter().find(|r| r.label == "Profile FL").unwrap();
-        assert_eq!(fl.percent(), "0%");
-        let depts = d.by_department();
-        assert_eq!(depts[0].label, "Public Protection");
-        assert_eq!(depts[0].people, 2);
-        assert_eq!(depts[1].label, "Response");
-        assert_eq!(d.overall().required, 5);
-        assert_eq!(Rate::new("x").percent(), "No items");
     }
 }

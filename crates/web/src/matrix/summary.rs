@@ -52,3 +52,27 @@ pub async fn summary(
         today: format_date_long(data.today),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_by_profile_and_department() {
+        let d = super::super::tests::data();
+        let p = d.by_profile();
+        assert_eq!(p.len(), 2);
+        let mash = p.iter().find(|r| r.label == "Profile MASH").unwrap();
+        assert_eq!((mash.people, mash.required, mash.in_date), (2, 4, 2));
+        assert_eq!(mash.percent(), "50%");
+        assert_eq!(mash.out_of_date, 1);
+        let fl = p.iter().find(|r| r.label == "Profile FL").unwrap();
+        assert_eq!(fl.percent(), "0%");
+        let depts = d.by_department();
+        assert_eq!(depts[0].label, "Public Protection");
+        assert_eq!(depts[0].people, 2);
+        assert_eq!(depts[1].label, "Response");
+        assert_eq!(d.overall().required, 5);
+        assert_eq!(Rate::new("x").percent(), "No items");
+    }
+}
