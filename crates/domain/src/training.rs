@@ -1554,3 +1554,85 @@ mod tests {
         }
     }
 }
+
+/// A share as a whole percentage, rounded to the nearest (6 of 7 is 86, not 85; a half rounds
+/// up), or `None` when there is nothing to count. Every percentage of training shown to a user
+/// is worked out here, so the screen, the exports and the API agree.
+pub fn percent_rounded(part: usize, whole: usize) -> Option<u32> {
+    if whole == 0 {
+        return None;
+    }
+    let (part, whole) = (part as u128, whole as u128);
+    Some(((200 * part + whole) / (2 * whole)) as u32)
+}
+
+#[cfg(test)]
+mod percent_tests {
+    use super::percent_rounded;
+
+    #[test]
+    fn percentages_round_to_the_nearest_whole_number() {
+        assert_eq!(percent_rounded(6, 7), Some(86));
+        assert_eq!(percent_rounded(1, 3), Some(33));
+        assert_eq!(percent_rounded(2, 3), Some(67));
+        assert_eq!(percent_rounded(1, 8), Some(13), "12.5 rounds up");
+        assert_eq!(percent_rounded(0, 5), Some(0));
+        assert_eq!(percent_rounded(5, 5), Some(100));
+        assert_eq!(percent_rounded(0, 0), None);
+    }
+}
+
+/// A stored instant (RFC 3339, UTC) as people read it, in Europe/London time: "6 December 2026
+/// at 2:05pm", "midday" and "midnight" by name. `None` when the text is not an instant.
+pub fn instant_in_words(stored: &str) -> Option<String> {
+    let z = crate::sessions::from_store(stored)?.to_zoned(crate::sessions::london());
+    let day = z.strftime("%-d %B %Y").to_string();
+    let time = match (z.hour(), z.minute()) {
+        (0, 0) => "midnight".to_string(),
+        (12, 0) => "midday".to_string(),
+        _ => z.strftime("%-I:%M%P").to_string(),
+    };
+    Some(format!("{day} at {time}"))
+}
+
+/// The Europe/London date of a stored instant or date, in words: "6 December 2026". A plain
+/// date (`YYYY-MM-DD`) is read as it is; an instant at 00:30 on 1 April in summer time (stored
+/// as 23:30 UTC on 31 March) is 1 April. `None` when the text is neither.
+pub fn stored_date_in_words(stored: &str) -> Option<String> {
+    if let Ok(d) = crate::people::parse_date(stored) {
+        return Some(crate::people::format_date_long(d));
+    }
+    let z = crate::sessions::from_store(stored)?.to_zoned(crate::sessions::london());
+    Some(z.strftime("%-d %B %Y").to_string())
+}
+
+#[cfg(test)]
+mod words_tests {
+    use super::{instant_in_words, stored_date_in_words};
+
+    #[test]
+    fn instants_are_shown_in_london_time_in_words() {
+        assert_eq!(
+            instant_in_words("2026-12-06T14:05:00.000000Z").as_deref(),
+            Some("6 December 2026 at 2:05pm")
+        );
+        // British Summer Time: 23:30 UTC on 31 March is 00:30 on 1 April in London.
+        assert_eq!(
+            instant_in_words("2025-03-31T23:30:00.000000Z").as_deref(),
+            Some("1 April 2025 at 12:30am")
+        );
+        assert_eq!(
+            instant_in_words("2025-06-01T11:00:00Z").as_deref(),
+            Some("1 June 2025 at midday")
+        );
+        assert_eq!(
+            stored_date_in_words("2025-03-31T23:30:00.000000Z").as_deref(),
+            Some("1 April 2025")
+        );
+        assert_eq!(
+            stored_date_in_words("2024-02-29").as_deref(),
+            Some("29 February 2024")
+        );
+        assert_eq!(instant_in_words("not a time"), None);
+    }
+}

@@ -1,5 +1,5 @@
 //! Exports shared by every capability: CSV cells that a spreadsheet cannot read as formulas,
-//! XLSX workbooks of named sheets, downloads, and the PDF writer.
+//! XLSX workbooks of named sheets, downloads, and the tagged PDF writer (krilla).
 
 use crate::error::AppError;
 use axum::http::header;
@@ -108,61 +108,43 @@ pub(crate) fn download(content_type: &'static str, file_name: &str, body: Vec<u8
 
 pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-/// The text of a PDF in WinAnsi (the encoding of the standard Helvetica font): Latin-1 as is,
-/// the common typographic marks mapped, anything else shown as "?".
-fn win_ansi(s: &str) -> Vec<u8> {
-    s.chars()
-        .map(|c| match c {
-            '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{ff}' => c as u8,
-            '\u{2018}' => 0x91,
-            '\u{2019}' => 0x92,
-            '\u{201c}' => 0x93,
-            '\u{201d}' => 0x94,
-            '\u{2022}' => 0x95,
-            '\u{2013}' => 0x96,
-            '\u{2014}' => 0x97,
-            '\u{20ac}' => 0x80,
-            _ => b'?',
+// ---------------------------------------------------------------------------------------------
+// PDF: a small page-layout engine over krilla, which writes tagged (accessible) PDF with the
+// embedded, subsetted Liberation Sans (SIL Open Font Licence, `fonts/LICENSE-OFL.txt`).
+
+static REGULAR: &[u8] = include_bytes!("../fonts/LiberationSans-Regular.ttf");
+static BOLD: &[u8] = include_bytes!("../fonts/LiberationSans-Bold.ttf");
+
+/// The two faces, parsed once, for measuring text.
+fn faces() -> &'static (ttf_parser::Face<'static>, ttf_parser::Face<'static>) {
+    static FACES: std::sync::OnceLock<(ttf_parser::Face<'static>, ttf_parser::Face<'static>)> =
+        std::sync::OnceLock::new();
+    FACES.get_or_init(|| {
+        (
+            ttf_parser::Face::parse(REGULAR, 0).expect("the embedded regular font parses"),
+            ttf_parser::Face::parse(BOLD, 0).expect("the embedded bold font parses"),
+        )
+    })
+}
+
+/// How wide `s` is in points, set in Liberation Sans at `size`.
+fn text_width(s: &str, bold: bool, size: f32) -> f32 {
+    let (regular, bold_face) = faces();
+    let face = if bold { bold_face } else { regular };
+    let units: f32 = s
+        .chars()
+        .map(|c| {
+            face.glyph_index(c)
+                .and_then(|g| face.glyph_hor_advance(g))
+                .unwrap_or(face.units_per_em() / 2) as f32
         })
-        .collect()
+        .sum();
+    units * size / f32::from(face.units_per_em())
 }
 
-/// Roughly how wide a character of Helvetica is, in thousandths of the font size. Generous,
-/// so that cut text never runs into the next column.
-fn glyph_width(c: char) -> f32 {
-    match c {
-        'i' | 'j' | 'l' | '\'' | '|' | '.' | ',' | ':' | ';' | '!' => 240.0,
-        ' ' | 'f' | 't' | 'I' | '(' | ')' | '[' | ']' | '/' | '-' => 300.0,
-        'r' | '"' => 350.0,
-        'm' | 'M' | 'W' | '@' => 850.0,
-        'w' => 740.0,
-        c if c.is_ascii_uppercase() => 690.0,
-        c if c.is_ascii_digit() => 560.0,
-        _ => 580.0,
-    }
-}
-
-fn text_width(s: &str, size: f32) -> f32 {
-    s.chars().map(glyph_width).sum::<f32>() * size / 1000.0
-}
-
-/// Cuts `s` to fit `width` points, ending in "..." when cut.
-fn fit(s: &str, size: f32, width: f32) -> String {
-    if text_width(s, size) <= width {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    for c in s.chars() {
-        if text_width(&out, size) + text_width(&format!("{c}..."), size) > width {
-            break;
-        }
-        out.push(c);
-    }
-    format!("{}...", out.trim_end())
-}
-
-/// Breaks `s` into lines no wider than `width` points.
-fn wrap(s: &str, size: f32, width: f32) -> Vec<String> {
+/// Breaks `s` into lines no wider than `width` points, at spaces; a word wider than a whole
+/// line is broken between characters. Nothing is ever left out.
+fn wrap(s: &str, bold: bool, size: f32, width: f32) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in s.split_whitespace() {
@@ -171,11 +153,20 @@ fn wrap(s: &str, size: f32, width: f32) -> Vec<String> {
         } else {
             format!("{line} {word}")
         };
-        if text_width(&candidate, size) <= width || line.is_empty() {
-            line = fit(&candidate, size, width);
-        } else {
+        if text_width(&candidate, bold, size) <= width {
+            line = candidate;
+            continue;
+        }
+        if !line.is_empty() {
             lines.push(std::mem::take(&mut line));
-            line = fit(word, size, width);
+        }
+        for c in word.chars() {
+            line.push(c);
+            if text_width(&line, bold, size) > width && line.chars().count() > 1 {
+                line.pop();
+                lines.push(std::mem::take(&mut line));
+                line.push(c);
+            }
         }
     }
     if !line.is_empty() {
@@ -187,11 +178,51 @@ fn wrap(s: &str, size: f32, width: f32) -> Vec<String> {
 const PAGE_W: f32 = 595.0;
 const PAGE_H: f32 = 842.0;
 const MARGIN: f32 = 42.0;
+const CELL_SIZE: f32 = 8.5;
+const CELL_LEAD: f32 = CELL_SIZE * 1.35;
 
-/// A very small page-layout engine: lines of text and simple tables, top to bottom, with page
-/// breaks that repeat a table's header.
+/// Something drawn on a page. `y` is the baseline, in points from the top of the page.
+#[derive(Debug, Clone)]
+enum Op {
+    Text {
+        bold: bool,
+        size: f32,
+        x: f32,
+        y: f32,
+        text: String,
+        grey: bool,
+        /// Page furniture (footer, a header repeated after a page break): not read aloud.
+        artifact: bool,
+    },
+    Rule {
+        x1: f32,
+        x2: f32,
+        y: f32,
+    },
+}
+
+/// A drawn text, by page and position on it: a leaf of the structure tree.
+type Leaf = (usize, usize);
+
+/// The structure of the document, in reading order.
+enum Block {
+    Heading(u16, Vec<Leaf>),
+    Paragraph(Vec<Leaf>),
+    Table(Vec<TableRow>),
+}
+
+struct TableRow {
+    header: bool,
+    cells: Vec<Vec<Leaf>>,
+}
+
+/// A very small page-layout engine: headings, wrapped lines of text and simple tables whose
+/// cells wrap, top to bottom, with page breaks that repeat a table's header. Text is real text
+/// (selectable, searchable), and headings, paragraphs and tables are tagged as such.
 pub(crate) struct PdfWriter {
-    pages: Vec<pdf_writer::Content>,
+    pages: Vec<Vec<Op>>,
+    blocks: Vec<Block>,
+    /// Distance of the last baseline from the top of the page.
     y: f32,
     footer: String,
 }
@@ -200,6 +231,7 @@ impl PdfWriter {
     pub(crate) fn new(footer: String) -> PdfWriter {
         let mut w = PdfWriter {
             pages: Vec::new(),
+            blocks: Vec::new(),
             y: 0.0,
             footer,
         };
@@ -208,68 +240,120 @@ impl PdfWriter {
     }
 
     fn new_page(&mut self) {
-        let mut c = pdf_writer::Content::new();
         let n = self.pages.len() + 1;
-        let footer = format!("{} - page {n}", self.footer);
-        Self::put(&mut c, false, 8.0, MARGIN, MARGIN - 20.0, &footer);
-        self.pages.push(c);
-        self.y = PAGE_H - MARGIN;
+        self.pages.push(vec![Op::Text {
+            bold: false,
+            size: 8.0,
+            x: MARGIN,
+            y: PAGE_H - MARGIN + 20.0,
+            text: format!("{} - page {n}", self.footer),
+            grey: false,
+            artifact: true,
+        }]);
+        self.y = MARGIN;
     }
 
-    fn put(c: &mut pdf_writer::Content, bold: bool, size: f32, x: f32, y: f32, s: &str) {
-        use pdf_writer::{Name, Str};
-        let font = if bold { Name(b"F2") } else { Name(b"F1") };
-        c.begin_text();
-        c.set_font(font, size);
-        c.next_line(x, y);
-        c.show(Str(&win_ansi(s)));
-        c.end_text();
+    /// Draws a text on the current page and returns where it is.
+    fn put(&mut self, op: Op) -> Leaf {
+        let page = self.pages.len() - 1;
+        let ops = &mut self.pages[page];
+        ops.push(op);
+        (page, ops.len() - 1)
     }
 
     fn need(&mut self, height: f32) -> bool {
-        if self.y - height < MARGIN {
+        if self.y + height > PAGE_H - MARGIN {
             self.new_page();
             return true;
         }
         false
     }
 
+    /// A heading (bold, 12 points or more) or a paragraph, wrapped to the page's width.
     pub(crate) fn line(&mut self, bold: bool, size: f32, s: &str) {
-        for l in wrap(s, size, PAGE_W - 2.0 * MARGIN) {
+        let mut leaves = Vec::new();
+        for l in wrap(s, bold, size, PAGE_W - 2.0 * MARGIN) {
             self.need(size * 1.4);
-            self.y -= size * 1.4;
-            let y = self.y;
-            if let Some(c) = self.pages.last_mut() {
-                Self::put(c, bold, size, MARGIN, y, &l);
-            }
+            self.y += size * 1.4;
+            leaves.push(self.put(Op::Text {
+                bold,
+                size,
+                x: MARGIN,
+                y: self.y,
+                text: l,
+                grey: false,
+                artifact: false,
+            }));
         }
+        if leaves.is_empty() {
+            return;
+        }
+        self.blocks.push(match (bold, size) {
+            (true, s) if s >= 15.0 => Block::Heading(1, leaves),
+            (true, s) if s >= 12.0 => Block::Heading(2, leaves),
+            _ => Block::Paragraph(leaves),
+        });
     }
 
     pub(crate) fn gap(&mut self, h: f32) {
-        self.y -= h;
+        self.y += h;
     }
 
-    fn row(&mut self, widths: &[f32], cells: &[String], bold: bool) {
-        const SIZE: f32 = 8.5;
-        self.y -= SIZE * 1.5;
-        let y = self.y;
+    fn cell_lines(widths: &[f32], cells: &[String], bold: bool) -> Vec<Vec<String>> {
+        widths
+            .iter()
+            .zip(cells)
+            .map(|(w, c)| wrap(c, bold, CELL_SIZE, w - 6.0))
+            .collect()
+    }
+
+    fn row_height(lines: &[Vec<String>]) -> f32 {
+        lines.iter().map(Vec::len).max().unwrap_or(1).max(1) as f32 * CELL_LEAD + 3.0
+    }
+
+    /// Draws one row whose cells wrap; returns each cell's leaves.
+    fn row(
+        &mut self,
+        widths: &[f32],
+        lines: &[Vec<String>],
+        bold: bool,
+        artifact: bool,
+    ) -> Vec<Vec<Leaf>> {
+        let top = self.y;
         let mut x = MARGIN;
-        if let Some(c) = self.pages.last_mut() {
-            for (w, cell) in widths.iter().zip(cells) {
-                Self::put(c, bold, SIZE, x, y, &fit(cell, SIZE, w - 6.0));
-                x += w;
+        let mut cells = Vec::new();
+        for (w, cell) in widths.iter().zip(lines) {
+            let mut leaves = Vec::new();
+            for (i, l) in cell.iter().enumerate() {
+                leaves.push(self.put(Op::Text {
+                    bold,
+                    size: CELL_SIZE,
+                    x,
+                    y: top + CELL_LEAD * (i as f32 + 1.0),
+                    text: l.clone(),
+                    grey: false,
+                    artifact,
+                }));
             }
-            if bold {
-                c.set_line_width(0.5);
-                c.move_to(MARGIN, y - 3.0);
-                c.line_to(x, y - 3.0);
-                c.stroke();
+            cells.push(leaves);
+            x += w;
+        }
+        self.y = top + Self::row_height(lines);
+        if bold {
+            let y = self.y - 1.0;
+            if let Some(p) = self.pages.last_mut() {
+                p.push(Op::Rule {
+                    x1: MARGIN,
+                    x2: x,
+                    y,
+                });
             }
         }
+        cells
     }
 
     /// A table with a header row, repeated after a page break; `notes` are wrapped lines
-    /// printed under a row (for example what someone learned).
+    /// printed under a row (for example what someone learned). Cells wrap: nothing is cut.
     pub(crate) fn table(
         &mut self,
         widths: &[f32],
@@ -277,73 +361,217 @@ impl PdfWriter {
         rows: &[(Vec<String>, String)],
     ) {
         let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
-        self.need(30.0);
-        self.row(widths, &header, true);
+        let header_lines = Self::cell_lines(widths, &header, true);
+        let mut out = Vec::new();
+        self.need(Self::row_height(&header_lines) + 2.0 * CELL_LEAD);
+        out.push(TableRow {
+            header: true,
+            cells: self.row(widths, &header_lines, true, false),
+        });
+        let note_width = widths.iter().sum::<f32>().min(PAGE_W - 2.0 * MARGIN) - 12.0;
         for (cells, note) in rows {
+            let lines = Self::cell_lines(widths, cells, false);
             let note_lines = if note.is_empty() {
                 Vec::new()
             } else {
-                wrap(note, 8.0, PAGE_W - 2.0 * MARGIN - 12.0)
+                wrap(note, false, 8.0, note_width)
             };
-            let height = 8.5 * 1.5 + note_lines.len() as f32 * 11.0;
+            let height = Self::row_height(&lines) + note_lines.len() as f32 * 11.0;
             if self.need(height) {
-                self.row(widths, &header, true);
+                self.row(widths, &header_lines, true, true);
             }
-            self.row(widths, cells, false);
-            for l in note_lines {
-                self.y -= 11.0;
-                let y = self.y;
-                if let Some(c) = self.pages.last_mut() {
-                    c.set_fill_gray(0.3);
-                    Self::put(c, false, 8.0, MARGIN + 12.0, y, &l);
-                    c.set_fill_gray(0.0);
+            out.push(TableRow {
+                header: false,
+                cells: self.row(widths, &lines, false, false),
+            });
+            if !note_lines.is_empty() {
+                let mut leaves = Vec::new();
+                for l in note_lines {
+                    self.y += 11.0;
+                    leaves.push(self.put(Op::Text {
+                        bold: false,
+                        size: 8.0,
+                        x: MARGIN + 12.0,
+                        y: self.y,
+                        text: l,
+                        grey: true,
+                        artifact: false,
+                    }));
                 }
+                self.y += 3.0;
+                out.push(TableRow {
+                    header: false,
+                    cells: vec![leaves],
+                });
             }
         }
+        self.blocks.push(Block::Table(out));
+    }
+
+    /// Every text in reading order, page furniture left out (what a screen reader reads).
+    #[cfg(test)]
+    fn texts(&self) -> Vec<String> {
+        self.pages
+            .iter()
+            .flatten()
+            .filter_map(|op| match op {
+                Op::Text {
+                    text,
+                    artifact: false,
+                    ..
+                } => Some(text.clone()),
+                _ => None,
+            })
+            .collect()
     }
 
     pub(crate) fn finish(self, title: &str) -> Vec<u8> {
-        use pdf_writer::{Finish, Name, Pdf, Rect, Ref, TextStr};
-        let mut pdf = Pdf::new();
-        let catalog = Ref::new(1);
-        let tree = Ref::new(2);
-        let info = Ref::new(3);
-        let regular = Ref::new(4);
-        let bold = Ref::new(5);
-        let first = 6;
-        let page_ids: Vec<Ref> = (0..self.pages.len())
-            .map(|i| Ref::new(first + 2 * i as i32))
-            .collect();
-        pdf.catalog(catalog).pages(tree).lang(TextStr("en-GB"));
-        pdf.pages(tree)
-            .kids(page_ids.iter().copied())
-            .count(page_ids.len() as i32);
-        pdf.document_info(info)
-            .title(TextStr(title))
-            .creator(TextStr("mashboard"));
-        pdf.type1_font(regular)
-            .base_font(Name(b"Helvetica"))
-            .encoding_predefined(Name(b"WinAnsiEncoding"));
-        pdf.type1_font(bold)
-            .base_font(Name(b"Helvetica-Bold"))
-            .encoding_predefined(Name(b"WinAnsiEncoding"));
-        for (i, content) in self.pages.into_iter().enumerate() {
-            let page_id = page_ids[i];
-            let content_id = Ref::new(page_id.get() + 1);
-            let mut page = pdf.page(page_id);
-            page.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H));
-            page.parent(tree);
-            page.contents(content_id);
-            let mut resources = page.resources();
-            resources
-                .fonts()
-                .pair(Name(b"F1"), regular)
-                .pair(Name(b"F2"), bold);
-            resources.finish();
+        use krilla::color::rgb;
+        use krilla::geom::{PathBuilder, Point};
+        use krilla::metadata::Metadata;
+        use krilla::page::PageSettings;
+        use krilla::paint::{Fill, Stroke};
+        use krilla::tagging::{
+            ArtifactType, ContentTag, Identifier, Node, SpanTag, Tag, TagGroup, TagTree,
+        };
+        use krilla::text::{Font, TextDirection};
+        use krilla::Document;
+        use std::collections::HashMap;
+
+        let regular = Font::new(REGULAR.into(), 0).expect("the embedded regular font loads");
+        let bold = Font::new(BOLD.into(), 0).expect("the embedded bold font loads");
+        let mut doc = Document::new();
+        let mut ids: HashMap<Leaf, Identifier> = HashMap::new();
+        let grey = Fill {
+            paint: rgb::Color::new(77, 77, 77).into(),
+            ..Fill::default()
+        };
+        for (p, ops) in self.pages.iter().enumerate() {
+            let settings = PageSettings::from_wh(PAGE_W, PAGE_H).expect("A4 is a valid size");
+            let mut page = doc.start_page_with(settings);
+            let mut surface = page.surface();
+            for (i, op) in ops.iter().enumerate() {
+                match op {
+                    Op::Text {
+                        bold: b,
+                        size,
+                        x,
+                        y,
+                        text,
+                        grey: g,
+                        artifact,
+                    } => {
+                        let id = if *artifact {
+                            surface.start_tagged(ContentTag::Artifact(
+                                krilla::tagging::Artifact::with_kind(ArtifactType::PaginationOther),
+                            ))
+                        } else {
+                            surface.start_tagged(ContentTag::Span(
+                                SpanTag::empty().with_actual_text(Some(text)),
+                            ))
+                        };
+                        surface.set_fill(Some(if *g { grey.clone() } else { Fill::default() }));
+                        surface.draw_text(
+                            Point::from_xy(*x, *y),
+                            if *b { bold.clone() } else { regular.clone() },
+                            *size,
+                            text,
+                            false,
+                            TextDirection::Auto,
+                        );
+                        surface.end_tagged();
+                        if !*artifact {
+                            ids.insert((p, i), id);
+                        }
+                    }
+                    Op::Rule { x1, x2, y } => {
+                        surface.start_tagged(ContentTag::Artifact(
+                            krilla::tagging::Artifact::with_kind(ArtifactType::Layout),
+                        ));
+                        let mut pb = PathBuilder::new();
+                        pb.move_to(*x1, *y);
+                        pb.line_to(*x2, *y);
+                        if let Some(path) = pb.finish() {
+                            surface.set_fill(None);
+                            surface.set_stroke(Some(Stroke {
+                                width: 0.5,
+                                ..Stroke::default()
+                            }));
+                            surface.draw_path(&path);
+                            surface.set_stroke(None);
+                        }
+                        surface.end_tagged();
+                    }
+                }
+            }
+            surface.finish();
             page.finish();
-            pdf.stream(content_id, &content.finish());
         }
-        pdf.finish()
+        let mut leaves = |group: &mut TagGroup, ls: &[Leaf]| {
+            for l in ls {
+                if let Some(id) = ids.remove(l) {
+                    group.push(id);
+                }
+            }
+        };
+        let mut tree = TagTree::new().with_lang(Some("en-GB".into()));
+        for block in &self.blocks {
+            let node: Node = match block {
+                Block::Heading(level, ls) => {
+                    let level =
+                        std::num::NonZeroU16::new(*level).unwrap_or(std::num::NonZeroU16::MIN);
+                    let text = ls
+                        .iter()
+                        .filter_map(|(p, i)| match &self.pages[*p][*i] {
+                            Op::Text { text, .. } => Some(text.as_str()),
+                            Op::Rule { .. } => None,
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    let mut g = TagGroup::new(Tag::Hn(level, Some(text)));
+                    leaves(&mut g, ls);
+                    g.into()
+                }
+                Block::Paragraph(ls) => {
+                    let mut g = TagGroup::new(Tag::P);
+                    leaves(&mut g, ls);
+                    g.into()
+                }
+                Block::Table(rows) => {
+                    let mut table = TagGroup::new(Tag::Table);
+                    for r in rows {
+                        let mut tr = TagGroup::new(Tag::TR);
+                        for c in &r.cells {
+                            let mut cell = if r.header {
+                                TagGroup::new(Tag::TH(krilla::tagging::TableHeaderScope::Column))
+                            } else {
+                                TagGroup::new(Tag::TD)
+                            };
+                            leaves(&mut cell, c);
+                            if !cell.children.is_empty() {
+                                tr.push(cell);
+                            }
+                        }
+                        if !tr.children.is_empty() {
+                            table.push(tr);
+                        }
+                    }
+                    table.into()
+                }
+            };
+            tree.push(node);
+        }
+        doc.set_tag_tree(tree);
+        doc.set_metadata(
+            Metadata::new()
+                .title(title.to_string())
+                .creator("mashboard".into())
+                .language("en-GB".into()),
+        );
+        doc.finish().unwrap_or_else(|e| {
+            tracing::error!("PDF: {e:?}");
+            Vec::new()
+        })
     }
 }
 
@@ -380,24 +608,87 @@ mod tests {
     }
 
     #[test]
-    fn pdf_text_is_cut_wrapped_and_encoded() {
-        assert_eq!(
-            win_ansi("Clare\u{2019}s Law \u{2013} ok \u{1f600}"),
-            b"Clare\x92s Law \x96 ok ?"
-        );
-        let cut = fit(&"word ".repeat(100), 9.0, 100.0);
-        assert!(cut.ends_with("...") && text_width(&cut, 9.0) <= 100.0);
-        let lines = wrap(&"word ".repeat(100), 9.0, 100.0);
+    fn long_text_wraps_whole_and_never_runs_past_its_width() {
+        let title = "Safeguarding adults and children at risk of exploitation: the multi-agency referral, risk assessment and information sharing pathway";
+        let lines = wrap(title, false, 9.0, 100.0);
         assert!(lines.len() > 5);
-        assert!(lines.iter().all(|l| text_width(l, 9.0) <= 100.0));
+        assert!(lines.iter().all(|l| text_width(l, false, 9.0) <= 100.0));
+        assert_eq!(lines.join(" "), title, "nothing is cut");
+        let long_word = "x".repeat(200);
+        assert_eq!(wrap(&long_word, true, 9.0, 50.0).concat(), long_word);
+    }
+
+    #[test]
+    fn the_pdf_is_tagged_and_a_long_module_title_appears_whole() {
+        let title = "Safeguarding adults and children at risk of exploitation: the multi-agency referral, risk assessment and information sharing pathway";
         let mut w = PdfWriter::new("footer".into());
-        w.line(true, 16.0, "Title");
-        let rows: Vec<(Vec<String>, String)> = (0..200)
-            .map(|i| (vec![format!("row {i}"), "x".into()], "a note".into()))
-            .collect();
-        w.table(&[100.0, 100.0], &["A", "B"], &rows);
+        w.line(true, 16.0, "Training record");
+        w.line(true, 12.0, "Plan");
+        let mut rows: Vec<(Vec<String>, String)> = vec![(
+            vec!["SAFE".into(), title.into(), "Overdue".into()],
+            String::new(),
+        )];
+        rows.extend((0..200).map(|i| {
+            (
+                vec![format!("row {i}"), "x".into(), "y".into()],
+                "a note".into(),
+            )
+        }));
+        w.table(&[60.0, 200.0, 80.0], &["Code", "Module", "Status"], &rows);
         assert!(w.pages.len() > 2, "long tables break across pages");
-        let bytes = w.finish("Title");
+        let texts = w.texts();
+        let module_cell: Vec<&String> = texts
+            .iter()
+            .skip_while(|t| *t != "SAFE")
+            .skip(1)
+            .take_while(|t| *t != "Overdue")
+            .collect();
+        assert!(module_cell.len() > 1, "the title wraps: {module_cell:?}");
+        assert_eq!(
+            module_cell
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            title
+        );
+        assert!(texts.iter().all(|t| !t.ends_with("...")));
+        let bytes = w.finish("Training record");
         assert!(bytes.starts_with(b"%PDF-"));
+        let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+        assert!(has(b"/StructTreeRoot"), "tagged");
+        assert!(has(b"/MarkInfo"), "marked");
+        assert!(has(b"/FontFile2"), "the font is embedded");
+        assert!(
+            has(b"LiberationSans"),
+            "Liberation Sans, not a standard font"
+        );
+        let text = pdf_text(&bytes);
+        for word in title.split_whitespace() {
+            assert!(text.contains(word), "{word} is in the PDF");
+        }
+    }
+
+    /// The text of every compressed stream of a PDF, inflated (for finding words in tests).
+    pub(crate) fn pdf_text(pdf: &[u8]) -> String {
+        use std::io::Read;
+        let mut out = String::new();
+        let mut rest = pdf;
+        while let Some(at) = rest.windows(7).position(|w| w == b"stream\n") {
+            let body = &rest[at + 7..];
+            let end = body
+                .windows(9)
+                .position(|w| w == b"endstream")
+                .unwrap_or(body.len());
+            let mut s = Vec::new();
+            if flate2::read::ZlibDecoder::new(&body[..end])
+                .read_to_end(&mut s)
+                .is_ok()
+            {
+                out.push_str(&String::from_utf8_lossy(&s));
+            }
+            rest = &body[(end + 9).min(body.len())..];
+        }
+        out
     }
 }

@@ -33,6 +33,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         crate::accounts::api_doc(),
         crate::people::api_doc(),
         crate::plans::api_doc(),
+        crate::matrix::api_doc(),
         crate::outcomes::api_doc(),
         crate::register::api_doc(),
         crate::reviews::api_doc(),

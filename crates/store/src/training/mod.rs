@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod completions;
 pub mod cpd;
 pub mod import;
+pub mod matrix;
 pub mod plans;
 pub mod programmes;
 pub mod reports;

@@ -1,5 +1,5 @@
-//! Training records in the JSON API: plans, completions, sign-offs, reopening, the matrix and
-//! CPD. The same rules as the pages: the same store calls and the same refusals.
+//! Training records in the JSON API: plans, completions, sign-offs, reopening, and CPD (the
+//! matrix is the matrix capability's). The same rules as the pages: the same store calls and the same refusals.
 
 use crate::auth::{cap, Api, CurrentUser};
 use crate::error::ApiError;
@@ -44,7 +44,6 @@ pub(crate) fn routes(t: Table) -> Table {
             A(TrainingManage),
             post(reopen),
         )
-        .get("/api/v1/matrix", A(TrainingRecords), get(matrix))
         .get("/api/v1/me/cpd", A(OwnTraining), get(my_cpd))
         .post("/api/v1/cpd", A(OwnTraining), post(log_cpd))
 }
@@ -383,60 +382,6 @@ pub async fn reopen(
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct MatrixRowJson {
-    pub staff_number: String,
-    pub name: String,
-    pub department: Option<String>,
-    pub team: Option<String>,
-    pub items: Vec<PlanItemJson>,
-}
-
-/// The compliance matrix within the caller's scope: one row per person with their plan.
-#[utoipa::path(get, path = "/api/v1/matrix", security(("bearer" = [])), responses((status = 200, body = [MatrixRowJson])))]
-pub async fn matrix(
-    State(state): State<AppState>,
-    api: Api<cap::TrainingRecords>,
-) -> Result<Json<Vec<MatrixRowJson>>, ApiError> {
-    let everyone: std::collections::HashMap<i64, Person> = people::all(&state.store)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
-    let mut rows: Vec<MatrixRowJson> = Vec::new();
-    for item in plans::all_plans(&state.store, today()).await? {
-        let Some(p) = everyone.get(&item.person_id) else {
-            continue;
-        };
-        if !api.user.may_see_training_of(p) {
-            continue;
-        }
-        match rows.last_mut() {
-            Some(r) if r.staff_number == p.staff_number => r.items.push(item.into()),
-            _ => rows.push(MatrixRowJson {
-                staff_number: p.staff_number.clone(),
-                name: p.name.clone(),
-                department: p.department.clone(),
-                team: p.team.clone(),
-                items: vec![item.into()],
-            }),
-        }
-    }
-    audit::record(
-        &state.store,
-        &api.user.actor(),
-        Event::new(
-            "matrix.export",
-            format!(
-                "Read the compliance matrix through the API ({} people)",
-                rows.len()
-            ),
-        ),
-    )
-    .await?;
-    Ok(Json(rows))
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct CpdJson {
     pub id: i64,
     pub topic: String,
@@ -555,7 +500,6 @@ pub async fn log_cpd(
         completion,
         sign,
         reopen,
-        matrix,
         my_cpd,
         log_cpd
     ),
@@ -566,7 +510,6 @@ pub async fn log_cpd(
         CompletionJson,
         SignOffJson,
         CommentJson,
-        MatrixRowJson,
         CpdJson,
         NewCpdJson
     ))

@@ -1,0 +1,248 @@
+//! Changes in legislation and guidance, and who trained on the modules they affect.
+
+#[allow(unused_imports)]
+use super::*;
+
+pub struct TagView {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub modules: i64,
+    pub last_change: String,
+}
+
+impl TagView {
+    fn of(t: Tag) -> TagView {
+        TagView {
+            id: t.id,
+            name: t.name,
+            description: t.description,
+            modules: t.modules,
+            last_change: t
+                .last_change
+                .as_deref()
+                .map(with_long_dates)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "catalogue/catalogue_guidance.html")]
+pub(super) struct GuidancePage {
+    chrome: Chrome,
+    tags: Vec<TagView>,
+    form: FormState,
+}
+
+impl GuidancePage {
+    fn tag_selected(&self, id: &i64) -> bool {
+        self.form.value("tag_id") == id.to_string()
+    }
+}
+
+pub(super) async fn render_guidance(
+    state: &AppState,
+    user: &CurrentUser,
+    csrf: &str,
+    form: FormState,
+) -> Result<Response, AppError> {
+    let tags = catalogue::tags(&state.store)
+        .await?
+        .into_iter()
+        .map(TagView::of)
+        .collect();
+    let has_errors = form.has_errors();
+    html(&GuidancePage {
+        chrome: Chrome::new(
+            state,
+            "Legislation and guidance",
+            Some(user),
+            csrf,
+            "/training/guidance",
+        )
+        .with_errors(has_errors),
+        tags,
+        form,
+    })
+}
+
+pub async fn guidance(
+    State(state): State<AppState>,
+    page: Page<cap::TrainingManage>,
+) -> Result<Response, AppError> {
+    let mut form = FormState::default();
+    form.set("changed_on", uk(today()));
+    render_guidance(&state, &page.user, &page.csrf, form).await
+}
+
+pub struct TrainedView {
+    pub module_id: Option<i64>,
+    pub module_code: String,
+    pub module_title: String,
+    pub staff_number: String,
+    pub name: String,
+    pub version: String,
+    pub current_version: bool,
+    pub completed_on: String,
+    pub profiles: String,
+}
+
+#[derive(Template)]
+#[template(path = "catalogue/catalogue_guidance_tag.html")]
+pub(super) struct GuidanceTagPage {
+    chrome: Chrome,
+    tag: TagView,
+    /// The change just recorded, when this page answers the form.
+    recorded: Option<String>,
+    modules: Vec<ModuleView>,
+    people: Vec<TrainedView>,
+    /// Role profiles held now by the people listed, with how many of them hold each.
+    roles: Vec<(String, usize)>,
+}
+
+pub(super) async fn render_guidance_tag(
+    state: &AppState,
+    page: &Page<cap::TrainingManage>,
+    tag_id: i64,
+    trained: Vec<TrainedPerson>,
+    recorded: Option<String>,
+) -> Result<Response, AppError> {
+    let tag = catalogue::tags(&state.store)
+        .await?
+        .into_iter()
+        .find(|t| t.id == tag_id)
+        .ok_or(AppError::NotFound)?;
+    let today = today();
+    let modules: Vec<ModuleView> = catalogue::modules(&state.store, true)
+        .await?
+        .into_iter()
+        .filter(|m| m.tag_list().contains(&tag.name.as_str()))
+        .map(|m| ModuleView::of(m, today))
+        .collect();
+    let mut roles: BTreeMap<String, usize> = BTreeMap::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for t in &trained {
+        if seen.contains(&t.staff_number.as_str()) {
+            continue;
+        }
+        seen.push(&t.staff_number);
+        for p in t.profiles.split(';').filter(|p| !p.trim().is_empty()) {
+            *roles.entry(p.trim().to_string()).or_default() += 1;
+        }
+    }
+    let people = trained
+        .iter()
+        .map(|t| {
+            let module = modules.iter().find(|v| v.m.code == t.module_code);
+            TrainedView {
+                module_id: module.map(|v| v.m.id),
+                module_code: t.module_code.clone(),
+                module_title: t.module_title.clone(),
+                staff_number: t.staff_number.clone(),
+                name: t.name.clone(),
+                current_version: module.is_some_and(|v| v.m.version == t.module_version),
+                version: t.module_version.clone(),
+                completed_on: long_date(&t.completed_on),
+                profiles: t
+                    .profiles
+                    .split(';')
+                    .filter(|p| !p.trim().is_empty())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+        })
+        .collect();
+    // The list names people: viewing it is recorded, like viewing the people list.
+    audit::record(
+        &state.store,
+        &page.user.actor(),
+        Event::new(
+            "guidance.view",
+            format!(
+                "Viewed who trained on modules tagged {} ({} records)",
+                tag.name,
+                trained.len()
+            ),
+        )
+        .on("guidance", &tag.name),
+    )
+    .await?;
+    html(&GuidanceTagPage {
+        chrome: Chrome::new(
+            state,
+            tag.name.clone(),
+            Some(&page.user),
+            &page.csrf,
+            "/training/guidance",
+        ),
+        tag: TagView::of(tag),
+        recorded,
+        modules,
+        people,
+        roles: roles.into_iter().collect(),
+    })
+}
+
+pub async fn record_change(
+    State(state): State<AppState>,
+    page: Page<cap::TrainingManage>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let mut form = form_of(&pairs, &["tag_id", "changed_on", "note"]);
+    let tags = catalogue::tags(&state.store).await?;
+    let tag = form
+        .value("tag_id")
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| tags.iter().find(|t| t.id == id));
+    if tag.is_none() {
+        form.add_error(
+            "tag_id",
+            "Select the legislation or guidance that has changed",
+        );
+    }
+    let changed_on = date_field(&mut form, "changed_on", "the date it changed", true);
+    let note = form.value("note").trim().to_string();
+    if note.is_empty() {
+        form.add_error("note", "Enter what changed");
+    } else {
+        check_length(&mut form, "note", "what changed", 2000);
+    }
+    let (Some(tag), Some(changed_on), false) = (tag, changed_on, form.has_errors()) else {
+        return render_guidance(&state, &page.user, &page.csrf, form).await;
+    };
+    let tag_id = tag.id;
+    let trained = catalogue::record_guidance_change(
+        &state.store,
+        &page.user.actor(),
+        tag_id,
+        &iso(changed_on),
+        &note,
+    )
+    .await?;
+    let recorded = format!(
+        "Recorded a change on {}: {note}",
+        format_date_long(changed_on)
+    );
+    render_guidance_tag(&state, &page, tag_id, trained, Some(recorded)).await
+}
+
+pub async fn guidance_tag(
+    State(state): State<AppState>,
+    page: Page<cap::TrainingManage>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = path_id(&id)?;
+    if !catalogue::tags(&state.store)
+        .await?
+        .iter()
+        .any(|t| t.id == id)
+    {
+        return Err(AppError::NotFound);
+    }
+    let trained = catalogue::trained_on_tag(&state.store, id).await?;
+    render_guidance_tag(&state, &page, id, trained, None).await
+}
+
+// ---------------------------------------------------------------------------------------------

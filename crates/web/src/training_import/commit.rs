@@ -1,0 +1,82 @@
+//! Step 4: committing a checked import.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// Errors in the order of the form: the fields, then the name to save under.
+pub(super) fn order_errors(kind: ImportKind, form: FormState) -> FormState {
+    let mut ordered = FormState {
+        values: form.values.clone(),
+        errors: Vec::new(),
+    };
+    let order: Vec<String> = kind
+        .fields()
+        .iter()
+        .map(|f| format!("map_{}", f.key))
+        .chain(["save_as".to_string()])
+        .collect();
+    for id in order {
+        if let Some(e) = form.error(&id) {
+            ordered.add_error(&id, e);
+        }
+    }
+    ordered
+}
+
+pub async fn commit(
+    State(state): State<AppState>,
+    page: TrainerPage,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let kind: Option<ImportKind> = field(&pairs, "kind").parse().ok();
+    let upload = field(&pairs, "upload");
+    let Some(kind) = kind else {
+        return expired(&state, &page, None);
+    };
+    let Ok(mapping) = Mapping::parse(kind, &field(&pairs, "mapping")) else {
+        return expired(&state, &page, Some(kind));
+    };
+    let Some(pending) = pending(&state, &page, &upload, true) else {
+        return expired(&state, &page, Some(kind));
+    };
+    let sheet = match read_sheet(kind, &pending.bytes) {
+        Ok(s) => s,
+        Err(problem) => return file_error(&state, &page, Some(kind), problem.to_string()),
+    };
+    match run(
+        &state,
+        &page,
+        kind,
+        &sheet,
+        &mapping,
+        &pending.file_name,
+        true,
+    )
+    .await?
+    {
+        Err(problems) => file_error(
+            &state,
+            &page,
+            Some(kind),
+            problems
+                .into_iter()
+                .map(|(_, m)| m)
+                .next()
+                .unwrap_or_else(|| "The columns no longer match the file".into()),
+        ),
+        Ok(checked) => preview_page(
+            &state,
+            &page,
+            PreviewInput {
+                kind,
+                file_name: pending.file_name.clone(),
+                sheet: &sheet,
+                checked,
+                upload: String::new(),
+                mapping: &mapping,
+                saved_as: String::new(),
+                commit: true,
+            },
+        ),
+    }
+}
