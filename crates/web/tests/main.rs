@@ -44,5 +44,7 @@ mod register;
 mod reviews;
 #[path = "suite/sessions.rs"]
 mod sessions;
+#[path = "suite/training_edges.rs"]
+mod training_edges;
 #[path = "suite/uploads.rs"]
 mod uploads;

@@ -226,7 +226,7 @@ async fn managers_see_their_people_and_leaders_see_figures_without_names() {
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("MASH researcher") && html.contains("Public Protection"));
         assert!(!html.contains("Sam Staff") && !html.contains("Eve Formula"));
-        assert!(html.contains("0 of 2 required items are in date (0.0%)"));
+        assert!(html.contains("0 of 2 required items are in date (0%)"));
 
         let partner = app.sign_in_as("test-partner").await;
         for path in [

@@ -12,9 +12,7 @@ use mashboard_web::WebConfig;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::StatusCode;
 
-#[macro_use]
-mod common;
-use common::*;
+use crate::common::*;
 
 const LONG_TITLE: &str = "Safeguarding adults and children at risk of exploitation: the multi-agency referral, risk assessment and information sharing pathway";
 
