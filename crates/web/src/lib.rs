@@ -35,6 +35,7 @@ mod plans;
 mod queue;
 mod register;
 mod reviews;
+mod sections;
 mod sessions;
 mod training_import;
 
