@@ -118,7 +118,7 @@ pub const SECTIONS: [Section; 5] = {
             label: "Impact",
             href: "/impact",
             gate: ComplianceSummary,
-            intro: "The figures that show whether the training is working.",
+            intro: "The reports that exist today on whether the training is working.",
             tasks: &[
                 task("Training in date", "/training/summary", TrainingSummary, "The share of people in date on their training, by role profile and department."),
                 task("Incident compliance", "/compliance", ComplianceSummary, "The share of incidents needing a referral that had one, year on year."),
