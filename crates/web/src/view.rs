@@ -483,3 +483,56 @@ pub(crate) fn path_segment(s: &str) -> String {
         .remove(b'~');
     percent_encoding::utf8_percent_encode(s, RESERVED).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::place_of;
+
+    fn section_and_task(path: &str) -> (Option<&'static str>, Option<&'static str>) {
+        match place_of(path) {
+            Some((s, t)) => (Some(s.label), t.map(|t| t.href)),
+            None => (None, None),
+        }
+    }
+
+    #[test]
+    fn a_page_belongs_to_the_task_with_the_longest_path_it_starts_with() {
+        assert_eq!(section_and_task("/training"), (Some("Training"), None));
+        assert_eq!(
+            section_and_task("/training/matrix?department=X"),
+            (Some("Training"), Some("/training/matrix"))
+        );
+        assert_eq!(
+            section_and_task("/training/checks/4/take"),
+            (Some("Delivery"), Some("/training/checks"))
+        );
+        assert_eq!(
+            section_and_task("/compliance/audits/3"),
+            (Some("Quality"), Some("/compliance/audits"))
+        );
+        assert_eq!(
+            section_and_task("/compliance"),
+            (Some("Impact"), Some("/compliance"))
+        );
+        assert_eq!(
+            section_and_task("/sessions/team"),
+            (Some("Delivery"), Some("/sessions/team"))
+        );
+        assert_eq!(
+            section_and_task("/sessions/12"),
+            (Some("Delivery"), Some("/sessions"))
+        );
+        assert_eq!(
+            section_and_task("/completions/9"),
+            (Some("Training"), Some("/my/training"))
+        );
+        assert_eq!(
+            section_and_task("/people/S1/training"),
+            (Some("Administration"), Some("/people"))
+        );
+        // Not below a task: a prefix of the same letters is not a parent.
+        assert_eq!(section_and_task("/sessionsx"), (None, None));
+        assert_eq!(section_and_task("/"), (None, None));
+        assert_eq!(section_and_task("/account"), (None, None));
+    }
+}
