@@ -23,6 +23,7 @@ pub mod reviews;
 pub mod sessions;
 pub mod testing;
 pub mod training;
+pub mod waiting;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};

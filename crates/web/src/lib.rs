@@ -36,6 +36,7 @@ mod plans;
 mod queue;
 mod register;
 mod reviews;
+mod sections;
 mod sessions;
 mod training_import;
 

@@ -146,6 +146,7 @@ fn table() -> Table {
     let t = crate::partners::routes(t);
     let t = crate::exercises::routes(t);
     let t = crate::impact::routes(t);
+    let t = crate::sections::routes(t);
     // ROUTES: further capabilities go above this line.
     t
 }

@@ -34,6 +34,8 @@ mod impact;
 mod learning;
 #[path = "suite/matrix.rs"]
 mod matrix;
+#[path = "suite/navigation.rs"]
+mod navigation;
 #[path = "suite/outcomes_queue.rs"]
 mod outcomes_queue;
 #[path = "suite/partners.rs"]

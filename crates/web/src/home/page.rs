@@ -1,31 +1,37 @@
 //! The home page: what this user can do, by role.
 
-use crate::auth::{cap, Page};
+use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
-use crate::view::{html, Chrome};
+use crate::view::{html, tasks_for, Chrome, Task, SECTIONS};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use mashboard_domain::access::Capability;
-use mashboard_domain::reminders::{digest_for, sections, SectionKind};
+use mashboard_domain::reminders::{digest_for, sections, Digest, SectionKind};
 use mashboard_store::audit::{self, Event};
 use mashboard_store::training::{plans::DUE_SOON_DAYS, today};
 
-pub struct Card {
-    pub title: &'static str,
+/// Something waiting for the reader: how many, what, and where to deal with it.
+pub struct Waiting {
+    pub text: String,
     pub href: &'static str,
-    pub text: &'static str,
+}
+
+/// A section of the navigation with the tasks the reader may open in it.
+pub struct SectionTasks {
+    pub label: &'static str,
+    pub href: &'static str,
+    pub tasks: Vec<Task>,
 }
 
 #[derive(Template)]
 #[template(path = "home/home.html")]
 struct HomePage {
     chrome: Chrome,
-    cards: Vec<Card>,
+    waiting: Vec<Waiting>,
+    sections: Vec<SectionTasks>,
     people_count: Option<i64>,
-    /// Training items due soon or out of date among the people this user looks after.
-    notices: usize,
     /// The user's own reminder digest: what the daily e-mail says, for everyone, e-mail or not.
     reminders: Vec<ReminderSection>,
 }
@@ -35,6 +41,15 @@ struct ReminderSection {
     heading: String,
     lines: Vec<String>,
     link: Option<(&'static str, &'static str)>,
+}
+
+/// "1 review" or "3 reviews".
+fn count_of(n: i64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }
 
 fn capability_for(kind: SectionKind) -> Capability {
@@ -51,118 +66,14 @@ pub async fn show(
     page: Page<cap::SignedIn>,
 ) -> Result<Response, AppError> {
     let u = &page.user;
-    let all = [
-        (
-            Capability::OwnTraining,
-            Card {
-                title: "My training",
-                href: "/my/training",
-                text: "Your training plan, what is due, your completions and your CPD.",
-            },
-        ),
-        (
-            Capability::SignOff,
-            Card {
-                title: "Sign-offs",
-                href: "/sign-offs",
-                text: "Training records waiting for your signature as mentor or line manager.",
-            },
-        ),
-        (
-            Capability::CpdReview,
-            Card {
-                title: "CPD to verify",
-                href: "/cpd/review",
-                text: "CPD your team has logged, waiting for you to verify or return it.",
-            },
-        ),
-        (
-            Capability::TrainingRecords,
-            Card {
-                title: "Training matrix",
-                href: "/training/matrix",
-                text:
-                    "Who is in date, due, overdue or expired on each required module, with exports.",
-            },
-        ),
-        (
-            Capability::TrainingRecords,
-            Card {
-                title: "Reminders",
-                href: "/training/reminders",
-                text: "Training due soon or overdue for the people you look after.",
-            },
-        ),
-        (
-            Capability::TrainingSummary,
-            Card {
-                title: "Training summary",
-                href: "/training/summary",
-                text:
-                    "The share of people in date on their training, by role profile and department.",
-            },
-        ),
-        (
-            Capability::CatalogueView,
-            Card {
-                title: "Module catalogue",
-                href: "/training/modules",
-                text: "Every module, its version, review date and the guidance it depends on.",
-            },
-        ),
-        (
-            Capability::PeopleBrowse,
-            Card {
-                title: "People",
-                href: "/people",
-                text: "Find people in the directory, see their team, line manager and mentor.",
-            },
-        ),
-        (
-            Capability::PeopleEdit,
-            Card {
-                title: "Add a person",
-                href: "/people/new",
-                text: "Add an officer or member of staff to the directory by hand.",
-            },
-        ),
-        (
-            Capability::PeopleImport,
-            Card {
-                title: "Import people",
-                href: "/people/import",
-                text: "Bring the directory up to date from an HR export (CSV or Excel).",
-            },
-        ),
-        (
-            Capability::AccountsManage,
-            Card {
-                title: "Accounts",
-                href: "/admin/users",
-                text: "Create accounts, change roles, lift lock-outs and issue API tokens.",
-            },
-        ),
-        (
-            Capability::AuditRead,
-            Card {
-                title: "Audit trail",
-                href: "/admin/audit",
-                text: "See who signed in, viewed or changed what, and export it.",
-            },
-        ),
-        (
-            Capability::SignedIn,
-            Card {
-                title: "Your account",
-                href: "/account",
-                text: "Your roles, your record in the directory, and your password.",
-            },
-        ),
-    ];
-    let cards = all
-        .into_iter()
-        .filter(|(c, _)| u.can(*c))
-        .map(|(_, card)| card)
+    let by_section = SECTIONS
+        .iter()
+        .map(|s| SectionTasks {
+            label: s.label,
+            href: s.href,
+            tasks: tasks_for(u, s),
+        })
+        .filter(|s| !s.tasks.is_empty())
         .collect();
     let people_count = if u.can(Capability::PeopleBrowse)
         && u.people_scope() == mashboard_domain::access::PeopleScope::All
@@ -179,6 +90,7 @@ pub async fn show(
         }
         None => None,
     };
+    let waiting = waiting_for(&state, u, digest.as_ref(), notices).await?;
     let reminders: Vec<ReminderSection> = digest
         .as_ref()
         .map(|d| sections(d, DUE_SOON_DAYS))
@@ -211,9 +123,114 @@ pub async fn show(
     }
     html(&HomePage {
         chrome: Chrome::new(&state, "Home", Some(u), &page.csrf, "/"),
-        cards,
+        waiting,
+        sections: by_section,
         people_count,
-        notices,
         reminders,
     })
+}
+
+/// What waits for this reader, by role, with counts; only what is not zero.
+async fn waiting_for(
+    state: &AppState,
+    u: &CurrentUser,
+    digest: Option<&Digest>,
+    notices: usize,
+) -> Result<Vec<Waiting>, AppError> {
+    use mashboard_store::waiting;
+    let store = &state.store;
+    let mut out = Vec::new();
+    let mut add = |count: i64, text: String, href: &'static str| {
+        if count > 0 {
+            out.push(Waiting { text, href });
+        }
+    };
+    if u.can(Capability::QualityReviews) {
+        let n = waiting::reviews_to_grade(store, u.id).await?;
+        add(
+            n,
+            format!(
+                "{} to grade",
+                count_of(n, "referral quality review", "referral quality reviews")
+            ),
+            "/quality/reviews",
+        );
+    }
+    if let Some(d) = digest {
+        if u.can(Capability::SignOff) {
+            let n = d.sign_offs.len() as i64;
+            add(
+                n,
+                format!(
+                    "{} waiting for your sign-off",
+                    count_of(n, "training record", "training records")
+                ),
+                "/sign-offs",
+            );
+        }
+        if u.can(Capability::CpdReview) {
+            let n = d.cpd.len() as i64;
+            add(
+                n,
+                format!("{} to verify", count_of(n, "CPD entry", "CPD entries")),
+                "/cpd/review",
+            );
+        }
+        if u.can(Capability::OwnTraining) {
+            let n = d.own.len() as i64;
+            add(
+                n,
+                format!(
+                    "{} of your own due soon or out of date",
+                    count_of(n, "training item", "training items")
+                ),
+                "/my/training",
+            );
+        }
+    }
+    if u.can(Capability::TrainingRecords) {
+        let n = notices as i64;
+        add(
+            n,
+            format!(
+                "{} due soon or out of date among the people you look after",
+                count_of(n, "training item", "training items")
+            ),
+            "/training/reminders",
+        );
+    }
+    if u.can(Capability::ComplianceAudits) {
+        let n = waiting::findings_to_record(store, u.id).await?;
+        add(
+            n,
+            format!(
+                "{} in your compliance audits without a finding",
+                count_of(n, "sampled incident", "sampled incidents")
+            ),
+            "/compliance/audits",
+        );
+    }
+    if u.can(Capability::MissingReferrals) {
+        let n = waiting::missing_referrals_open(store).await?;
+        add(
+            n,
+            format!(
+                "{} open on the missing-referral queue",
+                count_of(n, "incident", "incidents")
+            ),
+            "/register/missing",
+        );
+    }
+    if let (true, Some(person_id)) = (u.can(Capability::SessionsBrowse), u.person_id) {
+        let n = waiting::sessions_to_lead(store, person_id).await?;
+        add(
+            n,
+            format!(
+                "{} to come that you are training on",
+                count_of(n, "session", "sessions")
+            ),
+            "/sessions",
+        );
+    }
+    Ok(out)
 }
