@@ -94,7 +94,7 @@ async fn a_quarterly_review_runs_from_sample_to_feedback_with_blind_grading_and_
         );
         let (s, too_big) = api(&app, &trainer, Method::POST, "/api/v1/quality-reviews",
             serde_json::json!({"period_start": "2026-01-01", "period_end": "2026-03-31", "sample_size": 31})).await;
-        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
             too_big["message"]
                 .as_str()
