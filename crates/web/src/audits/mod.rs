@@ -1,10 +1,10 @@
 //! Incident compliance audits: sampling, findings, yearly figures against the target.
 
 mod api;
-mod show;
 mod export;
 mod incident;
 mod list;
+mod show;
 mod summary;
 
 pub(crate) fn routes(t: Table) -> Table {
@@ -17,10 +17,10 @@ pub(crate) fn api_doc() -> utoipa::openapi::OpenApi {
     <api::AuditsDoc as utoipa::OpenApi>::openapi()
 }
 
-use show::*;
 use export::*;
 use incident::*;
 use list::*;
+use show::*;
 use summary::*;
 
 // The pages' shared imports and helpers; each screen's file takes them with `use super::*`.

@@ -1,6 +1,7 @@
 //! Quarterly referral quality reviews: sampling, blind grading by the panel, results.
 
 mod api;
+mod close;
 mod export;
 mod feedback;
 mod grade;
@@ -19,6 +20,7 @@ pub(crate) fn api_doc() -> utoipa::openapi::OpenApi {
     <api::ReviewsDoc as utoipa::OpenApi>::openapi()
 }
 
+use close::*;
 use export::*;
 use feedback::*;
 use grade::*;
@@ -75,6 +77,11 @@ fn page_routes(t: Table) -> Table {
             "/quality/reviews/{id}/redraw",
             P(QualityReviewManage),
             post(redraw),
+        )
+        .get(
+            "/quality/reviews/{id}/close",
+            P(QualityReviewManage),
+            get(close_confirm),
         )
         .post(
             "/quality/reviews/{id}/status",
