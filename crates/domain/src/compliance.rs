@@ -579,18 +579,6 @@ impl Period {
     }
 }
 
-/// A recorded seed as typed or sent: a whole number from 0 to 18446744073709551615.
-pub fn parse_seed(raw: &str) -> Result<u64, String> {
-    let s = raw.trim().replace([',', '_', ' '], "");
-    s.parse::<u64>().map_err(|_| {
-        format!(
-            "\"{}\" is not a seed; a seed is a whole number from 0 to {}",
-            raw.trim(),
-            u64::MAX
-        )
-    })
-}
-
 /// A sample size as typed: 1 to [`MAX_SAMPLE_SIZE`].
 pub fn parse_sample_size(raw: &str) -> Result<u64, String> {
     let n: u64 = raw
@@ -948,10 +936,6 @@ mod tests {
 
     #[test]
     fn seeds_and_sample_sizes_are_checked() {
-        assert_eq!(parse_seed(" 18446744073709551615 ").unwrap(), u64::MAX);
-        assert_eq!(parse_seed("20,260,401").unwrap(), 20260401);
-        assert!(parse_seed("-1").unwrap_err().contains("whole number"));
-        assert!(parse_seed("18446744073709551616").is_err());
         assert_eq!(parse_sample_size("35").unwrap(), 35);
         assert!(parse_sample_size("0").is_err());
         assert!(parse_sample_size("thirty").is_err());

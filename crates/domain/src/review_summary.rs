@@ -69,6 +69,15 @@ pub fn read_alpha(alpha: &Alpha) -> String {
     }
 }
 
+/// `count` as a whole percentage of `total`, rounded to the nearest (halves up): 6 of 7 is 86%,
+/// not the 85% that integer division gives. Nothing of nothing is 0%.
+pub fn percent_of(count: u64, total: u64) -> u64 {
+    if total == 0 {
+        return 0;
+    }
+    (count * 200 + total) / (total * 2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +115,14 @@ mod tests {
         assert!(!beyond_one_grade(&[3]));
         assert!(!beyond_one_grade(&[]));
         assert!(beyond_one_grade(&[1, 2, 3]));
+    }
+
+    #[test]
+    fn percentages_round_to_the_nearest() {
+        assert_eq!(super::percent_of(6, 7), 86);
+        assert_eq!(super::percent_of(1, 8), 13);
+        assert_eq!(super::percent_of(1, 3), 33);
+        assert_eq!(super::percent_of(0, 0), 0);
+        assert_eq!(super::percent_of(7, 7), 100);
     }
 }

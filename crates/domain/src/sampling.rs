@@ -82,6 +82,66 @@ fn ordered(frame: &[FrameItem<'_>]) -> Result<Vec<usize>, SampleError> {
     Ok(order)
 }
 
+/// A sampling seed: a whole number from 0 to 18446744073709551615, recorded with every draw so
+/// the same sample can be drawn again. Typed or sent as digits, optionally in groups of three
+/// separated by commas, spaces or underscores ("20,260,401"); anything else is refused with one
+/// message, the same for reviews and audits, pages and API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Seed(u64);
+
+impl Seed {
+    pub fn new(value: u64) -> Seed {
+        Seed(value)
+    }
+
+    pub fn value(self) -> u64 {
+        self.0
+    }
+
+    /// A seed as typed.
+    pub fn parse(raw: &str) -> Result<Seed, String> {
+        let t = raw.trim();
+        let refuse = || {
+            format!(
+                "\"{t}\" is not a seed: a seed is a whole number from 0 to {}, in digits (groups of three may be separated by commas)",
+                u64::MAX
+            )
+        };
+        let sep = t.chars().find(|c| matches!(c, ',' | ' ' | '_'));
+        let digits: String = match sep {
+            None => t.to_string(),
+            Some(sep) => {
+                let groups: Vec<&str> = t.split(sep).collect();
+                let first_ok = (1..=3).contains(&groups[0].len());
+                let rest_ok = groups[1..].iter().all(|g| g.len() == 3);
+                if !first_ok || !rest_ok {
+                    return Err(refuse());
+                }
+                groups.concat()
+            }
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(refuse());
+        }
+        digits.parse::<u64>().map(Seed).map_err(|_| refuse())
+    }
+
+    /// An optional seed as typed in a form: blank means "draw with a fresh one".
+    pub fn parse_optional(raw: &str) -> Result<Option<Seed>, String> {
+        if raw.trim().is_empty() {
+            Ok(None)
+        } else {
+            Seed::parse(raw).map(Some)
+        }
+    }
+}
+
+impl std::fmt::Display for Seed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 /// A simple random sample of `size` records from `frame`.
 pub fn draw(frame: &[FrameItem<'_>], size: usize, seed: u64) -> Result<Vec<Drawn>, SampleError> {
     check(frame.len(), size)?;
@@ -334,5 +394,33 @@ mod tests {
             assert_eq!(f[x.index].stratum, x.stratum);
         }
         assert_eq!(d, draw_stratified(&f, 10, 7).unwrap());
+    }
+
+    #[test]
+    fn a_seed_is_digits_optionally_in_groups_of_three() {
+        assert_eq!(Seed::parse(" 20260401 ").unwrap().value(), 20260401);
+        assert_eq!(Seed::parse("20,260,401").unwrap().value(), 20260401);
+        assert_eq!(Seed::parse("20 260 401").unwrap().value(), 20260401);
+        assert_eq!(
+            Seed::parse("18446744073709551615").unwrap().value(),
+            u64::MAX
+        );
+        for bad in [
+            "-1",
+            "2,0,2",
+            "20,2604,01",
+            "1.5",
+            "18446744073709551616",
+            "abc",
+            ",123",
+            "1,234 567",
+        ] {
+            let e = Seed::parse(bad).unwrap_err();
+            assert!(
+                e.contains("is not a seed: a seed is a whole number"),
+                "{bad}: {e}"
+            );
+        }
+        assert_eq!(Seed::parse_optional("  ").unwrap(), None);
     }
 }

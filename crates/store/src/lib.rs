@@ -233,6 +233,22 @@ pub(crate) fn begin_statement(backend: Backend) -> &'static str {
 }
 
 /// Now, as stored: RFC 3339 UTC with microseconds, fixed width.
+/// A user's search text as a `LIKE` pattern that matches it anywhere and literally: `%`, `_`
+/// and the backslash are escaped, so a search for "%" finds a percent sign, not everyone. Use it
+/// with `LIKE $n ESCAPE '\'` (SQLite has no default escape character).
+pub fn like_pattern(term: &str) -> String {
+    let mut out = String::with_capacity(term.len() + 2);
+    out.push('%');
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
 pub fn now_text() -> String {
     instant_text(OffsetDateTime::now_utc())
 }
@@ -325,5 +341,17 @@ mod tests {
         assert_eq!(a, "2024-01-02T03:04:05.000000Z");
         assert!(a < b);
         assert_eq!(parse_instant(&a).unwrap().unix_timestamp(), 1704164645);
+    }
+}
+
+#[cfg(test)]
+mod like_tests {
+    use super::like_pattern;
+
+    #[test]
+    fn wildcards_in_a_search_are_literal() {
+        assert_eq!(like_pattern("ab"), "%ab%");
+        assert_eq!(like_pattern("5%"), "%5\\%%");
+        assert_eq!(like_pattern("a_b\\c"), "%a\\_b\\\\c%");
     }
 }

@@ -214,11 +214,11 @@ fn build_where(q: &PeopleQuery, scope: PeopleScope) -> Where {
     }
     let search = q.search.trim();
     if !search.is_empty() {
-        let like = format!("%{}%", search.to_lowercase());
+        let like = crate::like_pattern(&search.to_lowercase());
         w.binds.push(Bind::Text(like));
         let n = w.binds.len();
         w.clauses.push(format!(
-            "(LOWER(p.name) LIKE ${n} OR LOWER(p.staff_number) LIKE ${n})"
+            "(LOWER(p.name) LIKE ${n} ESCAPE '\\' OR LOWER(p.staff_number) LIKE ${n} ESCAPE '\\')"
         ));
     }
     for (col, v) in [

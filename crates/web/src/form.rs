@@ -57,6 +57,16 @@ pub(crate) fn query_value(raw: Option<&str>, key: &str) -> Option<String> {
     pairs.into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
+/// A JSON value as the text a parse function reads: a string as sent, a number in digits, null
+/// or absent as `None` (anything else as its JSON text, which the parser then refuses).
+pub fn json_text(v: Option<&serde_json::Value>) -> Option<String> {
+    match v {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

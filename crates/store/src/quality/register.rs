@@ -620,6 +620,18 @@ async fn import_on<R: Read + Send>(
     let mut r = shared.into_inner().expect("import report");
     r.rows_read = reader.rows_read();
     r.encoding = reader.encoding();
+    if r.rows_read == 0 && r.error_count == 0 {
+        // A header with no rows is refused, as the people, training and CPD imports refuse it:
+        // "0 rows imported" would read as success for a file that was cut short.
+        r.error(RowError {
+            row: reader.header_row(),
+            column: None,
+            reason: format!(
+                "The file is empty: it has no rows under the header. Add one row per {} under the header row and try again.",
+                kind.row_noun()
+            ),
+        });
+    }
     r.errors.sort_by_key(|e| e.row);
     *report = r;
     let affected = written?;
@@ -1007,14 +1019,9 @@ fn period(f: &mut Filter, column: &str, from: &str, to: &str) {
     }
 }
 
+/// A search term as a literal, case-blind `LIKE` pattern (use with `ESCAPE '\'`).
 fn like(term: &str) -> String {
-    let escaped: String = term
-        .trim()
-        .to_uppercase()
-        .chars()
-        .filter(|c| !matches!(c, '%' | '_' | '\\'))
-        .collect();
-    format!("%{escaped}%")
+    crate::like_pattern(&term.trim().to_uppercase())
 }
 
 /// One page of referrals matching the filters, newest first, and how many match.
@@ -1027,11 +1034,11 @@ pub async fn search_referrals(
     let mut f = Filter::default();
     if !q.search.trim().is_empty() {
         let term = like(&q.search);
-        f.push("(UPPER(r.referral_ref) LIKE ?", term.clone());
+        f.push("(UPPER(r.referral_ref) LIKE ? ESCAPE '\\'", term.clone());
         let last = f.clauses.pop().unwrap_or_default();
         f.binds.push(term);
         f.clauses.push(format!(
-            "{last} OR UPPER(r.incident_ref) LIKE ${})",
+            "{last} OR UPPER(r.incident_ref) LIKE ${} ESCAPE '\\')",
             f.binds.len()
         ));
     }
@@ -1084,7 +1091,7 @@ pub async fn search_incidents(
 ) -> Result<(i64, Vec<Incident>)> {
     let mut f = Filter::default();
     if !q.search.trim().is_empty() {
-        f.push("UPPER(i.incident_ref) LIKE ?", like(&q.search));
+        f.push("UPPER(i.incident_ref) LIKE ? ESCAPE '\\'", like(&q.search));
     }
     period(&mut f, "i.reported_at", &q.from, &q.to);
     match q.flag.as_str() {

@@ -404,3 +404,58 @@ async fn the_register_lists_filter_and_page() {
         );
     });
 }
+
+#[tokio::test]
+async fn a_percent_or_underscore_in_the_search_matches_only_itself() {
+    on_both!(|store| {
+        officers(&store).await;
+        import(&store, RegisterKind::Incidents, "incidents-messy.csv").await;
+        import(&store, RegisterKind::Referrals, "referrals-1252.csv").await;
+        for term in ["%", "_", "PPN_0001", "\\"] {
+            let q = register::ReferralQuery {
+                search: term.into(),
+                ..Default::default()
+            };
+            let (total, _) = register::search_referrals(&store, &q, 10, 0).await.unwrap();
+            assert_eq!(total, 0, "referrals matching {term:?}");
+            let q = register::IncidentQuery {
+                search: term.into(),
+                ..Default::default()
+            };
+            let (total, _) = register::search_incidents(&store, &q, 10, 0).await.unwrap();
+            assert_eq!(total, 0, "incidents matching {term:?}");
+        }
+        let q = register::ReferralQuery {
+            search: "ppn-000".into(),
+            ..Default::default()
+        };
+        let (total, _) = register::search_referrals(&store, &q, 10, 0).await.unwrap();
+        assert!(total > 0, "an ordinary search still finds what it names");
+    });
+}
+
+#[tokio::test]
+async fn a_header_only_file_is_refused_for_every_kind() {
+    on_both!(|store| {
+        for kind in [
+            RegisterKind::Incidents,
+            RegisterKind::Referrals,
+            RegisterKind::Outcomes,
+            RegisterKind::ReferralPeople,
+        ] {
+            let bytes = format!("{}\r\n", kind.canonical_header());
+            let report = import_bytes(&store, kind, bytes.as_bytes(), false).await;
+            assert!(report.rejected(), "{kind:?}: {report:?}");
+            assert!(
+                report.errors[0].reason.starts_with("The file is empty"),
+                "{kind:?}: {:?}",
+                report.errors
+            );
+            assert_eq!(report.created, 0);
+        }
+        assert!(audit_actions(&store)
+            .await
+            .iter()
+            .any(|a| a == "register.import_rejected"));
+    });
+}

@@ -18,6 +18,7 @@ use mashboard_domain::compliance::{
     self, sees_all_audits, Breakdown, Finding, Period, RequiredReason, RollUp,
 };
 use mashboard_domain::people::parse_date;
+use mashboard_domain::sampling::Seed;
 use mashboard_store::audits::{self, AuditError, FindingInput, NewAudit, Viewer};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -124,23 +125,11 @@ fn period(
     })
 }
 
-/// A seed sent as a JSON number or as a string of digits.
+/// A seed sent as a JSON number or as a string (see [`Seed`]).
 fn seed_of(v: Option<&serde_json::Value>) -> Result<Option<u64>, ApiError> {
-    match v {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(serde_json::Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| {
-            bad(format!(
-                "seed: {n} is not a seed; a seed is a whole number from 0 to {}",
-                u64::MAX
-            ))
-        }),
-        Some(serde_json::Value::String(s)) => compliance::parse_seed(s)
-            .map(Some)
-            .map_err(|e| bad(format!("seed: {e}"))),
-        Some(other) => Err(bad(format!(
-            "seed: {other} is not a seed; send a whole number, or leave it out for a random one"
-        ))),
-    }
+    Seed::parse_optional(&crate::form::json_text(v).unwrap_or_default())
+        .map(|s| s.map(Seed::value))
+        .map_err(|e| bad(format!("seed: {e}")))
 }
 
 #[derive(Deserialize, ToSchema)]

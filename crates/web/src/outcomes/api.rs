@@ -1,9 +1,9 @@
 //! Partner outcomes and the missing-referral queue in the JSON API. The same rules as the pages:
 //! a partner reviewer's token records outcomes for its own agency only.
 
+use super::Viewer;
 use crate::auth::{cap, Api};
 use crate::error::ApiError;
-use crate::outcomes::pages::Viewer;
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;

@@ -15,6 +15,7 @@ use axum::Json;
 use mashboard_domain::access::Capability;
 use mashboard_domain::people::parse_date;
 use mashboard_domain::review_summary;
+use mashboard_domain::sampling::Seed;
 use mashboard_store::reviews::{self, NewGrade, NewReview, Review, Strata};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -113,23 +114,6 @@ pub struct DrawJson {
     pub sample: Vec<String>,
 }
 
-pub(crate) fn parse_seed(v: Option<&serde_json::Value>) -> Result<Option<u64>, String> {
-    match v {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(serde_json::Value::Number(n)) => n
-            .as_u64()
-            .map(Some)
-            .ok_or_else(|| "The seed must be a whole number from 0 to 18446744073709551615".into()),
-        Some(serde_json::Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(serde_json::Value::String(s)) => {
-            s.trim().parse::<u64>().map(Some).map_err(|_| {
-                "The seed must be a whole number from 0 to 18446744073709551615".into()
-            })
-        }
-        Some(_) => Err("The seed must be a whole number".into()),
-    }
-}
-
 fn date(raw: &str, what: &str) -> Result<String, ApiError> {
     parse_date(raw)
         .map(|d| d.to_string())
@@ -153,7 +137,9 @@ pub async fn create(
             "sample_size must be at least 1".into(),
         ));
     }
-    let seed = parse_seed(b.seed.as_ref()).map_err(ApiError::BadRequest)?;
+    let seed = Seed::parse_optional(&crate::form::json_text(b.seed.as_ref()).unwrap_or_default())
+        .map_err(ApiError::BadRequest)?
+        .map(Seed::value);
     let strata = match b.strata.as_deref() {
         None => Strata::None,
         Some(s) => Strata::parse(s).ok_or_else(|| {

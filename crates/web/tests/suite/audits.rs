@@ -406,8 +406,8 @@ async fn the_api_follows_the_contract_and_refuses_bad_input_with_json_and_writes
                 Some(finding(&sample[0], Some("child"), true, None)),
             )
             .await,
-            StatusCode::FORBIDDEN,
-            "You are not assigned to compliance audit",
+            StatusCode::NOT_FOUND,
+            "There is no compliance audit",
         );
         refused(
             app.api_json(

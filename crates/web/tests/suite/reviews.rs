@@ -94,7 +94,7 @@ async fn a_quarterly_review_runs_from_sample_to_feedback_with_blind_grading_and_
         );
         let (s, too_big) = api(&app, &trainer, Method::POST, "/api/v1/quality-reviews",
             serde_json::json!({"period_start": "2026-01-01", "period_end": "2026-03-31", "sample_size": 31})).await;
-        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
             too_big["message"]
                 .as_str()
@@ -122,7 +122,7 @@ async fn a_quarterly_review_runs_from_sample_to_feedback_with_blind_grading_and_
             serde_json::json!({"usernames": [username_for(Role::Frontline)]}),
         )
         .await;
-        assert_eq!(s, StatusCode::BAD_REQUEST, "{refused}");
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
         let (s, _) = api(&app, &trainer, Method::PUT, &format!("/api/v1/quality-reviews/{id}/panel"),
             serde_json::json!({"usernames": [username_for(Role::SeniorLeader), username_for(Role::PartnerReviewer)]})).await;
         assert_eq!(s, StatusCode::OK);
@@ -177,7 +177,7 @@ async fn a_quarterly_review_runs_from_sample_to_feedback_with_blind_grading_and_
             serde_json::json!({"referral_ref": sample[0], "grade": 5}),
         )
         .await;
-        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
         let (s, _) = api(
             &app,
             &trainer,
@@ -201,7 +201,7 @@ async fn a_quarterly_review_runs_from_sample_to_feedback_with_blind_grading_and_
         .await;
         assert_eq!(
             s,
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "only sampled referrals are graded"
         );
         for (i, r) in sample.iter().enumerate() {
@@ -296,6 +296,20 @@ async fn a_quarterly_review_runs_from_sample_to_feedback_with_blind_grading_and_
         // Close, and the officer reads the feedback.
         let tc = app.signed_in(Role::MashTrainer).await;
         for to in ["moderation", "closed"] {
+            if to == "closed" {
+                // Closing asks first: the review page links to a confirmation page whose
+                // button posts the move, and nothing has closed yet.
+                let (s, page) = app.get(&tc, &format!("/quality/reviews/{id}")).await;
+                assert_eq!(s, StatusCode::OK);
+                assert!(page.contains(&format!("href=\"/quality/reviews/{id}/close\"")));
+                let (s, confirm) = app.get(&tc, &format!("/quality/reviews/{id}/close")).await;
+                assert_eq!(s, StatusCode::OK);
+                assert!(confirm.contains("Close this review?"), "{confirm}");
+                assert!(confirm.contains("name=\"csrf_token\""));
+                assert!(confirm.contains("Back to the review"));
+                let (_, page) = app.get(&tc, &format!("/quality/reviews/{id}")).await;
+                assert!(page.contains("Moderation"), "not closed by looking");
+            }
             let r = app
                 .post_form(&tc, &format!("/quality/reviews/{id}/status"), &[("to", to)])
                 .await;
@@ -311,7 +325,7 @@ async fn a_quarterly_review_runs_from_sample_to_feedback_with_blind_grading_and_
         .await;
         assert_eq!(
             s,
-            StatusCode::BAD_REQUEST,
+            StatusCode::CONFLICT,
             "a closed review's grades no longer change"
         );
         let (s, html) = app.get(&tc, &format!("/quality/reviews/{id}/result")).await;

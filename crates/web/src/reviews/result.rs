@@ -1,0 +1,169 @@
+//! The result of a review (GET /quality/reviews/{id}/result): every figure with its uncertainty.
+
+use super::*;
+
+pub(super) struct Bar {
+    grade: String,
+    count: u64,
+    percent: u64,
+}
+
+pub(super) struct WeakLine {
+    title: String,
+    weak: usize,
+    scored: usize,
+    module: String,
+}
+
+pub(super) struct RecLine {
+    person: String,
+    criterion: String,
+    module: String,
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "reviews/review_result.html")]
+pub(super) struct ResultPage {
+    chrome: Chrome,
+    review: Review,
+    period: String,
+    s: ReviewSummary,
+    bars: Vec<Bar>,
+    mean: String,
+    median: String,
+    ci: String,
+    sd: String,
+    alpha: String,
+    alpha_reading: String,
+    themes: Vec<quality::Theme>,
+    weak: Vec<WeakLine>,
+    recs: Vec<RecLine>,
+    manage: bool,
+    done: Option<String>,
+    graders: usize,
+}
+
+pub(super) async fn result(
+    State(state): State<AppState>,
+    page: Page<cap::QualityReviews>,
+    Path(id): Path<i64>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let review = visible_review(&state, &page.user, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let manage = manages(&page.user);
+    if !manage && !reviews::has_submitted(&state.store, id, page.user.id).await? {
+        return Err(AppError::BadRequest(
+            "Submit your own grades first: until then the panel's result stays hidden from you."
+                .into(),
+        ));
+    }
+    let s = compute_summary(&state, id).await?;
+    let grades = reviews::grades(&state.store, id).await?;
+    let agreed = reviews::agreed(&state.store, id).await?;
+    let comments: Vec<&str> = grades
+        .iter()
+        .map(|g| g.comment.as_str())
+        .chain(agreed.iter().map(|a| a.comment.as_str()))
+        .filter(|c| !c.is_empty())
+        .collect();
+    let themes = quality::themes(&comments);
+    let rubric = reviews::rubric(&state.store).await?;
+    // Weak criteria: the agreed criterion scores where recorded, else the graders' scores.
+    let agreed_scores = reviews::agreed_scores(&state.store, id).await?;
+    let pairs: Vec<(String, u8)> = if agreed_scores.is_empty() {
+        reviews::scores(&state.store, id)
+            .await?
+            .into_iter()
+            .map(|s| (s.criterion_code, s.score as u8))
+            .collect()
+    } else {
+        agreed_scores
+            .into_iter()
+            .map(|s| (s.criterion_code, s.score as u8))
+            .collect()
+    };
+    let weak = quality::weakest_criteria(&pairs)
+        .into_iter()
+        .map(|w| {
+            let c = rubric.iter().find(|c| c.code == w.code);
+            WeakLine {
+                title: c.map(|c| c.title.clone()).unwrap_or(w.code.clone()),
+                weak: w.weak,
+                scored: w.scored,
+                module: c.and_then(|c| c.module_title.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let recs = if manage {
+        reviews::recommendations(&state.store, id)
+            .await?
+            .into_iter()
+            .map(|r| RecLine {
+                person: format!("{} ({})", r.person_name, r.staff_number),
+                criterion: r.criterion_title,
+                module: r.module_title.unwrap_or_else(|| "No module linked".into()),
+                status: if r.status == "assigned" {
+                    "Assigned".into()
+                } else {
+                    "Recommended".into()
+                },
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let total = s.n as u64;
+    let bars = (1..=4u8)
+        .map(|g| Bar {
+            grade: format!("{g} {}", quality::grade_label(g).unwrap_or("")),
+            count: s.counts[g as usize - 1],
+            percent: review_summary::percent_of(s.counts[g as usize - 1], total),
+        })
+        .collect();
+    let graders = reviews::panel(&state.store, id).await?.len();
+    html(&ResultPage {
+        chrome: Chrome::new(
+            &state,
+            format!("Result: {}", review.title),
+            Some(&page.user),
+            &page.csrf,
+            "/quality/reviews",
+        ),
+        period: format!(
+            "{} to {}",
+            long(&review.period_start),
+            long(&review.period_end)
+        ),
+        mean: s
+            .mean
+            .map(fmt2)
+            .unwrap_or_else(|| "No agreed grades yet".into()),
+        median: s
+            .median
+            .map(|m| format!("{m}"))
+            .unwrap_or_else(|| "–".into()),
+        ci: s
+            .mean_ci95
+            .map(|i| format!("{} to {}", fmt2(i.lo), fmt2(i.hi)))
+            .unwrap_or_else(|| "Needs at least two agreed grades".into()),
+        sd: s.sd.map(fmt2).unwrap_or_else(|| "–".into()),
+        alpha: s
+            .alpha
+            .value()
+            .map(|a| format!("{a:.3}"))
+            .unwrap_or_else(|| "Not defined".into()),
+        alpha_reading: read_alpha(&s.alpha),
+        bars,
+        themes,
+        weak,
+        recs,
+        manage,
+        done: query(raw.as_deref(), "done"),
+        graders,
+        s,
+        review,
+    })
+}
