@@ -6,11 +6,12 @@
 mod code;
 mod console;
 mod debrief;
+mod end;
 mod index;
 mod new;
 mod projector;
 mod team;
-use self::{code::*, console::*, debrief::*, index::*, new::*, projector::*, team::*};
+use self::{code::*, console::*, debrief::*, end::*, index::*, new::*, projector::*, team::*};
 
 use crate::auth::{cap, CurrentUser, MaybeUser, Page};
 use crate::error::AppError;
@@ -51,6 +52,7 @@ pub(crate) fn routes(t: Table) -> Table {
         .post("/exercises/runs/{id}/notes", P(F), post(add_note))
         .post("/exercises/runs/{id}/meeting", P(F), post(save_meeting))
         .post("/exercises/runs/{id}/actions", P(F), post(add_action))
+        .get("/exercises/runs/{id}/end", P(F), get(end_confirm))
         .post("/exercises/runs/{id}/end", P(F), post(end_run))
         .post(
             "/exercises/runs/{id}/facilitators",
