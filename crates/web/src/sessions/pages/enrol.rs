@@ -142,6 +142,11 @@ pub(super) async fn bulk(
         .filter(|v| !v.is_empty())
         .collect();
     if sns.is_empty() {
+        // Back to the page that sent the list (the coverage page keeps its filters), which
+        // shows the error summary; without one, a plain refusal.
+        if back != default_back {
+            return Ok(see_other(&with_query(&back, "book_error=nobody")));
+        }
         return Err(AppError::BadRequest(
             "Choose at least one person to book".into(),
         ));

@@ -50,6 +50,8 @@ pub(super) struct ShowPage {
     pub(super) departments: Vec<String>,
     pub(super) profiles: Vec<(String, String)>,
     pub(super) form: FormState,
+    /// Whether names link to the person's page (the viewer may browse people).
+    pub(super) people_links: bool,
 }
 
 pub(super) const REPORT_KEY: &str = "sessions.enrol_report";
@@ -57,6 +59,10 @@ pub(super) const REPORT_KEY: &str = "sessions.enrol_report";
 pub(super) fn saved_text(code: &str) -> String {
     match code {
         "created" => "The session has been scheduled.".into(),
+        "created_enrolled" => {
+            "The session has been scheduled and the people of the chosen cohorts booked on it."
+                .into()
+        }
         "changed" => "The session has been changed.".into(),
         "rescheduled" => {
             "The session has been changed. Everyone enrolled will be sent the updated invitation."
@@ -204,6 +210,7 @@ pub(super) async fn render_show(
         departments: facets.departments,
         profiles,
         form,
+        people_links: user.can(Capability::PeopleBrowse),
     })
 }
 
