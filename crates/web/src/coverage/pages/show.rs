@@ -34,6 +34,8 @@ pub(super) struct ShowPage {
     pub(super) export_query: String,
     pub(super) manage: bool,
     pub(super) scope_note: String,
+    /// The success banner after booking people from this page, if any.
+    pub(super) booked: String,
 }
 
 impl ShowPage {
@@ -46,6 +48,39 @@ pub(super) struct Query {
     pub(super) as_of: Date,
     pub(super) filter: Filter,
     pub(super) form: FormState,
+    /// Back from booking: the banner saying how many were booked.
+    pub(super) booked: String,
+    /// Back from pressing Book with nobody ticked.
+    pub(super) nobody_ticked: bool,
+}
+
+/// The banner after a booking made from this page (the session pages send the counts back).
+pub(super) fn booked_text(pairs: &[(String, String)]) -> String {
+    let n = |k: &str| field_str(pairs, k).parse::<usize>().unwrap_or(0);
+    if field_str(pairs, "booked_session").is_empty() {
+        return String::new();
+    }
+    let people = |n: usize| {
+        if n == 1 {
+            "1 person".to_string()
+        } else {
+            format!("{n} people")
+        }
+    };
+    let mut words = format!("Booked {} onto the session.", people(n("enrolled")));
+    if n("waitlisted") > 0 {
+        words.push_str(&format!(
+            " {} put on its waitlist (it is full).",
+            people(n("waitlisted"))
+        ));
+    }
+    if n("skipped") > 0 {
+        words.push_str(&format!(
+            " {} not booked (already booked or not found).",
+            people(n("skipped"))
+        ));
+    }
+    words
 }
 
 pub(super) fn read_query(raw: Option<&str>) -> Query {
@@ -72,6 +107,8 @@ pub(super) fn read_query(raw: Option<&str>) -> Query {
         as_of,
         filter,
         form,
+        booked: booked_text(&pairs),
+        nobody_ticked: field_str(&pairs, "book_error") == "nobody",
     }
 }
 
@@ -157,20 +194,12 @@ pub(super) fn untrained_rows(report: &Report) -> Vec<UntrainedRow> {
 }
 
 pub(super) fn session_label(s: &store::SessionOption) -> String {
-    let when = s
-        .starts_at
-        .get(..10)
-        .and_then(mashboard_domain::coverage::parse_ymd)
-        .map(format_date_long)
-        .unwrap_or_else(|| s.starts_at.clone());
-    let time = s.starts_at.get(11..16).unwrap_or("");
-    let mode = if s.mode == "teams" {
-        "Teams"
-    } else {
-        "in person"
-    };
+    let when = mashboard_domain::sessions::display_stored(&s.starts_at);
+    let mode = mashboard_domain::sessions::SessionMode::parse(&s.mode)
+        .map(|m| m.label())
+        .unwrap_or("In person");
     format!(
-        "{when} {time} UTC, {} ({mode}), {} of {} places taken",
+        "{when}, {} ({mode}), {} of {} places taken",
         s.title, s.enrolled, s.capacity
     )
 }
@@ -254,7 +283,11 @@ pub async fn show(
     .filter_map(|(w, v)| v.as_ref().map(|v| format!("{w} {v}")))
     .collect::<Vec<_>>()
     .join(", ");
-    let has_errors = q.form.has_errors();
+    let mut form = q.form.clone();
+    if q.nobody_ticked {
+        form.add_error("untrained", "Tick at least one person to book");
+    }
+    let has_errors = form.has_errors();
     html(&ShowPage {
         chrome: Chrome::new(
             &state,
@@ -302,6 +335,7 @@ pub async fn show(
         },
         manage,
         scope_note: scope_note(scope.kind),
-        form: q.form,
+        booked: q.booked.clone(),
+        form,
     })
 }
