@@ -53,6 +53,23 @@ pub(super) struct ListPage {
     pub(super) team: bool,
     pub(super) form: FormState,
     pub(super) banner: String,
+    /// Why an officer past their second year cannot book, and what to do instead.
+    pub(super) overdue: Option<String>,
+}
+
+/// For an officer whose second year of service has ended without an attachment day: why no day
+/// can be booked here, and the next step.
+pub(super) fn overdue_text(me: &Officer, booked: bool, today: time::Date) -> Option<String> {
+    if booked {
+        return None;
+    }
+    match me.eligibility(today) {
+        Err(mashboard_domain::attachment::Ineligible::PastSecondYear { eligible_until }) => Some(format!(
+            "Your attachment day is overdue. Days are booked in the second year of service, and yours ended on {}, so the days listed here cannot be booked online. Contact the MASH training team (the MASH trainer) to arrange a catch-up place on a day, and let your line manager know.",
+            mashboard_domain::people::format_date_long(eligible_until)
+        )),
+        _ => None,
+    }
 }
 
 pub(super) fn mine_for(
@@ -124,6 +141,10 @@ pub(super) async fn render_list(
         })
         .collect();
     let has = form.has_errors();
+    let overdue = me.as_ref().and_then(|m| {
+        let booked = my_bookings.iter().any(|b| b.status != "withdrawn");
+        overdue_text(m, booked, now)
+    });
     html(&ListPage {
         chrome: Chrome::new(
             state,
@@ -146,6 +167,7 @@ pub(super) async fn render_list(
         team: user.can(Capability::TeamBooking),
         form,
         banner,
+        overdue,
     })
 }
 
