@@ -425,12 +425,20 @@ impl Tally {
         self.required - self.trained
     }
 
-    /// Share trained, in whole percent (rounded down so 99.6% never shows as 100%); `None`
+    /// Share trained, in whole percent rounded to the nearest (6 of 7 is 86%), except that
+    /// anything short of everyone stays below 100% and anyone at all stays above 0%; `None`
     /// when nobody is required.
     pub fn percent(&self) -> Option<u32> {
-        (self.trained * 100)
-            .checked_div(self.required)
-            .map(|p| p as u32)
+        if self.required == 0 {
+            return None;
+        }
+        let nearest = (self.trained * 200 + self.required) / (self.required * 2);
+        let p = match nearest {
+            100 if self.trained < self.required => 99,
+            0 if self.trained > 0 => 1,
+            p => p,
+        };
+        Some(p as u32)
     }
 
     /// The percentage as a page shows it.
@@ -1454,13 +1462,19 @@ mod tests {
     }
 
     #[test]
-    fn percent_rounds_down_so_almost_is_not_all() {
-        let t = Tally {
-            required: 1000,
-            trained: 999,
+    fn percent_rounds_to_the_nearest_but_almost_is_not_all() {
+        let t = |required, trained| Tally {
+            required,
+            trained,
             booked: 0,
         };
-        assert_eq!(t.percent_text(), "99%");
+        assert_eq!(t(1000, 999).percent_text(), "99%");
+        assert_eq!(t(7, 6).percent_text(), "86%");
+        assert_eq!(t(8, 1).percent_text(), "13%");
+        assert_eq!(t(1000, 1).percent_text(), "1%");
+        assert_eq!(t(4, 4).percent_text(), "100%");
+        assert_eq!(t(4, 0).percent_text(), "0%");
+        assert_eq!(t(0, 0).percent_text(), "–");
     }
 
     #[test]

@@ -218,6 +218,11 @@ pub fn london_clock(utc: time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// A stored instant as [`display_london`] writes it; the text itself if it is not an instant.
+pub fn display_stored(text: &str) -> String {
+    from_store(text).map_or_else(|| text.to_string(), display_london)
+}
+
 /// "09:00".
 pub fn display_london_time(ts: Timestamp) -> String {
     ts.to_zoned(london()).strftime("%H:%M").to_string()

@@ -147,3 +147,26 @@ async fn a_teams_report_from_the_command_line() {
         assert_eq!(count(db, "session_attendance").await, 3);
     }
 }
+
+#[tokio::test]
+async fn a_teams_report_for_a_session_not_yet_held_is_refused_on_the_command_line() {
+    let (dir, dbs) = databases().await;
+    let report = dir.path().join("AttendanceReport.csv");
+    std::fs::write(&report, utf16le_with_bom(REPORT)).unwrap();
+    let report = report.to_str().unwrap().to_string();
+    for db in &dbs {
+        let session = seed(dir.path(), db).await;
+        let store = Store::open(&DbUrl::parse(db).unwrap()).await.unwrap();
+        sqlx::query("UPDATE training_sessions SET starts_at = '2099-07-15T08:00:00.000000Z', ends_at = '2099-07-15T11:00:00.000000Z' WHERE id = $1")
+            .bind(session)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+        let session = session.to_string();
+        let o = run_without_db(&["import", "teams-report", &session, &report, "--db", db]);
+        assert!(!o.status.success());
+        assert!(text(&o).contains("has not happened yet"), "{}", text(&o));
+        assert_eq!(count(db, "session_attendance").await, 0);
+    }
+}

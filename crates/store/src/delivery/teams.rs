@@ -13,9 +13,10 @@ use super::attendance::{
     self, clear_on, deliver_on, flag_not_in_report_on, mark_on, SessionFacts, Source,
 };
 use crate::audit::{self, Actor, Event};
-use crate::{now_text, Result, Store, StoreError};
+use crate::{now_text, parse_instant, Result, Store, StoreError};
 use mashboard_domain::attendance::{
-    add_report, match_report, status_for, sum_times, summed_mark, Candidate, Matching, Summed,
+    add_report, match_report, normalise_name, status_for, sum_times, summed_mark, Candidate,
+    Matching, Summed,
 };
 use mashboard_domain::teams_report::{self, Report};
 use serde::Serialize;
@@ -45,6 +46,9 @@ pub struct Preview {
     pub kept: Vec<String>,
     /// The id of the earlier upload of this same file, if any.
     pub already_uploaded: Option<i64>,
+    /// The session's trainers found in the report, left out of matching and completions
+    /// (e.g. "Sam Lee (lead trainer)").
+    pub trainers_left_out: Vec<String>,
     /// Plain-words notes for the trainer (e.g. the meeting length differs from the session).
     pub notes: Vec<String>,
 }
@@ -127,14 +131,41 @@ async fn candidates(store: &Store, s: &SessionFacts, report: &Report) -> Result<
     Ok(out)
 }
 
+/// Refuses a report for a cancelled session, or for one that has not started yet (its
+/// completions would be dated in the future, which the register's own form refuses too).
+fn reportable(s: &SessionFacts) -> Result<()> {
+    if s.cancelled() {
+        return Err(StoreError::Conflict(format!(
+            "Session {} is cancelled: a Teams report cannot be recorded against it",
+            s.id
+        )));
+    }
+    if parse_instant(&s.starts_at).is_some_and(|t| t > time::OffsetDateTime::now_utc()) {
+        return Err(StoreError::Invalid(format!(
+            "Session {} has not happened yet (it is on {}): upload its Teams report after the session",
+            s.id,
+            s.date()
+        )));
+    }
+    Ok(())
+}
+
+/// The session's trainers (lead and co-trainers): person id, name and whether they lead.
+async fn trainers(store: &Store, session_id: i64) -> Result<Vec<(i64, String, bool)>> {
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT p.id, p.name, t.lead FROM session_trainers t JOIN people p ON p.id = t.person_id
+         WHERE t.session_id = $1 ORDER BY t.lead DESC, p.name",
+    )
+    .bind(session_id)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows.into_iter().map(|(id, n, l)| (id, n, l == 1)).collect())
+}
+
 /// Works out what the report would do, writing nothing.
 pub async fn preview(store: &Store, session_id: i64, bytes: &[u8]) -> Result<Preview> {
     let s = attendance::session_or_404(store, session_id).await?;
-    if s.cancelled() {
-        return Err(StoreError::Conflict(format!(
-            "Session {session_id} is cancelled: a Teams report cannot be recorded against it"
-        )));
-    }
+    reportable(&s)?;
     let report = parse(bytes)?;
     preview_parsed(store, &s, &report, sha256_hex(bytes)).await
 }
@@ -147,6 +178,36 @@ async fn preview_parsed(
 ) -> Result<Preview> {
     let cands = candidates(store, s, report).await?;
     let mut matching = match_report(report, &cands, s.seconds(), s.share_pct());
+    // Trainers teach the session; they do not attend it: no mark, no completion, no flag.
+    let trainers = trainers(store, s.id).await?;
+    let is_trainer = |pid: i64| trainers.iter().any(|t| t.0 == pid);
+    let trainer_names: Vec<String> = trainers.iter().map(|t| normalise_name(&t.1)).collect();
+    let mut trainers_left_out: Vec<String> = Vec::new();
+    for (pid, name, lead) in &trainers {
+        let in_report = matching.matched.iter().any(|m| m.person_id == *pid)
+            || matching
+                .unmatched
+                .iter()
+                .any(|u| normalise_name(&u.name) == normalise_name(name));
+        if in_report {
+            trainers_left_out.push(format!(
+                "{name} ({})",
+                if *lead { "lead trainer" } else { "co-trainer" }
+            ));
+        }
+    }
+    matching.matched.retain(|m| !is_trainer(m.person_id));
+    matching
+        .unmatched
+        .retain(|u| !trainer_names.contains(&normalise_name(&u.name)));
+    let trainer_numbers: Vec<String> = cands
+        .iter()
+        .filter(|c| is_trainer(c.person_id))
+        .map(|c| c.staff_number.clone())
+        .collect();
+    matching
+        .not_in_report
+        .retain(|sn| !trainer_numbers.contains(sn));
     let earlier_rows: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT t.person_id, t.seconds FROM teams_report_times t JOIN teams_reports r ON r.id = t.report_id
          WHERE r.session_id = $1 AND r.sha256 <> $2",
@@ -185,6 +246,12 @@ async fn preview_parsed(
             .fetch_optional(store.pool())
             .await?;
     let mut notes = Vec::new();
+    if !trainers_left_out.is_empty() {
+        notes.push(format!(
+            "Left out: {}. Trainers teach the session; they are not attendees, so the report gives them no mark and no completion.",
+            trainers_left_out.join(", ")
+        ));
+    }
     if let (Some(a), Some(b)) = (report.start, report.end) {
         let meeting = (b - a).whole_minutes();
         let planned = s.minutes();
@@ -236,6 +303,7 @@ async fn preview_parsed(
         reports_committed: others as usize,
         kept,
         already_uploaded,
+        trainers_left_out,
         notes,
     })
 }
@@ -250,11 +318,7 @@ pub async fn commit(
     bytes: &[u8],
 ) -> Result<Committed> {
     let s = attendance::session_or_404(store, session_id).await?;
-    if s.cancelled() {
-        return Err(StoreError::Conflict(format!(
-            "Session {session_id} is cancelled: a Teams report cannot be recorded against it"
-        )));
-    }
+    reportable(&s)?;
     let report = parse(bytes)?;
     let preview = preview_parsed(store, &s, &report, sha256_hex(bytes)).await?;
     if let Some(id) = preview.already_uploaded {

@@ -773,3 +773,87 @@ async fn reports_committed_before_times_were_kept_still_add_up() {
         );
     });
 }
+
+#[tokio::test]
+async fn trainers_in_a_teams_report_are_left_out_of_matching_and_completions() {
+    on_both!(|store| {
+        let w = world(&store).await;
+        let actor = Actor::system();
+        // The walk-in is the session's lead trainer (the meeting's organiser); Ann co-trains.
+        for (p, lead) in [(w.walk_in, 1), (w.ann, 0)] {
+            sqlx::query(
+                "INSERT INTO session_trainers (session_id, person_id, lead) VALUES ($1, $2, $3)",
+            )
+            .bind(w.session)
+            .bind(p)
+            .bind(lead)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        }
+        let p = teams::preview(&store, w.session, REPORT.as_bytes())
+            .await
+            .unwrap();
+        assert!(p.matching.matched.iter().all(|m| m.person_id != w.walk_in));
+        assert!(
+            p.matching.not_in_report.is_empty(),
+            "{:?}",
+            p.matching.not_in_report
+        );
+        assert_eq!(
+            p.trainers_left_out,
+            vec!["Walk In (lead trainer)".to_string()]
+        );
+        assert!(
+            p.notes.iter().any(|n| n.contains("not attendees")),
+            "{:?}",
+            p.notes
+        );
+        teams::commit(&store, &actor, w.session, "r.csv", REPORT.as_bytes())
+            .await
+            .unwrap();
+        let reg = attendance::register(&store, w.session).await.unwrap();
+        assert!(reg.iter().all(|r| r.staff_number != "W1"));
+        assert_eq!(
+            scalar(
+                &store,
+                &format!(
+                    "SELECT CAST(COUNT(*) AS BIGINT) FROM completions WHERE person_id = {}",
+                    w.walk_in
+                )
+            )
+            .await,
+            0
+        );
+    });
+}
+
+#[tokio::test]
+async fn a_teams_report_for_a_session_not_yet_held_is_refused() {
+    on_both!(|store| {
+        let w = world(&store).await;
+        let actor = Actor::system();
+        sqlx::query("UPDATE training_sessions SET starts_at = '2099-07-15T08:00:00.000000Z', ends_at = '2099-07-15T11:00:00.000000Z' WHERE id = $1")
+            .bind(w.session)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        for e in [
+            teams::preview(&store, w.session, REPORT.as_bytes())
+                .await
+                .unwrap_err(),
+            teams::commit(&store, &actor, w.session, "r.csv", REPORT.as_bytes())
+                .await
+                .unwrap_err(),
+        ] {
+            assert!(
+                matches!(e, StoreError::Invalid(ref m) if m.contains("has not happened yet")),
+                "{e}"
+            );
+        }
+        assert_eq!(
+            scalar(&store, "SELECT CAST(COUNT(*) AS BIGINT) FROM teams_reports").await,
+            0
+        );
+    });
+}

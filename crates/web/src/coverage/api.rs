@@ -119,7 +119,8 @@ pub struct CoverageTallyJson {
     pub trained: usize,
     pub booked: usize,
     pub untrained: usize,
-    /// Share trained in whole percent (rounded down); null when nobody is required.
+    /// Share trained in whole percent (rounded to the nearest; never 100 short of everyone);
+    /// null when nobody is required.
     pub percent: Option<u32>,
 }
 

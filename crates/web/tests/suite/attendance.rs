@@ -669,3 +669,47 @@ async fn two_reports_of_one_session_add_up() {
             .all(|a| a.1.is_empty()));
     });
 }
+
+#[tokio::test]
+async fn a_teams_report_for_a_session_not_yet_held_is_refused_by_the_api_and_the_page() {
+    on_both!(|app| {
+        let session = seed_session(&app.store).await;
+        sqlx::query("UPDATE training_sessions SET starts_at = '2099-07-15T08:00:00.000000Z', ends_at = '2099-07-15T11:00:00.000000Z' WHERE id = $1")
+            .bind(session)
+            .execute(app.store.pool())
+            .await
+            .unwrap();
+        let trainer = token_for(&app, Role::MashTrainer).await;
+        let path = format!("/api/v1/sessions/{session}/teams-report?commit=true");
+        let (s, v) = post_report(&app, &trainer, &path, utf16le_with_bom(REPORT)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("has not happened yet"),
+            "{v}"
+        );
+        assert_eq!(
+            scalar(
+                &app.store,
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM teams_reports"
+            )
+            .await,
+            0
+        );
+    });
+}
+
+#[tokio::test]
+async fn the_register_says_when_the_session_was_in_london_time_in_words() {
+    on_both!(|app| {
+        let session = seed_session(&app.store).await;
+        let trainer = app.signed_in(Role::MashTrainer).await;
+        let (s, html) = app
+            .get(&trainer, &format!("/sessions/{session}/attendance"))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("Tuesday 15 July 2025, 09:00 BST"), "{html}");
+    });
+}

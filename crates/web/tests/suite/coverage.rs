@@ -493,3 +493,53 @@ async fn a_trainer_adds_and_changes_a_requirement_through_the_form() {
         assert_eq!(s, StatusCode::FORBIDDEN);
     });
 }
+
+#[tokio::test]
+async fn booking_from_the_page_keeps_the_filters_and_says_what_happened() {
+    on_both!(|app| {
+        let w = world(&app).await;
+        let trainer = app.signed_in(Role::MashTrainer).await;
+        let page = format!("/coverage/{}?department=Response", w.requirement);
+        let session = w.session.to_string();
+
+        // Nobody ticked: back to the same filtered page with the error summary.
+        let r = app
+            .post_form(
+                &trainer,
+                "/sessions/enrol-many",
+                &[("session_id", &session), ("return_to", &page)],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let back = location(&r);
+        assert!(back.starts_with(&page), "{back}");
+        let (s, html) = app.get(&trainer, &back).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            html.contains("govuk-error-summary")
+                && html.contains("Tick at least one person to book"),
+            "{html}"
+        );
+        assert!(!html.contains("Nadia Neighbourhood"), "the filter is kept");
+
+        // One ticked: a success banner on the same page.
+        let r = app
+            .post_form(
+                &trainer,
+                "/sessions/enrol-many",
+                &[
+                    ("session_id", session.as_str()),
+                    ("return_to", page.as_str()),
+                    ("staff_number", "R1002"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, html) = app.get(&trainer, &location(&r)).await;
+        assert!(
+            html.contains("govuk-notification-banner--success")
+                && html.contains("Booked 1 person onto the session."),
+            "{html}"
+        );
+    });
+}

@@ -104,7 +104,7 @@ async fn exercise_api_codes_partners_and_live_stream() {
             answer("Red", 1, q1, "too early"),
         )
         .await;
-        assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert!(
             body["message"]
                 .as_str()
@@ -123,7 +123,7 @@ async fn exercise_api_codes_partners_and_live_stream() {
             serde_json::json!({"stage": 42}),
         )
         .await;
-        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 
         // A team code opens only its own team, on a browser session without an account.
         let screen = client();
@@ -222,7 +222,7 @@ async fn exercise_api_codes_partners_and_live_stream() {
             answer("Red", 2, q2, "not released to Red"),
         )
         .await;
-        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(count(&app.store, "exercise_answers").await, 1);
         // The shared screen saves by form (as the script does).
         let t = csrf_in(&app.get(&screen, "/exercise/team").await.1);
@@ -320,10 +320,30 @@ async fn exercise_api_codes_partners_and_live_stream() {
         assert!(
             debrief.contains("Kai (7) is caring for Poppy (3)") && debrief.contains("Model answer")
         );
+        // Ending is irreversible: the console links to a page that asks first.
+        let (_, console) = app
+            .get(&trainer_web, &format!("/exercises/runs/{run_id}/console"))
+            .await;
+        assert!(console.contains(&format!("href=\"/exercises/runs/{run_id}/end\"")));
+        let (s, confirm) = app
+            .get(&trainer_web, &format!("/exercises/runs/{run_id}/end"))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            confirm.contains("End the run?")
+                && confirm.contains("cannot be undone")
+                && confirm.contains("govuk-back-link"),
+            "{confirm}"
+        );
         let r = app
             .post_form(&trainer_web, &format!("/exercises/runs/{run_id}/end"), &[])
             .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, console) = app.get(&trainer_web, &location(&r)).await;
+        assert!(
+            console.contains("The run has ended") && !console.contains("Action added"),
+            "{console}"
+        );
         let (s, _) = app.get(&screen, "/exercise/team").await;
         assert_eq!(s, StatusCode::SEE_OTHER, "the code stopped working");
         let (s, _) = app
@@ -413,7 +433,7 @@ async fn only_a_runs_facilitators_administrators_and_the_trainer_open_it() {
             }),
         )
         .await;
-        assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert!(body["message"]
             .as_str()
             .unwrap()

@@ -826,3 +826,30 @@ async fn partner_organisations_and_the_exchange_through_the_json_api() {
         assert_eq!(v["to_partners"]["sessions"], 0);
     });
 }
+
+#[tokio::test]
+async fn an_officer_whose_attachment_day_is_overdue_is_told_why_and_what_to_do() {
+    on_both!(|app| {
+        fl_attach(&app.store).await;
+        let trainer = app.signed_in(Role::MashTrainer).await;
+        app.new_day(&trainer, DAY_AHEAD, "5").await;
+        // Three years' service: the second year ended without a day.
+        sqlx::query("UPDATE people SET start_date = $1 WHERE staff_number = $2")
+            .bind(iso(days_from_today(-3 * 365)))
+            .bind(staff_for(Role::Frontline))
+            .execute(app.store.pool())
+            .await
+            .unwrap();
+        let officer = app.signed_in(Role::Frontline).await;
+        let (s, html) = app.get(&officer, "/attachment-days").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            html.contains("Your attachment day is overdue")
+                && html.contains("Contact the MASH training team"),
+            "{html}"
+        );
+        // An officer still in their second year sees no such warning.
+        let (_, html) = app.get(&trainer, "/attachment-days").await;
+        assert!(!html.contains("overdue"), "{html}");
+    });
+}

@@ -552,7 +552,6 @@ async fn pages_team_booking_and_my_training() {
                     ("room", "Room 2"),
                     ("capacity", "2"),
                     ("trainers", &username_for(Role::MashTrainer)),
-                    ("cohorts", "2026-A"),
                 ],
             )
             .await;
@@ -813,5 +812,56 @@ async fn people_see_and_withdraw_their_own_bookings_on_my_training() {
             json!(["P100"]),
             "the waitlisted person took the place"
         );
+    });
+}
+
+#[tokio::test]
+async fn cohorts_chosen_when_scheduling_are_booked_within_capacity() {
+    on_both!(|app| {
+        let module = seed_learners(&app.store).await;
+        let trainer = app.signed_in(Role::MashTrainer).await;
+        let r = app
+            .post_form(
+                &trainer,
+                "/sessions/new",
+                &[
+                    ("module_id", &module.to_string()),
+                    ("date", "2030-06-12"),
+                    ("start_time", "09:00"),
+                    ("end_time", "12:00"),
+                    ("mode", "in_person"),
+                    ("venue", "Headquarters"),
+                    ("capacity", "2"),
+                    ("trainers", &username_for(Role::MashTrainer)),
+                    ("cohorts", "2026-A"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let loc = location(&r);
+        assert!(loc.contains("saved=created_enrolled"), "{loc}");
+        let (_, html) = app.get(&trainer, &loc).await;
+        assert!(
+            html.contains("booked on it") && html.contains("2 enrolled, 1 on the waitlist"),
+            "{html}"
+        );
+        // The names link to the people, for a viewer who may see people.
+        assert!(html.contains("href=\"/people/P100\""), "{html}");
+        let enrolled: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM session_enrolments WHERE status = 'enrolled'",
+        )
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(enrolled, 2);
+        // A frontline officer sees names without links.
+        let frontline = app.signed_in(Role::Frontline).await;
+        let id = loc
+            .trim_start_matches("/sessions/")
+            .split('?')
+            .next()
+            .unwrap();
+        let (_, html) = app.get(&frontline, &format!("/sessions/{id}")).await;
+        assert!(!html.contains("href=\"/people/"), "{html}");
     });
 }
