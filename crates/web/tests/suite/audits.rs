@@ -424,7 +424,14 @@ async fn the_api_follows_the_contract_and_refuses_bad_input_with_json_and_writes
             count(&app.store, "compliance_findings").await,
             findings_before
         );
-        assert_eq!(count(&app.store, "audit_events").await, events_before);
+        // Nothing written but the trail of the two refused attempts (404s on a real route).
+        assert_eq!(count(&app.store, "audit_events").await, events_before + 2);
+        let (_, newest) = audit_events(&app.store, "").await;
+        assert!(
+            newest[..2].iter().all(|e| e.action == "access.refused"),
+            "{:?}",
+            newest[..2].iter().map(|e| &e.action).collect::<Vec<_>>()
+        );
 
         // A frontline officer may do none of it.
         for (m, p, b) in [
