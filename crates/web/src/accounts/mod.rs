@@ -2,9 +2,12 @@
 //! their roles and tokens, and the audit trail page; `/api/v1/me`.
 
 mod account;
-mod admin;
+mod admin_shared;
 mod api;
+mod audit_trail;
 mod login;
+mod user;
+mod users;
 
 use crate::routes::{Access, Table};
 use axum::routing::{get, post};
@@ -21,64 +24,72 @@ pub(crate) fn routes(t: Table) -> Table {
             Page(SignedIn),
             post(account::change_password),
         )
-        .get("/admin/users", Page(AccountsManage), get(admin::users))
+        .get("/admin/users", Page(AccountsManage), get(users::users))
         .get(
             "/admin/users/new",
             Page(AccountsManage),
-            get(admin::new_user_form),
+            get(users::new_user_form),
         )
         .post(
             "/admin/users/new",
             Page(AccountsManage),
-            post(admin::create_user),
+            post(users::create_user),
         )
         .get(
             "/admin/users/{username}",
             Page(AccountsManage),
-            get(admin::user),
+            get(user::user),
         )
         .post(
             "/admin/users/{username}/roles",
             Page(AccountsManage),
-            post(admin::set_roles),
+            post(user::set_roles),
         )
         .post(
             "/admin/users/{username}/disable",
             Page(AccountsManage),
-            post(admin::disable),
+            post(user::disable),
         )
         .post(
             "/admin/users/{username}/enable",
             Page(AccountsManage),
-            post(admin::enable),
+            post(user::enable),
         )
         .post(
             "/admin/users/{username}/unlock",
             Page(AccountsManage),
-            post(admin::unlock),
+            post(user::unlock),
         )
         .post(
             "/admin/users/{username}/partner-agency",
             Page(AccountsManage),
-            post(admin::set_partner_agency),
+            post(user::set_partner_agency),
         )
         .post(
             "/admin/users/{username}/password",
             Page(AccountsManage),
-            post(admin::set_password),
+            post(user::set_password),
         )
         .post(
             "/admin/users/{username}/tokens",
             Page(AccountsManage),
-            post(admin::create_token),
+            post(user::create_token),
         )
         .post(
             "/admin/users/{username}/tokens/{id}/revoke",
             Page(AccountsManage),
-            post(admin::revoke_token),
+            post(user::revoke_token),
         )
-        .get("/admin/audit", Page(AuditRead), get(admin::audit_trail))
-        .get("/admin/audit.csv", Page(AuditRead), get(admin::audit_csv))
+        .get(
+            "/admin/audit",
+            Page(AuditRead),
+            get(audit_trail::audit_trail),
+        )
+        .get(
+            "/admin/audit.csv",
+            Page(AuditRead),
+            get(audit_trail::audit_csv),
+        )
         .get("/api/v1/me", Api(SignedIn), get(api::me))
 }
 
