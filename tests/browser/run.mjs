@@ -721,6 +721,12 @@ async function checkReviewFlow(browser) {
         if (err) throw new Error(`recording an agreed grade: ${err}`);
       }
       await submitForm(page, "to", "trainer starts moderation", `/quality/reviews/${reviewId}`);
+      // Closing asks first, on a page of its own.
+      await goto(page, `${BASE_URL}/quality/reviews/${reviewId}/close`);
+      {
+        const axeOk = await checkAxe(page, "close the review (confirmation)");
+        if ((await checkProblems(page, "close the review (confirmation)")) && axeOk) passed += 1;
+      }
       await submitForm(page, "to", "trainer closes the review", `/quality/reviews/${reviewId}`);
       await goto(page, `${BASE_URL}/quality/reviews/${reviewId}/result`);
       const result = await page.evaluate(() => document.body.innerText);
