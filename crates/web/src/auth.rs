@@ -255,13 +255,7 @@ impl<C: Cap> FromRequestParts<AppState> for Api<C> {
         let token = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
+            .and_then(bearer_token)
             .ok_or(ApiError::Unauthorized)?;
         let account = accounts::account_for_token(&state.store, token)
             .await?
@@ -275,6 +269,15 @@ impl<C: Cap> FromRequestParts<AppState> for Api<C> {
             _cap: PhantomData,
         })
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` header, if it holds one.
+fn bearer_token(value: &axum::http::HeaderValue) -> Option<&str> {
+    let v = value.to_str().ok()?;
+    v.strip_prefix("Bearer ")
+        .or_else(|| v.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 /// Records in the audit trail every refused attempt by a known account to reach a route: a 403
@@ -292,19 +295,15 @@ pub async fn audit_refusals(
     let matched = request
         .extensions()
         .get::<axum::extract::MatchedPath>()
-        .map(|m| m.as_str().to_string());
+        .cloned();
     let session = request.extensions().get::<Session>().cloned();
-    let bearer = request
+    // Cheap clones (reference-counted bytes): the token and path are read only on a refusal.
+    let authorization = request
         .headers()
         .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(|t| t.trim().to_string());
+        .cloned();
     let method = request.method().clone();
-    let path = request.uri().path().to_string();
+    let uri = request.uri().clone();
     let response = next.run(request).await;
     let status = response.status();
     if !(status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND) {
@@ -313,8 +312,9 @@ pub async fn audit_refusals(
     let Some(route) = matched else {
         return response;
     };
-    let account = match (bearer, session) {
-        (Some(token), _) if !token.is_empty() => accounts::account_for_token(&state.store, &token)
+    let path = uri.path();
+    let account = match (authorization.as_ref().and_then(bearer_token), session) {
+        (Some(token), _) => accounts::account_for_token(&state.store, token)
             .await
             .ok()
             .flatten(),
@@ -340,7 +340,7 @@ pub async fn audit_refusals(
             .after(&serde_json::json!({
                 "method": method.as_str(),
                 "path": path,
-                "route": route,
+                "route": route.as_str(),
                 "status": status.as_u16(),
             })),
         )
