@@ -9,7 +9,7 @@ use mashboard_domain::people::StaffNumber;
 use mashboard_domain::register::{RegisterKind, RegisterMapping, RegisterReader};
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, NewAccount};
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::people::{self, ImportError};
 use mashboard_store::{backup, copy, DbUrl, Store};
 use mashboard_web::{AppState, WebConfig};
@@ -128,9 +128,7 @@ pub async fn serve(store: Store, global: &Global, demo: bool) -> Result<()> {
 /// logged (no personal data: counts only) and the next hour tries again.
 async fn refresh_queue_hourly(store: Store) {
     loop {
-        match mashboard_store::quality::queue::refresh(&store, time::OffsetDateTime::now_utc())
-            .await
-        {
+        match mashboard_store::queue::refresh(&store, time::OffsetDateTime::now_utc()).await {
             Ok(r) if r.added > 0 || r.closed_in_time > 0 => tracing::info!(
                 added = r.added,
                 closed_in_time = r.closed_in_time,
@@ -257,15 +255,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Queue(QueueCommand::Refresh) => {
             let store = open(g).await?;
-            let r = mashboard_store::quality::queue::refresh_by(
+            let r = mashboard_store::queue::refresh_by(
                 &store,
                 &Actor::cli(),
                 time::OffsetDateTime::now_utc(),
             )
             .await?;
             let stats =
-                mashboard_store::quality::queue::stats(&store, time::OffsetDateTime::now_utc())
-                    .await?;
+                mashboard_store::queue::stats(&store, time::OffsetDateTime::now_utc()).await?;
             println!(
                 "Added {} incident(s) to the missing-referral queue.{} Open items: {}.",
                 r.added,
@@ -677,7 +674,7 @@ async fn import_records(
 /// all or nothing. Prints the report; exits 1 naming every bad row (the first 100, and how many
 /// there were) when the file is refused.
 async fn import_register(g: &Global, kind: RegisterKind, args: &RegisterArgs) -> Result<ExitCode> {
-    use mashboard_store::quality::register;
+    use mashboard_store::register;
 
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("could not read {}", args.file.display()))?;
@@ -838,7 +835,7 @@ async fn import_register(g: &Global, kind: RegisterKind, args: &RegisterArgs) ->
     Ok(ExitCode::SUCCESS)
 }
 
-fn skipped_words(report: &mashboard_store::quality::register::RegisterReport) -> String {
+fn skipped_words(report: &mashboard_store::register::RegisterReport) -> String {
     if report.skipped > 0 {
         format!(", {} kept as recorded in mashboard", report.skipped)
     } else {

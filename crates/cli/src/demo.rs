@@ -8,7 +8,7 @@ use mashboard_domain::demo::{
 };
 use mashboard_domain::roles::Role;
 use mashboard_store::accounts::{self, NewAccount};
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::people;
 use mashboard_store::Store;
 

@@ -14,7 +14,7 @@ use mashboard_domain::feedback::Ratings;
 use mashboard_domain::partners::{ExternalInput, ExternalStatus};
 use mashboard_domain::sessions::{parse_time, SessionMode, SessionStatus};
 use mashboard_domain::training_seed::TRAINER_STAFF_NUMBER;
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::delivery::{attendance, coverage, enrolment, sessions, teams};
 use mashboard_store::learning::{checks, feedback};
 use mashboard_store::partners;

@@ -6,7 +6,7 @@
 // Not called until the lead wires `seed` into `demo.rs`; then this allow can go.
 
 use anyhow::{Context, Result};
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::exercises::{self as ex, NewPartner, NewRun, NewTeam};
 use mashboard_store::Store;
 

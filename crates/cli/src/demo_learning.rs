@@ -6,7 +6,7 @@
 
 use anyhow::Result;
 use mashboard_domain::checks::{OptionDraft, Phase, QuestionDraft, QuestionKind};
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::learning::checks::{self, CheckInput, NewAttempt};
 use mashboard_store::learning::videos::{self, Source};
 use mashboard_store::people;

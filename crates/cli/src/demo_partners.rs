@@ -6,7 +6,7 @@
 
 use anyhow::{Context, Result};
 use mashboard_domain::partners::{ContactDraft, ExternalDraft, OrgDraft};
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::learning::attachment::{self, NewDay};
 use mashboard_store::partners;
 use mashboard_store::people::{self, Person};

@@ -5,17 +5,17 @@
 //! finding of each bi-monthly audit and closes it.
 
 use anyhow::{anyhow, bail, Context, Result};
-use mashboard_domain::compliance::Period;
+use mashboard_domain::audits::Period;
 use mashboard_domain::demo_quality::{
     demo_quality, iso, PlannedAudit, PlannedGrade, PlannedReview,
 };
 use mashboard_domain::register::{RegisterKind, RegisterReader};
 use mashboard_store::accounts;
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::audits::{self, FindingInput, NewAudit, Viewer};
-use mashboard_store::quality::{queue, register};
 use mashboard_store::reviews::{self, NewGrade, NewReview, Strata};
 use mashboard_store::Store;
+use mashboard_store::{queue, register};
 use std::collections::HashMap;
 use time::{Date, Duration, PrimitiveDateTime, Time};
 

@@ -6,7 +6,7 @@ use mashboard_domain::training::{CpdKind, ModuleStatus};
 use mashboard_domain::training_seed::{
     seed_guidance_tags, seed_modules_as_of, seed_profiles, TRAINER_STAFF_NUMBER,
 };
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::people::{self, Person};
 use mashboard_store::training::catalogue::{self, ModuleInput};
 use mashboard_store::training::completions::{self, NewCompletion};

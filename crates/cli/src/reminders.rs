@@ -14,7 +14,7 @@ use mashboard_domain::reminders::{
     build_digests, html_body, parse_send_time, run_due, split_by_address, subject, text_body,
     Digest, MessageContext,
 };
-use mashboard_store::audit::{self, Actor, Event};
+use mashboard_store::audit_trail::{self, Actor, Event};
 use mashboard_store::reminders::{self, Delivery, RunSummary};
 use mashboard_store::training::plans::DUE_SOON_DAYS;
 use mashboard_store::Store;
@@ -216,7 +216,7 @@ pub async fn run_once(
                     d.counts().describe()
                 ));
             }
-            audit::record(
+            audit_trail::record(
                 store,
                 actor,
                 Event::new(

@@ -17,10 +17,10 @@
 //! audit records as "form completed on time" has a referral submitted within 24 hours. The
 //! writer (the `mashboard demo` command) checks each drawn sample against the plan.
 
-use crate::compliance::{Finding, RequiredReason};
+use crate::audits::{Finding, RequiredReason};
 use crate::demo::{demo_accounts, demo_people, FIRST_NAMES, LAST_NAMES};
-use crate::quality::DEFAULT_RUBRIC;
 use crate::register::RegisterKind;
+use crate::reviews::DEFAULT_RUBRIC;
 use crate::sampling::{self, FrameItem};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -592,7 +592,7 @@ fn next_month_start(d: Date) -> Date {
 /// `today`'s (what the audits page offers by default). A month left over before the open one is
 /// audited alone.
 fn audit_periods(today: Date) -> (Vec<(Date, Date)>, (Date, Date)) {
-    let open = crate::compliance::Period::last_two_months(today);
+    let open = crate::audits::Period::last_two_months(today);
     let mut out = Vec::new();
     for year in 2022..=2025 {
         let pairs = if year == 2025 { 3 } else { 6 };
@@ -1709,7 +1709,7 @@ impl DemoQuality {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compliance::Subject;
+    use crate::audits::Subject;
 
     /// The day this was written, and a later one in another quarter.
     const TODAY: Date = time::macros::date!(2026 - 12 - 06);
@@ -1905,7 +1905,7 @@ mod tests {
 
             // Audits run to last month: the open one is the audits page's default period, and
             // the closed ones cover every day from January 2022 up to it.
-            let open = crate::compliance::Period::last_two_months(today);
+            let open = crate::audits::Period::last_two_months(today);
             assert_eq!(
                 (d.open_audit.period_start, d.open_audit.period_end),
                 (open.start, open.end)

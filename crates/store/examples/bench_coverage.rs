@@ -12,7 +12,7 @@
 //! minimum and median. The target is under 100 ms.
 
 use mashboard_domain::coverage::{Clause, CountsAs, Filter, Rule, Transferees};
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::delivery::coverage::{self, RequirementInput};
 use mashboard_store::{now_text, DbUrl, Store};
 use std::time::Instant;

@@ -1,6 +1,6 @@
 //! Accounts: argon2id password hashes, roles, sign-in with lock-out, API tokens.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{
     instant_text, is_unique_violation, now_text, parse_instant, Result, Store, StoreError,
 };
@@ -202,7 +202,7 @@ pub async fn create(store: &Store, actor: &Actor, new: NewAccount<'_>) -> Result
             .execute(&mut *tx)
             .await?;
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("account.create", format!("Created account {username}"))
@@ -248,7 +248,7 @@ pub async fn set_disabled(
         .execute(&mut *tx)
         .await?;
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -294,7 +294,7 @@ pub async fn set_roles(
             .execute(&mut *tx)
             .await?;
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -324,7 +324,7 @@ pub async fn set_password(
         .bind(account.id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -415,7 +415,7 @@ pub async fn sign_in_from(
     .flatten()
     .max();
     if let Some(until) = locked {
-        audit::record(
+        audit_trail::record(
             store,
             &Actor {
                 user_id: None,
@@ -449,7 +449,7 @@ pub async fn sign_in_from(
             .bind(row.id)
             .execute(&mut *tx)
             .await?;
-        audit::record_on(
+        audit_trail::record_on(
             &mut tx,
             &Actor::user(row.id, &row.username),
             Event::new("sign_in.success", "Signed in").on("account", &row.username),
@@ -491,7 +491,7 @@ pub async fn sign_in_from(
         "wrong password"
     };
     let in_a_row = next_place.unwrap_or(next_account).failures;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         &Actor {
             user_id: row.as_ref().map(|r| r.id),
@@ -533,7 +533,7 @@ pub async fn unlock(store: &Store, actor: &Actor, username: &str) -> Result<()> 
         ))
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -591,7 +591,7 @@ pub async fn create_token(
     .bind(now_text())
     .execute(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -661,7 +661,7 @@ pub async fn revoke_token(store: &Store, actor: &Actor, user_id: i64, token_id: 
         .bind(user_id)
         .fetch_one(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -730,7 +730,7 @@ pub async fn set_partner_agency(
         .bind(account.id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(

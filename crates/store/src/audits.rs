@@ -2,16 +2,18 @@
 //! of incidents (seed recorded), redraw with a reason (the old draw is kept), assign auditors,
 //! record findings, close; and gather findings for the compliance roll-ups.
 //!
-//! The rules are the domain's (`mashboard_domain::compliance`, `mashboard_domain::sampling`);
+//! The rules are the domain's (`mashboard_domain::audits`, `mashboard_domain::sampling`);
 //! this module keeps them in the database. Every change is audited in its own transaction, and
 //! every view of an audit's incidents is audited too.
 //!
 //! A redraw is refused once any finding is recorded: otherwise a sample could be redrawn until
 //! the results looked better. The roll-ups still count only each audit's latest draw.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{is_unique_violation, now_text, Store, StoreError};
-use mashboard_domain::compliance::{self, Audited, Breakdown, Finding, Period, RequiredReason};
+use mashboard_domain::audits::{
+    self as audit_rules, Audited, Breakdown, Finding, Period, RequiredReason,
+};
 use mashboard_domain::sampling::{self, FrameItem, SampleError};
 use rand::RngCore;
 use serde::Serialize;
@@ -361,10 +363,10 @@ async fn draw_into(
 /// Opens an audit and draws its first sample, in one transaction: either both are kept or
 /// neither.
 pub async fn create(store: &Store, actor: &Actor, new: &NewAudit) -> Result<Drawn> {
-    compliance::check_sample_size(new.sample_size).map_err(AuditError::Invalid)?;
+    audit_rules::check_sample_size(new.sample_size).map_err(AuditError::Invalid)?;
     let title = new.title.trim();
     let title = if title.is_empty() {
-        compliance::default_title(&new.period)
+        audit_rules::default_title(&new.period)
     } else {
         title.to_string()
     };
@@ -398,7 +400,7 @@ pub async fn create(store: &Store, actor: &Actor, new: &NewAudit) -> Result<Draw
         "",
     )
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -568,7 +570,7 @@ pub async fn redraw(
         reason,
     )
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -717,7 +719,7 @@ pub async fn set_auditors(
     }
     let mut after: Vec<String> = ids.into_iter().map(|(_, n)| n).collect();
     after.sort();
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -887,7 +889,7 @@ pub async fn record_finding(
     if let Some(before) = &existing {
         event = event.before(before);
     }
-    audit::record_on(&mut tx, actor, event).await?;
+    audit_trail::record_on(&mut tx, actor, event).await?;
     tx.commit().await?;
     Ok((record, changed))
 }
@@ -943,7 +945,7 @@ pub async fn close(store: &Store, actor: &Actor, viewer: &Viewer, audit_id: i64)
     .bind(audit_id)
     .execute(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -1017,7 +1019,7 @@ async fn load_sample(
 /// The incidents of an audit's current sample with their findings. The view is audited.
 pub async fn sample(store: &Store, actor: &Actor, a: &AuditRow) -> Result<Vec<SampledIncident>> {
     let rows = load_sample(store, a, None).await?;
-    audit::record(
+    audit_trail::record(
         store,
         actor,
         Event::new(
@@ -1049,7 +1051,7 @@ pub async fn sampled_incident(
         .into_iter()
         .next();
     if let Some(r) = &row {
-        audit::record(
+        audit_trail::record(
             store,
             actor,
             Event::new(
@@ -1140,7 +1142,7 @@ pub fn audited(rows: &[CountedFinding]) -> Vec<Audited> {
 /// The compliance roll-ups over findings for incidents reported within `period`.
 pub async fn summary(store: &Store, period: &Period) -> Result<Breakdown> {
     let rows = counted_findings(store, period).await?;
-    Ok(compliance::breakdown(&audited(&rows)))
+    Ok(audit_rules::breakdown(&audited(&rows)))
 }
 
 /// When an audit's steps happened, for a history written after the fact (the demo seeds years of
@@ -1173,7 +1175,7 @@ pub async fn set_history_dates(
         .bind(audit_id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(

@@ -2,7 +2,7 @@
 //! stages, answers, observer notes, the mock strategy meeting and its actions. Every change is
 //! audited in its own transaction; the rules are in `mashboard_domain::exercises`.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
 use mashboard_domain::access::{Capability, RunScope};
 use mashboard_domain::exercise_scenario;
@@ -71,7 +71,7 @@ pub async fn ensure_scenarios(store: &Store) -> Result<()> {
                 .await?;
             }
         }
-        audit::record_on(
+        audit_trail::record_on(
             &mut tx,
             &Actor::system(),
             Event::new(
@@ -486,7 +486,7 @@ pub async fn create_run(
         .iter()
         .map(|t| serde_json::json!({"team": t.name, "members": t.members.len()}))
         .collect();
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -652,7 +652,7 @@ pub async fn add_facilitator(
         return Ok(());
     }
     insert_facilitator(&mut tx, actor, run_id, uid, &now_text()).await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -696,7 +696,7 @@ pub async fn remove_facilitator(
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -1001,7 +1001,7 @@ pub async fn release(
     .execute(&mut *tx)
     .await?;
     let to = team_name.clone().unwrap_or_else(|| "all teams".into());
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -1142,7 +1142,7 @@ pub async fn save_answer(
         .execute(&mut *tx)
         .await?;
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -1211,7 +1211,7 @@ pub async fn add_note(
     .bind(&now)
     .fetch_one(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -1337,7 +1337,7 @@ pub async fn save_meeting(
         .execute(&mut *tx)
         .await?;
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -1405,7 +1405,7 @@ pub async fn add_action(
     .bind(now_text())
     .fetch_one(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -1430,7 +1430,7 @@ pub async fn end_run(store: &Store, actor: &Actor, run_id: i64) -> Result<String
         .bind(run_id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("exercise_run.end", format!("Ended exercise run {run_id}"))
@@ -1443,7 +1443,7 @@ pub async fn end_run(store: &Store, actor: &Actor, run_id: i64) -> Result<String
 
 /// Records that someone viewed a run's team membership or answers (debrief, exports).
 pub async fn record_view(store: &Store, actor: &Actor, run_id: i64, what: &str) -> Result<()> {
-    audit::record(
+    audit_trail::record(
         store,
         actor,
         Event::new(

@@ -7,7 +7,7 @@
 //! otherwise return as `NUMERIC`.
 
 pub mod accounts;
-pub mod audit;
+pub mod audit_trail;
 pub mod audits;
 pub mod backup;
 pub mod copy;
@@ -15,12 +15,14 @@ pub mod delivery;
 pub mod exercises;
 pub mod learning;
 pub mod migrate;
+pub mod outcomes;
 pub mod partners;
 pub mod people;
-pub mod quality;
+pub mod queue;
+pub mod register;
 pub mod reminders;
 pub mod reviews;
-pub mod sessions;
+pub mod sign_in_sessions;
 pub mod testing;
 pub mod training;
 pub mod waiting;

@@ -3,7 +3,7 @@
 //! sessions, and the facts behind the quarterly exchange summary. Every change is audited in
 //! its own transaction; views of contacts and attendees are audited by the pages.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::training::catalogue::{self, ModuleInput};
 use crate::{now_text, Result, Store, StoreError};
 use mashboard_domain::partners::{
@@ -89,7 +89,7 @@ pub async fn create_org(store: &Store, actor: &Actor, o: &OrgInput) -> Result<Pa
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| duplicate_name(e, &o.name))?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -137,7 +137,7 @@ pub async fn update_org(
     .execute(&mut *tx)
     .await
     .map_err(|e| duplicate_name(e, &o.name))?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -209,7 +209,7 @@ pub async fn add_contact(
     .bind(&now)
     .fetch_one(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -247,7 +247,7 @@ pub async fn update_contact(
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("partner_contact.update", "Changed a partner contact")
@@ -271,7 +271,7 @@ pub async fn remove_contact(store: &Store, actor: &Actor, id: i64) -> Result<Con
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("partner_contact.remove", "Removed a partner contact")
@@ -363,7 +363,7 @@ pub async fn set_provider(
         .bind(module_id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -500,7 +500,7 @@ pub async fn set_direction(
     .bind(session_id)
     .execute(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -621,7 +621,7 @@ pub(crate) async fn insert_guest(
     .bind(now_text())
     .fetch_one(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         event.after(&serde_json::json!({"id": id, "name": x.name, "organisation": x.organisation, "partner_org_id": x.partner_org_id, "email": x.email})),
@@ -706,7 +706,7 @@ pub async fn mark_external(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -739,7 +739,7 @@ pub async fn remove_external(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(

@@ -1,6 +1,6 @@
 //! The people directory: queries, edits with history, and the all-or-nothing import.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{is_unique_violation, now_text, Result, Store, StoreError};
 use mashboard_domain::access::PeopleScope;
 use mashboard_domain::import::RowError;
@@ -430,7 +430,7 @@ pub async fn create(
         }
         other => other?,
     };
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("person.create", format!("Added {}", p.staff_number))
@@ -478,7 +478,7 @@ pub async fn update(
             .or_else(|| Some(now_text()[..10].to_string()))
     };
     write_person(&mut tx, before.id, p, lm, me, active, left_on).await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("person.update", format!("Changed {}", before.staff_number))
@@ -689,7 +689,7 @@ async fn import_rows(
             )
             .before(&PersonSnapshot::of(old)),
         };
-        audit::record_on(
+        audit_trail::record_on(
             &mut tx,
             actor,
             event
@@ -698,7 +698,7 @@ async fn import_rows(
         )
         .await?;
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(

@@ -5,7 +5,7 @@
 //! The audit trail keeps who a digest went to (person id and staff number) and its counts, never
 //! the address or the lines it held.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::training::plans;
 use crate::{parse_instant, Result, Store};
 use mashboard_domain::reminders::{Digest, DueItem, Inputs, PendingCompletion, Person};
@@ -153,7 +153,7 @@ pub async fn record_digest(
         Delivery::WrittenToFile => ("reminders.digest_written", "Wrote to a file"),
     };
     let counts = digest.counts();
-    audit::record(
+    audit_trail::record(
         store,
         actor,
         Event::new(
@@ -185,7 +185,7 @@ pub struct RunSummary {
 /// Records a run that sent digests by e-mail. The daily schedule reads it back
 /// ([`last_run_on`]) so that a day's digests go once, whoever started them.
 pub async fn record_run(store: &Store, actor: &Actor, summary: RunSummary) -> Result<()> {
-    audit::record(
+    audit_trail::record(
         store,
         actor,
         Event::new(

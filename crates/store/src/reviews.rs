@@ -2,7 +2,7 @@
 //! period, a panel of graders who grade blind, moderation into an agreed grade, and feedback to
 //! the submitting officers. Every draw is kept; individual grades are kept beside agreed ones.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
 use mashboard_domain::sampling::{self, FrameItem};
 use rand::RngCore;
@@ -322,7 +322,7 @@ async fn draw_into(
         .await?;
         sample.push(key.clone());
     }
-    audit::record_on(
+    audit_trail::record_on(
         tx,
         actor,
         Event::new(
@@ -390,7 +390,7 @@ pub async fn create(
     .bind(now_text())
     .fetch_one(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("quality_review.create", format!("Opened review {id}: {title}"))
@@ -585,7 +585,7 @@ pub async fn set_panel(
         .filter(|(id, _, _)| ids.contains(id))
         .map(|(_, u, _)| u.as_str())
         .collect();
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -726,7 +726,7 @@ pub async fn grade(
     if let Some((_, grade, comment)) = &before {
         ev = ev.before(&serde_json::json!({"grade": grade, "comment": comment}));
     }
-    audit::record_on(&mut tx, actor, ev).await?;
+    audit_trail::record_on(&mut tx, actor, ev).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -766,7 +766,7 @@ pub async fn submit(store: &Store, actor: &Actor, review_id: i64, user_id: i64) 
     .bind(user_id)
     .execute(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -877,7 +877,7 @@ pub async fn set_agreed(store: &Store, actor: &Actor, review_id: i64, g: &NewGra
     if let Some((grade, comment)) = &before {
         ev = ev.before(&serde_json::json!({"grade": grade, "comment": comment}));
     }
-    audit::record_on(&mut tx, actor, ev).await?;
+    audit_trail::record_on(&mut tx, actor, ev).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -937,7 +937,7 @@ pub async fn set_status(store: &Store, actor: &Actor, review_id: i64, to: &str) 
         .bind(review_id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -966,7 +966,7 @@ pub async fn rubric(store: &Store) -> Result<Vec<Criterion>> {
 
 /// Puts the default rubric of the domain in place if the force has none yet.
 pub async fn ensure_rubric(store: &Store) -> Result<usize> {
-    let criteria: Vec<(&str, &str, &str, Option<&str>)> = mashboard_domain::quality::DEFAULT_RUBRIC
+    let criteria: Vec<(&str, &str, &str, Option<&str>)> = mashboard_domain::reviews::DEFAULT_RUBRIC
         .iter()
         .map(|c| (c.code, c.title, c.descriptor, c.module_code))
         .collect();
@@ -1040,7 +1040,7 @@ pub async fn update_criterion(
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("rubric.update", format!("Changed rubric criterion {}", before.code))
@@ -1079,7 +1079,7 @@ pub async fn add_criterion(
     .bind(pos)
     .fetch_one(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -1215,7 +1215,7 @@ pub async fn recommend_from_weak(store: &Store, actor: &Actor, review_id: i64) -
         added += 1;
     }
     if added > 0 {
-        audit::record_on(
+        audit_trail::record_on(
             &mut tx,
             actor,
             Event::new(
@@ -1361,7 +1361,7 @@ pub async fn set_history_dates(
         .bind(review_id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(

@@ -30,8 +30,8 @@ mod learning;
 mod locking;
 #[path = "suite/partners.rs"]
 mod partners;
-#[path = "suite/quality_queue.rs"]
-mod quality_queue;
+#[path = "suite/queue.rs"]
+mod queue;
 #[path = "suite/register.rs"]
 mod register;
 #[path = "suite/reminders.rs"]

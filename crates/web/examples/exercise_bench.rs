@@ -7,7 +7,7 @@
 
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, NewAccount};
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::exercises::{self as ex, NewRun, NewTeam};
 use mashboard_store::{DbUrl, Store};
 use mashboard_web::{AppState, WebConfig};

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use mashboard_domain::access::{people_scope, Capability, PeopleScope};
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, Account};
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use rand::RngCore;
 use std::marker::PhantomData;
 use tower_sessions::Session;
@@ -330,10 +330,10 @@ pub async fn audit_refusals(
         } else {
             "no such record, or one outside the account's reach"
         };
-        let _ = mashboard_store::audit::record(
+        let _ = mashboard_store::audit_trail::record(
             &state.store,
-            &mashboard_store::audit::Actor::user(a.id, &a.username),
-            mashboard_store::audit::Event::new(
+            &mashboard_store::audit_trail::Actor::user(a.id, &a.username),
+            mashboard_store::audit_trail::Event::new(
                 "access.refused",
                 format!("Refused {method} {path} ({}: {what})", status.as_u16()),
             )

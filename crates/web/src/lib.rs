@@ -12,7 +12,7 @@ pub(crate) mod form;
 pub(crate) mod live;
 pub mod openapi;
 pub mod routes;
-pub mod session_store;
+pub mod sign_in_sessions;
 pub mod view;
 
 // One folder per capability: its routes, page and API handlers, and what both share.
@@ -127,7 +127,7 @@ pub async fn serve(
     // abandoned).
     let sweeper = tokio::spawn(async move {
         loop {
-            let _ = mashboard_store::sessions::delete_expired(&store).await;
+            let _ = mashboard_store::sign_in_sessions::delete_expired(&store).await;
             remove_abandoned_uploads(&videos, Duration::from_secs(6 * 3600));
             tokio::time::sleep(Duration::from_secs(600)).await;
         }

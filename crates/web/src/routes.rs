@@ -175,7 +175,7 @@ async fn time_limit(
 
 /// The application, with sessions, CSRF protection, security headers and panic catching.
 pub fn router(state: AppState) -> Router {
-    let sessions = SessionManagerLayer::new(crate::session_store::DbSessionStore {
+    let sessions = SessionManagerLayer::new(crate::sign_in_sessions::DbSessionStore {
         store: state.store.clone(),
     })
     .with_name("mashboard_session")

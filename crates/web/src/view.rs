@@ -469,8 +469,8 @@ pub(crate) fn date_text(raw: &str) -> String {
 
 /// A stored local time as pages show it (the stored text when it cannot be read).
 pub(crate) fn local_time_text(raw: &str) -> String {
-    mashboard_domain::missing::parse_local_time(raw)
-        .map(mashboard_domain::missing::format_local_time_long)
+    mashboard_domain::queue::parse_local_time(raw)
+        .map(mashboard_domain::queue::format_local_time_long)
         .unwrap_or_else(|_| raw.to_string())
 }
 

@@ -3,7 +3,7 @@
 
 use crate::common::{databases, mashboard, text};
 
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::learning::videos::{self, Source};
 use mashboard_store::training::catalogue::{self, ModuleInput};
 use mashboard_store::{DbUrl, Store};

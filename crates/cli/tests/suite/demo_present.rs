@@ -5,7 +5,7 @@
 //! dates rather than the seeding day's.
 
 use crate::common::databases;
-use mashboard_domain::compliance::Period;
+use mashboard_domain::audits::Period;
 use mashboard_domain::demo::DEMO_PARTNER_AGENCY;
 use mashboard_domain::demo_quality::{
     date, demo_quality, iso, PUBLISHED_COMPLIANCE, PUBLISHED_REVIEWS,
@@ -80,7 +80,7 @@ async fn check(db: &str) {
     );
 
     // The queue has open items for incidents of the last days.
-    let (total, items) = mashboard_store::quality::queue::open_items(&store, 1000, 0)
+    let (total, items) = mashboard_store::queue::open_items(&store, 1000, 0)
         .await
         .unwrap();
     assert!(total > 0, "{db}");

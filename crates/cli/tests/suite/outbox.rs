@@ -6,7 +6,7 @@ use crate::common::{databases, mashboard, smtp_sink, text};
 
 use mashboard_domain::people::PersonDraft;
 use mashboard_domain::sessions::{parse_time, SessionMode, SessionStatus};
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::delivery::enrolment::{self, Target};
 use mashboard_store::delivery::sessions::{self, NewSession, SessionPatch};
 use mashboard_store::training::catalogue::{self, ModuleInput};

@@ -7,7 +7,7 @@ use crate::common::{databases, free_port, mashboard, smtp_sink, text};
 use mashboard_domain::people::{PersonDraft, StaffNumber};
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, NewAccount};
-use mashboard_store::audit::{self, Actor, AuditFilter};
+use mashboard_store::audit_trail::{self, Actor, AuditFilter};
 use mashboard_store::training::catalogue::{self, ModuleInput};
 use mashboard_store::training::completions::{self, NewCompletion};
 use mashboard_store::training::{cpd, programmes};
@@ -151,7 +151,7 @@ async fn seed(db: &str) {
 
 async fn audit_actions(db: &str) -> Vec<(String, Option<String>, String)> {
     let store = Store::open(&DbUrl::parse(db).unwrap()).await.unwrap();
-    let (_, events) = audit::list(
+    let (_, events) = audit_trail::list(
         &store,
         &AuditFilter {
             action: "reminders.".into(),

@@ -4,7 +4,7 @@
 use crate::common::{databases, fixture, run, text};
 
 use mashboard_domain::training_import::{ImportKind, Mapping};
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::training::catalogue::{self, ModuleInput};
 use mashboard_store::training::import;
 use mashboard_store::{DbUrl, Store};

@@ -7,7 +7,7 @@
 //! created, unless it has been signed off (then the change is refused). Every change is audited
 //! in the same transaction.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, parse_instant, Result, Store, StoreError};
 use mashboard_domain::attendance::{check_mark, london_date, Status, DEFAULT_SHARE_PCT};
 use serde::Serialize;
@@ -252,7 +252,7 @@ pub async fn set_report_opt_out(
         .bind(session_id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -285,7 +285,7 @@ pub(crate) async fn deliver_on(
         .bind(s.id)
         .execute(&mut *conn)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         conn,
         actor,
         Event::new(
@@ -407,7 +407,7 @@ pub(crate) async fn mark_on(
             .await?;
         }
     }
-    audit::record_on(
+    audit_trail::record_on(
         conn,
         actor,
         Event::new(
@@ -464,7 +464,7 @@ pub(crate) async fn clear_on(
     .bind(e.id)
     .execute(&mut *conn)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         conn,
         actor,
         Event::new(
@@ -556,7 +556,7 @@ async fn record_completion_on(
     .bind(s.id)
     .fetch_one(&mut *conn)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         conn,
         actor,
         Event::new(
@@ -618,7 +618,7 @@ async fn remove_completion_on(
         .bind(completion_id)
         .execute(&mut *conn)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         conn,
         actor,
         Event::new(

@@ -7,7 +7,7 @@
 //! delivery work write them): a completion made by a session's attendance carries its
 //! `session_id`; an `enrolled` row on a session that is not cancelled is a booking.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
 use mashboard_domain::coverage::{
     self, Assignment, Booking, CompletionFact, CountingModule, CountsAs, Coverage, Filter, Person,
@@ -274,7 +274,7 @@ pub async fn create_requirement(
     .await
     .map_err(conflict(&input.code))?;
     write_modules(&mut tx, id, &input.modules).await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -326,7 +326,7 @@ pub async fn update_requirement(
     .await
     .map_err(conflict(&input.code))?;
     write_modules(&mut tx, id, &input.modules).await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -362,7 +362,7 @@ pub async fn set_active(store: &Store, actor: &Actor, id: i64, active: bool) -> 
     } else {
         ("coverage.requirement.deactivate", "Retired")
     };
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -920,7 +920,7 @@ pub async fn record_view(
     what: &str,
     people: usize,
 ) -> Result<()> {
-    audit::record(
+    audit_trail::record(
         store,
         actor,
         Event::new(

@@ -5,7 +5,7 @@
 
 use super::outbox::{self, MailKind, Queued, Recipient};
 use super::sessions::{get_on, lock, Session, SessionError};
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
 use mashboard_domain::sessions::{self as dom, Placement, Waiting};
 use serde::Serialize;
@@ -306,7 +306,7 @@ pub async fn enrol_target(
     report.emails_queued = q.queued;
     report.without_email = q.without_email;
     if !report.enrolled.is_empty() || !report.waitlisted.is_empty() {
-        audit::record_on(
+        audit_trail::record_on(
             &mut tx,
             actor,
             Event::new(
@@ -444,7 +444,7 @@ pub(crate) async fn promote(
     let s = get_on(conn, session_id).await?.expect("session exists");
     let q = outbox::queue(conn, &s, MailKind::Invitation, &recips).await?;
     if !promoted.is_empty() {
-        audit::record_on(
+        audit_trail::record_on(
             conn,
             actor,
             Event::new(
@@ -552,7 +552,7 @@ pub async fn withdraw(
         )
         .await?;
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(

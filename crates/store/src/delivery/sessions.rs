@@ -4,7 +4,7 @@
 
 use super::enrolment;
 use super::outbox::{self, MailKind};
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
 use mashboard_domain::sessions::{
     self as dom, FieldError, Instant, SessionCheck, SessionMode, SessionStatus,
@@ -418,7 +418,7 @@ pub async fn create(
     let s = get_on(&mut tx, id)
         .await?
         .ok_or_else(|| StoreError::NotFound("session vanished".into()))?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -570,7 +570,7 @@ pub async fn update(
     queued += promoted.1.queued;
     without += promoted.1.without_email;
     let after = get_on(&mut tx, id).await?.expect("locked row exists");
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -637,7 +637,7 @@ pub async fn cancel(
     let s = get_on(&mut tx, id).await?.expect("locked row exists");
     let people = enrolment::enrolled_people(&mut tx, id).await?;
     let r = outbox::queue(&mut tx, &s, MailKind::Cancellation, &people).await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -690,7 +690,7 @@ pub async fn mark_delivered(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("session.deliver", format!("Marked session {id} delivered"))
@@ -896,7 +896,7 @@ pub async fn create_series(
     .bind(now_text())
     .fetch_one(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("series.create", format!("Created series \"{name}\""))
@@ -943,7 +943,7 @@ pub async fn update_series(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("series.update", format!("Changed series \"{name}\""))

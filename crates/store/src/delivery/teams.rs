@@ -12,7 +12,7 @@
 use super::attendance::{
     self, clear_on, deliver_on, flag_not_in_report_on, mark_on, SessionFacts, Source,
 };
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, parse_instant, Result, Store, StoreError};
 use mashboard_domain::attendance::{
     add_report, match_report, normalise_name, status_for, sum_times, summed_mark, Candidate,
@@ -386,7 +386,7 @@ pub async fn commit(
         .execute(&mut *tx)
         .await?;
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -580,7 +580,7 @@ pub async fn remove_report(
     ] {
         sqlx::query(sql).bind(r.id).execute(&mut *tx).await?;
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -707,7 +707,7 @@ pub async fn resolve_to_person(
     )
     .await?;
     close_unmatched(&mut tx, actor, &u, "matched", Some(person_id)).await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -753,7 +753,7 @@ pub async fn resolve_external(
     .execute(&mut *tx)
     .await?;
     close_unmatched(&mut tx, actor, &u, "external", None).await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -779,7 +779,7 @@ pub async fn dismiss(
     let u = open_unmatched(store, session_id, unmatched_id).await?;
     let mut tx = store.begin().await?;
     close_unmatched(&mut tx, actor, &u, "dismissed", None).await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(

@@ -3,7 +3,7 @@
 //! attendance (attended records a completion of the day's module in the same transaction),
 //! and partner participants who attend without accounts.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
 use mashboard_domain::attachment::{
     self as rules, BookingRefusal, DayFacts, DayStatus, Ineligible, OfficerFacts,
@@ -125,7 +125,7 @@ pub async fn create_day(store: &Store, actor: &Actor, d: &NewDay) -> Result<Atta
     .bind(&now)
     .fetch_one(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -174,7 +174,7 @@ pub async fn update_day(
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("attachment_day.update", format!("Changed the attachment day on {}", before.day))
@@ -217,7 +217,7 @@ pub async fn cancel_day(
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -474,7 +474,7 @@ pub async fn book(
     };
     let status = rules::status_after(facts.status, facts.capacity, facts.booked + 1);
     set_status(&mut tx, day_id, status).await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -533,7 +533,7 @@ pub async fn withdraw(
         u32::try_from(booked).unwrap_or(0),
     );
     set_status(&mut tx, day_id, next).await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -623,7 +623,7 @@ pub async fn mark(
                 .bind(cid)
                 .execute(&mut *tx)
                 .await?;
-            audit::record_on(
+            audit_trail::record_on(
                 &mut tx,
                 actor,
                 Event::new(
@@ -651,7 +651,7 @@ pub async fn mark(
     if d.date().is_some_and(|day| day <= today) && d.status() != DayStatus::Held {
         set_status(&mut tx, day_id, DayStatus::Held).await?;
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -703,7 +703,7 @@ async fn record_completion(
     .bind(&now)
     .fetch_one(&mut *conn)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         conn,
         actor,
         Event::new(
@@ -829,7 +829,7 @@ pub async fn mark_participant(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -862,7 +862,7 @@ pub async fn remove_participant(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("attachment_partner.remove", "Removed a partner participant")

@@ -3,7 +3,7 @@
 //! A check's questions can be changed only until someone has taken it (answers point at the
 //! questions); after that, an editor makes a new check. Every attempt is audited.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
 use mashboard_domain::checks::{
     self, Gain, MarkingKey, Phase, PhaseScore, QuestionDraft, QuestionKind,
@@ -223,7 +223,7 @@ pub async fn create(
     for (i, q) in questions.iter().enumerate() {
         insert_question(&mut tx, id, i as i64 + 1, q).await?;
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -261,7 +261,7 @@ pub async fn update(store: &Store, actor: &Actor, id: i64, input: &CheckInput) -
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("check.update", format!("Changed knowledge check \"{}\"", input.title.trim()))
@@ -314,7 +314,7 @@ pub async fn add_question(
         .bind(check_id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("check.question.add", format!("Added a question to \"{}\"", s.title))
@@ -353,7 +353,7 @@ pub async fn remove_question(
         .bind(question_id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -487,7 +487,7 @@ pub async fn submit_attempt(store: &Store, actor: &Actor, a: &NewAttempt) -> Res
         .execute(&mut *tx)
         .await?;
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(

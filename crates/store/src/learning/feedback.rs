@@ -1,7 +1,7 @@
 //! Session feedback: one form per attendee (attended or partly attended), and the rows the
 //! delivery reports summarise per session, module and trainer.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
 use mashboard_domain::feedback::Ratings;
 use serde::Serialize;
@@ -136,7 +136,7 @@ pub async fn submit(store: &Store, actor: &Actor, f: &NewFeedback) -> Result<i64
     .bind(f.submitted_at.clone().unwrap_or_else(now_text))
     .fetch_one(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(

@@ -2,7 +2,7 @@
 //! directory (by a random key, never the uploader's file name), and people's confirmations that
 //! they watched the recording.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
 use serde::Serialize;
 
@@ -110,7 +110,7 @@ pub async fn set(
         .execute(&mut *tx)
         .await?;
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("video.set", format!("Set the recording of {code}"))
@@ -177,7 +177,7 @@ pub async fn confirm_watch_at(
     .bind(at.map(str::to_string).unwrap_or_else(now_text))
     .execute(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(

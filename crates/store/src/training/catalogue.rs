@@ -1,7 +1,7 @@
 //! The module catalogue: modules with versions, review dates and guidance tags, and the
 //! changes in legislation or guidance that flag them.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
 use serde::Serialize;
 
@@ -188,7 +188,7 @@ pub async fn create_module(
         .execute(&mut *tx)
         .await?;
     set_tags(&mut tx, id, &m.tags).await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("module.create", format!("Added module {} ({})", m.code, m.title))
@@ -233,7 +233,7 @@ pub async fn update_module(
     .execute(&mut *tx)
     .await?;
     set_tags(&mut tx, id, &m.tags).await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("module.update", format!("Changed module {}", before.code))
@@ -296,7 +296,7 @@ pub async fn publish_version(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -398,7 +398,7 @@ pub async fn record_guidance_change(
         .bind(now_text())
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(

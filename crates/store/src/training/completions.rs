@@ -1,7 +1,7 @@
 //! Completions and their two-party sign-off. A signed-off completion is locked: it is never
 //! updated, only reopened with a reason, which clears (but keeps) its signatures.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
 use mashboard_domain::signoff::{self, Capacity, SignOffFacts};
 use serde::Serialize;
@@ -138,7 +138,7 @@ pub async fn record(store: &Store, actor: &Actor, c: &NewCompletion) -> Result<C
     .bind(&now)
     .fetch_one(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("completion.record", format!("Recorded {code} v{version} completed on {} for {sn}", c.completed_on))
@@ -232,7 +232,7 @@ pub async fn sign(
             .execute(&mut *tx)
             .await?;
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -284,7 +284,7 @@ pub async fn reopen(
         .bind(completion_id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -444,7 +444,7 @@ pub async fn upsert_imported(
                 .await?;
             }
         }
-        audit::record_on(
+        audit_trail::record_on(
             conn,
             actor,
             Event::new(

@@ -1,7 +1,7 @@
 //! The CPD log: a person records what they did and learned; their line manager verifies it or
 //! returns it with a comment; the trainer can count it against a programme module.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
 use serde::Serialize;
 
@@ -59,7 +59,7 @@ pub async fn log(store: &Store, actor: &Actor, e: &NewCpd) -> Result<CpdEntry> {
     .bind(now_text())
     .fetch_one(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -148,7 +148,7 @@ pub async fn review(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -185,7 +185,7 @@ pub async fn map_to_module(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(

@@ -13,7 +13,7 @@
 //! verified or returned there) is skipped, so a spreadsheet never overwrites work done in the
 //! system. Historic sign-offs are stored as imported signatures, never as signed in mashboard.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::training::catalogue;
 use crate::training::completions::{self, ImportedCompletion, Upsert};
 use crate::{now_text, Result, Store, StoreError};
@@ -307,7 +307,7 @@ pub async fn import_training(
         let outcome = write_completion(&mut tx, actor, c).await?;
         report.push(outcome);
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -460,7 +460,7 @@ async fn refresh_details(
             .await?;
         }
     }
-    audit::record_on(
+    audit_trail::record_on(
         conn,
         actor,
         Event::new(
@@ -527,7 +527,7 @@ pub async fn import_cpd(
             outcome,
         });
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -644,7 +644,7 @@ async fn upsert_cpd(
             (id, Outcome::Created)
         }
     };
-    audit::record_on(
+    audit_trail::record_on(
         conn,
         actor,
         Event::new(
@@ -741,7 +741,7 @@ pub async fn save_mapping(
     if let Some(old) = &existing {
         event = event.before(&serde_json::json!({"name": old.name, "mapping": old.mapping}));
     }
-    audit::record_on(&mut tx, actor, event).await?;
+    audit_trail::record_on(&mut tx, actor, event).await?;
     tx.commit().await?;
     self::mapping(store, kind, &name)
         .await?

@@ -2,7 +2,7 @@
 //! assignments of people to role profiles. A person's plan follows from these, so changing a
 //! programme changes every plan on it at once; the audit trail keeps the history.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
 use serde::Serialize;
 
@@ -84,7 +84,7 @@ pub async fn create_profile(
             e.into()
         }
     })?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new("profile.create", format!("Added role profile {name}")).on("profile", &code),
@@ -144,7 +144,7 @@ pub async fn set_item(
             .execute(&mut *tx)
             .await?;
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -181,7 +181,7 @@ pub async fn remove_item(
             "That module is not in this programme".into(),
         ));
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -255,7 +255,7 @@ pub async fn assign(
     .bind(now_text())
     .fetch_one(&mut *tx)
     .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -299,7 +299,7 @@ pub async fn end_assignment(
         .bind(assignment_id)
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(

@@ -69,7 +69,7 @@ pub async fn recent_cpd(store: &Store, unmapped_only: bool, limit: i64) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::Actor;
+    use crate::audit_trail::Actor;
     use crate::training::{cpd, programmes};
     use mashboard_domain::people::PersonDraft;
 

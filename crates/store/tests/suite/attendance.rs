@@ -4,7 +4,7 @@ use crate::common::{person_id, scalar};
 use mashboard_domain::attendance::Status;
 use mashboard_domain::people::PersonDraft;
 use mashboard_domain::teams_report::utf16le_with_bom;
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::delivery::{attendance, teams};
 use mashboard_store::people;
 use mashboard_store::training::catalogue::{self, ModuleInput};

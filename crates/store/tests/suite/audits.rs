@@ -3,12 +3,12 @@
 //! the counts the roll-ups are made of.
 
 use crate::common::count;
-use mashboard_domain::compliance::{Finding, Period, RequiredReason};
+use mashboard_domain::audits::{Finding, Period, RequiredReason};
 use mashboard_domain::people::StaffNumber;
 use mashboard_domain::sampling::{self, FrameItem};
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, NewAccount};
-use mashboard_store::audit::{self, Actor, AuditFilter};
+use mashboard_store::audit_trail::{self, Actor, AuditFilter};
 use mashboard_store::audits::{self, AuditError, FindingInput, NewAudit, Viewer};
 use mashboard_store::{now_text, Store};
 use time::macros::date;
@@ -95,7 +95,7 @@ async fn users(store: &Store) -> Users {
             Actor::user(a.id, &a.username),
             Viewer {
                 user_id: a.id,
-                sees_all: mashboard_domain::compliance::sees_all_audits(&a.roles),
+                sees_all: mashboard_domain::audits::sees_all_audits(&a.roles),
             },
         ));
     }
@@ -418,7 +418,7 @@ async fn findings_only_for_the_sample_only_by_its_auditors_only_while_open() {
         assert!(rec.form_completed);
         assert_eq!(rec.on_time, Some(true));
         assert_eq!(count(&store, "compliance_findings").await, 1);
-        let (_, events) = audit::list(
+        let (_, events) = audit_trail::list(
             &store,
             &AuditFilter {
                 action: "compliance_finding.change".into(),
@@ -612,7 +612,7 @@ async fn a_redraw_needs_a_reason_keeps_the_old_draw_and_is_refused_once_findings
             .await
             .unwrap_err();
         assert!(matches!(e, AuditError::Refused(_)), "{e:?}");
-        let (_, events) = audit::list(
+        let (_, events) = audit_trail::list(
             &store,
             &AuditFilter {
                 action: "compliance_audit.draw".into(),
@@ -802,7 +802,7 @@ async fn views_of_an_audits_incidents_are_audited_and_show_linked_referrals() {
             "compliance_audit.view",
             "compliance_incident.view",
         ] {
-            let (n, _) = audit::list(
+            let (n, _) = audit_trail::list(
                 &store,
                 &AuditFilter {
                     action: action.into(),

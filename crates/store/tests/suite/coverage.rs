@@ -6,7 +6,7 @@ use mashboard_domain::coverage::{
     default_requirements, Clause, CountsAs, Filter, Rule, Standing, TrainedHow, Transferees,
     DEMO_FRONTLINE_DEPARTMENTS,
 };
-use mashboard_store::audit::{self, Actor, AuditFilter};
+use mashboard_store::audit_trail::{self, Actor, AuditFilter};
 use mashboard_store::delivery::coverage::{self, RequirementInput};
 use mashboard_store::{now_text, Store, StoreError};
 use time::macros::date;
@@ -210,7 +210,7 @@ async fn requirements_are_created_edited_retired_and_audited() {
             .is_empty());
         assert_eq!(coverage::requirements(&store, true).await.unwrap().len(), 1);
 
-        let (_, events) = audit::list(
+        let (_, events) = audit_trail::list(
             &store,
             &AuditFilter {
                 action: "coverage.requirement".into(),

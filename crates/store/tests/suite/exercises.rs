@@ -1,7 +1,7 @@
 //! Exercise runs storage, every test on SQLite and on PostgreSQL.
 
 use mashboard_domain::people::PersonDraft;
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::exercises::{self as ex, NewPartner, NewRun, NewTeam};
 use mashboard_store::{people, Store};
 use rand::SeedableRng;

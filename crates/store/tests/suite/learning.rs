@@ -3,7 +3,7 @@
 use mashboard_domain::checks::{OptionDraft, Phase, QuestionDraft, QuestionKind};
 use mashboard_domain::feedback::Ratings;
 use mashboard_domain::people::PersonDraft;
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::learning::checks::{self, CheckInput, NewAttempt};
 use mashboard_store::learning::feedback::{self, NewFeedback};
 use mashboard_store::learning::videos::{self, Source};

@@ -5,7 +5,7 @@
 use mashboard_domain::people::StaffNumber;
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, NewAccount};
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::Store;
 use std::time::Duration;
 

@@ -4,7 +4,7 @@ use crate::common::person_id;
 use mashboard_domain::attachment::{BookingRefusal, Ineligible};
 use mashboard_domain::partners::{ContactDraft, ExternalDraft, ExternalStatus, OrgDraft, OrgKind};
 use mashboard_domain::people::PersonDraft;
-use mashboard_store::audit::{self, Actor};
+use mashboard_store::audit_trail::{self, Actor};
 use mashboard_store::learning::attachment::{self, BookError, NewDay};
 use mashboard_store::partners;
 use mashboard_store::training::catalogue::{self, ModuleInput};
@@ -133,7 +133,7 @@ async fn organisations_and_contacts_are_kept_and_audited() {
             .await
             .unwrap();
         assert!(partners::contacts(&store, o.id).await.unwrap().is_empty());
-        let trail = audit::all_after(&store, 0, 1000).await.unwrap();
+        let trail = audit_trail::all_after(&store, 0, 1000).await.unwrap();
         let actions: Vec<_> = trail.iter().map(|e| e.action.as_str()).collect();
         for a in [
             "partner_org.create",

@@ -4,8 +4,8 @@
 use crate::common::{count, fixture};
 use mashboard_domain::people::PersonDraft;
 use mashboard_domain::register::{RegisterKind, RegisterMapping, RegisterReader};
-use mashboard_store::audit::{self, Actor, AuditFilter};
-use mashboard_store::quality::register::{self, RegisterReport};
+use mashboard_store::audit_trail::{self, Actor, AuditFilter};
+use mashboard_store::register::{self, RegisterReport};
 use mashboard_store::{people, Store};
 
 async fn import_bytes(
@@ -50,7 +50,7 @@ async fn officers(store: &Store) {
 }
 
 async fn audit_actions(store: &Store) -> Vec<String> {
-    let (_, events) = audit::list(
+    let (_, events) = audit_trail::list(
         store,
         &AuditFilter {
             action: "register.".into(),

@@ -8,7 +8,7 @@ use mashboard_domain::signoff::Capacity;
 use mashboard_domain::training::ItemStatus;
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, NewAccount};
-use mashboard_store::audit::{self, Actor, AuditFilter};
+use mashboard_store::audit_trail::{self, Actor, AuditFilter};
 use mashboard_store::people;
 use mashboard_store::reminders::{self, Delivery, RunSummary};
 use mashboard_store::training::catalogue::{self, ModuleInput};
@@ -71,7 +71,9 @@ async fn an_email_address_is_stored_changed_and_audited() {
             None
         );
 
-        let history = audit::changes_to(&store, "person", "A1").await.unwrap();
+        let history = audit_trail::changes_to(&store, "person", "A1")
+            .await
+            .unwrap();
         let mut afters: Vec<String> = history
             .iter()
             .filter_map(|e| e.after_json.clone())
@@ -349,7 +351,7 @@ async fn the_digests_inputs_come_from_the_records_of_active_people() {
             reminders::last_run_on(&store).await.unwrap(),
             Some(time::OffsetDateTime::now_utc().date())
         );
-        let (_, events) = audit::list(
+        let (_, events) = audit_trail::list(
             &store,
             &AuditFilter {
                 action: "reminders.".into(),

@@ -2,7 +2,7 @@
 
 use mashboard_domain::people::PersonDraft;
 use mashboard_domain::sessions::{parse_time, SessionMode, SessionStatus};
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::delivery::enrolment::{self, Target};
 use mashboard_store::delivery::outbox;
 use mashboard_store::delivery::sessions::{self, NewSession, SessionError, SessionPatch};

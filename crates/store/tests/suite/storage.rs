@@ -4,7 +4,7 @@ use mashboard_domain::access::PeopleScope;
 use mashboard_domain::people::{PersonDraft, StaffNumber};
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, NewAccount, SignIn};
-use mashboard_store::audit::{self, Actor, AuditFilter};
+use mashboard_store::audit_trail::{self, Actor, AuditFilter};
 use mashboard_store::people::{self, PeopleQuery, SaveError, Status};
 use mashboard_store::{migrate, Store, StoreError};
 
@@ -149,7 +149,9 @@ async fn an_edit_keeps_its_history_in_the_audit_trail() {
         people::update(&store, &actor, "S1", &changed, false)
             .await
             .unwrap();
-        let history = audit::changes_to(&store, "person", "S1").await.unwrap();
+        let history = audit_trail::changes_to(&store, "person", "S1")
+            .await
+            .unwrap();
         assert_eq!(history.len(), 2);
         assert_eq!(history[1].action, "person.update");
         assert!(history[1]
@@ -283,7 +285,7 @@ async fn sign_in_locks_after_five_failures_without_saying_which_part_was_wrong()
             actor: "alice".into(),
             ..Default::default()
         };
-        assert_eq!(audit::list(&store, &f, 50, 0).await.unwrap().0, 5);
+        assert_eq!(audit_trail::list(&store, &f, 50, 0).await.unwrap().0, 5);
     });
 }
 
@@ -337,10 +339,10 @@ async fn tokens_work_until_revoked_or_the_account_is_disabled() {
 #[tokio::test]
 async fn the_audit_trail_cannot_be_edited_or_deleted() {
     on_both!(|store| {
-        audit::record(
+        audit_trail::record(
             &store,
             &Actor::cli(),
-            audit::Event::new("test.event", "something"),
+            audit_trail::Event::new("test.event", "something"),
         )
         .await
         .unwrap();
@@ -352,7 +354,7 @@ async fn the_audit_trail_cannot_be_edited_or_deleted() {
             .execute(store.pool())
             .await
             .is_err());
-        let (total, rows) = audit::list(&store, &AuditFilter::default(), 10, 0)
+        let (total, rows) = audit_trail::list(&store, &AuditFilter::default(), 10, 0)
             .await
             .unwrap();
         assert_eq!(total, 1);
@@ -562,7 +564,7 @@ async fn copy_db_moves_everything_from_sqlite_to_postgresql_and_the_copy_keeps_w
     let token = accounts::create_token(&source, &actor, "mgr", "t")
         .await
         .unwrap();
-    let (events_before, _) = audit::list(&source, &AuditFilter::default(), 1, 0)
+    let (events_before, _) = audit_trail::list(&source, &AuditFilter::default(), 1, 0)
         .await
         .unwrap();
 

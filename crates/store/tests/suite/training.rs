@@ -3,7 +3,7 @@
 use mashboard_domain::people::PersonDraft;
 use mashboard_domain::signoff::Refusal;
 use mashboard_domain::training::ItemStatus;
-use mashboard_store::audit::{self, Actor, AuditFilter};
+use mashboard_store::audit_trail::{self, Actor, AuditFilter};
 use mashboard_store::people;
 use mashboard_store::training::catalogue::{self, ModuleInput};
 use mashboard_store::training::completions::{self, NewCompletion, SignOffError};
@@ -213,7 +213,7 @@ async fn sign_off_needs_the_named_mentor_and_the_named_manager_and_then_locks() 
         completions::sign(&store, &actor, Some(w.mentor), c.id, "Re-signed")
             .await
             .unwrap();
-        let (n, _) = audit::list(
+        let (n, _) = audit_trail::list(
             &store,
             &AuditFilter {
                 action: "completion.".into(),

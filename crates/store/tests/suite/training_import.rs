@@ -8,7 +8,7 @@ use mashboard_domain::training_import::{
     parse_cpd, parse_training, read_sheet, suggest_mapping, CpdRow, ImportKind, Mapping, Parsed,
     TrainingRow,
 };
-use mashboard_store::audit::{self, Actor, AuditFilter};
+use mashboard_store::audit_trail::{self, Actor, AuditFilter};
 use mashboard_store::people;
 use mashboard_store::training::catalogue::{self, ModuleInput};
 use mashboard_store::training::completions;
@@ -268,7 +268,7 @@ async fn the_clean_training_sheet_imports_once_with_its_signatures_marked_import
         assert_eq!(cdi.notes, "done from home");
 
         // The import is in the audit trail: one event per completion and one for the file.
-        let (_, events) = audit::list(
+        let (_, events) = audit_trail::list(
             &store,
             &AuditFilter {
                 action: "completion.import".into(),
@@ -280,7 +280,7 @@ async fn the_clean_training_sheet_imports_once_with_its_signatures_marked_import
         .await
         .unwrap();
         assert_eq!(events.len(), 4);
-        let (_, events) = audit::list(
+        let (_, events) = audit_trail::list(
             &store,
             &AuditFilter {
                 action: "training.import_file".into(),
@@ -611,7 +611,7 @@ async fn mappings_are_saved_by_name_and_kind() {
         .unwrap_err();
         assert!(e.to_string().contains("nothing to save"));
 
-        let (_, events) = audit::list(
+        let (_, events) = audit_trail::list(
             &store,
             &AuditFilter {
                 action: "import_mapping.save".into(),

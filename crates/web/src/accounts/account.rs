@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use mashboard_domain::accounts::check_password;
 use mashboard_store::accounts;
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::people::{self, Person};
 use serde::Deserialize;
 
@@ -34,7 +34,7 @@ async fn render(
         None => None,
     };
     if let Some(p) = &person {
-        audit::record(
+        audit_trail::record(
             &state.store,
             &page.user.actor(),
             Event::new("person.view", "Viewed their own record").on("person", &p.staff_number),

@@ -13,7 +13,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use mashboard_domain::people::parse_date;
-use mashboard_store::audit::{self, AuditEvent, AuditFilter, Event};
+use mashboard_store::audit_trail::{self, AuditEvent, AuditFilter, Event};
 
 // ---------------------------------------------------------------------------------------------
 // Audit trail
@@ -163,11 +163,11 @@ pub async fn audit_trail(
     let (pager, rows) = if q.form.has_errors() {
         (Pager::new(None, AUDIT_PER_PAGE, 0, qs.clone()), Vec::new())
     } else {
-        let (total, _) = audit::list(&state.store, &q.filter, 0, 0).await?;
+        let (total, _) = audit_trail::list(&state.store, &q.filter, 0, 0).await?;
         let pager = Pager::new(q.page, AUDIT_PER_PAGE, total, qs.clone());
         let (_, rows) =
-            audit::list(&state.store, &q.filter, AUDIT_PER_PAGE, pager.offset()).await?;
-        audit::record(
+            audit_trail::list(&state.store, &q.filter, AUDIT_PER_PAGE, pager.offset()).await?;
+        audit_trail::record(
             &state.store,
             &page.user.actor(),
             Event::new(
@@ -237,7 +237,7 @@ pub async fn audit_csv(
     let mut last_id: Option<i64> = None;
     let mut written = 0usize;
     loop {
-        let (_, rows) = audit::list(&state.store, &q.filter, EXPORT_CHUNK, offset).await?;
+        let (_, rows) = audit_trail::list(&state.store, &q.filter, EXPORT_CHUNK, offset).await?;
         let n = rows.len() as i64;
         for e in rows {
             if last_id.is_some_and(|l| e.id >= l) {
@@ -268,7 +268,7 @@ pub async fn audit_csv(
     let body = out
         .into_inner()
         .map_err(|e| AppError::Internal(format!("csv: {e}")))?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new(

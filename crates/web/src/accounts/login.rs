@@ -9,7 +9,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use mashboard_store::accounts::{self, SignIn};
-use mashboard_store::audit::{self, Actor, Event};
+use mashboard_store::audit_trail::{self, Actor, Event};
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -161,7 +161,7 @@ pub async fn submit(
 
 pub async fn logout(State(state): State<AppState>, who: MaybeUser) -> Result<Response, AppError> {
     if let Some(user) = &who.user {
-        audit::record(
+        audit_trail::record(
             &state.store,
             &Actor::user(user.id, &user.username),
             Event::new("sign_out", "Signed out").on("account", &user.username),

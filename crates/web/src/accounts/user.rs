@@ -13,7 +13,7 @@ use axum::Form;
 use mashboard_domain::accounts::check_password;
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, Account, TokenInfo};
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::StoreError;
 use serde::Deserialize;
 
@@ -115,7 +115,7 @@ async fn render_user(
     let checked = extras.checked.unwrap_or_else(|| account.roles.clone());
     let a = AccountView::load(state, account).await?;
     let partner_names = if a.is_partner || a.partner_agency.is_some() {
-        mashboard_store::quality::outcomes::partners(&state.store).await?
+        mashboard_store::outcomes::partners(&state.store).await?
     } else {
         Vec::new()
     };
@@ -172,7 +172,7 @@ pub async fn user(
     Query(q): Query<Done>,
 ) -> Result<Response, AppError> {
     let account = account_or_404(&state, &username).await?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new(

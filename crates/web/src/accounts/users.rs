@@ -14,7 +14,7 @@ use mashboard_domain::accounts::{check_password, check_username};
 use mashboard_domain::people::StaffNumber;
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, NewAccount};
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::{people, StoreError};
 
 // ---------------------------------------------------------------------------------------------
@@ -37,7 +37,7 @@ pub async fn users(
     for a in list {
         rows.push(AccountView::load(&state, a).await?);
     }
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new(

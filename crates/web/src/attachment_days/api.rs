@@ -18,7 +18,7 @@ use axum::routing::{delete, get, post, put};
 use axum::Json;
 use mashboard_domain::access::Capability;
 use mashboard_domain::people::parse_date;
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::learning::attachment::{self, AttachmentDay, BookError, Booking, Officer};
 use mashboard_store::training::today;
 use mashboard_store::StoreError;
@@ -277,7 +277,7 @@ pub async fn one(
         Ok(None) => return ApiError::NotFound.into_response(),
         Err(e) => return api_refused(e),
     };
-    if let Err(e) = audit::record(
+    if let Err(e) = audit_trail::record(
         &state.store,
         &api.user.actor(),
         Event::new(

@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use axum::Form;
 use mashboard_domain::access::Capability;
 use mashboard_domain::attendance::{check_mark, Status};
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::delivery::attendance::{self, RegisterRow, SessionFacts};
 use mashboard_store::delivery::teams::{self, ExternalAttendee, Preview, ReportRow, UnmatchedRow};
 use mashboard_store::{people, StoreError};
@@ -176,7 +176,7 @@ async fn render_register(
     let unmatched = teams::unmatched(&state.store, s.id).await?;
     let externals = teams::external_attendees(&state.store, s.id).await?;
     let reports = teams::reports(&state.store, s.id).await?.len();
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new(

@@ -14,8 +14,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Json;
 use mashboard_domain::access::Capability;
-use mashboard_domain::compliance::{
-    self, sees_all_audits, Breakdown, Finding, Period, RequiredReason, RollUp,
+use mashboard_domain::audits::{
+    self as audit_rules, sees_all_audits, Breakdown, Finding, Period, RequiredReason, RollUp,
 };
 use mashboard_domain::people::parse_date;
 use mashboard_domain::sampling::Seed;
@@ -175,14 +175,14 @@ pub async fn create(
         b.period_end.as_deref(),
     )?;
     let sample_size = match &b.sample_size {
-        None | Some(serde_json::Value::Null) => compliance::DEFAULT_SAMPLE_SIZE,
+        None | Some(serde_json::Value::Null) => audit_rules::DEFAULT_SAMPLE_SIZE,
         Some(serde_json::Value::Number(n)) => n.as_u64().ok_or_else(|| {
             bad(format!(
                 "sample_size: {n} is not a whole number of incidents"
             ))
         })?,
         Some(serde_json::Value::String(s)) => {
-            compliance::parse_sample_size(s).map_err(|e| bad(format!("sample_size: {e}")))?
+            audit_rules::parse_sample_size(s).map_err(|e| bad(format!("sample_size: {e}")))?
         }
         Some(other) => {
             return Err(bad(format!(
@@ -190,7 +190,7 @@ pub async fn create(
             )))
         }
     };
-    compliance::check_sample_size(sample_size).map_err(|e| bad(format!("sample_size: {e}")))?;
+    audit_rules::check_sample_size(sample_size).map_err(|e| bad(format!("sample_size: {e}")))?;
     let seed = seed_of(b.seed.as_ref())?;
     let drawn = audits::create(
         &state.store,
@@ -512,7 +512,7 @@ fn summary_json(p: &Period, b: &Breakdown) -> ComplianceSummaryJson {
             .iter()
             .map(|(y, r)| ComplianceYearJson {
                 year: *y,
-                target: compliance::YEARLY_TARGET,
+                target: audit_rules::YEARLY_TARGET,
                 figures: r.into(),
             })
             .collect(),
@@ -575,7 +575,7 @@ pub async fn compare(
     let pb = period("b_from", param(&q, "b_from"), "b_to", param(&q, "b_to"))?;
     let a = audits::summary(&state.store, &pa).await?;
     let b = audits::summary(&state.store, &pb).await?;
-    let c = compliance::compare(&a.overall, &b.overall);
+    let c = audit_rules::compare(&a.overall, &b.overall);
     Ok(Json(ComplianceCompareJson {
         a: summary_json(&pa, &a),
         b: summary_json(&pb, &b),
@@ -583,6 +583,6 @@ pub async fn compare(
         difference_ci95: c.as_ref().map(|c| [c.difference_ci.lo, c.difference_ci.hi]),
         z: c.as_ref().and_then(|c| c.z),
         p_value: c.as_ref().and_then(|c| c.p_value),
-        reading: c.as_ref().map(compliance::reading),
+        reading: c.as_ref().map(audit_rules::reading),
     }))
 }

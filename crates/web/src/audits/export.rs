@@ -153,7 +153,7 @@ pub(super) fn compare_rows(b: &Breakdown) -> Vec<Vec<XCell>> {
         .windows(2)
         .map(|w| {
             let ((ya, a), (yb, bb)) = (&w[0], &w[1]);
-            let c = compliance::compare(a, bb);
+            let c = audit_rules::compare(a, bb);
             vec![
                 text(ya.to_string()),
                 text(yb.to_string()),
@@ -188,8 +188,8 @@ pub(super) async fn export_data(
         )));
     }
     let rows = audits::counted_findings(&state.store, &period).await?;
-    let b = compliance::breakdown(&audits::audited(&rows));
-    audit::record(
+    let b = audit_rules::breakdown(&audits::audited(&rows));
+    audit_trail::record(
         &state.store,
         &user.actor(),
         Event::new(

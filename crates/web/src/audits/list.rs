@@ -62,7 +62,7 @@ pub(super) async fn render_list(
         .with_errors(has_errors),
         rows,
         form,
-        sees_all: compliance::sees_all_audits(&user.roles),
+        sees_all: audit_rules::sees_all_audits(&user.roles),
     })
 }
 
@@ -104,7 +104,7 @@ pub(super) async fn create(
         },
         _ => None,
     };
-    let sample_size = match compliance::parse_sample_size(form.value("sample_size")) {
+    let sample_size = match audit_rules::parse_sample_size(form.value("sample_size")) {
         Ok(n) => Some(n),
         Err(m) => {
             form.add_error("sample_size", format!("Sample size: {m}"));

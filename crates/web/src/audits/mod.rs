@@ -30,7 +30,7 @@ use summary::*;
 // findings form, and the compliance summary (by year against the target of 200, by quarter, by
 // subject, year on year) with CSV and Excel exports from which every figure can be recomputed.
 //
-// The rules and the figures are the domain's (`mashboard_domain::compliance`); the store keeps
+// The rules and the figures are the domain's (`mashboard_domain::audits`); the store keeps
 // them and audits every change and every view of an audit's incidents.
 
 use crate::auth::{cap, CurrentUser, Page};
@@ -47,13 +47,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Form;
 use mashboard_domain::access::Capability;
-use mashboard_domain::compliance::{
-    self, percent, Breakdown, Finding, Period, Quarter, RequiredReason, RollUp, Subject,
-    TargetProgress, DEFAULT_SAMPLE_SIZE,
+use mashboard_domain::audits::{
+    self as audit_rules, percent, Breakdown, Finding, Period, Quarter, RequiredReason, RollUp,
+    Subject, TargetProgress, DEFAULT_SAMPLE_SIZE,
 };
 use mashboard_domain::people::{format_date_long, parse_date};
 use mashboard_domain::sampling::Seed;
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::audits::{
     self, AuditError, AuditRow, AuditorRow, CountedFinding, FindingInput, NewAudit, SampledIncident,
 };
@@ -192,7 +192,7 @@ async fn visible_audit(
 }
 
 fn may_manage(a: &AuditRow, user: &CurrentUser) -> bool {
-    compliance::sees_all_audits(&user.roles) || a.owner_user_id == user.id
+    audit_rules::sees_all_audits(&user.roles) || a.owner_user_id == user.id
 }
 
 fn may_record(a: &AuditRow, user: &CurrentUser) -> bool {

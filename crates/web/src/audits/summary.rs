@@ -201,22 +201,22 @@ pub(super) fn comparisons(years: &[(i32, RollUp)]) -> Vec<CompareView> {
         .map(|w| {
             let ((ya, a), (yb, b)) = (&w[0], &w[1]);
             let label = format!("{ya} to {yb}");
-            match compliance::compare(a, b) {
+            match audit_rules::compare(a, b) {
                 Some(c) => CompareView {
                     label,
                     a: a.compliance_text(),
                     b: b.compliance_text(),
                     difference: format!(
                         "{} (95% CI {} to {})",
-                        compliance::points(c.difference),
-                        compliance::points(c.difference_ci.lo),
-                        compliance::points(c.difference_ci.hi)
+                        audit_rules::points(c.difference),
+                        audit_rules::points(c.difference_ci.lo),
+                        audit_rules::points(c.difference_ci.hi)
                     ),
                     p_value: c
                         .p_value
-                        .map(compliance::p_text)
+                        .map(audit_rules::p_text)
                         .unwrap_or_else(|| "Not defined (no variation in either year)".into()),
-                    reading: compliance::reading(&c),
+                    reading: audit_rules::reading(&c),
                 },
                 None => CompareView {
                     label,
@@ -289,6 +289,6 @@ pub(super) async fn summary(
         form,
         filtered,
         export_query,
-        target: compliance::YEARLY_TARGET,
+        target: audit_rules::YEARLY_TARGET,
     })
 }

@@ -154,7 +154,7 @@ pub(super) async fn render_guidance_tag(
         })
         .collect();
     // The list names people: viewing it is recorded, like viewing the people list.
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new(

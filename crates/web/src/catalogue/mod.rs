@@ -39,7 +39,7 @@ use mashboard_domain::training::{
     ModuleKind, ModuleStatus, RenewalRule, ReviewState, DEFAULT_REVIEW_WARN_DAYS, MAX_DUE_DAYS,
     MAX_RENEWAL_MONTHS,
 };
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::people;
 use mashboard_store::training::catalogue::{self, Module, ModuleInput, Tag, TrainedPerson};
 use mashboard_store::training::programmes::{self, Profile};

@@ -26,7 +26,7 @@ use axum::Form;
 use mashboard_domain::access::Capability;
 use mashboard_domain::people::{format_date_long, parse_date};
 use mashboard_domain::training::{format_minutes, parse_hours, CpdKind};
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::training::catalogue::{self, Module};
 use mashboard_store::training::cpd::{self, CpdEntry, NewCpd, TeamTotal, YearTotal};
 use mashboard_store::training::{reports, today};

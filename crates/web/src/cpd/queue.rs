@@ -48,7 +48,7 @@ pub(super) async fn render_queue(
             .collect(),
         None => Vec::new(),
     };
-    audit::record(
+    audit_trail::record(
         &state.store,
         &user.actor(),
         Event::new(

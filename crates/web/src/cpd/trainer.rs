@@ -58,7 +58,7 @@ pub async fn trainer(
         .into_iter()
         .filter(|m| !m.cpd_topic)
         .collect();
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new(

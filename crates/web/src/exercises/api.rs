@@ -462,7 +462,7 @@ pub(crate) async fn do_release(
 /// Saves an answer and tells the facilitator's streams.
 pub(crate) async fn do_answer(
     state: &AppState,
-    actor: &mashboard_store::audit::Actor,
+    actor: &mashboard_store::audit_trail::Actor,
     run_id: i64,
     team_id: i64,
     question_id: i64,

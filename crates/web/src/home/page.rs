@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::response::Response;
 use mashboard_domain::access::Capability;
 use mashboard_domain::reminders::{digest_for, sections, Digest, SectionKind};
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::training::{plans::DUE_SOON_DAYS, today};
 
 /// Something waiting for the reader: how many, what, and where to deal with it.
@@ -108,7 +108,7 @@ pub async fn show(
     if let Some(d) =
         digest.filter(|d| !(d.team.is_empty() && d.sign_offs.is_empty() && d.cpd.is_empty()))
     {
-        audit::record(
+        audit_trail::record(
             &state.store,
             &u.actor(),
             Event::new(

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::Json;
 use mashboard_domain::access::Capability;
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::training::today;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
@@ -56,7 +56,7 @@ pub async fn matrix(
             }),
         }
     }
-    audit::record(
+    audit_trail::record(
         &state.store,
         &api.user.actor(),
         Event::new(

@@ -7,7 +7,7 @@ use crate::export::{download, workbook, Sheet, XCell, XLSX};
 use crate::AppState;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::training::matrix::Rate;
 use time::Date;
 
@@ -70,7 +70,7 @@ async fn export_data(
     let f = Filters::from_pairs(&query_pairs(raw));
     let data = load(state, scope_of(user)).await?;
     let built = build(&data, &f);
-    audit::record(
+    audit_trail::record(
         &state.store,
         &user.actor(),
         Event::new(

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::response::Response;
 use mashboard_domain::people::format_date_long;
 use mashboard_domain::training::format_minutes;
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::people;
 use mashboard_store::training::{completions, cpd, plans, today};
 
@@ -151,7 +151,7 @@ pub async fn my_training_xlsx(
             .collect(),
     };
     let body = workbook(&[plan_sheet, done_sheet, cpd_sheet])?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new(
@@ -305,7 +305,7 @@ pub async fn my_training_pdf(
         );
     }
     let body = w.finish(&title);
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new(

@@ -11,7 +11,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use mashboard_domain::access::PeopleScope;
 use mashboard_domain::people::format_date_long;
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::people;
 use mashboard_store::training::matrix::Rate;
 
@@ -115,7 +115,7 @@ pub async fn matrix(
             .collect();
         (m, Vec::new(), pager)
     };
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new(

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::response::Response;
 use mashboard_domain::access::{Capability, PeopleScope};
 use mashboard_domain::training::ItemStatus;
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::training::plans;
 use std::collections::{BTreeMap, HashMap};
 
@@ -136,7 +136,7 @@ pub async fn reminders(
     let total = lines.len();
     let out_of_date = lines.iter().filter(|l| l.out_of_date()).count();
     let (owing, managers) = group_reminders(&data, lines);
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new(

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::response::Response;
 use mashboard_domain::access::PeopleScope;
 use mashboard_domain::people::format_date_long;
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::training::matrix::Rate;
 
 #[derive(Template)]
@@ -29,7 +29,7 @@ pub async fn summary(
 ) -> Result<Response, AppError> {
     // Aggregates of everyone: no names are shown, so the directory scope does not apply.
     let data = load(&state, PeopleScope::All).await?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new(

@@ -14,9 +14,9 @@ use axum::Json;
 use mashboard_domain::access::Capability;
 use mashboard_domain::outcomes::{Outcome, Source};
 use mashboard_domain::people::parse_date;
-use mashboard_store::audit::{self, Event};
-use mashboard_store::quality::outcomes::{self, same_agency, NewOutcome, OutcomeRecord};
-use mashboard_store::quality::queue;
+use mashboard_store::audit_trail::{self, Event};
+use mashboard_store::outcomes::{self, same_agency, NewOutcome, OutcomeRecord};
+use mashboard_store::queue;
 use mashboard_store::training::today;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -79,7 +79,7 @@ pub async fn missing_referrals(
     let offset = p.offset.unwrap_or(0).max(0);
     let now = OffsetDateTime::now_utc();
     let (total, items) = queue::open_items(&state.store, limit, offset).await?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &api.user.actor(),
         Event::new(

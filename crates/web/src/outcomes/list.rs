@@ -97,7 +97,7 @@ pub(super) async fn list(
         .map(|(r, (_, o))| ReferralView::new(r, o))
         .collect();
     if !viewer.lacks_agency() {
-        audit::record(
+        audit_trail::record(
             &state.store,
             &page.user.actor(),
             Event::new(

@@ -41,8 +41,8 @@ use axum::Form;
 use mashboard_domain::access::Capability;
 use mashboard_domain::outcomes::{Outcome, Proportion, Rates, Source};
 use mashboard_domain::people::parse_date;
-use mashboard_store::audit::{self, Event};
-use mashboard_store::quality::outcomes::{
+use mashboard_store::audit_trail::{self, Event};
+use mashboard_store::outcomes::{
     self, same_agency, NamedRates, NewOutcome, OutcomeRecord, ReferralBrief, ReferralQuery,
 };
 use mashboard_store::training::today;

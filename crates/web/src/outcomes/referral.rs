@@ -118,7 +118,7 @@ pub(super) async fn form(
         return no_agency_page(&state, &page.user, &page.csrf).await;
     }
     let r = visible_referral(&state, &viewer, &referral_ref).await?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new(

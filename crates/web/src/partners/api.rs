@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::Json;
 use mashboard_domain::access::Capability;
 use mashboard_domain::partners::{ContactDraft, OrgDraft, OrgKind};
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::partners::{self, Contact, PartnerOrg};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -181,7 +181,7 @@ pub async fn one(
         Ok(c) => c,
         Err(e) => return api_refused(e),
     };
-    if let Err(e) = audit::record(
+    if let Err(e) = audit_trail::record(
         &state.store,
         &api.user.actor(),
         Event::new(

@@ -5,7 +5,7 @@ use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::people::{self, PeopleQuery, Person, Status};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
@@ -103,7 +103,7 @@ pub async fn people(
     let offset = p.offset.unwrap_or(0).max(0);
     let (total, rows) =
         people::search(&state.store, &q, api.user.people_scope(), limit, offset).await?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &api.user.actor(),
         Event::new(
@@ -133,7 +133,7 @@ pub async fn person(
     if !people::in_scope(&p, api.user.people_scope()) {
         return Err(ApiError::NotFound);
     }
-    audit::record(
+    audit_trail::record(
         &state.store,
         &api.user.actor(),
         Event::new(

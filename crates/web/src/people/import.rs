@@ -10,7 +10,7 @@ use axum::extract::{Multipart, State};
 use axum::response::Response;
 use axum::Form;
 use mashboard_domain::import::{parse_people, RowError, PEOPLE_COLUMNS};
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::people::{self, ImportError, ImportReport};
 use rand::RngCore;
 use std::sync::Arc;
@@ -88,7 +88,7 @@ async fn check(
     let parsed = match parse_people(bytes) {
         Ok(p) => p,
         Err(problem) => {
-            audit::record(
+            audit_trail::record(
                 &state.store,
                 &page.user.actor(),
                 Event::new(
@@ -126,7 +126,7 @@ async fn check(
     }
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.row);
-        audit::record(
+        audit_trail::record(
             &state.store,
             &page.user.actor(),
             Event::new(
@@ -140,7 +140,7 @@ async fn check(
         )
         .await?;
     } else if !commit {
-        audit::record(
+        audit_trail::record(
             &state.store,
             &page.user.actor(),
             Event::new(

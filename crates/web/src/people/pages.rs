@@ -11,7 +11,7 @@ use axum::Form;
 use mashboard_domain::access::{Capability, PeopleScope};
 use mashboard_domain::people::PersonDraft;
 use mashboard_domain::Role;
-use mashboard_store::audit::{self, AuditEvent, Event};
+use mashboard_store::audit_trail::{self, AuditEvent, Event};
 use mashboard_store::people::{self, Facets, PeopleQuery, Person, SaveError, Status};
 
 const PER_PAGE: i64 = 50;
@@ -97,7 +97,7 @@ pub async fn list(
     let (total, _) = people::search(&state.store, &q, scope, 0, 0).await?;
     let pager = Pager::new(page_no, PER_PAGE, total, query_string(&q));
     let (_, rows) = people::search(&state.store, &q, scope, PER_PAGE, pager.offset()).await?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new(
@@ -159,7 +159,7 @@ pub async fn show(
     axum::extract::Query(s): axum::extract::Query<Saved>,
 ) -> Result<Response, AppError> {
     let p = visible_person(&state, &page.user, &staff_number).await?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new(
@@ -172,7 +172,7 @@ pub async fn show(
     let show_history =
         page.user.can(Capability::PeopleEdit) || page.user.can(Capability::AuditRead);
     let history = if show_history {
-        audit::changes_to(&state.store, "person", &p.staff_number).await?
+        audit_trail::changes_to(&state.store, "person", &p.staff_number).await?
     } else {
         Vec::new()
     };

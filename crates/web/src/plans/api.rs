@@ -14,7 +14,7 @@ use mashboard_domain::access::Capability;
 use mashboard_domain::people::parse_date;
 use mashboard_domain::signoff::Refusal;
 use mashboard_domain::training::{parse_hours, CompletionMode, CpdKind};
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::people::{self, Person};
 use mashboard_store::training::completions::{self, NewCompletion, SignOffError};
 use mashboard_store::training::cpd::{self, NewCpd};
@@ -110,7 +110,7 @@ async fn plan_json(
     p: Person,
 ) -> Result<Json<PlanJson>, ApiError> {
     let items = plans::plan_of(&state.store, p.id, today()).await?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &user.actor(),
         Event::new(

@@ -33,7 +33,7 @@ use mashboard_domain::access::Capability;
 use mashboard_domain::people::{format_date_long, parse_date};
 use mashboard_domain::signoff::{self, SignOffFacts};
 use mashboard_domain::training::CompletionMode;
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::people::{self, Person};
 use mashboard_store::training::catalogue::{self, Module};
 use mashboard_store::training::completions::{

@@ -94,7 +94,7 @@ pub(super) async fn render_plan(
         .into_iter()
         .filter(|m| m.status == "live")
         .collect();
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page_user.actor(),
         Event::new(

@@ -16,9 +16,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Form;
 use mashboard_domain::access::Capability;
-use mashboard_domain::missing::{rules_label, CloseOutcome, Rule, Rules};
-use mashboard_store::audit::{self, Event};
-use mashboard_store::quality::queue::{self, QueueItem, QueueStats};
+use mashboard_domain::queue::{rules_label, CloseOutcome, Rule, Rules};
+use mashboard_store::audit_trail::{self, Event};
+use mashboard_store::queue::{self, QueueItem, QueueStats};
 use mashboard_store::StoreError;
 use time::OffsetDateTime;
 
@@ -220,7 +220,7 @@ async fn render(
         RECENTLY_CLOSED,
     )
     .await?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &user.actor(),
         Event::new(
@@ -331,7 +331,7 @@ pub async fn close(
     form.set(&rkey, reason.trim());
     if let Err(e) = CloseOutcome::check(&outcome, &reason) {
         {
-            use mashboard_domain::missing::CloseError;
+            use mashboard_domain::queue::CloseError;
             let key = if e == CloseError::NoOutcome {
                 &okey
             } else {

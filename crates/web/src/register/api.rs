@@ -9,8 +9,8 @@ use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::Json;
 use mashboard_domain::access::Capability;
-use mashboard_store::audit::{self, Event};
-use mashboard_store::quality::register;
+use mashboard_store::audit_trail::{self, Event};
+use mashboard_store::register;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
@@ -107,7 +107,7 @@ pub async fn referral(
     let r = register::referral(&state.store, &reference)
         .await?
         .ok_or(ApiError::NotFound)?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &api.user.actor(),
         Event::new(
@@ -170,7 +170,7 @@ pub async fn incident(
     let i = register::incident(&state.store, &reference)
         .await?
         .ok_or(ApiError::NotFound)?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &api.user.actor(),
         Event::new(

@@ -107,7 +107,7 @@ pub(super) async fn referrals(
     let (total, _) = register::search_referrals(&state.store, &q, 0, 0).await?;
     let pager = Pager::new(page_no, PER_PAGE, total, base.clone());
     let (_, rows) = register::search_referrals(&state.store, &q, PER_PAGE, pager.offset()).await?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new(
@@ -168,7 +168,7 @@ pub(super) async fn referral(
     let r = register::referral(&state.store, &reference)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new(
@@ -283,7 +283,7 @@ pub(super) async fn incidents(
     let (total, _) = register::search_incidents(&state.store, &q, 0, 0).await?;
     let pager = Pager::new(page_no, PER_PAGE, total, base.clone());
     let (_, rows) = register::search_incidents(&state.store, &q, PER_PAGE, pager.offset()).await?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new(
@@ -333,7 +333,7 @@ pub(super) async fn incident(
     let i = register::incident(&state.store, &reference)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new(

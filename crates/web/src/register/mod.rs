@@ -57,8 +57,8 @@ use mashboard_domain::register::{
     RegisterReader,
 };
 use mashboard_domain::training_import::check_mapping_name;
-use mashboard_store::audit::{self, Event};
-use mashboard_store::quality::register::{
+use mashboard_store::audit_trail::{self, Event};
+use mashboard_store::register::{
     self, Incident, IncidentQuery, NamedPerson, PreviewRow, RecordedOutcome, Referral,
     ReferralQuery, ReferralSummary, RegisterReport,
 };

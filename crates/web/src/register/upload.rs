@@ -111,7 +111,7 @@ pub(super) async fn upload(
     let r = match reader(kind, &bytes) {
         Ok(r) => r,
         Err(problem) => {
-            audit::record(
+            audit_trail::record(
                 &state.store,
                 &page.user.actor(),
                 Event::new(

@@ -79,7 +79,7 @@ pub(super) async fn audit_export(
     id: i64,
     kind: &str,
 ) -> Result<(), AppError> {
-    audit::record(
+    audit_trail::record(
         &state.store,
         &user.actor(),
         Event::new(

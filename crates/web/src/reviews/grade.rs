@@ -156,7 +156,7 @@ pub(super) async fn render_grade(
     } else {
         Vec::new()
     };
-    audit::record(
+    audit_trail::record(
         &state.store,
         &user.actor(),
         Event::new(

@@ -53,11 +53,11 @@ use axum::Form;
 use mashboard_domain::access::Capability;
 use mashboard_domain::people::{format_date_long, parse_date};
 use mashboard_domain::pseudonym::{self, NamedPerson, PersonRole};
-use mashboard_domain::quality::{self, GRADES};
 use mashboard_domain::review_summary::{self, read_alpha, ReviewSummary};
+use mashboard_domain::reviews::{self as review_rules, GRADES};
 use mashboard_domain::sampling::Seed;
 use mashboard_domain::Role;
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::reviews::{self, Criterion, NewGrade, NewReview, Review, SampleItem, Strata};
 use mashboard_store::training::today;
 use mashboard_store::StoreError;
@@ -170,7 +170,7 @@ pub fn status_class(s: &str) -> &'static str {
 }
 
 fn grade_words(g: i64) -> String {
-    match quality::grade_label(g as u8) {
+    match review_rules::grade_label(g as u8) {
         Some(l) => format!("{g} ({})", l.to_lowercase()),
         None => g.to_string(),
     }

@@ -36,7 +36,7 @@ pub(super) struct ResultPage {
     sd: String,
     alpha: String,
     alpha_reading: String,
-    themes: Vec<quality::Theme>,
+    themes: Vec<review_rules::Theme>,
     weak: Vec<WeakLine>,
     recs: Vec<RecLine>,
     manage: bool,
@@ -69,7 +69,7 @@ pub(super) async fn result(
         .chain(agreed.iter().map(|a| a.comment.as_str()))
         .filter(|c| !c.is_empty())
         .collect();
-    let themes = quality::themes(&comments);
+    let themes = review_rules::themes(&comments);
     let rubric = reviews::rubric(&state.store).await?;
     // Weak criteria: the agreed criterion scores where recorded, else the graders' scores.
     let agreed_scores = reviews::agreed_scores(&state.store, id).await?;
@@ -85,7 +85,7 @@ pub(super) async fn result(
             .map(|s| (s.criterion_code, s.score as u8))
             .collect()
     };
-    let weak = quality::weakest_criteria(&pairs)
+    let weak = review_rules::weakest_criteria(&pairs)
         .into_iter()
         .map(|w| {
             let c = rubric.iter().find(|c| c.code == w.code);
@@ -118,7 +118,7 @@ pub(super) async fn result(
     let total = s.n as u64;
     let bars = (1..=4u8)
         .map(|g| Bar {
-            grade: format!("{g} {}", quality::grade_label(g).unwrap_or("")),
+            grade: format!("{g} {}", review_rules::grade_label(g).unwrap_or("")),
             count: s.counts[g as usize - 1],
             percent: review_summary::percent_of(s.counts[g as usize - 1], total),
         })

@@ -33,7 +33,7 @@ use mashboard_domain::training_import::{
     check_mapping_name, parse_cpd, parse_training, read_sheet, resolve_mapping, suggest_mapping,
     ImportKind, Mapping, Sheet,
 };
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::training::import::{self, ImportError, ImportReport, RowOutcome};
 use mashboard_store::StoreError;
 use rand::RngCore;

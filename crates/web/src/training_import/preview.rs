@@ -106,7 +106,7 @@ pub(super) async fn run(
     let (columns, ignored_columns, notes, warnings) = parsed_parts;
     match &result {
         Err(rows) => {
-            audit::record(
+            audit_trail::record(
                 &state.store,
                 &actor,
                 Event::new(
@@ -122,7 +122,7 @@ pub(super) async fn run(
             .await?;
         }
         Ok(report) if !commit => {
-            audit::record(
+            audit_trail::record(
                 &state.store,
                 &actor,
                 Event::new(

@@ -87,7 +87,7 @@ pub async fn upload(
     let sheet = match read_sheet(kind, &bytes) {
         Ok(s) => s,
         Err(problem) => {
-            audit::record(
+            audit_trail::record(
                 &state.store,
                 &page.user.actor(),
                 Event::new(

@@ -4,7 +4,7 @@
 use crate::common::*;
 use mashboard_domain::access::Capability;
 use mashboard_domain::Role;
-use mashboard_store::audit::{self, Actor, AuditFilter};
+use mashboard_store::audit_trail::{self, Actor, AuditFilter};
 use mashboard_store::{people, DbUrl, Store};
 use mashboard_web::routes::Access;
 use mashboard_web::{route_table, WebConfig};
@@ -94,7 +94,7 @@ async fn repeated_failures_lock_the_account_and_the_audit_trail_records_them() {
             actor: "test-frontline".into(),
             ..Default::default()
         };
-        let (total, _) = audit::list(&app.store, &f, 100, 0).await.unwrap();
+        let (total, _) = audit_trail::list(&app.store, &f, 100, 0).await.unwrap();
         assert_eq!(total, 6, "five failures and one locked attempt");
     });
 }
@@ -409,7 +409,7 @@ async fn viewing_a_record_is_audited() {
             entity_key: "X1".into(),
             ..Default::default()
         };
-        let (total, rows) = audit::list(&app.store, &f, 10, 0).await.unwrap();
+        let (total, rows) = audit_trail::list(&app.store, &f, 10, 0).await.unwrap();
         assert_eq!(total, 1);
         assert_eq!(rows[0].actor, "test-mash-trainer");
     });
@@ -574,7 +574,7 @@ async fn an_hr_import_with_a_mistake_is_refused_then_the_fixed_file_goes_in_and_
             .unwrap();
         assert!(r.text().await.unwrap().contains("0 people will be added"));
 
-        let actions: Vec<String> = audit::list(
+        let actions: Vec<String> = audit_trail::list(
             &app.store,
             &AuditFilter {
                 actor: "test-administrator".into(),

@@ -5,7 +5,7 @@
 use mashboard_domain::people::PersonDraft;
 use mashboard_domain::teams_report::utf16le_with_bom;
 use mashboard_domain::Role;
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::{people, Store};
 use reqwest::{Method, StatusCode};
 

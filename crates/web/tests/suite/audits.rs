@@ -5,7 +5,7 @@
 use mashboard_domain::people::{PersonDraft, StaffNumber};
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, NewAccount};
-use mashboard_store::audit::{self as trail, Actor, AuditFilter};
+use mashboard_store::audit_trail::{self as trail, Actor, AuditFilter};
 use mashboard_store::audits;
 use mashboard_store::{now_text, people, DbUrl, Store};
 use mashboard_web::WebConfig;

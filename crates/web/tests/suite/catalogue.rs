@@ -3,7 +3,7 @@
 //! people they list, and programme rules built from the form and checked by the domain.
 
 use mashboard_domain::Role;
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::people;
 use mashboard_store::training::{catalogue, completions, programmes};
 use reqwest::{Client, StatusCode};

@@ -6,7 +6,7 @@
 use mashboard_domain::people::{PersonDraft, PersonInput, StaffNumber};
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, NewAccount};
-use mashboard_store::audit::{self, Actor, AuditEvent, AuditFilter};
+use mashboard_store::audit_trail::{self, Actor, AuditEvent, AuditFilter};
 use mashboard_store::{people, DbUrl, Store};
 use mashboard_web::{AppState, WebConfig};
 use reqwest::header::LOCATION;
@@ -375,7 +375,7 @@ pub async fn audit_events(store: &Store, action: &str) -> (i64, Vec<AuditEvent>)
         action: action.into(),
         ..Default::default()
     };
-    audit::list(store, &filter, 1000, 0).await.unwrap()
+    audit_trail::list(store, &filter, 1000, 0).await.unwrap()
 }
 
 /// The actions of [`audit_events`], oldest first.

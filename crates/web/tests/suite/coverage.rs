@@ -5,7 +5,7 @@
 
 use mashboard_domain::coverage::{Clause, CountsAs, Rule, Transferees};
 use mashboard_domain::Role;
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::delivery::coverage::{self, RequirementInput};
 use mashboard_store::{now_text, Store};
 use reqwest::header::LOCATION;

@@ -4,7 +4,7 @@
 
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self};
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use reqwest::{Method, StatusCode};
 
 use crate::common::*;

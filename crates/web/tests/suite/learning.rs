@@ -4,7 +4,7 @@
 //! to a second form, and reports that give their n.
 
 use mashboard_domain::Role;
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::learning::checks;
 use mashboard_store::training::catalogue::{self, ModuleInput};
 use mashboard_store::training::completions;

@@ -4,7 +4,7 @@
 use mashboard_domain::people::{PersonDraft, StaffNumber};
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, NewAccount};
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::training::catalogue::{self, ModuleInput};
 use mashboard_store::training::completions::{self, NewCompletion};
 use mashboard_store::training::{cpd, programmes};

@@ -3,12 +3,12 @@
 //! staff record for any partner and work the queue, the queue page shows its size and age, and a
 //! frontline officer is kept out.
 
-use mashboard_domain::missing::format_local_time;
 use mashboard_domain::people::{PersonDraft, StaffNumber};
+use mashboard_domain::queue::format_local_time;
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, NewAccount};
-use mashboard_store::audit::Actor;
-use mashboard_store::quality::{outcomes, queue};
+use mashboard_store::audit_trail::Actor;
+use mashboard_store::{outcomes, queue};
 use mashboard_store::{people, DbUrl, Store};
 use mashboard_web::WebConfig;
 use reqwest::StatusCode;

@@ -6,7 +6,7 @@
 use mashboard_domain::people::{PersonDraft, StaffNumber};
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, NewAccount};
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::learning::attachment;
 use mashboard_store::training::{catalogue, completions};
 use mashboard_store::{people, DbUrl, Store};

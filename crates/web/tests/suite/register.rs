@@ -195,7 +195,7 @@ async fn another_layout_is_matched_column_by_column_and_the_mapping_saved() {
             )
             .await;
         assert!(r.text().await.unwrap().contains("Import complete"));
-        let i = mashboard_store::quality::register::incident(&app.store, "OC/24/100")
+        let i = mashboard_store::register::incident(&app.store, "OC/24/100")
             .await
             .unwrap()
             .unwrap();

@@ -5,7 +5,7 @@
 use icalendar::{Calendar, Component};
 use mashboard_domain::people::PersonDraft;
 use mashboard_domain::Role;
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::{people, DbUrl, Store};
 use mashboard_web::WebConfig;
 use reqwest::{Client, StatusCode};

@@ -4,7 +4,7 @@
 //! module titles whole. Against the real server on SQLite and PostgreSQL.
 
 use mashboard_domain::Role;
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::training::catalogue::{self, ModuleInput};
 use mashboard_store::training::programmes;
 use mashboard_store::{people, DbUrl, Store};

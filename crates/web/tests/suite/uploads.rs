@@ -8,7 +8,7 @@
 //! runs each test in a process of its own, so the figure is this test's alone).
 
 use mashboard_domain::Role;
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::learning::videos;
 use mashboard_store::training::catalogue::{self, ModuleInput};
 use mashboard_store::{DbUrl, Store};

@@ -42,7 +42,7 @@ pub(super) async fn render_day(
         .ok_or(AppError::NotFound)?;
     let bookings = attachment::bookings(&state.store, id).await?;
     let participants = attachment::participants(&state.store, id).await?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &user.actor(),
         Event::new(

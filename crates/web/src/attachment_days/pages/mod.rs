@@ -26,7 +26,7 @@ use mashboard_domain::access::Capability;
 use mashboard_domain::attachment::{check_capacity, DayStatus};
 use mashboard_domain::partners::ExternalDraft;
 use mashboard_domain::people::{format_date_long, parse_date};
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::learning::attachment::{
     self, AttachmentDay, BookError, Booking, NewDay, Officer, Participant,
 };

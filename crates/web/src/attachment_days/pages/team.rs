@@ -87,7 +87,7 @@ pub(super) async fn render_team(
             cells,
         });
     }
-    audit::record(
+    audit_trail::record(
         &state.store,
         &user.actor(),
         Event::new(

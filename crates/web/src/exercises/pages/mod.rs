@@ -28,7 +28,7 @@ use axum::routing::{get, post};
 use axum::{Form, Json};
 use mashboard_domain::access::Capability;
 use mashboard_domain::exercises as rules;
-use mashboard_store::audit::Actor;
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::exercises::{self as ex, NewPartner, NewRun, NewTeam, Run, Scenario, Team};
 use serde::Deserialize;
 use std::collections::BTreeSet;

@@ -50,7 +50,7 @@ pub(super) async fn render_external(
         .await?
         .ok_or(AppError::NotFound)?;
     let list = partners::external_attendees(&state.store, id).await?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &user.actor(),
         Event::new(

@@ -28,7 +28,7 @@ use mashboard_domain::partners::{
     OrgDraft, OrgKind,
 };
 use mashboard_domain::training::ModuleKind;
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::partners::{
     self, Contact, ExchangeSession, ExternalAttendee, PartnerModule, PartnerOrg, SessionBrief,
 };

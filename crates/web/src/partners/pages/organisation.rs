@@ -93,7 +93,7 @@ pub(super) async fn render_org(
         .await?
         .ok_or(AppError::NotFound)?;
     let contacts = partners::contacts(&state.store, id).await?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &user.actor(),
         Event::new(

@@ -20,7 +20,7 @@ use axum::routing::{delete, get, patch, post};
 use axum::Json;
 use mashboard_domain::access::Capability;
 use mashboard_domain::sessions::{self as dom, SessionMode, SessionStatus};
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::delivery::enrolment::{self, EnrolReport, Target};
 use mashboard_store::delivery::outbox;
 use mashboard_store::delivery::sessions::{self, NewSession, Session, SessionError, SessionPatch};
@@ -302,7 +302,7 @@ async fn full_json(state: &AppState, user: &CurrentUser, id: i64) -> Result<Sess
         })
         .collect();
     if !visible.is_empty() {
-        audit::record(
+        audit_trail::record(
             &state.store,
             &user.actor(),
             Event::new(

@@ -24,7 +24,7 @@ use axum::routing::{get, post};
 use axum::Form;
 use mashboard_domain::access::Capability;
 use mashboard_domain::sessions::{self as dom, SessionMode, SessionStatus};
-use mashboard_store::audit::{self, Event};
+use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::delivery::enrolment::{self, Booking, EnrolReport, PersonBooking, Target};
 use mashboard_store::delivery::sessions::{
     self, AttendanceRow, AudienceRow, NewSession, Series, SeriesProgress, Session, SessionError,

@@ -126,7 +126,7 @@ pub async fn trainers_page(
     page: Page<cap::SessionsManage>,
 ) -> Result<Response, AppError> {
     let rows = sessions::trainer_hours(&state.store).await?;
-    audit::record(
+    audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new("session.trainer_hours", "Viewed co-trainer delivery hours"),

@@ -135,7 +135,7 @@ pub(super) async fn render_show(
         (Vec::new(), Vec::new(), Vec::new())
     };
     if manage && !bookings.is_empty() {
-        audit::record(
+        audit_trail::record(
             &state.store,
             &user.actor(),
             Event::new(

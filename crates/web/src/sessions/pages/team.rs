@@ -54,7 +54,7 @@ pub async fn team(
         None => (Vec::new(), Vec::new()),
     };
     if !bookings.is_empty() {
-        audit::record(
+        audit_trail::record(
             &state.store,
             &page.user.actor(),
             Event::new("session.team_view", "Viewed their team's session bookings"),

@@ -2,14 +2,16 @@
 //! Incidents and referrals are put in with plain INSERTs (the register import is tested on its
 //! own).
 
-use mashboard_domain::missing::{self, parse_local_time, Decision, IncidentFacts, Rules};
 use mashboard_domain::outcomes::{Outcome, Proportion, Source};
 use mashboard_domain::people::StaffNumber;
+use mashboard_domain::queue::{
+    self as queue_rules, parse_local_time, Decision, IncidentFacts, Rules,
+};
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, NewAccount};
-use mashboard_store::audit::{self, Actor, AuditFilter};
-use mashboard_store::quality::outcomes::{self, NewOutcome, ReferralQuery};
-use mashboard_store::quality::queue;
+use mashboard_store::audit_trail::{self, Actor, AuditFilter};
+use mashboard_store::outcomes::{self, NewOutcome, ReferralQuery};
+use mashboard_store::queue;
 use mashboard_store::{Backend, Store, StoreError};
 use time::macros::{date, datetime};
 use time::OffsetDateTime;
@@ -131,8 +133,8 @@ async fn open_refs(store: &Store) -> Vec<String> {
     v
 }
 
-async fn events(store: &Store, action: &str) -> Vec<audit::AuditEvent> {
-    audit::list(
+async fn events(store: &Store, action: &str) -> Vec<audit_trail::AuditEvent> {
+    audit_trail::list(
         store,
         &AuditFilter {
             action: action.into(),
@@ -169,7 +171,7 @@ async fn refresh_queues_exactly_the_incidents_the_rule_says_and_agrees_with_the_
                 reported_at: parse_local_time(at).unwrap(),
             };
             let times: Vec<_> = refs.iter().map(|s| parse_local_time(s).unwrap()).collect();
-            let d = missing::decide(&Rules::default(), &facts, &times, now);
+            let d = queue_rules::decide(&Rules::default(), &facts, &times, now);
             assert_eq!(matches!(d, Decision::Missing { .. }), queued, "{r}: {d:?}");
         }
         // Which rules, and the late referral, are on the item.
@@ -381,16 +383,16 @@ async fn closing_needs_a_reason_for_not_required_and_is_audited_once() {
         assert_eq!(s.oldest_days, Some(5));
         assert_eq!(s.median_days, Some(4.0));
         assert_eq!(s.closed_last_30_days_total(), 2);
-        let by = |o: missing::CloseOutcome| {
+        let by = |o: queue_rules::CloseOutcome| {
             s.closed_last_30_days
                 .iter()
                 .find(|(x, _)| *x == o)
                 .unwrap()
                 .1
         };
-        assert_eq!(by(missing::CloseOutcome::NotRequired), 1);
-        assert_eq!(by(missing::CloseOutcome::Escalated), 1);
-        assert_eq!(by(missing::CloseOutcome::ReferralMade), 0);
+        assert_eq!(by(queue_rules::CloseOutcome::NotRequired), 1);
+        assert_eq!(by(queue_rules::CloseOutcome::Escalated), 1);
+        assert_eq!(by(queue_rules::CloseOutcome::ReferralMade), 0);
         // Closed long ago is not "in the last 30 days".
         let later = queue::stats(&store, OffsetDateTime::now_utc() + time::Duration::days(31))
             .await

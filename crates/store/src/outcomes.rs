@@ -3,7 +3,7 @@
 //! The rates (relevant, no further action, returned for more information) are counted here and
 //! worked out by `mashboard_domain::outcomes`.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
 use mashboard_domain::outcomes::{rates_from_counts, Outcome, Rates, Source};
 use mashboard_domain::people::parse_date;
@@ -202,7 +202,7 @@ pub async fn record(store: &Store, actor: &Actor, new: &NewOutcome) -> Result<Ou
     if let Some(b) = &before {
         event = event.before(&Audited::from(b));
     }
-    audit::record_on(&mut tx, actor, event).await?;
+    audit_trail::record_on(&mut tx, actor, event).await?;
     tx.commit().await?;
     Ok(after)
 }

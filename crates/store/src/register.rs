@@ -33,7 +33,7 @@
 //! again at the end (an index build by sorting is much cheaper than a million random inserts);
 //! and fewer allocations per row between the parser and the statement.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Backend, Result, Store, StoreError};
 use mashboard_domain::import::RowError;
 use mashboard_domain::register::{Record, RegisterKind, RegisterMapping, RegisterReader};
@@ -487,7 +487,7 @@ pub async fn import<R: Read + Send>(
     }
     drop(conn);
     if result? && matches!(kind, RegisterKind::Incidents | RegisterKind::Referrals) {
-        crate::quality::after_register_import(store).await?;
+        crate::register::after_register_import(store).await?;
     }
     Ok(report)
 }
@@ -638,7 +638,7 @@ async fn import_on<R: Read + Send>(
 
     if report.rejected() {
         tx.rollback().await?;
-        audit::record(
+        audit_trail::record(
             store,
             actor,
             Event::new(
@@ -665,7 +665,7 @@ async fn import_on<R: Read + Send>(
     report.unchanged = good_rows.saturating_sub(affected + report.skipped);
     if dry_run {
         tx.rollback().await?;
-        audit::record(
+        audit_trail::record(
             store,
             actor,
             Event::new(
@@ -681,7 +681,7 @@ async fn import_on<R: Read + Send>(
         .await?;
         return Ok(false);
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -778,7 +778,7 @@ pub async fn save_mapping(
     if let Some(old) = &existing {
         event = event.before(&serde_json::json!({"name": old.name, "mapping": old.mapping}));
     }
-    audit::record_on(&mut tx, actor, event).await?;
+    audit_trail::record_on(&mut tx, actor, event).await?;
     tx.commit().await?;
     self::mapping(store, kind, &name)
         .await?
@@ -1161,4 +1161,11 @@ pub async fn counts(store: &Store) -> Result<(i64, i64)> {
         .fetch_one(store.pool())
         .await?;
     Ok((incidents, referrals))
+}
+
+/// Runs after every successful (not dry-run) import of incidents or referrals, once the import
+/// has committed: brings the missing-referral queue up to date.
+pub async fn after_register_import(store: &Store) -> Result<()> {
+    crate::queue::refresh(store, time::OffsetDateTime::now_utc()).await?;
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! Adapts the database session table to `tower-sessions`.
 
 use async_trait::async_trait;
-use mashboard_store::{sessions, Store};
+use mashboard_store::{sign_in_sessions, Store};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result, SessionStore};
 
@@ -20,7 +20,7 @@ impl SessionStore for DbSessionStore {
         loop {
             let data =
                 serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
-            if sessions::create(
+            if sign_in_sessions::create(
                 &self.store,
                 &record.id.to_string(),
                 &data,
@@ -37,7 +37,7 @@ impl SessionStore for DbSessionStore {
 
     async fn save(&self, record: &Record) -> Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
-        sessions::save(
+        sign_in_sessions::save(
             &self.store,
             &record.id.to_string(),
             &data,
@@ -48,7 +48,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let Some(data) = sessions::load(&self.store, &id.to_string())
+        let Some(data) = sign_in_sessions::load(&self.store, &id.to_string())
             .await
             .map_err(backend)?
         else {
@@ -64,7 +64,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
-        sessions::delete(&self.store, &id.to_string())
+        sign_in_sessions::delete(&self.store, &id.to_string())
             .await
             .map_err(backend)
     }

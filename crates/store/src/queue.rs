@@ -2,7 +2,7 @@
 //! domestic abuse, adult at risk) with no linked referral within the window, for MASH staff to
 //! close as "referral now made", "not required, because …" or "escalated".
 //!
-//! [`refresh`] applies `mashboard_domain::missing::decide` in one set-based statement, so it
+//! [`refresh`] applies `mashboard_domain::queue::decide` in one set-based statement, so it
 //! stays quick over a million incidents: it looks only at incidents not already queued whose
 //! deadline has passed, and asks the referrals index whether any referral came in time. It is
 //! idempotent, and cheap enough to run every hour and after each import.
@@ -10,9 +10,9 @@
 //! Incident times are the force's clock without a zone; `now` is compared as UTC, so in British
 //! Summer Time an incident joins the queue up to an hour after its deadline, never before.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_trail::{self, Actor, Event};
 use crate::{instant_text, now_text, Backend, Result, Store, StoreError};
-use mashboard_domain::missing::{
+use mashboard_domain::queue::{
     age_days, format_local_time, parse_local_time, CloseOutcome, Rules, SETTINGS_KEY,
 };
 use serde::Serialize;
@@ -59,7 +59,7 @@ pub async fn set_rules(store: &Store, actor: &Actor, new: &Rules) -> Result<Rule
         .bind(checked.encode())
         .execute(&mut *tx)
         .await?;
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -168,7 +168,7 @@ pub async fn refresh_by(store: &Store, actor: &Actor, now: OffsetDateTime) -> Re
         .rows_affected()
     };
     if added > 0 || closed_in_time > 0 {
-        audit::record_on(
+        audit_trail::record_on(
             &mut tx,
             actor,
             Event::new(
@@ -310,7 +310,7 @@ pub async fn close(
             item.incident_ref
         )));
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
@@ -432,7 +432,7 @@ pub async fn set_history_dates(
         .execute(&mut *tx)
         .await?;
     }
-    audit::record_on(
+    audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
