@@ -1,7 +1,8 @@
 //! What each subcommand does.
 
 use crate::{
-    Cli, Command, Global, ImportCommand, QueueCommand, RegisterArgs, TokenCommand, UserCommand,
+    CatalogueCommand, Cli, Command, Global, ImportCommand, QueueCommand, RegisterArgs,
+    TokenCommand, UserCommand,
 };
 use anyhow::{anyhow, bail, Context, Result};
 use mashboard_domain::import::parse_people;
@@ -250,6 +251,32 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                         .map(|r| r.as_str())
                         .collect::<Vec<_>>()
                         .join(",")
+                );
+            }
+        }
+        Command::Catalogue(CatalogueCommand::Starter) => {
+            let store = open(g).await?;
+            let r = mashboard_store::training::starter::add_starter(
+                &store,
+                &Actor::cli(),
+                mashboard_store::training::today(),
+            )
+            .await?;
+            println!(
+                "Added {} module(s), {} role programme(s) and {} guidance tag(s) from the starter catalogue.",
+                r.modules_added.len(),
+                r.programmes_added.len(),
+                r.tags_added
+            );
+            if !r.modules_kept.is_empty() || !r.programmes_kept.is_empty() {
+                println!(
+                    "Kept as they were (the code was already there): {}.",
+                    r.modules_kept
+                        .iter()
+                        .chain(&r.programmes_kept)
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
             }
         }

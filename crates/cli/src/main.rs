@@ -126,6 +126,9 @@ pub enum Command {
     /// The missing-referral queue.
     #[command(subcommand)]
     Queue(QueueCommand),
+    /// The module catalogue.
+    #[command(subcommand)]
+    Catalogue(CatalogueCommand),
     /// Write a consistent copy of the SQLite database to PATH while the server runs, and copy
     /// the uploaded recordings it refers to into PATH.files/ (same layout as the data directory).
     Backup { path: PathBuf },
@@ -172,6 +175,14 @@ pub enum UserCommand {
     Disable { username: String },
     /// List accounts.
     List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CatalogueCommand {
+    /// Add the starter catalogue (the modules, such as FL-PPN, role programmes and guidance tags
+    /// the demo uses) to this force's catalogue. A module or programme whose code is already
+    /// there is kept as it is; nothing is overwritten.
+    Starter,
 }
 
 #[derive(Subcommand, Debug)]

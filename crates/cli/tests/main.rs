@@ -14,6 +14,8 @@
 
 #[path = "suite/backup.rs"]
 mod backup;
+#[path = "suite/catalogue.rs"]
+mod catalogue;
 #[path = "suite/cli.rs"]
 mod cli;
 #[path = "suite/common.rs"]

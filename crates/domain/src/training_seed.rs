@@ -602,6 +602,75 @@ pub fn seed_profiles() -> Vec<SeedProfile> {
     ]
 }
 
+/// A module as the starter catalogue offers it to a new force: the demo's content at version
+/// 1.0, with no owner (the force names one), no external link (the demo's point at an example
+/// domain) and a first review due a year after the day it is added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StarterModule {
+    pub code: &'static str,
+    pub title: &'static str,
+    pub summary: &'static str,
+    pub kind: ModuleKind,
+    pub duration_minutes: u32,
+    pub review_by: Date,
+    pub tags: &'static [&'static str],
+    pub cpd_topic: bool,
+}
+
+/// What `mashboard catalogue starter` (and the button on an empty catalogue) adds on `today`:
+/// the demo's modules, its role programmes and the guidance tags they use.
+///
+/// A programme item due by a fixed date that has already passed would make everyone overdue on
+/// the first day, so such items become "within 90 days of starting the role" instead.
+pub fn starter_catalogue(today: Date) -> StarterCatalogue {
+    let modules = seed_modules()
+        .into_iter()
+        .map(|m| StarterModule {
+            code: m.code,
+            title: m.title,
+            summary: m.summary,
+            kind: m.kind,
+            duration_minutes: m.duration_minutes,
+            review_by: crate::training::add_months(today, 12),
+            tags: m.tags,
+            cpd_topic: m.cpd_topic,
+        })
+        .collect();
+    let profiles = seed_profiles()
+        .into_iter()
+        .map(|p| SeedProfile {
+            items: p
+                .items
+                .into_iter()
+                .map(|(code, due, renewal)| {
+                    let due = match due {
+                        DueRule::ByDate(d) if d < today => DueRule::WithinDays(STARTER_LATE_DAYS),
+                        other => other,
+                    };
+                    (code, due, renewal)
+                })
+                .collect(),
+            ..p
+        })
+        .collect();
+    StarterCatalogue {
+        tags: seed_guidance_tags(),
+        modules,
+        profiles,
+    }
+}
+
+/// The days a starter programme gives for an item whose demo date has passed.
+pub const STARTER_LATE_DAYS: u32 = 90;
+
+/// The starter catalogue: guidance tags, modules and role programmes.
+#[derive(Debug, Clone)]
+pub struct StarterCatalogue {
+    pub tags: Vec<(&'static str, &'static str)>,
+    pub modules: Vec<StarterModule>,
+    pub profiles: Vec<SeedProfile>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -786,5 +855,42 @@ mod tests {
         ] {
             assert!(used.contains(required), "{required} tags no module");
         }
+    }
+
+    #[test]
+    fn starter_catalogue_has_the_frontline_module_and_no_past_fixed_dates() {
+        let today = date!(2027 - 06 - 01);
+        let s = starter_catalogue(today);
+        assert!(s.modules.iter().any(|m| m.code == "FL-PPN"));
+        assert_eq!(s.modules.len(), seed_modules().len());
+        assert!(s
+            .modules
+            .iter()
+            .all(|m| m.review_by == date!(2028 - 06 - 01)));
+        let codes: HashSet<_> = s.modules.iter().map(|m| m.code).collect();
+        for p in &s.profiles {
+            for (code, due, _) in &p.items {
+                assert!(
+                    codes.contains(code),
+                    "{}: {code} is not in the starter",
+                    p.code
+                );
+                if let DueRule::ByDate(d) = due {
+                    assert!(*d >= today, "{}: {code} due by {d}, already past", p.code);
+                }
+            }
+        }
+        // The Operation Encompass push (by 31 March 2026) becomes 90 days from starting.
+        let early = starter_catalogue(date!(2026 - 01 - 01));
+        assert!(early
+            .profiles
+            .iter()
+            .flat_map(|p| &p.items)
+            .any(|(_, due, _)| matches!(due, DueRule::ByDate(_))));
+        assert!(s
+            .profiles
+            .iter()
+            .flat_map(|p| &p.items)
+            .any(|(_, due, _)| *due == DueRule::WithinDays(STARTER_LATE_DAYS)));
     }
 }

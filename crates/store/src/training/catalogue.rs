@@ -112,7 +112,11 @@ pub async fn module_by_code(store: &Store, code: &str) -> Result<Option<Module>>
     .await?)
 }
 
-async fn set_tags(conn: &mut sqlx::AnyConnection, module_id: i64, tags: &[String]) -> Result<()> {
+pub(crate) async fn set_tags(
+    conn: &mut sqlx::AnyConnection,
+    module_id: i64,
+    tags: &[String],
+) -> Result<()> {
     sqlx::query("DELETE FROM module_tags WHERE module_id = $1")
         .bind(module_id)
         .execute(&mut *conn)

@@ -10,6 +10,7 @@ pub mod matrix;
 pub mod plans;
 pub mod programmes;
 pub mod reports;
+pub mod starter;
 
 use crate::{Result, Store, StoreError};
 use mashboard_domain::people::StaffNumber;

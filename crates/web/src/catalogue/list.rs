@@ -16,6 +16,10 @@ pub(super) struct ListPage {
     no_person: bool,
     kinds: Vec<(&'static str, &'static str)>,
     can_manage: bool,
+    /// No module at all, in any state: offer the starter catalogue.
+    catalogue_empty: bool,
+    /// After adding the starter catalogue: what was added, in words.
+    starter_added: Option<String>,
 }
 
 impl ListPage {
@@ -45,8 +49,31 @@ pub async fn list(
     let mine = !field(&pairs, "mine").is_empty();
     let me = page.user.person_id;
     let today = today();
-    let (cpd, rows): (Vec<ModuleView>, Vec<ModuleView>) = catalogue::modules(&state.store, true)
-        .await?
+    let all = catalogue::modules(&state.store, true).await?;
+    let catalogue_empty = all.is_empty();
+    let count = |name: &str| field(&pairs, name).parse::<usize>().ok();
+    let starter_added = count("starter_modules").map(|modules| {
+        let programmes = count("starter_programmes").unwrap_or(0);
+        let kept = count("starter_kept").unwrap_or(0);
+        let mut text = format!(
+            "The starter catalogue has been added: {modules} {} and {programmes} role {}.",
+            if modules == 1 { "module" } else { "modules" },
+            if programmes == 1 {
+                "programme"
+            } else {
+                "programmes"
+            }
+        );
+        if kept > 0 {
+            text.push_str(&format!(
+                " {kept} with a code already in your catalogue {} kept as {}.",
+                if kept == 1 { "was" } else { "were" },
+                if kept == 1 { "it was" } else { "they were" }
+            ));
+        }
+        text
+    });
+    let (cpd, rows): (Vec<ModuleView>, Vec<ModuleView>) = all
         .into_iter()
         .filter(|m| status == "all" || m.status == status)
         .filter(|m| kind.is_empty() || m.kind == kind)
@@ -71,6 +98,8 @@ pub async fn list(
         no_person: me.is_none(),
         kinds: ModuleKind::ALL.map(|k| (k.as_str(), k.label())).to_vec(),
         can_manage: page.user.can(Capability::TrainingManage),
+        catalogue_empty,
+        starter_added,
     })
 }
 

@@ -7,6 +7,7 @@ mod module;
 mod module_form;
 mod profiles;
 mod programme;
+mod starter;
 
 #[allow(unused_imports)]
 use guidance::*;
@@ -51,6 +52,7 @@ pub(crate) fn routes(t: Table) -> Table {
     use Access::Page as P;
     use Capability::{CatalogueView as View, TrainingManage as Manage};
     t.get("/training/modules", P(View), get(list))
+        .post("/training/modules/starter", P(Manage), post(starter::add))
         .get("/training/modules/new", P(Manage), get(new_form))
         .post("/training/modules/new", P(Manage), post(create))
         .get("/training/modules/{id}", P(View), get(show))

@@ -454,3 +454,75 @@ async fn programme_rules_come_from_the_form_and_the_domain_checks_them() {
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
     });
 }
+
+#[tokio::test]
+async fn an_empty_catalogue_offers_the_starter_catalogue_and_adding_it_overwrites_nothing() {
+    on_both!(|app| {
+        let trainer = app.signed_in(Role::MashTrainer).await;
+        let (_, html) = app.get(&trainer, "/training/modules").await;
+        assert!(html.contains("Your catalogue is empty"), "{html}");
+        assert!(html.contains("Add the starter catalogue"));
+        let officer = app.signed_in(Role::Frontline).await;
+        let (_, html) = app.get(&officer, "/training/modules").await;
+        assert!(
+            !html.contains("Add the starter catalogue"),
+            "officers cannot add"
+        );
+        let r = app
+            .post_form(&officer, "/training/modules/starter", &[])
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(count(&app.store, "modules").await, 0);
+
+        // A module the force already has keeps its own title.
+        let own = app
+            .add_module(&trainer, "FL-PPN", &[("title", "Our own referral input")])
+            .await;
+        let r = app
+            .post_form(&trainer, "/training/modules/starter", &[])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, html) = app.get(&trainer, &location(&r)).await;
+        assert!(
+            html.contains("The starter catalogue has been added"),
+            "{html}"
+        );
+        assert!(html.contains("1 with a code already in your catalogue was kept"));
+        let fl = catalogue::module_by_code(&app.store, "FL-PPN")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(fl.id, own);
+        assert_eq!(fl.title, "Our own referral input");
+        let modules = count(&app.store, "modules").await;
+        assert!(modules > 10, "{modules} modules");
+        let profiles = programmes::profiles(&app.store).await.unwrap();
+        assert!(!profiles.is_empty());
+        // The programmes use the force's own FL-PPN, not a second copy.
+        assert_eq!(
+            scalar(
+                &app.store,
+                "SELECT COUNT(*) FROM modules WHERE code = 'FL-PPN'"
+            )
+            .await,
+            1
+        );
+        assert_eq!(
+            audit_actions(&app.store, "catalogue.starter").await.len(),
+            1
+        );
+
+        // Adding it again changes nothing.
+        let r = app
+            .post_form(&trainer, "/training/modules/starter", &[])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(count(&app.store, "modules").await, modules);
+        assert_eq!(
+            programmes::profiles(&app.store).await.unwrap().len(),
+            profiles.len()
+        );
+        let (_, html) = app.get(&trainer, "/training/modules").await;
+        assert!(!html.contains("Your catalogue is empty"));
+    });
+}
