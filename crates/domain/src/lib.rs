@@ -13,6 +13,7 @@ pub mod coverage;
 pub mod demo;
 pub mod demo_delivery;
 pub mod demo_quality;
+pub mod evaluation;
 pub mod exercise_scenario;
 pub mod exercises;
 pub mod feedback;

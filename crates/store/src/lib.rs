@@ -12,6 +12,7 @@ pub mod audits;
 pub mod backup;
 pub mod copy;
 pub mod delivery;
+pub mod evaluation;
 pub mod exercises;
 pub mod learning;
 pub mod migrate;

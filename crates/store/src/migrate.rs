@@ -79,6 +79,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0009_coverage_version.sqlite.sql"),
         postgres: include_str!("../migrations/0009_coverage_version.postgres.sql"),
     },
+    Migration {
+        version: 14,
+        name: "evaluation reports: drafts and published (frozen) reports",
+        common: include_str!("../migrations/0014_evaluation_reports.sql"),
+        sqlite: include_str!("../migrations/0014_evaluation_reports.sqlite.sql"),
+        postgres: include_str!("../migrations/0014_evaluation_reports.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {
