@@ -79,6 +79,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0009_coverage_version.sqlite.sql"),
         postgres: include_str!("../migrations/0009_coverage_version.postgres.sql"),
     },
+    Migration {
+        version: 12,
+        name: "impact: audit and review history from before mashboard, dashboard indexes",
+        common: include_str!("../migrations/0012_impact.sql"),
+        sqlite: include_str!("../migrations/0012_impact.sqlite.sql"),
+        postgres: include_str!("../migrations/0012_impact.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {
