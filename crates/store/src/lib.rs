@@ -14,6 +14,7 @@ pub mod copy;
 pub mod delivery;
 pub mod evaluation;
 pub mod exercises;
+pub mod impact;
 pub mod learning;
 pub mod migrate;
 pub mod outcomes;

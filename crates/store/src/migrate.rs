@@ -80,6 +80,11 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0009_coverage_version.postgres.sql"),
     },
     Migration {
+        version: 12,
+        name: "impact: audit and review history from before mashboard, dashboard indexes",
+        common: include_str!("../migrations/0012_impact.sql"),
+        sqlite: include_str!("../migrations/0012_impact.sqlite.sql"),
+        postgres: include_str!("../migrations/0012_impact.postgres.sql"),
         version: 14,
         name: "evaluation reports: drafts and published (frozen) reports",
         common: include_str!("../migrations/0014_evaluation_reports.sql"),

@@ -24,6 +24,8 @@ mod audits;
 mod coverage;
 #[path = "suite/exercises.rs"]
 mod exercises;
+#[path = "suite/impact.rs"]
+mod impact;
 #[path = "suite/learning.rs"]
 mod learning;
 #[path = "suite/locking.rs"]

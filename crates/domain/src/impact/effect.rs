@@ -29,6 +29,10 @@ pub struct Referral {
     pub quarter: i32,
     pub trained_quarter: Option<i32>,
     pub outcome: bool,
+    /// Submitted in the training quarter but before the day of the officer's first completion:
+    /// not yet treated (the rule is the date, not the quarter). Always false when the store
+    /// supplies quarters only.
+    pub before_training_day: bool,
 }
 
 impl Referral {
@@ -37,9 +41,11 @@ impl Referral {
         self.trained_quarter.map(|t| self.quarter - t)
     }
 
-    /// Made from the officer's training quarter on.
+    /// Made on or after the day the officer was trained: from the training quarter on, except
+    /// the referrals of the training quarter made before the day itself.
     pub fn treated(&self) -> bool {
-        self.relative_quarter().is_some_and(|r| r >= 0)
+        self.relative_quarter()
+            .is_some_and(|r| r > 0 || (r == 0 && !self.before_training_day))
     }
 }
 
@@ -509,6 +515,7 @@ mod tests {
                     quarter: q,
                     trained_quarter,
                     outcome: (i + i64::from(q)) % 3 == 0,
+                    before_training_day: false,
                 });
             }
         }
@@ -522,8 +529,14 @@ mod tests {
             quarter: 8093,
             trained_quarter: Some(8093),
             outcome: true,
+            before_training_day: false,
         };
         assert_eq!((r.relative_quarter(), r.treated()), (Some(0), true));
+        let early = Referral {
+            before_training_day: true,
+            ..r
+        };
+        assert_eq!((early.relative_quarter(), early.treated()), (Some(0), false));
         let before = Referral { quarter: 8091, ..r };
         assert_eq!(
             (before.relative_quarter(), before.treated()),

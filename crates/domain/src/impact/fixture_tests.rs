@@ -37,6 +37,7 @@ fn referrals(case: &Value) -> Vec<Referral> {
                 .expect("quarter"),
             trained_quarter: r[2].as_i64().and_then(|q| i32::try_from(q).ok()),
             outcome: r[3].as_i64() == Some(1),
+            before_training_day: false,
         })
         .collect()
 }

@@ -8,6 +8,7 @@
 //! implementation of the chart definitions) and `tests/make_effect_fixtures.py` (statsmodels).
 
 pub mod anhoej;
+pub mod dashboard;
 pub mod effect;
 pub mod rules;
 pub mod spc;

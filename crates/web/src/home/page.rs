@@ -6,7 +6,7 @@ use crate::view::{html, tasks_for, Chrome, Task, SECTIONS};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use mashboard_domain::access::Capability;
 use mashboard_domain::reminders::{digest_for, sections, Digest, SectionKind};
 use mashboard_store::audit_trail::{self, Event};
@@ -61,11 +61,37 @@ fn capability_for(kind: SectionKind) -> Capability {
     }
 }
 
+/// The session key that remembers which sign-in has already landed on the dashboard.
+const LANDED: &str = "impact_landed_at";
+
+/// A senior leader's first page after signing in is the impact dashboard: the first visit to
+/// `/` after each sign-in takes them there; later visits (the Home link) show this page.
+async fn lands_on_impact(u: &CurrentUser, session: &tower_sessions::Session) -> bool {
+    if !(u.roles.contains(&mashboard_domain::roles::Role::SeniorLeader)
+        && u.can(Capability::Impact))
+    {
+        return false;
+    }
+    let signed_in_at: Option<i64> = session
+        .get(crate::auth::SESSION_AUTH_AT)
+        .await
+        .ok()
+        .flatten();
+    let landed: Option<i64> = session.get(LANDED).await.ok().flatten();
+    if signed_in_at.is_none() || landed == signed_in_at {
+        return false;
+    }
+    session.insert(LANDED, signed_in_at).await.is_ok()
+}
+
 pub async fn show(
     State(state): State<AppState>,
     page: Page<cap::SignedIn>,
 ) -> Result<Response, AppError> {
     let u = &page.user;
+    if lands_on_impact(u, &page.session).await {
+        return Ok(Redirect::to("/impact").into_response());
+    }
     let by_section = SECTIONS
         .iter()
         .map(|s| SectionTasks {

@@ -1,11 +1,15 @@
-//! Impact: statistical process control charts with the Making Data Count rules, through the
-//! JSON API (`POST /api/v1/spc`) and the "chart your own data" page (`/impact/chart`). The
-//! statistics are the domain's (`mashboard_domain::impact`); this folder reads requests, draws the
-//! chart as SVG on the server and says what it shows in words.
+//! Impact: the senior leaders' dashboard (`/impact`, its downloads and its JSON twins under
+//! `/api/v1/impact/`), and statistical process control charts with the Making Data Count rules
+//! through the JSON API (`POST /api/v1/spc`) and the "chart your own data" page
+//! (`/impact/chart`). The statistics are the domain's (`mashboard_domain::impact`); this folder
+//! reads requests, draws the charts as SVG on the server and says what they show in words.
 
 mod api;
 mod chart;
+mod dashboard;
+mod figures_api;
 mod input;
+mod period;
 mod svg;
 
 use crate::routes::{Access, Table};
@@ -14,12 +18,36 @@ use mashboard_domain::access::Capability::Impact;
 
 pub(crate) fn routes(t: Table) -> Table {
     use Access::{Api, Page};
-    t.get("/impact/chart", Page(Impact), get(chart::form))
+    t.get("/impact", Page(Impact), get(dashboard::show))
+        .get("/impact/data/{name}", Page(Impact), get(dashboard::download))
+        .get("/impact/chart", Page(Impact), get(chart::form))
         .post("/impact/chart", Page(Impact), post(chart::draw))
         .post("/api/v1/spc", Api(Impact), post(api::spc))
+        .get(
+            "/api/v1/impact/compliance",
+            Api(Impact),
+            get(figures_api::compliance),
+        )
+        .get(
+            "/api/v1/impact/review-grades",
+            Api(Impact),
+            get(figures_api::review_grades),
+        )
+        .get(
+            "/api/v1/impact/outcomes",
+            Api(Impact),
+            get(figures_api::outcomes),
+        )
+        .get(
+            "/api/v1/impact/training-effect",
+            Api(Impact),
+            get(figures_api::training_effect),
+        )
 }
 
 /// This capability's part of the OpenAPI document.
 pub(crate) fn api_doc() -> utoipa::openapi::OpenApi {
-    <api::ImpactDoc as utoipa::OpenApi>::openapi()
+    let mut doc = <api::ImpactDoc as utoipa::OpenApi>::openapi();
+    doc.merge(<figures_api::FiguresDoc as utoipa::OpenApi>::openapi());
+    doc
 }

@@ -1,5 +1,6 @@
-//! The landing page of each section of the navigation (Training, Delivery, Quality, Impact,
-//! Administration): the pages of that section the signed-in person may open. The sections
+//! The landing page of each section of the navigation (Training, Delivery, Quality,
+//! Administration; Impact's is the dashboard in `impact/`): the pages of that section the
+//! signed-in person may open. The sections
 //! themselves are data in `view::SECTIONS`.
 
 mod page;
@@ -7,7 +8,7 @@ mod page;
 use crate::routes::{Access, Table};
 use axum::routing::get;
 use mashboard_domain::access::Capability::{
-    CatalogueView, ExercisesTake, Impact, PeopleBrowse, SignedIn,
+    CatalogueView, ExercisesTake, PeopleBrowse, SignedIn,
 };
 
 pub(crate) fn routes(t: Table) -> Table {
@@ -17,6 +18,5 @@ pub(crate) fn routes(t: Table) -> Table {
     t.get("/training", Page(CatalogueView), get(page::training))
         .get("/delivery", Page(ExercisesTake), get(page::delivery))
         .get("/quality", Page(SignedIn), get(page::quality))
-        .get("/impact", Page(Impact), get(page::impact))
         .get("/admin", Page(PeopleBrowse), get(page::admin))
 }

@@ -64,13 +64,6 @@ pub async fn quality(
     render(&state, &page.user, &page.csrf, "/quality")
 }
 
-pub async fn impact(
-    State(state): State<AppState>,
-    page: Page<cap::Impact>,
-) -> Result<Response, AppError> {
-    render(&state, &page.user, &page.csrf, "/impact")
-}
-
 pub async fn admin(
     State(state): State<AppState>,
     page: Page<cap::PeopleBrowse>,

@@ -1,0 +1,557 @@
+//! The impact dashboard's series: audits (live and imported) with their counts, reviews (live
+//! and imported) with their agreed grades, referrals and partner decisions per quarter,
+//! incidents that needed a referral, training coverage by department and cohort, the
+//! missing-referral queue over time, and the rows the training effect is estimated from.
+//!
+//! Every query is one aggregate over an indexed range (`submitted_at`, `reported_at`,
+//! `queued_at`, the audit and review tables), grouped by month in SQL and rolled into quarters
+//! here. [`dashboard`] returns every figure for a period as one serialisable value
+//! (`mashboard_domain::impact::dashboard::Dashboard`).
+//!
+//! Scope: `Scope::Force` counts everything; `Scope::Department` counts incidents of that
+//! department (and referrals from them); `Scope::Team` counts incidents and referrals of the
+//! people a line manager manages. Imported history and reviews have no department: they are
+//! counted for the whole force only.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::{Result, Store};
+use mashboard_domain::impact::dashboard::{
+    self, quarter_label, AuditPeriod, CoveragePoint, Dashboard, EffectRow, QuarterCounts,
+    QueuePoint, ReviewPeriod, Series, TrainerKind,
+};
+use mashboard_domain::impact::ChartKind;
+use mashboard_domain::outcomes::{Group, Outcome};
+use time::{Date, Duration, Month};
+
+/// Whose figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Force,
+    /// One department (incidents' department; people's department for coverage).
+    Department(String),
+    /// The people whose line manager is this person.
+    Team(i64),
+}
+
+/// The period and whose figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    pub from: Date,
+    pub to: Date,
+    pub scope: Scope,
+}
+
+impl Filter {
+    fn bounds(&self) -> (String, String) {
+        let after = self.to.next_day().unwrap_or(self.to);
+        (dashboard::iso(self.from), dashboard::iso(after))
+    }
+    fn force_wide(&self) -> bool {
+        self.scope == Scope::Force
+    }
+    pub fn department(&self) -> Option<String> {
+        match &self.scope {
+            Scope::Department(d) => Some(d.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// A WHERE fragment and its text binds, numbered from `next`.
+fn scope_sql(scope: &Scope, dept_col: &str, officer_col: &str, next: usize) -> (String, Vec<String>) {
+    match scope {
+        Scope::Force => (String::new(), Vec::new()),
+        Scope::Department(d) => (format!(" AND {dept_col} = ${next}"), vec![d.clone()]),
+        Scope::Team(manager) => (
+            format!(
+                " AND {officer_col} IN (SELECT id FROM people WHERE line_manager_id = {manager})"
+            ),
+            Vec::new(),
+        ),
+    }
+}
+
+fn in_list(outcomes: impl Iterator<Item = Outcome>) -> String {
+    outcomes
+        .map(|o| format!("'{}'", o.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Each closed compliance audit in the period (its period starts in it), with its findings on
+/// the latest draw's sample, and each imported audit period (force-wide only), in order.
+pub async fn audit_periods(store: &Store, f: &Filter) -> Result<Vec<AuditPeriod>> {
+    let (from, to) = (dashboard::iso(f.from), dashboard::iso(f.to));
+    let (extra, binds) = scope_sql(&f.scope, "i.department", "i.officer_person_id", 3);
+    let sql = format!(
+        "SELECT a.title, a.period_start, a.period_end,
+            CAST(COUNT(*) AS BIGINT),
+            CAST(SUM(f.form_required) AS BIGINT),
+            CAST(SUM(CASE WHEN f.form_required = 1 AND f.form_completed = 1 THEN 1 ELSE 0 END) AS BIGINT),
+            CAST(SUM(1 - f.form_required) AS BIGINT),
+            CAST(SUM(CASE WHEN f.form_required = 0 AND f.form_completed = 1 THEN 1 ELSE 0 END) AS BIGINT)
+         FROM compliance_audits a
+         JOIN compliance_findings f ON f.audit_id = a.id
+         JOIN compliance_audit_draws d ON d.audit_id = a.id
+          AND d.draw_no = (SELECT MAX(d2.draw_no) FROM compliance_audit_draws d2 WHERE d2.audit_id = a.id)
+         JOIN compliance_audit_sample s ON s.draw_id = d.id AND s.incident_id = f.incident_id
+         JOIN incidents i ON i.id = f.incident_id
+         WHERE a.status = 'closed' AND a.period_start >= $1 AND a.period_start <= $2{extra}
+         GROUP BY a.id, a.title, a.period_start, a.period_end"
+    );
+    type Row = (String, String, String, i64, i64, i64, i64, i64);
+    let mut q = sqlx::query_as::<_, Row>(&sql).bind(&from).bind(&to);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    let mut out: Vec<AuditPeriod> = q
+        .fetch_all(store.pool())
+        .await?
+        .into_iter()
+        .map(|r| AuditPeriod {
+            title: r.0,
+            period_start: r.1,
+            period_end: r.2,
+            examined: r.3.max(0) as u64,
+            required: r.4.max(0) as u64,
+            completed_when_required: r.5.max(0) as u64,
+            not_required: r.6.max(0) as u64,
+            completed_when_not_required: r.7.max(0) as u64,
+            imported: false,
+        })
+        .collect();
+    if f.force_wide() {
+        type Hist = (String, String, i64, i64, i64, i64, i64);
+        let rows: Vec<Hist> = sqlx::query_as(
+            "SELECT period_start, period_end, examined, required, completed_when_required,
+                not_required, completed_when_not_required
+             FROM audit_history WHERE period_start >= $1 AND period_start <= $2",
+        )
+        .bind(&from)
+        .bind(&to)
+        .fetch_all(store.pool())
+        .await?;
+        for r in rows {
+            // A period audited in mashboard as well is shown once, from mashboard.
+            if out
+                .iter()
+                .any(|a| a.period_start == r.0 && a.period_end == r.1)
+            {
+                continue;
+            }
+            out.push(AuditPeriod {
+                title: format!("{} (imported)", dashboard::period_label(&r.0, &r.1)),
+                period_start: r.0,
+                period_end: r.1,
+                examined: r.2.max(0) as u64,
+                required: r.3.max(0) as u64,
+                completed_when_required: r.4.max(0) as u64,
+                not_required: r.5.max(0) as u64,
+                completed_when_not_required: r.6.max(0) as u64,
+                imported: true,
+            });
+        }
+    }
+    out.sort_by(|a, b| (&a.period_start, &a.period_end).cmp(&(&b.period_start, &b.period_end)));
+    Ok(out)
+}
+
+/// Each closed review in the period with its agreed grades counted (on the latest draw's
+/// sample), and each imported review (force-wide only), in order.
+pub async fn review_periods(store: &Store, f: &Filter) -> Result<Vec<ReviewPeriod>> {
+    let (from, to) = (dashboard::iso(f.from), dashboard::iso(f.to));
+    let (extra, binds) = scope_sql(&f.scope, "i.department", "r.officer_person_id", 3);
+    let sql = format!(
+        "SELECT q.title, q.period_start, q.period_end, g.grade, CAST(COUNT(*) AS BIGINT)
+         FROM quality_reviews q
+         JOIN quality_agreed_grades g ON g.review_id = q.id
+         JOIN quality_review_draws d ON d.review_id = q.id
+          AND d.draw_no = (SELECT MAX(d2.draw_no) FROM quality_review_draws d2 WHERE d2.review_id = q.id)
+         JOIN quality_review_sample s ON s.draw_id = d.id AND s.referral_id = g.referral_id
+         JOIN referrals r ON r.id = g.referral_id
+         LEFT JOIN incidents i ON i.incident_ref = r.incident_ref
+         WHERE q.status = 'closed' AND q.period_start >= $1 AND q.period_start <= $2{extra}
+         GROUP BY q.id, q.title, q.period_start, q.period_end, g.grade"
+    );
+    let mut q = sqlx::query_as::<_, (String, String, String, i64, i64)>(&sql)
+        .bind(&from)
+        .bind(&to);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    let mut by_review: BTreeMap<(String, String, String), [u64; 4]> = BTreeMap::new();
+    for (title, start, end, grade, n) in q.fetch_all(store.pool()).await? {
+        if (1..=4).contains(&grade) {
+            by_review.entry((start, end, title)).or_default()[grade as usize - 1] += n.max(0) as u64;
+        }
+    }
+    let mut out: Vec<ReviewPeriod> = by_review
+        .into_iter()
+        .map(|((start, end, title), counts)| ReviewPeriod {
+            title,
+            period_start: start,
+            period_end: end,
+            counts,
+            imported: false,
+        })
+        .collect();
+    if f.force_wide() {
+        type Hist = (String, String, i64, i64, i64, i64);
+        let rows: Vec<Hist> = sqlx::query_as(
+            "SELECT period_start, period_end, grade_1, grade_2, grade_3, grade_4
+             FROM review_history WHERE period_start >= $1 AND period_start <= $2",
+        )
+        .bind(&from)
+        .bind(&to)
+        .fetch_all(store.pool())
+        .await?;
+        for r in rows {
+            if out
+                .iter()
+                .any(|a| a.period_start == r.0 && a.period_end == r.1)
+            {
+                continue;
+            }
+            out.push(ReviewPeriod {
+                title: format!("{} (imported)", dashboard::period_label(&r.0, &r.1)),
+                period_start: r.0,
+                period_end: r.1,
+                counts: [r.2, r.3, r.4, r.5].map(|c| c.max(0) as u64),
+                imported: true,
+            });
+        }
+    }
+    out.sort_by(|a, b| (&a.period_start, &a.period_end).cmp(&(&b.period_start, &b.period_end)));
+    Ok(out)
+}
+
+/// Referrals submitted and incidents needing a referral reported in the period, per calendar
+/// quarter (every quarter of the period, empty ones too). A referral's decision is that of the
+/// agency it went to: the outcome whose partner is the referral's partner, ignoring case.
+pub async fn quarters(store: &Store, f: &Filter) -> Result<Vec<QuarterCounts>> {
+    let (from, before) = f.bounds();
+    let accepted = in_list(
+        Outcome::ALL
+            .into_iter()
+            .filter(|o| o.group() == Group::Relevant),
+    );
+    let rejected = in_list([Outcome::NoFurtherAction, Outcome::ReturnedMoreInformation].into_iter());
+    let (extra, binds) = scope_sql(&f.scope, "i.department", "r.officer_person_id", 3);
+    let join_incident = if matches!(f.scope, Scope::Department(_)) {
+        " JOIN incidents i ON i.incident_ref = r.incident_ref"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT substr(r.submitted_at, 1, 7), CAST(COUNT(*) AS BIGINT),
+            CAST(SUM(CASE WHEN o.outcome IS NULL THEN 0 ELSE 1 END) AS BIGINT),
+            CAST(SUM(CASE WHEN o.outcome IN ({accepted}) THEN 1 ELSE 0 END) AS BIGINT),
+            CAST(SUM(CASE WHEN o.outcome IN ({rejected}) THEN 1 ELSE 0 END) AS BIGINT)
+         FROM referrals r{join_incident}
+         LEFT JOIN referral_outcomes o ON o.referral_ref = r.referral_ref AND LOWER(o.partner) = LOWER(r.partner)
+         WHERE r.submitted_at >= $1 AND r.submitted_at < $2{extra}
+         GROUP BY substr(r.submitted_at, 1, 7)"
+    );
+    let mut q = sqlx::query_as::<_, (String, i64, i64, i64, i64)>(&sql)
+        .bind(&from)
+        .bind(&before);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    let mut by_quarter: BTreeMap<i32, QuarterCounts> = BTreeMap::new();
+    let mut qi = dashboard::quarter_index(f.from);
+    while qi <= dashboard::quarter_index(f.to) {
+        by_quarter.insert(
+            qi,
+            QuarterCounts {
+                quarter: quarter_label(dashboard::quarter_start(qi)),
+                referrals: 0,
+                with_decision: 0,
+                accepted: 0,
+                rejected_or_returned: 0,
+                incidents_needing: 0,
+            },
+        );
+        qi += 1;
+    }
+    let index_of = |ym: &str| -> Option<i32> {
+        let y: i32 = ym.get(..4)?.parse().ok()?;
+        let m: u8 = ym.get(5..7)?.parse().ok()?;
+        Some(y * 4 + i32::from((m.clamp(1, 12) - 1) / 3))
+    };
+    for (ym, n, decided, acc, rej) in q.fetch_all(store.pool()).await? {
+        if let Some(c) = index_of(&ym).and_then(|i| by_quarter.get_mut(&i)) {
+            c.referrals += n.max(0) as u64;
+            c.with_decision += decided.max(0) as u64;
+            c.accepted += acc.max(0) as u64;
+            c.rejected_or_returned += rej.max(0) as u64;
+        }
+    }
+    let (extra, binds) = scope_sql(&f.scope, "department", "officer_person_id", 3);
+    let sql = format!(
+        "SELECT substr(reported_at, 1, 7), CAST(COUNT(*) AS BIGINT) FROM incidents
+         WHERE reported_at >= $1 AND reported_at < $2
+           AND (children_involved = 1 OR domestic_abuse = 1 OR adult_at_risk = 1){extra}
+         GROUP BY substr(reported_at, 1, 7)"
+    );
+    let mut q = sqlx::query_as::<_, (String, i64)>(&sql)
+        .bind(&from)
+        .bind(&before);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    for (ym, n) in q.fetch_all(store.pool()).await? {
+        if let Some(c) = index_of(&ym).and_then(|i| by_quarter.get_mut(&i)) {
+            c.incidents_needing += n.max(0) as u64;
+        }
+    }
+    Ok(by_quarter.into_values().collect())
+}
+
+/// The first completion (any version, signed off or not) of the module by each person:
+/// person id → (date, session id).
+async fn first_completions(store: &Store, module: &str) -> Result<HashMap<i64, (Date, Option<i64>)>> {
+    let rows: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
+        "SELECT c.person_id, c.completed_on, c.session_id FROM completions c
+         JOIN modules m ON m.id = c.module_id
+         WHERE UPPER(m.code) = UPPER($1)
+         ORDER BY c.person_id, c.completed_on, c.id",
+    )
+    .bind(module)
+    .fetch_all(store.pool())
+    .await?;
+    let mut out = HashMap::new();
+    for (person, on, session) in rows {
+        if let Some(d) = parse_day(&on) {
+            out.entry(person).or_insert((d, session));
+        }
+    }
+    Ok(out)
+}
+
+fn parse_day(s: &str) -> Option<Date> {
+    let y: i32 = s.get(..4)?.parse().ok()?;
+    let m: u8 = s.get(5..7)?.parse().ok()?;
+    let d: u8 = s.get(8..10)?.parse().ok()?;
+    Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()
+}
+
+/// Training coverage of the module at the end of each quarter of the period, by department and
+/// by cohort: people who had started by then and not left, and of them those trained by then.
+pub async fn coverage(store: &Store, f: &Filter, module: &str) -> Result<Vec<CoveragePoint>> {
+    let first = first_completions(store, module).await?;
+    type P = (i64, Option<String>, Option<String>, Option<String>, Option<String>, Option<i64>);
+    let people: Vec<P> = sqlx::query_as(
+        "SELECT id, department, cohort, start_date, left_on, line_manager_id FROM people",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    let mut out = Vec::new();
+    let mut qi = dashboard::quarter_index(f.from);
+    while qi <= dashboard::quarter_index(f.to) {
+        let end = dashboard::quarter_start(qi + 1) - Duration::days(1);
+        let mut tally: BTreeMap<(&'static str, String), (u64, u64)> = BTreeMap::new();
+        for (id, dept, cohort, start, left, manager) in &people {
+            let in_scope = match &f.scope {
+                Scope::Force => true,
+                Scope::Department(d) => dept.as_deref() == Some(d.as_str()),
+                Scope::Team(m) => *manager == Some(*m),
+            };
+            let started = start.as_deref().and_then(parse_day).is_none_or(|s| s <= end);
+            let gone = left.as_deref().and_then(parse_day).is_some_and(|l| l <= end);
+            if !in_scope || !started || gone {
+                continue;
+            }
+            let trained = first.get(id).is_some_and(|(d, _)| *d <= end);
+            for (by, group) in [("department", dept), ("cohort", cohort)] {
+                let Some(g) = group.as_ref().filter(|g| !g.trim().is_empty()) else {
+                    continue;
+                };
+                let t = tally.entry((by, g.clone())).or_default();
+                t.0 += 1;
+                t.1 += u64::from(trained);
+            }
+        }
+        let label = quarter_label(dashboard::quarter_start(qi));
+        out.extend(tally.into_iter().map(|((by, group), (people, trained))| CoveragePoint {
+            quarter: label.clone(),
+            by,
+            group,
+            people,
+            trained,
+        }));
+        qi += 1;
+    }
+    Ok(out)
+}
+
+/// The missing-referral queue at the end of each month of the period (up to today): how many
+/// items were open, their mean age and the oldest, from when each was queued and closed (the
+/// queue keeps both, so no snapshot is needed).
+pub async fn queue(store: &Store, f: &Filter, today: Date) -> Result<Vec<QueuePoint>> {
+    let (_, before) = f.bounds();
+    let (extra, binds) = scope_sql(&f.scope, "i.department", "i.officer_person_id", 2);
+    let sql = format!(
+        "SELECT q.queued_at, q.closed_at FROM missing_referrals q
+         JOIN incidents i ON i.id = q.incident_id
+         WHERE q.queued_at < $1{extra}"
+    );
+    let mut q = sqlx::query_as::<_, (String, Option<String>)>(&sql).bind(&before);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    let rows: Vec<(Date, Option<Date>)> = q
+        .fetch_all(store.pool())
+        .await?
+        .into_iter()
+        .filter_map(|(a, b)| Some((parse_day(&a)?, b.as_deref().and_then(parse_day))))
+        .collect();
+    let mut out = Vec::new();
+    let mut month = Date::from_calendar_date(f.from.year(), f.from.month(), 1).expect("first");
+    let last = f.to.min(today);
+    while month <= last {
+        let next = next_month(month);
+        let on = (next - Duration::days(1)).min(last);
+        let ages: Vec<i64> = rows
+            .iter()
+            .filter(|(queued, closed)| *queued <= on && closed.is_none_or(|c| c > on))
+            .map(|(queued, _)| (on - *queued).whole_days())
+            .collect();
+        out.push(QueuePoint {
+            on: dashboard::iso(on),
+            open: ages.len() as u64,
+            mean_age_days: (!ages.is_empty())
+                .then(|| ages.iter().sum::<i64>() as f64 / ages.len() as f64),
+            oldest_days: ages.iter().copied().max(),
+        });
+        month = next;
+    }
+    Ok(out)
+}
+
+fn next_month(d: Date) -> Date {
+    let (y, m) = if d.month() == Month::December {
+        (d.year() + 1, Month::January)
+    } else {
+        (d.year(), d.month().next())
+    };
+    Date::from_calendar_date(y, m, 1).expect("first of a month")
+}
+
+/// The rows of the training effect: each referral submitted in the period by a linked officer
+/// with the decision of the agency it went to (outcome 1 for no further action or returned for
+/// more information), the officer's first completion of the module (any version) and the kind
+/// of lead trainer of that completion's session (a MASH team member: the lead trainer's team or
+/// department names the MASH).
+pub async fn effect_rows(store: &Store, f: &Filter, module: &str) -> Result<Vec<EffectRow>> {
+    let (from, before) = f.bounds();
+    let (extra, binds) = scope_sql(&f.scope, "i.department", "r.officer_person_id", 3);
+    let join_incident = if matches!(f.scope, Scope::Department(_)) {
+        " JOIN incidents i ON i.incident_ref = r.incident_ref"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT r.officer_person_id, r.submitted_at, o.outcome
+         FROM referrals r{join_incident}
+         JOIN referral_outcomes o ON o.referral_ref = r.referral_ref AND LOWER(o.partner) = LOWER(r.partner)
+         WHERE r.officer_person_id IS NOT NULL AND r.submitted_at >= $1 AND r.submitted_at < $2{extra}"
+    );
+    let mut q = sqlx::query_as::<_, (i64, String, String)>(&sql)
+        .bind(&from)
+        .bind(&before);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    let referrals = q.fetch_all(store.pool()).await?;
+    let first = first_completions(store, module).await?;
+    let leads: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT st.session_id, p.team, p.department FROM session_trainers st
+         JOIN people p ON p.id = st.person_id WHERE st.lead = 1",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    let mash: HashMap<i64, bool> = leads
+        .into_iter()
+        .map(|(s, team, dept)| {
+            let names_mash = |t: &Option<String>| {
+                t.as_deref()
+                    .is_some_and(|t| t.to_ascii_uppercase().contains("MASH"))
+            };
+            (s, names_mash(&team) || names_mash(&dept))
+        })
+        .collect();
+    Ok(referrals
+        .into_iter()
+        .filter_map(|(officer, at, outcome)| {
+            let trained = first.get(&officer);
+            Some(EffectRow {
+                officer_id: officer,
+                submitted_on: parse_day(&at)?,
+                outcome: matches!(
+                    outcome.as_str(),
+                    "no_further_action" | "returned_more_information"
+                ),
+                trained_on: trained.map(|(d, _)| *d),
+                trainer_kind: trained.map(|(_, session)| match session {
+                    None => TrainerKind::NoSession,
+                    Some(s) if mash.get(s).copied().unwrap_or(false) => TrainerKind::MashTeam,
+                    Some(_) => TrainerKind::OtherTrainer,
+                }),
+            })
+        })
+        .collect())
+}
+
+/// Everything the store counts for the dashboard.
+pub async fn series(store: &Store, f: &Filter, module: &str, today: Date) -> Result<Series> {
+    Ok(Series {
+        audits: audit_periods(store, f).await?,
+        reviews: review_periods(store, f).await?,
+        quarters: quarters(store, f).await?,
+        coverage: coverage(store, f, module).await?,
+        queue: queue(store, f, today).await?,
+    })
+}
+
+/// Every figure of the dashboard for a period, as one serialisable value (the one an evaluation
+/// report freezes). `chart` picks the compliance chart (p or p′).
+pub async fn dashboard(
+    store: &Store,
+    f: &Filter,
+    module: &str,
+    chart: ChartKind,
+    today: Date,
+) -> Result<Dashboard> {
+    let series = series(store, f, module, today).await?;
+    let rows = effect_rows(store, f, module).await?;
+    Ok(dashboard::figures(
+        f.from,
+        f.to,
+        f.department(),
+        module,
+        &series,
+        &rows,
+        chart,
+    ))
+}
+
+/// The departments people belong to, for the filter.
+pub async fn departments(store: &Store) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT DISTINCT department FROM people WHERE department IS NOT NULL AND department <> '' ORDER BY department",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows.into_iter().map(|(d,)| d).collect())
+}
+
+/// Whether a module with this code exists.
+pub async fn module_exists(store: &Store, code: &str) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM modules WHERE UPPER(code) = UPPER($1)")
+        .bind(code)
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(row.is_some())
+}
