@@ -85,6 +85,8 @@ pub const MIGRATIONS: &[Migration] = &[
         common: include_str!("../migrations/0012_impact.sql"),
         sqlite: include_str!("../migrations/0012_impact.sqlite.sql"),
         postgres: include_str!("../migrations/0012_impact.postgres.sql"),
+    },
+    Migration {
         version: 14,
         name: "evaluation reports: drafts and published (frozen) reports",
         common: include_str!("../migrations/0014_evaluation_reports.sql"),
