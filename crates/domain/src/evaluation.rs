@@ -325,14 +325,15 @@ pub fn year(y: &YearInput) -> YearFigure {
         examined: y.examined,
         required: y.required,
         completed_when_required: y.completed_when_required,
-        compliance: (y.required > 0)
-            .then(|| y.completed_when_required as f64 / y.required as f64),
+        compliance: (y.required > 0).then(|| y.completed_when_required as f64 / y.required as f64),
         compliance_ci95: pair(wilson(y.completed_when_required, y.required, CONFIDENCE)),
         provisional: y.provisional,
     }
 }
 
-fn quarter((quarter, referrals, with_decision, accepted, rejected): &(String, u64, u64, u64, u64)) -> QuarterFigure {
+fn quarter(
+    (quarter, referrals, with_decision, accepted, rejected): &(String, u64, u64, u64, u64),
+) -> QuarterFigure {
     QuarterFigure {
         quarter: quarter.clone(),
         referrals: *referrals,
@@ -650,7 +651,11 @@ mod tests {
     #[test]
     fn the_answer_says_yes_only_when_the_interval_excludes_no_change() {
         let yes = build(&facts(Some(effect(-0.06, [-0.10, -0.02]))));
-        assert!(yes.answer.headline.starts_with("Yes"), "{}", yes.answer.headline);
+        assert!(
+            yes.answer.headline.starts_with("Yes"),
+            "{}",
+            yes.answer.headline
+        );
         assert!(yes.answer.headline.contains("−6.0 points"));
         let unclear = build(&facts(Some(effect(-0.03, [-0.08, 0.02]))));
         assert!(unclear.answer.headline.starts_with("Not shown yet"));
@@ -667,7 +672,11 @@ mod tests {
             yes.answer.findings
         );
         assert!(yes.answer.caveats.iter().any(|c| c.contains("provisional")));
-        assert!(yes.answer.caveats.iter().any(|c| c.contains("not randomised")));
+        assert!(yes
+            .answer
+            .caveats
+            .iter()
+            .any(|c| c.contains("not randomised")));
     }
 
     #[test]

@@ -281,3 +281,101 @@ pub async fn publish(store: &Store, actor: &Actor, id: i64) -> Result<()> {
     tx.commit().await?;
     Ok(())
 }
+
+/// Every fact a report for `from`..=`to` is built from: levels 1 and 2 from sessions and
+/// checks, levels 3 and 4 from the impact series (force-wide: a report is for the chief
+/// officers) and the training effect of the frontline module.
+pub async fn facts(
+    store: &Store,
+    title: &str,
+    from: time::Date,
+    to: time::Date,
+    today: time::Date,
+) -> Result<Facts> {
+    use mashboard_domain::evaluation::{AuditFigure, EffectFigure, ReviewInput, YearInput};
+    use mashboard_domain::impact::dashboard;
+    let (feedback, checks, programme_began) =
+        learning_facts(store, &from.to_string(), &to.to_string()).await?;
+    let filter = crate::impact::Filter {
+        from,
+        to,
+        scope: crate::impact::Scope::Force,
+    };
+    let series = crate::impact::series(store, &filter, PROGRAMME_MODULE, today).await?;
+    let rows = crate::impact::effect_rows(store, &filter, PROGRAMME_MODULE).await?;
+    let e = dashboard::effect(PROGRAMME_MODULE, &rows);
+
+    let audit_periods: Vec<AuditFigure> = series
+        .audits
+        .iter()
+        .map(|a| AuditFigure {
+            period_start: a.period_start.clone(),
+            period_end: a.period_end.clone(),
+            required: a.required,
+            completed_when_required: a.completed_when_required,
+            imported: a.imported,
+        })
+        .collect();
+    let mut years: BTreeMap<i32, YearInput> = BTreeMap::new();
+    for a in &series.audits {
+        let Ok(year) = a.period_start.get(..4).unwrap_or("").parse::<i32>() else {
+            continue;
+        };
+        let y = years.entry(year).or_insert(YearInput {
+            year,
+            examined: 0,
+            required: 0,
+            completed_when_required: 0,
+            provisional: false,
+        });
+        y.examined += a.examined;
+        y.required += a.required;
+        y.completed_when_required += a.completed_when_required;
+    }
+    let effect = EffectFigure {
+        module_code: PROGRAMME_MODULE.to_string(),
+        referrals: e.effect.counts.referrals,
+        officers_trained: e.effect.counts.officers_trained,
+        officers_never_trained: e.effect.counts.officers_never_trained,
+        estimate: e.effect.estimate,
+        ci95: e.effect.ci95,
+        p_value: e.effect.p_value,
+        reason: e.none_because.clone(),
+        caveats: e.effect.caveats.clone(),
+    };
+    Ok(Facts {
+        title: title.trim().to_string(),
+        period_from: from.to_string(),
+        period_to: to.to_string(),
+        generated_at: now_text(),
+        feedback,
+        checks,
+        reviews: series
+            .reviews
+            .iter()
+            .map(|r| ReviewInput {
+                period_start: r.period_start.clone(),
+                period_end: r.period_end.clone(),
+                counts: r.counts,
+                imported: r.imported,
+            })
+            .collect(),
+        years: years.into_values().collect(),
+        audit_periods,
+        quarters: series
+            .quarters
+            .iter()
+            .map(|q| {
+                (
+                    q.quarter.clone(),
+                    q.referrals,
+                    q.with_decision,
+                    q.accepted,
+                    q.rejected_or_returned,
+                )
+            })
+            .collect(),
+        programme_began,
+        effect: Some(effect),
+    })
+}

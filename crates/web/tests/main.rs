@@ -26,6 +26,8 @@ mod audits;
 mod catalogue;
 #[path = "suite/coverage.rs"]
 mod coverage;
+#[path = "suite/evaluation.rs"]
+mod evaluation;
 #[path = "suite/exercises.rs"]
 mod exercises;
 #[path = "suite/impact.rs"]

@@ -67,7 +67,9 @@ const LANDED: &str = "impact_landed_at";
 /// A senior leader's first page after signing in is the impact dashboard: the first visit to
 /// `/` after each sign-in takes them there; later visits (the Home link) show this page.
 async fn lands_on_impact(u: &CurrentUser, session: &tower_sessions::Session) -> bool {
-    if !(u.roles.contains(&mashboard_domain::roles::Role::SeniorLeader)
+    if !(u
+        .roles
+        .contains(&mashboard_domain::roles::Role::SeniorLeader)
         && u.can(Capability::Impact))
     {
         return false;

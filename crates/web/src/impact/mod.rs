@@ -7,6 +7,7 @@
 mod api;
 mod chart;
 mod dashboard;
+mod evaluation;
 mod figures_api;
 mod input;
 mod period;
@@ -14,12 +15,65 @@ mod svg;
 
 use crate::routes::{Access, Table};
 use axum::routing::{get, post};
-use mashboard_domain::access::Capability::Impact;
+use mashboard_domain::access::Capability::{Impact, TrainingManage};
 
 pub(crate) fn routes(t: Table) -> Table {
+    use evaluation::{api as ev_api, downloads, list, report};
     use Access::{Api, Page};
     t.get("/impact", Page(Impact), get(dashboard::show))
-        .get("/impact/data/{name}", Page(Impact), get(dashboard::download))
+        .get("/impact/evaluation", Page(Impact), get(list::list))
+        .post(
+            "/impact/evaluation",
+            Page(TrainingManage),
+            post(list::create),
+        )
+        .get("/impact/evaluation/{id}", Page(Impact), get(report::show))
+        .post(
+            "/impact/evaluation/{id}/refresh",
+            Page(TrainingManage),
+            post(report::refresh),
+        )
+        .get(
+            "/impact/evaluation/{id}/publish",
+            Page(TrainingManage),
+            get(report::confirm_publish),
+        )
+        .post(
+            "/impact/evaluation/{id}/publish",
+            Page(TrainingManage),
+            post(report::publish),
+        )
+        .get(
+            "/impact/evaluation/{id}/report.pdf",
+            Page(Impact),
+            get(downloads::pdf_download),
+        )
+        .get(
+            "/impact/evaluation/{id}/report.xlsx",
+            Page(Impact),
+            get(downloads::xlsx_download),
+        )
+        .post(
+            "/api/v1/evaluation-reports",
+            Api(TrainingManage),
+            post(ev_api::create),
+        )
+        .get("/api/v1/evaluation-reports", Api(Impact), get(ev_api::list))
+        .get(
+            "/api/v1/evaluation-reports/{id}",
+            Api(Impact),
+            get(ev_api::get),
+        )
+        .post(
+            "/api/v1/evaluation-reports/{id}/publish",
+            Api(TrainingManage),
+            post(ev_api::publish),
+        )
+        .get(
+            "/impact/data/{name}",
+            Page(Impact),
+            get(dashboard::download),
+        )
         .get("/impact/chart", Page(Impact), get(chart::form))
         .post("/impact/chart", Page(Impact), post(chart::draw))
         .post("/api/v1/spc", Api(Impact), post(api::spc))
@@ -49,5 +103,6 @@ pub(crate) fn routes(t: Table) -> Table {
 pub(crate) fn api_doc() -> utoipa::openapi::OpenApi {
     let mut doc = <api::ImpactDoc as utoipa::OpenApi>::openapi();
     doc.merge(<figures_api::FiguresDoc as utoipa::OpenApi>::openapi());
+    doc.merge(<evaluation::api::EvaluationDoc as utoipa::OpenApi>::openapi());
     doc
 }

@@ -18,14 +18,15 @@ use mashboard_store::Store;
 /// The report with this id (from the path), or 404.
 pub(super) async fn find(store: &Store, raw_id: &str) -> Result<ReportRow, AppError> {
     let id = crate::form::path_id(raw_id)?;
-    evaluation::get(store, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound("There is no evaluation report with that number.".into()))
+    evaluation::get(store, id).await?.ok_or(AppError::NotFound)
 }
 
 /// A period's dates from a form or request, each checked: (from, to) as YYYY-MM-DD, or the
 /// errors by field.
-pub(super) fn period(from: &str, to: &str) -> Result<(String, String), Vec<(&'static str, String)>> {
+pub(super) fn period(
+    from: &str,
+    to: &str,
+) -> Result<(String, String), Vec<(&'static str, String)>> {
     let mut errors = Vec::new();
     let f = match parse_date(from.trim()) {
         Ok(d) => Some(d),
@@ -51,10 +52,16 @@ pub(super) fn period(from: &str, to: &str) -> Result<(String, String), Vec<(&'st
     };
     if let (Some(f), Some(t)) = (f, t) {
         if t < f {
-            errors.push(("to", "The last day must be on or after the first day".to_string()));
+            errors.push((
+                "to",
+                "The last day must be on or after the first day".to_string(),
+            ));
         }
         if t > mashboard_store::training::today() {
-            errors.push(("to", "The last day must be today or in the past".to_string()));
+            errors.push((
+                "to",
+                "The last day must be today or in the past".to_string(),
+            ));
         }
         if errors.is_empty() {
             return Ok((f.to_string(), t.to_string()));
