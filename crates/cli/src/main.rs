@@ -6,6 +6,7 @@ mod commands;
 mod delivery;
 mod demo;
 mod demo_delivery;
+mod demo_evaluation;
 mod demo_exercises;
 mod demo_learning;
 mod demo_partners;

@@ -54,6 +54,17 @@ async fn check(db: &str) {
     let today = mashboard_store::training::today();
     let today_text = iso(today);
 
+    // One published evaluation report, with the published reviews and yearly compliance in it.
+    let reports = mashboard_store::evaluation::list(&store).await.unwrap();
+    assert_eq!(reports.len(), 1, "{db}");
+    assert!(reports[0].is_published());
+    assert!(
+        reports[0].report.reviews.len() >= 6,
+        "{:?}",
+        reports[0].report.reviews
+    );
+    assert!(reports[0].report.years.iter().any(|y| y.year == 2022));
+
     // The audits page offers the last two months; the open audit is that period, drawn from
     // incidents that are there.
     let default = Period::last_two_months(today);
