@@ -258,12 +258,7 @@ pub fn weakest_criteria(scores: &[(String, CriterionScore)]) -> Vec<CriterionWea
     let mut out: Vec<CriterionWeakness> = by_code
         .into_values()
         .map(|mut w| {
-            let total: usize = w
-                .counts
-                .iter()
-                .enumerate()
-                .map(|(i, n)| (i + 1) * n)
-                .sum();
+            let total: usize = w.counts.iter().enumerate().map(|(i, n)| (i + 1) * n).sum();
             w.mean = (w.scored > 0).then(|| total as f64 / w.scored as f64);
             w
         })
@@ -644,15 +639,14 @@ fn excerpt(comment: &str, from: usize, to: usize) -> String {
 /// Every match of every theme's phrases in `text`: (theme index, first word, word after the
 /// last), the longest per theme and starting word, with matches that lie inside a longer
 /// match of another theme removed.
-fn theme_matches(text: &[Word], lexicon: &[Vec<Vec<Option<String>>>]) -> Vec<(usize, usize, usize)> {
+fn theme_matches(
+    text: &[Word],
+    lexicon: &[Vec<Vec<Option<String>>>],
+) -> Vec<(usize, usize, usize)> {
     let mut found = Vec::new();
     for (t, patterns) in lexicon.iter().enumerate() {
         for at in 0..text.len() {
-            if let Some(end) = patterns
-                .iter()
-                .filter_map(|p| match_at(text, p, at))
-                .max()
-            {
+            if let Some(end) = patterns.iter().filter_map(|p| match_at(text, p, at)).max() {
                 found.push((t, at, end));
             }
         }
@@ -660,9 +654,9 @@ fn theme_matches(text: &[Word], lexicon: &[Vec<Vec<Option<String>>>]) -> Vec<(us
     found
         .iter()
         .filter(|(t, at, end)| {
-            !found.iter().any(|(t2, at2, end2)| {
-                t2 != t && at2 <= at && end <= end2 && end2 - at2 > end - at
-            })
+            !found
+                .iter()
+                .any(|(t2, at2, end2)| t2 != t && at2 <= at && end <= end2 && end2 - at2 > end - at)
         })
         .copied()
         .collect()
@@ -939,7 +933,11 @@ mod tests {
         let voice = w.iter().find(|w| w.code == "voice").unwrap();
         assert_eq!((voice.weak, voice.scored, voice.not_applicable), (1, 2, 2));
         assert_eq!(voice.counts, [0, 1, 0, 1]);
-        assert_eq!(voice.mean, Some(3.0), "(4 + 2) / 2: the two n/a are not zeros");
+        assert_eq!(
+            voice.mean,
+            Some(3.0),
+            "(4 + 2) / 2: the two n/a are not zeros"
+        );
         let risk = w.iter().find(|w| w.code == "risk").unwrap();
         assert_eq!((risk.scored, risk.not_applicable, risk.mean), (0, 1, None));
         assert_eq!(w.last().unwrap().code, "risk", "nothing scored ranks last");
@@ -976,7 +974,11 @@ mod tests {
         let trainer = ReviewReader::of_roles(&[Role::MashTrainer]);
         assert!(trainer.may_see_review() && trainer.may_see_panel_grades());
         assert!(!trainer.may_record_agreed(), "not the owner");
-        assert!(ReviewReader { owner: true, ..trainer }.may_record_agreed());
+        assert!(ReviewReader {
+            owner: true,
+            ..trainer
+        }
+        .may_record_agreed());
         let admin = ReviewReader::of_roles(&[Role::Administrator]);
         assert!(admin.may_record_agreed());
         let leader = ReviewReader::of_roles(&[Role::SeniorLeader]);
@@ -995,9 +997,15 @@ mod tests {
         assert!(!grader.may_record_agreed());
         assert!(grader.may_grade(Some(ReviewStatus::Moderation)));
         assert!(!grader.may_grade(Some(ReviewStatus::Closed)));
-        assert!(!trainer.may_grade(Some(ReviewStatus::Grading)), "only the panel");
+        assert!(
+            !trainer.may_grade(Some(ReviewStatus::Grading)),
+            "only the panel"
+        );
         assert!(reads_pseudonymised(&[Role::PartnerReviewer]));
-        assert!(!reads_pseudonymised(&[Role::PartnerReviewer, Role::SeniorLeader]));
+        assert!(!reads_pseudonymised(&[
+            Role::PartnerReviewer,
+            Role::SeniorLeader
+        ]));
     }
 
     fn c<'a>(referral: &'a str, text: &'a str) -> ThemeComment<'a> {
@@ -1007,8 +1015,14 @@ mod tests {
     #[test]
     fn themes_count_each_comment_once_and_rank_by_referrals() {
         let comments = [
-            c("R1", "Risk not graded. The risks to the children were not explained; no DASH form."),
-            c("R2", "No record of the child's demeanour or what the child said."),
+            c(
+                "R1",
+                "Risk not graded. The risks to the children were not explained; no DASH form.",
+            ),
+            c(
+                "R2",
+                "No record of the child's demeanour or what the child said.",
+            ),
             c("R3", "Good account but the risk has no rationale."),
             c("R4", "Unclear what they want the partner to do."),
             c("R5", ""),
@@ -1043,7 +1057,14 @@ mod tests {
         // sentence three times on one referral is one comment and one quote.
         let ask = "The ask is unclear: what do we want the partner to do?";
         let refs = ["R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8"];
-        let mut comments = vec![c("R1", ask), c("R1", ask), c("R1", "The ask is unclear:  what do we WANT the partner to do?")];
+        let mut comments = vec![
+            c("R1", ask),
+            c("R1", ask),
+            c(
+                "R1",
+                "The ask is unclear:  what do we WANT the partner to do?",
+            ),
+        ];
         for r in &refs[1..] {
             comments.push(c(r, "A sound referral."));
             comments.push(c(r, "A sound referral."));
@@ -1052,7 +1073,10 @@ mod tests {
         comments.push(c("R2", ask));
         let t = themes(&comments);
         assert_eq!(t.len(), 1, "{t:?}: 'agreed' is not consent");
-        assert_eq!(t[0].theme, "the ask", "an unclear ask is about the ask, not clarity");
+        assert_eq!(
+            t[0].theme, "the ask",
+            "an unclear ask is about the ask, not clarity"
+        );
         assert_eq!((t[0].referrals, t[0].comments), (2, 2));
         assert_eq!(t[0].examples.len(), 1, "{:?}", t[0].examples);
     }
@@ -1060,7 +1084,10 @@ mod tests {
     #[test]
     fn words_about_the_grading_itself_signal_no_theme() {
         let one = |text: &str| -> Vec<String> {
-            themes(&[c("R", text)]).into_iter().map(|t| t.theme).collect()
+            themes(&[c("R", text)])
+                .into_iter()
+                .map(|t| t.theme)
+                .collect()
         };
         assert_eq!(
             one("Graders were two grades apart (2 and 4); agreed 3 after discussion."),
@@ -1076,14 +1103,20 @@ mod tests {
             ["clarity", "the ask"],
             "'too long' is still clarity"
         );
-        assert_eq!(one("No wishes and feelings recorded"), ["voice of the child"]);
+        assert_eq!(
+            one("No wishes and feelings recorded"),
+            ["voice of the child"]
+        );
         assert_eq!(one("Mother agreed to the referral"), ["consent"]);
     }
 
     #[test]
     fn lexicon_matches_plurals_case_and_whole_words_only() {
         let one = |text: &str| -> Vec<String> {
-            themes(&[c("R", text)]).into_iter().map(|t| t.theme).collect()
+            themes(&[c("R", text)])
+                .into_iter()
+                .map(|t| t.theme)
+                .collect()
         };
         assert_eq!(one("RISKS were missed"), ["risk"]);
         assert_eq!(one("Siblings not named"), ["household"]);
@@ -1128,7 +1161,10 @@ mod tests {
         assert!(first.contains("consented"), "{first}");
         assert!(first.chars().count() < 2 * EXCERPT_CONTEXT + 15, "{first}");
         assert_eq!(t[0].examples[1], "consent?");
-        assert_eq!(t[0].examples[2], "No consent.", "the second 'consent?' is not quoted again");
+        assert_eq!(
+            t[0].examples[2], "No consent.",
+            "the second 'consent?' is not quoted again"
+        );
         assert!(themes(&[]).is_empty());
     }
 

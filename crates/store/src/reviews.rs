@@ -1015,10 +1015,7 @@ pub async fn summary(
 pub async fn criterion_figures(
     store: &Store,
     review_id: i64,
-) -> Result<(
-    Vec<mashboard_domain::reviews::CriterionWeakness>,
-    bool,
-)> {
+) -> Result<(Vec<mashboard_domain::reviews::CriterionWeakness>, bool)> {
     let agreed = agreed_scores(store, review_id).await?;
     let from_agreed = !agreed.is_empty();
     let pairs: Vec<(String, CriterionScore)> = if from_agreed {

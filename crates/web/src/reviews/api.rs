@@ -236,7 +236,9 @@ pub struct GradeJson {
 fn json_score(code: &str, v: &serde_json::Value) -> Result<CriterionScore, ApiError> {
     let parsed = match v {
         serde_json::Value::Null => Some(CriterionScore::NotApplicable),
-        serde_json::Value::Number(n) => n.as_u64().and_then(|g| CriterionScore::parse(&g.to_string())),
+        serde_json::Value::Number(n) => n
+            .as_u64()
+            .and_then(|g| CriterionScore::parse(&g.to_string())),
         serde_json::Value::String(t) => CriterionScore::parse(t),
         _ => None,
     };

@@ -20,7 +20,9 @@ pub(super) const EXPORT_HEADER: [&str; 10] = [
 fn score_cell(code: &str, score: Option<CriterionScore>) -> String {
     format!(
         "{code}={}",
-        score.map(CriterionScore::short).unwrap_or_else(|| "?".into())
+        score
+            .map(CriterionScore::short)
+            .unwrap_or_else(|| "?".into())
     )
 }
 

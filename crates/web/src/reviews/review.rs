@@ -130,9 +130,7 @@ pub(super) async fn render_review(
                     })
                     .collect();
                 let all_same = match given.first() {
-                    Some(Some(first)) if given.iter().all(|x| *x == Some(*first)) => {
-                        Some(*first)
-                    }
+                    Some(Some(first)) if given.iter().all(|x| *x == Some(*first)) => Some(*first),
                     _ => None,
                 };
                 AgreedCriterion {

@@ -428,11 +428,21 @@ async fn a_criterion_can_be_not_applicable_and_is_left_out_of_its_figures() {
             serde_json::json!({"period_start": "2026-05-01", "period_end": "2026-05-31", "sample_size": 2, "seed": 7})).await;
         assert_eq!(s, StatusCode::CREATED, "{drawn}");
         let id = drawn["id"].as_i64().unwrap();
-        let (s, _) = api(&app, &trainer, Method::PUT, &format!("/api/v1/quality-reviews/{id}/panel"),
-            serde_json::json!({"usernames": [username_for(Role::SeniorLeader)]})).await;
+        let (s, _) = api(
+            &app,
+            &trainer,
+            Method::PUT,
+            &format!("/api/v1/quality-reviews/{id}/panel"),
+            serde_json::json!({"usernames": [username_for(Role::SeniorLeader)]}),
+        )
+        .await;
         assert_eq!(s, StatusCode::OK);
         let rubric = rubric(&app.store).await;
-        let (voice_id, _, _) = rubric.iter().find(|(_, c, _)| c == "voice").unwrap().clone();
+        let (voice_id, _, _) = rubric
+            .iter()
+            .find(|(_, c, _)| c == "voice")
+            .unwrap()
+            .clone();
         let (risk_id, _, risk_title) = rubric.iter().find(|(_, c, _)| c == "risk").unwrap().clone();
 
         // The grading form: one page, every criterion a fieldset of radios with Not applicable.
@@ -440,14 +450,24 @@ async fn a_criterion_can_be_not_applicable_and_is_left_out_of_its_figures() {
         let path = format!("/quality/reviews/{id}/referrals/PPN-ADULT");
         let (s, form) = app.get(&lc, &path).await;
         assert_eq!(s, StatusCode::OK);
-        assert_eq!(form.matches("<fieldset").count(), rubric.len() + 1, "one per criterion and the overall grade");
-        assert!(form.contains(&format!("id=\"criterion-{voice_id}-na\"")) && form.contains("Not applicable"));
+        assert_eq!(
+            form.matches("<fieldset").count(),
+            rubric.len() + 1,
+            "one per criterion and the overall grade"
+        );
+        assert!(
+            form.contains(&format!("id=\"criterion-{voice_id}-na\""))
+                && form.contains("Not applicable")
+        );
 
         // A missing criterion: the error summary names it and links to its first radio, and
         // what was chosen stays chosen.
         let mut fields = criteria_form(&rubric, "3", &[("voice", "na"), ("risk", "")]);
         fields.push(("grade".into(), "3".into()));
-        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let r = app.post_form(&lc, &path, &pairs).await;
         assert_eq!(r.status(), StatusCode::OK);
         let page = r.text().await.unwrap();
@@ -456,18 +476,30 @@ async fn a_criterion_can_be_not_applicable_and_is_left_out_of_its_figures() {
             page.contains(&esc_html(&format!("<a href=\"#criterion-{risk_id}\">Score \"{risk_title}\" from 1 to 4, or choose Not applicable</a>"), &risk_title)),
             "{page}"
         );
-        assert!(page.contains(&format!("id=\"criterion-{risk_id}\" name=\"criterion-{risk_id}\"")), "the link's target is the first radio");
+        assert!(
+            page.contains(&format!(
+                "id=\"criterion-{risk_id}\" name=\"criterion-{risk_id}\""
+            )),
+            "the link's target is the first radio"
+        );
         assert!(
             page.contains(&format!("id=\"criterion-{voice_id}-na\" name=\"criterion-{voice_id}\" type=\"radio\" value=\"na\" checked")),
             "the not applicable chosen is kept"
         );
-        assert_eq!(count(&app.store, "quality_grades").await, 0, "nothing saved");
+        assert_eq!(
+            count(&app.store, "quality_grades").await,
+            0,
+            "nothing saved"
+        );
 
         // The adult referral with the child's voice not applicable saves; the child referral is
         // weak on it.
         let mut fields = criteria_form(&rubric, "3", &[("voice", "na")]);
         fields.push(("grade".into(), "3".into()));
-        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let r = app.post_form(&lc, &path, &pairs).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let stored: Vec<Option<i64>> = sqlx::query_scalar(
@@ -480,18 +512,33 @@ async fn a_criterion_can_be_not_applicable_and_is_left_out_of_its_figures() {
         assert_eq!(stored, [None], "not applicable is stored as no score");
         let mut fields = criteria_form(&rubric, "3", &[("voice", "2")]);
         fields.push(("grade".into(), "2".into()));
-        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let r = app
-            .post_form(&lc, &format!("/quality/reviews/{id}/referrals/PPN-CHILD"), &pairs)
+            .post_form(
+                &lc,
+                &format!("/quality/reviews/{id}/referrals/PPN-CHILD"),
+                &pairs,
+            )
             .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let r = app.post_form(&lc, &format!("/quality/reviews/{id}/submit"), &[]).await;
+        let r = app
+            .post_form(&lc, &format!("/quality/reviews/{id}/submit"), &[])
+            .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
 
         // Moderation: the agreed scores are prefilled where the grader was alone, not
         // applicable included, and the owner saves them as they stand.
         let tc = app.signed_in(Role::MashTrainer).await;
-        let r = app.post_form(&tc, &format!("/quality/reviews/{id}/status"), &[("to", "moderation")]).await;
+        let r = app
+            .post_form(
+                &tc,
+                &format!("/quality/reviews/{id}/status"),
+                &[("to", "moderation")],
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let (_, review) = app.get(&tc, &format!("/quality/reviews/{id}")).await;
         assert!(
@@ -502,20 +549,33 @@ async fn a_criterion_can_be_not_applicable_and_is_left_out_of_its_figures() {
             let mut fields = criteria_form(&rubric, "3", &[("voice", voice)]);
             fields.push(("grade".into(), grade.into()));
             fields.push(("referral_ref".into(), r.into()));
-            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let resp = app.post_form(&tc, &format!("/quality/reviews/{id}/agreed"), &pairs).await;
+            let pairs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let resp = app
+                .post_form(&tc, &format!("/quality/reviews/{id}/agreed"), &pairs)
+                .await;
             assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{r}");
         }
         // Half a set of agreed scores is refused, naming what is missing.
         let mut fields = criteria_form(&rubric, "3", &[("risk", "")]);
         fields.push(("grade".into(), "3".into()));
         fields.push(("referral_ref".into(), "PPN-ADULT".into()));
-        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let resp = app.post_form(&tc, &format!("/quality/reviews/{id}/agreed"), &pairs).await;
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let resp = app
+            .post_form(&tc, &format!("/quality/reviews/{id}/agreed"), &pairs)
+            .await;
         assert_eq!(resp.status(), StatusCode::OK);
         let page = resp.text().await.unwrap();
         assert!(
-            page.contains(&format!("<a href=\"#agreed-PPN-ADULT\">Agreed scores for PPN-ADULT: score &#34;{}&#34;", escape(&risk_title))),
+            page.contains(&format!(
+                "<a href=\"#agreed-PPN-ADULT\">Agreed scores for PPN-ADULT: score &#34;{}&#34;",
+                escape(&risk_title)
+            )),
             "{page}"
         );
 
@@ -524,7 +584,10 @@ async fn a_criterion_can_be_not_applicable_and_is_left_out_of_its_figures() {
         let (s, result) = app.get(&tc, &format!("/quality/reviews/{id}/result")).await;
         assert_eq!(s, StatusCode::OK);
         let row_at = result
-            .find(&format!("{}</th>", escape("The child's lived experience and voice")))
+            .find(&format!(
+                "{}</th>",
+                escape("The child's lived experience and voice")
+            ))
             .expect("a row for the child's voice");
         let row = &result[row_at..row_at + result[row_at..].find("</tr>").unwrap()];
         let cells: Vec<&str> = row
@@ -535,16 +598,38 @@ async fn a_criterion_can_be_not_applicable_and_is_left_out_of_its_figures() {
                 &c[1..c.find("</td>").unwrap()]
             })
             .collect();
-        assert_eq!(cells, ["1", "1", "2.00", "1"], "weak, scored, mean, not applicable: {row}");
+        assert_eq!(
+            cells,
+            ["1", "1", "2.00", "1"],
+            "weak, scored, mean, not applicable: {row}"
+        );
         assert!(result.contains("Not applicable"));
 
         // The export says n/a; the API counts it apart.
-        let (s, csv) = app.get(&tc, &format!("/quality/reviews/{id}/export.csv")).await;
+        let (s, csv) = app
+            .get(&tc, &format!("/quality/reviews/{id}/export.csv"))
+            .await;
         assert_eq!(s, StatusCode::OK);
-        assert!(csv.contains("voice=n/a") && csv.contains("voice=2"), "{csv}");
-        let (s, sum) = api(&app, &trainer, Method::GET, &format!("/api/v1/quality-reviews/{id}/summary"), serde_json::json!(null)).await;
+        assert!(
+            csv.contains("voice=n/a") && csv.contains("voice=2"),
+            "{csv}"
+        );
+        let (s, sum) = api(
+            &app,
+            &trainer,
+            Method::GET,
+            &format!("/api/v1/quality-reviews/{id}/summary"),
+            serde_json::json!(null),
+        )
+        .await;
         assert_eq!(s, StatusCode::OK);
-        let voice = sum["criteria"].as_array().unwrap().iter().find(|c| c["code"] == "voice").unwrap().clone();
+        let voice = sum["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["code"] == "voice")
+            .unwrap()
+            .clone();
         assert_eq!(voice["not_applicable"], 1, "{voice}");
         assert_eq!(voice["scored"], 1);
         assert_eq!(voice["mean"], 2.0);
@@ -559,7 +644,13 @@ async fn a_criterion_can_be_not_applicable_and_is_left_out_of_its_figures() {
         assert_eq!(s, StatusCode::CREATED);
 
         // A review with not applicable scores closes like any other.
-        let r = app.post_form(&tc, &format!("/quality/reviews/{id}/status"), &[("to", "closed")]).await;
+        let r = app
+            .post_form(
+                &tc,
+                &format!("/quality/reviews/{id}/status"),
+                &[("to", "closed")],
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
     });
 }
