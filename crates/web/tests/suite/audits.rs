@@ -1183,6 +1183,19 @@ async fn an_auditor_reads_a_linked_referral_through_their_audit_and_open_audits_
         let (s, html) = app.get(&trainer, &href).await;
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("href=\"/register/referrals/PPN-IN\""));
+        // The register's incident page says where the narrative lives and links the referral.
+        let (s, html) = app
+            .get(&trainer, &format!("/register/incidents/{}", sample[0]))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            html.contains("The register holds no narrative for incidents"),
+            "{html}"
+        );
+        assert!(
+            html.contains("href=\"/register/referrals/PPN-IN\""),
+            "{html}"
+        );
 
         // A finding in the still-open audit: the 2025 figures are provisional, on the page,
         // in the exports and in the API.
