@@ -103,7 +103,11 @@ pub async fn seed(store: &Store, today: Date) -> Result<()> {
             scores: g
                 .scores
                 .iter()
-                .filter_map(|(code, s)| criteria.get(*code).map(|id| (*id, i64::from(*s))))
+                .filter_map(|(code, s)| {
+                    criteria
+                        .get(*code)
+                        .map(|id| (*id, mashboard_domain::reviews::CriterionScore::Score(*s)))
+                })
                 .collect(),
         }
     };

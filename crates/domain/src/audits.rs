@@ -199,6 +199,9 @@ impl Subject {
 pub struct Audited {
     pub reported_on: Date,
     pub finding: Finding,
+    /// The finding comes from an audit that is still open: it may yet change, and figures that
+    /// count it are provisional.
+    pub provisional: bool,
 }
 
 /// Counts and rates over a set of findings.
@@ -221,6 +224,9 @@ pub struct RollUp {
     pub on_time_unknown: u64,
     /// On time among completed-when-required forms whose timing is known.
     pub on_time_share: Option<f64>,
+    /// Findings counted here that come from audits still open. Any at all make every figure of
+    /// this roll-up provisional: an open audit's findings may still change.
+    pub provisional_findings: u64,
 }
 
 impl RollUp {
@@ -228,9 +234,14 @@ impl RollUp {
     pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> RollUp {
         let mut t = Tally::default();
         for f in findings {
-            t.add(f);
+            t.add(f, false);
         }
         t.finish()
+    }
+
+    /// Whether the figures count a finding from an audit still open.
+    pub fn provisional(&self) -> bool {
+        self.provisional_findings > 0
     }
 
     /// The compliance figure as the pages say it, e.g.
@@ -263,11 +274,13 @@ struct Tally {
     on_time: u64,
     late: u64,
     on_time_unknown: u64,
+    provisional: u64,
 }
 
 impl Tally {
-    fn add(&mut self, f: &Finding) {
+    fn add(&mut self, f: &Finding, provisional: bool) {
         self.examined += 1;
+        self.provisional += u64::from(provisional);
         if f.form_required {
             self.required += 1;
             if f.form_completed {
@@ -306,6 +319,7 @@ impl Tally {
             late: self.late,
             on_time_unknown: self.on_time_unknown,
             on_time_share: share(self.on_time, self.on_time + self.late),
+            provisional_findings: self.provisional,
         }
     }
 }
@@ -388,19 +402,19 @@ pub fn breakdown(items: &[Audited]) -> Breakdown {
         .collect();
     let mut overall = Tally::default();
     for a in items {
-        overall.add(&a.finding);
+        overall.add(&a.finding, a.provisional);
         by_year
             .entry(a.reported_on.year())
             .or_default()
-            .add(&a.finding);
+            .add(&a.finding, a.provisional);
         by_quarter
             .entry(Quarter::of(a.reported_on))
             .or_default()
-            .add(&a.finding);
+            .add(&a.finding, a.provisional);
         by_subject
             .entry(a.finding.subject())
             .or_default()
-            .add(&a.finding);
+            .add(&a.finding, a.provisional);
     }
     Breakdown {
         overall: overall.finish(),
@@ -657,6 +671,46 @@ pub fn sees_all_audits(roles: &[crate::Role]) -> bool {
         .any(|r| matches!(r, crate::Role::Administrator | crate::Role::MashTrainer))
 }
 
+/// What a reader is to one audit, as the store finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AuditReader {
+    /// Administrators and trainers: see and manage every audit.
+    pub sees_all: bool,
+    /// Opened this audit.
+    pub owner: bool,
+    /// Assigned to it as an auditor.
+    pub assigned: bool,
+}
+
+impl AuditReader {
+    /// Who sees an audit (and its sampled incidents): those who see all, its owner, its
+    /// auditors.
+    pub fn may_see(&self) -> bool {
+        self.sees_all || self.owner || self.assigned
+    }
+
+    /// Who redraws, assigns auditors and closes it.
+    pub fn may_manage(&self) -> bool {
+        self.sees_all || self.owner
+    }
+
+    /// Who records findings: its owner and its assigned auditors (a trainer who merely sees
+    /// every audit does not record findings in someone else's).
+    pub fn may_record(&self) -> bool {
+        self.owner || self.assigned
+    }
+
+    /// What an audit entitles its readers to read about a referral linked to one of its sampled
+    /// incidents, whether or not they may browse the register: the facts an auditor weighs to
+    /// decide whether a form was completed and on time (reference, when it was submitted, the
+    /// category, the partner it went to) and the narrative the officer wrote, which is the form
+    /// itself. Not the people named in it (names, dates of birth, addresses) nor partners'
+    /// outcomes: the finding does not turn on them.
+    pub fn may_read_linked_referral(&self) -> bool {
+        self.may_see()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -789,18 +843,22 @@ mod tests {
             Audited {
                 reported_on: date!(2023 - 12 - 31),
                 finding: f(C, false, None),
+                provisional: false,
             },
             Audited {
                 reported_on: date!(2024 - 01 - 01),
                 finding: f(C, true, Some(true)),
+                provisional: false,
             },
             Audited {
                 reported_on: date!(2024 - 03 - 31),
                 finding: f(None, true, None),
+                provisional: false,
             },
             Audited {
                 reported_on: date!(2024 - 04 - 01),
                 finding: f(A, true, Some(false)),
+                provisional: true,
             },
         ];
         let b = breakdown(&items);
@@ -843,6 +901,50 @@ mod tests {
             Quarter::of(date!(2024 - 09 - 30)).label(),
             "2024 Q3 (July to September)"
         );
+        // The 2024 Q2 finding comes from an audit still open: its year, quarter, subject and
+        // the overall figures are provisional; 2023 and 2024 Q1 are not.
+        let provisional = |rows: &[(String, bool)]| rows.to_vec();
+        assert_eq!(
+            provisional(
+                &b.by_year
+                    .iter()
+                    .map(|(y, r)| (y.to_string(), r.provisional()))
+                    .collect::<Vec<_>>()
+            ),
+            vec![("2023".to_string(), false), ("2024".to_string(), true)]
+        );
+        assert_eq!(
+            b.by_quarter
+                .iter()
+                .map(|(_, r)| r.provisional())
+                .collect::<Vec<_>>(),
+            [false, false, true]
+        );
+        assert!(b.overall.provisional() && b.by_subject[1].1.provisional());
+        assert!(!b.by_subject[0].1.provisional());
+        assert!(!RollUp::of(&[f(C, true, None)]).provisional());
+    }
+
+    #[test]
+    fn who_sees_manages_and_records_an_audit() {
+        let trainer = AuditReader {
+            sees_all: true,
+            ..AuditReader::default()
+        };
+        assert!(trainer.may_see() && trainer.may_manage() && !trainer.may_record());
+        let auditor = AuditReader {
+            assigned: true,
+            ..AuditReader::default()
+        };
+        assert!(auditor.may_see() && auditor.may_record() && !auditor.may_manage());
+        assert!(auditor.may_read_linked_referral());
+        let owner = AuditReader {
+            owner: true,
+            ..AuditReader::default()
+        };
+        assert!(owner.may_manage() && owner.may_record());
+        let stranger = AuditReader::default();
+        assert!(!stranger.may_see() && !stranger.may_read_linked_referral());
     }
 
     #[test]

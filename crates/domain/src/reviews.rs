@@ -1,9 +1,12 @@
 //! The quarterly referral quality review's rules: the grade scale and the default rubric, when
-//! graders disagree enough to need moderation, which criteria are most often weak, the themes
-//! in graders' comments, and the review's status.
+//! graders disagree enough to need moderation, criterion scores (1 to 4, or not applicable) and
+//! their figures, which criteria are most often weak, the themes in graders' comments, who may
+//! see which review and grade, and the review's status.
 
+use crate::access::Capability;
+use crate::roles::Role;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The overall grade scale: (grade, label, descriptor).
 pub const GRADES: [(u8, &str, &str); 4] = [
@@ -129,38 +132,138 @@ pub fn is_weak(score: u8) -> bool {
     matches!(score, 1 | 2)
 }
 
-/// How often one criterion was weak.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One criterion's score for one referral: 1 (very poor) to 4 (excellent), or not applicable
+/// (the criterion does not apply to this referral: the child's voice in a referral about an
+/// adult with no child in the household). The overall grade is never "not applicable".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CriterionScore {
+    Score(u8),
+    NotApplicable,
+}
+
+impl CriterionScore {
+    /// The word a form posts and an export writes for "not applicable".
+    pub const NOT_APPLICABLE: &'static str = "na";
+
+    /// From a form value or an export cell: "1" to "4", or "na" (also "n/a", "not applicable").
+    pub fn parse(raw: &str) -> Option<CriterionScore> {
+        let t = raw.trim().to_ascii_lowercase();
+        match t.as_str() {
+            "na" | "n/a" | "not applicable" => Some(CriterionScore::NotApplicable),
+            _ => match t.parse::<u8>() {
+                Ok(g @ 1..=4) => Some(CriterionScore::Score(g)),
+                _ => None,
+            },
+        }
+    }
+
+    /// As stored: the score, or `None` for not applicable.
+    pub fn stored(self) -> Option<i64> {
+        match self {
+            CriterionScore::Score(g) => Some(i64::from(g)),
+            CriterionScore::NotApplicable => None,
+        }
+    }
+
+    /// From storage: `None` is not applicable.
+    pub fn from_stored(v: Option<i64>) -> Option<CriterionScore> {
+        match v {
+            None => Some(CriterionScore::NotApplicable),
+            Some(g) => u8::try_from(g)
+                .ok()
+                .filter(|g| (1..=4).contains(g))
+                .map(CriterionScore::Score),
+        }
+    }
+
+    /// The value a form radio carries: "1" to "4" or "na".
+    pub fn form_value(self) -> String {
+        match self {
+            CriterionScore::Score(g) => g.to_string(),
+            CriterionScore::NotApplicable => Self::NOT_APPLICABLE.to_string(),
+        }
+    }
+
+    /// Short, for exports: "3" or "n/a".
+    pub fn short(self) -> String {
+        match self {
+            CriterionScore::Score(g) => g.to_string(),
+            CriterionScore::NotApplicable => "n/a".to_string(),
+        }
+    }
+
+    /// In words for people: "3 (good)" or "Not applicable".
+    pub fn words(self) -> String {
+        match self {
+            CriterionScore::Score(g) => match grade_label(g) {
+                Some(l) => format!("{g} ({})", l.to_lowercase()),
+                None => g.to_string(),
+            },
+            CriterionScore::NotApplicable => "Not applicable".to_string(),
+        }
+    }
+
+    pub fn value(self) -> Option<u8> {
+        match self {
+            CriterionScore::Score(g) => Some(g),
+            CriterionScore::NotApplicable => None,
+        }
+    }
+}
+
+/// One criterion's figures over a set of referrals. "Not applicable" is counted on its own and
+/// left out of everything else: the distribution, the mean, and the share that was weak.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CriterionWeakness {
     pub code: String,
     /// Scores of 1 or 2.
     pub weak: usize,
-    /// Scores of 1 to 4 (anything else is ignored).
+    /// Scores of 1 to 4 (not applicable and anything out of range are not scores).
     pub scored: usize,
+    /// Scores of 1, 2, 3 and 4.
+    pub counts: [usize; 4],
+    /// Mean of the scores; `None` when nothing was scored.
+    pub mean: Option<f64>,
+    /// Referrals for which the criterion was marked not applicable.
+    pub not_applicable: usize,
 }
 
 /// Criteria ranked by how often they were weak (share, then count, then code), over
-/// (criterion code, score) pairs. Every criterion scored at least once is listed, the never-weak
-/// ones last.
-pub fn weakest_criteria(scores: &[(String, u8)]) -> Vec<CriterionWeakness> {
-    let mut by_code: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+/// (criterion code, score) pairs. Every criterion scored or marked not applicable at least once
+/// is listed, the never-weak ones last.
+pub fn weakest_criteria(scores: &[(String, CriterionScore)]) -> Vec<CriterionWeakness> {
+    let mut by_code: BTreeMap<&str, CriterionWeakness> = BTreeMap::new();
     for (code, score) in scores {
-        if !(1..=4).contains(score) {
-            continue;
+        let e = by_code
+            .entry(code.as_str())
+            .or_insert_with(|| CriterionWeakness {
+                code: code.clone(),
+                weak: 0,
+                scored: 0,
+                counts: [0; 4],
+                mean: None,
+                not_applicable: 0,
+            });
+        match score {
+            CriterionScore::NotApplicable => e.not_applicable += 1,
+            CriterionScore::Score(g) if (1..=4).contains(g) => {
+                e.weak += usize::from(is_weak(*g));
+                e.scored += 1;
+                e.counts[usize::from(*g) - 1] += 1;
+            }
+            CriterionScore::Score(_) => {}
         }
-        let e = by_code.entry(code.as_str()).or_default();
-        e.0 += usize::from(is_weak(*score));
-        e.1 += 1;
     }
     let mut out: Vec<CriterionWeakness> = by_code
-        .into_iter()
-        .map(|(code, (weak, scored))| CriterionWeakness {
-            code: code.to_string(),
-            weak,
-            scored,
+        .into_values()
+        .map(|mut w| {
+            let total: usize = w.counts.iter().enumerate().map(|(i, n)| (i + 1) * n).sum();
+            w.mean = (w.scored > 0).then(|| total as f64 / w.scored as f64);
+            w
         })
         .collect();
-    // Compare shares exactly: a/b > c/d  <=>  a*d > c*b.
+    // Compare shares exactly: a/b > c/d  <=>  a*d > c*b. Nothing scored ranks as never weak.
     out.sort_by(|a, b| {
         (b.weak * a.scored)
             .cmp(&(a.weak * b.scored))
@@ -170,18 +273,111 @@ pub fn weakest_criteria(scores: &[(String, u8)]) -> Vec<CriterionWeakness> {
     out
 }
 
+/// The criteria the rubric requires for a grade and which of them are still unanswered: every
+/// active criterion needs a score or "not applicable".
+pub fn unanswered<'a>(
+    active: impl IntoIterator<Item = (i64, &'a str)>,
+    answered: &[(i64, CriterionScore)],
+) -> Vec<(i64, &'a str)> {
+    active
+        .into_iter()
+        .filter(|(id, _)| !answered.iter().any(|(a, _)| a == id))
+        .collect()
+}
+
+// ---- Who may see which review ----
+
+/// What a reader is to one review, as the store finds it: the rule below needs nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReviewReader {
+    /// Holds the capability to run reviews (trainers, administrators): sees every review.
+    pub runs_reviews: bool,
+    /// An administrator (records agreed grades on any review).
+    pub administrator: bool,
+    /// Opened this review.
+    pub owner: bool,
+    /// Sits on this review's panel.
+    pub on_panel: bool,
+    /// Has submitted their own grades for this review.
+    pub submitted: bool,
+}
+
+impl ReviewReader {
+    /// The roles' part of the reader; the store adds the relations to one review.
+    pub fn of_roles(roles: &[Role]) -> ReviewReader {
+        ReviewReader {
+            runs_reviews: runs_reviews(roles),
+            administrator: roles.contains(&Role::Administrator),
+            ..ReviewReader::default()
+        }
+    }
+
+    /// Those who run reviews see every review; graders see the reviews whose panel they sit on.
+    pub fn may_see_review(&self) -> bool {
+        self.runs_reviews || self.on_panel
+    }
+
+    /// Graders grade blind: the panel's grades, the agreed grades and the result stay hidden
+    /// from a grader until they have submitted their own. Those who run reviews see them always.
+    pub fn may_see_panel_grades(&self) -> bool {
+        self.may_see_review() && (self.runs_reviews || self.submitted)
+    }
+
+    /// Only the panel grades, and only while the review takes grades.
+    pub fn may_grade(&self, status: Option<ReviewStatus>) -> bool {
+        self.on_panel && status.is_some_and(ReviewStatus::accepts_grades)
+    }
+
+    /// The review's owner, or an administrator, records the agreed (moderated) grades.
+    pub fn may_record_agreed(&self) -> bool {
+        self.runs_reviews && (self.owner || self.administrator)
+    }
+}
+
+/// Whether these roles run reviews (see every review and every grade).
+pub fn runs_reviews(roles: &[Role]) -> bool {
+    Capability::QualityReviewManage.allows(roles)
+}
+
+/// Partner reviewers who hold no force role read referrals pseudonymised.
+pub fn reads_pseudonymised(roles: &[Role]) -> bool {
+    roles.contains(&Role::PartnerReviewer)
+        && !roles.iter().any(|r| {
+            matches!(
+                r,
+                Role::Administrator | Role::MashTrainer | Role::SeniorLeader
+            )
+        })
+}
+
+/// One comment on a sampled referral: a grader's, or the panel's agreed feedback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThemeComment<'a> {
+    /// The referral it is about (its reference).
+    pub referral: &'a str,
+    pub text: &'a str,
+}
+
 /// A theme in graders' comments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Theme {
     pub theme: String,
-    /// Comments that mention it (each comment counts once).
-    pub mentions: usize,
-    /// Up to three short excerpts, from the first comments that mention it.
+    /// Referrals whose comments mention it (each referral counts once, however many of its
+    /// comments mention it).
+    pub referrals: usize,
+    /// Distinct comments that mention it (each counts once per theme; the same words written
+    /// twice about one referral count once).
+    pub comments: usize,
+    /// Up to three short excerpts, all different, from the first comments that mention it.
     pub examples: Vec<String>,
 }
 
 /// The themes and the words and phrases that signal them. `*` stands for up to three words
-/// ("what * want" matches "what the family want"). Plurals match their singular.
+/// ("what * want" matches "what the family want"). Plurals match their singular. Where a
+/// phrase of one theme covers the words that another theme's shorter phrase matched ("unclear
+/// ask" against "unclear"), only the longer phrase counts, so a comment on an unclear ask is
+/// filed under the ask, not under clarity. Words that graders use about the grading itself
+/// ("grade", "agreed") signal nothing.
 pub const THEME_LEXICON: [(&str, &[&str]); 7] = [
     (
         "voice of the child",
@@ -199,6 +395,7 @@ pub const THEME_LEXICON: [(&str, &[&str]); 7] = [
             "seen and spoken",
             "wishes and feelings",
             "child's view",
+            "child's views",
             "reaction",
             "reacted",
             "state of the home",
@@ -211,10 +408,11 @@ pub const THEME_LEXICON: [(&str, &[&str]); 7] = [
             "consent",
             "consented",
             "without consent",
-            "view",
-            "agreed",
-            "agree",
-            "agreement",
+            "their view",
+            "person's view",
+            "views of the",
+            "agreed to",
+            "did not agree",
             "capacity",
             "wishes",
             "making safeguarding personal",
@@ -224,15 +422,15 @@ pub const THEME_LEXICON: [(&str, &[&str]); 7] = [
         "risk",
         &[
             "risk",
-            "dash",
+            "risk assessment",
+            "dash form",
+            "dash assessment",
+            "dash score",
+            "dash result",
             "dara",
-            "grade",
-            "graded",
-            "grading",
             "rationale",
             "threshold",
             "harm",
-            "risk assessment",
         ],
     ),
     (
@@ -246,6 +444,16 @@ pub const THEME_LEXICON: [(&str, &[&str]); 7] = [
             "what * want",
             "what * wanted",
             "what * expect",
+            "unclear ask",
+            "ask * unclear",
+            "unclear what * want",
+            "unclear what * expect",
+            "unclear why * shared",
+            "not clear what * want",
+            "unclear request",
+            "request * unclear",
+            "clear ask",
+            "clear request",
             "action",
             "next step",
             "why * shared",
@@ -286,6 +494,7 @@ pub const THEME_LEXICON: [(&str, &[&str]); 7] = [
             "confusing",
             "well written",
             "poorly written",
+            "well ordered",
             "structure",
         ],
     ),
@@ -427,42 +636,98 @@ fn excerpt(comment: &str, from: usize, to: usize) -> String {
     )
 }
 
-/// Themes from graders' comments, by the fixed lexicon above: each comment counts at most once
-/// per theme; ranked by mentions, ties by name; themes nobody mentioned are left out. Matching
-/// is case-insensitive, on whole words and phrases, with plurals matching their singular.
-pub fn themes(comments: &[&str]) -> Vec<Theme> {
-    let comments: Vec<(&str, Vec<Word>)> = comments.iter().map(|c| (*c, words(c))).collect();
-    let mut out: Vec<Theme> = THEME_LEXICON
+/// Every match of every theme's phrases in `text`: (theme index, first word, word after the
+/// last), the longest per theme and starting word, with matches that lie inside a longer
+/// match of another theme removed.
+fn theme_matches(
+    text: &[Word],
+    lexicon: &[Vec<Vec<Option<String>>>],
+) -> Vec<(usize, usize, usize)> {
+    let mut found = Vec::new();
+    for (t, patterns) in lexicon.iter().enumerate() {
+        for at in 0..text.len() {
+            if let Some(end) = patterns.iter().filter_map(|p| match_at(text, p, at)).max() {
+                found.push((t, at, end));
+            }
+        }
+    }
+    found
         .iter()
-        .filter_map(|(theme, phrases)| {
-            let patterns: Vec<_> = phrases
+        .filter(|(t, at, end)| {
+            !found
+                .iter()
+                .any(|(t2, at2, end2)| t2 != t && at2 <= at && end <= end2 && end2 - at2 > end - at)
+        })
+        .copied()
+        .collect()
+}
+
+/// Comment text as compared for sameness: words only, lower case.
+fn same_words(text: &str) -> String {
+    words(text)
+        .into_iter()
+        .map(|(w, _, _)| w)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Themes from the comments on a review's referrals, by the fixed lexicon above. A comment
+/// counts at most once per theme, and the same words written twice about one referral (a
+/// grader's comment copied into the agreed feedback) count once; a referral counts once per
+/// theme however many of its comments mention it. Excerpts are all different. Ranked by
+/// referrals, then comments, then name; themes nobody mentioned are left out. Matching is
+/// case-insensitive, on whole words and phrases, with plurals matching their singular.
+pub fn themes(comments: &[ThemeComment<'_>]) -> Vec<Theme> {
+    let lexicon: Vec<Vec<Vec<Option<String>>>> = THEME_LEXICON
+        .iter()
+        .map(|(_, phrases)| {
+            phrases
                 .iter()
                 .map(|p| entry(p))
                 .filter(|p| p.first().is_some_and(Option::is_some))
-                .collect();
-            let mut mentions = 0;
-            let mut examples = Vec::new();
-            for (comment, text) in &comments {
-                let first = (0..text.len()).find_map(|at| {
-                    patterns
-                        .iter()
-                        .find_map(|p| match_at(text, p, at).map(|end| (at, end)))
-                });
-                if let Some((at, end)) = first {
-                    mentions += 1;
-                    if examples.len() < 3 {
-                        examples.push(excerpt(comment, text[at].1, text[end - 1].2));
-                    }
-                }
-            }
-            (mentions > 0).then(|| Theme {
-                theme: theme.to_string(),
-                mentions,
-                examples,
-            })
+                .collect()
         })
         .collect();
-    out.sort_by(|a, b| b.mentions.cmp(&a.mentions).then(a.theme.cmp(&b.theme)));
+    let mut seen: BTreeSet<(&str, String)> = BTreeSet::new();
+    let mut referrals: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); THEME_LEXICON.len()];
+    let mut counts = vec![0usize; THEME_LEXICON.len()];
+    let mut examples: Vec<Vec<String>> = vec![Vec::new(); THEME_LEXICON.len()];
+    for c in comments {
+        let key = same_words(c.text);
+        if key.is_empty() || !seen.insert((c.referral, key)) {
+            continue;
+        }
+        let text = words(c.text);
+        let matches = theme_matches(&text, &lexicon);
+        for t in 0..THEME_LEXICON.len() {
+            let Some(&(_, at, end)) = matches.iter().find(|(m, _, _)| *m == t) else {
+                continue;
+            };
+            counts[t] += 1;
+            referrals[t].insert(c.referral);
+            let quote = excerpt(c.text, text[at].1, text[end - 1].2);
+            if examples[t].len() < 3 && !examples[t].contains(&quote) {
+                examples[t].push(quote);
+            }
+        }
+    }
+    let mut out: Vec<Theme> = THEME_LEXICON
+        .iter()
+        .enumerate()
+        .filter(|(t, _)| counts[*t] > 0)
+        .map(|(t, (theme, _))| Theme {
+            theme: theme.to_string(),
+            referrals: referrals[t].len(),
+            comments: counts[t],
+            examples: std::mem::take(&mut examples[t]),
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.referrals
+            .cmp(&a.referrals)
+            .then(b.comments.cmp(&a.comments))
+            .then(a.theme.cmp(&b.theme))
+    });
     out
 }
 
@@ -607,7 +872,7 @@ mod tests {
 
     #[test]
     fn weakest_criteria_by_share_then_count_then_code() {
-        let s = |code: &str, score: u8| (code.to_string(), score);
+        let s = |code: &str, score: u8| (code.to_string(), CriterionScore::Score(score));
         let scores = vec![
             // voice: 2 of 2 weak (100%)
             s("voice", 1),
@@ -655,27 +920,128 @@ mod tests {
     }
 
     #[test]
-    fn themes_count_each_comment_once_and_rank_by_mentions() {
+    fn not_applicable_is_left_out_of_a_criterion_s_figures() {
+        use CriterionScore::{NotApplicable as Na, Score};
+        let scores: Vec<(String, CriterionScore)> = vec![
+            ("voice".into(), Score(4)),
+            ("voice".into(), Score(2)),
+            ("voice".into(), Na),
+            ("voice".into(), Na),
+            ("risk".into(), Na),
+        ];
+        let w = weakest_criteria(&scores);
+        let voice = w.iter().find(|w| w.code == "voice").unwrap();
+        assert_eq!((voice.weak, voice.scored, voice.not_applicable), (1, 2, 2));
+        assert_eq!(voice.counts, [0, 1, 0, 1]);
+        assert_eq!(
+            voice.mean,
+            Some(3.0),
+            "(4 + 2) / 2: the two n/a are not zeros"
+        );
+        let risk = w.iter().find(|w| w.code == "risk").unwrap();
+        assert_eq!((risk.scored, risk.not_applicable, risk.mean), (0, 1, None));
+        assert_eq!(w.last().unwrap().code, "risk", "nothing scored ranks last");
+    }
+
+    #[test]
+    fn criterion_scores_read_and_write() {
+        use CriterionScore::{NotApplicable as Na, Score};
+        assert_eq!(CriterionScore::parse("3"), Some(Score(3)));
+        for na in ["na", "N/A", " not applicable "] {
+            assert_eq!(CriterionScore::parse(na), Some(Na), "{na}");
+        }
+        for bad in ["", "0", "5", "x"] {
+            assert_eq!(CriterionScore::parse(bad), None, "{bad}");
+        }
+        assert_eq!(Na.stored(), None);
+        assert_eq!(CriterionScore::from_stored(None), Some(Na));
+        assert_eq!(CriterionScore::from_stored(Some(2)), Some(Score(2)));
+        assert_eq!(CriterionScore::from_stored(Some(7)), None);
+        assert_eq!(Na.words(), "Not applicable");
+        assert_eq!(Score(1).words(), "1 (very poor)");
+        assert_eq!(Na.short(), "n/a");
+        assert_eq!(CriterionScore::parse(&Na.form_value()), Some(Na));
+        let active = [(1, "Who"), (2, "Voice"), (3, "Risk")];
+        assert_eq!(
+            unanswered(active, &[(1, Score(3)), (2, Na)]),
+            [(3, "Risk")],
+            "not applicable is an answer; a missing one is not"
+        );
+    }
+
+    #[test]
+    fn who_sees_which_review() {
+        let trainer = ReviewReader::of_roles(&[Role::MashTrainer]);
+        assert!(trainer.may_see_review() && trainer.may_see_panel_grades());
+        assert!(!trainer.may_record_agreed(), "not the owner");
+        assert!(ReviewReader {
+            owner: true,
+            ..trainer
+        }
+        .may_record_agreed());
+        let admin = ReviewReader::of_roles(&[Role::Administrator]);
+        assert!(admin.may_record_agreed());
+        let leader = ReviewReader::of_roles(&[Role::SeniorLeader]);
+        assert!(!leader.may_see_review(), "not on the panel");
+        let grader = ReviewReader {
+            on_panel: true,
+            ..leader
+        };
+        assert!(grader.may_see_review());
+        assert!(!grader.may_see_panel_grades(), "blind until submitted");
+        assert!(ReviewReader {
+            submitted: true,
+            ..grader
+        }
+        .may_see_panel_grades());
+        assert!(!grader.may_record_agreed());
+        assert!(grader.may_grade(Some(ReviewStatus::Moderation)));
+        assert!(!grader.may_grade(Some(ReviewStatus::Closed)));
+        assert!(
+            !trainer.may_grade(Some(ReviewStatus::Grading)),
+            "only the panel"
+        );
+        assert!(reads_pseudonymised(&[Role::PartnerReviewer]));
+        assert!(!reads_pseudonymised(&[
+            Role::PartnerReviewer,
+            Role::SeniorLeader
+        ]));
+    }
+
+    fn c<'a>(referral: &'a str, text: &'a str) -> ThemeComment<'a> {
+        ThemeComment { referral, text }
+    }
+
+    #[test]
+    fn themes_count_each_comment_once_and_rank_by_referrals() {
         let comments = [
-            "Risk not graded. The risks to the children were not explained; no DASH.",
-            "No record of the child's demeanour or what the child said.",
-            "Good account but the risk grade has no rationale.",
-            "Unclear what they want the partner to do.",
-            "",
+            c(
+                "R1",
+                "Risk not graded. The risks to the children were not explained; no DASH form.",
+            ),
+            c(
+                "R2",
+                "No record of the child's demeanour or what the child said.",
+            ),
+            c("R3", "Good account but the risk has no rationale."),
+            c("R4", "Unclear what they want the partner to do."),
+            c("R5", ""),
         ];
         let t = themes(&comments);
-        let summary: Vec<_> = t.iter().map(|t| (t.theme.as_str(), t.mentions)).collect();
-        // risk: comments 1 and 3 (comment 1 mentions it four times, counted once).
-        // facts ("account"), the ask ("what they want"), clarity ("unclear") and the voice of
-        // the child: one each, in name order.
+        let summary: Vec<_> = t
+            .iter()
+            .map(|t| (t.theme.as_str(), t.referrals, t.comments))
+            .collect();
+        // risk: R1 and R3 (R1 mentions it four times, counted once). facts ("account"), the
+        // ask ("unclear what they want": the ask, not clarity) and the voice of the child: one
+        // each, in name order.
         assert_eq!(
             summary,
             [
-                ("risk", 2),
-                ("clarity", 1),
-                ("facts", 1),
-                ("the ask", 1),
-                ("voice of the child", 1),
+                ("risk", 2, 2),
+                ("facts", 1, 1),
+                ("the ask", 1, 1),
+                ("voice of the child", 1, 1),
             ]
         );
         assert_eq!(t[0].examples.len(), 2);
@@ -686,8 +1052,72 @@ mod tests {
     }
 
     #[test]
+    fn a_comment_copied_into_the_agreed_feedback_counts_once_and_quotes_once() {
+        // Eight referrals, each with two graders' comments and the agreed feedback: the same
+        // sentence three times on one referral is one comment and one quote.
+        let ask = "The ask is unclear: what do we want the partner to do?";
+        let refs = ["R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8"];
+        let mut comments = vec![
+            c("R1", ask),
+            c("R1", ask),
+            c(
+                "R1",
+                "The ask is unclear:  what do we WANT the partner to do?",
+            ),
+        ];
+        for r in &refs[1..] {
+            comments.push(c(r, "A sound referral."));
+            comments.push(c(r, "A sound referral."));
+            comments.push(c(r, "Agreed at moderation. A sound referral."));
+        }
+        comments.push(c("R2", ask));
+        let t = themes(&comments);
+        assert_eq!(t.len(), 1, "{t:?}: 'agreed' is not consent");
+        assert_eq!(
+            t[0].theme, "the ask",
+            "an unclear ask is about the ask, not clarity"
+        );
+        assert_eq!((t[0].referrals, t[0].comments), (2, 2));
+        assert_eq!(t[0].examples.len(), 1, "{:?}", t[0].examples);
+    }
+
+    #[test]
+    fn words_about_the_grading_itself_signal_no_theme() {
+        let one = |text: &str| -> Vec<String> {
+            themes(&[c("R", text)])
+                .into_iter()
+                .map(|t| t.theme)
+                .collect()
+        };
+        assert_eq!(
+            one("Graders were two grades apart (2 and 4); agreed 3 after discussion."),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            one("Unexplained police jargon (NFA, DASH, OIC) gets in the way of clarity"),
+            ["clarity"]
+        );
+        assert_eq!(one("Clear ask of children's services"), ["the ask"]);
+        assert_eq!(
+            one("Unclear ask, and far too long"),
+            ["clarity", "the ask"],
+            "'too long' is still clarity"
+        );
+        assert_eq!(
+            one("No wishes and feelings recorded"),
+            ["voice of the child"]
+        );
+        assert_eq!(one("Mother agreed to the referral"), ["consent"]);
+    }
+
+    #[test]
     fn lexicon_matches_plurals_case_and_whole_words_only() {
-        let one = |c: &str| -> Vec<String> { themes(&[c]).into_iter().map(|t| t.theme).collect() };
+        let one = |text: &str| -> Vec<String> {
+            themes(&[c("R", text)])
+                .into_iter()
+                .map(|t| t.theme)
+                .collect()
+        };
         assert_eq!(one("RISKS were missed"), ["risk"]);
         assert_eq!(one("Siblings not named"), ["household"]);
         assert_eq!(one("no mention of PARENTAL RESPONSIBILITY"), ["household"]);
@@ -707,29 +1137,34 @@ mod tests {
     }
 
     #[test]
-    fn theme_examples_are_short_and_at_most_three() {
+    fn theme_examples_are_short_different_and_at_most_three() {
         let long = format!(
             "{} the officer did not record whether the mother consented to the referral {}",
             "word ".repeat(40),
             "more ".repeat(40)
         );
         let comments = vec![
-            long.as_str(),
-            "consent?",
-            "No consent.",
-            "Consent recorded.",
-            "consents",
+            c("R1", long.as_str()),
+            c("R2", "consent?"),
+            c("R3", "consent?"),
+            c("R4", "No consent."),
+            c("R5", "Consent recorded."),
+            c("R6", "consents"),
         ];
         let t = themes(&comments);
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].theme, "consent");
-        assert_eq!(t[0].mentions, 5);
+        assert_eq!((t[0].referrals, t[0].comments), (6, 6));
         assert_eq!(t[0].examples.len(), 3);
         let first = &t[0].examples[0];
         assert!(first.starts_with('…') && first.ends_with('…'), "{first}");
         assert!(first.contains("consented"), "{first}");
         assert!(first.chars().count() < 2 * EXCERPT_CONTEXT + 15, "{first}");
         assert_eq!(t[0].examples[1], "consent?");
+        assert_eq!(
+            t[0].examples[2], "No consent.",
+            "the second 'consent?' is not quoted again"
+        );
         assert!(themes(&[]).is_empty());
     }
 

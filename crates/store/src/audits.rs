@@ -12,7 +12,7 @@
 use crate::audit_trail::{self, Actor, Event};
 use crate::{is_unique_violation, now_text, Store, StoreError};
 use mashboard_domain::audits::{
-    self as audit_rules, Audited, Breakdown, Finding, Period, RequiredReason,
+    self as audit_rules, AuditReader, Audited, Breakdown, Finding, Period, RequiredReason,
 };
 use mashboard_domain::sampling::{self, FrameItem, SampleError};
 use rand::RngCore;
@@ -55,6 +55,16 @@ pub struct Viewer {
     /// Administrators and trainers see (and manage) every audit; auditors only the audits they
     /// own or are assigned to.
     pub sees_all: bool,
+}
+
+impl Viewer {
+    /// The viewer these roles make of this user (the domain says who sees every audit).
+    pub fn of(user_id: i64, roles: &[mashboard_domain::Role]) -> Viewer {
+        Viewer {
+            user_id,
+            sees_all: audit_rules::sees_all_audits(roles),
+        }
+    }
 }
 
 /// What opening an audit needs.
@@ -109,6 +119,14 @@ pub struct AuditRow {
 impl AuditRow {
     pub fn is_open(&self) -> bool {
         self.status == "open"
+    }
+    /// What this viewer is to this audit, for the domain's rules (`AuditReader`).
+    pub fn reader(&self, viewer: &Viewer) -> AuditReader {
+        AuditReader {
+            sees_all: viewer.sees_all,
+            owner: self.owner_user_id == viewer.user_id,
+            assigned: self.assigned > 0,
+        }
     }
     pub fn seed_u64(&self) -> Option<u64> {
         self.seed.parse().ok()
@@ -249,6 +267,9 @@ impl SampleRow {
 pub struct CountedFinding {
     pub audit_id: i64,
     pub audit_title: String,
+    /// The audit is still open: the finding may yet change, so figures counting it are
+    /// provisional.
+    pub audit_open: bool,
     pub incident_ref: String,
     /// `YYYY-MM-DD`, the day the incident was reported.
     pub reported_on: String,
@@ -477,7 +498,12 @@ async fn get_any(conn: &mut AnyConnection, id: i64) -> Result<AuditRow> {
 }
 
 fn may_manage(a: &AuditRow, viewer: &Viewer) -> bool {
-    viewer.sees_all || a.owner_user_id == viewer.user_id
+    AuditReader {
+        sees_all: viewer.sees_all,
+        owner: a.owner_user_id == viewer.user_id,
+        assigned: false,
+    }
+    .may_manage()
 }
 
 fn refuse_manage(a: &AuditRow) -> AuditError {
@@ -768,13 +794,18 @@ pub async fn record_finding(
     .bind(viewer.user_id)
     .fetch_one(&mut *tx)
     .await?;
-    if assigned == 0 && a.owner_user_id != viewer.user_id && !viewer.sees_all {
+    let reader = AuditReader {
+        sees_all: viewer.sees_all,
+        owner: a.owner_user_id == viewer.user_id,
+        assigned: assigned > 0,
+    };
+    if !reader.may_see() {
         // Someone who cannot read the audit learns nothing of it here either, not even its owner.
         return Err(AuditError::NotFound(format!(
             "There is no compliance audit {audit_id}"
         )));
     }
-    if assigned == 0 && a.owner_user_id != viewer.user_id {
+    if !reader.may_record() {
         return Err(AuditError::Refused(format!(
             "You are not assigned to compliance audit {audit_id}: only its assigned auditors and its owner ({}) can record findings. Ask the owner to assign you.",
             a.owner
@@ -1075,6 +1106,7 @@ pub async fn counted_findings(store: &Store, period: &Period) -> Result<Vec<Coun
     struct Row {
         audit_id: i64,
         audit_title: String,
+        audit_status: String,
         incident_ref: String,
         reported_at: String,
         form_required: i64,
@@ -1087,7 +1119,7 @@ pub async fn counted_findings(store: &Store, period: &Period) -> Result<Vec<Coun
     }
     let (from, before) = bounds(period);
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT a.id AS audit_id, a.title AS audit_title, i.incident_ref, i.reported_at,
+        "SELECT a.id AS audit_id, a.title AS audit_title, a.status AS audit_status, i.incident_ref, i.reported_at,
             f.form_required, f.required_reason, f.form_completed, f.on_time, f.note, f.recorded_by, f.recorded_at
          FROM compliance_findings f
          JOIN compliance_audits a ON a.id = f.audit_id
@@ -1107,6 +1139,7 @@ pub async fn counted_findings(store: &Store, period: &Period) -> Result<Vec<Coun
         .map(|r| CountedFinding {
             audit_id: r.audit_id,
             audit_title: r.audit_title,
+            audit_open: r.audit_status == "open",
             reported_on: r
                 .reported_at
                 .get(..10)
@@ -1127,6 +1160,64 @@ pub async fn counted_findings(store: &Store, period: &Period) -> Result<Vec<Coun
         .collect())
 }
 
+/// A referral linked to one of an audit's sampled incidents, as the audit entitles its readers
+/// to read it (see `AuditReader::may_read_linked_referral`): no people named, no outcomes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct AuditedReferral {
+    pub referral_ref: String,
+    pub incident_ref: String,
+    pub submitted_at: String,
+    pub subject_type: String,
+    pub category: String,
+    pub officer_grade: String,
+    pub partner: String,
+    pub narrative: String,
+}
+
+/// A referral linked to an incident of this audit's current sample, for a reader of the audit
+/// (`None` when the audit is not theirs to see, or the referral is not linked to one of its
+/// sampled incidents). The view is audited, naming the audit it came through.
+pub async fn linked_referral(
+    store: &Store,
+    actor: &Actor,
+    viewer: &Viewer,
+    a: &AuditRow,
+    referral_ref: &str,
+) -> Result<Option<AuditedReferral>> {
+    if !a.reader(viewer).may_read_linked_referral() {
+        return Ok(None);
+    }
+    let row: Option<AuditedReferral> = sqlx::query_as(
+        "SELECT r.referral_ref, r.incident_ref, r.submitted_at, r.subject_type, r.category, r.officer_grade,
+                r.partner, r.narrative
+         FROM referrals r
+         WHERE r.referral_ref = $1 AND r.incident_ref <> ''
+           AND r.incident_ref IN (SELECT i.incident_ref FROM compliance_audit_sample s
+                                  JOIN incidents i ON i.id = s.incident_id WHERE s.draw_id = $2)",
+    )
+    .bind(referral_ref.trim())
+    .bind(a.draw_id)
+    .fetch_optional(store.pool())
+    .await?;
+    if let Some(r) = &row {
+        audit_trail::record(
+            store,
+            actor,
+            Event::new(
+                "referral.view",
+                format!(
+                    "Read referral {} (incident {}) through compliance audit {}",
+                    r.referral_ref, r.incident_ref, a.id
+                ),
+            )
+            .on("referral", &r.referral_ref)
+            .after(&serde_json::json!({"compliance_audit": a.id, "incident_ref": r.incident_ref})),
+        )
+        .await?;
+    }
+    Ok(row)
+}
+
 /// The domain's view of counted findings (a finding whose date cannot be read is left out).
 pub fn audited(rows: &[CountedFinding]) -> Vec<Audited> {
     rows.iter()
@@ -1134,9 +1225,24 @@ pub fn audited(rows: &[CountedFinding]) -> Vec<Audited> {
             Some(Audited {
                 reported_on: mashboard_domain::people::parse_date(&r.reported_on).ok()?,
                 finding: r.finding.finding(),
+                provisional: r.audit_open,
             })
         })
         .collect()
+}
+
+/// The titles of the still-open audits whose findings count in the roll-ups for `period` (the
+/// figures that count them are provisional), oldest first.
+pub async fn open_audits_counted(store: &Store, period: &Period) -> Result<Vec<String>> {
+    let mut titles: Vec<(i64, String)> = counted_findings(store, period)
+        .await?
+        .into_iter()
+        .filter(|f| f.audit_open)
+        .map(|f| (f.audit_id, f.audit_title))
+        .collect();
+    titles.sort();
+    titles.dedup();
+    Ok(titles.into_iter().map(|(_, t)| t).collect())
 }
 
 /// The compliance roll-ups over findings for incidents reported within `period`.

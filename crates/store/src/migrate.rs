@@ -80,6 +80,13 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0009_coverage_version.postgres.sql"),
     },
     Migration {
+        version: 11,
+        name: "quality reviews: a criterion score may be not applicable (NULL)",
+        common: include_str!("../migrations/0011_criterion_not_applicable.sql"),
+        sqlite: include_str!("../migrations/0011_criterion_not_applicable.sqlite.sql"),
+        postgres: include_str!("../migrations/0011_criterion_not_applicable.postgres.sql"),
+    },
+    Migration {
         version: 12,
         name: "impact: audit and review history from before mashboard, dashboard indexes",
         common: include_str!("../migrations/0012_impact.sql"),

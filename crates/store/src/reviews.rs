@@ -4,7 +4,9 @@
 
 use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
+use mashboard_domain::reviews::{CriterionScore, ReviewReader};
 use mashboard_domain::sampling::{self, FrameItem};
+use mashboard_domain::Role;
 use rand::RngCore;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -118,7 +120,14 @@ pub struct ScoreRow {
     pub grade_id: i64,
     pub criterion_id: i64,
     pub criterion_code: String,
-    pub score: i64,
+    /// 1 to 4; `None` is "not applicable".
+    pub score: Option<i64>,
+}
+
+impl ScoreRow {
+    pub fn criterion_score(&self) -> Option<CriterionScore> {
+        CriterionScore::from_stored(self.score)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -136,7 +145,14 @@ pub struct AgreedScore {
     pub referral_id: i64,
     pub criterion_id: i64,
     pub criterion_code: String,
-    pub score: i64,
+    /// 1 to 4; `None` is "not applicable".
+    pub score: Option<i64>,
+}
+
+impl AgreedScore {
+    pub fn criterion_score(&self) -> Option<CriterionScore> {
+        CriterionScore::from_stored(self.score)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -214,6 +230,53 @@ pub async fn list_for_grader(store: &Store, user_id: i64) -> Result<Vec<Review>>
     .bind(user_id)
     .fetch_all(store.pool())
     .await?)
+}
+
+/// A review and what the reader is to it; the domain's `ReviewReader` says what they may see.
+#[derive(Debug, Clone)]
+pub struct ReviewAccess {
+    pub review: Review,
+    pub reader: ReviewReader,
+}
+
+/// The review if this user may see it (`None` otherwise, as if it did not exist): those who run
+/// reviews see all, graders the reviews whose panel they sit on. The one visibility query for
+/// pages and API alike.
+pub async fn visible(
+    store: &Store,
+    review_id: i64,
+    user_id: i64,
+    roles: &[Role],
+) -> Result<Option<ReviewAccess>> {
+    let Some(review) = get(store, review_id).await? else {
+        return Ok(None);
+    };
+    let panel: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT submitted_at FROM quality_review_panel WHERE review_id = $1 AND user_id = $2",
+    )
+    .bind(review_id)
+    .bind(user_id)
+    .fetch_optional(store.pool())
+    .await?;
+    let reader = ReviewReader {
+        owner: review.owner_user_id == user_id,
+        on_panel: panel.is_some(),
+        submitted: matches!(panel, Some(Some(_))),
+        ..ReviewReader::of_roles(roles)
+    };
+    Ok(reader
+        .may_see_review()
+        .then_some(ReviewAccess { review, reader }))
+}
+
+/// The reviews this user may see: all of them for those who run reviews, otherwise the ones
+/// whose panel they sit on.
+pub async fn list_visible(store: &Store, user_id: i64, roles: &[Role]) -> Result<Vec<Review>> {
+    if ReviewReader::of_roles(roles).runs_reviews {
+        list_all(store).await
+    } else {
+        list_for_grader(store, user_id).await
+    }
 }
 
 pub async fn is_on_panel(store: &Store, review_id: i64, user_id: i64) -> Result<bool> {
@@ -607,8 +670,16 @@ pub struct NewGrade {
     pub referral_ref: String,
     pub grade: i64,
     pub comment: String,
-    /// (criterion id, score 1–4)
-    pub scores: Vec<(i64, i64)>,
+    /// (criterion id, score 1–4 or not applicable)
+    pub scores: Vec<(i64, CriterionScore)>,
+}
+
+/// Scores as the audit trail records them: criterion id and score, `null` for not applicable.
+fn scores_json(scores: &[(i64, CriterionScore)]) -> serde_json::Value {
+    scores
+        .iter()
+        .map(|(id, s)| serde_json::json!([id, s.stored()]))
+        .collect()
 }
 
 async fn sampled_referral(store: &Store, review_id: i64, referral_ref: &str) -> Result<i64> {
@@ -633,14 +704,16 @@ fn check_grade(g: i64, what: &str) -> Result<()> {
     Ok(())
 }
 
-async fn check_scores(store: &Store, scores: &[(i64, i64)]) -> Result<()> {
+async fn check_scores(store: &Store, scores: &[(i64, CriterionScore)]) -> Result<()> {
     let criteria = rubric(store).await?;
     for (cid, score) in scores {
         let c = criteria
             .iter()
             .find(|c| c.id == *cid)
             .ok_or_else(|| StoreError::Invalid(format!("Criterion {cid} is not in the rubric")))?;
-        check_grade(*score, &format!("The score for \"{}\"", c.title))?;
+        if let CriterionScore::Score(g) = score {
+            check_grade(i64::from(*g), &format!("The score for \"{}\"", c.title))?;
+        }
     }
     Ok(())
 }
@@ -710,7 +783,7 @@ pub async fn grade(
         )
         .bind(id)
         .bind(cid)
-        .bind(score)
+        .bind(score.stored())
         .execute(&mut *tx)
         .await?;
     }
@@ -722,7 +795,7 @@ pub async fn grade(
         ),
     )
     .on("referral", &g.referral_ref)
-    .after(&serde_json::json!({"review": review_id, "grade": g.grade, "comment": g.comment.trim(), "scores": g.scores}));
+    .after(&serde_json::json!({"review": review_id, "grade": g.grade, "comment": g.comment.trim(), "scores": scores_json(&g.scores)}));
     if let Some((_, grade, comment)) = &before {
         ev = ev.before(&serde_json::json!({"grade": grade, "comment": comment}));
     }
@@ -860,7 +933,7 @@ pub async fn set_agreed(store: &Store, actor: &Actor, review_id: i64, g: &NewGra
             .bind(review_id)
             .bind(referral_id)
             .bind(cid)
-            .bind(score)
+            .bind(score.stored())
             .execute(&mut *tx)
             .await?;
         }
@@ -873,7 +946,7 @@ pub async fn set_agreed(store: &Store, actor: &Actor, review_id: i64, g: &NewGra
         ),
     )
     .on("referral", &g.referral_ref)
-    .after(&serde_json::json!({"review": review_id, "grade": g.grade, "comment": g.comment.trim(), "scores": g.scores}));
+    .after(&serde_json::json!({"review": review_id, "grade": g.grade, "comment": g.comment.trim(), "scores": scores_json(&g.scores)}));
     if let Some((grade, comment)) = &before {
         ev = ev.before(&serde_json::json!({"grade": grade, "comment": comment}));
     }
@@ -902,6 +975,65 @@ pub async fn agreed_scores(store: &Store, review_id: i64) -> Result<Vec<AgreedSc
     .bind(review_id)
     .fetch_all(store.pool())
     .await?)
+}
+
+/// The figures of a review (the domain's `review_summary`) from its individual and agreed
+/// grades, for the result page, the exports and the API alike.
+pub async fn summary(
+    store: &Store,
+    review_id: i64,
+) -> Result<mashboard_domain::review_summary::ReviewSummary> {
+    let sample = sample(store, review_id).await?;
+    let grades = grades(store, review_id).await?;
+    let agreed = agreed(store, review_id).await?;
+    let in_sample = |rid: i64| sample.iter().any(|s| s.referral_id == rid);
+    let finals: Vec<u8> = agreed
+        .iter()
+        .filter(|a| in_sample(a.referral_id))
+        .map(|a| a.grade as u8)
+        .collect();
+    let individual: Vec<Vec<u8>> = sample
+        .iter()
+        .map(|s| {
+            grades
+                .iter()
+                .filter(|g| g.referral_id == s.referral_id)
+                .map(|g| g.grade as u8)
+                .collect()
+        })
+        .collect();
+    Ok(mashboard_domain::review_summary::summarise(
+        &finals,
+        sample.len() - finals.len(),
+        &individual,
+    ))
+}
+
+/// Each criterion's figures over a review (the domain's `weakest_criteria`): the agreed
+/// criterion scores where the panel recorded any, else the graders' own. "Not applicable" is
+/// counted apart and left out of the figures.
+pub async fn criterion_figures(
+    store: &Store,
+    review_id: i64,
+) -> Result<(Vec<mashboard_domain::reviews::CriterionWeakness>, bool)> {
+    let agreed = agreed_scores(store, review_id).await?;
+    let from_agreed = !agreed.is_empty();
+    let pairs: Vec<(String, CriterionScore)> = if from_agreed {
+        agreed
+            .into_iter()
+            .filter_map(|s| s.criterion_score().map(|c| (s.criterion_code, c)))
+            .collect()
+    } else {
+        scores(store, review_id)
+            .await?
+            .into_iter()
+            .filter_map(|s| s.criterion_score().map(|c| (s.criterion_code, c)))
+            .collect()
+    };
+    Ok((
+        mashboard_domain::reviews::weakest_criteria(&pairs),
+        from_agreed,
+    ))
 }
 
 /// Moves a review on: grading → moderation → closed (and back from moderation to grading).
@@ -1133,13 +1265,14 @@ pub async fn feedback_for(store: &Store, person_ids: &[i64]) -> Result<Vec<Feedb
     .await?)
 }
 
-/// Agreed criterion scores for one referral in one review.
+/// Agreed criterion scores for one referral in one review: (criterion title, score, `None`
+/// for not applicable).
 pub async fn agreed_scores_for(
     store: &Store,
     review_id: i64,
     referral_id: i64,
-) -> Result<Vec<(String, i64)>> {
-    Ok(sqlx::query_as::<_, (String, i64)>(
+) -> Result<Vec<(String, Option<i64>)>> {
+    Ok(sqlx::query_as::<_, (String, Option<i64>)>(
         "SELECT c.title, a.score FROM quality_agreed_criteria a JOIN rubric_criteria c ON c.id = a.criterion_id
          WHERE a.review_id = $1 AND a.referral_id = $2 ORDER BY c.position",
     )

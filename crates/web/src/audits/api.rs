@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::Json;
 use mashboard_domain::access::Capability;
 use mashboard_domain::audits::{
-    self as audit_rules, sees_all_audits, Breakdown, Finding, Period, RequiredReason, RollUp,
+    self as audit_rules, Breakdown, Finding, Period, RequiredReason, RollUp,
 };
 use mashboard_domain::people::parse_date;
 use mashboard_domain::sampling::Seed;
@@ -96,10 +96,7 @@ fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
 }
 
 pub(crate) fn viewer(user: &CurrentUser) -> Viewer {
-    Viewer {
-        user_id: user.id,
-        sees_all: sees_all_audits(&user.roles),
-    }
+    Viewer::of(user.id, &user.roles)
 }
 
 fn date_field(name: &str, raw: Option<&str>) -> Result<time::Date, ApiError> {
@@ -452,6 +449,11 @@ pub struct ComplianceFiguresJson {
     pub on_time: u64,
     pub late: u64,
     pub on_time_unknown: u64,
+    /// True when these figures count a finding from an audit that is still open: its findings
+    /// may still change, so the figures may too.
+    pub provisional: bool,
+    /// How many of the findings counted come from audits still open.
+    pub provisional_findings: u64,
 }
 
 fn pair(i: Option<mashboard_domain::stats::Interval>) -> Option<[f64; 2]> {
@@ -473,6 +475,8 @@ impl From<&RollUp> for ComplianceFiguresJson {
             on_time: r.on_time,
             late: r.late,
             on_time_unknown: r.on_time_unknown,
+            provisional: r.provisional(),
+            provisional_findings: r.provisional_findings,
         }
     }
 }

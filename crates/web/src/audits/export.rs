@@ -32,7 +32,7 @@ pub(super) fn opt(p: Option<f64>) -> XCell {
     p.map(XCell::Number).unwrap_or(XCell::Text(String::new()))
 }
 
-pub(super) const FINDING_HEADER: [&str; 15] = [
+pub(super) const FINDING_HEADER: [&str; 16] = [
     "Audit",
     "Audit title",
     "Incident reference",
@@ -48,6 +48,7 @@ pub(super) const FINDING_HEADER: [&str; 15] = [
     "Compliant (required and completed)",
     "Counts towards over-referral (not required)",
     "Over-referred (not required but completed)",
+    "Provisional (the audit is still open)",
 ];
 
 pub(super) fn finding_cells(r: &CountedFinding) -> Vec<XCell> {
@@ -76,10 +77,11 @@ pub(super) fn finding_cells(r: &CountedFinding) -> Vec<XCell> {
         flag(f.form_required && f.form_completed),
         flag(!f.form_required),
         flag(!f.form_required && f.form_completed),
+        text(if r.audit_open { "Yes" } else { "No" }),
     ]
 }
 
-pub(super) const ROLLUP_HEADER: [&str; 16] = [
+pub(super) const ROLLUP_HEADER: [&str; 18] = [
     "Grouping",
     "Group",
     "Examined",
@@ -96,6 +98,8 @@ pub(super) const ROLLUP_HEADER: [&str; 16] = [
     "On time",
     "Late",
     "Timing not known",
+    "Provisional (counts findings from an audit still open)",
+    "Findings from audits still open",
 ];
 
 pub(super) fn rollup_cells(grouping: &str, group: String, r: &RollUp) -> Vec<XCell> {
@@ -116,6 +120,8 @@ pub(super) fn rollup_cells(grouping: &str, group: String, r: &RollUp) -> Vec<XCe
         num(r.on_time),
         num(r.late),
         num(r.on_time_unknown),
+        text(if r.provisional() { "Yes" } else { "No" }),
+        num(r.provisional_findings),
     ]
 }
 
@@ -134,7 +140,7 @@ pub(super) fn rollup_rows(b: &Breakdown) -> Vec<Vec<XCell>> {
     rows
 }
 
-pub(super) const COMPARE_HEADER: [&str; 11] = [
+pub(super) const COMPARE_HEADER: [&str; 12] = [
     "From year",
     "To year",
     "Compliant (from)",
@@ -146,6 +152,7 @@ pub(super) const COMPARE_HEADER: [&str; 11] = [
     "Difference 95% CI high (Newcombe)",
     "z (pooled)",
     "p-value (two-sided)",
+    "Provisional (either year counts findings from an audit still open)",
 ];
 
 pub(super) fn compare_rows(b: &Breakdown) -> Vec<Vec<XCell>> {
@@ -166,6 +173,11 @@ pub(super) fn compare_rows(b: &Breakdown) -> Vec<Vec<XCell>> {
                 opt(c.as_ref().map(|c| c.difference_ci.hi)),
                 opt(c.as_ref().and_then(|c| c.z)),
                 opt(c.as_ref().and_then(|c| c.p_value)),
+                text(if a.provisional() || bb.provisional() {
+                    "Yes"
+                } else {
+                    "No"
+                }),
             ]
         })
         .collect()

@@ -105,10 +105,10 @@ pub(super) async fn render_incident(
             "/compliance/audits",
         )
         .with_errors(has_errors),
-        may_record: may_record(&a, user) && a.is_open(),
+        may_record: reader(&a, user).may_record() && a.is_open(),
         prev: (position > 1).then_some(position - 1),
         next: (position < n).then_some(position + 1),
-        s: SampleView::of(&s),
+        s: SampleView::of(a.id, &s),
         form,
         saved,
         a,

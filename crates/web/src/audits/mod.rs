@@ -4,6 +4,7 @@ mod api;
 mod export;
 mod incident;
 mod list;
+mod referral;
 mod show;
 mod summary;
 
@@ -20,6 +21,7 @@ pub(crate) fn api_doc() -> utoipa::openapi::OpenApi {
 use export::*;
 use incident::*;
 use list::*;
+use referral::*;
 use show::*;
 use summary::*;
 
@@ -38,7 +40,7 @@ use crate::error::AppError;
 use crate::export::{workbook, Sheet, XCell};
 use crate::form::{field, path_id};
 use crate::routes::{Access, Table};
-use crate::view::{html, Chrome, FormState};
+use crate::view::{html, path_segment, Chrome, FormState};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -75,6 +77,11 @@ fn page_routes(t: Table) -> Table {
             "/compliance/audits/{id}/sample/{position}",
             P(Audits),
             post(save_finding),
+        )
+        .get(
+            "/compliance/audits/{id}/referrals/{referral_ref}",
+            P(Audits),
+            get(referral_page),
         )
         .post("/compliance/audits/{id}/redraw", P(Audits), post(redraw))
         .post(
@@ -191,12 +198,9 @@ async fn visible_audit(
         .ok_or(AppError::NotFound)
 }
 
-fn may_manage(a: &AuditRow, user: &CurrentUser) -> bool {
-    audit_rules::sees_all_audits(&user.roles) || a.owner_user_id == user.id
-}
-
-fn may_record(a: &AuditRow, user: &CurrentUser) -> bool {
-    a.owner_user_id == user.id || a.assigned > 0
+/// What this user is to this audit; the domain's `AuditReader` says what they may do.
+fn reader(a: &AuditRow, user: &CurrentUser) -> audit_rules::AuditReader {
+    a.reader(&viewer(user))
 }
 
 fn status_label(a: &AuditRow) -> (&'static str, &'static str) {

@@ -12,8 +12,8 @@ pub(super) struct SampleView {
     pub flags: Vec<&'static str>,
     pub officer: String,
     pub department: String,
-    /// "PPN-1 submitted 10 February 2025 at 09:00" for each linked referral.
-    pub referrals: Vec<String>,
+    /// Each linked referral, with a link to what the audit lets its readers see of it.
+    pub referrals: Vec<ReferralLink>,
     pub finding: Option<String>,
     pub note: String,
     pub recorded: String,
@@ -52,8 +52,16 @@ pub(super) fn reason_short(r: RequiredReason) -> &'static str {
     }
 }
 
+/// A referral linked to a sampled incident: "PPN-1", submitted "10 February 2025 at 09:00",
+/// opened through the audit (`/compliance/audits/{id}/referrals/{ref}`).
+pub(super) struct ReferralLink {
+    pub reference: String,
+    pub submitted: String,
+    pub href: String,
+}
+
 impl SampleView {
-    pub(super) fn of(s: &SampledIncident) -> SampleView {
+    pub(super) fn of(audit_id: i64, s: &SampledIncident) -> SampleView {
         let mut flags = Vec::new();
         if s.children_involved {
             flags.push("Children involved");
@@ -82,7 +90,14 @@ impl SampleView {
             referrals: s
                 .referrals
                 .iter()
-                .map(|r| format!("{} submitted {}", r.referral_ref, when(&r.submitted_at)))
+                .map(|r| ReferralLink {
+                    reference: r.referral_ref.clone(),
+                    submitted: when(&r.submitted_at),
+                    href: format!(
+                        "/compliance/audits/{audit_id}/referrals/{}",
+                        path_segment(&r.referral_ref)
+                    ),
+                })
                 .collect(),
             finding: s.finding.as_ref().map(|f| finding_words(&f.finding())),
             note: s
@@ -182,7 +197,7 @@ pub(super) async fn render_audit(
     saved: Option<&'static str>,
 ) -> Result<Response, AppError> {
     let sample = audits::sample(&state.store, &user.actor(), &a).await?;
-    let rows: Vec<SampleView> = sample.iter().map(SampleView::of).collect();
+    let rows: Vec<SampleView> = sample.iter().map(|s| SampleView::of(a.id, s)).collect();
     let draws = audits::draws(&state.store, a.id)
         .await?
         .into_iter()
@@ -197,7 +212,7 @@ pub(super) async fn render_audit(
         })
         .collect();
     let auditors = audits::auditors(&state.store, a.id).await?;
-    let manage = may_manage(&a, user);
+    let manage = reader(&a, user).may_manage();
     let eligible = if manage && a.is_open() {
         audits::eligible_auditors(&state.store)
             .await?
@@ -233,7 +248,7 @@ pub(super) async fn render_audit(
         period: period_text(&a),
         status,
         status_class,
-        may_record: may_record(&a, user),
+        may_record: reader(&a, user).may_record(),
         may_manage: manage,
         rows,
         draws,

@@ -5,6 +5,9 @@ use super::*;
 /// One line of a roll-up table.
 pub(super) struct RowView {
     pub label: String,
+    /// Counts a finding from an audit still open.
+    pub provisional: bool,
+    pub provisional_findings: u64,
     pub examined: u64,
     pub compliance: String,
     pub over_referral: String,
@@ -34,6 +37,8 @@ impl RowView {
     pub(super) fn of(label: impl Into<String>, r: &RollUp) -> RowView {
         RowView {
             label: label.into(),
+            provisional: r.provisional(),
+            provisional_findings: r.provisional_findings,
             examined: r.examined,
             compliance: r.compliance_text(),
             over_referral: r.over_referral_text(),
@@ -53,6 +58,8 @@ pub(super) struct YearView {
 
 pub(super) struct CompareView {
     pub label: String,
+    /// Either year counts a finding from an audit still open.
+    pub provisional: bool,
     pub a: String,
     pub b: String,
     pub difference: String,
@@ -158,6 +165,8 @@ pub(super) struct SummaryPage {
     chart: Chart,
     export_query: String,
     target: u64,
+    /// Titles of the still-open audits whose findings the figures count.
+    open_audits: Vec<String>,
 }
 
 /// The period of the summary page: the dates given, or everything.
@@ -201,9 +210,11 @@ pub(super) fn comparisons(years: &[(i32, RollUp)]) -> Vec<CompareView> {
         .map(|w| {
             let ((ya, a), (yb, b)) = (&w[0], &w[1]);
             let label = format!("{ya} to {yb}");
+            let provisional = a.provisional() || b.provisional();
             match audit_rules::compare(a, b) {
                 Some(c) => CompareView {
                     label,
+                    provisional,
                     a: a.compliance_text(),
                     b: b.compliance_text(),
                     difference: format!(
@@ -220,6 +231,7 @@ pub(super) fn comparisons(years: &[(i32, RollUp)]) -> Vec<CompareView> {
                 },
                 None => CompareView {
                     label,
+                    provisional,
                     a: a.compliance_text(),
                     b: b.compliance_text(),
                     difference: "No figure".into(),
@@ -240,6 +252,7 @@ pub(super) async fn summary(
     let mut form = form_of(&pairs, &["from", "to"]);
     let (period, filtered) = summary_period(&mut form);
     let b: Breakdown = audits::summary(&state.store, &period).await?;
+    let open_audits = audits::open_audits_counted(&state.store, &period).await?;
     let today = today();
     let years = b
         .by_year
@@ -290,5 +303,6 @@ pub(super) async fn summary(
         filtered,
         export_query,
         target: audit_rules::YEARLY_TARGET,
+        open_audits,
     })
 }

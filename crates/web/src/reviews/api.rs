@@ -2,7 +2,7 @@
 //! set the panel, grade, record agreed grades, read the summary. The same store calls and the
 //! same refusals as the pages.
 
-use crate::auth::{cap, Api, CurrentUser};
+use crate::auth::{cap, Api};
 use crate::error::json_body as body;
 use crate::error::ApiError;
 use crate::routes::{Access, Table};
@@ -14,9 +14,9 @@ use axum::routing::{get, post, put};
 use axum::Json;
 use mashboard_domain::access::Capability;
 use mashboard_domain::people::parse_date;
-use mashboard_domain::review_summary;
+use mashboard_domain::reviews::CriterionScore;
 use mashboard_domain::sampling::Seed;
-use mashboard_store::reviews::{self, NewGrade, NewReview, Review, Strata};
+use mashboard_store::reviews::{self, NewGrade, NewReview, Strata};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{OpenApi, ToSchema};
@@ -62,31 +62,11 @@ pub(crate) fn routes(t: Table) -> Table {
         ReviewList,
         PanelJson,
         GradeJson,
-        SummaryJson
+        SummaryJson,
+        CriterionJson
     ))
 )]
 pub struct ReviewsDoc;
-
-/// Whether this user runs reviews (sees every review and every grade).
-pub(crate) fn manages(user: &CurrentUser) -> bool {
-    user.can(Capability::QualityReviewManage)
-}
-
-/// The review if this user may see it: managers see all, graders the reviews they sit on.
-pub(crate) async fn visible_review(
-    state: &AppState,
-    user: &CurrentUser,
-    id: i64,
-) -> Result<Option<Review>, mashboard_store::StoreError> {
-    let Some(r) = reviews::get(&state.store, id).await? else {
-        return Ok(None);
-    };
-    if manages(user) || reviews::is_on_panel(&state.store, id, user.id).await? {
-        Ok(Some(r))
-    } else {
-        Ok(None)
-    }
-}
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewReviewJson {
@@ -198,11 +178,7 @@ pub async fn list(
     State(state): State<AppState>,
     api: Api<cap::QualityReviews>,
 ) -> Result<Json<ReviewList>, ApiError> {
-    let rows = if manages(&api.user) {
-        reviews::list_all(&state.store).await?
-    } else {
-        reviews::list_for_grader(&state.store, api.user.id).await?
-    };
+    let rows = reviews::list_visible(&state.store, api.user.id, &api.user.roles).await?;
     Ok(Json(ReviewList {
         items: rows
             .into_iter()
@@ -249,8 +225,28 @@ pub struct GradeJson {
     /// 1 (very poor) to 4 (excellent).
     pub grade: i64,
     pub comment: Option<String>,
-    /// Criterion scores by criterion code, each 1–4.
-    pub criteria: Option<BTreeMap<String, i64>>,
+    /// Criterion scores by criterion code: each 1–4, or `"na"` (also `null`) where the
+    /// criterion does not apply to this referral; "not applicable" is left out of that
+    /// criterion's figures.
+    #[schema(value_type = Option<BTreeMap<String, serde_json::Value>>)]
+    pub criteria: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+/// A criterion score as the JSON gives it: 1 to 4, "na" (or "n/a", "not applicable") or null.
+fn json_score(code: &str, v: &serde_json::Value) -> Result<CriterionScore, ApiError> {
+    let parsed = match v {
+        serde_json::Value::Null => Some(CriterionScore::NotApplicable),
+        serde_json::Value::Number(n) => n
+            .as_u64()
+            .and_then(|g| CriterionScore::parse(&g.to_string())),
+        serde_json::Value::String(t) => CriterionScore::parse(t),
+        _ => None,
+    };
+    parsed.ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "criteria.{code}: give a score from 1 to 4, or \"na\" where the criterion does not apply"
+        ))
+    })
 }
 
 async fn new_grade(state: &AppState, b: GradeJson) -> Result<NewGrade, ApiError> {
@@ -261,7 +257,7 @@ async fn new_grade(state: &AppState, b: GradeJson) -> Result<NewGrade, ApiError>
             let crit = rubric.iter().find(|r| r.code == code).ok_or_else(|| {
                 ApiError::BadRequest(format!("\"{code}\" is not a criterion of the rubric"))
             })?;
-            scores.push((crit.id, score));
+            scores.push((crit.id, json_score(&code, &score)?));
         }
     }
     Ok(NewGrade {
@@ -282,11 +278,12 @@ pub async fn grade(
     req: Result<Json<GradeJson>, JsonRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let b = body(req)?;
-    let review = reviews::get(&state.store, id)
+    let access = reviews::visible(&state.store, id, api.user.id, &api.user.roles)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if !reviews::is_on_panel(&state.store, id, api.user.id).await? {
-        return Err(if manages(&api.user) {
+    let review = access.review;
+    if !access.reader.on_panel {
+        return Err(if access.reader.runs_reviews {
             ApiError::BadRequest(format!(
                 "{} is not on the panel of this review; only its graders grade",
                 api.user.username
@@ -314,15 +311,10 @@ pub async fn agreed(
     req: Result<Json<GradeJson>, JsonRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let b = body(req)?;
-    let review = reviews::get(&state.store, id)
+    let access = reviews::visible(&state.store, id, api.user.id, &api.user.roles)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if review.owner_user_id != api.user.id
-        && !api
-            .user
-            .roles
-            .contains(&mashboard_domain::Role::Administrator)
-    {
+    if !access.reader.may_record_agreed() {
         return Err(ApiError::Forbidden);
     }
     let g = new_grade(&state, b).await?;
@@ -350,37 +342,24 @@ pub struct SummaryJson {
     /// Why alpha is null, when it is.
     pub alpha_note: Option<String>,
     pub disagreements: usize,
+    /// Each criterion's figures (agreed criterion scores where recorded, else the graders'):
+    /// "not applicable" is counted apart and left out of the rest.
+    pub criteria: Vec<CriterionJson>,
 }
 
-/// Figures of a review, from its individual and agreed grades.
-pub(crate) async fn compute_summary(
-    state: &AppState,
-    review_id: i64,
-) -> Result<review_summary::ReviewSummary, mashboard_store::StoreError> {
-    let sample = reviews::sample(&state.store, review_id).await?;
-    let grades = reviews::grades(&state.store, review_id).await?;
-    let agreed = reviews::agreed(&state.store, review_id).await?;
-    let in_sample = |rid: i64| sample.iter().any(|s| s.referral_id == rid);
-    let finals: Vec<u8> = agreed
-        .iter()
-        .filter(|a| in_sample(a.referral_id))
-        .map(|a| a.grade as u8)
-        .collect();
-    let individual: Vec<Vec<u8>> = sample
-        .iter()
-        .map(|s| {
-            grades
-                .iter()
-                .filter(|g| g.referral_id == s.referral_id)
-                .map(|g| g.grade as u8)
-                .collect()
-        })
-        .collect();
-    Ok(review_summary::summarise(
-        &finals,
-        sample.len() - finals.len(),
-        &individual,
-    ))
+#[derive(Serialize, ToSchema)]
+pub struct CriterionJson {
+    pub code: String,
+    /// Scores of 1, 2, 3 and 4.
+    pub counts: [usize; 4],
+    /// Scores given (not applicable left out).
+    pub scored: usize,
+    /// Mean score; null when nothing was scored.
+    pub mean: Option<f64>,
+    /// Scores of 1 or 2.
+    pub weak: usize,
+    /// Referrals for which the criterion was marked not applicable.
+    pub not_applicable: usize,
 }
 
 /// The review's summary. Graders see it once they have submitted their own grades.
@@ -391,16 +370,28 @@ pub async fn summary(
     api: Api<cap::QualityReviews>,
     Path(id): Path<i64>,
 ) -> Result<Json<SummaryJson>, ApiError> {
-    visible_review(&state, &api.user, id)
+    let access = reviews::visible(&state.store, id, api.user.id, &api.user.roles)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if !manages(&api.user) && !reviews::has_submitted(&state.store, id, api.user.id).await? {
+    if !access.reader.may_see_panel_grades() {
         return Err(ApiError::Conflict(
             "Submit your own grades first: until then you cannot see the panel's".into(),
         ));
     }
-    let s = compute_summary(&state, id).await?;
+    let s = reviews::summary(&state.store, id).await?;
+    let (figures, _) = reviews::criterion_figures(&state.store, id).await?;
     Ok(Json(SummaryJson {
+        criteria: figures
+            .into_iter()
+            .map(|w| CriterionJson {
+                code: w.code,
+                counts: w.counts,
+                scored: w.scored,
+                mean: w.mean,
+                weak: w.weak,
+                not_applicable: w.not_applicable,
+            })
+            .collect(),
         n: s.n,
         pending: s.pending,
         counts: (1..=4).map(|g| (g.to_string(), s.counts[g - 1])).collect(),

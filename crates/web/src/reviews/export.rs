@@ -16,6 +16,16 @@ pub(super) const EXPORT_HEADER: [&str; 10] = [
     "Criterion scores",
 ];
 
+/// One criterion score in the export: "voice=3", or "voice=n/a" where it did not apply.
+fn score_cell(code: &str, score: Option<CriterionScore>) -> String {
+    format!(
+        "{code}={}",
+        score
+            .map(CriterionScore::short)
+            .unwrap_or_else(|| "?".into())
+    )
+}
+
 pub(super) async fn export_rows(
     state: &AppState,
     id: i64,
@@ -35,7 +45,7 @@ pub(super) async fn export_rows(
             let sc: Vec<String> = scores
                 .iter()
                 .filter(|x| x.grade_id == g.id)
-                .map(|x| format!("{}={}", x.criterion_code, x.score))
+                .map(|x| score_cell(&x.criterion_code, x.criterion_score()))
                 .collect();
             rows.push(vec![
                 t(&review.title),
@@ -54,7 +64,7 @@ pub(super) async fn export_rows(
             let sc: Vec<String> = agreed_scores
                 .iter()
                 .filter(|x| x.referral_id == s.referral_id)
-                .map(|x| format!("{}={}", x.criterion_code, x.score))
+                .map(|x| score_cell(&x.criterion_code, x.criterion_score()))
                 .collect();
             rows.push(vec![
                 t(&review.title),
@@ -129,7 +139,8 @@ pub(super) async fn export_xlsx(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let (_, rows) = export_rows(&state, id).await?;
-    let s = compute_summary(&state, id).await?;
+    let s = reviews::summary(&state.store, id).await?;
+    let (figures, _) = reviews::criterion_figures(&state.store, id).await?;
     let summary_rows = vec![
         vec![
             XCell::Text("Referrals with an agreed grade".into()),
@@ -187,6 +198,25 @@ pub(super) async fn export_xlsx(
                 .unwrap_or(XCell::Text(read_alpha(&s.alpha))),
         ],
     ];
+    let num = |x: usize| XCell::Number(x as f64);
+    let criteria_rows = figures
+        .iter()
+        .map(|w| {
+            vec![
+                XCell::Text(w.code.clone()),
+                num(w.counts[0]),
+                num(w.counts[1]),
+                num(w.counts[2]),
+                num(w.counts[3]),
+                num(w.scored),
+                w.mean
+                    .map(XCell::Number)
+                    .unwrap_or(XCell::Text(String::new())),
+                num(w.weak),
+                num(w.not_applicable),
+            ]
+        })
+        .collect();
     let bytes = workbook(&[
         Sheet {
             name: "Grades",
@@ -197,6 +227,21 @@ pub(super) async fn export_xlsx(
             name: "Summary",
             header: vec!["Figure", "Value"],
             rows: summary_rows,
+        },
+        Sheet {
+            name: "Criteria",
+            header: vec![
+                "Criterion",
+                "Scored 1",
+                "Scored 2",
+                "Scored 3",
+                "Scored 4",
+                "Scored (not applicable left out)",
+                "Mean score",
+                "Weak (1 or 2)",
+                "Not applicable",
+            ],
+            rows: criteria_rows,
         },
     ])?;
     audit_export(&state, &page.user, id, "XLSX").await?;

@@ -31,7 +31,12 @@ pub(super) async fn feedback_lines(
         let criteria = reviews::agreed_scores_for(&state.store, f.review_id, f.referral_id)
             .await?
             .into_iter()
-            .map(|(t, s)| (t, grade_words(s)))
+            .map(|(t, s)| {
+                let words = CriterionScore::from_stored(s)
+                    .map(CriterionScore::words)
+                    .unwrap_or_default();
+                (t, words)
+            })
             .collect();
         out.push(FeedbackLine {
             officer: f.officer_name,

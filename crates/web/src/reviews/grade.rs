@@ -12,7 +12,8 @@ pub(super) struct CriterionLine {
     id: i64,
     title: String,
     descriptor: String,
-    score: i64,
+    /// The chosen radio's value: "1" to "4", "na", or empty.
+    score: String,
 }
 
 #[derive(Template)]
@@ -43,9 +44,8 @@ pub(super) async fn render_grade(
     referral_ref: &str,
     form: FormState,
 ) -> Result<Response, AppError> {
-    let review = visible_review(state, user, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let access = visible(state, user, id).await?;
+    let review = access.review;
     let sample = reviews::sample(&state.store, id).await?;
     let pos = sample
         .iter()
@@ -53,11 +53,9 @@ pub(super) async fn render_grade(
         .ok_or(AppError::NotFound)?;
     let item = sample[pos].clone();
     let next = sample.get(pos + 1).map(|s| s.referral_ref.clone());
-    let on_panel = reviews::is_on_panel(&state.store, id, user.id).await?;
-    let submitted = reviews::has_submitted(&state.store, id, user.id).await?;
     let named = reviews::named_in(&state.store, referral_ref).await?;
     let as_of = parse_date(item.submitted_at.get(..10).unwrap_or("")).unwrap_or_else(|_| today());
-    let pseudonymised = is_partner(user);
+    let pseudonymised = review_rules::reads_pseudonymised(&user.roles);
     let (narrative, people) = if pseudonymised {
         let named: Vec<NamedPerson> = named
             .iter()
@@ -126,25 +124,23 @@ pub(super) async fn render_grade(
         .into_iter()
         .filter(|c| c.active)
         .map(|c| CriterionLine {
-            score: form
-                .value(&format!("criterion-{}", c.id))
-                .parse()
-                .ok()
+            score: CriterionScore::parse(form.value(&format!("criterion-{}", c.id)))
                 .or_else(|| {
                     mine.and_then(|m| {
                         scores
                             .iter()
                             .find(|s| s.grade_id == m.id && s.criterion_id == c.id)
-                            .map(|s| s.score)
+                            .and_then(|s| s.criterion_score())
                     })
                 })
-                .unwrap_or(0),
+                .map(CriterionScore::form_value)
+                .unwrap_or_default(),
             id: c.id,
             title: c.title,
             descriptor: c.descriptor,
         })
         .collect();
-    let others = if manages(user) || submitted {
+    let others = if access.reader.may_see_panel_grades() {
         grades
             .iter()
             .filter(|g| g.referral_id == item.referral_id && g.grader_user_id != user.id)
@@ -200,7 +196,9 @@ pub(super) async fn render_grade(
         } else {
             form.value("comment").to_string()
         },
-        can_grade: on_panel && review.status != "closed",
+        can_grade: access
+            .reader
+            .may_grade(review_rules::ReviewStatus::parse(&review.status)),
         form,
         next,
         others,
@@ -231,10 +229,9 @@ pub(super) async fn grade_save(
     Path((id, referral_ref)): Path<(i64, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let review = visible_review(&state, &page.user, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !reviews::is_on_panel(&state.store, id, page.user.id).await? {
+    let access = visible(&state, &page.user, id).await?;
+    let review = access.review;
+    if !access.reader.on_panel {
         return Err(AppError::Forbidden);
     }
     let mut form = FormState::default();
@@ -242,7 +239,19 @@ pub(super) async fn grade_save(
     form.set("comment", field(&pairs, "comment"));
     let (scores, rubric) = criterion_scores(&state, &pairs).await?;
     for (cid, s) in &scores {
-        form.set(&format!("criterion-{cid}"), s.to_string());
+        form.set(&format!("criterion-{cid}"), s.form_value());
+    }
+    // Every criterion needs an answer: a score, or "Not applicable". Each error links to the
+    // criterion's first radio (its id is the field's name).
+    let active = rubric
+        .iter()
+        .filter(|c| c.active)
+        .map(|c| (c.id, c.title.as_str()));
+    for (cid, title) in review_rules::unanswered(active, &scores) {
+        form.add_error(
+            &format!("criterion-{cid}"),
+            format!("Score \"{title}\" from 1 to 4, or choose Not applicable"),
+        );
     }
     let grade = match form.value("grade").parse::<i64>() {
         Ok(g) if (1..=4).contains(&g) => g,
@@ -256,14 +265,6 @@ pub(super) async fn grade_save(
     };
     if form.value("comment").chars().count() > 4000 {
         form.add_error("comment", "The comment must be 4,000 characters or fewer");
-    }
-    for c in rubric.iter().filter(|c| c.active) {
-        if !scores.iter().any(|(id, _)| *id == c.id) {
-            form.add_error(
-                &format!("criterion-{}", c.id),
-                format!("Score \"{}\" from 1 to 4", c.title),
-            );
-        }
     }
     if form.has_errors() {
         return render_grade(&state, &page.user, &page.csrf, id, &referral_ref, form).await;
@@ -311,9 +312,7 @@ pub(super) async fn submit(
     page: Page<cap::QualityReviews>,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    visible_review(&state, &page.user, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    visible(&state, &page.user, id).await?;
     let r = reviews::submit(&state.store, &page.user.actor(), id, page.user.id)
         .await
         .map(|_| "Your grades are submitted. You can now see the rest of the panel's.".to_string());

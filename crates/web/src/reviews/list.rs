@@ -27,11 +27,7 @@ pub(super) async fn render_list(
     csrf: &str,
     form: FormState,
 ) -> Result<Response, AppError> {
-    let rows = if manages(user) {
-        reviews::list_all(&state.store).await?
-    } else {
-        reviews::list_for_grader(&state.store, user.id).await?
-    };
+    let rows = reviews::list_visible(&state.store, user.id, &user.roles).await?;
     let has_errors = form.has_errors();
     html(&ListPage {
         chrome: Chrome::new(
@@ -53,7 +49,7 @@ pub(super) async fn render_list(
                 sample_size: r.sample_size,
             })
             .collect(),
-        can_open: manages(user),
+        can_open: review_rules::runs_reviews(&user.roles),
         form,
         strata: Strata::ALL
             .iter()

@@ -33,14 +33,14 @@ use rubric::*;
 // Quarterly referral quality reviews in the browser: the trainer opens a review and draws its
 // sample, chooses the panel, moderates and closes; graders grade blind (partner reviewers on a
 // pseudonymised view); the result page shows every figure with its uncertainty; officers and
-// their line managers read the feedback. The store enforces the rules; these handlers read forms
-// and choose what each user may see.
+// their line managers read the feedback. Who may see which review and grade is the domain's
+// rule (`reviews::ReviewReader`), found for a reader by the store (`reviews::visible`); these
+// handlers read forms, call the store and render.
 
 use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
 use crate::export::{csv_safe, workbook, Sheet, XCell};
 use crate::form::field;
-use crate::reviews::api::{compute_summary, manages, visible_review};
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
 use crate::AppState;
@@ -54,11 +54,12 @@ use mashboard_domain::access::Capability;
 use mashboard_domain::people::{format_date_long, parse_date};
 use mashboard_domain::pseudonym::{self, NamedPerson, PersonRole};
 use mashboard_domain::review_summary::{self, read_alpha, ReviewSummary};
-use mashboard_domain::reviews::{self as review_rules, GRADES};
+use mashboard_domain::reviews::{self as review_rules, CriterionScore, ThemeComment, GRADES};
 use mashboard_domain::sampling::Seed;
-use mashboard_domain::Role;
 use mashboard_store::audit_trail::{self, Event};
-use mashboard_store::reviews::{self, Criterion, NewGrade, NewReview, Review, SampleItem, Strata};
+use mashboard_store::reviews::{
+    self, Criterion, NewGrade, NewReview, Review, ReviewAccess, SampleItem, Strata,
+};
 use mashboard_store::training::today;
 use mashboard_store::StoreError;
 
@@ -176,19 +177,12 @@ fn grade_words(g: i64) -> String {
     }
 }
 
-fn is_partner(user: &CurrentUser) -> bool {
-    user.roles.contains(&Role::PartnerReviewer)
-        && !user.roles.iter().any(|r| {
-            matches!(
-                r,
-                Role::Administrator | Role::MashTrainer | Role::SeniorLeader
-            )
-        })
-}
-
-/// The review's owner (or an administrator) records agreed grades.
-pub(crate) fn owns(user: &CurrentUser, r: &Review) -> bool {
-    r.owner_user_id == user.id || user.roles.contains(&Role::Administrator)
+/// The review if this user may see it, else "not found" (the store finds the reader, the domain
+/// says what they may see).
+async fn visible(state: &AppState, user: &CurrentUser, id: i64) -> Result<ReviewAccess, AppError> {
+    reviews::visible(&state.store, id, user.id, &user.roles)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 fn fmt2(x: f64) -> String {

@@ -12,6 +12,8 @@ pub(super) struct WeakLine {
     title: String,
     weak: usize,
     scored: usize,
+    mean: String,
+    not_applicable: usize,
     module: String,
 }
 
@@ -37,7 +39,9 @@ pub(super) struct ResultPage {
     alpha: String,
     alpha_reading: String,
     themes: Vec<review_rules::Theme>,
+    referrals_commented: usize,
     weak: Vec<WeakLine>,
+    from_agreed: bool,
     recs: Vec<RecLine>,
     manage: bool,
     done: Option<String>,
@@ -50,42 +54,47 @@ pub(super) async fn result(
     Path(id): Path<i64>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let review = visible_review(&state, &page.user, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let manage = manages(&page.user);
-    if !manage && !reviews::has_submitted(&state.store, id, page.user.id).await? {
+    let access = visible(&state, &page.user, id).await?;
+    let review = access.review;
+    let manage = access.reader.runs_reviews;
+    if !access.reader.may_see_panel_grades() {
         return Err(AppError::BadRequest(
             "Submit your own grades first: until then the panel's result stays hidden from you."
                 .into(),
         ));
     }
-    let s = compute_summary(&state, id).await?;
+    let s = reviews::summary(&state.store, id).await?;
     let grades = reviews::grades(&state.store, id).await?;
     let agreed = reviews::agreed(&state.store, id).await?;
-    let comments: Vec<&str> = grades
+    // Themes over every comment on the sample, each tied to its referral (the domain counts a
+    // referral once and the same words written twice about it once).
+    let comments: Vec<ThemeComment> = grades
         .iter()
-        .map(|g| g.comment.as_str())
-        .chain(agreed.iter().map(|a| a.comment.as_str()))
-        .filter(|c| !c.is_empty())
+        .map(|g| ThemeComment {
+            referral: &g.referral_ref,
+            text: &g.comment,
+        })
+        .chain(agreed.iter().map(|a| ThemeComment {
+            referral: &a.referral_ref,
+            text: &a.comment,
+        }))
         .collect();
     let themes = review_rules::themes(&comments);
-    let rubric = reviews::rubric(&state.store).await?;
-    // Weak criteria: the agreed criterion scores where recorded, else the graders' scores.
-    let agreed_scores = reviews::agreed_scores(&state.store, id).await?;
-    let pairs: Vec<(String, u8)> = if agreed_scores.is_empty() {
-        reviews::scores(&state.store, id)
-            .await?
-            .into_iter()
-            .map(|s| (s.criterion_code, s.score as u8))
-            .collect()
-    } else {
-        agreed_scores
-            .into_iter()
-            .map(|s| (s.criterion_code, s.score as u8))
-            .collect()
+    let referrals_commented = {
+        let mut r: Vec<&str> = comments
+            .iter()
+            .filter(|c| !c.text.trim().is_empty())
+            .map(|c| c.referral)
+            .collect();
+        r.sort_unstable();
+        r.dedup();
+        r.len()
     };
-    let weak = review_rules::weakest_criteria(&pairs)
+    let rubric = reviews::rubric(&state.store).await?;
+    // Criterion figures: the agreed criterion scores where recorded, else the graders' scores;
+    // "not applicable" counted apart.
+    let (figures, from_agreed) = reviews::criterion_figures(&state.store, id).await?;
+    let weak = figures
         .into_iter()
         .map(|w| {
             let c = rubric.iter().find(|c| c.code == w.code);
@@ -93,6 +102,8 @@ pub(super) async fn result(
                 title: c.map(|c| c.title.clone()).unwrap_or(w.code.clone()),
                 weak: w.weak,
                 scored: w.scored,
+                mean: w.mean.map(fmt2).unwrap_or_else(|| "–".into()),
+                not_applicable: w.not_applicable,
                 module: c.and_then(|c| c.module_title.clone()).unwrap_or_default(),
             }
         })
@@ -158,7 +169,9 @@ pub(super) async fn result(
         alpha_reading: read_alpha(&s.alpha),
         bars,
         themes,
+        referrals_commented,
         weak,
+        from_agreed,
         recs,
         manage,
         done: query(raw.as_deref(), "done"),

@@ -21,6 +21,16 @@ pub(super) struct SampleLine {
     agreed: Option<String>,
     agreed_value: i64,
     agreed_comment: String,
+    /// The agreed criterion scores to record at moderation: the panel's agreed ones, else
+    /// what every grader gave where they all gave the same (a score or not applicable).
+    agreed_criteria: Vec<AgreedCriterion>,
+}
+
+pub(super) struct AgreedCriterion {
+    id: i64,
+    title: String,
+    /// "1" to "4", "na", or empty.
+    value: String,
 }
 
 pub(super) struct DrawLine {
@@ -71,16 +81,24 @@ pub(super) async fn render_review(
     form: FormState,
     done: Option<String>,
 ) -> Result<Response, AppError> {
-    let review = visible_review(state, user, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let manage = manages(user);
-    let on_panel = reviews::is_on_panel(&state.store, id, user.id).await?;
-    let submitted = reviews::has_submitted(&state.store, id, user.id).await?;
-    let see_grades = manage || submitted;
+    let access = visible(state, user, id).await?;
+    let review = access.review;
+    let manage = access.reader.runs_reviews;
+    let on_panel = access.reader.on_panel;
+    let submitted = access.reader.submitted;
+    let see_grades = access.reader.may_see_panel_grades();
     let sample = reviews::sample(&state.store, id).await?;
     let grades = reviews::grades(&state.store, id).await?;
     let agreed = reviews::agreed(&state.store, id).await?;
+    let (scores, agreed_scores, rubric) = if manage {
+        (
+            reviews::scores(&state.store, id).await?,
+            reviews::agreed_scores(&state.store, id).await?,
+            reviews::rubric(&state.store).await?,
+        )
+    } else {
+        (Vec::new(), Vec::new(), Vec::new())
+    };
     let mut lines = Vec::new();
     let mut flagged = 0;
     for s in &sample {
@@ -94,6 +112,37 @@ pub(super) async fn render_review(
             flagged += 1;
         }
         let a = agreed.iter().find(|a| a.referral_id == s.referral_id);
+        let agreed_criteria = rubric
+            .iter()
+            .filter(|c| c.active)
+            .map(|c| {
+                let recorded = agreed_scores
+                    .iter()
+                    .find(|x| x.referral_id == s.referral_id && x.criterion_id == c.id)
+                    .and_then(|x| x.criterion_score());
+                let given: Vec<Option<CriterionScore>> = these
+                    .iter()
+                    .map(|g| {
+                        scores
+                            .iter()
+                            .find(|x| x.grade_id == g.id && x.criterion_id == c.id)
+                            .and_then(|x| x.criterion_score())
+                    })
+                    .collect();
+                let all_same = match given.first() {
+                    Some(Some(first)) if given.iter().all(|x| *x == Some(*first)) => Some(*first),
+                    _ => None,
+                };
+                AgreedCriterion {
+                    id: c.id,
+                    title: c.title.clone(),
+                    value: recorded
+                        .or(all_same)
+                        .map(CriterionScore::form_value)
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
         lines.push(SampleLine {
             position: s.position,
             referral_ref: s.referral_ref.clone(),
@@ -128,6 +177,7 @@ pub(super) async fn render_review(
             },
             agreed_value: a.map(|a| a.grade).unwrap_or(0),
             agreed_comment: a.map(|a| a.comment.clone()).unwrap_or_default(),
+            agreed_criteria,
         });
     }
     let mine = lines.iter().filter(|l| l.my_grade.is_some()).count();
@@ -329,15 +379,16 @@ pub(super) async fn status(
     after(&state, &page.user, &page.csrf, id, "status", r).await
 }
 
+/// The criterion scores a form posted (`criterion-{id}`: "1" to "4" or "na"), for the active
+/// criteria of the rubric; a criterion left blank is not in the list.
 pub(super) async fn criterion_scores(
     state: &AppState,
     pairs: &[(String, String)],
-) -> Result<(Vec<(i64, i64)>, Vec<Criterion>), AppError> {
+) -> Result<(Vec<(i64, CriterionScore)>, Vec<Criterion>), AppError> {
     let rubric = reviews::rubric(&state.store).await?;
     let mut scores = Vec::new();
     for c in rubric.iter().filter(|c| c.active) {
-        let v = field(pairs, &format!("criterion-{}", c.id));
-        if let Ok(s) = v.parse::<i64>() {
+        if let Some(s) = CriterionScore::parse(&field(pairs, &format!("criterion-{}", c.id))) {
             scores.push((c.id, s));
         }
     }
@@ -350,10 +401,9 @@ pub(super) async fn agree(
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let review = reviews::get(&state.store, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !owns(&page.user, &review) {
+    let access = visible(&state, &page.user, id).await?;
+    let review = access.review;
+    if !access.reader.may_record_agreed() {
         return Err(AppError::BadRequest(format!(
             "Only the review's owner ({}) or an administrator records agreed grades",
             review.owner_username
@@ -361,10 +411,35 @@ pub(super) async fn agree(
     }
     let referral_ref = field(&pairs, "referral_ref");
     let grade = field(&pairs, "grade").parse::<i64>().unwrap_or(0);
-    let (scores, _) = criterion_scores(&state, &pairs).await?;
+    let (scores, rubric) = criterion_scores(&state, &pairs).await?;
+    // Agreed criterion scores are all or nothing: a form that gives none keeps those recorded;
+    // one that gives some must give every criterion a score or "Not applicable".
+    let missing: Vec<&str> = if scores.is_empty() {
+        Vec::new()
+    } else {
+        review_rules::unanswered(
+            rubric
+                .iter()
+                .filter(|c| c.active)
+                .map(|c| (c.id, c.title.as_str())),
+            &scores,
+        )
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect()
+    };
     let r = if grade == 0 {
         Err(StoreError::Invalid(format!(
             "Choose the agreed grade for {referral_ref}"
+        )))
+    } else if !missing.is_empty() {
+        Err(StoreError::Invalid(format!(
+            "Agreed scores for {referral_ref}: score {} from 1 to 4, or choose Not applicable",
+            missing
+                .iter()
+                .map(|t| format!("\"{t}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
         )))
     } else {
         reviews::set_agreed(

@@ -725,8 +725,10 @@ async fn auditors_see_only_their_audits_and_record_findings_through_the_pages() 
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("0 of 3 done"));
         assert!(
-            html.contains("PPN-77 submitted 5 January 2024 at 09:15"),
-            "linked referral"
+            html.contains(&format!(
+                "<a class=\"govuk-link\" href=\"/compliance/audits/{trainers}/referrals/PPN-77\">PPN-77</a> submitted 5 January 2024"
+            )),
+            "linked referral, a link"
         );
         assert!(html.contains("None linked"));
         assert!(html.contains("Domestic abuse"));
@@ -1071,5 +1073,188 @@ async fn the_summary_page_shows_intervals_and_the_exports_let_every_figure_be_re
         .await
         .unwrap();
         assert_eq!(n, 3);
+    });
+}
+
+#[tokio::test]
+async fn an_auditor_reads_a_linked_referral_through_their_audit_and_open_audits_are_provisional() {
+    on_both!(|app| {
+        let auditor = app.signed_in(Role::Auditor).await;
+        let r = app
+            .post_form(
+                &auditor,
+                "/compliance/audits",
+                &[
+                    ("title", "January and February 2025"),
+                    ("period_start", "01/01/2025"),
+                    ("period_end", "28/02/2025"),
+                    ("sample_size", "3"),
+                    ("seed", "5"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let id = id_in(&location(&r), "/compliance/audits/");
+        let sample = app.sample_of(id).await;
+        let outside = ["A2025-01", "A2025-02", "A2025-03", "A2025-04"]
+            .into_iter()
+            .find(|r| !sample.iter().any(|s| s == r))
+            .unwrap();
+        let now = now_text();
+        for (r, incident, narrative) in [
+            (
+                "PPN-IN",
+                sample[0].as_str(),
+                "Officers found the children alone.\nThe mother returned at 23:00.",
+            ),
+            ("PPN-OUT", outside, "Not in this audit's sample."),
+        ] {
+            sqlx::query(
+                "INSERT INTO referrals (referral_ref, incident_ref, submitted_at, subject_type, partner, narrative, imported_at, updated_at)
+                 VALUES ($1, $2, '2025-01-20T09:00:00', 'child', 'Children''s social care', $3, $4, $4)",
+            )
+            .bind(r)
+            .bind(incident)
+            .bind(narrative)
+            .bind(&now)
+            .execute(app.store.pool())
+            .await
+            .unwrap();
+        }
+
+        // The incident page links the referral to the audit's view of it and says where the
+        // incident's own narrative lives.
+        let (s, html) = app
+            .get(&auditor, &format!("/compliance/audits/{id}/sample/1"))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let href = format!("/compliance/audits/{id}/referrals/PPN-IN");
+        assert!(
+            html.contains(&format!(
+                "<a class=\"govuk-link\" href=\"{href}\">PPN-IN</a>"
+            )),
+            "{html}"
+        );
+        assert!(html.contains("The register holds no narrative for incidents"));
+        assert!(html.contains(&format!("records-management system under {}", sample[0])));
+
+        // The auditor lacks the register, but reads what the audit entitles them to: the
+        // narrative, not the people named; the reading is audited with the audit it came through.
+        assert_eq!(
+            app.get(&auditor, "/register/referrals/PPN-IN").await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (s, html) = app.get(&auditor, &href).await;
+        assert_eq!(s, StatusCode::OK, "{html}");
+        assert!(
+            html.contains("Officers found the children alone.")
+                && html.contains("The mother returned at 23:00.")
+        );
+        assert!(html.contains("Children&#39;s social care"));
+        assert!(
+            !html.contains("Open the full record in the register"),
+            "no link to a page they cannot open"
+        );
+        assert!(!html.contains("People named"));
+        let (_, events) = audit_events(&app.store, "referral.view").await;
+        let views: Vec<String> = events.into_iter().map(|e| e.summary).collect();
+        assert!(
+            views.iter().any(|v| v.contains(&format!(
+                "Read referral PPN-IN (incident {}) through compliance audit {id}",
+                sample[0]
+            ))),
+            "{views:?}"
+        );
+
+        // Not a referral of this audit's sample, nor an audit of theirs: not found.
+        assert_eq!(
+            app.get(
+                &auditor,
+                &format!("/compliance/audits/{id}/referrals/PPN-OUT")
+            )
+            .await
+            .0,
+            StatusCode::NOT_FOUND
+        );
+        let two = app.sign_in_as(AUDITOR_TWO).await;
+        assert_eq!(app.get(&two, &href).await.0, StatusCode::NOT_FOUND);
+        // A trainer, who may browse the register, is offered the full record too.
+        let trainer = app.signed_in(Role::MashTrainer).await;
+        let (s, html) = app.get(&trainer, &href).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("href=\"/register/referrals/PPN-IN\""));
+        // The register's incident page says where the narrative lives and links the referral.
+        let (s, html) = app
+            .get(&trainer, &format!("/register/incidents/{}", sample[0]))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            html.contains("The register holds no narrative for incidents"),
+            "{html}"
+        );
+        assert!(
+            html.contains("href=\"/register/referrals/PPN-IN\""),
+            "{html}"
+        );
+
+        // A finding in the still-open audit: the 2025 figures are provisional, on the page,
+        // in the exports and in the API.
+        let r = app
+            .post_form(
+                &auditor,
+                &format!("/compliance/audits/{id}/sample/1"),
+                &[
+                    ("incident_ref", &sample[0]),
+                    ("form_required", "yes"),
+                    ("required_reason", "child"),
+                    ("form_completed", "yes"),
+                    ("on_time", "yes"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, html) = app.get(&auditor, "/compliance").await;
+        assert!(html.contains("<th scope=\"row\" class=\"govuk-table__header\">2025 <strong class=\"govuk-tag govuk-tag--yellow\">Provisional</strong></th>"), "{html}");
+        assert!(
+            html.contains(
+                "count 1 finding from an audit that is still open (January and February 2025)"
+            ),
+            "{html}"
+        );
+        let (_, csv) = app.get(&auditor, "/compliance/rollup.csv").await;
+        let year = csv.lines().find(|l| l.starts_with("Year,2025,")).unwrap();
+        assert!(year.ends_with(",Yes,1"), "{year}");
+        let (_, csv) = app.get(&auditor, "/compliance/export.csv").await;
+        assert!(csv.lines().nth(1).unwrap().ends_with(",Yes"), "{csv}");
+        let token = token_for(&app, Role::Auditor).await;
+        let (s, v) = api(
+            &app,
+            &token,
+            Method::GET,
+            "/api/v1/compliance/summary?from=2025-01-01&to=2025-12-31",
+            json!(null),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["provisional"], true, "{v}");
+        assert_eq!(v["by_year"][0]["provisional"], true);
+
+        // Closed, the same figures are final.
+        let r = app
+            .post_form(&auditor, &format!("/compliance/audits/{id}/close"), &[])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, html) = app.get(&auditor, "/compliance").await;
+        assert!(!html.contains("Provisional"), "{html}");
+        let (_, v) = api(
+            &app,
+            &token,
+            Method::GET,
+            "/api/v1/compliance/summary?from=2025-01-01&to=2025-12-31",
+            json!(null),
+        )
+        .await;
+        assert_eq!(v["provisional"], false);
+        assert_eq!(v["by_year"][0]["provisional"], false);
     });
 }

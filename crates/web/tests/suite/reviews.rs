@@ -353,3 +353,304 @@ async fn a_quarterly_review_runs_from_sample_to_feedback_with_blind_grading_and_
         );
     });
 }
+
+/// Text as askama writes it into HTML.
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}
+
+/// An error summary line: the link as written, its words escaped.
+fn esc_html(link: &str, title: &str) -> String {
+    let (head, rest) = link.split_at(link.find('>').unwrap() + 1);
+    let words = &rest[..rest.len() - "</a>".len()];
+    let _ = title;
+    format!("{head}{}</a>", escape(words))
+}
+
+/// A review of May 2026's two referrals: one about an adult with no child in the household,
+/// one about a child.
+async fn seed_adult_and_child(store: &Store) {
+    for (r, subject) in [("PPN-ADULT", "adult"), ("PPN-CHILD", "child")] {
+        sqlx::query(
+            "INSERT INTO referrals (referral_ref, incident_ref, submitted_at, subject_type, category, officer_grade,
+                officer_staff_number, partner, narrative, imported_at, updated_at)
+             VALUES ($1, '', '2026-05-04T10:00:00', $2, 'Self-neglect', 'Medium', $3, 'Adult social care', 'Officers attended.', $4, $4)",
+        )
+        .bind(r)
+        .bind(subject)
+        .bind(staff_for(Role::Frontline))
+        .bind("2026-05-05T00:00:00Z")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+}
+
+/// The active criteria's (id, code, title), in rubric order.
+async fn rubric(store: &Store) -> Vec<(i64, String, String)> {
+    sqlx::query_as("SELECT id, code, title FROM rubric_criteria WHERE active = 1 ORDER BY position")
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+}
+
+/// Every criterion scored `score`, except those in `except` (code, value: "na", a score, or
+/// "" to leave it out).
+fn criteria_form(
+    rubric: &[(i64, String, String)],
+    score: &str,
+    except: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    rubric
+        .iter()
+        .filter_map(|(id, code, _)| {
+            let v = except
+                .iter()
+                .find(|(c, _)| c == code)
+                .map(|(_, v)| v.to_string())
+                .unwrap_or_else(|| score.to_string());
+            (!v.is_empty()).then(|| (format!("criterion-{id}"), v))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_criterion_can_be_not_applicable_and_is_left_out_of_its_figures() {
+    use reqwest::Method;
+    on_both!(|app| {
+        seed_adult_and_child(&app.store).await;
+        let trainer = token_for(&app, Role::MashTrainer).await;
+        let (s, drawn) = api(&app, &trainer, Method::POST, "/api/v1/quality-reviews",
+            serde_json::json!({"period_start": "2026-05-01", "period_end": "2026-05-31", "sample_size": 2, "seed": 7})).await;
+        assert_eq!(s, StatusCode::CREATED, "{drawn}");
+        let id = drawn["id"].as_i64().unwrap();
+        let (s, _) = api(
+            &app,
+            &trainer,
+            Method::PUT,
+            &format!("/api/v1/quality-reviews/{id}/panel"),
+            serde_json::json!({"usernames": [username_for(Role::SeniorLeader)]}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let rubric = rubric(&app.store).await;
+        let (voice_id, _, _) = rubric
+            .iter()
+            .find(|(_, c, _)| c == "voice")
+            .unwrap()
+            .clone();
+        let (risk_id, _, risk_title) = rubric.iter().find(|(_, c, _)| c == "risk").unwrap().clone();
+
+        // The grading form: one page, every criterion a fieldset of radios with Not applicable.
+        let lc = app.signed_in(Role::SeniorLeader).await;
+        let path = format!("/quality/reviews/{id}/referrals/PPN-ADULT");
+        let (s, form) = app.get(&lc, &path).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(
+            form.matches("<fieldset").count(),
+            rubric.len() + 1,
+            "one per criterion and the overall grade"
+        );
+        assert!(
+            form.contains(&format!("id=\"criterion-{voice_id}-na\""))
+                && form.contains("Not applicable")
+        );
+
+        // A missing criterion: the error summary names it and links to its first radio, and
+        // what was chosen stays chosen.
+        let mut fields = criteria_form(&rubric, "3", &[("voice", "na"), ("risk", "")]);
+        fields.push(("grade".into(), "3".into()));
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let r = app.post_form(&lc, &path, &pairs).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let page = r.text().await.unwrap();
+        assert!(page.contains("govuk-error-summary"), "{page}");
+        assert!(
+            page.contains(&esc_html(&format!("<a href=\"#criterion-{risk_id}\">Score \"{risk_title}\" from 1 to 4, or choose Not applicable</a>"), &risk_title)),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!(
+                "id=\"criterion-{risk_id}\" name=\"criterion-{risk_id}\""
+            )),
+            "the link's target is the first radio"
+        );
+        assert!(
+            page.contains(&format!("id=\"criterion-{voice_id}-na\" name=\"criterion-{voice_id}\" type=\"radio\" value=\"na\" checked")),
+            "the not applicable chosen is kept"
+        );
+        assert_eq!(
+            count(&app.store, "quality_grades").await,
+            0,
+            "nothing saved"
+        );
+
+        // The adult referral with the child's voice not applicable saves; the child referral is
+        // weak on it.
+        let mut fields = criteria_form(&rubric, "3", &[("voice", "na")]);
+        fields.push(("grade".into(), "3".into()));
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let r = app.post_form(&lc, &path, &pairs).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let stored: Vec<Option<i64>> = sqlx::query_scalar(
+            "SELECT s.score FROM quality_criterion_scores s WHERE s.criterion_id = $1",
+        )
+        .bind(voice_id)
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(stored, [None], "not applicable is stored as no score");
+        let mut fields = criteria_form(&rubric, "3", &[("voice", "2")]);
+        fields.push(("grade".into(), "2".into()));
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let r = app
+            .post_form(
+                &lc,
+                &format!("/quality/reviews/{id}/referrals/PPN-CHILD"),
+                &pairs,
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let r = app
+            .post_form(&lc, &format!("/quality/reviews/{id}/submit"), &[])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+        // Moderation: the agreed scores are prefilled where the grader was alone, not
+        // applicable included, and the owner saves them as they stand.
+        let tc = app.signed_in(Role::MashTrainer).await;
+        let r = app
+            .post_form(
+                &tc,
+                &format!("/quality/reviews/{id}/status"),
+                &[("to", "moderation")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, review) = app.get(&tc, &format!("/quality/reviews/{id}")).await;
+        assert!(
+            review.contains(&format!("id=\"agreed-PPN-ADULT-criterion-{voice_id}-na\" name=\"criterion-{voice_id}\" type=\"radio\" value=\"na\" checked")),
+            "{review}"
+        );
+        for (r, grade, voice) in [("PPN-ADULT", "3", "na"), ("PPN-CHILD", "2", "2")] {
+            let mut fields = criteria_form(&rubric, "3", &[("voice", voice)]);
+            fields.push(("grade".into(), grade.into()));
+            fields.push(("referral_ref".into(), r.into()));
+            let pairs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let resp = app
+                .post_form(&tc, &format!("/quality/reviews/{id}/agreed"), &pairs)
+                .await;
+            assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{r}");
+        }
+        // Half a set of agreed scores is refused, naming what is missing.
+        let mut fields = criteria_form(&rubric, "3", &[("risk", "")]);
+        fields.push(("grade".into(), "3".into()));
+        fields.push(("referral_ref".into(), "PPN-ADULT".into()));
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let resp = app
+            .post_form(&tc, &format!("/quality/reviews/{id}/agreed"), &pairs)
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let page = resp.text().await.unwrap();
+        assert!(
+            page.contains(&format!(
+                "<a href=\"#agreed-PPN-ADULT\">Agreed scores for PPN-ADULT: score &#34;{}&#34;",
+                escape(&risk_title)
+            )),
+            "{page}"
+        );
+
+        // The result: the child's voice scored once (a 2: weak, mean 2.00) and not applicable
+        // once; counting the not applicable as a score would give two scored and a mean of 1.
+        let (s, result) = app.get(&tc, &format!("/quality/reviews/{id}/result")).await;
+        assert_eq!(s, StatusCode::OK);
+        let row_at = result
+            .find(&format!(
+                "{}</th>",
+                escape("The child's lived experience and voice")
+            ))
+            .expect("a row for the child's voice");
+        let row = &result[row_at..row_at + result[row_at..].find("</tr>").unwrap()];
+        let cells: Vec<&str> = row
+            .split("govuk-table__cell--numeric\"")
+            .skip(1)
+            .map(|c| {
+                let c = c.trim_start_matches(" data-label=\"Not applicable\"");
+                &c[1..c.find("</td>").unwrap()]
+            })
+            .collect();
+        assert_eq!(
+            cells,
+            ["1", "1", "2.00", "1"],
+            "weak, scored, mean, not applicable: {row}"
+        );
+        assert!(result.contains("Not applicable"));
+
+        // The export says n/a; the API counts it apart.
+        let (s, csv) = app
+            .get(&tc, &format!("/quality/reviews/{id}/export.csv"))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            csv.contains("voice=n/a") && csv.contains("voice=2"),
+            "{csv}"
+        );
+        let (s, sum) = api(
+            &app,
+            &trainer,
+            Method::GET,
+            &format!("/api/v1/quality-reviews/{id}/summary"),
+            serde_json::json!(null),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let voice = sum["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["code"] == "voice")
+            .unwrap()
+            .clone();
+        assert_eq!(voice["not_applicable"], 1, "{voice}");
+        assert_eq!(voice["scored"], 1);
+        assert_eq!(voice["mean"], 2.0);
+        assert_eq!(voice["counts"], serde_json::json!([0, 1, 0, 0]));
+
+        // The API grades with "na" as well, and refuses what is neither a score nor n/a.
+        let (s, bad) = api(&app, &trainer, Method::POST, &format!("/api/v1/quality-reviews/{id}/agreed-grades"),
+            serde_json::json!({"referral_ref": "PPN-ADULT", "grade": 3, "criteria": {"voice": "maybe"}})).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+        let (s, _) = api(&app, &trainer, Method::POST, &format!("/api/v1/quality-reviews/{id}/agreed-grades"),
+            serde_json::json!({"referral_ref": "PPN-ADULT", "grade": 3, "criteria": {"voice": "na", "risk": 4}})).await;
+        assert_eq!(s, StatusCode::CREATED);
+
+        // A review with not applicable scores closes like any other.
+        let r = app
+            .post_form(
+                &tc,
+                &format!("/quality/reviews/{id}/status"),
+                &[("to", "closed")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    });
+}

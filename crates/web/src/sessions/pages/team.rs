@@ -38,6 +38,7 @@ pub(super) struct TeamPage {
     pub(super) upcoming: Vec<SessionView>,
     pub(super) report: Option<EnrolReport>,
     pub(super) saved: String,
+    pub(super) people_links: bool,
 }
 
 pub async fn team(
@@ -95,6 +96,7 @@ pub async fn team(
             "/sessions",
         ),
         linked: page.user.person_id.is_some(),
+        people_links: page.user.can(Capability::PeopleBrowse),
         members,
         bookings,
         upcoming: upcoming
