@@ -8,7 +8,8 @@ use crate::error::ApiError;
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, RawQuery, State};
+use crate::error::Path;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 
 use axum::routing::{get, post};
