@@ -45,6 +45,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
 /// - 400 on every call that reads path or query parameters or a body (one that cannot be read:
 ///   `crate::error::{Path, Query}` and `json_body`), and 404 on every call with a path
 ///   parameter (no such record, or one outside the caller's reach);
+/// - 409 and 422 on every call that writes (the store's `Conflict` and `Invalid`);
 /// - and every 4xx answer is the JSON `Problem`.
 fn complete_refusals(doc: &mut utoipa::openapi::OpenApi, table: &[crate::routes::RouteInfo]) {
     use crate::routes::Access;
@@ -72,11 +73,14 @@ fn complete_refusals(doc: &mut utoipa::openapi::OpenApi, table: &[crate::routes:
             || op.request_body.is_some()
             || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
         let some_role_lacks = Role::ALL.iter().any(|r| !cap.allows(&[*r]));
+        let writes = route.method != axum::http::Method::GET;
         let wanted = [
             ("400", reads_input, "The request cannot be read (a parameter's or the body's format)"),
             ("401", true, "No API token, or a bad one"),
             ("403", some_role_lacks, "The token's roles do not allow this call"),
             ("404", has_path, "No such record, or one outside the caller's reach"),
+            ("409", writes, "It clashes with the record's state; nothing was changed"),
+            ("422", writes, "Read, but the rules refuse it; nothing was changed"),
         ];
         for (status, applies, words) in wanted {
             if applies && !op.responses.responses.contains_key(status) {
@@ -114,7 +118,15 @@ fn operation_mut<'a>(
 /// Each capability's part, merged.
 fn merged() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    for part in [
+    for part in parts() {
+        doc.merge(part);
+    }
+    doc
+}
+
+/// Each capability's part of the document.
+fn parts() -> Vec<utoipa::openapi::OpenApi> {
+    vec![
         crate::accounts::api_doc(),
         crate::people::api_doc(),
         crate::plans::api_doc(),
@@ -130,10 +142,7 @@ fn merged() -> utoipa::openapi::OpenApi {
         crate::attachment_days::api_doc(),
         crate::partners::api_doc(),
         crate::impact::api_doc(),
-    ] {
-        doc.merge(part);
-    }
-    doc
+    ]
 }
 
 /// `GET /api/v1/openapi.json`.
@@ -186,6 +195,28 @@ mod tests {
             }
         }
         assert!(extra.is_empty(), "documented but not served: {extra:?}");
+    }
+
+    /// Merging keeps the first of two shapes with one name, so a second `PartnerJson` would
+    /// silently describe another call's answer.
+    #[test]
+    fn no_two_capabilities_give_one_name_to_different_shapes() {
+        let mut seen: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
+        let mut clashes = Vec::new();
+        for part in parts() {
+            let Some(components) = part.components else { continue };
+            for (name, schema) in components.schemas {
+                let schema = serde_json::to_value(&schema).unwrap();
+                match seen.get(&name) {
+                    Some(other) if *other != schema => clashes.push(name),
+                    Some(_) => {}
+                    None => {
+                        seen.insert(name, schema);
+                    }
+                }
+            }
+        }
+        assert!(clashes.is_empty(), "one name, two shapes: {clashes:?}");
     }
 
     #[test]

@@ -211,6 +211,7 @@ pub async fn scenarios(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = ExercisePartnerJson)]
 pub struct PartnerJson {
     pub name: String,
     pub organisation: String,

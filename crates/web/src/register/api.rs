@@ -41,6 +41,7 @@ pub struct NamedPersonJson {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = ReferralOutcomeJson)]
 pub struct OutcomeJson {
     pub partner: String,
     /// accepted_assessment, accepted_s47, accepted_s42, early_help, advice_signpost,
