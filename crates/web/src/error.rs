@@ -39,7 +39,14 @@ impl From<askama::Error> for AppError {
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = crate::view::ErrorPage::new(title, body).render_html();
+    // Every error page names the request, so that what a person quotes finds its log lines.
+    let body = match crate::metrics::current_request_id() {
+        Some(id) if !body.contains(&id) => {
+            format!("{body} If you ask for help with this, quote reference {id}.")
+        }
+        _ => body.to_string(),
+    };
+    let html = crate::view::ErrorPage::new(title, &body).render_html();
     (
         status,
         [(header::CACHE_CONTROL, "no-store")],
@@ -48,9 +55,11 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
         .into_response()
 }
 
-/// Logs an internal error under a short id the user can quote, and returns the id.
+/// Logs an internal error under an id the user can quote (the request's id, `x-request-id`,
+/// when there is a request), and returns the id.
 pub fn log_internal(detail: &str) -> String {
-    let id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    let id = crate::metrics::current_request_id()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..16].to_string());
     tracing::error!(error_id = %id, detail = %detail, "internal error");
     id
 }
