@@ -106,7 +106,11 @@ pub async fn serve(store: Store, global: &Global, demo: bool) -> Result<()> {
         );
         crate::reminders::spawn_daily(store.clone(), at, cfg)
     });
-    if global.metrics_token.as_ref().is_some_and(|t| t.chars().count() < 16) {
+    if global
+        .metrics_token
+        .as_ref()
+        .is_some_and(|t| t.chars().count() < 16)
+    {
         bail!("--metrics-token must be at least 16 characters long");
     }
     let state = AppState::new(store.clone(), web_config(global, demo));

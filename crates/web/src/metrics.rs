@@ -190,7 +190,11 @@ pub fn route_shape_of<B>(req: &axum::http::Request<B>) -> String {
 }
 
 /// Counts every request by route shape and status, and times it.
-pub(crate) async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
+pub(crate) async fn track(
+    State(metrics): State<Arc<Metrics>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let method = req.method().as_str().to_string();
     let route = route_shape_of(&req);
     let started = Instant::now();
@@ -250,7 +254,10 @@ pub async fn scrape(State(state): State<AppState>) -> Response {
 fn same(a: &[u8], b: &[u8]) -> bool {
     use sha2::{Digest, Sha256};
     let (a, b) = (Sha256::digest(a), Sha256::digest(b));
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 tokio::task_local! {
@@ -269,8 +276,7 @@ fn acceptable(id: &HeaderValue) -> bool {
     let b = id.as_bytes();
     !b.is_empty()
         && b.len() <= 64
-        && b
-            .iter()
+        && b.iter()
             .all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_')
 }
 
@@ -324,7 +330,12 @@ mod tests {
         let m = Metrics::default();
         m.observe("GET", "/people/{staff_number}", StatusCode::OK, 0.003);
         m.observe("GET", "/people/{staff_number}", StatusCode::OK, 0.004);
-        m.observe("POST", "/register/import/commit", StatusCode::SEE_OTHER, 0.2);
+        m.observe(
+            "POST",
+            "/register/import/commit",
+            StatusCode::SEE_OTHER,
+            0.2,
+        );
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &m.registry).unwrap();
         assert!(
@@ -347,6 +358,8 @@ mod tests {
         assert!(!acceptable(&HeaderValue::from_static("")));
         assert!(!acceptable(&HeaderValue::from_static("<script>")));
         assert!(!acceptable(&HeaderValue::from_static("a b")));
-        assert!(!acceptable(&HeaderValue::from_str(&"a".repeat(65)).unwrap()));
+        assert!(!acceptable(
+            &HeaderValue::from_str(&"a".repeat(65)).unwrap()
+        ));
     }
 }

@@ -75,12 +75,32 @@ fn complete_refusals(doc: &mut utoipa::openapi::OpenApi, table: &[crate::routes:
         let some_role_lacks = Role::ALL.iter().any(|r| !cap.allows(&[*r]));
         let writes = route.method != axum::http::Method::GET;
         let wanted = [
-            ("400", reads_input, "The request cannot be read (a parameter's or the body's format)"),
+            (
+                "400",
+                reads_input,
+                "The request cannot be read (a parameter's or the body's format)",
+            ),
             ("401", true, "No API token, or a bad one"),
-            ("403", some_role_lacks, "The token's roles do not allow this call"),
-            ("404", has_path, "No such record, or one outside the caller's reach"),
-            ("409", writes, "It clashes with the record's state; nothing was changed"),
-            ("422", writes, "Read, but the rules refuse it; nothing was changed"),
+            (
+                "403",
+                some_role_lacks,
+                "The token's roles do not allow this call",
+            ),
+            (
+                "404",
+                has_path,
+                "No such record, or one outside the caller's reach",
+            ),
+            (
+                "409",
+                writes,
+                "It clashes with the record's state; nothing was changed",
+            ),
+            (
+                "422",
+                writes,
+                "Read, but the rules refuse it; nothing was changed",
+            ),
         ];
         for (status, applies, words) in wanted {
             if applies && !op.responses.responses.contains_key(status) {
@@ -179,15 +199,27 @@ mod tests {
                 missing.push(format!("{} {}", r.method, r.path));
             }
         }
-        assert!(missing.is_empty(), "routes missing from the OpenAPI document: {missing:?}");
-        let served: std::collections::BTreeSet<String> =
-            api_routes().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+        assert!(
+            missing.is_empty(),
+            "routes missing from the OpenAPI document: {missing:?}"
+        );
+        let served: std::collections::BTreeSet<String> = api_routes()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
         let doc = document();
         let json = serde_json::to_value(&doc).unwrap();
         let mut extra = Vec::new();
         for (path, item) in json["paths"].as_object().unwrap() {
-            let methods = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
-            for method in item.as_object().unwrap().keys().filter(|k| methods.contains(&k.as_str())) {
+            let methods = [
+                "get", "put", "post", "delete", "patch", "head", "options", "trace",
+            ];
+            for method in item
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| methods.contains(&k.as_str()))
+            {
                 let key = format!("{} {path}", method.to_uppercase());
                 if !served.contains(&key) {
                     extra.push(key);
@@ -204,7 +236,9 @@ mod tests {
         let mut seen: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
         let mut clashes = Vec::new();
         for part in parts() {
-            let Some(components) = part.components else { continue };
+            let Some(components) = part.components else {
+                continue;
+            };
             for (name, schema) in components.schemas {
                 let schema = serde_json::to_value(&schema).unwrap();
                 match seen.get(&name) {
@@ -237,7 +271,13 @@ mod tests {
                 .path
                 .split('{')
                 .skip(1)
-                .map(|s| s.split('}').next().unwrap().trim_start_matches('*').to_string())
+                .map(|s| {
+                    s.split('}')
+                        .next()
+                        .unwrap()
+                        .trim_start_matches('*')
+                        .to_string()
+                })
                 .collect();
             for name in &in_path {
                 if !declared.contains(name) {
@@ -246,7 +286,10 @@ mod tests {
             }
             for name in &declared {
                 if !in_path.contains(name) {
-                    problems.push(format!("{} {}: declares {name}, not in the path", r.method, r.path));
+                    problems.push(format!(
+                        "{} {}: declares {name}, not in the path",
+                        r.method, r.path
+                    ));
                 }
             }
         }
@@ -259,7 +302,9 @@ mod tests {
         let mut doc = document();
         let mut problems = Vec::new();
         for r in api_routes() {
-            let Access::Api(cap) = r.access else { unreachable!() };
+            let Access::Api(cap) = r.access else {
+                unreachable!()
+            };
             let item = doc.paths.paths.get_mut(r.path).unwrap();
             let op = operation_mut(item, &r.method).unwrap();
             let responses = &op.responses.responses;
@@ -276,7 +321,9 @@ mod tests {
                 }
             }
             for (status, response) in responses {
-                let RefOr::T(response) = response else { continue };
+                let RefOr::T(response) = response else {
+                    continue;
+                };
                 if status.starts_with('4') && !response.content.contains_key("application/json") {
                     problems.push(format!("{} {}: {status} is not JSON", r.method, r.path));
                 }

@@ -8,10 +8,10 @@
 use crate::attachment_days::pages::{check_new_day, DayDraft};
 use crate::auth::{cap, Api};
 use crate::error::{api_invalid, api_refused, api_said, ApiError};
+use crate::error::{Path, Query};
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
-use crate::error::{Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -4,11 +4,11 @@
 use crate::auth::{cap, Api, CurrentUser};
 use crate::error::json_body as body;
 use crate::error::ApiError;
+use crate::error::Path;
 use crate::live::LiveEvent;
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
-use crate::error::Path;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};

@@ -5,10 +5,10 @@
 
 use crate::auth::{cap, Api};
 use crate::error::{api_invalid, api_refused, api_said, ApiError};
+use crate::error::{Path, Query};
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
-use crate::error::{Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -2,8 +2,8 @@
 
 use crate::auth::{cap, Api};
 use crate::error::ApiError;
-use crate::AppState;
 use crate::error::{Path, Query};
+use crate::AppState;
 use axum::extract::State;
 use axum::Json;
 use mashboard_store::audit_trail::{self, Event};

@@ -3,10 +3,10 @@
 
 use crate::auth::{cap, Api, CurrentUser};
 use crate::error::ApiError;
+use crate::error::Path;
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
-use crate::error::Path;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};

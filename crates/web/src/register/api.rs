@@ -3,9 +3,9 @@
 
 use crate::auth::{cap, Api};
 use crate::error::ApiError;
+use crate::error::Path;
 use crate::routes::{Access, Table};
 use crate::AppState;
-use crate::error::Path;
 use axum::extract::State;
 use axum::routing::get;
 use axum::Json;

@@ -153,8 +153,16 @@ async fn metrics_on_their_own_address_need_no_token_and_are_not_on_the_main_one(
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
-        assert!(r.text().await.unwrap().contains("mashboard_db_pool_connections"));
-        let r = client().get(format!("http://{at}/login")).send().await.unwrap();
+        assert!(r
+            .text()
+            .await
+            .unwrap()
+            .contains("mashboard_db_pool_connections"));
+        let r = client()
+            .get(format!("http://{at}/login"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "only /metrics there");
         assert_eq!(scrape(&app, None).await.0, StatusCode::NOT_FOUND);
         server.abort();
@@ -185,7 +193,11 @@ async fn every_response_carries_a_request_id_and_the_error_page_quotes_it() {
             .await
             .unwrap();
         assert_eq!(r.headers()["x-request-id"], "nginx-7f3a9c");
-        assert!(r.text().await.unwrap().contains("quote reference nginx-7f3a9c"));
+        assert!(r
+            .text()
+            .await
+            .unwrap()
+            .contains("quote reference nginx-7f3a9c"));
         let r = client()
             .get(app.url("/no-such-page"))
             .header("x-request-id", "<b>bold</b>")
@@ -237,6 +249,10 @@ async fn a_path_or_query_the_api_cannot_read_answers_its_json_error() {
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(body["fields"][0]["field"], "offset", "{body}");
         let (status, _) = get("/api/v1/people?limit=500&offset=1000000000").await;
-        assert_eq!(status, StatusCode::OK, "the documented maximum itself is fine");
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "the documented maximum itself is fine"
+        );
     });
 }

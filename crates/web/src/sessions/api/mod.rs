@@ -10,10 +10,10 @@ pub(super) use self::booking::ics_response;
 
 use crate::auth::{cap, Api, CurrentUser};
 use crate::error::ApiError;
+use crate::error::Path;
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
-use crate::error::Path;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
