@@ -46,6 +46,7 @@ pub fn web_config(global: &Global, demo: bool) -> WebConfig {
         demo,
         data_dir: data_dir(global),
         max_video_bytes: global.max_video_mb * 1024 * 1024,
+        metrics_token: global.metrics_token.clone(),
     }
 }
 
@@ -106,7 +107,32 @@ pub async fn serve(store: Store, global: &Global, demo: bool) -> Result<()> {
         );
         crate::reminders::spawn_daily(store.clone(), at, cfg)
     });
+    if global
+        .metrics_token
+        .as_ref()
+        .is_some_and(|t| t.chars().count() < 16)
+    {
+        bail!("--metrics-token must be at least 16 characters long");
+    }
     let state = AppState::new(store.clone(), web_config(global, demo));
+    let metrics = match global.metrics_addr {
+        None => None,
+        Some(at) => {
+            let listener = tokio::net::TcpListener::bind(at)
+                .await
+                .with_context(|| format!("could not listen on {at} for /metrics"))?;
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, "metrics are served at /metrics");
+            let state = state.clone();
+            Some(tokio::spawn(async move {
+                if let Err(e) =
+                    mashboard_web::serve_metrics(listener, state, std::future::pending()).await
+                {
+                    tracing::warn!(error = %e, "the metrics address stopped");
+                }
+            }))
+        }
+    };
     let refresher = tokio::spawn(refresh_queue_hourly(store.clone()));
     let outbox = match demo {
         true => None,
@@ -114,6 +140,9 @@ pub async fn serve(store: Store, global: &Global, demo: bool) -> Result<()> {
     };
     let served = mashboard_web::serve(listener, state, shutdown_signal()).await;
     refresher.abort();
+    if let Some(task) = metrics {
+        task.abort();
+    }
     if let Some(task) = outbox {
         task.abort();
     }
@@ -459,6 +488,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 url.backend().name()
             );
             println!("address         {}", g.addr);
+            println!(
+                "metrics         {}",
+                match (&g.metrics_addr, &c.metrics_token) {
+                    (Some(a), Some(_)) => format!("on {a}, and on the main address with the token"),
+                    (Some(a), None) => format!("on {a}"),
+                    (None, Some(_)) => "on the main address with the token".into(),
+                    (None, None) => "off".into(),
+                }
+            );
             println!("force name      {}", c.force_name);
             println!("secure cookies  {}", c.secure_cookies);
             println!("data directory  {}", c.data_dir.display());

@@ -105,6 +105,22 @@ pub struct Global {
     /// Off when not set; needs the mail server settings.
     #[arg(long, env = "MASHBOARD_REMINDERS_AT", global = true)]
     pub reminders_at: Option<String>,
+    /// Serve `/metrics` (Prometheus' text format: requests by route and status, latency, the
+    /// database pool, imports, the outbox and the missing-referral queue) on this address of its
+    /// own, without a token: bind it where only the monitoring network reaches
+    /// (127.0.0.1:9090, or an internal interface).
+    #[arg(long, env = "MASHBOARD_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
+    /// Serve `/metrics` on the main address too, to callers that send this token as
+    /// `Authorization: Bearer <token>` (at least 16 characters). Without it (and without
+    /// --metrics-addr) there is no `/metrics`.
+    #[arg(
+        long,
+        env = "MASHBOARD_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -10,6 +10,7 @@ pub mod error;
 pub(crate) mod export;
 pub(crate) mod form;
 pub(crate) mod live;
+pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod sign_in_sessions;
@@ -63,6 +64,9 @@ pub struct WebConfig {
     /// The largest recorded-video file a trainer may upload, in bytes (the one route whose
     /// body may be larger than 20 MB).
     pub max_video_bytes: u64,
+    /// Serve `/metrics` on the main address to callers that send this token as
+    /// `Authorization: Bearer <token>` (otherwise it is served only on `--metrics-addr`, if set).
+    pub metrics_token: Option<String>,
 }
 
 /// The default largest recorded-video upload: 4 GiB.
@@ -78,6 +82,7 @@ impl Default for WebConfig {
             demo: false,
             data_dir: std::path::PathBuf::from("mashboard-data"),
             max_video_bytes: DEFAULT_MAX_VIDEO_BYTES,
+            metrics_token: None,
         }
     }
 }
@@ -99,6 +104,8 @@ pub struct AppState {
     pub uploads: Arc<Mutex<HashMap<String, PendingUpload>>>,
     /// Live exercise runs: one broadcast channel per run for the Server-Sent Events streams.
     pub exercise_hub: Arc<live::ExerciseHub>,
+    /// Requests counted by route shape and status, for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -108,6 +115,7 @@ impl AppState {
             config: Arc::new(config),
             uploads: Arc::new(Mutex::new(HashMap::new())),
             exercise_hub: Arc::default(),
+            metrics: Arc::default(),
         }
     }
 }
@@ -141,6 +149,21 @@ pub async fn serve(
     .await;
     sweeper.abort();
     r
+}
+
+/// Serves `GET /metrics` alone (no token, no sessions) on its own address, for a monitoring
+/// network that should not reach the service itself, until `shutdown` completes.
+pub async fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = axum::Router::new()
+        .route("/metrics", axum::routing::get(metrics::scrape))
+        .with_state(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Removes `.upload-*.part` files in `dir` not written to for `idle`.

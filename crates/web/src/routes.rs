@@ -124,6 +124,8 @@ fn table() -> Table {
     // Each capability adds its own routes (one line each, in this order).
     let t = t.get("/assets/{*name}", Public, get(assets::serve));
     let t = t.get("/api/v1/openapi.json", Public, get(crate::openapi::openapi));
+    // Not found unless `--metrics-token` is set, and then only with that token.
+    let t = t.get("/metrics", Public, get(crate::metrics::scrape_with_token));
     let t = crate::health::routes(t);
     let t = crate::accounts::routes(t);
     let t = crate::home::routes(t);
@@ -214,19 +216,29 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             error::panic_page,
         ))
+        // From the last layer in: vet an id a proxy sent (x-request-id), or make one; echo it on
+        // the response; open the span every log line of the request is written in; count and
+        // time the request by its route shape; keep the id at hand for error pages.
+        .layer(axum::middleware::from_fn(crate::metrics::with_request_id))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            crate::metrics::track,
+        ))
         .layer(
             tower_http::trace::TraceLayer::new_for_http().make_span_with(
                 // Paths can carry staff numbers; log the method and the route shape only.
                 |req: &axum::http::Request<_>| {
-                    let matched = req
-                        .extensions()
-                        .get::<axum::extract::MatchedPath>()
-                        .map(|m| m.as_str().to_string())
-                        .unwrap_or_else(|| "unmatched".into());
-                    tracing::info_span!("request", method = %req.method(), route = %matched)
+                    let route = crate::metrics::route_shape_of(req);
+                    let id = crate::metrics::request_id_of(req);
+                    tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route)
                 },
             ),
-        );
+        )
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
+            crate::metrics::MakeId,
+        ))
+        .layer(axum::middleware::from_fn(crate::metrics::vet_request_id));
     for (name, value) in headers {
         router = router.layer(
             tower_http::set_header::SetResponseHeaderLayer::if_not_present(

@@ -38,6 +38,8 @@ mod learning;
 mod matrix;
 #[path = "suite/navigation.rs"]
 mod navigation;
+#[path = "suite/operations.rs"]
+mod operations;
 #[path = "suite/outcomes_queue.rs"]
 mod outcomes_queue;
 #[path = "suite/partners.rs"]

@@ -8,10 +8,11 @@
 use crate::attachment_days::pages::{check_new_day, DayDraft};
 use crate::auth::{cap, Api};
 use crate::error::{api_invalid, api_refused, api_said, ApiError};
+use crate::error::{Path, Query};
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
@@ -124,6 +125,7 @@ pub struct AttachmentDayListJson {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only days on or after this date (YYYY-MM-DD); every day when left out.
     pub from: Option<String>,
@@ -261,7 +263,7 @@ async fn detail(state: &AppState, id: i64) -> Result<Option<AttachmentDayDetailJ
 }
 
 /// A day with its bookings and partner participants. The view is audited.
-#[utoipa::path(get, path = "/api/v1/attachment-days/{id}", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/attachment-days/{id}", params(("id" = i64, Path, description = "The attachment day's id")), security(("bearer" = [])),
     responses((status = 200, body = AttachmentDayDetailJson), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn one(
     State(state): State<AppState>,
@@ -327,7 +329,7 @@ async fn day_exists(state: &AppState, id: i64) -> Result<(), Box<Response>> {
 /// Books an officer on the day. Refused (422, with the reason in words) when the officer is
 /// not in their second year of service on the day, is booked already, or the day is full,
 /// cancelled or past.
-#[utoipa::path(post, path = "/api/v1/attachment-days/{id}/bookings", request_body = AttachmentBookJson, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/attachment-days/{id}/bookings", params(("id" = i64, Path, description = "The attachment day's id")), request_body = AttachmentBookJson, security(("bearer" = [])),
     responses((status = 201, body = AttachmentBookingJson), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn book(
     State(state): State<AppState>,
@@ -357,7 +359,7 @@ pub async fn book(
 }
 
 /// Withdraws an officer's booking before the day; the place frees up.
-#[utoipa::path(delete, path = "/api/v1/attachment-days/{id}/bookings/{staff_number}", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/attachment-days/{id}/bookings/{staff_number}", params(("id" = i64, Path, description = "The attachment day's id"), ("staff_number" = String, Path, description = "Staff or collar number")), security(("bearer" = [])),
     responses((status = 200, body = AttachmentBookingJson), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn withdraw(
     State(state): State<AppState>,
@@ -388,7 +390,7 @@ pub struct AttachmentAttendanceJson {
 }
 
 /// Records whether a booked officer attended, on or after the day.
-#[utoipa::path(put, path = "/api/v1/attachment-days/{id}/attendance/{staff_number}", request_body = AttachmentAttendanceJson, security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/attachment-days/{id}/attendance/{staff_number}", params(("id" = i64, Path, description = "The attachment day's id"), ("staff_number" = String, Path, description = "Staff or collar number")), request_body = AttachmentAttendanceJson, security(("bearer" = [])),
     responses((status = 200, body = AttachmentBookingJson), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn attendance(
     State(state): State<AppState>,

@@ -7,11 +7,12 @@
 
 use crate::auth::{cap, Api};
 use crate::error::ApiError;
+use crate::error::{Path, Query};
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, post, put};
 use axum::Json;

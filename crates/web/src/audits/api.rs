@@ -5,10 +5,11 @@
 
 use crate::auth::{cap, Api, CurrentUser};
 use crate::error::ApiError;
+use crate::error::Path;
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 
 use axum::routing::{get, post};

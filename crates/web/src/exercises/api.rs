@@ -4,11 +4,12 @@
 use crate::auth::{cap, Api, CurrentUser};
 use crate::error::json_body as body;
 use crate::error::ApiError;
+use crate::error::Path;
 use crate::live::LiveEvent;
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -210,6 +211,7 @@ pub async fn scenarios(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = ExercisePartnerJson)]
 pub struct PartnerJson {
     pub name: String,
     pub organisation: String,
@@ -339,7 +341,7 @@ async fn facilitated_run(
 }
 
 /// A run: its teams, releases and answers so far (its facilitators only).
-#[utoipa::path(get, path = "/api/v1/exercise-runs/{id}", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/exercise-runs/{id}", params(("id" = i64, Path, description = "The run's id")), security(("bearer" = [])),
     responses((status = 200, body = RunJson), (status = 404, body = crate::error::Problem)))]
 pub async fn show(
     State(state): State<AppState>,
@@ -393,7 +395,7 @@ pub async fn show(
 
 /// The run's live events as Server-Sent Events: `release`, `answer`, `note`, `meeting`, `ended`
 /// (each `data` is JSON with `kind`, `run_id`, `team_id`, `stage`, `data`).
-#[utoipa::path(get, path = "/api/v1/exercise-runs/{id}/events", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/exercise-runs/{id}/events", params(("id" = i64, Path, description = "The run's id")), security(("bearer" = [])),
     responses((status = 200, content_type = "text/event-stream", body = String), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 pub async fn events(
     State(state): State<AppState>,
@@ -417,7 +419,7 @@ pub struct ReleaseJson {
 }
 
 /// Releases a stage to all teams, or to one team by name.
-#[utoipa::path(post, path = "/api/v1/exercise-runs/{id}/release", request_body = ReleaseJson, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/exercise-runs/{id}/release", params(("id" = i64, Path, description = "The run's id")), request_body = ReleaseJson, security(("bearer" = [])),
     responses((status = 200, body = serde_json::Value), (status = 400, body = crate::error::Problem)))]
 pub async fn release(
     State(state): State<AppState>,
@@ -491,7 +493,7 @@ pub struct AnswerJson {
 
 /// Saves a team's answer. The run's facilitators may answer for any team, others only for their own team;
 /// a stage not yet released to the team is refused and nothing is written.
-#[utoipa::path(post, path = "/api/v1/exercise-runs/{id}/answers", request_body = AnswerJson, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/exercise-runs/{id}/answers", params(("id" = i64, Path, description = "The run's id")), request_body = AnswerJson, security(("bearer" = [])),
     responses((status = 200, body = serde_json::Value), (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn answer(
     State(state): State<AppState>,

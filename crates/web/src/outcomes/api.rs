@@ -4,10 +4,11 @@
 use super::Viewer;
 use crate::auth::{cap, Api};
 use crate::error::ApiError;
+use crate::error::{Path, Query};
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Json;
@@ -61,9 +62,13 @@ pub struct MissingReferralsPage {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// At most 500; default 100.
+    /// How many to return: 1 to 500; default 100.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// How many to skip: 0 to 1000000000; default 0.
+    #[param(minimum = 0, maximum = 1_000_000_000)]
     pub offset: Option<i64>,
 }
 
@@ -75,8 +80,7 @@ pub async fn missing_referrals(
     api: Api<cap::MissingReferrals>,
     Query(p): Query<PageParams>,
 ) -> Result<Json<MissingReferralsPage>, ApiError> {
-    let limit = p.limit.unwrap_or(100).clamp(1, 500);
-    let offset = p.offset.unwrap_or(0).max(0);
+    let (limit, offset) = crate::error::page_window(p.limit, p.offset)?;
     let now = OffsetDateTime::now_utc();
     let (total, items) = queue::open_items(&state.store, limit, offset).await?;
     audit_trail::record(

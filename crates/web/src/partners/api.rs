@@ -5,10 +5,11 @@
 
 use crate::auth::{cap, Api};
 use crate::error::{api_invalid, api_refused, api_said, ApiError};
+use crate::error::{Path, Query};
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -162,7 +163,7 @@ pub struct PartnerDetailJson {
 }
 
 /// An organisation with its contacts. The view is audited.
-#[utoipa::path(get, path = "/api/v1/partners/{id}", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/partners/{id}", params(("id" = i64, Path, description = "The organisation's id")), security(("bearer" = [])),
     responses((status = 200, body = PartnerDetailJson), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn one(
     State(state): State<AppState>,
@@ -213,7 +214,7 @@ pub struct NewContactJson {
 }
 
 /// Adds a contact (no account) to an organisation.
-#[utoipa::path(post, path = "/api/v1/partners/{id}/contacts", request_body = NewContactJson, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/partners/{id}/contacts", params(("id" = i64, Path, description = "The organisation's id")), request_body = NewContactJson, security(("bearer" = [])),
     responses((status = 201, body = PartnerContactJson), (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn add_contact(
     State(state): State<AppState>,
@@ -246,6 +247,7 @@ pub async fn add_contact(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExchangeQuery {
     /// The calendar year; this year when left out.
     pub year: Option<String>,

@@ -2,8 +2,9 @@
 
 use crate::auth::{cap, Api};
 use crate::error::ApiError;
+use crate::error::{Path, Query};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::Json;
 use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::people::{self, PeopleQuery, Person, Status};
@@ -60,6 +61,7 @@ pub struct PeoplePage {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeopleParams {
     /// Part of a name or staff number.
     pub search: Option<String>,
@@ -68,8 +70,11 @@ pub struct PeopleParams {
     pub cohort: Option<String>,
     /// `active` (default), `left` or `all`.
     pub status: Option<String>,
-    /// At most 500; default 100.
+    /// How many to return: 1 to 500; default 100.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// How many to skip: 0 to 1000000000; default 0.
+    #[param(minimum = 0, maximum = 1_000_000_000)]
     pub offset: Option<i64>,
 }
 
@@ -99,8 +104,7 @@ pub async fn people(
         status,
         ..Default::default()
     };
-    let limit = p.limit.unwrap_or(100).clamp(1, 500);
-    let offset = p.offset.unwrap_or(0).max(0);
+    let (limit, offset) = crate::error::page_window(p.limit, p.offset)?;
     let (total, rows) =
         people::search(&state.store, &q, api.user.people_scope(), limit, offset).await?;
     audit_trail::record(

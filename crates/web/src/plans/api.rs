@@ -3,10 +3,11 @@
 
 use crate::auth::{cap, Api, CurrentUser};
 use crate::error::ApiError;
+use crate::error::Path;
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Json;
@@ -130,7 +131,7 @@ async fn plan_json(
 }
 
 /// The caller's own training plan.
-#[utoipa::path(get, path = "/api/v1/me/training-plan", security(("bearer" = [])), responses((status = 200, body = PlanJson)))]
+#[utoipa::path(get, path = "/api/v1/me/training-plan", security(("bearer" = [])), responses((status = 200, body = PlanJson), (status = 400, description = "This token's account is not linked to a person in the directory", body = crate::error::Problem)))]
 pub async fn my_plan(
     State(state): State<AppState>,
     api: Api<cap::OwnTraining>,
@@ -394,7 +395,7 @@ pub struct CpdJson {
 }
 
 /// The caller's CPD log.
-#[utoipa::path(get, path = "/api/v1/me/cpd", security(("bearer" = [])), responses((status = 200, body = [CpdJson])))]
+#[utoipa::path(get, path = "/api/v1/me/cpd", security(("bearer" = [])), responses((status = 200, body = [CpdJson]), (status = 400, description = "This token's account is not linked to a person in the directory", body = crate::error::Problem)))]
 pub async fn my_cpd(
     State(state): State<AppState>,
     api: Api<cap::OwnTraining>,

@@ -3,9 +3,10 @@
 
 use crate::auth::{cap, Api};
 use crate::error::ApiError;
+use crate::error::Path;
 use crate::routes::{Access, Table};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::Json;
 use mashboard_domain::access::Capability;
@@ -40,6 +41,7 @@ pub struct NamedPersonJson {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = ReferralOutcomeJson)]
 pub struct OutcomeJson {
     pub partner: String,
     /// accepted_assessment, accepted_s47, accepted_s42, early_help, advice_signpost,

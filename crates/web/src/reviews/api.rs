@@ -5,10 +5,11 @@
 use crate::auth::{cap, Api};
 use crate::error::json_body as body;
 use crate::error::ApiError;
+use crate::error::Path;
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::Json;

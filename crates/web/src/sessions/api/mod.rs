@@ -10,10 +10,11 @@ pub(super) use self::booking::ics_response;
 
 use crate::auth::{cap, Api, CurrentUser};
 use crate::error::ApiError;
+use crate::error::Path;
 use crate::routes::{Access, Table};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
@@ -322,6 +323,7 @@ pub struct SessionListJson {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     pub module_id: Option<i64>,
     pub series_id: Option<i64>,
