@@ -37,6 +37,7 @@ fn panel() -> Vec<Referral> {
                 quarter,
                 trained_quarter,
                 outcome: rng.gen_bool(p),
+                before_training_day: false,
             }
         })
         .collect()

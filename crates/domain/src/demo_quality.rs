@@ -1449,7 +1449,12 @@ fn trained_on(today: Date) -> HashMap<String, Date> {
         })
         .collect();
     let mut out = HashMap::new();
-    for s in delivery_plan(&people, crate::training_seed::TRAINER_STAFF_NUMBER, &[], today) {
+    for s in delivery_plan(
+        &people,
+        crate::training_seed::TRAINER_STAFF_NUMBER,
+        &[],
+        today,
+    ) {
         if !s.delivered {
             continue;
         }

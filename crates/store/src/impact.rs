@@ -59,7 +59,12 @@ impl Filter {
 }
 
 /// A WHERE fragment and its text binds, numbered from `next`.
-fn scope_sql(scope: &Scope, dept_col: &str, officer_col: &str, next: usize) -> (String, Vec<String>) {
+fn scope_sql(
+    scope: &Scope,
+    dept_col: &str,
+    officer_col: &str,
+    next: usize,
+) -> (String, Vec<String>) {
     match scope {
         Scope::Force => (String::new(), Vec::new()),
         Scope::Department(d) => (format!(" AND {dept_col} = ${next}"), vec![d.clone()]),
@@ -183,7 +188,8 @@ pub async fn review_periods(store: &Store, f: &Filter) -> Result<Vec<ReviewPerio
     let mut by_review: BTreeMap<(String, String, String), [u64; 4]> = BTreeMap::new();
     for (title, start, end, grade, n) in q.fetch_all(store.pool()).await? {
         if (1..=4).contains(&grade) {
-            by_review.entry((start, end, title)).or_default()[grade as usize - 1] += n.max(0) as u64;
+            by_review.entry((start, end, title)).or_default()[grade as usize - 1] +=
+                n.max(0) as u64;
         }
     }
     let mut out: Vec<ReviewPeriod> = by_review
@@ -236,7 +242,8 @@ pub async fn quarters(store: &Store, f: &Filter) -> Result<Vec<QuarterCounts>> {
             .into_iter()
             .filter(|o| o.group() == Group::Relevant),
     );
-    let rejected = in_list([Outcome::NoFurtherAction, Outcome::ReturnedMoreInformation].into_iter());
+    let rejected =
+        in_list([Outcome::NoFurtherAction, Outcome::ReturnedMoreInformation].into_iter());
     let (extra, binds) = scope_sql(&f.scope, "i.department", "r.officer_person_id", 3);
     let join_incident = if matches!(f.scope, Scope::Department(_)) {
         " JOIN incidents i ON i.incident_ref = r.incident_ref"
@@ -311,7 +318,10 @@ pub async fn quarters(store: &Store, f: &Filter) -> Result<Vec<QuarterCounts>> {
 
 /// The first completion (any version, signed off or not) of the module by each person:
 /// person id → (date, session id).
-async fn first_completions(store: &Store, module: &str) -> Result<HashMap<i64, (Date, Option<i64>)>> {
+async fn first_completions(
+    store: &Store,
+    module: &str,
+) -> Result<HashMap<i64, (Date, Option<i64>)>> {
     let rows: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
         "SELECT c.person_id, c.completed_on, c.session_id FROM completions c
          JOIN modules m ON m.id = c.module_id
@@ -341,7 +351,14 @@ fn parse_day(s: &str) -> Option<Date> {
 /// by cohort: people who had started by then and not left, and of them those trained by then.
 pub async fn coverage(store: &Store, f: &Filter, module: &str) -> Result<Vec<CoveragePoint>> {
     let first = first_completions(store, module).await?;
-    type P = (i64, Option<String>, Option<String>, Option<String>, Option<String>, Option<i64>);
+    type P = (
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+    );
     let people: Vec<P> = sqlx::query_as(
         "SELECT id, department, cohort, start_date, left_on, line_manager_id FROM people",
     )
@@ -358,8 +375,14 @@ pub async fn coverage(store: &Store, f: &Filter, module: &str) -> Result<Vec<Cov
                 Scope::Department(d) => dept.as_deref() == Some(d.as_str()),
                 Scope::Team(m) => *manager == Some(*m),
             };
-            let started = start.as_deref().and_then(parse_day).is_none_or(|s| s <= end);
-            let gone = left.as_deref().and_then(parse_day).is_some_and(|l| l <= end);
+            let started = start
+                .as_deref()
+                .and_then(parse_day)
+                .is_none_or(|s| s <= end);
+            let gone = left
+                .as_deref()
+                .and_then(parse_day)
+                .is_some_and(|l| l <= end);
             if !in_scope || !started || gone {
                 continue;
             }
@@ -374,13 +397,17 @@ pub async fn coverage(store: &Store, f: &Filter, module: &str) -> Result<Vec<Cov
             }
         }
         let label = quarter_label(dashboard::quarter_start(qi));
-        out.extend(tally.into_iter().map(|((by, group), (people, trained))| CoveragePoint {
-            quarter: label.clone(),
-            by,
-            group,
-            people,
-            trained,
-        }));
+        out.extend(
+            tally
+                .into_iter()
+                .map(|((by, group), (people, trained))| CoveragePoint {
+                    quarter: label.clone(),
+                    by,
+                    group,
+                    people,
+                    trained,
+                }),
+        );
         qi += 1;
     }
     Ok(out)
@@ -549,9 +576,10 @@ pub async fn departments(store: &Store) -> Result<Vec<String>> {
 
 /// Whether a module with this code exists.
 pub async fn module_exists(store: &Store, code: &str) -> Result<bool> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM modules WHERE UPPER(code) = UPPER($1)")
-        .bind(code)
-        .fetch_optional(store.pool())
-        .await?;
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM modules WHERE UPPER(code) = UPPER($1)")
+            .bind(code)
+            .fetch_optional(store.pool())
+            .await?;
     Ok(row.is_some())
 }

@@ -488,9 +488,7 @@ pub fn quality(reviews: &[ReviewPeriod]) -> Quality {
                 period_start: r.period_start.clone(),
                 period_end: r.period_end.clone(),
                 imported: r.imported,
-                counts: (1..=4)
-                    .map(|g| (g.to_string(), r.counts[g - 1]))
-                    .collect(),
+                counts: (1..=4).map(|g| (g.to_string(), r.counts[g - 1])).collect(),
                 n: values.len() as u64,
                 mean: summary.as_ref().map(|s| s.mean),
                 mean_ci95: summary
@@ -624,9 +622,11 @@ pub fn effect(module: &str, rows: &[EffectRow]) -> EffectFigure {
             .map(|g| KindEffect {
                 kind: g.group,
                 label: g.group.label(),
-                none_because: g.effect.reason.clone().map(|r| {
-                    format!("{}: too few to tell. {r}", g.group.label())
-                }),
+                none_because: g
+                    .effect
+                    .reason
+                    .clone()
+                    .map(|r| format!("{}: too few to tell. {r}", g.group.label())),
                 effect: g.effect,
             })
             .collect(),
@@ -775,8 +775,14 @@ mod tests {
             incidents_needing: 20,
         }]);
         assert!(o.chart.chart.is_none());
-        assert!(o.chart.verdict().starts_with("No chart: A chart needs at least 2 points"));
-        assert_eq!(o.quarters[0].share.text(), "25.0% (95% CI 7.1% to 59.1%), 2 of 8");
+        assert!(o
+            .chart
+            .verdict()
+            .starts_with("No chart: A chart needs at least 2 points"));
+        assert_eq!(
+            o.quarters[0].share.text(),
+            "25.0% (95% CI 7.1% to 59.1%), 2 of 8"
+        );
     }
 
     #[test]
@@ -785,7 +791,10 @@ mod tests {
         assert_eq!(quarter_label(d), "2024 Q3");
         assert_eq!(quarter_start(quarter_index(d)), date(2024, 7, 1));
         assert_eq!(period_label("2024-01-01", "2024-02-29"), "Jan–Feb 2024");
-        assert_eq!(period_label("2024-12-01", "2025-01-31"), "Dec 2024–Jan 2025");
+        assert_eq!(
+            period_label("2024-12-01", "2025-01-31"),
+            "Dec 2024–Jan 2025"
+        );
     }
 
     fn date(y: i32, m: u8, d: u8) -> Date {

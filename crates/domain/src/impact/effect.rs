@@ -536,7 +536,10 @@ mod tests {
             before_training_day: true,
             ..r
         };
-        assert_eq!((early.relative_quarter(), early.treated()), (Some(0), false));
+        assert_eq!(
+            (early.relative_quarter(), early.treated()),
+            (Some(0), false)
+        );
         let before = Referral { quarter: 8091, ..r };
         assert_eq!(
             (before.relative_quarter(), before.treated()),

@@ -34,7 +34,12 @@ async fn seed(store: &Store) {
     exec(store, "INSERT INTO people (staff_number, name, department, team, cohort, start_date, created_at, updated_at) VALUES ('M1', 'Trainer', 'Public Protection', 'MASH - Training', NULL, '2010-01-01', $1, $1), ('B1', 'Manager', 'Response', 'Response 1', NULL, '2010-01-01', $1, $1), ('A2', 'Other', 'Neighbourhood Policing', 'N1', '2023 intake', '2023-09-01', $1, $1)", &[NOW]).await;
     let b1 = id(store, "SELECT id FROM people WHERE staff_number = 'B1'").await;
     exec(store, "INSERT INTO people (staff_number, name, department, team, cohort, start_date, line_manager_id, created_at, updated_at) VALUES ('A1', 'Report', 'Response', 'Response 1', '2020 intake', '2020-01-01', CAST($2 AS BIGINT), $1, $1)", &[NOW, &b1]).await;
-    exec(store, "INSERT INTO users (username, created_at) VALUES ('owner', $1)", &[NOW]).await;
+    exec(
+        store,
+        "INSERT INTO users (username, created_at) VALUES ('owner', $1)",
+        &[NOW],
+    )
+    .await;
     let owner = id(store, "SELECT id FROM users WHERE username = 'owner'").await;
     let a1 = id(store, "SELECT id FROM people WHERE staff_number = 'A1'").await;
     let a2 = id(store, "SELECT id FROM people WHERE staff_number = 'A2'").await;
@@ -55,9 +60,22 @@ async fn seed(store: &Store) {
     exec(store, "INSERT INTO compliance_audits (title, period_start, period_end, sample_size, status, owner_user_id, created_at) VALUES ('March to April 2024', '2024-03-01', '2024-04-30', 3, 'closed', CAST($1 AS BIGINT), $2)", &[&owner, NOW]).await;
     let audit = id(store, "SELECT id FROM compliance_audits").await;
     exec(store, "INSERT INTO compliance_audit_draws (audit_id, draw_no, seed, frame_size, drawn_by, drawn_at) VALUES (CAST($1 AS BIGINT), 1, '1', 4, 't', $2), (CAST($1 AS BIGINT), 2, '2', 4, 't', $2)", &[&audit, NOW]).await;
-    for (draw, inc, req, done) in [(1, "4", 1, 0), (2, "1", 1, 1), (2, "2", 1, 0), (2, "3", 0, 1)] {
-        let d = id(store, &format!("SELECT id FROM compliance_audit_draws WHERE draw_no = {draw}")).await;
-        let i = id(store, &format!("SELECT id FROM incidents WHERE incident_ref = 'INC-{inc}'")).await;
+    for (draw, inc, req, done) in [
+        (1, "4", 1, 0),
+        (2, "1", 1, 1),
+        (2, "2", 1, 0),
+        (2, "3", 0, 1),
+    ] {
+        let d = id(
+            store,
+            &format!("SELECT id FROM compliance_audit_draws WHERE draw_no = {draw}"),
+        )
+        .await;
+        let i = id(
+            store,
+            &format!("SELECT id FROM incidents WHERE incident_ref = 'INC-{inc}'"),
+        )
+        .await;
         exec(store, "INSERT INTO compliance_audit_sample (draw_id, position, incident_id) VALUES (CAST($1 AS BIGINT), 1, CAST($2 AS BIGINT))", &[&d, &i]).await;
         exec(store, &format!("INSERT INTO compliance_findings (audit_id, incident_id, form_required, form_completed, recorded_by, recorded_at) VALUES (CAST($1 AS BIGINT), CAST($2 AS BIGINT), {req}, {done}, 't', $3)"), &[&audit, &i, NOW]).await;
     }
@@ -68,7 +86,11 @@ async fn seed(store: &Store) {
     exec(store, "INSERT INTO quality_review_draws (review_id, draw_no, seed, frame_size, drawn_by, drawn_at) VALUES (CAST($1 AS BIGINT), 1, '1', 4, 't', $2)", &[&review, NOW]).await;
     let draw = id(store, "SELECT id FROM quality_review_draws").await;
     for (r, g) in [("1", 2), ("2", 4)] {
-        let rid = id(store, &format!("SELECT id FROM referrals WHERE referral_ref = 'PPN-{r}'")).await;
+        let rid = id(
+            store,
+            &format!("SELECT id FROM referrals WHERE referral_ref = 'PPN-{r}'"),
+        )
+        .await;
         exec(store, "INSERT INTO quality_review_sample (draw_id, position, referral_id) VALUES (CAST($1 AS BIGINT), 1, CAST($2 AS BIGINT))", &[&draw, &rid]).await;
         exec(store, &format!("INSERT INTO quality_agreed_grades (review_id, referral_id, grade, recorded_by, recorded_at) VALUES (CAST($1 AS BIGINT), CAST($2 AS BIGINT), {g}, 't', $3)"), &[&review, &rid, NOW]).await;
     }
@@ -83,8 +105,16 @@ async fn seed(store: &Store) {
     // A later completion of another version does not move the first.
     exec(store, "INSERT INTO completions (person_id, module_id, module_version, completed_on, mode, status, source, recorded_by, created_at, updated_at) VALUES (CAST($1 AS BIGINT), CAST($2 AS BIGINT), '2', '2025-03-12', 'online', 'signed_off', 'recorded', 't', $3, $3), (CAST($4 AS BIGINT), CAST($2 AS BIGINT), '1', '2024-01-05', 'online', 'signed_off', 'imported', 't', $3, $3)", &[&a1, &module, NOW, &a2]).await;
     // The queue: INC-2 waited from 2 to 20 March, INC-4 from 5 March and is still open.
-    let i2 = id(store, "SELECT id FROM incidents WHERE incident_ref = 'INC-2'").await;
-    let i4 = id(store, "SELECT id FROM incidents WHERE incident_ref = 'INC-4'").await;
+    let i2 = id(
+        store,
+        "SELECT id FROM incidents WHERE incident_ref = 'INC-2'",
+    )
+    .await;
+    let i4 = id(
+        store,
+        "SELECT id FROM incidents WHERE incident_ref = 'INC-4'",
+    )
+    .await;
     exec(store, "INSERT INTO missing_referrals (incident_id, rule, queued_at, outcome, closed_at) VALUES (CAST($1 AS BIGINT), 'children_involved', '2024-03-02T10:00:00', 'referral_made', '2024-03-20T10:00:00'), (CAST($2 AS BIGINT), 'children_involved', '2024-03-05T10:00:00', NULL, NULL)", &[&i2, &i4]).await;
 }
 
@@ -109,18 +139,32 @@ async fn live_and_imported_history_sit_in_one_series_and_scope_narrows_it() {
             (live.examined, live.required, live.completed_when_required),
             (3, 2, 1)
         );
-        assert_eq!((live.not_required, live.completed_when_not_required), (1, 1));
+        assert_eq!(
+            (live.not_required, live.completed_when_not_required),
+            (1, 1)
+        );
         let reviews = impact::review_periods(&store, &force).await.unwrap();
         assert_eq!(reviews.len(), 2);
-        assert_eq!((reviews[0].counts, reviews[0].imported), ([1, 3, 4, 1], true));
-        assert_eq!((reviews[1].counts, reviews[1].imported), ([0, 1, 0, 1], false));
+        assert_eq!(
+            (reviews[0].counts, reviews[0].imported),
+            ([1, 3, 4, 1], true)
+        );
+        assert_eq!(
+            (reviews[1].counts, reviews[1].imported),
+            ([0, 1, 0, 1], false)
+        );
 
         let quarters = impact::quarters(&store, &force).await.unwrap();
         let labels: Vec<&str> = quarters.iter().map(|q| q.quarter.as_str()).collect();
         assert_eq!(labels, ["2023 Q4", "2024 Q1", "2024 Q2"]);
         let q1 = &quarters[1];
         assert_eq!(
-            (q1.referrals, q1.with_decision, q1.accepted, q1.rejected_or_returned),
+            (
+                q1.referrals,
+                q1.with_decision,
+                q1.accepted,
+                q1.rejected_or_returned
+            ),
             (4, 4, 3, 1)
         );
         assert_eq!(q1.incidents_needing, 3);
@@ -170,7 +214,10 @@ async fn coverage_queue_and_the_training_effect_rows() {
         assert_eq!(returned, [true, false, false, false]);
         let a2 = store_person(&store, "A2").await;
         assert_eq!(
-            rows.iter().find(|r| r.officer_id == a2).unwrap().trainer_kind,
+            rows.iter()
+                .find(|r| r.officer_id == a2)
+                .unwrap()
+                .trainer_kind,
             Some(TrainerKind::NoSession)
         );
 
@@ -187,7 +234,9 @@ async fn coverage_queue_and_the_training_effect_rows() {
         assert_eq!(at("2024 Q1", "2023 intake"), Some((1, 1)));
         assert_eq!(at("2024 Q1", "2020 intake"), Some((1, 1)));
 
-        let queue = impact::queue(&store, &force, date!(2024 - 04 - 15)).await.unwrap();
+        let queue = impact::queue(&store, &force, date!(2024 - 04 - 15))
+            .await
+            .unwrap();
         let march = queue.iter().find(|q| q.on == "2024-03-31").unwrap();
         assert_eq!((march.open, march.oldest_days), (1, Some(26)));
         let feb = queue.iter().find(|q| q.on == "2024-02-29").unwrap();
@@ -195,12 +244,21 @@ async fn coverage_queue_and_the_training_effect_rows() {
         assert_eq!(queue.last().unwrap().on, "2024-04-15", "not beyond today");
 
         // The whole dashboard as one value, serialisable.
-        let d = impact::dashboard(&store, &force, "FL-PPN", ChartKind::P, date!(2024 - 07 - 01))
-            .await
-            .unwrap();
+        let d = impact::dashboard(
+            &store,
+            &force,
+            "FL-PPN",
+            ChartKind::P,
+            date!(2024 - 07 - 01),
+        )
+        .await
+        .unwrap();
         let v = serde_json::to_value(&d).unwrap();
         assert_eq!(v["compliance"]["periods"].as_array().unwrap().len(), 2);
         assert_eq!(v["outcomes"]["quarters"][1]["rejected_or_returned"], 1);
-        assert!(v["effect"]["caveats"][0].as_str().unwrap().starts_with("No estimate"));
+        assert!(v["effect"]["caveats"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("No estimate"));
     });
 }

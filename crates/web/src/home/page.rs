@@ -80,7 +80,8 @@ async fn lands_on_impact(
         .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
         .is_some_and(|path| path == "/login" || path.starts_with("/login?"));
     if !(from_sign_in
-        && u.roles.contains(&mashboard_domain::roles::Role::SeniorLeader)
+        && u.roles
+            .contains(&mashboard_domain::roles::Role::SeniorLeader)
         && u.can(Capability::Impact))
     {
         return false;

@@ -15,10 +15,8 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
-use mashboard_domain::impact::dashboard::{
-    pct, ChartFigure, Dashboard, RateFigure, TrainerKind,
-};
-use mashboard_domain::impact::{runs_analysis, run_chart, ChartKind, Improvement};
+use mashboard_domain::impact::dashboard::{pct, ChartFigure, Dashboard, RateFigure, TrainerKind};
+use mashboard_domain::impact::{run_chart, runs_analysis, ChartKind, Improvement};
 use mashboard_domain::impact::{PointType, SpcChart, SpcOptions, SpcPoint, ValuePoint};
 use mashboard_store::impact;
 use mashboard_store::training::today;
@@ -186,7 +184,11 @@ pub async fn download(
             header: table.header,
             rows,
         }])?;
-        Ok(export::download(export::XLSX, &format!("{file}.xlsx"), body))
+        Ok(export::download(
+            export::XLSX,
+            &format!("{file}.xlsx"),
+            body,
+        ))
     }
 }
 
@@ -572,7 +574,12 @@ fn view(d: &Dashboard, w: &Wanted) -> Shown {
 
     // 5. Training coverage and the queue.
     let mut force: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
-    for cv in d.training.coverage.iter().filter(|c| c.point.by == "department") {
+    for cv in d
+        .training
+        .coverage
+        .iter()
+        .filter(|c| c.point.by == "department")
+    {
         let t = force.entry(cv.point.quarter.as_str()).or_default();
         t.0 += cv.point.people;
         t.1 += cv.point.trained;
@@ -745,7 +752,10 @@ fn view(d: &Dashboard, w: &Wanted) -> Shown {
     event_fig.verdict = if event.chart.is_some() {
         "Read the points before 0: close to zero, the trained officers were not already moving apart from the others before training.".into()
     } else {
-        format!("No chart: {}.", event.none_because.clone().unwrap_or_default())
+        format!(
+            "No chart: {}.",
+            event.none_because.clone().unwrap_or_default()
+        )
     };
     event_fig.svg = event.chart.as_ref().map(|c| {
         svg::draw(

@@ -19,7 +19,11 @@ use mashboard_domain::access::Capability::Impact;
 pub(crate) fn routes(t: Table) -> Table {
     use Access::{Api, Page};
     t.get("/impact", Page(Impact), get(dashboard::show))
-        .get("/impact/data/{name}", Page(Impact), get(dashboard::download))
+        .get(
+            "/impact/data/{name}",
+            Page(Impact),
+            get(dashboard::download),
+        )
         .get("/impact/chart", Page(Impact), get(chart::form))
         .post("/impact/chart", Page(Impact), post(chart::draw))
         .post("/api/v1/spc", Api(Impact), post(api::spc))

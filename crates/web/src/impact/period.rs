@@ -54,7 +54,10 @@ pub(crate) fn read(pairs: &[(String, String)], today: Date) -> (Option<Wanted>, 
     let to = date(&mut form, "to", "Period to", today);
     if let (Some(f), Some(t)) = (from, to) {
         if t < f {
-            form.add_error("to", "Period to: the end of the period must be on or after its start");
+            form.add_error(
+                "to",
+                "Period to: the end of the period must be on or after its start",
+            );
         }
     }
     let chart = match form.value("chart") {
@@ -130,7 +133,11 @@ mod tests {
         assert_eq!((w.filter.from, w.filter.to), (date!(2022 - 01 - 01), today));
         assert_eq!((w.chart, w.module.as_str()), (ChartKind::P, "FL-PPN"));
         let (w, form) = read(
-            &pairs(&[("from", "2024-05-01"), ("to", "2024-01-01"), ("chart", "pie")]),
+            &pairs(&[
+                ("from", "2024-05-01"),
+                ("to", "2024-01-01"),
+                ("chart", "pie"),
+            ]),
             today,
         );
         assert!(w.is_none());

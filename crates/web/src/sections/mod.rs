@@ -7,9 +7,7 @@ mod page;
 
 use crate::routes::{Access, Table};
 use axum::routing::get;
-use mashboard_domain::access::Capability::{
-    CatalogueView, ExercisesTake, PeopleBrowse, SignedIn,
-};
+use mashboard_domain::access::Capability::{CatalogueView, ExercisesTake, PeopleBrowse, SignedIn};
 
 pub(crate) fn routes(t: Table) -> Table {
     use Access::Page;

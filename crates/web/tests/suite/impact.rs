@@ -271,16 +271,33 @@ async fn seed_figures(store: &mashboard_store::Store) {
     exec(store, "INSERT INTO audit_history (period_start, period_end, examined, required, completed_when_required, not_required, completed_when_not_required, imported_at) VALUES ('2022-01-01', '2022-02-28', 35, 20, 13, 15, 1, $1), ('2022-03-01', '2022-04-30', 35, 30, 20, 5, 0, $1)", &[now]).await;
     exec(store, "INSERT INTO review_history (period_start, period_end, grade_1, grade_2, grade_3, grade_4, imported_at) VALUES ('2024-07-01', '2024-09-30', 1, 3, 4, 1, $1), ('2024-12-01', '2025-02-28', 0, 4, 2, 3, $1)", &[now]).await;
     exec(store, "INSERT INTO modules (code, title, kind, status, version, created_at, updated_at) VALUES ('FL-PPN', 'Frontline referral input', 'classroom', 'active', '1', $1, $1)", &[now]).await;
-    let officer = person_id(store, &staff_for(Role::Frontline)).await.to_string();
+    let officer = person_id(store, &staff_for(Role::Frontline))
+        .await
+        .to_string();
     exec(store, "INSERT INTO completions (person_id, module_id, module_version, completed_on, mode, status, source, recorded_by, created_at, updated_at) SELECT CAST($1 AS BIGINT), id, '1', '2024-02-15', 'classroom', 'signed_off', 'recorded', 'test', $2, $2 FROM modules WHERE code = 'FL-PPN'", &[&officer, now]).await;
     // (reference, submitted, department, decision of the agency it went to)
     let rows = [
         ("01", "2024-01-10", "Response", Some("accepted_assessment")),
         ("02", "2024-01-20", "Response", Some("no_further_action")),
-        ("03", "2024-03-01", "Response", Some("returned_more_information")),
+        (
+            "03",
+            "2024-03-01",
+            "Response",
+            Some("returned_more_information"),
+        ),
         ("04", "2024-03-10", "Response", None),
-        ("05", "2024-04-05", "Criminal Investigation Department", Some("accepted_s47")),
-        ("06", "2024-05-05", "Criminal Investigation Department", Some("early_help")),
+        (
+            "05",
+            "2024-04-05",
+            "Criminal Investigation Department",
+            Some("accepted_s47"),
+        ),
+        (
+            "06",
+            "2024-05-05",
+            "Criminal Investigation Department",
+            Some("early_help"),
+        ),
     ];
     for (n, on, dept, decision) in rows {
         exec(store, "INSERT INTO incidents (incident_ref, reported_at, category, children_involved, department, officer_person_id, imported_at, updated_at) VALUES ($1, $2, 'Neglect', 1, $3, CAST($4 AS BIGINT), $5, $5)", &[&format!("INC-{n}"), &format!("{on}T09:00:00"), dept, &officer, now]).await;
@@ -306,7 +323,10 @@ async fn the_impact_api_gives_hand_checkable_figures_on_seeded_data() {
         seed_figures(&app.store).await;
         // Compliance: the imported audits in order, y = completed / required.
         let (s, v) = app
-            .api_as(Role::SeniorLeader, "/api/v1/impact/compliance?from=2022-01-01&to=2022-12-31")
+            .api_as(
+                Role::SeniorLeader,
+                "/api/v1/impact/compliance?from=2022-01-01&to=2022-12-31",
+            )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["chart"], "p");
@@ -315,7 +335,10 @@ async fn the_impact_api_gives_hand_checkable_figures_on_seeded_data() {
         assert!(close(&v["centre"], 33.0 / 50.0));
         assert_eq!(v["periods"][0]["imported"], true);
         let y = &v["years"]["2022"];
-        assert_eq!((y["examined"].as_u64(), y["required"].as_u64()), (Some(70), Some(50)));
+        assert_eq!(
+            (y["examined"].as_u64(), y["required"].as_u64()),
+            (Some(70), Some(50))
+        );
         assert_eq!(y["completed_when_required"], 33);
         assert!(close(&y["compliance"], 0.66));
         let ci = y["compliance_ci95"].as_array().unwrap();
@@ -324,17 +347,26 @@ async fn the_impact_api_gives_hand_checkable_figures_on_seeded_data() {
             assert!(v["anhoej"].get(k).is_some(), "{k}");
         }
         let (_, pp) = app
-            .api_as(Role::SeniorLeader, "/api/v1/impact/compliance?from=2022-01-01&to=2022-12-31&chart=p_prime")
+            .api_as(
+                Role::SeniorLeader,
+                "/api/v1/impact/compliance?from=2022-01-01&to=2022-12-31&chart=p_prime",
+            )
             .await;
         assert_eq!(pp["chart"], "p_prime");
 
         // Reviews: the honest mean of 1, 3, 4, 1 is 23 / 9.
         let (s, v) = app
-            .api_as(Role::MashTrainer, "/api/v1/impact/review-grades?from=2024-01-01&to=2025-12-31")
+            .api_as(
+                Role::MashTrainer,
+                "/api/v1/impact/review-grades?from=2024-01-01&to=2025-12-31",
+            )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let r = &v["reviews"][0];
-        assert_eq!((r["period_start"].as_str(), r["n"].as_u64()), (Some("2024-07-01"), Some(9)));
+        assert_eq!(
+            (r["period_start"].as_str(), r["n"].as_u64()),
+            (Some("2024-07-01"), Some(9))
+        );
         assert_eq!(r["counts"]["3"], 4);
         assert!(close(&r["mean"], 23.0 / 9.0));
         assert!(close(&v["reviews"][1]["mean"], 26.0 / 9.0));
@@ -345,34 +377,58 @@ async fn the_impact_api_gives_hand_checkable_figures_on_seeded_data() {
         // Outcomes by quarter: Q1 has four referrals, three decided by their own agency, one
         // accepted, two rejected or returned; Q2 two, both accepted.
         let (s, v) = app
-            .api_as(Role::Auditor, "/api/v1/impact/outcomes?from=2024-01-01&to=2024-06-30")
+            .api_as(
+                Role::Auditor,
+                "/api/v1/impact/outcomes?from=2024-01-01&to=2024-06-30",
+            )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let q1 = &v["quarters"][0];
         assert_eq!(q1["quarter"], "2024 Q1");
         assert_eq!(
-            [&q1["referrals"], &q1["with_decision"], &q1["accepted"], &q1["rejected_or_returned"]],
+            [
+                &q1["referrals"],
+                &q1["with_decision"],
+                &q1["accepted"],
+                &q1["rejected_or_returned"]
+            ],
             [4, 3, 1, 2]
         );
         let q2 = &v["quarters"][1];
-        assert_eq!([&q2["referrals"], &q2["accepted"], &q2["rejected_or_returned"]], [2, 2, 0]);
+        assert_eq!(
+            [
+                &q2["referrals"],
+                &q2["accepted"],
+                &q2["rejected_or_returned"]
+            ],
+            [2, 2, 0]
+        );
         assert!(close(&v["chart"]["points"][0]["y"], 2.0 / 3.0));
         assert!(close(&v["chart"]["centre"], 2.0 / 5.0));
         // One department: Response has only the first quarter's referrals.
         let (_, v) = app
-            .api_as(Role::SeniorLeader, "/api/v1/impact/outcomes?from=2024-01-01&to=2024-06-30&department=Response")
+            .api_as(
+                Role::SeniorLeader,
+                "/api/v1/impact/outcomes?from=2024-01-01&to=2024-06-30&department=Response",
+            )
             .await;
         assert_eq!(v["quarters"][0]["referrals"], 4);
         assert_eq!(v["quarters"][1]["referrals"], 0);
         // Imported history has no department, so one department's compliance has none of it.
         let (_, v) = app
-            .api_as(Role::SeniorLeader, "/api/v1/impact/compliance?from=2022-01-01&to=2022-12-31&department=Response")
+            .api_as(
+                Role::SeniorLeader,
+                "/api/v1/impact/compliance?from=2022-01-01&to=2022-12-31&department=Response",
+            )
             .await;
         assert!(v["periods"].as_array().unwrap().is_empty(), "{v}");
 
         // The training effect: one trained officer, so no estimate, and the reason first.
         let (s, v) = app
-            .api_as(Role::SeniorLeader, "/api/v1/impact/training-effect?module=FL-PPN&from=2024-01-01&to=2024-12-31")
+            .api_as(
+                Role::SeniorLeader,
+                "/api/v1/impact/training-effect?module=FL-PPN&from=2024-01-01&to=2024-12-31",
+            )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["counts"]["referrals"], 5);
@@ -380,15 +436,43 @@ async fn the_impact_api_gives_hand_checkable_figures_on_seeded_data() {
         assert_eq!(v["counts"]["officers_never_trained"], 0);
         assert!(v["estimate"].is_null() && v["ci95"].is_null());
         let d = &v["descriptive"];
-        assert_eq!((d["trained_before"]["n"].as_u64(), d["trained_after"]["n"].as_u64()), (Some(2), Some(3)));
+        assert_eq!(
+            (
+                d["trained_before"]["n"].as_u64(),
+                d["trained_after"]["n"].as_u64()
+            ),
+            (Some(2), Some(3))
+        );
         assert!(close(&d["trained_before"]["rate"], 0.5));
         assert!(close(&d["trained_after"]["rate"], 1.0 / 3.0));
-        assert!(v["caveats"][0].as_str().unwrap().contains("at least 20"), "{v}");
+        assert!(
+            v["caveats"][0].as_str().unwrap().contains("at least 20"),
+            "{v}"
+        );
         for k in ["-4", "-3", "-2", "0", "1", "2", "3", "4"] {
             assert!(v["event_study"].get(k).is_some(), "{k}");
         }
         assert_eq!(v["by_trainer_kind"][0]["kind"], "no_session");
-        assert!(v["by_trainer_kind"][0]["none_because"].as_str().unwrap().contains("too few to tell"));
+        assert!(v["by_trainer_kind"][0]["none_because"]
+            .as_str()
+            .unwrap()
+            .contains("too few to tell"));
+
+        // The four are documented.
+        let doc: serde_json::Value = client()
+            .get(app.url("/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for p in ["compliance", "review-grades", "outcomes", "training-effect"] {
+            assert!(
+                doc["paths"][format!("/api/v1/impact/{p}")]["get"].is_object(),
+                "{p} is in the OpenAPI document"
+            );
+        }
 
         // Bad input: 400 in JSON, naming the field.
         for bad in [
@@ -408,7 +492,12 @@ async fn the_impact_api_gives_hand_checkable_figures_on_seeded_data() {
 async fn officers_partners_and_line_managers_do_not_see_force_wide_impact() {
     on_both!(|app| {
         seed_figures(&app.store).await;
-        for role in [Role::Frontline, Role::PartnerReviewer, Role::LineManager, Role::Mentor] {
+        for role in [
+            Role::Frontline,
+            Role::PartnerReviewer,
+            Role::LineManager,
+            Role::Mentor,
+        ] {
             for path in [
                 "/api/v1/impact/compliance",
                 "/api/v1/impact/review-grades",
@@ -425,7 +514,11 @@ async fn officers_partners_and_line_managers_do_not_see_force_wide_impact() {
                 assert!(!html.contains("Rejected or further work"));
             }
         }
-        let r = client().get(app.url("/api/v1/impact/outcomes")).send().await.unwrap();
+        let r = client()
+            .get(app.url("/api/v1/impact/outcomes"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     });
 }
@@ -475,15 +568,21 @@ async fn a_senior_leader_lands_on_the_dashboard_and_every_chart_has_its_table_an
         assert_eq!(sections, 7);
         assert_eq!(html.matches("The data behind this chart").count(), sections);
         assert!(html.contains("2022 compliance") || html.contains(">2022<"));
-        assert!(html.contains("66.0%"), "the yearly compliance with its interval");
+        assert!(
+            html.contains("66.0%"),
+            "the yearly compliance with its interval"
+        );
         assert!(html.contains("Signal") && html.contains("noise"));
-        assert!(html.contains(
-            "ten graded referrals a quarter cannot carry an officer-level estimate"
-        ));
+        assert!(
+            html.contains("ten graded referrals a quarter cannot carry an officer-level estimate")
+        );
         assert!(html.contains("No estimate: 1 trained officers"));
 
         let (s, csv) = app
-            .get(&c, "/impact/data/outcomes.csv?from=2024-01-01&to=2024-06-30")
+            .get(
+                &c,
+                "/impact/data/outcomes.csv?from=2024-01-01&to=2024-06-30",
+            )
             .await;
         assert_eq!(s, StatusCode::OK);
         assert!(csv.starts_with("Quarter,Referrals,"), "{csv}");
