@@ -232,13 +232,15 @@ async function signIn(page, username) {
   await page.type(`${form} input[name="password"]`, PASSWORD);
   const after = await submitWith(page, `${form} button:not([type="button"]):not([type="reset"])`);
   const landed = new URL(page.url()).pathname;
-  if (landed !== "/") {
+  // A senior leader's first page is the impact dashboard.
+  const expected = username === "demo-leader" ? "/impact" : "/";
+  if (landed !== expected) {
     const errorText = await page
       .$eval(".govuk-error-summary", (e) => e.innerText.replace(/\s+/g, " ").trim())
       .catch(() => "");
     fail(
       where,
-      `expected to land on / after signing in, got ${pathOf(page)} (${after ? after.status() : "no response"})` +
+      `expected to land on ${expected} after signing in, got ${pathOf(page)} (${after ? after.status() : "no response"})` +
         (errorText ? `: ${errorText}` : ""),
     );
     return false;
@@ -594,6 +596,28 @@ async function asUser(browser, username, steps) {
   }
 }
 
+/** The senior leader lands on the impact dashboard: every chart has its table; axe-clean. */
+async function checkImpactDashboard(browser) {
+  const where = "impact dashboard";
+  await asUser(browser, "demo-leader", async (page) => {
+    if (new URL(page.url()).pathname !== "/impact") return fail(where, `landed on ${pathOf(page)}`);
+    const figures = await page.$$eval("section.app-impact-figure", (ss) =>
+      ss.map((s) => ({
+        heading: s.querySelector("h2")?.innerText ?? "",
+        chart: !!s.querySelector("svg.app-chart title") && !!s.querySelector("svg.app-chart desc"),
+        table: !!s.querySelector("details table caption"),
+      })),
+    );
+    if (figures.length < 7) fail(where, `${figures.length} figures, expected 7`);
+    for (const f of figures) {
+      if (!f.chart) fail(where, `"${f.heading}" has no chart with a title and description`);
+      if (!f.table) fail(where, `"${f.heading}" has no table`);
+    }
+    const axeOk = await checkAxe(page, where);
+    if ((await checkProblems(page, where)) && axeOk && figures.every((f) => f.chart && f.table)) passed += 1;
+  });
+}
+
 async function checkTrainingFlow(browser) {
   const failuresBefore = failures.length;
   const stamp = String(Date.now()).slice(-8);
@@ -875,6 +899,7 @@ async function main() {
     info(`browser test against ${BASE_URL} with ${await browser.version()}`);
     for (const role of ROLES) summary.push(await checkRole(browser, role));
     if (process.env.SKIP_FORM !== "1") await checkPeopleForm(browser);
+    if (process.env.SKIP_IMPACT !== "1") await checkImpactDashboard(browser);
     if (process.env.SKIP_TRAINING !== "1") await checkTrainingFlow(browser);
     if (process.env.SKIP_REVIEW !== "1") await checkReviewFlow(browser);
     if (process.env.SKIP_EXERCISE !== "1") await checkExerciseFlow(browser);

@@ -873,6 +873,11 @@ pub fn demo_quality(today: Date) -> DemoQuality {
         })
         .collect();
 
+    // Who had the frontline input, and when: the delivery plan's attended seats. A referral
+    // made after its officer's input is less often rejected or returned (the training effect
+    // the dashboard estimates).
+    let trained_on = trained_on(today);
+
     // 6. The reviews' samples, and the agreed grade of each sampled referral.
     let mut agreed_of: HashMap<usize, u8> = HashMap::new();
     let mut review_plans = Vec::new();
@@ -971,7 +976,10 @@ pub fn demo_quality(today: Date) -> DemoQuality {
         // Nothing is decided today or later.
         let recent = *at > end - Duration::days(14);
         if !recent || rng.gen_bool(0.4) {
-            let (outcome, reason) = outcome(&mut rng, quality, child_subject);
+            let trained = trained_on
+                .get(&incident.officer_staff_number)
+                .is_some_and(|d| at.date() >= *d);
+            let (outcome, reason) = outcome(&mut rng, quality, child_subject, trained);
             let decided_at = at.date() + Duration::days(rng.gen_range(1..7));
             if decided_at < today {
                 outcomes.push(DemoOutcome {
@@ -1423,11 +1431,53 @@ fn narrative(
     }
 }
 
-fn outcome(rng: &mut ChaCha20Rng, quality: u8, child: bool) -> (&'static str, &'static str) {
+/// The day each person first attended the frontline input, by staff number, from the delivery
+/// plan the demo's sessions are made from.
+fn trained_on(today: Date) -> HashMap<String, Date> {
+    use crate::demo_delivery::{delivery_plan, DemoPerson, Seat};
+    let people: Vec<DemoPerson> = demo_people()
+        .into_iter()
+        .map(|p| DemoPerson {
+            staff_number: p.staff_number.to_string(),
+            name: p.name,
+            email: p.email,
+            rank: p.rank,
+            department: p.department,
+            start_date: p.start_date,
+            cohort: p.cohort,
+            active: true,
+        })
+        .collect();
+    let mut out = HashMap::new();
+    for s in delivery_plan(
+        &people,
+        crate::training_seed::TRAINER_STAFF_NUMBER,
+        &[],
+        today,
+    ) {
+        if !s.delivered {
+            continue;
+        }
+        for (sn, seat) in &s.seats {
+            if matches!(seat, Seat::Attended(_)) {
+                out.entry(sn.clone()).or_insert(s.starts_local.date());
+            }
+        }
+    }
+    out
+}
+
+fn outcome(
+    rng: &mut ChaCha20Rng,
+    quality: u8,
+    child: bool,
+    trained: bool,
+) -> (&'static str, &'static str) {
     let q = usize::from(quality.clamp(1, 4)) - 1;
-    // Weights by quality 1..4.
-    let returned = [35, 18, 6, 2][q];
-    let nfa = [25, 22, 15, 10][q];
+    // Weights by quality 1..4; after the officer's input, fewer are returned for more
+    // information or closed with no further action.
+    let returned = [35, 18, 6, 2][q] * if trained { 4 } else { 10 } / 10;
+    let nfa = [25, 22, 15, 10][q] * if trained { 6 } else { 10 } / 10;
     let advice = [15, 18, 15, 10][q];
     let early = [10, 15, 20, 20][q];
     let assessment = [10, 17, 30, 35][q];

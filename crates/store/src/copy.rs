@@ -51,6 +51,8 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("compliance_audit_auditors", &[]),
     ("compliance_findings", &[]),
     ("missing_referrals", &[]),
+    ("audit_history", &[]),
+    ("review_history", &[]),
     ("session_trainers", &[]),
     ("session_audience", &[]),
     ("session_enrolments", &[]),

@@ -64,12 +64,24 @@ fn capability_for(kind: SectionKind) -> Capability {
 /// The session key that remembers which sign-in has already landed on the dashboard.
 const LANDED: &str = "impact_landed_at";
 
-/// A senior leader's first page after signing in is the impact dashboard: the first visit to
-/// `/` after each sign-in takes them there; later visits (the Home link) show this page.
-async fn lands_on_impact(u: &CurrentUser, session: &tower_sessions::Session) -> bool {
-    if !(u
-        .roles
-        .contains(&mashboard_domain::roles::Role::SeniorLeader)
+/// A senior leader's first page after signing in is the impact dashboard: the visit to `/` that
+/// the sign-in page sends them to (its `Referer` is the sign-in page; the service sends
+/// same-origin referrers) takes them there, once per sign-in; later visits (the Home link) show
+/// this page. Without a referrer (a privacy setting) they simply see this page.
+async fn lands_on_impact(
+    u: &CurrentUser,
+    session: &tower_sessions::Session,
+    headers: &axum::http::HeaderMap,
+) -> bool {
+    let from_sign_in = headers
+        .get(axum::http::header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
+        .is_some_and(|path| path == "/login" || path.starts_with("/login?"));
+    if !(from_sign_in
+        && u.roles
+            .contains(&mashboard_domain::roles::Role::SeniorLeader)
         && u.can(Capability::Impact))
     {
         return false;
@@ -89,9 +101,10 @@ async fn lands_on_impact(u: &CurrentUser, session: &tower_sessions::Session) -> 
 pub async fn show(
     State(state): State<AppState>,
     page: Page<cap::SignedIn>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, AppError> {
     let u = &page.user;
-    if lands_on_impact(u, &page.session).await {
+    if lands_on_impact(u, &page.session, &headers).await {
         return Ok(Redirect::to("/impact").into_response());
     }
     let by_section = SECTIONS

@@ -15,7 +15,7 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
-use mashboard_domain::impact::dashboard::{pct, ChartFigure, Dashboard, RateFigure};
+use mashboard_domain::impact::dashboard::{pct, ChartFigure, Dashboard, RateFigure, TrainerKind};
 use mashboard_domain::impact::{run_chart, runs_analysis, ChartKind, Improvement};
 use mashboard_domain::impact::{PointType, SpcChart, SpcOptions, SpcPoint, ValuePoint};
 use mashboard_store::impact;
@@ -299,7 +299,7 @@ fn event_chart(d: &Dashboard) -> Option<ChartFigure> {
         .filter_map(|c| {
             let (e, se) = (c.estimate?, c.se?);
             Some(SpcPoint {
-                label: format!("{:+}", c.relative_quarter),
+                label: format!("{:+}", c.relative_quarter).replace('-', "−"),
                 y: e,
                 cl: 0.0,
                 lcl: Some(e - 1.96 * se),
@@ -739,11 +739,7 @@ fn view(d: &Dashboard, w: &Wanted) -> Shown {
                     let lohi = c.estimate.zip(c.se).map(|(e, s)| [e - 1.96 * s, e + 1.96 * s]);
                     let [lo, hi] = ci(lohi);
                     vec![
-                        text(if c.relative_quarter == -1 {
-                            "-1 (reference)".to_string()
-                        } else {
-                            format!("{:+}", c.relative_quarter)
-                        }),
+                        text(relative_words(c.relative_quarter)),
                         share(c.estimate),
                         num(c.se, 4),
                         lo,
@@ -761,6 +757,17 @@ fn view(d: &Dashboard, w: &Wanted) -> Shown {
             event.none_because.clone().unwrap_or_default()
         )
     };
+    event_fig.svg = event.chart.as_ref().map(|c| {
+        svg::draw(
+            c,
+            event_fig.heading,
+            &format!(
+                "Event study: each quarter before and after an officer's training quarter, the estimated difference in percentage points in the share rejected or returned from the quarter before training, with its 95% interval. {}",
+                event_fig.verdict
+            ),
+            "event_study",
+        )
+    });
     if let Some(s) = event_fig.svg.as_mut() {
         for t in s.ticks.iter_mut() {
             if let Ok(v) = t.text.parse::<f64>() {
@@ -783,32 +790,35 @@ fn view(d: &Dashboard, w: &Wanted) -> Shown {
         estimate,
         none_because: e.none_because.clone(),
         descriptive: vec![
-            rate_text(
-                "Trained officers, before their training",
-                &desc.trained_before,
-            ),
-            rate_text(
-                "Trained officers, after their training",
-                &desc.trained_after,
-            ),
+            rate_text("Trained officers, before their training", &desc.trained_before),
+            rate_text("Trained officers, after their training", &desc.trained_after),
             rate_text("Officers never trained", &desc.never_trained),
         ],
         by_kind: e
             .by_trainer_kind
             .iter()
-            .map(
-                |k| match (&k.none_because, k.effect.estimate, k.effect.ci95) {
-                    (None, Some(est), Some([lo, hi])) => format!(
-                        "{}: {} percentage points (95% CI {} to {}), {} officers trained this way",
-                        k.label,
-                        signed_points(est),
-                        signed_points(lo),
-                        signed_points(hi),
-                        k.effect.counts.officers_trained
-                    ),
-                    (Some(why), _, _) => why.clone(),
-                    _ => format!("{}: no estimate", k.label),
-                },
+            .map(|k| match (&k.none_because, k.effect.estimate, k.effect.ci95) {
+                (None, Some(est), Some([lo, hi])) => format!(
+                    "{}: {} percentage points (95% CI {} to {}), {} officers trained this way",
+                    k.label,
+                    signed_points(est),
+                    signed_points(lo),
+                    signed_points(hi),
+                    k.effect.counts.officers_trained
+                ),
+                (Some(why), _, _) => why.clone(),
+                _ => format!("{}: no estimate", k.label),
+            })
+            .chain(
+                [TrainerKind::MashTeam, TrainerKind::OtherTrainer, TrainerKind::NoSession]
+                    .into_iter()
+                    .filter(|kind| !e.by_trainer_kind.iter().any(|k| k.kind == *kind))
+                    .map(|kind| {
+                        format!(
+                            "{}: no officer who made referrals in this period was trained this way, so there is nothing to tell.",
+                            kind.label()
+                        )
+                    }),
             )
             .collect(),
         caveats: e.effect.caveats.clone(),
@@ -842,6 +852,19 @@ fn view(d: &Dashboard, w: &Wanted) -> Shown {
         years,
         coverage,
         effect,
+    }
+}
+
+/// Quarters from training in words (no leading minus sign, which a spreadsheet would read as a
+/// formula).
+fn relative_words(q: i32) -> String {
+    match q {
+        -1 => "1 before (the reference)".into(),
+        q if q <= -4 => "4 or more before".into(),
+        q if q < 0 => format!("{} before", -q),
+        0 => "0 (the training quarter)".into(),
+        q if q >= 4 => "4 or more after".into(),
+        q => format!("{q} after"),
     }
 }
 
