@@ -87,7 +87,7 @@ pub fn invitation(
         method,
         uid: s.ics_uid.clone(),
         sequence: s.ics_sequence,
-        stamp: mashboard_domain::sessions::Instant::now(),
+        stamp: time::OffsetDateTime::now_utc(),
         starts: s.starts(),
         ends: s.ends(),
         summary: s.name().to_string(),
