@@ -234,13 +234,16 @@ fn read_stamp(raw: &str) -> Option<(PrimitiveDateTime, Option<UtcOffset>)> {
 pub fn parse_time(raw: &str) -> Result<Instant, String> {
     let raw = raw.trim();
     if raw.is_empty() {
-        return Err("give a date and time such as 2025-03-31T09:30 (London time) or 2025-03-31T09:30:00+01:00".into());
+        return Err(
+            "give a date and time such as 2025-03-31T09:30 (UK time) or 2025-03-31T09:30:00+01:00"
+                .into(),
+        );
     }
     match read_stamp(raw) {
         Some((dt, Some(offset))) => Ok(dt.assume_offset(offset).to_offset(UtcOffset::UTC)),
         Some((dt, None)) => london_wall(dt),
         None => Err(format!(
-            "\"{raw}\" is not a date and time; write it as 2025-03-31T09:30 (London time) or 2025-03-31T09:30:00+01:00"
+            "\"{raw}\" is not a date and time; write it as 2025-03-31T09:30 (UK time) or 2025-03-31T09:30:00+01:00"
         )),
     }
 }
@@ -338,21 +341,78 @@ pub fn rfc3339_london(ts: Instant) -> String {
     )
 }
 
-/// "Sunday 30 March 2025, 09:00 BST".
+/// The one name pages give the zone of the times they show ("When (UK time)"): Europe/London,
+/// which is GMT in winter and BST in summer, named the same all year.
+pub const ZONE_NAME: &str = "UK time";
+
+/// A clock time in words, as GOV.UK writes it: "9am", "9:30am", "midday", "12:30pm", "midnight".
+pub fn clock_in_words(t: Time) -> String {
+    match (t.hour(), t.minute()) {
+        (0, 0) => "midnight".into(),
+        (12, 0) => "midday".into(),
+        (h, m) => {
+            let h12 = (h + 11) % 12 + 1;
+            let half = if h < 12 { "am" } else { "pm" };
+            if m == 0 {
+                format!("{h12}{half}")
+            } else {
+                format!("{h12}:{m:02}{half}")
+            }
+        }
+    }
+}
+
+/// An instant in UK time, in words: "Sunday 30 March 2025 at 9am".
 pub fn display_london(ts: Instant) -> String {
     let z = to_london(ts);
     format!(
-        "{} {} {} {}, {} {}",
+        "{} {} {} {} at {}",
         z.weekday(),
         z.day(),
         z.month(),
         z.year(),
-        hh_mm(z.time()),
-        london_abbreviation(ts)
+        clock_in_words(z.time())
     )
 }
 
-/// The UK clock time ("09:00") of an instant held as a `time` value.
+/// An instant in UK time to the second, for a record of events: "1 March 2024 at 2:05:33pm".
+pub fn display_london_exact(ts: Instant) -> String {
+    let z = to_london(ts);
+    let (h, m, sec) = (z.hour(), z.minute(), z.second());
+    format!(
+        "{} {} {} at {}:{m:02}:{sec:02}{}",
+        z.day(),
+        z.month(),
+        z.year(),
+        (h + 11) % 12 + 1,
+        if h < 12 { "am" } else { "pm" }
+    )
+}
+
+/// A session's start and end in UK time, in words: "Tuesday 15 July 2025, 9am to 12:30pm", the
+/// end's date added when it is another day.
+pub fn display_london_span(starts: Instant, ends: Instant) -> String {
+    let (s, e) = (to_london(starts), to_london(ends));
+    let day = |z: OffsetDateTime| format!("{} {} {} {}", z.weekday(), z.day(), z.month(), z.year());
+    if s.date() == e.date() {
+        format!(
+            "{}, {} to {}",
+            day(s),
+            clock_in_words(s.time()),
+            clock_in_words(e.time())
+        )
+    } else {
+        format!(
+            "{}, {} to {}, {}",
+            day(s),
+            clock_in_words(s.time()),
+            day(e),
+            clock_in_words(e.time())
+        )
+    }
+}
+
+/// The UK clock time of an instant in words ("9am").
 pub fn london_clock(utc: OffsetDateTime) -> String {
     display_london_time(utc)
 }
@@ -362,8 +422,13 @@ pub fn display_stored(text: &str) -> String {
     from_store(text).map_or_else(|| text.to_string(), display_london)
 }
 
-/// "09:00".
+/// The UK clock time of an instant in words: "9am", "12:30pm".
 pub fn display_london_time(ts: Instant) -> String {
+    clock_in_words(to_london(ts).time())
+}
+
+/// The UK clock time of an instant on a 24-hour clock ("09:00"), for a running log.
+pub fn london_hh_mm(ts: Instant) -> String {
     hh_mm(to_london(ts).time())
 }
 
@@ -627,12 +692,14 @@ mod tests {
         );
         assert_eq!(
             display_london(utc("2026-10-25T00:30:00Z")),
-            "Sunday 25 October 2026, 01:30 BST"
+            "Sunday 25 October 2026 at 1:30am"
         );
         assert_eq!(
             display_london(utc("2026-10-25T01:30:00Z")),
-            "Sunday 25 October 2026, 01:30 GMT"
+            "Sunday 25 October 2026 at 1:30am"
         );
+        assert_eq!(london_abbreviation(utc("2026-10-25T00:30:00Z")), "BST");
+        assert_eq!(london_abbreviation(utc("2026-10-25T01:30:00Z")), "GMT");
         assert_eq!(
             parse_london("2026-10-25", "02:00").unwrap(),
             utc("2026-10-25T02:00:00Z")
@@ -704,13 +771,31 @@ mod tests {
     }
 
     #[test]
-    fn display_is_london_time_with_the_zone() {
+    fn display_is_uk_time_in_words() {
         let summer = utc("2025-07-15T08:00:00Z");
-        assert_eq!(display_london(summer), "Tuesday 15 July 2025, 09:00 BST");
-        let winter = utc("2025-01-15T09:00:00Z");
+        assert_eq!(display_london(summer), "Tuesday 15 July 2025 at 9am");
+        let winter = utc("2025-01-15T09:30:00Z");
         assert_eq!(
             display_london(winter),
-            "Wednesday 15 January 2025, 09:00 GMT"
+            "Wednesday 15 January 2025 at 9:30am"
+        );
+        assert_eq!(
+            display_london_span(summer, utc("2025-07-15T11:30:00Z")),
+            "Tuesday 15 July 2025, 9am to 12:30pm"
+        );
+        assert_eq!(
+            display_london_span(summer, utc("2025-07-16T11:00:00Z")),
+            "Tuesday 15 July 2025, 9am to Wednesday 16 July 2025, midday"
+        );
+        assert_eq!(display_london_time(utc("2025-07-14T23:00:00Z")), "midnight");
+        assert_eq!(london_hh_mm(summer), "09:00");
+        assert_eq!(
+            display_london_exact(utc("2024-03-01T14:05:33.5Z")),
+            "1 March 2024 at 2:05:33pm"
+        );
+        assert_eq!(
+            display_london_exact(utc("2024-07-01T11:05:33Z")),
+            "1 July 2024 at 12:05:33pm"
         );
         assert_eq!(
             london_fields(summer),

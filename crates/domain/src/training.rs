@@ -1583,19 +1583,11 @@ mod percent_tests {
 }
 
 /// A stored instant (RFC 3339, UTC) as people read it, in Europe/London time: "6 December 2026
-/// at 2:05pm", "midday" and "midnight" by name. `None` when the text is not an instant.
+/// at 2:05pm", "9am", "midday" and "midnight" by name. `None` when the text is not an instant.
 pub fn instant_in_words(stored: &str) -> Option<String> {
     let z = crate::sessions::to_london(crate::sessions::from_store(stored)?);
     let day = crate::people::format_date_long(z.date());
-    let time = match (z.hour(), z.minute()) {
-        (0, 0) => "midnight".to_string(),
-        (12, 0) => "midday".to_string(),
-        (h, m) => format!(
-            "{}:{m:02}{}",
-            (h + 11) % 12 + 1,
-            if h < 12 { "am" } else { "pm" }
-        ),
-    };
+    let time = crate::sessions::clock_in_words(z.time());
     Some(format!("{day} at {time}"))
 }
 

@@ -108,11 +108,7 @@ impl Session {
         }
     }
     pub fn when(&self) -> String {
-        format!(
-            "{} to {}",
-            dom::display_london(self.starts()),
-            dom::display_london_time(self.ends())
-        )
+        dom::display_london_span(self.starts(), self.ends())
     }
     pub fn minutes(&self) -> i64 {
         dom::duration_minutes(self.starts(), self.ends())

@@ -725,7 +725,7 @@ async fn auditors_see_only_their_audits_and_record_findings_through_the_pages() 
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("0 of 3 done"));
         assert!(
-            html.contains("PPN-77 submitted 5 January 2024 at 09:15"),
+            html.contains("PPN-77 submitted 5 January 2024 at 9:15am"),
             "linked referral"
         );
         assert!(html.contains("None linked"));

@@ -208,7 +208,7 @@ pub struct SessionJson {
     /// RFC 3339 in London's offset.
     pub starts_at: String,
     pub ends_at: String,
-    /// "Tuesday 15 July 2025, 09:00 BST to 12:00".
+    /// "Tuesday 15 July 2025, 9am to midday" (UK time, in words).
     pub when: String,
     /// in_person or teams.
     pub mode: String,
