@@ -229,6 +229,10 @@ pub struct SessionJson {
     /// Staff numbers waiting, first first.
     pub waitlist: Vec<String>,
     pub attendance: Vec<AttendanceJson>,
+    /// Only on `POST /api/v1/sessions` with cohorts in the audience: who the cohorts booked, who
+    /// went on the waitlist and who was skipped, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cohort_booking: Option<booking::EnrolResultJson>,
 }
 
 fn summary_json(s: &Session) -> SessionJson {
@@ -257,6 +261,7 @@ fn summary_json(s: &Session) -> SessionJson {
         enrolled: Vec::new(),
         waitlist: Vec::new(),
         attendance: Vec::new(),
+        cohort_booking: None,
     }
 }
 
@@ -443,10 +448,12 @@ pub async fn create(
         status,
     };
     let s = sessions::create(&state.store, &api.user.actor(), &n).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(full_json(&state, &api.user, s.id).await?),
-    ))
+    // The cohorts in the audience are booked, as the schedule page books them.
+    let booked =
+        crate::sessions::book_cohorts(&state.store, &api.user.actor(), s.id, &n.audience).await?;
+    let mut j = full_json(&state, &api.user, s.id).await?;
+    j.cohort_booking = booked.map(booking::enrol_json);
+    Ok((StatusCode::CREATED, Json(j)))
 }
 
 /// One session with its trainers, bookings and attendance.
