@@ -2,7 +2,8 @@
 //! signed in as each demo account, the pages it can reach from its home page are walked (links
 //! only, never a form; two pages of each shape, downloads left out). A page fails if its visible
 //! text shows a raw timestamp (`2026-12-06T06:08`, `2026-12-06 06:08`) or names the zone other
-//! than "UK time" (UTC, GMT, BST).
+//! than "UK time" (UTC, GMT, BST), or when it has both breadcrumbs and a back link (a page has
+//! one or the other; GOV.UK keeps the back link for the steps of a form).
 
 use crate::common::{databases, free_port};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -211,6 +212,9 @@ async fn walk(base: &str, account: &str) -> (usize, Vec<String>) {
         }
         for p in zone_names(&text) {
             problems.push(format!("{account} {path}: zone named \"{p}\""));
+        }
+        if body.contains("class=\"govuk-back-link\"") && body.contains("govuk-breadcrumbs__list") {
+            problems.push(format!("{account} {path}: breadcrumbs and a back link"));
         }
         for link in links(&body) {
             if !seen.contains(&link) && worth_following(&link) {

@@ -12,7 +12,7 @@ pub(super) struct SampleView {
     pub flags: Vec<&'static str>,
     pub officer: String,
     pub department: String,
-    /// "PPN-1 submitted 10 February 2025 at 09:00" for each linked referral.
+    /// "PPN-1 submitted 10 February 2025 at 9am" for each linked referral.
     pub referrals: Vec<String>,
     pub finding: Option<String>,
     pub note: String,
