@@ -32,5 +32,7 @@ mod register;
 mod reminders;
 #[path = "suite/teams_report.rs"]
 mod teams_report;
+#[path = "suite/times_in_words.rs"]
+mod times_in_words;
 #[path = "suite/training_import.rs"]
 mod training_import;

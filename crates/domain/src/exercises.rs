@@ -169,10 +169,7 @@ pub fn clock_text(seconds: i64) -> String {
 /// The UK's wall-clock time of day (`HH:MM`) of an instant, from the time-zone database
 /// (Europe/London), so the clock changes are right whatever year it is.
 pub fn uk_clock(t: time::OffsetDateTime) -> String {
-    match jiff::Timestamp::from_second(t.unix_timestamp()) {
-        Ok(ts) => crate::sessions::display_london_time(ts),
-        Err(_) => format!("{:02}:{:02}", t.hour(), t.minute()),
-    }
+    crate::sessions::london_hh_mm(t)
 }
 
 /// One question of the debrief: the model answer and each team's answer beside it.

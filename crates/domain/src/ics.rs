@@ -5,8 +5,7 @@
 //! A calendar for one person's e-mail lists only that person as ATTENDEE, so no address is ever
 //! visible to another.
 
-use jiff::tz::TimeZone;
-use jiff::Timestamp;
+use crate::sessions::Instant as Timestamp;
 
 /// REQUEST (an invitation or an update) or CANCEL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,9 +52,16 @@ pub struct Invitation {
 
 /// `20250715T080000Z`.
 pub fn utc_stamp(ts: Timestamp) -> String {
-    ts.to_zoned(TimeZone::UTC)
-        .strftime("%Y%m%dT%H%M%SZ")
-        .to_string()
+    let z = ts.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        z.year(),
+        z.month() as u8,
+        z.day(),
+        z.hour(),
+        z.minute(),
+        z.second()
+    )
 }
 
 /// Escapes a TEXT value: backslash, semicolon, comma and line breaks.
@@ -185,9 +191,9 @@ mod tests {
             method,
             uid: "session-42-7f3a@mashboard".into(),
             sequence: 2,
-            stamp: "2025-07-01T12:00:00Z".parse().unwrap(),
-            starts: "2025-07-15T08:00:00Z".parse().unwrap(),
-            ends: "2025-07-15T11:00:00Z".parse().unwrap(),
+            stamp: crate::sessions::from_store("2025-07-01T12:00:00Z").unwrap(),
+            starts: crate::sessions::from_store("2025-07-15T08:00:00Z").unwrap(),
+            ends: crate::sessions::from_store("2025-07-15T11:00:00Z").unwrap(),
             summary: "Frontline safeguarding input; MASH, referrals".into(),
             location: "Microsoft Teams".into(),
             description: "Join on Teams: https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc\nBring your questions.".into(),

@@ -323,13 +323,12 @@ pub fn format_local_time(t: PrimitiveDateTime) -> String {
     )
 }
 
-/// A local time as pages show it: `1 March 2024 at 14:05`.
+/// A local time as pages show it, in words: `1 March 2024 at 2:05pm`.
 pub fn format_local_time_long(t: PrimitiveDateTime) -> String {
     format!(
-        "{} at {:02}:{:02}",
+        "{} at {}",
         format_date_long(t.date()),
-        t.hour(),
-        t.minute()
+        crate::sessions::clock_in_words(t.time())
     )
 }
 
@@ -623,7 +622,7 @@ mod tests {
             assert!(parse_local_time(bad).is_err(), "{bad}");
         }
         assert_eq!(format_local_time(t), "2024-03-01T14:05:00");
-        assert_eq!(format_local_time_long(t), "1 March 2024 at 14:05");
+        assert_eq!(format_local_time_long(t), "1 March 2024 at 2:05pm");
         assert_eq!(age_days(t, datetime!(2024-03-03 14:04:59)), 1);
         assert_eq!(age_days(t, datetime!(2024-02-01 00:00:00)), 0);
     }

@@ -1583,15 +1583,11 @@ mod percent_tests {
 }
 
 /// A stored instant (RFC 3339, UTC) as people read it, in Europe/London time: "6 December 2026
-/// at 2:05pm", "midday" and "midnight" by name. `None` when the text is not an instant.
+/// at 2:05pm", "9am", "midday" and "midnight" by name. `None` when the text is not an instant.
 pub fn instant_in_words(stored: &str) -> Option<String> {
-    let z = crate::sessions::from_store(stored)?.to_zoned(crate::sessions::london());
-    let day = z.strftime("%-d %B %Y").to_string();
-    let time = match (z.hour(), z.minute()) {
-        (0, 0) => "midnight".to_string(),
-        (12, 0) => "midday".to_string(),
-        _ => z.strftime("%-I:%M%P").to_string(),
-    };
+    let z = crate::sessions::to_london(crate::sessions::from_store(stored)?);
+    let day = crate::people::format_date_long(z.date());
+    let time = crate::sessions::clock_in_words(z.time());
     Some(format!("{day} at {time}"))
 }
 
@@ -1602,8 +1598,8 @@ pub fn stored_date_in_words(stored: &str) -> Option<String> {
     if let Ok(d) = crate::people::parse_date(stored) {
         return Some(crate::people::format_date_long(d));
     }
-    let z = crate::sessions::from_store(stored)?.to_zoned(crate::sessions::london());
-    Some(z.strftime("%-d %B %Y").to_string())
+    let z = crate::sessions::to_london(crate::sessions::from_store(stored)?);
+    Some(crate::people::format_date_long(z.date()))
 }
 
 #[cfg(test)]

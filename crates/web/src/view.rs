@@ -468,6 +468,18 @@ pub(crate) fn date_text(raw: &str) -> String {
         .unwrap_or_else(|_| raw.to_string())
 }
 
+/// A stored instant (RFC 3339) as pages show it: UK time in words, "6 December 2026 at 2:05pm"
+/// (the stored text when it cannot be read).
+pub(crate) fn instant_text(raw: &str) -> String {
+    mashboard_domain::training::instant_in_words(raw).unwrap_or_else(|| raw.to_string())
+}
+
+/// The UK date of a stored instant or date, in words: "6 December 2026" (the stored text when it
+/// cannot be read).
+pub(crate) fn day_text(raw: &str) -> String {
+    mashboard_domain::training::stored_date_in_words(raw).unwrap_or_else(|| raw.to_string())
+}
+
 /// A stored local time as pages show it (the stored text when it cannot be read).
 pub(crate) fn local_time_text(raw: &str) -> String {
     mashboard_domain::queue::parse_local_time(raw)

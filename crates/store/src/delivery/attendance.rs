@@ -53,7 +53,7 @@ impl SessionFacts {
             .map(|t| london_date(t).to_string())
             .unwrap_or_else(|| self.starts_at.chars().take(10).collect())
     }
-    /// When the session starts, in London time in words ("Tuesday 15 July 2025, 09:00 BST").
+    /// When the session starts, in UK time in words ("Tuesday 15 July 2025 at 9am").
     pub fn when(&self) -> String {
         mashboard_domain::sessions::display_stored(&self.starts_at)
     }

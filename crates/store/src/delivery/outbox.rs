@@ -87,7 +87,7 @@ pub fn invitation(
         method,
         uid: s.ics_uid.clone(),
         sequence: s.ics_sequence,
-        stamp: mashboard_domain::sessions::Instant::now(),
+        stamp: time::OffsetDateTime::now_utc(),
         starts: s.starts(),
         ends: s.ends(),
         summary: s.name().to_string(),
@@ -124,13 +124,13 @@ fn words(s: &Session, kind: MailKind, name: &str) -> (String, String) {
         MailKind::Invitation => (
             format!("Invitation: {what}, {when}"),
             format!(
-                "Dear {name},\n\nYou have a place on {what}, {when} (London time), {place}.\n\nThe calendar invitation is attached; accept it to add the session to your calendar.\n"
+                "Dear {name},\n\nYou have a place on {what}, {when} (UK time), {place}.\n\nThe calendar invitation is attached; accept it to add the session to your calendar.\n"
             ),
         ),
         MailKind::Update => (
             format!("Updated: {what}, {when}"),
             format!(
-                "Dear {name},\n\nThe session {what} has changed. It is now {when} (London time), {place}.\n\nThe attached invitation updates your calendar.\n"
+                "Dear {name},\n\nThe session {what} has changed. It is now {when} (UK time), {place}.\n\nThe attached invitation updates your calendar.\n"
             ),
         ),
         MailKind::Cancellation => (

@@ -72,10 +72,10 @@ pub struct Session {
 
 impl Session {
     pub fn starts(&self) -> Instant {
-        dom::from_store(&self.starts_at).unwrap_or_default()
+        dom::from_store(&self.starts_at).unwrap_or(Instant::UNIX_EPOCH)
     }
     pub fn ends(&self) -> Instant {
-        dom::from_store(&self.ends_at).unwrap_or_default()
+        dom::from_store(&self.ends_at).unwrap_or(Instant::UNIX_EPOCH)
     }
     pub fn mode(&self) -> SessionMode {
         SessionMode::parse(&self.mode).unwrap_or(SessionMode::InPerson)
@@ -108,11 +108,7 @@ impl Session {
         }
     }
     pub fn when(&self) -> String {
-        format!(
-            "{} to {}",
-            dom::display_london(self.starts()),
-            dom::display_london_time(self.ends())
-        )
+        dom::display_london_span(self.starts(), self.ends())
     }
     pub fn minutes(&self) -> i64 {
         dom::duration_minutes(self.starts(), self.ends())
@@ -769,7 +765,7 @@ pub async fn attendance(store: &Store, session_id: i64) -> Result<Vec<Attendance
 pub struct TrainerHours {
     pub staff_number: String,
     pub name: String,
-    pub year: i16,
+    pub year: i32,
     pub sessions: i64,
     pub lead_sessions: i64,
     pub minutes: i64,
@@ -790,7 +786,7 @@ pub async fn trainer_hours(store: &Store) -> Result<Vec<TrainerHours>> {
     )
     .fetch_all(store.pool())
     .await?;
-    let mut acc: BTreeMap<(String, i16), TrainerHours> = BTreeMap::new();
+    let mut acc: BTreeMap<(String, i32), TrainerHours> = BTreeMap::new();
     for (sn, name, lead, starts, ends) in rows {
         let (Some(s), Some(e)) = (dom::from_store(&starts), dom::from_store(&ends)) else {
             continue;

@@ -2,10 +2,8 @@
 
 use crate::error::AppError;
 use crate::AppState;
-use mashboard_domain::people::format_date_long;
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, Account};
-use mashboard_store::parse_instant;
 use time::OffsetDateTime;
 
 pub(super) const AUDIT_PER_PAGE: i64 = 100;
@@ -17,27 +15,22 @@ pub(super) const MAX_TOKEN_LABEL: usize = 100;
 // Shared helpers
 // ---------------------------------------------------------------------------------------------
 
-/// A stored instant as people read it: `1 March 2024 at 14:05`.
+/// A stored instant as people read it, in UK time: `1 March 2024 at 2:05pm`.
 pub(super) fn when(at: &str) -> String {
-    match parse_instant(at) {
-        Some(t) => format!(
-            "{} at {:02}:{:02}",
-            format_date_long(t.date()),
-            t.hour(),
-            t.minute()
-        ),
-        None => at.to_string(),
-    }
+    mashboard_domain::training::instant_in_words(at).unwrap_or_else(|| at.to_string())
 }
 
-/// A stored instant to the second, for the audit trail: `2024-03-01 14:05:33`.
+/// A stored instant to the second, for the audit trail, in UK time:
+/// `1 March 2024 at 2:05:33pm`.
 pub(super) fn when_exact(at: &str) -> String {
-    at.get(..19).unwrap_or(at).replace('T', " ")
+    mashboard_domain::sessions::from_store(at)
+        .map(mashboard_domain::sessions::display_london_exact)
+        .unwrap_or_else(|| at.to_string())
 }
 
+/// The UK clock time of a lock-out's end, in words ("2:05pm").
 pub(super) fn hh_mm(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!("{:02}:{:02}", t.hour(), t.minute())
+    mashboard_domain::sessions::london_clock(t)
 }
 
 /// The roles ticked in a form, in the order of `Role::ALL`.
@@ -71,7 +64,7 @@ pub(super) struct AccountView {
     pub(super) person_name: Option<String>,
     pub(super) staff_number: Option<String>,
     pub(super) disabled: bool,
-    /// `HH:MM` (UTC) when the username is locked out.
+    /// The UK time, in words, when the username's lock-out ends.
     pub(super) locked_until: Option<String>,
     pub(super) created: String,
     pub(super) last_sign_in: Option<String>,

@@ -116,10 +116,9 @@ fn long_date(stored: &str) -> String {
 
 /// A stored local time ("2025-02-01T10:05:00") as pages show it: "1 February 2025 at 10:05".
 fn when(stored: &str) -> String {
-    let date = long_date(stored);
-    match stored.get(11..16) {
-        Some(t) if t.as_bytes().get(2) == Some(&b':') => format!("{date} at {t}"),
-        _ => date,
+    match mashboard_domain::queue::parse_local_time(stored) {
+        Ok(t) if stored.len() > 10 => mashboard_domain::queue::format_local_time_long(t),
+        _ => long_date(stored),
     }
 }
 
@@ -234,7 +233,7 @@ mod tests {
 
     #[test]
     fn local_times_read_as_dates_and_times() {
-        assert_eq!(when("2025-02-01T10:05:00"), "1 February 2025 at 10:05");
+        assert_eq!(when("2025-02-01T10:05:00"), "1 February 2025 at 10:05am");
         assert_eq!(when("2025-02-01"), "1 February 2025");
     }
 

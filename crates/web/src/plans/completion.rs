@@ -21,6 +21,12 @@ impl CompletionPage {
     fn long(&self, d: &str) -> String {
         long(d)
     }
+    /// How it was done, in words ("Face to face"), not its code.
+    fn mode_label(&self, code: &str) -> String {
+        code.parse::<mashboard_domain::training::CompletionMode>()
+            .map(|m| m.label().to_string())
+            .unwrap_or_else(|_| code.to_string())
+    }
 }
 
 pub(super) async fn visible_completion(

@@ -577,8 +577,7 @@ async fn pages_team_booking_and_my_training() {
         let (s, html) = app.get(&trainer, &loc).await;
         assert_eq!(s, StatusCode::OK);
         assert!(
-            html.contains("Sunday 27 October 2030, 01:30 BST to 03:00")
-                || html.contains("01:30 BST"),
+            html.contains("Sunday 27 October 2030, 1:30am to 4am"),
             "{html}"
         );
         assert!(html.contains("Download invitation (.ics)"));
@@ -863,5 +862,73 @@ async fn cohorts_chosen_when_scheduling_are_booked_within_capacity() {
             .unwrap();
         let (_, html) = app.get(&frontline, &format!("/sessions/{id}")).await;
         assert!(!html.contains("href=\"/people/"), "{html}");
+    });
+}
+
+#[tokio::test]
+async fn cohorts_in_a_session_scheduled_through_the_api_are_booked() {
+    on_both!(|app| {
+        let module = seed_learners(&app.store).await;
+        let t = token_for(&app, Role::MashTrainer).await;
+        let c = client();
+        let (s, v) = api(
+            &c,
+            &app,
+            &t,
+            reqwest::Method::POST,
+            "/api/v1/sessions",
+            Some(json!({
+                "module_id": module, "starts_at": "2030-06-12T09:00", "ends_at": "2030-06-12T12:00",
+                "mode": "in_person", "location": "HQ", "capacity": 2,
+                "trainers": [username_for(Role::MashTrainer)],
+                "audience": [
+                    {"kind": "cohort", "value": "2026-A"},
+                    {"kind": "cohort", "value": "No such cohort"},
+                    {"kind": "department", "value": "Response"}
+                ]
+            })),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        // Two places, three people in the cohort: two enrolled, one waiting, as on the page.
+        assert_eq!(v["enrolled"].as_array().unwrap().len(), 2, "{v}");
+        assert_eq!(v["waitlist"].as_array().unwrap().len(), 1, "{v}");
+        let booking = &v["cohort_booking"];
+        assert_eq!(booking["enrolled"].as_array().unwrap().len(), 2, "{v}");
+        assert_eq!(booking["waitlisted"].as_array().unwrap().len(), 1, "{v}");
+        let skipped = booking["skipped"].as_array().unwrap();
+        assert!(
+            skipped
+                .iter()
+                .any(|s| s["staff_number"] == "Cohort No such cohort"),
+            "the empty cohort is named: {v}"
+        );
+        // A department in the audience says who it is for; it books nobody by itself.
+        let id = v["id"].as_i64().unwrap();
+        let booked: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM session_enrolments WHERE session_id = $1 AND status <> 'withdrawn'",
+        )
+        .bind(id)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(booked, 3);
+        // Without a cohort nothing is booked and the answer has no booking.
+        let (s, v) = api(
+            &c,
+            &app,
+            &t,
+            reqwest::Method::POST,
+            "/api/v1/sessions",
+            Some(json!({
+                "module_id": module, "starts_at": "2030-06-13T09:00", "ends_at": "2030-06-13T12:00",
+                "mode": "in_person", "location": "HQ", "capacity": 2,
+                "trainers": [username_for(Role::MashTrainer)]
+            })),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED);
+        assert!(v.get("cohort_booking").is_none(), "{v}");
+        assert_eq!(v["enrolled"], json!([]));
     });
 }

@@ -102,16 +102,16 @@ fn paras(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// An instant as the force's wall-clock time of day, e.g. "14:05".
+/// An instant as the UK time of day, in words, e.g. "2:05pm".
 fn clock_at(instant: &str) -> String {
     mashboard_store::parse_instant(instant)
-        .map(rules::uk_clock)
+        .map(mashboard_domain::sessions::london_clock)
         .unwrap_or_default()
 }
 
-/// The day of an instant, as pages show dates.
+/// The UK date of an instant, in words ("6 December 2026").
 fn day_of(instant: &str) -> String {
-    crate::view::date_text(instant.get(..10).unwrap_or(instant))
+    mashboard_domain::training::stored_date_in_words(instant).unwrap_or_else(|| instant.to_string())
 }
 
 fn since_start(run: &Run, instant: &str) -> String {

@@ -209,7 +209,7 @@ pub struct SessionJson {
     /// RFC 3339 in London's offset.
     pub starts_at: String,
     pub ends_at: String,
-    /// "Tuesday 15 July 2025, 09:00 BST to 12:00".
+    /// "Tuesday 15 July 2025, 9am to midday" (UK time, in words).
     pub when: String,
     /// in_person or teams.
     pub mode: String,
@@ -230,6 +230,10 @@ pub struct SessionJson {
     /// Staff numbers waiting, first first.
     pub waitlist: Vec<String>,
     pub attendance: Vec<AttendanceJson>,
+    /// Only on `POST /api/v1/sessions` with cohorts in the audience: who the cohorts booked, who
+    /// went on the waitlist and who was skipped, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cohort_booking: Option<booking::EnrolResultJson>,
 }
 
 fn summary_json(s: &Session) -> SessionJson {
@@ -258,6 +262,7 @@ fn summary_json(s: &Session) -> SessionJson {
         enrolled: Vec::new(),
         waitlist: Vec::new(),
         attendance: Vec::new(),
+        cohort_booking: None,
     }
 }
 
@@ -445,10 +450,12 @@ pub async fn create(
         status,
     };
     let s = sessions::create(&state.store, &api.user.actor(), &n).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(full_json(&state, &api.user, s.id).await?),
-    ))
+    // The cohorts in the audience are booked, as the schedule page books them.
+    let booked =
+        crate::sessions::book_cohorts(&state.store, &api.user.actor(), s.id, &n.audience).await?;
+    let mut j = full_json(&state, &api.user, s.id).await?;
+    j.cohort_booking = booked.map(booking::enrol_json);
+    Ok((StatusCode::CREATED, Json(j)))
 }
 
 /// One session with its trainers, bookings and attendance.

@@ -253,16 +253,13 @@ pub async fn create(
     };
     match sessions::create(&state.store, &page.user.actor(), &n).await {
         Ok(s) => {
-            let cohorts: Vec<&str> = n
-                .audience
-                .iter()
-                .filter(|(kind, _)| kind == "cohort")
-                .map(|(_, name)| name.as_str())
-                .collect();
-            if cohorts.is_empty() {
+            let booked =
+                crate::sessions::book_cohorts(&state.store, &page.user.actor(), s.id, &n.audience)
+                    .await
+                    .map_err(refusal)?;
+            let Some(report) = booked else {
                 return Ok(see_other(&format!("/sessions/{}?saved=created", s.id)));
-            }
-            let report = enrol_cohorts(&state, &page.user, s.id, &cohorts).await?;
+            };
             keep_report(&page.session, &report).await;
             Ok(see_other(&format!(
                 "/sessions/{}?saved=created_enrolled#bookings",
@@ -275,38 +272,6 @@ pub async fn create(
             render_form(&state, &page.user, &page.csrf, form, None, String::new()).await
         }
     }
-}
-
-/// Books the people of the cohorts chosen for a new session, as the enrol screen does: within
-/// capacity, the rest on the waitlist. One report for all the cohorts.
-pub(super) async fn enrol_cohorts(
-    state: &AppState,
-    user: &CurrentUser,
-    id: i64,
-    cohorts: &[&str],
-) -> Result<EnrolReport, AppError> {
-    let mut all = EnrolReport::default();
-    for cohort in cohorts {
-        let target = Target::Cohort((*cohort).to_string());
-        match enrolment::enrol_target(&state.store, &user.actor(), id, &target, None).await {
-            Ok(r) => {
-                all.enrolled.extend(r.enrolled);
-                all.waitlisted.extend(r.waitlisted);
-                all.skipped.extend(r.skipped);
-                all.emails_queued += r.emails_queued;
-                all.without_email += r.without_email;
-            }
-            Err(SessionError::Invalid(errs)) => {
-                all.skipped
-                    .extend(errs.into_iter().map(|e| enrolment::Skipped {
-                        staff_number: format!("Cohort {cohort}"),
-                        reason: e.message,
-                    }));
-            }
-            Err(e) => return Err(refusal(e)),
-        }
-    }
-    Ok(all)
 }
 
 pub async fn edit_form(

@@ -1,5 +1,5 @@
 //! Session pages: the list (upcoming and past), scheduling and changing a session, a session's
-//! page (details in London time, trainers, audience, bookings and waitlist, enrolment forms,
+//! page (details in UK time, trainers, audience, bookings and waitlist, enrolment forms,
 //! invitation download, cancel and deliver), series and their progress, co-trainer delivery
 //! hours, a line manager's team bookings, and the bulk booking used by the coverage page.
 
