@@ -45,6 +45,7 @@ pub fn web_config(global: &Global, demo: bool) -> WebConfig {
         demo,
         data_dir: data_dir(global),
         max_video_bytes: global.max_video_mb * 1024 * 1024,
+        ..WebConfig::default()
     }
 }
 

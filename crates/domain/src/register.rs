@@ -46,9 +46,11 @@
 //! spans several lines is still one row. Every problem is a [`RowError`]: row, column (the
 //! field's name), and the reason in plain words.
 
+pub use crate::import::mapping::{
+    header_key, resolve_mapping, suggest_mapping, Field, Layout, Mapping, MappingError,
+};
 use crate::import::{detect_delimiter, FileProblem, RowError, MAX_CELL_CHARS, SPREADSHEET_ERRORS};
 use crate::people::{parse_date, StaffNumber};
-use crate::training_import::{header_key, MappingError};
 use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Read};
@@ -166,17 +168,8 @@ impl FromStr for RegisterKind {
     }
 }
 
-/// One column of a layout.
-#[derive(Debug, PartialEq, Eq)]
-pub struct RegisterField {
-    /// The canonical header and the mapping's field name: `incident_ref`.
-    pub key: &'static str,
-    pub label: &'static str,
-    pub hint: &'static str,
-    pub required: bool,
-    /// Other header names (as [`header_key`] writes them) that mean this field.
-    aliases: &'static [&'static str],
-}
+/// One column of a layout (aliases as [`Field::exact`]).
+pub type RegisterField = Field;
 
 const OFFICER_ALIASES: &[&str] = &[
     "officer",
@@ -200,7 +193,8 @@ static INCIDENT_FIELDS: [RegisterField; 9] = [
         label: "Incident reference",
         hint: "The records system's own reference for the incident",
         required: true,
-        aliases: &[
+        within: &[],
+        exact: &[
             "incident",
             "incident_reference",
             "incident_number",
@@ -222,7 +216,8 @@ static INCIDENT_FIELDS: [RegisterField; 9] = [
         label: "Reported at",
         hint: "Date and time, such as 31/03/2024 14:05 or 2024-03-31T14:05:00",
         required: true,
-        aliases: &[
+        within: &[],
+        exact: &[
             "reported",
             "reported_on",
             "date_reported",
@@ -239,7 +234,8 @@ static INCIDENT_FIELDS: [RegisterField; 9] = [
         label: "Category",
         hint: "The kind of incident",
         required: false,
-        aliases: &[
+        within: &[],
+        exact: &[
             "incident_type",
             "type",
             "classification",
@@ -251,7 +247,8 @@ static INCIDENT_FIELDS: [RegisterField; 9] = [
         label: "Area",
         hint: "Where: district, beat or neighbourhood",
         required: false,
-        aliases: &[
+        within: &[],
+        exact: &[
             "district",
             "beat",
             "neighbourhood",
@@ -264,7 +261,8 @@ static INCIDENT_FIELDS: [RegisterField; 9] = [
         label: "Children involved",
         hint: "Y or N",
         required: false,
-        aliases: &[
+        within: &[],
+        exact: &[
             "children",
             "child_involved",
             "child_present",
@@ -277,28 +275,32 @@ static INCIDENT_FIELDS: [RegisterField; 9] = [
         label: "Adult at risk",
         hint: "Y or N",
         required: false,
-        aliases: &["vulnerable_adult", "adult_risk", "adult_at_risk_flag"],
+        within: &[],
+        exact: &["vulnerable_adult", "adult_risk", "adult_at_risk_flag"],
     },
     RegisterField {
         key: "domestic_abuse",
         label: "Domestic abuse",
         hint: "Y or N",
         required: false,
-        aliases: &["domestic", "da", "domestic_abuse_flag", "da_flag"],
+        within: &[],
+        exact: &["domestic", "da", "domestic_abuse_flag", "da_flag"],
     },
     RegisterField {
         key: "officer_staff_number",
         label: "Officer's staff number",
         hint: "The attending officer's staff or collar number, as in the people directory",
         required: false,
-        aliases: OFFICER_ALIASES,
+        within: &[],
+        exact: OFFICER_ALIASES,
     },
     RegisterField {
         key: "department",
         label: "Department",
         hint: "The officer's department or unit",
         required: false,
-        aliases: &["dept", "unit", "team", "officer_department"],
+        within: &[],
+        exact: &["dept", "unit", "team", "officer_department"],
     },
 ];
 
@@ -308,7 +310,8 @@ static REFERRAL_FIELDS: [RegisterField; 9] = [
         label: "Referral reference",
         hint: "The records system's own reference for the referral (PPN)",
         required: true,
-        aliases: &[
+        within: &[],
+        exact: &[
             "referral",
             "referral_reference",
             "referral_number",
@@ -327,7 +330,8 @@ static REFERRAL_FIELDS: [RegisterField; 9] = [
         label: "Incident reference",
         hint: "The incident the referral came from",
         required: false,
-        aliases: &[
+        within: &[],
+        exact: &[
             "incident",
             "incident_reference",
             "incident_number",
@@ -342,7 +346,8 @@ static REFERRAL_FIELDS: [RegisterField; 9] = [
         label: "Submitted at",
         hint: "Date and time, such as 31/03/2024 14:05 or 2024-03-31T14:05:00",
         required: true,
-        aliases: &[
+        within: &[],
+        exact: &[
             "submitted",
             "submitted_on",
             "date_submitted",
@@ -357,7 +362,8 @@ static REFERRAL_FIELDS: [RegisterField; 9] = [
         label: "Subject",
         hint: "child or adult",
         required: true,
-        aliases: &[
+        within: &[],
+        exact: &[
             "subject",
             "child_or_adult",
             "type",
@@ -370,7 +376,8 @@ static REFERRAL_FIELDS: [RegisterField; 9] = [
         label: "Category",
         hint: "The kind of concern",
         required: false,
-        aliases: &[
+        within: &[],
+        exact: &[
             "concern",
             "concern_type",
             "ppn_category",
@@ -382,28 +389,32 @@ static REFERRAL_FIELDS: [RegisterField; 9] = [
         label: "Officer's risk grade",
         hint: "The officer's own risk grading, such as standard, medium or high",
         required: false,
-        aliases: &["risk", "risk_grade", "risk_level", "grade", "officer_risk"],
+        within: &[],
+        exact: &["risk", "risk_grade", "risk_level", "grade", "officer_risk"],
     },
     RegisterField {
         key: "officer_staff_number",
         label: "Officer's staff number",
         hint: "The submitting officer's staff or collar number, as in the people directory",
         required: false,
-        aliases: OFFICER_ALIASES,
+        within: &[],
+        exact: OFFICER_ALIASES,
     },
     RegisterField {
         key: "partner",
         label: "Partner",
         hint: "The agency the referral went to",
         required: false,
-        aliases: &["agency", "partner_agency", "sent_to", "receiving_agency"],
+        within: &[],
+        exact: &["agency", "partner_agency", "sent_to", "receiving_agency"],
     },
     RegisterField {
         key: "narrative",
         label: "Narrative",
         hint: "What the officer wrote",
         required: false,
-        aliases: &[
+        within: &[],
+        exact: &[
             "text",
             "details",
             "description",
@@ -420,7 +431,8 @@ static OUTCOME_FIELDS: [RegisterField; 5] = [
         label: "Referral reference",
         hint: "The referral the outcome is for",
         required: true,
-        aliases: &[
+        within: &[],
+        exact: &[
             "referral",
             "referral_reference",
             "referral_number",
@@ -435,14 +447,16 @@ static OUTCOME_FIELDS: [RegisterField; 5] = [
         label: "Partner",
         hint: "The agency that decided",
         required: true,
-        aliases: &["agency", "partner_agency", "decided_by"],
+        within: &[],
+        exact: &["agency", "partner_agency", "decided_by"],
     },
     RegisterField {
         key: "outcome",
         label: "Outcome",
         hint: "Such as Accepted - s47, Early help, NFA or Returned for more information",
         required: true,
-        aliases: &[
+        within: &[],
+        exact: &[
             "decision",
             "result",
             "partner_outcome",
@@ -454,14 +468,16 @@ static OUTCOME_FIELDS: [RegisterField; 5] = [
         label: "Reason",
         hint: "Why, in the partner's words",
         required: false,
-        aliases: &["rationale", "notes", "comment", "comments", "reason_given"],
+        within: &[],
+        exact: &["rationale", "notes", "comment", "comments", "reason_given"],
     },
     RegisterField {
         key: "decided_at",
         label: "Decided on",
         hint: "Date, such as 31/03/2024 or 2024-03-31",
         required: true,
-        aliases: &[
+        within: &[],
+        exact: &[
             "decided",
             "decided_on",
             "decision_date",
@@ -478,7 +494,8 @@ static PEOPLE_FIELDS: [RegisterField; 6] = [
         label: "Referral reference",
         hint: "The referral that names the person",
         required: true,
-        aliases: &[
+        within: &[],
+        exact: &[
             "referral",
             "referral_reference",
             "referral_number",
@@ -493,35 +510,40 @@ static PEOPLE_FIELDS: [RegisterField; 6] = [
         label: "Child or adult",
         hint: "child or adult",
         required: true,
-        aliases: &["person_type", "child_or_adult", "type", "subject_type"],
+        within: &[],
+        exact: &["person_type", "child_or_adult", "type", "subject_type"],
     },
     RegisterField {
         key: "name",
         label: "Name",
         hint: "The person's full name",
         required: true,
-        aliases: &["full_name", "person", "person_name", "subject_name"],
+        within: &[],
+        exact: &["full_name", "person", "person_name", "subject_name"],
     },
     RegisterField {
         key: "date_of_birth",
         label: "Date of birth",
         hint: "Such as 31/03/2015 or 2015-03-31",
         required: false,
-        aliases: &["dob", "birth_date", "born"],
+        within: &[],
+        exact: &["dob", "birth_date", "born"],
     },
     RegisterField {
         key: "address",
         label: "Address",
         hint: "The person's address",
         required: false,
-        aliases: &["home_address", "address_line", "full_address"],
+        within: &[],
+        exact: &["home_address", "address_line", "full_address"],
     },
     RegisterField {
         key: "area",
         label: "Area",
         hint: "District or neighbourhood (shown instead of the address when pseudonymised)",
         required: false,
-        aliases: &["district", "neighbourhood", "locality", "town"],
+        within: &[],
+        exact: &["district", "neighbourhood", "locality", "town"],
     },
 ];
 
@@ -894,184 +916,18 @@ fn repeat_words(record: &Record) -> String {
 // ---------------------------------------------------------------------------------------------
 // Mappings
 
-/// Which column of a file holds each field: field key → header key ([`header_key`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RegisterMapping {
-    pairs: Vec<(&'static str, String)>,
-}
+/// Which column of a file holds each field (the one [`Mapping`] of every import).
+pub type RegisterMapping = Mapping;
 
-impl RegisterMapping {
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, h)| h.as_str())
+impl Layout for RegisterKind {
+    fn name(self) -> &'static str {
+        self.as_str()
     }
-
-    /// Maps `field` (one of `kind`'s) to a header; an empty header unmaps it.
-    pub fn set(&mut self, kind: RegisterKind, field: &str, header: &str) -> Result<(), String> {
-        let f = kind.field(field).ok_or_else(|| {
-            format!(
-                "\"{field}\" is not a column of the {} layout; its columns are {}",
-                kind.as_str(),
-                kind.canonical_header()
-            )
-        })?;
-        let header = header_key(header);
-        self.pairs.retain(|(k, _)| *k != f.key);
-        if !header.is_empty() {
-            self.pairs.push((f.key, header));
-            let order = |k: &str| kind.fields().iter().position(|x| x.key == k);
-            self.pairs.sort_by_key(|(k, _)| order(k));
-        }
-        Ok(())
+    fn fields(self) -> &'static [Field] {
+        RegisterKind::fields(self)
     }
-
-    pub fn pairs(&self) -> &[(&'static str, String)] {
-        &self.pairs
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
-    }
-
-    /// `field=header;field=header`.
-    pub fn encode(&self) -> String {
-        self.pairs
-            .iter()
-            .map(|(f, h)| format!("{f}={h}"))
-            .collect::<Vec<_>>()
-            .join(";")
-    }
-
-    /// Reads the text form back; unknown fields and malformed parts are refused.
-    pub fn parse(kind: RegisterKind, text: &str) -> Result<RegisterMapping, String> {
-        let mut m = RegisterMapping::default();
-        for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-            let (field, header) = part.split_once('=').ok_or_else(|| {
-                format!("\"{part}\" is not field=column; a mapping reads like incident_ref=occurrence_no;reported_at=date_reported")
-            })?;
-            let field = field.trim();
-            if m.get(field).is_some() {
-                return Err(format!("The mapping gives {field} twice"));
-            }
-            if header_key(header).is_empty() {
-                return Err(format!("The mapping gives no column for {field}"));
-            }
-            m.set(kind, field, header)?;
-        }
-        Ok(m)
-    }
-
-    /// Every field of the kind with the file's header for it, or "(not in this file)".
-    pub fn describe(&self, kind: RegisterKind, headers: &[String]) -> Vec<(&'static str, String)> {
-        kind.fields()
-            .iter()
-            .map(|f| {
-                let column = self
-                    .get(f.key)
-                    .and_then(|h| headers.iter().find(|x| header_key(x) == h))
-                    .cloned()
-                    .unwrap_or_else(|| "(not in this file)".into());
-                (f.label, column)
-            })
-            .collect()
-    }
-}
-
-/// Guesses the mapping from the headers: a column named as the field first, then a known other
-/// name. Each column is used once at most.
-pub fn suggest_mapping(kind: RegisterKind, headers: &[String]) -> RegisterMapping {
-    let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
-    let mut m = RegisterMapping::default();
-    let mut used: Vec<usize> = Vec::new();
-    for pass in 0..2 {
-        for f in kind.fields() {
-            if m.get(f.key).is_some() {
-                continue;
-            }
-            let found = keys.iter().enumerate().position(|(i, k)| {
-                !used.contains(&i)
-                    && if pass == 0 {
-                        k == f.key
-                    } else {
-                        f.aliases.contains(&k.as_str())
-                    }
-            });
-            if let Some(i) = found {
-                used.push(i);
-                let _ = m.set(kind, f.key, &keys[i]);
-            }
-        }
-    }
-    m
-}
-
-/// Which column each field comes from, checked against the headers: `columns[i]` is the
-/// position of `kind.fields()[i]`, if mapped.
-pub fn resolve_mapping(
-    kind: RegisterKind,
-    headers: &[String],
-    mapping: &RegisterMapping,
-) -> Result<Vec<Option<usize>>, Vec<MappingError>> {
-    let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
-    let mut errors = Vec::new();
-    let mut columns: Vec<Option<usize>> = Vec::new();
-    for f in kind.fields() {
-        let position = match mapping.get(f.key) {
-            None => {
-                if f.required {
-                    errors.push(MappingError {
-                        field: f.key,
-                        message: format!(
-                            "Choose the column that holds the {} ({})",
-                            f.label.to_lowercase(),
-                            f.key
-                        ),
-                    });
-                }
-                None
-            }
-            Some(key) => match keys.iter().position(|k| k == key) {
-                None => {
-                    errors.push(MappingError {
-                        field: f.key,
-                        message: format!(
-                            "This file has no column \"{key}\" for the {}; choose one of its columns",
-                            f.label.to_lowercase()
-                        ),
-                    });
-                    None
-                }
-                Some(i) => {
-                    if let Some(other) = columns
-                        .iter()
-                        .zip(kind.fields())
-                        .find(|(c, _)| **c == Some(i))
-                        .map(|(_, o)| o)
-                    {
-                        errors.push(MappingError {
-                            field: f.key,
-                            message: format!(
-                                "The column \"{}\" is already used for the {}; choose a different column for the {}",
-                                headers[i],
-                                other.label.to_lowercase(),
-                                f.label.to_lowercase()
-                            ),
-                        });
-                        None
-                    } else {
-                        Some(i)
-                    }
-                }
-            },
-        };
-        columns.push(position);
-    }
-    if errors.is_empty() {
-        Ok(columns)
-    } else {
-        Err(errors)
+    fn example(self) -> String {
+        "incident_ref=occurrence_no;reported_at=date_reported".into()
     }
 }
 

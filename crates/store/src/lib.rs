@@ -13,6 +13,7 @@ pub mod backup;
 pub mod copy;
 pub mod delivery;
 pub mod exercises;
+pub mod imports;
 pub mod learning;
 pub mod migrate;
 pub mod outcomes;
