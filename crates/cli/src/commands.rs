@@ -4,12 +4,14 @@ use crate::{
     Cli, Command, Global, ImportCommand, QueueCommand, RegisterArgs, TokenCommand, UserCommand,
 };
 use anyhow::{anyhow, bail, Context, Result};
-use mashboard_domain::import::parse_people;
+use mashboard_domain::import::mapping::Mapping;
+use mashboard_domain::import::{parse_people_mapped, People};
 use mashboard_domain::people::StaffNumber;
 use mashboard_domain::register::{RegisterKind, RegisterMapping, RegisterReader};
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, NewAccount};
 use mashboard_store::audit_trail::Actor;
+use mashboard_store::imports;
 use mashboard_store::people::{self, ImportError};
 use mashboard_store::{backup, copy, DbUrl, Store};
 use mashboard_web::{AppState, WebConfig};
@@ -283,14 +285,41 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let token = accounts::create_token(&store, &Actor::cli(), &user, &label).await?;
             println!("{token}");
         }
-        Command::Import(ImportCommand::People { file, dry_run }) => {
+        Command::Import(ImportCommand::People {
+            file,
+            map,
+            mapping,
+            dry_run,
+        }) => {
             let bytes = std::fs::read(&file)
                 .with_context(|| format!("could not read {}", file.display()))?;
             let name = file
                 .file_name()
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_default();
-            let parsed = match parse_people(&bytes) {
+            let columns = match (map, mapping) {
+                (Some(text), _) => match Mapping::parse(People, &text) {
+                    Ok(m) => Some(m),
+                    Err(e) => {
+                        eprintln!("--map: {e}");
+                        eprintln!("Nothing was imported.");
+                        return Ok(ExitCode::FAILURE);
+                    }
+                },
+                (None, Some(wanted)) => {
+                    let store = open(g).await?;
+                    let Some(saved) = imports::mapping(&store, People, &wanted).await? else {
+                        eprintln!("There is no saved people mapping called \"{wanted}\".");
+                        eprintln!("Nothing was imported.");
+                        return Ok(ExitCode::FAILURE);
+                    };
+                    Some(saved.parsed(People).map_err(|e| {
+                        anyhow!("the saved mapping \"{}\" cannot be read: {e}", saved.name)
+                    })?)
+                }
+                (None, None) => None,
+            };
+            let parsed = match parse_people_mapped(&bytes, columns.as_ref()) {
                 Ok(p) => p,
                 Err(problem) => {
                     eprintln!("{name}: {problem}");
@@ -545,7 +574,7 @@ async fn import_records(
                 let m = saved.parsed(kind).map_err(|e| {
                     anyhow!("the saved mapping \"{}\" cannot be read: {e}", saved.name)
                 })?;
-                let (m, notes) = m.fit(kind, &sheet);
+                let (m, notes) = m.fit(kind, &sheet.headers);
                 for note in notes {
                     eprintln!("{name}: {note}");
                 }
@@ -577,7 +606,7 @@ async fn import_records(
         }
     };
     println!("Mapping: {}", mapping.encode());
-    for (label, column) in mapping.describe(kind, &sheet) {
+    for (label, column) in mapping.describe(kind, &sheet.headers) {
         println!("  {label:<22} {column}");
     }
     let report_errors = |errors: &[mashboard_domain::import::RowError]| {

@@ -212,6 +212,14 @@ pub enum ImportCommand {
     /// Import people from an HR export (CSV or XLSX) in the canonical layout.
     People {
         file: PathBuf,
+        /// The columns to use when the HR export names them its own way, as
+        /// field=header;field=header (for example "staff_number=Employee No;name=Full Name");
+        /// without it the file must have the standard header.
+        #[arg(long, conflicts_with = "mapping")]
+        map: Option<String>,
+        /// Use the column mapping saved under this name on the import page.
+        #[arg(long)]
+        mapping: Option<String>,
         /// Check the file and report what would change, without saving anything.
         #[arg(long)]
         dry_run: bool,

@@ -36,7 +36,8 @@
 //! * Dates and times ([`parse_datetime`]): `31/03/2024`, `31/03/2024 14:05`, `31/03/2024 14:05:09`
 //!   (always day first), or ISO `2024-03-31`, `2024-03-31T14:05:09`, `2024-03-31 14:05`. A date
 //!   alone means midnight. Times are the force's local clock, kept without a zone.
-//! * Flags ([`parse_flag`]): `Y`/`N`, `yes`/`no`, `true`/`false`, `1`/`0`, any case; blank is no.
+//! * Flags ([`parse_flag`]): `Y`/`N`, `yes`/`no`, `true`/`false`, any case, or a whole number
+//!   (0 is no, more is yes; for `children_involved` the number is kept); blank is no.
 //! * Every cell is trimmed; references keep their case; staff numbers are upper-cased.
 //!
 //! ## Row numbers
@@ -259,7 +260,7 @@ static INCIDENT_FIELDS: [RegisterField; 9] = [
     RegisterField {
         key: "children_involved",
         label: "Children involved",
-        hint: "Y or N",
+        hint: "Y or N, or the number of children (0 for none)",
         required: false,
         within: &[],
         exact: &[
@@ -273,7 +274,7 @@ static INCIDENT_FIELDS: [RegisterField; 9] = [
     RegisterField {
         key: "adult_at_risk",
         label: "Adult at risk",
-        hint: "Y or N",
+        hint: "Y or N, or a whole number (0 for no)",
         required: false,
         within: &[],
         exact: &["vulnerable_adult", "adult_risk", "adult_at_risk_flag"],
@@ -281,7 +282,7 @@ static INCIDENT_FIELDS: [RegisterField; 9] = [
     RegisterField {
         key: "domestic_abuse",
         label: "Domestic abuse",
-        hint: "Y or N",
+        hint: "Y or N, or a whole number (0 for no)",
         required: false,
         within: &[],
         exact: &["domestic", "da", "domestic_abuse_flag", "da_flag"],
@@ -692,12 +693,26 @@ fn squash(s: &str) -> String {
         .collect()
 }
 
-/// Reads a flag: Y/N, yes/no, true/false, 1/0 in any case; blank is no.
+/// Reads a flag: Y/N, yes/no, true/false in any case, or a whole number (records-management
+/// exports often give how many: 0 is no, more is yes); blank is no.
 pub fn parse_flag(raw: &str) -> Result<bool, String> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "y" | "yes" | "true" | "1" | "t" => Ok(true),
-        "n" | "no" | "false" | "0" | "f" | "" => Ok(false),
-        _ => Err(format!("\"{}\" is not yes or no; write Y or N", raw.trim())),
+    parse_flag_count(raw).map(|(flag, _)| flag)
+}
+
+/// As [`parse_flag`], with the number when the cell gave one: `"3"` → `(true, Some(3))`,
+/// `"Y"` → `(true, None)`, `"0"` → `(false, Some(0))`.
+pub fn parse_flag_count(raw: &str) -> Result<(bool, Option<i64>), String> {
+    let v = raw.trim();
+    if !v.is_empty() && v.len() <= 6 && v.bytes().all(|b| b.is_ascii_digit()) {
+        let n: i64 = v.parse().unwrap_or(0);
+        return Ok((n > 0, Some(n)));
+    }
+    match v.to_ascii_lowercase().as_str() {
+        "y" | "yes" | "true" | "t" => Ok((true, None)),
+        "n" | "no" | "false" | "f" | "" => Ok((false, None)),
+        _ => Err(format!(
+            "\"{v}\" is not yes or no; write Y or N, or a whole number (0 for no)"
+        )),
     }
 }
 
@@ -789,6 +804,8 @@ pub struct IncidentRecord {
     pub category: String,
     pub area: String,
     pub children_involved: bool,
+    /// How many children, when the file gave a number rather than yes or no.
+    pub children_count: Option<i64>,
     pub adult_at_risk: bool,
     pub domestic_abuse: bool,
     pub officer_staff_number: Option<StaffNumber>,
@@ -1648,8 +1665,13 @@ impl<'a> Cells<'a> {
     }
 
     fn flag(&mut self, field: &str) -> Option<bool> {
+        self.flag_count(field).map(|(flag, _)| flag)
+    }
+
+    /// A yes/no cell that may give a number instead (see [`parse_flag_count`]).
+    fn flag_count(&mut self, field: &str) -> Option<(bool, Option<i64>)> {
         let v = self.raw(field, MAX_CELL_CHARS, false)?;
-        match parse_flag(v) {
+        match parse_flag_count(v) {
             Ok(b) => Some(b),
             Err(e) => {
                 self.error(field, e);
@@ -1713,7 +1735,7 @@ impl<'a> Cells<'a> {
         let reported_at = self.datetime("reported_at");
         let category = self.text("category");
         let area = self.text("area");
-        let children_involved = self.flag("children_involved");
+        let children = self.flag_count("children_involved");
         let adult_at_risk = self.flag("adult_at_risk");
         let domestic_abuse = self.flag("domestic_abuse");
         let officer_staff_number = self.officer("officer_staff_number");
@@ -1723,7 +1745,8 @@ impl<'a> Cells<'a> {
             reported_at: reported_at?,
             category: category?,
             area: area?,
-            children_involved: children_involved?,
+            children_involved: children?.0,
+            children_count: children?.1,
             adult_at_risk: adult_at_risk?,
             domestic_abuse: domestic_abuse?,
             officer_staff_number: officer_staff_number?,
@@ -1894,6 +1917,10 @@ mod tests {
             assert_eq!(parse_flag(s), Ok(v), "{s}");
         }
         assert!(parse_flag("maybe").unwrap_err().contains("Y or N"));
+        assert_eq!(parse_flag_count("3"), Ok((true, Some(3))));
+        assert_eq!(parse_flag_count(" 0 "), Ok((false, Some(0))));
+        assert_eq!(parse_flag_count("yes"), Ok((true, None)));
+        assert!(parse_flag_count("-1").is_err() && parse_flag_count("2.5").is_err());
         assert_eq!(SubjectType::parse(" Child "), Ok(SubjectType::Child));
         assert_eq!(SubjectType::parse("ADULT"), Ok(SubjectType::Adult));
         assert!(SubjectType::parse("dog").is_err());

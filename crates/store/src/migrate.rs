@@ -79,6 +79,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0009_coverage_version.sqlite.sql"),
         postgres: include_str!("../migrations/0009_coverage_version.postgres.sql"),
     },
+    Migration {
+        version: 10,
+        name: "import pipeline: children counts on incidents; audit and review history",
+        common: include_str!("../migrations/0010_import_pipeline.sql"),
+        sqlite: include_str!("../migrations/0010_import_pipeline.sqlite.sql"),
+        postgres: include_str!("../migrations/0010_import_pipeline.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {

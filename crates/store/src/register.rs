@@ -190,7 +190,8 @@ fn values(backend: Backend, rows: usize, width: usize, tail: &str) -> String {
 /// Parameters per row of each kind.
 fn width(kind: RegisterKind) -> usize {
     match kind {
-        RegisterKind::Incidents | RegisterKind::Referrals => 12,
+        RegisterKind::Incidents => 13,
+        RegisterKind::Referrals => 12,
         RegisterKind::Outcomes => 7,
         RegisterKind::ReferralPeople => 6,
     }
@@ -206,21 +207,23 @@ fn upsert_sql(backend: Backend, kind: RegisterKind, rows: usize) -> String {
     match kind {
         RegisterKind::Incidents => format!(
             "INSERT INTO incidents (incident_ref, reported_at, category, area, children_involved, adult_at_risk,
-                domestic_abuse, officer_staff_number, officer_person_id, department, imported_at, updated_at)
+                domestic_abuse, officer_staff_number, officer_person_id, department, imported_at, updated_at,
+                children_involved_count)
              VALUES {values}
              ON CONFLICT (incident_ref) DO UPDATE SET reported_at = excluded.reported_at,
                 category = excluded.category, area = excluded.area,
                 children_involved = excluded.children_involved, adult_at_risk = excluded.adult_at_risk,
                 domestic_abuse = excluded.domestic_abuse, officer_staff_number = excluded.officer_staff_number,
                 officer_person_id = excluded.officer_person_id, department = excluded.department,
-                updated_at = excluded.updated_at
+                updated_at = excluded.updated_at, children_involved_count = excluded.children_involved_count
              WHERE incidents.reported_at <> excluded.reported_at OR incidents.category <> excluded.category
                 OR incidents.area <> excluded.area OR incidents.children_involved <> excluded.children_involved
                 OR incidents.adult_at_risk <> excluded.adult_at_risk
                 OR incidents.domestic_abuse <> excluded.domestic_abuse
                 OR incidents.officer_staff_number <> excluded.officer_staff_number
                 OR COALESCE(incidents.officer_person_id, 0) <> COALESCE(excluded.officer_person_id, 0)
-                OR incidents.department <> excluded.department"
+                OR incidents.department <> excluded.department
+                OR COALESCE(incidents.children_involved_count, -1) <> COALESCE(excluded.children_involved_count, -1)"
         ),
         RegisterKind::Referrals => format!(
             "INSERT INTO referrals (referral_ref, incident_ref, submitted_at, subject_type, category, officer_grade,
@@ -288,7 +291,8 @@ fn bind_row<'q>(q: Query<'q>, p: &'q Pending, now: &'q str, recorded_by: &'q str
             .bind(p.officer_id)
             .bind(r.department.as_str())
             .bind(now)
-            .bind(now),
+            .bind(now)
+            .bind(r.children_count),
         Record::Referral(r) => q
             .bind(r.referral_ref.as_str())
             .bind(r.incident_ref.as_str())
@@ -714,6 +718,8 @@ pub struct Incident {
     pub area: String,
     #[sqlx(try_from = "crate::Flag")]
     pub children_involved: bool,
+    /// How many children, when the imported file gave a number.
+    pub children_involved_count: Option<i64>,
     #[sqlx(try_from = "crate::Flag")]
     pub adult_at_risk: bool,
     #[sqlx(try_from = "crate::Flag")]
@@ -779,7 +785,7 @@ pub struct RecordedOutcome {
 }
 
 const SELECT_INCIDENT: &str = "SELECT i.id, i.incident_ref, i.reported_at, i.category, i.area,
-    i.children_involved, i.adult_at_risk, i.domestic_abuse, i.officer_staff_number, p.name AS officer_name,
+    i.children_involved, i.children_involved_count, i.adult_at_risk, i.domestic_abuse, i.officer_staff_number, p.name AS officer_name,
     i.department, i.imported_at, i.updated_at
     FROM incidents i LEFT JOIN people p ON p.id = i.officer_person_id";
 
