@@ -50,7 +50,10 @@
 pub use crate::import::mapping::{
     header_key, resolve_mapping, suggest_mapping, Field, Layout, Mapping, MappingError,
 };
-use crate::import::{detect_delimiter, FileProblem, RowError, MAX_CELL_CHARS, SPREADSHEET_ERRORS};
+use crate::import::{
+    detect_delimiter, long_line_message, FileProblem, RowError, MAX_CELL_CHARS, MAX_LINE_BYTES,
+    SPREADSHEET_ERRORS,
+};
 use crate::people::{parse_date, StaffNumber};
 use std::collections::HashMap;
 use std::fmt;
@@ -996,6 +999,10 @@ struct Decoding<R> {
     carry: Vec<u8>,
     raw: Vec<u8>,
     eof: bool,
+    /// Bytes handed out since the last line feed, and line feeds handed out: a line longer
+    /// than [`MAX_LINE_BYTES`] is refused before the CSV parser holds it.
+    line_len: usize,
+    lines: usize,
 }
 
 fn push_1252(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -1104,6 +1111,20 @@ impl<R: Read> Read for Decoding<R> {
         }
         let n = buf.len().min(self.out.len() - self.out_at);
         let bytes = &self.out[self.out_at..self.out_at + n];
+        for &b in bytes {
+            if b == b'\n' {
+                self.lines += 1;
+                self.line_len = 0;
+            } else {
+                self.line_len += 1;
+                if self.line_len > MAX_LINE_BYTES {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        LongLine(self.lines + 1),
+                    ));
+                }
+            }
+        }
         buf[..n].copy_from_slice(bytes);
         self.shared
             .lock()
@@ -1170,7 +1191,24 @@ fn count_breaks(bytes: &[u8]) -> usize {
     n
 }
 
+/// A line longer than [`MAX_LINE_BYTES`], at this line number.
+#[derive(Debug)]
+struct LongLine(usize);
+
+impl fmt::Display for LongLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&long_line_message(self.0))
+    }
+}
+
+impl std::error::Error for LongLine {}
+
 fn unreadable(e: &csv::Error) -> FileProblem {
+    if let csv::ErrorKind::Io(io) = e.kind() {
+        if let Some(long) = io.get_ref().and_then(|x| x.downcast_ref::<LongLine>()) {
+            return FileProblem::Unreadable(long.to_string());
+        }
+    }
     FileProblem::Unreadable(format!(
         "We could not read this CSV file ({e}). Open it in a spreadsheet, save it as 'CSV UTF-8', and try again."
     ))
@@ -1191,6 +1229,8 @@ impl<R: Read> RegisterReader<R> {
             carry: Vec::new(),
             raw: vec![0u8; 64 * 1024],
             eof: false,
+            line_len: 0,
+            lines: 0,
         };
         // The first bytes as they are, for the byte-order mark and the kind of file.
         let mut head = Vec::with_capacity(4);
@@ -1899,6 +1939,51 @@ mod tests {
         assert!(parse_day("soon")
             .unwrap_err()
             .contains("is not a date; write it as"));
+    }
+
+    #[test]
+    fn a_number_of_children_reads_as_yes_or_no_and_is_kept() {
+        let file = format!(
+            "{INCIDENTS}\nI1,31/03/2024 14:05,,,3,0,2,,\nI2,31/03/2024,,,0,,,,\nI3,31/03/2024,,,Y,,,,\nI4,31/03/2024,,,-2,,,,\n"
+        );
+        let rows: Vec<ParsedRow> = RegisterReader::new(RegisterKind::Incidents, file.as_bytes())
+            .unwrap()
+            .collect();
+        let incident = |i: usize| match &rows[i].result {
+            Ok(Record::Incident(r)) => r.clone(),
+            other => panic!("row {i}: {other:?}"),
+        };
+        let (a, b, c) = (incident(0), incident(1), incident(2));
+        assert!(a.children_involved && a.domestic_abuse && !a.adult_at_risk);
+        assert_eq!(a.children_count, Some(3));
+        assert!(!b.children_involved);
+        assert_eq!(b.children_count, Some(0));
+        assert!(c.children_involved);
+        assert_eq!(c.children_count, None, "a yes is not a count");
+        let errors = rows[3].result.clone().unwrap_err();
+        assert_eq!(errors[0].column.as_deref(), Some("children_involved"));
+        assert!(errors[0].reason.contains("whole number"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_refused_while_streaming() {
+        let mut file = format!("{INCIDENTS}\nI1,31/03/2024,,,,,,,\n").into_bytes();
+        file.extend(std::iter::repeat_n(b'x', MAX_LINE_BYTES + 10));
+        let mut r = RegisterReader::new(RegisterKind::Incidents, file.as_slice()).unwrap();
+        assert!(r.next().unwrap().result.is_ok());
+        let problem = loop {
+            match r.next_raw() {
+                Some(Err(p)) => break p,
+                Some(Ok(_)) => continue,
+                None => panic!("the long line was read"),
+            }
+        };
+        assert!(
+            problem
+                .to_string()
+                .starts_with("Line 3 of the file is longer than 1 MB"),
+            "{problem}"
+        );
     }
 
     #[test]

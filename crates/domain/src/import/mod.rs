@@ -32,6 +32,32 @@ pub use people::{
 /// The most data rows one file may hold.
 pub const MAX_ROWS: usize = 50_000;
 
+/// The longest line (bytes between line breaks) a CSV may have. No row of any file we import
+/// comes near it; a longer one is the wrong file (or a file with no line breaks), refused before
+/// it is held in memory several times over.
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+
+/// The refusal of a line longer than [`MAX_LINE_BYTES`].
+pub fn long_line_message(line: usize) -> String {
+    format!(
+        "Line {} of the file is longer than {} MB without a line break, which no row of a spreadsheet of records needs. Check that this is the right file, save it again as CSV ('CSV UTF-8'), and try again.",
+        thousands(line),
+        MAX_LINE_BYTES / (1024 * 1024)
+    )
+}
+
+/// The first line of `text` longer than [`MAX_LINE_BYTES`], as a refusal.
+pub fn check_line_lengths(text: &str) -> Result<(), FileProblem> {
+    let mut line = 1;
+    for part in text.split(['\n', '\r']) {
+        if part.len() > MAX_LINE_BYTES {
+            return Err(FileProblem::Unreadable(long_line_message(line)));
+        }
+        line += 1;
+    }
+    Ok(())
+}
+
 /// The longest cell we accept, in characters.
 pub const MAX_CELL_CHARS: usize = 1_000;
 
@@ -139,6 +165,7 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, FileProblem> {
         ))
     } else {
         let (text, encoding) = decode_text(bytes)?;
+        check_line_lengths(&text)?;
         read_csv(&text, encoding)
     }
 }

@@ -431,3 +431,51 @@ fn draft_field<'a>(draft: &'a mut PersonDraft, column: &str) -> &'a mut String {
         _ => &mut draft.mentor_staff_number,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HR: &str = "Employee No,Full Name,Grade,Directorate,Unit,Access,Date Joined,Intake,Manager,Tutor\nE1,Ann Lee,PC,Response,Team 1,frontline,2024-09-01,,,\nE2,Bo Ray,PC,Response,Team 1,frontline,2024-09-01,,E1,\n";
+
+    #[test]
+    fn an_hr_export_with_its_own_column_names_reads_through_a_mapping() {
+        let table = read_table(HR.as_bytes()).unwrap();
+        assert!(matches!(
+            check_people_header(&table.headers),
+            Err(FileProblem::MissingColumns(_))
+        ));
+        let suggested = suggest_mapping_for_test(&table.headers);
+        assert_eq!(suggested.get("staff_number"), Some("employee_no"));
+        assert_eq!(suggested.get("line_manager_staff_number"), Some("manager"));
+        let typed = Mapping::parse(
+            People,
+            "staff_number=Employee No;name=Full Name;rank=Grade;department=Directorate;team=Unit;roles=Access;start_date=Date Joined;cohort=Intake;line_manager_staff_number=Manager;mentor_staff_number=Tutor",
+        )
+        .unwrap();
+        let file = parse_people_mapped(HR.as_bytes(), Some(&typed)).unwrap();
+        assert!(file.errors.is_empty(), "{:?}", file.errors);
+        assert_eq!(file.people.len(), 2);
+        assert_eq!(
+            file.people[1].1.line_manager.as_ref().unwrap().as_str(),
+            "E1"
+        );
+        assert!(
+            !file.has_email_column,
+            "no e-mail column: addresses are kept"
+        );
+    }
+
+    #[test]
+    fn a_mapping_that_leaves_out_a_field_names_it() {
+        let m = Mapping::parse(People, "staff_number=Employee No;name=Full Name").unwrap();
+        let e = parse_people_mapped(HR.as_bytes(), Some(&m))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("Choose the column that holds the rank"), "{e}");
+    }
+
+    fn suggest_mapping_for_test(headers: &[String]) -> Mapping {
+        super::super::mapping::suggest_mapping(People, headers)
+    }
+}
