@@ -1,11 +1,12 @@
 //! What each subcommand does.
 
 use crate::{
-    Cli, Command, Global, ImportCommand, QueueCommand, RegisterArgs, TokenCommand, UserCommand,
+    Cli, Command, Global, HistoryArgs, ImportCommand, QueueCommand, RegisterArgs, TokenCommand,
+    UserCommand,
 };
 use anyhow::{anyhow, bail, Context, Result};
 use mashboard_domain::import::mapping::Mapping;
-use mashboard_domain::import::{parse_people_mapped, People};
+use mashboard_domain::import::{parse_history, parse_people_mapped, HistoryKind, People};
 use mashboard_domain::people::StaffNumber;
 use mashboard_domain::register::{RegisterKind, RegisterMapping, RegisterReader};
 use mashboard_domain::Role;
@@ -401,6 +402,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }) => {
             return import_teams_report(g, session_id, &file, dry_run, json).await;
         }
+        Command::Import(ImportCommand::AuditHistory(args)) => {
+            return import_history(g, HistoryKind::Audit, &args).await;
+        }
+        Command::Import(ImportCommand::ReviewHistory(args)) => {
+            return import_history(g, HistoryKind::Review, &args).await;
+        }
         Command::Import(ImportCommand::Incidents(args)) => {
             return import_register(g, RegisterKind::Incidents, &args).await;
         }
@@ -703,6 +710,61 @@ async fn import_records(
 /// `import incidents|referrals|outcomes|referral-people`: streams the file into the register,
 /// all or nothing. Prints the report; exits 1 naming every bad row (the first 100, and how many
 /// there were) when the file is refused.
+/// `import audit-history` and `import review-history`: all or nothing, every bad row named,
+/// the same file again changes nothing.
+async fn import_history(g: &Global, kind: HistoryKind, args: &HistoryArgs) -> Result<ExitCode> {
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("could not read {}", args.file.display()))?;
+    let name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let mapping = match &args.map {
+        None => None,
+        Some(text) => match Mapping::parse(kind, text) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                eprintln!("--map: {e}");
+                eprintln!("Nothing was imported.");
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+    };
+    let file = match parse_history(kind, &bytes, mapping.as_ref()) {
+        Ok(f) => f,
+        Err(problem) => {
+            eprintln!("{name}: {problem}");
+            eprintln!("Nothing was imported.");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if !file.errors.is_empty() {
+        for e in &file.errors {
+            eprintln!("{name}: {e}");
+        }
+        let n = file.errors.len();
+        eprintln!(
+            "{n} {} found. Nothing was imported.",
+            if n == 1 { "problem" } else { "problems" }
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    let store = open(g).await?;
+    let r =
+        imports::history::import_history(&store, &Actor::cli(), &file, args.dry_run, &name).await?;
+    let what = kind.label().to_lowercase();
+    if args.dry_run {
+        println!(
+            "Checked {name} ({what}) without importing: would be {}.",
+            r.summary()
+        );
+    } else {
+        println!("Imported {name} ({what}): {}.", r.summary());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn import_register(g: &Global, kind: RegisterKind, args: &RegisterArgs) -> Result<ExitCode> {
     use mashboard_store::register;
 

@@ -254,6 +254,14 @@ pub enum ImportCommand {
     /// Record a Microsoft Teams attendance report (the file as downloaded from Teams, or
     /// re-saved) on a session's register: prints who matched, who did not and who is not in
     /// the report. The same report again changes nothing.
+    /// Import past compliance audits, one row per period: period_start, period_end, examined,
+    /// required, completed_when_required, not_required, completed_when_not_required.
+    #[command(name = "audit-history")]
+    AuditHistory(HistoryArgs),
+    /// Import past quarterly reviews, one row per review: period_start, period_end, grade_1,
+    /// grade_2, grade_3, grade_4 (counts of agreed grades).
+    #[command(name = "review-history")]
+    ReviewHistory(HistoryArgs),
     #[command(name = "teams-report")]
     TeamsReport {
         session_id: i64,
@@ -276,6 +284,18 @@ pub enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+/// `import audit-history|review-history`: past audits or reviews, one row per period.
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    pub file: PathBuf,
+    /// The columns to use, as field=header;field=header, when the file names them its own way.
+    #[arg(long)]
+    pub map: Option<String>,
+    /// Check the whole file and report what would change, without saving anything.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `import incidents|referrals|outcomes|referral-people`: a records-management export (CSV).

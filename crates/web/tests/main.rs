@@ -30,6 +30,8 @@ mod coverage;
 mod exercises;
 #[path = "suite/impact.rs"]
 mod impact;
+#[path = "suite/imports.rs"]
+mod imports;
 #[path = "suite/learning.rs"]
 mod learning;
 #[path = "suite/matrix.rs"]

@@ -21,8 +21,11 @@ use calamine::{Data, Reader, Xlsx};
 use std::fmt;
 use std::io::Cursor;
 
+mod history;
 pub mod mapping;
 mod people;
+
+pub use history::{parse_history, HistoryFile, HistoryKind, Period};
 
 pub use people::{
     check_people_header, parse_people, parse_people_mapped, People, PeopleFile, PEOPLE_COLUMNS,

@@ -16,3 +16,6 @@ pub use stash::{
     PendingUpload, StashFull, UploadStash, DEFAULT_MAX_PENDING_BYTES, UPLOAD_LIFETIME,
 };
 pub use upload::{read_upload, Upload};
+
+/// What an import page says when the upload it continues is gone.
+pub const EXPIRED: &str = "That upload has expired or was already imported. Upload the file again";

@@ -112,7 +112,7 @@ pub(super) async fn preview(
 ) -> Result<Response, AppError> {
     let kind: Option<RegisterKind> = field(&pairs, "kind").parse().ok();
     let upload = field(&pairs, "upload");
-    let (Some(kind), Some(pending)) = (kind, pending(&state, &page, &upload, false)) else {
+    let (Some(kind), Some(pending)) = (kind, state.uploads.get(&upload, page.user.id)) else {
         return expired(&state, &page, kind);
     };
     let bytes = Arc::clone(&pending.bytes);
@@ -179,7 +179,7 @@ pub(super) async fn commit(
     let Ok(mapping) = RegisterMapping::parse(kind, &field(&pairs, "mapping")) else {
         return expired(&state, &page, Some(kind));
     };
-    let Some(pending) = pending(&state, &page, &upload, true) else {
+    let Some(pending) = state.uploads.take(&upload, page.user.id) else {
         return expired(&state, &page, Some(kind));
     };
     check_and_show(

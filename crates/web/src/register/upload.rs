@@ -166,29 +166,10 @@ pub(super) async fn read_head(
     .await
 }
 
-/// The pending upload under `key`, if it is this user's and not too old. `take` removes it.
-pub(super) fn pending(
-    state: &AppState,
-    page: &ImportPage,
-    key: &str,
-    take: bool,
-) -> Option<PendingUpload> {
-    if take {
-        state.uploads.take(key, page.user.id)
-    } else {
-        state.uploads.get(key, page.user.id)
-    }
-}
-
 pub(super) fn expired(
     state: &AppState,
     page: &ImportPage,
     kind: Option<RegisterKind>,
 ) -> Result<Response, AppError> {
-    file_error(
-        state,
-        page,
-        kind,
-        "That upload has expired or was already imported. Upload the file again".into(),
-    )
+    file_error(state, page, kind, crate::imports::EXPIRED.into())
 }

@@ -16,7 +16,7 @@ pub async fn commit(
     let Ok(mapping) = Mapping::parse(kind, &field(&pairs, "mapping")) else {
         return expired(&state, &page, Some(kind));
     };
-    let Some(pending) = pending(&state, &page, &upload, true) else {
+    let Some(pending) = state.uploads.take(&upload, page.user.id) else {
         return expired(&state, &page, Some(kind));
     };
     let read = Arc::clone(&pending.bytes);

@@ -19,8 +19,7 @@ use crate::auth::{cap, Page};
 use crate::error::AppError;
 use crate::form::field;
 use crate::imports::{
-    mapping_screen, mapping_step, off_thread, read_upload, MappingScreen, MappingStep,
-    PendingUpload, Step,
+    mapping_screen, mapping_step, off_thread, read_upload, MappingScreen, MappingStep, Step,
 };
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};

@@ -230,7 +230,7 @@ pub async fn preview(
 ) -> Result<Response, AppError> {
     let kind: Option<ImportKind> = field(&pairs, "kind").parse().ok();
     let upload = field(&pairs, "upload");
-    let (Some(kind), Some(pending)) = (kind, pending(&state, &page, &upload, false)) else {
+    let (Some(kind), Some(pending)) = (kind, state.uploads.get(&upload, page.user.id)) else {
         return expired(&state, &page, kind);
     };
     let read = Arc::clone(&pending.bytes);

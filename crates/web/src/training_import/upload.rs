@@ -102,31 +102,12 @@ pub(super) fn previewed_action(kind: ImportKind) -> &'static str {
     }
 }
 
-/// The pending upload under `key`, if it is this user's and not too old. `take` removes it.
-pub(super) fn pending(
-    state: &AppState,
-    page: &TrainerPage,
-    key: &str,
-    take: bool,
-) -> Option<PendingUpload> {
-    if take {
-        state.uploads.take(key, page.user.id)
-    } else {
-        state.uploads.get(key, page.user.id)
-    }
-}
-
 pub(super) fn expired(
     state: &AppState,
     page: &TrainerPage,
     kind: Option<ImportKind>,
 ) -> Result<Response, AppError> {
-    file_error(
-        state,
-        page,
-        kind,
-        "That upload has expired or was already imported. Upload the file again".into(),
-    )
+    file_error(state, page, kind, crate::imports::EXPIRED.into())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@
 //! The kinds' own writes are in their capabilities' modules (`people::import`,
 //! `training::import`, `register::import`, `imports::history`).
 
+pub mod history;
+
 use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
 use mashboard_domain::import::mapping::{check_mapping_name, Layout, Mapping};
