@@ -42,9 +42,6 @@ pub const MAX_TOPIC: usize = 200;
 pub const MAX_LONG_TEXT: usize = 5000;
 /// The longest evidence link we accept (as on the CPD page).
 pub const MAX_URL: usize = 500;
-/// The longest name of a saved mapping.
-
-/// What Excel writes in a cell whose formula failed.
 
 // ---------------------------------------------------------------------------------------------
 // Kinds and fields

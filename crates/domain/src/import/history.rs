@@ -229,9 +229,9 @@ pub fn parse_history(
         let start = parse_date(cell(0)).map_err(|e| problem(0, e)).ok();
         let end = parse_date(cell(1)).map_err(|e| problem(1, e)).ok();
         let mut counts = Vec::new();
-        for i in 2..fields.len() {
+        for (i, f) in fields.iter().enumerate().skip(2) {
             let raw = cell(i);
-            let value = if raw.is_empty() && !fields[i].required {
+            let value = if raw.is_empty() && !f.required {
                 Some(0)
             } else {
                 match raw.parse::<i64>() {

@@ -51,12 +51,12 @@ pub fn long_line_message(line: usize) -> String {
 
 /// The first line of `text` longer than [`MAX_LINE_BYTES`], as a refusal.
 pub fn check_line_lengths(text: &str) -> Result<(), FileProblem> {
-    let mut line = 1;
-    for part in text.split(['\n', '\r']) {
+    // Old Mac files end their lines with a bare CR.
+    let end = if text.contains('\n') { '\n' } else { '\r' };
+    for (line, part) in (1..).zip(text.split(end)) {
         if part.len() > MAX_LINE_BYTES {
             return Err(FileProblem::Unreadable(long_line_message(line)));
         }
-        line += 1;
     }
     Ok(())
 }
