@@ -1,16 +1,18 @@
 //! What each subcommand does.
 
 use crate::{
-    CatalogueCommand, Cli, Command, Global, ImportCommand, QueueCommand, RegisterArgs,
+    CatalogueCommand, Cli, Command, Global, HistoryArgs, ImportCommand, QueueCommand, RegisterArgs,
     TokenCommand, UserCommand,
 };
 use anyhow::{anyhow, bail, Context, Result};
-use mashboard_domain::import::parse_people;
+use mashboard_domain::import::mapping::Mapping;
+use mashboard_domain::import::{parse_history, parse_people_mapped, HistoryKind, People};
 use mashboard_domain::people::StaffNumber;
 use mashboard_domain::register::{RegisterKind, RegisterMapping, RegisterReader};
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, NewAccount};
 use mashboard_store::audit_trail::Actor;
+use mashboard_store::imports;
 use mashboard_store::people::{self, ImportError};
 use mashboard_store::{backup, copy, DbUrl, Store};
 use mashboard_web::{AppState, WebConfig};
@@ -47,6 +49,7 @@ pub fn web_config(global: &Global, demo: bool) -> WebConfig {
         data_dir: data_dir(global),
         max_video_bytes: global.max_video_mb * 1024 * 1024,
         metrics_token: global.metrics_token.clone(),
+        ..WebConfig::default()
     }
 }
 
@@ -338,14 +341,41 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let token = accounts::create_token(&store, &Actor::cli(), &user, &label).await?;
             println!("{token}");
         }
-        Command::Import(ImportCommand::People { file, dry_run }) => {
+        Command::Import(ImportCommand::People {
+            file,
+            map,
+            mapping,
+            dry_run,
+        }) => {
             let bytes = std::fs::read(&file)
                 .with_context(|| format!("could not read {}", file.display()))?;
             let name = file
                 .file_name()
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_default();
-            let parsed = match parse_people(&bytes) {
+            let columns = match (map, mapping) {
+                (Some(text), _) => match Mapping::parse(People, &text) {
+                    Ok(m) => Some(m),
+                    Err(e) => {
+                        eprintln!("--map: {e}");
+                        eprintln!("Nothing was imported.");
+                        return Ok(ExitCode::FAILURE);
+                    }
+                },
+                (None, Some(wanted)) => {
+                    let store = open(g).await?;
+                    let Some(saved) = imports::mapping(&store, People, &wanted).await? else {
+                        eprintln!("There is no saved people mapping called \"{wanted}\".");
+                        eprintln!("Nothing was imported.");
+                        return Ok(ExitCode::FAILURE);
+                    };
+                    Some(saved.parsed(People).map_err(|e| {
+                        anyhow!("the saved mapping \"{}\" cannot be read: {e}", saved.name)
+                    })?)
+                }
+                (None, None) => None,
+            };
+            let parsed = match parse_people_mapped(&bytes, columns.as_ref()) {
                 Ok(p) => p,
                 Err(problem) => {
                     eprintln!("{name}: {problem}");
@@ -426,6 +456,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             json,
         }) => {
             return import_teams_report(g, session_id, &file, dry_run, json).await;
+        }
+        Command::Import(ImportCommand::AuditHistory(args)) => {
+            return import_history(g, HistoryKind::Audit, &args).await;
+        }
+        Command::Import(ImportCommand::ReviewHistory(args)) => {
+            return import_history(g, HistoryKind::Review, &args).await;
         }
         Command::Import(ImportCommand::Incidents(args)) => {
             return import_register(g, RegisterKind::Incidents, &args).await;
@@ -609,7 +645,7 @@ async fn import_records(
                 let m = saved.parsed(kind).map_err(|e| {
                     anyhow!("the saved mapping \"{}\" cannot be read: {e}", saved.name)
                 })?;
-                let (m, notes) = m.fit(kind, &sheet);
+                let (m, notes) = m.fit(kind, &sheet.headers);
                 for note in notes {
                     eprintln!("{name}: {note}");
                 }
@@ -641,7 +677,7 @@ async fn import_records(
         }
     };
     println!("Mapping: {}", mapping.encode());
-    for (label, column) in mapping.describe(kind, &sheet) {
+    for (label, column) in mapping.describe(kind, &sheet.headers) {
         println!("  {label:<22} {column}");
     }
     let report_errors = |errors: &[mashboard_domain::import::RowError]| {
@@ -738,6 +774,61 @@ async fn import_records(
 /// `import incidents|referrals|outcomes|referral-people`: streams the file into the register,
 /// all or nothing. Prints the report; exits 1 naming every bad row (the first 100, and how many
 /// there were) when the file is refused.
+/// `import audit-history` and `import review-history`: all or nothing, every bad row named,
+/// the same file again changes nothing.
+async fn import_history(g: &Global, kind: HistoryKind, args: &HistoryArgs) -> Result<ExitCode> {
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("could not read {}", args.file.display()))?;
+    let name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let mapping = match &args.map {
+        None => None,
+        Some(text) => match Mapping::parse(kind, text) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                eprintln!("--map: {e}");
+                eprintln!("Nothing was imported.");
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+    };
+    let file = match parse_history(kind, &bytes, mapping.as_ref()) {
+        Ok(f) => f,
+        Err(problem) => {
+            eprintln!("{name}: {problem}");
+            eprintln!("Nothing was imported.");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if !file.errors.is_empty() {
+        for e in &file.errors {
+            eprintln!("{name}: {e}");
+        }
+        let n = file.errors.len();
+        eprintln!(
+            "{n} {} found. Nothing was imported.",
+            if n == 1 { "problem" } else { "problems" }
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    let store = open(g).await?;
+    let r =
+        imports::history::import_history(&store, &Actor::cli(), &file, args.dry_run, &name).await?;
+    let what = kind.label().to_lowercase();
+    if args.dry_run {
+        println!(
+            "Checked {name} ({what}) without importing: would be {}.",
+            r.summary()
+        );
+    } else {
+        println!("Imported {name} ({what}): {}.", r.summary());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn import_register(g: &Global, kind: RegisterKind, args: &RegisterArgs) -> Result<ExitCode> {
     use mashboard_store::register;
 

@@ -240,6 +240,14 @@ pub enum ImportCommand {
     /// Import people from an HR export (CSV or XLSX) in the canonical layout.
     People {
         file: PathBuf,
+        /// The columns to use when the HR export names them its own way, as
+        /// field=header;field=header (for example "staff_number=Employee No;name=Full Name");
+        /// without it the file must have the standard header.
+        #[arg(long, conflicts_with = "mapping")]
+        map: Option<String>,
+        /// Use the column mapping saved under this name on the import page.
+        #[arg(long)]
+        mapping: Option<String>,
         /// Check the file and report what would change, without saving anything.
         #[arg(long)]
         dry_run: bool,
@@ -274,6 +282,14 @@ pub enum ImportCommand {
     /// Record a Microsoft Teams attendance report (the file as downloaded from Teams, or
     /// re-saved) on a session's register: prints who matched, who did not and who is not in
     /// the report. The same report again changes nothing.
+    /// Import past compliance audits, one row per period: period_start, period_end, examined,
+    /// required, completed_when_required, not_required, completed_when_not_required.
+    #[command(name = "audit-history")]
+    AuditHistory(HistoryArgs),
+    /// Import past quarterly reviews, one row per review: period_start, period_end, grade_1,
+    /// grade_2, grade_3, grade_4 (counts of agreed grades).
+    #[command(name = "review-history")]
+    ReviewHistory(HistoryArgs),
     #[command(name = "teams-report")]
     TeamsReport {
         session_id: i64,
@@ -296,6 +312,18 @@ pub enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+/// `import audit-history|review-history`: past audits or reviews, one row per period.
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    pub file: PathBuf,
+    /// The columns to use, as field=header;field=header, when the file names them its own way.
+    #[arg(long)]
+    pub map: Option<String>,
+    /// Check the whole file and report what would change, without saving anything.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `import incidents|referrals|outcomes|referral-people`: a records-management export (CSV).

@@ -22,6 +22,8 @@ mod cli;
 mod common;
 #[path = "suite/demo_present.rs"]
 mod demo_present;
+#[path = "suite/imports.rs"]
+mod imports;
 #[path = "suite/outbox.rs"]
 mod outbox;
 #[path = "suite/queue.rs"]

@@ -36,7 +36,8 @@
 //! * Dates and times ([`parse_datetime`]): `31/03/2024`, `31/03/2024 14:05`, `31/03/2024 14:05:09`
 //!   (always day first), or ISO `2024-03-31`, `2024-03-31T14:05:09`, `2024-03-31 14:05`. A date
 //!   alone means midnight. Times are the force's local clock, kept without a zone.
-//! * Flags ([`parse_flag`]): `Y`/`N`, `yes`/`no`, `true`/`false`, `1`/`0`, any case; blank is no.
+//! * Flags ([`parse_flag`]): `Y`/`N`, `yes`/`no`, `true`/`false`, any case, or a whole number
+//!   (0 is no, more is yes; for `children_involved` the number is kept); blank is no.
 //! * Every cell is trimmed; references keep their case; staff numbers are upper-cased.
 //!
 //! ## Row numbers
@@ -46,9 +47,14 @@
 //! spans several lines is still one row. Every problem is a [`RowError`]: row, column (the
 //! field's name), and the reason in plain words.
 
-use crate::import::{detect_delimiter, FileProblem, RowError, MAX_CELL_CHARS, SPREADSHEET_ERRORS};
+pub use crate::import::mapping::{
+    header_key, resolve_mapping, suggest_mapping, Field, Layout, Mapping, MappingError,
+};
+use crate::import::{
+    detect_delimiter, long_line_message, FileProblem, RowError, MAX_CELL_CHARS, MAX_LINE_BYTES,
+    SPREADSHEET_ERRORS,
+};
 use crate::people::{parse_date, StaffNumber};
-use crate::training_import::{header_key, MappingError};
 use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Read};
@@ -166,17 +172,8 @@ impl FromStr for RegisterKind {
     }
 }
 
-/// One column of a layout.
-#[derive(Debug, PartialEq, Eq)]
-pub struct RegisterField {
-    /// The canonical header and the mapping's field name: `incident_ref`.
-    pub key: &'static str,
-    pub label: &'static str,
-    pub hint: &'static str,
-    pub required: bool,
-    /// Other header names (as [`header_key`] writes them) that mean this field.
-    aliases: &'static [&'static str],
-}
+/// One column of a layout (aliases as [`Field::exact`]).
+pub type RegisterField = Field;
 
 const OFFICER_ALIASES: &[&str] = &[
     "officer",
@@ -200,7 +197,8 @@ static INCIDENT_FIELDS: [RegisterField; 9] = [
         label: "Incident reference",
         hint: "The records system's own reference for the incident",
         required: true,
-        aliases: &[
+        within: &[],
+        exact: &[
             "incident",
             "incident_reference",
             "incident_number",
@@ -222,7 +220,8 @@ static INCIDENT_FIELDS: [RegisterField; 9] = [
         label: "Reported at",
         hint: "Date and time, such as 31/03/2024 14:05 or 2024-03-31T14:05:00",
         required: true,
-        aliases: &[
+        within: &[],
+        exact: &[
             "reported",
             "reported_on",
             "date_reported",
@@ -239,7 +238,8 @@ static INCIDENT_FIELDS: [RegisterField; 9] = [
         label: "Category",
         hint: "The kind of incident",
         required: false,
-        aliases: &[
+        within: &[],
+        exact: &[
             "incident_type",
             "type",
             "classification",
@@ -251,7 +251,8 @@ static INCIDENT_FIELDS: [RegisterField; 9] = [
         label: "Area",
         hint: "Where: district, beat or neighbourhood",
         required: false,
-        aliases: &[
+        within: &[],
+        exact: &[
             "district",
             "beat",
             "neighbourhood",
@@ -262,9 +263,10 @@ static INCIDENT_FIELDS: [RegisterField; 9] = [
     RegisterField {
         key: "children_involved",
         label: "Children involved",
-        hint: "Y or N",
+        hint: "Y or N, or the number of children (0 for none)",
         required: false,
-        aliases: &[
+        within: &[],
+        exact: &[
             "children",
             "child_involved",
             "child_present",
@@ -275,30 +277,34 @@ static INCIDENT_FIELDS: [RegisterField; 9] = [
     RegisterField {
         key: "adult_at_risk",
         label: "Adult at risk",
-        hint: "Y or N",
+        hint: "Y or N, or a whole number (0 for no)",
         required: false,
-        aliases: &["vulnerable_adult", "adult_risk", "adult_at_risk_flag"],
+        within: &[],
+        exact: &["vulnerable_adult", "adult_risk", "adult_at_risk_flag"],
     },
     RegisterField {
         key: "domestic_abuse",
         label: "Domestic abuse",
-        hint: "Y or N",
+        hint: "Y or N, or a whole number (0 for no)",
         required: false,
-        aliases: &["domestic", "da", "domestic_abuse_flag", "da_flag"],
+        within: &[],
+        exact: &["domestic", "da", "domestic_abuse_flag", "da_flag"],
     },
     RegisterField {
         key: "officer_staff_number",
         label: "Officer's staff number",
         hint: "The attending officer's staff or collar number, as in the people directory",
         required: false,
-        aliases: OFFICER_ALIASES,
+        within: &[],
+        exact: OFFICER_ALIASES,
     },
     RegisterField {
         key: "department",
         label: "Department",
         hint: "The officer's department or unit",
         required: false,
-        aliases: &["dept", "unit", "team", "officer_department"],
+        within: &[],
+        exact: &["dept", "unit", "team", "officer_department"],
     },
 ];
 
@@ -308,7 +314,8 @@ static REFERRAL_FIELDS: [RegisterField; 9] = [
         label: "Referral reference",
         hint: "The records system's own reference for the referral (PPN)",
         required: true,
-        aliases: &[
+        within: &[],
+        exact: &[
             "referral",
             "referral_reference",
             "referral_number",
@@ -327,7 +334,8 @@ static REFERRAL_FIELDS: [RegisterField; 9] = [
         label: "Incident reference",
         hint: "The incident the referral came from",
         required: false,
-        aliases: &[
+        within: &[],
+        exact: &[
             "incident",
             "incident_reference",
             "incident_number",
@@ -342,7 +350,8 @@ static REFERRAL_FIELDS: [RegisterField; 9] = [
         label: "Submitted at",
         hint: "Date and time, such as 31/03/2024 14:05 or 2024-03-31T14:05:00",
         required: true,
-        aliases: &[
+        within: &[],
+        exact: &[
             "submitted",
             "submitted_on",
             "date_submitted",
@@ -357,7 +366,8 @@ static REFERRAL_FIELDS: [RegisterField; 9] = [
         label: "Subject",
         hint: "child or adult",
         required: true,
-        aliases: &[
+        within: &[],
+        exact: &[
             "subject",
             "child_or_adult",
             "type",
@@ -370,7 +380,8 @@ static REFERRAL_FIELDS: [RegisterField; 9] = [
         label: "Category",
         hint: "The kind of concern",
         required: false,
-        aliases: &[
+        within: &[],
+        exact: &[
             "concern",
             "concern_type",
             "ppn_category",
@@ -382,28 +393,32 @@ static REFERRAL_FIELDS: [RegisterField; 9] = [
         label: "Officer's risk grade",
         hint: "The officer's own risk grading, such as standard, medium or high",
         required: false,
-        aliases: &["risk", "risk_grade", "risk_level", "grade", "officer_risk"],
+        within: &[],
+        exact: &["risk", "risk_grade", "risk_level", "grade", "officer_risk"],
     },
     RegisterField {
         key: "officer_staff_number",
         label: "Officer's staff number",
         hint: "The submitting officer's staff or collar number, as in the people directory",
         required: false,
-        aliases: OFFICER_ALIASES,
+        within: &[],
+        exact: OFFICER_ALIASES,
     },
     RegisterField {
         key: "partner",
         label: "Partner",
         hint: "The agency the referral went to",
         required: false,
-        aliases: &["agency", "partner_agency", "sent_to", "receiving_agency"],
+        within: &[],
+        exact: &["agency", "partner_agency", "sent_to", "receiving_agency"],
     },
     RegisterField {
         key: "narrative",
         label: "Narrative",
         hint: "What the officer wrote",
         required: false,
-        aliases: &[
+        within: &[],
+        exact: &[
             "text",
             "details",
             "description",
@@ -420,7 +435,8 @@ static OUTCOME_FIELDS: [RegisterField; 5] = [
         label: "Referral reference",
         hint: "The referral the outcome is for",
         required: true,
-        aliases: &[
+        within: &[],
+        exact: &[
             "referral",
             "referral_reference",
             "referral_number",
@@ -435,14 +451,16 @@ static OUTCOME_FIELDS: [RegisterField; 5] = [
         label: "Partner",
         hint: "The agency that decided",
         required: true,
-        aliases: &["agency", "partner_agency", "decided_by"],
+        within: &[],
+        exact: &["agency", "partner_agency", "decided_by"],
     },
     RegisterField {
         key: "outcome",
         label: "Outcome",
         hint: "Such as Accepted - s47, Early help, NFA or Returned for more information",
         required: true,
-        aliases: &[
+        within: &[],
+        exact: &[
             "decision",
             "result",
             "partner_outcome",
@@ -454,14 +472,16 @@ static OUTCOME_FIELDS: [RegisterField; 5] = [
         label: "Reason",
         hint: "Why, in the partner's words",
         required: false,
-        aliases: &["rationale", "notes", "comment", "comments", "reason_given"],
+        within: &[],
+        exact: &["rationale", "notes", "comment", "comments", "reason_given"],
     },
     RegisterField {
         key: "decided_at",
         label: "Decided on",
         hint: "Date, such as 31/03/2024 or 2024-03-31",
         required: true,
-        aliases: &[
+        within: &[],
+        exact: &[
             "decided",
             "decided_on",
             "decision_date",
@@ -478,7 +498,8 @@ static PEOPLE_FIELDS: [RegisterField; 6] = [
         label: "Referral reference",
         hint: "The referral that names the person",
         required: true,
-        aliases: &[
+        within: &[],
+        exact: &[
             "referral",
             "referral_reference",
             "referral_number",
@@ -493,35 +514,40 @@ static PEOPLE_FIELDS: [RegisterField; 6] = [
         label: "Child or adult",
         hint: "child or adult",
         required: true,
-        aliases: &["person_type", "child_or_adult", "type", "subject_type"],
+        within: &[],
+        exact: &["person_type", "child_or_adult", "type", "subject_type"],
     },
     RegisterField {
         key: "name",
         label: "Name",
         hint: "The person's full name",
         required: true,
-        aliases: &["full_name", "person", "person_name", "subject_name"],
+        within: &[],
+        exact: &["full_name", "person", "person_name", "subject_name"],
     },
     RegisterField {
         key: "date_of_birth",
         label: "Date of birth",
         hint: "Such as 31/03/2015 or 2015-03-31",
         required: false,
-        aliases: &["dob", "birth_date", "born"],
+        within: &[],
+        exact: &["dob", "birth_date", "born"],
     },
     RegisterField {
         key: "address",
         label: "Address",
         hint: "The person's address",
         required: false,
-        aliases: &["home_address", "address_line", "full_address"],
+        within: &[],
+        exact: &["home_address", "address_line", "full_address"],
     },
     RegisterField {
         key: "area",
         label: "Area",
         hint: "District or neighbourhood (shown instead of the address when pseudonymised)",
         required: false,
-        aliases: &["district", "neighbourhood", "locality", "town"],
+        within: &[],
+        exact: &["district", "neighbourhood", "locality", "town"],
     },
 ];
 
@@ -670,12 +696,26 @@ fn squash(s: &str) -> String {
         .collect()
 }
 
-/// Reads a flag: Y/N, yes/no, true/false, 1/0 in any case; blank is no.
+/// Reads a flag: Y/N, yes/no, true/false in any case, or a whole number (records-management
+/// exports often give how many: 0 is no, more is yes); blank is no.
 pub fn parse_flag(raw: &str) -> Result<bool, String> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "y" | "yes" | "true" | "1" | "t" => Ok(true),
-        "n" | "no" | "false" | "0" | "f" | "" => Ok(false),
-        _ => Err(format!("\"{}\" is not yes or no; write Y or N", raw.trim())),
+    parse_flag_count(raw).map(|(flag, _)| flag)
+}
+
+/// As [`parse_flag`], with the number when the cell gave one: `"3"` → `(true, Some(3))`,
+/// `"Y"` → `(true, None)`, `"0"` → `(false, Some(0))`.
+pub fn parse_flag_count(raw: &str) -> Result<(bool, Option<i64>), String> {
+    let v = raw.trim();
+    if !v.is_empty() && v.len() <= 6 && v.bytes().all(|b| b.is_ascii_digit()) {
+        let n: i64 = v.parse().unwrap_or(0);
+        return Ok((n > 0, Some(n)));
+    }
+    match v.to_ascii_lowercase().as_str() {
+        "y" | "yes" | "true" | "t" => Ok((true, None)),
+        "n" | "no" | "false" | "f" | "" => Ok((false, None)),
+        _ => Err(format!(
+            "\"{v}\" is not yes or no; write Y or N, or a whole number (0 for no)"
+        )),
     }
 }
 
@@ -767,6 +807,8 @@ pub struct IncidentRecord {
     pub category: String,
     pub area: String,
     pub children_involved: bool,
+    /// How many children, when the file gave a number rather than yes or no.
+    pub children_count: Option<i64>,
     pub adult_at_risk: bool,
     pub domestic_abuse: bool,
     pub officer_staff_number: Option<StaffNumber>,
@@ -894,184 +936,18 @@ fn repeat_words(record: &Record) -> String {
 // ---------------------------------------------------------------------------------------------
 // Mappings
 
-/// Which column of a file holds each field: field key → header key ([`header_key`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RegisterMapping {
-    pairs: Vec<(&'static str, String)>,
-}
+/// Which column of a file holds each field (the one [`Mapping`] of every import).
+pub type RegisterMapping = Mapping;
 
-impl RegisterMapping {
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, h)| h.as_str())
+impl Layout for RegisterKind {
+    fn name(self) -> &'static str {
+        self.as_str()
     }
-
-    /// Maps `field` (one of `kind`'s) to a header; an empty header unmaps it.
-    pub fn set(&mut self, kind: RegisterKind, field: &str, header: &str) -> Result<(), String> {
-        let f = kind.field(field).ok_or_else(|| {
-            format!(
-                "\"{field}\" is not a column of the {} layout; its columns are {}",
-                kind.as_str(),
-                kind.canonical_header()
-            )
-        })?;
-        let header = header_key(header);
-        self.pairs.retain(|(k, _)| *k != f.key);
-        if !header.is_empty() {
-            self.pairs.push((f.key, header));
-            let order = |k: &str| kind.fields().iter().position(|x| x.key == k);
-            self.pairs.sort_by_key(|(k, _)| order(k));
-        }
-        Ok(())
+    fn fields(self) -> &'static [Field] {
+        RegisterKind::fields(self)
     }
-
-    pub fn pairs(&self) -> &[(&'static str, String)] {
-        &self.pairs
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
-    }
-
-    /// `field=header;field=header`.
-    pub fn encode(&self) -> String {
-        self.pairs
-            .iter()
-            .map(|(f, h)| format!("{f}={h}"))
-            .collect::<Vec<_>>()
-            .join(";")
-    }
-
-    /// Reads the text form back; unknown fields and malformed parts are refused.
-    pub fn parse(kind: RegisterKind, text: &str) -> Result<RegisterMapping, String> {
-        let mut m = RegisterMapping::default();
-        for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-            let (field, header) = part.split_once('=').ok_or_else(|| {
-                format!("\"{part}\" is not field=column; a mapping reads like incident_ref=occurrence_no;reported_at=date_reported")
-            })?;
-            let field = field.trim();
-            if m.get(field).is_some() {
-                return Err(format!("The mapping gives {field} twice"));
-            }
-            if header_key(header).is_empty() {
-                return Err(format!("The mapping gives no column for {field}"));
-            }
-            m.set(kind, field, header)?;
-        }
-        Ok(m)
-    }
-
-    /// Every field of the kind with the file's header for it, or "(not in this file)".
-    pub fn describe(&self, kind: RegisterKind, headers: &[String]) -> Vec<(&'static str, String)> {
-        kind.fields()
-            .iter()
-            .map(|f| {
-                let column = self
-                    .get(f.key)
-                    .and_then(|h| headers.iter().find(|x| header_key(x) == h))
-                    .cloned()
-                    .unwrap_or_else(|| "(not in this file)".into());
-                (f.label, column)
-            })
-            .collect()
-    }
-}
-
-/// Guesses the mapping from the headers: a column named as the field first, then a known other
-/// name. Each column is used once at most.
-pub fn suggest_mapping(kind: RegisterKind, headers: &[String]) -> RegisterMapping {
-    let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
-    let mut m = RegisterMapping::default();
-    let mut used: Vec<usize> = Vec::new();
-    for pass in 0..2 {
-        for f in kind.fields() {
-            if m.get(f.key).is_some() {
-                continue;
-            }
-            let found = keys.iter().enumerate().position(|(i, k)| {
-                !used.contains(&i)
-                    && if pass == 0 {
-                        k == f.key
-                    } else {
-                        f.aliases.contains(&k.as_str())
-                    }
-            });
-            if let Some(i) = found {
-                used.push(i);
-                let _ = m.set(kind, f.key, &keys[i]);
-            }
-        }
-    }
-    m
-}
-
-/// Which column each field comes from, checked against the headers: `columns[i]` is the
-/// position of `kind.fields()[i]`, if mapped.
-pub fn resolve_mapping(
-    kind: RegisterKind,
-    headers: &[String],
-    mapping: &RegisterMapping,
-) -> Result<Vec<Option<usize>>, Vec<MappingError>> {
-    let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
-    let mut errors = Vec::new();
-    let mut columns: Vec<Option<usize>> = Vec::new();
-    for f in kind.fields() {
-        let position = match mapping.get(f.key) {
-            None => {
-                if f.required {
-                    errors.push(MappingError {
-                        field: f.key,
-                        message: format!(
-                            "Choose the column that holds the {} ({})",
-                            f.label.to_lowercase(),
-                            f.key
-                        ),
-                    });
-                }
-                None
-            }
-            Some(key) => match keys.iter().position(|k| k == key) {
-                None => {
-                    errors.push(MappingError {
-                        field: f.key,
-                        message: format!(
-                            "This file has no column \"{key}\" for the {}; choose one of its columns",
-                            f.label.to_lowercase()
-                        ),
-                    });
-                    None
-                }
-                Some(i) => {
-                    if let Some(other) = columns
-                        .iter()
-                        .zip(kind.fields())
-                        .find(|(c, _)| **c == Some(i))
-                        .map(|(_, o)| o)
-                    {
-                        errors.push(MappingError {
-                            field: f.key,
-                            message: format!(
-                                "The column \"{}\" is already used for the {}; choose a different column for the {}",
-                                headers[i],
-                                other.label.to_lowercase(),
-                                f.label.to_lowercase()
-                            ),
-                        });
-                        None
-                    } else {
-                        Some(i)
-                    }
-                }
-            },
-        };
-        columns.push(position);
-    }
-    if errors.is_empty() {
-        Ok(columns)
-    } else {
-        Err(errors)
+    fn example(self) -> String {
+        "incident_ref=occurrence_no;reported_at=date_reported".into()
     }
 }
 
@@ -1123,6 +999,10 @@ struct Decoding<R> {
     carry: Vec<u8>,
     raw: Vec<u8>,
     eof: bool,
+    /// Bytes handed out since the last line feed, and line feeds handed out: a line longer
+    /// than [`MAX_LINE_BYTES`] is refused before the CSV parser holds it.
+    line_len: usize,
+    lines: usize,
 }
 
 fn push_1252(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -1231,6 +1111,20 @@ impl<R: Read> Read for Decoding<R> {
         }
         let n = buf.len().min(self.out.len() - self.out_at);
         let bytes = &self.out[self.out_at..self.out_at + n];
+        for &b in bytes {
+            if b == b'\n' {
+                self.lines += 1;
+                self.line_len = 0;
+            } else {
+                self.line_len += 1;
+                if self.line_len > MAX_LINE_BYTES {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        LongLine(self.lines + 1),
+                    ));
+                }
+            }
+        }
         buf[..n].copy_from_slice(bytes);
         self.shared
             .lock()
@@ -1297,7 +1191,24 @@ fn count_breaks(bytes: &[u8]) -> usize {
     n
 }
 
+/// A line longer than [`MAX_LINE_BYTES`], at this line number.
+#[derive(Debug)]
+struct LongLine(usize);
+
+impl fmt::Display for LongLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&long_line_message(self.0))
+    }
+}
+
+impl std::error::Error for LongLine {}
+
 fn unreadable(e: &csv::Error) -> FileProblem {
+    if let csv::ErrorKind::Io(io) = e.kind() {
+        if let Some(long) = io.get_ref().and_then(|x| x.downcast_ref::<LongLine>()) {
+            return FileProblem::Unreadable(long.to_string());
+        }
+    }
     FileProblem::Unreadable(format!(
         "We could not read this CSV file ({e}). Open it in a spreadsheet, save it as 'CSV UTF-8', and try again."
     ))
@@ -1318,6 +1229,8 @@ impl<R: Read> RegisterReader<R> {
             carry: Vec::new(),
             raw: vec![0u8; 64 * 1024],
             eof: false,
+            line_len: 0,
+            lines: 0,
         };
         // The first bytes as they are, for the byte-order mark and the kind of file.
         let mut head = Vec::with_capacity(4);
@@ -1792,8 +1705,13 @@ impl<'a> Cells<'a> {
     }
 
     fn flag(&mut self, field: &str) -> Option<bool> {
+        self.flag_count(field).map(|(flag, _)| flag)
+    }
+
+    /// A yes/no cell that may give a number instead (see [`parse_flag_count`]).
+    fn flag_count(&mut self, field: &str) -> Option<(bool, Option<i64>)> {
         let v = self.raw(field, MAX_CELL_CHARS, false)?;
-        match parse_flag(v) {
+        match parse_flag_count(v) {
             Ok(b) => Some(b),
             Err(e) => {
                 self.error(field, e);
@@ -1857,7 +1775,7 @@ impl<'a> Cells<'a> {
         let reported_at = self.datetime("reported_at");
         let category = self.text("category");
         let area = self.text("area");
-        let children_involved = self.flag("children_involved");
+        let children = self.flag_count("children_involved");
         let adult_at_risk = self.flag("adult_at_risk");
         let domestic_abuse = self.flag("domestic_abuse");
         let officer_staff_number = self.officer("officer_staff_number");
@@ -1867,7 +1785,8 @@ impl<'a> Cells<'a> {
             reported_at: reported_at?,
             category: category?,
             area: area?,
-            children_involved: children_involved?,
+            children_involved: children?.0,
+            children_count: children?.1,
             adult_at_risk: adult_at_risk?,
             domestic_abuse: domestic_abuse?,
             officer_staff_number: officer_staff_number?,
@@ -2023,6 +1942,51 @@ mod tests {
     }
 
     #[test]
+    fn a_number_of_children_reads_as_yes_or_no_and_is_kept() {
+        let file = format!(
+            "{INCIDENTS}\nI1,31/03/2024 14:05,,,3,0,2,,\nI2,31/03/2024,,,0,,,,\nI3,31/03/2024,,,Y,,,,\nI4,31/03/2024,,,-2,,,,\n"
+        );
+        let rows: Vec<ParsedRow> = RegisterReader::new(RegisterKind::Incidents, file.as_bytes())
+            .unwrap()
+            .collect();
+        let incident = |i: usize| match &rows[i].result {
+            Ok(Record::Incident(r)) => r.clone(),
+            other => panic!("row {i}: {other:?}"),
+        };
+        let (a, b, c) = (incident(0), incident(1), incident(2));
+        assert!(a.children_involved && a.domestic_abuse && !a.adult_at_risk);
+        assert_eq!(a.children_count, Some(3));
+        assert!(!b.children_involved);
+        assert_eq!(b.children_count, Some(0));
+        assert!(c.children_involved);
+        assert_eq!(c.children_count, None, "a yes is not a count");
+        let errors = rows[3].result.clone().unwrap_err();
+        assert_eq!(errors[0].column.as_deref(), Some("children_involved"));
+        assert!(errors[0].reason.contains("whole number"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_refused_while_streaming() {
+        let mut file = format!("{INCIDENTS}\nI1,31/03/2024,,,,,,,\n").into_bytes();
+        file.extend(std::iter::repeat_n(b'x', MAX_LINE_BYTES + 10));
+        let mut r = RegisterReader::new(RegisterKind::Incidents, file.as_slice()).unwrap();
+        assert!(r.next().unwrap().result.is_ok());
+        let problem = loop {
+            match r.next_raw() {
+                Some(Err(p)) => break p,
+                Some(Ok(_)) => continue,
+                None => panic!("the long line was read"),
+            }
+        };
+        assert!(
+            problem
+                .to_string()
+                .starts_with("Line 3 of the file is longer than 1 MB"),
+            "{problem}"
+        );
+    }
+
+    #[test]
     fn flags_and_subjects_and_outcomes_are_read_as_people_write_them() {
         for (s, v) in [
             ("Y", true),
@@ -2038,6 +2002,10 @@ mod tests {
             assert_eq!(parse_flag(s), Ok(v), "{s}");
         }
         assert!(parse_flag("maybe").unwrap_err().contains("Y or N"));
+        assert_eq!(parse_flag_count("3"), Ok((true, Some(3))));
+        assert_eq!(parse_flag_count(" 0 "), Ok((false, Some(0))));
+        assert_eq!(parse_flag_count("yes"), Ok((true, None)));
+        assert!(parse_flag_count("-1").is_err() && parse_flag_count("2.5").is_err());
         assert_eq!(SubjectType::parse(" Child "), Ok(SubjectType::Child));
         assert_eq!(SubjectType::parse("ADULT"), Ok(SubjectType::Adult));
         assert!(SubjectType::parse("dog").is_err());

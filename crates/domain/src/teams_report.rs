@@ -93,6 +93,8 @@ pub enum ReportError {
     Line { line: usize, reason: String },
     #[error("The file is empty")]
     Empty,
+    #[error("This attendance report lists nobody: its \"2. Participants\" and \"3. In-Meeting Activities\" sections are empty, so there is no attendance to record. Download the report again from the meeting's Attendance tab in Teams after the meeting has ended, and upload that file")]
+    NobodyListed,
 }
 
 const NOT_A_REPORT_HINT: &str = "no \"2. Participants\" or \"3. In-Meeting Activities\" section and no list of joins (name, action, time) was found. Download the attendance report from the meeting's Attendance tab in Teams and upload it unchanged";
@@ -439,6 +441,9 @@ pub fn parse(bytes: &[u8]) -> Result<Report, ReportError> {
             "it holds binary data (is it a spreadsheet or a PDF rather than the downloaded .csv file?)".into(),
         ));
     }
+    if let Err(problem) = crate::import::check_line_lengths(&text) {
+        return Err(ReportError::NotAReport(problem.to_string()));
+    }
     let separator = if text.contains('\t') { '\t' } else { ',' };
     let rows = rows_of(&text, separator as u8)?;
     let order = date_order(&rows);
@@ -739,6 +744,9 @@ fn sectioned(
     }
     if people.is_empty() && !secs.iter().any(|(n, _, _)| *n == 2 || *n == 3) {
         return Err(ReportError::NotAReport(NOT_A_REPORT_HINT.into()));
+    }
+    if people.is_empty() {
+        return Err(ReportError::NobodyListed);
     }
     people.sort_by_key(|p| p.order);
     Ok(Report {
@@ -1161,6 +1169,30 @@ Zoë Ní Bhriain\tLeft\t7/15/21, 12:00:00 PM\n";
             .iter()
             .find(|p| p.name == name)
             .unwrap_or_else(|| panic!("{name} missing"))
+    }
+
+    #[test]
+    fn a_report_whose_sections_are_empty_is_refused_in_words() {
+        let empty = "1. Summary\nMeeting title\tSafeguarding input\n\n2. Participants\nName\tFirst Join\tLast Leave\tIn-Meeting Duration\tEmail\n\n3. In-Meeting Activities\nName\tJoin Time\tLeave Time\tDuration\tEmail\n";
+        for bytes in [empty.as_bytes().to_vec(), utf16le_with_bom(empty)] {
+            let e = parse(&bytes).unwrap_err();
+            assert_eq!(e, ReportError::NobodyListed);
+            assert!(e.to_string().contains("lists nobody"), "{e}");
+        }
+        // Headings alone, with no table under them, are refused the same way.
+        let bare = "1. Summary\n2. Participants\n3. In-Meeting Activities\n";
+        assert_eq!(
+            parse(bare.as_bytes()).unwrap_err(),
+            ReportError::NobodyListed
+        );
+    }
+
+    #[test]
+    fn a_file_of_one_enormous_line_is_refused_before_it_is_parsed() {
+        let mut bytes = b"Name,Action,Timestamp\n".to_vec();
+        bytes.extend(std::iter::repeat_n(b'x', crate::import::MAX_LINE_BYTES + 1));
+        let e = parse(&bytes).unwrap_err().to_string();
+        assert!(e.contains("Line 2 of the file is longer than 1 MB"), "{e}");
     }
 
     #[test]

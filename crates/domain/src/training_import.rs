@@ -22,7 +22,11 @@
 //! `;` can appear inside a part. For example:
 //! `staff_number=collar_no;module=course;completed_on=date_completed`.
 
-use crate::import::{read_table, FileProblem, RowError, Table, MAX_CELL_CHARS};
+pub use crate::import::mapping::{
+    check_mapping_name, header_key, suggest_mapping, Field, Layout, Mapping, MappingError,
+    MAX_MAPPING_NAME,
+};
+use crate::import::{read_table, FileProblem, RowError, Table, MAX_CELL_CHARS, SPREADSHEET_ERRORS};
 use crate::people::{format_date_long, parse_date, StaffNumber};
 use crate::training::{format_version, parse_hours, parse_version, CompletionMode, CpdKind};
 use std::collections::HashMap;
@@ -38,13 +42,6 @@ pub const MAX_TOPIC: usize = 200;
 pub const MAX_LONG_TEXT: usize = 5000;
 /// The longest evidence link we accept (as on the CPD page).
 pub const MAX_URL: usize = 500;
-/// The longest name of a saved mapping.
-pub const MAX_MAPPING_NAME: usize = 60;
-
-/// What Excel writes in a cell whose formula failed.
-const SPREADSHEET_ERRORS: [&str; 9] = [
-    "#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#DATA!", "#SPILL!",
-];
 
 // ---------------------------------------------------------------------------------------------
 // Kinds and fields
@@ -115,22 +112,6 @@ impl FromStr for ImportKind {
             )),
         }
     }
-}
-
-/// One thing a row can tell us, and the header names that usually hold it.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Field {
-    /// The machine name, used in mappings: `staff_number`.
-    pub key: &'static str,
-    /// The words on forms: "Staff number".
-    pub label: &'static str,
-    /// What the column may hold, for the mapping form.
-    pub hint: &'static str,
-    pub required: bool,
-    /// Header names (as [`header_key`] writes them) that mean this field exactly.
-    exact: &'static [&'static str],
-    /// Words which, anywhere in a header, suggest this field (weaker than `exact`).
-    within: &'static [&'static str],
 }
 
 const STAFF_EXACT: &[&str] = &[
@@ -442,205 +423,18 @@ static CPD_FIELDS: [Field; 8] = [
 ];
 
 // ---------------------------------------------------------------------------------------------
-// Header names
+// Mapping (the one of every import)
 
-/// The form of a header we match and save: lower case letters and digits, every other run of
-/// characters as one `_`. `"Staff No. "` → `staff_no`; `"Sign off Mentor"` → `sign_off_mentor`.
-pub fn header_key(raw: &str) -> String {
-    raw.trim_start_matches('\u{feff}')
-        .to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join("_")
-}
-
-/// True when the words of `needle` appear together, in order, among the words of `key`.
-fn has_words(key: &str, needle: &str) -> bool {
-    let words: Vec<&str> = key.split('_').collect();
-    let wanted: Vec<&str> = needle.split('_').collect();
-    words.windows(wanted.len()).any(|w| w == wanted.as_slice())
-}
-
-/// How well a header suits a field: 3 for a known name, 2 for a telling word, 0 for neither.
-fn score(field: &Field, key: &str) -> u8 {
-    if key.is_empty() {
-        0
-    } else if field.key == key || field.exact.contains(&key) {
-        3
-    } else if field.within.iter().any(|w| has_words(key, w)) {
-        2
-    } else {
-        0
+impl Layout for ImportKind {
+    fn name(self) -> &'static str {
+        self.as_str()
     }
-}
-
-/// Assigns headers to fields, best matches first; each header and each field at most once.
-fn best_matches(kind: ImportKind, headers: &[String]) -> Vec<(&'static str, usize)> {
-    let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
-    let mut candidates = Vec::new();
-    for (fi, field) in kind.fields().iter().enumerate() {
-        for (ci, key) in keys.iter().enumerate() {
-            let s = score(field, key);
-            if s > 0 {
-                candidates.push((s, fi, ci));
-            }
-        }
+    fn fields(self) -> &'static [Field] {
+        ImportKind::fields(self)
     }
-    // Best score first; then the leftmost column; then the field listed first.
-    candidates.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.cmp(&b.2)).then(a.1.cmp(&b.1)));
-    let mut taken_fields = Vec::new();
-    let mut taken_columns = Vec::new();
-    let mut out = Vec::new();
-    for (_, fi, ci) in candidates {
-        if taken_fields.contains(&fi) || taken_columns.contains(&ci) {
-            continue;
-        }
-        taken_fields.push(fi);
-        taken_columns.push(ci);
-        out.push((kind.fields()[fi].key, ci));
+    fn example(self) -> String {
+        "staff_number=collar_no;module=course".into()
     }
-    out
-}
-
-// ---------------------------------------------------------------------------------------------
-// Mapping
-
-/// Which column of the file holds each field: field key → header key (see [`header_key`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Mapping {
-    pairs: Vec<(&'static str, String)>,
-}
-
-impl Mapping {
-    /// The header key mapped to `field`, if any.
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, h)| h.as_str())
-    }
-
-    /// Maps `field` (one of `kind`'s) to a header; an empty header unmaps it.
-    pub fn set(&mut self, kind: ImportKind, field: &str, header: &str) -> Result<(), String> {
-        let f = kind
-            .field(field)
-            .ok_or_else(|| format!("\"{field}\" is not a field of a {} import", kind.as_str()))?;
-        let header = header_key(header);
-        self.pairs.retain(|(k, _)| *k != f.key);
-        if !header.is_empty() {
-            self.pairs.push((f.key, header));
-            let order = |k: &str| kind.fields().iter().position(|x| x.key == k);
-            self.pairs.sort_by_key(|(k, _)| order(k));
-        }
-        Ok(())
-    }
-
-    /// Every mapped field, in the kind's field order.
-    pub fn pairs(&self) -> &[(&'static str, String)] {
-        &self.pairs
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
-    }
-
-    /// The text form: `field=header;field=header` (see the module docs).
-    pub fn encode(&self) -> String {
-        self.pairs
-            .iter()
-            .map(|(f, h)| format!("{f}={h}"))
-            .collect::<Vec<_>>()
-            .join(";")
-    }
-
-    /// Reads the text form back. Unknown fields and malformed parts are refused.
-    pub fn parse(kind: ImportKind, text: &str) -> Result<Mapping, String> {
-        let mut m = Mapping::default();
-        for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-            let (field, header) = part.split_once('=').ok_or_else(|| {
-                format!("\"{part}\" is not field=column; a mapping reads like staff_number=collar_no;module=course")
-            })?;
-            let field = field.trim();
-            if m.get(field).is_some() {
-                return Err(format!("The mapping gives {field} twice"));
-            }
-            if header_key(header).is_empty() {
-                return Err(format!("The mapping gives no column for {field}"));
-            }
-            m.set(kind, field, header)?;
-        }
-        Ok(m)
-    }
-
-    /// Keeps only the parts whose column this sheet has; says in words what was dropped.
-    pub fn fit(&self, kind: ImportKind, sheet: &Sheet) -> (Mapping, Vec<String>) {
-        let keys = sheet.header_keys();
-        let mut kept = Mapping::default();
-        let mut notes = Vec::new();
-        for (field, header) in &self.pairs {
-            if keys.iter().any(|k| k == header) {
-                kept.pairs.push((field, header.clone()));
-            } else {
-                let label = kind.field(field).map_or(*field, |f| f.label);
-                notes.push(format!(
-                    "The saved mapping takes {} from a column \"{header}\", which this file does not have",
-                    label.to_lowercase()
-                ));
-            }
-        }
-        (kept, notes)
-    }
-
-    /// Each field with the file's own header for it, for printing: `Staff number: Collar No`.
-    pub fn describe(&self, kind: ImportKind, sheet: &Sheet) -> Vec<(&'static str, String)> {
-        kind.fields()
-            .iter()
-            .map(|f| {
-                let column = self
-                    .get(f.key)
-                    .and_then(|h| sheet.position(h))
-                    .map(|i| sheet.headers[i].clone())
-                    .unwrap_or_else(|| "(not in this file)".into());
-                (f.label, column)
-            })
-            .collect()
-    }
-}
-
-/// Guesses the mapping from the headers: known names first, then telling words ("Sgt sign off"
-/// holds the line manager's sign-off). Each column is used for one field at most.
-pub fn suggest_mapping(kind: ImportKind, headers: &[String]) -> Mapping {
-    let mut m = Mapping::default();
-    for (field, column) in best_matches(kind, headers) {
-        // The field is one of the kind's own, so this cannot fail.
-        let _ = m.set(kind, field, &headers[column]);
-    }
-    m
-}
-
-/// Checks a name for a saved mapping.
-pub fn check_mapping_name(raw: &str) -> Result<String, String> {
-    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-    if name.is_empty() {
-        return Err("Enter a name for the mapping".into());
-    }
-    if name.chars().count() > MAX_MAPPING_NAME {
-        return Err(format!(
-            "The mapping's name must be {MAX_MAPPING_NAME} characters or fewer"
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err("The mapping's name must be plain text".into());
-    }
-    Ok(name)
-}
-
-/// A problem with the mapping as a whole, against one field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MappingError {
-    pub field: &'static str,
-    pub message: String,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -731,7 +525,7 @@ fn find_header(kind: ImportKind, table: Table) -> Result<Sheet, FileProblem> {
     let found = candidates
         .iter()
         .take(HEADER_SEARCH_ROWS)
-        .position(|(_, cells)| best_matches(kind, &tidy(cells)).len() >= 2);
+        .position(|(_, cells)| suggest_mapping(kind, &tidy(cells)).pairs().len() >= 2);
     let Some(at) = found else {
         let wanted: Vec<String> = kind
             .fields()
@@ -1287,56 +1081,20 @@ impl<T> Parsed<T> {
 /// Each mapped field with the position of its column in the sheet.
 pub type ColumnIndex = Vec<(&'static str, usize)>;
 
-/// Which column each field comes from, checked against the sheet.
+/// Which column each field comes from, checked against the sheet (see
+/// [`crate::import::mapping::resolve_mapping`]).
 pub fn resolve_mapping(
     kind: ImportKind,
     sheet: &Sheet,
     mapping: &Mapping,
 ) -> Result<ColumnIndex, Vec<MappingError>> {
-    let mut errors = Vec::new();
-    let mut used: Vec<(&'static str, usize)> = Vec::new();
-    for field in kind.fields() {
-        match mapping.get(field.key) {
-            None if field.required => errors.push(MappingError {
-                field: field.key,
-                message: format!(
-                    "Choose the column that holds the {}",
-                    field.label.to_lowercase()
-                ),
-            }),
-            None => {}
-            Some(key) => match sheet.position(key) {
-                None => errors.push(MappingError {
-                    field: field.key,
-                    message: format!(
-                        "This file has no column \"{key}\" for the {}; choose one of its columns",
-                        field.label.to_lowercase()
-                    ),
-                }),
-                Some(i) => {
-                    if let Some((other, _)) = used.iter().find(|(_, j)| *j == i) {
-                        let other = kind.field(other).map_or(*other, |f| f.label);
-                        errors.push(MappingError {
-                            field: field.key,
-                            message: format!(
-                                "The column \"{}\" is already used for the {}; choose a different column for the {}",
-                                sheet.headers[i],
-                                other.to_lowercase(),
-                                field.label.to_lowercase()
-                            ),
-                        });
-                    } else {
-                        used.push((field.key, i));
-                    }
-                }
-            },
-        }
-    }
-    if errors.is_empty() {
-        Ok(used)
-    } else {
-        Err(errors)
-    }
+    let columns = crate::import::mapping::resolve_mapping(kind, &sheet.headers, mapping)?;
+    Ok(kind
+        .fields()
+        .iter()
+        .zip(columns)
+        .filter_map(|(f, c)| c.map(|c| (f.key, c)))
+        .collect())
 }
 
 /// A row's cells by field, with checks every field shares.
@@ -1969,7 +1727,7 @@ mod tests {
             "staff_number=collar_no;module=course;completed_on=when;trainer=who",
         )
         .unwrap();
-        let (fitted, notes) = m.fit(ImportKind::Training, &s);
+        let (fitted, notes) = m.fit(ImportKind::Training, &s.headers);
         assert_eq!(fitted.encode(), "staff_number=collar_no;module=course");
         assert_eq!(notes.len(), 2);
     }

@@ -50,6 +50,8 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("compliance_audit_sample", &[]),
     ("compliance_audit_auditors", &[]),
     ("compliance_findings", &[]),
+    ("audit_history", &[]),
+    ("review_history", &[]),
     ("missing_referrals", &[]),
     ("audit_history", &[]),
     ("review_history", &[]),

@@ -15,6 +15,7 @@ pub mod delivery;
 pub mod evaluation;
 pub mod exercises;
 pub mod impact;
+pub mod imports;
 pub mod learning;
 pub mod migrate;
 pub mod outcomes;

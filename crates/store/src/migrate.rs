@@ -80,6 +80,13 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0009_coverage_version.postgres.sql"),
     },
     Migration {
+        version: 10,
+        name: "import pipeline: children counts on incidents; audit and review history",
+        common: include_str!("../migrations/0010_import_pipeline.sql"),
+        sqlite: include_str!("../migrations/0010_import_pipeline.sqlite.sql"),
+        postgres: include_str!("../migrations/0010_import_pipeline.postgres.sql"),
+    },
+    Migration {
         version: 11,
         name: "quality reviews: a criterion score may be not applicable (NULL)",
         common: include_str!("../migrations/0011_criterion_not_applicable.sql"),

@@ -36,8 +36,7 @@
 use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Backend, Result, Store, StoreError};
 use mashboard_domain::import::RowError;
-use mashboard_domain::register::{Record, RegisterKind, RegisterMapping, RegisterReader};
-use mashboard_domain::training_import::check_mapping_name;
+use mashboard_domain::register::{Record, RegisterKind, RegisterReader};
 use serde::Serialize;
 use sqlx::AnyConnection;
 use std::collections::{HashMap, HashSet};
@@ -191,7 +190,8 @@ fn values(backend: Backend, rows: usize, width: usize, tail: &str) -> String {
 /// Parameters per row of each kind.
 fn width(kind: RegisterKind) -> usize {
     match kind {
-        RegisterKind::Incidents | RegisterKind::Referrals => 12,
+        RegisterKind::Incidents => 13,
+        RegisterKind::Referrals => 12,
         RegisterKind::Outcomes => 7,
         RegisterKind::ReferralPeople => 6,
     }
@@ -207,21 +207,23 @@ fn upsert_sql(backend: Backend, kind: RegisterKind, rows: usize) -> String {
     match kind {
         RegisterKind::Incidents => format!(
             "INSERT INTO incidents (incident_ref, reported_at, category, area, children_involved, adult_at_risk,
-                domestic_abuse, officer_staff_number, officer_person_id, department, imported_at, updated_at)
+                domestic_abuse, officer_staff_number, officer_person_id, department, imported_at, updated_at,
+                children_involved_count)
              VALUES {values}
              ON CONFLICT (incident_ref) DO UPDATE SET reported_at = excluded.reported_at,
                 category = excluded.category, area = excluded.area,
                 children_involved = excluded.children_involved, adult_at_risk = excluded.adult_at_risk,
                 domestic_abuse = excluded.domestic_abuse, officer_staff_number = excluded.officer_staff_number,
                 officer_person_id = excluded.officer_person_id, department = excluded.department,
-                updated_at = excluded.updated_at
+                updated_at = excluded.updated_at, children_involved_count = excluded.children_involved_count
              WHERE incidents.reported_at <> excluded.reported_at OR incidents.category <> excluded.category
                 OR incidents.area <> excluded.area OR incidents.children_involved <> excluded.children_involved
                 OR incidents.adult_at_risk <> excluded.adult_at_risk
                 OR incidents.domestic_abuse <> excluded.domestic_abuse
                 OR incidents.officer_staff_number <> excluded.officer_staff_number
                 OR COALESCE(incidents.officer_person_id, 0) <> COALESCE(excluded.officer_person_id, 0)
-                OR incidents.department <> excluded.department"
+                OR incidents.department <> excluded.department
+                OR COALESCE(incidents.children_involved_count, -1) <> COALESCE(excluded.children_involved_count, -1)"
         ),
         RegisterKind::Referrals => format!(
             "INSERT INTO referrals (referral_ref, incident_ref, submitted_at, subject_type, category, officer_grade,
@@ -289,7 +291,8 @@ fn bind_row<'q>(q: Query<'q>, p: &'q Pending, now: &'q str, recorded_by: &'q str
             .bind(p.officer_id)
             .bind(r.department.as_str())
             .bind(now)
-            .bind(now),
+            .bind(now)
+            .bind(r.children_count),
         Record::Referral(r) => q
             .bind(r.referral_ref.as_str())
             .bind(r.incident_ref.as_str())
@@ -699,117 +702,8 @@ async fn import_on<R: Read + Send>(
     Ok(true)
 }
 
-// ---------------------------------------------------------------------------------------------
-// Saved mappings (the same table as the training imports', under the register's kinds)
-
-/// A column mapping saved by name for a kind of register file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-pub struct SavedMapping {
-    pub id: i64,
-    pub kind: String,
-    pub name: String,
-    /// `field=header;field=header`.
-    pub mapping: String,
-    pub created_by: String,
-    pub updated_at: String,
-}
-
-impl SavedMapping {
-    pub fn parsed(&self, kind: RegisterKind) -> std::result::Result<RegisterMapping, String> {
-        RegisterMapping::parse(kind, &self.mapping)
-    }
-}
-
-const SELECT_MAPPING: &str =
-    "SELECT id, kind, name, mapping, created_by, updated_at FROM import_mappings";
-
-/// Saves a mapping under a name, replacing the one of that name (case aside) if any.
-pub async fn save_mapping(
-    store: &Store,
-    actor: &Actor,
-    kind: RegisterKind,
-    name: &str,
-    mapping: &RegisterMapping,
-) -> Result<SavedMapping> {
-    let name = check_mapping_name(name).map_err(StoreError::Invalid)?;
-    if mapping.is_empty() {
-        return Err(StoreError::Invalid(
-            "The mapping uses no columns, so there is nothing to save".into(),
-        ));
-    }
-    let text = mapping.encode();
-    let existing = self::mapping(store, kind, &name).await?;
-    let mut tx = store.begin().await?;
-    let now = now_text();
-    let id = match &existing {
-        Some(old) => {
-            sqlx::query(
-                "UPDATE import_mappings SET name = $1, mapping = $2, created_by = $3, updated_at = $4 WHERE id = $5",
-            )
-            .bind(&name)
-            .bind(&text)
-            .bind(&actor.name)
-            .bind(&now)
-            .bind(old.id)
-            .execute(&mut *tx)
-            .await?;
-            old.id
-        }
-        None => {
-            sqlx::query_scalar::<_, i64>(
-                "INSERT INTO import_mappings (kind, name, mapping, created_by, updated_at)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            )
-            .bind(kind.as_str())
-            .bind(&name)
-            .bind(&text)
-            .bind(&actor.name)
-            .bind(&now)
-            .fetch_one(&mut *tx)
-            .await?
-        }
-    };
-    let mut event = Event::new(
-        "import_mapping.save",
-        format!("Saved the {} import mapping \"{name}\"", kind.as_str()),
-    )
-    .on("import_mapping", id.to_string())
-    .after(&serde_json::json!({"kind": kind.as_str(), "name": name, "mapping": text}));
-    if let Some(old) = &existing {
-        event = event.before(&serde_json::json!({"name": old.name, "mapping": old.mapping}));
-    }
-    audit_trail::record_on(&mut tx, actor, event).await?;
-    tx.commit().await?;
-    self::mapping(store, kind, &name)
-        .await?
-        .ok_or_else(|| StoreError::NotFound("the saved mapping vanished".into()))
-}
-
-/// The mapping saved under this name (case aside), if any.
-pub async fn mapping(
-    store: &Store,
-    kind: RegisterKind,
-    name: &str,
-) -> Result<Option<SavedMapping>> {
-    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-    Ok(sqlx::query_as::<_, SavedMapping>(&format!(
-        "{SELECT_MAPPING} WHERE kind = $1 AND LOWER(name) = LOWER($2) ORDER BY id LIMIT 1"
-    ))
-    .bind(kind.as_str())
-    .bind(name)
-    .fetch_optional(store.pool())
-    .await?)
-}
-
-/// Every mapping saved for a kind of register file, by name.
-pub async fn mappings(store: &Store, kind: RegisterKind) -> Result<Vec<SavedMapping>> {
-    Ok(sqlx::query_as::<_, SavedMapping>(&format!(
-        "{SELECT_MAPPING} WHERE kind = $1 ORDER BY LOWER(name), id"
-    ))
-    .bind(kind.as_str())
-    .fetch_all(store.pool())
-    .await?)
-}
+// Saved mappings: the one store of every import's (`crate::imports`).
+pub use crate::imports::{mapping, mappings, save_mapping, SavedMapping};
 
 // ---------------------------------------------------------------------------------------------
 // Reading the register
@@ -824,6 +718,8 @@ pub struct Incident {
     pub area: String,
     #[sqlx(try_from = "crate::Flag")]
     pub children_involved: bool,
+    /// How many children, when the imported file gave a number.
+    pub children_involved_count: Option<i64>,
     #[sqlx(try_from = "crate::Flag")]
     pub adult_at_risk: bool,
     #[sqlx(try_from = "crate::Flag")]
@@ -889,7 +785,7 @@ pub struct RecordedOutcome {
 }
 
 const SELECT_INCIDENT: &str = "SELECT i.id, i.incident_ref, i.reported_at, i.category, i.area,
-    i.children_involved, i.adult_at_risk, i.domestic_abuse, i.officer_staff_number, p.name AS officer_name,
+    i.children_involved, i.children_involved_count, i.adult_at_risk, i.domestic_abuse, i.officer_staff_number, p.name AS officer_name,
     i.department, i.imported_at, i.updated_at
     FROM incidents i LEFT JOIN people p ON p.id = i.officer_person_id";
 

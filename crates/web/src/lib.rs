@@ -9,6 +9,7 @@ pub mod csrf;
 pub mod error;
 pub(crate) mod export;
 pub(crate) mod form;
+pub mod imports;
 pub(crate) mod live;
 pub mod metrics;
 pub mod openapi;
@@ -42,8 +43,7 @@ mod sessions;
 mod training_import;
 
 use mashboard_store::Store;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Settings the web layer needs.
@@ -67,6 +67,9 @@ pub struct WebConfig {
     /// Serve `/metrics` on the main address to callers that send this token as
     /// `Authorization: Bearer <token>` (otherwise it is served only on `--metrics-addr`, if set).
     pub metrics_token: Option<String>,
+    /// The most bytes that uploads waiting between the steps of an import may hold together;
+    /// past it a new upload is refused in words.
+    pub max_pending_upload_bytes: u64,
 }
 
 /// The default largest recorded-video upload: 4 GiB.
@@ -83,25 +86,19 @@ impl Default for WebConfig {
             data_dir: std::path::PathBuf::from("mashboard-data"),
             max_video_bytes: DEFAULT_MAX_VIDEO_BYTES,
             metrics_token: None,
+            max_pending_upload_bytes: imports::DEFAULT_MAX_PENDING_BYTES,
         }
     }
 }
 
-/// An uploaded file waiting for the user to confirm its import.
-#[derive(Debug, Clone)]
-pub struct PendingUpload {
-    pub user_id: i64,
-    pub file_name: String,
-    pub bytes: Arc<Vec<u8>>,
-    pub at: std::time::Instant,
-}
+pub use imports::PendingUpload;
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
-    /// Uploads between preview and commit, by a random key (kept in memory for 30 minutes).
-    pub uploads: Arc<Mutex<HashMap<String, PendingUpload>>>,
+    /// Uploads waiting between the steps of an import (the one stash, capped and expiring).
+    pub uploads: Arc<imports::UploadStash>,
     /// Live exercise runs: one broadcast channel per run for the Server-Sent Events streams.
     pub exercise_hub: Arc<live::ExerciseHub>,
     /// Requests counted by route shape and status, for `/metrics`.
@@ -112,8 +109,11 @@ impl AppState {
     pub fn new(store: Store, config: WebConfig) -> AppState {
         AppState {
             store,
+            uploads: Arc::new(imports::UploadStash::new(
+                config.max_pending_upload_bytes,
+                imports::UPLOAD_LIFETIME,
+            )),
             config: Arc::new(config),
-            uploads: Arc::new(Mutex::new(HashMap::new())),
             exercise_hub: Arc::default(),
             metrics: Arc::default(),
         }
@@ -129,6 +129,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let store = state.store.clone();
+    let uploads = Arc::clone(&state.uploads);
     let videos = state.config.data_dir.join("videos");
     // Expired sessions are swept every ten minutes, and so are uploads a crash or a restart
     // left half-written (an upload in progress writes all the time; six hours untouched means
@@ -137,6 +138,7 @@ pub async fn serve(
         loop {
             let _ = mashboard_store::sign_in_sessions::delete_expired(&store).await;
             remove_abandoned_uploads(&videos, Duration::from_secs(6 * 3600));
+            uploads.sweep();
             tokio::time::sleep(Duration::from_secs(600)).await;
         }
     });

@@ -171,9 +171,7 @@ impl Metrics {
             self.outbox_pending.set(pending);
             self.outbox_failing.set(failing);
         }
-        if let Ok(uploads) = state.uploads.lock() {
-            self.uploads_waiting.set(uploads.len() as i64);
-        }
+        self.uploads_waiting.set(state.uploads.len() as i64);
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);

@@ -32,6 +32,8 @@ mod evaluation;
 mod exercises;
 #[path = "suite/impact.rs"]
 mod impact;
+#[path = "suite/imports.rs"]
+mod imports;
 #[path = "suite/learning.rs"]
 mod learning;
 #[path = "suite/matrix.rs"]

@@ -19,9 +19,7 @@ use crate::training::completions::{self, ImportedCompletion, Upsert};
 use crate::{now_text, Result, Store, StoreError};
 use mashboard_domain::import::RowError;
 use mashboard_domain::people::format_date_long;
-use mashboard_domain::training_import::{
-    check_mapping_name, CpdRow, ImportKind, Mapping, Parsed, TrainingRow,
-};
+use mashboard_domain::training_import::{CpdRow, Parsed, TrainingRow};
 use serde::Serialize;
 use sqlx::AnyConnection;
 use std::collections::HashMap;
@@ -323,11 +321,7 @@ pub async fn import_training(
         })),
     )
     .await?;
-    if dry_run {
-        tx.rollback().await.map_err(StoreError::from)?;
-    } else {
-        tx.commit().await.map_err(StoreError::from)?;
-    }
+    crate::imports::finish(tx, dry_run, true).await?;
     Ok(report)
 }
 
@@ -540,11 +534,7 @@ pub async fn import_cpd(
         })),
     )
     .await?;
-    if dry_run {
-        tx.rollback().await.map_err(StoreError::from)?;
-    } else {
-        tx.commit().await.map_err(StoreError::from)?;
-    }
+    crate::imports::finish(tx, dry_run, true).await?;
     Ok(report)
 }
 
@@ -662,110 +652,5 @@ async fn upsert_cpd(
     Ok(outcome)
 }
 
-// ---------------------------------------------------------------------------------------------
-// Saved mappings
-
-/// A column mapping saved by name for a kind of import.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-pub struct SavedMapping {
-    pub id: i64,
-    pub kind: String,
-    pub name: String,
-    /// The mapping's text form (see `mashboard_domain::training_import`).
-    pub mapping: String,
-    pub created_by: String,
-    pub updated_at: String,
-}
-
-impl SavedMapping {
-    pub fn parsed(&self, kind: ImportKind) -> std::result::Result<Mapping, String> {
-        Mapping::parse(kind, &self.mapping)
-    }
-}
-
-const SELECT_MAPPING: &str =
-    "SELECT id, kind, name, mapping, created_by, updated_at FROM import_mappings";
-
-/// Saves a mapping under a name, replacing the one of that name (case aside) if there is one.
-pub async fn save_mapping(
-    store: &Store,
-    actor: &Actor,
-    kind: ImportKind,
-    name: &str,
-    mapping: &Mapping,
-) -> Result<SavedMapping> {
-    let name = check_mapping_name(name).map_err(StoreError::Invalid)?;
-    if mapping.is_empty() {
-        return Err(StoreError::Invalid(
-            "The mapping uses no columns, so there is nothing to save".into(),
-        ));
-    }
-    let text = mapping.encode();
-    let existing = self::mapping(store, kind, &name).await?;
-    let mut tx = store.begin().await?;
-    let now = now_text();
-    let id = match &existing {
-        Some(old) => {
-            sqlx::query(
-                "UPDATE import_mappings SET name = $1, mapping = $2, created_by = $3, updated_at = $4 WHERE id = $5",
-            )
-            .bind(&name)
-            .bind(&text)
-            .bind(&actor.name)
-            .bind(&now)
-            .bind(old.id)
-            .execute(&mut *tx)
-            .await?;
-            old.id
-        }
-        None => {
-            sqlx::query_scalar::<_, i64>(
-                "INSERT INTO import_mappings (kind, name, mapping, created_by, updated_at)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            )
-            .bind(kind.as_str())
-            .bind(&name)
-            .bind(&text)
-            .bind(&actor.name)
-            .bind(&now)
-            .fetch_one(&mut *tx)
-            .await?
-        }
-    };
-    let mut event = Event::new(
-        "import_mapping.save",
-        format!("Saved the {} import mapping \"{name}\"", kind.as_str()),
-    )
-    .on("import_mapping", id.to_string())
-    .after(&serde_json::json!({"kind": kind.as_str(), "name": name, "mapping": text}));
-    if let Some(old) = &existing {
-        event = event.before(&serde_json::json!({"name": old.name, "mapping": old.mapping}));
-    }
-    audit_trail::record_on(&mut tx, actor, event).await?;
-    tx.commit().await?;
-    self::mapping(store, kind, &name)
-        .await?
-        .ok_or_else(|| StoreError::NotFound("the saved mapping vanished".into()))
-}
-
-/// The mapping saved under this name (case aside), if any.
-pub async fn mapping(store: &Store, kind: ImportKind, name: &str) -> Result<Option<SavedMapping>> {
-    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-    Ok(sqlx::query_as::<_, SavedMapping>(&format!(
-        "{SELECT_MAPPING} WHERE kind = $1 AND LOWER(name) = LOWER($2) ORDER BY id LIMIT 1"
-    ))
-    .bind(kind.as_str())
-    .bind(name)
-    .fetch_optional(store.pool())
-    .await?)
-}
-
-/// Every mapping saved for a kind of import, by name.
-pub async fn mappings(store: &Store, kind: ImportKind) -> Result<Vec<SavedMapping>> {
-    Ok(sqlx::query_as::<_, SavedMapping>(&format!(
-        "{SELECT_MAPPING} WHERE kind = $1 ORDER BY LOWER(name), id"
-    ))
-    .bind(kind.as_str())
-    .fetch_all(store.pool())
-    .await?)
-}
+// Saved mappings: the one store of every import's (`crate::imports`).
+pub use crate::imports::{mapping, mappings, save_mapping, SavedMapping};

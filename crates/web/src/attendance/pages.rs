@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::form::field;
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
-use crate::{AppState, PendingUpload};
+use crate::AppState;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -23,12 +23,7 @@ use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::delivery::attendance::{self, RegisterRow, SessionFacts};
 use mashboard_store::delivery::teams::{self, ExternalAttendee, Preview, ReportRow, UnmatchedRow};
 use mashboard_store::{people, StoreError};
-use rand::RngCore;
 use serde::Deserialize;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-const UPLOAD_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
 pub(crate) fn routes(t: Table) -> Table {
     use Access::Page as P;
@@ -463,22 +458,13 @@ pub async fn upload(
         }
         Err(e) => return Err(e.into()),
     };
-    let mut key = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut key);
-    let key = hex::encode(key);
-    {
-        let mut uploads = state.uploads.lock().expect("uploads lock");
-        uploads.retain(|_, u| u.at.elapsed() < UPLOAD_LIFETIME);
-        uploads.insert(
-            key.clone(),
-            PendingUpload {
-                user_id: page.user.id,
-                file_name: file_name.clone(),
-                bytes: Arc::new(bytes),
-                at: Instant::now(),
-            },
-        );
-    }
+    let key = match state.uploads.put(page.user.id, &file_name, bytes) {
+        Ok(key) => key,
+        Err(full) => {
+            form.add_error("file", full.to_string());
+            return upload_page(&state, &page, s, form).await;
+        }
+    };
     html(&PreviewPage {
         chrome: Chrome::new(
             &state,
@@ -502,13 +488,10 @@ pub async fn commit(
 ) -> Result<Response, AppError> {
     let s = session(&state, id).await?;
     let key = field(&pairs, "upload");
-    let pending = {
-        let uploads = state.uploads.lock().expect("uploads lock");
-        uploads
-            .get(&key)
-            .filter(|u| u.user_id == page.user.id && u.at.elapsed() < UPLOAD_LIFETIME)
-            .map(|u| (u.file_name.clone(), u.bytes.clone()))
-    };
+    let pending = state
+        .uploads
+        .get(&key, page.user.id)
+        .map(|u| (u.file_name, u.bytes));
     let Some((file_name, bytes)) = pending else {
         let mut form = FormState::default();
         form.add_error(
@@ -519,7 +502,7 @@ pub async fn commit(
     };
     match teams::commit(&state.store, &page.user.actor(), id, &file_name, &bytes).await {
         Ok(c) => {
-            state.uploads.lock().expect("uploads lock").remove(&key);
+            state.uploads.remove(&key);
             let done = if c.committed { "committed" } else { "same" };
             Ok(Redirect::to(&format!("/sessions/{id}/attendance?done={done}")).into_response())
         }

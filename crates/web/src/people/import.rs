@@ -3,20 +3,23 @@
 
 use crate::auth::{cap, Page};
 use crate::error::AppError;
+use crate::form::field;
+use crate::imports::{
+    mapping_screen, mapping_step, off_thread, read_upload, MappingScreen, MappingStep, Step,
+};
 use crate::view::{html, Chrome, FormState};
-use crate::{AppState, PendingUpload};
+use crate::AppState;
 use askama::Template;
 use axum::extract::{Multipart, State};
 use axum::response::Response;
 use axum::Form;
-use mashboard_domain::import::{parse_people, RowError, PEOPLE_COLUMNS};
+use mashboard_domain::import::mapping::{suggest_mapping, Mapping};
+use mashboard_domain::import::{
+    parse_people_mapped, read_table, FileProblem, People, RowError, Table, PEOPLE_COLUMNS,
+};
 use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::people::{self, ImportError, ImportReport};
-use rand::RngCore;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-const UPLOAD_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
 #[derive(Template)]
 #[template(path = "people/import_form.html")]
@@ -37,6 +40,8 @@ struct PreviewPage {
     ignored_columns: Vec<String>,
     report: Option<ImportReport>,
     upload_key: String,
+    /// The column mapping used, for the commit (empty for the standard header).
+    mapping: String,
     committed: bool,
 }
 
@@ -82,10 +87,14 @@ async fn check(
     state: &AppState,
     page: &Page<cap::PeopleImport>,
     file_name: &str,
-    bytes: &[u8],
+    bytes: &Arc<Vec<u8>>,
+    mapping: Option<&Mapping>,
     commit: bool,
 ) -> Result<Result<(PreviewPage, bool), String>, AppError> {
-    let parsed = match parse_people(bytes) {
+    let read = Arc::clone(bytes);
+    let owned = mapping.cloned();
+    let parsed = off_thread(move || parse_people_mapped(&read, owned.as_ref())).await?;
+    let parsed = match parsed {
         Ok(p) => p,
         Err(problem) => {
             audit_trail::record(
@@ -173,69 +182,144 @@ async fn check(
             ignored_columns: parsed.ignored_columns,
             report,
             upload_key: String::new(),
+            mapping: mapping.map(Mapping::encode).unwrap_or_default(),
             committed: commit && clean,
         },
         clean,
     )))
 }
 
-pub async fn preview(
+/// Step 1: the upload. A file with the standard header goes straight to the check; one whose
+/// header names at least two of the fields some other way goes to the column mapping.
+pub async fn upload(
     State(state): State<AppState>,
     page: Page<cap::PeopleImport>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response, AppError> {
-    let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("The upload could not be read: {e}")))?
-    {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("upload").to_string();
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| AppError::BadRequest(format!("The upload could not be read: {e}")))?;
-            file = Some((name, bytes.to_vec()));
-        }
-    }
-    let Some((file_name, bytes)) = file.filter(|(n, b)| !n.is_empty() || !b.is_empty()) else {
+    let Some((file_name, bytes)) = read_upload(multipart).await?.file else {
         return file_error(&state, &page, "Select a CSV or Excel file".into());
     };
-    let file_name: String = file_name
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(120)
-        .collect();
-    match check(&state, &page, &file_name, &bytes, false).await? {
+    let bytes = Arc::new(bytes);
+    let read = Arc::clone(&bytes);
+    if let Ok(Ok(table)) = off_thread(move || read_table(&read)).await {
+        if needs_mapping(&table) {
+            let key = match state.uploads.put(page.user.id, &file_name, bytes) {
+                Ok(key) => key,
+                Err(full) => return file_error(&state, &page, full.to_string()),
+            };
+            let step = MappingStep::suggested(People, &table.headers);
+            return mapping_page(&state, &page, key, file_name, &table, step).await;
+        }
+    }
+    match check(&state, &page, &file_name, &bytes, None, false).await? {
         Err(message) => file_error(&state, &page, message),
         Ok((mut preview, clean)) => {
             if clean {
-                let mut key = [0u8; 16];
-                rand::rngs::OsRng.fill_bytes(&mut key);
-                let key = hex::encode(key);
-                let mut uploads = state.uploads.lock().expect("uploads lock");
-                uploads.retain(|_, u| u.at.elapsed() < UPLOAD_LIFETIME);
-                uploads.insert(
-                    key.clone(),
-                    PendingUpload {
-                        user_id: page.user.id,
-                        file_name: file_name.clone(),
-                        bytes: Arc::new(bytes),
-                        at: Instant::now(),
-                    },
-                );
-                preview.upload_key = key;
+                match state.uploads.put(page.user.id, &file_name, bytes) {
+                    Ok(key) => preview.upload_key = key,
+                    Err(full) => return file_error(&state, &page, full.to_string()),
+                }
             }
             html(&preview)
         }
     }
 }
 
+/// A header that is not the standard one but names at least two of the fields.
+fn needs_mapping(table: &Table) -> bool {
+    let missing = matches!(
+        mashboard_domain::import::check_people_header(&table.headers),
+        Err(FileProblem::MissingColumns(_))
+    );
+    missing && suggest_mapping(People, &table.headers).pairs().len() >= 2
+}
+
+async fn mapping_page(
+    state: &AppState,
+    page: &Page<cap::PeopleImport>,
+    upload: String,
+    file_name: String,
+    table: &Table,
+    step: MappingStep,
+) -> Result<Response, AppError> {
+    let intro = format!(
+        "This file's header is not the standard layout ({}), so say which of its columns holds each thing. We have filled in our best guess (read as {}). Nothing is saved until you have seen what the import would do.",
+        PEOPLE_COLUMNS.join(", "),
+        table.encoding
+    );
+    mapping_screen(
+        &state.store,
+        Chrome::new(
+            state,
+            "Match the columns",
+            Some(&page.user),
+            &page.csrf,
+            "/people/import",
+        ),
+        People,
+        MappingScreen {
+            base: "/people/import",
+            action: "map",
+            kind_label: "People",
+            upload,
+            file_name,
+            intro,
+        },
+        &table.headers,
+        table.rows.iter().cloned(),
+        step,
+    )
+    .await
+}
+
+/// Step 2: the column mapping posted; a mapping that fits goes to the check.
+pub async fn preview(
+    State(state): State<AppState>,
+    page: Page<cap::PeopleImport>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let upload = field(&pairs, "upload");
+    let Some(pending) = state.uploads.get(&upload, page.user.id) else {
+        return expired(&state, &page);
+    };
+    let read = Arc::clone(&pending.bytes);
+    let table = match off_thread(move || read_table(&read)).await? {
+        Ok(t) => t,
+        Err(problem) => return file_error(&state, &page, problem.to_string()),
+    };
+    let actor = page.user.actor();
+    let mapping = match mapping_step(&state.store, &actor, People, &table.headers, &pairs).await? {
+        Step::Form(step) => {
+            return mapping_page(&state, &page, upload, pending.file_name, &table, step).await
+        }
+        Step::Ready { mapping, .. } => mapping,
+    };
+    let name = &pending.file_name;
+    match check(&state, &page, name, &pending.bytes, Some(&mapping), false).await? {
+        Err(message) => file_error(&state, &page, message),
+        Ok((mut preview, clean)) => {
+            if clean {
+                preview.upload_key = upload;
+            }
+            html(&preview)
+        }
+    }
+}
+
+fn expired(state: &AppState, page: &Page<cap::PeopleImport>) -> Result<Response, AppError> {
+    file_error(
+        state,
+        page,
+        "That preview has expired or was already imported. Upload the file again".into(),
+    )
+}
+
 #[derive(serde::Deserialize)]
 pub struct CommitForm {
     #[serde(default)]
     upload: String,
+    #[serde(default)]
+    mapping: String,
 }
 
 pub async fn commit(
@@ -243,23 +327,19 @@ pub async fn commit(
     page: Page<cap::PeopleImport>,
     Form(f): Form<CommitForm>,
 ) -> Result<Response, AppError> {
-    let pending = {
-        let mut uploads = state.uploads.lock().expect("uploads lock");
-        match uploads.get(&f.upload) {
-            Some(u) if u.user_id == page.user.id && u.at.elapsed() < UPLOAD_LIFETIME => {
-                uploads.remove(&f.upload)
-            }
-            _ => None,
+    let mapping = if f.mapping.trim().is_empty() {
+        None
+    } else {
+        match Mapping::parse(People, &f.mapping) {
+            Ok(m) => Some(m),
+            Err(_) => return expired(&state, &page),
         }
     };
-    let Some(pending) = pending else {
-        return file_error(
-            &state,
-            &page,
-            "That preview has expired or was already imported. Upload the file again".into(),
-        );
+    let Some(pending) = state.uploads.take(&f.upload, page.user.id) else {
+        return expired(&state, &page);
     };
-    match check(&state, &page, &pending.file_name, &pending.bytes, true).await? {
+    let name = &pending.file_name;
+    match check(&state, &page, name, &pending.bytes, mapping.as_ref(), true).await? {
         Err(message) => file_error(&state, &page, message),
         Ok((done, _)) => html(&done),
     }

@@ -112,82 +112,11 @@ pub(super) async fn preview(
 ) -> Result<Response, AppError> {
     let kind: Option<RegisterKind> = field(&pairs, "kind").parse().ok();
     let upload = field(&pairs, "upload");
-    let (Some(kind), Some(pending)) = (kind, pending(&state, &page, &upload, false)) else {
+    let (Some(kind), Some(pending)) = (kind, state.uploads.get(&upload, page.user.id)) else {
         return expired(&state, &page, kind);
     };
     let bytes = Arc::clone(&pending.bytes);
-    let headers = match reader(kind, &bytes) {
-        Ok(r) => r.headers().to_vec(),
-        Err(problem) => return file_error(&state, &page, Some(kind), problem.to_string()),
-    };
-    let step = |mapping: RegisterMapping, notes: Vec<String>, form: FormState, loaded: String| {
-        MappingStep {
-            kind,
-            upload: upload.clone(),
-            file_name: pending.file_name.clone(),
-            bytes: Arc::clone(&bytes),
-            mapping,
-            notes,
-            form,
-            loaded,
-        }
-    };
-    let action = field(&pairs, "action");
-    if action == "edit" {
-        let mapping = RegisterMapping::parse(kind, &field(&pairs, "mapping"))
-            .unwrap_or_else(|_| suggest_mapping(kind, &headers));
-        return mapping_page(
-            &state,
-            &page,
-            step(mapping, Vec::new(), FormState::default(), String::new()),
-        )
-        .await;
-    }
-    if action == "load" {
-        let name = field(&pairs, "saved");
-        let mut form = FormState::default();
-        let Some(saved) = register::mapping(&state.store, kind, &name).await? else {
-            form.add_error("saved", "Choose a saved mapping");
-            let mapping = suggest_mapping(kind, &headers);
-            return mapping_page(
-                &state,
-                &page,
-                step(mapping, Vec::new(), form, String::new()),
-            )
-            .await;
-        };
-        let (mapping, notes) = match saved.parsed(kind) {
-            Ok(m) => {
-                let keys: Vec<String> = headers
-                    .iter()
-                    .map(|h| mashboard_domain::training_import::header_key(h))
-                    .collect();
-                let mut kept = RegisterMapping::default();
-                let mut notes = Vec::new();
-                for (f, h) in m.pairs() {
-                    if keys.contains(h) {
-                        let _ = kept.set(kind, f, h);
-                    } else {
-                        notes.push(format!(
-                            "The saved mapping takes the {} from a column \"{h}\", which this file does not have",
-                            kind.field(f).map_or(*f, |x| x.label).to_lowercase()
-                        ));
-                    }
-                }
-                (kept, notes)
-            }
-            Err(e) => (
-                suggest_mapping(kind, &headers),
-                vec![format!(
-                    "The saved mapping \"{}\" cannot be used: {e}",
-                    saved.name
-                )],
-            ),
-        };
-        form.set("save_as", saved.name.clone());
-        return mapping_page(&state, &page, step(mapping, notes, form, saved.name)).await;
-    }
-    if action == "check" {
+    if field(&pairs, "action") == "check" {
         // Straight from a canonical file's preview: the mapping is in the form.
         let Ok(mapping) = RegisterMapping::parse(kind, &field(&pairs, "mapping")) else {
             return expired(&state, &page, Some(kind));
@@ -204,72 +133,25 @@ pub(super) async fn preview(
         )
         .await;
     }
-
-    // The mapping as chosen on the form.
-    let keys: Vec<String> = headers
-        .iter()
-        .map(|h| mashboard_domain::training_import::header_key(h))
-        .collect();
-    let mut mapping = RegisterMapping::default();
-    let mut form = FormState::default();
-    for f in kind.fields() {
-        let id = format!("map_{}", f.key);
-        let chosen = field(&pairs, &id);
-        if !chosen.is_empty() && !keys.contains(&chosen) {
-            form.add_error(
-                &id,
-                format!(
-                    "Choose one of the file's columns for the {}",
-                    f.label.to_lowercase()
-                ),
-            );
-            continue;
+    let head = match read_head(kind, &bytes).await? {
+        Ok(h) => h,
+        Err(problem) => return file_error(&state, &page, Some(kind), problem.to_string()),
+    };
+    let (mapping, saved_as) = match mapping_step(
+        &state.store,
+        &page.user.actor(),
+        kind,
+        &head.headers,
+        &pairs,
+    )
+    .await?
+    {
+        Step::Form(step) => {
+            let name = pending.file_name.clone();
+            return mapping_page(&state, &page, kind, upload, name, &head, step).await;
         }
-        let _ = mapping.set(kind, f.key, &chosen);
-    }
-    if let Err(problems) = mashboard_domain::register::resolve_mapping(kind, &headers, &mapping) {
-        for p in problems {
-            let id = format!("map_{}", p.field);
-            if form.error(&id).is_none() {
-                form.add_error(&id, p.message);
-            }
-        }
-    }
-    let save_as = field(&pairs, "save_as");
-    form.set("save_as", save_as.clone());
-    let mut saved_as = String::new();
-    if !save_as.is_empty() {
-        match check_mapping_name(&save_as) {
-            Err(e) => form.add_error("save_as", e),
-            Ok(name) => saved_as = name,
-        }
-    }
-    if form.has_errors() {
-        let ordered = order_errors(kind, form);
-        return mapping_page(
-            &state,
-            &page,
-            step(mapping, Vec::new(), ordered, String::new()),
-        )
-        .await;
-    }
-    if !saved_as.is_empty() {
-        match register::save_mapping(&state.store, &page.user.actor(), kind, &saved_as, &mapping)
-            .await
-        {
-            Ok(saved) => saved_as = saved.name,
-            Err(StoreError::Invalid(e)) => {
-                form.add_error("save_as", e);
-                return mapping_page(
-                    &state,
-                    &page,
-                    step(mapping, Vec::new(), form, String::new()),
-                )
-                .await;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+        Step::Ready { mapping, saved_as } => (mapping, saved_as),
+    };
     check_and_show_saved(
         &state,
         &page,
@@ -282,25 +164,6 @@ pub(super) async fn preview(
         &saved_as,
     )
     .await
-}
-
-/// Errors in the order of the form: the fields, then the name to save under.
-pub(super) fn order_errors(kind: RegisterKind, form: FormState) -> FormState {
-    let mut ordered = FormState {
-        values: form.values.clone(),
-        errors: Vec::new(),
-    };
-    let order = kind
-        .fields()
-        .iter()
-        .map(|f| format!("map_{}", f.key))
-        .chain(["save_as".to_string()]);
-    for id in order {
-        if let Some(e) = form.error(&id) {
-            ordered.add_error(&id, e);
-        }
-    }
-    ordered
 }
 
 pub(super) async fn commit(
@@ -316,7 +179,7 @@ pub(super) async fn commit(
     let Ok(mapping) = RegisterMapping::parse(kind, &field(&pairs, "mapping")) else {
         return expired(&state, &page, Some(kind));
     };
-    let Some(pending) = pending(&state, &page, &upload, true) else {
+    let Some(pending) = state.uploads.take(&upload, page.user.id) else {
         return expired(&state, &page, Some(kind));
     };
     check_and_show(

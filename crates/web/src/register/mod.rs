@@ -41,10 +41,13 @@ use upload::*;
 use crate::auth::{cap, Page};
 use crate::error::AppError;
 use crate::form::field;
+use crate::imports::{
+    mapping_screen, mapping_step, off_thread, read_upload, MappingScreen, MappingStep, Step,
+};
 use crate::routes::{Access, Table};
 use crate::view::path_segment;
 use crate::view::{html, Chrome, FormState, Pager};
-use crate::{AppState, PendingUpload};
+use crate::AppState;
 use askama::Template;
 use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::response::Response;
@@ -53,25 +56,18 @@ use axum::Form;
 use mashboard_domain::access::Capability;
 use mashboard_domain::people::parse_date;
 use mashboard_domain::register::{
-    format_datetime_long, suggest_mapping, PartnerOutcome, RegisterKind, RegisterMapping,
-    RegisterReader,
+    format_datetime_long, PartnerOutcome, RegisterKind, RegisterMapping, RegisterReader,
 };
-use mashboard_domain::training_import::check_mapping_name;
 use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::register::{
     self, Incident, IncidentQuery, NamedPerson, PreviewRow, RecordedOutcome, Referral,
     ReferralQuery, ReferralSummary, RegisterReport,
 };
+#[allow(unused_imports)]
 use mashboard_store::StoreError;
-use rand::RngCore;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-const UPLOAD_LIFETIME: Duration = Duration::from_secs(30 * 60);
 const PER_PAGE: i64 = 50;
-/// Rows of the file shown under the mapping form.
-const SAMPLE_ROWS: usize = 3;
-const SAMPLE_CELL_CHARS: usize = 40;
 
 fn page_routes(t: Table) -> Table {
     use Access::Page as P;

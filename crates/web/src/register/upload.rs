@@ -72,44 +72,24 @@ pub(super) fn reader(
 pub(super) async fn upload(
     State(state): State<AppState>,
     page: ImportPage,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response, AppError> {
-    let mut kind_text = String::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let unreadable = |e: axum::extract::multipart::MultipartError| {
-        AppError::BadRequest(format!("The upload could not be read: {e}"))
-    };
-    while let Some(part) = multipart.next_field().await.map_err(unreadable)? {
-        match part.name() {
-            Some("kind") => kind_text = part.text().await.map_err(unreadable)?,
-            Some("file") => {
-                let name = part.file_name().unwrap_or("upload").to_string();
-                let bytes = part.bytes().await.map_err(unreadable)?;
-                file = Some((name, bytes.to_vec()));
-            }
-            _ => {}
-        }
-    }
-    let kind: Option<RegisterKind> = kind_text.parse().ok();
+    let up = read_upload(multipart).await?;
+    let kind: Option<RegisterKind> = up.kind.parse().ok();
     let mut f = FormState::default();
-    f.set("kind", kind_text.trim());
+    f.set("kind", up.kind.as_str());
     if kind.is_none() {
         f.add_error("kind", "Select what the file holds");
     }
-    let file = file.filter(|(n, b)| !n.is_empty() || !b.is_empty());
-    if file.is_none() {
+    if up.file.is_none() {
         f.add_error("file", "Select a CSV file");
     }
-    let (Some(kind), Some((file_name, bytes))) = (kind, file) else {
+    let (Some(kind), Some((file_name, bytes))) = (kind, up.file) else {
         return form_page(&state, &page, f);
     };
-    let file_name: String = file_name
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(120)
-        .collect();
-    let r = match reader(kind, &bytes) {
-        Ok(r) => r,
+    let bytes = Arc::new(bytes);
+    let head = match read_head(kind, &bytes).await? {
+        Ok(h) => h,
         Err(problem) => {
             audit_trail::record(
                 &state.store,
@@ -123,67 +103,67 @@ pub(super) async fn upload(
             return file_error(&state, &page, Some(kind), problem.to_string());
         }
     };
-    let canonical = r.is_canonical();
-    let mapping = r.mapping().clone();
-    drop(r);
-    let mut key = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut key);
-    let key = hex::encode(key);
-    let bytes = Arc::new(bytes);
+    let key = match state
+        .uploads
+        .put(page.user.id, &file_name, Arc::clone(&bytes))
     {
-        let mut uploads = state.uploads.lock().expect("uploads lock");
-        uploads.retain(|_, u| u.at.elapsed() < UPLOAD_LIFETIME);
-        uploads.insert(
-            key.clone(),
-            PendingUpload {
-                user_id: page.user.id,
-                file_name: file_name.clone(),
-                bytes: Arc::clone(&bytes),
-                at: Instant::now(),
-            },
-        );
-    }
-    if canonical {
+        Ok(key) => key,
+        Err(full) => return file_error(&state, &page, Some(kind), full.to_string()),
+    };
+    if head.canonical {
         return check_and_show(
-            &state, &page, kind, &key, &file_name, &bytes, &mapping, false,
+            &state,
+            &page,
+            kind,
+            &key,
+            &file_name,
+            &bytes,
+            &head.mapping,
+            false,
         )
         .await;
     }
-    mapping_page(
-        &state,
-        &page,
-        MappingStep {
-            kind,
-            upload: key,
-            file_name,
-            bytes,
-            mapping,
-            notes: Vec::new(),
-            form: FormState::default(),
-            loaded: String::new(),
-        },
-    )
-    .await
+    let step = MappingStep {
+        mapping: head.mapping.clone(),
+        ..Default::default()
+    };
+    mapping_page(&state, &page, kind, key, file_name, &head, step).await
 }
 
-/// The pending upload under `key`, if it is this user's and not too old. `take` removes it.
-pub(super) fn pending(
-    state: &AppState,
-    page: &ImportPage,
-    key: &str,
-    take: bool,
-) -> Option<PendingUpload> {
-    let mut uploads = state.uploads.lock().expect("uploads lock");
-    match uploads.get(key) {
-        Some(u) if u.user_id == page.user.id && u.at.elapsed() < UPLOAD_LIFETIME => {
-            if take {
-                uploads.remove(key)
-            } else {
-                Some(u.clone())
+/// What the mapping step needs from a register file: its header, first rows and encoding.
+pub(super) struct Head {
+    pub(super) headers: Vec<String>,
+    pub(super) sample: Vec<(usize, Vec<String>)>,
+    pub(super) encoding: &'static str,
+    pub(super) canonical: bool,
+    /// The mapping suggested from the headers.
+    pub(super) mapping: RegisterMapping,
+}
+
+/// Reads a file's header and first rows off the async threads.
+pub(super) async fn read_head(
+    kind: RegisterKind,
+    bytes: &Arc<Vec<u8>>,
+) -> Result<Result<Head, mashboard_domain::import::FileProblem>, AppError> {
+    let bytes = Arc::clone(bytes);
+    off_thread(move || {
+        let mut r = reader(kind, &bytes)?;
+        let mut sample = Vec::new();
+        while sample.len() < 3 {
+            match r.next_raw() {
+                Some(Ok(row)) => sample.push(row),
+                _ => break,
             }
         }
-        _ => None,
-    }
+        Ok(Head {
+            headers: r.headers().to_vec(),
+            sample,
+            encoding: r.encoding(),
+            canonical: r.is_canonical(),
+            mapping: r.mapping().clone(),
+        })
+    })
+    .await
 }
 
 pub(super) fn expired(
@@ -191,10 +171,5 @@ pub(super) fn expired(
     page: &ImportPage,
     kind: Option<RegisterKind>,
 ) -> Result<Response, AppError> {
-    file_error(
-        state,
-        page,
-        kind,
-        "That upload has expired or was already imported. Upload the file again".into(),
-    )
+    file_error(state, page, kind, crate::imports::EXPIRED.into())
 }

@@ -3,26 +3,6 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Errors in the order of the form: the fields, then the name to save under.
-pub(super) fn order_errors(kind: ImportKind, form: FormState) -> FormState {
-    let mut ordered = FormState {
-        values: form.values.clone(),
-        errors: Vec::new(),
-    };
-    let order: Vec<String> = kind
-        .fields()
-        .iter()
-        .map(|f| format!("map_{}", f.key))
-        .chain(["save_as".to_string()])
-        .collect();
-    for id in order {
-        if let Some(e) = form.error(&id) {
-            ordered.add_error(&id, e);
-        }
-    }
-    ordered
-}
-
 pub async fn commit(
     State(state): State<AppState>,
     page: TrainerPage,
@@ -36,10 +16,11 @@ pub async fn commit(
     let Ok(mapping) = Mapping::parse(kind, &field(&pairs, "mapping")) else {
         return expired(&state, &page, Some(kind));
     };
-    let Some(pending) = pending(&state, &page, &upload, true) else {
+    let Some(pending) = state.uploads.take(&upload, page.user.id) else {
         return expired(&state, &page, Some(kind));
     };
-    let sheet = match read_sheet(kind, &pending.bytes) {
+    let read = Arc::clone(&pending.bytes);
+    let sheet = match off_thread(move || read_sheet(kind, &read)).await? {
         Ok(s) => s,
         Err(problem) => return file_error(&state, &page, Some(kind), problem.to_string()),
     };

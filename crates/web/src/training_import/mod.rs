@@ -18,9 +18,12 @@ use upload::*;
 use crate::auth::{cap, Page};
 use crate::error::AppError;
 use crate::form::field;
+use crate::imports::{
+    mapping_screen, mapping_step, off_thread, read_upload, MappingScreen, MappingStep, Step,
+};
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
-use crate::{AppState, PendingUpload};
+use crate::AppState;
 use askama::Template;
 use axum::extract::{Multipart, State};
 use axum::response::Response;
@@ -30,22 +33,16 @@ use mashboard_domain::access::Capability;
 use mashboard_domain::import::RowError;
 use mashboard_domain::people::{format_date_long, parse_date};
 use mashboard_domain::training_import::{
-    check_mapping_name, parse_cpd, parse_training, read_sheet, resolve_mapping, suggest_mapping,
-    ImportKind, Mapping, Sheet,
+    parse_cpd, parse_training, read_sheet, ImportKind, Mapping, Sheet,
 };
 use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::training::import::{self, ImportError, ImportReport, RowOutcome};
+#[allow(unused_imports)]
 use mashboard_store::StoreError;
-use rand::RngCore;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-pub(super) const UPLOAD_LIFETIME: Duration = Duration::from_secs(30 * 60);
 /// Rows shown in the preview's table of outcomes; the counts always cover every row.
 pub(super) const MAX_ROWS_SHOWN: usize = 500;
-/// Rows of the file shown under the mapping form, to help choose the columns.
-pub(super) const SAMPLE_ROWS: usize = 3;
-pub(super) const SAMPLE_CELL_CHARS: usize = 40;
 
 pub(crate) fn routes(t: Table) -> Table {
     use Access::Page as P;

@@ -230,129 +230,37 @@ pub async fn preview(
 ) -> Result<Response, AppError> {
     let kind: Option<ImportKind> = field(&pairs, "kind").parse().ok();
     let upload = field(&pairs, "upload");
-    let (Some(kind), Some(pending)) = (kind, pending(&state, &page, &upload, false)) else {
+    let (Some(kind), Some(pending)) = (kind, state.uploads.get(&upload, page.user.id)) else {
         return expired(&state, &page, kind);
     };
-    let sheet = match read_sheet(kind, &pending.bytes) {
+    let read = Arc::clone(&pending.bytes);
+    let sheet = match off_thread(move || read_sheet(kind, &read)).await? {
         Ok(s) => s,
         Err(problem) => return file_error(&state, &page, Some(kind), problem.to_string()),
     };
-    let step =
-        |mapping: Mapping, notes: Vec<String>, form: FormState, loaded: String| MappingStep {
+    let back = |step: MappingStep| {
+        mapping_page(
+            &state,
+            &page,
             kind,
-            upload: upload.clone(),
-            file_name: pending.file_name.clone(),
-            sheet: sheet.clone(),
-            mapping,
-            notes,
-            form,
-            loaded,
-        };
-
-    // "Change the columns" from the preview: back to the form with the mapping as it was.
-    if field(&pairs, "action") == "edit" {
-        let mapping = Mapping::parse(kind, &field(&pairs, "mapping"))
-            .map(|m| m.fit(kind, &sheet).0)
-            .unwrap_or_else(|_| suggest_mapping(kind, &sheet.headers));
-        return mapping_page(
-            &state,
-            &page,
-            step(mapping, Vec::new(), FormState::default(), String::new()),
+            upload.clone(),
+            pending.file_name.clone(),
+            &sheet,
+            step,
         )
-        .await;
-    }
-
-    // "Use this mapping": fill the form from a saved mapping.
-    if field(&pairs, "action") == "load" {
-        let name = field(&pairs, "saved");
-        let mut form = FormState::default();
-        let saved = import::mapping(&state.store, kind, &name).await?;
-        let Some(saved) = saved else {
-            form.add_error("saved", "Choose a saved mapping");
-            let mapping = suggest_mapping(kind, &sheet.headers);
-            return mapping_page(
-                &state,
-                &page,
-                step(mapping, Vec::new(), form, String::new()),
-            )
-            .await;
-        };
-        let (mapping, notes) = match saved.parsed(kind) {
-            Ok(m) => m.fit(kind, &sheet),
-            Err(e) => (
-                suggest_mapping(kind, &sheet.headers),
-                vec![format!(
-                    "The saved mapping \"{}\" cannot be used: {e}",
-                    saved.name
-                )],
-            ),
-        };
-        form.set("save_as", saved.name.clone());
-        return mapping_page(&state, &page, step(mapping, notes, form, saved.name)).await;
-    }
-
-    // The mapping as chosen on the form.
-    let mut mapping = Mapping::default();
-    let mut form = FormState::default();
-    for f in kind.fields() {
-        let id = format!("map_{}", f.key);
-        let chosen = field(&pairs, &id);
-        if !chosen.is_empty() && sheet.position(&chosen).is_none() {
-            form.add_error(
-                &id,
-                format!(
-                    "Choose one of the file's columns for the {}",
-                    f.label.to_lowercase()
-                ),
-            );
-            continue;
-        }
-        // A field of the kind itself, so this cannot fail.
-        let _ = mapping.set(kind, f.key, &chosen);
-    }
-    if let Err(problems) = resolve_mapping(kind, &sheet, &mapping) {
-        for p in problems {
-            let id = format!("map_{}", p.field);
-            if form.error(&id).is_none() {
-                form.add_error(&id, p.message);
-            }
-        }
-    }
-    let save_as = field(&pairs, "save_as");
-    form.set("save_as", save_as.clone());
-    let mut saved_as = String::new();
-    if !save_as.is_empty() {
-        match check_mapping_name(&save_as) {
-            Err(e) => form.add_error("save_as", e),
-            Ok(name) => saved_as = name,
-        }
-    }
-    if form.has_errors() {
-        let errors = order_errors(kind, form);
-        return mapping_page(
-            &state,
-            &page,
-            step(mapping, Vec::new(), errors, String::new()),
-        )
-        .await;
-    }
-    if !saved_as.is_empty() {
-        match import::save_mapping(&state.store, &page.user.actor(), kind, &saved_as, &mapping)
-            .await
-        {
-            Ok(saved) => saved_as = saved.name,
-            Err(StoreError::Invalid(e)) => {
-                form.add_error("save_as", e);
-                return mapping_page(
-                    &state,
-                    &page,
-                    step(mapping, Vec::new(), form, String::new()),
-                )
-                .await;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    };
+    let (mapping, saved_as) = match mapping_step(
+        &state.store,
+        &page.user.actor(),
+        kind,
+        &sheet.headers,
+        &pairs,
+    )
+    .await?
+    {
+        Step::Form(step) => return back(step).await,
+        Step::Ready { mapping, saved_as } => (mapping, saved_as),
+    };
     match run(
         &state,
         &page,
@@ -365,14 +273,15 @@ pub async fn preview(
     .await?
     {
         Err(problems) => {
+            let mut form = FormState::default();
             for (id, message) in problems {
                 form.add_error(&id, message);
             }
-            mapping_page(
-                &state,
-                &page,
-                step(mapping, Vec::new(), form, String::new()),
-            )
+            back(MappingStep {
+                mapping: mapping.clone(),
+                form,
+                ..Default::default()
+            })
             .await
         }
         Ok(checked) => preview_page(

@@ -48,43 +48,24 @@ pub(super) fn file_error(
 pub async fn upload(
     State(state): State<AppState>,
     page: TrainerPage,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response, AppError> {
-    let mut kind_text = String::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let unreadable = |e: axum::extract::multipart::MultipartError| {
-        AppError::BadRequest(format!("The upload could not be read: {e}"))
-    };
-    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
-        match field.name() {
-            Some("kind") => kind_text = field.text().await.map_err(unreadable)?,
-            Some("file") => {
-                let name = field.file_name().unwrap_or("upload").to_string();
-                let bytes = field.bytes().await.map_err(unreadable)?;
-                file = Some((name, bytes.to_vec()));
-            }
-            _ => {}
-        }
-    }
-    let kind: Option<ImportKind> = kind_text.parse().ok();
+    let up = read_upload(multipart).await?;
+    let kind: Option<ImportKind> = up.kind.parse().ok();
     let mut f = FormState::default();
-    f.set("kind", kind_text.trim());
+    f.set("kind", up.kind.as_str());
     if kind.is_none() {
         f.add_error("kind", "Select what the file holds");
     }
-    let file = file.filter(|(n, b)| !n.is_empty() || !b.is_empty());
-    if file.is_none() {
+    if up.file.is_none() {
         f.add_error("file", "Select a CSV or Excel file");
     }
-    let (Some(kind), Some((file_name, bytes))) = (kind, file) else {
+    let (Some(kind), Some((file_name, bytes))) = (kind, up.file) else {
         return form_page(&state, &page, f);
     };
-    let file_name: String = file_name
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(120)
-        .collect();
-    let sheet = match read_sheet(kind, &bytes) {
+    let bytes = Arc::new(bytes);
+    let read = Arc::clone(&bytes);
+    let sheet = match off_thread(move || read_sheet(kind, &read)).await? {
         Ok(s) => s,
         Err(problem) => {
             audit_trail::record(
@@ -99,38 +80,12 @@ pub async fn upload(
             return file_error(&state, &page, Some(kind), problem.to_string());
         }
     };
-    let mut key = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut key);
-    let key = hex::encode(key);
-    {
-        let mut uploads = state.uploads.lock().expect("uploads lock");
-        uploads.retain(|_, u| u.at.elapsed() < UPLOAD_LIFETIME);
-        uploads.insert(
-            key.clone(),
-            PendingUpload {
-                user_id: page.user.id,
-                file_name: file_name.clone(),
-                bytes: Arc::new(bytes),
-                at: Instant::now(),
-            },
-        );
-    }
-    let mapping = suggest_mapping(kind, &sheet.headers);
-    mapping_page(
-        &state,
-        &page,
-        MappingStep {
-            kind,
-            upload: key,
-            file_name,
-            sheet,
-            mapping,
-            notes: Vec::new(),
-            form: FormState::default(),
-            loaded: String::new(),
-        },
-    )
-    .await
+    let key = match state.uploads.put(page.user.id, &file_name, bytes) {
+        Ok(key) => key,
+        Err(full) => return file_error(&state, &page, Some(kind), full.to_string()),
+    };
+    let step = MappingStep::suggested(kind, &sheet.headers);
+    mapping_page(&state, &page, kind, key, file_name, &sheet, step).await
 }
 
 pub(super) fn rejected_action(kind: ImportKind) -> &'static str {
@@ -147,42 +102,12 @@ pub(super) fn previewed_action(kind: ImportKind) -> &'static str {
     }
 }
 
-/// The pending upload under `key`, if it is this user's and not too old. `take` removes it.
-pub(super) fn pending(
-    state: &AppState,
-    page: &TrainerPage,
-    key: &str,
-    take: bool,
-) -> Option<PendingUpload> {
-    let mut uploads = state.uploads.lock().expect("uploads lock");
-    match uploads.get(key) {
-        Some(u) if u.user_id == page.user.id && u.at.elapsed() < UPLOAD_LIFETIME => {
-            if take {
-                uploads.remove(key)
-            } else {
-                Some(PendingUpload {
-                    user_id: u.user_id,
-                    file_name: u.file_name.clone(),
-                    bytes: Arc::clone(&u.bytes),
-                    at: u.at,
-                })
-            }
-        }
-        _ => None,
-    }
-}
-
 pub(super) fn expired(
     state: &AppState,
     page: &TrainerPage,
     kind: Option<ImportKind>,
 ) -> Result<Response, AppError> {
-    file_error(
-        state,
-        page,
-        kind,
-        "That upload has expired or was already imported. Upload the file again".into(),
-    )
+    file_error(state, page, kind, crate::imports::EXPIRED.into())
 }
 
 // ---------------------------------------------------------------------------------------------

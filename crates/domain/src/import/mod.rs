@@ -17,34 +17,49 @@
 //!
 //! Nothing here reads files or talks to a database: the caller hands over the bytes.
 
-use crate::people::{PersonDraft, PersonInput, StaffNumber};
 use calamine::{Data, Reader, Xlsx};
-use std::collections::HashMap;
 use std::fmt;
 use std::io::Cursor;
 
-/// The columns of a people file, in the order we write them. The first
-/// [`REQUIRED_PEOPLE_COLUMNS`] are required; `email` may be left out of the file altogether, and
-/// then the addresses already in the directory are kept.
-pub const PEOPLE_COLUMNS: [&str; 11] = [
-    "staff_number",
-    "name",
-    "rank",
-    "department",
-    "team",
-    "roles",
-    "start_date",
-    "cohort",
-    "line_manager_staff_number",
-    "mentor_staff_number",
-    "email",
-];
+mod history;
+pub mod mapping;
+mod people;
 
-/// How many of [`PEOPLE_COLUMNS`], from the first, every people file must have.
-pub const REQUIRED_PEOPLE_COLUMNS: usize = 10;
+pub use history::{parse_history, HistoryFile, HistoryKind, Period};
+
+pub use people::{
+    check_people_header, parse_people, parse_people_mapped, People, PeopleFile, PEOPLE_COLUMNS,
+    PEOPLE_FIELDS, REQUIRED_PEOPLE_COLUMNS,
+};
 
 /// The most data rows one file may hold.
 pub const MAX_ROWS: usize = 50_000;
+
+/// The longest line (bytes between line breaks) a CSV may have. No row of any file we import
+/// comes near it; a longer one is the wrong file (or a file with no line breaks), refused before
+/// it is held in memory several times over.
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+
+/// The refusal of a line longer than [`MAX_LINE_BYTES`].
+pub fn long_line_message(line: usize) -> String {
+    format!(
+        "Line {} of the file is longer than {} MB without a line break, which no row of a spreadsheet of records needs. Check that this is the right file, save it again as CSV ('CSV UTF-8'), and try again.",
+        thousands(line),
+        MAX_LINE_BYTES / (1024 * 1024)
+    )
+}
+
+/// The first line of `text` longer than [`MAX_LINE_BYTES`], as a refusal.
+pub fn check_line_lengths(text: &str) -> Result<(), FileProblem> {
+    // Old Mac files end their lines with a bare CR.
+    let end = if text.contains('\n') { '\n' } else { '\r' };
+    for (line, part) in (1..).zip(text.split(end)) {
+        if part.len() > MAX_LINE_BYTES {
+            return Err(FileProblem::Unreadable(long_line_message(line)));
+        }
+    }
+    Ok(())
+}
 
 /// The longest cell we accept, in characters.
 pub const MAX_CELL_CHARS: usize = 1_000;
@@ -111,7 +126,7 @@ fn duplicate_columns_message(duplicated: &[String]) -> String {
 }
 
 /// `50000` -> `50,000`.
-fn thousands(n: usize) -> String {
+pub(crate) fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let groups: Vec<&str> = digits
         .as_bytes()
@@ -153,6 +168,7 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, FileProblem> {
         ))
     } else {
         let (text, encoding) = decode_text(bytes)?;
+        check_line_lengths(&text)?;
         read_csv(&text, encoding)
     }
 }
@@ -440,235 +456,6 @@ pub fn normalise_header(raw: &str) -> String {
         .filter(|part| !part.is_empty())
         .collect::<Vec<_>>()
         .join("_")
-}
-
-/// The people read from a file: the good rows, and every problem with the bad ones.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PeopleFile {
-    /// Good rows with their row numbers.
-    pub people: Vec<(usize, PersonInput)>,
-    /// Every bad row or field, ordered by row then column; empty means the file is clean.
-    pub errors: Vec<RowError>,
-    /// Extra columns we do not use, as written in the header (shown as a warning).
-    pub ignored_columns: Vec<String>,
-    /// How the file was read, as in [`Table::encoding`].
-    pub encoding: &'static str,
-    /// The file has an `email` column. Without one, an import keeps the addresses already in
-    /// the directory; with one, a blank cell clears a person's address.
-    pub has_email_column: bool,
-}
-
-/// Reads a people file (see [`read_table`]) and checks every row.
-///
-/// Whole-file problems (no header, wrong columns, too many rows) are an `Err`; row problems are
-/// collected in [`PeopleFile::errors`]. References to line managers and mentors who are not in
-/// the file are not checked here: the directory may already hold them.
-pub fn parse_people(bytes: &[u8]) -> Result<PeopleFile, FileProblem> {
-    let table = read_table(bytes)?;
-    let columns = map_columns(&table.headers)?;
-    if table.rows.is_empty() {
-        return Err(FileProblem::Empty);
-    }
-
-    let mut people = Vec::new();
-    let mut errors = Vec::new();
-    let mut first_use: HashMap<StaffNumber, usize> = HashMap::new();
-    for (row, cells) in &table.rows {
-        let row = *row;
-        if cells.len() != table.headers.len() {
-            errors.push(shape_error(row, cells.len(), table.headers.len()));
-            continue;
-        }
-        let mut row_errors = check_cells(row, cells, &columns.index, &mut first_use);
-        // Cells already reported are left out of validation so that each cell is reported once.
-        let flagged: Vec<String> = row_errors.iter().filter_map(|e| e.column.clone()).collect();
-        let mut draft = draft_from(cells, &columns.index);
-        for column in &flagged {
-            draft_field(&mut draft, column).clear();
-        }
-        match draft.validate() {
-            Ok(person) if row_errors.is_empty() => people.push((row, person)),
-            Ok(_) => {}
-            Err(field_errors) => row_errors.extend(
-                field_errors
-                    .into_iter()
-                    .filter(|e| !flagged.iter().any(|c| c == e.field))
-                    .map(|e| RowError {
-                        row,
-                        column: Some(e.field.to_string()),
-                        reason: e.message,
-                    }),
-            ),
-        }
-        row_errors.sort_by_key(|e| column_order(e.column.as_deref()));
-        errors.extend(row_errors);
-    }
-
-    Ok(PeopleFile {
-        people,
-        errors,
-        has_email_column: columns.index[REQUIRED_PEOPLE_COLUMNS].is_some(),
-        ignored_columns: columns.ignored,
-        encoding: table.encoding,
-    })
-}
-
-struct ColumnMap {
-    /// `index[i]` is the position in the file of `PEOPLE_COLUMNS[i]`; only optional columns
-    /// can be `None`.
-    index: [Option<usize>; PEOPLE_COLUMNS.len()],
-    ignored: Vec<String>,
-}
-
-fn map_columns(headers: &[String]) -> Result<ColumnMap, FileProblem> {
-    let mut found: [Option<usize>; PEOPLE_COLUMNS.len()] = [None; PEOPLE_COLUMNS.len()];
-    let mut duplicated = Vec::new();
-    let mut ignored = Vec::new();
-    for (position, header) in headers.iter().enumerate() {
-        let mut name = normalise_header(header);
-        // HR systems spell this one several ways.
-        if matches!(name.as_str(), "e_mail" | "email_address" | "e_mail_address") {
-            name = "email".into();
-        }
-        match PEOPLE_COLUMNS.iter().position(|c| *c == name) {
-            Some(i) if found[i].is_some() => {
-                if !duplicated.contains(&name) {
-                    duplicated.push(name);
-                }
-            }
-            Some(i) => found[i] = Some(position),
-            // A column with no header is what a stray trailing separator leaves: not worth a warning.
-            None if name.is_empty() => {}
-            None => ignored.push(header.clone()),
-        }
-    }
-    let missing: Vec<String> = PEOPLE_COLUMNS[..REQUIRED_PEOPLE_COLUMNS]
-        .iter()
-        .zip(found)
-        .filter(|(_, position)| position.is_none())
-        .map(|(name, _)| (*name).to_string())
-        .collect();
-    if !missing.is_empty() {
-        return Err(FileProblem::MissingColumns(missing));
-    }
-    if !duplicated.is_empty() {
-        return Err(FileProblem::DuplicateColumns(duplicated));
-    }
-    Ok(ColumnMap {
-        index: found,
-        ignored,
-    })
-}
-
-fn shape_error(row: usize, cells: usize, columns: usize) -> RowError {
-    let hint = if cells > columns {
-        "A value with a comma in it (such as \"Smith, Jo\") needs quote marks around it"
-    } else {
-        "Every row needs a cell for every column, even if the cell is empty; a line break inside a cell can also split a row in two"
-    };
-    RowError {
-        row,
-        column: None,
-        reason: format!("This row has {cells} cells but the header has {columns} columns. {hint}"),
-    }
-}
-
-/// The checks that come before validation: over-long cells, spreadsheet errors and repeated
-/// staff numbers. The row has as many cells as the header.
-fn check_cells(
-    row: usize,
-    cells: &[String],
-    index: &[Option<usize>; PEOPLE_COLUMNS.len()],
-    first_use: &mut HashMap<StaffNumber, usize>,
-) -> Vec<RowError> {
-    let mut errors = Vec::new();
-    for (column, position) in PEOPLE_COLUMNS.iter().zip(index) {
-        let Some(position) = *position else { continue };
-        let value = cells[position].trim();
-        let length = value.chars().count();
-        if length > MAX_CELL_CHARS {
-            errors.push(RowError {
-                row,
-                column: Some((*column).to_string()),
-                reason: format!(
-                    "This cell has {} characters; the most we accept is {}. Check that a missing quote mark has not run several cells together",
-                    thousands(length),
-                    thousands(MAX_CELL_CHARS)
-                ),
-            });
-        } else if SPREADSHEET_ERRORS.contains(&value) {
-            errors.push(RowError {
-                row,
-                column: Some((*column).to_string()),
-                reason: format!(
-                    "This cell shows the spreadsheet error {value}; fix the formula or type the value in"
-                ),
-            });
-        }
-    }
-    let flagged = errors
-        .iter()
-        .any(|e| e.column.as_deref() == Some("staff_number"));
-    if !flagged {
-        let staff_number = index[0].map_or("", |position| cells[position].as_str());
-        if let Ok(number) = StaffNumber::parse(staff_number) {
-            if let Some(first) = first_use.get(&number) {
-                errors.push(RowError {
-                    row,
-                    column: Some("staff_number".into()),
-                    reason: format!(
-                        "Staff number {number} is already used on row {first}; each person must appear only once"
-                    ),
-                });
-            } else {
-                first_use.insert(number, row);
-            }
-        }
-    }
-    errors
-}
-
-fn column_order(column: Option<&str>) -> usize {
-    column.map_or(0, |c| {
-        PEOPLE_COLUMNS
-            .iter()
-            .position(|known| *known == c)
-            .map_or(PEOPLE_COLUMNS.len() + 1, |i| i + 1)
-    })
-}
-
-fn draft_from(cells: &[String], index: &[Option<usize>; PEOPLE_COLUMNS.len()]) -> PersonDraft {
-    let cell = |i: usize| index[i].map(|p| cells[p].clone()).unwrap_or_default();
-    PersonDraft {
-        staff_number: cell(0),
-        name: cell(1),
-        rank: cell(2),
-        department: cell(3),
-        team: cell(4),
-        roles: cell(5),
-        start_date: cell(6),
-        cohort: cell(7),
-        line_manager_staff_number: cell(8),
-        mentor_staff_number: cell(9),
-        email: cell(10),
-    }
-}
-
-/// The draft's field for a column of [`PEOPLE_COLUMNS`].
-fn draft_field<'a>(draft: &'a mut PersonDraft, column: &str) -> &'a mut String {
-    match column {
-        "staff_number" => &mut draft.staff_number,
-        "name" => &mut draft.name,
-        "rank" => &mut draft.rank,
-        "department" => &mut draft.department,
-        "team" => &mut draft.team,
-        "roles" => &mut draft.roles,
-        "start_date" => &mut draft.start_date,
-        "cohort" => &mut draft.cohort,
-        "line_manager_staff_number" => &mut draft.line_manager_staff_number,
-        "email" => &mut draft.email,
-        _ => &mut draft.mentor_staff_number,
-    }
 }
 
 #[cfg(test)]
