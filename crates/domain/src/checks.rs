@@ -273,42 +273,48 @@ pub struct Gain {
     pub post_only: usize,
 }
 
-/// Pairs each person's first `pre` with their last `post` attempt and summarises the gain.
-/// Standalone attempts are ignored.
-pub fn learning_gain(attempts: &[PhaseScore]) -> Gain {
+/// Each person's first `pre` score and last `post` score (standalone attempts are ignored).
+fn first_pre_last_post(attempts: &[PhaseScore]) -> (BTreeMap<i64, i64>, BTreeMap<i64, i64>) {
     let mut pre: BTreeMap<i64, (&str, i64)> = BTreeMap::new();
     let mut post: BTreeMap<i64, (&str, i64)> = BTreeMap::new();
     for a in attempts {
-        match a.phase {
-            Phase::Pre => {
-                let e = pre
-                    .entry(a.person_id)
-                    .or_insert((a.submitted_at.as_str(), a.score_pct));
-                if a.submitted_at.as_str() < e.0 {
-                    *e = (a.submitted_at.as_str(), a.score_pct);
-                }
-            }
-            Phase::Post => {
-                let e = post
-                    .entry(a.person_id)
-                    .or_insert((a.submitted_at.as_str(), a.score_pct));
-                if a.submitted_at.as_str() > e.0 {
-                    *e = (a.submitted_at.as_str(), a.score_pct);
-                }
-            }
-            Phase::Standalone => {}
+        let (map, later_wins) = match a.phase {
+            Phase::Pre => (&mut pre, false),
+            Phase::Post => (&mut post, true),
+            Phase::Standalone => continue,
+        };
+        let e = map
+            .entry(a.person_id)
+            .or_insert((a.submitted_at.as_str(), a.score_pct));
+        let replace = if later_wins {
+            a.submitted_at.as_str() > e.0
+        } else {
+            a.submitted_at.as_str() < e.0
+        };
+        if replace {
+            *e = (a.submitted_at.as_str(), a.score_pct);
         }
     }
-    let mut sum_pre = 0i64;
-    let mut sum_post = 0i64;
-    let mut n = 0usize;
-    for (person, (_, p)) in &pre {
-        if let Some((_, q)) = post.get(person) {
-            sum_pre += p;
-            sum_post += q;
-            n += 1;
-        }
-    }
+    let scores = |m: BTreeMap<i64, (&str, i64)>| m.into_iter().map(|(p, (_, s))| (p, s)).collect();
+    (scores(pre), scores(post))
+}
+
+/// (before, after) for each person with both: their first `pre` and last `post` score.
+pub fn paired_scores(attempts: &[PhaseScore]) -> Vec<(i64, i64)> {
+    let (pre, post) = first_pre_last_post(attempts);
+    pre.iter()
+        .filter_map(|(p, b)| post.get(p).map(|a| (*b, *a)))
+        .collect()
+}
+
+/// Pairs each person's first `pre` with their last `post` attempt and summarises the gain.
+/// Standalone attempts are ignored.
+pub fn learning_gain(attempts: &[PhaseScore]) -> Gain {
+    let (pre, post) = first_pre_last_post(attempts);
+    let pairs = paired_scores(attempts);
+    let n = pairs.len();
+    let sum_pre: i64 = pairs.iter().map(|(b, _)| b).sum();
+    let sum_post: i64 = pairs.iter().map(|(_, a)| a).sum();
     let pre_only = pre.keys().filter(|k| !post.contains_key(k)).count();
     let post_only = post.keys().filter(|k| !pre.contains_key(k)).count();
     let mean = |s: i64| (n > 0).then(|| s as f64 / n as f64);

@@ -11,11 +11,10 @@
 //! - Level 4, results: partner decisions per quarter and the training effect on rejected or
 //!   returned referrals (trained against not yet trained officers).
 
-use crate::checks::{Phase, PhaseScore};
+use crate::checks::PhaseScore;
 use crate::feedback::Ratings;
 use crate::stats::{compare_proportions, summarise, wilson};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 const CONFIDENCE: f64 = 0.95;
 
@@ -248,38 +247,10 @@ pub fn reaction(m: &ModuleFeedback) -> ReactionFigure {
     }
 }
 
-/// Each person's first "before" score paired with their last "after" score, as
-/// [`crate::checks::learning_gain`] pairs them: (before, after) per person.
-pub fn paired_scores(attempts: &[PhaseScore]) -> Vec<(i64, i64)> {
-    let mut pre: BTreeMap<i64, (&str, i64)> = BTreeMap::new();
-    let mut post: BTreeMap<i64, (&str, i64)> = BTreeMap::new();
-    for a in attempts {
-        let (map, later_wins) = match a.phase {
-            Phase::Pre => (&mut pre, false),
-            Phase::Post => (&mut post, true),
-            Phase::Standalone => continue,
-        };
-        let e = map
-            .entry(a.person_id)
-            .or_insert((a.submitted_at.as_str(), a.score_pct));
-        let replace = if later_wins {
-            a.submitted_at.as_str() > e.0
-        } else {
-            a.submitted_at.as_str() < e.0
-        };
-        if replace {
-            *e = (a.submitted_at.as_str(), a.score_pct);
-        }
-    }
-    pre.iter()
-        .filter_map(|(p, (_, b))| post.get(p).map(|(_, a)| (*b, *a)))
-        .collect()
-}
-
 /// Level 2 for one check.
 pub fn learning(check_title: &str, attempts: &[PhaseScore]) -> LearningFigure {
     let gain = crate::checks::learning_gain(attempts);
-    let diffs: Vec<f64> = paired_scores(attempts)
+    let diffs: Vec<f64> = crate::checks::paired_scores(attempts)
         .into_iter()
         .map(|(b, a)| (a - b) as f64)
         .collect();
@@ -554,6 +525,7 @@ pub fn answer(r: &Report) -> Answer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::Phase;
 
     fn score(person: i64, phase: Phase, pct: i64, at: &str) -> PhaseScore {
         PhaseScore {

@@ -11,6 +11,12 @@ pub(crate) fn raw_field(pairs: &[(String, String)], name: &str) -> String {
 }
 
 /// The first value of a form field without surrounding spaces (empty when absent).
+/// The pairs of a query string (`a=1&b=2`), none when it cannot be read.
+pub(crate) fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    raw.and_then(|r| serde_urlencoded::from_str(r).ok())
+        .unwrap_or_default()
+}
+
 pub(crate) fn field(pairs: &[(String, String)], name: &str) -> String {
     field_str(pairs, name).to_string()
 }

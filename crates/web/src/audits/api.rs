@@ -524,10 +524,7 @@ fn summary_json(p: &Period, b: &Breakdown) -> ComplianceSummaryJson {
     }
 }
 
-fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
-    raw.and_then(|r| serde_urlencoded::from_str(r).ok())
-        .unwrap_or_default()
-}
+use crate::form::query_pairs;
 
 fn param<'a>(pairs: &'a [(String, String)], k: &str) -> Option<&'a str> {
     pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())

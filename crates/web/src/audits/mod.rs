@@ -122,10 +122,7 @@ fn when(stored: &str) -> String {
     }
 }
 
-fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
-    raw.and_then(|r| serde_urlencoded::from_str(r).ok())
-        .unwrap_or_default()
-}
+use crate::form::query_pairs;
 
 fn form_of(pairs: &[(String, String)], names: &[&str]) -> FormState {
     let mut f = FormState::default();

@@ -122,10 +122,7 @@ pub(super) fn with_long_dates(text: &str) -> String {
     text.to_string()
 }
 
-pub(super) fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
-    raw.and_then(|r| serde_urlencoded::from_str(r).ok())
-        .unwrap_or_default()
-}
+pub(super) use crate::form::query_pairs;
 
 pub(super) fn form_of(pairs: &[(String, String)], names: &[&str]) -> FormState {
     let mut f = FormState::default();

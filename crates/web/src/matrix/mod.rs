@@ -186,10 +186,7 @@ impl Filters {
     }
 }
 
-fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
-    raw.and_then(|r| serde_urlencoded::from_str(r).ok())
-        .unwrap_or_default()
-}
+use crate::form::query_pairs;
 
 // ---------------------------------------------------------------------------------------------
 // The data and the one function that builds every view of it

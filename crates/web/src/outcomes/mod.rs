@@ -185,10 +185,7 @@ fn filter_date(form: &mut FormState, name: &str, label: &str) -> Option<Date> {
     }
 }
 
-fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
-    raw.and_then(|r| serde_urlencoded::from_str(r).ok())
-        .unwrap_or_default()
-}
+use crate::form::query_pairs;
 
 /// The period filter shared by the list and the rates page: (from, to, the form with errors).
 fn period(pairs: &[(String, String)]) -> (Option<Date>, Option<Date>, FormState) {

@@ -2,10 +2,7 @@
 
 use super::*;
 
-pub(super) fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
-    raw.and_then(|r| serde_urlencoded::from_str(r).ok())
-        .unwrap_or_default()
-}
+pub(super) use crate::form::query_pairs;
 
 /// A date filter as typed (31/03/2024 or 2024-03-31): the stored form, or an error.
 pub(super) fn date_filter(form: &mut FormState, name: &str, raw: &str, label: &str) -> String {

@@ -91,15 +91,7 @@ pub async fn create(
             errors.iter().map(|(f, m)| (*f, m.as_str())),
         ));
     };
-    let parse = |s: &str| mashboard_domain::people::parse_date(s).map_err(ApiError::BadRequest);
-    let facts = evaluation::facts(
-        &state.store,
-        &req.title,
-        parse(&from)?,
-        parse(&to)?,
-        today(),
-    )
-    .await?;
+    let facts = evaluation::facts(&state.store, &req.title, from, to, today()).await?;
     let id = evaluation::create(&state.store, &api.user.actor(), &facts).await?;
     Ok((StatusCode::CREATED, Json(CreatedJson { id })).into_response())
 }

@@ -92,9 +92,7 @@ pub async fn create(
     let (Ok((from, to)), false) = (period, form.has_errors()) else {
         return render(&state, &page.user, &page.csrf, form).await;
     };
-    let parse = |s: &str| mashboard_domain::people::parse_date(s).map_err(AppError::BadRequest);
-    let facts =
-        evaluation::facts(&state.store, &title, parse(&from)?, parse(&to)?, today()).await?;
+    let facts = evaluation::facts(&state.store, &title, from, to, today()).await?;
     let id = evaluation::create(&state.store, &page.user.actor(), &facts).await?;
     Ok(Redirect::to(&format!("/impact/evaluation/{id}")).into_response())
 }

@@ -21,12 +21,11 @@ pub(super) async fn find(store: &Store, raw_id: &str) -> Result<ReportRow, AppEr
     evaluation::get(store, id).await?.ok_or(AppError::NotFound)
 }
 
-/// A period's dates from a form or request, each checked: (from, to) as YYYY-MM-DD, or the
-/// errors by field.
+/// A period's dates from a form or request, each checked: (from, to), or the errors by field.
 pub(super) fn period(
     from: &str,
     to: &str,
-) -> Result<(String, String), Vec<(&'static str, String)>> {
+) -> Result<(time::Date, time::Date), Vec<(&'static str, String)>> {
     let mut errors = Vec::new();
     let f = match parse_date(from.trim()) {
         Ok(d) => Some(d),
@@ -64,7 +63,7 @@ pub(super) fn period(
             ));
         }
         if errors.is_empty() {
-            return Ok((f.to_string(), t.to_string()));
+            return Ok((f, t));
         }
     }
     Err(errors)
