@@ -1,9 +1,13 @@
 //! The incident and referral register: imports from records-management exports, browsing.
 
 mod api;
-mod browse;
 mod check;
+mod filters;
+mod incident;
+mod incidents;
 mod mapping;
+mod referral;
+mod referrals;
 mod upload;
 
 pub(crate) fn routes(t: Table) -> Table {
@@ -16,9 +20,13 @@ pub(crate) fn api_doc() -> utoipa::openapi::OpenApi {
     <api::RegisterDoc as utoipa::OpenApi>::openapi()
 }
 
-use browse::*;
 use check::*;
+use filters::ListFilters;
+use incident::incident;
+use incidents::incidents;
 use mapping::*;
+use referral::referral;
+use referrals::{referrals, ReferralRow};
 use upload::*;
 
 // The pages' shared imports and helpers; each screen's file takes them with `use super::*`.
@@ -40,7 +48,7 @@ use upload::*;
 
 use crate::auth::{cap, Page};
 use crate::error::AppError;
-use crate::form::field;
+use crate::form::{field, query_pairs};
 use crate::imports::{
     mapping_screen, mapping_step, off_thread, read_upload, MappingScreen, MappingStep, Step,
 };

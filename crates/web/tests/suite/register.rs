@@ -129,6 +129,12 @@ async fn a_refused_file_shows_its_rows_then_a_good_one_is_checked_and_imported_o
             .await;
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("Enter the first day as a date"), "{html}");
+        // The date is shown back as typed, and each page of a list is audited once.
+        assert!(html.contains("value=\"31/02/2024\""), "{html}");
+        assert_eq!(
+            audit_actions(&app.store, "register.list").await,
+            vec!["register.list", "register.list"]
+        );
     });
 }
 
