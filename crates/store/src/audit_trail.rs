@@ -70,11 +70,20 @@ impl Event {
 
 /// Records an event on a connection (usually the transaction of the change it describes).
 pub async fn record_on(conn: &mut AnyConnection, actor: &Actor, event: Event) -> Result<()> {
+    insert_event(conn, &now_text(), actor, event).await
+}
+
+pub(crate) async fn insert_event(
+    conn: &mut AnyConnection,
+    at: &str,
+    actor: &Actor,
+    event: Event,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO audit_events (at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(now_text())
+    .bind(at)
     .bind(actor.user_id)
     .bind(&actor.name)
     .bind(event.action)
@@ -88,10 +97,14 @@ pub async fn record_on(conn: &mut AnyConnection, actor: &Actor, event: Event) ->
     Ok(())
 }
 
-/// Records an event on its own (views and sign-ins, which change nothing else).
+/// Records an event on its own (views and sign-ins, which change nothing else). It returns once
+/// the event is committed; events recorded at the same moment share one commit (see
+/// `group_commit.rs`).
 pub async fn record(store: &Store, actor: &Actor, event: Event) -> Result<()> {
-    let mut conn = store.pool().acquire().await?;
-    record_on(&mut conn, actor, event).await
+    store
+        .group_commit()
+        .record(store.pool(), store.backend(), actor, event)
+        .await
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

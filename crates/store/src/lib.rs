@@ -14,6 +14,7 @@ pub mod copy;
 pub mod delivery;
 pub mod evaluation;
 pub mod exercises;
+mod group_commit;
 pub mod impact;
 pub mod imports;
 pub mod learning;
@@ -155,6 +156,8 @@ pub struct Store {
     /// What coverage last read, per requirement and day (SQLite only; see
     /// `delivery::coverage::load_facts_cached`).
     coverage_cache: std::sync::Arc<delivery::coverage::Cache>,
+    /// The audit trail's shared writer for stand-alone events (see `group_commit.rs`).
+    group_commit: std::sync::Arc<group_commit::GroupCommit>,
 }
 
 impl Store {
@@ -195,6 +198,7 @@ impl Store {
             pool,
             backend,
             coverage_cache: Default::default(),
+            group_commit: Default::default(),
         })
     }
 
@@ -209,6 +213,16 @@ impl Store {
     /// transaction in the store begins here; `pool().begin()` is not used.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         self.pool.begin_with(begin_statement(self.backend)).await
+    }
+
+    /// How many transactions the audit trail's shared writer has committed since the store
+    /// opened: fewer than the events it recorded when requests shared commits.
+    pub fn audit_commits(&self) -> u64 {
+        self.group_commit.commits()
+    }
+
+    pub(crate) fn group_commit(&self) -> &group_commit::GroupCommit {
+        &self.group_commit
     }
 
     pub(crate) fn coverage_cache(&self) -> &delivery::coverage::Cache {

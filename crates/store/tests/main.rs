@@ -24,6 +24,8 @@ mod audits;
 mod coverage;
 #[path = "suite/exercises.rs"]
 mod exercises;
+#[path = "suite/group_commit.rs"]
+mod group_commit;
 #[path = "suite/impact.rs"]
 mod impact;
 #[path = "suite/learning.rs"]

@@ -53,6 +53,7 @@ pub struct Metrics {
     outbox_pending: Gauge,
     outbox_failing: Gauge,
     uploads_waiting: Gauge,
+    audit_commits: Gauge,
 }
 
 impl Default for Metrics {
@@ -116,7 +117,14 @@ impl Default for Metrics {
             "uploads_waiting",
             "Uploaded files held in memory until their import is confirmed",
         );
+        let audit_commits = gauge(
+            &mut registry,
+            "audit_commits",
+            "Commits of the audit trail's shared writer since the process started; fewer than \
+             the views recorded when requests share a commit",
+        );
         Metrics {
+            audit_commits,
             registry,
             requests,
             latency,
@@ -172,6 +180,8 @@ impl Metrics {
             self.outbox_failing.set(failing);
         }
         self.uploads_waiting.set(state.uploads.len() as i64);
+        self.audit_commits
+            .set(i64::try_from(state.store.audit_commits()).unwrap_or(i64::MAX));
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);

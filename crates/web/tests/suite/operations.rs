@@ -68,6 +68,7 @@ async fn metrics_on_the_main_address_need_the_token() {
             "mashboard_db_pool_idle_connections",
             "mashboard_missing_referrals_open 0",
             "mashboard_outbox_pending 0",
+            "mashboard_audit_commits ",
             "# TYPE mashboard_http_request_duration_seconds histogram",
             // The two refused scrapes above.
             r#"mashboard_http_requests_total{method="GET",route="/metrics",status="401"} 2"#,
