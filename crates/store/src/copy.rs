@@ -53,6 +53,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("audit_history", &[]),
     ("review_history", &[]),
     ("missing_referrals", &[]),
+    ("queue_refresh_state", &[]),
     ("evaluation_reports", &[]),
     ("session_trainers", &[]),
     ("session_audience", &[]),

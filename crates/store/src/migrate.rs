@@ -107,6 +107,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0014_evaluation_reports.sqlite.sql"),
         postgres: include_str!("../migrations/0014_evaluation_reports.postgres.sql"),
     },
+    Migration {
+        version: 20,
+        name: "missing-referral queue: incremental refresh (what the last refresh looked at)",
+        common: include_str!("../migrations/0020_queue_refresh_state.sql"),
+        sqlite: include_str!("../migrations/0020_queue_refresh_state.sqlite.sql"),
+        postgres: include_str!("../migrations/0020_queue_refresh_state.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {

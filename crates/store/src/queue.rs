@@ -112,7 +112,25 @@ pub async fn refresh_by(store: &Store, actor: &Actor, now: OffsetDateTime) -> Re
         "EXISTS (SELECT 1 FROM referrals r WHERE r.incident_ref = i.incident_ref AND SUBSTR(r.submitted_at, 1, 19) <= {deadline})"
     );
     let mut tx = store.begin().await?;
+    if store.backend() == Backend::Postgres {
+        // Wait for imports in flight to commit, and hold new ones back until this refresh
+        // has committed, so that no change stamped before `changed_since` below can commit
+        // unseen after it (SQLite's BEGIN IMMEDIATE already serialises the writers).
+        sqlx::query("LOCK TABLE incidents, referrals IN SHARE MODE")
+            .execute(&mut *tx)
+            .await?;
+    }
     let queued_at = now_text();
+    // What the last refresh looked at: with the same rules, only incidents whose window has
+    // passed since, incidents changed since, and incidents whose referrals changed since can
+    // have become missing. Changes are looked for from a few minutes before the last refresh,
+    // which covers a writer that stamped its rows just before it took its lock.
+    let last: Option<(String, String, String)> =
+        sqlx::query_as("SELECT rules, cutoff, changed_since FROM queue_refresh_state WHERE id = 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+    let last = last.filter(|(r, _, _)| *r == rules.encode());
+    let changed_since = instant_text(OffsetDateTime::now_utc() - time::Duration::minutes(5));
     // Open items that now have an in-time referral: the referral arrived in a later import.
     let closed_in_time = sqlx::query(&format!(
         "UPDATE missing_referrals SET outcome = $1, reason = $2, closed_by = $3, closed_at = $4
@@ -128,6 +146,8 @@ pub async fn refresh_by(store: &Store, actor: &Actor, now: OffsetDateTime) -> Re
     .rows_affected();
 
     let enabled = rules.enabled();
+    // The window has passed when reported_at + window < now, i.e. reported_at < now - window.
+    let cutoff = format_local_time(local_now(now) - rules.window());
     let added = if enabled.is_empty() {
         0
     } else {
@@ -139,34 +159,52 @@ pub async fn refresh_by(store: &Store, actor: &Actor, now: OffsetDateTime) -> Re
             .iter()
             .map(|r| format!("CASE WHEN i.{0} = 1 THEN ',{0}' ELSE '' END", r.as_str()))
             .collect();
-        // The window has passed when reported_at + window < now, i.e. reported_at < now - window.
-        let cutoff = format_local_time(local_now(now) - rules.window());
-        if store.backend() == Backend::Postgres {
-            // The statement reads the table it inserts into. When PostgreSQL's statistics say
-            // that table is tiny (new, or just after a quiet spell) it may pick a nested loop
-            // that rescans the growing table for every incident: minutes instead of seconds on a
-            // large import. Hash anti-joins read it once, before inserting. For this statement
-            // only (the transaction ends with it).
-            sqlx::query("SET LOCAL enable_nestloop = off")
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query(&format!(
+        let candidates = if last.is_some() {
+            // Each branch reads one index: reported_at, updated_at, referrals' updated_at.
+            " AND i.id IN (
+                SELECT id FROM incidents WHERE reported_at >= $3 AND reported_at < $2
+                UNION SELECT id FROM incidents WHERE updated_at > $4
+                UNION SELECT i3.id FROM referrals r3 JOIN incidents i3 ON i3.incident_ref = r3.incident_ref
+                      WHERE r3.updated_at > $4)"
+        } else {
+            if store.backend() == Backend::Postgres {
+                // The statement reads the table it inserts into. When PostgreSQL's statistics
+                // say that table is tiny (new, or just after a quiet spell) it may pick a nested
+                // loop that rescans the growing table for every incident: minutes instead of
+                // seconds on a large import. Hash anti-joins read it once, before inserting.
+                // For this statement only (the transaction ends with it).
+                sqlx::query("SET LOCAL enable_nestloop = off")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            ""
+        };
+        let sql = format!(
             "INSERT INTO missing_referrals (incident_id, rule, queued_at)
              SELECT i.id, SUBSTR({names}, 2), $1 FROM incidents i
-             WHERE i.reported_at < $2 AND ({flags})
+             WHERE i.reported_at < $2 AND ({flags}){candidates}
                AND NOT EXISTS (SELECT 1 FROM missing_referrals m WHERE m.incident_id = i.id)
                AND NOT {referred_in_time}
              ON CONFLICT (incident_id) DO NOTHING",
             names = names.join(" || "),
             flags = flags.join(" OR "),
-        ))
-        .bind(&queued_at)
-        .bind(&cutoff)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
+        );
+        let mut q = sqlx::query(&sql).bind(&queued_at).bind(&cutoff);
+        if let Some((_, last_cutoff, last_changed)) = &last {
+            q = q.bind(last_cutoff).bind(last_changed);
+        }
+        q.execute(&mut *tx).await?.rows_affected()
     };
+    sqlx::query(
+        "INSERT INTO queue_refresh_state (id, rules, cutoff, changed_since) VALUES (1, $1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET rules = excluded.rules, cutoff = excluded.cutoff,
+            changed_since = excluded.changed_since",
+    )
+    .bind(rules.encode())
+    .bind(&cutoff)
+    .bind(&changed_since)
+    .execute(&mut *tx)
+    .await?;
     if added > 0 || closed_in_time > 0 {
         audit_trail::record_on(
             &mut tx,

@@ -787,3 +787,69 @@ async fn refresh_over_a_million_incidents() {
         );
     });
 }
+
+/// Stamps a row as changed now, as every writer of the register does.
+async fn touch(store: &Store, table: &str, key: &str, value: &str) {
+    sqlx::query(&format!(
+        "UPDATE {table} SET updated_at = $1 WHERE {key} = $2"
+    ))
+    .bind(mashboard_store::now_text())
+    .bind(value)
+    .execute(store.pool())
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_refresh_after_the_first_looks_at_what_changed_and_finds_what_a_full_one_would() {
+    on_both!(|store| {
+        seed_edges(&store).await;
+        assert_eq!(queue::refresh(&store, NOW).await.unwrap().added, 4);
+        // Since then: a new incident arrives; an incident that needed nothing now involves a
+        // child; an in-time referral is corrected to a late one.
+        incident(&store, "INC-NEW", "2024-03-05T10:00:00", DA).await;
+        touch(&store, "incidents", "incident_ref", "INC-NEW").await;
+        sqlx::query("UPDATE incidents SET children_involved = 1 WHERE incident_ref = 'INC-NOFLAG'")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        touch(&store, "incidents", "incident_ref", "INC-NOFLAG").await;
+        sqlx::query("UPDATE referrals SET submitted_at = '2024-03-04T10:00:00' WHERE incident_ref = 'INC-24H'")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        touch(&store, "referrals", "incident_ref", "INC-24H").await;
+        // An incident stamped long ago is not looked at again: the stamp is how changes are
+        // found (every import stamps what it writes).
+        incident(&store, "INC-UNSTAMPED", "2024-03-05T10:00:00", DA).await;
+        // Time passes: the windows of INC-RECENT and INC-EXACT close.
+        let later = datetime!(2024-03-11 12:00:00 UTC);
+        let r = queue::refresh(&store, later).await.unwrap();
+        assert_eq!(r.added, 5, "{:?}", open_refs(&store).await);
+        let open = open_refs(&store).await;
+        for inc in [
+            "INC-NEW",
+            "INC-NOFLAG",
+            "INC-24H",
+            "INC-RECENT",
+            "INC-EXACT",
+        ] {
+            assert!(
+                open.contains(&inc.to_string()),
+                "{inc} missing from {open:?}"
+            );
+        }
+        assert!(!open.contains(&"INC-UNSTAMPED".to_string()));
+        // A full refresh (the rules changed and back) finds the unstamped one as well, and
+        // nothing else: the incremental one missed nothing that was stamped.
+        sqlx::query("DELETE FROM queue_refresh_state")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let full = queue::refresh(&store, later).await.unwrap();
+        assert_eq!(full.added, 1);
+        assert!(open_refs(&store)
+            .await
+            .contains(&"INC-UNSTAMPED".to_string()));
+    });
+}
