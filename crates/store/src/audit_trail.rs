@@ -1,7 +1,7 @@
 //! The audit trail: append-only record of sign-ins, changes (with before and after) and views of
 //! personal data. Writes that change data record their event in the same transaction.
 
-use crate::{now_text, Result, Store};
+use crate::{now_text, Result, Store, StoreError};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -209,6 +209,85 @@ pub async fn list(
     }
     let rows = q.bind(limit).bind(offset).fetch_all(store.pool()).await?;
     Ok((total, rows))
+}
+
+/// Where a page of the trail starts: the newest events, or the events just older or just newer
+/// than an event already shown (keyset paging: each page costs the same however long the
+/// trail grows, where an offset would read every row before it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageStart {
+    Newest,
+    OlderThan(i64),
+    NewerThan(i64),
+}
+
+/// A page of the trail, newest first, and whether there are matching events beyond each end.
+#[derive(Debug, Clone, Default)]
+pub struct TrailPage {
+    pub events: Vec<AuditEvent>,
+    pub has_older: bool,
+    pub has_newer: bool,
+}
+
+/// Up to `limit` events matching the filter, newest first, from `start`.
+pub async fn page(
+    store: &Store,
+    filter: &AuditFilter,
+    limit: i64,
+    start: PageStart,
+) -> Result<TrailPage> {
+    let (where_sql, binds) = filter.where_clause();
+    let n = binds.len();
+    let and = if where_sql.is_empty() { "WHERE" } else { "AND" };
+    let (bound, order) = match start {
+        PageStart::Newest => (String::new(), "DESC"),
+        PageStart::OlderThan(_) => (format!(" {and} id < ${}", n + 1), "DESC"),
+        PageStart::NewerThan(_) => (format!(" {and} id > ${}", n + 1), "ASC"),
+    };
+    let limit_at = if bound.is_empty() { n + 1 } else { n + 2 };
+    let sql = format!(
+        "SELECT id, at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json
+         FROM audit_events {where_sql}{bound} ORDER BY id {order} LIMIT ${limit_at}"
+    );
+    let mut q = sqlx::query_as::<_, AuditEvent>(&sql);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    if let PageStart::OlderThan(id) | PageStart::NewerThan(id) = start {
+        q = q.bind(id);
+    }
+    let mut events = q.bind(limit + 1).fetch_all(store.pool()).await?;
+    let more = events.len() as i64 > limit;
+    events.truncate(limit.max(0) as usize);
+    if matches!(start, PageStart::NewerThan(_)) {
+        events.reverse();
+    }
+    let beyond = |newer: bool, id: i64| {
+        let sql = format!(
+            "SELECT id FROM audit_events {where_sql} {and} id {} ${} LIMIT 1",
+            if newer { ">" } else { "<" },
+            n + 1
+        );
+        let binds = binds.clone();
+        async move {
+            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            Ok::<bool, StoreError>(q.bind(id).fetch_optional(store.pool()).await?.is_some())
+        }
+    };
+    let (has_older, has_newer) = match (start, events.first(), events.last()) {
+        (_, None, _) | (_, _, None) => (false, false),
+        (PageStart::Newest, _, _) => (more, false),
+        (PageStart::OlderThan(_), Some(first), _) => (more, beyond(true, first.id).await?),
+        (PageStart::NewerThan(_), _, Some(last)) => (beyond(false, last.id).await?, more),
+    };
+    Ok(TrailPage {
+        events,
+        has_older,
+        has_newer,
+    })
 }
 
 /// Every change recorded against one record, oldest first (a person's history).

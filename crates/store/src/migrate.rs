@@ -114,6 +114,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0020_queue_refresh_state.sqlite.sql"),
         postgres: include_str!("../migrations/0020_queue_refresh_state.postgres.sql"),
     },
+    Migration {
+        version: 21,
+        name: "audit trail: indexes for reading it a page at a time under its filters",
+        common: include_str!("../migrations/0021_audit_trail_pages.sql"),
+        sqlite: include_str!("../migrations/0021_audit_trail_pages.sqlite.sql"),
+        postgres: include_str!("../migrations/0021_audit_trail_pages.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {

@@ -6,14 +6,14 @@ use crate::auth::{cap, Page};
 use crate::error::AppError;
 use crate::export::csv_safe;
 use crate::form::raw_field;
-use crate::view::{html, Chrome, FormState, Pager};
+use crate::view::{html, Chrome, FormState};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use mashboard_domain::people::parse_date;
-use mashboard_store::audit_trail::{self, AuditEvent, AuditFilter, Event};
+use mashboard_store::audit_trail::{self, AuditEvent, AuditFilter, Event, PageStart, TrailPage};
 
 // ---------------------------------------------------------------------------------------------
 // Audit trail
@@ -67,7 +67,8 @@ impl From<AuditEvent> for EventView {
 struct AuditQuery {
     form: FormState,
     filter: AuditFilter,
-    page: Option<i64>,
+    /// Where the page starts: `older=ID` (the next page) or `newer=ID` (the previous one).
+    start: PageStart,
 }
 
 impl AuditQuery {
@@ -120,7 +121,11 @@ impl AuditQuery {
                 from,
                 to,
             },
-            page: get("page").parse().ok(),
+            start: match (get("older").parse(), get("newer").parse()) {
+                (Ok(id), _) => PageStart::OlderThan(id),
+                (_, Ok(id)) => PageStart::NewerThan(id),
+                _ => PageStart::Newest,
+            },
             form,
         }
     }
@@ -148,9 +153,23 @@ struct AuditPage {
     chrome: Chrome,
     form: FormState,
     rows: Vec<EventView>,
-    pager: Pager,
+    /// The links to the newer and the older page, where there are events beyond this one.
+    newer_href: Option<String>,
+    older_href: Option<String>,
+    /// The first page (newest events) is shown.
+    newest: bool,
     csv_href: String,
     filtered: bool,
+}
+
+/// `/admin/audit` with the filter and a page start.
+fn trail_href(qs: &str, start: &str) -> String {
+    match (qs.is_empty(), start.is_empty()) {
+        (true, true) => "/admin/audit".into(),
+        (true, false) => format!("/admin/audit?{start}"),
+        (false, true) => format!("/admin/audit?{qs}"),
+        (false, false) => format!("/admin/audit?{qs}&{start}"),
+    }
 }
 
 pub async fn audit_trail(
@@ -160,27 +179,36 @@ pub async fn audit_trail(
 ) -> Result<Response, AppError> {
     let q = AuditQuery::parse(raw.as_deref());
     let qs = q.query_string();
-    let (pager, rows) = if q.form.has_errors() {
-        (Pager::new(None, AUDIT_PER_PAGE, 0, qs.clone()), Vec::new())
+    let trail = if q.form.has_errors() {
+        TrailPage::default()
     } else {
-        let (total, _) = audit_trail::list(&state.store, &q.filter, 0, 0).await?;
-        let pager = Pager::new(q.page, AUDIT_PER_PAGE, total, qs.clone());
-        let (_, rows) =
-            audit_trail::list(&state.store, &q.filter, AUDIT_PER_PAGE, pager.offset()).await?;
+        let trail = audit_trail::page(&state.store, &q.filter, AUDIT_PER_PAGE, q.start).await?;
         audit_trail::record(
             &state.store,
             &page.user.actor(),
             Event::new(
                 "audit.view",
                 format!(
-                    "Viewed the audit trail ({} of {total} events shown)",
-                    rows.len()
+                    "Viewed the audit trail ({} events shown)",
+                    trail.events.len()
                 ),
             )
-            .after(&serde_json::json!({ "filters": qs, "page": pager.page })),
+            .after(&serde_json::json!({
+                "filters": qs,
+                "from_id": trail.events.first().map(|e| e.id),
+                "to_id": trail.events.last().map(|e| e.id),
+            })),
         )
         .await?;
-        (pager, rows)
+        trail
+    };
+    let newer_href = match (trail.has_newer, trail.events.first()) {
+        (true, Some(e)) => Some(trail_href(&qs, &format!("newer={}", e.id))),
+        _ => None,
+    };
+    let older_href = match (trail.has_older, trail.events.last()) {
+        (true, Some(e)) => Some(trail_href(&qs, &format!("older={}", e.id))),
+        _ => None,
     };
     let has_errors = q.form.has_errors();
     html(&AuditPage {
@@ -198,9 +226,11 @@ pub async fn audit_trail(
             format!("/admin/audit.csv?{qs}")
         },
         filtered: !qs.is_empty(),
+        newest: q.start == PageStart::Newest || !trail.has_newer,
         form: q.form,
-        rows: rows.into_iter().map(EventView::from).collect(),
-        pager,
+        rows: trail.events.into_iter().map(EventView::from).collect(),
+        newer_href,
+        older_href,
     })
 }
 
@@ -231,19 +261,13 @@ pub async fn audit_csv(
         "after",
     ])
     .map_err(csv_err)?;
-    // Newest first, in chunks. The trail only grows, at the newest end, so events recorded
-    // during the export push already-written rows into the next chunk: skip those by id.
-    let mut offset = 0;
-    let mut last_id: Option<i64> = None;
+    // Newest first, a chunk at a time, each chunk starting below the last id written (events
+    // recorded during the export are newer than the first chunk, so they are not in it).
+    let mut start = PageStart::Newest;
     let mut written = 0usize;
     loop {
-        let (_, rows) = audit_trail::list(&state.store, &q.filter, EXPORT_CHUNK, offset).await?;
-        let n = rows.len() as i64;
-        for e in rows {
-            if last_id.is_some_and(|l| e.id >= l) {
-                continue;
-            }
-            last_id = Some(e.id);
+        let chunk = audit_trail::page(&state.store, &q.filter, EXPORT_CHUNK, start).await?;
+        for e in &chunk.events {
             let id = e.id.to_string();
             let cells = [
                 id.as_str(),
@@ -260,10 +284,10 @@ pub async fn audit_csv(
                 .map_err(csv_err)?;
             written += 1;
         }
-        if n < EXPORT_CHUNK {
-            break;
+        match chunk.events.last() {
+            Some(last) if chunk.has_older => start = PageStart::OlderThan(last.id),
+            _ => break,
         }
-        offset += EXPORT_CHUNK;
     }
     let body = out
         .into_inner()
