@@ -68,23 +68,47 @@ impl Event {
     }
 }
 
+/// The statement that records one event (`record_on` and its native SQLite twin).
+const INSERT_EVENT: &str =
+    "INSERT INTO audit_events (at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
 /// Records an event on a connection (usually the transaction of the change it describes).
 pub async fn record_on(conn: &mut AnyConnection, actor: &Actor, event: Event) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_events (at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(now_text())
-    .bind(actor.user_id)
-    .bind(&actor.name)
-    .bind(event.action)
-    .bind(event.entity)
-    .bind(event.entity_key)
-    .bind(event.summary)
-    .bind(event.before.map(|v| v.to_string()))
-    .bind(event.after.map(|v| v.to_string()))
-    .execute(conn)
-    .await?;
+    sqlx::query(INSERT_EVENT)
+        .bind(now_text())
+        .bind(actor.user_id)
+        .bind(&actor.name)
+        .bind(event.action)
+        .bind(event.entity)
+        .bind(event.entity_key)
+        .bind(event.summary)
+        .bind(event.before.map(|v| v.to_string()))
+        .bind(event.after.map(|v| v.to_string()))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// [`record_on`] for a native SQLite connection (the register import's, which bypasses the
+/// generic driver for speed).
+pub(crate) async fn record_on_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+    actor: &Actor,
+    event: Event,
+) -> Result<()> {
+    sqlx::query(INSERT_EVENT)
+        .bind(now_text())
+        .bind(actor.user_id)
+        .bind(&actor.name)
+        .bind(event.action)
+        .bind(event.entity)
+        .bind(event.entity_key)
+        .bind(event.summary)
+        .bind(event.before.map(|v| v.to_string()))
+        .bind(event.after.map(|v| v.to_string()))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
