@@ -90,27 +90,29 @@ pub async fn record_on(conn: &mut AnyConnection, actor: &Actor, event: Event) ->
     Ok(())
 }
 
-/// [`record_on`] for a native SQLite connection (the register import's, which bypasses the
-/// generic driver for speed).
-pub(crate) async fn record_on_sqlite(
-    conn: &mut sqlx::SqliteConnection,
-    actor: &Actor,
-    event: Event,
-) -> Result<()> {
-    sqlx::query(INSERT_EVENT)
-        .bind(now_text())
-        .bind(actor.user_id)
-        .bind(&actor.name)
-        .bind(event.action)
-        .bind(event.entity)
-        .bind(event.entity_key)
-        .bind(event.summary)
-        .bind(event.before.map(|v| v.to_string()))
-        .bind(event.after.map(|v| v.to_string()))
-        .execute(conn)
-        .await?;
-    Ok(())
+/// [`record_on`] for a native connection (the register import's, which bypasses the generic
+/// driver for speed).
+macro_rules! record_on_native {
+    ($name:ident, $conn:ty) => {
+        pub(crate) async fn $name(conn: &mut $conn, actor: &Actor, event: Event) -> Result<()> {
+            sqlx::query(INSERT_EVENT)
+                .bind(now_text())
+                .bind(actor.user_id)
+                .bind(&actor.name)
+                .bind(event.action)
+                .bind(event.entity)
+                .bind(event.entity_key)
+                .bind(event.summary)
+                .bind(event.before.map(|v| v.to_string()))
+                .bind(event.after.map(|v| v.to_string()))
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+    };
 }
+record_on_native!(record_on_sqlite, sqlx::SqliteConnection);
+record_on_native!(record_on_postgres, sqlx::PgConnection);
 
 /// Records an event on its own (views and sign-ins, which change nothing else).
 pub async fn record(store: &Store, actor: &Actor, event: Event) -> Result<()> {

@@ -155,6 +155,17 @@ pub struct Store {
     /// What coverage last read, per requirement and day (SQLite only; see
     /// `delivery::coverage::load_facts_cached`).
     coverage_cache: std::sync::Arc<delivery::coverage::Cache>,
+    /// The URL, for a native connection of its own (the register import's).
+    url: std::sync::Arc<Hidden>,
+}
+
+/// A URL that may hold a password: never printed, not even by `{:?}`.
+struct Hidden(DbUrl);
+
+impl std::fmt::Debug for Hidden {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.redacted())
+    }
 }
 
 impl Store {
@@ -195,6 +206,7 @@ impl Store {
             pool,
             backend,
             coverage_cache: Default::default(),
+            url: std::sync::Arc::new(Hidden(url.clone())),
         })
     }
 
@@ -209,6 +221,11 @@ impl Store {
     /// transaction in the store begins here; `pool().begin()` is not used.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         self.pool.begin_with(begin_statement(self.backend)).await
+    }
+
+    /// The database's URL, for a native connection (password included: never print it).
+    pub(crate) fn url(&self) -> &DbUrl {
+        &self.url.0
     }
 
     pub(crate) fn coverage_cache(&self) -> &delivery::coverage::Cache {
