@@ -68,6 +68,11 @@ impl Event {
     }
 }
 
+/// The statement that records one event (`record_on` and its native SQLite twin).
+const INSERT_EVENT: &str =
+    "INSERT INTO audit_events (at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
 /// Records an event on a connection (usually the transaction of the change it describes).
 pub async fn record_on(conn: &mut AnyConnection, actor: &Actor, event: Event) -> Result<()> {
     insert_event(conn, &now_text(), actor, event).await
@@ -79,23 +84,44 @@ pub(crate) async fn insert_event(
     actor: &Actor,
     event: Event,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_events (at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(at)
-    .bind(actor.user_id)
-    .bind(&actor.name)
-    .bind(event.action)
-    .bind(event.entity)
-    .bind(event.entity_key)
-    .bind(event.summary)
-    .bind(event.before.map(|v| v.to_string()))
-    .bind(event.after.map(|v| v.to_string()))
-    .execute(conn)
-    .await?;
+    sqlx::query(INSERT_EVENT)
+        .bind(at)
+        .bind(actor.user_id)
+        .bind(&actor.name)
+        .bind(event.action)
+        .bind(event.entity)
+        .bind(event.entity_key)
+        .bind(event.summary)
+        .bind(event.before.map(|v| v.to_string()))
+        .bind(event.after.map(|v| v.to_string()))
+        .execute(conn)
+        .await?;
     Ok(())
 }
+
+/// [`record_on`] for a native connection (the register import's, which bypasses the generic
+/// driver for speed).
+macro_rules! record_on_native {
+    ($name:ident, $conn:ty) => {
+        pub(crate) async fn $name(conn: &mut $conn, actor: &Actor, event: Event) -> Result<()> {
+            sqlx::query(INSERT_EVENT)
+                .bind(now_text())
+                .bind(actor.user_id)
+                .bind(&actor.name)
+                .bind(event.action)
+                .bind(event.entity)
+                .bind(event.entity_key)
+                .bind(event.summary)
+                .bind(event.before.map(|v| v.to_string()))
+                .bind(event.after.map(|v| v.to_string()))
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+    };
+}
+record_on_native!(record_on_sqlite, sqlx::SqliteConnection);
+record_on_native!(record_on_postgres, sqlx::PgConnection);
 
 /// Records an event on its own (views and sign-ins, which change nothing else). It returns once
 /// the event is committed; events recorded at the same moment share one commit (see

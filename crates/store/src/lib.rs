@@ -158,6 +158,17 @@ pub struct Store {
     coverage_cache: std::sync::Arc<delivery::coverage::Cache>,
     /// The audit trail's shared writer for stand-alone events (see `group_commit.rs`).
     group_commit: std::sync::Arc<group_commit::GroupCommit>,
+    /// The URL, for a native connection of its own (the register import's).
+    url: std::sync::Arc<Hidden>,
+}
+
+/// A URL that may hold a password: never printed, not even by `{:?}`.
+struct Hidden(DbUrl);
+
+impl std::fmt::Debug for Hidden {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.redacted())
+    }
 }
 
 impl Store {
@@ -199,6 +210,7 @@ impl Store {
             backend,
             coverage_cache: Default::default(),
             group_commit: Default::default(),
+            url: std::sync::Arc::new(Hidden(url.clone())),
         })
     }
 
@@ -223,6 +235,11 @@ impl Store {
 
     pub(crate) fn group_commit(&self) -> &group_commit::GroupCommit {
         &self.group_commit
+    }
+
+    /// The database's URL, for a native connection (password included: never print it).
+    pub(crate) fn url(&self) -> &DbUrl {
+        &self.url.0
     }
 
     pub(crate) fn coverage_cache(&self) -> &delivery::coverage::Cache {

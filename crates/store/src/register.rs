@@ -25,21 +25,24 @@
 //!
 //! ## Speed
 //!
-//! A million incidents take about 40 s on SQLite and on PostgreSQL on a loaded 2-core machine,
-//! far slower than the database shells' bulk loads into bare tables (see CHANGELOG.md). Ways
-//! forward, not yet taken: on PostgreSQL, `COPY` into a temporary table and one
-//! `INSERT … SELECT … ON CONFLICT` (needs a native `PgConnection`, which the `Any` pool does not
-//! give); on SQLite, dropping the two secondary indexes for a large import and building them
-//! again at the end (an index build by sorting is much cheaper than a million random inserts);
-//! and fewer allocations per row between the parser and the statement.
+//! The import writes on a native connection of its own, not through the generic `Any` pool
+//! (which binds every value through a generic layer): on SQLite a `SqliteConnection` with a
+//! 32 MiB page cache (for this connection only), multi-row upserts as prepared statements, and,
+//! into an empty table, the secondary indexes dropped and built again by sorting at the end of
+//! the same transaction; on PostgreSQL a `PgConnection` that `COPY`s incidents and referrals
+//! into a temporary table and writes them with one `INSERT … SELECT … ON CONFLICT` at the end.
+//! The file is parsed while the database works (SQLite on its own worker thread, PostgreSQL
+//! in its server), through a channel two batches deep, so memory stays flat. `scripts/bench`
+//! measures it beside `sqlite3 .import`, `psql \copy` and pandas.
 
 use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Backend, Result, Store, StoreError};
 use mashboard_domain::import::RowError;
 use mashboard_domain::register::{Record, RegisterKind, RegisterReader};
 use serde::Serialize;
-use sqlx::AnyConnection;
+use sqlx::{PgConnection, SqliteConnection};
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::io::Read;
 
 /// Rows written per statement.
@@ -203,13 +206,20 @@ fn upsert_sql(backend: Backend, kind: RegisterKind, rows: usize) -> String {
     } else {
         ""
     };
-    let values = values(backend, rows, width(kind), tail);
+    upsert_from(
+        kind,
+        &format!("VALUES {}", values(backend, rows, width(kind), tail)),
+    )
+}
+
+/// The upsert of each kind, taking its rows from `source` (`VALUES …` or a `SELECT`).
+fn upsert_from(kind: RegisterKind, values: &str) -> String {
     match kind {
         RegisterKind::Incidents => format!(
             "INSERT INTO incidents (incident_ref, reported_at, category, area, children_involved, adult_at_risk,
                 domestic_abuse, officer_staff_number, officer_person_id, department, imported_at, updated_at,
                 children_involved_count)
-             VALUES {values}
+             {values}
              ON CONFLICT (incident_ref) DO UPDATE SET reported_at = excluded.reported_at,
                 category = excluded.category, area = excluded.area,
                 children_involved = excluded.children_involved, adult_at_risk = excluded.adult_at_risk,
@@ -228,7 +238,7 @@ fn upsert_sql(backend: Backend, kind: RegisterKind, rows: usize) -> String {
         RegisterKind::Referrals => format!(
             "INSERT INTO referrals (referral_ref, incident_ref, submitted_at, subject_type, category, officer_grade,
                 officer_staff_number, officer_person_id, partner, narrative, imported_at, updated_at)
-             VALUES {values}
+             {values}
              ON CONFLICT (referral_ref) DO UPDATE SET incident_ref = excluded.incident_ref,
                 submitted_at = excluded.submitted_at, subject_type = excluded.subject_type,
                 category = excluded.category, officer_grade = excluded.officer_grade,
@@ -245,7 +255,7 @@ fn upsert_sql(backend: Backend, kind: RegisterKind, rows: usize) -> String {
         ),
         RegisterKind::Outcomes => format!(
             "INSERT INTO referral_outcomes (referral_ref, partner, outcome, reason, decided_at, recorded_by, updated_at, source)
-             VALUES {values}
+             {values}
              ON CONFLICT (referral_ref, partner) DO UPDATE SET outcome = excluded.outcome,
                 reason = excluded.reason, decided_at = excluded.decided_at,
                 recorded_by = excluded.recorded_by, updated_at = excluded.updated_at
@@ -255,7 +265,7 @@ fn upsert_sql(backend: Backend, kind: RegisterKind, rows: usize) -> String {
         ),
         RegisterKind::ReferralPeople => format!(
             "INSERT INTO referral_people (referral_ref, role, name, date_of_birth, address, area)
-             VALUES {values}
+             {values}
              ON CONFLICT (referral_ref, name) DO UPDATE SET role = excluded.role,
                 date_of_birth = excluded.date_of_birth, address = excluded.address, area = excluded.area
              WHERE referral_people.role <> excluded.role
@@ -272,132 +282,365 @@ struct Pending {
     officer_id: Option<i64>,
 }
 
-type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+/// The officer's staff number as stored ("" for none).
+fn officer(sn: &Option<mashboard_domain::people::StaffNumber>) -> &str {
+    sn.as_ref().map_or("", |s| s.as_str())
+}
 
-fn bind_row<'q>(q: Query<'q>, p: &'q Pending, now: &'q str, recorded_by: &'q str) -> Query<'q> {
-    fn officer(sn: &Option<mashboard_domain::people::StaffNumber>) -> &str {
-        sn.as_ref().map_or("", |s| s.as_str())
+/// What the writing side of an import asks of its connection. Implemented twice from one text
+/// ([`writer_impl!`]): for the generic driver (PostgreSQL) and for a native SQLite connection,
+/// which binds values straight into prepared statements without the generic layer.
+trait Writer: Send {
+    /// How many rows the kind's table holds.
+    fn count_rows(&mut self, kind: RegisterKind) -> impl Future<Output = Result<i64>> + Send;
+    /// Upserts a batch in one statement (the full-batch text is made once per import);
+    /// returns the rows inserted or changed.
+    fn upsert_batch(
+        &mut self,
+        full_sql: &str,
+        backend: Backend,
+        kind: RegisterKind,
+        batch: &[Pending],
+        now: &str,
+        recorded_by: &str,
+    ) -> impl Future<Output = Result<u64>> + Send;
+    /// Writes a batch: upserts it, or stages it to be written by [`Writer::finish_writes`].
+    /// Returns the rows inserted or changed so far.
+    fn write_batch(
+        &mut self,
+        full_sql: &str,
+        backend: Backend,
+        kind: RegisterKind,
+        batch: &[Pending],
+        now: &str,
+        recorded_by: &str,
+    ) -> impl Future<Output = Result<u64>> + Send {
+        self.upsert_batch(full_sql, backend, kind, batch, now, recorded_by)
+    }
+    /// Writes what [`Writer::write_batch`] staged, once every batch is in; returns the rows
+    /// inserted or changed.
+    fn finish_writes(&mut self, _kind: RegisterKind) -> impl Future<Output = Result<u64>> + Send {
+        async { Ok(0) }
+    }
+    /// Prepares to write (after `BEGIN`): on PostgreSQL, makes the staging table.
+    fn begin_writes(&mut self, _kind: RegisterKind) -> impl Future<Output = Result<()>> + Send {
+        async { Ok(()) }
+    }
+    /// Which of these referral references are in the register.
+    fn known_referrals(
+        &mut self,
+        refs: &[&str],
+    ) -> impl Future<Output = Result<HashSet<String>>> + Send;
+    /// Outcomes (referral, partner) in this batch already recorded in mashboard rather than
+    /// imported: the file does not overwrite them.
+    fn recorded_here(
+        &mut self,
+        batch: &[Pending],
+    ) -> impl Future<Output = Result<HashSet<(String, String)>>> + Send;
+    /// Records the import's audit event in its transaction.
+    fn audit(&mut self, actor: &Actor, event: Event) -> impl Future<Output = Result<()>> + Send;
+    /// Drops the table's secondary indexes, returning the statements that build them again
+    /// (a bulk load into an empty table, then one sort per index, beats a million random
+    /// index inserts). Only where the engine's DDL is transactional and cheap: SQLite.
+    fn drop_secondary_indexes(
+        &mut self,
+        kind: RegisterKind,
+    ) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// Runs one statement.
+    fn run(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send;
+}
+
+macro_rules! writer_impl {
+    ($conn:ty, $audit:path, { $($indexes:tt)* }) => {
+        impl Writer for $conn {
+            async fn count_rows(&mut self, kind: RegisterKind) -> Result<i64> {
+                Ok(sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {}", table(kind)))
+                    .fetch_one(&mut *self)
+                    .await?)
+            }
+
+            async fn upsert_batch(
+                &mut self,
+                full_sql: &str,
+                backend: Backend,
+                kind: RegisterKind,
+                batch: &[Pending],
+                now: &str,
+                recorded_by: &str,
+            ) -> Result<u64> {
+                if batch.is_empty() {
+                    return Ok(0);
+                }
+                let partial;
+                let sql = if batch.len() == BATCH_ROWS {
+                    full_sql
+                } else {
+                    partial = upsert_sql(backend, kind, batch.len());
+                    partial.as_str()
+                };
+                let mut q = sqlx::query(sql);
+                for p in batch {
+                    q = match &p.record {
+                        Record::Incident(r) => q
+                            .bind(r.incident_ref.as_str())
+                            .bind(r.reported_at.as_str())
+                            .bind(r.category.as_str())
+                            .bind(r.area.as_str())
+                            .bind(i64::from(r.children_involved))
+                            .bind(i64::from(r.adult_at_risk))
+                            .bind(i64::from(r.domestic_abuse))
+                            .bind(officer(&r.officer_staff_number))
+                            .bind(p.officer_id)
+                            .bind(r.department.as_str())
+                            .bind(now)
+                            .bind(now)
+                            .bind(r.children_count),
+                        Record::Referral(r) => q
+                            .bind(r.referral_ref.as_str())
+                            .bind(r.incident_ref.as_str())
+                            .bind(r.submitted_at.as_str())
+                            .bind(r.subject_type.as_str())
+                            .bind(r.category.as_str())
+                            .bind(r.officer_grade.as_str())
+                            .bind(officer(&r.officer_staff_number))
+                            .bind(p.officer_id)
+                            .bind(r.partner.as_str())
+                            .bind(r.narrative.as_str())
+                            .bind(now)
+                            .bind(now),
+                        Record::Outcome(r) => q
+                            .bind(r.referral_ref.as_str())
+                            .bind(r.partner.as_str())
+                            .bind(r.outcome.as_str())
+                            .bind(r.reason.as_str())
+                            .bind(r.decided_at.as_str())
+                            .bind(recorded_by)
+                            .bind(now),
+                        Record::Person(r) => q
+                            .bind(r.referral_ref.as_str())
+                            .bind(r.role.as_str())
+                            .bind(r.name.as_str())
+                            .bind(r.date_of_birth.as_deref())
+                            .bind(r.address.as_str())
+                            .bind(r.area.as_str()),
+                    };
+                }
+                Ok(q.execute(&mut *self).await?.rows_affected())
+            }
+
+            async fn known_referrals(&mut self, refs: &[&str]) -> Result<HashSet<String>> {
+                let mut known = HashSet::new();
+                for chunk in refs.chunks(500) {
+                    let placeholders: Vec<String> =
+                        (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                    let sql = format!(
+                        "SELECT referral_ref FROM referrals WHERE referral_ref IN ({})",
+                        placeholders.join(", ")
+                    );
+                    let mut q = sqlx::query_scalar::<_, String>(&sql);
+                    for r in chunk {
+                        q = q.bind(*r);
+                    }
+                    known.extend(q.fetch_all(&mut *self).await?);
+                }
+                Ok(known)
+            }
+
+            async fn recorded_here(
+                &mut self,
+                batch: &[Pending],
+            ) -> Result<HashSet<(String, String)>> {
+                let mut found = HashSet::new();
+                let refs: Vec<&str> = batch.iter().map(|p| p.record.reference()).collect();
+                for chunk in refs.chunks(500) {
+                    let placeholders: Vec<String> =
+                        (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                    let sql = format!(
+                        "SELECT referral_ref, partner FROM referral_outcomes WHERE source <> 'import' AND referral_ref IN ({})",
+                        placeholders.join(", ")
+                    );
+                    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+                    for r in chunk {
+                        q = q.bind(*r);
+                    }
+                    found.extend(q.fetch_all(&mut *self).await?);
+                }
+                Ok(found)
+            }
+
+            async fn audit(&mut self, actor: &Actor, event: Event) -> Result<()> {
+                $audit(self, actor, event).await
+            }
+
+            $($indexes)*
+
+            async fn run(&mut self, sql: &str) -> Result<()> {
+                sqlx::query(sql).execute(&mut *self).await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+writer_impl!(PgConnection, audit_trail::record_on_postgres, {
+    async fn drop_secondary_indexes(&mut self, _kind: RegisterKind) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
+    async fn begin_writes(&mut self, kind: RegisterKind) -> Result<()> {
+        if let Some(columns) = copy_columns(kind) {
+            sqlx::query(&format!(
+                    "CREATE TEMPORARY TABLE {STAGED} ON COMMIT DROP AS SELECT {columns} FROM {} WITH NO DATA",
+                    table(kind)
+                ))
+                .execute(&mut *self)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn write_batch(
+        &mut self,
+        full_sql: &str,
+        backend: Backend,
+        kind: RegisterKind,
+        batch: &[Pending],
+        now: &str,
+        recorded_by: &str,
+    ) -> Result<u64> {
+        if copy_columns(kind).is_none() {
+            return self
+                .upsert_batch(full_sql, backend, kind, batch, now, recorded_by)
+                .await;
+        }
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let mut data = Vec::with_capacity(batch.len() * 160);
+        for p in batch {
+            copy_row(&mut data, p, now);
+        }
+        let mut copy = self
+            .copy_in_raw(&format!("COPY {STAGED} FROM STDIN"))
+            .await?;
+        copy.send(data).await?;
+        copy.finish().await?;
+        Ok(0)
+    }
+
+    async fn finish_writes(&mut self, kind: RegisterKind) -> Result<u64> {
+        if copy_columns(kind).is_none() {
+            return Ok(0);
+        }
+        let sql = upsert_from(kind, &format!("SELECT * FROM {STAGED}"));
+        Ok(sqlx::query(&sql).execute(&mut *self).await?.rows_affected())
+    }
+});
+
+/// On PostgreSQL, incidents and referrals go by `COPY … FROM STDIN` into this temporary table
+/// (dropped at the end of the transaction), then into the register by one upsert.
+const STAGED: &str = "register_import_rows";
+
+/// The columns staged for a kind, in the order of its upsert (`None`: not staged).
+fn copy_columns(kind: RegisterKind) -> Option<&'static str> {
+    match kind {
+        RegisterKind::Incidents => Some(
+            "incident_ref, reported_at, category, area, children_involved, adult_at_risk, domestic_abuse,
+             officer_staff_number, officer_person_id, department, imported_at, updated_at, children_involved_count",
+        ),
+        RegisterKind::Referrals => Some(
+            "referral_ref, incident_ref, submitted_at, subject_type, category, officer_grade,
+             officer_staff_number, officer_person_id, partner, narrative, imported_at, updated_at",
+        ),
+        RegisterKind::Outcomes | RegisterKind::ReferralPeople => None,
+    }
+}
+
+/// One row in `COPY`'s text format: tab between columns, `\N` for none, and backslash,
+/// tab, line feed and carriage return escaped.
+fn copy_row(out: &mut Vec<u8>, p: &Pending, now: &str) {
+    fn text(out: &mut Vec<u8>, s: &str) {
+        for &b in s.as_bytes() {
+            match b {
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                _ => out.push(b),
+            }
+        }
+        out.push(b'\t');
+    }
+    fn number(out: &mut Vec<u8>, n: Option<i64>) {
+        match n {
+            Some(n) => out.extend_from_slice(n.to_string().as_bytes()),
+            None => out.extend_from_slice(b"\\N"),
+        }
+        out.push(b'\t');
     }
     match &p.record {
-        Record::Incident(r) => q
-            .bind(r.incident_ref.as_str())
-            .bind(r.reported_at.as_str())
-            .bind(r.category.as_str())
-            .bind(r.area.as_str())
-            .bind(i64::from(r.children_involved))
-            .bind(i64::from(r.adult_at_risk))
-            .bind(i64::from(r.domestic_abuse))
-            .bind(officer(&r.officer_staff_number))
-            .bind(p.officer_id)
-            .bind(r.department.as_str())
-            .bind(now)
-            .bind(now)
-            .bind(r.children_count),
-        Record::Referral(r) => q
-            .bind(r.referral_ref.as_str())
-            .bind(r.incident_ref.as_str())
-            .bind(r.submitted_at.as_str())
-            .bind(r.subject_type.as_str())
-            .bind(r.category.as_str())
-            .bind(r.officer_grade.as_str())
-            .bind(officer(&r.officer_staff_number))
-            .bind(p.officer_id)
-            .bind(r.partner.as_str())
-            .bind(r.narrative.as_str())
-            .bind(now)
-            .bind(now),
-        Record::Outcome(r) => q
-            .bind(r.referral_ref.as_str())
-            .bind(r.partner.as_str())
-            .bind(r.outcome.as_str())
-            .bind(r.reason.as_str())
-            .bind(r.decided_at.as_str())
-            .bind(recorded_by)
-            .bind(now),
-        Record::Person(r) => q
-            .bind(r.referral_ref.as_str())
-            .bind(r.role.as_str())
-            .bind(r.name.as_str())
-            .bind(r.date_of_birth.as_deref())
-            .bind(r.address.as_str())
-            .bind(r.area.as_str()),
-    }
-}
-
-/// Writes a batch in one statement (the full-batch text is made once per import); returns the
-/// rows inserted or changed.
-async fn write_batch(
-    conn: &mut AnyConnection,
-    full_sql: &str,
-    backend: Backend,
-    kind: RegisterKind,
-    batch: &[Pending],
-    now: &str,
-    recorded_by: &str,
-) -> Result<u64> {
-    if batch.is_empty() {
-        return Ok(0);
-    }
-    let partial;
-    let sql = if batch.len() == BATCH_ROWS {
-        full_sql
-    } else {
-        partial = upsert_sql(backend, kind, batch.len());
-        partial.as_str()
-    };
-    let mut q = sqlx::query(sql);
-    for p in batch {
-        q = bind_row(q, p, now, recorded_by);
-    }
-    Ok(q.execute(&mut *conn).await?.rows_affected())
-}
-
-/// Which of these referral references are in the register.
-async fn known_referrals(conn: &mut AnyConnection, refs: &[&str]) -> Result<HashSet<String>> {
-    let mut known = HashSet::new();
-    for chunk in refs.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT referral_ref FROM referrals WHERE referral_ref IN ({})",
-            placeholders.join(", ")
-        );
-        let mut q = sqlx::query_scalar::<_, String>(&sql);
-        for r in chunk {
-            q = q.bind(*r);
+        Record::Incident(r) => {
+            text(out, r.incident_ref.as_str());
+            text(out, r.reported_at.as_str());
+            text(out, r.category.as_str());
+            text(out, r.area.as_str());
+            number(out, Some(i64::from(r.children_involved)));
+            number(out, Some(i64::from(r.adult_at_risk)));
+            number(out, Some(i64::from(r.domestic_abuse)));
+            text(out, officer(&r.officer_staff_number));
+            number(out, p.officer_id);
+            text(out, r.department.as_str());
+            text(out, now);
+            text(out, now);
+            number(out, r.children_count);
         }
-        known.extend(q.fetch_all(&mut *conn).await?);
+        Record::Referral(r) => {
+            text(out, r.referral_ref.as_str());
+            text(out, r.incident_ref.as_str());
+            text(out, r.submitted_at.as_str());
+            text(out, r.subject_type.as_str());
+            text(out, r.category.as_str());
+            text(out, r.officer_grade.as_str());
+            text(out, officer(&r.officer_staff_number));
+            number(out, p.officer_id);
+            text(out, r.partner.as_str());
+            text(out, r.narrative.as_str());
+            text(out, now);
+            text(out, now);
+        }
+        Record::Outcome(_) | Record::Person(_) => return,
     }
-    Ok(known)
+    // The last column's tab becomes the line's end.
+    out.pop();
+    out.push(b'\n');
 }
 
-/// Outcomes (referral, partner) in this batch already recorded in mashboard rather than
-/// imported: the file does not overwrite them.
-async fn recorded_here(
-    conn: &mut AnyConnection,
-    batch: &[Pending],
-) -> Result<HashSet<(String, String)>> {
-    let mut found = HashSet::new();
-    let refs: Vec<&str> = batch.iter().map(|p| p.record.reference()).collect();
-    for chunk in refs.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT referral_ref, partner FROM referral_outcomes WHERE source <> 'import' AND referral_ref IN ({})",
-            placeholders.join(", ")
-        );
-        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
-        for r in chunk {
-            q = q.bind(*r);
+writer_impl!(SqliteConnection, audit_trail::record_on_sqlite, {
+    async fn drop_secondary_indexes(&mut self, kind: RegisterKind) -> Result<Vec<String>> {
+        // Indexes SQLite made for UNIQUE constraints have no SQL and stay: the upsert needs them.
+        let found: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master
+             WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL ORDER BY name",
+        )
+        .bind(table(kind))
+        .fetch_all(&mut *self)
+        .await?;
+        let mut rebuild = Vec::with_capacity(found.len());
+        for (name, sql) in found {
+            sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+                .execute(&mut *self)
+                .await?;
+            rebuild.push(sql);
         }
-        found.extend(q.fetch_all(&mut *conn).await?);
+        Ok(rebuild)
     }
-    Ok(found)
-}
+});
 
 /// Checks a batch of outcomes or people against the referrals in the register (a row for an
 /// unknown referral is an error) and, for outcomes, drops those recorded in mashboard. Returns
 /// the errors and how many were dropped.
-async fn check_batch(
-    conn: &mut AnyConnection,
+async fn check_batch<W: Writer>(
+    conn: &mut W,
     kind: RegisterKind,
     batch: &mut Vec<Pending>,
 ) -> Result<(Vec<RowError>, u64)> {
@@ -405,7 +648,7 @@ async fn check_batch(
         return Ok((Vec::new(), 0));
     }
     let refs: Vec<&str> = batch.iter().map(|p| p.record.reference()).collect();
-    let known = known_referrals(conn, &refs).await?;
+    let known = conn.known_referrals(&refs).await?;
     let mut unknown = Vec::new();
     batch.retain(|p| {
         let ok = known.contains(p.record.reference());
@@ -423,7 +666,7 @@ async fn check_batch(
     });
     let mut skipped = 0;
     if kind == RegisterKind::Outcomes && !batch.is_empty() {
-        let kept = recorded_here(conn, batch).await?;
+        let kept = conn.recorded_here(batch).await?;
         if !kept.is_empty() {
             let before = batch.len();
             batch.retain(|p| match &p.record {
@@ -447,17 +690,31 @@ async fn directory(store: &Store) -> Result<HashMap<String, i64>> {
         .collect())
 }
 
-async fn count_rows(conn: &mut AnyConnection, kind: RegisterKind) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {}", table(kind)))
-            .fetch_one(&mut *conn)
-            .await?,
-    )
-}
+/// SQLite's page cache for the import's own connection (32 MiB; the pool's connections keep
+/// SQLite's 2 MiB default).
+const IMPORT_CACHE_KIB: i64 = 32 * 1024;
 
-/// SQLite's page cache while importing (32 MiB) and its default (2 MiB).
-const IMPORT_CACHE: &str = "PRAGMA cache_size = -32768";
-const DEFAULT_CACHE: &str = "PRAGMA cache_size = -2000";
+/// A native SQLite connection of its own for an import, to the store's database file: values
+/// are bound straight into prepared statements, without the generic driver's layer. Only this
+/// connection gets the larger page cache; like the pool's, it runs in WAL mode with
+/// `synchronous = NORMAL`, foreign keys on and the same busy timeout.
+async fn sqlite_import_connection(store: &Store) -> Result<SqliteConnection> {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+    use sqlx::ConnectOptions;
+    let file = store
+        .url()
+        .sqlite_path()
+        .ok_or_else(|| StoreError::Invalid("not a SQLite database".into()))?;
+    let options = SqliteConnectOptions::new()
+        .filename(file)
+        .create_if_missing(false)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(std::time::Duration::from_secs(10))
+        .pragma("cache_size", format!("-{IMPORT_CACHE_KIB}"));
+    Ok(options.connect().await?)
+}
 
 /// Imports a register file, all or nothing (see the module docs). `file_name` names it in the
 /// report and the audit trail. The report says whether it was rejected; an `Err` is a database
@@ -469,6 +726,7 @@ pub async fn import<R: Read + Send>(
     file_name: &str,
     dry_run: bool,
 ) -> Result<RegisterReport> {
+    use sqlx::Connection;
     let kind = reader.kind();
     let mut report = RegisterReport::new(kind, file_name, dry_run);
     report.ignored_columns = reader.ignored_columns();
@@ -476,20 +734,38 @@ pub async fn import<R: Read + Send>(
         RegisterKind::Incidents | RegisterKind::Referrals => directory(store).await?,
         _ => HashMap::new(),
     };
-    let mut conn = store.pool().acquire().await?;
-    let sqlite = store.backend() == Backend::Sqlite;
-    if sqlite {
-        // A larger page cache for this connection while it imports, so a big transaction does
-        // not spill its pages to the WAL and read them back (memory only; durability is
-        // unchanged). Put back to SQLite's default afterwards.
-        sqlx::query(IMPORT_CACHE).execute(&mut *conn).await?;
-    }
-    let result = import_on(&mut conn, store, actor, &mut reader, &mut report, people).await;
-    if sqlite {
-        sqlx::query(DEFAULT_CACHE).execute(&mut *conn).await?;
-    }
-    drop(conn);
-    if result? && matches!(kind, RegisterKind::Incidents | RegisterKind::Referrals) {
+    let committed = match store.backend() {
+        Backend::Sqlite => {
+            let mut conn = sqlite_import_connection(store).await?;
+            let result = import_on::<sqlx::Sqlite, _>(
+                &mut conn,
+                store,
+                actor,
+                &mut reader,
+                &mut report,
+                people,
+            )
+            .await;
+            conn.close().await?;
+            result?
+        }
+        Backend::Postgres => {
+            // A native connection of its own, for `COPY` (see `STAGED`).
+            let mut conn = PgConnection::connect(store.url().expose()).await?;
+            let result = import_on::<sqlx::Postgres, _>(
+                &mut conn,
+                store,
+                actor,
+                &mut reader,
+                &mut report,
+                people,
+            )
+            .await;
+            conn.close().await?;
+            result?
+        }
+    };
+    if committed && matches!(kind, RegisterKind::Incidents | RegisterKind::Referrals) {
         crate::register::after_register_import(store).await?;
     }
     Ok(report)
@@ -503,14 +779,19 @@ type Batch = Vec<Pending>;
 /// Reading and writing overlap: one future parses the file into batches, the other writes each
 /// batch while the next is parsed (the database works on its own thread or server), through a
 /// channel two batches deep, so memory stays flat.
-async fn import_on<R: Read + Send>(
-    conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+async fn import_on<DB, R>(
+    conn: &mut DB::Connection,
     store: &Store,
     actor: &Actor,
     reader: &mut RegisterReader<R>,
     report: &mut RegisterReport,
     people: HashMap<String, i64>,
-) -> Result<bool> {
+) -> Result<bool>
+where
+    DB: sqlx::Database,
+    DB::Connection: Writer,
+    R: Read + Send,
+{
     use sqlx::Connection;
     let kind = reader.kind();
     let dry_run = report.dry_run;
@@ -519,7 +800,15 @@ async fn import_on<R: Read + Send>(
     let sql = upsert_sql(backend, kind, BATCH_ROWS);
     let now = now_text();
     let mut tx = conn.begin_with(crate::begin_statement(backend)).await?;
-    let before = count_rows(&mut tx, kind).await?;
+    let before = tx.count_rows(kind).await?;
+    // Into an empty table, load first and build the secondary indexes at the end (in the same
+    // transaction, so a rejected or failed import leaves them as they were).
+    let rebuild = if before == 0 && !dry_run {
+        tx.drop_secondary_indexes(kind).await?
+    } else {
+        Vec::new()
+    };
+    tx.begin_writes(kind).await?;
     let shared = std::sync::Mutex::new(std::mem::replace(
         report,
         RegisterReport::new(kind, &file_name, dry_run),
@@ -596,7 +885,7 @@ async fn import_on<R: Read + Send>(
         let result = async {
             let mut affected: u64 = 0;
             while let Some(mut batch) = receiver.recv().await {
-                let (errors, skipped) = check_batch(&mut tx, kind, &mut batch).await?;
+                let (errors, skipped) = check_batch(&mut *tx, kind, &mut batch).await?;
                 let rejected = {
                     let mut r = lock();
                     for e in errors {
@@ -606,10 +895,15 @@ async fn import_on<R: Read + Send>(
                     r.rejected()
                 };
                 if !rejected {
-                    affected +=
-                        write_batch(&mut tx, &sql, backend, kind, &batch, &now, &actor.name)
-                            .await?;
+                    affected += tx
+                        .write_batch(&sql, backend, kind, &batch, &now, &actor.name)
+                        .await?;
                 }
+            }
+            // The reading side is done (it dropped the channel), so the report is final.
+            let rejected = lock().rejected();
+            if !rejected {
+                affected += tx.finish_writes(kind).await?;
             }
             Ok::<u64, StoreError>(affected)
         }
@@ -662,7 +956,7 @@ async fn import_on<R: Read + Send>(
         .await?;
         return Ok(false);
     }
-    let after = count_rows(&mut tx, kind).await?;
+    let after = tx.count_rows(kind).await?;
     report.created = u64::try_from(after - before).unwrap_or(0);
     report.updated = affected.saturating_sub(report.created);
     report.unchanged = good_rows.saturating_sub(affected + report.skipped);
@@ -684,8 +978,10 @@ async fn import_on<R: Read + Send>(
         .await?;
         return Ok(false);
     }
-    audit_trail::record_on(
-        &mut tx,
+    for index in rebuild {
+        tx.run(&index).await?;
+    }
+    tx.audit(
         actor,
         Event::new(
             "register.import",

@@ -459,3 +459,62 @@ async fn a_header_only_file_is_refused_for_every_kind() {
             .any(|a| a == "register.import_rejected"));
     });
 }
+
+/// The indexes on a table, by name.
+async fn indexes(store: &Store, table: &str) -> Vec<String> {
+    let sql = match store.backend() {
+        mashboard_store::Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 ORDER BY name"
+        }
+        mashboard_store::Backend::Postgres => {
+            "SELECT indexname::TEXT FROM pg_indexes WHERE tablename = $1 ORDER BY indexname"
+        }
+    };
+    sqlx::query_scalar(sql)
+        .bind(table)
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_first_import_into_an_empty_register_keeps_every_index() {
+    on_both!(|store| {
+        officers(&store).await;
+        let at_start = indexes(&store, "incidents").await;
+        assert!(at_start.len() >= 3, "{at_start:?}");
+        // A refused first import (secondary indexes are built after the load) leaves them.
+        let refused = import(&store, RegisterKind::Incidents, "incidents-bad.csv").await;
+        assert!(refused.rejected());
+        assert_eq!(indexes(&store, "incidents").await, at_start);
+        // A dry run, then a real one.
+        let checked = import_bytes(
+            &store,
+            RegisterKind::Incidents,
+            &fixture("register/incidents-messy.csv"),
+            true,
+        )
+        .await;
+        assert_eq!(checked.created, 4);
+        assert_eq!(indexes(&store, "incidents").await, at_start);
+        let first = import(&store, RegisterKind::Incidents, "incidents-messy.csv").await;
+        assert_eq!(first.created, 4);
+        assert_eq!(indexes(&store, "incidents").await, at_start);
+        // And the rebuilt indexes answer queries: the officer link and the date order.
+        let (total, rows) = register::search_incidents(
+            &store,
+            &register::IncidentQuery {
+                officer: "S100".into(),
+                ..Default::default()
+            },
+            10,
+            0,
+        )
+        .await
+        .unwrap();
+        assert!(total >= 1);
+        assert!(rows
+            .iter()
+            .all(|r| r.officer_name.as_deref() == Some("Mona Hughes")));
+    });
+}
