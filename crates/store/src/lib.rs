@@ -16,7 +16,9 @@ pub mod evaluation;
 pub mod exercises;
 pub mod impact;
 pub mod imports;
+pub mod jobs;
 pub mod learning;
+pub mod live_events;
 pub mod migrate;
 pub mod outcomes;
 pub mod partners;
@@ -155,6 +157,18 @@ pub struct Store {
     /// What coverage last read, per requirement and day (SQLite only; see
     /// `delivery::coverage::load_facts_cached`).
     coverage_cache: std::sync::Arc<delivery::coverage::Cache>,
+    /// The PostgreSQL URL, for the live events' listening connection (`live_events::listen`).
+    postgres_url: Option<Secret>,
+}
+
+/// A URL with a password: never printed, even in `Debug`.
+#[derive(Clone)]
+struct Secret(std::sync::Arc<str>);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
 }
 
 impl Store {
@@ -195,6 +209,7 @@ impl Store {
             pool,
             backend,
             coverage_cache: Default::default(),
+            postgres_url: (backend == Backend::Postgres).then(|| Secret(url.url.as_str().into())),
         })
     }
 
@@ -217,6 +232,11 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The PostgreSQL URL this store connected with (none on SQLite).
+    pub(crate) fn postgres_url(&self) -> Option<&str> {
+        self.postgres_url.as_ref().map(|s| &*s.0)
     }
 
     /// True when the database answers a trivial query.
