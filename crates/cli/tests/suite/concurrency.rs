@@ -317,7 +317,7 @@ async fn twenty_clients_writing_at_once_lose_nothing_and_never_fail() {
                 .fetch_all(store.pool())
                 .await
                 .unwrap();
-                assert_eq!(notes, [note.clone()], "the finding of {incident}");
+                assert_eq!(notes, std::slice::from_ref(note), "the finding of {incident}");
                 checked += 1;
             }
         }
