@@ -158,19 +158,32 @@ pub async fn serve(store: Store, global: &Global, demo: bool) -> Result<()> {
 }
 
 /// Checks for missing referrals at start and then every hour. Cheap and idempotent; a failure is
-/// logged (no personal data: counts only) and the next hour tries again.
+/// logged (no personal data: counts only) and the next hour tries again. With several instances
+/// on one database, each asks every minute whether an hour has passed since the last check on
+/// any of them (`jobs::claim_turn`): one instance runs each check.
 async fn refresh_queue_hourly(store: Store) {
+    use mashboard_store::jobs::{self, Job};
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        match mashboard_store::queue::refresh(&store, time::OffsetDateTime::now_utc()).await {
-            Ok(r) if r.added > 0 || r.closed_in_time > 0 => tracing::info!(
+        tick.tick().await;
+        let now = time::OffsetDateTime::now_utc();
+        match jobs::claim_turn(&store, Job::QueueRefresh, Duration::from_secs(3600), now).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not check whether the missing-referral queue is due");
+                continue;
+            }
+        }
+        match mashboard_store::queue::refresh(&store, now).await {
+            Ok(r) => tracing::info!(
                 added = r.added,
                 closed_in_time = r.closed_in_time,
                 "missing-referral queue refreshed"
             ),
-            Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not refresh the missing-referral queue"),
         }
-        tokio::time::sleep(Duration::from_secs(3600)).await;
     }
 }
 

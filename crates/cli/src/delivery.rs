@@ -4,7 +4,8 @@
 //! (invitation, update, cancellation, withdrawal); this module sends them with lettre, each as a
 //! message to exactly one recipient with a plain-text part and a `text/calendar; method=…` part
 //! that Outlook reads as a meeting request or cancellation. Sent rows get `sent_at`; failures
-//! count attempts and keep a reason without the address. Logs never carry an address.
+//! count attempts and keep a reason without the address. Logs never carry an address. With several
+//! instances on one PostgreSQL, one sends at a time (`jobs::exclusively`), so each message goes once.
 
 use crate::reminders::MailConfig;
 use crate::Global;
@@ -15,6 +16,7 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::Error as SmtpError;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use mashboard_store::delivery::outbox::{self, Pending};
+use mashboard_store::jobs::{self, Job};
 use mashboard_store::Store;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -166,7 +168,18 @@ pub async fn command(g: &Global, cmd: OutboxCommand) -> Result<ExitCode> {
         store.close().await;
         return Ok(ExitCode::SUCCESS);
     }
-    let r = send_pending(&store, &cfg, &mut |l| println!("{l}")).await?;
+    let Some(r) = jobs::exclusively(
+        &store,
+        Job::Outbox,
+        send_pending(&store, &cfg, &mut |l| println!("{l}")),
+    )
+    .await?
+    .transpose()?
+    else {
+        println!("Another mashboard is sending the outbox at this moment, so nothing was sent here; it sends every message once.");
+        store.close().await;
+        return Ok(ExitCode::SUCCESS);
+    };
     println!(
         "Sent {} session e-mail(s){}.",
         r.sent,
@@ -195,8 +208,15 @@ pub fn spawn_outbox(store: Store, g: &Global) -> Result<Option<tokio::task::Join
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match send_pending(&store, &cfg, &mut |_| {}).await {
-                Ok(r) if r.sent > 0 || r.failed > 0 => {
+            // One instance at a time sends (the others skip this minute), so a message that
+            // one of them marked sent is never sent again by another.
+            let sent =
+                jobs::exclusively(&store, Job::Outbox, send_pending(&store, &cfg, &mut |_| {}))
+                    .await
+                    .map_err(anyhow::Error::from)
+                    .and_then(|r| r.transpose());
+            match sent {
+                Ok(Some(r)) if r.sent > 0 || r.failed > 0 => {
                     tracing::info!(sent = r.sent, failed = r.failed, "outbox: session e-mails")
                 }
                 Ok(_) => {}

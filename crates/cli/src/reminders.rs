@@ -15,6 +15,7 @@ use mashboard_domain::reminders::{
     Digest, MessageContext,
 };
 use mashboard_store::audit_trail::{self, Actor, Event};
+use mashboard_store::jobs::{self, Job};
 use mashboard_store::reminders::{self, Delivery, RunSummary};
 use mashboard_store::training::plans::DUE_SOON_DAYS;
 use mashboard_store::Store;
@@ -374,10 +375,23 @@ pub async fn command(g: &Global, cmd: RemindersCommand) -> Result<ExitCode> {
     }
     let store = crate::commands::open(g).await?;
     let today = mashboard_store::training::today();
-    let report = run_once(&store, &cfg, &output, today, &Actor::cli(), &mut |line| {
-        println!("{line}")
-    })
-    .await?;
+    let actor = Actor::cli();
+    let mut say = |line: String| println!("{line}");
+    let run = run_once(&store, &cfg, &output, today, &actor, &mut say);
+    let report = match output {
+        Output::Smtp => match jobs::exclusively(&store, Job::Reminders, run)
+            .await?
+            .transpose()?
+        {
+            Some(r) => r,
+            None => {
+                println!("Another mashboard is sending reminder digests at this moment, so nothing was sent here.");
+                store.close().await;
+                return Ok(ExitCode::SUCCESS);
+            }
+        },
+        _ => run.await?,
+    };
     store.close().await;
     Ok(if report.aborted.is_some() || report.summary.failed > 0 {
         ExitCode::FAILURE
@@ -423,26 +437,41 @@ pub fn spawn_daily(store: Store, at: Time, cfg: MailConfig) -> tokio::task::Join
             }
             let now = OffsetDateTime::now_utc();
             let now = PrimitiveDateTime::new(now.date(), now.time());
-            let last = match reminders::last_run_on(&store).await {
-                Ok(last) => last,
+            // With several instances, one at a time reads the last run and sends: the others
+            // skip this minute and then find today's run recorded.
+            let turn = jobs::exclusively(&store, Job::Reminders, async {
+                let last = match reminders::last_run_on(&store).await {
+                    Ok(last) => last,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reminders: could not read the last run");
+                        return None;
+                    }
+                };
+                if !run_due(now, at, last) {
+                    return None;
+                }
+                Some(
+                    run_once(
+                        &store,
+                        &cfg,
+                        &Output::Smtp,
+                        now.date(),
+                        &Actor::system(),
+                        // The lines name people: they stay out of the log.
+                        &mut |_| {},
+                    )
+                    .await,
+                )
+            })
+            .await;
+            let result = match turn {
+                Ok(Some(Some(result))) => result,
+                Ok(_) => continue,
                 Err(e) => {
-                    tracing::warn!(error = %e, "reminders: could not read the last run");
+                    tracing::warn!(error = %e, "reminders: could not take the day's turn");
                     continue;
                 }
             };
-            if !run_due(now, at, last) {
-                continue;
-            }
-            let result = run_once(
-                &store,
-                &cfg,
-                &Output::Smtp,
-                now.date(),
-                &Actor::system(),
-                // The lines name people: they stay out of the log.
-                &mut |_| {},
-            )
-            .await;
             match result {
                 Ok(r) => {
                     tracing::info!(

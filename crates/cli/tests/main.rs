@@ -20,10 +20,14 @@ mod catalogue;
 mod cli;
 #[path = "suite/common.rs"]
 mod common;
+#[path = "suite/concurrency.rs"]
+mod concurrency;
 #[path = "suite/demo_present.rs"]
 mod demo_present;
 #[path = "suite/imports.rs"]
 mod imports;
+#[path = "suite/instances.rs"]
+mod instances;
 #[path = "suite/outbox.rs"]
 mod outbox;
 #[path = "suite/queue.rs"]

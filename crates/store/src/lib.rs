@@ -17,7 +17,9 @@ pub mod exercises;
 mod group_commit;
 pub mod impact;
 pub mod imports;
+pub mod jobs;
 pub mod learning;
+pub mod live_events;
 pub mod migrate;
 pub mod outcomes;
 pub mod partners;
@@ -248,6 +250,11 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The PostgreSQL URL this store connected with (none on SQLite).
+    pub(crate) fn postgres_url(&self) -> Option<&str> {
+        (self.backend == Backend::Postgres).then(|| self.url.0.url.as_str())
     }
 
     /// True when the database answers a trivial query.

@@ -108,6 +108,13 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0014_evaluation_reports.postgres.sql"),
     },
     Migration {
+        version: 17,
+        name: "several instances: when each once-only job last ran (job_runs)",
+        common: include_str!("../migrations/0017_instances.sql"),
+        sqlite: include_str!("../migrations/0017_instances.sqlite.sql"),
+        postgres: include_str!("../migrations/0017_instances.postgres.sql"),
+    },
+    Migration {
         version: 20,
         name: "missing-referral queue: incremental refresh (what the last refresh looked at)",
         common: include_str!("../migrations/0020_queue_refresh_state.sql"),
@@ -140,8 +147,13 @@ pub fn latest_version() -> i64 {
     MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
 }
 
-/// Applies every migration not yet applied. Returns the versions applied now.
+/// Applies every migration not yet applied. Returns the versions applied now. On PostgreSQL,
+/// instances starting together take turns: the second finds the schema up to date.
 pub async fn run(store: &Store) -> Result<Vec<i64>> {
+    crate::jobs::after_others(store, crate::jobs::Job::Migrations, run_now(store)).await?
+}
+
+async fn run_now(store: &Store) -> Result<Vec<i64>> {
     let pool = store.pool();
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",

@@ -142,6 +142,8 @@ pub async fn serve(
             tokio::time::sleep(Duration::from_secs(600)).await;
         }
     });
+    // On PostgreSQL, live exercise events travel between instances through the database.
+    let relay = live::spawn_relay(Arc::clone(&state.exercise_hub), state.store.clone()).await;
     let app = router(state);
     let r = axum::serve(
         listener,
@@ -150,6 +152,9 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     sweeper.abort();
+    if let Some(relay) = relay {
+        relay.abort();
+    }
     r
 }
 

@@ -124,6 +124,14 @@ pub struct Received {
 /// A minimal SMTP server on 127.0.0.1: greets, accepts EHLO, MAIL, RCPT (refusing `refuse`),
 /// DATA up to the lone dot, and QUIT. Runs until the test ends.
 pub async fn smtp_sink(refuse: &'static str) -> (u16, Arc<Mutex<Vec<Received>>>) {
+    slow_smtp_sink(refuse, std::time::Duration::ZERO).await
+}
+
+/// [`smtp_sink`] taking `delay` to accept each message (so that a run of sends lasts a while).
+pub async fn slow_smtp_sink(
+    refuse: &'static str,
+    delay: std::time::Duration,
+) -> (u16, Arc<Mutex<Vec<Received>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let got: Arc<Mutex<Vec<Received>>> = Arc::default();
@@ -179,6 +187,7 @@ pub async fn smtp_sink(refuse: &'static str) -> (u16, Arc<Mutex<Vec<Received>>>)
                             data.push_str(line.strip_prefix('.').unwrap_or(&line));
                         }
                         current.data = data;
+                        tokio::time::sleep(delay).await;
                         store.lock().unwrap().push(current.clone());
                         "250 2.0.0 queued\r\n".into()
                     } else if upper.starts_with("QUIT") {
@@ -195,4 +204,68 @@ pub async fn smtp_sink(refuse: &'static str) -> (u16, Arc<Mutex<Vec<Received>>>)
         }
     });
     (port, got)
+}
+
+/// A `mashboard serve` process on a free port of 127.0.0.1; killed when dropped.
+pub struct Served {
+    child: tokio::process::Child,
+    pub base: String,
+}
+
+/// Starts `mashboard serve` on `db` with `env` (and no mail settings but those in `env`); its
+/// warnings go to the test's output. Wait for it with [`Served::wait_ready`].
+pub fn serve(db: &str, env: &[(&str, &str)]) -> Served {
+    let port = free_port();
+    let mut cmd = tokio::process::Command::from(command(Some(db)));
+    cmd.arg("serve")
+        .env("MASHBOARD_ADDR", format!("127.0.0.1:{port}"))
+        .env_remove("MASHBOARD_METRICS_ADDR")
+        .env_remove("MASHBOARD_REMINDERS_AT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Served {
+        child: cmd.spawn().unwrap(),
+        base: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+impl Served {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Waits until `/readyz` answers 200 (a minute at most).
+    pub async fn wait_ready(&mut self) {
+        let c = reqwest::Client::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Ok(r) = c.get(self.url("/readyz")).send().await {
+                if r.status() == reqwest::StatusCode::OK {
+                    return;
+                }
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("mashboard serve stopped: {status}");
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "mashboard serve did not start"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The CSRF token in a page's form.
+pub fn csrf_in(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf_token\" value=\"")
+        .expect("page has a csrf_token field")
+        + 25;
+    html[at..at + 64].to_string()
 }

@@ -36,6 +36,9 @@ pub enum Audience {
 
 impl Audience {
     pub fn sees(self, e: &LiveEvent) -> bool {
+        if e.kind == "resync" {
+            return true;
+        }
         match self {
             Audience::Facilitator => true,
             Audience::Projector => {
@@ -584,5 +587,6 @@ mod tests {
         assert!(!Audience::Projector.sees(&ev("answer", Some(5))));
         assert!(!Audience::Projector.sees(&ev("release", Some(5))));
         assert!(Audience::Facilitator.sees(&ev("note", None)));
+        assert!(t.sees(&ev("resync", None)));
     }
 }
