@@ -14,6 +14,9 @@
 //   ROLES      comma-separated demo accounts to crawl (default: all nine)
 //   MAX_PAGES  pages per role (default 60)
 //   SKIP_FORM  set to 1 to skip the /people/new form check
+//   SKIP_IMPACT, SKIP_EVALUATION, SKIP_TRAINING, SKIP_REVIEW, SKIP_EXERCISE  set to 1 to
+//              skip that flow (the evaluation flow: the trainer works out a report,
+//              publishes it after the confirmation page, and its PDF downloads)
 // Exit status: 0 when everything passed, 1 on any failure, 2 on a setup error.
 
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
@@ -618,6 +621,55 @@ async function checkImpactDashboard(browser) {
   });
 }
 
+// ---------------------------------------------------------------------------------
+// Evaluation report: the trainer works one out, publishes it (after a confirmation page),
+// and its PDF downloads.
+// ---------------------------------------------------------------------------------
+
+async function checkEvaluationFlow(browser) {
+  const failuresBefore = failures.length;
+  let reportId = null;
+  try {
+    await asUser(browser, "demo-trainer", async (page) => {
+      await goto(page, `${BASE_URL}/impact/evaluation`);
+      await fill(page, { title: `Browser test evaluation ${Date.now()}`, from: "2022-01-01", to: "2025-12-31" });
+      await submitForm(page, "from", "trainer works out an evaluation report", "/impact/evaluation/");
+      reportId = new URL(page.url()).pathname.split("/")[3];
+      if (!/^\d+$/.test(reportId || "")) throw new Error(`no report id in ${pathOf(page)}`);
+      // Publishing asks first, on a page of its own.
+      await goto(page, `${BASE_URL}/impact/evaluation/${reportId}/publish`);
+      if (new URL(page.url()).pathname !== `/impact/evaluation/${reportId}/publish`) {
+        throw new Error(`the publish link landed on ${pathOf(page)}`);
+      }
+      await axeAndProblems(page, "publish the evaluation report (confirmation)");
+      const res = await submitWith(page, `form[action="/impact/evaluation/${reportId}/publish"] button[type="submit"]`);
+      if (!res || res.status() !== 200 || new URL(page.url()).pathname !== `/impact/evaluation/${reportId}`) {
+        throw new Error(`publishing landed on ${pathOf(page)} (${res ? res.status() : 0})`);
+      }
+      const body = await page.evaluate(() => document.body.innerText);
+      if (!body.includes("These figures are frozen")) throw new Error("the published report does not say it is frozen");
+      const charts = await page.$$eval("svg.app-chart", (ss) => ss.filter((s) => s.querySelector("title") && s.querySelector("desc")).length);
+      if (charts < 1) throw new Error("the published report has no chart with a title and description");
+      await axeAndProblems(page, "published evaluation report");
+      // The PDF link on the page downloads a PDF (fetched in the signed-in page, as a browser would).
+      const href = await page.$eval(`a[href="/impact/evaluation/${reportId}/report.pdf"]`, (a) => a.getAttribute("href"));
+      const pdf = await page.evaluate(async (url) => {
+        const r = await fetch(url, { credentials: "same-origin" });
+        const bytes = new Uint8Array(await r.arrayBuffer());
+        return { status: r.status, type: r.headers.get("content-type") || "", start: String.fromCharCode(...bytes.slice(0, 5)), size: bytes.length };
+      }, href);
+      if (pdf.status !== 200) throw new Error(`the PDF answered ${pdf.status}`);
+      if (!pdf.type.startsWith("application/pdf")) throw new Error(`the PDF came as ${pdf.type}`);
+      if (pdf.start !== "%PDF-") throw new Error(`the PDF starts with ${JSON.stringify(pdf.start)}`);
+      info(`evaluation report ${reportId}: PDF of ${pdf.size} bytes`);
+      passed += 1;
+    });
+  } catch (err) {
+    fail("evaluation report flow", err.message || String(err));
+  }
+  info(`evaluation report flow (report ${reportId}): ${failures.length === failuresBefore ? "passed" : "failed"}`);
+}
+
 async function checkTrainingFlow(browser) {
   const failuresBefore = failures.length;
   const stamp = String(Date.now()).slice(-8);
@@ -900,6 +952,7 @@ async function main() {
     for (const role of ROLES) summary.push(await checkRole(browser, role));
     if (process.env.SKIP_FORM !== "1") await checkPeopleForm(browser);
     if (process.env.SKIP_IMPACT !== "1") await checkImpactDashboard(browser);
+    if (process.env.SKIP_EVALUATION !== "1") await checkEvaluationFlow(browser);
     if (process.env.SKIP_TRAINING !== "1") await checkTrainingFlow(browser);
     if (process.env.SKIP_REVIEW !== "1") await checkReviewFlow(browser);
     if (process.env.SKIP_EXERCISE !== "1") await checkExerciseFlow(browser);

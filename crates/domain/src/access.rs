@@ -73,13 +73,17 @@ pub enum Capability {
     ExercisesTake,
     /// Partner organisations, their contacts and partner-provided training.
     PartnersManage,
-    /// Impact: statistical process control charts of the force's figures and of one's own data
-    /// (figures, no names; partners and officers do not see force-wide impact).
+    /// Impact: the dashboard of figures (scoped: see [`impact_scope`]; a line manager sees their
+    /// own team's) and statistical process control charts of one's own data (figures, no names;
+    /// partners and officers see no impact).
     Impact,
+    /// Force-wide impact: the evaluation reports (Kirkpatrick levels 1 to 4), which are always
+    /// about the whole force.
+    EvaluationReports,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 31] = [
+    pub const ALL: [Capability; 32] = [
         Capability::SignedIn,
         Capability::PeopleBrowse,
         Capability::PeopleEdit,
@@ -111,6 +115,7 @@ impl Capability {
         Capability::ExercisesTake,
         Capability::PartnersManage,
         Capability::Impact,
+        Capability::EvaluationReports,
     ];
 
     /// The roles that hold this capability. Everything else is denied.
@@ -185,7 +190,14 @@ impl Capability {
             Capability::ExercisesFacilitate => &[Administrator, MashTrainer, MashStaff],
             Capability::ExercisesTake => &Role::ALL,
             Capability::PartnersManage => &[Administrator, MashTrainer],
-            Capability::Impact => &[Administrator, MashTrainer, SeniorLeader, Auditor],
+            Capability::Impact => &[
+                Administrator,
+                MashTrainer,
+                SeniorLeader,
+                Auditor,
+                LineManager,
+            ],
+            Capability::EvaluationReports => &[Administrator, MashTrainer, SeniorLeader, Auditor],
         }
     }
 
@@ -222,6 +234,32 @@ pub fn people_scope(roles: &[Role], person_id: Option<i64>) -> PeopleScope {
         }
     }
     PeopleScope::Nobody
+}
+
+/// Whose figures the impact dashboard shows a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImpactScope {
+    /// The force's, or any one department's (those who may read the evaluation reports).
+    Force,
+    /// Only the team of the person this account belongs to: the people whose line manager they
+    /// are. The department and force choices are not theirs.
+    Team { manager_person_id: i64 },
+    /// None (a line manager's account linked to no person has no team; other roles no impact).
+    Nobody,
+}
+
+/// The impact scope for a user with these roles, linked (or not) to a person. A force-wide role
+/// wins over line management: a senior leader who also manages a team sees the force.
+pub fn impact_scope(roles: &[Role], person_id: Option<i64>) -> ImpactScope {
+    if Capability::EvaluationReports.allows(roles) {
+        return ImpactScope::Force;
+    }
+    match person_id {
+        Some(id) if roles.contains(&Role::LineManager) => ImpactScope::Team {
+            manager_person_id: id,
+        },
+        _ => ImpactScope::Nobody,
+    }
 }
 
 /// Which exercise runs a user may facilitate (open the console, projector, debrief and exports,
@@ -310,6 +348,46 @@ mod tests {
             exercise_run_scope(&[Role::Frontline, Role::PartnerReviewer], 3),
             RunScope::Nobody
         );
+    }
+
+    #[test]
+    fn a_line_manager_sees_their_team_and_force_wide_roles_the_force() {
+        assert_eq!(
+            impact_scope(&[Role::LineManager], Some(7)),
+            ImpactScope::Team {
+                manager_person_id: 7
+            }
+        );
+        assert_eq!(
+            impact_scope(&[Role::LineManager], None),
+            ImpactScope::Nobody
+        );
+        for role in [
+            Role::Administrator,
+            Role::MashTrainer,
+            Role::SeniorLeader,
+            Role::Auditor,
+        ] {
+            assert_eq!(
+                impact_scope(&[role, Role::LineManager], Some(7)),
+                ImpactScope::Force,
+                "{role:?}"
+            );
+        }
+        for role in [
+            Role::Frontline,
+            Role::PartnerReviewer,
+            Role::Mentor,
+            Role::MashStaff,
+        ] {
+            assert_eq!(
+                impact_scope(&[role], Some(7)),
+                ImpactScope::Nobody,
+                "{role:?}"
+            );
+            assert!(!Capability::Impact.allows(&[role]), "{role:?}");
+        }
+        assert!(!Capability::EvaluationReports.allows(&[Role::LineManager]));
     }
 
     #[test]

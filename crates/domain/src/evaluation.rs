@@ -132,6 +132,20 @@ pub struct EffectFigure {
     /// Why there is no estimate, when there is none.
     pub reason: Option<String>,
     pub caveats: Vec<String>,
+    /// The event study (the parallel-trends check), quarter by quarter; reports published
+    /// before it was kept have none.
+    #[serde(default)]
+    pub event_study: Vec<EventPoint>,
+}
+
+/// One event-study coefficient as a report keeps it: quarters from the officer's training
+/// quarter (−4 and earlier pooled into −4, +4 and later into +4; −1 is the reference and has
+/// none), the estimated difference from −1 and its standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EventPoint {
+    pub relative_quarter: i32,
+    pub estimate: Option<f64>,
+    pub se: Option<f64>,
 }
 
 /// One audit period's compliance: the incidents that needed a referral and had one.
@@ -617,6 +631,7 @@ mod tests {
             p_value: Some(0.01),
             reason: None,
             caveats: vec!["Training was not randomised.".into()],
+            event_study: Vec::new(),
         }
     }
 

@@ -292,7 +292,9 @@ pub async fn facts(
     to: time::Date,
     today: time::Date,
 ) -> Result<Facts> {
-    use mashboard_domain::evaluation::{AuditFigure, EffectFigure, ReviewInput, YearInput};
+    use mashboard_domain::evaluation::{
+        AuditFigure, EffectFigure, EventPoint, ReviewInput, YearInput,
+    };
     use mashboard_domain::impact::dashboard;
     let (feedback, checks, programme_began) =
         learning_facts(store, &from.to_string(), &to.to_string()).await?;
@@ -342,6 +344,17 @@ pub async fn facts(
         p_value: e.effect.p_value,
         reason: e.none_because.clone(),
         caveats: e.effect.caveats.clone(),
+        event_study: e
+            .effect
+            .event_study
+            .coefficients
+            .iter()
+            .map(|c| EventPoint {
+                relative_quarter: c.relative_quarter,
+                estimate: c.estimate,
+                se: c.se,
+            })
+            .collect(),
     };
     Ok(Facts {
         title: title.trim().to_string(),

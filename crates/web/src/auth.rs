@@ -130,7 +130,8 @@ pub mod cap {
         ExercisesFacilitate,
         ExercisesTake,
         PartnersManage,
-        Impact
+        Impact,
+        EvaluationReports
     );
 }
 

@@ -120,7 +120,7 @@ pub const SECTIONS: [Section; 5] = {
             gate: Impact,
             intro: "Whether the training is working: honest charts of the figures, and your own data charted the same way.",
             tasks: &[
-                task("Evaluation reports", "/impact/evaluation", Impact, "Is the training working? Kirkpatrick levels 1 to 4 for a period, published as PDF for the chief officers."),
+                task("Evaluation reports", "/impact/evaluation", EvaluationReports, "Is the training working? Kirkpatrick levels 1 to 4 for a period, published as PDF for the chief officers."),
                 task("Chart your own data", "/impact/chart", Impact, "Upload a spreadsheet of periods and see which changes are signals and which are noise."),
                 task("Training in date", "/training/summary", TrainingSummary, "The share of people in date on their training, by role profile and department."),
                 task("Incident compliance", "/compliance", ComplianceSummary, "The share of incidents needing a referral that had one, year on year."),

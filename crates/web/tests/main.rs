@@ -34,6 +34,8 @@ mod evaluation;
 mod exercises;
 #[path = "suite/impact.rs"]
 mod impact;
+#[path = "suite/impact_scope.rs"]
+mod impact_scope;
 #[path = "suite/imports.rs"]
 mod imports;
 #[path = "suite/learning.rs"]

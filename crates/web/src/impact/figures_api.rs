@@ -1,11 +1,13 @@
 //! The dashboard's figures as JSON: `GET /api/v1/impact/compliance`, `/review-grades`,
 //! `/outcomes` and `/training-effect`. Each reads the same query as the page (`period.rs`) and
 //! answers with the domain's figures (`mashboard_domain::impact::dashboard`), force-wide or for
-//! one department.
+//! one department; a line manager's are their own team's, and a department in their query is
+//! refused (403), so nothing wider can be asked for.
 
 use super::period::{self, Wanted};
-use crate::auth::{cap, Api};
+use crate::auth::{cap, Api, CurrentUser};
 use crate::error::ApiError;
+use crate::form::query_pairs;
 use crate::AppState;
 use axum::extract::{RawQuery, State};
 use axum::Json;
@@ -22,12 +24,14 @@ use utoipa::{OpenApi, ToSchema};
 )]
 pub struct FiguresDoc;
 
-/// Reads the query, or says which field is wrong.
-pub(super) async fn wanted(state: &AppState, raw: Option<&str>) -> Result<Wanted, ApiError> {
-    let pairs: Vec<(String, String)> = raw
-        .and_then(|r| serde_urlencoded::from_str(r).ok())
-        .unwrap_or_default();
-    let (w, form) = period::read(&pairs, today());
+/// Reads the query for this reader, or says which field is wrong.
+pub(super) async fn wanted(
+    state: &AppState,
+    user: &CurrentUser,
+    raw: Option<&str>,
+) -> Result<Wanted, ApiError> {
+    let team = period::team_of(user).ok_or(ApiError::Forbidden)?;
+    let (w, form) = period::read(&query_pairs(raw), today(), team);
     let Some(w) = w else {
         let message = form
             .errors
@@ -37,6 +41,10 @@ pub(super) async fn wanted(state: &AppState, raw: Option<&str>) -> Result<Wanted
             .join("; ");
         return Err(ApiError::BadRequest(message));
     };
+    if w.set_aside.is_some() {
+        // A line manager sees their own team's figures only: no department, no force.
+        return Err(ApiError::Forbidden);
+    }
     if !impact::module_exists(&state.store, &w.module).await? {
         return Err(ApiError::BadRequest(format!(
             "module: no module in the catalogue has the code \"{}\"",
@@ -68,16 +76,16 @@ pub struct ComplianceResponse {
     params(("from" = Option<String>, Query, description = "YYYY-MM-DD; 1 January four years ago unless given"),
         ("to" = Option<String>, Query, description = "YYYY-MM-DD; today unless given"),
         ("chart" = Option<String>, Query, description = "p (default) or p_prime"),
-        ("department" = Option<String>, Query, description = "one department's audited incidents (imported history is force-wide and left out)")),
+        ("department" = Option<String>, Query, description = "one department's audited incidents (imported history is force-wide and left out); refused (403) for a line manager, whose figures are always their own team's")),
     security(("bearer" = [])),
     responses((status = 200, body = ComplianceResponse), (status = 400, body = crate::error::Problem),
         (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 pub async fn compliance(
     State(state): State<AppState>,
-    _api: Api<cap::Impact>,
+    api: Api<cap::Impact>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<ComplianceResponse>, ApiError> {
-    let w = wanted(&state, raw.as_deref()).await?;
+    let w = wanted(&state, &api.user, raw.as_deref()).await?;
     let audits = impact::audit_periods(&state.store, &w.filter).await?;
     let Compliance {
         periods,
@@ -94,16 +102,16 @@ pub async fn compliance(
 /// Referral quality: each closed quarterly review (live and imported) with its agreed grades
 /// counted, their mean and its Student-t 95% interval, and the XmR chart of the means.
 #[utoipa::path(get, path = "/api/v1/impact/review-grades",
-    params(("from" = Option<String>, Query), ("to" = Option<String>, Query), ("department" = Option<String>, Query)),
+    params(("from" = Option<String>, Query), ("to" = Option<String>, Query), ("department" = Option<String>, Query, description = "one department; refused (403) for a line manager, whose figures are always their own team's")),
     security(("bearer" = [])),
     responses((status = 200, body = Object), (status = 400, body = crate::error::Problem),
         (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 pub async fn review_grades(
     State(state): State<AppState>,
-    _api: Api<cap::Impact>,
+    api: Api<cap::Impact>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Quality>, ApiError> {
-    let w = wanted(&state, raw.as_deref()).await?;
+    let w = wanted(&state, &api.user, raw.as_deref()).await?;
     let reviews = impact::review_periods(&state.store, &w.filter).await?;
     Ok(Json(dashboard::quality(&reviews)))
 }
@@ -111,16 +119,16 @@ pub async fn review_grades(
 /// Partner decisions per calendar quarter (referrals, with the decision of the agency each went
 /// to, accepted, rejected or returned) and the p chart of the rejected-or-returned share.
 #[utoipa::path(get, path = "/api/v1/impact/outcomes",
-    params(("from" = Option<String>, Query), ("to" = Option<String>, Query), ("department" = Option<String>, Query)),
+    params(("from" = Option<String>, Query), ("to" = Option<String>, Query), ("department" = Option<String>, Query, description = "one department; refused (403) for a line manager, whose figures are always their own team's")),
     security(("bearer" = [])),
     responses((status = 200, body = Object), (status = 400, body = crate::error::Problem),
         (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 pub async fn outcomes(
     State(state): State<AppState>,
-    _api: Api<cap::Impact>,
+    api: Api<cap::Impact>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Outcomes>, ApiError> {
-    let w = wanted(&state, raw.as_deref()).await?;
+    let w = wanted(&state, &api.user, raw.as_deref()).await?;
     let quarters = impact::quarters(&state.store, &w.filter).await?;
     Ok(Json(dashboard::outcomes(&quarters)))
 }
@@ -132,16 +140,16 @@ pub async fn outcomes(
 /// never-trained officers give no estimate, and the first caveat says why.
 #[utoipa::path(get, path = "/api/v1/impact/training-effect",
     params(("module" = Option<String>, Query, description = "module code; FL-PPN unless given"),
-        ("from" = Option<String>, Query), ("to" = Option<String>, Query), ("department" = Option<String>, Query)),
+        ("from" = Option<String>, Query), ("to" = Option<String>, Query), ("department" = Option<String>, Query, description = "one department; refused (403) for a line manager, whose figures are always their own team's")),
     security(("bearer" = [])),
     responses((status = 200, body = Object), (status = 400, body = crate::error::Problem),
         (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 pub async fn training_effect(
     State(state): State<AppState>,
-    _api: Api<cap::Impact>,
+    api: Api<cap::Impact>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<EffectFigure>, ApiError> {
-    let w = wanted(&state, raw.as_deref()).await?;
+    let w = wanted(&state, &api.user, raw.as_deref()).await?;
     let rows = impact::effect_rows(&state.store, &w.filter, &w.module).await?;
     let module = w.module.clone();
     let figure = tokio::task::spawn_blocking(move || dashboard::effect(&module, &rows))

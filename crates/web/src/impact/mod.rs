@@ -8,6 +8,7 @@ mod api;
 mod chart;
 mod dashboard;
 mod evaluation;
+mod event_study;
 mod figures_api;
 mod input;
 mod period;
@@ -15,19 +16,27 @@ mod svg;
 
 use crate::routes::{Access, Table};
 use axum::routing::{get, post};
-use mashboard_domain::access::Capability::{Impact, TrainingManage};
+use mashboard_domain::access::Capability::{EvaluationReports, Impact, TrainingManage};
 
 pub(crate) fn routes(t: Table) -> Table {
     use evaluation::{api as ev_api, downloads, list, report};
     use Access::{Api, Page};
     t.get("/impact", Page(Impact), get(dashboard::show))
-        .get("/impact/evaluation", Page(Impact), get(list::list))
+        .get(
+            "/impact/evaluation",
+            Page(EvaluationReports),
+            get(list::list),
+        )
         .post(
             "/impact/evaluation",
             Page(TrainingManage),
             post(list::create),
         )
-        .get("/impact/evaluation/{id}", Page(Impact), get(report::show))
+        .get(
+            "/impact/evaluation/{id}",
+            Page(EvaluationReports),
+            get(report::show),
+        )
         .post(
             "/impact/evaluation/{id}/refresh",
             Page(TrainingManage),
@@ -45,12 +54,12 @@ pub(crate) fn routes(t: Table) -> Table {
         )
         .get(
             "/impact/evaluation/{id}/report.pdf",
-            Page(Impact),
+            Page(EvaluationReports),
             get(downloads::pdf_download),
         )
         .get(
             "/impact/evaluation/{id}/report.xlsx",
-            Page(Impact),
+            Page(EvaluationReports),
             get(downloads::xlsx_download),
         )
         .post(
@@ -58,10 +67,14 @@ pub(crate) fn routes(t: Table) -> Table {
             Api(TrainingManage),
             post(ev_api::create),
         )
-        .get("/api/v1/evaluation-reports", Api(Impact), get(ev_api::list))
+        .get(
+            "/api/v1/evaluation-reports",
+            Api(EvaluationReports),
+            get(ev_api::list),
+        )
         .get(
             "/api/v1/evaluation-reports/{id}",
-            Api(Impact),
+            Api(EvaluationReports),
             get(ev_api::get),
         )
         .post(

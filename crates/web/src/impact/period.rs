@@ -1,8 +1,12 @@
 //! What the dashboard, its downloads and its JSON twins read from the query string: the period
 //! (`from`, `to`), the department, the compliance chart (`p` or `p_prime`) and the training
 //! module (`FL-PPN` unless chosen). Missing values take their defaults; wrong ones are named.
+//! Whose figures is the reader's, not the query's: a line manager sees their own team's, and a
+//! department in their query is set aside (`Wanted::set_aside`), never widening the scope.
 
+use crate::auth::CurrentUser;
 use crate::view::FormState;
+use mashboard_domain::access::{impact_scope, ImpactScope};
 use mashboard_domain::impact::dashboard::iso;
 use mashboard_domain::impact::ChartKind;
 use mashboard_domain::people::parse_date;
@@ -17,6 +21,19 @@ pub(crate) struct Wanted {
     pub filter: Filter,
     pub chart: ChartKind,
     pub module: String,
+    /// The department a line manager's query asked for, which their team's figures replace.
+    pub set_aside: Option<String>,
+}
+
+/// Whose figures the reader may see: `Some(None)` the force or any department, `Some(Some(id))`
+/// only the team of the line manager with this person id, `None` nobody's (a line manager's
+/// account linked to no person has no team).
+pub(crate) fn team_of(user: &CurrentUser) -> Option<Option<i64>> {
+    match impact_scope(&user.roles, user.person_id) {
+        ImpactScope::Force => Some(None),
+        ImpactScope::Team { manager_person_id } => Some(Some(manager_person_id)),
+        ImpactScope::Nobody => None,
+    }
 }
 
 /// The period from 1 January four years ago to today.
@@ -24,8 +41,13 @@ pub(crate) fn default_from(today: Date) -> Date {
     Date::from_calendar_date(today.year() - 4, Month::January, 1).expect("1 January")
 }
 
-/// Reads the query. The form keeps what was typed and the errors, by field.
-pub(crate) fn read(pairs: &[(String, String)], today: Date) -> (Option<Wanted>, FormState) {
+/// Reads the query for a reader who sees the force (`team` None) or only the team of this line
+/// manager. The form keeps what was typed and the errors, by field.
+pub(crate) fn read(
+    pairs: &[(String, String)],
+    today: Date,
+    team: Option<i64>,
+) -> (Option<Wanted>, FormState) {
     let mut form = FormState::default();
     let get = |k: &str| {
         pairs
@@ -34,9 +56,17 @@ pub(crate) fn read(pairs: &[(String, String)], today: Date) -> (Option<Wanted>, 
             .map(|(_, v)| v.trim().chars().take(200).collect::<String>())
             .unwrap_or_default()
     };
-    for k in ["from", "to", "department", "chart", "module"] {
+    for k in ["from", "to", "chart", "module"] {
         form.set(k, get(k));
     }
+    // A line manager's department is set aside, not kept in the form.
+    let asked = Some(get("department")).filter(|d| !d.is_empty());
+    let (department, set_aside) = if team.is_some() {
+        (None, asked)
+    } else {
+        form.set("department", asked.clone().unwrap_or_default());
+        (asked, None)
+    };
     let date = |form: &mut FormState, k: &str, label: &str, default: Date| {
         let raw = form.value(k).to_string();
         if raw.is_empty() {
@@ -76,7 +106,6 @@ pub(crate) fn read(pairs: &[(String, String)], today: Date) -> (Option<Wanted>, 
         "" => DEFAULT_MODULE.to_string(),
         m => m.to_string(),
     };
-    let department = Some(form.value("department").to_string()).filter(|d| !d.is_empty());
     if form.has_errors() {
         return (None, form);
     }
@@ -86,12 +115,17 @@ pub(crate) fn read(pairs: &[(String, String)], today: Date) -> (Option<Wanted>, 
     form.set("from", iso(from));
     form.set("to", iso(to));
     form.set("module", module.clone());
-    let scope = department.map_or(Scope::Force, Scope::Department);
+    let scope = match (team, department) {
+        (Some(manager), _) => Scope::Team(manager),
+        (None, Some(d)) => Scope::Department(d),
+        (None, None) => Scope::Force,
+    };
     (
         Some(Wanted {
             filter: Filter { from, to, scope },
             chart,
             module,
+            set_aside,
         }),
         form,
     )
@@ -127,7 +161,7 @@ mod tests {
     #[test]
     fn defaults_and_errors_by_field() {
         let today = date!(2026 - 12 - 06);
-        let (w, form) = read(&[], today);
+        let (w, form) = read(&[], today, None);
         let w = w.unwrap();
         assert!(!form.has_errors());
         assert_eq!((w.filter.from, w.filter.to), (date!(2022 - 01 - 01), today));
@@ -139,14 +173,22 @@ mod tests {
                 ("chart", "pie"),
             ]),
             today,
+            None,
         );
         assert!(w.is_none());
         assert!(form.error("to").unwrap().contains("on or after its start"));
         assert!(form.error("chart").unwrap().contains("\"pie\""));
-        let (w, _) = read(&pairs(&[("department", "Response")]), today);
+        let (w, _) = read(&pairs(&[("department", "Response")]), today, None);
         assert_eq!(
             w.unwrap().filter.scope,
             Scope::Department("Response".into())
         );
+        // A line manager's department is set aside: their team's figures, never the department's.
+        let (w, form) = read(&pairs(&[("department", "Response")]), today, Some(7));
+        let w = w.unwrap();
+        assert_eq!(w.filter.scope, Scope::Team(7));
+        assert_eq!(w.set_aside.as_deref(), Some("Response"));
+        assert_eq!(form.value("department"), "");
+        assert!(!query_of(&w).contains("department"));
     }
 }

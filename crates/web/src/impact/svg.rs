@@ -238,3 +238,207 @@ pub(crate) fn draw(chart: &SpcChart, title: &str, desc: &str, id: &str) -> Svg {
         x_labels,
     }
 }
+
+/// One estimate with its 95% interval on a chart of estimates (the event study).
+pub(crate) struct Estimate {
+    pub label: String,
+    /// No estimate for this place: nothing is drawn there, the place on the axis stays.
+    pub value: Option<f64>,
+    pub ci95: Option<[f64; 2]>,
+    /// The reference the others are measured from (zero by definition): drawn as a hollow
+    /// diamond, with no interval.
+    pub reference: bool,
+}
+
+/// Draws estimates with their 95% intervals as bars, a zero line across, and a dashed line
+/// before the first place after `boundary_after` (e.g. between the quarter before training
+/// and the training quarter). `text` writes a value for the axis and the point's words.
+pub(crate) fn draw_estimates(
+    points: &[Estimate],
+    boundary_after: Option<usize>,
+    title: &str,
+    desc: &str,
+    id: &str,
+    text: &dyn Fn(f64) -> String,
+) -> Svg {
+    let n = points.len();
+    let (mut lo, mut hi) = (0.0f64, 0.0f64);
+    for p in points {
+        for v in p.value.into_iter().chain(p.ci95.into_iter().flatten()) {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    }
+    if (hi - lo).abs() < 1e-12 {
+        hi += 0.01;
+        lo -= 0.01;
+    }
+    let pad = (hi - lo) * 0.08;
+    let (lo, hi) = (lo - pad, hi + pad);
+    let plot_w = WIDTH - LEFT - RIGHT;
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    // Each place sits in the middle of its own slot, so the first and last bars are not cut.
+    let slot = plot_w / n.max(1) as f64;
+    let x = |i: usize| LEFT + slot * (i as f64 + 0.5);
+    let y = |v: f64| TOP + plot_h * (hi - v) / (hi - lo);
+    let mut lines = vec![Line {
+        stroke: "#0b0c0c",
+        dash: "",
+        width: "1.5",
+        polylines: vec![format!(
+            "{},{} {},{}",
+            px(LEFT),
+            px(y(0.0)),
+            px(LEFT + plot_w),
+            px(y(0.0))
+        )],
+    }];
+    if let Some(b) = boundary_after.filter(|b| b + 1 < n) {
+        let bx = (x(b) + x(b + 1)) / 2.0;
+        lines.push(Line {
+            stroke: "#505a5f",
+            dash: "6 4",
+            width: "1",
+            polylines: vec![format!(
+                "{},{} {},{}",
+                px(bx),
+                px(TOP),
+                px(bx),
+                px(TOP + plot_h)
+            )],
+        });
+    }
+    let bars = points
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let [a, b] = p.ci95?;
+            let (cx, ya, yb) = (x(i), y(a), y(b));
+            Some(format!(
+                "{l},{ya} {r},{ya} {c},{ya} {c},{yb} {l},{yb} {r},{yb}",
+                l = px(cx - 6.0),
+                r = px(cx + 6.0),
+                c = px(cx),
+                ya = px(ya),
+                yb = px(yb)
+            ))
+        })
+        .collect();
+    lines.push(Line {
+        stroke: "#1d70b8",
+        dash: "",
+        width: "2",
+        polylines: bars,
+    });
+    let marks = points
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let v = p.value?;
+            let (cx, cy) = (x(i), y(v));
+            let interval = p
+                .ci95
+                .map(|[a, b]| format!(", 95% interval {} to {}", text(a), text(b)))
+                .unwrap_or_default();
+            Some(if p.reference {
+                Mark {
+                    x: px(cx),
+                    y: px(cy),
+                    shape: "diamond",
+                    fill: "#ffffff",
+                    path: format!(
+                        "M{},{} L{},{} L{},{} L{},{} Z",
+                        px(cx),
+                        px(cy - 7.0),
+                        px(cx + 7.0),
+                        px(cy),
+                        px(cx),
+                        px(cy + 7.0),
+                        px(cx - 7.0),
+                        px(cy)
+                    ),
+                    words: format!("{}: {} by definition (the reference)", p.label, text(v)),
+                }
+            } else {
+                Mark {
+                    x: px(cx),
+                    y: px(cy),
+                    shape: "circle",
+                    fill: "#1d70b8",
+                    path: String::new(),
+                    words: format!("{}: {}{interval}", p.label, text(v)),
+                }
+            })
+        })
+        .collect();
+    let ticks = (0..=4)
+        .map(|k| {
+            let v = lo + (hi - lo) * k as f64 / 4.0;
+            Tick {
+                y: px(y(v)),
+                text: text(v),
+            }
+        })
+        .collect();
+    let x_labels = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| XLabel {
+            x: px(x(i)),
+            y: px(TOP + plot_h + 14.0),
+            text: p.label.chars().take(16).collect(),
+        })
+        .collect();
+    Svg {
+        id: id.to_string(),
+        width: px(WIDTH),
+        height: px(HEIGHT),
+        title: title.to_string(),
+        desc: desc.to_string(),
+        plot_left: px(LEFT),
+        plot_right: px(LEFT + plot_w),
+        plot_top: px(TOP),
+        plot_bottom: px(TOP + plot_h),
+        series: String::new(),
+        lines,
+        marks,
+        ticks,
+        x_labels,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn est(label: &str, value: Option<f64>, reference: bool) -> Estimate {
+        Estimate {
+            label: label.into(),
+            value,
+            ci95: value.filter(|_| !reference).map(|v| [v - 0.1, v + 0.1]),
+            reference,
+        }
+    }
+
+    #[test]
+    fn estimates_are_drawn_with_their_bars_a_zero_line_and_a_hollow_reference() {
+        let points = [
+            est("−2", Some(0.02), false),
+            est("−1 (reference)", Some(0.0), true),
+            est("0", None, false),
+            est("+1", Some(-0.05), false),
+        ];
+        let svg = draw_estimates(&points, Some(1), "T", "D", "ev", &|v| format!("{v:.2}"));
+        // Zero line, boundary line, and one bar for each estimate with an interval.
+        assert_eq!(svg.lines.len(), 3);
+        assert_eq!(svg.lines[2].polylines.len(), 2);
+        // A mark for each estimate (the empty place has none), the reference hollow.
+        assert_eq!(svg.marks.len(), 3);
+        assert_eq!(svg.marks[1].fill, "#ffffff");
+        assert!(svg.marks[1].words.contains("the reference"));
+        assert!(svg.marks[2].words.contains("95% interval -0.15 to 0.05"));
+        // Every place keeps its label, the empty one included.
+        assert_eq!(svg.x_labels.len(), 4);
+        assert!(svg.series.is_empty());
+    }
+}

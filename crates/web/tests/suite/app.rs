@@ -248,9 +248,17 @@ async fn every_route_allows_exactly_the_roles_its_capability_names() {
                 vec![Administrator, MashTrainer, SeniorLeader, PartnerReviewer]
             }
             Capability::ComplianceAudits => vec![Administrator, MashTrainer, Auditor],
-            Capability::ComplianceSummary | Capability::Impact => {
+            Capability::ComplianceSummary | Capability::EvaluationReports => {
                 vec![Administrator, MashTrainer, SeniorLeader, Auditor]
             }
+            // A line manager's impact is their own team's (see the impact tests).
+            Capability::Impact => vec![
+                Administrator,
+                MashTrainer,
+                SeniorLeader,
+                Auditor,
+                LineManager,
+            ],
             Capability::SessionsManage | Capability::PartnersManage => {
                 vec![Administrator, MashTrainer]
             }

@@ -413,3 +413,63 @@ pub fn fixture(path: &str) -> Vec<u8> {
         .join(path);
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
+
+/// Runs one SQL statement with text binds.
+pub async fn exec(store: &mashboard_store::Store, sql: &str, binds: &[&str]) {
+    let mut q = sqlx::query(sql);
+    for b in binds {
+        q = q.bind(*b);
+    }
+    q.execute(store.pool()).await.unwrap();
+}
+
+/// Impact: hand-checkable figures: two imported audits of 2022 (33 of 50 needing a form had one), two
+/// imported reviews (the October 2024 distribution 1, 3, 4, 1 and 0, 4, 2, 3), and the frontline
+/// officer's six referrals of 2024 (four in Q1, two in Q2) with the decisions of the agency each
+/// went to, and their first completion of FL-PPN on 15 February 2024.
+pub async fn seed_impact_figures(store: &mashboard_store::Store) {
+    let now = "2026-01-01T00:00:00Z";
+    exec(store, "INSERT INTO audit_history (period_start, period_end, examined, required, completed_when_required, not_required, completed_when_not_required, imported_at) VALUES ('2022-01-01', '2022-02-28', 35, 20, 13, 15, 1, $1), ('2022-03-01', '2022-04-30', 35, 30, 20, 5, 0, $1)", &[now]).await;
+    exec(store, "INSERT INTO review_history (period_start, period_end, grade_1, grade_2, grade_3, grade_4, imported_at) VALUES ('2024-07-01', '2024-09-30', 1, 3, 4, 1, $1), ('2024-12-01', '2025-02-28', 0, 4, 2, 3, $1)", &[now]).await;
+    exec(store, "INSERT INTO modules (code, title, kind, status, version, created_at, updated_at) VALUES ('FL-PPN', 'Frontline referral input', 'classroom', 'active', '1', $1, $1)", &[now]).await;
+    let officer = person_id(store, &staff_for(Role::Frontline))
+        .await
+        .to_string();
+    exec(store, "INSERT INTO completions (person_id, module_id, module_version, completed_on, mode, status, source, recorded_by, created_at, updated_at) SELECT CAST($1 AS BIGINT), id, '1', '2024-02-15', 'classroom', 'signed_off', 'recorded', 'test', $2, $2 FROM modules WHERE code = 'FL-PPN'", &[&officer, now]).await;
+    // (reference, submitted, department, decision of the agency it went to)
+    let rows = [
+        ("01", "2024-01-10", "Response", Some("accepted_assessment")),
+        ("02", "2024-01-20", "Response", Some("no_further_action")),
+        (
+            "03",
+            "2024-03-01",
+            "Response",
+            Some("returned_more_information"),
+        ),
+        ("04", "2024-03-10", "Response", None),
+        (
+            "05",
+            "2024-04-05",
+            "Criminal Investigation Department",
+            Some("accepted_s47"),
+        ),
+        (
+            "06",
+            "2024-05-05",
+            "Criminal Investigation Department",
+            Some("early_help"),
+        ),
+    ];
+    for (n, on, dept, decision) in rows {
+        exec(store, "INSERT INTO incidents (incident_ref, reported_at, category, children_involved, department, officer_person_id, imported_at, updated_at) VALUES ($1, $2, 'Neglect', 1, $3, CAST($4 AS BIGINT), $5, $5)", &[&format!("INC-{n}"), &format!("{on}T09:00:00"), dept, &officer, now]).await;
+        exec(store, "INSERT INTO referrals (referral_ref, incident_ref, submitted_at, subject_type, officer_person_id, partner, imported_at, updated_at) VALUES ($1, $2, $3, 'child', CAST($4 AS BIGINT), 'Children''s social care', $5, $5)", &[&format!("PPN-{n}"), &format!("INC-{n}"), &format!("{on}T15:00:00"), &officer, now]).await;
+        if let Some(d) = decision {
+            // The agency's name in other letters is still the agency it went to.
+            exec(store, "INSERT INTO referral_outcomes (referral_ref, partner, outcome, decided_at, source, recorded_by, updated_at) VALUES ($1, 'CHILDREN''S SOCIAL CARE', $2, $3, 'mash', 'test', $4)", &[&format!("PPN-{n}"), d, on, now]).await;
+        }
+    }
+    // Another agency's decision on the first referral does not count.
+    exec(store, "INSERT INTO referral_outcomes (referral_ref, partner, outcome, decided_at, source, recorded_by, updated_at) VALUES ('PPN-01', 'Adult social care', 'no_further_action', '2024-01-12', 'mash', 'test', $1)", &[now]).await;
+    // An incident that needed no referral.
+    exec(store, "INSERT INTO incidents (incident_ref, reported_at, category, department, imported_at, updated_at) VALUES ('INC-99', '2024-02-01T09:00:00', 'Assault', 'Response', $1, $1)", &[now]).await;
+}

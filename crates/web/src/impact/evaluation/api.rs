@@ -101,7 +101,7 @@ pub async fn create(
         (status = 403, body = crate::error::Problem)))]
 pub async fn list(
     State(state): State<AppState>,
-    _api: Api<cap::Impact>,
+    _api: Api<cap::EvaluationReports>,
 ) -> Result<Json<Vec<ReportJson>>, ApiError> {
     let rows = evaluation::list(&state.store).await?;
     Ok(Json(rows.into_iter().map(ReportJson::from).collect()))
@@ -125,7 +125,7 @@ async fn find(state: &AppState, raw: &str) -> Result<ReportRow, ApiError> {
         (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn get(
     State(state): State<AppState>,
-    _api: Api<cap::Impact>,
+    _api: Api<cap::EvaluationReports>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     if let Some(raw) = id.strip_suffix(".pdf") {

@@ -560,7 +560,7 @@ pub(crate) fn xlsx(row: &ReportRow) -> Result<Vec<u8>, AppError> {
 
 pub async fn pdf_download(
     State(state): State<AppState>,
-    _page: Page<cap::Impact>,
+    _page: Page<cap::EvaluationReports>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let row = super::find(&state.store, &id).await?;
@@ -570,7 +570,7 @@ pub async fn pdf_download(
 
 pub async fn xlsx_download(
     State(state): State<AppState>,
-    _page: Page<cap::Impact>,
+    _page: Page<cap::EvaluationReports>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let row = super::find(&state.store, &id).await?;

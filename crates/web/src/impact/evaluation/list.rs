@@ -52,7 +52,7 @@ async fn render(
 
 pub async fn list(
     State(state): State<AppState>,
-    page: Page<cap::Impact>,
+    page: Page<cap::EvaluationReports>,
 ) -> Result<Response, AppError> {
     let mut form = FormState::default();
     let t = today();

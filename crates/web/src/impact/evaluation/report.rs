@@ -1,7 +1,7 @@
 //! `/impact/evaluation/{id}`: one report as a printable page; the trainer refreshes a draft's
 //! figures and publishes it (after a confirmation page), which freezes it.
 
-use super::charts::{self, Drawn};
+use super::charts::{self, Drawn, EventStudy};
 use crate::auth::{cap, Page};
 use crate::error::AppError;
 use crate::view::{date_text, html, local_time_text, Chrome};
@@ -21,6 +21,7 @@ struct ReportPage {
     row: ReportRow,
     r: Report,
     charts: Vec<Drawn>,
+    event_study: Option<EventStudy>,
     can_manage: bool,
 }
 
@@ -82,7 +83,7 @@ impl ReportPage {
 
 pub async fn show(
     State(state): State<AppState>,
-    page: Page<cap::Impact>,
+    page: Page<cap::EvaluationReports>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let row = super::find(&state.store, &id).await?;
@@ -96,6 +97,7 @@ pub async fn show(
             &format!("/impact/evaluation/{}", row.id),
         ),
         charts: charts::of(&r),
+        event_study: charts::event_study(&r),
         r,
         row,
         can_manage: page.user.can(Capability::TrainingManage),
