@@ -59,7 +59,9 @@ pub async fn mapping_step<L: Layout>(
         "edit" => {
             let mapping = Mapping::parse(kind, &field(pairs, "mapping"))
                 .map(|m| m.fit(kind, headers).0)
-                .unwrap_or_else(|_| suggest_mapping(kind, headers));
+                .ok()
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| suggest_mapping(kind, headers));
             return Ok(Step::Form(MappingStep {
                 mapping,
                 ..Default::default()
@@ -195,6 +197,8 @@ pub struct MappingScreen {
     pub base: &'static str,
     /// The `action` the column form sends (`map`, or `preview` for the training import).
     pub action: &'static str,
+    /// The `kind` field the forms send back.
+    pub kind_value: &'static str,
     pub kind_label: &'static str,
     /// The pending upload's key.
     pub upload: String,
@@ -315,7 +319,7 @@ pub async fn mapping_screen<L: Layout>(
     html(&MappingPage {
         chrome: chrome.with_errors(errors),
         form,
-        kind: kind.name(),
+        kind: screen.kind_value,
         kind_label: screen.kind_label,
         base: screen.base,
         action: screen.action,

@@ -7,10 +7,15 @@
 
 mod mapping;
 mod parse;
+mod pipeline;
 mod stash;
 mod upload;
 
 pub use mapping::{mapping_screen, mapping_step, MappingScreen, MappingStep, Step};
+pub use pipeline::{
+    audit_check, commit, preview, upload, Checked, File, Head, ImportKinds, Outcome, Report, RowView,
+    Rows, MAX_ROWS_SHOWN,
+};
 pub use parse::{off_thread, MAX_PARSING};
 pub use stash::{
     PendingUpload, StashFull, UploadStash, DEFAULT_MAX_PENDING_BYTES, UPLOAD_LIFETIME,
