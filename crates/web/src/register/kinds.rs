@@ -98,7 +98,7 @@ impl ImportKinds for RegisterImports {
     type Cap = cap::RegisterImport;
     type Kind = RegisterFile;
     const BASE: &'static str = "/register/import";
-    const NO_FILE: &'static str = "Select a CSV or Excel file";
+    const NO_FILE: &'static str = "Select a CSV file";
 
     fn kind(value: &str) -> Option<RegisterFile> {
         let key = header_key(value);
