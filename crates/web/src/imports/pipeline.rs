@@ -101,7 +101,7 @@ pub enum Checked {
     /// The columns chosen do not fit: back to the mapping form, with errors by form field.
     Mapping(Vec<(String, String)>),
     /// Row by row, what the import did or would do.
-    Report(Report),
+    Report(Box<Report>),
 }
 
 /// What an import did, or would do, in the terms every kind shares.
@@ -237,7 +237,6 @@ async fn mapping_page<K: ImportKinds>(
         kind,
         MappingScreen {
             base: K::BASE,
-            action: "map",
             kind_value: K::kind_value(kind),
             kind_label: K::kind_label(kind),
             upload,
@@ -265,14 +264,15 @@ async fn check_and_show<K: ImportKinds>(
 ) -> Result<Response, AppError> {
     let actor = page.user.actor();
     let report = match K::check(state, &actor, kind, &file, &mapping, commit).await? {
-        Checked::Report(r) => r,
+        Checked::Report(r) => *r,
         Checked::File(message) => return file_error::<K>(state, page, Some(kind), message),
         Checked::Mapping(problems) => {
             let head = match read_head::<K>(kind, &file.bytes).await? {
                 Ok(head) if !commit => head,
                 _ => {
                     let message = problems.into_iter().map(|(_, m)| m).next();
-                    let message = message.unwrap_or_else(|| "The columns no longer match the file".into());
+                    let message =
+                        message.unwrap_or_else(|| "The columns no longer match the file".into());
                     return file_error::<K>(state, page, Some(kind), message);
                 }
             };
@@ -353,8 +353,17 @@ pub async fn upload<K: ImportKinds>(
     match head.direct.clone() {
         Some(mapping) => {
             let file = File { name, bytes };
-            check_and_show::<K>(&state, &page, kind, key, file, mapping, String::new(), false)
-                .await
+            check_and_show::<K>(
+                &state,
+                &page,
+                kind,
+                key,
+                file,
+                mapping,
+                String::new(),
+                false,
+            )
+            .await
         }
         None => {
             let step = MappingStep {
@@ -417,7 +426,17 @@ pub async fn commit<K: ImportKinds>(
         name: pending.file_name,
         bytes: pending.bytes,
     };
-    check_and_show::<K>(&state, &page, kind, upload, file, mapping, String::new(), true).await
+    check_and_show::<K>(
+        &state,
+        &page,
+        kind,
+        upload,
+        file,
+        mapping,
+        String::new(),
+        true,
+    )
+    .await
 }
 
 /// Records a rejected file (`actions.0`, with its problems) or a preview (`actions.1`), for

@@ -165,7 +165,16 @@ impl ImportKinds for PeopleImports {
         report.errors.sort_by_key(|e| e.row);
         report.error_count = report.errors.len();
         let summary = (!commit).then(|| report.summary());
-        audit_check(state, actor, ACTIONS, "people", &file.name, &report.errors, summary).await?;
-        Ok(Checked::Report(report))
+        audit_check(
+            state,
+            actor,
+            ACTIONS,
+            "people",
+            &file.name,
+            &report.errors,
+            summary,
+        )
+        .await?;
+        Ok(Checked::Report(Box::new(report)))
     }
 }

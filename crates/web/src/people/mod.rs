@@ -15,7 +15,11 @@ pub(crate) fn routes(t: Table) -> Table {
         .get("/people/new", Page(PeopleEdit), get(pages::new_form))
         .post("/people/new", Page(PeopleEdit), post(pages::create))
         .get("/people/import", Page(PeopleImport), get(import::form))
-        .post("/people/import", Page(PeopleImport), post(crate::imports::upload::<import::PeopleImports>))
+        .post(
+            "/people/import",
+            Page(PeopleImport),
+            post(crate::imports::upload::<import::PeopleImports>),
+        )
         .post(
             "/people/import/preview",
             Page(PeopleImport),

@@ -76,15 +76,19 @@ fn noun(kind: RegisterKind) -> (&'static str, &'static str) {
         RegisterKind::Incidents => ("new incident", "new incidents"),
         RegisterKind::Referrals => ("new referral", "new referrals"),
         RegisterKind::Outcomes => ("new outcome", "new outcomes"),
-        RegisterKind::ReferralPeople => {
-            ("new person named in a referral", "new people named in referrals")
-        }
+        RegisterKind::ReferralPeople => (
+            "new person named in a referral",
+            "new people named in referrals",
+        ),
     }
 }
 
 fn history_actions(kind: HistoryKind) -> (&'static str, &'static str) {
     match kind {
-        HistoryKind::Audit => ("audit_history.import_rejected", "audit_history.import_preview"),
+        HistoryKind::Audit => (
+            "audit_history.import_rejected",
+            "audit_history.import_preview",
+        ),
         HistoryKind::Review => (
             "review_history.import_rejected",
             "review_history.import_preview",
@@ -173,7 +177,9 @@ impl ImportKinds for RegisterImports {
         commit: bool,
     ) -> Result<Checked, AppError> {
         match kind {
-            RegisterFile::Register(k) => check_register(state, actor, k, file, mapping, commit).await,
+            RegisterFile::Register(k) => {
+                check_register(state, actor, k, file, mapping, commit).await
+            }
             RegisterFile::History(k) => check_history(state, actor, k, file, mapping, commit).await,
         }
     }
@@ -204,7 +210,7 @@ async fn check_register(
         .map(|(label, header)| (label.to_string(), header))
         .collect();
     let report = register::import(&state.store, actor, r, &file.name, !commit).await?;
-    Ok(Checked::Report(Report {
+    Ok(Checked::Report(Box::new(Report {
         encoding: report.encoding.to_string(),
         rows_read: report.rows_read,
         columns,
@@ -233,7 +239,7 @@ async fn check_register(
                 .collect(),
             hidden: 0,
         },
-    }))
+    })))
 }
 
 async fn check_history(
@@ -314,6 +320,15 @@ async fn check_history(
     }
     let summary = (!commit).then(|| report.summary());
     let name = kind.name();
-    audit_check(state, actor, actions, name, &file.name, &report.errors, summary).await?;
-    Ok(Checked::Report(report))
+    audit_check(
+        state,
+        actor,
+        actions,
+        name,
+        &file.name,
+        &report.errors,
+        summary,
+    )
+    .await?;
+    Ok(Checked::Report(Box::new(report)))
 }

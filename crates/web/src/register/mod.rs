@@ -34,8 +34,8 @@ use upload::*;
 
 use crate::auth::{cap, Page};
 use crate::error::AppError;
-use crate::imports;
 use crate::form::field;
+use crate::imports;
 use crate::routes::{Access, Table};
 use crate::view::path_segment;
 use crate::view::{html, Chrome, FormState, Pager};
@@ -51,8 +51,8 @@ use mashboard_domain::register::{
 };
 use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::register::{
-    self, Incident, IncidentQuery, NamedPerson, RecordedOutcome, Referral,
-    ReferralQuery, ReferralSummary,
+    self, Incident, IncidentQuery, NamedPerson, RecordedOutcome, Referral, ReferralQuery,
+    ReferralSummary,
 };
 #[allow(unused_imports)]
 use mashboard_store::StoreError;
@@ -64,7 +64,11 @@ fn page_routes(t: Table) -> Table {
     use Access::Page as P;
     use Capability::{RegisterImport as Import, RegisterView as View};
     t.get("/register/import", P(Import), get(form))
-        .post("/register/import", P(Import), post(imports::upload::<RegisterImports>))
+        .post(
+            "/register/import",
+            P(Import),
+            post(imports::upload::<RegisterImports>),
+        )
         .post(
             "/register/import/preview",
             P(Import),

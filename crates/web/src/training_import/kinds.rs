@@ -80,7 +80,13 @@ impl ImportKinds for TrainingImports {
     }
 
     fn chrome(state: &AppState, page: &Page<cap::TrainingManage>, title: &str) -> Chrome {
-        Chrome::new(state, title, Some(&page.user), &page.csrf, "/training/import")
+        Chrome::new(
+            state,
+            title,
+            Some(&page.user),
+            &page.csrf,
+            "/training/import",
+        )
     }
 
     fn upload_form(
@@ -199,7 +205,16 @@ impl ImportKinds for TrainingImports {
         report.error_count = report.errors.len();
         let summary = (!commit).then(|| report.summary());
         let what = kind.as_str();
-        audit_check(state, actor, actions(kind), what, name, &report.errors, summary).await?;
-        Ok(Checked::Report(report))
+        audit_check(
+            state,
+            actor,
+            actions(kind),
+            what,
+            name,
+            &report.errors,
+            summary,
+        )
+        .await?;
+        Ok(Checked::Report(Box::new(report)))
     }
 }

@@ -20,7 +20,11 @@ pub(crate) fn routes(t: Table) -> Table {
     use Access::Page as P;
     use Capability::TrainingManage as Manage;
     t.get("/training/import", P(Manage), get(form))
-        .post("/training/import", P(Manage), post(upload::<TrainingImports>))
+        .post(
+            "/training/import",
+            P(Manage),
+            post(upload::<TrainingImports>),
+        )
         .post(
             "/training/import/preview",
             P(Manage),

@@ -185,7 +185,14 @@ const AUDIT_COLUMNS: [(&str, &str); 7] = [
 
 /// Uploads [`AUDITS`] to the register import page and answers the mapping form: the preview.
 async fn audits_previewed(app: &TestApp, c: &Client) -> String {
-    let html = upload(app, c, "/register/import", "audit_history", AUDITS.as_bytes()).await;
+    let html = upload(
+        app,
+        c,
+        "/register/import",
+        "audit_history",
+        AUDITS.as_bytes(),
+    )
+    .await;
     assert!(html.contains("Match the columns"), "{html}");
     assert!(
         html.contains("<option value=\"needed\" selected>Needed</option>"),
@@ -198,9 +205,7 @@ async fn audits_previewed(app: &TestApp, c: &Client) -> String {
         ("action", "map"),
     ];
     fields.extend(AUDIT_COLUMNS);
-    let r = app
-        .post_form(c, "/register/import/preview", &fields)
-        .await;
+    let r = app.post_form(c, "/register/import/preview", &fields).await;
     assert_eq!(r.status(), StatusCode::OK);
     r.text().await.unwrap()
 }
@@ -225,11 +230,18 @@ async fn past_audits_are_imported_through_the_pipeline_and_reach_the_compliance_
         assert!(!html.contains("govuk-error-summary"), "{html}");
         assert!(html.contains("2 new periods will be added"), "{html}");
         assert!(html.contains("1 January 2022 to 30 June 2022"), "{html}");
-        assert_eq!(count(&app.store, "audit_history").await, 0, "a preview writes nothing");
+        assert_eq!(
+            count(&app.store, "audit_history").await,
+            0,
+            "a preview writes nothing"
+        );
 
         let done = commit_previewed(&app, &trainer, &html).await;
         assert!(done.contains("Import complete"), "{done}");
-        assert!(done.contains("2 new, 0 changed, 0 already up to date"), "{done}");
+        assert!(
+            done.contains("2 new, 0 changed, 0 already up to date"),
+            "{done}"
+        );
         assert_eq!(count(&app.store, "audit_history").await, 2);
 
         // The dashboard's compliance figures now include the imported periods. (The impact API
@@ -260,10 +272,15 @@ async fn past_audits_are_imported_through_the_pipeline_and_reach_the_compliance_
         assert!(again.contains("0 new periods will be added"), "{again}");
         assert!(again.contains("2 are already up to date"), "{again}");
         let done = commit_previewed(&app, &trainer, &again).await;
-        assert!(done.contains("0 new, 0 changed, 2 already up to date"), "{done}");
+        assert!(
+            done.contains("0 new, 0 changed, 2 already up to date"),
+            "{done}"
+        );
         assert_eq!(count(&app.store, "audit_history").await, 2);
         assert_eq!(
-            audit_actions(&app.store, "audit_history.import").await.len(),
+            audit_actions(&app.store, "audit_history.import")
+                .await
+                .len(),
             2 + 2,
             "two previews and two imports in the audit trail"
         );
@@ -271,7 +288,14 @@ async fn past_audits_are_imported_through_the_pipeline_and_reach_the_compliance_
         // Past reviews: the standard header goes straight to the check.
         let reviews = "period_start,period_end,grade_1,grade_2,grade_3,grade_4\n\
             2023-01-01,2023-03-31,2,5,1,0\n";
-        let html = upload(&app, &trainer, "/register/import", "review_history", reviews.as_bytes()).await;
+        let html = upload(
+            &app,
+            &trainer,
+            "/register/import",
+            "review_history",
+            reviews.as_bytes(),
+        )
+        .await;
         assert!(html.contains("1 new period will be added"), "{html}");
         let done = commit_previewed(&app, &trainer, &html).await;
         assert!(done.contains("Import complete"), "{done}");
@@ -286,14 +310,27 @@ async fn a_history_file_with_a_bad_row_names_row_field_and_reason_and_writes_not
         let file = "period_start,period_end,examined,required,completed_when_required,not_required,completed_when_not_required\n\
             2023-01-01,2023-03-31,10,5,5,5,0\n\
             2023-04-01,2023-06-30,10,12,5,0,0\n";
-        let html = upload(&app, &admin, "/register/import", "audit_history", file.as_bytes()).await;
+        let html = upload(
+            &app,
+            &admin,
+            "/register/import",
+            "audit_history",
+            file.as_bytes(),
+        )
+        .await;
         assert!(html.contains("The file cannot be imported"), "{html}");
-        assert!(html.contains("2 problems were found in upload.csv"), "{html}");
+        assert!(
+            html.contains("2 problems were found in upload.csv"),
+            "{html}"
+        );
         assert!(
             html.contains("<td class=\"govuk-table__cell\">3</td><td class=\"govuk-table__cell\">required</td><td class=\"govuk-table__cell\">12 needed a referral, but only 10 incidents were examined</td>"),
             "row, field and reason: {html}"
         );
-        assert!(!html.contains("/register/import/commit"), "no import button");
+        assert!(
+            !html.contains("/register/import/commit"),
+            "no import button"
+        );
         // Pressed anyway: still refused, and the good row is not written either.
         let fields = [
             ("upload", hidden(&html, "upload")),
@@ -301,13 +338,22 @@ async fn a_history_file_with_a_bad_row_names_row_field_and_reason_and_writes_not
             ("mapping", hidden(&html, "mapping")),
         ];
         let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let r = app.post_form(&admin, "/register/import/commit", &form).await;
+        let r = app
+            .post_form(&admin, "/register/import/commit", &form)
+            .await;
         let done = r.text().await.unwrap();
         assert!(done.contains("The file cannot be imported"), "{done}");
         assert!(!done.contains("Import complete"), "{done}");
-        assert_eq!(count(&app.store, "audit_history").await, 0, "all or nothing");
-        assert!(audit_actions(&app.store, "audit_history.import_rejected")
-            .await
-            .len() >= 2);
+        assert_eq!(
+            count(&app.store, "audit_history").await,
+            0,
+            "all or nothing"
+        );
+        assert!(
+            audit_actions(&app.store, "audit_history.import_rejected")
+                .await
+                .len()
+                >= 2
+        );
     });
 }
