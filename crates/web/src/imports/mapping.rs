@@ -27,15 +27,6 @@ pub struct MappingStep {
     pub loaded: String,
 }
 
-impl MappingStep {
-    pub fn suggested<L: Layout>(kind: L, headers: &[String]) -> MappingStep {
-        MappingStep {
-            mapping: suggest_mapping(kind, headers),
-            ..Default::default()
-        }
-    }
-}
-
 /// What the mapping form's answer leads to.
 pub enum Step {
     /// Show the form again (edited, loaded, or with errors).
@@ -59,7 +50,9 @@ pub async fn mapping_step<L: Layout>(
         "edit" => {
             let mapping = Mapping::parse(kind, &field(pairs, "mapping"))
                 .map(|m| m.fit(kind, headers).0)
-                .unwrap_or_else(|_| suggest_mapping(kind, headers));
+                .ok()
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| suggest_mapping(kind, headers));
             return Ok(Step::Form(MappingStep {
                 mapping,
                 ..Default::default()
@@ -193,8 +186,8 @@ pub struct FieldChoice {
 pub struct MappingScreen {
     /// The upload page, e.g. `/register/import`; the form posts to `{base}/preview`.
     pub base: &'static str,
-    /// The `action` the column form sends (`map`, or `preview` for the training import).
-    pub action: &'static str,
+    /// The `kind` field the forms send back.
+    pub kind_value: &'static str,
     pub kind_label: &'static str,
     /// The pending upload's key.
     pub upload: String,
@@ -315,10 +308,10 @@ pub async fn mapping_screen<L: Layout>(
     html(&MappingPage {
         chrome: chrome.with_errors(errors),
         form,
-        kind: kind.name(),
+        kind: screen.kind_value,
         kind_label: screen.kind_label,
         base: screen.base,
-        action: screen.action,
+        action: "map",
         upload: screen.upload,
         file_name: screen.file_name,
         intro: screen.intro,

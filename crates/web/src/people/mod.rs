@@ -15,16 +15,20 @@ pub(crate) fn routes(t: Table) -> Table {
         .get("/people/new", Page(PeopleEdit), get(pages::new_form))
         .post("/people/new", Page(PeopleEdit), post(pages::create))
         .get("/people/import", Page(PeopleImport), get(import::form))
-        .post("/people/import", Page(PeopleImport), post(import::upload))
+        .post(
+            "/people/import",
+            Page(PeopleImport),
+            post(crate::imports::upload::<import::PeopleImports>),
+        )
         .post(
             "/people/import/preview",
             Page(PeopleImport),
-            post(import::preview),
+            post(crate::imports::preview::<import::PeopleImports>),
         )
         .post(
             "/people/import/commit",
             Page(PeopleImport),
-            post(import::commit),
+            post(crate::imports::commit::<import::PeopleImports>),
         )
         .get(
             "/people/{staff_number}",

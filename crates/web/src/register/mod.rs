@@ -1,11 +1,10 @@
 //! The incident and referral register: imports from records-management exports, browsing.
 
 mod api;
-mod check;
 mod filters;
 mod incident;
 mod incidents;
-mod mapping;
+mod kinds;
 mod referral;
 mod referrals;
 mod upload;
@@ -20,11 +19,10 @@ pub(crate) fn api_doc() -> utoipa::openapi::OpenApi {
     <api::RegisterDoc as utoipa::OpenApi>::openapi()
 }
 
-use check::*;
 use filters::ListFilters;
 use incident::incident;
 use incidents::incidents;
-use mapping::*;
+use kinds::*;
 use referral::referral;
 use referrals::{referrals, ReferralRow};
 use upload::*;
@@ -33,15 +31,11 @@ use upload::*;
 // The incident and referral register: imports of records-management exports, and read-only
 // pages to find and read incidents and referrals.
 //
-// Imports (Capability `RegisterImport`), modelled on the training import:
-//
-// 1. `GET /register/import`: choose what the file holds and upload it (CSV).
-// 2. `POST /register/import`: the file is kept for 30 minutes (`state.uploads`). A file in the
-//    canonical layout goes straight to the check; any other is matched column by column, with
-//    suggestions from the headers, a saved mapping to load, and a name to save it under.
-// 3. `POST /register/import/preview`: the import is run as a dry run: counts, every problem by
-//    row and column (the first 100), warnings, and the first rows.
-// 4. `POST /register/import/commit`: the same for real, all or nothing.
+// Imports (Capability `RegisterImport`) go through the one import pipeline (`crate::imports`):
+// `GET /register/import` chooses what the file holds (the four records-management exports, or
+// the history files of past audits and reviews, `kinds.rs`) and uploads it; upload, column
+// mapping, preview (a dry run: counts, every problem by row and field, warnings, the first
+// rows) and commit (all or nothing) are the pipeline's handlers.
 //
 // Browsing (Capability `RegisterView`): `/register/referrals` and `/register/incidents` with
 // filters and pages, and one page per record (the view is audited).
@@ -49,27 +43,24 @@ use upload::*;
 use crate::auth::{cap, Page};
 use crate::error::AppError;
 use crate::form::{field, query_pairs};
-use crate::imports::{
-    mapping_screen, mapping_step, off_thread, read_upload, MappingScreen, MappingStep, Step,
-};
+use crate::imports;
 use crate::routes::{Access, Table};
 use crate::view::path_segment;
 use crate::view::{html, Chrome, FormState, Pager};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Multipart, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::Form;
 use mashboard_domain::access::Capability;
 use mashboard_domain::people::parse_date;
 use mashboard_domain::register::{
-    format_datetime_long, PartnerOutcome, RegisterKind, RegisterMapping, RegisterReader,
+    format_datetime_long, PartnerOutcome, RegisterKind, RegisterReader,
 };
 use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::register::{
-    self, Incident, IncidentQuery, NamedPerson, PreviewRow, RecordedOutcome, Referral,
-    ReferralQuery, ReferralSummary, RegisterReport,
+    self, Incident, IncidentQuery, NamedPerson, RecordedOutcome, Referral, ReferralQuery,
+    ReferralSummary,
 };
 #[allow(unused_imports)]
 use mashboard_store::StoreError;
@@ -81,9 +72,21 @@ fn page_routes(t: Table) -> Table {
     use Access::Page as P;
     use Capability::{RegisterImport as Import, RegisterView as View};
     t.get("/register/import", P(Import), get(form))
-        .post("/register/import", P(Import), post(upload))
-        .post("/register/import/preview", P(Import), post(preview))
-        .post("/register/import/commit", P(Import), post(commit))
+        .post(
+            "/register/import",
+            P(Import),
+            post(imports::upload::<RegisterImports>),
+        )
+        .post(
+            "/register/import/preview",
+            P(Import),
+            post(imports::preview::<RegisterImports>),
+        )
+        .post(
+            "/register/import/commit",
+            P(Import),
+            post(imports::commit::<RegisterImports>),
+        )
         .get("/register/referrals", P(View), get(referrals))
         .get("/register/referrals/{referral_ref}", P(View), get(referral))
         .get("/register/incidents", P(View), get(incidents))

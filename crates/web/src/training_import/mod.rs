@@ -1,69 +1,45 @@
-//! Imports of existing training and CPD records, in four steps: upload, column mapping, preview,
-//! commit. Routes live here with what the steps share.
+//! Imports of existing training and CPD records, through the one import pipeline
+//! (`crate::imports`): upload, column mapping, preview, commit. This folder holds the routes,
+//! the upload form and what is particular to the two kinds (`kinds.rs`).
 
-mod commit;
-mod mapping;
-mod preview;
-mod upload;
-
-#[allow(unused_imports)]
-use commit::*;
-#[allow(unused_imports)]
-use mapping::*;
-#[allow(unused_imports)]
-use preview::*;
-#[allow(unused_imports)]
-use upload::*;
+mod kinds;
 
 use crate::auth::{cap, Page};
 use crate::error::AppError;
-use crate::form::field;
-use crate::imports::{
-    mapping_screen, mapping_step, off_thread, read_upload, MappingScreen, MappingStep, Step,
-};
+use crate::imports::{commit, preview, upload, ImportKinds};
 use crate::routes::{Access, Table};
-use crate::view::{html, Chrome, FormState};
+use crate::view::FormState;
 use crate::AppState;
-use askama::Template;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::Form;
+use kinds::TrainingImports;
 use mashboard_domain::access::Capability;
-use mashboard_domain::import::RowError;
-use mashboard_domain::people::{format_date_long, parse_date};
-use mashboard_domain::training_import::{
-    parse_cpd, parse_training, read_sheet, ImportKind, Mapping, Sheet,
-};
-use mashboard_store::audit_trail::{self, Event};
-use mashboard_store::training::import::{self, ImportError, ImportReport, RowOutcome};
-#[allow(unused_imports)]
-use mashboard_store::StoreError;
-use std::sync::Arc;
-
-/// Rows shown in the preview's table of outcomes; the counts always cover every row.
-pub(super) const MAX_ROWS_SHOWN: usize = 500;
 
 pub(crate) fn routes(t: Table) -> Table {
     use Access::Page as P;
     use Capability::TrainingManage as Manage;
     t.get("/training/import", P(Manage), get(form))
-        .post("/training/import", P(Manage), post(upload))
-        .post("/training/import/preview", P(Manage), post(preview))
-        .post("/training/import/commit", P(Manage), post(commit))
+        .post(
+            "/training/import",
+            P(Manage),
+            post(upload::<TrainingImports>),
+        )
+        .post(
+            "/training/import/preview",
+            P(Manage),
+            post(preview::<TrainingImports>),
+        )
+        .post(
+            "/training/import/commit",
+            P(Manage),
+            post(commit::<TrainingImports>),
+        )
 }
 
-type TrainerPage = Page<cap::TrainingManage>;
-
-pub(super) fn chrome(state: &AppState, page: &TrainerPage, title: &str, errors: bool) -> Chrome {
-    Chrome::new(
-        state,
-        title,
-        Some(&page.user),
-        &page.csrf,
-        "/training/import",
-    )
-    .with_errors(errors)
+pub async fn form(
+    State(state): State<AppState>,
+    page: Page<cap::TrainingManage>,
+) -> Result<Response, AppError> {
+    TrainingImports::upload_form(&state, &page, FormState::default())
 }
-
-// ---------------------------------------------------------------------------------------------
