@@ -322,8 +322,8 @@ fn read_csv(text: &str, encoding: &'static str) -> Result<Table, FileProblem> {
     // blank lines are stepped over here and the line feeds before the record counted.
     let bytes = text.as_bytes();
     let mut scanned = 0usize;
-    let mut line_feeds = 0usize;
-    let mut line_feeds_inside_cells = 0usize;
+    let mut breaks = 0usize;
+    let mut breaks_inside_cells = 0usize;
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
@@ -342,17 +342,24 @@ fn read_csv(text: &str, encoding: &'static str) -> Result<Table, FileProblem> {
         while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
             start += 1;
         }
-        line_feeds += bytes[scanned..start]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
+        breaks += line_breaks(&bytes[scanned..start]);
         scanned = start;
-        let row = (1 + line_feeds).saturating_sub(line_feeds_inside_cells);
+        let row = (1 + breaks).saturating_sub(breaks_inside_cells);
         let cells: Vec<String> = record.iter().map(str::to_owned).collect();
-        line_feeds_inside_cells += cells.iter().map(|c| c.matches('\n').count()).sum::<usize>();
+        breaks_inside_cells += cells
+            .iter()
+            .map(|c| line_breaks(c.as_bytes()))
+            .sum::<usize>();
         builder.push(row, cells);
     }
     builder.finish(encoding)
+}
+
+/// The line breaks in `bytes` as a spreadsheet counts them: CRLF, a lone LF and a lone CR (old
+/// Mac files, which may still hold a quoted LF in a cell) each start a new row.
+fn line_breaks(bytes: &[u8]) -> usize {
+    let crlf = bytes.windows(2).filter(|w| w == b"\r\n").count();
+    bytes.iter().filter(|&&b| b == b'\r' || b == b'\n').count() - crlf
 }
 
 /// The most a workbook's parts may unpack to (a 20 MB upload of ordinary spreadsheet XML
@@ -595,6 +602,19 @@ mod tests {
         let file = parse_people(text.as_bytes()).unwrap();
         let rows: Vec<usize> = file.people.iter().map(|(r, _)| *r).collect();
         assert_eq!(rows, vec![2, 3]);
+    }
+
+    #[test]
+    fn old_mac_line_endings_with_a_line_break_in_a_cell_number_rows_as_a_spreadsheet_does() {
+        // Found by the property tests: a quoted LF in a file whose lines end in a bare CR made
+        // every row below the header "row 1".
+        let text = "staff_number,name\r\"S1\",\"two\nlines\"\r\"S2\",Bo\r".as_bytes();
+        let table = read_table(text).unwrap();
+        let rows: Vec<usize> = table.rows.iter().map(|(r, _)| *r).collect();
+        assert_eq!(rows, vec![2, 3]);
+        let text = "a,b\r\n\r\n1,\"x\r\ny\"\r\n2,z\r\n".as_bytes();
+        let rows: Vec<usize> = read_table(text).unwrap().rows.iter().map(|(r, _)| *r).collect();
+        assert_eq!(rows, vec![3, 4]);
     }
 
     #[test]
