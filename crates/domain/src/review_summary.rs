@@ -75,7 +75,8 @@ pub fn percent_of(count: u64, total: u64) -> u64 {
     if total == 0 {
         return 0;
     }
-    (count * 200 + total) / (total * 2)
+    // In u128: `count * 200` overflows u64 for counts above 9 × 10^16.
+    ((u128::from(count) * 200 + u128::from(total)) / (u128::from(total) * 2)) as u64
 }
 
 #[cfg(test)]
@@ -121,6 +122,9 @@ mod tests {
     fn percentages_round_to_the_nearest() {
         assert_eq!(super::percent_of(6, 7), 86);
         assert_eq!(super::percent_of(1, 8), 13);
+        // Counts too large for `count * 200` in u64 still give their share.
+        assert_eq!(super::percent_of(u64::MAX / 2, u64::MAX), 50);
+        assert_eq!(super::percent_of(0, 1 << 63), 0);
         assert_eq!(super::percent_of(1, 3), 33);
         assert_eq!(super::percent_of(0, 0), 0);
         assert_eq!(super::percent_of(7, 7), 100);

@@ -16,8 +16,12 @@
 mod common;
 #[path = "suite/people_import.rs"]
 mod people_import;
+#[path = "suite/readers_prop.rs"]
+mod readers_prop;
 #[path = "suite/register_import.rs"]
 mod register_import;
+#[path = "suite/stats_prop.rs"]
+mod stats_prop;
 #[path = "suite/stats_reference.rs"]
 mod stats_reference;
 #[path = "suite/training_import.rs"]

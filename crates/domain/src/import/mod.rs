@@ -18,6 +18,7 @@
 //! Nothing here reads files or talks to a database: the caller hands over the bytes.
 
 use calamine::{Data, Reader, Xlsx};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Cursor;
 
@@ -322,8 +323,8 @@ fn read_csv(text: &str, encoding: &'static str) -> Result<Table, FileProblem> {
     // blank lines are stepped over here and the line feeds before the record counted.
     let bytes = text.as_bytes();
     let mut scanned = 0usize;
-    let mut line_feeds = 0usize;
-    let mut line_feeds_inside_cells = 0usize;
+    let mut breaks = 0usize;
+    let mut breaks_inside_cells = 0usize;
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
@@ -342,17 +343,24 @@ fn read_csv(text: &str, encoding: &'static str) -> Result<Table, FileProblem> {
         while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
             start += 1;
         }
-        line_feeds += bytes[scanned..start]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
+        breaks += line_breaks(&bytes[scanned..start]);
         scanned = start;
-        let row = (1 + line_feeds).saturating_sub(line_feeds_inside_cells);
+        let row = (1 + breaks).saturating_sub(breaks_inside_cells);
         let cells: Vec<String> = record.iter().map(str::to_owned).collect();
-        line_feeds_inside_cells += cells.iter().map(|c| c.matches('\n').count()).sum::<usize>();
+        breaks_inside_cells += cells
+            .iter()
+            .map(|c| line_breaks(c.as_bytes()))
+            .sum::<usize>();
         builder.push(row, cells);
     }
     builder.finish(encoding)
+}
+
+/// The line breaks in `bytes` as a spreadsheet counts them: CRLF, a lone LF and a lone CR (old
+/// Mac files, which may still hold a quoted LF in a cell) each start a new row.
+fn line_breaks(bytes: &[u8]) -> usize {
+    let crlf = bytes.windows(2).filter(|w| w == b"\r\n").count();
+    bytes.iter().filter(|&&b| b == b'\r' || b == b'\n').count() - crlf
 }
 
 /// The most a workbook's parts may unpack to (a 20 MB upload of ordinary spreadsheet XML
@@ -384,6 +392,14 @@ fn check_unpacked_size(bytes: &[u8]) -> Result<(), FileProblem> {
     Ok(())
 }
 
+/// The widest sheet we read: columns from the first one used to the last. No export of records
+/// comes near it (a people file has 11); a cell far out to the right is a stray.
+pub const MAX_COLUMNS: u32 = 256;
+
+/// The most cells (rows that hold something × columns from the first used to the last) a
+/// sheet may hold when read; every row is as wide as the widest.
+pub const MAX_SHEET_CELLS: usize = 4_000_000;
+
 fn read_xlsx(bytes: &[u8]) -> Result<Table, FileProblem> {
     check_unpacked_size(bytes)?;
     let unreadable = || {
@@ -394,17 +410,97 @@ fn read_xlsx(bytes: &[u8]) -> Result<Table, FileProblem> {
         )
     };
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| unreadable())?;
-    let range = match workbook.worksheet_range_at(0) {
-        None => return Err(FileProblem::Empty),
-        Some(range) => range.map_err(|_| unreadable())?,
+    let Some(name) = workbook.sheet_names().first().cloned() else {
+        return Err(FileProblem::Empty);
     };
+    let mut reader = match workbook.worksheet_cells_reader(&name) {
+        Ok(reader) => reader,
+        // A chart sheet first: nothing to read, as calamine's own range would say.
+        Err(calamine::XlsxError::NotAWorksheet(_)) => return Err(FileProblem::Empty),
+        Err(_) => return Err(unreadable()),
+    };
+    // The cells that hold something, by row, as they are read: never the empty cells between
+    // them, which a sheet with one cell at XFD1048576 would make 17 billion of. Rows past what
+    // an import may hold are counted, not kept.
+    let mut rows: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
+    let (mut first_col, mut last_col) = (u32::MAX, 0u32);
+    let mut rows_not_kept = 0usize;
+    let mut last_not_kept = None;
+    while let Some(cell) = reader.next_cell().map_err(|_| unreadable())? {
+        let value = cell.get_value();
+        if matches!(value, calamine::DataRef::Empty) {
+            continue;
+        }
+        let text = cell_text(&Data::from(value.clone()));
+        if text.is_empty() {
+            continue;
+        }
+        let (row, col) = cell.get_position();
+        first_col = first_col.min(col);
+        last_col = last_col.max(col);
+        if last_col - first_col >= MAX_COLUMNS {
+            return Err(too_wide(first_col, last_col));
+        }
+        if rows.len() > MAX_ROWS + 1 && !rows.contains_key(&row) {
+            if last_not_kept != Some(row) {
+                rows_not_kept += 1;
+                last_not_kept = Some(row);
+            }
+            continue;
+        }
+        rows.entry(row).or_default().push((col, text));
+    }
+    let width = if rows.is_empty() {
+        0
+    } else {
+        (last_col - first_col + 1) as usize
+    };
+    if rows_not_kept > 0 {
+        // The first row kept is the header (a blank-looking row aside).
+        return Err(FileProblem::TooManyRows(rows.len() - 1 + rows_not_kept));
+    }
+    if rows.len().saturating_mul(width) > MAX_SHEET_CELLS {
+        return Err(FileProblem::Unreadable(format!(
+            "This sheet has {} rows across {} columns, more than a spreadsheet of records needs: \
+             something may have been typed far to the right of the records. \
+             Delete the columns beyond your records, or save the sheet as CSV ('CSV UTF-8'), and try again.",
+            thousands(rows.len()),
+            thousands(width)
+        )));
+    }
     let mut builder = TableBuilder::new();
-    let first_row = range.start().map_or(0, |(row, _)| row as usize);
-    for (i, cells) in range.rows().enumerate() {
-        let cells = cells.iter().map(cell_text).collect();
-        builder.push(first_row + i + 1, cells);
+    for (row, cells) in rows {
+        let mut line = vec![String::new(); width];
+        for (col, text) in cells {
+            line[(col - first_col) as usize] = text;
+        }
+        builder.push(row as usize + 1, line);
     }
     builder.finish("XLSX")
+}
+
+/// The refusal of a sheet whose cells reach across more than [`MAX_COLUMNS`] columns.
+fn too_wide(first_col: u32, last_col: u32) -> FileProblem {
+    FileProblem::Unreadable(format!(
+        "This sheet has something in column {} and in column {}, more than {} columns apart, which no spreadsheet of records needs. \
+         Delete the columns beyond your records (or save the sheet as CSV, 'CSV UTF-8') and try again.",
+        column_letters(first_col),
+        column_letters(last_col),
+        MAX_COLUMNS
+    ))
+}
+
+/// A column's letters as Excel shows them: 0 -> "A", 26 -> "AA", 16383 -> "XFD".
+fn column_letters(col: u32) -> String {
+    let mut n = col as u64 + 1;
+    let mut out = Vec::new();
+    while n > 0 {
+        let rem = ((n - 1) % 26) as u8;
+        out.push(b'A' + rem);
+        n = (n - 1) / 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// A workbook cell as the text a person would have typed.
@@ -595,6 +691,19 @@ mod tests {
         let file = parse_people(text.as_bytes()).unwrap();
         let rows: Vec<usize> = file.people.iter().map(|(r, _)| *r).collect();
         assert_eq!(rows, vec![2, 3]);
+    }
+
+    #[test]
+    fn old_mac_line_endings_with_a_line_break_in_a_cell_number_rows_as_a_spreadsheet_does() {
+        // Found by the property tests: a quoted LF in a file whose lines end in a bare CR made
+        // every row below the header "row 1".
+        let text = "staff_number,name\r\"S1\",\"two\nlines\"\r\"S2\",Bo\r".as_bytes();
+        let table = read_table(text).unwrap();
+        let rows: Vec<usize> = table.rows.iter().map(|(r, _)| *r).collect();
+        assert_eq!(rows, vec![2, 3]);
+        let text = "a,b\r\n\r\n1,\"x\r\ny\"\r\n2,z\r\n".as_bytes();
+        let rows: Vec<usize> = read_table(text).unwrap().rows.iter().map(|(r, _)| *r).collect();
+        assert_eq!(rows, vec![3, 4]);
     }
 
     #[test]

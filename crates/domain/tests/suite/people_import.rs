@@ -141,6 +141,26 @@ fn a_workbook_is_read_from_its_first_sheet_with_numbers_and_dates_as_typed() {
 }
 
 #[test]
+fn a_workbook_with_one_cell_far_away_is_read_without_filling_the_gap() {
+    // Found by `cargo fuzz` (target xlsx): one "x" in XFD1048576, the last cell of a sheet,
+    // made the reader build a rectangle of 17 billion cells and the process abort; 6 KB.
+    let started = std::time::Instant::now();
+    let err = read_table(&fixture("far-column.xlsx")).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("column A and in column XFD") && text.contains("Delete the columns"),
+        "{text}"
+    );
+    // A note typed in row 200000 is kept with its row number, and no blank row is made.
+    let table = read_table(&fixture("far-row.xlsx")).unwrap();
+    let rows: Vec<usize> = table.rows.iter().map(|(r, _)| *r).collect();
+    assert_eq!(rows, vec![2, 3, 4, 5, 7, 200_000]);
+    assert!(table.rows.iter().all(|(_, cells)| cells.len() == table.headers.len()));
+    assert_eq!(table.rows[5].1[1], "note");
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+}
+
+#[test]
 fn an_hr_export_with_its_own_column_names_is_refused_with_the_header_to_use() {
     let err = parse_people(&fixture("people-wrong-columns.csv")).unwrap_err();
     assert_eq!(
