@@ -53,6 +53,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("audit_history", &[]),
     ("review_history", &[]),
     ("missing_referrals", &[]),
+    ("impact_monthly", &[]),
     ("evaluation_reports", &[]),
     ("session_trainers", &[]),
     ("session_audience", &[]),
@@ -141,6 +142,7 @@ fn has_id(table: &str) -> bool {
             | "quality_agreed_criteria"
             | "compliance_audit_sample"
             | "compliance_audit_auditors"
+            | "impact_monthly"
     )
 }
 

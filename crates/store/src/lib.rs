@@ -155,6 +155,9 @@ pub struct Store {
     /// What coverage last read, per requirement and day (SQLite only; see
     /// `delivery::coverage::load_facts_cached`).
     coverage_cache: std::sync::Arc<delivery::coverage::Cache>,
+    /// The training effect last estimated per module, period and scope (see
+    /// `impact::effect`).
+    effect_cache: std::sync::Arc<impact::EffectCache>,
 }
 
 impl Store {
@@ -195,6 +198,7 @@ impl Store {
             pool,
             backend,
             coverage_cache: Default::default(),
+            effect_cache: Default::default(),
         })
     }
 
@@ -213,6 +217,10 @@ impl Store {
 
     pub(crate) fn coverage_cache(&self) -> &delivery::coverage::Cache {
         &self.coverage_cache
+    }
+
+    pub(crate) fn effect_cache(&self) -> &impact::EffectCache {
+        &self.effect_cache
     }
 
     pub fn backend(&self) -> Backend {

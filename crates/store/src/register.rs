@@ -436,6 +436,33 @@ async fn check_batch(
     Ok((unknown, skipped))
 }
 
+/// Adds to `out` the months of the dashboard's roll-ups that writing this batch changes: the
+/// rows' months before (incidents: and the months of referrals made from them) and after.
+async fn touched_months(
+    conn: &mut AnyConnection,
+    kind: RegisterKind,
+    batch: &[Pending],
+    out: &mut std::collections::BTreeSet<String>,
+) -> Result<()> {
+    use crate::impact::{month_of, months_of, Rows};
+    let rows = match kind {
+        RegisterKind::Incidents => Rows::Incidents,
+        RegisterKind::Referrals | RegisterKind::Outcomes => Rows::Referrals,
+        RegisterKind::ReferralPeople => return Ok(()),
+    };
+    let refs: Vec<&str> = batch.iter().map(|p| p.record.reference()).collect();
+    months_of(conn, rows, &refs, out).await?;
+    for p in batch {
+        let new = match &p.record {
+            Record::Incident(r) => month_of(r.reported_at.as_str()),
+            Record::Referral(r) => month_of(r.submitted_at.as_str()),
+            _ => None,
+        };
+        out.extend(new);
+    }
+    Ok(())
+}
+
 /// Everyone in the directory by staff number (upper case) → person id.
 async fn directory(store: &Store) -> Result<HashMap<String, i64>> {
     let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, staff_number FROM people")
@@ -526,6 +553,8 @@ async fn import_on<R: Read + Send>(
     ));
     let lock = || shared.lock().expect("import report");
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(2);
+    // The months whose dashboard roll-ups this import changes (see `impact::refresh_rollups`).
+    let mut touched = std::collections::BTreeSet::new();
 
     let read = async {
         let mut batch: Batch = Vec::with_capacity(BATCH_ROWS);
@@ -606,6 +635,9 @@ async fn import_on<R: Read + Send>(
                     r.rejected()
                 };
                 if !rejected {
+                    if !dry_run {
+                        touched_months(&mut tx, kind, &batch, &mut touched).await?;
+                    }
                     affected +=
                         write_batch(&mut tx, &sql, backend, kind, &batch, &now, &actor.name)
                             .await?;
@@ -684,6 +716,7 @@ async fn import_on<R: Read + Send>(
         .await?;
         return Ok(false);
     }
+    crate::impact::refresh_rollups(&mut tx, &touched).await?;
     audit_trail::record_on(
         &mut tx,
         actor,
