@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 
 mod rollups;
 pub use rollups::{
-    bump_version, month_of, months_of, refresh_all_rollups, refresh_for_referral,
+    bump_version, month_of, months_of, rebuild_rollups, refresh_all_rollups, refresh_for_referral,
     refresh_rollups, Rows, ROLLUP_MIGRATION,
 };
 

@@ -129,6 +129,15 @@ pub async fn refresh_all_rollups(conn: &mut AnyConnection) -> Result<()> {
     bump_version(conn).await
 }
 
+/// Counts every month again in a transaction of its own: after rows were written by other
+/// means than the store's own writes (a bulk load, a test's seeding).
+pub async fn rebuild_rollups(store: &crate::Store) -> Result<()> {
+    let mut tx = store.begin().await?;
+    refresh_all_rollups(&mut tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Moves the impact data version (in the caller's transaction).
 pub async fn bump_version(conn: &mut AnyConnection) -> Result<()> {
     sqlx::query(
