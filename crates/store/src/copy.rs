@@ -54,6 +54,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("review_history", &[]),
     ("missing_referrals", &[]),
     ("queue_refresh_state", &[]),
+    ("impact_monthly", &[]),
     ("evaluation_reports", &[]),
     ("session_trainers", &[]),
     ("session_audience", &[]),
@@ -142,6 +143,7 @@ fn has_id(table: &str) -> bool {
             | "quality_agreed_criteria"
             | "compliance_audit_sample"
             | "compliance_audit_auditors"
+            | "impact_monthly"
     )
 }
 

@@ -15,13 +15,18 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::{Result, Store};
+pub(crate) mod rollups;
+pub use rollups::{
+    bump_version, month_of, months_of, rebuild_rollups, refresh_all_rollups, refresh_for_referral,
+    refresh_rollups, Rows, ROLLUP_MIGRATION,
+};
+
+use crate::{Result, Store, StoreError};
 use mashboard_domain::impact::dashboard::{
-    self, quarter_label, AuditPeriod, CoveragePoint, Dashboard, EffectRow, QuarterCounts,
-    QueuePoint, ReviewPeriod, Series, TrainerKind,
+    self, quarter_label, AuditPeriod, CoveragePoint, Dashboard, EffectFigure, EffectRow,
+    QuarterCounts, QueuePoint, ReviewPeriod, Series, TrainerKind,
 };
 use mashboard_domain::impact::ChartKind;
-use mashboard_domain::outcomes::{Group, Outcome};
 use time::{Date, Duration, Month};
 
 /// Whose figures.
@@ -75,13 +80,6 @@ fn scope_sql(
             Vec::new(),
         ),
     }
-}
-
-fn in_list(outcomes: impl Iterator<Item = Outcome>) -> String {
-    outcomes
-        .map(|o| format!("'{}'", o.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Each closed compliance audit in the period (its period starts in it), with its findings on
@@ -235,15 +233,100 @@ pub async fn review_periods(store: &Store, f: &Filter) -> Result<Vec<ReviewPerio
 /// Referrals submitted and incidents needing a referral reported in the period, per calendar
 /// quarter (every quarter of the period, empty ones too). A referral's decision is that of the
 /// agency it went to: the outcome whose partner is the referral's partner, ignoring case.
+///
+/// Force-wide and for a department, whole months are read from the roll-up (`impact_monthly`,
+/// kept current by every write: see `rollups`) and only the days of a month the period cuts
+/// are counted live; a team's figures (a few officers, by index) are counted live.
 pub async fn quarters(store: &Store, f: &Filter) -> Result<Vec<QuarterCounts>> {
+    let mut by_quarter = empty_quarters(f);
     let (from, before) = f.bounds();
-    let accepted = in_list(
-        Outcome::ALL
-            .into_iter()
-            .filter(|o| o.group() == Group::Relevant),
+    if matches!(f.scope, Scope::Team(_)) {
+        count_live(store, f, &from, &before, &mut by_quarter).await?;
+        return Ok(by_quarter.into_values().collect());
+    }
+    // Whole months of the period: from the first day of the first whole month to the first
+    // day after the last whole one.
+    let first_whole = if f.from.day() == 1 {
+        f.from
+    } else {
+        next_month(f.from)
+    };
+    let after = f.to.next_day().unwrap_or(f.to);
+    let end_whole = Date::from_calendar_date(after.year(), after.month(), 1).expect("first");
+    if first_whole >= end_whole {
+        count_live(store, f, &from, &before, &mut by_quarter).await?;
+        return Ok(by_quarter.into_values().collect());
+    }
+    let (whole_from, whole_before) = (dashboard::iso(first_whole), dashboard::iso(end_whole));
+    if from < whole_from {
+        count_live(store, f, &from, &whole_from, &mut by_quarter).await?;
+    }
+    if whole_before < before {
+        count_live(store, f, &whole_before, &before, &mut by_quarter).await?;
+    }
+    let (dept, binds) = match &f.scope {
+        Scope::Department(d) => (" AND department = $3 AND linked = 1", vec![d.clone()]),
+        _ => ("", Vec::new()),
+    };
+    let sql = format!(
+        "SELECT month, CAST(SUM(referrals) AS BIGINT), CAST(SUM(with_decision) AS BIGINT),
+            CAST(SUM(accepted) AS BIGINT), CAST(SUM(rejected_or_returned) AS BIGINT),
+            CAST(SUM(incidents_needing) AS BIGINT)
+         FROM impact_monthly WHERE month >= $1 AND month < $2{dept}
+         GROUP BY month"
     );
-    let rejected =
-        in_list([Outcome::NoFurtherAction, Outcome::ReturnedMoreInformation].into_iter());
+    let mut q = sqlx::query_as::<_, (String, i64, i64, i64, i64, i64)>(&sql)
+        .bind(&whole_from[..7])
+        .bind(&whole_before[..7]);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    for (ym, n, decided, acc, rej, needing) in q.fetch_all(store.pool()).await? {
+        if let Some(c) = quarter_of_month(&ym).and_then(|i| by_quarter.get_mut(&i)) {
+            c.referrals += n.max(0) as u64;
+            c.with_decision += decided.max(0) as u64;
+            c.accepted += acc.max(0) as u64;
+            c.rejected_or_returned += rej.max(0) as u64;
+            c.incidents_needing += needing.max(0) as u64;
+        }
+    }
+    Ok(by_quarter.into_values().collect())
+}
+
+/// Every quarter of the period, with nothing counted yet.
+fn empty_quarters(f: &Filter) -> BTreeMap<i32, QuarterCounts> {
+    (dashboard::quarter_index(f.from)..=dashboard::quarter_index(f.to))
+        .map(|qi| {
+            let counts = QuarterCounts {
+                quarter: quarter_label(dashboard::quarter_start(qi)),
+                referrals: 0,
+                with_decision: 0,
+                accepted: 0,
+                rejected_or_returned: 0,
+                incidents_needing: 0,
+            };
+            (qi, counts)
+        })
+        .collect()
+}
+
+/// The quarter index of a `YYYY-MM` month.
+fn quarter_of_month(ym: &str) -> Option<i32> {
+    let y: i32 = ym.get(..4)?.parse().ok()?;
+    let m: u8 = ym.get(5..7)?.parse().ok()?;
+    Some(y * 4 + i32::from((m.clamp(1, 12) - 1) / 3))
+}
+
+/// Counts referrals and incidents needing one from the tables, between `from` (inclusive) and
+/// `before` (exclusive), into their quarters.
+async fn count_live(
+    store: &Store,
+    f: &Filter,
+    from: &str,
+    before: &str,
+    by_quarter: &mut BTreeMap<i32, QuarterCounts>,
+) -> Result<()> {
+    let [decided, accepted, rejected] = rollups::decision_sums();
     let (extra, binds) = scope_sql(&f.scope, "i.department", "r.officer_person_id", 3);
     let join_incident = if matches!(f.scope, Scope::Department(_)) {
         " JOIN incidents i ON i.incident_ref = r.incident_ref"
@@ -251,44 +334,20 @@ pub async fn quarters(store: &Store, f: &Filter) -> Result<Vec<QuarterCounts>> {
         ""
     };
     let sql = format!(
-        "SELECT substr(r.submitted_at, 1, 7), CAST(COUNT(*) AS BIGINT),
-            CAST(SUM(CASE WHEN o.outcome IS NULL THEN 0 ELSE 1 END) AS BIGINT),
-            CAST(SUM(CASE WHEN o.outcome IN ({accepted}) THEN 1 ELSE 0 END) AS BIGINT),
-            CAST(SUM(CASE WHEN o.outcome IN ({rejected}) THEN 1 ELSE 0 END) AS BIGINT)
+        "SELECT substr(r.submitted_at, 1, 7), CAST(COUNT(*) AS BIGINT), {decided}, {accepted}, {rejected}
          FROM referrals r{join_incident}
          LEFT JOIN referral_outcomes o ON o.referral_ref = r.referral_ref AND LOWER(o.partner) = LOWER(r.partner)
          WHERE r.submitted_at >= $1 AND r.submitted_at < $2{extra}
          GROUP BY substr(r.submitted_at, 1, 7)"
     );
     let mut q = sqlx::query_as::<_, (String, i64, i64, i64, i64)>(&sql)
-        .bind(&from)
-        .bind(&before);
+        .bind(from)
+        .bind(before);
     for b in &binds {
         q = q.bind(b);
     }
-    let mut by_quarter: BTreeMap<i32, QuarterCounts> = BTreeMap::new();
-    let mut qi = dashboard::quarter_index(f.from);
-    while qi <= dashboard::quarter_index(f.to) {
-        by_quarter.insert(
-            qi,
-            QuarterCounts {
-                quarter: quarter_label(dashboard::quarter_start(qi)),
-                referrals: 0,
-                with_decision: 0,
-                accepted: 0,
-                rejected_or_returned: 0,
-                incidents_needing: 0,
-            },
-        );
-        qi += 1;
-    }
-    let index_of = |ym: &str| -> Option<i32> {
-        let y: i32 = ym.get(..4)?.parse().ok()?;
-        let m: u8 = ym.get(5..7)?.parse().ok()?;
-        Some(y * 4 + i32::from((m.clamp(1, 12) - 1) / 3))
-    };
     for (ym, n, decided, acc, rej) in q.fetch_all(store.pool()).await? {
-        if let Some(c) = index_of(&ym).and_then(|i| by_quarter.get_mut(&i)) {
+        if let Some(c) = quarter_of_month(&ym).and_then(|i| by_quarter.get_mut(&i)) {
             c.referrals += n.max(0) as u64;
             c.with_decision += decided.max(0) as u64;
             c.accepted += acc.max(0) as u64;
@@ -303,16 +362,25 @@ pub async fn quarters(store: &Store, f: &Filter) -> Result<Vec<QuarterCounts>> {
          GROUP BY substr(reported_at, 1, 7)"
     );
     let mut q = sqlx::query_as::<_, (String, i64)>(&sql)
-        .bind(&from)
-        .bind(&before);
+        .bind(from)
+        .bind(before);
     for b in &binds {
         q = q.bind(b);
     }
     for (ym, n) in q.fetch_all(store.pool()).await? {
-        if let Some(c) = index_of(&ym).and_then(|i| by_quarter.get_mut(&i)) {
+        if let Some(c) = quarter_of_month(&ym).and_then(|i| by_quarter.get_mut(&i)) {
             c.incidents_needing += n.max(0) as u64;
         }
     }
+    Ok(())
+}
+
+/// The same counts as [`quarters`], every one from the tables (no roll-up): what the roll-up
+/// must always equal.
+pub async fn quarters_live(store: &Store, f: &Filter) -> Result<Vec<QuarterCounts>> {
+    let mut by_quarter = empty_quarters(f);
+    let (from, before) = f.bounds();
+    count_live(store, f, &from, &before, &mut by_quarter).await?;
     Ok(by_quarter.into_values().collect())
 }
 
@@ -418,13 +486,17 @@ pub async fn coverage(store: &Store, f: &Filter, module: &str) -> Result<Vec<Cov
 /// queue keeps both, so no snapshot is needed).
 pub async fn queue(store: &Store, f: &Filter, today: Date) -> Result<Vec<QueuePoint>> {
     let (_, before) = f.bounds();
-    let (extra, binds) = scope_sql(&f.scope, "i.department", "i.officer_person_id", 2);
+    let (extra, binds) = scope_sql(&f.scope, "i.department", "i.officer_person_id", 3);
     let sql = format!(
         "SELECT q.queued_at, q.closed_at FROM missing_referrals q
          JOIN incidents i ON i.id = q.incident_id
-         WHERE q.queued_at < $1{extra}"
+         WHERE q.queued_at < $1 AND (q.closed_at IS NULL OR q.closed_at >= $2){extra}"
     );
-    let mut q = sqlx::query_as::<_, (String, Option<String>)>(&sql).bind(&before);
+    // Items closed before the period began are open at none of its month ends.
+    let (from, _) = f.bounds();
+    let mut q = sqlx::query_as::<_, (String, Option<String>)>(&sql)
+        .bind(&before)
+        .bind(&from);
     for b in &binds {
         q = q.bind(b);
     }
@@ -552,16 +624,64 @@ pub async fn dashboard(
     today: Date,
 ) -> Result<Dashboard> {
     let series = series(store, f, module, today).await?;
+    let effect = effect(store, f, module).await?;
+    Ok(Dashboard {
+        effect,
+        ..dashboard::figures(f.from, f.to, f.department(), module, &series, &[], chart)
+    })
+}
+
+/// The training effect last estimated, per module, period and scope, with the impact data
+/// version it was estimated at. Estimating it reads every referral of the period (two million
+/// in the benchmark), far too slow for each request, so [`effect`] estimates once and keeps the
+/// result until the version moves.
+#[derive(Debug, Default)]
+pub struct EffectCache {
+    entries: std::sync::Mutex<HashMap<String, (i64, EffectFigure)>>,
+}
+
+/// The most estimates kept at once (each is a few kilobytes).
+const EFFECT_CACHE_ENTRIES: usize = 64;
+
+/// `settings.impact_data_version`: moved in the same transaction as every change to what the
+/// training effect reads (`rollups::refresh_rollups` for incidents, referrals and outcomes;
+/// triggers for completions, modules, lead trainers and people).
+pub async fn data_version(store: &Store) -> Result<i64> {
+    let v: Option<String> =
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'impact_data_version'")
+            .fetch_optional(store.pool())
+            .await?;
+    Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+/// The training effect (and its split by who led the training) for the module, period and
+/// scope: estimated from [`effect_rows`], or the estimate kept from an earlier request when
+/// nothing it reads has changed since (the data version is read before the rows, so an
+/// estimate kept under a version is never older than that version's data).
+pub async fn effect(store: &Store, f: &Filter, module: &str) -> Result<EffectFigure> {
+    let version = data_version(store).await?;
+    let key = format!("{module}\u{1f}{}\u{1f}{}\u{1f}{:?}", f.from, f.to, f.scope);
+    let cache = store.effect_cache();
+    if let Some((v, e)) = cache.entries.lock().expect("effect cache").get(&key) {
+        if *v == version {
+            return Ok(e.clone());
+        }
+    }
     let rows = effect_rows(store, f, module).await?;
-    Ok(dashboard::figures(
-        f.from,
-        f.to,
-        f.department(),
-        module,
-        &series,
-        &rows,
-        chart,
-    ))
+    // The estimate is arithmetic over every row: off the async threads.
+    let owned = module.to_string();
+    let figure = tokio::task::spawn_blocking(move || dashboard::effect(&owned, &rows))
+        .await
+        .map_err(|e| StoreError::Invalid(format!("the training effect failed: {e}")))?;
+    let mut entries = cache.entries.lock().expect("effect cache");
+    if entries.len() >= EFFECT_CACHE_ENTRIES {
+        entries.retain(|_, (v, _)| *v == version);
+        if entries.len() >= EFFECT_CACHE_ENTRIES {
+            entries.clear();
+        }
+    }
+    entries.insert(key, (version, figure.clone()));
+    Ok(figure)
 }
 
 /// The departments people belong to, for the filter.

@@ -160,6 +160,9 @@ pub struct Store {
     coverage_cache: std::sync::Arc<delivery::coverage::Cache>,
     /// The audit trail's shared writer for stand-alone events (see `group_commit.rs`).
     group_commit: std::sync::Arc<group_commit::GroupCommit>,
+    /// The training effect last estimated per module, period and scope (see
+    /// `impact::effect`).
+    effect_cache: std::sync::Arc<impact::EffectCache>,
     /// The URL, for a native connection of its own (the register import's).
     url: std::sync::Arc<Hidden>,
 }
@@ -213,6 +216,7 @@ impl Store {
             coverage_cache: Default::default(),
             group_commit: Default::default(),
             url: std::sync::Arc::new(Hidden(url.clone())),
+            effect_cache: Default::default(),
         })
     }
 
@@ -246,6 +250,10 @@ impl Store {
 
     pub(crate) fn coverage_cache(&self) -> &delivery::coverage::Cache {
         &self.coverage_cache
+    }
+
+    pub(crate) fn effect_cache(&self) -> &impact::EffectCache {
+        &self.effect_cache
     }
 
     pub fn backend(&self) -> Backend {

@@ -108,6 +108,13 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0014_evaluation_reports.postgres.sql"),
     },
     Migration {
+        version: 15,
+        name: "impact roll-ups: monthly referral and incident counts by department; impact data version",
+        common: include_str!("../migrations/0015_impact_rollups.sql"),
+        sqlite: include_str!("../migrations/0015_impact_rollups.sqlite.sql"),
+        postgres: include_str!("../migrations/0015_impact_rollups.postgres.sql"),
+    },
+    Migration {
         version: 17,
         name: "several instances: when each once-only job last ran (job_runs)",
         common: include_str!("../migrations/0017_instances.sql"),
@@ -181,6 +188,9 @@ async fn run_now(store: &Store) -> Result<Vec<i64>> {
         sqlx::raw_sql(&render(m, store.backend()))
             .execute(&mut *tx)
             .await?;
+        if m.version == crate::impact::ROLLUP_MIGRATION {
+            crate::impact::refresh_all_rollups(&mut tx).await?;
+        }
         sqlx::query(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
         )

@@ -176,6 +176,7 @@ pub async fn record(store: &Store, actor: &Actor, new: &NewOutcome) -> Result<Ou
             }
         }
     };
+    crate::impact::refresh_for_referral(&mut tx, referral_ref).await?;
     let after = sqlx::query_as::<_, OutcomeRecord>(&format!("{SELECT_OUTCOME} WHERE id = $1"))
         .bind(id)
         .fetch_one(&mut *tx)

@@ -348,11 +348,37 @@ trait Writer: Send {
     ) -> impl Future<Output = Result<Vec<String>>> + Send;
     /// Runs one statement.
     fn run(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send;
+    /// The months (`YYYY-MM`) the named rows are in now (`impact::months_of`).
+    fn months_of(
+        &mut self,
+        rows: crate::impact::Rows,
+        refs: &[&str],
+        out: &mut std::collections::BTreeSet<String>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Counts these months of the dashboard's roll-up again (`impact::refresh_rollups`).
+    fn refresh_rollups(
+        &mut self,
+        months: &std::collections::BTreeSet<String>,
+    ) -> impl Future<Output = Result<()>> + Send;
 }
 
 macro_rules! writer_impl {
-    ($conn:ty, $audit:path, { $($indexes:tt)* }) => {
+    ($conn:ty, $audit:path, $rollups:ident, { $($indexes:tt)* }) => {
         impl Writer for $conn {
+            async fn months_of(
+                &mut self,
+                rows: crate::impact::Rows,
+                refs: &[&str],
+                out: &mut std::collections::BTreeSet<String>,
+            ) -> Result<()> {
+                crate::impact::rollups::$rollups::months_of(self, rows, refs, out).await
+            }
+            async fn refresh_rollups(
+                &mut self,
+                months: &std::collections::BTreeSet<String>,
+            ) -> Result<()> {
+                crate::impact::rollups::$rollups::refresh_rollups(self, months).await
+            }
             async fn count_rows(&mut self, kind: RegisterKind) -> Result<i64> {
                 Ok(sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {}", table(kind)))
                     .fetch_one(&mut *self)
@@ -482,60 +508,65 @@ macro_rules! writer_impl {
     };
 }
 
-writer_impl!(PgConnection, audit_trail::record_on_postgres, {
-    async fn drop_secondary_indexes(&mut self, _kind: RegisterKind) -> Result<Vec<String>> {
-        Ok(Vec::new())
-    }
+writer_impl!(
+    PgConnection,
+    audit_trail::record_on_postgres,
+    native_postgres,
+    {
+        async fn drop_secondary_indexes(&mut self, _kind: RegisterKind) -> Result<Vec<String>> {
+            Ok(Vec::new())
+        }
 
-    async fn begin_writes(&mut self, kind: RegisterKind) -> Result<()> {
-        if let Some(columns) = copy_columns(kind) {
-            sqlx::query(&format!(
+        async fn begin_writes(&mut self, kind: RegisterKind) -> Result<()> {
+            if let Some(columns) = copy_columns(kind) {
+                sqlx::query(&format!(
                     "CREATE TEMPORARY TABLE {STAGED} ON COMMIT DROP AS SELECT {columns} FROM {} WITH NO DATA",
                     table(kind)
                 ))
                 .execute(&mut *self)
                 .await?;
+            }
+            Ok(())
         }
-        Ok(())
-    }
 
-    async fn write_batch(
-        &mut self,
-        full_sql: &str,
-        backend: Backend,
-        kind: RegisterKind,
-        batch: &[Pending],
-        now: &str,
-        recorded_by: &str,
-    ) -> Result<u64> {
-        if copy_columns(kind).is_none() {
-            return self
-                .upsert_batch(full_sql, backend, kind, batch, now, recorded_by)
-                .await;
+        async fn write_batch(
+            &mut self,
+            full_sql: &str,
+            backend: Backend,
+            kind: RegisterKind,
+            batch: &[Pending],
+            now: &str,
+            recorded_by: &str,
+        ) -> Result<u64> {
+            if copy_columns(kind).is_none() {
+                return self
+                    .upsert_batch(full_sql, backend, kind, batch, now, recorded_by)
+                    .await;
+            }
+            if batch.is_empty() {
+                return Ok(0);
+            }
+            let mut data = Vec::with_capacity(batch.len() * 160);
+            for p in batch {
+                copy_row(&mut data, p, now);
+            }
+            let mut copy = self
+                .copy_in_raw(&format!("COPY {STAGED} FROM STDIN"))
+                .await?;
+            copy.send(data).await?;
+            copy.finish().await?;
+            Ok(0)
         }
-        if batch.is_empty() {
-            return Ok(0);
-        }
-        let mut data = Vec::with_capacity(batch.len() * 160);
-        for p in batch {
-            copy_row(&mut data, p, now);
-        }
-        let mut copy = self
-            .copy_in_raw(&format!("COPY {STAGED} FROM STDIN"))
-            .await?;
-        copy.send(data).await?;
-        copy.finish().await?;
-        Ok(0)
-    }
 
-    async fn finish_writes(&mut self, kind: RegisterKind) -> Result<u64> {
-        if copy_columns(kind).is_none() {
-            return Ok(0);
+        async fn finish_writes(&mut self, kind: RegisterKind) -> Result<u64> {
+            if copy_columns(kind).is_none() {
+                return Ok(0);
+            }
+            let sql = upsert_from(kind, &format!("SELECT * FROM {STAGED}"));
+            Ok(sqlx::query(&sql).execute(&mut *self).await?.rows_affected())
         }
-        let sql = upsert_from(kind, &format!("SELECT * FROM {STAGED}"));
-        Ok(sqlx::query(&sql).execute(&mut *self).await?.rows_affected())
     }
-});
+);
 
 /// On PostgreSQL, incidents and referrals go by `COPY … FROM STDIN` into this temporary table
 /// (dropped at the end of the transaction), then into the register by one upsert.
@@ -615,26 +646,31 @@ fn copy_row(out: &mut Vec<u8>, p: &Pending, now: &str) {
     out.push(b'\n');
 }
 
-writer_impl!(SqliteConnection, audit_trail::record_on_sqlite, {
-    async fn drop_secondary_indexes(&mut self, kind: RegisterKind) -> Result<Vec<String>> {
-        // Indexes SQLite made for UNIQUE constraints have no SQL and stay: the upsert needs them.
-        let found: Vec<(String, String)> = sqlx::query_as(
-            "SELECT name, sql FROM sqlite_master
+writer_impl!(
+    SqliteConnection,
+    audit_trail::record_on_sqlite,
+    native_sqlite,
+    {
+        async fn drop_secondary_indexes(&mut self, kind: RegisterKind) -> Result<Vec<String>> {
+            // Indexes SQLite made for UNIQUE constraints have no SQL and stay: the upsert needs them.
+            let found: Vec<(String, String)> = sqlx::query_as(
+                "SELECT name, sql FROM sqlite_master
              WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL ORDER BY name",
-        )
-        .bind(table(kind))
-        .fetch_all(&mut *self)
-        .await?;
-        let mut rebuild = Vec::with_capacity(found.len());
-        for (name, sql) in found {
-            sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
-                .execute(&mut *self)
-                .await?;
-            rebuild.push(sql);
+            )
+            .bind(table(kind))
+            .fetch_all(&mut *self)
+            .await?;
+            let mut rebuild = Vec::with_capacity(found.len());
+            for (name, sql) in found {
+                sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+                    .execute(&mut *self)
+                    .await?;
+                rebuild.push(sql);
+            }
+            Ok(rebuild)
         }
-        Ok(rebuild)
     }
-});
+);
 
 /// Checks a batch of outcomes or people against the referrals in the register (a row for an
 /// unknown referral is an error) and, for outcomes, drops those recorded in mashboard. Returns
@@ -677,6 +713,33 @@ async fn check_batch<W: Writer>(
         }
     }
     Ok((unknown, skipped))
+}
+
+/// Adds to `out` the months of the dashboard's roll-ups that writing this batch changes: the
+/// rows' months before (incidents: and the months of referrals made from them) and after.
+async fn touched_months<W: Writer>(
+    conn: &mut W,
+    kind: RegisterKind,
+    batch: &[Pending],
+    out: &mut std::collections::BTreeSet<String>,
+) -> Result<()> {
+    use crate::impact::{month_of, Rows};
+    let rows = match kind {
+        RegisterKind::Incidents => Rows::Incidents,
+        RegisterKind::Referrals | RegisterKind::Outcomes => Rows::Referrals,
+        RegisterKind::ReferralPeople => return Ok(()),
+    };
+    let refs: Vec<&str> = batch.iter().map(|p| p.record.reference()).collect();
+    conn.months_of(rows, &refs, out).await?;
+    for p in batch {
+        let new = match &p.record {
+            Record::Incident(r) => month_of(r.reported_at.as_str()),
+            Record::Referral(r) => month_of(r.submitted_at.as_str()),
+            _ => None,
+        };
+        out.extend(new);
+    }
+    Ok(())
 }
 
 /// Everyone in the directory by staff number (upper case) → person id.
@@ -815,6 +878,8 @@ where
     ));
     let lock = || shared.lock().expect("import report");
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(2);
+    // The months whose dashboard roll-ups this import changes (see `impact::refresh_rollups`).
+    let mut touched = std::collections::BTreeSet::new();
 
     let read = async {
         let mut batch: Batch = Vec::with_capacity(BATCH_ROWS);
@@ -895,6 +960,9 @@ where
                     r.rejected()
                 };
                 if !rejected {
+                    if !dry_run {
+                        touched_months(&mut *tx, kind, &batch, &mut touched).await?;
+                    }
                     affected += tx
                         .write_batch(&sql, backend, kind, &batch, &now, &actor.name)
                         .await?;
@@ -981,6 +1049,7 @@ where
     for index in rebuild {
         tx.run(&index).await?;
     }
+    tx.refresh_rollups(&touched).await?;
     tx.audit(
         actor,
         Event::new(

@@ -40,6 +40,8 @@ mod queue;
 mod register;
 #[path = "suite/reminders.rs"]
 mod reminders;
+#[path = "suite/rollups.rs"]
+mod rollups;
 #[path = "suite/sessions.rs"]
 mod sessions;
 #[path = "suite/storage.rs"]

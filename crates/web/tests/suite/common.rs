@@ -472,4 +472,8 @@ pub async fn seed_impact_figures(store: &mashboard_store::Store) {
     exec(store, "INSERT INTO referral_outcomes (referral_ref, partner, outcome, decided_at, source, recorded_by, updated_at) VALUES ('PPN-01', 'Adult social care', 'no_further_action', '2024-01-12', 'mash', 'test', $1)", &[now]).await;
     // An incident that needed no referral.
     exec(store, "INSERT INTO incidents (incident_ref, reported_at, category, department, imported_at, updated_at) VALUES ('INC-99', '2024-02-01T09:00:00', 'Assault', 'Response', $1, $1)", &[now]).await;
+    // Rows written here by plain SQL, not by the store: count the roll-ups again.
+    mashboard_store::impact::rebuild_rollups(store)
+        .await
+        .unwrap();
 }
