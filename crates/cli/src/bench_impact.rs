@@ -163,10 +163,7 @@ pub async fn run(g: &Global, args: &BenchImpactArgs) -> Result<ExitCode> {
         };
         let started = Instant::now();
         bench_data::generate(&store, &spec, &|what| {
-            println!(
-                "  {:>7.1} s  {what}",
-                started.elapsed().as_secs_f64()
-            )
+            println!("  {:>7.1} s  {what}", started.elapsed().as_secs_f64())
         })
         .await?;
         println!(
@@ -196,8 +193,13 @@ pub async fn run(g: &Global, args: &BenchImpactArgs) -> Result<ExitCode> {
         to: TODAY,
         scope: Scope::Force,
     };
-    time_dashboard(&url, "force, 2020 to mid-December 2024", &default_period, args.repeat)
-        .await?;
+    time_dashboard(
+        &url,
+        "force, 2020 to mid-December 2024",
+        &default_period,
+        args.repeat,
+    )
+    .await?;
     let whole = Filter {
         from: date!(2019 - 01 - 01),
         to: date!(2024 - 12 - 31),
@@ -217,7 +219,13 @@ pub async fn run(g: &Global, args: &BenchImpactArgs) -> Result<ExitCode> {
             scope: Scope::Team(manager),
             ..default_period.clone()
         };
-        time_dashboard(&url, "a team of ten, 2020 to mid-December", &team, args.repeat).await?;
+        time_dashboard(
+            &url,
+            "a team of ten, 2020 to mid-December",
+            &team,
+            args.repeat,
+        )
+        .await?;
     }
 
     // A partner decision recorded on the page: its month's roll-up is counted again in its

@@ -25,8 +25,7 @@ pub use rollups::{
 use crate::{Result, Store, StoreError};
 use mashboard_domain::impact::dashboard::{
     self, quarter_label, AuditPeriod, CoveragePoint, Dashboard, EffectFigure, EffectRow,
-    QuarterCounts,
-    QueuePoint, ReviewPeriod, Series, TrainerKind,
+    QuarterCounts, QueuePoint, ReviewPeriod, Series, TrainerKind,
 };
 use mashboard_domain::impact::ChartKind;
 use time::{Date, Duration, Month};

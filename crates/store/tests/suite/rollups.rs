@@ -237,7 +237,10 @@ async fn a_dry_run_or_a_refused_file_leaves_the_rollup_as_it_was() {
         register::import(&store, &Actor::system(), reader, "t.csv", true)
             .await
             .unwrap();
-        let bad = format!("{}INC-bad,not a date,x,y,yes,no,no,,Response\n", incidents(true));
+        let bad = format!(
+            "{}INC-bad,not a date,x,y,yes,no,no,,Response\n",
+            incidents(true)
+        );
         let reader = RegisterReader::new(RegisterKind::Incidents, bad.as_bytes()).unwrap();
         let report = register::import(&store, &Actor::system(), reader, "t.csv", false)
             .await

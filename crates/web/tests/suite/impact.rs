@@ -311,7 +311,9 @@ async fn seed_figures(store: &mashboard_store::Store) {
     exec(store, "INSERT INTO referral_outcomes (referral_ref, partner, outcome, decided_at, source, recorded_by, updated_at) VALUES ('PPN-01', 'Adult social care', 'no_further_action', '2024-01-12', 'mash', 'test', $1)", &[now]).await;
     // An incident that needed no referral.
     exec(store, "INSERT INTO incidents (incident_ref, reported_at, category, department, imported_at, updated_at) VALUES ('INC-99', '2024-02-01T09:00:00', 'Assault', 'Response', $1, $1)", &[now]).await;
-    mashboard_store::impact::rebuild_rollups(store).await.unwrap();
+    mashboard_store::impact::rebuild_rollups(store)
+        .await
+        .unwrap();
 }
 
 fn close(a: &serde_json::Value, b: f64) -> bool {
