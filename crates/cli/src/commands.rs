@@ -489,6 +489,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             return import_register(g, RegisterKind::ReferralPeople, &args).await;
         }
         Command::BenchImport(args) => return crate::bench::run(g, &args).await,
+        Command::BenchImpact(args) => return crate::bench_impact::run(g, &args).await,
         Command::Backup { path } => {
             let store = open(g).await?;
             let dir = data_dir(g);

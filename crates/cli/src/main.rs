@@ -2,6 +2,7 @@
 //! call into the store or the web layer.
 
 mod bench;
+mod bench_impact;
 mod commands;
 mod delivery;
 mod demo;
@@ -161,6 +162,10 @@ pub enum Command {
     /// import it, and report rows per second and peak memory.
     #[command(hide = true)]
     BenchImport(crate::bench::BenchArgs),
+    /// Fill a new database with 10,000,000 incidents and 2,000,000 referrals with decisions (bulk
+    /// SQL), then time the impact dashboard and the training effect against their targets.
+    #[command(hide = true)]
+    BenchImpact(crate::bench_impact::BenchImpactArgs),
     /// Copy every record from one database into a new, empty one (e.g. SQLite to PostgreSQL).
     CopyDb {
         /// The database to copy from.

@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+pub mod bench_data;
 pub(crate) mod rollups;
 pub use rollups::{
     bump_version, month_of, months_of, rebuild_rollups, refresh_all_rollups, refresh_for_referral,
