@@ -59,6 +59,8 @@ async fn seed_outsider(store: &mashboard_store::Store) {
         exec(store, "INSERT INTO referrals (referral_ref, incident_ref, submitted_at, subject_type, officer_person_id, partner, imported_at, updated_at) VALUES ($1, $2, '2024-02-02T15:00:00', 'child', CAST($3 AS BIGINT), 'Children''s social care', $4, $4)", &[&format!("PPN-{n}"), &format!("INC-{n}"), &other, now]).await;
         exec(store, "INSERT INTO referral_outcomes (referral_ref, partner, outcome, decided_at, source, recorded_by, updated_at) VALUES ($1, 'Children''s social care', 'no_further_action', '2024-02-03', 'mash', 'test', $2)", &[&format!("PPN-{n}"), now]).await;
     }
+    // Written here by plain SQL, not by the store: count the roll-ups again.
+    mashboard_store::impact::rebuild_rollups(store).await.unwrap();
 }
 
 /// Puts the frontline officer in the line manager's team.
