@@ -44,6 +44,8 @@ pub trait ImportKinds: Send + Sync + 'static {
     const BASE: &'static str;
     /// What the upload form says when no file was chosen.
     const NO_FILE: &'static str;
+    /// Where to go once the import is done, besides another import: (path, words).
+    const DONE_LINKS: &'static [(&'static str, &'static str)] = &[];
     /// The kind named by the upload form's `kind` field (a page with one kind ignores it).
     fn kind(value: &str) -> Option<Self::Kind>;
     /// The `kind` field's value for a kind.
@@ -180,6 +182,7 @@ impl Report {
 struct PreviewPage {
     chrome: Chrome,
     base: &'static str,
+    done_links: &'static [(&'static str, &'static str)],
     kind: &'static str,
     kind_label: &'static str,
     file_name: String,
@@ -298,6 +301,7 @@ async fn check_and_show<K: ImportKinds>(
     html(&PreviewPage {
         chrome: K::chrome(state, page, title).with_errors(!clean),
         base: K::BASE,
+        done_links: K::DONE_LINKS,
         kind: K::kind_value(kind),
         kind_label: K::kind_label(kind),
         file_name: file.name,

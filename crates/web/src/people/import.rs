@@ -45,6 +45,7 @@ impl ImportKinds for PeopleImports {
     type Kind = People;
     const BASE: &'static str = "/people/import";
     const NO_FILE: &'static str = "Select a CSV or Excel file";
+    const DONE_LINKS: &'static [(&'static str, &'static str)] = &[("/people", "Go to people")];
 
     fn kind(_: &str) -> Option<People> {
         Some(People)

@@ -103,6 +103,10 @@ impl ImportKinds for RegisterImports {
     type Kind = RegisterFile;
     const BASE: &'static str = "/register/import";
     const NO_FILE: &'static str = "Select a CSV file";
+    const DONE_LINKS: &'static [(&'static str, &'static str)] = &[
+        ("/register/referrals", "Referrals"),
+        ("/register/incidents", "Incidents"),
+    ];
 
     fn kind(value: &str) -> Option<RegisterFile> {
         let key = header_key(value);

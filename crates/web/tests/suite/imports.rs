@@ -101,7 +101,9 @@ async fn an_hr_export_with_its_own_column_names_is_matched_checked_and_imported(
                 &[("upload", &key), ("mapping", &mapping)],
             )
             .await;
-        assert!(r.text().await.unwrap().contains("Import complete"));
+        let done = r.text().await.unwrap();
+        assert!(done.contains("Import complete"), "{done}");
+        assert!(done.contains("href=\"/people\">Go to people</a>"), "{done}");
         let e2 = people::get(&app.store, "E2").await.unwrap().unwrap();
         assert_eq!(e2.line_manager_name.as_deref(), Some("Ann Lee"));
 
