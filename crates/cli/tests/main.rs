@@ -20,6 +20,8 @@ mod catalogue;
 mod cli;
 #[path = "suite/common.rs"]
 mod common;
+#[path = "suite/crash.rs"]
+mod crash;
 #[path = "suite/demo_present.rs"]
 mod demo_present;
 #[path = "suite/imports.rs"]

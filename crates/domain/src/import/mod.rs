@@ -702,7 +702,12 @@ mod tests {
         let rows: Vec<usize> = table.rows.iter().map(|(r, _)| *r).collect();
         assert_eq!(rows, vec![2, 3]);
         let text = "a,b\r\n\r\n1,\"x\r\ny\"\r\n2,z\r\n".as_bytes();
-        let rows: Vec<usize> = read_table(text).unwrap().rows.iter().map(|(r, _)| *r).collect();
+        let rows: Vec<usize> = read_table(text)
+            .unwrap()
+            .rows
+            .iter()
+            .map(|(r, _)| *r)
+            .collect();
         assert_eq!(rows, vec![3, 4]);
     }
 

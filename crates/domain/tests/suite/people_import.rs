@@ -155,7 +155,10 @@ fn a_workbook_with_one_cell_far_away_is_read_without_filling_the_gap() {
     let table = read_table(&fixture("far-row.xlsx")).unwrap();
     let rows: Vec<usize> = table.rows.iter().map(|(r, _)| *r).collect();
     assert_eq!(rows, vec![2, 3, 4, 5, 7, 200_000]);
-    assert!(table.rows.iter().all(|(_, cells)| cells.len() == table.headers.len()));
+    assert!(table
+        .rows
+        .iter()
+        .all(|(_, cells)| cells.len() == table.headers.len()));
     assert_eq!(table.rows[5].1[1], "note");
     assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
 }

@@ -31,7 +31,11 @@ fn check_problem(p: &FileProblem) {
 
 /// A row problem names its row (at least `first_row`) and a reason.
 fn check_row_error(e: &RowError, first_row: usize) {
-    assert!(e.row >= first_row, "row {} before row {first_row}: {e:?}", e.row);
+    assert!(
+        e.row >= first_row,
+        "row {} before row {first_row}: {e:?}",
+        e.row
+    );
     assert!(!e.reason.trim().is_empty(), "no reason: {e:?}");
     if let Some(column) = &e.column {
         assert!(!column.trim().is_empty(), "an empty column name: {e:?}");
@@ -43,12 +47,18 @@ fn check_row_error(e: &RowError, first_row: usize) {
 fn read_everything(bytes: &[u8], first_row: usize) {
     match parse_people(bytes) {
         Err(p) => check_problem(&p),
-        Ok(file) => file.errors.iter().for_each(|e| check_row_error(e, first_row)),
+        Ok(file) => file
+            .errors
+            .iter()
+            .for_each(|e| check_row_error(e, first_row)),
     }
     for kind in [HistoryKind::Audit, HistoryKind::Review] {
         match parse_history(kind, bytes, None) {
             Err(p) => check_problem(&p),
-            Ok(file) => file.errors.iter().for_each(|e| check_row_error(e, first_row)),
+            Ok(file) => file
+                .errors
+                .iter()
+                .for_each(|e| check_row_error(e, first_row)),
         }
     }
     for kind in ImportKind::ALL {
@@ -81,7 +91,10 @@ fn read_everything(bytes: &[u8], first_row: usize) {
                 assert!(*line >= 1 && !reason.trim().is_empty(), "{e:?}");
             }
         }
-        Ok(report) => assert!(!report.participants.is_empty(), "nobody listed, yet accepted"),
+        Ok(report) => assert!(
+            !report.participants.is_empty(),
+            "nobody listed, yet accepted"
+        ),
     }
 }
 
@@ -102,7 +115,11 @@ fn read_register(kind: RegisterKind, bytes: &[u8], first_row: usize) -> usize {
         assert!(parsed.row >= last, "row {} after row {last}", parsed.row);
         last = parsed.row;
         if let Err(errors) = parsed.result {
-            assert!(!errors.is_empty(), "row {} refused with no reason", parsed.row);
+            assert!(
+                !errors.is_empty(),
+                "row {} refused with no reason",
+                parsed.row
+            );
             for e in &errors {
                 // A mapping problem is reported at the header row.
                 check_row_error(e, first_row.min(header_row));

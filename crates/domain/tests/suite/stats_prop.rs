@@ -16,8 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// A count and a total it does not exceed.
 fn x_of_n() -> impl Strategy<Value = (u64, u64)> {
-    prop_oneof![1u64..200, 1u64..100_000, 1u64..=u64::MAX / 2]
-        .prop_flat_map(|n| (0..=n, Just(n)))
+    prop_oneof![1u64..200, 1u64..100_000, 1u64..=u64::MAX / 2].prop_flat_map(|n| (0..=n, Just(n)))
 }
 
 fn confidence() -> impl Strategy<Value = f64> {
