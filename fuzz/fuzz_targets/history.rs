@@ -9,7 +9,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, bytes)) = data.split_first() else {
         return;
     };
-    let kind = if pick % 2 == 0 { HistoryKind::Audit } else { HistoryKind::Review };
+    let kind = if pick % 2 == 0 {
+        HistoryKind::Audit
+    } else {
+        HistoryKind::Review
+    };
     match parse_history(kind, bytes, None) {
         Err(p) => check_problem(&p),
         Ok(file) => {

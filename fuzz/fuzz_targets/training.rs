@@ -12,7 +12,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, bytes)) = data.split_first() else {
         return;
     };
-    let kind = if pick % 2 == 0 { ImportKind::Training } else { ImportKind::Cpd };
+    let kind = if pick % 2 == 0 {
+        ImportKind::Training
+    } else {
+        ImportKind::Cpd
+    };
     let sheet = match read_sheet(kind, bytes) {
         Ok(sheet) => sheet,
         Err(p) => return check_problem(&p),

@@ -17,7 +17,10 @@ fuzz_target!(|data: &[u8]| {
         Err(p) => check_problem(&p),
         Ok(table) => {
             assert!(
-                table.rows.iter().all(|(_, cells)| cells.len() == table.headers.len()),
+                table
+                    .rows
+                    .iter()
+                    .all(|(_, cells)| cells.len() == table.headers.len()),
                 "a workbook row with a different width from its header"
             );
         }

@@ -21,9 +21,15 @@ pub fn check_problem(p: &FileProblem) {
 /// A row problem names the row, and the column when it names one, with a reason.
 pub fn check_row_error(e: &RowError) {
     assert!(e.row >= 1, "a row problem with no row: {e:?}");
-    assert!(!e.reason.trim().is_empty(), "a row problem with no reason: {e:?}");
+    assert!(
+        !e.reason.trim().is_empty(),
+        "a row problem with no reason: {e:?}"
+    );
     if let Some(column) = &e.column {
-        assert!(!column.trim().is_empty(), "a row problem naming an empty column: {e:?}");
+        assert!(
+            !column.trim().is_empty(),
+            "a row problem naming an empty column: {e:?}"
+        );
     }
 }
 
@@ -47,7 +53,10 @@ pub fn read_register(kind: RegisterKind, bytes: &[u8]) {
     assert!(header_row >= 1, "header row 0");
     let mut rows = Vec::new();
     for ParsedRow { row, result } in reader.by_ref() {
-        assert!(row >= header_row, "row {row} above the header row {header_row}");
+        assert!(
+            row >= header_row,
+            "row {row} above the header row {header_row}"
+        );
         rows.push(row);
         if let Err(errors) = result {
             assert!(!errors.is_empty(), "row {row} refused with no reason");
