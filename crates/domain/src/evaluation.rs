@@ -636,6 +636,22 @@ mod tests {
     }
 
     #[test]
+    fn a_report_published_before_the_event_study_was_kept_still_reads() {
+        let mut e = effect(-0.06, [-0.10, -0.02]);
+        e.event_study = vec![EventPoint {
+            relative_quarter: -2,
+            estimate: Some(0.01),
+            se: Some(0.02),
+        }];
+        let mut json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["event_study"][0]["relative_quarter"], -2);
+        json.as_object_mut().unwrap().remove("event_study");
+        let old: EffectFigure = serde_json::from_value(json).unwrap();
+        assert!(old.event_study.is_empty());
+        assert_eq!(old.estimate, Some(-0.06));
+    }
+
+    #[test]
     fn the_answer_says_yes_only_when_the_interval_excludes_no_change() {
         let yes = build(&facts(Some(effect(-0.06, [-0.10, -0.02]))));
         assert!(

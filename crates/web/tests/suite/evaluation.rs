@@ -72,6 +72,12 @@ async fn the_trainer_publishes_an_evaluation_report_and_it_stays_as_published() 
         ] {
             assert!(html.contains(text), "{text} missing");
         }
+        // The event study is kept with the report: every quarter from training in a table, the
+        // reference marked; with no estimate in any quarter there is no chart, and it says so.
+        assert!(html.contains("Before and after training, quarter by quarter"));
+        assert!(html.contains("1 before (the reference)"));
+        assert!(html.contains("4 or more after"));
+        assert!(html.contains("No chart: the event study has no estimate for any quarter"));
 
         let (status, body) = app.get(&trainer, &format!("{page}/report.pdf")).await;
         assert_eq!(status, StatusCode::OK);
