@@ -20,13 +20,10 @@ mod catalogue;
 mod cli;
 #[path = "suite/common.rs"]
 mod common;
-<<<<<<< HEAD
 #[path = "suite/concurrency.rs"]
 mod concurrency;
-=======
 #[path = "suite/crash.rs"]
 mod crash;
->>>>>>> fuzz
 #[path = "suite/demo_present.rs"]
 mod demo_present;
 #[path = "suite/imports.rs"]

@@ -60,7 +60,9 @@ async fn seed_outsider(store: &mashboard_store::Store) {
         exec(store, "INSERT INTO referral_outcomes (referral_ref, partner, outcome, decided_at, source, recorded_by, updated_at) VALUES ($1, 'Children''s social care', 'no_further_action', '2024-02-03', 'mash', 'test', $2)", &[&format!("PPN-{n}"), now]).await;
     }
     // Written here by plain SQL, not by the store: count the roll-ups again.
-    mashboard_store::impact::rebuild_rollups(store).await.unwrap();
+    mashboard_store::impact::rebuild_rollups(store)
+        .await
+        .unwrap();
 }
 
 /// Puts the frontline officer in the line manager's team.
