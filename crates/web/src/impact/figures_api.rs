@@ -29,6 +29,7 @@ pub(super) async fn wanted(
     state: &AppState,
     user: &CurrentUser,
     raw: Option<&str>,
+    uses_module: bool,
 ) -> Result<Wanted, ApiError> {
     let team = period::team_of(user).ok_or(ApiError::Forbidden)?;
     let (w, form) = period::read(&query_pairs(raw), today(), team);
@@ -45,7 +46,9 @@ pub(super) async fn wanted(
         // A line manager sees their own team's figures only: no department, no force.
         return Err(ApiError::Forbidden);
     }
-    if !impact::module_exists(&state.store, &w.module).await? {
+    // Only the training effect reads the module: a force without FL-PPN in its catalogue still
+    // has its compliance, grades and outcomes.
+    if uses_module && !impact::module_exists(&state.store, &w.module).await? {
         return Err(ApiError::BadRequest(format!(
             "module: no module in the catalogue has the code \"{}\"",
             w.module
@@ -85,7 +88,7 @@ pub async fn compliance(
     api: Api<cap::Impact>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<ComplianceResponse>, ApiError> {
-    let w = wanted(&state, &api.user, raw.as_deref()).await?;
+    let w = wanted(&state, &api.user, raw.as_deref(), false).await?;
     let audits = impact::audit_periods(&state.store, &w.filter).await?;
     let Compliance {
         periods,
@@ -111,7 +114,7 @@ pub async fn review_grades(
     api: Api<cap::Impact>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Quality>, ApiError> {
-    let w = wanted(&state, &api.user, raw.as_deref()).await?;
+    let w = wanted(&state, &api.user, raw.as_deref(), false).await?;
     let reviews = impact::review_periods(&state.store, &w.filter).await?;
     Ok(Json(dashboard::quality(&reviews)))
 }
@@ -128,7 +131,7 @@ pub async fn outcomes(
     api: Api<cap::Impact>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Outcomes>, ApiError> {
-    let w = wanted(&state, &api.user, raw.as_deref()).await?;
+    let w = wanted(&state, &api.user, raw.as_deref(), false).await?;
     let quarters = impact::quarters(&state.store, &w.filter).await?;
     Ok(Json(dashboard::outcomes(&quarters)))
 }
@@ -149,7 +152,7 @@ pub async fn training_effect(
     api: Api<cap::Impact>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<EffectFigure>, ApiError> {
-    let w = wanted(&state, &api.user, raw.as_deref()).await?;
+    let w = wanted(&state, &api.user, raw.as_deref(), true).await?;
     let rows = impact::effect_rows(&state.store, &w.filter, &w.module).await?;
     let module = w.module.clone();
     let figure = tokio::task::spawn_blocking(move || dashboard::effect(&module, &rows))

@@ -199,3 +199,21 @@ async fn a_line_manager_sees_their_own_teams_figures_only() {
         assert!(home.contains("href=\"/impact\""), "home points to /impact");
     });
 }
+
+#[tokio::test]
+async fn a_force_without_the_frontline_module_still_has_its_figures() {
+    on_both!(|app| {
+        // The test force's catalogue has no FL-PPN: only the training effect needs it.
+        for figure in ["compliance", "review-grades", "outcomes"] {
+            let (s, v) = app
+                .api_as(Role::SeniorLeader, &format!("/api/v1/impact/{figure}"))
+                .await;
+            assert_eq!(s, StatusCode::OK, "{figure}: {v}");
+        }
+        let (s, v) = app
+            .api_as(Role::SeniorLeader, "/api/v1/impact/training-effect")
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        assert!(v.to_string().contains("FL-PPN"), "{v}");
+    });
+}
