@@ -241,11 +241,13 @@ fn shape_of(path: &str) -> String {
     out
 }
 
-/// Links to follow: pages of this site, not downloads, sign-out, the API, streams or assets.
+/// Links to follow: pages of this site, not downloads, sign-out, the API, streams or assets,
+/// nor the audit trail's older and newer pages (the same screen again; its events' before and
+/// after are the records as stored, shown on purpose as they are).
 fn worth_following(link: &str) -> bool {
-    const SKIP: [&str; 14] = [
+    const SKIP: [&str; 16] = [
         "logout", "sign-out", "/export", ".csv", ".xlsx", ".pdf", ".ics", "download", "/assets/",
-        "/api/", "/events", "/stream", ".svg", "/file",
+        "/api/", "/events", "/stream", ".svg", "/file", "older=", "newer=",
     ];
     link.starts_with('/') && !link.starts_with("//") && !SKIP.iter().any(|s| link.contains(s))
 }
