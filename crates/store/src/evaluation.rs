@@ -295,7 +295,6 @@ pub async fn facts(
     use mashboard_domain::evaluation::{
         AuditFigure, EffectFigure, EventPoint, ReviewInput, YearInput,
     };
-    use mashboard_domain::impact::dashboard;
     let (feedback, checks, programme_began) =
         learning_facts(store, &from.to_string(), &to.to_string()).await?;
     let filter = crate::impact::Filter {
@@ -304,8 +303,8 @@ pub async fn facts(
         scope: crate::impact::Scope::Force,
     };
     let series = crate::impact::series(store, &filter, PROGRAMME_MODULE, today).await?;
-    let rows = crate::impact::effect_rows(store, &filter, PROGRAMME_MODULE).await?;
-    let e = dashboard::effect(PROGRAMME_MODULE, &rows);
+    // The same estimate the dashboard shows, kept until the data moves (`impact::effect`).
+    let e = crate::impact::effect(store, &filter, PROGRAMME_MODULE).await?;
 
     let audit_periods: Vec<AuditFigure> = series
         .audits

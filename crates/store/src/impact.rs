@@ -635,10 +635,17 @@ pub async fn dashboard(
 /// The training effect last estimated, per module, period and scope, with the impact data
 /// version it was estimated at. Estimating it reads every referral of the period (two million
 /// in the benchmark), far too slow for each request, so [`effect`] estimates once and keeps the
-/// result until the version moves.
+/// result until the version moves. The dashboard, its JSON twin
+/// (`/api/v1/impact/training-effect`) and the evaluation report all read it through [`effect`].
 #[derive(Debug, Default)]
 pub struct EffectCache {
     entries: std::sync::Mutex<HashMap<String, (i64, EffectFigure)>>,
+    /// How many estimates were made (not read from the cache) since the store opened.
+    estimates: std::sync::atomic::AtomicU64,
+    /// Held while the default view is estimated again after a write (see [`warm_effect`]).
+    warming: tokio::sync::Mutex<()>,
+    /// Set by a write that asks for warming while a warming runs: the running one goes again.
+    warm_again: std::sync::atomic::AtomicBool,
 }
 
 /// The most estimates kept at once (each is a few kilobytes).
@@ -655,13 +662,24 @@ pub async fn data_version(store: &Store) -> Result<i64> {
     Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
+/// What the estimate depends on besides the data: the module as asked (the answer names it),
+/// the period's first and last day and whose referrals (force, one department, one team).
+fn effect_key(f: &Filter, module: &str) -> String {
+    let scope = match &f.scope {
+        Scope::Force => "force".to_string(),
+        Scope::Department(d) => format!("department:{d}"),
+        Scope::Team(m) => format!("team:{m}"),
+    };
+    format!("{module}\u{1f}{}\u{1f}{}\u{1f}{scope}", f.from, f.to)
+}
+
 /// The training effect (and its split by who led the training) for the module, period and
 /// scope: estimated from [`effect_rows`], or the estimate kept from an earlier request when
 /// nothing it reads has changed since (the data version is read before the rows, so an
 /// estimate kept under a version is never older than that version's data).
 pub async fn effect(store: &Store, f: &Filter, module: &str) -> Result<EffectFigure> {
     let version = data_version(store).await?;
-    let key = format!("{module}\u{1f}{}\u{1f}{}\u{1f}{:?}", f.from, f.to, f.scope);
+    let key = effect_key(f, module);
     let cache = store.effect_cache();
     if let Some((v, e)) = cache.entries.lock().expect("effect cache").get(&key) {
         if *v == version {
@@ -674,6 +692,9 @@ pub async fn effect(store: &Store, f: &Filter, module: &str) -> Result<EffectFig
     let figure = tokio::task::spawn_blocking(move || dashboard::effect(&owned, &rows))
         .await
         .map_err(|e| StoreError::Invalid(format!("the training effect failed: {e}")))?;
+    cache
+        .estimates
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut entries = cache.entries.lock().expect("effect cache");
     if entries.len() >= EFFECT_CACHE_ENTRIES {
         entries.retain(|_, (v, _)| *v == version);
@@ -681,8 +702,61 @@ pub async fn effect(store: &Store, f: &Filter, module: &str) -> Result<EffectFig
             entries.clear();
         }
     }
-    entries.insert(key, (version, figure.clone()));
+    // A slower estimate under an older version never replaces a newer one.
+    let newer_kept = entries.get(&key).is_some_and(|(v, _)| *v > version);
+    if !newer_kept {
+        entries.insert(key, (version, figure.clone()));
+    }
     Ok(figure)
+}
+
+/// How many times [`effect`] estimated (rather than answered from what it kept) since the
+/// store opened: for tests and the benchmark.
+pub fn effect_estimates(store: &Store) -> u64 {
+    store
+        .effect_cache()
+        .estimates
+        .load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The data version the estimate kept for this module, period and scope was made at, if one is
+/// kept.
+pub fn effect_kept_version(store: &Store, f: &Filter, module: &str) -> Option<i64> {
+    store
+        .effect_cache()
+        .entries
+        .lock()
+        .expect("effect cache")
+        .get(&effect_key(f, module))
+        .map(|(v, _)| *v)
+}
+
+/// Estimates the training effect for each filter again if the data moved since it was kept, so
+/// that the next request for it is answered at once. Run it in the background after a write
+/// has committed: a call made while another is running asks that one to go round again instead
+/// of queueing a second estimate. Returns the data version last warmed at, or `None` when
+/// another call was already running.
+pub async fn warm_effect(store: &Store, filters: &[(Filter, String)]) -> Result<Option<i64>> {
+    use std::sync::atomic::Ordering;
+    let cache = store.effect_cache();
+    cache.warm_again.store(true, Ordering::SeqCst);
+    loop {
+        let Ok(running) = cache.warming.try_lock() else {
+            return Ok(None);
+        };
+        let mut version = data_version(store).await?;
+        while cache.warm_again.swap(false, Ordering::SeqCst) {
+            version = data_version(store).await?;
+            for (f, module) in filters {
+                effect(store, f, module).await?;
+            }
+        }
+        drop(running);
+        // A call that found this one running just before it let go: go round for it.
+        if !cache.warm_again.load(Ordering::SeqCst) {
+            return Ok(Some(version));
+        }
+    }
 }
 
 /// The departments people belong to, for the filter.

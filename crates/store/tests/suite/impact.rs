@@ -4,8 +4,10 @@
 
 use mashboard_domain::impact::dashboard::TrainerKind;
 use mashboard_domain::impact::ChartKind;
+use mashboard_domain::outcomes::{Outcome, Source};
+use mashboard_store::audit_trail::Actor;
 use mashboard_store::impact::{self, Filter, Scope};
-use mashboard_store::Store;
+use mashboard_store::{outcomes, Store};
 use time::macros::date;
 
 const NOW: &str = "2026-01-01T00:00:00Z";
@@ -262,5 +264,111 @@ async fn coverage_queue_and_the_training_effect_rows() {
             .as_str()
             .unwrap()
             .starts_with("No estimate"));
+    });
+}
+
+/// Records `outcome` as the CSC's decision on referral `reference`, as the outcome page does.
+async fn record_outcome(store: &Store, reference: &str, outcome: Outcome) {
+    outcomes::record(
+        store,
+        &Actor::system(),
+        &outcomes::NewOutcome {
+            referral_ref: reference.into(),
+            partner: "csc".into(),
+            outcome,
+            reason: String::new(),
+            decided_at: "2024-04-02".into(),
+            source: Source::Mash,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_training_effect_is_estimated_once_per_question_until_a_write_moves_the_data() {
+    on_both!(|store| {
+        seed(&store).await;
+        let force = filter(Scope::Force);
+        let before = impact::effect_estimates(&store);
+        let first = impact::effect(&store, &force, "FL-PPN").await.unwrap();
+        assert_eq!(impact::effect_estimates(&store), before + 1);
+        // The same question again is answered from what was kept.
+        let again = impact::effect(&store, &force, "FL-PPN").await.unwrap();
+        assert_eq!(again, first);
+        assert_eq!(impact::effect_estimates(&store), before + 1);
+        let version = impact::data_version(&store).await.unwrap();
+        assert_eq!(
+            impact::effect_kept_version(&store, &force, "FL-PPN"),
+            Some(version)
+        );
+        // Another period, department or team is another question with its own answer.
+        let response = filter(Scope::Department("Response".into()));
+        let dept = impact::effect(&store, &response, "FL-PPN").await.unwrap();
+        assert_eq!(impact::effect_estimates(&store), before + 2);
+        assert_eq!(dept.effect.counts.referrals, 3);
+        let b1 = store_person(&store, "B1").await;
+        let team = impact::effect(&store, &filter(Scope::Team(b1)), "FL-PPN")
+            .await
+            .unwrap();
+        assert_eq!(team.effect.counts.referrals, 3);
+        let shorter = Filter {
+            to: date!(2024 - 03 - 12),
+            ..force.clone()
+        };
+        let cut = impact::effect(&store, &shorter, "FL-PPN").await.unwrap();
+        assert_eq!(cut.effect.counts.referrals, 2);
+        assert_eq!(impact::effect_estimates(&store), before + 4);
+        assert_eq!(first.effect.counts.referrals, 4);
+
+        // Trained officers' referrals after training: three, none rejected or returned.
+        let after = first.effect.descriptive.trained_after;
+        assert_eq!((after.n, after.rate), (3, Some(0.0)));
+        // A partner decision recorded moves the data: the next answer is estimated again and
+        // counts it.
+        record_outcome(&store, "PPN-2", Outcome::NoFurtherAction).await;
+        assert!(impact::data_version(&store).await.unwrap() > version);
+        let moved = impact::effect(&store, &force, "FL-PPN").await.unwrap();
+        assert_eq!(impact::effect_estimates(&store), before + 5);
+        let after = moved.effect.descriptive.trained_after;
+        assert_eq!(after.n, 3);
+        assert!((after.rate.unwrap() - 1.0 / 3.0).abs() < 1e-12, "{after:?}");
+    });
+}
+
+#[tokio::test]
+async fn warming_after_a_write_keeps_the_new_estimate_so_the_next_request_does_not_pay() {
+    on_both!(|store| {
+        seed(&store).await;
+        let force = filter(Scope::Force);
+        let wanted = [(force.clone(), "FL-PPN".to_string())];
+        let warmed = impact::warm_effect(&store, &wanted).await.unwrap();
+        let version = impact::data_version(&store).await.unwrap();
+        assert_eq!(warmed, Some(version));
+        assert_eq!(
+            impact::effect_kept_version(&store, &force, "FL-PPN"),
+            Some(version)
+        );
+        record_outcome(&store, "PPN-3", Outcome::ReturnedMoreInformation).await;
+        let moved = impact::data_version(&store).await.unwrap();
+        assert_eq!(
+            impact::effect_kept_version(&store, &force, "FL-PPN"),
+            Some(version),
+            "the kept estimate is of the data before the write"
+        );
+        impact::warm_effect(&store, &wanted).await.unwrap();
+        assert_eq!(
+            impact::effect_kept_version(&store, &force, "FL-PPN"),
+            Some(moved)
+        );
+        // The request after the write is answered from the warmed estimate, which counts it.
+        let estimates = impact::effect_estimates(&store);
+        let e = impact::effect(&store, &force, "FL-PPN").await.unwrap();
+        assert_eq!(impact::effect_estimates(&store), estimates);
+        let after = e.effect.descriptive.trained_after;
+        assert!((after.rate.unwrap() - 1.0 / 3.0).abs() < 1e-12, "{after:?}");
+        // Warming with nothing moved estimates nothing.
+        impact::warm_effect(&store, &wanted).await.unwrap();
+        assert_eq!(impact::effect_estimates(&store), estimates);
     });
 }

@@ -153,10 +153,7 @@ pub async fn training_effect(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<EffectFigure>, ApiError> {
     let w = wanted(&state, &api.user, raw.as_deref(), true).await?;
-    let rows = impact::effect_rows(&state.store, &w.filter, &w.module).await?;
-    let module = w.module.clone();
-    let figure = tokio::task::spawn_blocking(move || dashboard::effect(&module, &rows))
-        .await
-        .map_err(|e| ApiError::Internal(format!("training effect: {e}")))?;
+    // The dashboard's estimate, kept until the data moves (`impact::effect`).
+    let figure = impact::effect(&state.store, &w.filter, &w.module).await?;
     Ok(Json(figure))
 }

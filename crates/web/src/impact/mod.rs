@@ -13,6 +13,7 @@ mod figures_api;
 mod input;
 mod period;
 mod svg;
+pub(crate) mod warm;
 
 use crate::routes::{Access, Table};
 use axum::routing::{get, post};

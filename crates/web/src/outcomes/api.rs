@@ -225,6 +225,7 @@ pub async fn record_outcome(
         },
     )
     .await?;
+    crate::impact::warm::after_write(&state);
     Ok((
         if existed {
             StatusCode::OK

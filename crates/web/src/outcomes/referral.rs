@@ -246,11 +246,14 @@ pub(super) async fn save(
         }
     };
     match outcomes::record(&state.store, &page.user.actor(), &new).await {
-        Ok(_) => Ok(Redirect::to(&format!(
-            "/register/referrals/{}/outcomes?saved=1",
-            path_segment(&r.referral_ref)
-        ))
-        .into_response()),
+        Ok(_) => {
+            crate::impact::warm::after_write(&state);
+            Ok(Redirect::to(&format!(
+                "/register/referrals/{}/outcomes?saved=1",
+                path_segment(&r.referral_ref)
+            ))
+            .into_response())
+        }
         Err(StoreError::Invalid(m)) | Err(StoreError::Conflict(m)) => {
             let mut form = FormState::default();
             for n in ["partner", "outcome", "reason", "decided_at"] {

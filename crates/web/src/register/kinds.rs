@@ -214,6 +214,10 @@ async fn check_register(
         .map(|(label, header)| (label.to_string(), header))
         .collect();
     let report = register::import(&state.store, actor, r, &file.name, !commit).await?;
+    if commit && !report.rejected() {
+        // The dashboard's training effect counts what was imported: estimate it again now.
+        crate::impact::warm::after_write(state);
+    }
     Ok(Checked::Report(Box::new(Report {
         encoding: report.encoding.to_string(),
         rows_read: report.rows_read,

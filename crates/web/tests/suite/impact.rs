@@ -2,6 +2,7 @@
 
 use crate::common::*;
 use mashboard_domain::Role;
+use mashboard_store::impact;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -512,5 +513,170 @@ async fn a_senior_leader_lands_on_the_dashboard_and_every_chart_has_its_table_an
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("govuk-error-summary"));
         assert!(html.contains("on or after its start"));
+    });
+}
+
+// The training effect is estimated once and shared: the dashboard, its JSON twin and the
+// evaluation report read the same kept estimate until a write moves the data.
+
+#[tokio::test]
+async fn the_dashboard_its_api_and_the_evaluation_report_share_one_training_effect_estimate() {
+    on_both!(|app| {
+        seed_impact_figures(&app.store).await;
+        let path = "/api/v1/impact/training-effect?module=FL-PPN&from=2024-01-01&to=2024-12-31";
+        let before = impact::effect_estimates(&app.store);
+        let (s, first) = app.api_as(Role::SeniorLeader, path).await;
+        assert_eq!(s, StatusCode::OK, "{first}");
+        assert_eq!(impact::effect_estimates(&app.store), before + 1);
+        let (_, again) = app.api_as(Role::SeniorLeader, path).await;
+        assert_eq!(again, first);
+        assert_eq!(
+            impact::effect_estimates(&app.store),
+            before + 1,
+            "the second call is answered from the kept estimate"
+        );
+        // The dashboard for the same period and the whole force reads the same estimate.
+        let leader = app.signed_in(Role::SeniorLeader).await;
+        let (s, html) = app
+            .get(&leader, "/impact?from=2024-01-01&to=2024-12-31")
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("at least 20"), "the effect's reason is shown");
+        assert_eq!(impact::effect_estimates(&app.store), before + 1);
+        // So does an evaluation report of that period (its facts are read when it is created).
+        let trainer = token_for(&app, Role::MashTrainer).await;
+        let (s, body) = api(
+            &app,
+            &trainer,
+            Method::POST,
+            "/api/v1/evaluation-reports",
+            serde_json::json!({"title": "2024", "from": "2024-01-01", "to": "2024-12-31"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        assert_eq!(impact::effect_estimates(&app.store), before + 1);
+        // A department is another question, estimated on its own.
+        let (_, dept) = app
+            .api_as(
+                Role::SeniorLeader,
+                "/api/v1/impact/training-effect?from=2024-01-01&to=2024-12-31&department=Response",
+            )
+            .await;
+        assert_eq!(dept["counts"]["referrals"], 3, "{dept}");
+        assert_eq!(impact::effect_estimates(&app.store), before + 2);
+
+        // A partner decision recorded on the fourth referral moves the answer.
+        assert_eq!(first["counts"]["referrals"], 5);
+        assert_eq!(first["descriptive"]["trained_after"]["n"], 3);
+        let staff = token_for(&app, Role::MashStaff).await;
+        let (s, body) = api(
+            &app,
+            &staff,
+            Method::POST,
+            "/api/v1/referrals/PPN-04/outcomes",
+            serde_json::json!({"partner": "Children's social care", "outcome": "no_further_action", "decided_at": "2024-03-20"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        let (_, moved) = app.api_as(Role::SeniorLeader, path).await;
+        assert_eq!(moved["counts"]["referrals"], 6, "{moved}");
+        let after = &moved["descriptive"]["trained_after"];
+        assert_eq!(after["n"], 4);
+        assert!(close(&after["rate"], 0.5), "{after}");
+    });
+}
+
+/// Uploads a register fixture of this kind and commits it, as the import page does.
+async fn import_register(app: &TestApp, c: &reqwest::Client, kind: &str, name: &str) {
+    let t = app.csrf_token(c).await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", t)
+        .text("kind", kind.to_string())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(fixture(&format!("register/{name}")))
+                .file_name(name.to_string()),
+        );
+    let html = c
+        .post(app.url("/register/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Check the import"), "{html}");
+    let fields = [
+        ("upload", hidden(&html, "upload")),
+        ("kind", hidden(&html, "kind")),
+        ("mapping", hidden(&html, "mapping")),
+    ];
+    let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let html = app
+        .post_form(c, "/register/import/commit", &form)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Import complete"), "{html}");
+}
+
+/// Waits until the training effect of the dashboard's default view is kept for the current
+/// data version (the background warming has finished), or fails after a minute.
+async fn warmed(store: &mashboard_store::Store) -> i64 {
+    let to = mashboard_store::training::today();
+    let filter = impact::Filter {
+        from: time::Date::from_calendar_date(to.year() - 4, time::Month::January, 1).unwrap(),
+        to,
+        scope: impact::Scope::Force,
+    };
+    let version = impact::data_version(store).await.unwrap();
+    for _ in 0..600 {
+        if impact::effect_kept_version(store, &filter, "FL-PPN") == Some(version) {
+            return version;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the default view's training effect was not kept for data version {version}");
+}
+
+#[tokio::test]
+async fn after_an_import_or_a_partner_decision_the_default_view_is_estimated_in_the_background() {
+    on_both!(|app| {
+        seed_impact_figures(&app.store).await;
+        let trainer = app.signed_in(Role::MashTrainer).await;
+        let version = impact::data_version(&app.store).await.unwrap();
+        import_register(&app, &trainer, "incidents", "incidents-messy.csv").await;
+        assert!(impact::data_version(&app.store).await.unwrap() > version);
+        let after_import = warmed(&app.store).await;
+        // The dashboard's first request after the import pays for no estimate.
+        let estimates = impact::effect_estimates(&app.store);
+        let leader = app.signed_in(Role::SeniorLeader).await;
+        let (s, _) = app.get(&leader, "/impact").await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(impact::effect_estimates(&app.store), estimates);
+
+        // A partner decision recorded on the referral's page: warmed again, and it counts.
+        let r = app
+            .post_form(
+                &trainer,
+                "/register/referrals/PPN-04/outcomes",
+                &[
+                    ("partner", "Children's social care"),
+                    ("outcome", "no_further_action"),
+                    ("decided_at", "2024-03-20"),
+                ],
+            )
+            .await;
+        assert!(r.status().is_redirection(), "{:?}", r.status());
+        let after_decision = warmed(&app.store).await;
+        assert!(after_decision > after_import);
+        let estimates = impact::effect_estimates(&app.store);
+        let (_, v) = app
+            .api_as(Role::SeniorLeader, "/api/v1/impact/training-effect")
+            .await;
+        assert_eq!(impact::effect_estimates(&app.store), estimates);
+        assert_eq!(v["counts"]["referrals"], 6, "{v}");
     });
 }
