@@ -485,7 +485,115 @@ pub async fn coverage(store: &Store, f: &Filter, module: &str) -> Result<Vec<Cov
 /// The missing-referral queue at the end of each month of the period (up to today): how many
 /// items were open, their mean age and the oldest, from when each was queued and closed (the
 /// queue keeps both, so no snapshot is needed).
+///
+/// Counted in SQL, never loading the items: two aggregates over the period's items, one by the
+/// day items were queued (how many, and the last day any of them closed) and one by the day
+/// items closed (how many, and the sum of their queued days), a few thousand rows for any size
+/// of queue. An item is open at a month's end when it was queued on or before that day and not
+/// closed by it, so the month's open count and the sum of their queued days are running totals
+/// of the first less the second, and the oldest is the first queued day whose last closing is
+/// after it. [`queue_by_items`] is the same from the items themselves.
 pub async fn queue(store: &Store, f: &Filter, today: Date) -> Result<Vec<QueuePoint>> {
+    let (from, before) = f.bounds();
+    let (extra, binds) = scope_sql(&f.scope, "i.department", "i.officer_person_id", 3);
+    let join = if f.scope == Scope::Force {
+        ""
+    } else {
+        " JOIN incidents i ON i.id = q.incident_id"
+    };
+    // Items closed before the period began are open at none of its month ends; an item closed
+    // before the day it was queued (bad data) is open at none either.
+    let items = format!(
+        "FROM missing_referrals q{join}
+         WHERE q.queued_at < $1 AND (q.closed_at IS NULL OR q.closed_at >= $2)
+           AND (q.closed_at IS NULL OR substr(q.closed_at, 1, 10) >= substr(q.queued_at, 1, 10)){extra}"
+    );
+    // Days since 1 January 1970 of the day an item was queued.
+    let queued_day = match store.backend() {
+        crate::Backend::Sqlite => {
+            "CAST(julianday(substr(q.queued_at, 1, 10)) - 2440587.5 AS BIGINT)"
+        }
+        crate::Backend::Postgres => {
+            "(CAST(substr(q.queued_at, 1, 10) AS DATE) - DATE '1970-01-01')"
+        }
+    };
+    let by_queued = format!(
+        "SELECT substr(q.queued_at, 1, 10), CAST(COUNT(*) AS BIGINT),
+            MAX(CASE WHEN q.closed_at IS NULL THEN '9999-12-31' ELSE substr(q.closed_at, 1, 10) END)
+         {items}
+         GROUP BY substr(q.queued_at, 1, 10)"
+    );
+    let by_closed = format!(
+        "SELECT substr(q.closed_at, 1, 10), CAST(COUNT(*) AS BIGINT), CAST(SUM({queued_day}) AS BIGINT)
+         {items} AND q.closed_at IS NOT NULL
+         GROUP BY substr(q.closed_at, 1, 10)"
+    );
+    let mut q1 = sqlx::query_as::<_, (String, i64, String)>(&by_queued)
+        .bind(&before)
+        .bind(&from);
+    let mut q2 = sqlx::query_as::<_, (String, i64, i64)>(&by_closed)
+        .bind(&before)
+        .bind(&from);
+    for b in &binds {
+        q1 = q1.bind(b);
+        q2 = q2.bind(b);
+    }
+    let epoch = Date::from_calendar_date(1970, Month::January, 1).expect("1 January 1970");
+    // (queued day, items, the last day one of them closed), in order of the day.
+    let mut queued: Vec<(Date, i64, String)> = q1
+        .fetch_all(store.pool())
+        .await?
+        .into_iter()
+        .filter_map(|(d, n, last)| Some((parse_day(&d)?, n, last)))
+        .collect();
+    queued.sort_by_key(|r| r.0);
+    let mut closed: Vec<(Date, i64, i64)> = q2
+        .fetch_all(store.pool())
+        .await?
+        .into_iter()
+        .filter_map(|(d, n, sum)| Some((parse_day(&d)?, n, sum)))
+        .collect();
+    closed.sort_by_key(|r| r.0);
+
+    let mut out = Vec::new();
+    let (mut qi, mut ci) = (0, 0);
+    // Running totals: items queued and the sum of their days, less those closed.
+    let (mut open, mut day_sum) = (0i64, 0i64);
+    let mut month = Date::from_calendar_date(f.from.year(), f.from.month(), 1).expect("first");
+    let last = f.to.min(today);
+    while month <= last {
+        let next = next_month(month);
+        let on = (next - Duration::days(1)).min(last);
+        while qi < queued.len() && queued[qi].0 <= on {
+            open += queued[qi].1;
+            day_sum += queued[qi].1 * (queued[qi].0 - epoch).whole_days();
+            qi += 1;
+        }
+        while ci < closed.len() && closed[ci].0 <= on {
+            open -= closed[ci].1;
+            day_sum -= closed[ci].2;
+            ci += 1;
+        }
+        let on_text = dashboard::iso(on);
+        let oldest = queued[..qi]
+            .iter()
+            .find(|(_, _, last_closed)| last_closed.as_str() > on_text.as_str())
+            .map(|(d, _, _)| (on - *d).whole_days());
+        let on_day = (on - epoch).whole_days();
+        out.push(QueuePoint {
+            on: on_text,
+            open: open.max(0) as u64,
+            mean_age_days: (open > 0).then(|| (open * on_day - day_sum) as f64 / open as f64),
+            oldest_days: oldest,
+        });
+        month = next;
+    }
+    Ok(out)
+}
+
+/// The same figures as [`queue`] from the period's items read one by one: what [`queue`] must
+/// always equal (tests).
+pub async fn queue_by_items(store: &Store, f: &Filter, today: Date) -> Result<Vec<QueuePoint>> {
     let (_, before) = f.bounds();
     let (extra, binds) = scope_sql(&f.scope, "i.department", "i.officer_person_id", 3);
     let sql = format!(

@@ -246,6 +246,11 @@ async fn coverage_queue_and_the_training_effect_rows() {
         let feb = queue.iter().find(|q| q.on == "2024-02-29").unwrap();
         assert_eq!(feb.open, 0);
         assert_eq!(queue.last().unwrap().on, "2024-04-15", "not beyond today");
+        let april = queue.last().unwrap();
+        assert_eq!(
+            (april.open, april.mean_age_days, april.oldest_days),
+            (1, Some(41.0), Some(41))
+        );
 
         // The whole dashboard as one value, serialisable.
         let d = impact::dashboard(
@@ -370,5 +375,93 @@ async fn warming_after_a_write_keeps_the_new_estimate_so_the_next_request_does_n
         // Warming with nothing moved estimates nothing.
         impact::warm_effect(&store, &wanted).await.unwrap();
         assert_eq!(impact::effect_estimates(&store), estimates);
+    });
+}
+
+#[tokio::test]
+async fn the_queue_over_time_counted_in_sql_equals_the_items_counted_one_by_one() {
+    on_both!(|store| {
+        seed(&store).await;
+        // More items on the queue: closed the day they were queued, closed on a month's last
+        // day, closed before the period, queued on a month's last day, still open from long
+        // ago, and one closed before it was queued (bad data: never open).
+        let a1 = store_person(&store, "A1").await.to_string();
+        let a2 = store_person(&store, "A2").await.to_string();
+        let items = [
+            ("2024-01-10T08:00:00", Some("2024-01-10T17:00:00"), &a1),
+            ("2024-01-15T08:00:00", Some("2024-02-29T23:00:00"), &a1),
+            ("2023-06-01T08:00:00", Some("2023-09-30T08:00:00"), &a2),
+            ("2024-04-30T08:00:00", None, &a2),
+            ("2023-11-20T08:00:00", None, &a1),
+            ("2024-05-20T08:00:00", Some("2024-05-02T08:00:00"), &a1),
+            ("2023-12-31T23:59:59", Some("2024-06-01T00:00:00"), &a2),
+        ];
+        for (n, (queued, closed, who)) in items.into_iter().enumerate() {
+            let reference = format!("INC-Q{n}");
+            let dept = if who == &a1 {
+                "Response"
+            } else {
+                "Neighbourhood Policing"
+            };
+            exec(&store, "INSERT INTO incidents (incident_ref, reported_at, children_involved, department, officer_person_id, imported_at, updated_at) VALUES ($1, $2, 1, $3, CAST($4 AS BIGINT), $5, $5)", &[&reference, queued, dept, who, NOW]).await;
+            let incident = id(
+                &store,
+                &format!("SELECT id FROM incidents WHERE incident_ref = '{reference}'"),
+            )
+            .await;
+            let closed_sql = closed.map_or("NULL".to_string(), |c| format!("'{c}'"));
+            exec(&store, &format!("INSERT INTO missing_referrals (incident_id, rule, queued_at, outcome, closed_at) VALUES (CAST($1 AS BIGINT), 'children_involved', $2, NULL, {closed_sql})"), &[&incident, queued]).await;
+        }
+        let b1 = store_person(&store, "B1").await;
+        let mut compared = 0;
+        for scope in [
+            Scope::Force,
+            Scope::Department("Response".into()),
+            Scope::Department("Neighbourhood Policing".into()),
+            Scope::Team(b1),
+        ] {
+            for (from, to, today) in [
+                (
+                    date!(2023 - 10 - 01),
+                    date!(2024 - 06 - 30),
+                    date!(2024 - 07 - 01),
+                ),
+                (
+                    date!(2023 - 10 - 15),
+                    date!(2024 - 06 - 30),
+                    date!(2024 - 04 - 30),
+                ),
+                (
+                    date!(2024 - 02 - 29),
+                    date!(2024 - 03 - 01),
+                    date!(2026 - 01 - 01),
+                ),
+            ] {
+                let f = Filter {
+                    from,
+                    to,
+                    scope: scope.clone(),
+                };
+                let sql = impact::queue(&store, &f, today).await.unwrap();
+                let items = impact::queue_by_items(&store, &f, today).await.unwrap();
+                assert_eq!(sql, items, "{f:?} today {today}");
+                compared += sql.iter().filter(|p| p.open > 0).count();
+            }
+        }
+        assert!(compared > 20, "the comparison saw open items ({compared})");
+        // By hand, force-wide at the end of January 2024: INC-4's item is not yet queued; the
+        // items of 20 November and 31 December and 15 January are open (72, 31 and 16 days).
+        let force = filter(Scope::Force);
+        let queue = impact::queue(&store, &force, date!(2024 - 07 - 01))
+            .await
+            .unwrap();
+        let jan = queue.iter().find(|q| q.on == "2024-01-31").unwrap();
+        assert_eq!((jan.open, jan.oldest_days), (3, Some(72)));
+        assert_eq!(jan.mean_age_days, Some((72.0 + 31.0 + 16.0) / 3.0));
+        let feb = queue.iter().find(|q| q.on == "2024-02-29").unwrap();
+        assert_eq!(
+            feb.open, 2,
+            "closed on the month's last day is not open at its end"
+        );
     });
 }
