@@ -88,7 +88,42 @@ async fn the_trainer_publishes_an_evaluation_report_and_it_stays_as_published() 
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
-        assert!(r.bytes().await.unwrap().starts_with(b"PK"), "an xlsx (zip)");
+        let bytes = r.bytes().await.unwrap().to_vec();
+        assert!(bytes.starts_with(b"PK"), "an xlsx (zip)");
+        // The event study is in the workbook: every quarter from training, the reference
+        // with its 0, and no estimate where there is none.
+        {
+            use calamine::{Data, Reader, Xlsx};
+            let mut book = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+            let sheet = book.worksheet_range("L4 event study").unwrap();
+            let rows: Vec<&[Data]> = sheet.rows().collect();
+            assert_eq!(rows.len(), 10, "a header and nine quarters");
+            assert_eq!(rows[4][0], Data::String("1 before (the reference)".into()));
+            assert_eq!(rows[9][0], Data::String("4 or more after".into()));
+            assert!(matches!(rows[4][2], Data::Float(v) if v == 0.0));
+            assert!(matches!(rows[9][2], Data::Empty | Data::String(_)));
+        }
+        // And in the PDF: its heading, what it shows, and its table.
+        let pdf = trainer
+            .get(app.url(&format!("{page}/report.pdf")))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let text = crate::training_edges::inflated(&pdf);
+        for words in [
+            "Event study",
+            "by quarters from training",
+            "parallel-trends check",
+            "Quarters from training",
+            "1 before (the reference)",
+            "4 or more after",
+            "No chart",
+        ] {
+            assert!(text.contains(words), "the PDF says {words}");
+        }
 
         // Publishing asks first, then freezes the figures.
         let (status, html) = app.get(&trainer, &format!("{page}/publish")).await;

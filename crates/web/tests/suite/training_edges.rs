@@ -232,7 +232,7 @@ async fn the_training_record_pdf_is_tagged_and_keeps_long_module_titles_whole() 
 }
 
 /// Every compressed stream of a PDF, inflated, as text (what the ActualText of each line says).
-fn inflated(pdf: &[u8]) -> String {
+pub(crate) fn inflated(pdf: &[u8]) -> String {
     use std::io::Read;
     let mut out = String::new();
     let mut rest = pdf;

@@ -317,7 +317,74 @@ pub(crate) fn pdf(force: &str, row: &ReportRow) -> Vec<u8> {
         };
         w.line(false, 9.0, &text);
     }
+    if let Some(ev) = super::charts::event_study(r) {
+        w.gap(6.0);
+        w.line(true, 11.0, super::super::event_study::TITLE);
+        w.line(
+            false,
+            9.0,
+            "Each quarter before and after an officer's training quarter: the estimated difference in percentage points in the share of referrals rejected or returned, measured from the quarter before training (the reference, zero by definition), with its standard error and 95% interval. Estimates close to zero before training mean trained officers were not already moving apart from the others (the parallel-trends check).",
+        );
+        if let Some(why) = ev.none_because {
+            w.line(false, 9.0, &format!("No chart: {why}."));
+        }
+        let rows: Vec<(Vec<String>, String)> = ev
+            .rows
+            .iter()
+            .map(|cells| (cells.to_vec(), String::new()))
+            .collect();
+        w.table(
+            &[150.0, 110.0, 90.0, 150.0],
+            &[
+                "Quarters from training",
+                "Estimate (points)",
+                "Standard error",
+                "95% interval (points)",
+            ],
+            &rows,
+        );
+    }
     w.finish(&row.title)
+}
+
+/// The event study's sheet: every quarter from training, −4 (and earlier) to +4 (and later),
+/// the reference (−1) included with its 0; estimates and intervals as proportions like the
+/// other sheets (−0.05 is five points fewer).
+fn event_study_rows(r: &Report) -> Vec<Vec<XCell>> {
+    use super::super::event_study::{relative_words, Coefficient};
+    let Some(e) = r.effect.as_ref().filter(|e| !e.event_study.is_empty()) else {
+        return Vec::new();
+    };
+    (-4..=4)
+        .map(|q| {
+            let words = XCell::Text(relative_words(q));
+            let number = XCell::Number(f64::from(q));
+            if q == -1 {
+                return vec![
+                    words,
+                    number,
+                    XCell::Number(0.0),
+                    opt(None),
+                    opt(None),
+                    opt(None),
+                ];
+            }
+            let p = e.event_study.iter().find(|p| p.relative_quarter == q);
+            let c = Coefficient {
+                quarter: q,
+                estimate: p.and_then(|p| p.estimate),
+                se: p.and_then(|p| p.se),
+            };
+            vec![
+                words,
+                number,
+                opt(c.estimate),
+                opt(c.se),
+                lo(c.ci95()),
+                hi(c.ci95()),
+            ]
+        })
+        .collect()
 }
 
 fn opt(v: Option<f64>) -> XCell {
@@ -554,6 +621,18 @@ pub(crate) fn xlsx(row: &ReportRow) -> Result<Vec<u8>, AppError> {
                 })
                 .collect(),
         },
+        Sheet {
+            name: "L4 event study",
+            header: vec![
+                "Quarters from training",
+                "Relative quarter",
+                "Estimate",
+                "Standard error",
+                "95% low",
+                "95% high",
+            ],
+            rows: event_study_rows(r),
+        },
     ];
     workbook(&sheets)
 }
@@ -576,4 +655,98 @@ pub async fn xlsx_download(
     let row = super::find(&state.store, &id).await?;
     let body = xlsx(&row)?;
     Ok(download(XLSX, &file_name(&row, "xlsx"), body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use calamine::{Data, Reader, Xlsx};
+    use mashboard_domain::evaluation::{build, EffectFigure, EventPoint, Facts};
+
+    fn row_with_event_study() -> ReportRow {
+        let points: Vec<EventPoint> = [-4, -3, -2, 0, 1, 2, 3, 4]
+            .into_iter()
+            .map(|q| EventPoint {
+                relative_quarter: q,
+                estimate: (q != 3).then_some(q as f64 / 100.0),
+                se: (q != 3).then_some(0.02),
+            })
+            .collect();
+        let facts = Facts {
+            title: "Evaluation".into(),
+            period_from: "2022-01-01".into(),
+            period_to: "2024-12-31".into(),
+            generated_at: "2025-01-02T10:00:00Z".into(),
+            feedback: Vec::new(),
+            checks: Vec::new(),
+            reviews: Vec::new(),
+            years: Vec::new(),
+            audit_periods: Vec::new(),
+            quarters: Vec::new(),
+            programme_began: None,
+            effect: Some(EffectFigure {
+                module_code: "FL-PPN".into(),
+                referrals: 4000,
+                officers_trained: 40,
+                officers_never_trained: 12,
+                estimate: Some(-0.05),
+                ci95: Some([-0.08, -0.02]),
+                p_value: Some(0.001),
+                reason: None,
+                caveats: Vec::new(),
+                event_study: points,
+            }),
+        };
+        ReportRow {
+            id: 7,
+            title: "Evaluation".into(),
+            period_from: "2022-01-01".into(),
+            period_to: "2024-12-31".into(),
+            status: "draft".into(),
+            created_at: "2025-01-02T10:00:00Z".into(),
+            updated_at: "2025-01-02T10:00:00Z".into(),
+            published_at: None,
+            published_by: None,
+            report: build(&facts),
+        }
+    }
+
+    #[test]
+    fn the_workbook_has_the_event_study_quarter_by_quarter_with_its_intervals() {
+        let bytes = xlsx(&row_with_event_study()).unwrap();
+        let mut book = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let sheet = book.worksheet_range("L4 event study").unwrap();
+        let rows: Vec<&[Data]> = sheet.rows().collect();
+        assert_eq!(rows.len(), 10, "a header and nine quarters");
+        assert_eq!(rows[0][0], Data::String("Quarters from training".into()));
+        let num = |r: usize, c: usize| match &rows[r][c] {
+            Data::Float(v) => Some(*v),
+            Data::Int(v) => Some(*v as f64),
+            _ => None,
+        };
+        // −4 first, the reference (−1) with its 0 and nothing else, +3 with no estimate.
+        assert_eq!(rows[1][0], Data::String("4 or more before".into()));
+        assert_eq!(num(1, 1), Some(-4.0));
+        assert_eq!(rows[4][0], Data::String("1 before (the reference)".into()));
+        assert_eq!((num(4, 2), num(4, 3)), (Some(0.0), None));
+        let plus2 = 1 + 6;
+        assert_eq!(num(plus2, 1), Some(2.0));
+        assert_eq!(num(plus2, 2), Some(0.02));
+        assert_eq!(num(plus2, 3), Some(0.02));
+        assert!((num(plus2, 4).unwrap() - (0.02 - 1.96 * 0.02)).abs() < 1e-12);
+        assert!((num(plus2, 5).unwrap() - (0.02 + 1.96 * 0.02)).abs() < 1e-12);
+        assert_eq!((num(8, 1), num(8, 2)), (Some(3.0), None), "+3 has none");
+    }
+
+    #[test]
+    fn a_report_kept_before_the_event_study_has_an_empty_sheet() {
+        let mut row = row_with_event_study();
+        if let Some(e) = row.report.effect.as_mut() {
+            e.event_study.clear();
+        }
+        let bytes = xlsx(&row).unwrap();
+        let mut book = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let sheet = book.worksheet_range("L4 event study").unwrap();
+        assert_eq!(sheet.rows().count(), 1, "the header only");
+    }
 }
