@@ -13,7 +13,9 @@ mod figures_api;
 mod input;
 mod period;
 mod svg;
-pub(crate) mod warm;
+mod warm;
+
+pub(crate) use warm::after_write as warm_effect_after_write;
 
 use crate::routes::{Access, Table};
 use axum::routing::{get, post};

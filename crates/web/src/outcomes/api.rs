@@ -225,7 +225,7 @@ pub async fn record_outcome(
         },
     )
     .await?;
-    crate::impact::warm::after_write(&state);
+    crate::impact::warm_effect_after_write(&state);
     Ok((
         if existed {
             StatusCode::OK

@@ -247,7 +247,7 @@ pub(super) async fn save(
     };
     match outcomes::record(&state.store, &page.user.actor(), &new).await {
         Ok(_) => {
-            crate::impact::warm::after_write(&state);
+            crate::impact::warm_effect_after_write(&state);
             Ok(Redirect::to(&format!(
                 "/register/referrals/{}/outcomes?saved=1",
                 path_segment(&r.referral_ref)

@@ -216,7 +216,7 @@ async fn check_register(
     let report = register::import(&state.store, actor, r, &file.name, !commit).await?;
     if commit && !report.rejected() {
         // The dashboard's training effect counts what was imported: estimate it again now.
-        crate::impact::warm::after_write(state);
+        crate::impact::warm_effect_after_write(state);
     }
     Ok(Checked::Report(Box::new(Report {
         encoding: report.encoding.to_string(),
