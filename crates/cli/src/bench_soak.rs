@@ -128,7 +128,12 @@ async fn sign_in(client: &reqwest::Client, base: &str, user: &str, password: &st
 
 /// The first staff number linked from the people list (for the person's-record read).
 async fn some_person(client: &reqwest::Client, base: &str) -> Result<Option<String>> {
-    let page = client.get(format!("{base}/people")).send().await?.text().await?;
+    let page = client
+        .get(format!("{base}/people"))
+        .send()
+        .await?
+        .text()
+        .await?;
     Ok(page.split("href=\"/people/").nth(1).map(|rest| {
         rest.chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
@@ -208,7 +213,10 @@ pub async fn run(args: &BenchSoakArgs) -> Result<ExitCode> {
                     false,
                 ),
                 _ => (
-                    client.get(format!("{base}{}", reads[(i as usize / 10 + slot as usize) % reads.len()])),
+                    client.get(format!(
+                        "{base}{}",
+                        reads[(i as usize / 10 + slot as usize) % reads.len()]
+                    )),
                     false,
                 ),
             };

@@ -321,7 +321,10 @@ pub async fn audit_refusals(
             .ok()
             .flatten(),
         (_, Some(session)) => match session.get::<i64>(SESSION_USER).await.ok().flatten() {
-            Some(uid) => accounts::by_id_cached(&state.store, uid).await.ok().flatten(),
+            Some(uid) => accounts::by_id_cached(&state.store, uid)
+                .await
+                .ok()
+                .flatten(),
             None => None,
         },
         _ => None,

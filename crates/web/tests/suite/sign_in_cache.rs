@@ -71,7 +71,12 @@ async fn sign_out(app: &TestApp, cookie: &str) {
 
 /// Asks until the answer is `want` (an instance hears another's change within a moment), for
 /// at most two seconds; returns the last answer.
-async fn eventually(base: &str, path: &str, cookie: &str, want: StatusCode) -> (StatusCode, String) {
+async fn eventually(
+    base: &str,
+    path: &str,
+    cookie: &str,
+    want: StatusCode,
+) -> (StatusCode, String) {
     let start = Instant::now();
     loop {
         let got = get_with(base, path, cookie).await;
@@ -91,7 +96,10 @@ async fn a_signed_out_cookie_no_longer_works_though_its_session_was_cached() {
         let start = Instant::now();
         while app.store.session_cache_hits() < hits + 4 && start.elapsed() < Duration::from_secs(3)
         {
-            assert_eq!(get_with(&app.base, "/people", &cookie).await.0, StatusCode::OK);
+            assert_eq!(
+                get_with(&app.base, "/people", &cookie).await.0,
+                StatusCode::OK
+            );
         }
         assert!(
             app.store.session_cache_hits() >= hits + 4,
@@ -109,7 +117,10 @@ async fn a_disabled_account_or_a_role_taken_away_ends_access_at_once() {
     on_both!(|app| {
         let cookie = session_cookie(&app, Role::MashTrainer).await;
         for _ in 0..3 {
-            assert_eq!(get_with(&app.base, "/people", &cookie).await.0, StatusCode::OK);
+            assert_eq!(
+                get_with(&app.base, "/people", &cookie).await.0,
+                StatusCode::OK
+            );
         }
         let admin = Actor::system();
         let name = username_for(Role::MashTrainer);
@@ -124,12 +135,19 @@ async fn a_disabled_account_or_a_role_taken_away_ends_access_at_once() {
         accounts::set_roles(&app.store, &admin, &name, &[Role::MashTrainer])
             .await
             .unwrap();
-        assert_eq!(get_with(&app.base, "/people", &cookie).await.0, StatusCode::OK);
+        assert_eq!(
+            get_with(&app.base, "/people", &cookie).await.0,
+            StatusCode::OK
+        );
         accounts::set_disabled(&app.store, &admin, &name, true)
             .await
             .unwrap();
         let (status, to) = get_with(&app.base, "/people", &cookie).await;
-        assert_eq!(status, StatusCode::SEE_OTHER, "a disabled account is signed out");
+        assert_eq!(
+            status,
+            StatusCode::SEE_OTHER,
+            "a disabled account is signed out"
+        );
         assert!(to.starts_with("/login"), "{to}");
     });
 }
@@ -148,9 +166,15 @@ async fn on_postgresql_every_instance_hears_a_sign_out_and_an_account_change() {
     let hits = b.store.session_cache_hits();
     let start_at = Instant::now();
     while b.store.session_cache_hits() < hits + 4 && start_at.elapsed() < Duration::from_secs(3) {
-        assert_eq!(get_with(&b.base, "/people", &cookie).await.0, StatusCode::OK);
+        assert_eq!(
+            get_with(&b.base, "/people", &cookie).await.0,
+            StatusCode::OK
+        );
     }
-    assert!(b.store.session_cache_hits() >= hits + 4, "B serves the session from memory");
+    assert!(
+        b.store.session_cache_hits() >= hits + 4,
+        "B serves the session from memory"
+    );
 
     // A role taken away through another process's store.
     let other = Store::open(&url).await.unwrap();
@@ -169,6 +193,10 @@ async fn on_postgresql_every_instance_hears_a_sign_out_and_an_account_change() {
     // Signed out on A: the cookie no longer works on B.
     sign_out(&a, &cookie).await;
     let (status, to) = eventually(&b.base, "/people", &cookie, StatusCode::SEE_OTHER).await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "B refuses the signed-out cookie");
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "B refuses the signed-out cookie"
+    );
     assert!(to.starts_with("/login"), "{to}");
 }
