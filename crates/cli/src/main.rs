@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_impact;
+mod bench_soak;
 mod commands;
 mod delivery;
 mod demo;
@@ -166,6 +167,10 @@ pub enum Command {
     /// SQL), then time the impact dashboard and the training effect against their targets.
     #[command(hide = true)]
     BenchImpact(crate::bench_impact::BenchImpactArgs),
+    /// Mixed reads and writes against a running server at a steady rate; reports errors,
+    /// latency and the server's memory (`scripts/soak`).
+    #[command(hide = true)]
+    BenchSoak(crate::bench_soak::BenchSoakArgs),
     /// Copy every record from one database into a new, empty one (e.g. SQLite to PostgreSQL).
     CopyDb {
         /// The database to copy from.

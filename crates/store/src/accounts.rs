@@ -1,6 +1,7 @@
 //! Accounts: argon2id password hashes, roles, sign-in with lock-out, API tokens.
 
 use crate::audit_trail::{self, Actor, Event};
+use crate::session_cache::invalidate_account;
 use crate::{
     instant_text, is_unique_violation, now_text, parse_instant, Result, Store, StoreError,
 };
@@ -104,6 +105,22 @@ pub async fn by_id(store: &Store, id: i64) -> Result<Option<Account>> {
         Some(row) => Some(hydrate(store, row).await?.0),
         None => None,
     })
+}
+
+/// The account, from the in-memory cache when it holds it (see `session_cache.rs`: every change
+/// to the account made through this module ends the entry, on every instance): for reading who
+/// is signed in on each request.
+pub async fn by_id_cached(store: &Store, id: i64) -> Result<Option<Account>> {
+    let cache = store.session_cache();
+    if let Some(a) = cache.account(store, id) {
+        return Ok(Some(a));
+    }
+    let ticket = cache.ticket(store);
+    let account = by_id(store, id).await?;
+    if let Some(a) = &account {
+        cache.put_account(ticket, a);
+    }
+    Ok(account)
 }
 
 pub async fn list(store: &Store) -> Result<Vec<Account>> {
@@ -267,6 +284,7 @@ pub async fn set_disabled(
     )
     .await?;
     tx.commit().await?;
+    invalidate_account(store, account.id).await;
     must_find(store, username).await
 }
 
@@ -307,6 +325,7 @@ pub async fn set_roles(
     )
     .await?;
     tx.commit().await?;
+    invalidate_account(store, account.id).await;
     must_find(store, username).await
 }
 
@@ -335,6 +354,7 @@ pub async fn set_password(
     )
     .await?;
     tx.commit().await?;
+    invalidate_account(store, account.id).await;
     Ok(())
 }
 
@@ -746,5 +766,6 @@ pub async fn set_partner_agency(
     )
     .await?;
     tx.commit().await?;
+    invalidate_account(store, account.id).await;
     must_find(store, username).await
 }

@@ -28,6 +28,7 @@ pub mod queue;
 pub mod register;
 pub mod reminders;
 pub mod reviews;
+pub mod session_cache;
 pub mod sign_in_sessions;
 pub mod testing;
 pub mod training;
@@ -165,6 +166,9 @@ pub struct Store {
     effect_cache: std::sync::Arc<impact::EffectCache>,
     /// The URL, for a native connection of its own (the register import's).
     url: std::sync::Arc<Hidden>,
+    /// Sign-in sessions and their accounts, read on every signed-in request (see
+    /// `session_cache.rs`).
+    session_cache: std::sync::Arc<session_cache::SessionCache>,
 }
 
 /// A URL that may hold a password: never printed, not even by `{:?}`.
@@ -217,6 +221,7 @@ impl Store {
             group_commit: Default::default(),
             url: std::sync::Arc::new(Hidden(url.clone())),
             effect_cache: Default::default(),
+            session_cache: Default::default(),
         })
     }
 
@@ -237,6 +242,16 @@ impl Store {
     /// opened: fewer than the events it recorded when requests shared commits.
     pub fn audit_commits(&self) -> u64 {
         self.group_commit.commits()
+    }
+
+    /// How many session and account reads the in-memory cache has answered since the store
+    /// opened (the rest went to the database).
+    pub fn session_cache_hits(&self) -> u64 {
+        self.session_cache.hits()
+    }
+
+    pub(crate) fn session_cache(&self) -> &session_cache::SessionCache {
+        &self.session_cache
     }
 
     pub(crate) fn group_commit(&self) -> &group_commit::GroupCommit {

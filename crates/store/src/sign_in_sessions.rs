@@ -1,6 +1,9 @@
 //! Browser sessions, stored in the database so they survive restarts and end on sign-out.
 //! The web layer adapts these to `tower-sessions`; the session's contents are opaque JSON here.
+//! Reads go through the in-memory cache (`session_cache.rs`); every save and deletion ends the
+//! session's entry, on every instance.
 
+use crate::session_cache::invalidate_session;
 use crate::{instant_text, Result, Store};
 use time::OffsetDateTime;
 
@@ -17,6 +20,7 @@ pub async fn save(store: &Store, id: &str, data: &str, expires_at: OffsetDateTim
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    invalidate_session(store, id).await;
     Ok(())
 }
 
@@ -42,20 +46,32 @@ pub async fn create(
 
 /// The session's data if it exists and has not expired.
 pub async fn load(store: &Store, id: &str) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar::<_, String>(
-        "SELECT data FROM sessions WHERE id = $1 AND expires_at > $2",
+    let now = instant_text(OffsetDateTime::now_utc());
+    let cache = store.session_cache();
+    if let Some(data) = cache.session(store, id, &now) {
+        return Ok(Some(data));
+    }
+    let ticket = cache.ticket(store);
+    let row = sqlx::query_as::<_, (String, String)>(
+        "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2",
     )
     .bind(id)
-    .bind(instant_text(OffsetDateTime::now_utc()))
+    .bind(&now)
     .fetch_optional(store.pool())
-    .await?)
+    .await?;
+    Ok(row.map(|(data, expires_at)| {
+        cache.put_session(ticket, id, &data, expires_at);
+        data
+    }))
 }
 
+/// Ends the session (signing out): from now on its cookie is worthless, on every instance.
 pub async fn delete(store: &Store, id: &str) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE id = $1")
         .bind(id)
         .execute(store.pool())
         .await?;
+    invalidate_session(store, id).await;
     Ok(())
 }
 

@@ -18,8 +18,9 @@ pub const SESSION_USER: &str = "user_id";
 pub const SESSION_AUTH_AT: &str = "auth_at";
 pub const SESSION_CSRF: &str = "csrf_token";
 
-/// The signed-in account, fresh from the database on every request (so a disabled account or a
-/// removed role takes effect at once).
+/// The signed-in account, read on every request through the store's session cache, which every
+/// change to the account ends at once on every instance (so a disabled account or a removed
+/// role takes effect at once).
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub id: i64,
@@ -178,7 +179,7 @@ async fn session_user(
         let _ = session.flush().await;
         return Ok((session, None));
     }
-    match accounts::by_id(&state.store, uid).await? {
+    match accounts::by_id_cached(&state.store, uid).await? {
         Some(a) if !a.disabled => Ok((session, Some(a.into()))),
         _ => {
             let _ = session.flush().await;
@@ -320,7 +321,10 @@ pub async fn audit_refusals(
             .ok()
             .flatten(),
         (_, Some(session)) => match session.get::<i64>(SESSION_USER).await.ok().flatten() {
-            Some(uid) => accounts::by_id(&state.store, uid).await.ok().flatten(),
+            Some(uid) => accounts::by_id_cached(&state.store, uid)
+                .await
+                .ok()
+                .flatten(),
             None => None,
         },
         _ => None,

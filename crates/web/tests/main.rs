@@ -56,6 +56,8 @@ mod register;
 mod reviews;
 #[path = "suite/sessions.rs"]
 mod sessions;
+#[path = "suite/sign_in_cache.rs"]
+mod sign_in_cache;
 #[path = "suite/training_edges.rs"]
 mod training_edges;
 #[path = "suite/uploads.rs"]
