@@ -17,6 +17,9 @@ use tower_sessions::Session;
 pub const SESSION_USER: &str = "user_id";
 pub const SESSION_AUTH_AT: &str = "auth_at";
 pub const SESSION_CSRF: &str = "csrf_token";
+/// When the signed-in session was last saved to keep it alive (Unix milliseconds; see
+/// [`keep_alive`]).
+pub const SESSION_SEEN_AT: &str = "seen_at";
 
 /// The signed-in account, read on every request through the store's session cache, which every
 /// change to the account ends at once on every instance (so a disabled account or a removed
@@ -180,11 +183,34 @@ async fn session_user(
         return Ok((session, None));
     }
     match accounts::by_id_cached(&state.store, uid).await? {
-        Some(a) if !a.disabled => Ok((session, Some(a.into()))),
+        Some(a) if !a.disabled => {
+            keep_alive(&session, auth_at, state.config.idle_timeout).await;
+            Ok((session, Some(a.into())))
+        }
         _ => {
             let _ = session.flush().await;
             Ok((session, None))
         }
+    }
+}
+
+/// The idle timeout slides with use. The session layer saves a session (its stored expiry and
+/// the cookie's `Max-Age`, both "now + idle timeout") only when it changes, so a session that is
+/// only read would end the idle timeout after sign-in however busy its user. Marking it seen
+/// once a sixth of the idle timeout has passed since the last save keeps an active user signed
+/// in at the cost of one write per user every few minutes, not one per request; an idle user
+/// is signed out between five sixths of the idle timeout and all of it after their last request.
+async fn keep_alive(session: &Session, auth_at: i64, idle: std::time::Duration) {
+    let now = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    let seen_at: i64 = session
+        .get(SESSION_SEEN_AT)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(auth_at.saturating_mul(1000));
+    let every = (idle.as_millis() / 6) as i64;
+    if now - seen_at >= every {
+        let _ = session.insert(SESSION_SEEN_AT, now).await;
     }
 }
 

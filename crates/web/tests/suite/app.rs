@@ -192,6 +192,41 @@ async fn a_session_ends_after_its_absolute_lifetime() {
     });
 }
 
+/// The idle timeout slides with use: a user who keeps working stays signed in past it, without
+/// the session being written on every request; one who stops is signed out.
+#[tokio::test]
+async fn the_idle_timeout_slides_while_the_user_works_and_ends_an_idle_session() {
+    let config = WebConfig {
+        idle_timeout: Duration::from_secs(6),
+        ..Default::default()
+    };
+    on_both!(config.clone(), |app| {
+        let c = app.signed_in(Role::Auditor).await;
+        // Working: a page every 1.5 s for 7.5 s, past the 6 s idle timeout.
+        for _ in 0..5 {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            assert_eq!(
+                c.get(app.url("/")).send().await.unwrap().status(),
+                StatusCode::OK,
+                "signed out while working"
+            );
+        }
+        // A page straight after another does not save the session again.
+        let r = c.get(app.url("/")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(
+            r.headers().get("set-cookie").is_none(),
+            "saved on every request"
+        );
+        // Idle past the timeout: signed out.
+        tokio::time::sleep(Duration::from_millis(6500)).await;
+        assert_eq!(
+            c.get(app.url("/")).send().await.unwrap().status(),
+            StatusCode::SEE_OTHER
+        );
+    });
+}
+
 /// Fills a route's path parameters with values that exist for the signed-in test user.
 fn concrete(path: &str, role: Role) -> String {
     path.replace("{staff_number}", &staff_for(role))
