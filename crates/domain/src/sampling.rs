@@ -562,7 +562,12 @@ mod tests {
         }
 
         fn frame_of(keys: &[String]) -> Vec<FrameItem<'_>> {
-            keys.iter().map(|k| FrameItem { key: k, stratum: "" }).collect()
+            keys.iter()
+                .map(|k| FrameItem {
+                    key: k,
+                    stratum: "",
+                })
+                .collect()
         }
 
         #[test]
@@ -574,13 +579,9 @@ mod tests {
                 [("adult".to_string(), 10), ("child".to_string(), 90)].into();
             let by_position = stratified_positions(&strata, 10, 7).unwrap();
             // In key order, the adults are keys 0, 10, 20, … and the children the rest.
-            let members = |s: &str| -> Vec<usize> {
-                (0..100).filter(|i| f[*i].stratum == s).collect()
-            };
-            let mapped: Vec<usize> = by_position
-                .iter()
-                .map(|(s, p)| members(s)[*p])
-                .collect();
+            let members =
+                |s: &str| -> Vec<usize> { (0..100).filter(|i| f[*i].stratum == s).collect() };
+            let mapped: Vec<usize> = by_position.iter().map(|(s, p)| members(s)[*p]).collect();
             let got: Vec<usize> = whole.iter().map(|d| d.index).collect();
             assert_eq!(mapped, got);
         }
