@@ -1260,8 +1260,8 @@ async fn an_auditor_reads_a_linked_referral_through_their_audit_and_open_audits_
 }
 
 #[tokio::test]
-async fn a_200_incident_draw_through_the_api_is_200_different_incidents_of_the_frame_and_draws_again_the_same()
-{
+async fn a_200_incident_draw_through_the_api_is_200_different_incidents_of_the_frame_and_draws_again_the_same(
+) {
     on_both!(|app| {
         let auditor = token_for_user(&app, &username_for(Role::Auditor)).await;
         // 450 incidents in May and June 2023, references out of time order, one just after.
@@ -1278,11 +1278,14 @@ async fn a_200_incident_draw_through_the_api_is_200_different_incidents_of_the_f
             frame.push(r);
         }
         incident(&app.store, "M2023-JULY", "2023-07-01T00:00:00").await;
-        let open = |seed: u64| {
-            json!({"period_start": "2023-05-01", "period_end": "2023-06-30", "sample_size": 200, "seed": seed})
-        };
+        let open = |seed: u64| json!({"period_start": "2023-05-01", "period_end": "2023-06-30", "sample_size": 200, "seed": seed});
         let (s, v) = app
-            .api_json(&auditor, Method::POST, "/api/v1/compliance-audits", Some(open(424242)))
+            .api_json(
+                &auditor,
+                Method::POST,
+                "/api/v1/compliance-audits",
+                Some(open(424242)),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         assert_eq!(v["frame_size"], json!(450));
@@ -1291,18 +1294,34 @@ async fn a_200_incident_draw_through_the_api_is_200_different_incidents_of_the_f
         distinct.sort();
         distinct.dedup();
         assert_eq!(distinct.len(), 200, "200 different incidents");
-        assert!(sample.iter().all(|r| frame.contains(r)), "all from the frame");
+        assert!(
+            sample.iter().all(|r| frame.contains(r)),
+            "all from the frame"
+        );
         let id = v["id"].as_i64().unwrap();
         assert_eq!(app.sample_of(id).await, sample, "recorded in draw order");
         // Drawn again from its recorded seed: the same 200, in the same order.
-        assert_eq!(audits::sample_again(&app.store, id, 1).await.unwrap(), sample);
+        assert_eq!(
+            audits::sample_again(&app.store, id, 1).await.unwrap(),
+            sample
+        );
         let (s, v) = app
-            .api_json(&auditor, Method::POST, "/api/v1/compliance-audits", Some(open(424242)))
+            .api_json(
+                &auditor,
+                Method::POST,
+                "/api/v1/compliance-audits",
+                Some(open(424242)),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         assert_eq!(v["sample"], json!(sample));
         let (s, v) = app
-            .api_json(&auditor, Method::POST, "/api/v1/compliance-audits", Some(open(1)))
+            .api_json(
+                &auditor,
+                Method::POST,
+                "/api/v1/compliance-audits",
+                Some(open(1)),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         assert_ne!(v["sample"], json!(sample), "another seed, another sample");
