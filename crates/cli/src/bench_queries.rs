@@ -87,7 +87,7 @@ async fn time_audits(
             actor,
             &NewAudit {
                 title: String::new(),
-                period: period.clone(),
+                period,
                 sample_size: 200,
                 seed: Some(20260401 + i as u64),
                 owner_user_id: owner,
