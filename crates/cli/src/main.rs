@@ -4,6 +4,7 @@
 mod bench;
 mod bench_impact;
 mod bench_soak;
+mod bench_queries;
 mod commands;
 mod delivery;
 mod demo;
@@ -171,6 +172,11 @@ pub enum Command {
     /// latency and the server's memory (`scripts/soak`).
     #[command(hide = true)]
     BenchSoak(crate::bench_soak::BenchSoakArgs),
+    /// Fill a new database with 1,000,000 incidents and referrals (bulk SQL), then time the
+    /// audit and review sample draws and the queue refresh after new incidents against their
+    /// targets.
+    #[command(hide = true)]
+    BenchQueries(crate::bench_queries::BenchQueriesArgs),
     /// Copy every record from one database into a new, empty one (e.g. SQLite to PostgreSQL).
     CopyDb {
         /// The database to copy from.

@@ -10,6 +10,13 @@
 //! Stratified draws allocate the sample to strata in proportion to their size (largest
 //! remainder; ties go to the stratum whose name sorts first), then draw within each stratum in
 //! name order from the same random stream.
+//!
+//! Two methods are in use, and each draw records which (see [`Method`]). Method 1 reads the
+//! whole frame and draws from it ([`draw`], [`draw_stratified`]); method 2 only counts the frame
+//! (per stratum) and picks positions from the counts ([`positions`], [`stratified_positions`]),
+//! so that the database fetches just the drawn rows. Both pick the same positions from the same
+//! counts and seed; method 2 puts its frame in (time, reference) order rather than reference
+//! order, which is what lets a database find a position without reading the whole frame.
 
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -242,6 +249,75 @@ pub fn draw_stratified(
     Ok(out)
 }
 
+/// How a sample was drawn; recorded with every draw so that it can be drawn again the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// The whole frame in reference order, drawn from in memory (draws made before method 2).
+    FrameWhole = 1,
+    /// The frame counted, positions from the counts, the drawn rows fetched by position in
+    /// (time, reference) order.
+    ByPosition = 2,
+}
+
+impl Method {
+    /// The method new draws use.
+    pub const CURRENT: Method = Method::ByPosition;
+
+    pub fn from_number(n: i64) -> Option<Method> {
+        match n {
+            1 => Some(Method::FrameWhole),
+            2 => Some(Method::ByPosition),
+            _ => None,
+        }
+    }
+
+    pub fn number(self) -> i64 {
+        self as i64
+    }
+}
+
+/// `size` distinct positions in a frame of `frame` records (`0..frame`), in draw order: the
+/// positions [`draw`] picks in a frame of that size with that seed.
+pub fn positions(frame: usize, size: usize, seed: u64) -> Result<Vec<usize>, SampleError> {
+    check(frame, size)?;
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    Ok(partial_shuffle(&mut rng, frame, size))
+}
+
+/// A stratified draw from the strata's sizes alone: the allocation of [`allocate`], then
+/// positions within each stratum (strata in name order, one random stream), in draw order, each
+/// as (stratum, position within the stratum). The positions [`draw_stratified`] picks.
+pub fn stratified_positions(
+    strata: &BTreeMap<String, usize>,
+    size: usize,
+    seed: u64,
+) -> Result<Vec<(String, usize)>, SampleError> {
+    let strata: BTreeMap<String, usize> = strata
+        .iter()
+        .filter(|(_, &n)| n > 0)
+        .map(|(k, &n)| (k.clone(), n))
+        .collect();
+    check(strata.values().sum(), size)?;
+    let allocation = allocate(&strata, size);
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let mut out = Vec::with_capacity(size);
+    for (name, &n) in &strata {
+        let k = allocation.get(name).copied().unwrap_or(0);
+        for p in partial_shuffle(&mut rng, n, k) {
+            out.push((name.clone(), p));
+        }
+    }
+    Ok(out)
+}
+
+/// Positions in ascending order, each with its place in the draw: the order a database reads
+/// them in (one pass along its index), and the way back to draw order.
+pub fn in_frame_order(drawn: &[usize]) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = drawn.iter().enumerate().map(|(i, &p)| (p, i)).collect();
+    out.sort_unstable();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,5 +498,92 @@ mod tests {
             );
         }
         assert_eq!(Seed::parse_optional("  ").unwrap(), None);
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+
+            #[test]
+            fn positions_never_repeat_stay_in_the_frame_and_match_the_whole_frame_draw(
+                frame in 1usize..3000, pick in 1usize..300, seed in any::<u64>()
+            ) {
+                let size = pick.min(frame);
+                let p = positions(frame, size, seed).unwrap();
+                prop_assert_eq!(p.len(), size);
+                let sorted = in_frame_order(&p);
+                prop_assert!(sorted.windows(2).all(|w| w[0].0 < w[1].0), "never repeats");
+                prop_assert!(sorted.iter().all(|&(x, _)| x < frame));
+                prop_assert_eq!(&p, &positions(frame, size, seed).unwrap(), "same seed, same draw");
+                for &(x, i) in &sorted {
+                    prop_assert_eq!(p[i], x);
+                }
+                // Method 1 over a frame of that size picks the same positions.
+                let k = keys(frame);
+                let f = frame_of(&k);
+                let whole: Vec<usize> = draw(&f, size, seed).unwrap().into_iter().map(|d| d.index).collect();
+                prop_assert_eq!(p, whole);
+            }
+
+            #[test]
+            fn stratified_positions_never_repeat_and_follow_the_allocation(
+                sizes in proptest::collection::vec(0usize..400, 1..6),
+                pick in 1usize..200,
+                seed in any::<u64>()
+            ) {
+                let strata: BTreeMap<String, usize> = sizes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &n)| (format!("s{i}"), n))
+                    .collect();
+                let total: usize = sizes.iter().sum();
+                if total == 0 {
+                    prop_assert!(stratified_positions(&strata, pick, seed).is_err());
+                    return Ok(());
+                }
+                let size = pick.min(total);
+                let got = stratified_positions(&strata, size, seed).unwrap();
+                prop_assert_eq!(got.len(), size);
+                let mut seen = got.clone();
+                seen.sort();
+                seen.dedup();
+                prop_assert_eq!(seen.len(), size, "never repeats");
+                let allocation = allocate(&strata, size);
+                for (name, &n) in &strata {
+                    let mine: Vec<usize> = got.iter().filter(|(s, _)| s == name).map(|(_, p)| *p).collect();
+                    prop_assert!(mine.iter().all(|&p| p < n));
+                    prop_assert_eq!(mine.len(), allocation.get(name).copied().unwrap_or(0));
+                }
+                prop_assert_eq!(&got, &stratified_positions(&strata, size, seed).unwrap());
+            }
+        }
+
+        fn frame_of(keys: &[String]) -> Vec<FrameItem<'_>> {
+            keys.iter()
+                .map(|k| FrameItem {
+                    key: k,
+                    stratum: "",
+                })
+                .collect()
+        }
+
+        #[test]
+        fn stratified_positions_pick_what_the_whole_frame_stratified_draw_picks() {
+            let k = keys(100);
+            let f = frame(&k);
+            let whole = draw_stratified(&f, 10, 7).unwrap();
+            let strata: BTreeMap<String, usize> =
+                [("adult".to_string(), 10), ("child".to_string(), 90)].into();
+            let by_position = stratified_positions(&strata, 10, 7).unwrap();
+            // In key order, the adults are keys 0, 10, 20, … and the children the rest.
+            let members =
+                |s: &str| -> Vec<usize> { (0..100).filter(|i| f[*i].stratum == s).collect() };
+            let mapped: Vec<usize> = by_position.iter().map(|(s, p)| members(s)[*p]).collect();
+            let got: Vec<usize> = whole.iter().map(|d| d.index).collect();
+            assert_eq!(mapped, got);
+        }
     }
 }

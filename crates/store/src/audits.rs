@@ -14,7 +14,7 @@ use crate::{is_unique_violation, now_text, Store, StoreError};
 use mashboard_domain::audits::{
     self as audit_rules, AuditReader, Audited, Breakdown, Finding, Period, RequiredReason,
 };
-use mashboard_domain::sampling::{self, FrameItem, SampleError};
+use mashboard_domain::sampling::{self, FrameItem, Method, SampleError};
 use rand::RngCore;
 use serde::Serialize;
 use sqlx::AnyConnection;
@@ -308,11 +308,66 @@ fn sample_error(e: SampleError, p: &Period) -> AuditError {
     }
 }
 
+/// The incidents a period's sample is drawn from, for drawing by position (method 2).
+const FRAME: crate::draw_frame::FrameSpec<'static> = crate::draw_frame::FrameSpec {
+    from: "incidents i",
+    time: "i.reported_at",
+    key: "i.incident_ref",
+    id: "i.id",
+    stratum: None,
+};
+
+/// The sample `method` draws from the period's incidents with `seed`: the frame's size and the
+/// (id, reference) drawn, in draw order. Method 1 (every draw made before migration 18) reads
+/// the whole frame in reference order; method 2 counts it and fetches the drawn rows only.
+async fn select(
+    conn: &mut AnyConnection,
+    backend: crate::Backend,
+    method: Method,
+    period: &Period,
+    size: usize,
+    seed: u64,
+) -> Result<(u64, Vec<(i64, String)>)> {
+    let (from, before) = bounds(period);
+    match method {
+        Method::FrameWhole => {
+            let frame: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT id, incident_ref FROM incidents
+                 WHERE reported_at >= $1 AND reported_at < $2 ORDER BY incident_ref",
+            )
+            .bind(&from)
+            .bind(&before)
+            .fetch_all(&mut *conn)
+            .await?;
+            let items: Vec<FrameItem<'_>> = frame
+                .iter()
+                .map(|(_, key)| FrameItem { key, stratum: "" })
+                .collect();
+            let drawn = sampling::draw(&items, size, seed).map_err(|e| sample_error(e, period))?;
+            Ok((
+                frame.len() as u64,
+                drawn.iter().map(|d| frame[d.index].clone()).collect(),
+            ))
+        }
+        Method::ByPosition => {
+            let drawn = crate::draw_frame::draw(conn, backend, &FRAME, &from, &before, size, seed)
+                .await?
+                .map_err(|e| sample_error(e, period))?;
+            Ok((
+                drawn.frame_size as u64,
+                drawn.rows.into_iter().map(|(id, r, _)| (id, r)).collect(),
+            ))
+        }
+    }
+}
+
 /// Draws a sample for `audit_id` inside the caller's transaction and records it as draw
-/// `draw_no`. Nothing is kept if the caller's transaction is dropped.
+/// `draw_no`, with the method it was drawn with. Nothing is kept if the caller's transaction is
+/// dropped.
 #[allow(clippy::too_many_arguments)]
 async fn draw_into(
     conn: &mut AnyConnection,
+    backend: crate::Backend,
     actor: &Actor,
     audit_id: i64,
     draw_no: i64,
@@ -321,33 +376,22 @@ async fn draw_into(
     seed: u64,
     reason: &str,
 ) -> Result<Drawn> {
-    let (from, before) = bounds(period);
-    let frame: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, incident_ref FROM incidents
-         WHERE reported_at >= $1 AND reported_at < $2 ORDER BY incident_ref",
-    )
-    .bind(&from)
-    .bind(&before)
-    .fetch_all(&mut *conn)
-    .await?;
-    let items: Vec<FrameItem<'_>> = frame
-        .iter()
-        .map(|(_, key)| FrameItem { key, stratum: "" })
-        .collect();
     let size = usize::try_from(sample_size).unwrap_or(usize::MAX);
-    let drawn = sampling::draw(&items, size, seed).map_err(|e| sample_error(e, period))?;
+    let method = Method::CURRENT;
+    let (frame_size, drawn) = select(conn, backend, method, period, size, seed).await?;
     let now = now_text();
     let draw_id = sqlx::query_scalar::<_, i64>(
-        "INSERT INTO compliance_audit_draws (audit_id, draw_no, seed, frame_size, reason, drawn_by, drawn_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO compliance_audit_draws (audit_id, draw_no, seed, frame_size, reason, drawn_by, drawn_at, method)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(audit_id)
     .bind(draw_no)
     .bind(seed.to_string())
-    .bind(frame.len() as i64)
+    .bind(frame_size as i64)
     .bind(reason)
     .bind(&actor.name)
     .bind(&now)
+    .bind(method.number())
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| {
@@ -360,8 +404,7 @@ async fn draw_into(
         }
     })?;
     let mut sample = Vec::with_capacity(drawn.len());
-    for (position, d) in drawn.iter().enumerate() {
-        let (incident_id, incident_ref) = &frame[d.index];
+    for (position, (incident_id, incident_ref)) in drawn.iter().enumerate() {
         sqlx::query(
             "INSERT INTO compliance_audit_sample (draw_id, position, incident_id) VALUES ($1, $2, $3)",
         )
@@ -376,7 +419,7 @@ async fn draw_into(
         audit_id,
         draw_no,
         seed,
-        frame_size: frame.len() as u64,
+        frame_size,
         sample,
     })
 }
@@ -412,6 +455,7 @@ pub async fn create(store: &Store, actor: &Actor, new: &NewAudit) -> Result<Draw
     .await?;
     let drawn = draw_into(
         &mut tx,
+        store.backend(),
         actor,
         audit_id,
         1,
@@ -587,6 +631,7 @@ pub async fn redraw(
     let before: Vec<String> = sample_refs(&mut tx, a.draw_id).await?;
     let drawn = draw_into(
         &mut tx,
+        store.backend(),
         actor,
         audit_id,
         a.draw_no + 1,
@@ -613,6 +658,45 @@ pub async fn redraw(
     .await?;
     tx.commit().await?;
     Ok(drawn)
+}
+
+/// The sample a draw gives when drawn again today from its recorded seed, by the method it was
+/// drawn with (incident references in draw order): the same as the recorded sample unless the
+/// period's incidents have changed since.
+pub async fn sample_again(store: &Store, audit_id: i64, draw_no: i64) -> Result<Vec<String>> {
+    let mut conn = store.pool().acquire().await?;
+    let row: Option<(String, i64, String, String, i64)> = sqlx::query_as(
+        "SELECT d.seed, d.method, a.period_start, a.period_end, a.sample_size
+         FROM compliance_audit_draws d JOIN compliance_audits a ON a.id = d.audit_id
+         WHERE d.audit_id = $1 AND d.draw_no = $2",
+    )
+    .bind(audit_id)
+    .bind(draw_no)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((seed, method, start, end, size)) = row else {
+        return Err(AuditError::NotFound(format!(
+            "Compliance audit {audit_id} has no draw {draw_no}"
+        )));
+    };
+    let seed: u64 = seed
+        .parse()
+        .map_err(|_| AuditError::Store(StoreError::Invalid(format!("stored seed {seed}"))))?;
+    let method = Method::from_number(method).ok_or_else(|| {
+        AuditError::Store(StoreError::Invalid(format!("unknown draw method {method}")))
+    })?;
+    let period = Period::new(parse_stored_date(&start)?, parse_stored_date(&end)?)
+        .map_err(|e| AuditError::Invalid(e.message))?;
+    let (_, drawn) = select(
+        &mut conn,
+        store.backend(),
+        method,
+        &period,
+        size as usize,
+        seed,
+    )
+    .await?;
+    Ok(drawn.into_iter().map(|(_, r)| r).collect())
 }
 
 fn parse_stored_date(s: &str) -> Result<Date> {

@@ -12,6 +12,7 @@ pub mod audits;
 pub mod backup;
 pub mod copy;
 pub mod delivery;
+mod draw_frame;
 pub mod evaluation;
 pub mod exercises;
 mod group_commit;

@@ -122,6 +122,13 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0017_instances.postgres.sql"),
     },
     Migration {
+        version: 18,
+        name: "sample draws record their method; indexes to draw by position",
+        common: include_str!("../migrations/0018_draw_method.sql"),
+        sqlite: include_str!("../migrations/0018_draw_method.sqlite.sql"),
+        postgres: include_str!("../migrations/0018_draw_method.postgres.sql"),
+    },
+    Migration {
         version: 20,
         name: "missing-referral queue: incremental refresh (what the last refresh looked at)",
         common: include_str!("../migrations/0020_queue_refresh_state.sql"),

@@ -5,7 +5,7 @@
 use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
 use mashboard_domain::reviews::{CriterionScore, ReviewReader};
-use mashboard_domain::sampling::{self, FrameItem};
+use mashboard_domain::sampling::{self, FrameItem, Method};
 use mashboard_domain::Role;
 use rand::RngCore;
 use serde::Serialize;
@@ -296,7 +296,7 @@ fn day_after(date: &str) -> Result<String> {
     Ok(d.next_day().unwrap_or(d).to_string())
 }
 
-/// The frame: referrals submitted in the period (both days inclusive), in reference order,
+/// Method 1's frame: referrals submitted in the period (both days inclusive), in reference order,
 /// with the stratum each falls in.
 async fn frame(
     store: &Store,
@@ -322,7 +322,117 @@ async fn frame(
 
 /// How many referrals a period holds (to tell the trainer before they draw).
 pub async fn frame_size(store: &Store, start: &str, end: &str) -> Result<usize> {
-    Ok(frame(store, start, end, Strata::None).await?.len())
+    let mut conn = store.pool().acquire().await?;
+    let counts = crate::draw_frame::count(
+        &mut conn,
+        store.backend(),
+        &frame_spec(Strata::None),
+        start,
+        &day_after(end)?,
+    )
+    .await?;
+    Ok(counts.values().sum())
+}
+
+/// The referrals a review's sample is drawn from, for drawing by position (method 2).
+fn frame_spec(strata: Strata) -> crate::draw_frame::FrameSpec<'static> {
+    crate::draw_frame::FrameSpec {
+        from: "referrals r LEFT JOIN people p ON p.id = r.officer_person_id",
+        time: "r.submitted_at",
+        key: "r.referral_ref",
+        id: "r.id",
+        stratum: stratum_sql(strata),
+    }
+}
+
+fn stratum_sql(strata: Strata) -> Option<&'static str> {
+    match strata {
+        Strata::None => None,
+        Strata::SubjectType => Some("r.subject_type"),
+        Strata::Partner => Some("r.partner"),
+        Strata::Department => Some("COALESCE(p.department, '')"),
+    }
+}
+
+/// The sample `method` draws for a review with `seed`: the frame's size and the drawn
+/// (id, reference, stratum) in draw order. Method 1 (every draw made before migration 18) reads
+/// the whole frame in reference order; method 2 counts it and fetches the drawn rows only.
+async fn select(
+    store: &Store,
+    conn: &mut sqlx::AnyConnection,
+    method: Method,
+    review: &Review,
+    seed: u64,
+) -> Result<(usize, Vec<(i64, String, String)>)> {
+    let strata = Strata::parse(&review.strata).unwrap_or(Strata::None);
+    let size = review.sample_size as usize;
+    match method {
+        Method::FrameWhole => {
+            let rows = frame(store, &review.period_start, &review.period_end, strata).await?;
+            let items: Vec<FrameItem<'_>> = rows
+                .iter()
+                .map(|(_, key, stratum)| FrameItem { key, stratum })
+                .collect();
+            let drawn = if strata == Strata::None {
+                sampling::draw(&items, size, seed)
+            } else {
+                sampling::draw_stratified(&items, size, seed)
+            }
+            .map_err(|e| StoreError::Invalid(capitalise(&e.to_string())))?;
+            Ok((
+                rows.len(),
+                drawn
+                    .into_iter()
+                    .map(|d| (rows[d.index].0, rows[d.index].1.clone(), d.stratum))
+                    .collect(),
+            ))
+        }
+        Method::ByPosition => {
+            let drawn = crate::draw_frame::draw(
+                conn,
+                store.backend(),
+                &frame_spec(strata),
+                &review.period_start,
+                &day_after(&review.period_end)?,
+                size,
+                seed,
+            )
+            .await?
+            .map_err(|e| StoreError::Invalid(capitalise(&e.to_string())))?;
+            Ok((drawn.frame_size, drawn.rows))
+        }
+    }
+}
+
+/// The sample a review's draw gives when drawn again today from its recorded seed, by the
+/// method it was drawn with (referral references in draw order): the same as the recorded
+/// sample unless the period's referrals have changed since.
+pub async fn sample_again(store: &Store, review_id: i64, draw_no: i64) -> Result<Vec<String>> {
+    let Some(review) = get(store, review_id).await? else {
+        return Err(StoreError::Invalid(format!(
+            "there is no review {review_id}"
+        )));
+    };
+    let row: Option<(String, i64)> = sqlx::query_as(
+        "SELECT seed, method FROM quality_review_draws WHERE review_id = $1 AND draw_no = $2",
+    )
+    .bind(review_id)
+    .bind(draw_no)
+    .fetch_optional(store.pool())
+    .await?;
+    let Some((seed, method)) = row else {
+        return Err(StoreError::Invalid(format!(
+            "review {review_id} has no draw {draw_no}"
+        )));
+    };
+    let seed: u64 = seed
+        .parse()
+        .map_err(|_| StoreError::Invalid(format!("stored seed {seed}")))?;
+    let method = Method::from_number(method)
+        .ok_or_else(|| StoreError::Invalid(format!("unknown draw method {method}")))?;
+    let mut conn = store.pool().acquire().await?;
+    let (_, rows) = select(store, &mut conn, method, &review, seed).await?;
+    Ok(rows.into_iter().map(|(_, r, _)| r).collect())
 }
 
 fn fresh_seed() -> u64 {
@@ -338,20 +448,9 @@ async fn draw_into(
     seed: Option<u64>,
     reason: &str,
 ) -> Result<DrawOutcome> {
-    let strata = Strata::parse(&review.strata).unwrap_or(Strata::None);
-    let rows = frame(store, &review.period_start, &review.period_end, strata).await?;
-    let items: Vec<FrameItem<'_>> = rows
-        .iter()
-        .map(|(_, key, stratum)| FrameItem { key, stratum })
-        .collect();
     let seed = seed.unwrap_or_else(fresh_seed);
-    let size = review.sample_size as usize;
-    let drawn = if strata == Strata::None {
-        sampling::draw(&items, size, seed)
-    } else {
-        sampling::draw_stratified(&items, size, seed)
-    }
-    .map_err(|e| StoreError::Invalid(capitalise(&e.to_string())))?;
+    let method = Method::CURRENT;
+    let (frame_size, drawn) = select(store, tx, method, review, seed).await?;
     let draw_no: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(MAX(draw_no), 0) + 1 AS BIGINT) FROM quality_review_draws WHERE review_id = $1",
     )
@@ -359,28 +458,28 @@ async fn draw_into(
     .fetch_one(&mut *tx)
     .await?;
     let draw_id: i64 = sqlx::query_scalar(
-        "INSERT INTO quality_review_draws (review_id, draw_no, seed, frame_size, reason, drawn_by, drawn_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO quality_review_draws (review_id, draw_no, seed, frame_size, reason, drawn_by, drawn_at, method)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(review.id)
     .bind(draw_no)
     .bind(seed.to_string())
-    .bind(rows.len() as i64)
+    .bind(frame_size as i64)
     .bind(reason)
     .bind(&actor.name)
     .bind(now_text())
+    .bind(method.number())
     .fetch_one(&mut *tx)
     .await?;
     let mut sample = Vec::with_capacity(drawn.len());
-    for (pos, d) in drawn.iter().enumerate() {
-        let (rid, key, _) = &rows[d.index];
+    for (pos, (rid, key, stratum)) in drawn.iter().enumerate() {
         sqlx::query(
             "INSERT INTO quality_review_sample (draw_id, position, referral_id, stratum) VALUES ($1, $2, $3, $4)",
         )
         .bind(draw_id)
         .bind(pos as i64 + 1)
         .bind(rid)
-        .bind(&d.stratum)
+        .bind(stratum)
         .execute(&mut *tx)
         .await?;
         sample.push(key.clone());
@@ -394,18 +493,18 @@ async fn draw_into(
                 "Drew sample {draw_no} of review {} ({} of {} referrals, seed {seed})",
                 review.id,
                 sample.len(),
-                rows.len()
+                frame_size
             ),
         )
         .on("quality_review", review.id.to_string())
-        .after(&serde_json::json!({"draw_no": draw_no, "seed": seed.to_string(), "frame_size": rows.len(), "sample": sample, "reason": reason})),
+        .after(&serde_json::json!({"draw_no": draw_no, "seed": seed.to_string(), "frame_size": frame_size, "sample": sample, "reason": reason})),
     )
     .await?;
     Ok(DrawOutcome {
         review_id: review.id,
         draw_no,
         seed,
-        frame_size: rows.len(),
+        frame_size,
         sample,
     })
 }

@@ -22,6 +22,8 @@ mod attendance;
 mod audits;
 #[path = "suite/coverage.rs"]
 mod coverage;
+#[path = "suite/draws.rs"]
+mod draws;
 #[path = "suite/exercises.rs"]
 mod exercises;
 #[path = "suite/group_commit.rs"]

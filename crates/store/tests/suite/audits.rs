@@ -5,7 +5,7 @@
 use crate::common::count;
 use mashboard_domain::audits::{Finding, Period, RequiredReason};
 use mashboard_domain::people::StaffNumber;
-use mashboard_domain::sampling::{self, FrameItem};
+use mashboard_domain::sampling;
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, NewAccount};
 use mashboard_store::audit_trail::{self, Actor, AuditFilter};
@@ -181,18 +181,23 @@ async fn the_same_seed_over_the_same_period_gives_the_same_sample() {
             .sample
             .iter()
             .any(|r| r == "INC-BEFORE" || r == "INC-AFTER"));
-        // Anyone can re-draw it by hand: the frame in reference order, the recorded seed.
-        let frame: Vec<FrameItem<'_>> = refs
-            .iter()
-            .map(|k| FrameItem {
-                key: k,
-                stratum: "",
-            })
-            .collect();
-        let by_hand: Vec<String> = sampling::draw(&frame, 10, 20260401)
+        // Anyone can re-draw it by hand: the frame in (reported time, reference) order, the
+        // recorded seed.
+        let in_time_order: Vec<String> = sqlx::query_scalar(
+            "SELECT incident_ref FROM incidents
+             WHERE reported_at >= '2025-02-01' AND reported_at < '2025-04-01'
+             ORDER BY reported_at, incident_ref",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        let mut same_refs = in_time_order.clone();
+        same_refs.sort();
+        assert_eq!(same_refs, refs);
+        let by_hand: Vec<String> = sampling::positions(in_time_order.len(), 10, 20260401)
             .unwrap()
             .into_iter()
-            .map(|d| refs[d.index].clone())
+            .map(|p| in_time_order[p].clone())
             .collect();
         assert_eq!(a.sample, by_hand);
         let again = audits::create(
@@ -219,10 +224,10 @@ async fn the_same_seed_over_the_same_period_gives_the_same_sample() {
         assert_eq!(row.seed, random.seed.to_string());
         assert_eq!(row.title, "Compliance audit, February and March 2025");
         assert_eq!((row.sampled, row.done, row.frame_size), (5, 0, 50));
-        let by_hand: Vec<String> = sampling::draw(&frame, 5, random.seed)
+        let by_hand: Vec<String> = sampling::positions(in_time_order.len(), 5, random.seed)
             .unwrap()
             .into_iter()
-            .map(|d| refs[d.index].clone())
+            .map(|p| in_time_order[p].clone())
             .collect();
         assert_eq!(random.sample, by_hand);
         // The largest seed survives the round trip through the database as text.

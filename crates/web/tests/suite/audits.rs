@@ -1258,3 +1258,72 @@ async fn an_auditor_reads_a_linked_referral_through_their_audit_and_open_audits_
         assert_eq!(v["by_year"][0]["provisional"], false);
     });
 }
+
+#[tokio::test]
+async fn a_200_incident_draw_through_the_api_is_200_different_incidents_of_the_frame_and_draws_again_the_same(
+) {
+    on_both!(|app| {
+        let auditor = token_for_user(&app, &username_for(Role::Auditor)).await;
+        // 450 incidents in May and June 2023, references out of time order, one just after.
+        let mut frame = Vec::new();
+        for i in 0..450u32 {
+            let r = format!("M2023-{:05}", (i * 7919) % 10007);
+            let at = format!(
+                "2023-0{}-{:02}T{:02}:00:00",
+                5 + i % 2,
+                1 + (i * 7) % 28,
+                (i * 13) % 24
+            );
+            incident(&app.store, &r, &at).await;
+            frame.push(r);
+        }
+        incident(&app.store, "M2023-JULY", "2023-07-01T00:00:00").await;
+        let open = |seed: u64| json!({"period_start": "2023-05-01", "period_end": "2023-06-30", "sample_size": 200, "seed": seed});
+        let (s, v) = app
+            .api_json(
+                &auditor,
+                Method::POST,
+                "/api/v1/compliance-audits",
+                Some(open(424242)),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["frame_size"], json!(450));
+        let sample: Vec<String> = serde_json::from_value(v["sample"].clone()).unwrap();
+        let mut distinct = sample.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 200, "200 different incidents");
+        assert!(
+            sample.iter().all(|r| frame.contains(r)),
+            "all from the frame"
+        );
+        let id = v["id"].as_i64().unwrap();
+        assert_eq!(app.sample_of(id).await, sample, "recorded in draw order");
+        // Drawn again from its recorded seed: the same 200, in the same order.
+        assert_eq!(
+            audits::sample_again(&app.store, id, 1).await.unwrap(),
+            sample
+        );
+        let (s, v) = app
+            .api_json(
+                &auditor,
+                Method::POST,
+                "/api/v1/compliance-audits",
+                Some(open(424242)),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["sample"], json!(sample));
+        let (s, v) = app
+            .api_json(
+                &auditor,
+                Method::POST,
+                "/api/v1/compliance-audits",
+                Some(open(1)),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_ne!(v["sample"], json!(sample), "another seed, another sample");
+    });
+}
