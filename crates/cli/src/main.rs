@@ -3,8 +3,8 @@
 
 mod bench;
 mod bench_impact;
-mod bench_soak;
 mod bench_queries;
+mod bench_soak;
 mod commands;
 mod delivery;
 mod demo;

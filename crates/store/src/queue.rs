@@ -97,6 +97,10 @@ pub struct Refreshed {
     pub closed_in_time: u64,
 }
 
+/// A refresh that queues at least this many incidents refreshes PostgreSQL's statistics of the
+/// queue in its transaction.
+const ANALYZE_AFTER: u64 = 10_000;
+
 /// Adds every incident that matches the rules, has passed its deadline, is not yet queued and has
 /// no referral by its deadline; closes open items that have since gained an in-time referral.
 /// Run by the system (hourly, and after imports).
@@ -193,7 +197,15 @@ pub async fn refresh_by(store: &Store, actor: &Actor, now: OffsetDateTime) -> Re
         if let Some((_, last_cutoff, last_changed)) = &last {
             q = q.bind(last_cutoff).bind(last_changed);
         }
-        q.execute(&mut *tx).await?.rows_affected()
+        let added = q.execute(&mut *tx).await?.rows_affected();
+        if store.backend() == Backend::Postgres && added >= ANALYZE_AFTER {
+            // As after a large import (see `register::import`): the queue's statistics would
+            // still say it was small, and the next refresh would be planned on that.
+            sqlx::query("ANALYZE missing_referrals")
+                .execute(&mut *tx)
+                .await?;
+        }
+        added
     };
     sqlx::query(
         "INSERT INTO queue_refresh_state (id, rules, cutoff, changed_since) VALUES (1, $1, $2, $3)

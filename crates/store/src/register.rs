@@ -1049,6 +1049,15 @@ where
     for index in rebuild {
         tx.run(&index).await?;
     }
+    if backend == Backend::Postgres && (before == 0 || affected.saturating_mul(10) >= before as u64)
+    {
+        // A load that changes a tenth of the table or more leaves PostgreSQL's statistics
+        // saying what the table was before (nothing, for a new or emptied one) until autovacuum
+        // next looks. The queue refresh that follows, and the next import, would be planned on
+        // them: nested loops over "a few rows" that are really a million, minutes instead of
+        // seconds. ANALYZE samples a bounded number of rows, so it costs well under a second.
+        tx.run(&format!("ANALYZE {}", table(kind))).await?;
+    }
     tx.refresh_rollups(&touched).await?;
     tx.audit(
         actor,
