@@ -18,6 +18,7 @@ mod group_commit;
 pub mod impact;
 pub mod imports;
 pub mod jobs;
+pub mod keyset;
 pub mod learning;
 pub mod live_events;
 pub mod migrate;

@@ -36,6 +36,7 @@
 //! measures it beside `sqlite3 .import`, `psql \copy` and pandas.
 
 use crate::audit_trail::{self, Actor, Event};
+use crate::keyset::{self, Count, PageStart};
 use crate::{now_text, Backend, Result, Store, StoreError};
 use mashboard_domain::import::RowError;
 use mashboard_domain::register::{Record, RegisterKind, RegisterReader};
@@ -1117,6 +1118,9 @@ pub struct Referral {
 /// A referral in a list (no narrative).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ReferralSummary {
+    /// Where it sits in the list (the tie-breaker of its order); not shown.
+    #[serde(skip)]
+    pub id: i64,
     pub referral_ref: String,
     pub incident_ref: String,
     pub submitted_at: String,
@@ -1160,7 +1164,7 @@ const SELECT_REFERRAL: &str = "SELECT r.id, r.referral_ref, r.incident_ref, r.su
     FROM referrals r LEFT JOIN people p ON p.id = r.officer_person_id";
 
 const SELECT_REFERRAL_SUMMARY: &str =
-    "SELECT r.referral_ref, r.incident_ref, r.submitted_at, r.subject_type,
+    "SELECT r.id, r.referral_ref, r.incident_ref, r.submitted_at, r.subject_type,
     r.category, r.officer_staff_number, p.name AS officer_name, r.partner
     FROM referrals r LEFT JOIN people p ON p.id = r.officer_person_id";
 
@@ -1285,13 +1289,7 @@ fn like(term: &str) -> String {
     crate::like_pattern(&term.trim().to_uppercase())
 }
 
-/// One page of referrals matching the filters, newest first, and how many match.
-pub async fn search_referrals(
-    store: &Store,
-    q: &ReferralQuery,
-    limit: i64,
-    offset: i64,
-) -> Result<(i64, Vec<ReferralSummary>)> {
+fn referral_filter(q: &ReferralQuery) -> Filter {
     let mut f = Filter::default();
     if !q.search.trim().is_empty() {
         let term = like(&q.search);
@@ -1318,6 +1316,135 @@ pub async fn search_referrals(
             q.officer.trim().to_uppercase(),
         );
     }
+    f
+}
+
+fn incident_filter(q: &IncidentQuery) -> Filter {
+    let mut f = Filter::default();
+    if !q.search.trim().is_empty() {
+        f.push("UPPER(i.incident_ref) LIKE ? ESCAPE '\\'", like(&q.search));
+    }
+    period(&mut f, "i.reported_at", &q.from, &q.to);
+    match q.flag.as_str() {
+        "children" => f.fixed("i.children_involved = 1"),
+        "adult_at_risk" => f.fixed("i.adult_at_risk = 1"),
+        "domestic_abuse" => f.fixed("i.domestic_abuse = 1"),
+        _ => {}
+    }
+    if !q.area.trim().is_empty() {
+        f.push("i.area = ?", q.area.trim().to_string());
+    }
+    if !q.officer.trim().is_empty() {
+        f.push(
+            "i.officer_staff_number = ?",
+            q.officer.trim().to_uppercase(),
+        );
+    }
+    f
+}
+
+impl Filter {
+    fn keyset(self) -> keyset::Filter {
+        keyset::Filter {
+            clauses: self.clauses,
+            binds: self.binds.into_iter().map(keyset::Value::Text).collect(),
+        }
+    }
+}
+
+/// The referrals list's order, newest first (the reference finds where a page starts).
+const REFERRALS: keyset::List<'static> = keyset::List {
+    select: SELECT_REFERRAL_SUMMARY,
+    from: "referrals r",
+    sort: "r.submitted_at",
+    tie: "r.id",
+    tie_is_int: true,
+    descending: true,
+    key_of: "SELECT submitted_at, id FROM referrals WHERE referral_ref = $1",
+};
+
+/// The incidents list's order, newest first.
+const INCIDENTS: keyset::List<'static> = keyset::List {
+    select: SELECT_INCIDENT,
+    from: "incidents i",
+    sort: "i.reported_at",
+    tie: "i.id",
+    tie_is_int: true,
+    descending: true,
+    key_of: "SELECT reported_at, id FROM incidents WHERE incident_ref = $1",
+};
+
+/// How far the register's lists count before they say "more than".
+pub const COUNT_CAP: i64 = 10_000;
+
+/// One page of referrals matching the filters, newest first, from `start` (a referral
+/// reference already shown).
+pub async fn referrals_page(
+    store: &Store,
+    q: &ReferralQuery,
+    start: &PageStart,
+    limit: i64,
+) -> Result<keyset::Page<ReferralSummary>> {
+    keyset::page(
+        store,
+        &REFERRALS,
+        &referral_filter(q).keyset(),
+        start,
+        limit,
+        |r: &ReferralSummary| {
+            [
+                keyset::Value::Text(r.submitted_at.clone()),
+                keyset::Value::Int(r.id),
+            ]
+        },
+    )
+    .await
+}
+
+/// How many referrals match the filters (every referral when none is set), up to
+/// [`COUNT_CAP`].
+pub async fn referrals_count(store: &Store, q: &ReferralQuery) -> Result<Count> {
+    keyset::count(store, &REFERRALS, &referral_filter(q).keyset(), COUNT_CAP).await
+}
+
+/// One page of incidents matching the filters, newest first, from `start` (an incident
+/// reference already shown).
+pub async fn incidents_page(
+    store: &Store,
+    q: &IncidentQuery,
+    start: &PageStart,
+    limit: i64,
+) -> Result<keyset::Page<Incident>> {
+    keyset::page(
+        store,
+        &INCIDENTS,
+        &incident_filter(q).keyset(),
+        start,
+        limit,
+        |i: &Incident| {
+            [
+                keyset::Value::Text(i.reported_at.clone()),
+                keyset::Value::Int(i.id),
+            ]
+        },
+    )
+    .await
+}
+
+/// How many incidents match the filters (every incident when none is set), up to
+/// [`COUNT_CAP`].
+pub async fn incidents_count(store: &Store, q: &IncidentQuery) -> Result<Count> {
+    keyset::count(store, &INCIDENTS, &incident_filter(q).keyset(), COUNT_CAP).await
+}
+
+/// One page of referrals matching the filters, newest first, and how many match.
+pub async fn search_referrals(
+    store: &Store,
+    q: &ReferralQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<(i64, Vec<ReferralSummary>)> {
+    let f = referral_filter(q);
     let where_sql = f.sql();
     let count_sql = format!("SELECT COUNT(*) FROM referrals r {where_sql}");
     let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
@@ -1350,26 +1477,7 @@ pub async fn search_incidents(
     limit: i64,
     offset: i64,
 ) -> Result<(i64, Vec<Incident>)> {
-    let mut f = Filter::default();
-    if !q.search.trim().is_empty() {
-        f.push("UPPER(i.incident_ref) LIKE ? ESCAPE '\\'", like(&q.search));
-    }
-    period(&mut f, "i.reported_at", &q.from, &q.to);
-    match q.flag.as_str() {
-        "children" => f.fixed("i.children_involved = 1"),
-        "adult_at_risk" => f.fixed("i.adult_at_risk = 1"),
-        "domestic_abuse" => f.fixed("i.domestic_abuse = 1"),
-        _ => {}
-    }
-    if !q.area.trim().is_empty() {
-        f.push("i.area = ?", q.area.trim().to_string());
-    }
-    if !q.officer.trim().is_empty() {
-        f.push(
-            "i.officer_staff_number = ?",
-            q.officer.trim().to_uppercase(),
-        );
-    }
+    let f = incident_filter(q);
     let where_sql = f.sql();
     let count_sql = format!("SELECT COUNT(*) FROM incidents i {where_sql}");
     let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
@@ -1397,20 +1505,12 @@ pub async fn search_incidents(
 
 /// The partners referrals went to, for the filter.
 pub async fn partners(store: &Store) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar::<_, String>(
-        "SELECT DISTINCT partner FROM referrals WHERE partner <> '' ORDER BY partner",
-    )
-    .fetch_all(store.pool())
-    .await?)
+    keyset::distinct_values(store, "referrals", "partner").await
 }
 
 /// The areas incidents happened in, for the filter.
 pub async fn areas(store: &Store) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar::<_, String>(
-        "SELECT DISTINCT area FROM incidents WHERE area <> '' ORDER BY area",
-    )
-    .fetch_all(store.pool())
-    .await?)
+    keyset::distinct_values(store, "incidents", "area").await
 }
 
 /// How many incidents and referrals the register holds.
