@@ -246,23 +246,17 @@ where
     let q = bind_values!(q, key.iter().flatten());
     let mut rows = q.bind(limit + 1).fetch_all(store.pool()).await?;
     let more = rows.len() as i64 > limit;
+    if backwards && !more {
+        // Back at the beginning: the first page, full, rather than the few rows before the start.
+        return Box::pin(page(store, list, f, &PageStart::First, limit, key_of_row)).await;
+    }
     rows.truncate(limit as usize);
     if backwards {
         rows.reverse();
     }
     let (has_previous, has_next) = match (&key, rows.first(), rows.last()) {
-        (_, None, _) | (_, _, None) => match &key {
-            // Nothing beyond the start: look back from it for the other direction.
-            Some(k) => {
-                let other = any_beyond(store, list, f, k, !later).await?;
-                if later {
-                    (other, false)
-                } else {
-                    (false, other)
-                }
-            }
-            None => (false, false),
-        },
+        // Nothing after the start: is there anything before it?
+        (Some(k), None, _) | (Some(k), _, None) => (any_beyond(store, list, f, k, false).await?, false),
         (None, _, _) => (false, more),
         (Some(_), Some(first), Some(last)) => {
             if later {

@@ -1265,13 +1265,6 @@ impl Filter {
     fn fixed(&mut self, sql: &str) {
         self.clauses.push(sql.to_string());
     }
-    fn sql(&self) -> String {
-        if self.clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", self.clauses.join(" AND "))
-        }
-    }
 }
 
 fn period(f: &mut Filter, column: &str, from: &str, to: &str) {
@@ -1435,72 +1428,6 @@ pub async fn incidents_page(
 /// [`COUNT_CAP`].
 pub async fn incidents_count(store: &Store, q: &IncidentQuery) -> Result<Count> {
     keyset::count(store, &INCIDENTS, &incident_filter(q).keyset(), COUNT_CAP).await
-}
-
-/// One page of referrals matching the filters, newest first, and how many match.
-pub async fn search_referrals(
-    store: &Store,
-    q: &ReferralQuery,
-    limit: i64,
-    offset: i64,
-) -> Result<(i64, Vec<ReferralSummary>)> {
-    let f = referral_filter(q);
-    let where_sql = f.sql();
-    let count_sql = format!("SELECT COUNT(*) FROM referrals r {where_sql}");
-    let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
-    for b in &f.binds {
-        count = count.bind(b);
-    }
-    let total = count.fetch_one(store.pool()).await?;
-    let n = f.binds.len();
-    let sql = format!(
-        "{SELECT_REFERRAL_SUMMARY} {where_sql} ORDER BY r.submitted_at DESC, r.id DESC LIMIT ${} OFFSET ${}",
-        n + 1,
-        n + 2
-    );
-    let mut page = sqlx::query_as::<_, ReferralSummary>(&sql);
-    for b in &f.binds {
-        page = page.bind(b);
-    }
-    let rows = page
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(store.pool())
-        .await?;
-    Ok((total, rows))
-}
-
-/// One page of incidents matching the filters, newest first, and how many match.
-pub async fn search_incidents(
-    store: &Store,
-    q: &IncidentQuery,
-    limit: i64,
-    offset: i64,
-) -> Result<(i64, Vec<Incident>)> {
-    let f = incident_filter(q);
-    let where_sql = f.sql();
-    let count_sql = format!("SELECT COUNT(*) FROM incidents i {where_sql}");
-    let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
-    for b in &f.binds {
-        count = count.bind(b);
-    }
-    let total = count.fetch_one(store.pool()).await?;
-    let n = f.binds.len();
-    let sql = format!(
-        "{SELECT_INCIDENT} {where_sql} ORDER BY i.reported_at DESC, i.id DESC LIMIT ${} OFFSET ${}",
-        n + 1,
-        n + 2
-    );
-    let mut page = sqlx::query_as::<_, Incident>(&sql);
-    for b in &f.binds {
-        page = page.bind(b);
-    }
-    let rows = page
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(store.pool())
-        .await?;
-    Ok((total, rows))
 }
 
 /// The partners referrals went to, for the filter.
