@@ -490,6 +490,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::BenchImport(args) => return crate::bench::run(g, &args).await,
         Command::BenchImpact(args) => return crate::bench_impact::run(g, &args).await,
+        Command::BenchLists(args) => return crate::bench_lists::run(g, &args).await,
         Command::Backup { path } => {
             let store = open(g).await?;
             let dir = data_dir(g);

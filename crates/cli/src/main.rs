@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_impact;
+mod bench_lists;
 mod commands;
 mod delivery;
 mod demo;
@@ -166,6 +167,9 @@ pub enum Command {
     /// SQL), then time the impact dashboard and the training effect against their targets.
     #[command(hide = true)]
     BenchImpact(crate::bench_impact::BenchImpactArgs),
+    /// Fill a new database with 1,000,000 incidents, referrals and people, then time the list pages.
+    #[command(hide = true)]
+    BenchLists(crate::bench_lists::BenchListsArgs),
     /// Copy every record from one database into a new, empty one (e.g. SQLite to PostgreSQL).
     CopyDb {
         /// The database to copy from.

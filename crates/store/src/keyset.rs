@@ -51,7 +51,7 @@ impl Count {
         let mut digits = String::new();
         let s = self.n.to_string();
         for (i, c) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i) % 3 == 0 {
+            if i > 0 && (s.len() - i).is_multiple_of(3) {
                 digits.push(',');
             }
             digits.push(c);
@@ -210,15 +210,9 @@ where
             match key_of(store, list, r).await? {
                 Some(k) => (Some(k), later),
                 None => {
-                    let mut first = Box::pin(page(
-                        store,
-                        list,
-                        f,
-                        &PageStart::First,
-                        limit,
-                        key_of_row,
-                    ))
-                    .await?;
+                    let mut first =
+                        Box::pin(page(store, list, f, &PageStart::First, limit, key_of_row))
+                            .await?;
                     first.start_unknown = true;
                     return Ok(first);
                 }
@@ -256,13 +250,21 @@ where
     }
     let (has_previous, has_next) = match (&key, rows.first(), rows.last()) {
         // Nothing after the start: is there anything before it?
-        (Some(k), None, _) | (Some(k), _, None) => (any_beyond(store, list, f, k, false).await?, false),
+        (Some(k), None, _) | (Some(k), _, None) => {
+            (any_beyond(store, list, f, k, false).await?, false)
+        }
         (None, _, _) => (false, more),
         (Some(_), Some(first), Some(last)) => {
             if later {
-                (any_beyond(store, list, f, &key_of_row(first), false).await?, more)
+                (
+                    any_beyond(store, list, f, &key_of_row(first), false).await?,
+                    more,
+                )
             } else {
-                (more, any_beyond(store, list, f, &key_of_row(last), true).await?)
+                (
+                    more,
+                    any_beyond(store, list, f, &key_of_row(last), true).await?,
+                )
             }
         }
     };
@@ -276,7 +278,11 @@ where
 
 /// The distinct non-empty values of an indexed text column, in order, by stepping through the
 /// index (one short lookup per value, where `SELECT DISTINCT` would read every row).
-pub(crate) async fn distinct_values(store: &Store, table: &str, column: &str) -> Result<Vec<String>> {
+pub(crate) async fn distinct_values(
+    store: &Store,
+    table: &str,
+    column: &str,
+) -> Result<Vec<String>> {
     let sql = format!(
         "WITH RECURSIVE v(x) AS (
             SELECT MIN({column}) FROM {table} WHERE {column} <> ''
@@ -296,10 +302,45 @@ mod tests {
 
     #[test]
     fn counts_read_with_separators_and_caps() {
-        assert_eq!(Count { n: 0, capped: false }.words(), "0");
-        assert_eq!(Count { n: 999, capped: false }.words(), "999");
-        assert_eq!(Count { n: 1234, capped: false }.words(), "1,234");
-        assert_eq!(Count { n: 10_000, capped: true }.words(), "more than 10,000");
-        assert_eq!(Count { n: 1_000_000, capped: false }.words(), "1,000,000");
+        assert_eq!(
+            Count {
+                n: 0,
+                capped: false
+            }
+            .words(),
+            "0"
+        );
+        assert_eq!(
+            Count {
+                n: 999,
+                capped: false
+            }
+            .words(),
+            "999"
+        );
+        assert_eq!(
+            Count {
+                n: 1234,
+                capped: false
+            }
+            .words(),
+            "1,234"
+        );
+        assert_eq!(
+            Count {
+                n: 10_000,
+                capped: true
+            }
+            .words(),
+            "more than 10,000"
+        );
+        assert_eq!(
+            Count {
+                n: 1_000_000,
+                capped: false
+            }
+            .words(),
+            "1,000,000"
+        );
     }
 }

@@ -20,6 +20,7 @@ pub mod imports;
 pub mod jobs;
 pub mod keyset;
 pub mod learning;
+pub mod list_bench;
 pub mod live_events;
 pub mod migrate;
 pub mod outcomes;

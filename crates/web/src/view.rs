@@ -417,7 +417,14 @@ impl Pager {
 /// (the previous one). Anything else, an old `page=N` link included, is the first page.
 pub fn page_start(pairs: &[(String, String)]) -> mashboard_store::keyset::PageStart {
     use mashboard_store::keyset::PageStart;
-    let get = |k: &str| crate::form::field(pairs, k).chars().take(200).collect::<String>();
+    // A reference never holds a control character (PostgreSQL refuses a NUL in text).
+    let get = |k: &str| {
+        crate::form::field(pairs, k)
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect::<String>()
+    };
     match (get("after"), get("before")) {
         (a, _) if !a.is_empty() => PageStart::After(a),
         (_, b) if !b.is_empty() => PageStart::Before(b),

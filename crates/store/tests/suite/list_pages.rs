@@ -25,7 +25,11 @@ where
     loop {
         let page = fetch(start.clone()).await;
         assert!(!page.start_unknown);
-        assert_eq!(page.has_previous, pages > 0, "a previous page after the first");
+        assert_eq!(
+            page.has_previous,
+            pages > 0,
+            "a previous page after the first"
+        );
         forward.extend(page.rows.iter().map(&key));
         pages += 1;
         assert!(pages < 100, "the walk does not end");

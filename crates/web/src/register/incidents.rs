@@ -65,7 +65,9 @@ pub(super) async fn incidents(
     );
     f.record_view(&state, &page, "incidents", shown.rows.len(), matching, refs)
         .await?;
-    let links = PageLinks::of("/register/incidents", &f.base, &shown, |i| i.incident_ref.as_str());
+    let links = PageLinks::of("/register/incidents", &f.base, &shown, |i| {
+        i.incident_ref.as_str()
+    });
     let form = f.form;
     let errors = form.has_errors();
     html(&IncidentsPage {

@@ -71,7 +71,9 @@ pub(super) async fn referrals(
     );
     f.record_view(&state, &page, "referrals", shown.rows.len(), matching, refs)
         .await?;
-    let links = PageLinks::of("/register/referrals", &f.base, &shown, |r| r.referral_ref.as_str());
+    let links = PageLinks::of("/register/referrals", &f.base, &shown, |r| {
+        r.referral_ref.as_str()
+    });
     let form = f.form;
     let errors = form.has_errors();
     html(&ReferralsPage {
