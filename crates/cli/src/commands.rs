@@ -492,6 +492,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::BenchImpact(args) => return crate::bench_impact::run(g, &args).await,
         Command::BenchSoak(args) => return crate::bench_soak::run(&args).await,
         Command::BenchQueries(args) => return crate::bench_queries::run(g, &args).await,
+        Command::BenchLists(args) => return crate::bench_lists::run(g, &args).await,
         Command::Backup { path } => {
             let store = open(g).await?;
             let dir = data_dir(g);

@@ -5,6 +5,7 @@ mod bench;
 mod bench_impact;
 mod bench_queries;
 mod bench_soak;
+mod bench_lists;
 mod commands;
 mod delivery;
 mod demo;
@@ -177,6 +178,9 @@ pub enum Command {
     /// targets.
     #[command(hide = true)]
     BenchQueries(crate::bench_queries::BenchQueriesArgs),
+    /// Fill a new database with 1,000,000 incidents, referrals and people, then time the list pages.
+    #[command(hide = true)]
+    BenchLists(crate::bench_lists::BenchListsArgs),
     /// Copy every record from one database into a new, empty one (e.g. SQLite to PostgreSQL).
     CopyDb {
         /// The database to copy from.

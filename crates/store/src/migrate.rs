@@ -129,6 +129,13 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0018_draw_method.postgres.sql"),
     },
     Migration {
+        version: 19,
+        name: "list pages: indexes for the people directory's and the register's keyset pages and filters",
+        common: include_str!("../migrations/0019_list_pages.sql"),
+        sqlite: include_str!("../migrations/0019_list_pages.sqlite.sql"),
+        postgres: include_str!("../migrations/0019_list_pages.postgres.sql"),
+    },
+    Migration {
         version: 20,
         name: "missing-referral queue: incremental refresh (what the last refresh looked at)",
         common: include_str!("../migrations/0020_queue_refresh_state.sql"),

@@ -1,6 +1,7 @@
 //! The people directory: queries, edits with history, and the all-or-nothing import.
 
 use crate::audit_trail::{self, Actor, Event};
+use crate::keyset::{self, Count, PageStart};
 use crate::{is_unique_violation, now_text, Result, Store, StoreError};
 use mashboard_domain::access::PeopleScope;
 use mashboard_domain::import::RowError;
@@ -286,6 +287,64 @@ pub async fn search(
     Ok((total, rows))
 }
 
+/// The directory's order, by name then staff number (unique), for keyset pages.
+const DIRECTORY: keyset::List<'static> = keyset::List {
+    select: SELECT_PERSON,
+    from: "people p",
+    sort: "p.name",
+    tie: "p.staff_number",
+    tie_is_int: false,
+    descending: false,
+    key_of: "SELECT name, staff_number FROM people WHERE staff_number = $1",
+};
+
+/// How far the directory counts the people matching a search before it says "more than".
+pub const COUNT_CAP: i64 = 50_000;
+
+fn keyset_filter(q: &PeopleQuery, scope: PeopleScope) -> keyset::Filter {
+    let w = build_where(q, scope);
+    keyset::Filter {
+        clauses: w.clauses,
+        binds: w
+            .binds
+            .into_iter()
+            .map(|b| match b {
+                Bind::Text(s) => keyset::Value::Text(s),
+                Bind::Int(i) => keyset::Value::Int(i),
+            })
+            .collect(),
+    }
+}
+
+/// One page of the directory by name, starting at `start` (a staff number already shown).
+pub async fn page(
+    store: &Store,
+    q: &PeopleQuery,
+    scope: PeopleScope,
+    start: &PageStart,
+    limit: i64,
+) -> Result<keyset::Page<Person>> {
+    keyset::page(
+        store,
+        &DIRECTORY,
+        &keyset_filter(q, scope),
+        start,
+        limit,
+        |p: &Person| {
+            [
+                keyset::Value::Text(p.name.clone()),
+                keyset::Value::Text(p.staff_number.clone()),
+            ]
+        },
+    )
+    .await
+}
+
+/// How many people match, up to [`COUNT_CAP`].
+pub async fn count_matching(store: &Store, q: &PeopleQuery, scope: PeopleScope) -> Result<Count> {
+    keyset::count(store, &DIRECTORY, &keyset_filter(q, scope), COUNT_CAP).await
+}
+
 pub async fn get(store: &Store, staff_number: &str) -> Result<Option<Person>> {
     let sql = format!("{SELECT_PERSON} WHERE p.staff_number = $1");
     Ok(sqlx::query_as::<_, Person>(&sql)
@@ -324,19 +383,15 @@ pub struct Facets {
     pub cohorts: Vec<String>,
 }
 
+/// Each column's values by stepping through its index (see migration 19), not by reading every
+/// person.
 pub async fn facets(store: &Store) -> Result<Facets> {
-    async fn distinct(store: &Store, col: &str) -> Result<Vec<String>> {
-        let sql =
-            format!("SELECT DISTINCT {col} FROM people WHERE {col} IS NOT NULL ORDER BY {col}");
-        Ok(sqlx::query_scalar::<_, String>(&sql)
-            .fetch_all(store.pool())
-            .await?)
-    }
+    let distinct = |col| keyset::distinct_values(store, "people", col);
     Ok(Facets {
-        departments: distinct(store, "department").await?,
-        teams: distinct(store, "team").await?,
-        ranks: distinct(store, "rank").await?,
-        cohorts: distinct(store, "cohort").await?,
+        departments: distinct("department").await?,
+        teams: distinct("team").await?,
+        ranks: distinct("rank").await?,
+        cohorts: distinct("cohort").await?,
     })
 }
 

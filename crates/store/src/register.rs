@@ -36,6 +36,7 @@
 //! measures it beside `sqlite3 .import`, `psql \copy` and pandas.
 
 use crate::audit_trail::{self, Actor, Event};
+use crate::keyset::{self, Count, PageStart};
 use crate::{now_text, Backend, Result, Store, StoreError};
 use mashboard_domain::import::RowError;
 use mashboard_domain::register::{Record, RegisterKind, RegisterReader};
@@ -1126,6 +1127,9 @@ pub struct Referral {
 /// A referral in a list (no narrative).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ReferralSummary {
+    /// Where it sits in the list (the tie-breaker of its order); not shown.
+    #[serde(skip)]
+    pub id: i64,
     pub referral_ref: String,
     pub incident_ref: String,
     pub submitted_at: String,
@@ -1169,7 +1173,7 @@ const SELECT_REFERRAL: &str = "SELECT r.id, r.referral_ref, r.incident_ref, r.su
     FROM referrals r LEFT JOIN people p ON p.id = r.officer_person_id";
 
 const SELECT_REFERRAL_SUMMARY: &str =
-    "SELECT r.referral_ref, r.incident_ref, r.submitted_at, r.subject_type,
+    "SELECT r.id, r.referral_ref, r.incident_ref, r.submitted_at, r.subject_type,
     r.category, r.officer_staff_number, p.name AS officer_name, r.partner
     FROM referrals r LEFT JOIN people p ON p.id = r.officer_person_id";
 
@@ -1270,13 +1274,6 @@ impl Filter {
     fn fixed(&mut self, sql: &str) {
         self.clauses.push(sql.to_string());
     }
-    fn sql(&self) -> String {
-        if self.clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", self.clauses.join(" AND "))
-        }
-    }
 }
 
 fn period(f: &mut Filter, column: &str, from: &str, to: &str) {
@@ -1294,13 +1291,7 @@ fn like(term: &str) -> String {
     crate::like_pattern(&term.trim().to_uppercase())
 }
 
-/// One page of referrals matching the filters, newest first, and how many match.
-pub async fn search_referrals(
-    store: &Store,
-    q: &ReferralQuery,
-    limit: i64,
-    offset: i64,
-) -> Result<(i64, Vec<ReferralSummary>)> {
+fn referral_filter(q: &ReferralQuery) -> Filter {
     let mut f = Filter::default();
     if !q.search.trim().is_empty() {
         let term = like(&q.search);
@@ -1327,38 +1318,10 @@ pub async fn search_referrals(
             q.officer.trim().to_uppercase(),
         );
     }
-    let where_sql = f.sql();
-    let count_sql = format!("SELECT COUNT(*) FROM referrals r {where_sql}");
-    let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
-    for b in &f.binds {
-        count = count.bind(b);
-    }
-    let total = count.fetch_one(store.pool()).await?;
-    let n = f.binds.len();
-    let sql = format!(
-        "{SELECT_REFERRAL_SUMMARY} {where_sql} ORDER BY r.submitted_at DESC, r.id DESC LIMIT ${} OFFSET ${}",
-        n + 1,
-        n + 2
-    );
-    let mut page = sqlx::query_as::<_, ReferralSummary>(&sql);
-    for b in &f.binds {
-        page = page.bind(b);
-    }
-    let rows = page
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(store.pool())
-        .await?;
-    Ok((total, rows))
+    f
 }
 
-/// One page of incidents matching the filters, newest first, and how many match.
-pub async fn search_incidents(
-    store: &Store,
-    q: &IncidentQuery,
-    limit: i64,
-    offset: i64,
-) -> Result<(i64, Vec<Incident>)> {
+fn incident_filter(q: &IncidentQuery) -> Filter {
     let mut f = Filter::default();
     if !q.search.trim().is_empty() {
         f.push("UPPER(i.incident_ref) LIKE ? ESCAPE '\\'", like(&q.search));
@@ -1379,47 +1342,111 @@ pub async fn search_incidents(
             q.officer.trim().to_uppercase(),
         );
     }
-    let where_sql = f.sql();
-    let count_sql = format!("SELECT COUNT(*) FROM incidents i {where_sql}");
-    let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
-    for b in &f.binds {
-        count = count.bind(b);
+    f
+}
+
+impl Filter {
+    fn keyset(self) -> keyset::Filter {
+        keyset::Filter {
+            clauses: self.clauses,
+            binds: self.binds.into_iter().map(keyset::Value::Text).collect(),
+        }
     }
-    let total = count.fetch_one(store.pool()).await?;
-    let n = f.binds.len();
-    let sql = format!(
-        "{SELECT_INCIDENT} {where_sql} ORDER BY i.reported_at DESC, i.id DESC LIMIT ${} OFFSET ${}",
-        n + 1,
-        n + 2
-    );
-    let mut page = sqlx::query_as::<_, Incident>(&sql);
-    for b in &f.binds {
-        page = page.bind(b);
-    }
-    let rows = page
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(store.pool())
-        .await?;
-    Ok((total, rows))
+}
+
+/// The referrals list's order, newest first (the reference finds where a page starts).
+const REFERRALS: keyset::List<'static> = keyset::List {
+    select: SELECT_REFERRAL_SUMMARY,
+    from: "referrals r",
+    sort: "r.submitted_at",
+    tie: "r.id",
+    tie_is_int: true,
+    descending: true,
+    key_of: "SELECT submitted_at, id FROM referrals WHERE referral_ref = $1",
+};
+
+/// The incidents list's order, newest first.
+const INCIDENTS: keyset::List<'static> = keyset::List {
+    select: SELECT_INCIDENT,
+    from: "incidents i",
+    sort: "i.reported_at",
+    tie: "i.id",
+    tie_is_int: true,
+    descending: true,
+    key_of: "SELECT reported_at, id FROM incidents WHERE incident_ref = $1",
+};
+
+/// How far the register's lists count before they say "more than".
+pub const COUNT_CAP: i64 = 10_000;
+
+/// One page of referrals matching the filters, newest first, from `start` (a referral
+/// reference already shown).
+pub async fn referrals_page(
+    store: &Store,
+    q: &ReferralQuery,
+    start: &PageStart,
+    limit: i64,
+) -> Result<keyset::Page<ReferralSummary>> {
+    keyset::page(
+        store,
+        &REFERRALS,
+        &referral_filter(q).keyset(),
+        start,
+        limit,
+        |r: &ReferralSummary| {
+            [
+                keyset::Value::Text(r.submitted_at.clone()),
+                keyset::Value::Int(r.id),
+            ]
+        },
+    )
+    .await
+}
+
+/// How many referrals match the filters (every referral when none is set), up to
+/// [`COUNT_CAP`].
+pub async fn referrals_count(store: &Store, q: &ReferralQuery) -> Result<Count> {
+    keyset::count(store, &REFERRALS, &referral_filter(q).keyset(), COUNT_CAP).await
+}
+
+/// One page of incidents matching the filters, newest first, from `start` (an incident
+/// reference already shown).
+pub async fn incidents_page(
+    store: &Store,
+    q: &IncidentQuery,
+    start: &PageStart,
+    limit: i64,
+) -> Result<keyset::Page<Incident>> {
+    keyset::page(
+        store,
+        &INCIDENTS,
+        &incident_filter(q).keyset(),
+        start,
+        limit,
+        |i: &Incident| {
+            [
+                keyset::Value::Text(i.reported_at.clone()),
+                keyset::Value::Int(i.id),
+            ]
+        },
+    )
+    .await
+}
+
+/// How many incidents match the filters (every incident when none is set), up to
+/// [`COUNT_CAP`].
+pub async fn incidents_count(store: &Store, q: &IncidentQuery) -> Result<Count> {
+    keyset::count(store, &INCIDENTS, &incident_filter(q).keyset(), COUNT_CAP).await
 }
 
 /// The partners referrals went to, for the filter.
 pub async fn partners(store: &Store) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar::<_, String>(
-        "SELECT DISTINCT partner FROM referrals WHERE partner <> '' ORDER BY partner",
-    )
-    .fetch_all(store.pool())
-    .await?)
+    keyset::distinct_values(store, "referrals", "partner").await
 }
 
 /// The areas incidents happened in, for the filter.
 pub async fn areas(store: &Store) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar::<_, String>(
-        "SELECT DISTINCT area FROM incidents WHERE area <> '' ORDER BY area",
-    )
-    .fetch_all(store.pool())
-    .await?)
+    keyset::distinct_values(store, "incidents", "area").await
 }
 
 /// How many incidents and referrals the register holds.

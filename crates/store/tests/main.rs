@@ -32,6 +32,8 @@ mod group_commit;
 mod impact;
 #[path = "suite/learning.rs"]
 mod learning;
+#[path = "suite/list_pages.rs"]
+mod list_pages;
 #[path = "suite/locking.rs"]
 mod locking;
 #[path = "suite/partners.rs"]

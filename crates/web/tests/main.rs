@@ -40,6 +40,8 @@ mod impact_scope;
 mod imports;
 #[path = "suite/learning.rs"]
 mod learning;
+#[path = "suite/list_pages.rs"]
+mod list_pages;
 #[path = "suite/matrix.rs"]
 mod matrix;
 #[path = "suite/navigation.rs"]

@@ -2,7 +2,7 @@
 
 use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
-use crate::view::{html, Chrome, FormState, Pager};
+use crate::view::{html, page_start, Chrome, FormState, PageLinks};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -12,6 +12,7 @@ use mashboard_domain::access::{Capability, PeopleScope};
 use mashboard_domain::people::PersonDraft;
 use mashboard_domain::Role;
 use mashboard_store::audit_trail::{self, AuditEvent, Event};
+use mashboard_store::keyset::{Count, PageStart};
 use mashboard_store::people::{self, Facets, PeopleQuery, Person, SaveError, Status};
 
 const PER_PAGE: i64 = 50;
@@ -24,7 +25,9 @@ struct ListPage {
     facets: Facets,
     roles: Vec<Role>,
     rows: Vec<Person>,
-    pager: Pager,
+    /// How many people match, up to the directory's cap.
+    matching: Count,
+    links: PageLinks,
     can_add: bool,
     scoped: bool,
 }
@@ -38,17 +41,11 @@ impl ListPage {
     }
 }
 
-fn parse_query(raw: Option<&str>) -> (PeopleQuery, Option<i64>) {
-    let pairs: Vec<(String, String)> = raw
-        .and_then(|r| serde_urlencoded::from_str(r).ok())
-        .unwrap_or_default();
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
+/// The filters and where the page starts (`after=`/`before=` a staff number; an old `page=N`
+/// is the first page).
+fn parse_query(raw: Option<&str>) -> (PeopleQuery, PageStart) {
+    let pairs = crate::form::query_pairs(raw);
+    let get = |k: &str| crate::form::field(&pairs, k);
     let status = match get("status").as_str() {
         "left" => Status::Left,
         "all" => Status::All,
@@ -63,7 +60,7 @@ fn parse_query(raw: Option<&str>) -> (PeopleQuery, Option<i64>) {
         cohort: get("cohort"),
         status,
     };
-    (q, get("page").parse().ok())
+    (q, page_start(&pairs))
 }
 
 fn query_string(q: &PeopleQuery) -> String {
@@ -92,27 +89,37 @@ pub async fn list(
     page: Page<cap::PeopleBrowse>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let (q, page_no) = parse_query(raw.as_deref());
+    let (q, start) = parse_query(raw.as_deref());
     let scope = page.user.people_scope();
-    let (total, _) = people::search(&state.store, &q, scope, 0, 0).await?;
-    let pager = Pager::new(page_no, PER_PAGE, total, query_string(&q));
-    let (_, rows) = people::search(&state.store, &q, scope, PER_PAGE, pager.offset()).await?;
+    let shown = people::page(&state.store, &q, scope, &start, PER_PAGE).await?;
+    let matching = people::count_matching(&state.store, &q, scope).await?;
+    let filters = query_string(&q);
     audit_trail::record(
         &state.store,
         &page.user.actor(),
         Event::new(
             "people.list",
-            format!("Viewed the people list ({} of {total} shown)", rows.len()),
+            format!(
+                "Viewed the people list ({} of {} shown)",
+                shown.rows.len(),
+                matching.words()
+            ),
         )
-        .after(&serde_json::json!({ "filters": query_string(&q), "page": pager.page })),
+        .after(&serde_json::json!({
+            "filters": filters,
+            "from": shown.rows.first().map(|p| &p.staff_number),
+            "to": shown.rows.last().map(|p| &p.staff_number),
+        })),
     )
     .await?;
+    let links = PageLinks::of("/people", &filters, &shown, |p| p.staff_number.as_str());
     html(&ListPage {
         chrome: Chrome::new(&state, "People", Some(&page.user), &page.csrf, "/people"),
         facets: people::facets(&state.store).await?,
         roles: Role::ALL.to_vec(),
-        rows,
-        pager,
+        rows: shown.rows,
+        matching,
+        links,
         can_add: page.user.can(Capability::PeopleEdit),
         scoped: scope != PeopleScope::All,
         q,

@@ -4,13 +4,14 @@
 use super::*;
 
 /// The filters of a register list as typed: the form to show them back with any errors, the
-/// values for the store's query, the query string the pager keeps and the page asked for.
+/// values for the store's query, the query string the page links keep and where the page
+/// starts (`after=`/`before=` a reference; an old `page=N` is the first page).
 pub(super) struct ListFilters {
     pub(super) form: FormState,
     pub(super) from: String,
     pub(super) to: String,
     pub(super) base: String,
-    pub(super) page: Option<i64>,
+    pub(super) start: PageStart,
 }
 
 impl ListFilters {
@@ -33,7 +34,7 @@ impl ListFilters {
             .collect();
         ListFilters {
             base: serde_urlencoded::to_string(kept).unwrap_or_default(),
-            page: field(&pairs, "page").parse().ok(),
+            start: page_start(&pairs),
             from,
             to,
             form,
@@ -45,24 +46,28 @@ impl ListFilters {
         self.form.value(name).to_string()
     }
 
-    /// Records in the audit trail that `user` viewed a page of the list.
+    /// Records in the audit trail that `user` viewed a page of the list, from the reference
+    /// `first` to `last`.
     pub(super) async fn record_view(
         &self,
         state: &AppState,
         page: &ViewPage,
         what: &str,
         shown: usize,
-        total: i64,
-        pager: &Pager,
+        matching: Count,
+        (first, last): (Option<&str>, Option<&str>),
     ) -> Result<(), AppError> {
         audit_trail::record(
             &state.store,
             &page.user.actor(),
             Event::new(
                 "register.list",
-                format!("Viewed the {what} list ({shown} of {total} shown)"),
+                format!(
+                    "Viewed the {what} list ({shown} of {} shown)",
+                    matching.words()
+                ),
             )
-            .after(&serde_json::json!({ "filters": self.base, "page": pager.page })),
+            .after(&serde_json::json!({ "filters": self.base, "from": first, "to": last })),
         )
         .await?;
         Ok(())

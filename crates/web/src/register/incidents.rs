@@ -25,9 +25,11 @@ pub(super) struct IncidentsPage {
     form: FormState,
     areas: Vec<String>,
     rows: Vec<IncidentRow>,
-    pager: Pager,
+    /// How many match the filters, and how many the register holds (each up to a cap).
+    matching: Count,
+    in_register: Count,
+    links: PageLinks,
     can_import: bool,
-    total_in_register: i64,
 }
 
 impl IncidentsPage {
@@ -50,12 +52,22 @@ pub(super) async fn incidents(
         from: f.from.clone(),
         to: f.to.clone(),
     };
-    let (total, _) = register::search_incidents(&state.store, &q, 0, 0).await?;
-    let pager = Pager::new(f.page, PER_PAGE, total, f.base.clone());
-    let (_, rows) = register::search_incidents(&state.store, &q, PER_PAGE, pager.offset()).await?;
-    f.record_view(&state, &page, "incidents", rows.len(), total, &pager)
+    let shown = register::incidents_page(&state.store, &q, &f.start, PER_PAGE).await?;
+    let matching = register::incidents_count(&state.store, &q).await?;
+    let in_register = if q == IncidentQuery::default() {
+        matching
+    } else {
+        register::incidents_count(&state.store, &IncidentQuery::default()).await?
+    };
+    let refs = (
+        shown.rows.first().map(|i| i.incident_ref.as_str()),
+        shown.rows.last().map(|i| i.incident_ref.as_str()),
+    );
+    f.record_view(&state, &page, "incidents", shown.rows.len(), matching, refs)
         .await?;
-    let (total_in_register, _) = register::counts(&state.store).await?;
+    let links = PageLinks::of("/register/incidents", &f.base, &shown, |i| {
+        i.incident_ref.as_str()
+    });
     let form = f.form;
     let errors = form.has_errors();
     html(&IncidentsPage {
@@ -69,9 +81,10 @@ pub(super) async fn incidents(
         .with_errors(errors),
         form,
         areas: register::areas(&state.store).await?,
-        rows: rows.into_iter().map(IncidentRow::from).collect(),
-        pager,
+        rows: shown.rows.into_iter().map(IncidentRow::from).collect(),
+        matching,
+        in_register,
+        links,
         can_import: page.user.can(Capability::RegisterImport),
-        total_in_register,
     })
 }

@@ -46,7 +46,7 @@ use crate::form::{field, query_pairs};
 use crate::imports;
 use crate::routes::{Access, Table};
 use crate::view::path_segment;
-use crate::view::{html, Chrome, FormState, Pager};
+use crate::view::{html, page_start, Chrome, FormState, PageLinks};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -58,6 +58,7 @@ use mashboard_domain::register::{
     format_datetime_long, PartnerOutcome, RegisterKind, RegisterReader,
 };
 use mashboard_store::audit_trail::{self, Event};
+use mashboard_store::keyset::{Count, PageStart};
 use mashboard_store::register::{
     self, Incident, IncidentQuery, NamedPerson, RecordedOutcome, Referral, ReferralQuery,
     ReferralSummary,

@@ -31,9 +31,11 @@ pub(super) struct ReferralsPage {
     form: FormState,
     partners: Vec<String>,
     rows: Vec<ReferralRow>,
-    pager: Pager,
+    /// How many match the filters, and how many the register holds (each up to a cap).
+    matching: Count,
+    in_register: Count,
+    links: PageLinks,
     can_import: bool,
-    total_in_register: i64,
 }
 
 impl ReferralsPage {
@@ -56,12 +58,22 @@ pub(super) async fn referrals(
         from: f.from.clone(),
         to: f.to.clone(),
     };
-    let (total, _) = register::search_referrals(&state.store, &q, 0, 0).await?;
-    let pager = Pager::new(f.page, PER_PAGE, total, f.base.clone());
-    let (_, rows) = register::search_referrals(&state.store, &q, PER_PAGE, pager.offset()).await?;
-    f.record_view(&state, &page, "referrals", rows.len(), total, &pager)
+    let shown = register::referrals_page(&state.store, &q, &f.start, PER_PAGE).await?;
+    let matching = register::referrals_count(&state.store, &q).await?;
+    let in_register = if q == ReferralQuery::default() {
+        matching
+    } else {
+        register::referrals_count(&state.store, &ReferralQuery::default()).await?
+    };
+    let refs = (
+        shown.rows.first().map(|r| r.referral_ref.as_str()),
+        shown.rows.last().map(|r| r.referral_ref.as_str()),
+    );
+    f.record_view(&state, &page, "referrals", shown.rows.len(), matching, refs)
         .await?;
-    let (_, total_in_register) = register::counts(&state.store).await?;
+    let links = PageLinks::of("/register/referrals", &f.base, &shown, |r| {
+        r.referral_ref.as_str()
+    });
     let form = f.form;
     let errors = form.has_errors();
     html(&ReferralsPage {
@@ -75,9 +87,10 @@ pub(super) async fn referrals(
         .with_errors(errors),
         form,
         partners: register::partners(&state.store).await?,
-        rows: rows.into_iter().map(ReferralRow::from).collect(),
-        pager,
+        rows: shown.rows.into_iter().map(ReferralRow::from).collect(),
+        matching,
+        in_register,
+        links,
         can_import: page.user.can(Capability::RegisterImport),
-        total_in_register,
     })
 }

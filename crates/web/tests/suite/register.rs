@@ -123,7 +123,7 @@ async fn a_refused_file_shows_its_rows_then_a_good_one_is_checked_and_imported_o
             .get(&staff, "/register/incidents?flag=domestic_abuse")
             .await;
         assert_eq!(s, StatusCode::OK);
-        assert!(html.contains("Showing 1 to 2 of 2 incidents"), "{html}");
+        assert!(html.contains("2 incidents match these filters"), "{html}");
         let (s, html) = app
             .get(&staff, "/register/incidents?from=31%2F02%2F2024")
             .await;

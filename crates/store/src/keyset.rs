@@ -1,0 +1,346 @@
+//! Keyset pages for the long lists (the people directory, the register's incidents and
+//! referrals): a page starts just after or just before a row already shown, named by its unique
+//! reference, so the hundredth page costs what the first does (an offset would read every row
+//! before it). Counts of matching rows stop at a cap, so no page load counts a million rows.
+
+use crate::{Result, Store};
+use sqlx::any::AnyRow;
+
+/// Where a page starts: at the beginning of the list, or just after or just before the row with
+/// this reference (a staff number, an incident or a referral reference).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PageStart {
+    #[default]
+    First,
+    After(String),
+    Before(String),
+}
+
+/// One page of a list, and whether there are matching rows before and after it.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    pub has_previous: bool,
+    pub has_next: bool,
+    /// The start named a row that is not in the database (an old or edited link): the page is
+    /// the first one instead.
+    pub start_unknown: bool,
+}
+
+impl<T> Default for Page<T> {
+    fn default() -> Self {
+        Page {
+            rows: Vec::new(),
+            has_previous: false,
+            has_next: false,
+            start_unknown: false,
+        }
+    }
+}
+
+/// How many rows match, counted up to a cap: `capped` means "more than `n`".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Count {
+    pub n: i64,
+    pub capped: bool,
+}
+
+impl Count {
+    /// The count in words with thousands separated: "1,234" or "more than 10,000".
+    pub fn words(&self) -> String {
+        let mut digits = String::new();
+        let s = self.n.to_string();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i).is_multiple_of(3) {
+                digits.push(',');
+            }
+            digits.push(c);
+        }
+        if self.capped {
+            format!("more than {digits}")
+        } else {
+            digits
+        }
+    }
+}
+
+/// A value bound to a numbered parameter.
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Text(String),
+    Int(i64),
+}
+
+/// A list's order and where its rows come from: `(sort, tie)` ascending or descending, `tie`
+/// unique, with an index on `(sort, tie)` (and on each common filter followed by them).
+pub(crate) struct List<'a> {
+    /// `SELECT … FROM table alias [JOIN …]`; the filters name only the table's alias.
+    pub select: &'a str,
+    /// `table alias`, for counts and for looking beyond a page.
+    pub from: &'a str,
+    pub sort: &'a str,
+    pub tie: &'a str,
+    /// The tie-breaker is an integer (an id) rather than text.
+    pub tie_is_int: bool,
+    pub descending: bool,
+    /// Finds the start row's `(sort, tie)` from its reference (`$1`).
+    pub key_of: &'a str,
+}
+
+/// A filter: clauses joined by AND, with `$1…$n` numbered in the order of `binds`.
+#[derive(Debug, Default)]
+pub(crate) struct Filter {
+    pub clauses: Vec<String>,
+    pub binds: Vec<Value>,
+}
+
+impl Filter {
+    fn sql(&self, extra: Option<&str>) -> String {
+        let all: Vec<&str> = self
+            .clauses
+            .iter()
+            .map(String::as_str)
+            .chain(extra)
+            .collect();
+        if all.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", all.join(" AND "))
+        }
+    }
+}
+
+macro_rules! bind_values {
+    ($q:expr, $binds:expr) => {{
+        let mut q = $q;
+        for b in $binds {
+            q = match b {
+                Value::Text(s) => q.bind(s.clone()),
+                Value::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }};
+}
+
+/// Rows matching `f`, counted up to `cap`.
+pub(crate) async fn count(store: &Store, list: &List<'_>, f: &Filter, cap: i64) -> Result<Count> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 AS one FROM {} {} LIMIT {}) capped",
+        list.from,
+        f.sql(None),
+        cap + 1
+    );
+    let n: i64 = bind_values!(sqlx::query_scalar::<_, i64>(&sql), &f.binds)
+        .fetch_one(store.pool())
+        .await?;
+    Ok(Count {
+        n: n.min(cap),
+        capped: n > cap,
+    })
+}
+
+/// The `(sort, tie)` of the row with this reference, if there is one.
+async fn key_of(store: &Store, list: &List<'_>, reference: &str) -> Result<Option<[Value; 2]>> {
+    use sqlx::Row;
+    let row = sqlx::query(list.key_of)
+        .bind(reference.trim().to_string())
+        .fetch_optional(store.pool())
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let sort: String = row.try_get(0)?;
+    let tie = if list.tie_is_int {
+        Value::Int(row.try_get(1)?)
+    } else {
+        Value::Text(row.try_get(1)?)
+    };
+    Ok(Some([Value::Text(sort), tie]))
+}
+
+/// `(sort, tie) op ($n+1, $n+2)` after the filter's own parameters.
+fn beyond(list: &List<'_>, f: &Filter, later: bool) -> String {
+    // "Later" in the list's own order: greater when ascending, smaller when descending.
+    let op = if later != list.descending { ">" } else { "<" };
+    let n = f.binds.len();
+    format!(
+        "({}, {}) {op} (${}, ${})",
+        list.sort,
+        list.tie,
+        n + 1,
+        n + 2
+    )
+}
+
+/// Whether any row matching `f` lies beyond `key` (later or earlier in the list's order).
+async fn any_beyond(
+    store: &Store,
+    list: &List<'_>,
+    f: &Filter,
+    key: &[Value; 2],
+    later: bool,
+) -> Result<bool> {
+    let sql = format!(
+        "SELECT 1 AS one FROM {} {} LIMIT 1",
+        list.from,
+        f.sql(Some(&beyond(list, f, later)))
+    );
+    let q = bind_values!(sqlx::query(&sql), &f.binds);
+    let q = bind_values!(q, key.iter());
+    Ok(q.fetch_optional(store.pool()).await?.is_some())
+}
+
+/// Up to `limit` rows matching `f` in the list's order, from `start`. A start naming a row that
+/// does not exist gives the first page, marked `start_unknown`.
+pub(crate) async fn page<T>(
+    store: &Store,
+    list: &List<'_>,
+    f: &Filter,
+    start: &PageStart,
+    limit: i64,
+    key_of_row: impl Fn(&T) -> [Value; 2],
+) -> Result<Page<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, AnyRow> + Send + Unpin,
+{
+    let limit = limit.max(1);
+    let (key, later) = match start {
+        PageStart::First => (None, true),
+        PageStart::After(r) | PageStart::Before(r) => {
+            let later = matches!(start, PageStart::After(_));
+            match key_of(store, list, r).await? {
+                Some(k) => (Some(k), later),
+                None => {
+                    let mut first =
+                        Box::pin(page(store, list, f, &PageStart::First, limit, key_of_row))
+                            .await?;
+                    first.start_unknown = true;
+                    return Ok(first);
+                }
+            }
+        }
+    };
+    // Reading backwards (the previous page) walks the order the other way, then turns round.
+    let backwards = !later;
+    let dir = if list.descending != backwards {
+        "DESC"
+    } else {
+        "ASC"
+    };
+    let bound = key.as_ref().map(|_| beyond(list, f, later));
+    let n = f.binds.len() + if key.is_some() { 2 } else { 0 };
+    let sql = format!(
+        "{} {} ORDER BY {} {dir}, {} {dir} LIMIT ${}",
+        list.select,
+        f.sql(bound.as_deref()),
+        list.sort,
+        list.tie,
+        n + 1
+    );
+    let q = bind_values!(sqlx::query_as::<_, T>(&sql), &f.binds);
+    let q = bind_values!(q, key.iter().flatten());
+    let mut rows = q.bind(limit + 1).fetch_all(store.pool()).await?;
+    let more = rows.len() as i64 > limit;
+    if backwards && !more {
+        // Back at the beginning: the first page, full, rather than the few rows before the start.
+        return Box::pin(page(store, list, f, &PageStart::First, limit, key_of_row)).await;
+    }
+    rows.truncate(limit as usize);
+    if backwards {
+        rows.reverse();
+    }
+    let (has_previous, has_next) = match (&key, rows.first(), rows.last()) {
+        // Nothing after the start: is there anything before it?
+        (Some(k), None, _) | (Some(k), _, None) => {
+            (any_beyond(store, list, f, k, false).await?, false)
+        }
+        (None, _, _) => (false, more),
+        (Some(_), Some(first), Some(last)) => {
+            if later {
+                (
+                    any_beyond(store, list, f, &key_of_row(first), false).await?,
+                    more,
+                )
+            } else {
+                (
+                    more,
+                    any_beyond(store, list, f, &key_of_row(last), true).await?,
+                )
+            }
+        }
+    };
+    Ok(Page {
+        rows,
+        has_previous,
+        has_next,
+        start_unknown: false,
+    })
+}
+
+/// The distinct non-empty values of an indexed text column, in order, by stepping through the
+/// index (one short lookup per value, where `SELECT DISTINCT` would read every row).
+pub(crate) async fn distinct_values(
+    store: &Store,
+    table: &str,
+    column: &str,
+) -> Result<Vec<String>> {
+    let sql = format!(
+        "WITH RECURSIVE v(x) AS (
+            SELECT MIN({column}) FROM {table} WHERE {column} <> ''
+            UNION ALL
+            SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > v.x) FROM v WHERE v.x IS NOT NULL
+         )
+         SELECT x FROM v WHERE x IS NOT NULL ORDER BY x"
+    );
+    Ok(sqlx::query_scalar::<_, String>(&sql)
+        .fetch_all(store.pool())
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Count;
+
+    #[test]
+    fn counts_read_with_separators_and_caps() {
+        assert_eq!(
+            Count {
+                n: 0,
+                capped: false
+            }
+            .words(),
+            "0"
+        );
+        assert_eq!(
+            Count {
+                n: 999,
+                capped: false
+            }
+            .words(),
+            "999"
+        );
+        assert_eq!(
+            Count {
+                n: 1234,
+                capped: false
+            }
+            .words(),
+            "1,234"
+        );
+        assert_eq!(
+            Count {
+                n: 10_000,
+                capped: true
+            }
+            .words(),
+            "more than 10,000"
+        );
+        assert_eq!(
+            Count {
+                n: 1_000_000,
+                capped: false
+            }
+            .words(),
+            "1,000,000"
+        );
+    }
+}

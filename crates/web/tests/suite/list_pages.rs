@@ -1,0 +1,223 @@
+//! The long lists through the real server, on both databases: the people directory and the
+//! register's incidents and referrals are read a page at a time (Next and Previous links that
+//! keep the filters); following Next visits every matching row once in order; old `page=N`
+//! links and start references that name nothing give the first page, never an error; each page
+//! shown is audited.
+
+use crate::common::*;
+use mashboard_domain::Role;
+use mashboard_store::Store;
+use reqwest::{Client, StatusCode};
+
+/// The href of the pagination link with this title ("Next" or "Previous").
+fn link(html: &str, title: &str) -> Option<String> {
+    let end = html.find(&format!(
+        "<span class=\"govuk-pagination__link-title\">{title}"
+    ))?;
+    let start = html[..end].rfind("href=\"")? + 6;
+    let href = &html[start..];
+    Some(
+        href[..href.find('"')?]
+            .replace("&amp;", "&")
+            .replace("&#38;", "&"),
+    )
+}
+
+/// The references of the rows shown: each row's link to `prefix…`, in order.
+fn shown(html: &str, prefix: &str) -> Vec<String> {
+    let needle = format!("<a class=\"govuk-link\" href=\"{prefix}");
+    html.split(&needle)
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_string())
+        .collect()
+}
+
+/// Follows Next from `path` to the end, then Previous back to the start; returns the rows in
+/// order (checked to be the same both ways) and how many pages there were.
+async fn walk(app: &TestApp, c: &Client, path: &str, prefix: &str, keep: &str) -> Vec<String> {
+    let mut rows = Vec::new();
+    let mut pages = Vec::new();
+    let mut next = Some(path.to_string());
+    while let Some(href) = next {
+        assert!(href.contains(keep), "the filters are kept: {href}");
+        let (s, html) = app.get(c, &href).await;
+        assert_eq!(s, StatusCode::OK, "{href}");
+        let page = shown(&html, prefix);
+        assert!(!page.is_empty(), "{href}");
+        rows.extend(page.iter().cloned());
+        pages.push(page);
+        next = link(&html, "Next");
+        assert!(pages.len() < 50, "the walk does not end");
+        if pages.len() == 1 {
+            assert!(
+                link(&html, "Previous").is_none(),
+                "no Previous on the first page"
+            );
+        }
+    }
+    // Back again: each Previous page is the one seen before it.
+    let (_, mut html) = app
+        .get(
+            c,
+            &format!("{path}&after={}", pages[pages.len() - 2].last().unwrap()),
+        )
+        .await;
+    for expected in pages.iter().rev().skip(1) {
+        let href = link(&html, "Previous").expect("a Previous link");
+        assert!(href.contains(keep), "the filters are kept: {href}");
+        html = app.get(c, &href).await.1;
+        assert_eq!(&shown(&html, prefix), expected);
+    }
+    assert!(link(&html, "Previous").is_none(), "back at the first page");
+    rows
+}
+
+async fn listed(store: &Store, sql: &str) -> Vec<String> {
+    sqlx::query_scalar::<_, String>(sql)
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_people_directory_pages_through_everyone_once_by_name() {
+    on_both!(|app| {
+        exec(
+            &app.store,
+            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 200)
+             INSERT INTO people (staff_number, name, department, team, active, created_at, updated_at)
+             SELECT 'B' || CAST(1000 + i AS TEXT),
+                CASE WHEN i % 9 = 0 THEN 'Robin Shaw' ELSE 'Bulk Person ' || CAST((i * 37) % 211 AS TEXT) END,
+                CASE WHEN i % 2 = 0 THEN 'Public Protection' ELSE 'Response' END, 'Team A',
+                CASE WHEN i % 10 = 0 THEN 0 ELSE 1 END, $1, $1 FROM s",
+            &["2025-01-01T00:00:00Z"],
+        )
+        .await;
+        let trainer = app.signed_in(Role::MashTrainer).await;
+        let expected = listed(
+            &app.store,
+            "SELECT staff_number FROM people WHERE active = 1 AND department = 'Public Protection'
+             ORDER BY name, staff_number",
+        )
+        .await;
+        assert!(expected.len() > 50, "more than one page");
+        let (_, first) = app
+            .get(&trainer, "/people?department=Public+Protection")
+            .await;
+        assert!(
+            first.contains(&format!("{} people match these filters", expected.len())),
+            "{first}"
+        );
+        let got = walk(
+            &app,
+            &trainer,
+            "/people?department=Public+Protection",
+            "/people/",
+            "department=Public+Protection",
+        )
+        .await;
+        assert_eq!(got, expected);
+        // An old numbered link, a start that names nobody, nonsense: the first page.
+        for path in [
+            "/people?page=3",
+            "/people?page=-1",
+            "/people?after=NOBODY",
+            "/people?before=%FF%00",
+        ] {
+            let (s, html) = app.get(&trainer, path).await;
+            assert_eq!(s, StatusCode::OK, "{path}");
+            assert_eq!(
+                shown(&html, "/people/").first(),
+                shown(&app.get(&trainer, "/people").await.1, "/people/").first(),
+                "{path}"
+            );
+            assert_eq!(
+                html.contains("no longer in the list"),
+                path.contains("after") || path.contains("before"),
+                "{path}"
+            );
+        }
+        // Every page shown is in the audit trail, with the rows it showed.
+        let (n, events) = audit_events(&app.store, "people.list").await;
+        assert!(n >= 10, "{n}");
+        assert!(events.iter().any(|e| e
+            .after_json
+            .as_deref()
+            .unwrap_or("")
+            .contains(&expected[0])));
+    });
+}
+
+#[tokio::test]
+async fn the_register_lists_page_through_every_match_once_newest_first() {
+    on_both!(|app| {
+        let now = "2025-01-01T00:00:00Z";
+        exec(
+            &app.store,
+            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 400)
+             INSERT INTO incidents (incident_ref, reported_at, category, area, children_involved,
+                adult_at_risk, domestic_abuse, officer_staff_number, department, imported_at, updated_at)
+             SELECT 'INC-' || CAST(1000 + i AS TEXT),
+                '2024-05-' || CAST(10 + i % 7 AS TEXT) || 'T09:00:00', 'Concern',
+                'Beat ' || CAST(i % 2 AS TEXT), i % 3 % 2, 0, 0, 'S1', 'Response', $1, $1 FROM s",
+            &[now],
+        )
+        .await;
+        exec(
+            &app.store,
+            "INSERT INTO referrals (referral_ref, incident_ref, submitted_at, subject_type, category,
+                officer_grade, officer_staff_number, partner, narrative, imported_at, updated_at)
+             SELECT 'PPN-' || substr(incident_ref, 5), incident_ref, reported_at, 'child', 'Concern', '',
+                'S1', CASE WHEN id % 3 = 0 THEN 'Education' ELSE 'Children''s social care' END, '', $1, $1
+             FROM incidents",
+            &[now],
+        )
+        .await;
+        let staff = app.signed_in(Role::MashStaff).await;
+        let expected = listed(
+            &app.store,
+            "SELECT incident_ref FROM incidents WHERE area = 'Beat 1' AND children_involved = 1
+             ORDER BY reported_at DESC, id DESC",
+        )
+        .await;
+        assert!(expected.len() > 50, "more than one page");
+        let got = walk(
+            &app,
+            &staff,
+            "/register/incidents?area=Beat+1&flag=children",
+            "/register/incidents/",
+            "area=Beat+1",
+        )
+        .await;
+        assert_eq!(got, expected);
+        let expected = listed(
+            &app.store,
+            "SELECT referral_ref FROM referrals WHERE partner = 'Children''s social care'
+             ORDER BY submitted_at DESC, id DESC",
+        )
+        .await;
+        let got = walk(
+            &app,
+            &staff,
+            "/register/referrals?partner=Children%27s+social+care",
+            "/register/referrals/",
+            "partner=Children%27s+social+care",
+        )
+        .await;
+        assert_eq!(got, expected);
+        let (_, html) = app.get(&staff, "/register/referrals").await;
+        assert!(html.contains("400 referrals match these filters"), "{html}");
+        assert!(html.contains("400 in all"), "{html}");
+        for path in [
+            "/register/incidents?page=4",
+            "/register/incidents?after=INC-0",
+            "/register/referrals?before=%27%3B--",
+            "/register/referrals?page=x&after=",
+        ] {
+            let (s, html) = app.get(&staff, path).await;
+            assert_eq!(s, StatusCode::OK, "{path}");
+            assert!(link(&html, "Previous").is_none(), "{path}: the first page");
+            assert!(link(&html, "Next").is_some(), "{path}: the first page");
+        }
+    });
+}
