@@ -3,9 +3,9 @@
 
 mod bench;
 mod bench_impact;
+mod bench_lists;
 mod bench_queries;
 mod bench_soak;
-mod bench_lists;
 mod commands;
 mod delivery;
 mod demo;
