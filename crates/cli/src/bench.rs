@@ -156,6 +156,26 @@ fn write_referrals(path: &Path, n: usize, incidents: usize) -> Result<()> {
     Ok(())
 }
 
+/// A duration in milliseconds, for the benchmarks' figures.
+pub fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// The median of some timings (the upper middle one of an even count).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// How a figure stands against its target, as the benchmarks print it.
+pub fn verdict(value: f64, target: f64) -> &'static str {
+    if value < target {
+        "under target"
+    } else {
+        "OVER TARGET"
+    }
+}
+
 /// The process's peak resident memory, from `/proc/self/status` (Linux), in MiB.
 pub fn peak_memory_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

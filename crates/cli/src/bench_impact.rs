@@ -11,6 +11,7 @@
 //! SQLite file in a temporary directory. `--reuse` times an existing benchmark database again
 //! without filling it.
 
+use crate::bench::{median, ms, verdict};
 use crate::Global;
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -23,7 +24,7 @@ use mashboard_store::impact::{self, Filter, Scope};
 use mashboard_store::outcomes::{self, NewOutcome};
 use mashboard_store::{DbUrl, Store};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use time::macros::date;
 use time::Date;
 
@@ -56,23 +57,6 @@ pub struct BenchImpactArgs {
 const TODAY: Date = date!(2024 - 12 - 15);
 const DASHBOARD_TARGET_MS: f64 = 200.0;
 const EFFECT_TARGET_MS: f64 = 2000.0;
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn verdict(value: f64, target: f64) -> &'static str {
-    if value < target {
-        "under target"
-    } else {
-        "OVER TARGET"
-    }
-}
 
 /// One dashboard request's time.
 async fn dashboard_once(store: &Store, f: &Filter) -> Result<f64> {

@@ -10,6 +10,7 @@
 //! `--db` chooses the database (a new, empty one: SQLite or PostgreSQL); without it, a new
 //! SQLite file in a temporary directory. `--reuse` times an existing benchmark database again.
 
+use crate::bench::median;
 use crate::Global;
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -39,11 +40,6 @@ pub struct BenchListsArgs {
 
 const TARGET_MS: f64 = 50.0;
 const PER_PAGE: i64 = 50;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 /// Times `load` `repeat` times (after one untimed warm-up) and prints the median.
 async fn time<F, Fut>(label: &str, repeat: usize, load: F) -> Result<f64>

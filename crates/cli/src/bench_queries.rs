@@ -23,6 +23,7 @@
 //! 20,000 people has its own benchmark: `cargo run --release -p mashboard-store --example
 //! bench_coverage` (add `-- --pg` for PostgreSQL).
 
+use crate::bench::{median, ms, verdict};
 use crate::Global;
 use anyhow::{Context, Result};
 use clap::Args;
@@ -33,7 +34,7 @@ use mashboard_store::impact::bench_data::{self, BenchSpec};
 use mashboard_store::reviews::{self, NewReview, Strata};
 use mashboard_store::{accounts, now_text, queue, DbUrl, Store};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use time::macros::date;
 
 #[derive(Args, Debug)]
@@ -52,23 +53,6 @@ pub struct BenchQueriesArgs {
 const DRAW_TARGET_MS: f64 = 100.0;
 const REFRESH_TARGET_MS: f64 = 200.0;
 const NEW_INCIDENTS: usize = 10_000;
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn verdict(value: f64, target: f64) -> &'static str {
-    if value < target {
-        "under target"
-    } else {
-        "OVER TARGET"
-    }
-}
 
 /// The median time of `repeat` new audits of 200 over `period`, and the frame's size.
 async fn time_audits(

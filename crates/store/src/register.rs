@@ -1449,17 +1449,6 @@ pub async fn areas(store: &Store) -> Result<Vec<String>> {
     keyset::distinct_values(store, "incidents", "area").await
 }
 
-/// How many incidents and referrals the register holds.
-pub async fn counts(store: &Store) -> Result<(i64, i64)> {
-    let incidents = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM incidents")
-        .fetch_one(store.pool())
-        .await?;
-    let referrals = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM referrals")
-        .fetch_one(store.pool())
-        .await?;
-    Ok((incidents, referrals))
-}
-
 /// Runs after every successful (not dry-run) import of incidents or referrals, once the import
 /// has committed: brings the missing-referral queue up to date.
 pub async fn after_register_import(store: &Store) -> Result<()> {
