@@ -9,6 +9,7 @@ pub(super) mod charts;
 pub(super) mod downloads;
 pub(super) mod list;
 pub(super) mod report;
+mod report_workbook;
 
 use crate::error::AppError;
 use mashboard_domain::people::parse_date;
