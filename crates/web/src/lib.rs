@@ -10,6 +10,7 @@ pub mod error;
 pub(crate) mod export;
 pub(crate) mod form;
 pub mod imports;
+mod list_pages;
 pub(crate) mod live;
 pub mod metrics;
 pub mod openapi;
