@@ -28,9 +28,36 @@ pub fn db_url(global: &Global, default: &str) -> Result<DbUrl> {
 
 pub async fn open(global: &Global) -> Result<Store> {
     let url = db_url(global, DEFAULT_DB)?;
-    Store::open(&url)
+    let store = Store::open(&url)
         .await
-        .with_context(|| format!("could not open the database {}", url.redacted()))
+        .with_context(|| format!("could not open the database {}", url.redacted()))?;
+    Ok(opened(store))
+}
+
+/// The stores a command opened, closed when it ends (see [`run`]).
+static OPENED: std::sync::Mutex<Vec<Store>> = std::sync::Mutex::new(Vec::new());
+
+/// Keeps `store` to be closed when the command ends, and hands it back.
+pub fn opened(store: Store) -> Store {
+    if let Ok(mut open) = OPENED.lock() {
+        open.push(store.clone());
+    }
+    store
+}
+
+/// Runs a command, then closes every database it opened, whether it succeeded or not. Closing
+/// the last connection to a SQLite file folds its write-ahead log back into the file, so a copy
+/// of the file taken after the command (a backup by hand, say) holds everything it wrote.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let result = run_command(cli).await;
+    let stores = OPENED
+        .lock()
+        .map(|mut open| std::mem::take(&mut *open))
+        .unwrap_or_default();
+    for store in stores {
+        store.close().await;
+    }
+    result
 }
 
 pub fn web_config(global: &Global, demo: bool) -> WebConfig {
@@ -205,7 +232,7 @@ fn read_password(from_stdin: bool, username: &str) -> Result<String> {
     Ok(pw)
 }
 
-pub async fn run(cli: Cli) -> Result<ExitCode> {
+async fn run_command(cli: Cli) -> Result<ExitCode> {
     let g = &cli.global;
     match cli.command {
         Command::Serve => {
@@ -217,7 +244,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Demo => crate::demo::run(g).await?,
         Command::Migrate => {
             let url = db_url(g, DEFAULT_DB)?;
-            let store = mashboard_store::Store::connect(&url).await?;
+            let store = opened(mashboard_store::Store::connect(&url).await?);
             let applied = mashboard_store::migrate::run(&store).await?;
             if applied.is_empty() {
                 println!(
@@ -605,12 +632,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             if from_url == to_url {
                 bail!("--from and --to are the same database");
             }
-            let source = Store::open(&from_url)
-                .await
-                .with_context(|| format!("could not open {}", from_url.redacted()))?;
-            let target = Store::open(&to_url)
-                .await
-                .with_context(|| format!("could not open {}", to_url.redacted()))?;
+            let source = opened(
+                Store::open(&from_url)
+                    .await
+                    .with_context(|| format!("could not open {}", from_url.redacted()))?,
+            );
+            let target = opened(
+                Store::open(&to_url)
+                    .await
+                    .with_context(|| format!("could not open {}", to_url.redacted()))?,
+            );
             let r = copy::copy(&source, &target).await?;
             println!(
                 "Copied from {} to {}:",

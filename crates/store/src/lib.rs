@@ -288,7 +288,18 @@ impl Store {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 
+    /// Closes the pool. On SQLite it first copies what the write-ahead log holds into the
+    /// database file (a passive checkpoint: it never waits for another process), so that the
+    /// file alone, copied after a command ends, holds everything the command wrote.
     pub async fn close(&self) {
+        if self.backend() == Backend::Sqlite && !self.pool.is_closed() {
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&self.pool)
+                .await
+            {
+                tracing::debug!(error = %e, "no checkpoint before closing");
+            }
+        }
         self.pool.close().await;
     }
 }

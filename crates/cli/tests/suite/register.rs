@@ -155,3 +155,33 @@ async fn another_layout_is_imported_with_a_mapping_saved_by_name() {
         );
     }
 }
+
+/// An operator who copies the database file after an import (a backup by hand) gets every row
+/// the import wrote: the command folds SQLite's write-ahead log back into the file as it ends.
+#[tokio::test]
+async fn after_an_import_the_sqlite_file_alone_holds_what_it_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.sqlite");
+    let db = format!("sqlite://{}", file.display());
+    let people = dir.path().join("people.csv");
+    std::fs::write(&people, PEOPLE).unwrap();
+    let o = run(&db, &["import", "people", people.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(
+        &db,
+        &[
+            "import",
+            "incidents",
+            &fixture("register/incidents-messy.csv"),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    // The file copied on its own, as `cp` would, without any -wal or -shm beside it.
+    let copy = dir.path().join("copy").join("m.sqlite");
+    std::fs::create_dir(copy.parent().unwrap()).unwrap();
+    std::fs::copy(&file, &copy).unwrap();
+    let copy_db = format!("sqlite://{}", copy.display());
+    assert_eq!(count(&copy_db, "incidents").await, 4);
+    assert_eq!(count(&copy_db, "people").await, 2);
+}
