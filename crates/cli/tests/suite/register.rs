@@ -7,14 +7,19 @@ const PEOPLE: &str = "staff_number,name,rank,department,team,roles,start_date,co
 S100,Mona Hughes,PC,Response,,,,,,\n\
 S200,Len Okafor,PC,Neighbourhood,,,,,,\n";
 
+/// Imports the two officers of [`PEOPLE`] into `db`.
+fn import_people(db: &str, dir: &std::path::Path) {
+    let people = dir.join("people.csv");
+    std::fs::write(&people, PEOPLE).unwrap();
+    let o = run(db, &["import", "people", people.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
 #[tokio::test]
 async fn a_bad_register_file_exits_non_zero_naming_each_bad_row_and_a_good_one_imports_once() {
     let (dir, dbs) = databases().await;
-    let people = dir.path().join("people.csv");
-    std::fs::write(&people, PEOPLE).unwrap();
     for db in dbs {
-        let o = run(&db, &["import", "people", people.to_str().unwrap()], None);
-        assert!(o.status.success(), "{}", text(&o));
+        import_people(&db, dir.path());
 
         let o = run(
             &db,
@@ -163,10 +168,7 @@ async fn after_an_import_the_sqlite_file_alone_holds_what_it_wrote() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("m.sqlite");
     let db = format!("sqlite://{}", file.display());
-    let people = dir.path().join("people.csv");
-    std::fs::write(&people, PEOPLE).unwrap();
-    let o = run(&db, &["import", "people", people.to_str().unwrap()], None);
-    assert!(o.status.success(), "{}", text(&o));
+    import_people(&db, dir.path());
     let o = run(
         &db,
         &[
