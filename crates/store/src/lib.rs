@@ -172,6 +172,8 @@ pub struct Store {
     /// Sign-in sessions and their accounts, read on every signed-in request (see
     /// `session_cache.rs`).
     session_cache: std::sync::Arc<session_cache::SessionCache>,
+    /// The people directory's filter values (see `people::facets`).
+    people_facets: std::sync::Arc<people::FacetsCache>,
 }
 
 /// A URL that may hold a password: never printed, not even by `{:?}`.
@@ -225,6 +227,7 @@ impl Store {
             url: std::sync::Arc::new(Hidden(url.clone())),
             effect_cache: Default::default(),
             session_cache: Default::default(),
+            people_facets: Default::default(),
         })
     }
 
@@ -264,6 +267,10 @@ impl Store {
     /// The database's URL, for a native connection (password included: never print it).
     pub(crate) fn url(&self) -> &DbUrl {
         &self.url.0
+    }
+
+    pub(crate) fn people_facets(&self) -> &people::FacetsCache {
+        &self.people_facets
     }
 
     pub(crate) fn coverage_cache(&self) -> &delivery::coverage::Cache {

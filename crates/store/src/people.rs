@@ -383,16 +383,58 @@ pub struct Facets {
     pub cohorts: Vec<String>,
 }
 
+/// How long the filters' values are kept: changes made through this store show at once (they
+/// end the kept values), changes made by another process (the CLI's people import on the same
+/// SQLite file, another instance on PostgreSQL) within this time.
+pub const FACETS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The filters' values last read, shared by a store's clones: every list page and the
+/// compliance matrix show them, and the directory changes far less often than it is read.
+#[derive(Debug, Default)]
+pub(crate) struct FacetsCache {
+    kept: std::sync::Mutex<Option<(std::time::Instant, Facets)>>,
+    /// Bumped by every change to the directory made through this store.
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl FacetsCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(std::time::Instant, Facets)>> {
+        self.kept.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Ends the kept values (after a change to the directory has committed).
+    pub(crate) fn forget(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        *self.lock() = None;
+    }
+}
+
 /// Each column's values by stepping through its index (see migration 19), not by reading every
-/// person.
+/// person; kept for up to [`FACETS_TTL`] (see [`FacetsCache`]).
 pub async fn facets(store: &Store) -> Result<Facets> {
+    use std::sync::atomic::Ordering;
+    let cache = store.people_facets();
+    if let Some((at, f)) = cache.lock().as_ref() {
+        if at.elapsed() < FACETS_TTL {
+            return Ok(f.clone());
+        }
+    }
+    let generation = cache.generation.load(Ordering::Acquire);
     let distinct = |col| keyset::distinct_values(store, "people", col);
-    Ok(Facets {
+    let read = Facets {
         departments: distinct("department").await?,
         teams: distinct("team").await?,
         ranks: distinct("rank").await?,
         cohorts: distinct("cohort").await?,
-    })
+    };
+    let mut kept = cache.lock();
+    // Kept only if no change committed while it was read, so a save racing the read cannot
+    // leave the old values behind.
+    if cache.generation.load(Ordering::Acquire) == generation {
+        *kept = Some((std::time::Instant::now(), read.clone()));
+    }
+    Ok(read)
 }
 
 /// Why a save was refused, field by field.
@@ -494,6 +536,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
+    store.people_facets().forget();
     Ok(get(store, p.staff_number.as_str())
         .await?
         .ok_or_else(|| StoreError::NotFound("person vanished after insert".into()))?)
@@ -543,6 +586,7 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    store.people_facets().forget();
     Ok(get_by_id(store, before.id)
         .await?
         .ok_or_else(|| StoreError::NotFound("person vanished after update".into()))?)
@@ -768,6 +812,7 @@ async fn import_rows(
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
+    store.people_facets().forget();
     Ok(report)
 }
 
