@@ -426,6 +426,24 @@ async fn the_people_api_pages_by_cursor_forward_and_back_and_still_takes_offset(
             assert_eq!(status, StatusCode::BAD_REQUEST, "{p}: {v}");
             assert!(v.to_string().contains(field), "{p}: {v}");
         }
+        // The OpenAPI document names the cursors, in and out.
+        let doc: serde_json::Value = client()
+            .get(app.url("/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let params = doc["paths"]["/api/v1/people"]["get"]["parameters"].to_string();
+        for name in ["\"after\"", "\"before\"", "\"offset\""] {
+            assert!(params.contains(name), "{name} in {params}");
+        }
+        let page = doc["components"]["schemas"]["PeoplePage"]["properties"].to_string();
+        assert!(
+            page.contains("next_after") && page.contains("previous_before"),
+            "{page}"
+        );
         // A line manager sees only their own people: someone else's staff number is no cursor.
         let manager = token_for(&app, Role::LineManager).await;
         let (status, v) = app
