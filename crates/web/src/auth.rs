@@ -214,8 +214,13 @@ async fn session_user(
 /// is signed out between five sixths of the idle timeout and all of it after their last request.
 /// After this session raised its account's session generation (a new password of its own, or
 /// signing out the other devices), it holds the new one and so stays signed in while every
-/// other session of the account ends.
+/// other session of the account ends. It also takes a new id (the old cookie is worthless), as
+/// on sign-in.
 pub async fn keep_session(session: &Session, generation: i64) -> Result<(), AppError> {
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     session
         .insert(SESSION_GENERATION, generation)
         .await

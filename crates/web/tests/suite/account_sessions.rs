@@ -51,6 +51,13 @@ async fn a_new_password_signs_out_every_other_session_but_not_this_one() {
             .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(&r), "/account?changed=1");
+        assert!(
+            r.headers()
+                .get_all(SET_COOKIE)
+                .iter()
+                .any(|v| v.to_str().unwrap_or("").starts_with("mashboard_session=")),
+            "the session that changed the password takes a new id"
+        );
         let (status, html) = app.get(&mine, "/account?changed=1").await;
         assert_eq!(
             status,
