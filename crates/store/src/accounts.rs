@@ -30,6 +30,10 @@ pub struct Account {
     pub disabled: bool,
     pub created_at: String,
     pub last_sign_in_at: Option<String>,
+    /// The sign-in session generation: a session signed in under an older one is over (see
+    /// [`end_sessions`]). Not shown anywhere.
+    #[serde(skip)]
+    pub session_generation: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -44,11 +48,13 @@ struct AccountRow {
     created_at: String,
     last_sign_in_at: Option<String>,
     password_hash: Option<String>,
+    session_generation: i64,
 }
 
 const SELECT_ACCOUNT: &str =
     "SELECT u.id, u.username, u.person_id, p.staff_number, p.name AS person_name,
-        u.disabled, u.created_at, u.last_sign_in_at, u.password_hash
+        u.disabled, u.created_at, u.last_sign_in_at, u.password_hash,
+        u.session_generation
     FROM users u LEFT JOIN people p ON p.id = u.person_id";
 
 async fn roles_of(store: &Store, user_id: i64) -> Result<Vec<Role>> {
@@ -75,6 +81,7 @@ async fn hydrate(store: &Store, row: AccountRow) -> Result<(Account, Option<Stri
             disabled: row.disabled,
             created_at: row.created_at,
             last_sign_in_at: row.last_sign_in_at,
+            session_generation: row.session_generation,
         },
         row.password_hash,
     ))
@@ -256,7 +263,9 @@ pub async fn set_disabled(
         .execute(&mut *tx)
         .await?;
     if disabled {
-        // A disabled account keeps no way in: its sessions and tokens end now.
+        // A disabled account keeps no way in: its sessions and tokens end now (and enabling it
+        // again does not bring the old sessions back).
+        next_generation(&mut tx, account.id).await?;
         sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
         )
@@ -329,12 +338,36 @@ pub async fn set_roles(
     must_find(store, username).await
 }
 
+/// Sets an account's password (an administrator's reset, or the command line): every session
+/// of the account ends, so whoever held one must sign in with the new password.
 pub async fn set_password(
     store: &Store,
     actor: &Actor,
     username: &str,
     password: &str,
 ) -> Result<()> {
+    write_password(store, actor, username, password).await?;
+    Ok(())
+}
+
+/// Changes one's own password: every session of the account ends, and the returned generation
+/// is the one the session that made the change must now hold (see [`end_sessions`]) to stay
+/// signed in.
+pub async fn change_own_password(
+    store: &Store,
+    actor: &Actor,
+    username: &str,
+    password: &str,
+) -> Result<i64> {
+    write_password(store, actor, username, password).await
+}
+
+async fn write_password(
+    store: &Store,
+    actor: &Actor,
+    username: &str,
+    password: &str,
+) -> Result<i64> {
     let account = must_find(store, username).await?;
     rules::check_password(password, &account.username).map_err(StoreError::Invalid)?;
     let mut tx = store.begin().await?;
@@ -343,19 +376,63 @@ pub async fn set_password(
         .bind(account.id)
         .execute(&mut *tx)
         .await?;
+    let generation = next_generation(&mut tx, account.id).await?;
     audit_trail::record_on(
         &mut tx,
         actor,
         Event::new(
             "account.password",
-            format!("Changed the password of {}", account.username),
+            format!(
+                "Changed the password of {} and ended its other sign-in sessions",
+                account.username
+            ),
         )
         .on("account", &account.username),
     )
     .await?;
     tx.commit().await?;
     invalidate_account(store, account.id).await;
-    Ok(())
+    Ok(generation)
+}
+
+/// Raises the account's sign-in session generation in `tx` and returns the new one.
+async fn next_generation(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    account_id: i64,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "UPDATE users SET session_generation = session_generation + 1 WHERE id = $1
+         RETURNING session_generation",
+    )
+    .bind(account_id)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// Ends every sign-in session of the account: a session remembers the generation it signed in
+/// under, and the web layer signs out any whose generation is no longer the account's. Used for
+/// "sign out of every other device": the returned generation is the one the asking session must
+/// now hold to stay signed in. Audited.
+pub async fn end_sessions(store: &Store, actor: &Actor, account_id: i64) -> Result<i64> {
+    let mut tx = store.begin().await?;
+    let generation = next_generation(&mut tx, account_id).await?;
+    let username: String = sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    audit_trail::record_on(
+        &mut tx,
+        actor,
+        Event::new(
+            "account.sign_out_others",
+            format!("Signed {username} out of every other device"),
+        )
+        .on("account", &username),
+    )
+    .await?;
+    tx.commit().await?;
+    invalidate_account(store, account_id).await;
+    Ok(generation)
 }
 
 /// Checks a user's current password (for a change-password form).

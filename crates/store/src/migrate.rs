@@ -149,6 +149,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0021_audit_trail_pages.sqlite.sql"),
         postgres: include_str!("../migrations/0021_audit_trail_pages.postgres.sql"),
     },
+    Migration {
+        version: 25,
+        name: "accounts: sign-in session generation (a new password or disabling ends old sessions)",
+        common: include_str!("../migrations/0025_session_generation.sql"),
+        sqlite: include_str!("../migrations/0025_session_generation.sqlite.sql"),
+        postgres: include_str!("../migrations/0025_session_generation.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {

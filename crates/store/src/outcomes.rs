@@ -4,6 +4,7 @@
 //! worked out by `mashboard_domain::outcomes`.
 
 use crate::audit_trail::{self, Actor, Event};
+use crate::keyset::{self, Count, PageStart};
 use crate::{now_text, Result, Store, StoreError};
 use mashboard_domain::outcomes::{rates_from_counts, Outcome, Rates, Source};
 use mashboard_domain::people::parse_date;
@@ -221,6 +222,9 @@ pub async fn of_referral(store: &Store, referral_ref: &str) -> Result<Vec<Outcom
 /// What the outcome pages show of a referral: no narrative, no names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ReferralBrief {
+    /// The row's id: the list's tie-breaker, not shown.
+    #[serde(skip)]
+    pub id: i64,
     pub referral_ref: String,
     pub incident_ref: String,
     pub submitted_at: String,
@@ -231,7 +235,7 @@ pub struct ReferralBrief {
 }
 
 const SELECT_BRIEF: &str =
-    "SELECT r.referral_ref, r.incident_ref, r.submitted_at, r.subject_type, r.category, r.partner FROM referrals r";
+    "SELECT r.id, r.referral_ref, r.incident_ref, r.submitted_at, r.subject_type, r.category, r.partner FROM referrals r";
 
 /// One referral, without its narrative.
 pub async fn referral(store: &Store, referral_ref: &str) -> Result<Option<ReferralBrief>> {
@@ -266,6 +270,24 @@ pub struct ReferralQuery {
 
 impl ReferralQuery {
     fn where_clause(&self) -> (String, Vec<String>) {
+        let (clauses, binds) = self.clauses();
+        if clauses.is_empty() {
+            (String::new(), binds)
+        } else {
+            (format!("WHERE {}", clauses.join(" AND ")), binds)
+        }
+    }
+
+    fn keyset_filter(&self) -> keyset::Filter {
+        let (clauses, binds) = self.clauses();
+        keyset::Filter {
+            clauses,
+            binds: binds.into_iter().map(keyset::Value::Text).collect(),
+        }
+    }
+
+    /// The filters as clauses joined by AND, with `$1…$n` numbered in the order of the binds.
+    fn clauses(&self) -> (Vec<String>, Vec<String>) {
         let mut clauses: Vec<String> = Vec::new();
         let mut binds: Vec<String> = Vec::new();
         let mut push = |sql: &str, v: String, binds: &mut Vec<String>| {
@@ -303,15 +325,57 @@ impl ReferralQuery {
                 if has { "" } else { "NOT " }
             )),
         }
-        if clauses.is_empty() {
-            (String::new(), binds)
-        } else {
-            (format!("WHERE {}", clauses.join(" AND ")), binds)
-        }
+        (clauses, binds)
     }
 }
 
-/// Referrals matching the query, newest first: the total and one page.
+/// The outcomes list's order: newest submitted first, then by id (the register's referrals
+/// index, `referrals_submitted_id`, and its partner index serve it).
+const OUTCOMES_LIST: keyset::List<'static> = keyset::List {
+    select: SELECT_BRIEF,
+    from: "referrals r",
+    sort: "r.submitted_at",
+    tie: "r.id",
+    tie_is_int: true,
+    descending: true,
+    key_of: "SELECT submitted_at, id FROM referrals WHERE referral_ref = $1",
+};
+
+/// How far the outcomes list counts the referrals matching its filters before it says "more
+/// than".
+pub const COUNT_CAP: i64 = 10_000;
+
+/// One page of the referrals matching the query, newest first, starting at `start` (a referral
+/// reference already shown): a keyset page, so the last page costs what the first does.
+pub async fn referrals_page(
+    store: &Store,
+    q: &ReferralQuery,
+    start: &PageStart,
+    limit: i64,
+) -> Result<keyset::Page<ReferralBrief>> {
+    keyset::page(
+        store,
+        &OUTCOMES_LIST,
+        &q.keyset_filter(),
+        start,
+        limit,
+        |r: &ReferralBrief| {
+            [
+                keyset::Value::Text(r.submitted_at.clone()),
+                keyset::Value::Int(r.id),
+            ]
+        },
+    )
+    .await
+}
+
+/// How many referrals match the query, up to [`COUNT_CAP`].
+pub async fn referrals_count(store: &Store, q: &ReferralQuery) -> Result<Count> {
+    keyset::count(store, &OUTCOMES_LIST, &q.keyset_filter(), COUNT_CAP).await
+}
+
+/// Referrals matching the query, newest first: the total and one page by offset (the pages use
+/// [`referrals_page`]).
 pub async fn referrals(
     store: &Store,
     q: &ReferralQuery,

@@ -340,6 +340,15 @@ pub async fn page(
     .await
 }
 
+/// How many people match, however many (the API's `total`).
+pub async fn count_all(store: &Store, q: &PeopleQuery, scope: PeopleScope) -> Result<i64> {
+    let w = build_where(q, scope);
+    let sql = format!("SELECT COUNT(*) FROM people p {}", w.sql());
+    Ok(bind_all!(sqlx::query_scalar::<_, i64>(&sql), &w.binds)
+        .fetch_one(store.pool())
+        .await?)
+}
+
 /// How many people match, up to [`COUNT_CAP`].
 pub async fn count_matching(store: &Store, q: &PeopleQuery, scope: PeopleScope) -> Result<Count> {
     keyset::count(store, &DIRECTORY, &keyset_filter(q, scope), COUNT_CAP).await

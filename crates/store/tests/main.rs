@@ -16,6 +16,8 @@
 #[macro_use]
 #[path = "suite/common.rs"]
 mod common;
+#[path = "suite/account_sessions.rs"]
+mod account_sessions;
 #[path = "suite/attendance.rs"]
 mod attendance;
 #[path = "suite/audits.rs"]

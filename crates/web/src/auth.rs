@@ -17,13 +17,19 @@ use tower_sessions::Session;
 pub const SESSION_USER: &str = "user_id";
 pub const SESSION_AUTH_AT: &str = "auth_at";
 pub const SESSION_CSRF: &str = "csrf_token";
+/// The account's sign-in session generation when this session signed in (or last changed the
+/// password, or signed out the other devices). A session whose generation is no longer the
+/// account's has been ended by a new password, a reset, disabling or "sign out of every other
+/// device". Sessions from before generations existed hold none, read as 0.
+pub const SESSION_GENERATION: &str = "generation";
 /// When the signed-in session was last saved to keep it alive (Unix milliseconds; see
 /// [`keep_alive`]).
 pub const SESSION_SEEN_AT: &str = "seen_at";
 
 /// The signed-in account, read on every request through the store's session cache, which every
-/// change to the account ends at once on every instance (so a disabled account or a removed
-/// role takes effect at once).
+/// change to the account ends at once on every instance (so a disabled account, a removed role
+/// or a new password takes effect at once; the last through the session generation, compared
+/// with the cached account's, so it costs no query).
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub id: i64,
@@ -182,8 +188,14 @@ async fn session_user(
         let _ = session.flush().await;
         return Ok((session, None));
     }
+    let generation: i64 = session
+        .get(SESSION_GENERATION)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(0);
     match accounts::by_id_cached(&state.store, uid).await? {
-        Some(a) if !a.disabled => {
+        Some(a) if !a.disabled && a.session_generation == generation => {
             keep_alive(&session, auth_at, state.config.idle_timeout).await;
             Ok((session, Some(a.into())))
         }
@@ -200,6 +212,21 @@ async fn session_user(
 /// once a sixth of the idle timeout has passed since the last save keeps an active user signed
 /// in at the cost of one write per user every few minutes, not one per request; an idle user
 /// is signed out between five sixths of the idle timeout and all of it after their last request.
+/// After this session raised its account's session generation (a new password of its own, or
+/// signing out the other devices), it holds the new one and so stays signed in while every
+/// other session of the account ends. It also takes a new id (the old cookie is worthless), as
+/// on sign-in.
+pub async fn keep_session(session: &Session, generation: i64) -> Result<(), AppError> {
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    session
+        .insert(SESSION_GENERATION, generation)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
 async fn keep_alive(session: &Session, auth_at: i64, idle: std::time::Duration) {
     let now = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
     let seen_at: i64 = session

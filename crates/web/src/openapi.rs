@@ -20,7 +20,7 @@ impl utoipa::Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "mashboard API", description = "Safeguarding training and referral quality. Create a token with `mashboard token create --user NAME` and send it as `Authorization: Bearer <token>`."),
+    info(title = "mashboard API", description = "Safeguarding training and referral quality. Create a token with `mashboard token create --user NAME` and send it as `Authorization: Bearer <token>`. Long lists (`/api/v1/people`) page by cursor: pass a page's `next_after` as `after` for the next page and its `previous_before` as `before` for the one before; `offset` still works but reads every row it skips."),
     components(schemas(Problem)),
     modifiers(&BearerAuth)
 )]

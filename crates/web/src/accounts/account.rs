@@ -1,6 +1,7 @@
-//! Your account: roles, your own record in the directory, and changing your password.
+//! Your account: roles, your own record in the directory, changing your password (which signs
+//! out every other device) and signing out every other device.
 
-use crate::auth::{cap, Page};
+use crate::auth::{cap, keep_session, Page};
 use crate::error::AppError;
 use crate::view::{html, Chrome, FormState};
 use crate::AppState;
@@ -20,14 +21,15 @@ struct AccountPage {
     chrome: Chrome,
     person: Option<Person>,
     form: FormState,
-    changed: bool,
+    /// What was just done, for the success banner.
+    done: Option<&'static str>,
 }
 
 async fn render(
     state: &AppState,
     page: &Page<cap::SignedIn>,
     form: FormState,
-    changed: bool,
+    done: Option<&'static str>,
 ) -> Result<Response, AppError> {
     let person = match page.user.person_id {
         Some(id) => people::get_by_id(&state.store, id).await?,
@@ -53,22 +55,31 @@ async fn render(
         .with_errors(has_errors),
         person,
         form,
-        changed,
+        done,
     })
 }
 
 #[derive(Deserialize, Default)]
-pub struct Changed {
+pub struct Done {
     #[serde(default)]
     changed: Option<String>,
+    #[serde(default)]
+    signed_out: Option<String>,
 }
 
 pub async fn show(
     State(state): State<AppState>,
     page: Page<cap::SignedIn>,
-    axum::extract::Query(q): axum::extract::Query<Changed>,
+    axum::extract::Query(q): axum::extract::Query<Done>,
 ) -> Result<Response, AppError> {
-    render(&state, &page, FormState::default(), q.changed.is_some()).await
+    let done = if q.changed.is_some() {
+        Some("Your password has been changed. You have been signed out of every other device.")
+    } else if q.signed_out.is_some() {
+        Some("You have been signed out of every other device.")
+    } else {
+        None
+    };
+    render(&state, &page, FormState::default(), done).await
 }
 
 #[derive(Deserialize)]
@@ -104,14 +115,26 @@ pub async fn change_password(
         form.add_error("confirm_password", "The new passwords do not match");
     }
     if form.has_errors() {
-        return render(&state, &page, form, false).await;
+        return render(&state, &page, form, None).await;
     }
-    accounts::set_password(
+    // Every session of the account ends but this one, which takes the new generation.
+    let generation = accounts::change_own_password(
         &state.store,
         &page.user.actor(),
         &page.user.username,
         &f.new_password,
     )
     .await?;
+    keep_session(&page.session, generation).await?;
     Ok(Redirect::to("/account?changed=1").into_response())
+}
+
+/// "Sign out of every other device": every session of the account ends but this one (audited).
+pub async fn sign_out_others(
+    State(state): State<AppState>,
+    page: Page<cap::SignedIn>,
+) -> Result<Response, AppError> {
+    let generation = accounts::end_sessions(&state.store, &page.user.actor(), page.user.id).await?;
+    keep_session(&page.session, generation).await?;
+    Ok(Redirect::to("/account?signed_out=1").into_response())
 }

@@ -1,6 +1,8 @@
 //! Sign in and sign out.
 
-use crate::auth::{csrf_token, MaybeUser, SESSION_AUTH_AT, SESSION_CSRF, SESSION_USER};
+use crate::auth::{
+    csrf_token, MaybeUser, SESSION_AUTH_AT, SESSION_CSRF, SESSION_GENERATION, SESSION_USER,
+};
 use crate::error::AppError;
 use crate::view::{html, Chrome, FormState};
 use crate::AppState;
@@ -123,6 +125,10 @@ pub async fn submit(
                     .map_err(|e| AppError::Internal(e.to_string()))?;
                 session
                     .insert(SESSION_USER, account.id)
+                    .await
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                session
+                    .insert(SESSION_GENERATION, account.session_generation)
                     .await
                     .map_err(|e| AppError::Internal(e.to_string()))?;
                 session

@@ -24,6 +24,11 @@ pub(crate) fn routes(t: Table) -> Table {
             Page(SignedIn),
             post(account::change_password),
         )
+        .post(
+            "/account/sign-out-others",
+            Page(SignedIn),
+            post(account::sign_out_others),
+        )
         .get("/admin/users", Page(AccountsManage), get(users::users))
         .get(
             "/admin/users/new",

@@ -1,7 +1,7 @@
 //! One account: its roles, lock, password, partner agency and API tokens (`/admin/users/{username}`).
 
 use super::admin_shared::*;
-use crate::auth::{cap, Page};
+use crate::auth::{cap, keep_session, Page};
 use crate::error::AppError;
 use crate::form::raw_field;
 use crate::view::{html, Chrome, FormState};
@@ -151,10 +151,15 @@ fn done_message(done: Option<&str>) -> Option<&'static str> {
     Some(match done? {
         "created" => "The account has been created.",
         "roles" => "The roles have been saved.",
-        "disabled" => "The account has been disabled and its API tokens revoked.",
+        "disabled" => {
+            "The account has been disabled, signed out everywhere and its API tokens revoked."
+        }
         "enabled" => "The account has been enabled.",
         "unlocked" => "The sign-in lock has been lifted.",
-        "password" => "The password has been changed.",
+        "password" => "The password has been changed and the account signed out everywhere.",
+        "own_password" => {
+            "Your password has been changed and you have been signed out of every other device."
+        }
         "revoked" => "The API token has been revoked.",
         "agency" => "The partner agency has been saved.",
         _ => return None,
@@ -293,15 +298,34 @@ pub async fn set_password(
         form.add_error("confirm_password", "The passwords do not match");
     }
     if !form.has_errors() {
-        match accounts::set_password(
-            &state.store,
-            &page.user.actor(),
-            &account.username,
-            &password,
-        )
-        .await
-        {
-            Ok(()) => return Ok(back_to(&account.username, "password")),
+        let is_self = account.id == page.user.id;
+        // A reset ends every session of the account; an administrator resetting their own
+        // password keeps this session, as on their own account page.
+        let changed = if is_self {
+            accounts::change_own_password(
+                &state.store,
+                &page.user.actor(),
+                &account.username,
+                &password,
+            )
+            .await
+            .map(Some)
+        } else {
+            accounts::set_password(
+                &state.store,
+                &page.user.actor(),
+                &account.username,
+                &password,
+            )
+            .await
+            .map(|()| None)
+        };
+        match changed {
+            Ok(Some(generation)) => {
+                keep_session(&page.session, generation).await?;
+                return Ok(back_to(&account.username, "own_password"));
+            }
+            Ok(None) => return Ok(back_to(&account.username, "password")),
             Err(StoreError::Invalid(m)) => form.add_error("new_password", m),
             Err(e) => return Err(e.into()),
         }

@@ -12,7 +12,9 @@ pub(super) struct ListPage {
     pub(super) form: FormState,
     pub(super) partners: Vec<String>,
     pub(super) rows: Vec<ReferralView>,
-    pub(super) pager: Pager,
+    /// How many referrals match the filters (up to a cap).
+    pub(super) matching: Count,
+    pub(super) links: PageLinks,
 }
 
 impl ListPage {
@@ -81,15 +83,19 @@ pub(super) async fn list(
             .collect::<Vec<_>>(),
     )
     .unwrap_or_default();
-    let page_no = raw_field(&pairs, "page").parse().ok();
-    let (pager, rows) = if viewer.lacks_agency() || form.has_errors() {
-        (Pager::new(None, PER_PAGE, 0, base_query), Vec::new())
+    let start = page_start(&pairs);
+    let (matching, shown) = if viewer.lacks_agency() || form.has_errors() {
+        (Count::default(), KeysetPage::default())
     } else {
-        let (total, _) = outcomes::referrals(&state.store, &q, 0, 0).await?;
-        let pager = Pager::new(page_no, PER_PAGE, total, base_query);
-        let (_, rows) = outcomes::referrals(&state.store, &q, PER_PAGE, pager.offset()).await?;
-        (pager, rows)
+        let shown = outcomes::referrals_page(&state.store, &q, &start, PER_PAGE).await?;
+        (outcomes::referrals_count(&state.store, &q).await?, shown)
     };
+    let links = PageLinks::of("/register/outcomes", &base_query, &shown, |r| {
+        r.referral_ref.as_str()
+    });
+    let first_ref = shown.rows.first().map(|r| r.referral_ref.clone());
+    let last_ref = shown.rows.last().map(|r| r.referral_ref.clone());
+    let rows = shown.rows;
     let with_outcomes = outcomes_by_ref(&state, &rows, &viewer).await?;
     let rows: Vec<ReferralView> = rows
         .into_iter()
@@ -105,10 +111,14 @@ pub(super) async fn list(
                 format!(
                     "Viewed referrals for partner outcomes ({} of {} shown)",
                     rows.len(),
-                    pager.total
+                    matching.words()
                 ),
             )
-            .after(&serde_json::json!({ "filters": pager.base_query, "page": pager.page })),
+            .after(&serde_json::json!({
+                "filters": base_query,
+                "first": first_ref,
+                "last": last_ref,
+            })),
         )
         .await?;
     }
@@ -133,6 +143,7 @@ pub(super) async fn list(
         form,
         partners,
         rows,
-        pager,
+        matching,
+        links,
     })
 }

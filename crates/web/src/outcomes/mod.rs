@@ -29,9 +29,10 @@ use referral::*;
 use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
 use crate::form::raw_field;
+use crate::list_pages::{page_start, PageLinks};
 use crate::routes::{Access, Table};
 use crate::view::{date_text, local_time_text, path_segment};
-use crate::view::{html, Chrome, FormState, Pager};
+use crate::view::{html, Chrome, FormState};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -42,6 +43,7 @@ use mashboard_domain::access::Capability;
 use mashboard_domain::outcomes::{Outcome, Proportion, Rates, Source};
 use mashboard_domain::people::parse_date;
 use mashboard_store::audit_trail::{self, Event};
+use mashboard_store::keyset::{Count, Page as KeysetPage};
 use mashboard_store::outcomes::{
     self, same_agency, NamedRates, NewOutcome, OutcomeRecord, ReferralBrief, ReferralQuery,
 };

@@ -103,7 +103,8 @@ pub(super) async fn no_agency_page(
         form: FormState::default(),
         partners: Vec::new(),
         rows: Vec::new(),
-        pager: Pager::new(None, PER_PAGE, 0, String::new()),
+        matching: Count::default(),
+        links: PageLinks::default(),
     })
 }
 

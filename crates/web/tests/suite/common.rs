@@ -270,6 +270,13 @@ impl TestApp {
         c
     }
 
+    /// Signs in with a username and password that must be right.
+    pub async fn sign_in_as_with(&self, username: &str, password: &str) -> Client {
+        let (c, r) = self.sign_in(username, password).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in as {username}");
+        c
+    }
+
     /// A client signed in as the role's account.
     pub async fn signed_in(&self, role: Role) -> Client {
         self.sign_in_as(&username_for(role)).await

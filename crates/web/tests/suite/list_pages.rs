@@ -1,8 +1,9 @@
-//! The long lists through the real server, on both databases: the people directory and the
-//! register's incidents and referrals are read a page at a time (Next and Previous links that
-//! keep the filters); following Next visits every matching row once in order; old `page=N`
-//! links and start references that name nothing give the first page, never an error; each page
-//! shown is audited.
+//! The long lists through the real server, on both databases: the people directory, the
+//! register's incidents and referrals and the partner outcomes list are read a page at a time
+//! (Next and Previous links that keep the filters); following Next visits every matching row
+//! once in order; old `page=N` links and start references that name nothing give the first
+//! page, never an error; each page shown is audited. `/api/v1/people` pages the same way with
+//! `after` and `before`, and still takes `offset`.
 
 use crate::common::*;
 use mashboard_domain::Role;
@@ -23,12 +24,13 @@ fn link(html: &str, title: &str) -> Option<String> {
     )
 }
 
-/// The references of the rows shown: each row's link to `prefix…`, in order.
+/// The references of the rows shown: each row's link to `prefix…` (up to the next `/`), in
+/// order.
 fn shown(html: &str, prefix: &str) -> Vec<String> {
     let needle = format!("<a class=\"govuk-link\" href=\"{prefix}");
     html.split(&needle)
         .skip(1)
-        .map(|rest| rest[..rest.find('"').unwrap()].to_string())
+        .map(|rest| rest[..rest.find(['"', '/']).unwrap()].to_string())
         .collect()
 }
 
@@ -219,5 +221,239 @@ async fn the_register_lists_page_through_every_match_once_newest_first() {
             assert!(link(&html, "Previous").is_none(), "{path}: the first page");
             assert!(link(&html, "Next").is_some(), "{path}: the first page");
         }
+    });
+}
+
+/// 400 incidents over a week, each with a referral, one in three to Education and the rest to
+/// children's social care.
+async fn seed_register(store: &Store) {
+    let now = "2025-01-01T00:00:00Z";
+    exec(
+        store,
+        "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 400)
+         INSERT INTO incidents (incident_ref, reported_at, category, area, children_involved,
+            adult_at_risk, domestic_abuse, officer_staff_number, department, imported_at, updated_at)
+         SELECT 'INC-' || CAST(1000 + i AS TEXT),
+            '2024-05-' || CAST(10 + i % 7 AS TEXT) || 'T09:00:00', 'Concern',
+            'Beat ' || CAST(i % 2 AS TEXT), i % 3 % 2, 0, 0, 'S1', 'Response', $1, $1 FROM s",
+        &[now],
+    )
+    .await;
+    exec(
+        store,
+        "INSERT INTO referrals (referral_ref, incident_ref, submitted_at, subject_type, category,
+            officer_grade, officer_staff_number, partner, narrative, imported_at, updated_at)
+         SELECT 'PPN-' || substr(incident_ref, 5), incident_ref, reported_at, 'child', 'Concern', '',
+            'S1', CASE WHEN id % 3 = 0 THEN 'Education' ELSE 'Children''s social care' END, '', $1, $1
+         FROM incidents",
+        &[now],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_partner_outcomes_list_pages_through_every_match_once_newest_first() {
+    on_both!(|app| {
+        seed_register(&app.store).await;
+        // Children's social care has recorded an outcome on every fifth of its referrals.
+        exec(
+            &app.store,
+            "INSERT INTO referral_outcomes (referral_ref, partner, outcome, decided_at, source,
+                recorded_by, updated_at)
+             SELECT referral_ref, partner, 'early_help', '2024-06-01', 'mash', 'test', $1
+             FROM referrals WHERE partner = 'Children''s social care' AND id % 5 = 0",
+            &["2025-01-01T00:00:00Z"],
+        )
+        .await;
+        let staff = app.signed_in(Role::MashStaff).await;
+        let expected = listed(
+            &app.store,
+            "SELECT r.referral_ref FROM referrals r WHERE r.partner = 'Children''s social care'
+               AND NOT EXISTS (SELECT 1 FROM referral_outcomes o WHERE o.referral_ref = r.referral_ref)
+             ORDER BY r.submitted_at DESC, r.id DESC",
+        )
+        .await;
+        assert!(expected.len() > 100, "more than two pages");
+        let path = "/register/outcomes?partner=Children%27s+social+care&has_outcome=no";
+        let (_, first) = app.get(&staff, path).await;
+        assert!(
+            first.contains(&format!("{} referrals match these filters", expected.len())),
+            "{first}"
+        );
+        let got = walk(&app, &staff, path, "/register/referrals/", "has_outcome=no").await;
+        assert_eq!(got, expected);
+
+        // A date filter, with every referral: still each once, in order.
+        let expected = listed(
+            &app.store,
+            "SELECT referral_ref FROM referrals WHERE submitted_at >= '2024-05-12'
+               AND submitted_at < '2024-05-15' ORDER BY submitted_at DESC, id DESC",
+        )
+        .await;
+        assert!(expected.len() > 50, "more than one page");
+        let got = walk(
+            &app,
+            &staff,
+            "/register/outcomes?from=12%2F05%2F2024&to=14%2F05%2F2024",
+            "/register/referrals/",
+            "from=12%2F05%2F2024",
+        )
+        .await;
+        assert_eq!(got, expected);
+
+        // Old numbered links and starts that name nothing: the first page.
+        for p in [
+            "/register/outcomes?page=3",
+            "/register/outcomes?after=PPN-0",
+            "/register/outcomes?before=%27%3B--",
+        ] {
+            let (s, html) = app.get(&staff, p).await;
+            assert_eq!(s, StatusCode::OK, "{p}");
+            assert!(link(&html, "Previous").is_none(), "{p}: the first page");
+            assert!(link(&html, "Next").is_some(), "{p}: the first page");
+        }
+        let (n, events) = audit_events(&app.store, "outcomes.list").await;
+        assert!(n >= 8, "{n}");
+        assert!(events.iter().any(|e| e
+            .after_json
+            .as_deref()
+            .unwrap_or("")
+            .contains("has_outcome=no")));
+    });
+}
+
+/// The staff numbers of a page of `/api/v1/people`, and its cursors.
+async fn api_page(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+) -> (Vec<String>, i64, Option<String>, Option<String>) {
+    let (status, v) = app.api_json(token, reqwest::Method::GET, path, None).await;
+    assert_eq!(status, StatusCode::OK, "{path}: {v}");
+    let rows = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["staff_number"].as_str().unwrap().to_string())
+        .collect();
+    let cursor = |k: &str| v[k].as_str().map(str::to_string);
+    (
+        rows,
+        v["total"].as_i64().unwrap(),
+        cursor("next_after"),
+        cursor("previous_before"),
+    )
+}
+
+#[tokio::test]
+async fn the_people_api_pages_by_cursor_forward_and_back_and_still_takes_offset() {
+    on_both!(|app| {
+        exec(
+            &app.store,
+            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 200)
+             INSERT INTO people (staff_number, name, department, team, active, created_at, updated_at)
+             SELECT 'B' || CAST(1000 + i AS TEXT),
+                CASE WHEN i % 9 = 0 THEN 'Robin Shaw' ELSE 'Bulk Person ' || CAST((i * 37) % 211 AS TEXT) END,
+                CASE WHEN i % 2 = 0 THEN 'Public Protection' ELSE 'Response' END, 'Team A',
+                CASE WHEN i % 10 = 0 THEN 0 ELSE 1 END, $1, $1 FROM s",
+            &["2025-01-01T00:00:00Z"],
+        )
+        .await;
+        let token = token_for(&app, Role::MashTrainer).await;
+        let expected = listed(
+            &app.store,
+            "SELECT staff_number FROM people WHERE active = 1 AND department = 'Public Protection'
+             ORDER BY name, staff_number",
+        )
+        .await;
+        let base = "/api/v1/people?department=Public+Protection&limit=17";
+        assert!(expected.len() > 17 * 3, "several pages");
+
+        // Forward by next_after.
+        let mut pages: Vec<Vec<String>> = Vec::new();
+        let mut path = base.to_string();
+        loop {
+            let (rows, total, next, previous) = api_page(&app, &token, &path).await;
+            assert_eq!(total, expected.len() as i64, "{path}");
+            assert!(rows.len() <= 17 && !rows.is_empty(), "{path}");
+            assert_eq!(previous.is_some(), !pages.is_empty(), "{path}");
+            pages.push(rows);
+            assert!(pages.len() < 50, "the walk does not end");
+            match next {
+                Some(after) => path = format!("{base}&after={after}"),
+                None => break,
+            }
+        }
+        assert_eq!(pages.concat(), expected, "every person once, in order");
+
+        // Back by previous_before, from the last page.
+        let last = pages.last().unwrap();
+        let mut previous = api_page(&app, &token, &format!("{base}&before={}", last[0])).await;
+        for expected_page in pages.iter().rev().skip(1) {
+            assert_eq!(&previous.0, expected_page);
+            assert_eq!(previous.3.is_none(), expected_page == &pages[0]);
+            match &previous.3 {
+                Some(before) => {
+                    previous = api_page(&app, &token, &format!("{base}&before={before}")).await
+                }
+                None => assert_eq!(expected_page, &pages[0], "only the first page has none"),
+            }
+        }
+
+        // The old offset pages agree, and say where the next page starts.
+        let (rows, total, next, prev) = api_page(&app, &token, &format!("{base}&offset=17")).await;
+        assert_eq!(rows, pages[1]);
+        assert_eq!(total, expected.len() as i64);
+        assert_eq!(next.as_deref(), pages[1].last().map(String::as_str));
+        assert_eq!(prev.as_deref(), pages[1].first().map(String::as_str));
+        let (rows, ..) = api_page(
+            &app,
+            &token,
+            &format!("{base}&offset=0&after={}", pages[0][16]),
+        )
+        .await;
+        assert_eq!(rows, pages[1], "offset=0 goes with after");
+
+        // Refused, naming the parameter: both directions, an offset with a cursor, a cursor
+        // naming no one (or someone out of reach).
+        for (p, field) in [
+            (format!("{base}&after=B1002&before=B1004"), "before"),
+            (format!("{base}&offset=17&after=B1002"), "offset"),
+            (format!("{base}&after=NOBODY"), "after"),
+            (format!("{base}&before=%00"), "before"),
+        ] {
+            let (status, v) = app.api_json(&token, reqwest::Method::GET, &p, None).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{p}: {v}");
+            assert!(v.to_string().contains(field), "{p}: {v}");
+        }
+        // The OpenAPI document names the cursors, in and out.
+        let doc: serde_json::Value = client()
+            .get(app.url("/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let params = doc["paths"]["/api/v1/people"]["get"]["parameters"].to_string();
+        for name in ["\"after\"", "\"before\"", "\"offset\""] {
+            assert!(params.contains(name), "{name} in {params}");
+        }
+        let page = doc["components"]["schemas"]["PeoplePage"]["properties"].to_string();
+        assert!(
+            page.contains("next_after") && page.contains("previous_before"),
+            "{page}"
+        );
+        // A line manager sees only their own people: someone else's staff number is no cursor.
+        let manager = token_for(&app, Role::LineManager).await;
+        let (status, v) = app
+            .api_json(
+                &manager,
+                reqwest::Method::GET,
+                "/api/v1/people?after=B1002",
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
     });
 }
