@@ -309,12 +309,16 @@ fn sample_error(e: SampleError, p: &Period) -> AuditError {
 }
 
 /// The incidents a period's sample is drawn from, for drawing by position (method 2).
-const FRAME: crate::draw_frame::FrameSpec<'static> = crate::draw_frame::FrameSpec {
+pub(crate) const FRAME: crate::draw_frame::FrameSpec<'static> = crate::draw_frame::FrameSpec {
     from: "incidents i",
     time: "i.reported_at",
     key: "i.incident_ref",
     id: "i.id",
     stratum: None,
+    counts: Some(crate::draw_frame::DayCounts {
+        table: "incident_day_counts",
+        stratum: None,
+    }),
 };
 
 /// The sample `method` draws from the period's incidents with `seed`: the frame's size and the

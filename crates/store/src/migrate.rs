@@ -149,6 +149,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0021_audit_trail_pages.sqlite.sql"),
         postgres: include_str!("../migrations/0021_audit_trail_pages.postgres.sql"),
     },
+    Migration {
+        version: 23,
+        name: "draw counts: incidents and referrals per day (and per stratum), kept by triggers",
+        common: include_str!("../migrations/0023_draw_counts.sql"),
+        sqlite: include_str!("../migrations/0023_draw_counts.sqlite.sql"),
+        postgres: include_str!("../migrations/0023_draw_counts.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {

@@ -335,13 +335,44 @@ pub async fn frame_size(store: &Store, start: &str, end: &str) -> Result<usize> 
 }
 
 /// The referrals a review's sample is drawn from, for drawing by position (method 2).
-fn frame_spec(strata: Strata) -> crate::draw_frame::FrameSpec<'static> {
+/// Every stratum but the officer's department (which a person's record holds, and can change
+/// without the referral changing) has per-day counts (migration 23).
+pub(crate) fn frame_spec(strata: Strata) -> crate::draw_frame::FrameSpec<'static> {
+    use crate::draw_frame::DayCounts;
+    let (from, counts) = match strata {
+        Strata::Department => (
+            "referrals r LEFT JOIN people p ON p.id = r.officer_person_id",
+            None,
+        ),
+        Strata::None => (
+            "referrals r",
+            Some(DayCounts {
+                table: "referral_day_subject_counts",
+                stratum: None,
+            }),
+        ),
+        Strata::SubjectType => (
+            "referrals r",
+            Some(DayCounts {
+                table: "referral_day_subject_counts",
+                stratum: Some("subject_type"),
+            }),
+        ),
+        Strata::Partner => (
+            "referrals r",
+            Some(DayCounts {
+                table: "referral_day_partner_counts",
+                stratum: Some("partner"),
+            }),
+        ),
+    };
     crate::draw_frame::FrameSpec {
-        from: "referrals r LEFT JOIN people p ON p.id = r.officer_person_id",
+        from,
         time: "r.submitted_at",
         key: "r.referral_ref",
         id: "r.id",
         stratum: stratum_sql(strata),
+        counts,
     }
 }
 
