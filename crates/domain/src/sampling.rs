@@ -318,9 +318,51 @@ pub fn in_frame_order(drawn: &[usize]) -> Vec<(usize, usize)> {
     out
 }
 
+/// Where each of `positions` falls in a frame kept as consecutive groups (days) of `groups`
+/// records, in frame order: (group, offset within the group), in the order given; `None` if a
+/// position lies beyond the frame. Position `p` is the `p`th record of the whole frame, so the
+/// record found by offset in its group is the record the whole frame holds at `p`.
+pub fn locate(groups: &[usize], positions: &[usize]) -> Option<Vec<(usize, usize)>> {
+    let mut ends = Vec::with_capacity(groups.len());
+    let mut total = 0usize;
+    for &n in groups {
+        total += n;
+        ends.push(total);
+    }
+    positions
+        .iter()
+        .map(|&p| {
+            let g = ends.partition_point(|&end| end <= p);
+            (g < groups.len()).then(|| (g, p - (ends[g] - groups[g])))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn locate_finds_the_group_and_offset_of_each_position_and_nothing_past_the_end() {
+        let groups = [3, 0, 2, 1];
+        assert_eq!(
+            locate(&groups, &[0, 2, 3, 4, 5]),
+            Some(vec![(0, 0), (0, 2), (2, 0), (2, 1), (3, 0)])
+        );
+        assert_eq!(locate(&groups, &[5, 0]), Some(vec![(3, 0), (0, 0)]));
+        assert_eq!(locate(&groups, &[6]), None);
+        assert_eq!(locate(&[], &[0]), None);
+        // Every position of a frame, one by one, is found where counting would put it.
+        let groups = [4, 1, 0, 0, 7, 2];
+        let mut expected = Vec::new();
+        for (g, &n) in groups.iter().enumerate() {
+            for o in 0..n {
+                expected.push((g, o));
+            }
+        }
+        let all: Vec<usize> = (0..14).collect();
+        assert_eq!(locate(&groups, &all), Some(expected));
+    }
 
     fn frame(keys: &[String]) -> Vec<FrameItem<'_>> {
         keys.iter()

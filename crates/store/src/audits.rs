@@ -290,6 +290,9 @@ fn bounds(p: &Period) -> (String, String) {
     )
 }
 
+/// Sample rows written by one statement.
+const SAMPLE_ROWS_PER_INSERT: usize = 200;
+
 fn random_seed() -> u64 {
     rand::rngs::OsRng.next_u64()
 }
@@ -309,12 +312,16 @@ fn sample_error(e: SampleError, p: &Period) -> AuditError {
 }
 
 /// The incidents a period's sample is drawn from, for drawing by position (method 2).
-const FRAME: crate::draw_frame::FrameSpec<'static> = crate::draw_frame::FrameSpec {
+pub(crate) const FRAME: crate::draw_frame::FrameSpec<'static> = crate::draw_frame::FrameSpec {
     from: "incidents i",
     time: "i.reported_at",
     key: "i.incident_ref",
     id: "i.id",
     stratum: None,
+    counts: Some(crate::draw_frame::DayCounts {
+        table: "incident_day_counts",
+        stratum: None,
+    }),
 };
 
 /// The sample `method` draws from the period's incidents with `seed`: the frame's size and the
@@ -403,18 +410,23 @@ async fn draw_into(
             e.into()
         }
     })?;
-    let mut sample = Vec::with_capacity(drawn.len());
-    for (position, (incident_id, incident_ref)) in drawn.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO compliance_audit_sample (draw_id, position, incident_id) VALUES ($1, $2, $3)",
-        )
-        .bind(draw_id)
-        .bind(position as i64 + 1)
-        .bind(*incident_id)
-        .execute(&mut *conn)
-        .await?;
-        sample.push(incident_ref.clone());
+    // The sample in a few multi-row statements, not one round trip per incident.
+    let places: Vec<usize> = (0..drawn.len()).collect();
+    for chunk in places.chunks(SAMPLE_ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|j| format!("($1, ${}, ${})", 2 * j + 2, 2 * j + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO compliance_audit_sample (draw_id, position, incident_id) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(draw_id);
+        for &position in chunk {
+            q = q.bind(position as i64 + 1).bind(drawn[position].0);
+        }
+        q.execute(&mut *conn).await?;
     }
+    let sample: Vec<String> = drawn.iter().map(|(_, r)| r.clone()).collect();
     Ok(Drawn {
         audit_id,
         draw_no,

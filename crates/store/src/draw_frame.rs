@@ -8,6 +8,14 @@
 //! before and skips the gap with `OFFSET`, so the whole walk reads each index entry at most once.
 //! Comparisons use byte order on both databases (`COLLATE "C"` on PostgreSQL, SQLite's own
 //! `BINARY`), so that a change of the server's locale cannot change a draw.
+//!
+//! Where the frame has per-day counts (migration 23: incidents per day, referrals per day and
+//! subject type, per day and partner, kept true by triggers) and the period's bounds are days,
+//! the frame is counted from them, and each drawn position is found by walking the day counts
+//! (`sampling::locate`) and skipping within that one day of the index: the same positions give
+//! the same records as counting and walking the whole frame, so the method (2) is unchanged.
+//! A record is in day `d` exactly when its time's first ten characters are `d`; for bounds of at
+//! most ten characters, a time is in `[from, before)` exactly when its day is, in byte order.
 
 use crate::{Backend, Result};
 use mashboard_domain::sampling;
@@ -22,6 +30,74 @@ pub(crate) struct FrameSpec<'a> {
     pub key: &'a str,
     pub id: &'a str,
     pub stratum: Option<&'a str>,
+    /// The frame's per-day counts, if it has them.
+    pub counts: Option<DayCounts<'a>>,
+}
+
+/// A table of per-day counts of a frame: `(day, [stratum,] n)`.
+#[derive(Clone, Copy)]
+pub(crate) struct DayCounts<'a> {
+    pub table: &'a str,
+    /// The count table's column holding the frame's stratum (`None`: summed over the table's
+    /// other column for a simple draw, or a table with none).
+    pub stratum: Option<&'a str>,
+}
+
+/// Per stratum, the days of the frame in order with their (non-zero) counts.
+type Days = BTreeMap<String, Vec<(String, usize)>>;
+
+/// The bounds are days (or shorter), so the day counts answer for exactly the frame.
+fn bounds_are_days(from: &str, before: &str) -> bool {
+    from.chars().count() <= 10 && before.chars().count() <= 10
+}
+
+/// The frame's days per stratum, from its count table, when it has one and the bounds allow.
+async fn days(
+    conn: &mut AnyConnection,
+    spec: &FrameSpec<'_>,
+    from: &str,
+    before: &str,
+) -> Result<Option<Days>> {
+    let Some(counts) = spec.counts else {
+        return Ok(None);
+    };
+    if !bounds_are_days(from, before) {
+        return Ok(None);
+    }
+    // Comparisons in byte order: the tables' days are `COLLATE "C"` on PostgreSQL.
+    let sql = match counts.stratum {
+        None => format!(
+            "SELECT day, '', CAST(SUM(n) AS BIGINT) FROM {} WHERE day >= $1 AND day < $2 GROUP BY day",
+            counts.table
+        ),
+        Some(s) => format!(
+            "SELECT day, {s}, CAST(n AS BIGINT) FROM {} WHERE day >= $1 AND day < $2",
+            counts.table
+        ),
+    };
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(&sql)
+        .bind(from)
+        .bind(before)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out: Days = BTreeMap::new();
+    for (day, stratum, n) in rows {
+        if n > 0 {
+            out.entry(stratum).or_default().push((day, n as usize));
+        }
+    }
+    for list in out.values_mut() {
+        // Byte order, as the frame's index orders the times.
+        list.sort_unstable();
+    }
+    Ok(Some(out))
+}
+
+fn sizes(days: &Days) -> BTreeMap<String, usize> {
+    days.iter()
+        .map(|(s, list)| (s.clone(), list.iter().map(|(_, n)| n).sum()))
+        .filter(|(_, n)| *n > 0)
+        .collect()
 }
 
 fn collate(backend: Backend, column: &str) -> String {
@@ -32,8 +108,22 @@ fn collate(backend: Backend, column: &str) -> String {
 }
 
 /// The number of records in the frame between `from` (inclusive) and `before` (exclusive),
-/// per stratum (one entry, `""`, without strata).
+/// per stratum (one entry, `""`, without strata): from the day counts where it has them.
 pub(crate) async fn count(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    spec: &FrameSpec<'_>,
+    from: &str,
+    before: &str,
+) -> Result<BTreeMap<String, usize>> {
+    match days(conn, spec, from, before).await? {
+        Some(days) => Ok(sizes(&days)),
+        None => count_scan(conn, backend, spec, from, before).await,
+    }
+}
+
+/// [`count`] by reading the frame's index.
+async fn count_scan(
     conn: &mut AnyConnection,
     backend: Backend,
     spec: &FrameSpec<'_>,
@@ -118,6 +208,116 @@ pub(crate) async fn fetch_at(
     Ok(out.into_iter().flatten().collect())
 }
 
+/// The (id, reference) at each of `positions` (0-based, within `stratum` when the spec has
+/// strata), in the order given, found through the stratum's `days`: each position's day and
+/// offset, then that day's record at the offset, a batch of records a query.
+async fn fetch_in_days(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    spec: &FrameSpec<'_>,
+    before: &str,
+    stratum: &str,
+    days: &[(String, usize)],
+    positions: &[usize],
+) -> Result<Vec<(i64, String)>> {
+    let changed = || {
+        crate::StoreError::Invalid(
+            "the frame changed while the sample was being drawn; draw again".into(),
+        )
+    };
+    let counts: Vec<usize> = days.iter().map(|(_, n)| *n).collect();
+    let located = sampling::locate(&counts, positions).ok_or_else(changed)?;
+    let time = collate(backend, spec.time);
+    let key = collate(backend, spec.key);
+    // $1 is the end of the period and $2 the stratum; each branch then has its day and offset,
+    // every parameter first written in the order of its number.
+    let (stratum_filter, first) = match spec.stratum {
+        Some(s) => (format!(" AND {s} = $2"), 3),
+        None => (String::new(), 2),
+    };
+    let mut out: Vec<Option<(i64, String)>> = vec![None; positions.len()];
+    let places: Vec<usize> = (0..positions.len()).collect();
+    let batch = match backend {
+        Backend::Sqlite => SQLITE_BATCH,
+        Backend::Postgres => POSTGRES_BATCH,
+    };
+    for chunk in places.chunks(batch) {
+        let sql = match backend {
+            // One query per batch, one branch per record, each read from its own day.
+            Backend::Sqlite => {
+                let mut sql = String::new();
+                for (b, &place) in chunk.iter().enumerate() {
+                    if b > 0 {
+                        sql.push_str(" UNION ALL ");
+                    }
+                    let d = first + 2 * b;
+                    sql.push_str(&format!(
+                        "SELECT CAST({place} AS BIGINT) AS place, q{b}.* FROM (SELECT {id}, {k}, {t} FROM {from}
+                         WHERE {time} < $1{stratum_filter} AND {time} >= ${d}
+                         ORDER BY {time}, {key} LIMIT 1 OFFSET ${o}) AS q{b}",
+                        id = spec.id,
+                        k = spec.key,
+                        t = spec.time,
+                        from = spec.from,
+                        o = d + 1,
+                    ));
+                }
+                sql
+            }
+            // The same as one lateral join over the list of (place, day, offset): planned once,
+            // where a union of hundreds of branches takes longer to plan than to run.
+            Backend::Postgres => {
+                let values: Vec<String> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(b, &place)| {
+                        let d = first + 2 * b;
+                        format!(
+                            "(CAST({place} AS BIGINT), CAST(${d} AS TEXT), CAST(${} AS BIGINT))",
+                            d + 1
+                        )
+                    })
+                    .collect();
+                format!(
+                    "SELECT v.place, q.* FROM (VALUES {}) AS v(place, day, skip)
+                     CROSS JOIN LATERAL (SELECT {id}, {k}, {t} FROM {from}
+                        WHERE {time} < $1{stratum_filter} AND {time} >= v.day
+                        ORDER BY {time}, {key} LIMIT 1 OFFSET v.skip) AS q",
+                    values.join(", "),
+                    id = spec.id,
+                    k = spec.key,
+                    t = spec.time,
+                    from = spec.from,
+                )
+            }
+        };
+        let mut q = sqlx::query_as::<_, (i64, i64, String, String)>(&sql).bind(before);
+        if spec.stratum.is_some() {
+            q = q.bind(stratum);
+        }
+        for &place in chunk {
+            let (day, offset) = located[place];
+            q = q.bind(days[day].0.as_str()).bind(offset as i64);
+        }
+        for (place, id, reference, at_time) in q.fetch_all(&mut *conn).await? {
+            let place = usize::try_from(place).map_err(|_| changed())?;
+            let Some(&(day, _)) = located.get(place) else {
+                return Err(changed());
+            };
+            // The record must be of the day its position fell in, or the counts were not true.
+            if !at_time.starts_with(days[day].0.as_str()) {
+                return Err(changed());
+            }
+            out[place] = Some((id, reference));
+        }
+    }
+    out.into_iter().map(|r| r.ok_or_else(changed)).collect()
+}
+
+/// Records found by one query of [`fetch_in_days`], on each database.
+const SQLITE_BATCH: usize = 100;
+const POSTGRES_BATCH: usize = 500;
+
 /// A sample by method 2: the frame's size, and the drawn (id, reference, stratum) in draw order.
 pub(crate) async fn draw(
     conn: &mut AnyConnection,
@@ -128,7 +328,38 @@ pub(crate) async fn draw(
     size: usize,
     seed: u64,
 ) -> Result<std::result::Result<Drawn, sampling::SampleError>> {
-    let strata = count(conn, backend, spec, from, before).await?;
+    draw_by(conn, backend, spec, from, before, size, seed, Path::Counts).await
+}
+
+/// How a draw finds its records: by the day counts where the frame has them, or by counting
+/// and walking the frame's index (the way before migration 23; kept where there are no
+/// counts, and to check that both give the same sample).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Path {
+    Counts,
+    Scan,
+}
+
+/// [`draw`] by the given path.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn draw_by(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    spec: &FrameSpec<'_>,
+    from: &str,
+    before: &str,
+    size: usize,
+    seed: u64,
+    path: Path,
+) -> Result<std::result::Result<Drawn, sampling::SampleError>> {
+    let days = match path {
+        Path::Counts => days(conn, spec, from, before).await?,
+        Path::Scan => None,
+    };
+    let strata = match &days {
+        Some(days) => sizes(days),
+        None => count_scan(conn, backend, spec, from, before).await?,
+    };
     let frame_size: usize = strata.values().sum();
     let picked: Vec<(String, usize)> = if spec.stratum.is_none() {
         match sampling::positions(frame_size, size, seed) {
@@ -148,7 +379,13 @@ pub(crate) async fn draw(
     let mut rows: Vec<Option<(i64, String)>> = vec![None; picked.len()];
     for (s, members) in by_stratum {
         let positions: Vec<usize> = members.iter().map(|(_, p)| *p).collect();
-        let found = fetch_at(conn, backend, spec, from, before, s, &positions).await?;
+        let found = match days.as_ref() {
+            Some(days) => {
+                let list = days.get(s).map(Vec::as_slice).unwrap_or(&[]);
+                fetch_in_days(conn, backend, spec, before, s, list, &positions).await?
+            }
+            None => fetch_at(conn, backend, spec, from, before, s, &positions).await?,
+        };
         for ((place, _), row) in members.into_iter().zip(found) {
             rows[place] = Some(row);
         }

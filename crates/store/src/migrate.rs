@@ -150,6 +150,13 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0021_audit_trail_pages.postgres.sql"),
     },
     Migration {
+        version: 23,
+        name: "draw counts: incidents and referrals per day (and per stratum), kept by triggers",
+        common: include_str!("../migrations/0023_draw_counts.sql"),
+        sqlite: include_str!("../migrations/0023_draw_counts.sqlite.sql"),
+        postgres: include_str!("../migrations/0023_draw_counts.postgres.sql"),
+    },
+    Migration {
         version: 25,
         name: "accounts: sign-in session generation (a new password or disabling ends old sessions)",
         common: include_str!("../migrations/0025_session_generation.sql"),

@@ -136,18 +136,30 @@ pub async fn refresh_by(store: &Store, actor: &Actor, now: OffsetDateTime) -> Re
     let last = last.filter(|(r, _, _)| *r == rules.encode());
     let changed_since = instant_text(OffsetDateTime::now_utc() - time::Duration::minutes(5));
     // Open items that now have an in-time referral: the referral arrived in a later import.
-    let closed_in_time = sqlx::query(&format!(
+    // With the same rules, only an incident changed since, or one whose referrals changed
+    // since, can have gained one; the whole open queue is looked at only when the rules changed.
+    let changed_only = if last.is_some() {
+        " AND missing_referrals.incident_id IN (
+            SELECT id FROM incidents WHERE updated_at > $5
+            UNION SELECT i3.id FROM referrals r3 JOIN incidents i3 ON i3.incident_ref = r3.incident_ref
+                  WHERE r3.updated_at > $5)"
+    } else {
+        ""
+    };
+    let close_sql = format!(
         "UPDATE missing_referrals SET outcome = $1, reason = $2, closed_by = $3, closed_at = $4
-         WHERE outcome IS NULL AND EXISTS (
+         WHERE outcome IS NULL{changed_only} AND EXISTS (
             SELECT 1 FROM incidents i WHERE i.id = missing_referrals.incident_id AND {referred_in_time})"
-    ))
-    .bind(CloseOutcome::ReferralMade.as_str())
-    .bind(FOUND_IN_TIME)
-    .bind(&actor.name)
-    .bind(&queued_at)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    );
+    let mut close = sqlx::query(&close_sql)
+        .bind(CloseOutcome::ReferralMade.as_str())
+        .bind(FOUND_IN_TIME)
+        .bind(&actor.name)
+        .bind(&queued_at);
+    if let Some((_, _, last_changed)) = &last {
+        close = close.bind(last_changed);
+    }
+    let closed_in_time = close.execute(&mut *tx).await?.rows_affected();
 
     let enabled = rules.enabled();
     // The window has passed when reported_at + window < now, i.e. reported_at < now - window.

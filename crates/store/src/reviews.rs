@@ -335,13 +335,44 @@ pub async fn frame_size(store: &Store, start: &str, end: &str) -> Result<usize> 
 }
 
 /// The referrals a review's sample is drawn from, for drawing by position (method 2).
-fn frame_spec(strata: Strata) -> crate::draw_frame::FrameSpec<'static> {
+/// Every stratum but the officer's department (which a person's record holds, and can change
+/// without the referral changing) has per-day counts (migration 23).
+pub(crate) fn frame_spec(strata: Strata) -> crate::draw_frame::FrameSpec<'static> {
+    use crate::draw_frame::DayCounts;
+    let (from, counts) = match strata {
+        Strata::Department => (
+            "referrals r LEFT JOIN people p ON p.id = r.officer_person_id",
+            None,
+        ),
+        Strata::None => (
+            "referrals r",
+            Some(DayCounts {
+                table: "referral_day_subject_counts",
+                stratum: None,
+            }),
+        ),
+        Strata::SubjectType => (
+            "referrals r",
+            Some(DayCounts {
+                table: "referral_day_subject_counts",
+                stratum: Some("subject_type"),
+            }),
+        ),
+        Strata::Partner => (
+            "referrals r",
+            Some(DayCounts {
+                table: "referral_day_partner_counts",
+                stratum: Some("partner"),
+            }),
+        ),
+    };
     crate::draw_frame::FrameSpec {
-        from: "referrals r LEFT JOIN people p ON p.id = r.officer_person_id",
+        from,
         time: "r.submitted_at",
         key: "r.referral_ref",
         id: "r.id",
         stratum: stratum_sql(strata),
+        counts,
     }
 }
 
@@ -435,6 +466,9 @@ pub async fn sample_again(store: &Store, review_id: i64, draw_no: i64) -> Result
     Ok(rows.into_iter().map(|(_, r, _)| r).collect())
 }
 
+/// Sample rows written by one statement.
+const SAMPLE_ROWS_PER_INSERT: usize = 200;
+
 fn fresh_seed() -> u64 {
     // Seeds are shown to people and typed back in; keep them to 9 digits so they read easily.
     rand::rngs::OsRng.next_u64() % 1_000_000_000
@@ -471,19 +505,24 @@ async fn draw_into(
     .bind(method.number())
     .fetch_one(&mut *tx)
     .await?;
-    let mut sample = Vec::with_capacity(drawn.len());
-    for (pos, (rid, key, stratum)) in drawn.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO quality_review_sample (draw_id, position, referral_id, stratum) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(draw_id)
-        .bind(pos as i64 + 1)
-        .bind(rid)
-        .bind(stratum)
-        .execute(&mut *tx)
-        .await?;
-        sample.push(key.clone());
+    // The sample in a few multi-row statements, not one round trip per referral.
+    let places: Vec<usize> = (0..drawn.len()).collect();
+    for chunk in places.chunks(SAMPLE_ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|j| format!("($1, ${}, ${}, ${})", 3 * j + 2, 3 * j + 3, 3 * j + 4))
+            .collect();
+        let sql = format!(
+            "INSERT INTO quality_review_sample (draw_id, position, referral_id, stratum) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(draw_id);
+        for &pos in chunk {
+            let (rid, _, stratum) = &drawn[pos];
+            q = q.bind(pos as i64 + 1).bind(*rid).bind(stratum.as_str());
+        }
+        q.execute(&mut *tx).await?;
     }
+    let sample: Vec<String> = drawn.iter().map(|(_, key, _)| key.clone()).collect();
     audit_trail::record_on(
         tx,
         actor,

@@ -41,3 +41,51 @@ pub async fn both_databases() -> (tempfile::TempDir, Vec<(&'static str, DbUrl)>)
     let sqlite = sqlite_url(dir.path());
     (dir, vec![("sqlite", sqlite), ("postgres", pg)])
 }
+
+/// The frame a test draws from: the register's incidents, or its referrals by a review's strata.
+#[derive(Clone, Copy, Debug)]
+pub enum DrawFrame {
+    Incidents,
+    Referrals(crate::reviews::Strata),
+}
+
+/// A draw by position (method 2) of `size` records with `seed` from `frame` between `from`
+/// (inclusive) and `before` (exclusive), made both ways: through the per-day counts, then by
+/// counting and walking the frame's index. Each is (frame size, references in draw order).
+pub async fn draw_both_ways(
+    store: &Store,
+    frame: DrawFrame,
+    from: &str,
+    before: &str,
+    size: usize,
+    seed: u64,
+) -> Result<[(usize, Vec<String>); 2]> {
+    use crate::draw_frame::{draw_by, Path};
+    let spec = match frame {
+        DrawFrame::Incidents => crate::audits::FRAME,
+        DrawFrame::Referrals(strata) => crate::reviews::frame_spec(strata),
+    };
+    let mut conn = store.pool().acquire().await?;
+    let mut out = Vec::new();
+    for path in [Path::Counts, Path::Scan] {
+        let drawn = draw_by(
+            &mut conn,
+            store.backend(),
+            &spec,
+            from,
+            before,
+            size,
+            seed,
+            path,
+        )
+        .await?
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        out.push((
+            drawn.frame_size,
+            drawn.rows.into_iter().map(|(_, r, _)| r).collect(),
+        ));
+    }
+    let scan = out.pop().unwrap_or_default();
+    let counts = out.pop().unwrap_or_default();
+    Ok([counts, scan])
+}

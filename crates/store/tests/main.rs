@@ -24,6 +24,8 @@ mod attendance;
 mod audits;
 #[path = "suite/coverage.rs"]
 mod coverage;
+#[path = "suite/draw_counts.rs"]
+mod draw_counts;
 #[path = "suite/draws.rs"]
 mod draws;
 #[path = "suite/exercises.rs"]

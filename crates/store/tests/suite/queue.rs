@@ -289,6 +289,9 @@ async fn an_in_time_referral_imported_later_closes_the_item() {
             "CSC",
         )
         .await;
+        // An import stamps what it writes: that is how a later refresh finds them.
+        touch(&store, "referrals", "referral_ref", "REF-A").await;
+        touch(&store, "referrals", "referral_ref", "REF-B").await;
         let r = queue::refresh(&store, NOW).await.unwrap();
         assert_eq!(
             r,
@@ -851,5 +854,90 @@ async fn a_refresh_after_the_first_looks_at_what_changed_and_finds_what_a_full_o
         assert!(open_refs(&store)
             .await
             .contains(&"INC-UNSTAMPED".to_string()));
+    });
+}
+
+#[tokio::test]
+async fn a_refresh_after_the_first_closes_only_items_whose_incident_or_referrals_changed() {
+    on_both!(|store| {
+        for r in ["INC-A", "INC-B", "INC-C"] {
+            incident(&store, r, "2024-03-01T10:00:00", C).await;
+        }
+        assert_eq!(queue::refresh(&store, NOW).await.unwrap().added, 3);
+        // In-time referrals for all three: one imported (stamped), one whose incident was
+        // corrected (stamped), one written long ago and never stamped.
+        for (r, i) in [("REF-A", "INC-A"), ("REF-B", "INC-B"), ("REF-C", "INC-C")] {
+            referral(&store, r, i, "2024-03-01T20:00:00", "child", "CSC").await;
+        }
+        touch(&store, "referrals", "referral_ref", "REF-A").await;
+        touch(&store, "incidents", "incident_ref", "INC-B").await;
+        let r = queue::refresh(&store, NOW).await.unwrap();
+        assert_eq!(r.closed_in_time, 2);
+        assert_eq!(open_refs(&store).await, ["INC-C"]);
+        // A full refresh (as after a change of rules) looks at every open item.
+        sqlx::query("DELETE FROM queue_refresh_state")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let full = queue::refresh(&store, NOW).await.unwrap();
+        assert_eq!(full.closed_in_time, 1);
+        assert!(open_refs(&store).await.is_empty());
+    });
+}
+
+#[tokio::test]
+async fn a_queue_item_must_name_an_incident_on_the_register_and_keeps_it() {
+    on_both!(|store| {
+        incident(&store, "INC-A", "2024-03-01T10:00:00", C).await;
+        assert_eq!(queue::refresh(&store, NOW).await.unwrap().added, 1);
+        let id: i64 = sqlx::query_scalar("SELECT id FROM incidents WHERE incident_ref = 'INC-A'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        let is_fk = |e: sqlx::Error| {
+            let text = e.to_string();
+            assert!(
+                text.contains("FOREIGN KEY") || text.contains("foreign key"),
+                "{text}"
+            );
+        };
+        // No queue row for an incident that is not there, alone or among good ones.
+        is_fk(
+            sqlx::query("INSERT INTO missing_referrals (incident_id, rule, queued_at) VALUES ($1, 'x', 'now')")
+                .bind(id + 1000)
+                .execute(store.pool())
+                .await
+                .unwrap_err(),
+        );
+        is_fk(
+            sqlx::query("UPDATE missing_referrals SET incident_id = $1")
+                .bind(id + 1000)
+                .execute(store.pool())
+                .await
+                .unwrap_err(),
+        );
+        // An incident on the queue can be neither deleted nor renumbered.
+        is_fk(
+            sqlx::query("DELETE FROM incidents WHERE id = $1")
+                .bind(id)
+                .execute(store.pool())
+                .await
+                .unwrap_err(),
+        );
+        is_fk(
+            sqlx::query("UPDATE incidents SET id = $1 WHERE id = $2")
+                .bind(id + 1000)
+                .bind(id)
+                .execute(store.pool())
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(open_refs(&store).await, ["INC-A"]);
+        // An incident that is not on the queue can go.
+        incident(&store, "INC-GONE", "2024-03-09T10:00:00", 0).await;
+        sqlx::query("DELETE FROM incidents WHERE incident_ref = 'INC-GONE'")
+            .execute(store.pool())
+            .await
+            .unwrap();
     });
 }

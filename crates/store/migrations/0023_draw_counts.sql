@@ -1,0 +1,7 @@
+-- Sample draws count their frame and find the record at each drawn position from these
+-- per-day counts (the day is the first ten characters of the reported or submitted time), so a
+-- draw over a million records reads a few thousand small rows and then one day of an index per
+-- drawn record, instead of the whole frame. Referrals are counted per day and subject type, and
+-- per day and partner, for reviews stratified by either. Triggers (in each database's part)
+-- keep them true on every insert, update and delete, whoever writes; the tables are created and
+-- filled there too, as PostgreSQL's compare their days in byte order ("C").
