@@ -46,6 +46,9 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::io::Read;
 
+/// A first load into an empty table of at least this many rows counts the dashboard's whole
+/// roll-up again instead of its rows' months one by one.
+const FULL_RECOUNT_ROWS: u64 = 10_000;
 /// Rows written per statement.
 pub const BATCH_ROWS: usize = 1000;
 /// Errors and warnings listed in a report (the counts cover them all).
@@ -362,6 +365,8 @@ trait Writer: Send {
         refs: &[&str],
         out: &mut std::collections::BTreeSet<String>,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Counts every month of the dashboard's roll-up again (`impact::refresh_all_rollups`).
+    fn refresh_all_rollups(&mut self) -> impl Future<Output = Result<()>> + Send;
     /// Counts these months of the dashboard's roll-up again (`impact::refresh_rollups`).
     fn refresh_rollups(
         &mut self,
@@ -379,6 +384,9 @@ macro_rules! writer_impl {
                 out: &mut std::collections::BTreeSet<String>,
             ) -> Result<()> {
                 crate::impact::rollups::$rollups::months_of(self, rows, refs, out).await
+            }
+            async fn refresh_all_rollups(&mut self) -> Result<()> {
+                crate::impact::rollups::$rollups::refresh_all_rollups(self).await
             }
             async fn refresh_rollups(
                 &mut self,
@@ -852,6 +860,9 @@ async fn directory(store: &Store) -> Result<HashMap<String, i64>> {
 /// SQLite's page cache for the import's own connection (32 MiB; the pool's connections keep
 /// SQLite's 2 MiB default).
 const IMPORT_CACHE_KIB: i64 = 32 * 1024;
+/// The same connection's page cache, and so its sorting memory, while it builds indexes again
+/// after a load into an empty table.
+const SORT_CACHE_KIB: i64 = 8 * 1024;
 
 /// A native SQLite connection of its own for an import, to the store's database file: values
 /// are bound straight into prepared statements, without the generic driver's layer. Only this
@@ -1169,6 +1180,14 @@ where
         .await?;
         return Ok(Finished::RolledBack);
     }
+    if !rebuild.is_empty() {
+        // Each index is built by one pass over the table (which a cache cannot save) and a
+        // sort whose memory SQLite sizes by the page cache: smaller sorted runs, merged, cost
+        // less time and memory than large ones (measured: 8 MiB against 32, a fifth less CPU
+        // and a third of the memory). What follows (the roll-up and the queue) reads the
+        // table once too.
+        tx.run(&format!("PRAGMA cache_size = -{SORT_CACHE_KIB}")).await?;
+    }
     for index in rebuild {
         tx.run(&index).await?;
     }
@@ -1181,7 +1200,16 @@ where
         // seconds. ANALYZE samples a bounded number of rows, so it costs well under a second.
         tx.run(&format!("ANALYZE {}", table(kind))).await?;
     }
-    tx.refresh_rollups(&touched).await?;
+    if before == 0
+        && report.created >= FULL_RECOUNT_ROWS
+        && matches!(kind, RegisterKind::Incidents | RegisterKind::Referrals)
+    {
+        // A large first load: count every month again in one pass over the tables, rather
+        // than month by month through the date index (a random look-up of each row).
+        tx.refresh_all_rollups().await?;
+    } else {
+        tx.refresh_rollups(&touched).await?;
+    }
     // After a first load of incidents the queue is built here, reading the table once, rather
     // than by the refresh after the commit (see `queue_after_first_load`).
     let queue_built = match &rules {
