@@ -951,9 +951,9 @@ impl SeenKeys {
             beyond,
         } = self;
         let hash = hasher.hash_one(key.as_bytes());
-        if let Some(&(_, first)) =
-            table.find(hash, |&(start, _)| Self::key_at(bytes, start) == key.as_bytes())
-        {
+        if let Some(&(_, first)) = table.find(hash, |&(start, _)| {
+            Self::key_at(bytes, start) == key.as_bytes()
+        }) {
             return Some(first);
         }
         if let Some(&first) = beyond.get(key) {

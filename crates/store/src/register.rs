@@ -27,10 +27,13 @@
 //!
 //! The import writes on a native connection of its own, not through the generic `Any` pool
 //! (which binds every value through a generic layer): on SQLite a `SqliteConnection` with a
-//! 32 MiB page cache (for this connection only), multi-row upserts as prepared statements, and,
+//! 16 MiB page cache (for this connection only), multi-row upserts as prepared statements, and,
 //! into an empty table, the secondary indexes dropped and built again by sorting at the end of
-//! the same transaction; on PostgreSQL a `PgConnection` that `COPY`s incidents and referrals
-//! into a temporary table and writes them with one `INSERT … SELECT … ON CONFLICT` at the end.
+//! the same transaction (with 8 MiB of sorting memory: smaller runs sort faster), the
+//! dashboard's roll-up counted again whole and (on both databases) the missing-referral queue
+//! built by one pass over the table (`queue_after_first_load`); on PostgreSQL a `PgConnection`
+//! that `COPY`s incidents and referrals into a temporary table and writes them with one
+//! `INSERT … SELECT … ON CONFLICT` at the end.
 //! The file is parsed while the database works (SQLite on its own worker thread, PostgreSQL
 //! in its server), through a channel two batches deep, so memory stays flat. `scripts/bench`
 //! measures it beside `sqlite3 .import`, `psql \copy` and pandas.
@@ -857,9 +860,11 @@ async fn directory(store: &Store) -> Result<HashMap<String, i64>> {
         .collect())
 }
 
-/// SQLite's page cache for the import's own connection (32 MiB; the pool's connections keep
-/// SQLite's 2 MiB default).
-const IMPORT_CACHE_KIB: i64 = 32 * 1024;
+/// SQLite's page cache for the import's own connection (16 MiB; the pool's connections keep
+/// SQLite's 2 MiB default). Rows are appended or met in the order of the file, so the pages in
+/// use at any moment are few; a larger cache mostly delays writing them, and counts against the
+/// import's memory.
+const IMPORT_CACHE_KIB: i64 = 16 * 1024;
 /// The same connection's page cache, and so its sorting memory, while it builds indexes again
 /// after a load into an empty table.
 const SORT_CACHE_KIB: i64 = 8 * 1024;
@@ -1186,7 +1191,8 @@ where
         // less time and memory than large ones (measured: 8 MiB against 32, a fifth less CPU
         // and a third of the memory). What follows (the roll-up and the queue) reads the
         // table once too.
-        tx.run(&format!("PRAGMA cache_size = -{SORT_CACHE_KIB}")).await?;
+        tx.run(&format!("PRAGMA cache_size = -{SORT_CACHE_KIB}"))
+            .await?;
     }
     for index in rebuild {
         tx.run(&index).await?;

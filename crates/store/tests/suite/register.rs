@@ -598,7 +598,9 @@ REF-2,INC-LATE,12/03/2024 09:00,child,Domestic,standard,,Children's social care,
         assert_eq!(r.created, 2, "{:?}", r.errors);
         // An incident reported an hour ago has not reached the end of its window.
         let recent = (time::OffsetDateTime::now_utc() - time::Duration::hours(1))
-            .format(time::macros::format_description!("[day]/[month]/[year] [hour]:[minute]"))
+            .format(time::macros::format_description!(
+                "[day]/[month]/[year] [hour]:[minute]"
+            ))
             .unwrap();
         let incidents = format!(
             "incident_ref,reported_at,category,area,children_involved,adult_at_risk,domestic_abuse,officer_staff_number,department
@@ -614,7 +616,9 @@ INC-RECENT,{recent},Domestic,West,Y,N,N,,Response
         assert_eq!(r.created, 6, "{:?}", r.errors);
         let built = queue_items(&store).await;
         let owned = |v: &[(&str, &str)]| -> Vec<(String, String)> {
-            v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
         };
         assert_eq!(
             built,
@@ -636,7 +640,11 @@ INC-RECENT,{recent},Domestic,West,Y,N,N,,Response
         .await
         .unwrap();
         assert_eq!(events.len(), 1);
-        assert!(events[0].summary.contains("3 incident(s) added"), "{}", events[0].summary);
+        assert!(
+            events[0].summary.contains("3 incident(s) added"),
+            "{}",
+            events[0].summary
+        );
 
         // A refresh right after finds nothing more to add or close.
         let again = queue::refresh(&store, time::OffsetDateTime::now_utc())
@@ -646,7 +654,10 @@ INC-RECENT,{recent},Domestic,West,Y,N,N,,Response
         assert_eq!(queue_items(&store).await, built);
 
         // The ordinary refresh from nothing gives the same queue.
-        for sql in ["DELETE FROM missing_referrals", "DELETE FROM queue_refresh_state"] {
+        for sql in [
+            "DELETE FROM missing_referrals",
+            "DELETE FROM queue_refresh_state",
+        ] {
             sqlx::query(sql).execute(store.pool()).await.unwrap();
         }
         let full = queue::refresh(&store, time::OffsetDateTime::now_utc())
