@@ -920,6 +920,61 @@ fn unique_key(record: &Record) -> String {
     }
 }
 
+/// The keys ([`unique_key`]) met so far in a file, each with the row it was first on, kept
+/// compactly: the keys' bytes one after another (each ended by 0xFF, which UTF-8 never holds)
+/// and a hash table of where each starts and its row. A million references take about 30 MB,
+/// where a map of boxed strings took about 85 MB.
+#[derive(Default)]
+struct SeenKeys {
+    bytes: Vec<u8>,
+    /// (start in `bytes`, row).
+    table: hashbrown::HashTable<(u32, u32)>,
+    hasher: foldhash::fast::RandomState,
+    /// Keys met once `bytes` has outgrown a `u32` offset (a file of gigabytes of keys).
+    beyond: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
+}
+
+impl SeenKeys {
+    fn key_at(bytes: &[u8], start: u32) -> &[u8] {
+        let rest = &bytes[start as usize..];
+        let end = rest.iter().position(|&b| b == 0xFF).unwrap_or(rest.len());
+        &rest[..end]
+    }
+
+    /// The row `key` was first on, or `None` (and `key` is remembered as on `row`).
+    fn first_row(&mut self, key: &str, row: u32) -> Option<u32> {
+        use std::hash::BuildHasher;
+        let SeenKeys {
+            bytes,
+            table,
+            hasher,
+            beyond,
+        } = self;
+        let hash = hasher.hash_one(key.as_bytes());
+        if let Some(&(_, first)) = table.find(hash, |&(start, _)| {
+            Self::key_at(bytes, start) == key.as_bytes()
+        }) {
+            return Some(first);
+        }
+        if let Some(&first) = beyond.get(key) {
+            return Some(first);
+        }
+        match u32::try_from(bytes.len()) {
+            Ok(start) if start < u32::MAX => {
+                bytes.extend_from_slice(key.as_bytes());
+                bytes.push(0xFF);
+                table.insert_unique(hash, (start, row), |&(start, _)| {
+                    hasher.hash_one(Self::key_at(bytes, start))
+                });
+            }
+            _ => {
+                beyond.insert(key.into(), row);
+            }
+        }
+        None
+    }
+}
+
 /// The words for a row whose key an earlier row already used: "Incident X is also on row".
 fn repeat_words(record: &Record) -> String {
     match record {
@@ -1157,7 +1212,7 @@ pub struct RegisterReader<R: Read> {
     columns: Vec<Option<usize>>,
     mapping: RegisterMapping,
     mapping_problems: Vec<MappingError>,
-    first_seen: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
+    first_seen: SeenKeys,
     record: csv::StringRecord,
     /// Where the last record ended in the decoded text, and its row number.
     prev_end: u64,
@@ -1295,7 +1350,7 @@ impl<R: Read> RegisterReader<R> {
             columns: Vec::new(),
             mapping: RegisterMapping::default(),
             mapping_problems: Vec::new(),
-            first_seen: HashMap::default(),
+            first_seen: SeenKeys::default(),
             record: csv::StringRecord::new(),
             prev_end: 0,
             prev_row: 0,
@@ -1456,7 +1511,12 @@ impl<R: Read> RegisterReader<R> {
         loop {
             match self.next_record() {
                 Err(e) => return Some(Err(unreadable(&e))),
-                Ok(None) => return None,
+                Ok(None) => {
+                    // The whole file is read: nothing more to compare with, so give the
+                    // memory back while the caller finishes (a million keys take ~30 MB).
+                    self.first_seen = SeenKeys::default();
+                    return None;
+                }
                 Ok(Some(row)) => {
                     if self.record.iter().all(|c| c.trim().is_empty()) {
                         continue;
@@ -1503,7 +1563,10 @@ impl<R: Read> RegisterReader<R> {
         match record {
             Some(r) if errors.is_empty() => {
                 let key = unique_key(&r);
-                match self.first_seen.get(key.as_str()) {
+                match self
+                    .first_seen
+                    .first_row(&key, u32::try_from(row).unwrap_or(u32::MAX))
+                {
                     Some(first) => {
                         let words = repeat_words(&r);
                         let column = self.kind.fields()[0].key.to_string();
@@ -1517,11 +1580,7 @@ impl<R: Read> RegisterReader<R> {
                         });
                         Err(errors)
                     }
-                    None => {
-                        self.first_seen
-                            .insert(key.into_boxed_str(), u32::try_from(row).unwrap_or(u32::MAX));
-                        Ok(r)
-                    }
+                    None => Ok(r),
                 }
             }
             _ => Err(errors),

@@ -77,7 +77,7 @@ pub async fn set_rules(store: &Store, actor: &Actor, new: &Rules) -> Result<Rule
 
 /// SQL for `reported_at + hours` on the force's clock, as `YYYY-MM-DDTHH:MM:SS` text. The one
 /// place the two databases need different words.
-fn deadline_sql(backend: Backend, hours: u32) -> String {
+pub(crate) fn deadline_sql(backend: Backend, hours: u32) -> String {
     match backend {
         Backend::Sqlite => format!(
             "strftime('%Y-%m-%dT%H:%M:%S', SUBSTR(i.reported_at, 1, 19), '+{hours} hours')"

@@ -27,10 +27,13 @@
 //!
 //! The import writes on a native connection of its own, not through the generic `Any` pool
 //! (which binds every value through a generic layer): on SQLite a `SqliteConnection` with a
-//! 32 MiB page cache (for this connection only), multi-row upserts as prepared statements, and,
+//! 16 MiB page cache (for this connection only), multi-row upserts as prepared statements, and,
 //! into an empty table, the secondary indexes dropped and built again by sorting at the end of
-//! the same transaction; on PostgreSQL a `PgConnection` that `COPY`s incidents and referrals
-//! into a temporary table and writes them with one `INSERT … SELECT … ON CONFLICT` at the end.
+//! the same transaction (with 8 MiB of sorting memory: smaller runs sort faster), the
+//! dashboard's roll-up counted again whole and (on both databases) the missing-referral queue
+//! built by one pass over the table (`queue_after_first_load`); on PostgreSQL a `PgConnection`
+//! that `COPY`s incidents and referrals into a temporary table and writes them with one
+//! `INSERT … SELECT … ON CONFLICT` at the end.
 //! The file is parsed while the database works (SQLite on its own worker thread, PostgreSQL
 //! in its server), through a channel two batches deep, so memory stays flat. `scripts/bench`
 //! measures it beside `sqlite3 .import`, `psql \copy` and pandas.
@@ -46,6 +49,9 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::io::Read;
 
+/// A first load into an empty table of at least this many rows counts the dashboard's whole
+/// roll-up again instead of its rows' months one by one.
+const FULL_RECOUNT_ROWS: u64 = 10_000;
 /// Rows written per statement.
 pub const BATCH_ROWS: usize = 1000;
 /// Errors and warnings listed in a report (the counts cover them all).
@@ -349,6 +355,12 @@ trait Writer: Send {
     ) -> impl Future<Output = Result<Vec<String>>> + Send;
     /// Runs one statement.
     fn run(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Runs one statement with these text parameters; returns the rows it changed.
+    fn execute_texts(
+        &mut self,
+        sql: &str,
+        texts: &[&str],
+    ) -> impl Future<Output = Result<u64>> + Send;
     /// The months (`YYYY-MM`) the named rows are in now (`impact::months_of`).
     fn months_of(
         &mut self,
@@ -356,6 +368,8 @@ trait Writer: Send {
         refs: &[&str],
         out: &mut std::collections::BTreeSet<String>,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Counts every month of the dashboard's roll-up again (`impact::refresh_all_rollups`).
+    fn refresh_all_rollups(&mut self) -> impl Future<Output = Result<()>> + Send;
     /// Counts these months of the dashboard's roll-up again (`impact::refresh_rollups`).
     fn refresh_rollups(
         &mut self,
@@ -373,6 +387,9 @@ macro_rules! writer_impl {
                 out: &mut std::collections::BTreeSet<String>,
             ) -> Result<()> {
                 crate::impact::rollups::$rollups::months_of(self, rows, refs, out).await
+            }
+            async fn refresh_all_rollups(&mut self) -> Result<()> {
+                crate::impact::rollups::$rollups::refresh_all_rollups(self).await
             }
             async fn refresh_rollups(
                 &mut self,
@@ -504,6 +521,14 @@ macro_rules! writer_impl {
             async fn run(&mut self, sql: &str) -> Result<()> {
                 sqlx::query(sql).execute(&mut *self).await?;
                 Ok(())
+            }
+
+            async fn execute_texts(&mut self, sql: &str, texts: &[&str]) -> Result<u64> {
+                let mut q = sqlx::query(sql);
+                for t in texts {
+                    q = q.bind(*t);
+                }
+                Ok(q.execute(&mut *self).await?.rows_affected())
             }
         }
     };
@@ -717,11 +742,13 @@ async fn check_batch<W: Writer>(
 }
 
 /// Adds to `out` the months of the dashboard's roll-ups that writing this batch changes: the
-/// rows' months before (incidents: and the months of referrals made from them) and after.
+/// rows' months before (incidents: and the months of referrals made from them; looked up only
+/// when `look_up`) and after.
 async fn touched_months<W: Writer>(
     conn: &mut W,
     kind: RegisterKind,
     batch: &[Pending],
+    look_up: bool,
     out: &mut std::collections::BTreeSet<String>,
 ) -> Result<()> {
     use crate::impact::{month_of, Rows};
@@ -730,8 +757,10 @@ async fn touched_months<W: Writer>(
         RegisterKind::Referrals | RegisterKind::Outcomes => Rows::Referrals,
         RegisterKind::ReferralPeople => return Ok(()),
     };
-    let refs: Vec<&str> = batch.iter().map(|p| p.record.reference()).collect();
-    conn.months_of(rows, &refs, out).await?;
+    if look_up {
+        let refs: Vec<&str> = batch.iter().map(|p| p.record.reference()).collect();
+        conn.months_of(rows, &refs, out).await?;
+    }
     for p in batch {
         let new = match &p.record {
             Record::Incident(r) => month_of(r.reported_at.as_str()),
@@ -741,6 +770,83 @@ async fn touched_months<W: Writer>(
         out.extend(new);
     }
     Ok(())
+}
+
+/// Builds the missing-referral queue in the import's transaction, after a load of incidents
+/// into an empty table: what `queue::refresh` would then do, in one statement that reads the
+/// table once in storage order (the refresh, planned for a register that changes a little at a
+/// time, reads it through the `reported_at` index and looks each row up, which is seconds of
+/// random reads at a million rows). With no incidents before, there was no queue (its items
+/// name incidents) and no open item to close, so every incident that matches the rules, has
+/// passed its window and has no referral within it joins the queue. Records what was looked at
+/// as the refresh does (`queue_refresh_state`), and its audit event. Returns how many joined.
+async fn queue_after_first_load<W: Writer>(
+    conn: &mut W,
+    backend: Backend,
+    rules: &mashboard_domain::queue::Rules,
+) -> Result<u64> {
+    use mashboard_domain::queue::format_local_time;
+    let now = time::OffsetDateTime::now_utc();
+    let queued_at = now_text();
+    let cutoff = format_local_time(crate::queue::local_now(now) - rules.window());
+    // As the refresh does: later refreshes look again at rows changed from a few minutes
+    // before this one.
+    let changed_since = crate::instant_text(now - time::Duration::minutes(5));
+    let enabled = rules.enabled();
+    let added = if enabled.is_empty() {
+        0
+    } else {
+        let flags: Vec<String> = enabled
+            .iter()
+            .map(|r| format!("i.{} = 1", r.as_str()))
+            .collect();
+        let names: Vec<String> = enabled
+            .iter()
+            .map(|r| format!("CASE WHEN i.{0} = 1 THEN ',{0}' ELSE '' END", r.as_str()))
+            .collect();
+        let deadline = crate::queue::deadline_sql(backend, rules.window_hours);
+        // Nearly every row passes `reported_at < cutoff`: on SQLite read the table, not the index.
+        let scan = match backend {
+            Backend::Sqlite => " NOT INDEXED",
+            Backend::Postgres => "",
+        };
+        let sql = format!(
+            "INSERT INTO missing_referrals (incident_id, rule, queued_at)
+             SELECT i.id, SUBSTR({names}, 2), $1 FROM incidents i{scan}
+             WHERE i.reported_at < $2 AND ({flags})
+               AND NOT EXISTS (SELECT 1 FROM referrals r WHERE r.incident_ref = i.incident_ref
+                   AND SUBSTR(r.submitted_at, 1, 19) <= {deadline})
+             ON CONFLICT (incident_id) DO NOTHING",
+            names = names.join(" || "),
+            flags = flags.join(" OR "),
+        );
+        conn.execute_texts(&sql, &[&queued_at, &cutoff]).await?
+    };
+    conn.execute_texts(
+        "INSERT INTO queue_refresh_state (id, rules, cutoff, changed_since) VALUES (1, $1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET rules = excluded.rules, cutoff = excluded.cutoff,
+            changed_since = excluded.changed_since",
+        &[&rules.encode(), &cutoff, &changed_since],
+    )
+    .await?;
+    if added > 0 {
+        conn.audit(
+            &Actor::system(),
+            Event::new(
+                "missing.refresh",
+                format!(
+                    "Checked for missing referrals: {added} incident(s) added to the queue, 0 closed because an in-time referral is now on the register"
+                ),
+            )
+            .after(&serde_json::json!({
+                "added": added,
+                "closed_in_time": 0,
+                "rules": rules.encode(),
+            })),
+        )
+        .await?;
+    }
+    Ok(added)
 }
 
 /// Everyone in the directory by staff number (upper case) → person id.
@@ -754,9 +860,14 @@ async fn directory(store: &Store) -> Result<HashMap<String, i64>> {
         .collect())
 }
 
-/// SQLite's page cache for the import's own connection (32 MiB; the pool's connections keep
-/// SQLite's 2 MiB default).
-const IMPORT_CACHE_KIB: i64 = 32 * 1024;
+/// SQLite's page cache for the import's own connection (16 MiB; the pool's connections keep
+/// SQLite's 2 MiB default). Rows are appended or met in the order of the file, so the pages in
+/// use at any moment are few; a larger cache mostly delays writing them, and counts against the
+/// import's memory.
+const IMPORT_CACHE_KIB: i64 = 16 * 1024;
+/// The same connection's page cache, and so its sorting memory, while it builds indexes again
+/// after a load into an empty table.
+const SORT_CACHE_KIB: i64 = 8 * 1024;
 
 /// A native SQLite connection of its own for an import, to the store's database file: values
 /// are bound straight into prepared statements, without the generic driver's layer. Only this
@@ -798,7 +909,7 @@ pub async fn import<R: Read + Send>(
         RegisterKind::Incidents | RegisterKind::Referrals => directory(store).await?,
         _ => HashMap::new(),
     };
-    let committed = match store.backend() {
+    let finished = match store.backend() {
         Backend::Sqlite => {
             let mut conn = sqlite_import_connection(store).await?;
             let result = import_on::<sqlx::Sqlite, _>(
@@ -829,16 +940,29 @@ pub async fn import<R: Read + Send>(
             result?
         }
     };
-    if committed && matches!(kind, RegisterKind::Incidents | RegisterKind::Referrals) {
+    if finished == Finished::Committed
+        && matches!(kind, RegisterKind::Incidents | RegisterKind::Referrals)
+    {
         crate::register::after_register_import(store).await?;
     }
     Ok(report)
 }
 
+/// How an import's transaction ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Finished {
+    /// Rolled back: a rejection or a dry run.
+    RolledBack,
+    /// Committed; the missing-referral queue is still to be refreshed.
+    Committed,
+    /// Committed with the queue built in the same transaction ([`queue_after_first_load`]).
+    CommittedWithQueue,
+}
+
 /// What the reading side hands the writing side: a batch of good rows.
 type Batch = Vec<Pending>;
 
-/// The import inside its transaction; true when it committed.
+/// The import inside its transaction.
 ///
 /// Reading and writing overlap: one future parses the file into batches, the other writes each
 /// batch while the next is parsed (the database works on its own thread or server), through a
@@ -850,7 +974,7 @@ async fn import_on<DB, R>(
     reader: &mut RegisterReader<R>,
     report: &mut RegisterReport,
     people: HashMap<String, i64>,
-) -> Result<bool>
+) -> Result<Finished>
 where
     DB: sqlx::Database,
     DB::Connection: Writer,
@@ -863,8 +987,21 @@ where
     let backend = store.backend();
     let sql = upsert_sql(backend, kind, BATCH_ROWS);
     let now = now_text();
+    // Read before the transaction: the queue is built in it after a first load of incidents.
+    let rules = match kind {
+        RegisterKind::Incidents if !dry_run => Some(crate::queue::rules(store).await?),
+        _ => None,
+    };
     let mut tx = conn.begin_with(crate::begin_statement(backend)).await?;
     let before = tx.count_rows(kind).await?;
+    // The roll-up needs the months rows were in before they changed (and, for incidents, the
+    // months of the referrals made from them). Into an empty table there is nothing to look
+    // up (the reader refuses a file that names a row twice).
+    let look_up_months = match kind {
+        RegisterKind::Incidents => before > 0 || tx.count_rows(RegisterKind::Referrals).await? > 0,
+        RegisterKind::Referrals => before > 0,
+        RegisterKind::Outcomes | RegisterKind::ReferralPeople => true,
+    };
     // Into an empty table, load first and build the secondary indexes at the end (in the same
     // transaction, so a rejected or failed import leaves them as they were).
     let rebuild = if before == 0 && !dry_run {
@@ -962,7 +1099,8 @@ where
                 };
                 if !rejected {
                     if !dry_run {
-                        touched_months(&mut *tx, kind, &batch, &mut touched).await?;
+                        touched_months(&mut *tx, kind, &batch, look_up_months, &mut touched)
+                            .await?;
                     }
                     affected += tx
                         .write_batch(&sql, backend, kind, &batch, &now, &actor.name)
@@ -1023,7 +1161,7 @@ where
             .after(&report.counts_json()),
         )
         .await?;
-        return Ok(false);
+        return Ok(Finished::RolledBack);
     }
     let after = tx.count_rows(kind).await?;
     report.created = u64::try_from(after - before).unwrap_or(0);
@@ -1045,7 +1183,16 @@ where
             .after(&report.counts_json()),
         )
         .await?;
-        return Ok(false);
+        return Ok(Finished::RolledBack);
+    }
+    if !rebuild.is_empty() {
+        // Each index is built by one pass over the table (which a cache cannot save) and a
+        // sort whose memory SQLite sizes by the page cache: smaller sorted runs, merged, cost
+        // less time and memory than large ones (measured: 8 MiB against 32, a fifth less CPU
+        // and a third of the memory). What follows (the roll-up and the queue) reads the
+        // table once too.
+        tx.run(&format!("PRAGMA cache_size = -{SORT_CACHE_KIB}"))
+            .await?;
     }
     for index in rebuild {
         tx.run(&index).await?;
@@ -1059,7 +1206,25 @@ where
         // seconds. ANALYZE samples a bounded number of rows, so it costs well under a second.
         tx.run(&format!("ANALYZE {}", table(kind))).await?;
     }
-    tx.refresh_rollups(&touched).await?;
+    if before == 0
+        && report.created >= FULL_RECOUNT_ROWS
+        && matches!(kind, RegisterKind::Incidents | RegisterKind::Referrals)
+    {
+        // A large first load: count every month again in one pass over the tables, rather
+        // than month by month through the date index (a random look-up of each row).
+        tx.refresh_all_rollups().await?;
+    } else {
+        tx.refresh_rollups(&touched).await?;
+    }
+    // After a first load of incidents the queue is built here, reading the table once, rather
+    // than by the refresh after the commit (see `queue_after_first_load`).
+    let queue_built = match &rules {
+        Some(rules) if before == 0 => {
+            queue_after_first_load(&mut *tx, backend, rules).await?;
+            true
+        }
+        _ => false,
+    };
     tx.audit(
         actor,
         Event::new(
@@ -1074,7 +1239,11 @@ where
     )
     .await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(if queue_built {
+        Finished::CommittedWithQueue
+    } else {
+        Finished::Committed
+    })
 }
 
 // Saved mappings: the one store of every import's (`crate::imports`).

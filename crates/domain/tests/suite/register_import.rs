@@ -178,3 +178,48 @@ fn an_unknown_outcome_word_is_refused_naming_the_words_to_use() {
     assert_eq!(errors[0].column.as_deref(), Some("outcome"));
     assert!(errors[0].reason.contains("no_further_action"));
 }
+
+/// The reader remembers every reference it has met (compactly, for files of millions of rows):
+/// across many rows, each repeat names the row the reference was first on, and only repeats do.
+#[test]
+fn every_repeated_reference_among_many_names_its_first_row() {
+    let mut csv = String::from(
+        "incident_ref,reported_at,category,area,children_involved,adult_at_risk,domestic_abuse,officer_staff_number,department\n",
+    );
+    let n = 30_000;
+    let mut expected = Vec::new();
+    for i in 0..n {
+        // Every 1,000th row repeats the reference of 500 rows before (the header is row 1);
+        // "INC-1" and "INC-10" share a prefix.
+        let (reference, first) = if i > 0 && i % 1000 == 0 {
+            (i - 500, Some(i - 500 + 2))
+        } else {
+            (i, None)
+        };
+        csv.push_str(&format!(
+            "INC-{reference},01/03/2024 09:00,Domestic,North,Y,N,N,,Response\n"
+        ));
+        if let Some(first) = first {
+            expected.push(format!(
+                "row {}: Incident INC-{reference} is also on row {first}",
+                i + 2
+            ));
+        }
+    }
+    let mut reader = RegisterReader::new(RegisterKind::Incidents, csv.as_bytes()).unwrap();
+    let mut good = 0;
+    let mut repeats = Vec::new();
+    for row in reader.by_ref() {
+        match row.result {
+            Ok(_) => good += 1,
+            Err(errors) => {
+                for e in errors {
+                    let words = e.reason.split(';').next().unwrap().to_string();
+                    repeats.push(format!("row {}: {words}", e.row));
+                }
+            }
+        }
+    }
+    assert_eq!(repeats, expected);
+    assert_eq!(good, n - expected.len());
+}

@@ -561,3 +561,171 @@ async fn a_large_load_leaves_postgresql_with_statistics_of_what_it_loaded() {
         }
     });
 }
+
+/// The missing-referral queue's items: each incident with the rules that put it there.
+async fn queue_items(store: &Store) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "SELECT i.incident_ref, m.rule FROM missing_referrals m
+         JOIN incidents i ON i.id = m.incident_id ORDER BY i.incident_ref",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+}
+
+/// A first load of incidents into an empty register builds the missing-referral queue in its
+/// own transaction (reading the table once) instead of the refresh after it: the queue must be
+/// exactly what the ordinary refresh gives, under the rules in force, and a refresh just after
+/// must find nothing more to do. A later import still refreshes the queue as before.
+#[tokio::test]
+async fn a_first_load_of_incidents_queues_what_a_refresh_would() {
+    use mashboard_domain::queue::{Rule, Rules};
+    use mashboard_store::queue;
+    on_both!(|store| {
+        // Rules other than the default: adult at risk on too, and a 48-hour window.
+        let mut rules = Rules::default();
+        rules.set(Rule::AdultAtRisk, true);
+        rules.window_hours = 48;
+        queue::set_rules(&store, &Actor::system(), &rules)
+            .await
+            .unwrap();
+        // Referrals can arrive before their incidents: one within the window, one after it.
+        let referrals = "referral_ref,incident_ref,submitted_at,subject_type,category,officer_grade,officer_staff_number,partner,narrative
+REF-1,INC-IN-TIME,02/03/2024 10:00,child,Domestic,standard,,Children's social care,Seen
+REF-2,INC-LATE,12/03/2024 09:00,child,Domestic,standard,,Children's social care,Seen
+";
+        let r = import_bytes(&store, RegisterKind::Referrals, referrals.as_bytes(), false).await;
+        assert_eq!(r.created, 2, "{:?}", r.errors);
+        // An incident reported an hour ago has not reached the end of its window.
+        let recent = (time::OffsetDateTime::now_utc() - time::Duration::hours(1))
+            .format(time::macros::format_description!(
+                "[day]/[month]/[year] [hour]:[minute]"
+            ))
+            .unwrap();
+        let incidents = format!(
+            "incident_ref,reported_at,category,area,children_involved,adult_at_risk,domestic_abuse,officer_staff_number,department
+INC-IN-TIME,01/03/2024 09:00,Domestic,North,Y,N,N,,Response
+INC-LATE,01/03/2024 09:00,Domestic,North,N,N,Y,,Response
+INC-ADULT,05/03/2024 12:00,Assault,South,N,Y,N,,CID
+INC-BOTH,06/03/2024 12:00,Domestic,East,Y,N,Y,,Response
+INC-NONE,07/03/2024 12:00,Assault,West,N,N,N,,Response
+INC-RECENT,{recent},Domestic,West,Y,N,N,,Response
+"
+        );
+        let r = import_bytes(&store, RegisterKind::Incidents, incidents.as_bytes(), false).await;
+        assert_eq!(r.created, 6, "{:?}", r.errors);
+        let built = queue_items(&store).await;
+        let owned = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            built,
+            owned(&[
+                ("INC-ADULT", "adult_at_risk"),
+                ("INC-BOTH", "children_involved,domestic_abuse"),
+                ("INC-LATE", "domestic_abuse"),
+            ])
+        );
+        let (_, events) = audit_trail::list(
+            &store,
+            &AuditFilter {
+                action: "missing.refresh".into(),
+                ..Default::default()
+            },
+            10,
+            0,
+        )
+        .await
+        .unwrap();
+        assert_eq!(events.len(), 1);
+        assert!(
+            events[0].summary.contains("3 incident(s) added"),
+            "{}",
+            events[0].summary
+        );
+
+        // A refresh right after finds nothing more to add or close.
+        let again = queue::refresh(&store, time::OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        assert_eq!((again.added, again.closed_in_time), (0, 0));
+        assert_eq!(queue_items(&store).await, built);
+
+        // The ordinary refresh from nothing gives the same queue.
+        for sql in [
+            "DELETE FROM missing_referrals",
+            "DELETE FROM queue_refresh_state",
+        ] {
+            sqlx::query(sql).execute(store.pool()).await.unwrap();
+        }
+        let full = queue::refresh(&store, time::OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        assert_eq!(full.added, 3);
+        assert_eq!(queue_items(&store).await, built);
+
+        // A later import (the table no longer empty) refreshes the queue after it commits.
+        let more = "incident_ref,reported_at,category,area,children_involved,adult_at_risk,domestic_abuse,officer_staff_number,department
+INC-MORE,08/03/2024 12:00,Domestic,North,Y,N,N,,Response
+";
+        let r = import_bytes(&store, RegisterKind::Incidents, more.as_bytes(), false).await;
+        assert_eq!(r.created, 1);
+        assert!(queue_items(&store)
+            .await
+            .contains(&("INC-MORE".to_string(), "children_involved".to_string())));
+    });
+}
+
+/// A large first load (10,000 rows or more into an empty table) counts the dashboard's roll-up
+/// again whole rather than month by month: it must equal a count made afresh from the tables,
+/// with referrals already in the register linked to their new incidents.
+#[tokio::test]
+async fn a_large_first_load_leaves_the_dashboard_roll_up_as_a_fresh_count() {
+    type Row = (String, String, i64, i64, i64, i64, i64, i64);
+    async fn rows(conn: &mut sqlx::AnyConnection) -> Vec<Row> {
+        sqlx::query_as(
+            "SELECT month, department, linked, referrals, with_decision, accepted,
+                rejected_or_returned, incidents_needing FROM impact_monthly
+             ORDER BY month, department, linked",
+        )
+        .fetch_all(conn)
+        .await
+        .unwrap()
+    }
+    on_both!(|store| {
+        let referrals = "referral_ref,incident_ref,submitted_at,subject_type,category,officer_grade,officer_staff_number,partner,narrative
+REF-1,INC-00007,02/03/2024 10:00,child,Domestic,standard,,Children's social care,Seen
+REF-2,INC-09999,12/08/2023 09:00,adult,Domestic,standard,,Adult social care,Seen
+REF-3,INC-NOT-HERE,12/08/2023 09:00,adult,Domestic,standard,,Adult social care,Seen
+";
+        import_bytes(&store, RegisterKind::Referrals, referrals.as_bytes(), false).await;
+        let mut csv = String::from("incident_ref,reported_at,category,area,children_involved,adult_at_risk,domestic_abuse,officer_staff_number,department\n");
+        let departments = ["Response", "CID", "Neighbourhood"];
+        for n in 0..10_000 {
+            let flag = |k: usize| if n % k == 0 { "Y" } else { "N" };
+            csv.push_str(&format!(
+                "INC-{n:05},{:02}/{:02}/{},Domestic,North,{},{},{},,{}\n",
+                1 + n % 28,
+                1 + (n / 7) % 12,
+                2022 + (n / 100) % 3,
+                flag(3),
+                flag(5),
+                flag(7),
+                departments[n % 3]
+            ));
+        }
+        let r = import_bytes(&store, RegisterKind::Incidents, csv.as_bytes(), false).await;
+        assert_eq!(r.created, 10_000, "{:?}", r.errors);
+        let mut tx = store.begin().await.unwrap();
+        let kept = rows(&mut tx).await;
+        mashboard_store::impact::refresh_all_rollups(&mut tx)
+            .await
+            .unwrap();
+        let fresh = rows(&mut tx).await;
+        tx.rollback().await.unwrap();
+        assert!(kept.len() > 36, "{} rows: {kept:?}", kept.len());
+        assert_eq!(kept, fresh);
+    });
+}
