@@ -80,7 +80,76 @@ async fn time_dashboard(url: &DbUrl, name: &str, f: &Filter, repeat: usize) -> R
         "dashboard, {name:<34} first {cold:>9.1} ms (estimates the training effect); then median {warm:>7.1} ms: {} ({DASHBOARD_TARGET_MS} ms)",
         verdict(warm, DASHBOARD_TARGET_MS)
     );
+    time_sections(&store, f, repeat).await?;
     store.close().await;
+    Ok(())
+}
+
+/// The median time of each part of a later dashboard request (the store's series one by one,
+/// the kept training effect, and the charts and rules worked out from the series), so that the
+/// slow part is measured, not guessed.
+async fn time_sections(store: &Store, f: &Filter, repeat: usize) -> Result<()> {
+    let mut times: Vec<(&str, Vec<f64>)> = [
+        "audits",
+        "reviews",
+        "quarters (roll-ups)",
+        "coverage",
+        "queue",
+        "training effect (kept)",
+        "charts and rules",
+    ]
+    .into_iter()
+    .map(|n| (n, Vec::new()))
+    .collect();
+    for _ in 0..repeat.max(1) {
+        let mut i = 0;
+        let mut lap = |started: Instant, times: &mut Vec<(&str, Vec<f64>)>| {
+            times[i].1.push(ms(started.elapsed()));
+            i += 1;
+        };
+        let t = Instant::now();
+        let audits = impact::audit_periods(store, f).await?;
+        lap(t, &mut times);
+        let t = Instant::now();
+        let reviews = impact::review_periods(store, f).await?;
+        lap(t, &mut times);
+        let t = Instant::now();
+        let quarters = impact::quarters(store, f).await?;
+        lap(t, &mut times);
+        let t = Instant::now();
+        let coverage = impact::coverage(store, f, "FL-PPN").await?;
+        lap(t, &mut times);
+        let t = Instant::now();
+        let queue = impact::queue(store, f, TODAY).await?;
+        lap(t, &mut times);
+        let t = Instant::now();
+        let effect = impact::effect(store, f, "FL-PPN").await?;
+        lap(t, &mut times);
+        let t = Instant::now();
+        let series = dashboard::Series {
+            audits,
+            reviews,
+            quarters,
+            coverage,
+            queue,
+        };
+        let d = dashboard::figures(
+            f.from,
+            f.to,
+            f.department(),
+            "FL-PPN",
+            &series,
+            &[],
+            ChartKind::P,
+        );
+        std::hint::black_box((&d, &effect));
+        lap(t, &mut times);
+    }
+    let parts: Vec<String> = times
+        .into_iter()
+        .map(|(n, t)| format!("{n} {:.1}", median(t)))
+        .collect();
+    println!("    sections (median ms): {}", parts.join(", "));
     Ok(())
 }
 
