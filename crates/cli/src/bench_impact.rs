@@ -4,7 +4,7 @@
 //! import), counts the dashboard's roll-ups once, then times the impact dashboard (the first
 //! request on a new connection, which estimates the training effect, and the median of later
 //! ones) force-wide, for a department and for a line manager's team, recording one partner
-//! decision (which refreshes its month's roll-up in its transaction), and the training effect
+//! decision (which moves its referral's roll-up rows in its transaction), and the training effect
 //! alone over 200,000 referrals and 5,000 officers. Prints each figure beside its target.
 //!
 //! `--db` chooses the database (a new, empty one: SQLite or PostgreSQL); without it, a new
@@ -281,8 +281,8 @@ pub async fn run(g: &Global, args: &BenchImpactArgs) -> Result<ExitCode> {
         .await?;
     }
 
-    // A partner decision recorded on the page: its month's roll-up is counted again in its
-    // transaction; the next dashboard estimates the training effect again.
+    // A partner decision recorded on the page: its referral's roll-up rows move (old decision
+    // out, new in) in its transaction; the next dashboard estimates the training effect again.
     let store = Store::open(&url).await?;
     let mut times = Vec::new();
     for (i, outcome) in [Outcome::NoFurtherAction, Outcome::AcceptedAssessment]
@@ -308,7 +308,7 @@ pub async fn run(g: &Global, args: &BenchImpactArgs) -> Result<ExitCode> {
         times.push(ms(started.elapsed()));
     }
     println!(
-        "recording one partner decision (with its month's roll-up): median {:.1} ms",
+        "recording one partner decision (with its roll-up rows): median {:.1} ms",
         median(times)
     );
     store.close().await;

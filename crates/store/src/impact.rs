@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, HashMap};
 pub mod bench_data;
 pub(crate) mod rollups;
 pub use rollups::{
-    bump_version, month_of, months_of, rebuild_rollups, refresh_all_rollups, refresh_for_referral,
-    refresh_rollups, Rows, ROLLUP_MIGRATION,
+    apply_referral_change, bump_version, month_of, months_of, rebuild_rollups, referral_part,
+    refresh_all_rollups, refresh_rollups, ReferralPart, Rows, ROLLUP_MIGRATION,
 };
 
 use crate::{Result, Store, StoreError};

@@ -316,3 +316,59 @@ async fn the_training_effect_is_kept_until_what_it_reads_changes() {
         assert_eq!(d.effect, second);
     });
 }
+
+/// Recording a decision moves only the roll-up rows of its referral (old decision out, new
+/// decision in): after every step of a sequence of new and changed decisions, by the agency the
+/// referral went to, in other letters, by another agency, on a referral whose incident is not on
+/// the register, and the same decision again, the roll-up equals a count made afresh.
+#[tokio::test]
+async fn recorded_and_changed_decisions_move_the_rollup_to_what_a_recount_gives() {
+    on_both!(|store| {
+        import(&store, RegisterKind::Incidents, &incidents(false)).await;
+        import(&store, RegisterKind::Referrals, &referrals()).await;
+        import(&store, RegisterKind::Outcomes, &outcomes_csv(false)).await;
+        assert_current(&store, "the imports").await;
+        let steps: [(&str, &str, Outcome, &str); 12] = [
+            // A first decision by the agency it went to.
+            ("PPN-9", "Children's social care", Outcome::NoFurtherAction, ""),
+            // Changed: rejected to accepted, then to returned, then back to accepted.
+            ("PPN-9", "Children's social care", Outcome::AcceptedAssessment, ""),
+            ("PPN-9", "CHILDREN'S SOCIAL CARE", Outcome::ReturnedMoreInformation, ""),
+            ("PPN-1", "children's social care", Outcome::EarlyHelp, ""),
+            // Adult social care's decision changed from accepted to no further action.
+            ("PPN-0", "Adult social care", Outcome::NoFurtherAction, ""),
+            // Another agency's decision counts for nothing (before and after).
+            ("PPN-3", "Health", Outcome::NoFurtherAction, ""),
+            ("PPN-3", "Health", Outcome::AcceptedAssessment, ""),
+            // Referrals whose incident is not on the register (linked 0, no department).
+            ("PPN-26", "Children's social care", Outcome::ReturnedMoreInformation, ""),
+            ("PPN-26", "Children's social care", Outcome::AcceptedAssessment, ""),
+            ("PPN-28", "Adult social care", Outcome::NoFurtherAction, ""),
+            // Only the reason changes; then the very same decision again.
+            ("PPN-9", "Children's social care", Outcome::ReturnedMoreInformation, "More detail"),
+            ("PPN-9", "Children's social care", Outcome::ReturnedMoreInformation, "More detail"),
+        ];
+        let mut rejected = Vec::new();
+        for (i, (r, partner, outcome, reason)) in steps.into_iter().enumerate() {
+            outcomes::record(
+                &store,
+                &Actor::system(),
+                &NewOutcome {
+                    referral_ref: r.into(),
+                    partner: partner.into(),
+                    outcome,
+                    reason: reason.into(),
+                    decided_at: "2024-06-03".into(),
+                    source: Source::Mash,
+                },
+            )
+            .await
+            .unwrap();
+            let q = assert_current(&store, &format!("step {i}: {r} {partner} {outcome:?}")).await;
+            rejected.push(total(&q, |c| c.rejected_or_returned));
+        }
+        // The steps did move the figures: PPN-9's first decision was no further action.
+        assert_ne!(rejected[0], rejected[1], "{rejected:?}");
+        assert_eq!(rejected[5], rejected[6], "another agency's decision: {rejected:?}");
+    });
+}
