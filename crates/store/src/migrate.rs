@@ -149,6 +149,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0021_audit_trail_pages.sqlite.sql"),
         postgres: include_str!("../migrations/0021_audit_trail_pages.postgres.sql"),
     },
+    Migration {
+        version: 22,
+        name: "impact: the training effect kept in a table, shared by instances",
+        common: include_str!("../migrations/0022_impact_effect_estimates.sql"),
+        sqlite: include_str!("../migrations/0022_impact_effect_estimates.sqlite.sql"),
+        postgres: include_str!("../migrations/0022_impact_effect_estimates.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {
