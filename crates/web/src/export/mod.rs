@@ -108,6 +108,7 @@ pub(crate) fn download(content_type: &'static str, file_name: &str, body: Vec<u8
 
 pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+pub(crate) mod drawing;
 mod pdf;
 pub(crate) use pdf::PdfWriter;
 

@@ -327,8 +327,13 @@ pub(crate) fn pdf(force: &str, row: &ReportRow) -> Vec<u8> {
             9.0,
             "Each quarter before and after an officer's training quarter: the estimated difference in percentage points in the share of referrals rejected or returned, measured from the quarter before training (the reference, zero by definition), with its standard error and 95% interval. Estimates close to zero before training mean trained officers were not already moving apart from the others (the parallel-trends check).",
         );
-        if let Some(why) = ev.none_because {
-            w.line(false, 9.0, &format!("No chart: {why}."));
+        match (&ev.svg, ev.none_because) {
+            (Some(svg), _) => {
+                w.figure(&svg.desc, &super::super::svg::drawing(svg));
+                w.gap(4.0);
+            }
+            (None, Some(why)) => w.line(false, 9.0, &format!("No chart: {why}.")),
+            (None, None) => {}
         }
         let rows: Vec<(Vec<String>, String)> = ev
             .rows
