@@ -110,6 +110,8 @@ pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spr
 
 pub(crate) mod drawing;
 mod pdf;
+#[cfg(test)]
+pub(crate) use pdf::tests::pdf_text;
 pub(crate) use pdf::PdfWriter;
 
 #[cfg(test)]

@@ -471,16 +471,22 @@ impl PdfWriter {
                                 paint: rgb::Color::new(r, g, b).into(),
                                 ..Fill::default()
                             }));
-                            surface.set_stroke(stroke.as_ref().map(|pen| Stroke {
-                                paint: rgb::Color::new(pen.colour.0, pen.colour.1, pen.colour.2)
+                            surface.set_stroke(
+                                stroke.as_ref().map(|pen| Stroke {
+                                    paint: rgb::Color::new(
+                                        pen.colour.0,
+                                        pen.colour.1,
+                                        pen.colour.2,
+                                    )
                                     .into(),
-                                width: pen.width,
-                                dash: (!pen.dash.is_empty()).then(|| StrokeDash {
-                                    array: pen.dash.clone(),
-                                    offset: 0.0,
+                                    width: pen.width,
+                                    dash: (!pen.dash.is_empty()).then(|| StrokeDash {
+                                        array: pen.dash.clone(),
+                                        offset: 0.0,
+                                    }),
+                                    ..Stroke::default()
                                 }),
-                                ..Stroke::default()
-                            }));
+                            );
                             surface.draw_path(&path);
                             surface.set_stroke(None);
                         }
@@ -609,7 +615,7 @@ impl PdfWriter {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]

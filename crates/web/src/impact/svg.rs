@@ -408,7 +408,12 @@ pub(crate) fn draw_estimates(
                     (cx, cy),
                     "diamond",
                     "#ffffff",
-                    vec![(cx, cy - 7.0), (cx + 7.0, cy), (cx, cy + 7.0), (cx - 7.0, cy)],
+                    vec![
+                        (cx, cy - 7.0),
+                        (cx + 7.0, cy),
+                        (cx, cy + 7.0),
+                        (cx - 7.0, cy),
+                    ],
                     format!("{}: {} by definition (the reference)", p.label, text(v)),
                 )
             } else {
@@ -479,7 +484,12 @@ pub(crate) fn drawing(svg: &Svg) -> Drawing {
         });
     }
     shapes.push(line(vec![(left, top), (left, bottom)], "#0b0c0c", 1.0, ""));
-    shapes.push(line(vec![(left, bottom), (right, bottom)], "#0b0c0c", 1.0, ""));
+    shapes.push(line(
+        vec![(left, bottom), (right, bottom)],
+        "#0b0c0c",
+        1.0,
+        "",
+    ));
     for l in &svg.lines {
         for p in &l.polylines {
             shapes.push(line(points(p), l.stroke, num(l.width), l.dash));
