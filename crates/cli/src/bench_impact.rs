@@ -86,6 +86,7 @@ async fn time_dashboard(url: &DbUrl, name: &str, f: &Filter, repeat: usize) -> R
 }
 
 /// The median time of each part of a later dashboard request (the store's series one by one,
+/// the quarters and coverage as counted and as the dashboard reads them, kept per data version,
 /// the kept training effect, and the charts and rules worked out from the series), so that the
 /// slow part is measured, not guessed.
 async fn time_sections(store: &Store, f: &Filter, repeat: usize) -> Result<()> {
@@ -94,6 +95,7 @@ async fn time_sections(store: &Store, f: &Filter, repeat: usize) -> Result<()> {
         "reviews",
         "quarters (roll-ups)",
         "coverage",
+        "quarters and coverage (kept per data version)",
         "queue",
         "training effect (kept)",
         "charts and rules",
@@ -118,6 +120,9 @@ async fn time_sections(store: &Store, f: &Filter, repeat: usize) -> Result<()> {
         lap(t, &mut times);
         let t = Instant::now();
         let coverage = impact::coverage(store, f, "FL-PPN").await?;
+        lap(t, &mut times);
+        let t = Instant::now();
+        std::hint::black_box(impact::kept_counts(store, f, "FL-PPN").await?);
         lap(t, &mut times);
         let t = Instant::now();
         let queue = impact::queue(store, f, TODAY).await?;

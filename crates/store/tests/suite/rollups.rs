@@ -487,3 +487,67 @@ async fn a_second_instance_reuses_the_kept_estimate_until_a_decision_is_recorded
         first.close().await;
     }
 }
+
+/// The dashboard's quarters and coverage are kept between requests per data version: a later
+/// request answers what a live count gives, and a decision recorded or a completion added in
+/// between shows at once.
+#[tokio::test]
+async fn the_kept_quarters_and_coverage_follow_every_write() {
+    on_both!(|store| {
+        import(&store, RegisterKind::Incidents, &incidents(false)).await;
+        import(&store, RegisterKind::Referrals, &referrals()).await;
+        import(&store, RegisterKind::Outcomes, &outcomes_csv(false)).await;
+        sqlx::query("INSERT INTO people (staff_number, name, department, created_at, updated_at) VALUES ('S1', 'Officer', 'Response', 'x', 'x')")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let today = date!(2024 - 07 - 01);
+        for f in filters() {
+            let (q, _) = impact::kept_counts(&store, &f, "FL-PPN").await.unwrap();
+            assert_eq!(q, impact::quarters_live(&store, &f).await.unwrap(), "{f:?}");
+        }
+        let f = &filters()[0];
+        let before = impact::series(&store, f, "FL-PPN", today).await.unwrap();
+        outcomes::record(
+            &store,
+            &Actor::system(),
+            &NewOutcome {
+                referral_ref: "PPN-27".into(),
+                partner: "Children's social care".into(),
+                outcome: Outcome::NoFurtherAction,
+                reason: String::new(),
+                decided_at: "2024-06-02".into(),
+                source: Source::Mash,
+            },
+        )
+        .await
+        .unwrap();
+        let after = impact::series(&store, f, "FL-PPN", today).await.unwrap();
+        assert_eq!(
+            total(&after.quarters, |c| c.with_decision),
+            total(&before.quarters, |c| c.with_decision) + 1
+        );
+        assert_eq!(
+            after.quarters,
+            impact::quarters_live(&store, f).await.unwrap()
+        );
+        // A completion of the module: the coverage moves (through the version's triggers).
+        let trained = |s: &mashboard_domain::impact::dashboard::Series| {
+            s.coverage.iter().map(|p| p.trained).sum::<u64>()
+        };
+        assert_eq!(trained(&after), 0);
+        for sql in [
+            "INSERT INTO modules (code, title, kind, status, version, created_at, updated_at) VALUES ('FL-PPN', 'Frontline', 'classroom', 'published', '1', 'x', 'x')",
+            "INSERT INTO completions (person_id, module_id, module_version, completed_on, mode, status, source, recorded_by, created_at, updated_at)
+             SELECT p.id, m.id, '1', '2024-01-10', 'in_person', 'signed_off', 'imported', 'test', 'x', 'x' FROM people p, modules m",
+        ] {
+            sqlx::query(sql).execute(store.pool()).await.unwrap();
+        }
+        let later = impact::series(&store, f, "FL-PPN", today).await.unwrap();
+        assert!(trained(&later) > 0, "{:?}", later.coverage);
+        assert_eq!(
+            later.coverage,
+            impact::coverage(&store, f, "FL-PPN").await.unwrap()
+        );
+    });
+}
