@@ -759,7 +759,7 @@ pub async fn kept_counts(
             entries.clear();
         }
     }
-    if !entries.get(&key).is_some_and(|(v, _, _)| *v > version) {
+    if entries.get(&key).is_none_or(|(v, _, _)| *v <= version) {
         entries.insert(key, (version, q.clone(), c.clone()));
     }
     Ok((q, c))
