@@ -496,15 +496,16 @@ pub async fn coverage(store: &Store, f: &Filter, module: &str) -> Result<Vec<Cov
 pub async fn queue(store: &Store, f: &Filter, today: Date) -> Result<Vec<QueuePoint>> {
     let (from, before) = f.bounds();
     let (extra, binds) = scope_sql(&f.scope, "i.department", "i.officer_person_id", 3);
-    // A department's or team's items: each item's incident by its id. The queue is small and
-    // the incidents many, so the items are read first and their incidents looked up (`CROSS
-    // JOIN` keeps that order on SQLite, which would otherwise read every incident of the
-    // department and look for an item for each: half a second at a million incidents;
-    // PostgreSQL plans it as the same inner join either way).
-    let (join, link) = if f.scope == Scope::Force {
-        ("", "")
-    } else {
-        (" CROSS JOIN incidents i", " AND i.id = q.incident_id")
+    // A department's items: the queue is small and a department's incidents many, so the
+    // items are read first and their incidents looked up by id (`CROSS JOIN` keeps that order
+    // on SQLite, which would otherwise read every incident of the department and look for an
+    // item for each: 554 ms at a million incidents, 224 ms this way; PostgreSQL plans it as the
+    // same inner join either way). A team's few incidents are best found by their officers
+    // first (1.8 ms), which the planner does by itself with a plain join.
+    let (join, link) = match f.scope {
+        Scope::Force => ("", ""),
+        Scope::Department(_) => (" CROSS JOIN incidents i", " AND i.id = q.incident_id"),
+        Scope::Team(_) => (" JOIN incidents i ON i.id = q.incident_id", ""),
     };
     // Items closed before the period began are open at none of its month ends; an item closed
     // before the day it was queued (bad data) is open at none either.
