@@ -150,6 +150,13 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0021_audit_trail_pages.postgres.sql"),
     },
     Migration {
+        version: 22,
+        name: "impact: the training effect kept in a table, shared by instances",
+        common: include_str!("../migrations/0022_impact_effect_estimates.sql"),
+        sqlite: include_str!("../migrations/0022_impact_effect_estimates.sqlite.sql"),
+        postgres: include_str!("../migrations/0022_impact_effect_estimates.postgres.sql"),
+    },
+    Migration {
         version: 23,
         name: "draw counts: incidents and referrals per day (and per stratum), kept by triggers",
         common: include_str!("../migrations/0023_draw_counts.sql"),

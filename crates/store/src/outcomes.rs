@@ -134,6 +134,9 @@ pub async fn record(store: &Store, actor: &Actor, new: &NewOutcome) -> Result<Ou
             return Ok(b.clone());
         }
     }
+    // What the referral counts for in the dashboard's roll-up before the change: the change
+    // moves only those rows (subtract the old decision, add the new).
+    let part_before = crate::impact::referral_part(&mut tx, referral_ref).await?;
     let now = now_text();
     let id = match &before {
         Some(b) => {
@@ -177,7 +180,8 @@ pub async fn record(store: &Store, actor: &Actor, new: &NewOutcome) -> Result<Ou
             }
         }
     };
-    crate::impact::refresh_for_referral(&mut tx, referral_ref).await?;
+    let part_after = crate::impact::referral_part(&mut tx, referral_ref).await?;
+    crate::impact::apply_referral_change(&mut tx, &part_before, &part_after).await?;
     let after = sqlx::query_as::<_, OutcomeRecord>(&format!("{SELECT_OUTCOME} WHERE id = $1"))
         .bind(id)
         .fetch_one(&mut *tx)

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::{Date, Month};
 
 use super::effect::{estimate_effect, estimate_effect_by_group, Referral, TrainingEffect};
@@ -87,7 +87,7 @@ pub struct QueuePoint {
 }
 
 /// Who led the session that gave an officer their first completion of the module.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TrainerKind {
     MashTeam,
@@ -329,9 +329,11 @@ pub struct Training {
 }
 
 /// The effect for one kind of lead trainer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KindEffect {
     pub kind: TrainerKind,
+    /// The kind's words (`TrainerKind::label`; filled in again when read back).
+    #[serde(skip_deserializing)]
     pub label: &'static str,
     #[serde(flatten)]
     pub effect: TrainingEffect,
@@ -340,7 +342,7 @@ pub struct KindEffect {
 }
 
 /// The training effect with its split by who led the training.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EffectFigure {
     pub module: String,
     #[serde(flatten)]
@@ -349,7 +351,12 @@ pub struct EffectFigure {
     pub none_because: Option<String>,
     pub by_trainer_kind: Vec<KindEffect>,
     /// What is not asked, and why.
+    #[serde(skip_deserializing, default = "audit_outcome_not_asked")]
     pub not_asked: &'static str,
+}
+
+fn audit_outcome_not_asked() -> &'static str {
+    AUDIT_OUTCOME_NOT_ASKED
 }
 
 /// Every figure of the dashboard for one period (and department, when chosen).

@@ -13,8 +13,9 @@
 //! A referral counts as after training (`treated`) from the officer's training quarter on:
 //! relative quarter 0 is the training quarter.
 
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::within::Panel;
 use crate::stats::{normal_critical, two_sided_normal_p};
@@ -50,7 +51,7 @@ impl Referral {
 }
 
 /// Counts of what went into the estimate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub referrals: usize,
     pub officers: usize,
@@ -60,14 +61,14 @@ pub struct Counts {
 }
 
 /// A share with the number of referrals it is out of (`rate` is `None` when `n` is 0).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Rate {
     pub n: usize,
     pub rate: Option<f64>,
 }
 
 /// Outcome rates without any model.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Descriptive {
     pub trained_before: Rate,
     pub trained_after: Rate,
@@ -108,10 +109,43 @@ impl Serialize for EventStudy {
     }
 }
 
+/// Reads back what [`EventStudy`]'s `Serialize` writes, in the order written.
+impl<'de> Deserialize<'de> for EventStudy {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Entry {
+            estimate: Option<f64>,
+            se: Option<f64>,
+        }
+        struct Coefficients;
+        impl<'de> Visitor<'de> for Coefficients {
+            type Value = EventStudy;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("event-study coefficients by relative quarter")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EventStudy, A::Error> {
+                let mut coefficients = Vec::new();
+                while let Some((key, entry)) = map.next_entry::<String, Entry>()? {
+                    let relative_quarter = key.parse().map_err(|_| {
+                        serde::de::Error::custom(format!("not a relative quarter: {key}"))
+                    })?;
+                    coefficients.push(EventCoefficient {
+                        relative_quarter,
+                        estimate: entry.estimate,
+                        se: entry.se,
+                    });
+                }
+                Ok(EventStudy { coefficients })
+            }
+        }
+        deserializer.deserialize_map(Coefficients)
+    }
+}
+
 /// The training effect on the outcome rate (a difference in proportion, e.g. 0.05 = five
 /// percentage points). Without an estimate, `reason` says why in plain words (it is also the
 /// first caveat, so the JSON carries it).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingEffect {
     pub counts: Counts,
     pub estimate: Option<f64>,

@@ -5,14 +5,16 @@
 //! incidents, referrals or partner outcomes: the write works out which months it touched (the
 //! old and the new month of every row it changed, and for incidents the months of the referrals
 //! made from them) and calls [`refresh_rollups`], which counts those months again from the
-//! tables (DELETE + INSERT … SELECT … GROUP BY over an indexed range). The same query fills the
-//! table when the migration runs ([`refresh_all_rollups`]), so the roll-up is always what a live
-//! count would give.
+//! tables (DELETE + INSERT … SELECT … GROUP BY over an indexed range). Recording one partner
+//! decision instead moves only the rows its referral counts in: [`referral_part`] before and
+//! after the change, and [`apply_referral_change`] adds the difference (a few indexed rows, not
+//! a month of a large register). The same query fills the table when the migration runs
+//! ([`refresh_all_rollups`]), so the roll-up is always what a live count would give.
 //!
 //! Every refresh also moves `settings.impact_data_version`, against which the training effect is
 //! cached (`super::effect`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::Result;
 use mashboard_domain::outcomes::{Group, Outcome};
@@ -63,10 +65,27 @@ pub(super) fn decision_sums() -> [String; 3] {
     ]
 }
 
+/// The SELECT that counts the referrals matching `referral_where` (which may use `$1` and `$2`)
+/// per roll-up row: month, department, linked, referrals, with a decision, accepted, rejected
+/// or returned, and (always 0 here) incidents needing a referral.
+fn referral_counts_sql(referral_where: &str) -> String {
+    let [decided, accepted, rejected] = decision_sums();
+    format!(
+        "SELECT substr(r.submitted_at, 1, 7) AS month, COALESCE(i.department, '') AS department,
+            CASE WHEN i.id IS NULL THEN 0 ELSE 1 END AS linked,
+            CAST(COUNT(*) AS BIGINT) AS referrals, {decided} AS with_decision, {accepted} AS accepted, {rejected} AS rejected_or_returned, CAST(0 AS BIGINT) AS incidents_needing
+         FROM referrals r
+         LEFT JOIN incidents i ON i.incident_ref = r.incident_ref
+         LEFT JOIN referral_outcomes o ON o.referral_ref = r.referral_ref AND LOWER(o.partner) = LOWER(r.partner)
+         WHERE {referral_where}
+         GROUP BY substr(r.submitted_at, 1, 7), COALESCE(i.department, ''), CASE WHEN i.id IS NULL THEN 0 ELSE 1 END"
+    )
+}
+
 /// The INSERT … SELECT that counts the rows matching `referral_where` and `incident_where`
 /// (each may use `$1` and `$2`).
 fn fill_sql(referral_where: &str, incident_where: &str) -> String {
-    let [decided, accepted, rejected] = decision_sums();
+    let referrals = referral_counts_sql(referral_where);
     format!(
         "INSERT INTO impact_monthly (month, department, linked, referrals, with_decision, accepted,
             rejected_or_returned, incidents_needing)
@@ -74,14 +93,7 @@ fn fill_sql(referral_where: &str, incident_where: &str) -> String {
             CAST(SUM(with_decision) AS BIGINT), CAST(SUM(accepted) AS BIGINT),
             CAST(SUM(rejected_or_returned) AS BIGINT), CAST(SUM(incidents_needing) AS BIGINT)
          FROM (
-            SELECT substr(r.submitted_at, 1, 7) AS month, COALESCE(i.department, '') AS department,
-                CASE WHEN i.id IS NULL THEN 0 ELSE 1 END AS linked,
-                CAST(COUNT(*) AS BIGINT) AS referrals, {decided} AS with_decision, {accepted} AS accepted, {rejected} AS rejected_or_returned, CAST(0 AS BIGINT) AS incidents_needing
-            FROM referrals r
-            LEFT JOIN incidents i ON i.incident_ref = r.incident_ref
-            LEFT JOIN referral_outcomes o ON o.referral_ref = r.referral_ref AND LOWER(o.partner) = LOWER(r.partner)
-            WHERE {referral_where}
-            GROUP BY substr(r.submitted_at, 1, 7), COALESCE(i.department, ''), CASE WHEN i.id IS NULL THEN 0 ELSE 1 END
+            {referrals}
             UNION ALL
             SELECT substr(reported_at, 1, 7), department, 1, CAST(0 AS BIGINT), CAST(0 AS BIGINT),
                 CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(COUNT(*) AS BIGINT)
@@ -91,6 +103,78 @@ fn fill_sql(referral_where: &str, incident_where: &str) -> String {
          ) x
          GROUP BY month, department, linked"
     )
+}
+
+/// One referral's part of the roll-up: per row it counts in (month, department, linked), its
+/// referral, with-decision, accepted and rejected-or-returned counts. Read it before and after
+/// changing the referral's partner decision and apply the difference ([`apply_referral_change`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReferralPart(BTreeMap<(String, String, i64), [i64; 4]>);
+
+/// What one referral counts for in the roll-up now (in the caller's transaction): the same
+/// query as the full count, narrowed to the referral by its unique reference.
+pub async fn referral_part(
+    conn: &mut sqlx::AnyConnection,
+    referral_ref: &str,
+) -> Result<ReferralPart> {
+    type Row = (String, String, i64, i64, i64, i64, i64, i64);
+    let rows: Vec<Row> = sqlx::query_as(&referral_counts_sql("r.referral_ref = $1"))
+        .bind(referral_ref)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(ReferralPart(
+        rows.into_iter()
+            .map(|(m, d, l, n, decided, acc, rej, _)| ((m, d, l), [n, decided, acc, rej]))
+            .collect(),
+    ))
+}
+
+/// Moves the roll-up rows a referral counts in from `before` to `after` (each from
+/// [`referral_part`]): subtracts the old counts, adds the new, in the caller's transaction, and
+/// moves the impact data version. A few indexed rows instead of counting the month again.
+pub async fn apply_referral_change(
+    conn: &mut sqlx::AnyConnection,
+    before: &ReferralPart,
+    after: &ReferralPart,
+) -> Result<()> {
+    let mut delta: BTreeMap<&(String, String, i64), [i64; 4]> = BTreeMap::new();
+    for (key, counts) in &after.0 {
+        let d = delta.entry(key).or_default();
+        for (d, c) in d.iter_mut().zip(counts) {
+            *d += c;
+        }
+    }
+    for (key, counts) in &before.0 {
+        let d = delta.entry(key).or_default();
+        for (d, c) in d.iter_mut().zip(counts) {
+            *d -= c;
+        }
+    }
+    for ((month, department, linked), [n, decided, acc, rej]) in delta {
+        if [n, decided, acc, rej] == [0; 4] {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO impact_monthly (month, department, linked, referrals, with_decision,
+                accepted, rejected_or_returned, incidents_needing)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0)
+             ON CONFLICT (month, department, linked) DO UPDATE SET
+                referrals = impact_monthly.referrals + excluded.referrals,
+                with_decision = impact_monthly.with_decision + excluded.with_decision,
+                accepted = impact_monthly.accepted + excluded.accepted,
+                rejected_or_returned = impact_monthly.rejected_or_returned + excluded.rejected_or_returned",
+        )
+        .bind(month)
+        .bind(department)
+        .bind(*linked)
+        .bind(n)
+        .bind(decided)
+        .bind(acc)
+        .bind(rej)
+        .execute(&mut *conn)
+        .await?;
+    }
+    bump_version(conn).await
 }
 
 /// What a write names its rows by, for [`months_of`].
@@ -183,13 +267,6 @@ macro_rules! rollup_writes {
             }
             Ok(())
         }
-
-        /// Counts again the month of one referral (after recording its outcome).
-        pub async fn refresh_for_referral(conn: &mut $conn, referral_ref: &str) -> Result<()> {
-            let mut months = BTreeSet::new();
-            months_of(conn, Rows::Referrals, &[referral_ref], &mut months).await?;
-            refresh_rollups(conn, &months).await
-        }
         }
     };
 }
@@ -197,9 +274,7 @@ macro_rules! rollup_writes {
 rollup_writes!(any, sqlx::AnyConnection);
 rollup_writes!(native_sqlite, sqlx::SqliteConnection);
 rollup_writes!(native_postgres, sqlx::PgConnection);
-pub use any::{
-    bump_version, months_of, refresh_all_rollups, refresh_for_referral, refresh_rollups,
-};
+pub use any::{bump_version, months_of, refresh_all_rollups, refresh_rollups};
 
 /// Counts every month again in a transaction of its own: after rows were written by other
 /// means than the store's own writes (a bulk load, a test's seeding).

@@ -316,3 +316,238 @@ async fn the_training_effect_is_kept_until_what_it_reads_changes() {
         assert_eq!(d.effect, second);
     });
 }
+
+/// Recording a decision moves only the roll-up rows of its referral (old decision out, new
+/// decision in): after every step of a sequence of new and changed decisions, by the agency the
+/// referral went to, in other letters, by another agency, on a referral whose incident is not on
+/// the register, and the same decision again, the roll-up equals a count made afresh.
+#[tokio::test]
+async fn recorded_and_changed_decisions_move_the_rollup_to_what_a_recount_gives() {
+    on_both!(|store| {
+        import(&store, RegisterKind::Incidents, &incidents(false)).await;
+        import(&store, RegisterKind::Referrals, &referrals()).await;
+        import(&store, RegisterKind::Outcomes, &outcomes_csv(false)).await;
+        assert_current(&store, "the imports").await;
+        let steps: [(&str, &str, Outcome, &str); 12] = [
+            // A first decision by the agency it went to.
+            (
+                "PPN-9",
+                "Children's social care",
+                Outcome::NoFurtherAction,
+                "",
+            ),
+            // Changed: rejected to accepted, then to returned, then back to accepted.
+            (
+                "PPN-9",
+                "Children's social care",
+                Outcome::AcceptedAssessment,
+                "",
+            ),
+            (
+                "PPN-9",
+                "CHILDREN'S SOCIAL CARE",
+                Outcome::ReturnedMoreInformation,
+                "",
+            ),
+            ("PPN-1", "children's social care", Outcome::EarlyHelp, ""),
+            // Adult social care's decision changed from accepted to no further action.
+            ("PPN-0", "Adult social care", Outcome::NoFurtherAction, ""),
+            // Another agency's decision counts for nothing (before and after).
+            ("PPN-3", "Health", Outcome::NoFurtherAction, ""),
+            ("PPN-3", "Health", Outcome::AcceptedAssessment, ""),
+            // Referrals whose incident is not on the register (linked 0, no department).
+            (
+                "PPN-26",
+                "Children's social care",
+                Outcome::ReturnedMoreInformation,
+                "",
+            ),
+            (
+                "PPN-26",
+                "Children's social care",
+                Outcome::AcceptedAssessment,
+                "",
+            ),
+            ("PPN-28", "Adult social care", Outcome::NoFurtherAction, ""),
+            // Only the reason changes; then the very same decision again.
+            (
+                "PPN-9",
+                "Children's social care",
+                Outcome::ReturnedMoreInformation,
+                "More detail",
+            ),
+            (
+                "PPN-9",
+                "Children's social care",
+                Outcome::ReturnedMoreInformation,
+                "More detail",
+            ),
+        ];
+        let mut rejected = Vec::new();
+        for (i, (r, partner, outcome, reason)) in steps.into_iter().enumerate() {
+            outcomes::record(
+                &store,
+                &Actor::system(),
+                &NewOutcome {
+                    referral_ref: r.into(),
+                    partner: partner.into(),
+                    outcome,
+                    reason: reason.into(),
+                    decided_at: "2024-06-03".into(),
+                    source: Source::Mash,
+                },
+            )
+            .await
+            .unwrap();
+            let q = assert_current(&store, &format!("step {i}: {r} {partner} {outcome:?}")).await;
+            rejected.push(total(&q, |c| c.rejected_or_returned));
+        }
+        // The steps did move the figures: PPN-9's first decision was no further action.
+        assert_ne!(rejected[0], rejected[1], "{rejected:?}");
+        assert_eq!(
+            rejected[5], rejected[6],
+            "another agency's decision: {rejected:?}"
+        );
+    });
+}
+
+/// The estimate is kept in the database, not only in one instance's memory: a second store
+/// opened on the same database (a restart, or another instance) answers from it without
+/// estimating again, and a decision recorded by either makes both estimate again.
+#[tokio::test]
+async fn a_second_instance_reuses_the_kept_estimate_until_a_decision_is_recorded() {
+    let (_dir, dbs) = mashboard_store::testing::both_databases().await;
+    for (label, url) in dbs {
+        eprintln!("-- on {label}");
+        let first = Store::open(&url).await.unwrap();
+        import(&first, RegisterKind::Incidents, &incidents(false)).await;
+        import(&first, RegisterKind::Referrals, &referrals()).await;
+        import(&first, RegisterKind::Outcomes, &outcomes_csv(false)).await;
+        sqlx::query("INSERT INTO people (staff_number, name, created_at, updated_at) VALUES ('S1', 'Officer', 'x', 'x')")
+            .execute(first.pool())
+            .await
+            .unwrap();
+        sqlx::query("UPDATE referrals SET officer_person_id = (SELECT id FROM people WHERE staff_number = 'S1')")
+            .execute(first.pool())
+            .await
+            .unwrap();
+        impact::rebuild_rollups(&first).await.unwrap();
+        let f = &filters()[0];
+        let made = impact::effect(&first, f, "FL-PPN").await.unwrap();
+        assert_eq!(impact::effect_estimates(&first), 1, "{label}");
+
+        // Another instance (or this one after a restart) finds it: no estimate of its own.
+        let second = Store::open(&url).await.unwrap();
+        let found = impact::effect(&second, f, "FL-PPN").await.unwrap();
+        assert_eq!(impact::effect_estimates(&second), 0, "{label}");
+        assert_eq!(found, made, "{label}: the kept estimate reads back whole");
+        assert!(
+            found.none_because.is_some(),
+            "{label}: one officer is too few"
+        );
+        // Another period or scope is another estimate.
+        impact::effect(&second, &filters()[4], "FL-PPN")
+            .await
+            .unwrap();
+        assert_eq!(impact::effect_estimates(&second), 1, "{label}");
+
+        // A decision recorded through the second instance: both estimate again, and see it.
+        outcomes::record(
+            &second,
+            &Actor::system(),
+            &NewOutcome {
+                referral_ref: "PPN-27".into(),
+                partner: "Children's social care".into(),
+                outcome: Outcome::NoFurtherAction,
+                reason: String::new(),
+                decided_at: "2024-06-02".into(),
+                source: Source::Mash,
+            },
+        )
+        .await
+        .unwrap();
+        let again = impact::effect(&first, f, "FL-PPN").await.unwrap();
+        assert_eq!(impact::effect_estimates(&first), 2, "{label}");
+        assert_eq!(
+            again.effect.counts.referrals,
+            made.effect.counts.referrals + 1,
+            "{label}"
+        );
+        // …and the first instance's new estimate is the one the second finds.
+        assert_eq!(impact::effect(&second, f, "FL-PPN").await.unwrap(), again);
+        assert_eq!(impact::effect_estimates(&second), 1, "{label}");
+        // Estimates of older versions are not kept.
+        let versions: Vec<i64> =
+            sqlx::query_scalar("SELECT DISTINCT data_version FROM impact_effect_estimates")
+                .fetch_all(first.pool())
+                .await
+                .unwrap();
+        assert_eq!(versions, vec![impact::data_version(&first).await.unwrap()]);
+        second.close().await;
+        first.close().await;
+    }
+}
+
+/// The dashboard's quarters and coverage are kept between requests per data version: a later
+/// request answers what a live count gives, and a decision recorded or a completion added in
+/// between shows at once.
+#[tokio::test]
+async fn the_kept_quarters_and_coverage_follow_every_write() {
+    on_both!(|store| {
+        import(&store, RegisterKind::Incidents, &incidents(false)).await;
+        import(&store, RegisterKind::Referrals, &referrals()).await;
+        import(&store, RegisterKind::Outcomes, &outcomes_csv(false)).await;
+        sqlx::query("INSERT INTO people (staff_number, name, department, created_at, updated_at) VALUES ('S1', 'Officer', 'Response', 'x', 'x')")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let today = date!(2024 - 07 - 01);
+        for f in filters() {
+            let (q, _) = impact::kept_counts(&store, &f, "FL-PPN").await.unwrap();
+            assert_eq!(q, impact::quarters_live(&store, &f).await.unwrap(), "{f:?}");
+        }
+        let f = &filters()[0];
+        let before = impact::series(&store, f, "FL-PPN", today).await.unwrap();
+        outcomes::record(
+            &store,
+            &Actor::system(),
+            &NewOutcome {
+                referral_ref: "PPN-27".into(),
+                partner: "Children's social care".into(),
+                outcome: Outcome::NoFurtherAction,
+                reason: String::new(),
+                decided_at: "2024-06-02".into(),
+                source: Source::Mash,
+            },
+        )
+        .await
+        .unwrap();
+        let after = impact::series(&store, f, "FL-PPN", today).await.unwrap();
+        assert_eq!(
+            total(&after.quarters, |c| c.with_decision),
+            total(&before.quarters, |c| c.with_decision) + 1
+        );
+        assert_eq!(
+            after.quarters,
+            impact::quarters_live(&store, f).await.unwrap()
+        );
+        // A completion of the module: the coverage moves (through the version's triggers).
+        let trained = |s: &mashboard_domain::impact::dashboard::Series| {
+            s.coverage.iter().map(|p| p.trained).sum::<u64>()
+        };
+        assert_eq!(trained(&after), 0);
+        for sql in [
+            "INSERT INTO modules (code, title, kind, status, version, created_at, updated_at) VALUES ('FL-PPN', 'Frontline', 'classroom', 'published', '1', 'x', 'x')",
+            "INSERT INTO completions (person_id, module_id, module_version, completed_on, mode, status, source, recorded_by, created_at, updated_at)
+             SELECT p.id, m.id, '1', '2024-01-10', 'in_person', 'signed_off', 'imported', 'test', 'x', 'x' FROM people p, modules m",
+        ] {
+            sqlx::query(sql).execute(store.pool()).await.unwrap();
+        }
+        let later = impact::series(&store, f, "FL-PPN", today).await.unwrap();
+        assert!(trained(&later) > 0, "{:?}", later.coverage);
+        assert_eq!(
+            later.coverage,
+            impact::coverage(&store, f, "FL-PPN").await.unwrap()
+        );
+    });
+}

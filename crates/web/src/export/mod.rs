@@ -108,7 +108,10 @@ pub(crate) fn download(content_type: &'static str, file_name: &str, body: Vec<u8
 
 pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+pub(crate) mod drawing;
 mod pdf;
+#[cfg(test)]
+pub(crate) use pdf::tests::pdf_text;
 pub(crate) use pdf::PdfWriter;
 
 #[cfg(test)]

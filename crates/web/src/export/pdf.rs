@@ -1,6 +1,8 @@
 //! PDF: a small page-layout engine over krilla, which writes tagged (accessible) PDF with the
 //! embedded, subsetted Liberation Sans (SIL Open Font Licence, `fonts/LICENSE-OFL.txt`).
 
+use super::drawing::{Drawing, Pen, Rgb, Shape};
+
 static REGULAR: &[u8] = include_bytes!("../../fonts/LiberationSans-Regular.ttf");
 static BOLD: &[u8] = include_bytes!("../../fonts/LiberationSans-Bold.ttf");
 
@@ -88,6 +90,23 @@ enum Op {
         x2: f32,
         y: f32,
     },
+    /// A line or shape of a figure, in page points.
+    Path {
+        points: Vec<(f32, f32)>,
+        stroke: Option<Pen>,
+        fill: Option<Rgb>,
+        closed: bool,
+    },
+    /// A label of a figure: drawn from `x + dx` on the baseline `y`, turned by `rotate`
+    /// degrees about (`x`, `y`).
+    Label {
+        size: f32,
+        x: f32,
+        y: f32,
+        dx: f32,
+        rotate: f32,
+        text: String,
+    },
 }
 
 /// A drawn text, by page and position on it: a leaf of the structure tree.
@@ -98,6 +117,8 @@ enum Block {
     Heading(u16, Vec<Leaf>),
     Paragraph(Vec<Leaf>),
     Table(Vec<TableRow>),
+    /// A drawing with its alternative text: its lines and labels.
+    Figure(String, Vec<Leaf>),
 }
 
 struct TableRow {
@@ -297,6 +318,60 @@ impl PdfWriter {
         self.blocks.push(Block::Table(out));
     }
 
+    /// A drawing (a chart), scaled to the page's width, with `alt` as its alternative text
+    /// (what a screen reader says of it); tagged as a figure holding its lines and labels.
+    pub(crate) fn figure(&mut self, alt: &str, d: &Drawing) {
+        let room = PAGE_W - 2.0 * MARGIN;
+        let scale = if d.width > room { room / d.width } else { 1.0 };
+        let height = d.height * scale;
+        self.need(height + 6.0);
+        let (left, top) = (MARGIN, self.y + 6.0);
+        let at = |x: f32, y: f32| (left + x * scale, top + y * scale);
+        let mut leaves = Vec::new();
+        for shape in &d.shapes {
+            let op = match shape {
+                Shape::Path {
+                    points,
+                    stroke,
+                    fill,
+                    closed,
+                } => Op::Path {
+                    points: points.iter().map(|&(x, y)| at(x, y)).collect(),
+                    stroke: stroke.as_ref().map(|p| Pen {
+                        width: p.width * scale,
+                        dash: p.dash.iter().map(|d| d * scale).collect(),
+                        colour: p.colour,
+                    }),
+                    fill: *fill,
+                    closed: *closed,
+                },
+                Shape::Text {
+                    x,
+                    y,
+                    size,
+                    text,
+                    ends_at_x,
+                    rotate,
+                } => {
+                    let size = size * scale;
+                    let width = text_width(text, false, size);
+                    let (x, y) = at(*x, *y);
+                    Op::Label {
+                        size,
+                        x,
+                        y,
+                        dx: if *ends_at_x { -width } else { 0.0 },
+                        rotate: *rotate,
+                        text: text.clone(),
+                    }
+                }
+            };
+            leaves.push(self.put(op));
+        }
+        self.y = top + height;
+        self.blocks.push(Block::Figure(alt.to_string(), leaves));
+    }
+
     /// Every text in reading order, page furniture left out (what a screen reader reads).
     #[cfg(test)]
     fn texts(&self) -> Vec<String> {
@@ -316,10 +391,10 @@ impl PdfWriter {
 
     pub(crate) fn finish(self, title: &str) -> Vec<u8> {
         use krilla::color::rgb;
-        use krilla::geom::{PathBuilder, Point};
+        use krilla::geom::{PathBuilder, Point, Transform};
         use krilla::metadata::Metadata;
         use krilla::page::PageSettings;
-        use krilla::paint::{Fill, Stroke};
+        use krilla::paint::{Fill, Stroke, StrokeDash};
         use krilla::tagging::{
             ArtifactType, ContentTag, Identifier, Node, SpanTag, Tag, TagGroup, TagTree,
         };
@@ -373,6 +448,76 @@ impl PdfWriter {
                             ids.insert((p, i), id);
                         }
                     }
+                    Op::Path {
+                        points,
+                        stroke,
+                        fill,
+                        closed,
+                    } => {
+                        let id = surface.start_tagged(ContentTag::Other);
+                        let mut pb = PathBuilder::new();
+                        for (k, &(x, y)) in points.iter().enumerate() {
+                            if k == 0 {
+                                pb.move_to(x, y);
+                            } else {
+                                pb.line_to(x, y);
+                            }
+                        }
+                        if *closed {
+                            pb.close();
+                        }
+                        if let Some(path) = pb.finish() {
+                            surface.set_fill(fill.map(|(r, g, b)| Fill {
+                                paint: rgb::Color::new(r, g, b).into(),
+                                ..Fill::default()
+                            }));
+                            surface.set_stroke(
+                                stroke.as_ref().map(|pen| Stroke {
+                                    paint: rgb::Color::new(
+                                        pen.colour.0,
+                                        pen.colour.1,
+                                        pen.colour.2,
+                                    )
+                                    .into(),
+                                    width: pen.width,
+                                    dash: (!pen.dash.is_empty()).then(|| StrokeDash {
+                                        array: pen.dash.clone(),
+                                        offset: 0.0,
+                                    }),
+                                    ..Stroke::default()
+                                }),
+                            );
+                            surface.draw_path(&path);
+                            surface.set_stroke(None);
+                        }
+                        surface.end_tagged();
+                        ids.insert((p, i), id);
+                    }
+                    Op::Label {
+                        size,
+                        x,
+                        y,
+                        dx,
+                        rotate,
+                        text,
+                    } => {
+                        let id = surface.start_tagged(ContentTag::Span(
+                            SpanTag::empty().with_actual_text(Some(text)),
+                        ));
+                        surface.set_fill(Some(Fill::default()));
+                        surface.push_transform(&Transform::from_rotate_at(*rotate, *x, *y));
+                        surface.draw_text(
+                            Point::from_xy(*x + *dx, *y),
+                            regular.clone(),
+                            *size,
+                            text,
+                            false,
+                            TextDirection::Auto,
+                        );
+                        surface.pop();
+                        surface.end_tagged();
+                        ids.insert((p, i), id);
+                    }
                     Op::Rule { x1, x2, y } => {
                         surface.start_tagged(ContentTag::Artifact(
                             krilla::tagging::Artifact::with_kind(ArtifactType::Layout),
@@ -413,7 +558,7 @@ impl PdfWriter {
                         .iter()
                         .filter_map(|(p, i)| match &self.pages[*p][*i] {
                             Op::Text { text, .. } => Some(text.as_str()),
-                            Op::Rule { .. } => None,
+                            _ => None,
                         })
                         .collect::<Vec<_>>()
                         .join(" ");
@@ -423,6 +568,11 @@ impl PdfWriter {
                 }
                 Block::Paragraph(ls) => {
                     let mut g = TagGroup::new(Tag::P);
+                    leaves(&mut g, ls);
+                    g.into()
+                }
+                Block::Figure(alt, ls) => {
+                    let mut g = TagGroup::new(Tag::Figure(Some(alt.clone())));
                     leaves(&mut g, ls);
                     g.into()
                 }
@@ -465,7 +615,7 @@ impl PdfWriter {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]

@@ -2,6 +2,7 @@
 //! lines, with each point's signal shown by its shape and in words as well as by colour, a title
 //! and a description for screen readers. No script is needed to see it.
 
+use crate::export::drawing::{self, Drawing, Pen, Shape};
 use mashboard_domain::impact::{ChartKind, PointType, SpcChart};
 
 const WIDTH: f64 = 760.0;
@@ -23,12 +24,104 @@ pub(crate) struct Line {
 pub(crate) struct Mark {
     pub x: String,
     pub y: String,
-    /// "circle", "up" (triangle) or "down" (triangle), "square".
+    /// "circle", "up" (triangle), "square" or "diamond".
     pub shape: &'static str,
     pub fill: &'static str,
-    /// The path of a triangle or square marker.
+    /// The path of a triangle, square or diamond marker (from `outline`).
     pub path: String,
+    /// The corners of that marker (none for a circle).
+    pub outline: Vec<(f64, f64)>,
     pub words: String,
+}
+
+impl Mark {
+    /// A marker at (`cx`, `cy`): a circle without corners, else the shape through them.
+    fn new(
+        (cx, cy): (f64, f64),
+        shape: &'static str,
+        fill: &'static str,
+        outline: Vec<(f64, f64)>,
+        words: String,
+    ) -> Mark {
+        let path = if outline.is_empty() {
+            String::new()
+        } else {
+            let corners: Vec<String> = outline
+                .iter()
+                .map(|&(x, y)| format!("{},{}", px(x), px(y)))
+                .collect();
+            format!("M{} Z", corners.join(" L"))
+        };
+        Mark {
+            x: px(cx),
+            y: px(cy),
+            shape,
+            fill,
+            path,
+            outline,
+            words,
+        }
+    }
+}
+
+/// The value axis: the range shown (padded beyond the values) and where a value falls.
+struct Scale {
+    lo: f64,
+    hi: f64,
+}
+
+impl Scale {
+    /// A range over `lo`..`hi` (widened by `flat` each way when it is a single value), with 8%
+    /// to spare at each end.
+    fn over(lo: f64, hi: f64, flat: f64) -> Scale {
+        let (mut lo, mut hi) = (lo, hi);
+        if (hi - lo).abs() < 1e-12 {
+            hi += flat;
+            lo -= flat;
+        }
+        let pad = (hi - lo) * 0.08;
+        Scale {
+            lo: lo - pad,
+            hi: hi + pad,
+        }
+    }
+
+    fn y(&self, v: f64) -> f64 {
+        TOP + (HEIGHT - TOP - BOTTOM) * (self.hi - v) / (self.hi - self.lo)
+    }
+
+    /// Five ticks from the bottom of the range to the top.
+    fn ticks(&self, text: &dyn Fn(f64) -> String) -> Vec<Tick> {
+        (0..=4)
+            .map(|k| {
+                let v = self.lo + (self.hi - self.lo) * k as f64 / 4.0;
+                Tick {
+                    y: px(self.y(v)),
+                    text: text(v),
+                }
+            })
+            .collect()
+    }
+}
+
+/// What every chart has around its plot: the size, title, description and plot edges.
+fn framed(id: &str, title: &str, desc: &str) -> Svg {
+    Svg {
+        id: id.to_string(),
+        width: px(WIDTH),
+        height: px(HEIGHT),
+        title: title.to_string(),
+        desc: desc.to_string(),
+        plot_left: px(LEFT),
+        plot_right: px(WIDTH - RIGHT),
+        plot_top: px(TOP),
+        plot_bottom: px(HEIGHT - BOTTOM),
+        series: String::new(),
+        lines: Vec::new(),
+        marks: Vec::new(),
+        ticks: Vec::new(),
+        x_labels: Vec::new(),
+    }
 }
 
 pub(crate) struct Tick {
@@ -93,12 +186,7 @@ pub(crate) fn draw(chart: &SpcChart, title: &str, desc: &str, id: &str) -> Svg {
         lo = 0.0;
         hi = 1.0;
     }
-    if (hi - lo).abs() < 1e-12 {
-        hi += 1.0;
-        lo -= 1.0;
-    }
-    let pad = (hi - lo) * 0.08;
-    let (lo, hi) = (lo - pad, hi + pad);
+    let scale = Scale::over(lo, hi, 1.0);
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let step = if n > 1 { plot_w / (n - 1) as f64 } else { 0.0 };
@@ -109,7 +197,7 @@ pub(crate) fn draw(chart: &SpcChart, title: &str, desc: &str, id: &str) -> Svg {
             LEFT + plot_w / 2.0
         }
     };
-    let y = |v: f64| TOP + plot_h * (hi - v) / (hi - lo);
+    let y = |v: f64| scale.y(v);
 
     let line = |_kind: &'static str,
                 stroke: &'static str,
@@ -168,48 +256,36 @@ pub(crate) fn draw(chart: &SpcChart, title: &str, desc: &str, id: &str) -> Svg {
         .enumerate()
         .map(|(i, p)| {
             let (cx, cy) = (x(i), y(p.y));
-            let (shape, fill, path, what) = match p.point_type {
+            let (shape, fill, outline, what) = match p.point_type {
                 PointType::SpecialCauseImprovement => (
                     "up",
                     "#1d70b8",
-                    format!(
-                        "M{},{} L{},{} L{},{} Z",
-                        px(cx),
-                        px(cy - 7.0),
-                        px(cx + 6.5),
-                        px(cy + 5.0),
-                        px(cx - 6.5),
-                        px(cy + 5.0)
-                    ),
+                    vec![(cx, cy - 7.0), (cx + 6.5, cy + 5.0), (cx - 6.5, cy + 5.0)],
                     "special cause: improvement",
                 ),
                 PointType::SpecialCauseConcern => (
                     "square",
                     "#f47738",
-                    format!("M{},{} h11 v11 h-11 Z", px(cx - 5.5), px(cy - 5.5)),
+                    vec![
+                        (cx - 5.5, cy - 5.5),
+                        (cx + 5.5, cy - 5.5),
+                        (cx + 5.5, cy + 5.5),
+                        (cx - 5.5, cy + 5.5),
+                    ],
                     "special cause: concern",
                 ),
-                PointType::CommonCause => ("circle", "#505a5f", String::new(), "common cause"),
+                PointType::CommonCause => ("circle", "#505a5f", Vec::new(), "common cause"),
             };
-            Mark {
-                x: px(cx),
-                y: px(cy),
+            Mark::new(
+                (cx, cy),
                 shape,
                 fill,
-                path,
-                words: format!("{}: {} ({what})", p.label, value_text(chart.chart, p.y)),
-            }
+                outline,
+                format!("{}: {} ({what})", p.label, value_text(chart.chart, p.y)),
+            )
         })
         .collect();
-    let ticks = (0..=4)
-        .map(|k| {
-            let v = lo + (hi - lo) * k as f64 / 4.0;
-            Tick {
-                y: px(y(v)),
-                text: value_text(chart.chart, v),
-            }
-        })
-        .collect();
+    let ticks = scale.ticks(&|v| value_text(chart.chart, v));
     let every = n.div_ceil(16).max(1);
     let x_labels = pts
         .iter()
@@ -222,20 +298,12 @@ pub(crate) fn draw(chart: &SpcChart, title: &str, desc: &str, id: &str) -> Svg {
         })
         .collect();
     Svg {
-        id: id.to_string(),
-        width: px(WIDTH),
-        height: px(HEIGHT),
-        title: title.to_string(),
-        desc: desc.to_string(),
-        plot_left: px(LEFT),
-        plot_right: px(LEFT + plot_w),
-        plot_top: px(TOP),
-        plot_bottom: px(TOP + plot_h),
         series,
         lines,
         marks,
         ticks,
         x_labels,
+        ..framed(id, title, desc)
     }
 }
 
@@ -269,18 +337,13 @@ pub(crate) fn draw_estimates(
             hi = hi.max(v);
         }
     }
-    if (hi - lo).abs() < 1e-12 {
-        hi += 0.01;
-        lo -= 0.01;
-    }
-    let pad = (hi - lo) * 0.08;
-    let (lo, hi) = (lo - pad, hi + pad);
+    let scale = Scale::over(lo, hi, 0.01);
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
     // Each place sits in the middle of its own slot, so the first and last bars are not cut.
     let slot = plot_w / n.max(1) as f64;
     let x = |i: usize| LEFT + slot * (i as f64 + 0.5);
-    let y = |v: f64| TOP + plot_h * (hi - v) / (hi - lo);
+    let y = |v: f64| scale.y(v);
     let mut lines = vec![Line {
         stroke: "#0b0c0c",
         dash: "",
@@ -341,45 +404,30 @@ pub(crate) fn draw_estimates(
                 .map(|[a, b]| format!(", 95% interval {} to {}", text(a), text(b)))
                 .unwrap_or_default();
             Some(if p.reference {
-                Mark {
-                    x: px(cx),
-                    y: px(cy),
-                    shape: "diamond",
-                    fill: "#ffffff",
-                    path: format!(
-                        "M{},{} L{},{} L{},{} L{},{} Z",
-                        px(cx),
-                        px(cy - 7.0),
-                        px(cx + 7.0),
-                        px(cy),
-                        px(cx),
-                        px(cy + 7.0),
-                        px(cx - 7.0),
-                        px(cy)
-                    ),
-                    words: format!("{}: {} by definition (the reference)", p.label, text(v)),
-                }
+                Mark::new(
+                    (cx, cy),
+                    "diamond",
+                    "#ffffff",
+                    vec![
+                        (cx, cy - 7.0),
+                        (cx + 7.0, cy),
+                        (cx, cy + 7.0),
+                        (cx - 7.0, cy),
+                    ],
+                    format!("{}: {} by definition (the reference)", p.label, text(v)),
+                )
             } else {
-                Mark {
-                    x: px(cx),
-                    y: px(cy),
-                    shape: "circle",
-                    fill: "#1d70b8",
-                    path: String::new(),
-                    words: format!("{}: {}{interval}", p.label, text(v)),
-                }
+                Mark::new(
+                    (cx, cy),
+                    "circle",
+                    "#1d70b8",
+                    Vec::new(),
+                    format!("{}: {}{interval}", p.label, text(v)),
+                )
             })
         })
         .collect();
-    let ticks = (0..=4)
-        .map(|k| {
-            let v = lo + (hi - lo) * k as f64 / 4.0;
-            Tick {
-                y: px(y(v)),
-                text: text(v),
-            }
-        })
-        .collect();
+    let ticks = scale.ticks(text);
     let x_labels = points
         .iter()
         .enumerate()
@@ -390,20 +438,100 @@ pub(crate) fn draw_estimates(
         })
         .collect();
     Svg {
-        id: id.to_string(),
-        width: px(WIDTH),
-        height: px(HEIGHT),
-        title: title.to_string(),
-        desc: desc.to_string(),
-        plot_left: px(LEFT),
-        plot_right: px(LEFT + plot_w),
-        plot_top: px(TOP),
-        plot_bottom: px(TOP + plot_h),
-        series: String::new(),
         lines,
         marks,
         ticks,
         x_labels,
+        ..framed(id, title, desc)
+    }
+}
+
+/// The chart as a drawing for a PDF: what `templates/impact/spc_chart.svg` draws, shape for
+/// shape (grid and ticks, axes, lines, the series, the markers and the labels).
+pub(crate) fn drawing(svg: &Svg) -> Drawing {
+    let num = |t: &str| t.parse::<f32>().unwrap_or(0.0);
+    let points = |t: &str| -> Vec<(f32, f32)> {
+        t.split_whitespace()
+            .filter_map(|xy| {
+                let (x, y) = xy.split_once(',')?;
+                Some((num(x), num(y)))
+            })
+            .collect()
+    };
+    let line = |points: Vec<(f32, f32)>, colour: &str, width: f32, dash: &str| Shape::Path {
+        points,
+        stroke: Some(Pen {
+            colour: drawing::rgb(colour),
+            width,
+            dash: dash.split_whitespace().map(num).collect(),
+        }),
+        fill: None,
+        closed: false,
+    };
+    let (left, right) = (num(&svg.plot_left), num(&svg.plot_right));
+    let (top, bottom) = (num(&svg.plot_top), num(&svg.plot_bottom));
+    let mut shapes = Vec::new();
+    for t in &svg.ticks {
+        let y = num(&t.y);
+        shapes.push(line(vec![(left, y), (right, y)], "#f3f2f1", 1.0, ""));
+        shapes.push(Shape::Text {
+            x: left - 6.0,
+            y: y + 4.0,
+            size: 12.0,
+            text: t.text.clone(),
+            ends_at_x: true,
+            rotate: 0.0,
+        });
+    }
+    shapes.push(line(vec![(left, top), (left, bottom)], "#0b0c0c", 1.0, ""));
+    shapes.push(line(
+        vec![(left, bottom), (right, bottom)],
+        "#0b0c0c",
+        1.0,
+        "",
+    ));
+    for l in &svg.lines {
+        for p in &l.polylines {
+            shapes.push(line(points(p), l.stroke, num(l.width), l.dash));
+        }
+    }
+    if !svg.series.is_empty() {
+        shapes.push(line(points(&svg.series), "#505a5f", 1.5, ""));
+    }
+    for m in &svg.marks {
+        let outline: Vec<(f32, f32)> = if m.outline.is_empty() {
+            drawing::circle(num(&m.x), num(&m.y), 4.5)
+        } else {
+            m.outline
+                .iter()
+                .map(|&(x, y)| (x as f32, y as f32))
+                .collect()
+        };
+        shapes.push(Shape::Path {
+            points: outline,
+            stroke: (m.shape != "circle").then(|| Pen {
+                colour: (0x0b, 0x0c, 0x0c),
+                width: 1.0,
+                dash: Vec::new(),
+            }),
+            fill: Some(drawing::rgb(m.fill)),
+            closed: true,
+        });
+    }
+    for l in &svg.x_labels {
+        shapes.push(Shape::Text {
+            x: num(&l.x),
+            y: num(&l.y),
+            size: 11.0,
+            text: l.text.clone(),
+            ends_at_x: true,
+            rotate: -40.0,
+        });
+    }
+    Drawing {
+        width: num(&svg.width),
+        height: num(&svg.height),
+        shapes,
     }
 }
 
@@ -440,5 +568,17 @@ mod tests {
         // Every place keeps its label, the empty one included.
         assert_eq!(svg.x_labels.len(), 4);
         assert!(svg.series.is_empty());
+
+        // The same chart for a PDF: the ticks and the places' labels, the hollow diamond with
+        // its four corners, and the interval bars.
+        let d = drawing(&svg);
+        let texts = d.texts();
+        assert_eq!(texts.len(), 5 + 4);
+        assert!(texts.contains(&"−1 (reference)"));
+        let white = d.shapes.iter().filter(|s| {
+            matches!(s, Shape::Path { fill: Some((255, 255, 255)), points, closed: true, .. } if points.len() == 4)
+        });
+        assert_eq!(white.count(), 1);
+        assert_eq!((d.width, d.height), (760.0, 340.0));
     }
 }

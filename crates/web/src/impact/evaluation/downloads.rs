@@ -327,8 +327,13 @@ pub(crate) fn pdf(force: &str, row: &ReportRow) -> Vec<u8> {
             9.0,
             "Each quarter before and after an officer's training quarter: the estimated difference in percentage points in the share of referrals rejected or returned, measured from the quarter before training (the reference, zero by definition), with its standard error and 95% interval. Estimates close to zero before training mean trained officers were not already moving apart from the others (the parallel-trends check).",
         );
-        if let Some(why) = ev.none_because {
-            w.line(false, 9.0, &format!("No chart: {why}."));
+        match (&ev.svg, ev.none_because) {
+            (Some(svg), _) => {
+                w.figure(&svg.desc, &super::super::svg::drawing(svg));
+                w.gap(4.0);
+            }
+            (None, Some(why)) => w.line(false, 9.0, &format!("No chart: {why}.")),
+            (None, None) => {}
         }
         let rows: Vec<(Vec<String>, String)> = ev
             .rows
@@ -370,4 +375,68 @@ pub async fn xlsx_download(
     let row = super::find(&state.store, &id).await?;
     let body = xlsx(&row)?;
     Ok(download(XLSX, &file_name(&row, "xlsx"), body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::pdf_text;
+
+    /// The alternative text of the PDF's first figure (a UTF-16 hex string, as krilla writes
+    /// text that is not plain ASCII).
+    fn figure_alt(pdf: &[u8]) -> Option<String> {
+        let at = pdf.windows(9).position(|w| w == b"/S/Figure")?;
+        let rest = &pdf[at..];
+        let start = rest.windows(5).position(|w| w == b"/Alt<")? + 5;
+        let end = start + rest[start..].iter().position(|&b| b == b'>')?;
+        let hex = std::str::from_utf8(&rest[start..end]).ok()?;
+        let units: Vec<u16> = (0..hex.len() / 4)
+            .filter_map(|i| u16::from_str_radix(&hex[4 * i..4 * i + 4], 16).ok())
+            .collect();
+        Some(
+            String::from_utf16_lossy(&units)
+                .trim_start_matches('\u{feff}')
+                .to_string(),
+        )
+    }
+
+    #[test]
+    fn the_pdf_draws_the_event_study_as_a_chart_beside_its_table() {
+        let row = super::super::report_workbook::tests::row_with_event_study();
+        let bytes = pdf("Test Constabulary", &row);
+        let text = pdf_text(&bytes);
+        // The chart: a figure whose alternative text says every quarter in words…
+        let alt = figure_alt(&bytes).expect("the PDF has a figure with alternative text");
+        assert!(alt.starts_with("Each quarter before and after"), "{alt}");
+        assert!(alt.contains("−1 (reference): 0 by definition"), "{alt}");
+        assert!(
+            alt.contains("+2: 2.0 points (95% interval −1.9 to 5.9)"),
+            "{alt}"
+        );
+        assert!(alt.contains("+3: no estimate"), "{alt}");
+        // …under the chart's title, with its axis labels drawn as text a reader can select.
+        let title = text
+            .find("ActualText(Event study: the change")
+            .expect("the title");
+        let label = text
+            .find("ActualText(+4 or later)")
+            .expect("the last place's label");
+        let table = text
+            .find("ActualText(Quarters from training)")
+            .expect("the table");
+        assert!(title < label && label < table, "title, chart, then table");
+        for l in ["ActualText(+1)", "ActualText(+2)", "ActualText(0)"] {
+            assert!(text.contains(l), "{l}");
+        }
+        // A report whose event study has no estimate says why instead of drawing a chart.
+        let mut none = row.clone();
+        if let Some(e) = none.report.effect.as_mut() {
+            for p in &mut e.event_study {
+                p.estimate = None;
+            }
+        }
+        let bytes = pdf("Test Constabulary", &none);
+        assert!(figure_alt(&bytes).is_none());
+        assert!(pdf_text(&bytes).contains("No chart: the event study has no estimate"));
+    }
 }

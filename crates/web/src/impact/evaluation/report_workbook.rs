@@ -295,12 +295,13 @@ pub(crate) fn xlsx(row: &ReportRow) -> Result<Vec<u8>, AppError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use calamine::{Data, Reader, Xlsx};
     use mashboard_domain::evaluation::{build, EffectFigure, EventPoint, Facts};
 
-    fn row_with_event_study() -> ReportRow {
+    /// A draft report whose event study has an estimate in every quarter but +3.
+    pub(crate) fn row_with_event_study() -> ReportRow {
         let points: Vec<EventPoint> = [-4, -3, -2, 0, 1, 2, 3, 4]
             .into_iter()
             .map(|q| EventPoint {
