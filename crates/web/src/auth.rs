@@ -206,12 +206,6 @@ async fn session_user(
     }
 }
 
-/// The idle timeout slides with use. The session layer saves a session (its stored expiry and
-/// the cookie's `Max-Age`, both "now + idle timeout") only when it changes, so a session that is
-/// only read would end the idle timeout after sign-in however busy its user. Marking it seen
-/// once a sixth of the idle timeout has passed since the last save keeps an active user signed
-/// in at the cost of one write per user every few minutes, not one per request; an idle user
-/// is signed out between five sixths of the idle timeout and all of it after their last request.
 /// After this session raised its account's session generation (a new password of its own, or
 /// signing out the other devices), it holds the new one and so stays signed in while every
 /// other session of the account ends. It also takes a new id (the old cookie is worthless), as
@@ -227,6 +221,12 @@ pub async fn keep_session(session: &Session, generation: i64) -> Result<(), AppE
         .map_err(|e| AppError::Internal(e.to_string()))
 }
 
+/// The idle timeout slides with use. The session layer saves a session (its stored expiry and
+/// the cookie's `Max-Age`, both "now + idle timeout") only when it changes, so a session that is
+/// only read would end the idle timeout after sign-in however busy its user. Marking it seen
+/// once a sixth of the idle timeout has passed since the last save keeps an active user signed
+/// in at the cost of one write per user every few minutes, not one per request; an idle user
+/// is signed out between five sixths of the idle timeout and all of it after their last request.
 async fn keep_alive(session: &Session, auth_at: i64, idle: std::time::Duration) {
     let now = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
     let seen_at: i64 = session
