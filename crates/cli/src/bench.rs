@@ -157,6 +157,33 @@ fn write_referrals(path: &Path, n: usize, incidents: usize) -> Result<()> {
 }
 
 /// A duration in milliseconds, for the benchmarks' figures.
+/// A benchmark's database: `--db` when given, else a new SQLite file `NAME.sqlite` in a
+/// temporary directory (kept as long as the returned guard). Opened, migrated and named on
+/// standard output, with its URL (for a benchmark that opens it again).
+pub async fn bench_store(
+    g: &Global,
+    name: &str,
+) -> Result<(Option<tempfile::TempDir>, DbUrl, Store)> {
+    let mut temp = None;
+    let url = match &g.db {
+        Some(db) => DbUrl::parse(db)?,
+        None => {
+            let dir = tempfile::tempdir()?;
+            let url = DbUrl::parse(&format!(
+                "sqlite://{}",
+                dir.path().join(format!("{name}.sqlite")).display()
+            ))?;
+            temp = Some(dir);
+            url
+        }
+    };
+    let store = Store::open(&url)
+        .await
+        .with_context(|| format!("could not open {}", url.redacted()))?;
+    println!("Database: {} ({})", url.redacted(), url.backend().name());
+    Ok((temp, url, store))
+}
+
 pub fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }

@@ -13,7 +13,7 @@
 
 use crate::bench::{median, ms, verdict};
 use crate::Global;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use mashboard_domain::impact::dashboard::{self, EffectRow, TrainerKind};
 use mashboard_domain::impact::ChartKind;
@@ -197,21 +197,7 @@ fn effect_rows(n: usize, officers: usize) -> Vec<EffectRow> {
 }
 
 pub async fn run(g: &Global, args: &BenchImpactArgs) -> Result<ExitCode> {
-    let temp;
-    let url = match &g.db {
-        Some(db) => DbUrl::parse(db)?,
-        None => {
-            temp = tempfile::tempdir()?;
-            DbUrl::parse(&format!(
-                "sqlite://{}",
-                temp.path().join("bench-impact.sqlite").display()
-            ))?
-        }
-    };
-    let store = Store::open(&url)
-        .await
-        .with_context(|| format!("could not open {}", url.redacted()))?;
-    println!("Database: {} ({})", url.redacted(), url.backend().name());
+    let (_temp, url, store) = crate::bench::bench_store(g, "bench-impact").await?;
     if !args.reuse {
         let spec = BenchSpec {
             incidents: args.incidents,

@@ -20,7 +20,7 @@ use mashboard_store::keyset::PageStart;
 use mashboard_store::list_bench::{self, LongList};
 use mashboard_store::people::{self, PeopleQuery};
 use mashboard_store::register::{self, IncidentQuery, ReferralQuery};
-use mashboard_store::{DbUrl, Store};
+use mashboard_store::Store;
 use std::future::Future;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -111,21 +111,7 @@ async fn deep(store: &Store, list: LongList, size: i64) -> Result<(i64, String)>
 }
 
 pub async fn run(g: &Global, args: &BenchListsArgs) -> Result<ExitCode> {
-    let temp;
-    let url = match &g.db {
-        Some(db) => DbUrl::parse(db)?,
-        None => {
-            temp = tempfile::tempdir()?;
-            DbUrl::parse(&format!(
-                "sqlite://{}",
-                temp.path().join("bench-lists.sqlite").display()
-            ))?
-        }
-    };
-    let store = Store::open(&url)
-        .await
-        .with_context(|| format!("could not open {}", url.redacted()))?;
-    println!("Database: {} ({})", url.redacted(), url.backend().name());
+    let (_temp, _url, store) = crate::bench::bench_store(g, "bench-lists").await?;
     if !args.reuse {
         let started = Instant::now();
         let spec = BenchSpec {

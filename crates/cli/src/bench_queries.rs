@@ -25,14 +25,14 @@
 
 use crate::bench::{median, ms, verdict};
 use crate::Global;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use mashboard_domain::audits::Period;
 use mashboard_store::audit_trail::Actor;
 use mashboard_store::audits::{self, NewAudit};
 use mashboard_store::impact::bench_data::{self, BenchSpec};
 use mashboard_store::reviews::{self, NewReview, Strata};
-use mashboard_store::{accounts, now_text, queue, DbUrl, Store};
+use mashboard_store::{accounts, now_text, queue, Store};
 use std::process::ExitCode;
 use std::time::Instant;
 use time::macros::date;
@@ -90,21 +90,7 @@ async fn time_audits(
 }
 
 pub async fn run(g: &Global, args: &BenchQueriesArgs) -> Result<ExitCode> {
-    let temp;
-    let url = match &g.db {
-        Some(db) => DbUrl::parse(db)?,
-        None => {
-            temp = tempfile::tempdir()?;
-            DbUrl::parse(&format!(
-                "sqlite://{}",
-                temp.path().join("bench-queries.sqlite").display()
-            ))?
-        }
-    };
-    let store = Store::open(&url)
-        .await
-        .with_context(|| format!("could not open {}", url.redacted()))?;
-    println!("Database: {} ({})", url.redacted(), url.backend().name());
+    let (_temp, _url, store) = crate::bench::bench_store(g, "bench-queries").await?;
     let started = Instant::now();
     bench_data::generate(
         &store,

@@ -370,13 +370,15 @@ async fn write_password(
 ) -> Result<i64> {
     let account = must_find(store, username).await?;
     rules::check_password(password, &account.username).map_err(StoreError::Invalid)?;
+    // Hashed before the transaction: on SQLite it holds the write lock, and hashing is slow.
+    let hash = hash_password(password);
     let mut tx = store.begin().await?;
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(hash_password(password))
+        .bind(hash)
         .bind(account.id)
         .execute(&mut *tx)
         .await?;
-    let generation = next_generation(&mut tx, account.id).await?;
+    let (generation, _) = next_generation(&mut tx, account.id).await?;
     audit_trail::record_on(
         &mut tx,
         actor,
@@ -395,14 +397,15 @@ async fn write_password(
     Ok(generation)
 }
 
-/// Raises the account's sign-in session generation in `tx` and returns the new one.
+/// Raises the account's sign-in session generation in `tx` and returns the new one, with the
+/// account's username.
 async fn next_generation(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     account_id: i64,
-) -> Result<i64> {
-    Ok(sqlx::query_scalar::<_, i64>(
+) -> Result<(i64, String)> {
+    Ok(sqlx::query_as::<_, (i64, String)>(
         "UPDATE users SET session_generation = session_generation + 1 WHERE id = $1
-         RETURNING session_generation",
+         RETURNING session_generation, username",
     )
     .bind(account_id)
     .fetch_one(&mut **tx)
@@ -415,11 +418,7 @@ async fn next_generation(
 /// now hold to stay signed in. Audited.
 pub async fn end_sessions(store: &Store, actor: &Actor, account_id: i64) -> Result<i64> {
     let mut tx = store.begin().await?;
-    let generation = next_generation(&mut tx, account_id).await?;
-    let username: String = sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
-        .bind(account_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let (generation, username) = next_generation(&mut tx, account_id).await?;
     audit_trail::record_on(
         &mut tx,
         actor,
