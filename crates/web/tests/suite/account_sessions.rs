@@ -8,7 +8,7 @@ use mashboard_store::accounts;
 use mashboard_store::audit_trail::Actor;
 use mashboard_store::{DbUrl, Store};
 use mashboard_web::WebConfig;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::SET_COOKIE;
 use reqwest::{Client, StatusCode};
 use std::time::{Duration, Instant};
 
@@ -235,44 +235,15 @@ async fn on_postgresql_a_reset_elsewhere_ends_the_session_on_every_instance() {
         .unwrap_or_else(|e| panic!("PostgreSQL is needed for this test: {e}"));
     let a = spawn(&url).await;
     let b = start(Store::open(&url).await.unwrap(), WebConfig::default()).await;
-    let (_, r) = a.sign_in(&username_for(Role::MashTrainer), PASSWORD).await;
-    let cookie = r
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("mashboard_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("signing in sets the session cookie")
-        .to_string();
-    let raw = Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let ask = |base: String| {
-        let raw = raw.clone();
-        let cookie = cookie.clone();
-        async move {
-            let r = raw
-                .get(format!("{base}/people"))
-                .header(COOKIE, cookie)
-                .send()
-                .await
-                .unwrap();
-            let to = r
-                .headers()
-                .get(LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_string();
-            (r.status(), to)
-        }
-    };
+    let cookie = session_cookie(&a, Role::MashTrainer).await;
     // B reads the account a few times, so it holds it in memory once listening.
     let hits = b.store.session_cache_hits();
     let started = Instant::now();
     while b.store.session_cache_hits() < hits + 4 && started.elapsed() < Duration::from_secs(3) {
-        assert_eq!(ask(b.base.clone()).await.0, StatusCode::OK);
+        assert_eq!(
+            get_with(&b.base, "/people", &cookie).await.0,
+            StatusCode::OK
+        );
     }
     let other = Store::open(&url).await.unwrap();
     accounts::set_password(
@@ -285,7 +256,7 @@ async fn on_postgresql_a_reset_elsewhere_ends_the_session_on_every_instance() {
     .unwrap();
     let started = Instant::now();
     let (status, to) = loop {
-        let got = ask(b.base.clone()).await;
+        let got = get_with(&b.base, "/people", &cookie).await;
         if got.0 == StatusCode::SEE_OTHER || started.elapsed() > Duration::from_secs(2) {
             break got;
         }

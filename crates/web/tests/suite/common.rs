@@ -484,3 +484,36 @@ pub async fn seed_impact_figures(store: &mashboard_store::Store) {
         .await
         .unwrap();
 }
+
+/// Signs in and returns the session cookie (`mashboard_session=…`) as a browser would send it.
+pub async fn session_cookie(app: &TestApp, role: Role) -> String {
+    let (_, r) = app.sign_in(&username_for(role), PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    r.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("mashboard_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("signing in sets the session cookie")
+        .to_string()
+}
+
+/// GET `path` on `base` sending exactly `cookie` (no cookie jar): the status, and where a
+/// redirect goes.
+pub async fn get_with(base: &str, path: &str, cookie: &str) -> (StatusCode, String) {
+    let c = Client::builder().redirect(Policy::none()).build().unwrap();
+    let r = c
+        .get(format!("{base}{path}"))
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    let to = r
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    (r.status(), to)
+}

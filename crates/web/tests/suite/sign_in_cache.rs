@@ -8,43 +8,10 @@ use mashboard_store::accounts;
 use mashboard_store::audit_trail::Actor;
 use mashboard_store::{DbUrl, Store};
 use mashboard_web::WebConfig;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::COOKIE;
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
 use std::time::{Duration, Instant};
-
-/// Signs in and returns the session cookie (`mashboard_session=…`) as a browser would send it.
-async fn session_cookie(app: &TestApp, role: Role) -> String {
-    let (_, r) = app.sign_in(&username_for(role), PASSWORD).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    r.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("mashboard_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("signing in sets the session cookie")
-        .to_string()
-}
-
-/// GET `path` on `base` sending exactly `cookie` (no cookie jar): the status, and where a
-/// redirect goes.
-async fn get_with(base: &str, path: &str, cookie: &str) -> (StatusCode, String) {
-    let c = Client::builder().redirect(Policy::none()).build().unwrap();
-    let r = c
-        .get(format!("{base}{path}"))
-        .header(COOKIE, cookie)
-        .send()
-        .await
-        .unwrap();
-    let to = r
-        .headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    (r.status(), to)
-}
 
 /// Signs out the session that `cookie` names.
 async fn sign_out(app: &TestApp, cookie: &str) {
