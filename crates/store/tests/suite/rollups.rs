@@ -275,20 +275,7 @@ async fn the_training_effect_is_kept_until_what_it_reads_changes() {
         assert_eq!(impact::effect(&store, f, "FL-PPN").await.unwrap(), first);
         assert_eq!(impact::data_version(&store).await.unwrap(), version);
         // A decision recorded on the page moves the version and the estimate's counts.
-        outcomes::record(
-            &store,
-            &Actor::system(),
-            &NewOutcome {
-                referral_ref: "PPN-27".into(),
-                partner: "Children's social care".into(),
-                outcome: Outcome::NoFurtherAction,
-                reason: String::new(),
-                decided_at: "2024-06-02".into(),
-                source: Source::Mash,
-            },
-        )
-        .await
-        .unwrap();
+        record_no_further_action_on_ppn_27(&store).await;
         assert!(impact::data_version(&store).await.unwrap() > version);
         let second = impact::effect(&store, f, "FL-PPN").await.unwrap();
         assert_eq!(
@@ -452,20 +439,7 @@ async fn a_second_instance_reuses_the_kept_estimate_until_a_decision_is_recorded
         assert_eq!(impact::effect_estimates(&second), 1, "{label}");
 
         // A decision recorded through the second instance: both estimate again, and see it.
-        outcomes::record(
-            &second,
-            &Actor::system(),
-            &NewOutcome {
-                referral_ref: "PPN-27".into(),
-                partner: "Children's social care".into(),
-                outcome: Outcome::NoFurtherAction,
-                reason: String::new(),
-                decided_at: "2024-06-02".into(),
-                source: Source::Mash,
-            },
-        )
-        .await
-        .unwrap();
+        record_no_further_action_on_ppn_27(&second).await;
         let again = impact::effect(&first, f, "FL-PPN").await.unwrap();
         assert_eq!(impact::effect_estimates(&first), 2, "{label}");
         assert_eq!(
@@ -508,20 +482,7 @@ async fn the_kept_quarters_and_coverage_follow_every_write() {
         }
         let f = &filters()[0];
         let before = impact::series(&store, f, "FL-PPN", today).await.unwrap();
-        outcomes::record(
-            &store,
-            &Actor::system(),
-            &NewOutcome {
-                referral_ref: "PPN-27".into(),
-                partner: "Children's social care".into(),
-                outcome: Outcome::NoFurtherAction,
-                reason: String::new(),
-                decided_at: "2024-06-02".into(),
-                source: Source::Mash,
-            },
-        )
-        .await
-        .unwrap();
+        record_no_further_action_on_ppn_27(&store).await;
         let after = impact::series(&store, f, "FL-PPN", today).await.unwrap();
         assert_eq!(
             total(&after.quarters, |c| c.with_decision),
@@ -550,4 +511,22 @@ async fn the_kept_quarters_and_coverage_follow_every_write() {
             impact::coverage(&store, f, "FL-PPN").await.unwrap()
         );
     });
+}
+
+/// MASH staff record "no further action" from children's social care on referral PPN-27.
+async fn record_no_further_action_on_ppn_27(store: &Store) {
+    outcomes::record(
+        store,
+        &Actor::system(),
+        &NewOutcome {
+            referral_ref: "PPN-27".into(),
+            partner: "Children's social care".into(),
+            outcome: Outcome::NoFurtherAction,
+            reason: String::new(),
+            decided_at: "2024-06-02".into(),
+            source: Source::Mash,
+        },
+    )
+    .await
+    .unwrap();
 }
