@@ -87,7 +87,8 @@ async fn time_dashboard(url: &DbUrl, name: &str, f: &Filter, repeat: usize) -> R
 
 /// The median time of each part of a later dashboard request (the store's series one by one,
 /// the quarters and coverage as counted and as the dashboard reads them, kept per data version,
-/// the kept training effect, and the charts and rules worked out from the series), so that the
+/// the queue over time as the dashboard reads it and as counted from the items, the kept
+/// training effect, and the charts and rules worked out from the series), so that the
 /// slow part is measured, not guessed.
 async fn time_sections(store: &Store, f: &Filter, repeat: usize) -> Result<()> {
     let mut times: Vec<(&str, Vec<f64>)> = [
@@ -96,7 +97,8 @@ async fn time_sections(store: &Store, f: &Filter, repeat: usize) -> Result<()> {
         "quarters (roll-ups)",
         "coverage",
         "quarters and coverage (kept per data version)",
-        "queue",
+        "queue (day counts)",
+        "queue (counted from the items)",
         "training effect (kept)",
         "charts and rules",
     ]
@@ -126,6 +128,9 @@ async fn time_sections(store: &Store, f: &Filter, repeat: usize) -> Result<()> {
         lap(t, &mut times);
         let t = Instant::now();
         let queue = impact::queue(store, f, TODAY).await?;
+        lap(t, &mut times);
+        let t = Instant::now();
+        std::hint::black_box(impact::queue_live(store, f, TODAY).await?);
         lap(t, &mut times);
         let t = Instant::now();
         let effect = impact::effect(store, f, "FL-PPN").await?;

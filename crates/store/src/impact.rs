@@ -486,14 +486,84 @@ pub async fn coverage(store: &Store, f: &Filter, module: &str) -> Result<Vec<Cov
 /// items were open, their mean age and the oldest, from when each was queued and closed (the
 /// queue keeps both, so no snapshot is needed).
 ///
+/// Force-wide and for a department, read from the queue's day counts (`queue_day_counts`,
+/// migration 26: items per department of their incident, day queued and day closed, kept by
+/// triggers in the same transaction as every change to the queue or to an incident's
+/// department): a few thousand small rows, whatever the size of the register. A team's items (a
+/// few officers' incidents, by index) are counted from the items ([`queue_live`]).
+pub async fn queue(store: &Store, f: &Filter, today: Date) -> Result<Vec<QueuePoint>> {
+    let department = match &f.scope {
+        Scope::Team(_) => return queue_live(store, f, today).await,
+        Scope::Force => None,
+        Scope::Department(d) => Some(d.clone()),
+    };
+    let (from, before) = f.bounds();
+    // The same items as [`queue_live`] reads: queued before the period ended, not closed
+    // before it began, not closed before the day they were queued (bad data: never open). The
+    // days are the first ten characters of the times, so each comparison of a day with a date
+    // gives what the same comparison of the whole time gives.
+    let sql = format!(
+        "SELECT queued_day, closed_day, CAST(SUM(n) AS BIGINT) FROM queue_day_counts
+         WHERE queued_day < $1
+           AND (closed_day = '' OR (closed_day >= $2 AND closed_day >= queued_day)){}
+         GROUP BY queued_day, closed_day
+         HAVING SUM(n) > 0",
+        if department.is_some() {
+            " AND department = $3"
+        } else {
+            ""
+        }
+    );
+    let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql)
+        .bind(&before)
+        .bind(&from);
+    if let Some(d) = &department {
+        q = q.bind(d);
+    }
+    // (queued, closed, items); a closing day that is not a date never closes (as counted live).
+    let rows: Vec<(Date, Option<Date>, i64)> = q
+        .fetch_all(store.pool())
+        .await?
+        .into_iter()
+        .filter_map(|(queued, closed, n)| Some((parse_day(&queued)?, parse_day(&closed), n)))
+        .collect();
+    let mut out = Vec::new();
+    let mut month = Date::from_calendar_date(f.from.year(), f.from.month(), 1).expect("first");
+    let last = f.to.min(today);
+    while month <= last {
+        let next = next_month(month);
+        let on = (next - Duration::days(1)).min(last);
+        let (mut open, mut age_sum, mut oldest) = (0i64, 0i64, None::<i64>);
+        for (queued, closed, n) in &rows {
+            if *queued <= on && closed.is_none_or(|c| c > on) {
+                let age = (on - *queued).whole_days();
+                open += n;
+                age_sum += n * age;
+                oldest = Some(oldest.map_or(age, |o| o.max(age)));
+            }
+        }
+        out.push(QueuePoint {
+            on: dashboard::iso(on),
+            open: open.max(0) as u64,
+            mean_age_days: (open > 0).then(|| age_sum as f64 / open as f64),
+            oldest_days: oldest,
+        });
+        month = next;
+    }
+    Ok(out)
+}
+
+/// [`queue`] counted from the queue's items rather than its day counts: a team's figures, and
+/// what the day counts must always give (tests).
+///
 /// Counted in SQL, never loading the items: two aggregates over the period's items, one by the
 /// day items were queued (how many, and the last day any of them closed) and one by the day
 /// items closed (how many, and the sum of their queued days), a few thousand rows for any size
 /// of queue. An item is open at a month's end when it was queued on or before that day and not
 /// closed by it, so the month's open count and the sum of their queued days are running totals
 /// of the first less the second, and the oldest is the first queued day whose last closing is
-/// after it. [`queue_by_items`] is the same from the items themselves.
-pub async fn queue(store: &Store, f: &Filter, today: Date) -> Result<Vec<QueuePoint>> {
+/// after it. [`queue_by_items`] is the same from the items read one by one.
+pub async fn queue_live(store: &Store, f: &Filter, today: Date) -> Result<Vec<QueuePoint>> {
     let (from, before) = f.bounds();
     let (extra, binds) = scope_sql(&f.scope, "i.department", "i.officer_person_id", 3);
     // A department's items: the queue is small and a department's incidents many, so the
@@ -597,8 +667,8 @@ pub async fn queue(store: &Store, f: &Filter, today: Date) -> Result<Vec<QueuePo
     Ok(out)
 }
 
-/// The same figures as [`queue`] from the period's items read one by one: what [`queue`] must
-/// always equal (tests).
+/// The same figures as [`queue`] from the period's items read one by one: what [`queue`] and
+/// [`queue_live`] must always equal (tests).
 pub async fn queue_by_items(store: &Store, f: &Filter, today: Date) -> Result<Vec<QueuePoint>> {
     let (_, before) = f.bounds();
     let (extra, binds) = scope_sql(&f.scope, "i.department", "i.officer_person_id", 3);

@@ -170,6 +170,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0025_session_generation.sqlite.sql"),
         postgres: include_str!("../migrations/0025_session_generation.postgres.sql"),
     },
+    Migration {
+        version: 26,
+        name: "queue day counts: the missing-referral queue per department, queued and closed day, kept by triggers",
+        common: include_str!("../migrations/0026_queue_day_counts.sql"),
+        sqlite: include_str!("../migrations/0026_queue_day_counts.sqlite.sql"),
+        postgres: include_str!("../migrations/0026_queue_day_counts.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {

@@ -44,6 +44,8 @@ mod locking;
 mod partners;
 #[path = "suite/queue.rs"]
 mod queue;
+#[path = "suite/queue_day_counts.rs"]
+mod queue_day_counts;
 #[path = "suite/register.rs"]
 mod register;
 #[path = "suite/reminders.rs"]

@@ -1,0 +1,13 @@
+-- The missing-referral queue over time, for the impact dashboard: how many items were queued on
+-- each day and closed on each day, per department of their incident. An item is open at a
+-- day's end when it was queued on or before that day and not closed by it, so the queue's size,
+-- mean age and oldest item at every month's end come from these counts (a few thousand small
+-- rows) instead of reading every item of a department and looking up its incident.
+--
+-- One row per (department, queued_day, closed_day): `department` is the incident's department,
+-- the days are the first ten characters of `queued_at` and `closed_at`, and `closed_day` is ''
+-- while the item is open. Triggers (in each database's part) keep it true on every insert,
+-- update and delete of a queue item, whoever writes (the refresh, closing an item, the import's
+-- refresh, dating the demo's history), and when an incident on the queue moves department; the
+-- table is created and filled there too, as PostgreSQL's compares its days in byte order ("C").
+-- It is never copied (`copy-db`): the triggers fill it from the items copied.
