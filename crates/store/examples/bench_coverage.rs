@@ -379,7 +379,8 @@ async fn main() -> anyhow_lite::Result {
                 }
             })
             .collect();
-        println!("  alone: {}", words.join("; "));
+        let sum: f64 = timings.iter().map(|t| t.2).sum();
+        println!("  alone: {}; {sum:.1} ms in all", words.join("; "));
     }
     let total = last.expect("ran");
     println!(

@@ -951,6 +951,8 @@ async fn coverage_reads_agree_with_every_row_read_one_by_one() {
         let elsewhere = module(&store, "EL-VULN").await;
         let mut rule = pc_rule();
         rule.clauses[0].ranks.push("PCSO".into());
+        // Compared as the domain compares: only ASCII letters' case is ignored.
+        rule.clauses[0].ranks.push("ÉCOLE".into());
         rule.clauses[0].transferees = Transferees::Include;
         let mut requirements = Vec::new();
         for (code, modules) in [
@@ -997,7 +999,7 @@ async fn coverage_reads_agree_with_every_row_read_one_by_one() {
             (seed >> 33) % n
         };
         for i in 0..60u64 {
-            let rank = ["PC", "PCSO", "Sgt"][next(3) as usize];
+            let rank = ["PC", "PCSO", "Sgt", "École", "pc ", "école"][next(6) as usize];
             let cohort = if next(5) == 0 {
                 "2023 transferees".to_string()
             } else {
