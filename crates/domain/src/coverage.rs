@@ -735,12 +735,12 @@ pub fn compute(
         if let Standing::Trained { how, .. } = standing {
             *cov.trained_how.entry(how).or_default() += 1;
         }
-        let group = |v: &Option<String>| -> &str {
+        fn group(v: &Option<String>) -> &str {
             match v.as_deref().map(str::trim) {
                 Some(s) if !s.is_empty() => s,
                 _ => NOT_RECORDED,
             }
-        };
+        }
         add_to(&mut cov.by_department, group(&p.department), &standing);
         add_to(&mut cov.by_team, group(&p.team), &standing);
         add_to(&mut cov.by_cohort, group(&p.cohort), &standing);
