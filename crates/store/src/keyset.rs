@@ -1,7 +1,8 @@
 //! Keyset pages for the long lists (the people directory, the register's incidents and
-//! referrals, partner outcomes, the audit trail): a page starts just after or just before a row already shown, named by its unique
-//! reference, so the hundredth page costs what the first does (an offset would read every row
-//! before it). Counts of matching rows stop at a cap, so no page load counts a million rows.
+//! referrals, partner outcomes, the audit trail): a page starts just after or just before a row
+//! already shown, named by its unique reference, so the hundredth page costs what the first does
+//! (an offset would read every row before it). Counts of matching rows stop at a cap, so no
+//! page load counts a million rows.
 
 use crate::{Result, Store};
 use sqlx::any::AnyRow;
