@@ -735,39 +735,21 @@ pub fn compute(
         if let Standing::Trained { how, .. } = standing {
             *cov.trained_how.entry(how).or_default() += 1;
         }
-        let group = |v: &Option<String>| -> String {
+        fn group(v: &Option<String>) -> &str {
             match v.as_deref().map(str::trim) {
-                Some(s) if !s.is_empty() => s.to_string(),
-                _ => NOT_RECORDED.to_string(),
+                Some(s) if !s.is_empty() => s,
+                _ => NOT_RECORDED,
             }
-        };
-        cov.by_department
-            .entry(group(&p.department))
-            .or_default()
-            .add(&standing);
-        cov.by_team
-            .entry(group(&p.team))
-            .or_default()
-            .add(&standing);
-        cov.by_cohort
-            .entry(group(&p.cohort))
-            .or_default()
-            .add(&standing);
-        cov.by_rank
-            .entry(group(&p.rank))
-            .or_default()
-            .add(&standing);
+        }
+        add_to(&mut cov.by_department, group(&p.department), &standing);
+        add_to(&mut cov.by_team, group(&p.team), &standing);
+        add_to(&mut cov.by_cohort, group(&p.cohort), &standing);
+        add_to(&mut cov.by_rank, group(&p.rank), &standing);
         if profiles.is_empty() {
-            cov.by_role_profile
-                .entry(NO_PROFILE.to_string())
-                .or_default()
-                .add(&standing);
+            add_to(&mut cov.by_role_profile, NO_PROFILE, &standing);
         }
         for code in profiles {
-            cov.by_role_profile
-                .entry((*code).to_string())
-                .or_default()
-                .add(&standing);
+            add_to(&mut cov.by_role_profile, code, &standing);
         }
         cov.outcomes.push(Outcome {
             person: i,
@@ -777,6 +759,15 @@ pub fn compute(
         });
     }
     cov
+}
+
+/// Adds a standing to a breakdown's group, making the group's name only for a new group (most
+/// people join a group that exists, and a name for each would cost more than the counting).
+fn add_to(groups: &mut BTreeMap<String, Tally>, key: &str, standing: &Standing) {
+    match groups.get_mut(key) {
+        Some(t) => t.add(standing),
+        None => groups.entry(key.to_string()).or_default().add(standing),
+    }
 }
 
 /// The departments of the demo force that count as frontline for the 2022 CPD programme.

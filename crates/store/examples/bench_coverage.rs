@@ -9,7 +9,7 @@
 //! Builds, in a temporary SQLite file, 20,000 people, 1,000 sessions (of three modules, one of
 //! which counts) with 60,000 attendance records and their completions, plus enrolments, then
 //! times `delivery::coverage::compute` (load and compute) over several runs and prints the
-//! minimum and median. The target is under 100 ms.
+//! minimum and median. The target is under 50 ms cold.
 
 use mashboard_domain::coverage::{Clause, CountsAs, Filter, Rule, Transferees};
 use mashboard_store::audit_trail::Actor;
@@ -365,16 +365,22 @@ async fn main() -> anyhow_lite::Result {
         computes[0],
         computes[RUNS / 2]
     );
-    // Where the time goes: the same kind of reads row by row. Handing rows and values over
-    // costs more than the query, so compute reads each query's rows as one text.
-    for (label, sql) in [
-        ("people, a column per field", "SELECT id, staff_number, name, rank, department, team, cohort, start_date, left_on, active FROM people"),
-        ("completions", "SELECT person_id, module_id, completed_on, session_id, source FROM completions WHERE module_id = 1"),
-        ("enrolments", "SELECT e.person_id, s.module_id, s.id, s.starts_at, s.status FROM session_enrolments e JOIN training_sessions s ON s.id = e.session_id WHERE e.status = 'enrolled' AND s.module_id = 1"),
-    ] {
-        let t = Instant::now();
-        let n = sqlx::query(sql).fetch_all(store.pool()).await?.len();
-        println!("  {label}: {n} rows in {:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+    // Where the time goes: each of the four reads alone, one after another (they run at once
+    // in `load_facts`), and the unpacking of what they sent.
+    for _ in 0..2 {
+        let timings = coverage::load_timings(&store, &req, as_of).await?;
+        let words: Vec<String> = timings
+            .iter()
+            .map(|(what, n, ms)| {
+                if *n > 0 {
+                    format!("{what} {n} in {ms:.1} ms")
+                } else {
+                    format!("{what} {ms:.1} ms")
+                }
+            })
+            .collect();
+        let sum: f64 = timings.iter().map(|t| t.2).sum();
+        println!("  alone: {}; {sum:.1} ms in all", words.join("; "));
     }
     let total = last.expect("ran");
     println!(
@@ -403,7 +409,7 @@ async fn main() -> anyhow_lite::Result {
         "asked again (PostgreSQL keeps no cache, so read again"
     };
     println!(
-        "coverage, {asked_again}, {RUNS} runs): min {:.1} ms, median {:.1} ms, max {:.1} ms (target < 100 ms)",
+        "coverage, {asked_again}, {RUNS} runs): min {:.1} ms, median {:.1} ms, max {:.1} ms (target < 50 ms cold)",
         times[0],
         times[RUNS / 2],
         times[RUNS - 1]

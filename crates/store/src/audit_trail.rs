@@ -1,7 +1,8 @@
 //! The audit trail: append-only record of sign-ins, changes (with before and after) and views of
 //! personal data. Writes that change data record their event in the same transaction.
 
-use crate::{now_text, Result, Store, StoreError};
+use crate::keyset::{self, Page, PageStart};
+use crate::{now_text, Result, Store};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -165,155 +166,93 @@ pub struct AuditFilter {
 }
 
 impl AuditFilter {
-    fn where_clause(&self) -> (String, Vec<String>) {
-        let mut clauses = Vec::new();
-        let mut binds = Vec::new();
-        let mut push = |sql: &str, v: String, binds: &mut Vec<String>| {
-            binds.push(v);
-            clauses.push(sql.replace("?", &format!("${}", binds.len())));
+    fn keyset_filter(&self) -> keyset::Filter {
+        let mut f = keyset::Filter::default();
+        let mut push = |sql: &str, v: String| {
+            f.binds.push(keyset::Value::Text(v));
+            f.clauses
+                .push(sql.replace("?", &format!("${}", f.binds.len())));
         };
         if !self.actor.trim().is_empty() {
-            push(
-                "LOWER(actor) = LOWER(?)",
-                self.actor.trim().into(),
-                &mut binds,
-            );
+            push("LOWER(actor) = LOWER(?)", self.actor.trim().into());
         }
         if !self.action.trim().is_empty() {
-            push(
-                "action LIKE ?",
-                format!("{}%", self.action.trim()),
-                &mut binds,
-            );
+            push("action LIKE ?", format!("{}%", self.action.trim()));
         }
         if !self.entity_key.trim().is_empty() {
             push(
                 "UPPER(entity_key) = UPPER(?)",
                 self.entity_key.trim().into(),
-                &mut binds,
             );
         }
         if !self.from.trim().is_empty() {
-            push("at >= ?", self.from.trim().into(), &mut binds);
+            push("at >= ?", self.from.trim().into());
         }
         if !self.to.trim().is_empty() {
             // Inclusive of the whole day: every instant that day sorts below the next day's 'T'.
-            push("at < ?", format!("{}U", self.to.trim()), &mut binds);
+            push("at < ?", format!("{}U", self.to.trim()));
         }
-        if clauses.is_empty() {
-            (String::new(), binds)
-        } else {
-            (format!("WHERE {}", clauses.join(" AND ")), binds)
-        }
+        f
     }
 }
 
-/// Newest first. Returns the total matching and one page.
+/// The trail as a keyset list: newest first, by id alone (ids only grow, so "after" an event
+/// is older than it and "before" is newer).
+const TRAIL: keyset::List<'static> = keyset::List {
+    select: "SELECT id, at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json
+             FROM audit_events",
+    from: "audit_events",
+    sort: "id",
+    tie: "id",
+    tie_is_int: true,
+    descending: true,
+    key_of: "SELECT id, id FROM audit_events WHERE id = CAST($1 AS BIGINT)",
+};
+
+/// How many events match the filter, and the newest `limit` of them.
 pub async fn list(
     store: &Store,
     filter: &AuditFilter,
     limit: i64,
-    offset: i64,
 ) -> Result<(i64, Vec<AuditEvent>)> {
-    let (where_sql, binds) = filter.where_clause();
-    let count_sql = format!("SELECT COUNT(*) FROM audit_events {where_sql}");
-    let mut q = sqlx::query_scalar::<_, i64>(&count_sql);
-    for b in &binds {
-        q = q.bind(b);
-    }
-    let total = q.fetch_one(store.pool()).await?;
-    let n = binds.len();
-    let page_sql = format!(
-        "SELECT id, at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json
-         FROM audit_events {where_sql} ORDER BY id DESC LIMIT ${} OFFSET ${}",
-        n + 1,
-        n + 2
-    );
-    let mut q = sqlx::query_as::<_, AuditEvent>(&page_sql);
-    for b in &binds {
-        q = q.bind(b);
-    }
-    let rows = q.bind(limit).bind(offset).fetch_all(store.pool()).await?;
-    Ok((total, rows))
+    let f = filter.keyset_filter();
+    let total = keyset::count_all(store, &TRAIL, &f).await?;
+    let first = page(store, filter, limit, &PageStart::First).await?;
+    Ok((total, first.rows))
 }
 
-/// Where a page of the trail starts: the newest events, or the events just older or just newer
-/// than an event already shown (keyset paging: each page costs the same however long the
-/// trail grows, where an offset would read every row before it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PageStart {
-    Newest,
-    OlderThan(i64),
-    NewerThan(i64),
-}
-
-/// A page of the trail, newest first, and whether there are matching events beyond each end.
-#[derive(Debug, Clone, Default)]
-pub struct TrailPage {
-    pub events: Vec<AuditEvent>,
-    pub has_older: bool,
-    pub has_newer: bool,
-}
-
-/// Up to `limit` events matching the filter, newest first, from `start`.
+/// Up to `limit` events matching the filter, newest first, from `start`: `After(id)` the
+/// events just older than that event, `Before(id)` those just newer (keyset paging, through
+/// `keyset::page` like every long list: each page costs the same however long the trail
+/// grows). A start that is not an event's id gives the newest page, marked `start_unknown`.
 pub async fn page(
     store: &Store,
     filter: &AuditFilter,
     limit: i64,
-    start: PageStart,
-) -> Result<TrailPage> {
-    let (where_sql, binds) = filter.where_clause();
-    let n = binds.len();
-    let and = if where_sql.is_empty() { "WHERE" } else { "AND" };
-    let (bound, order) = match start {
-        PageStart::Newest => (String::new(), "DESC"),
-        PageStart::OlderThan(_) => (format!(" {and} id < ${}", n + 1), "DESC"),
-        PageStart::NewerThan(_) => (format!(" {and} id > ${}", n + 1), "ASC"),
-    };
-    let limit_at = if bound.is_empty() { n + 1 } else { n + 2 };
-    let sql = format!(
-        "SELECT id, at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json
-         FROM audit_events {where_sql}{bound} ORDER BY id {order} LIMIT ${limit_at}"
-    );
-    let mut q = sqlx::query_as::<_, AuditEvent>(&sql);
-    for b in &binds {
-        q = q.bind(b);
-    }
-    if let PageStart::OlderThan(id) | PageStart::NewerThan(id) = start {
-        q = q.bind(id);
-    }
-    let mut events = q.bind(limit + 1).fetch_all(store.pool()).await?;
-    let more = events.len() as i64 > limit;
-    events.truncate(limit.max(0) as usize);
-    if matches!(start, PageStart::NewerThan(_)) {
-        events.reverse();
-    }
-    let beyond = |newer: bool, id: i64| {
-        let sql = format!(
-            "SELECT id FROM audit_events {where_sql} {and} id {} ${} LIMIT 1",
-            if newer { ">" } else { "<" },
-            n + 1
-        );
-        let binds = binds.clone();
-        async move {
-            let mut q = sqlx::query_scalar::<_, i64>(&sql);
-            for b in &binds {
-                q = q.bind(b);
+    start: &PageStart,
+) -> Result<Page<AuditEvent>> {
+    // Only a whole number can name an event (PostgreSQL would refuse to compare anything
+    // else with an id); anything else names none.
+    let start = match start {
+        PageStart::After(r) | PageStart::Before(r) if r.trim().parse::<i64>().is_err() => {
+            let unknown = "0".to_string();
+            if matches!(start, PageStart::After(_)) {
+                PageStart::After(unknown)
+            } else {
+                PageStart::Before(unknown)
             }
-            Ok::<bool, StoreError>(q.bind(id).fetch_optional(store.pool()).await?.is_some())
         }
+        other => other.clone(),
     };
-    let (has_older, has_newer) = match (start, events.first(), events.last()) {
-        (_, None, _) | (_, _, None) => (false, false),
-        (PageStart::Newest, _, _) => (more, false),
-        (PageStart::OlderThan(_), Some(first), _) => (more, beyond(true, first.id).await?),
-        (PageStart::NewerThan(_), _, Some(last)) => (beyond(false, last.id).await?, more),
-    };
-    Ok(TrailPage {
-        events,
-        has_older,
-        has_newer,
-    })
+    keyset::page(
+        store,
+        &TRAIL,
+        &filter.keyset_filter(),
+        &start,
+        limit,
+        |e: &AuditEvent| [keyset::Value::Int(e.id), keyset::Value::Int(e.id)],
+    )
+    .await
 }
 
 /// Every change recorded against one record, oldest first (a person's history).

@@ -1,7 +1,8 @@
 //! Keyset pages for the long lists (the people directory, the register's incidents and
-//! referrals): a page starts just after or just before a row already shown, named by its unique
-//! reference, so the hundredth page costs what the first does (an offset would read every row
-//! before it). Counts of matching rows stop at a cap, so no page load counts a million rows.
+//! referrals, partner outcomes, the audit trail): a page starts just after or just before a row
+//! already shown, named by its unique reference, so the hundredth page costs what the first does
+//! (an offset would read every row before it). Counts of matching rows stop at a cap, so no
+//! page load counts a million rows.
 
 use crate::{Result, Store};
 use sqlx::any::AnyRow;
@@ -72,7 +73,8 @@ pub(crate) enum Value {
 }
 
 /// A list's order and where its rows come from: `(sort, tie)` ascending or descending, `tie`
-/// unique, with an index on `(sort, tie)` (and on each common filter followed by them).
+/// unique, with an index on `(sort, tie)` (and on each common filter followed by them). A list
+/// ordered by its unique key alone (the audit trail, by id) names it as both `sort` and `tie`.
 pub(crate) struct List<'a> {
     /// `SELECT … FROM table alias [JOIN …]`; the filters name only the table's alias.
     pub select: &'a str,
@@ -85,6 +87,30 @@ pub(crate) struct List<'a> {
     pub descending: bool,
     /// Finds the start row's `(sort, tie)` from its reference (`$1`).
     pub key_of: &'a str,
+}
+
+impl List<'_> {
+    /// Ordered by the unique key alone: one column compared and bound, not two.
+    fn single(&self) -> bool {
+        self.sort == self.tie
+    }
+
+    /// The parts of a row's key the list compares (the tie alone when it is the sort too).
+    fn key_binds<'k>(&self, key: &'k [Value; 2]) -> &'k [Value] {
+        if self.single() {
+            &key[1..]
+        } else {
+            &key[..]
+        }
+    }
+
+    fn order_by(&self, dir: &str) -> String {
+        if self.single() {
+            format!("{} {dir}", self.tie)
+        } else {
+            format!("{} {dir}, {} {dir}", self.sort, self.tie)
+        }
+    }
 }
 
 /// A filter: clauses joined by AND, with `$1…$n` numbered in the order of `binds`.
@@ -140,6 +166,14 @@ pub(crate) async fn count(store: &Store, list: &List<'_>, f: &Filter, cap: i64) 
     })
 }
 
+/// Every row matching `f`, counted without a cap.
+pub(crate) async fn count_all(store: &Store, list: &List<'_>, f: &Filter) -> Result<i64> {
+    let sql = format!("SELECT COUNT(*) FROM {} {}", list.from, f.sql(None));
+    Ok(bind_values!(sqlx::query_scalar::<_, i64>(&sql), &f.binds)
+        .fetch_one(store.pool())
+        .await?)
+}
+
 /// The `(sort, tie)` of the row with this reference, if there is one.
 async fn key_of(store: &Store, list: &List<'_>, reference: &str) -> Result<Option<[Value; 2]>> {
     use sqlx::Row;
@@ -148,12 +182,15 @@ async fn key_of(store: &Store, list: &List<'_>, reference: &str) -> Result<Optio
         .fetch_optional(store.pool())
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let sort: String = row.try_get(0)?;
     let tie = if list.tie_is_int {
         Value::Int(row.try_get(1)?)
     } else {
         Value::Text(row.try_get(1)?)
     };
+    if list.single() {
+        return Ok(Some([tie.clone(), tie]));
+    }
+    let sort: String = row.try_get(0)?;
     Ok(Some([Value::Text(sort), tie]))
 }
 
@@ -162,6 +199,9 @@ fn beyond(list: &List<'_>, f: &Filter, later: bool) -> String {
     // "Later" in the list's own order: greater when ascending, smaller when descending.
     let op = if later != list.descending { ">" } else { "<" };
     let n = f.binds.len();
+    if list.single() {
+        return format!("{} {op} ${}", list.tie, n + 1);
+    }
     format!(
         "({}, {}) {op} (${}, ${})",
         list.sort,
@@ -185,7 +225,7 @@ async fn any_beyond(
         f.sql(Some(&beyond(list, f, later)))
     );
     let q = bind_values!(sqlx::query(&sql), &f.binds);
-    let q = bind_values!(q, key.iter());
+    let q = bind_values!(q, list.key_binds(key).iter());
     Ok(q.fetch_optional(store.pool()).await?.is_some())
 }
 
@@ -227,17 +267,17 @@ where
         "ASC"
     };
     let bound = key.as_ref().map(|_| beyond(list, f, later));
-    let n = f.binds.len() + if key.is_some() { 2 } else { 0 };
+    let key_binds = key.as_ref().map(|k| list.key_binds(k)).unwrap_or_default();
+    let n = f.binds.len() + key_binds.len();
     let sql = format!(
-        "{} {} ORDER BY {} {dir}, {} {dir} LIMIT ${}",
+        "{} {} ORDER BY {} LIMIT ${}",
         list.select,
         f.sql(bound.as_deref()),
-        list.sort,
-        list.tie,
+        list.order_by(dir),
         n + 1
     );
     let q = bind_values!(sqlx::query_as::<_, T>(&sql), &f.binds);
-    let q = bind_values!(q, key.iter().flatten());
+    let q = bind_values!(q, key_binds.iter());
     let mut rows = q.bind(limit + 1).fetch_all(store.pool()).await?;
     let more = rows.len() as i64 > limit;
     if backwards && !more {

@@ -177,6 +177,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0026_queue_day_counts.sqlite.sql"),
         postgres: include_str!("../migrations/0026_queue_day_counts.postgres.sql"),
     },
+    Migration {
+        version: 28,
+        name: "coverage: completions and enrolments read from covering indexes",
+        common: include_str!("../migrations/0028_coverage_reads.sql"),
+        sqlite: include_str!("../migrations/0028_coverage_reads.sqlite.sql"),
+        postgres: include_str!("../migrations/0028_coverage_reads.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {

@@ -20,6 +20,8 @@ mod common;
 mod account_sessions;
 #[path = "suite/attendance.rs"]
 mod attendance;
+#[path = "suite/audit_trail.rs"]
+mod audit_trail;
 #[path = "suite/audits.rs"]
 mod audits;
 #[path = "suite/coverage.rs"]

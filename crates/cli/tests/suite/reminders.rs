@@ -158,7 +158,6 @@ async fn audit_actions(db: &str) -> Vec<(String, Option<String>, String)> {
             ..Default::default()
         },
         100,
-        0,
     )
     .await
     .unwrap();

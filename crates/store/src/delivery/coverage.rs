@@ -8,7 +8,7 @@
 //! `session_id`; an `enrolled` row on a session that is not cancelled is a booking.
 
 use crate::audit_trail::{self, Actor, Event};
-use crate::{now_text, Result, Store, StoreError};
+use crate::{now_text, Backend, Result, Store, StoreError};
 use mashboard_domain::coverage::{
     self, Assignment, Booking, CompletionFact, CountingModule, CountsAs, Coverage, Filter, Person,
     Rule,
@@ -457,7 +457,15 @@ fn day(s: &str) -> Option<Date> {
 /// The part of a rule SQL can check cheaply, as a condition on `people p` that holds for
 /// everyone the rule could take (a superset: the domain decides exactly). Cohorts and
 /// transferees are left to the domain. `None` when some clause could take anyone.
-fn prefilter(rule: &Rule, binds: &mut Vec<String>) -> Option<String> {
+///
+/// Ranks, departments and role profiles compare as the domain does, ignoring the case of ASCII
+/// letters only: SQLite's `LOWER` and `UPPER` change only those, and on PostgreSQL the `"C"`
+/// collation makes them do the same (and spares a locale's case tables on every row).
+fn prefilter(backend: Backend, rule: &Rule, binds: &mut Vec<String>) -> Option<String> {
+    let fold = |f: &str, e: &str| match backend {
+        Backend::Sqlite => format!("{f}({e})"),
+        Backend::Postgres => format!("{f}({e} COLLATE \"C\")"),
+    };
     let next = |v: String, binds: &mut Vec<String>| {
         binds.push(v);
         format!("${}", binds.len())
@@ -471,9 +479,9 @@ fn prefilter(rule: &Rule, binds: &mut Vec<String>) -> Option<String> {
                     let v = v.trim();
                     next(
                         if upper {
-                            v.to_uppercase()
+                            v.to_ascii_uppercase()
                         } else {
-                            v.to_lowercase()
+                            v.to_ascii_lowercase()
                         },
                         binds,
                     )
@@ -483,19 +491,22 @@ fn prefilter(rule: &Rule, binds: &mut Vec<String>) -> Option<String> {
         };
         if !c.ranks.is_empty() {
             all.push(format!(
-                "LOWER(TRIM(p.rank)) IN ({})",
+                "{} IN ({})",
+                fold("LOWER", "TRIM(p.rank)"),
                 list(&c.ranks, false, binds)
             ));
         }
         if !c.departments.is_empty() {
             all.push(format!(
-                "LOWER(TRIM(p.department)) IN ({})",
+                "{} IN ({})",
+                fold("LOWER", "TRIM(p.department)"),
                 list(&c.departments, false, binds)
             ));
         }
         if !c.role_profiles.is_empty() {
             all.push(format!(
-                "p.id IN (SELECT a.person_id FROM assignments a JOIN role_profiles r ON r.id = a.profile_id WHERE UPPER(r.code) IN ({}))",
+                "p.id IN (SELECT a.person_id FROM assignments a JOIN role_profiles r ON r.id = a.profile_id WHERE {} IN ({}))",
+                fold("UPPER", "r.code"),
                 list(&c.role_profiles, true, binds)
             ));
         }
@@ -528,12 +539,19 @@ const SEP: char = '\u{1f}';
 /// row between threads), not on the query itself.
 const RS: char = '\u{1e}';
 
-fn packed(fields: &[&str]) -> String {
-    fields
-        .iter()
-        .map(|f| format!("COALESCE({f}, '')"))
-        .collect::<Vec<_>>()
-        .join(&format!(" || '{SEP}' || "))
+/// The fields as one text, separated by [`SEP`], an absent (NULL) field empty. On SQLite
+/// `concat` (3.44+) builds it in one step, where a chain of `||` makes a new text at each (not
+/// `concat_ws`, which leaves out empty fields and their separators); on PostgreSQL, whose
+/// `concat` looks up each argument's output function on every row, the chain is quicker.
+fn packed(backend: Backend, fields: &[&str]) -> String {
+    match backend {
+        Backend::Sqlite => format!("concat({})", fields.join(&format!(", '{SEP}', "))),
+        Backend::Postgres => fields
+            .iter()
+            .map(|f| format!("COALESCE({f}, '')"))
+            .collect::<Vec<_>>()
+            .join(&format!(" || '{SEP}' || ")),
+    }
 }
 
 fn unpack<'a, const N: usize>(text: &'a str, what: &str) -> Result<[Option<&'a str>; N]> {
@@ -694,17 +712,33 @@ impl Loaded {
     }
 }
 
-/// The reads of [`compute`].
-pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -> Result<Loaded> {
+/// The four reads of [`load_facts`]: a name, the query (rows packed into one text named `r`)
+/// and its parameters.
+struct Read {
+    what: &'static str,
+    sql: String,
+    binds: Vec<String>,
+}
+
+/// The ids of the requirement's modules, as SQL integers.
+fn module_ids(requirement: &Requirement) -> String {
+    requirement
+        .modules
+        .iter()
+        .map(|m| m.module_id.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn reads(backend: Backend, requirement: &Requirement, as_of: Date) -> [Read; 4] {
     let as_of_text = as_of.to_string();
     let next_day = as_of
         .next_day()
         .map(|d| d.to_string())
         .unwrap_or_else(|| "9999-12-31".into());
-    let req_id = requirement.id.to_string();
 
     let mut people_binds = vec![as_of_text.clone()];
-    let rule_sql = prefilter(&requirement.rule, &mut people_binds)
+    let rule_sql = prefilter(backend, &requirement.rule, &mut people_binds)
         .map(|s| format!(" AND {s}"))
         .unwrap_or_default();
     let people_sql = format!(
@@ -712,70 +746,183 @@ pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -
          WHERE (p.start_date IS NULL OR p.start_date <= $1)
            AND (p.left_on IS NULL OR p.left_on > $1)
            AND (p.active = 1 OR p.left_on IS NOT NULL){rule_sql}",
-        packed(&[
-            "CAST(p.id AS TEXT)",
-            "p.staff_number",
-            "p.name",
-            "p.rank",
-            "p.department",
-            "p.team",
-            "p.cohort",
-            "p.start_date",
-            "p.left_on",
-            "CAST(p.active AS TEXT)",
-        ])
+        packed(
+            backend,
+            &[
+                "CAST(p.id AS TEXT)",
+                "p.staff_number",
+                "p.name",
+                "p.rank",
+                "p.department",
+                "p.team",
+                "p.cohort",
+                "p.start_date",
+                "p.left_on",
+                "CAST(p.active AS TEXT)",
+            ]
+        )
     );
+    // The module ids are the requirement's own integers, written into the query. No module
+    // (which a stored requirement never has) reads nothing.
+    let ids = module_ids(requirement);
+    let ids = if ids.is_empty() { "NULL".into() } else { ids };
+    // Each person's earliest completion of each module, made by a session, imported, or
+    // otherwise. SQLite sums them up in the order of the `completions_coverage` index, reading
+    // it alone; PostgreSQL sends each completion as it is (its hash aggregate of texts costs
+    // more than the rows), and `facts_from` keeps the earliest.
+    let kinds = [
+        "CASE WHEN c.session_id IS NOT NULL THEN c.completed_on END",
+        "CASE WHEN c.session_id IS NULL AND c.source = 'imported' THEN c.completed_on END",
+        "CASE WHEN c.session_id IS NULL AND c.source <> 'imported' THEN c.completed_on END",
+    ];
+    let (kinds, group_by) = match backend {
+        Backend::Sqlite => (
+            kinds.map(|k| format!("MIN({k})")),
+            "GROUP BY c.module_id, c.person_id",
+        ),
+        Backend::Postgres => (kinds.map(str::to_string), ""),
+    };
     let completions_sql = format!(
         "SELECT {} AS r FROM completions c
-         JOIN coverage_requirement_modules rm ON rm.module_id = c.module_id AND rm.requirement_id = CAST($1 AS BIGINT)
-         WHERE c.completed_on <= $2
-         GROUP BY c.person_id",
-        packed(&[
-            "CAST(c.person_id AS TEXT)",
-            "MIN(CASE WHEN rm.counts_as <> 'recording' AND c.session_id IS NOT NULL THEN c.completed_on END)",
-            "MIN(CASE WHEN rm.counts_as <> 'recording' AND c.session_id IS NULL AND c.source = 'imported' THEN c.completed_on END)",
-            "MIN(CASE WHEN rm.counts_as <> 'recording' AND c.session_id IS NULL AND c.source <> 'imported' THEN c.completed_on END)",
-            "MIN(CASE WHEN rm.counts_as = 'recording' AND c.session_id IS NOT NULL THEN c.completed_on END)",
-            "MIN(CASE WHEN rm.counts_as = 'recording' AND c.session_id IS NULL THEN c.completed_on END)",
-        ])
+         WHERE c.module_id IN ({ids}) AND c.completed_on <= $1
+         {group_by}",
+        packed(
+            backend,
+            &[
+                "CAST(c.module_id AS TEXT)",
+                "CAST(c.person_id AS TEXT)",
+                &kinds[0],
+                &kinds[1],
+                &kinds[2],
+            ]
+        )
     );
+    // Each person's earliest booking on each module's sessions still to come (or not yet
+    // delivered): from those few sessions to their enrolments (`CROSS JOIN` keeps SQLite to
+    // that order; PostgreSQL plans it as any join), read from `session_enrolments_coverage`.
     let bookings_sql = format!(
-        "SELECT {} AS r FROM session_enrolments e
-         JOIN training_sessions s ON s.id = e.session_id
-         JOIN coverage_requirement_modules rm ON rm.module_id = s.module_id AND rm.requirement_id = CAST($1 AS BIGINT)
-         WHERE e.status = 'enrolled' AND s.status <> 'cancelled'
-           AND (s.starts_at >= $2 OR s.status <> 'delivered')
-           AND e.created_at < $2
-         GROUP BY e.person_id",
-        packed(&[
-            "CAST(e.person_id AS TEXT)",
-            "MIN(CASE WHEN rm.counts_as <> 'recording' THEN s.starts_at || ' ' || CAST(s.id AS TEXT) END)",
-            "MIN(CASE WHEN rm.counts_as = 'recording' THEN s.starts_at || ' ' || CAST(s.id AS TEXT) END)",
-        ])
+        "SELECT {} AS r FROM training_sessions s CROSS JOIN session_enrolments e
+         WHERE e.session_id = s.id AND s.module_id IN ({ids})
+           AND e.status = 'enrolled' AND s.status <> 'cancelled'
+           AND (s.starts_at >= $1 OR s.status <> 'delivered')
+           AND e.created_at < $1
+         GROUP BY e.person_id, s.module_id",
+        packed(
+            backend,
+            &[
+                "CAST(e.person_id AS TEXT)",
+                "CAST(s.module_id AS TEXT)",
+                "MIN(s.starts_at || ' ' || CAST(s.id AS TEXT))",
+            ]
+        )
     );
     let assignments_sql = format!(
         "SELECT {} AS r FROM assignments a JOIN role_profiles r ON r.id = a.profile_id
          WHERE a.started_on <= $1 AND (a.ended_on IS NULL OR a.ended_on > $1)",
-        packed(&[
-            "CAST(a.person_id AS TEXT)",
-            "r.code",
-            "a.started_on",
-            "a.ended_on",
-        ])
+        packed(
+            backend,
+            &[
+                "CAST(a.person_id AS TEXT)",
+                "r.code",
+                "a.started_on",
+                "a.ended_on",
+            ]
+        )
     );
-    let (people_rows, completion_rows, booking_rows, assignment_rows) = tokio::try_join!(
-        texts(store, people_sql, people_binds),
-        texts(
-            store,
-            completions_sql,
-            vec![req_id.clone(), as_of_text.clone()]
-        ),
-        texts(store, bookings_sql, vec![req_id, next_day]),
-        texts(store, assignments_sql, vec![as_of_text]),
-    )?;
+    [
+        Read {
+            what: "people",
+            sql: people_sql,
+            binds: people_binds,
+        },
+        Read {
+            what: "completions",
+            sql: completions_sql,
+            binds: vec![as_of_text.clone()],
+        },
+        Read {
+            what: "bookings",
+            sql: bookings_sql,
+            binds: vec![next_day],
+        },
+        Read {
+            what: "role assignments",
+            sql: assignments_sql,
+            binds: vec![as_of_text],
+        },
+    ]
+}
 
+/// The reads of [`compute`].
+pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -> Result<Loaded> {
+    let [people, completions, bookings, assignments] = reads(store.backend(), requirement, as_of);
+    let (people_rows, completion_rows, booking_rows, assignment_rows) = tokio::try_join!(
+        texts(store, people.sql, people.binds),
+        texts(store, completions.sql, completions.binds),
+        texts(store, bookings.sql, bookings.binds),
+        texts(store, assignments.sql, assignments.binds),
+    )?;
+    facts_from(
+        requirement,
+        &people_rows,
+        &completion_rows,
+        &booking_rows,
+        &assignment_rows,
+    )
+}
+
+/// Where the time of [`load_facts`] goes: each read run alone, one after another, with its
+/// records and milliseconds, then the unpacking of all four (for the benchmark).
+pub async fn load_timings(
+    store: &Store,
+    requirement: &Requirement,
+    as_of: Date,
+) -> Result<Vec<(&'static str, usize, f64)>> {
+    let mut out = Vec::new();
+    let mut texts_read = Vec::new();
+    for read in reads(store.backend(), requirement, as_of) {
+        let t = std::time::Instant::now();
+        let text = texts(store, read.sql, read.binds).await?;
+        out.push((
+            read.what,
+            records(&text).count(),
+            t.elapsed().as_secs_f64() * 1000.0,
+        ));
+        texts_read.push(text);
+    }
+    let t = std::time::Instant::now();
+    facts_from(
+        requirement,
+        &texts_read[0],
+        &texts_read[1],
+        &texts_read[2],
+        &texts_read[3],
+    )?;
+    out.push(("unpacking", 0, t.elapsed().as_secs_f64() * 1000.0));
+    Ok(out)
+}
+
+/// The earlier of two optional texts (dates `YYYY-MM-DD`, or a session's start and id), as
+/// the database's `MIN` compares them.
+fn earlier<'a>(a: Option<&'a str>, b: Option<&'a str>) -> Option<&'a str> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The facts from the four texts the reads sent. Completions and bookings come per person and
+/// module; each person keeps the earliest of each kind, standing for a module of that kind
+/// (the domain needs no more).
+fn facts_from(
+    requirement: &Requirement,
+    people_rows: &str,
+    completion_rows: &str,
+    booking_rows: &str,
+    assignment_rows: &str,
+) -> Result<Loaded> {
     let mut people = Vec::new();
-    for row in records(&people_rows) {
+    for row in records(people_rows) {
         let f = unpack::<10>(row, "person")?;
         people.push(Person {
             id: id_of(f[0])?,
@@ -792,7 +939,7 @@ pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -
     }
     people.sort_by_key(|p| p.id);
 
-    // A module of each kind, to stand for the completions and bookings the database summed up.
+    // A module of each kind, to stand for the completions and bookings summed up per person.
     let of_kind = |recording: bool| {
         requirement
             .modules
@@ -801,16 +948,48 @@ pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -
             .map(|m| m.module_id)
     };
     let (plain_module, recording_module) = (of_kind(false), of_kind(true));
+    let recording: HashSet<i64> = requirement
+        .modules
+        .iter()
+        .filter(|m| m.counts_as == CountsAs::Recording)
+        .map(|m| m.module_id)
+        .collect();
+    let known: HashSet<i64> = requirement.modules.iter().map(|m| m.module_id).collect();
+
+    // Per person, in order of first appearance: the earliest plain completion by a session,
+    // imported, other; the earliest recording by a session, other.
+    let mut earliest: HashMap<i64, [Option<&str>; 5]> = HashMap::new();
+    let mut order = Vec::new();
+    for row in records(completion_rows) {
+        let f = unpack::<5>(row, "completion")?;
+        let module_id = id_of(f[0])?;
+        let person_id = id_of(f[1])?;
+        if !known.contains(&module_id) {
+            continue;
+        }
+        let slots = earliest.entry(person_id).or_insert_with(|| {
+            order.push(person_id);
+            [None; 5]
+        });
+        let (session, imported, other) = (f[2], f[3], f[4]);
+        if recording.contains(&module_id) {
+            slots[3] = earlier(slots[3], session);
+            slots[4] = earlier(slots[4], earlier(imported, other));
+        } else {
+            slots[0] = earlier(slots[0], session);
+            slots[1] = earlier(slots[1], imported);
+            slots[2] = earlier(slots[2], other);
+        }
+    }
     let mut completions = Vec::new();
-    for row in records(&completion_rows) {
-        let f = unpack::<6>(row, "completion")?;
-        let person_id = id_of(f[0])?;
+    for person_id in order {
+        let f = earliest[&person_id];
         let kinds = [
-            (f[1], plain_module, true, false),
-            (f[2], plain_module, false, true),
-            (f[3], plain_module, false, false),
-            (f[4], recording_module, true, false),
-            (f[5], recording_module, false, false),
+            (f[0], plain_module, true, false),
+            (f[1], plain_module, false, true),
+            (f[2], plain_module, false, false),
+            (f[3], recording_module, true, false),
+            (f[4], recording_module, false, false),
         ];
         for (on, module, session, imported) in kinds {
             if let (Some(on), Some(module_id)) = (on.and_then(day), module) {
@@ -825,11 +1004,29 @@ pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -
             }
         }
     }
-    let mut bookings = Vec::new();
-    for row in records(&booking_rows) {
+
+    // Per person: the earliest plain booking and the earliest recording booking, each as the
+    // session's start and id.
+    let mut soonest: HashMap<i64, [Option<&str>; 2]> = HashMap::new();
+    let mut order = Vec::new();
+    for row in records(booking_rows) {
         let f = unpack::<3>(row, "booking")?;
         let person_id = id_of(f[0])?;
-        for (key, module) in [(f[1], plain_module), (f[2], recording_module)] {
+        let module_id = id_of(f[1])?;
+        if !known.contains(&module_id) {
+            continue;
+        }
+        let slots = soonest.entry(person_id).or_insert_with(|| {
+            order.push(person_id);
+            [None; 2]
+        });
+        let slot = usize::from(recording.contains(&module_id));
+        slots[slot] = earlier(slots[slot], f[2]);
+    }
+    let mut bookings = Vec::new();
+    for person_id in order {
+        let f = soonest[&person_id];
+        for (key, module) in [(f[0], plain_module), (f[1], recording_module)] {
             let (Some(key), Some(module_id)) = (key, module) else {
                 continue;
             };
@@ -847,7 +1044,7 @@ pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -
         }
     }
     let mut assignments = Vec::new();
-    for row in records(&assignment_rows) {
+    for row in records(assignment_rows) {
         let f = unpack::<4>(row, "role assignment")?;
         if let Some(started_on) = f[2].and_then(day) {
             assignments.push(Assignment {

@@ -430,7 +430,6 @@ async fn findings_only_for_the_sample_only_by_its_auditors_only_while_open() {
                 ..Default::default()
             },
             10,
-            0,
         )
         .await
         .unwrap();
@@ -624,7 +623,6 @@ async fn a_redraw_needs_a_reason_keeps_the_old_draw_and_is_refused_once_findings
                 ..Default::default()
             },
             10,
-            0,
         )
         .await
         .unwrap();
@@ -814,7 +812,6 @@ async fn views_of_an_audits_incidents_are_audited_and_show_linked_referrals() {
                     ..Default::default()
                 },
                 10,
-                0,
             )
             .await
             .unwrap();

@@ -217,7 +217,6 @@ async fn requirements_are_created_edited_retired_and_audited() {
                 ..Default::default()
             },
             50,
-            0,
         )
         .await
         .unwrap();
@@ -834,4 +833,250 @@ async fn every_table_coverage_reads_raises_the_data_version() {
     .await;
     assert_ne!(version(store.clone()).await, before);
     store.close().await;
+}
+
+#[allow(clippy::type_complexity)]
+/// Coverage from every row read one by one (each completion and each booking as it is, with
+/// nothing summed up by the database), for comparing with what `load_facts` reads.
+async fn coverage_from_every_row(
+    store: &Store,
+    req: &coverage::Requirement,
+    as_of: time::Date,
+) -> mashboard_domain::coverage::Coverage {
+    use mashboard_domain::coverage::{self as dc, parse_ymd};
+    let people: Vec<(
+        i64,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        i64,
+    )> = sqlx::query_as(
+        "SELECT id, staff_number, name, rank, department, team, cohort, start_date, left_on, active
+             FROM people ORDER BY id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let people: Vec<dc::Person> = people
+        .into_iter()
+        .map(|p| dc::Person {
+            id: p.0,
+            staff_number: p.1,
+            name: p.2,
+            rank: p.3,
+            department: p.4,
+            team: p.5,
+            cohort: p.6,
+            start_date: p.7.as_deref().and_then(parse_ymd),
+            left_on: p.8.as_deref().and_then(parse_ymd),
+            active: p.9 != 0,
+        })
+        .collect();
+    let completions: Vec<(i64, i64, String, Option<i64>, String)> = sqlx::query_as(
+        "SELECT person_id, module_id, completed_on, session_id, source FROM completions",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let completions: Vec<dc::CompletionFact> = completions
+        .into_iter()
+        .map(|c| dc::CompletionFact {
+            person_id: c.0,
+            module_id: c.1,
+            completed_on: parse_ymd(&c.2).unwrap(),
+            session_id: c.3,
+            imported: c.4 == "imported",
+        })
+        .collect();
+    // A booking counts from the day after it was made (as the page has always read it).
+    let next_day = as_of.next_day().unwrap().to_string();
+    let bookings: Vec<(i64, i64, i64, String, String)> = sqlx::query_as(
+        "SELECT e.person_id, s.module_id, s.id, s.starts_at, s.status
+         FROM session_enrolments e JOIN training_sessions s ON s.id = e.session_id
+         WHERE e.status = 'enrolled' AND s.status <> 'cancelled' AND e.created_at < $1",
+    )
+    .bind(&next_day)
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let bookings: Vec<dc::Booking> = bookings
+        .into_iter()
+        .map(|b| dc::Booking {
+            person_id: b.0,
+            module_id: b.1,
+            session_id: b.2,
+            starts_on: parse_ymd(&b.3[..10]).unwrap(),
+            delivered: b.4 == "delivered",
+        })
+        .collect();
+    let coverage = dc::compute(
+        &req.rule,
+        &req.counting(),
+        dc::Facts {
+            people: &people,
+            assignments: &[],
+            completions: &completions,
+            bookings: &bookings,
+        },
+        as_of,
+        &Filter::default(),
+    );
+    by_person_id(&people, coverage)
+}
+
+/// Coverage with each outcome naming its person by id rather than by place in a list (the
+/// reads and the reference list different people).
+fn by_person_id(
+    people: &[mashboard_domain::coverage::Person],
+    mut coverage: mashboard_domain::coverage::Coverage,
+) -> mashboard_domain::coverage::Coverage {
+    for o in &mut coverage.outcomes {
+        o.person = people[o.person].id as usize;
+    }
+    coverage
+}
+
+#[tokio::test]
+async fn coverage_reads_agree_with_every_row_read_one_by_one() {
+    on_both!(|store| {
+        let actor = Actor::system();
+        let session_module = module(&store, "FL-PPN").await;
+        let any_module = module(&store, "FL-PPN-ELEARN").await;
+        let recording = module(&store, "FL-PPN-VID").await;
+        let elsewhere = module(&store, "EL-VULN").await;
+        let mut rule = pc_rule();
+        rule.clauses[0].ranks.push("PCSO".into());
+        // Compared as the domain compares: only ASCII letters' case is ignored.
+        rule.clauses[0].ranks.push("ÉCOLE".into());
+        rule.clauses[0].transferees = Transferees::Include;
+        let mut requirements = Vec::new();
+        for (code, modules) in [
+            (
+                "ALL",
+                vec![
+                    (session_module, CountsAs::Session),
+                    (any_module, CountsAs::Any),
+                    (recording, CountsAs::Recording),
+                ],
+            ),
+            ("ONE", vec![(session_module, CountsAs::Session)]),
+            ("REC", vec![(recording, CountsAs::Recording)]),
+        ] {
+            let id = coverage::create_requirement(
+                &store,
+                &actor,
+                &RequirementInput {
+                    code: code.into(),
+                    name: code.into(),
+                    description: String::new(),
+                    rule: rule.clone(),
+                    modules,
+                },
+            )
+            .await
+            .unwrap();
+            requirements.push(coverage::requirement(&store, id).await.unwrap().unwrap());
+        }
+        // Sessions of every module on days of their own, delivered, open and cancelled.
+        let modules = [session_module, any_module, recording, elsewhere];
+        let mut sessions = Vec::new();
+        for k in 0..24i64 {
+            let day = date!(2026 - 06 - 01) + time::Duration::days(k * 13);
+            let status = ["delivered", "open", "cancelled", "open"][(k % 4) as usize];
+            let module_id = modules[(k % 4) as usize];
+            sessions.push(session(&store, module_id, &format!("{day}T09:00:00Z"), status).await);
+        }
+        let mut seed = 7u64;
+        let mut next = move |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for i in 0..60u64 {
+            let rank = ["PC", "PCSO", "Sgt", "École", "pc ", "école"][next(6) as usize];
+            let cohort = if next(5) == 0 {
+                "2023 transferees".to_string()
+            } else {
+                format!("{} PC intake 1", 2021 + next(5))
+            };
+            let start = format!("{}-0{}-1{}", 2020 + next(6), 1 + next(9), next(9));
+            let left = (next(6) == 0).then(|| format!("2026-0{}-15", 1 + next(9)));
+            let p = person(
+                &store,
+                &format!("9{i:03}"),
+                rank,
+                "Response",
+                &cohort,
+                &start,
+                left.as_deref(),
+                None,
+            )
+            .await;
+            for _ in 0..next(5) {
+                let m = modules[next(4) as usize];
+                let on = date!(2025 - 01 - 01) + time::Duration::days(next(900) as i64);
+                let by_session = (next(2) == 0).then(|| sessions[next(24) as usize]);
+                let source = if next(3) == 0 { "imported" } else { "recorded" };
+                complete(&store, p, m, &on.to_string(), by_session, source).await;
+            }
+            let mut booked = std::collections::HashSet::new();
+            for _ in 0..next(4) {
+                let s = sessions[next(24) as usize];
+                if !booked.insert(s) {
+                    continue;
+                }
+                let status = ["enrolled", "enrolled", "withdrawn", "waitlisted"][next(4) as usize];
+                let made = date!(2026 - 01 - 01) + time::Duration::days(next(500) as i64);
+                sqlx::query(
+                    "INSERT INTO session_enrolments (session_id, person_id, status, booked_by, created_at, updated_at)
+                     VALUES ($1, $2, $3, 'test', $4, $4)",
+                )
+                .bind(s)
+                .bind(p)
+                .bind(status)
+                .bind(format!("{made}T10:00:00.000000Z"))
+                .execute(store.pool())
+                .await
+                .unwrap();
+            }
+        }
+        let mut seen = (0, 0, 0);
+        for req in &requirements {
+            for as_of in [
+                date!(2025 - 06 - 30),
+                date!(2026 - 03 - 31),
+                date!(2026 - 09 - 14),
+                date!(2027 - 01 - 31),
+            ] {
+                let read = coverage::load_facts(&store, req, as_of)
+                    .await
+                    .unwrap()
+                    .compute(req, as_of, &Filter::default());
+                let every_row = coverage_from_every_row(&store, req, as_of).await;
+                let read = coverage::Report {
+                    coverage: by_person_id(&read.people, read.coverage.clone()),
+                    people: read.people,
+                };
+                assert_eq!(
+                    read.coverage, every_row,
+                    "{} as of {as_of}: the reads and every row disagree",
+                    req.code
+                );
+                seen.0 += read.coverage.total.trained;
+                seen.1 += read.coverage.total.booked;
+                seen.2 += read.coverage.total.required;
+            }
+        }
+        // The data reached every standing, so the comparison could fail.
+        assert!(
+            seen.0 > 0 && seen.1 > 0 && seen.2 > seen.0 + seen.1,
+            "{seen:?}"
+        );
+    });
 }

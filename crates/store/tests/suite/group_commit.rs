@@ -36,7 +36,7 @@ async fn three_hundred_views_at_once_are_all_recorded_in_a_few_commits() {
             actor: "viewer123".into(),
             ..Default::default()
         };
-        let (_, events) = audit_trail::list(&store, &f, 10, 0).await.unwrap();
+        let (_, events) = audit_trail::list(&store, &f, 10).await.unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].summary, "Viewed record 123");
         assert_eq!(events[0].actor_user_id, Some(123));

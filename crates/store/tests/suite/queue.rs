@@ -141,7 +141,6 @@ async fn events(store: &Store, action: &str) -> Vec<audit_trail::AuditEvent> {
             ..Default::default()
         },
         100,
-        0,
     )
     .await
     .unwrap()

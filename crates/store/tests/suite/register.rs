@@ -83,7 +83,6 @@ async fn audit_actions(store: &Store) -> Vec<String> {
             ..Default::default()
         },
         100,
-        0,
     )
     .await
     .unwrap();
@@ -646,7 +645,6 @@ INC-RECENT,{recent},Domestic,West,Y,N,N,,Response
                 ..Default::default()
             },
             10,
-            0,
         )
         .await
         .unwrap();

@@ -358,7 +358,6 @@ async fn the_digests_inputs_come_from_the_records_of_active_people() {
                 ..Default::default()
             },
             10,
-            0,
         )
         .await
         .unwrap();

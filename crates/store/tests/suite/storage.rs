@@ -285,7 +285,7 @@ async fn sign_in_locks_after_five_failures_without_saying_which_part_was_wrong()
             actor: "alice".into(),
             ..Default::default()
         };
-        assert_eq!(audit_trail::list(&store, &f, 50, 0).await.unwrap().0, 5);
+        assert_eq!(audit_trail::list(&store, &f, 50).await.unwrap().0, 5);
     });
 }
 
@@ -354,7 +354,7 @@ async fn the_audit_trail_cannot_be_edited_or_deleted() {
             .execute(store.pool())
             .await
             .is_err());
-        let (total, rows) = audit_trail::list(&store, &AuditFilter::default(), 10, 0)
+        let (total, rows) = audit_trail::list(&store, &AuditFilter::default(), 10)
             .await
             .unwrap();
         assert_eq!(total, 1);
@@ -578,7 +578,7 @@ async fn copy_db_moves_everything_from_sqlite_to_postgresql_and_the_copy_keeps_w
     let token = accounts::create_token(&source, &actor, "mgr", "t")
         .await
         .unwrap();
-    let (events_before, _) = audit_trail::list(&source, &AuditFilter::default(), 1, 0)
+    let (events_before, _) = audit_trail::list(&source, &AuditFilter::default(), 1)
         .await
         .unwrap();
 

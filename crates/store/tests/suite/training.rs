@@ -220,7 +220,6 @@ async fn sign_off_needs_the_named_mentor_and_the_named_manager_and_then_locks() 
                 ..Default::default()
             },
             50,
-            0,
         )
         .await
         .unwrap();

@@ -275,7 +275,6 @@ async fn the_clean_training_sheet_imports_once_with_its_signatures_marked_import
                 ..Default::default()
             },
             50,
-            0,
         )
         .await
         .unwrap();
@@ -287,7 +286,6 @@ async fn the_clean_training_sheet_imports_once_with_its_signatures_marked_import
                 ..Default::default()
             },
             50,
-            0,
         )
         .await
         .unwrap();
@@ -618,7 +616,6 @@ async fn mappings_are_saved_by_name_and_kind() {
                 ..Default::default()
             },
             50,
-            0,
         )
         .await
         .unwrap();

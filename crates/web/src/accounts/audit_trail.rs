@@ -13,7 +13,8 @@ use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use mashboard_domain::people::parse_date;
-use mashboard_store::audit_trail::{self, AuditEvent, AuditFilter, Event, PageStart, TrailPage};
+use mashboard_store::audit_trail::{self, AuditEvent, AuditFilter, Event};
+use mashboard_store::keyset::{Page as TrailPage, PageStart};
 
 // ---------------------------------------------------------------------------------------------
 // Audit trail
@@ -121,10 +122,11 @@ impl AuditQuery {
                 from,
                 to,
             },
-            start: match (get("older").parse(), get("newer").parse()) {
-                (Ok(id), _) => PageStart::OlderThan(id),
-                (_, Ok(id)) => PageStart::NewerThan(id),
-                _ => PageStart::Newest,
+            // The trail is newest first: older events come after an event, newer ones before.
+            start: match (get("older").parse::<i64>(), get("newer").parse::<i64>()) {
+                (Ok(id), _) => PageStart::After(id.to_string()),
+                (_, Ok(id)) => PageStart::Before(id.to_string()),
+                _ => PageStart::First,
             },
             form,
         }
@@ -182,31 +184,28 @@ pub async fn audit_trail(
     let trail = if q.form.has_errors() {
         TrailPage::default()
     } else {
-        let trail = audit_trail::page(&state.store, &q.filter, AUDIT_PER_PAGE, q.start).await?;
+        let trail = audit_trail::page(&state.store, &q.filter, AUDIT_PER_PAGE, &q.start).await?;
         audit_trail::record(
             &state.store,
             &page.user.actor(),
             Event::new(
                 "audit.view",
-                format!(
-                    "Viewed the audit trail ({} events shown)",
-                    trail.events.len()
-                ),
+                format!("Viewed the audit trail ({} events shown)", trail.rows.len()),
             )
             .after(&serde_json::json!({
                 "filters": qs,
-                "from_id": trail.events.first().map(|e| e.id),
-                "to_id": trail.events.last().map(|e| e.id),
+                "from_id": trail.rows.first().map(|e| e.id),
+                "to_id": trail.rows.last().map(|e| e.id),
             })),
         )
         .await?;
         trail
     };
-    let newer_href = match (trail.has_newer, trail.events.first()) {
+    let newer_href = match (trail.has_previous, trail.rows.first()) {
         (true, Some(e)) => Some(trail_href(&qs, &format!("newer={}", e.id))),
         _ => None,
     };
-    let older_href = match (trail.has_older, trail.events.last()) {
+    let older_href = match (trail.has_next, trail.rows.last()) {
         (true, Some(e)) => Some(trail_href(&qs, &format!("older={}", e.id))),
         _ => None,
     };
@@ -226,9 +225,9 @@ pub async fn audit_trail(
             format!("/admin/audit.csv?{qs}")
         },
         filtered: !qs.is_empty(),
-        newest: q.start == PageStart::Newest || !trail.has_newer,
+        newest: q.start == PageStart::First || !trail.has_previous,
         form: q.form,
-        rows: trail.events.into_iter().map(EventView::from).collect(),
+        rows: trail.rows.into_iter().map(EventView::from).collect(),
         newer_href,
         older_href,
     })
@@ -263,11 +262,11 @@ pub async fn audit_csv(
     .map_err(csv_err)?;
     // Newest first, a chunk at a time, each chunk starting below the last id written (events
     // recorded during the export are newer than the first chunk, so they are not in it).
-    let mut start = PageStart::Newest;
+    let mut start = PageStart::First;
     let mut written = 0usize;
     loop {
-        let chunk = audit_trail::page(&state.store, &q.filter, EXPORT_CHUNK, start).await?;
-        for e in &chunk.events {
+        let chunk = audit_trail::page(&state.store, &q.filter, EXPORT_CHUNK, &start).await?;
+        for e in &chunk.rows {
             let id = e.id.to_string();
             let cells = [
                 id.as_str(),
@@ -284,8 +283,8 @@ pub async fn audit_csv(
                 .map_err(csv_err)?;
             written += 1;
         }
-        match chunk.events.last() {
-            Some(last) if chunk.has_older => start = PageStart::OlderThan(last.id),
+        match chunk.rows.last() {
+            Some(last) if chunk.has_next => start = PageStart::After(last.id.to_string()),
             _ => break,
         }
     }

@@ -94,7 +94,7 @@ async fn repeated_failures_lock_the_account_and_the_audit_trail_records_them() {
             actor: "test-frontline".into(),
             ..Default::default()
         };
-        let (total, _) = audit_trail::list(&app.store, &f, 100, 0).await.unwrap();
+        let (total, _) = audit_trail::list(&app.store, &f, 100).await.unwrap();
         assert_eq!(total, 6, "five failures and one locked attempt");
     });
 }
@@ -477,7 +477,7 @@ async fn viewing_a_record_is_audited() {
             entity_key: "X1".into(),
             ..Default::default()
         };
-        let (total, rows) = audit_trail::list(&app.store, &f, 10, 0).await.unwrap();
+        let (total, rows) = audit_trail::list(&app.store, &f, 10).await.unwrap();
         assert_eq!(total, 1);
         assert_eq!(rows[0].actor, "test-mash-trainer");
     });
@@ -649,7 +649,6 @@ async fn an_hr_import_with_a_mistake_is_refused_then_the_fixed_file_goes_in_and_
                 ..Default::default()
             },
             100,
-            0,
         )
         .await
         .unwrap()

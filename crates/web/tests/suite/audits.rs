@@ -885,7 +885,6 @@ async fn auditors_see_only_their_audits_and_record_findings_through_the_pages() 
                 ..Default::default()
             },
             10,
-            0,
         )
         .await
         .unwrap();
@@ -898,7 +897,6 @@ async fn auditors_see_only_their_audits_and_record_findings_through_the_pages() 
                 ..Default::default()
             },
             10,
-            0,
         )
         .await
         .unwrap();
@@ -1068,7 +1066,6 @@ async fn the_summary_page_shows_intervals_and_the_exports_let_every_figure_be_re
                 ..Default::default()
             },
             10,
-            0,
         )
         .await
         .unwrap();

@@ -382,7 +382,7 @@ pub async fn audit_events(store: &Store, action: &str) -> (i64, Vec<AuditEvent>)
         action: action.into(),
         ..Default::default()
     };
-    audit_trail::list(store, &filter, 1000, 0).await.unwrap()
+    audit_trail::list(store, &filter, 1000).await.unwrap()
 }
 
 /// The actions of [`audit_events`], oldest first.
