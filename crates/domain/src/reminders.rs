@@ -75,8 +75,9 @@ pub struct Inputs {
     /// Plan items of active people (any status; only due soon and out of date are used).
     pub items: Vec<DueItem>,
     pub pending: Vec<PendingCompletion>,
-    /// One entry per CPD entry submitted and not yet verified, by the person who logged it.
-    pub submitted_cpd: Vec<i64>,
+    /// CPD submitted and not yet verified: each person who logged some, with how many entries
+    /// (counted, not listed, so a person with thousands of entries costs one line).
+    pub submitted_cpd: Vec<(i64, usize)>,
 }
 
 /// A line about one training item.
@@ -308,16 +309,16 @@ pub fn build_digests(inputs: &Inputs) -> Vec<Digest> {
 
     let mut cpd: HashMap<i64, BTreeMap<(String, i64), usize>> = HashMap::new();
     let mut cpd_awaiting = 0;
-    for person_id in &inputs.submitted_cpd {
-        let Some(p) = people.get(person_id) else {
+    for &(person_id, entries) in &inputs.submitted_cpd {
+        let Some(p) = people.get(&person_id) else {
             continue;
         };
-        cpd_awaiting += 1;
+        cpd_awaiting += entries;
         if let Some(manager) = p.line_manager_id.filter(|m| people.contains_key(m)) {
             *cpd.entry(manager)
                 .or_default()
                 .entry((p.name.clone(), p.id))
-                .or_default() += 1;
+                .or_default() += entries;
         }
     }
 
@@ -771,7 +772,7 @@ mod tests {
                 completed_on: date!(2025 - 03 - 01),
                 signed: vec![],
             }],
-            submitted_cpd: vec![2, 2, 3],
+            submitted_cpd: vec![(2, 2), (3, 1)],
         }
     }
 

@@ -36,6 +36,7 @@ pub mod sign_in_sessions;
 pub mod testing;
 pub mod training;
 pub mod waiting;
+pub mod wal;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};

@@ -184,6 +184,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0028_coverage_reads.sqlite.sql"),
         postgres: include_str!("../migrations/0028_coverage_reads.postgres.sql"),
     },
+    Migration {
+        version: 29,
+        name: "growing reads: submitted CPD counted per person from an index, a record's changes without its views",
+        common: include_str!("../migrations/0029_growing_reads.sql"),
+        sqlite: include_str!("../migrations/0029_growing_reads.sqlite.sql"),
+        postgres: include_str!("../migrations/0029_growing_reads.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {

@@ -34,6 +34,8 @@ mod draws;
 mod exercises;
 #[path = "suite/group_commit.rs"]
 mod group_commit;
+#[path = "suite/growing_reads.rs"]
+mod growing_reads;
 #[path = "suite/impact.rs"]
 mod impact;
 #[path = "suite/learning.rs"]

@@ -143,6 +143,13 @@ pub async fn serve(
             tokio::time::sleep(Duration::from_secs(600)).await;
         }
     });
+    // On SQLite, the write-ahead log is emptied whenever it has grown past a limit: steady
+    // reads keep SQLite's own checkpoint from ever starting the log again (see `wal.rs`).
+    let wal_keeper = tokio::spawn(mashboard_store::wal::keep_small_every(
+        state.store.clone(),
+        mashboard_store::wal::LIMIT_BYTES,
+        mashboard_store::wal::EVERY,
+    ));
     // On PostgreSQL, live exercise events travel between instances through the database.
     let relay = live::spawn_relay(Arc::clone(&state.exercise_hub), state.store.clone()).await;
     let app = router(state);
@@ -153,6 +160,7 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     sweeper.abort();
+    wal_keeper.abort();
     if let Some(relay) = relay {
         relay.abort();
     }

@@ -305,7 +305,7 @@ async fn the_digests_inputs_come_from_the_records_of_active_people() {
             inputs.pending[0].signed,
             vec![(Capacity::Mentor, Some(mona))]
         );
-        assert_eq!(inputs.submitted_cpd, vec![sam]);
+        assert_eq!(inputs.submitted_cpd, vec![(sam, 1)]);
 
         let digests = build_digests(&inputs);
         let len_digest = digests
