@@ -44,6 +44,8 @@ mod locking;
 mod partners;
 #[path = "suite/queue.rs"]
 mod queue;
+#[path = "suite/queue_pages.rs"]
+mod queue_pages;
 #[path = "suite/register.rs"]
 mod register;
 #[path = "suite/reminders.rs"]
