@@ -211,6 +211,14 @@ pub(crate) async fn fetch_at(
 /// The (id, reference) at each of `positions` (0-based, within `stratum` when the spec has
 /// strata), in the order given, found through the stratum's `days`: each position's day and
 /// offset, then that day's record at the offset, a batch of records a query.
+///
+/// A day's records are the frame's records from the day's own key up to the next day of the
+/// list (or the end of the period): any record between them would be of a day in between,
+/// which has none. So a record is found from whichever end of its day is nearer, forward from
+/// the day's first record or backward from its last: the same record, half the index entries
+/// read on average (and on PostgreSQL each entry not yet marked all-visible costs a visit to
+/// the table).
+#[allow(clippy::too_many_arguments)]
 async fn fetch_in_days(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -227,77 +235,40 @@ async fn fetch_in_days(
     };
     let counts: Vec<usize> = days.iter().map(|(_, n)| *n).collect();
     let located = sampling::locate(&counts, positions).ok_or_else(changed)?;
-    let time = collate(backend, spec.time);
-    let key = collate(backend, spec.key);
-    // $1 is the end of the period and $2 the stratum; each branch then has its day and offset,
-    // every parameter first written in the order of its number.
-    let (stratum_filter, first) = match spec.stratum {
-        Some(s) => (format!(" AND {s} = $2"), 3),
-        None => (String::new(), 2),
-    };
+    // Each position as (place, day, the day's end, records to skip, backward).
+    let walks: Vec<Walk<'_>> = located
+        .iter()
+        .enumerate()
+        .map(|(place, &(day, offset))| {
+            let (key, n) = &days[day];
+            let end = days.get(day + 1).map_or(before, |(k, _)| k.as_str());
+            let from_end = n - 1 - offset;
+            Walk {
+                place,
+                day: key,
+                end,
+                skip: offset.min(from_end),
+                backward: from_end < offset,
+            }
+        })
+        .collect();
     let mut out: Vec<Option<(i64, String)>> = vec![None; positions.len()];
-    let places: Vec<usize> = (0..positions.len()).collect();
     let batch = match backend {
         Backend::Sqlite => SQLITE_BATCH,
         Backend::Postgres => POSTGRES_BATCH,
     };
-    for chunk in places.chunks(batch) {
-        let sql = match backend {
-            // One query per batch, one branch per record, each read from its own day.
-            Backend::Sqlite => {
-                let mut sql = String::new();
-                for (b, &place) in chunk.iter().enumerate() {
-                    if b > 0 {
-                        sql.push_str(" UNION ALL ");
-                    }
-                    let d = first + 2 * b;
-                    sql.push_str(&format!(
-                        "SELECT CAST({place} AS BIGINT) AS place, q{b}.* FROM (SELECT {id}, {k}, {t} FROM {from}
-                         WHERE {time} < $1{stratum_filter} AND {time} >= ${d}
-                         ORDER BY {time}, {key} LIMIT 1 OFFSET ${o}) AS q{b}",
-                        id = spec.id,
-                        k = spec.key,
-                        t = spec.time,
-                        from = spec.from,
-                        o = d + 1,
-                    ));
-                }
-                sql
-            }
-            // The same as one lateral join over the list of (place, day, offset): planned once,
-            // where a union of hundreds of branches takes longer to plan than to run.
-            Backend::Postgres => {
-                let values: Vec<String> = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(b, &place)| {
-                        let d = first + 2 * b;
-                        format!(
-                            "(CAST({place} AS BIGINT), CAST(${d} AS TEXT), CAST(${} AS BIGINT))",
-                            d + 1
-                        )
-                    })
-                    .collect();
-                format!(
-                    "SELECT v.place, q.* FROM (VALUES {}) AS v(place, day, skip)
-                     CROSS JOIN LATERAL (SELECT {id}, {k}, {t} FROM {from}
-                        WHERE {time} < $1{stratum_filter} AND {time} >= v.day
-                        ORDER BY {time}, {key} LIMIT 1 OFFSET v.skip) AS q",
-                    values.join(", "),
-                    id = spec.id,
-                    k = spec.key,
-                    t = spec.time,
-                    from = spec.from,
-                )
-            }
-        };
-        let mut q = sqlx::query_as::<_, (i64, i64, String, String)>(&sql).bind(before);
+    for chunk in walks.chunks(batch) {
+        // Forward walks first, then backward ones, so each database reads its parameters in
+        // order: the stratum ($1, when there is one), then each walk's day, end and skip.
+        let mut ordered: Vec<&Walk<'_>> = chunk.iter().filter(|w| !w.backward).collect();
+        ordered.extend(chunk.iter().filter(|w| w.backward));
+        let sql = walk_sql(backend, spec, &ordered);
+        let mut q = sqlx::query_as::<_, (i64, i64, String, String)>(&sql);
         if spec.stratum.is_some() {
             q = q.bind(stratum);
         }
-        for &place in chunk {
-            let (day, offset) = located[place];
-            q = q.bind(days[day].0.as_str()).bind(offset as i64);
+        for w in &ordered {
+            q = q.bind(w.day).bind(w.end).bind(w.skip as i64);
         }
         for (place, id, reference, at_time) in q.fetch_all(&mut *conn).await? {
             let place = usize::try_from(place).map_err(|_| changed())?;
@@ -312,6 +283,100 @@ async fn fetch_in_days(
         }
     }
     out.into_iter().map(|r| r.ok_or_else(changed)).collect()
+}
+
+/// How one drawn record is reached within its day.
+struct Walk<'a> {
+    /// Its place in the draw.
+    place: usize,
+    /// The day's key (its records' first ten characters) and the next day's (or the period's end).
+    day: &'a str,
+    end: &'a str,
+    /// Records to skip from the start of the day (forward) or from its end (backward).
+    skip: usize,
+    backward: bool,
+}
+
+/// One query finding each of `walks` (forward walks before backward ones), its parameters the
+/// stratum (if any) and then each walk's day, end and skip.
+fn walk_sql(backend: Backend, spec: &FrameSpec<'_>, walks: &[&Walk<'_>]) -> String {
+    let time = collate(backend, spec.time);
+    let key = collate(backend, spec.key);
+    let (stratum_filter, first) = match spec.stratum {
+        Some(s) => (format!("{s} = $1 AND "), 2),
+        None => (String::new(), 1),
+    };
+    let order = |backward: bool| {
+        if backward {
+            format!("{time} DESC, {key} DESC")
+        } else {
+            format!("{time}, {key}")
+        }
+    };
+    let param = |b: usize| first + 3 * b;
+    match backend {
+        // One query per batch, one branch per record, each read from its own day.
+        Backend::Sqlite => {
+            let branches: Vec<String> = walks
+                .iter()
+                .enumerate()
+                .map(|(b, w)| {
+                    let d = param(b);
+                    format!(
+                        "SELECT CAST({place} AS BIGINT) AS place, q{b}.* FROM (SELECT {id}, {k}, {t} FROM {from}
+                         WHERE {stratum_filter}{time} >= ${d} AND {time} < ${e}
+                         ORDER BY {ord} LIMIT 1 OFFSET ${o}) AS q{b}",
+                        place = w.place,
+                        id = spec.id,
+                        k = spec.key,
+                        t = spec.time,
+                        from = spec.from,
+                        e = d + 1,
+                        o = d + 2,
+                        ord = order(w.backward),
+                    )
+                })
+                .collect();
+            branches.join(" UNION ALL ")
+        }
+        // The same as one lateral join per direction over the list of (place, day, end, skip):
+        // planned once, where a union of hundreds of branches takes longer to plan than to run.
+        Backend::Postgres => {
+            let mut parts = Vec::new();
+            for backward in [false, true] {
+                let values: Vec<String> = walks
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, w)| w.backward == backward)
+                    .map(|(b, w)| {
+                        let d = param(b);
+                        format!(
+                            "(CAST({} AS BIGINT), CAST(${d} AS TEXT), CAST(${} AS TEXT), CAST(${} AS BIGINT))",
+                            w.place,
+                            d + 1,
+                            d + 2
+                        )
+                    })
+                    .collect();
+                if values.is_empty() {
+                    continue;
+                }
+                parts.push(format!(
+                    "SELECT v.place, q.* FROM (VALUES {}) AS v(place, day, day_end, skip)
+                     CROSS JOIN LATERAL (SELECT {id}, {k}, {t} FROM {from}
+                        WHERE {stratum_filter}{time} >= v.day AND {time} < v.day_end
+                        ORDER BY {ord} LIMIT 1 OFFSET v.skip) AS q",
+                    values.join(", "),
+                    id = spec.id,
+                    k = spec.key,
+                    t = spec.time,
+                    from = spec.from,
+                    ord = order(backward),
+                ));
+            }
+            parts.join(" UNION ALL ")
+        }
+    }
 }
 
 /// Records found by one query of [`fetch_in_days`], on each database.

@@ -11,6 +11,7 @@
 //! Summer Time an incident joins the queue up to an hour after its deadline, never before.
 
 use crate::audit_trail::{self, Actor, Event};
+use crate::keyset::{self, PageStart};
 use crate::{instant_text, now_text, Backend, Result, Store, StoreError};
 use mashboard_domain::queue::{
     age_days, format_local_time, parse_local_time, CloseOutcome, Rules, SETTINGS_KEY,
@@ -175,13 +176,33 @@ pub async fn refresh_by(store: &Store, actor: &Actor, now: OffsetDateTime) -> Re
             .iter()
             .map(|r| format!("CASE WHEN i.{0} = 1 THEN ',{0}' ELSE '' END", r.as_str()))
             .collect();
-        let candidates = if last.is_some() {
-            // Each branch reads one index: reported_at, updated_at, referrals' updated_at.
-            " AND i.id IN (
-                SELECT id FROM incidents WHERE reported_at >= $3 AND reported_at < $2
-                UNION SELECT id FROM incidents WHERE updated_at > $4
-                UNION SELECT i3.id FROM referrals r3 JOIN incidents i3 ON i3.incident_ref = r3.incident_ref
-                      WHERE r3.updated_at > $4)"
+        let sql = if last.is_some() {
+            // Only incidents whose window has passed since the last refresh, incidents changed
+            // since, and incidents whose referrals changed since. Each branch reads one index
+            // (reported_at, updated_at, referrals' updated_at) and brings the columns the rules
+            // need, so no incident is looked up twice; an incident already on the queue is
+            // passed over by the queue's unique index (ON CONFLICT), which is the look-up a
+            // NOT EXISTS would make.
+            const COLUMNS: &str =
+                "id, incident_ref, reported_at, children_involved, domestic_abuse, adult_at_risk";
+            format!(
+                "INSERT INTO missing_referrals (incident_id, rule, queued_at)
+                 SELECT i.id, SUBSTR({names}, 2), $1 FROM (
+                    SELECT {COLUMNS} FROM incidents WHERE reported_at >= $3 AND reported_at < $2
+                    UNION SELECT {COLUMNS} FROM incidents WHERE updated_at > $4
+                    UNION SELECT {i3} FROM referrals r3 JOIN incidents i3 ON i3.incident_ref = r3.incident_ref
+                          WHERE r3.updated_at > $4) i
+                 WHERE i.reported_at < $2 AND ({flags})
+                   AND NOT {referred_in_time}
+                 ON CONFLICT (incident_id) DO NOTHING",
+                names = names.join(" || "),
+                flags = flags.join(" OR "),
+                i3 = COLUMNS
+                    .split(", ")
+                    .map(|c| format!("i3.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
         } else {
             if store.backend() == Backend::Postgres {
                 // The statement reads the table it inserts into. When PostgreSQL's statistics
@@ -193,18 +214,17 @@ pub async fn refresh_by(store: &Store, actor: &Actor, now: OffsetDateTime) -> Re
                     .execute(&mut *tx)
                     .await?;
             }
-            ""
+            format!(
+                "INSERT INTO missing_referrals (incident_id, rule, queued_at)
+                 SELECT i.id, SUBSTR({names}, 2), $1 FROM incidents i
+                 WHERE i.reported_at < $2 AND ({flags})
+                   AND NOT EXISTS (SELECT 1 FROM missing_referrals m WHERE m.incident_id = i.id)
+                   AND NOT {referred_in_time}
+                 ON CONFLICT (incident_id) DO NOTHING",
+                names = names.join(" || "),
+                flags = flags.join(" OR "),
+            )
         };
-        let sql = format!(
-            "INSERT INTO missing_referrals (incident_id, rule, queued_at)
-             SELECT i.id, SUBSTR({names}, 2), $1 FROM incidents i
-             WHERE i.reported_at < $2 AND ({flags}){candidates}
-               AND NOT EXISTS (SELECT 1 FROM missing_referrals m WHERE m.incident_id = i.id)
-               AND NOT {referred_in_time}
-             ON CONFLICT (incident_id) DO NOTHING",
-            names = names.join(" || "),
-            flags = flags.join(" OR "),
-        );
         let mut q = sqlx::query(&sql).bind(&queued_at).bind(&cutoff);
         if let Some((_, last_cutoff, last_changed)) = &last {
             q = q.bind(last_cutoff).bind(last_changed);
@@ -290,14 +310,58 @@ const SELECT_ITEM: &str = "SELECT m.id, m.incident_id, i.incident_ref, i.reporte
         (SELECT MIN(r.referral_ref) FROM referrals r WHERE r.incident_ref = i.incident_ref) AS referral_ref
     FROM missing_referrals m JOIN incidents i ON i.id = m.incident_id";
 
-/// Open items, oldest incident first: the total and one page.
+/// The open items in the list's order: oldest incident first, the incident's id breaking a tie
+/// (an incident is on the queue at most once, so the pair is unique), which is the order of the
+/// `incidents_reported_id` index.
+const OPEN_LIST: keyset::List<'static> = keyset::List {
+    select: SELECT_ITEM,
+    from: "missing_referrals m JOIN incidents i ON i.id = m.incident_id",
+    sort: "i.reported_at",
+    tie: "i.id",
+    tie_is_int: true,
+    descending: false,
+    // An item closed since the link was made still names its place in the list.
+    key_of: "SELECT i.reported_at, i.id FROM missing_referrals m JOIN incidents i ON i.id = m.incident_id
+             WHERE i.incident_ref = $1",
+};
+
+/// One page of the open items, oldest incident first, starting just after or just before an
+/// item already shown (named by its incident's reference): a keyset page, so items queued or
+/// closed while someone reads the pages neither repeat nor go missing, and the last page costs
+/// what the first does.
+pub async fn open_page(
+    store: &Store,
+    start: &PageStart,
+    limit: i64,
+) -> Result<keyset::Page<QueueItem>> {
+    keyset::page(
+        store,
+        &OPEN_LIST,
+        &keyset::Filter {
+            clauses: vec!["m.outcome IS NULL".into()],
+            binds: Vec::new(),
+        },
+        start,
+        limit,
+        |item: &QueueItem| {
+            [
+                keyset::Value::Text(item.reported_at.clone()),
+                keyset::Value::Int(item.incident_id),
+            ]
+        },
+    )
+    .await
+}
+
+/// Open items, oldest incident first: the total and one page by offset (the API's `offset`;
+/// the page reads [`open_page`]).
 pub async fn open_items(store: &Store, limit: i64, offset: i64) -> Result<(i64, Vec<QueueItem>)> {
     let total: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM missing_referrals WHERE outcome IS NULL")
             .fetch_one(store.pool())
             .await?;
     let rows = sqlx::query_as::<_, QueueItem>(&format!(
-        "{SELECT_ITEM} WHERE m.outcome IS NULL ORDER BY i.reported_at, m.id LIMIT $1 OFFSET $2"
+        "{SELECT_ITEM} WHERE m.outcome IS NULL ORDER BY i.reported_at, i.id LIMIT $1 OFFSET $2"
     ))
     .bind(limit)
     .bind(offset)

@@ -50,6 +50,8 @@ mod partners;
 mod queue;
 #[path = "suite/queue_day_counts.rs"]
 mod queue_day_counts;
+#[path = "suite/queue_pages.rs"]
+mod queue_pages;
 #[path = "suite/register.rs"]
 mod register;
 #[path = "suite/reminders.rs"]

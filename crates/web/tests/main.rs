@@ -54,6 +54,8 @@ mod operations;
 mod outcomes_queue;
 #[path = "suite/partners.rs"]
 mod partners;
+#[path = "suite/queue_pages.rs"]
+mod queue_pages;
 #[path = "suite/register.rs"]
 mod register;
 #[path = "suite/reviews.rs"]

@@ -6,9 +6,10 @@
 use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;
 use crate::form::raw_field;
+use crate::list_pages::{page_start, PageLinks};
 use crate::routes::{Access, Table};
 use crate::view::{date_text, local_time_text, path_segment};
-use crate::view::{html, Chrome, FormState, Pager};
+use crate::view::{html, Chrome, FormState};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -18,6 +19,7 @@ use axum::Form;
 use mashboard_domain::access::Capability;
 use mashboard_domain::queue::{rules_label, CloseOutcome, Rule, Rules};
 use mashboard_store::audit_trail::{self, Event};
+use mashboard_store::keyset::PageStart;
 use mashboard_store::queue::{self, QueueItem, QueueStats};
 use mashboard_store::StoreError;
 use time::OffsetDateTime;
@@ -150,7 +152,7 @@ struct QueuePage {
     stats: StatsView,
     items: Vec<ItemView>,
     closed: Vec<ItemView>,
-    pager: Pager,
+    links: PageLinks,
     outcomes: Vec<CloseOutcome>,
     /// The item whose close form came back with errors, and its form.
     failed: Option<i64>,
@@ -200,7 +202,8 @@ struct Extras {
     failed: Option<i64>,
     form: FormState,
     done: Option<String>,
-    page: Option<i64>,
+    /// Where the list of open items starts (`after=` or `before=` an incident reference).
+    start: PageStart,
 }
 
 async fn render(
@@ -212,8 +215,11 @@ async fn render(
     let now = OffsetDateTime::now_utc();
     let rules = queue::rules(&state.store).await?;
     let stats = queue::stats(&state.store, now).await?;
-    let pager = Pager::new(extras.page, PER_PAGE, stats.open, String::new());
-    let (_, items) = queue::open_items(&state.store, PER_PAGE, pager.offset()).await?;
+    let shown = queue::open_page(&state.store, &extras.start, PER_PAGE).await?;
+    let links = PageLinks::of("/register/missing", "", &shown, |i| i.incident_ref.as_str());
+    let first_ref = shown.rows.first().map(|i| i.incident_ref.clone());
+    let last_ref = shown.rows.last().map(|i| i.incident_ref.clone());
+    let items = shown.rows;
     let closed = queue::closed_since(
         &state.store,
         now - time::Duration::days(30),
@@ -230,7 +236,8 @@ async fn render(
                 items.len(),
                 stats.open
             ),
-        ),
+        )
+        .after(&serde_json::json!({"first": first_ref, "last": last_ref})),
     )
     .await?;
     let has_errors = extras.form.has_errors();
@@ -250,7 +257,7 @@ async fn render(
         stats: stats.into(),
         items: items.into_iter().map(|i| ItemView::new(i, now)).collect(),
         closed: closed.into_iter().map(|i| ItemView::new(i, now)).collect(),
-        pager,
+        links,
         outcomes: CloseOutcome::ALL.to_vec(),
         failed: extras.failed,
         form: extras.form,
@@ -295,7 +302,7 @@ pub async fn show(
         .unwrap_or_default();
     let extras = Extras {
         done: done_message(&pairs),
-        page: raw_field(&pairs, "page").parse().ok(),
+        start: page_start(&pairs),
         ..Default::default()
     };
     render(&state, &page.user, &page.csrf, extras).await
