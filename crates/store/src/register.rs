@@ -367,8 +367,7 @@ trait Writer: Send {
         recorded_by: &str,
     ) -> impl Future<Output = Result<u64>> + Send;
     /// Writes a batch: upserts it, or stages it to be written by [`Writer::finish_writes`].
-    /// Returns the rows inserted or changed so far. `direct`: see [`Writer::begin_writes`].
-    #[allow(clippy::too_many_arguments)]
+    /// Returns the rows inserted or changed so far.
     fn write_batch(
         &mut self,
         full_sql: &str,
@@ -377,27 +376,16 @@ trait Writer: Send {
         batch: &[Pending],
         now: &str,
         recorded_by: &str,
-        _direct: bool,
     ) -> impl Future<Output = Result<u64>> + Send {
         self.upsert_batch(full_sql, backend, kind, batch, now, recorded_by)
     }
     /// Writes what [`Writer::write_batch`] staged, once every batch is in; returns the rows
     /// inserted or changed.
-    fn finish_writes(
-        &mut self,
-        _kind: RegisterKind,
-        _direct: bool,
-    ) -> impl Future<Output = Result<u64>> + Send {
+    fn finish_writes(&mut self, _kind: RegisterKind) -> impl Future<Output = Result<u64>> + Send {
         async { Ok(0) }
     }
-    /// Prepares to write (after `BEGIN`): on PostgreSQL, makes the staging table, unless
-    /// `direct`: the table is empty and locked against every other writer (its indexes were
-    /// just dropped), so no row can conflict and `COPY` writes straight into it.
-    fn begin_writes(
-        &mut self,
-        _kind: RegisterKind,
-        _direct: bool,
-    ) -> impl Future<Output = Result<()>> + Send {
+    /// Prepares to write (after `BEGIN`): on PostgreSQL, makes the staging table.
+    fn begin_writes(&mut self, _kind: RegisterKind) -> impl Future<Output = Result<()>> + Send {
         async { Ok(()) }
     }
     /// Which of these referral references are in the register.
@@ -632,10 +620,7 @@ writer_impl!(
             Ok(rebuild)
         }
 
-        async fn begin_writes(&mut self, kind: RegisterKind, direct: bool) -> Result<()> {
-            if direct {
-                return Ok(());
-            }
+        async fn begin_writes(&mut self, kind: RegisterKind) -> Result<()> {
             if let Some(columns) = copy_columns(kind) {
                 sqlx::query(&format!(
                     "CREATE TEMPORARY TABLE {STAGED} ON COMMIT DROP AS SELECT {columns} FROM {} WITH NO DATA",
@@ -655,13 +640,12 @@ writer_impl!(
             batch: &[Pending],
             now: &str,
             recorded_by: &str,
-            direct: bool,
         ) -> Result<u64> {
-            let Some(columns) = copy_columns(kind) else {
+            if copy_columns(kind).is_none() {
                 return self
                     .upsert_batch(full_sql, backend, kind, batch, now, recorded_by)
                     .await;
-            };
+            }
             if batch.is_empty() {
                 return Ok(0);
             }
@@ -669,21 +653,16 @@ writer_impl!(
             for p in batch {
                 copy_row(&mut data, p, now);
             }
-            let target = if direct {
-                format!("{} ({columns})", table(kind))
-            } else {
-                STAGED.to_string()
-            };
             let mut copy = self
-                .copy_in_raw(&format!("COPY {target} FROM STDIN"))
+                .copy_in_raw(&format!("COPY {STAGED} FROM STDIN"))
                 .await?;
             copy.send(data).await?;
-            let copied = copy.finish().await?;
-            Ok(if direct { copied } else { 0 })
+            copy.finish().await?;
+            Ok(0)
         }
 
-        async fn finish_writes(&mut self, kind: RegisterKind, direct: bool) -> Result<u64> {
-            if direct || copy_columns(kind).is_none() {
+        async fn finish_writes(&mut self, kind: RegisterKind) -> Result<u64> {
+            if copy_columns(kind).is_none() {
                 return Ok(0);
             }
             let sql = upsert_from(kind, &staged_changes(kind));
@@ -1107,14 +1086,7 @@ where
     } else {
         Vec::new()
     };
-    // On PostgreSQL dropping an index locks the table until commit: counted again under that
-    // lock, still empty means nothing written from here on can conflict (the reader refuses a
-    // file that names a row twice), so `COPY` goes straight into the table.
-    let direct = backend == Backend::Postgres
-        && !rebuild.is_empty()
-        && copy_columns(kind).is_some()
-        && tx.count_rows(kind).await? == 0;
-    tx.begin_writes(kind, direct).await?;
+    tx.begin_writes(kind).await?;
     let shared = std::sync::Mutex::new(std::mem::replace(
         report,
         RegisterReport::new(kind, &file_name, dry_run),
@@ -1208,14 +1180,14 @@ where
                             .await?;
                     }
                     affected += tx
-                        .write_batch(&sql, backend, kind, &batch, &now, &actor.name, direct)
+                        .write_batch(&sql, backend, kind, &batch, &now, &actor.name)
                         .await?;
                 }
             }
             // The reading side is done (it dropped the channel), so the report is final.
             let rejected = lock().rejected();
             if !rejected {
-                affected += tx.finish_writes(kind, direct).await?;
+                affected += tx.finish_writes(kind).await?;
             }
             Ok::<u64, StoreError>(affected)
         }
