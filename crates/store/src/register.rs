@@ -610,14 +610,7 @@ writer_impl!(
             .bind(table(kind))
             .fetch_all(&mut *self)
             .await?;
-            let mut rebuild = Vec::with_capacity(found.len());
-            for (name, sql) in found {
-                sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
-                    .execute(&mut *self)
-                    .await?;
-                rebuild.push(sql);
-            }
-            Ok(rebuild)
+            drop_indexes(self, found).await
         }
 
         async fn begin_writes(&mut self, kind: RegisterKind) -> Result<()> {
@@ -763,17 +756,25 @@ writer_impl!(
             .bind(table(kind))
             .fetch_all(&mut *self)
             .await?;
-            let mut rebuild = Vec::with_capacity(found.len());
-            for (name, sql) in found {
-                sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
-                    .execute(&mut *self)
-                    .await?;
-                rebuild.push(sql);
-            }
-            Ok(rebuild)
+            drop_indexes(self, found).await
         }
     }
 );
+
+/// Drops each `(name, definition)` index found, returning the definitions that build them again
+/// ([`Writer::drop_secondary_indexes`] finds them, each engine in its own catalogue).
+async fn drop_indexes<W: Writer>(
+    conn: &mut W,
+    found: Vec<(String, String)>,
+) -> Result<Vec<String>> {
+    let mut rebuild = Vec::with_capacity(found.len());
+    for (name, sql) in found {
+        conn.run(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+            .await?;
+        rebuild.push(sql);
+    }
+    Ok(rebuild)
+}
 
 /// Checks a batch of outcomes or people against the referrals in the register (a row for an
 /// unknown referral is an error) and, for outcomes, drops those recorded in mashboard. Returns
