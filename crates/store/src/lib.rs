@@ -45,6 +45,10 @@ use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+/// How long a SQLite connection waits for another writer before it gives up with "database is
+/// locked": long enough that no one's work fails because someone else is working.
+pub(crate) const BUSY_TIMEOUT_PRAGMA: &str = "PRAGMA busy_timeout = 10000";
+
 /// Which database a URL points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -212,7 +216,7 @@ impl Store {
                         // default in SQLite; the busy timeout queues writers instead of failing.
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute(BUSY_TIMEOUT_PRAGMA).await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
                     }
                     Ok(())
