@@ -40,61 +40,123 @@ struct SignatureRow {
     signer_person_id: Option<i64>,
 }
 
+/// People with the force whose records make up the digests of `scope`.
+const AROUND: &str =
+    "(SELECT id FROM people WHERE id = $1 OR line_manager_id = $1 OR mentor_id = $1)";
+
+/// Whose records a gather reads: the whole force (the e-mail run), or what one person's own
+/// digest is built from (the home page).
+#[derive(Clone, Copy)]
+enum Scope {
+    Force,
+    /// The person, the people they manage and the people they mentor.
+    Around(i64),
+}
+
+impl Scope {
+    /// A condition on the person column `column` (empty for the force); binds `$1`.
+    fn only(self, column: &str) -> String {
+        match self {
+            Scope::Force => String::new(),
+            Scope::Around(_) => format!(" AND {column} IN {AROUND}"),
+        }
+    }
+
+    fn bind<'q, O>(
+        self,
+        q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+        match self {
+            Scope::Force => q,
+            Scope::Around(id) => q.bind(id),
+        }
+    }
+}
+
 /// Everything the digests of `today` are built from. Only people still with the force appear;
 /// a MASH trainer is anyone whose directory roles say so, or whose enabled account holds the
 /// role.
 pub async fn gather(store: &Store, today: Date) -> Result<Inputs> {
-    let people = sqlx::query_as::<_, PersonRow>(
-        "SELECT p.id, p.staff_number, p.name, p.email, p.line_manager_id, p.mentor_id,
+    gather_scoped(store, today, Scope::Force).await
+}
+
+/// What the digest of one person is built from: the same digest as [`gather`]'s for them
+/// (`mashboard_domain::reminders::digest_for`), read from their own records and those of the
+/// people they manage or mentor instead of the whole force's, so a home page costs the same in
+/// a force of 200 or 20,000. A MASH trainer's digest also summarises the whole force, so theirs
+/// is read whole.
+pub async fn gather_for(store: &Store, today: Date, person_id: i64) -> Result<Inputs> {
+    let inputs = gather_scoped(store, today, Scope::Around(person_id)).await?;
+    if inputs
+        .people
+        .iter()
+        .any(|p| p.id == person_id && p.is_trainer)
+    {
+        return gather(store, today).await;
+    }
+    Ok(inputs)
+}
+
+async fn gather_scoped(store: &Store, today: Date, scope: Scope) -> Result<Inputs> {
+    let people = scope
+        .bind(sqlx::query_as::<_, PersonRow>(&format!(
+            "SELECT p.id, p.staff_number, p.name, p.email, p.line_manager_id, p.mentor_id,
             CASE WHEN p.roles LIKE '%;mash_trainer;%' OR EXISTS (
                 SELECT 1 FROM users u JOIN user_roles r ON r.user_id = u.id
                 WHERE u.person_id = p.id AND u.disabled = 0 AND r.role = 'mash_trainer')
             THEN 1 ELSE 0 END AS is_trainer
-         FROM people p WHERE p.active = 1 ORDER BY p.id",
-    )
-    .fetch_all(store.pool())
-    .await?
-    .into_iter()
-    .map(|r| Person {
-        id: r.id,
-        staff_number: r.staff_number,
-        name: r.name,
-        email: r.email,
-        line_manager_id: r.line_manager_id,
-        mentor_id: r.mentor_id,
-        is_trainer: r.is_trainer != 0,
-    })
-    .collect();
-
-    let items = plans::all_plans(store, today)
+         FROM people p WHERE p.active = 1{} ORDER BY p.id",
+            scope.only("p.id")
+        )))
+        .fetch_all(store.pool())
         .await?
         .into_iter()
-        .map(|i| DueItem {
-            person_id: i.person_id,
-            module_code: i.module_code,
-            module_title: i.module_title,
-            status: i.state.status,
-            due_on: i.state.due_on,
+        .map(|r| Person {
+            id: r.id,
+            staff_number: r.staff_number,
+            name: r.name,
+            email: r.email,
+            line_manager_id: r.line_manager_id,
+            mentor_id: r.mentor_id,
+            is_trainer: r.is_trainer != 0,
         })
         .collect();
 
-    let pending_rows = sqlx::query_as::<_, PendingRow>(
-        "SELECT c.id, c.person_id, m.title AS module_title, c.completed_on
+    let items = match scope {
+        Scope::Force => plans::all_plans(store, today).await?,
+        Scope::Around(id) => plans::plans_among(store, AROUND, id, today).await?,
+    }
+    .into_iter()
+    .map(|i| DueItem {
+        person_id: i.person_id,
+        module_code: i.module_code,
+        module_title: i.module_title,
+        status: i.state.status,
+        due_on: i.state.due_on,
+    })
+    .collect();
+
+    let pending_rows = scope
+        .bind(sqlx::query_as::<_, PendingRow>(&format!(
+            "SELECT c.id, c.person_id, m.title AS module_title, c.completed_on
          FROM completions c JOIN people p ON p.id = c.person_id JOIN modules m ON m.id = c.module_id
-         WHERE c.status <> 'signed_off' AND p.active = 1
+         WHERE c.status <> 'signed_off' AND p.active = 1{}
          ORDER BY c.completed_on, c.id",
-    )
-    .fetch_all(store.pool())
-    .await?;
+            scope.only("c.person_id")
+        )))
+        .fetch_all(store.pool())
+        .await?;
     let mut signed: HashMap<i64, Vec<(Capacity, Option<i64>)>> = HashMap::new();
-    for s in sqlx::query_as::<_, SignatureRow>(
-        "SELECT s.completion_id, s.capacity, s.signer_person_id
+    for s in scope
+        .bind(sqlx::query_as::<_, SignatureRow>(&format!(
+            "SELECT s.completion_id, s.capacity, s.signer_person_id
          FROM sign_offs s JOIN completions c ON c.id = s.completion_id
-         WHERE c.status <> 'signed_off' AND s.cleared_at IS NULL
+         WHERE c.status <> 'signed_off' AND s.cleared_at IS NULL{}
          ORDER BY s.id",
-    )
-    .fetch_all(store.pool())
-    .await?
+            scope.only("c.person_id")
+        )))
+        .fetch_all(store.pool())
+        .await?
     {
         if let Some(capacity) = Capacity::parse(&s.capacity) {
             signed
@@ -117,15 +179,17 @@ pub async fn gather(store: &Store, today: Date) -> Result<Inputs> {
 
     // Counted per person (an index-only count, `cpd_entries_status_person`): one row per person
     // however many entries wait, so a home page does not slow down as someone logs CPD.
-    let submitted_cpd = sqlx::query_as::<_, (i64, i64)>(
-        "SELECT e.person_id, COUNT(*) FROM cpd_entries e JOIN people p ON p.id = e.person_id
-         WHERE e.status = 'submitted' AND p.active = 1 GROUP BY e.person_id ORDER BY e.person_id",
-    )
-    .fetch_all(store.pool())
-    .await?
-    .into_iter()
-    .map(|(person_id, n)| (person_id, usize::try_from(n).unwrap_or(0)))
-    .collect();
+    let submitted_cpd = scope
+        .bind(sqlx::query_as::<_, (i64, i64)>(&format!(
+            "SELECT e.person_id, COUNT(*) FROM cpd_entries e JOIN people p ON p.id = e.person_id
+         WHERE e.status = 'submitted' AND p.active = 1{} GROUP BY e.person_id ORDER BY e.person_id",
+            scope.only("e.person_id")
+        )))
+        .fetch_all(store.pool())
+        .await?
+        .into_iter()
+        .map(|(person_id, n)| (person_id, usize::try_from(n).unwrap_or(0)))
+        .collect();
 
     Ok(Inputs {
         people,

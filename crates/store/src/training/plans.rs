@@ -137,6 +137,24 @@ pub async fn plan_of(store: &Store, person_id: i64, today: Date) -> Result<Vec<P
     Ok(into_items(rows, today))
 }
 
+/// The plans of the active people in `people_sql` (a parenthesised subquery of person ids that
+/// binds `person_id` as `$1`), as of `today`, in the order of [`all_plans`].
+pub async fn plans_among(
+    store: &Store,
+    people_sql: &str,
+    person_id: i64,
+    today: Date,
+) -> Result<Vec<PlanItem>> {
+    let rows = sqlx::query_as::<_, Row>(&format!(
+        "{PLAN_SQL} AND p.active = 1 AND a.person_id IN {people_sql}
+         ORDER BY p.name, a.person_id, m.title, a.started_on"
+    ))
+    .bind(person_id)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(into_items(rows, today))
+}
+
 /// The plans of everyone with an open assignment (the compliance matrix), as of `today`.
 pub async fn all_plans(store: &Store, today: Date) -> Result<Vec<PlanItem>> {
     let rows = sqlx::query_as::<_, Row>(&format!(

@@ -3,7 +3,7 @@
 
 use mashboard_domain::import::parse_people;
 use mashboard_domain::people::PersonDraft;
-use mashboard_domain::reminders::{build_digests, split_by_address};
+use mashboard_domain::reminders::{build_digests, digest_for, split_by_address};
 use mashboard_domain::signoff::Capacity;
 use mashboard_domain::training::ItemStatus;
 use mashboard_domain::Role;
@@ -306,6 +306,37 @@ async fn the_digests_inputs_come_from_the_records_of_active_people() {
             vec![(Capacity::Mentor, Some(mona))]
         );
         assert_eq!(inputs.submitted_cpd, vec![(sam, 1)]);
+
+        // The home page reads one person's digest from their own circle's records: for each
+        // person it is exactly their digest from the whole force's (a trainer's, with the force
+        // summary, included), and a non-trainer's read leaves out everyone else.
+        for who in [len, mona, tess, sam, tia, lou] {
+            let theirs = reminders::gather_for(&store, date!(2025 - 03 - 03), who)
+                .await
+                .unwrap();
+            assert_eq!(
+                digest_for(&theirs, who),
+                digest_for(&inputs, who),
+                "the digest of person {who}"
+            );
+            if who != tess {
+                assert!(
+                    theirs.people.len() < inputs.people.len(),
+                    "person {who}'s digest read {} of {} people",
+                    theirs.people.len(),
+                    inputs.people.len()
+                );
+            }
+        }
+        assert!(digest_for(&inputs, len).is_some() && digest_for(&inputs, tess).is_some());
+        let sams = reminders::gather_for(&store, date!(2025 - 03 - 03), sam)
+            .await
+            .unwrap();
+        assert_eq!(
+            sams.people.iter().map(|p| p.id).collect::<Vec<_>>(),
+            vec![sam],
+            "Sam manages and mentors no one"
+        );
 
         let digests = build_digests(&inputs);
         let len_digest = digests

@@ -126,7 +126,8 @@ pub async fn show(
     let notices = crate::matrix::notice_count(&state, u).await?;
     let digest = match u.person_id {
         Some(person_id) => {
-            let inputs = mashboard_store::reminders::gather(&state.store, today()).await?;
+            let inputs =
+                mashboard_store::reminders::gather_for(&state.store, today(), person_id).await?;
             digest_for(&inputs, person_id)
         }
         None => None,
