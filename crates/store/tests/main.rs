@@ -24,6 +24,8 @@ mod attendance;
 mod audit_trail;
 #[path = "suite/audits.rs"]
 mod audits;
+#[path = "suite/bench_data.rs"]
+mod bench_data;
 #[path = "suite/coverage.rs"]
 mod coverage;
 #[path = "suite/draw_counts.rs"]
