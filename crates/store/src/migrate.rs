@@ -191,6 +191,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0029_growing_reads.sqlite.sql"),
         postgres: include_str!("../migrations/0029_growing_reads.postgres.sql"),
     },
+    Migration {
+        version: 30,
+        name: "queue triggers on PostgreSQL: each call planned for the rows it was given",
+        common: include_str!("../migrations/0030_queue_trigger_plans.sql"),
+        sqlite: include_str!("../migrations/0030_queue_trigger_plans.sqlite.sql"),
+        postgres: include_str!("../migrations/0030_queue_trigger_plans.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {

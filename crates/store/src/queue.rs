@@ -353,13 +353,19 @@ pub async fn open_page(
     .await
 }
 
+/// How many items are open.
+pub async fn open_count(store: &Store) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM missing_referrals WHERE outcome IS NULL")
+            .fetch_one(store.pool())
+            .await?,
+    )
+}
+
 /// Open items, oldest incident first: the total and one page by offset (the API's `offset`;
 /// the page reads [`open_page`]).
 pub async fn open_items(store: &Store, limit: i64, offset: i64) -> Result<(i64, Vec<QueueItem>)> {
-    let total: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM missing_referrals WHERE outcome IS NULL")
-            .fetch_one(store.pool())
-            .await?;
+    let total = open_count(store).await?;
     let rows = sqlx::query_as::<_, QueueItem>(&format!(
         "{SELECT_ITEM} WHERE m.outcome IS NULL ORDER BY i.reported_at, i.id LIMIT $1 OFFSET $2"
     ))

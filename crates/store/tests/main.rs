@@ -54,6 +54,8 @@ mod queue;
 mod queue_day_counts;
 #[path = "suite/queue_pages.rs"]
 mod queue_pages;
+#[path = "suite/queue_trigger_plans.rs"]
+mod queue_trigger_plans;
 #[path = "suite/register.rs"]
 mod register;
 #[path = "suite/reminders.rs"]

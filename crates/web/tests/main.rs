@@ -46,6 +46,8 @@ mod learning;
 mod list_pages;
 #[path = "suite/matrix.rs"]
 mod matrix;
+#[path = "suite/missing_referrals_api.rs"]
+mod missing_referrals_api;
 #[path = "suite/navigation.rs"]
 mod navigation;
 #[path = "suite/operations.rs"]

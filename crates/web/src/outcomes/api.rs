@@ -16,6 +16,7 @@ use mashboard_domain::access::Capability;
 use mashboard_domain::outcomes::{Outcome, Source};
 use mashboard_domain::people::parse_date;
 use mashboard_store::audit_trail::{self, Event};
+use mashboard_store::keyset::PageStart;
 use mashboard_store::outcomes::{self, same_agency, NewOutcome, OutcomeRecord};
 use mashboard_store::queue;
 use mashboard_store::training::today;
@@ -59,6 +60,8 @@ pub struct MissingReferralsPage {
     /// Open items in all.
     pub total: i64,
     pub items: Vec<MissingReferralJson>,
+    /// Pass as `after` for the next page; `null` on the last page. Opaque: send it back as given.
+    pub next: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -67,14 +70,24 @@ pub struct PageParams {
     /// How many to return: 1 to 500; default 100.
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
-    /// How many to skip: 0 to 1000000000; default 0.
+    /// How many to skip: 0 to 1000000000; default 0. Deep pages are quicker with `after`, and
+    /// items queued or closed while you read move later pages by offset (one may be skipped or
+    /// repeated); they do not move pages read with `after`.
     #[param(minimum = 0, maximum = 1_000_000_000)]
     pub offset: Option<i64>,
+    /// The page just after the one whose `next` this is (opaque: send it back as given). Not
+    /// with an `offset` above 0.
+    #[param(min_length = 1, max_length = 200)]
+    pub after: Option<String>,
 }
 
-/// Open items on the missing-referral queue, oldest incident first.
+const AFTER_PROBLEM: &str = "must be the next of an earlier page, sent back as given";
+
+/// Open items on the missing-referral queue, oldest incident first (the incident's id breaking
+/// a tie). Walk the pages with `after`, each page's `next`, until `next` is `null`: each open
+/// item comes once, however the queue changes meanwhile. `offset` still works.
 #[utoipa::path(get, path = "/api/v1/missing-referrals", params(PageParams), security(("bearer" = [])),
-    responses((status = 200, body = MissingReferralsPage), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+    responses((status = 200, body = MissingReferralsPage), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 pub async fn missing_referrals(
     State(state): State<AppState>,
     api: Api<cap::MissingReferrals>,
@@ -82,7 +95,41 @@ pub async fn missing_referrals(
 ) -> Result<Json<MissingReferralsPage>, ApiError> {
     let (limit, offset) = crate::error::page_window(p.limit, p.offset)?;
     let now = OffsetDateTime::now_utc();
-    let (total, items) = queue::open_items(&state.store, limit, offset).await?;
+    let (total, items, next) = match p.after {
+        None => {
+            // By offset: the old way, kept for callers that use it.
+            let (total, items) = queue::open_items(&state.store, limit, offset).await?;
+            let more = offset + (items.len() as i64) < total;
+            let next = items
+                .last()
+                .filter(|_| more)
+                .map(|i| i.incident_ref.clone());
+            (total, items, next)
+        }
+        Some(_) if offset > 0 => {
+            return Err(ApiError::fields([(
+                "after",
+                "cannot be used with an offset above 0",
+            )]))
+        }
+        Some(after) => {
+            // The cursor is the reference of the last incident shown; one with control
+            // characters, or one longer than any reference, names nothing.
+            if after.is_empty() || after.len() > 200 || after.chars().any(char::is_control) {
+                return Err(ApiError::fields([("after", AFTER_PROBLEM)]));
+            }
+            let page = queue::open_page(&state.store, &PageStart::After(after), limit).await?;
+            if page.start_unknown {
+                return Err(ApiError::fields([("after", AFTER_PROBLEM)]));
+            }
+            let next = page
+                .rows
+                .last()
+                .filter(|_| page.has_next)
+                .map(|i| i.incident_ref.clone());
+            (queue::open_count(&state.store).await?, page.rows, next)
+        }
+    };
     audit_trail::record(
         &state.store,
         &api.user.actor(),
@@ -114,6 +161,7 @@ pub async fn missing_referrals(
                 late_referral_ref: i.referral_ref,
             })
             .collect(),
+        next,
     }))
 }
 

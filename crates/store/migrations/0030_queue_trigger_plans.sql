@@ -1,0 +1,2 @@
+-- The missing-referral queue's triggers on PostgreSQL plan each call afresh (see the PostgreSQL
+-- part). Nothing common to both databases.

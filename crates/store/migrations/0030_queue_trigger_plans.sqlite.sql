@@ -1,0 +1,1 @@
+-- Nothing specific to SQLite: its row triggers look each item's incident up by id.
