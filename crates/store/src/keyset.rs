@@ -320,6 +320,7 @@ where
 /// the caller holds (see `native_sqlite.rs`): the same statements, the same answers, without
 /// the generic driver's cost per row. `read_row` reads one row of `list.select`; no count is
 /// made without a `cap`.
+#[allow(clippy::too_many_arguments)] // `page`'s arguments, with the count's cap and the row reader
 pub(crate) fn page_and_count_native<T>(
     conn: &rusqlite::Connection,
     list: &List<'_>,
