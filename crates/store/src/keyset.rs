@@ -316,6 +316,182 @@ where
     })
 }
 
+/// [`page`] and [`count`] together on a native SQLite connection, in the read transaction
+/// the caller holds (see `native_sqlite.rs`): the same statements, the same answers, without
+/// the generic driver's cost per row. `read_row` reads one row of `list.select`; no count is
+/// made without a `cap`.
+#[allow(clippy::too_many_arguments)] // `page`'s arguments, with the count's cap and the row reader
+pub(crate) fn page_and_count_native<T>(
+    conn: &rusqlite::Connection,
+    list: &List<'_>,
+    f: &Filter,
+    start: &PageStart,
+    limit: i64,
+    cap: Option<i64>,
+    read_row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    key_of_row: impl Fn(&T) -> [Value; 2],
+) -> rusqlite::Result<(Page<T>, Option<Count>)> {
+    let page = page_native(conn, list, f, start, limit, read_row, &key_of_row)?;
+    let Some(cap) = cap else {
+        return Ok((page, None));
+    };
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 AS one FROM {} {} LIMIT {}) capped",
+        list.from,
+        f.sql(None),
+        cap + 1
+    );
+    let n: i64 = query_native(conn, &sql, &native_values(&f.binds), |r| r.get(0))?
+        .into_iter()
+        .next()
+        .unwrap_or(0);
+    Ok((
+        page,
+        Some(Count {
+            n: n.min(cap),
+            capped: n > cap,
+        }),
+    ))
+}
+
+fn native_values<'v>(values: impl IntoIterator<Item = &'v Value>) -> Vec<rusqlite::types::Value> {
+    values
+        .into_iter()
+        .map(|v| match v {
+            Value::Text(s) => rusqlite::types::Value::Text(s.clone()),
+            Value::Int(i) => rusqlite::types::Value::Integer(*i),
+        })
+        .collect()
+}
+
+fn query_native<T>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    binds: &[rusqlite::types::Value],
+    read_row: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    crate::native_sqlite::bind_numbered(&mut stmt, binds)?;
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(read_row(row)?);
+    }
+    Ok(out)
+}
+
+/// [`page`] on a native SQLite connection: the same steps and statements.
+fn page_native<T>(
+    conn: &rusqlite::Connection,
+    list: &List<'_>,
+    f: &Filter,
+    start: &PageStart,
+    limit: i64,
+    read_row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    key_of_row: &impl Fn(&T) -> [Value; 2],
+) -> rusqlite::Result<Page<T>> {
+    let limit = limit.max(1);
+    let (key, later) = match start {
+        PageStart::First => (None, true),
+        PageStart::After(r) | PageStart::Before(r) => {
+            let later = matches!(start, PageStart::After(_));
+            let found = query_native(
+                conn,
+                list.key_of,
+                &[rusqlite::types::Value::Text(r.trim().to_string())],
+                |row| {
+                    let tie = if list.tie_is_int {
+                        Value::Int(row.get(1)?)
+                    } else {
+                        Value::Text(row.get(1)?)
+                    };
+                    if list.single() {
+                        return Ok([tie.clone(), tie]);
+                    }
+                    Ok([Value::Text(row.get(0)?), tie])
+                },
+            )?;
+            match found.into_iter().next() {
+                Some(k) => (Some(k), later),
+                None => {
+                    let mut first = page_native(
+                        conn,
+                        list,
+                        f,
+                        &PageStart::First,
+                        limit,
+                        read_row,
+                        key_of_row,
+                    )?;
+                    first.start_unknown = true;
+                    return Ok(first);
+                }
+            }
+        }
+    };
+    let backwards = !later;
+    let dir = if list.descending != backwards {
+        "DESC"
+    } else {
+        "ASC"
+    };
+    let bound = key.as_ref().map(|_| beyond(list, f, later));
+    let key_binds = key.as_ref().map(|k| list.key_binds(k)).unwrap_or_default();
+    let n = f.binds.len() + key_binds.len();
+    let sql = format!(
+        "{} {} ORDER BY {} LIMIT ${}",
+        list.select,
+        f.sql(bound.as_deref()),
+        list.order_by(dir),
+        n + 1
+    );
+    let mut binds = native_values(f.binds.iter().chain(key_binds));
+    binds.push(rusqlite::types::Value::Integer(limit + 1));
+    let mut rows = query_native(conn, &sql, &binds, read_row)?;
+    let more = rows.len() as i64 > limit;
+    if backwards && !more {
+        return page_native(
+            conn,
+            list,
+            f,
+            &PageStart::First,
+            limit,
+            read_row,
+            key_of_row,
+        );
+    }
+    rows.truncate(limit as usize);
+    if backwards {
+        rows.reverse();
+    }
+    let any_beyond = |key: &[Value; 2], later: bool| -> rusqlite::Result<bool> {
+        let sql = format!(
+            "SELECT 1 AS one FROM {} {} LIMIT 1",
+            list.from,
+            f.sql(Some(&beyond(list, f, later)))
+        );
+        let binds = native_values(f.binds.iter().chain(list.key_binds(key)));
+        Ok(!query_native(conn, &sql, &binds, |_| Ok(()))?.is_empty())
+    };
+    let (has_previous, has_next) = match (&key, rows.first(), rows.last()) {
+        (Some(k), None, _) | (Some(k), _, None) => (any_beyond(k, false)?, false),
+        (None, _, _) => (false, more),
+        (Some(_), Some(first), Some(last)) => {
+            if later {
+                (any_beyond(&key_of_row(first), false)?, more)
+            } else {
+                (more, any_beyond(&key_of_row(last), true)?)
+            }
+        }
+    };
+    Ok(Page {
+        rows,
+        has_previous,
+        has_next,
+        start_unknown: false,
+    })
+}
+
 /// The distinct non-empty values of an indexed text column, in order, by stepping through the
 /// index (one short lookup per value, where `SELECT DISTINCT` would read every row).
 pub(crate) async fn distinct_values(

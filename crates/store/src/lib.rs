@@ -24,6 +24,7 @@ pub mod learning;
 pub mod list_bench;
 pub mod live_events;
 pub mod migrate;
+mod native_sqlite;
 pub mod outcomes;
 pub mod partners;
 pub mod people;
@@ -179,6 +180,8 @@ pub struct Store {
     session_cache: std::sync::Arc<session_cache::SessionCache>,
     /// The people directory's filter values (see `people::facets`).
     people_facets: std::sync::Arc<people::FacetsCache>,
+    /// SQLite: native connections for the hottest reads (see `native_sqlite.rs`).
+    sqlite_readers: Option<std::sync::Arc<native_sqlite::Readers>>,
 }
 
 /// A URL that may hold a password: never printed, not even by `{:?}`.
@@ -233,6 +236,8 @@ impl Store {
             effect_cache: Default::default(),
             session_cache: Default::default(),
             people_facets: Default::default(),
+            sqlite_readers: (backend == Backend::Sqlite)
+                .then(|| std::sync::Arc::new(native_sqlite::Readers::new())),
         })
     }
 
@@ -274,6 +279,11 @@ impl Store {
         &self.url.0
     }
 
+    /// SQLite: the native readers for the hottest reads (none on PostgreSQL).
+    pub(crate) fn sqlite_readers(&self) -> Option<&std::sync::Arc<native_sqlite::Readers>> {
+        self.sqlite_readers.as_ref()
+    }
+
     pub(crate) fn people_facets(&self) -> &people::FacetsCache {
         &self.people_facets
     }
@@ -311,6 +321,9 @@ impl Store {
             {
                 tracing::debug!(error = %e, "no checkpoint before closing");
             }
+        }
+        if let Some(readers) = &self.sqlite_readers {
+            readers.close();
         }
         self.pool.close().await;
     }

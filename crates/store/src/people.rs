@@ -324,20 +324,99 @@ pub async fn page(
     start: &PageStart,
     limit: i64,
 ) -> Result<keyset::Page<Person>> {
+    if store.sqlite_readers().is_some() {
+        return Ok(read_native(store, q, scope, start, limit, false).await?.0);
+    }
     keyset::page(
         store,
         &DIRECTORY,
         &keyset_filter(q, scope),
         start,
         limit,
-        |p: &Person| {
-            [
-                keyset::Value::Text(p.name.clone()),
-                keyset::Value::Text(p.staff_number.clone()),
-            ]
-        },
+        key_of_person,
     )
     .await
+}
+
+fn key_of_person(p: &Person) -> [keyset::Value; 2] {
+    [
+        keyset::Value::Text(p.name.clone()),
+        keyset::Value::Text(p.staff_number.clone()),
+    ]
+}
+
+/// One page of the directory (as [`page`]) and how many people match (as [`count_matching`]),
+/// what the people list shows. On SQLite both are read in one read transaction on a native
+/// connection (see `native_sqlite.rs`), the list's hottest path.
+pub async fn page_and_count(
+    store: &Store,
+    q: &PeopleQuery,
+    scope: PeopleScope,
+    start: &PageStart,
+    limit: i64,
+) -> Result<(keyset::Page<Person>, Count)> {
+    if store.sqlite_readers().is_none() {
+        let shown = page(store, q, scope, start, limit).await?;
+        return Ok((shown, count_matching(store, q, scope).await?));
+    }
+    let (shown, count) = read_native(store, q, scope, start, limit, true).await?;
+    Ok((shown, count.unwrap_or_default()))
+}
+
+/// SQLite: a page, and the count when asked, on a native connection.
+async fn read_native(
+    store: &Store,
+    q: &PeopleQuery,
+    scope: PeopleScope,
+    start: &PageStart,
+    limit: i64,
+    with_count: bool,
+) -> Result<(keyset::Page<Person>, Option<Count>)> {
+    let Some(readers) = store.sqlite_readers() else {
+        return Err(StoreError::Invalid("native reads are for SQLite".into()));
+    };
+    let filter = keyset_filter(q, scope);
+    let start = start.clone();
+    readers
+        .read(store.pool(), move |conn| {
+            keyset::page_and_count_native(
+                conn,
+                &DIRECTORY,
+                &filter,
+                &start,
+                limit,
+                with_count.then_some(COUNT_CAP),
+                person_from_sqlite,
+                key_of_person,
+            )
+        })
+        .await
+}
+
+/// A row of [`SELECT_PERSON`] read natively on SQLite (the columns in its order).
+fn person_from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Person> {
+    Ok(Person {
+        id: r.get(0)?,
+        staff_number: r.get(1)?,
+        name: r.get(2)?,
+        rank: r.get(3)?,
+        department: r.get(4)?,
+        team: r.get(5)?,
+        roles: r.get(6)?,
+        start_date: r.get(7)?,
+        cohort: r.get(8)?,
+        line_manager_id: r.get(9)?,
+        mentor_id: r.get(10)?,
+        line_manager_staff_number: r.get(11)?,
+        line_manager_name: r.get(12)?,
+        mentor_staff_number: r.get(13)?,
+        mentor_name: r.get(14)?,
+        email: r.get(15)?,
+        active: r.get::<_, i64>(16)? != 0,
+        left_on: r.get(17)?,
+        created_at: r.get(18)?,
+        updated_at: r.get(19)?,
+    })
 }
 
 /// How many people match, however many (the API's `total`).

@@ -46,6 +46,8 @@ mod learning;
 mod list_pages;
 #[path = "suite/locking.rs"]
 mod locking;
+#[path = "suite/native_reads.rs"]
+mod native_reads;
 #[path = "suite/partners.rs"]
 mod partners;
 #[path = "suite/queue.rs"]

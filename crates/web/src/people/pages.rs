@@ -91,8 +91,8 @@ pub async fn list(
 ) -> Result<Response, AppError> {
     let (q, start) = parse_query(raw.as_deref());
     let scope = page.user.people_scope();
-    let shown = people::page(&state.store, &q, scope, &start, PER_PAGE).await?;
-    let matching = people::count_matching(&state.store, &q, scope).await?;
+    let (shown, matching) =
+        people::page_and_count(&state.store, &q, scope, &start, PER_PAGE).await?;
     let filters = query_string(&q);
     audit_trail::record(
         &state.store,

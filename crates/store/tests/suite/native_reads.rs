@@ -1,0 +1,155 @@
+//! The people list's page and count (`people::page_and_count`), read on SQLite on native
+//! connections beside the generic pool: they must show exactly what the generic driver shows
+//! (the offset reads of `people::search`, every field), see every change committed before them
+//! through the pool, and fail, not hang, once the store is closed. On both databases.
+
+use mashboard_domain::access::PeopleScope;
+use mashboard_domain::people::PersonDraft;
+use mashboard_store::audit_trail::Actor;
+use mashboard_store::keyset::PageStart;
+use mashboard_store::people::{self, PeopleQuery, Status};
+use mashboard_store::Store;
+
+/// 9 people; the first three manage and mentor the rest, two have left, one name holds `%`.
+async fn directory(store: &Store) {
+    let rows: Vec<(usize, _)> = (0..9)
+        .map(|i| {
+            let draft = PersonDraft {
+                staff_number: format!("N{:03}", 100 + i),
+                name: if i == 4 {
+                    "Ana 100% Reyes".into()
+                } else {
+                    format!("Person {}", (i * 5) % 9)
+                },
+                rank: if i % 2 == 0 { "PC" } else { "DS" }.into(),
+                department: "CID".into(),
+                team: format!("Team {}", i % 3),
+                roles: "frontline".into(),
+                line_manager_staff_number: if i >= 3 {
+                    format!("N{:03}", 100 + i % 3)
+                } else {
+                    String::new()
+                },
+                mentor_staff_number: if i >= 3 {
+                    format!("N{:03}", 101 + i % 2)
+                } else {
+                    String::new()
+                },
+                email: format!("p{i}@force.example"),
+                ..Default::default()
+            };
+            (i + 2, draft.validate().unwrap())
+        })
+        .collect();
+    people::import(store, &Actor::system(), &rows, false, "test")
+        .await
+        .unwrap();
+    sqlx::query("UPDATE people SET active = 0 WHERE staff_number IN ('N105', 'N107')")
+        .execute(store.pool())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn people_list_reads_show_what_the_generic_driver_shows() {
+    on_both!(|store| {
+        directory(&store).await;
+        let manager = crate::common::person_id(&store, "N101").await;
+        let queries = [
+            (PeopleQuery::default(), PeopleScope::All),
+            (
+                PeopleQuery {
+                    status: Status::All,
+                    ..Default::default()
+                },
+                PeopleScope::All,
+            ),
+            (
+                PeopleQuery {
+                    search: "%".into(),
+                    ..Default::default()
+                },
+                PeopleScope::All,
+            ),
+            (
+                PeopleQuery {
+                    rank: "DS".into(),
+                    status: Status::All,
+                    ..Default::default()
+                },
+                PeopleScope::TheirPeople { person_id: manager },
+            ),
+        ];
+        for (q, scope) in queries {
+            let (total, everyone) = people::search(&store, &q, scope, 100, 0).await.unwrap();
+            let (first, count) = people::page_and_count(&store, &q, scope, &PageStart::First, 3)
+                .await
+                .unwrap();
+            assert_eq!((count.n, count.capped), (total, false), "{q:?}");
+            assert_eq!(first.rows, everyone[..everyone.len().min(3)], "{q:?}");
+            assert_eq!(first.has_next, everyone.len() > 3, "{q:?}");
+            assert!(!first.has_previous);
+            if everyone.len() > 3 {
+                let after = PageStart::After(everyone[2].staff_number.clone());
+                let (second, _) = people::page_and_count(&store, &q, scope, &after, 3)
+                    .await
+                    .unwrap();
+                assert_eq!(second.rows, everyone[3..everyone.len().min(6)], "{q:?}");
+                assert!(second.has_previous);
+                let before = PageStart::Before(everyone[3].staff_number.clone());
+                let back = people::page(&store, &q, scope, &before, 3).await.unwrap();
+                assert_eq!(back.rows, first.rows, "{q:?}");
+            }
+        }
+        // A literal percent sign finds the one name holding it, not everyone.
+        let (found, n) = people::page_and_count(
+            &store,
+            &PeopleQuery {
+                search: "100%".into(),
+                ..Default::default()
+            },
+            PeopleScope::All,
+            &PageStart::First,
+            50,
+        )
+        .await
+        .unwrap();
+        let names: Vec<&str> = found.rows.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!((names, n.n), (vec!["Ana 100% Reyes"], 1));
+        // The mentor and line manager come with each row, as the generic read gives them.
+        let n104 = found.rows.first().unwrap();
+        assert_eq!(n104.line_manager_staff_number.as_deref(), Some("N101"));
+        assert_eq!(n104.mentor_staff_number.as_deref(), Some("N101"));
+        assert!(n104.active);
+    });
+}
+
+#[tokio::test]
+async fn people_list_reads_see_each_change_at_once_and_stop_when_closed() {
+    on_both!(|store| {
+        directory(&store).await;
+        let q = PeopleQuery::default();
+        for round in 0..5 {
+            let name = format!("Aaron Round {round}");
+            sqlx::query("UPDATE people SET name = $1 WHERE staff_number = 'N100'")
+                .bind(&name)
+                .execute(store.pool())
+                .await
+                .unwrap();
+            let (page, count) =
+                people::page_and_count(&store, &q, PeopleScope::All, &PageStart::First, 2)
+                    .await
+                    .unwrap();
+            assert_eq!(page.rows[0].name, name, "a change shows in the next read");
+            assert_eq!(count.n, 7);
+        }
+        store.close().await;
+        let closed = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            people::page_and_count(&store, &q, PeopleScope::All, &PageStart::First, 2),
+        )
+        .await
+        .expect("a read on a closed store answers at once");
+        assert!(closed.is_err(), "a closed store reads nothing");
+    });
+}
