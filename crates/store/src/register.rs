@@ -42,7 +42,7 @@ use crate::audit_trail::{self, Actor, Event};
 use crate::keyset::{self, Count, PageStart};
 use crate::{now_text, Backend, Result, Store, StoreError};
 use mashboard_domain::import::RowError;
-use mashboard_domain::register::{Record, RegisterKind, RegisterReader};
+use mashboard_domain::register::{repeat_error, unique_key, Record, RegisterKind, RegisterReader};
 use serde::Serialize;
 use sqlx::{PgConnection, SqliteConnection};
 use std::collections::{HashMap, HashSet};
@@ -130,11 +130,20 @@ impl RegisterReport {
         s
     }
 
+    /// Counts a problem and keeps it if it is among the [`MAX_REPORTED`] first by row (problems
+    /// arrive nearly in row order: some are found while reading, some while writing).
     fn error(&mut self, e: RowError) {
         self.error_count += 1;
-        if self.errors.len() < MAX_REPORTED {
-            self.errors.push(e);
+        self.errors.push(e);
+        if self.errors.len() >= 2 * MAX_REPORTED {
+            self.keep_first_errors();
         }
+    }
+
+    /// Keeps the [`MAX_REPORTED`] first problems by row (a row's own in the order found).
+    fn keep_first_errors(&mut self) {
+        self.errors.sort_by_key(|e| e.row);
+        self.errors.truncate(MAX_REPORTED);
     }
 
     fn warning(&mut self, e: RowError) {
@@ -384,9 +393,33 @@ trait Writer: Send {
     fn finish_writes(&mut self, _kind: RegisterKind) -> impl Future<Output = Result<u64>> + Send {
         async { Ok(0) }
     }
-    /// Prepares to write (after `BEGIN`): on PostgreSQL, makes the staging table.
+    /// Prepares to write (after `BEGIN`): on PostgreSQL, makes the staging table; on SQLite,
+    /// the table of the keys met so far ([`Writer::repeats`]).
     fn begin_writes(&mut self, _kind: RegisterKind) -> impl Future<Output = Result<()>> + Send {
         async { Ok(()) }
+    }
+    /// Drops from a batch of incidents or referrals the rows the register already holds
+    /// exactly as the file gives them (on SQLite, when the table was not empty): they need no
+    /// write and their months no look-up, so a re-import of an unchanged file only reads. Where
+    /// not done (PostgreSQL, whose one upsert joins the staged rows first: `staged_changes`),
+    /// the upsert's own comparison leaves them as they are all the same.
+    fn drop_unchanged(
+        &mut self,
+        _kind: RegisterKind,
+        _batch: &mut Vec<Pending>,
+        _now: &str,
+    ) -> impl Future<Output = Result<()>> + Send {
+        async { Ok(()) }
+    }
+    /// Where the database, not the reader, keeps the keys met so far in the file (SQLite: in a
+    /// temporary table on disk, so that a million keys do not take ~35 MB of memory): notes
+    /// this batch's keys and returns each row whose key an earlier row used, as (position in
+    /// the batch, the earlier row). Empty where the reader checks (PostgreSQL).
+    fn repeats(
+        &mut self,
+        _batch: &[Pending],
+    ) -> impl Future<Output = Result<Vec<(usize, usize)>>> + Send {
+        async { Ok(Vec::new()) }
     }
     /// Which of these referral references are in the register.
     fn known_referrals(
@@ -432,6 +465,56 @@ trait Writer: Send {
         &mut self,
         months: &std::collections::BTreeSet<String>,
     ) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// Binds a row's values to a query, in the order of its kind's upsert ([`width`] of them).
+macro_rules! bind_pending {
+    ($q:expr, $p:expr, $now:expr, $recorded_by:expr) => {
+        match &$p.record {
+                        Record::Incident(r) => $q
+                            .bind(r.incident_ref.as_str())
+                            .bind(r.reported_at.as_str())
+                            .bind(r.category.as_str())
+                            .bind(r.area.as_str())
+                            .bind(i64::from(r.children_involved))
+                            .bind(i64::from(r.adult_at_risk))
+                            .bind(i64::from(r.domestic_abuse))
+                            .bind(officer(&r.officer_staff_number))
+                            .bind($p.officer_id)
+                            .bind(r.department.as_str())
+                            .bind($now)
+                            .bind($now)
+                            .bind(r.children_count),
+                        Record::Referral(r) => $q
+                            .bind(r.referral_ref.as_str())
+                            .bind(r.incident_ref.as_str())
+                            .bind(r.submitted_at.as_str())
+                            .bind(r.subject_type.as_str())
+                            .bind(r.category.as_str())
+                            .bind(r.officer_grade.as_str())
+                            .bind(officer(&r.officer_staff_number))
+                            .bind($p.officer_id)
+                            .bind(r.partner.as_str())
+                            .bind(r.narrative.as_str())
+                            .bind($now)
+                            .bind($now),
+                        Record::Outcome(r) => $q
+                            .bind(r.referral_ref.as_str())
+                            .bind(r.partner.as_str())
+                            .bind(r.outcome.as_str())
+                            .bind(r.reason.as_str())
+                            .bind(r.decided_at.as_str())
+                            .bind($recorded_by)
+                            .bind($now),
+                        Record::Person(r) => $q
+                            .bind(r.referral_ref.as_str())
+                            .bind(r.role.as_str())
+                            .bind(r.name.as_str())
+                            .bind(r.date_of_birth.as_deref())
+                            .bind(r.address.as_str())
+                            .bind(r.area.as_str()),
+                    }
+    };
 }
 
 macro_rules! writer_impl {
@@ -481,50 +564,7 @@ macro_rules! writer_impl {
                 };
                 let mut q = sqlx::query(sql);
                 for p in batch {
-                    q = match &p.record {
-                        Record::Incident(r) => q
-                            .bind(r.incident_ref.as_str())
-                            .bind(r.reported_at.as_str())
-                            .bind(r.category.as_str())
-                            .bind(r.area.as_str())
-                            .bind(i64::from(r.children_involved))
-                            .bind(i64::from(r.adult_at_risk))
-                            .bind(i64::from(r.domestic_abuse))
-                            .bind(officer(&r.officer_staff_number))
-                            .bind(p.officer_id)
-                            .bind(r.department.as_str())
-                            .bind(now)
-                            .bind(now)
-                            .bind(r.children_count),
-                        Record::Referral(r) => q
-                            .bind(r.referral_ref.as_str())
-                            .bind(r.incident_ref.as_str())
-                            .bind(r.submitted_at.as_str())
-                            .bind(r.subject_type.as_str())
-                            .bind(r.category.as_str())
-                            .bind(r.officer_grade.as_str())
-                            .bind(officer(&r.officer_staff_number))
-                            .bind(p.officer_id)
-                            .bind(r.partner.as_str())
-                            .bind(r.narrative.as_str())
-                            .bind(now)
-                            .bind(now),
-                        Record::Outcome(r) => q
-                            .bind(r.referral_ref.as_str())
-                            .bind(r.partner.as_str())
-                            .bind(r.outcome.as_str())
-                            .bind(r.reason.as_str())
-                            .bind(r.decided_at.as_str())
-                            .bind(recorded_by)
-                            .bind(now),
-                        Record::Person(r) => q
-                            .bind(r.referral_ref.as_str())
-                            .bind(r.role.as_str())
-                            .bind(r.name.as_str())
-                            .bind(r.date_of_birth.as_deref())
-                            .bind(r.address.as_str())
-                            .bind(r.area.as_str()),
-                    };
+                    q = bind_pending!(q, p, now, recorded_by);
                 }
                 Ok(q.execute(&mut *self).await?.rows_affected())
             }
@@ -664,6 +704,10 @@ writer_impl!(
     }
 );
 
+/// On SQLite, the keys met so far in the file, each with the row it was first on (a
+/// temporary table of the import's own connection; see [`Writer::repeats`]).
+const SEEN: &str = "temp.register_import_keys";
+
 /// On PostgreSQL, incidents and referrals go by `COPY … FROM STDIN` into this temporary table
 /// (dropped at the end of the transaction), then into the register by one upsert.
 const STAGED: &str = "register_import_rows";
@@ -747,6 +791,92 @@ writer_impl!(
     audit_trail::record_on_sqlite,
     native_sqlite,
     {
+        async fn begin_writes(&mut self, _kind: RegisterKind) -> Result<()> {
+            // In the import's transaction: gone again with a rollback, and with the connection.
+            sqlx::query(&format!(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS {SEEN} (key TEXT PRIMARY KEY, row BIGINT NOT NULL) WITHOUT ROWID"
+            ))
+            .execute(&mut *self)
+            .await?;
+            Ok(())
+        }
+
+        async fn drop_unchanged(
+            &mut self,
+            kind: RegisterKind,
+            batch: &mut Vec<Pending>,
+            now: &str,
+        ) -> Result<()> {
+            let (Some(columns), reference) = (copy_columns(kind), kind.fields()[0].key) else {
+                return Ok(());
+            };
+            if batch.is_empty() {
+                return Ok(());
+            }
+            // The batch's rows as a table, each looked up by its reference (CROSS JOIN keeps
+            // that order: the batch outside, the register's unique index inside).
+            let sql = format!(
+                "WITH v ({columns}) AS (VALUES {})
+                 SELECT v.{reference} FROM v CROSS JOIN {table} t ON t.{reference} = v.{reference}
+                 WHERE NOT ({})",
+                values(Backend::Sqlite, batch.len(), width(kind), ""),
+                changed(kind, "t", "v"),
+                table = table(kind),
+            );
+            let mut q = sqlx::query_scalar::<_, String>(&sql);
+            for p in batch.iter() {
+                q = bind_pending!(q, p, now, "");
+            }
+            let same: HashSet<String> = q.fetch_all(&mut *self).await?.into_iter().collect();
+            if !same.is_empty() {
+                batch.retain(|p| !same.contains(p.record.reference()));
+            }
+            Ok(())
+        }
+
+        async fn repeats(&mut self, batch: &[Pending]) -> Result<Vec<(usize, usize)>> {
+            if batch.is_empty() {
+                return Ok(Vec::new());
+            }
+            let keys: Vec<String> = batch.iter().map(|p| unique_key(&p.record)).collect();
+            // Each new key is noted with its row; a key met before (in an earlier batch or
+            // higher up this one) keeps its first row.
+            let sql = format!(
+                "INSERT INTO {SEEN} (key, row) VALUES {} ON CONFLICT (key) DO NOTHING",
+                values(Backend::Sqlite, batch.len(), 2, "")
+            );
+            let mut q = sqlx::query(&sql);
+            for (key, p) in keys.iter().zip(batch) {
+                q = q.bind(key.as_str()).bind(p.row as i64);
+            }
+            let noted = q.execute(&mut *self).await?.rows_affected();
+            if noted == batch.len() as u64 {
+                return Ok(Vec::new());
+            }
+            // Rare: some key was met before. Which, and on which row first?
+            let mut first: HashMap<String, i64> = HashMap::new();
+            for chunk in keys.chunks(500) {
+                let sql = format!(
+                    "SELECT key, row FROM {SEEN} WHERE key IN ({})",
+                    vec!["?"; chunk.len()].join(", ")
+                );
+                let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+                for key in chunk {
+                    q = q.bind(key.as_str());
+                }
+                first.extend(q.fetch_all(&mut *self).await?);
+            }
+            Ok(keys
+                .iter()
+                .zip(batch)
+                .enumerate()
+                .filter_map(|(i, (key, p))| match first.get(key) {
+                    Some(&row) if row != p.row as i64 => Some((i, row as usize)),
+                    _ => None,
+                })
+                .collect())
+        }
+
         async fn drop_secondary_indexes(&mut self, kind: RegisterKind) -> Result<Vec<String>> {
             // Indexes SQLite made for UNIQUE constraints have no SQL and stay: the upsert needs them.
             let found: Vec<(String, String)> = sqlx::query_as(
@@ -989,6 +1119,8 @@ pub async fn import<R: Read + Send>(
     };
     let finished = match store.backend() {
         Backend::Sqlite => {
+            // The keys met so far go to a temporary table on disk, not the reader's memory.
+            reader.check_repeats_elsewhere();
             let mut conn = sqlite_import_connection(store).await?;
             let result = import_on::<sqlx::Sqlite, _>(
                 &mut conn,
@@ -1099,7 +1231,6 @@ where
 
     let read = async {
         let mut batch: Batch = Vec::with_capacity(BATCH_ROWS);
-        let mut good: u64 = 0;
         let mut since_yield = 0usize;
         for parsed in reader.by_ref() {
             let record = match parsed.result {
@@ -1112,35 +1243,10 @@ where
                 }
                 Ok(r) => r,
             };
-            good += 1;
-            let officer_id = match record.officer() {
-                None => None,
-                Some(sn) => match people.get(sn.as_str()) {
-                    Some(id) => Some(*id),
-                    None => {
-                        lock().warning(RowError {
-                            row: parsed.row,
-                            column: Some("officer_staff_number".into()),
-                            reason: format!(
-                                "Officer {sn} is not in the people directory; the {} is imported without a link to them",
-                                kind.row_noun()
-                            ),
-                        });
-                        None
-                    }
-                },
-            };
-            if good <= PREVIEW_ROWS as u64 {
-                lock().first_rows.push(PreviewRow {
-                    row: parsed.row,
-                    reference: record.reference().to_string(),
-                    summary: record.summary(),
-                });
-            }
             batch.push(Pending {
                 row: parsed.row,
                 record,
-                officer_id,
+                officer_id: None,
             });
             since_yield += 1;
             if batch.len() == BATCH_ROWS {
@@ -1159,13 +1265,55 @@ where
             let _ = sender.send(batch).await;
         }
         drop(sender);
-        good
     };
 
     let write = async {
         let result = async {
             let mut affected: u64 = 0;
+            let mut good: u64 = 0;
             while let Some(mut batch) = receiver.recv().await {
+                // Rows whose key an earlier row used (where the database keeps the keys), then
+                // the officers linked: in the order of the file, as the reader would have.
+                let repeats = tx.repeats(&batch).await?;
+                if !repeats.is_empty() {
+                    let mut r = lock();
+                    let mut drop_row = vec![false; batch.len()];
+                    for (i, first) in repeats {
+                        r.error(repeat_error(&batch[i].record, first, batch[i].row));
+                        drop_row[i] = true;
+                    }
+                    let mut i = 0;
+                    batch.retain(|_| {
+                        i += 1;
+                        !drop_row[i - 1]
+                    });
+                }
+                {
+                    let mut r = lock();
+                    for p in batch.iter_mut() {
+                        good += 1;
+                        if let Some(sn) = p.record.officer() {
+                            match people.get(sn.as_str()) {
+                                Some(id) => p.officer_id = Some(*id),
+                                None => r.warning(RowError {
+                                    row: p.row,
+                                    column: Some("officer_staff_number".into()),
+                                    reason: format!(
+                                        "Officer {sn} is not in the people directory; the {} is imported without a link to them",
+                                        kind.row_noun()
+                                    ),
+                                }),
+                            }
+                        }
+                        if good <= PREVIEW_ROWS as u64 {
+                            r.first_rows.push(PreviewRow {
+                                row: p.row,
+                                reference: p.record.reference().to_string(),
+                                summary: p.record.summary(),
+                            });
+                        }
+                    }
+                }
                 let (errors, skipped) = check_batch(&mut *tx, kind, &mut batch).await?;
                 let rejected = {
                     let mut r = lock();
@@ -1176,6 +1324,9 @@ where
                     r.rejected()
                 };
                 if !rejected {
+                    if before > 0 {
+                        tx.drop_unchanged(kind, &mut batch, &now).await?;
+                    }
                     if !dry_run {
                         touched_months(&mut *tx, kind, &batch, look_up_months, &mut touched)
                             .await?;
@@ -1190,7 +1341,7 @@ where
             if !rejected {
                 affected += tx.finish_writes(kind).await?;
             }
-            Ok::<u64, StoreError>(affected)
+            Ok::<(u64, u64), StoreError>((good, affected))
         }
         .await;
         // After a failure the reading side must not wait for room in the channel.
@@ -1198,7 +1349,7 @@ where
         result
     };
 
-    let (good_rows, written) = tokio::join!(read, write);
+    let ((), written) = tokio::join!(read, write);
     let mut r = shared.into_inner().expect("import report");
     r.rows_read = reader.rows_read();
     r.encoding = reader.encoding();
@@ -1214,9 +1365,9 @@ where
             ),
         });
     }
-    r.errors.sort_by_key(|e| e.row);
+    r.keep_first_errors();
     *report = r;
-    let affected = written?;
+    let (good_rows, affected) = written?;
 
     if report.rejected() {
         tx.rollback().await?;
