@@ -780,8 +780,12 @@ async fn a_repeated_reference_is_refused_with_its_first_row_however_far_apart() 
                 report.errors[0].reason,
                 "Incident R-5 is also on row 7; each incident must appear only once in a file. Delete one of rows 7 and 2502"
             );
-            assert!(report.errors[1].reason.starts_with("Incident R-2499 is also on row 2501;"));
-            assert!(report.errors[3].reason.starts_with("Incident R-X is also on row 2505;"));
+            assert!(report.errors[1]
+                .reason
+                .starts_with("Incident R-2499 is also on row 2501;"));
+            assert!(report.errors[3]
+                .reason
+                .starts_with("Incident R-X is also on row 2505;"));
             assert_eq!(report.warning_count, 0, "{:?}", report.warnings);
             assert_eq!(report.rows_read, 2_505);
             assert_eq!(count(&store, "incidents").await, 0);
@@ -796,7 +800,10 @@ async fn a_repeated_reference_is_refused_with_its_first_row_however_far_apart() 
         let first = import_bytes(&store, RegisterKind::Incidents, fixed.as_bytes(), false).await;
         assert_eq!(first.created, 2_501, "{:?}", first.errors);
         let again = import_bytes(&store, RegisterKind::Incidents, fixed.as_bytes(), false).await;
-        assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 2_501));
+        assert_eq!(
+            (again.created, again.updated, again.unchanged),
+            (0, 0, 2_501)
+        );
     });
 }
 
@@ -824,7 +831,10 @@ async fn a_reimport_writes_only_what_changed() {
     on_both!(|store| {
         let mut text = String::from("incident_ref,reported_at,children_involved,department\n");
         for i in 0..2_400 {
-            text.push_str(&format!("C-{i:04},0{}/01/2024 10:00,Y,Response\n", 1 + i % 9));
+            text.push_str(&format!(
+                "C-{i:04},0{}/01/2024 10:00,Y,Response\n",
+                1 + i % 9
+            ));
         }
         let first = import_bytes(&store, RegisterKind::Incidents, text.as_bytes(), false).await;
         assert_eq!(first.created, 2_400, "{:?}", first.errors);
@@ -851,6 +861,29 @@ async fn a_reimport_writes_only_what_changed() {
                 .unwrap()
             }
         };
+        // The draw's day counts, kept by a trigger (on SQLite counted in one pass after a
+        // load into an empty table), agree with a count made afresh.
+        let days_agree = |store: &Store, days: usize| {
+            let pool = store.pool().clone();
+            async move {
+                let kept: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT day, n FROM incident_day_counts WHERE n <> 0 ORDER BY day",
+                )
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+                let fresh: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT substr(reported_at, 1, 10), CAST(COUNT(*) AS BIGINT) FROM incidents
+                     GROUP BY substr(reported_at, 1, 10) ORDER BY 1",
+                )
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+                assert_eq!(kept.len(), days);
+                assert_eq!(kept, fresh);
+            }
+        };
+        days_agree(&store, 9).await;
         let before = stamps(&store).await;
         let january = needing(&store, "2024-01").await;
         assert_eq!(january, 2_400);
@@ -876,5 +909,6 @@ async fn a_reimport_writes_only_what_changed() {
         assert_eq!(needing(&store, "2024-03").await, 1);
         let i = register::incident(&store, "C-1800").await.unwrap().unwrap();
         assert_eq!(i.reported_at, "2024-03-01T10:00:00");
+        days_agree(&store, 10).await;
     });
 }
