@@ -911,7 +911,7 @@ impl Record {
 }
 
 /// The key a row may appear under only once in a file.
-fn unique_key(record: &Record) -> String {
+pub fn unique_key(record: &Record) -> String {
     match record {
         Record::Incident(r) => r.incident_ref.clone(),
         Record::Referral(r) => r.referral_ref.clone(),
@@ -972,6 +972,25 @@ impl SeenKeys {
             }
         }
         None
+    }
+}
+
+/// The error for row `row`, whose key ([`unique_key`]) row `first` already used.
+pub fn repeat_error(record: &Record, first: usize, row: usize) -> RowError {
+    let kind = match record {
+        Record::Incident(_) => RegisterKind::Incidents,
+        Record::Referral(_) => RegisterKind::Referrals,
+        Record::Outcome(_) => RegisterKind::Outcomes,
+        Record::Person(_) => RegisterKind::ReferralPeople,
+    };
+    let words = repeat_words(record);
+    RowError {
+        row,
+        column: Some(kind.fields()[0].key.to_string()),
+        reason: format!(
+            "{words} {first}; each {} must appear only once in a file. Delete one of rows {first} and {row}",
+            kind.row_noun()
+        ),
     }
 }
 
@@ -1213,6 +1232,8 @@ pub struct RegisterReader<R: Read> {
     mapping: RegisterMapping,
     mapping_problems: Vec<MappingError>,
     first_seen: SeenKeys,
+    /// False when the caller checks that each key is given once ([`RegisterReader::check_repeats_elsewhere`]).
+    check_repeats: bool,
     record: csv::StringRecord,
     /// Where the last record ended in the decoded text, and its row number.
     prev_end: u64,
@@ -1351,6 +1372,7 @@ impl<R: Read> RegisterReader<R> {
             mapping: RegisterMapping::default(),
             mapping_problems: Vec::new(),
             first_seen: SeenKeys::default(),
+            check_repeats: true,
             record: csv::StringRecord::new(),
             prev_end: 0,
             prev_row: 0,
@@ -1501,6 +1523,14 @@ impl<R: Read> RegisterReader<R> {
             .collect()
     }
 
+    /// Stops checking that each row's key ([`unique_key`]) is given only once: the caller
+    /// checks it instead (with [`repeat_error`] for the same words), for instance in a database
+    /// rather than in memory. Each good row is then passed on even when its key was used before.
+    pub fn check_repeats_elsewhere(&mut self) {
+        self.check_repeats = false;
+        self.first_seen = SeenKeys::default();
+    }
+
     /// Data rows read so far (blank rows not counted).
     pub fn rows_read(&self) -> usize {
         self.rows_read
@@ -1562,22 +1592,16 @@ impl<R: Read> RegisterReader<R> {
         let mut errors = c.errors;
         match record {
             Some(r) if errors.is_empty() => {
+                if !self.check_repeats {
+                    return Ok(r);
+                }
                 let key = unique_key(&r);
                 match self
                     .first_seen
                     .first_row(&key, u32::try_from(row).unwrap_or(u32::MAX))
                 {
                     Some(first) => {
-                        let words = repeat_words(&r);
-                        let column = self.kind.fields()[0].key.to_string();
-                        errors.push(RowError {
-                            row,
-                            column: Some(column),
-                            reason: format!(
-                                "{words} {first}; each {} must appear only once in a file. Delete one of rows {first} and {row}",
-                                self.kind.row_noun()
-                            ),
-                        });
+                        errors.push(repeat_error(&r, first as usize, row));
                         Err(errors)
                     }
                     None => Ok(r),
