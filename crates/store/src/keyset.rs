@@ -195,6 +195,33 @@ async fn key_of(store: &Store, list: &List<'_>, reference: &str) -> Result<Optio
 }
 
 /// `(sort, tie) op ($n+1, $n+2)` after the filter's own parameters.
+/// The statement of one page (its last parameter is the row limit) and the key's binds, for
+/// [`page`] and the native reader alike: reading backwards (the previous page) walks the order
+/// the other way; the caller turns the rows round.
+fn page_sql<'k>(
+    list: &List<'_>,
+    f: &Filter,
+    key: Option<&'k [Value; 2]>,
+    later: bool,
+) -> (String, &'k [Value]) {
+    let dir = if list.descending == later {
+        "DESC"
+    } else {
+        "ASC"
+    };
+    let bound = key.map(|_| beyond(list, f, later));
+    let key_binds = key.map(|k| list.key_binds(k)).unwrap_or_default();
+    let n = f.binds.len() + key_binds.len();
+    let sql = format!(
+        "{} {} ORDER BY {} LIMIT ${}",
+        list.select,
+        f.sql(bound.as_deref()),
+        list.order_by(dir),
+        n + 1
+    );
+    (sql, key_binds)
+}
+
 fn beyond(list: &List<'_>, f: &Filter, later: bool) -> String {
     // "Later" in the list's own order: greater when ascending, smaller when descending.
     let op = if later != list.descending { ">" } else { "<" };
@@ -259,23 +286,8 @@ where
             }
         }
     };
-    // Reading backwards (the previous page) walks the order the other way, then turns round.
     let backwards = !later;
-    let dir = if list.descending != backwards {
-        "DESC"
-    } else {
-        "ASC"
-    };
-    let bound = key.as_ref().map(|_| beyond(list, f, later));
-    let key_binds = key.as_ref().map(|k| list.key_binds(k)).unwrap_or_default();
-    let n = f.binds.len() + key_binds.len();
-    let sql = format!(
-        "{} {} ORDER BY {} LIMIT ${}",
-        list.select,
-        f.sql(bound.as_deref()),
-        list.order_by(dir),
-        n + 1
-    );
+    let (sql, key_binds) = page_sql(list, f, key.as_ref(), later);
     let q = bind_values!(sqlx::query_as::<_, T>(&sql), &f.binds);
     let q = bind_values!(q, key_binds.iter());
     let mut rows = q.bind(limit + 1).fetch_all(store.pool()).await?;
@@ -430,21 +442,7 @@ fn page_native<T>(
         }
     };
     let backwards = !later;
-    let dir = if list.descending != backwards {
-        "DESC"
-    } else {
-        "ASC"
-    };
-    let bound = key.as_ref().map(|_| beyond(list, f, later));
-    let key_binds = key.as_ref().map(|k| list.key_binds(k)).unwrap_or_default();
-    let n = f.binds.len() + key_binds.len();
-    let sql = format!(
-        "{} {} ORDER BY {} LIMIT ${}",
-        list.select,
-        f.sql(bound.as_deref()),
-        list.order_by(dir),
-        n + 1
-    );
+    let (sql, key_binds) = page_sql(list, f, key.as_ref(), later);
     let mut binds = native_values(f.binds.iter().chain(key_binds));
     binds.push(rusqlite::types::Value::Integer(limit + 1));
     let mut rows = query_native(conn, &sql, &binds, read_row)?;
