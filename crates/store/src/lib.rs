@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod audit_trail;
 pub mod audits;
 pub mod backup;
+mod bulk_load;
 pub mod copy;
 pub mod delivery;
 mod draw_frame;

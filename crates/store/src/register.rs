@@ -654,16 +654,11 @@ writer_impl!(
             // Indexes behind constraints (the primary key; UNIQUE, which the upsert needs) stay.
             // Dropping an index locks the table against every other reader until the import
             // commits: only ever done for a first load, into a table that is still empty.
-            let found: Vec<(String, String)> = sqlx::query_as(
-                "SELECT c.relname::TEXT, pg_get_indexdef(x.indexrelid)
-                 FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
-                 WHERE x.indrelid = $1::TEXT::regclass
-                   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
-                 ORDER BY c.relname",
-            )
-            .bind(table(kind))
-            .fetch_all(&mut *self)
-            .await?;
+            let found: Vec<(String, String)> =
+                sqlx::query_as(crate::bulk_load::POSTGRES_SECONDARY_INDEXES)
+                    .bind(table(kind))
+                    .fetch_all(&mut *self)
+                    .await?;
             drop_indexes(self, found).await
         }
 
@@ -819,11 +814,10 @@ writer_impl!(
             if kind != RegisterKind::Incidents {
                 return Ok(None);
             }
-            let sql: Option<String> = sqlx::query_scalar(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'incident_day_counts_insert'",
-            )
-            .fetch_optional(&mut *self)
-            .await?;
+            let sql: Option<String> = sqlx::query_scalar(crate::bulk_load::SQLITE_TRIGGER)
+                .bind("incident_day_counts_insert")
+                .fetch_optional(&mut *self)
+                .await?;
             if sql.is_some() {
                 self.run("DROP TRIGGER incident_day_counts_insert").await?;
             }
@@ -908,13 +902,11 @@ writer_impl!(
 
         async fn drop_secondary_indexes(&mut self, kind: RegisterKind) -> Result<Vec<String>> {
             // Indexes SQLite made for UNIQUE constraints have no SQL and stay: the upsert needs them.
-            let found: Vec<(String, String)> = sqlx::query_as(
-                "SELECT name, sql FROM sqlite_master
-             WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL ORDER BY name",
-            )
-            .bind(table(kind))
-            .fetch_all(&mut *self)
-            .await?;
+            let found: Vec<(String, String)> =
+                sqlx::query_as(crate::bulk_load::SQLITE_SECONDARY_INDEXES)
+                    .bind(table(kind))
+                    .fetch_all(&mut *self)
+                    .await?;
             drop_indexes(self, found).await
         }
     }

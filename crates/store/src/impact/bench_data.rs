@@ -112,25 +112,16 @@ async fn drop_for_load(conn: &mut AnyConnection, backend: Backend) -> Result<Dro
         let found: Vec<(String, String)> = match backend {
             // Indexes SQLite made for constraints have no SQL.
             Backend::Sqlite => {
-                sqlx::query_as(
-                    "SELECT name, sql FROM sqlite_master
-                     WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL ORDER BY name",
-                )
-                .bind(table)
-                .fetch_all(&mut *conn)
-                .await?
+                sqlx::query_as(crate::bulk_load::SQLITE_SECONDARY_INDEXES)
+                    .bind(table)
+                    .fetch_all(&mut *conn)
+                    .await?
             }
             Backend::Postgres => {
-                sqlx::query_as(
-                    "SELECT c.relname::TEXT, pg_get_indexdef(x.indexrelid)
-                     FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
-                     WHERE x.indrelid = $1::TEXT::regclass
-                       AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
-                     ORDER BY c.relname",
-                )
-                .bind(table)
-                .fetch_all(&mut *conn)
-                .await?
+                sqlx::query_as(crate::bulk_load::POSTGRES_SECONDARY_INDEXES)
+                    .bind(table)
+                    .fetch_all(&mut *conn)
+                    .await?
             }
         };
         for (name, sql) in found {
@@ -141,12 +132,10 @@ async fn drop_for_load(conn: &mut AnyConnection, backend: Backend) -> Result<Dro
     }
     if backend == Backend::Sqlite {
         for (name, recounts) in SQLITE_COUNTING_TRIGGERS {
-            let sql: Option<String> = sqlx::query_scalar(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = $1",
-            )
-            .bind(name)
-            .fetch_optional(&mut *conn)
-            .await?;
+            let sql: Option<String> = sqlx::query_scalar(crate::bulk_load::SQLITE_TRIGGER)
+                .bind(name)
+                .fetch_optional(&mut *conn)
+                .await?;
             // A trigger a later migration renamed or removed is simply left alone.
             if let Some(sql) = sql {
                 conn.execute(format!("DROP TRIGGER \"{name}\"").as_str())
