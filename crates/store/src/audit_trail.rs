@@ -2,7 +2,7 @@
 //! personal data. Writes that change data record their event in the same transaction.
 
 use crate::keyset::{self, Page, PageStart};
-use crate::{now_text, Result, Store};
+use crate::{now_text, Backend, Result, Store};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -165,8 +165,39 @@ pub struct AuditFilter {
     pub to: String,
 }
 
+/// An action prefix that fewer events than this carry is read through the action's index (and
+/// the few rows sorted); a commoner one by walking the trail newest first and skipping the rest,
+/// which finds a page within a few thousand rows. Counted once per page, up to this cap, from
+/// the action's index alone.
+const RARE_ACTION_ROWS: i64 = 2000;
+
+/// How the action filter is read (see [`RARE_ACTION_ROWS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ActionPlan {
+    /// No action filter, or the database chooses (PostgreSQL, which keeps per-value statistics).
+    Planner,
+    /// Few events: through `audit_events_action_at` (SQLite names it).
+    ByIndex,
+    /// Many events: newest first through the time index, the action checked row by row.
+    ByScan,
+}
+
 impl AuditFilter {
-    fn keyset_filter(&self) -> keyset::Filter {
+    /// The action prefix as stored: actions are lower-case words joined by dots and
+    /// underscores, so "Person." finds what "person." does (as SQLite's `LIKE` did), and an
+    /// underscore means an underscore. `None` when there is no action filter.
+    fn action_range(&self) -> Option<(String, String)> {
+        let prefix = self.action.trim().to_lowercase();
+        if prefix.is_empty() {
+            return None;
+        }
+        // Every action starting with the prefix sorts from the prefix itself up to the prefix
+        // followed by the last code point, byte by byte (SQLite's BINARY, PostgreSQL's "C").
+        let end = format!("{prefix}{}", char::MAX);
+        Some((prefix, end))
+    }
+
+    fn keyset_filter(&self, backend: Backend, plan: ActionPlan) -> keyset::Filter {
         let mut f = keyset::Filter::default();
         let mut push = |sql: &str, v: String| {
             f.binds.push(keyset::Value::Text(v));
@@ -176,8 +207,16 @@ impl AuditFilter {
         if !self.actor.trim().is_empty() {
             push("LOWER(actor) = LOWER(?)", self.actor.trim().into());
         }
-        if !self.action.trim().is_empty() {
-            push("action LIKE ?", format!("{}%", self.action.trim()));
+        if let Some((from, to)) = self.action_range() {
+            // The comparison names the index's own collation on PostgreSQL; on SQLite a unary
+            // `+` keeps a common prefix off the action's index (it would sort most of the trail).
+            let column = match (backend, plan) {
+                (Backend::Postgres, _) => "action COLLATE \"C\"",
+                (Backend::Sqlite, ActionPlan::ByScan) => "+action",
+                (Backend::Sqlite, _) => "action",
+            };
+            push(&format!("{column} >= ?"), from);
+            push(&format!("{column} < ?"), to);
         }
         if !self.entity_key.trim().is_empty() {
             push(
@@ -194,19 +233,65 @@ impl AuditFilter {
         }
         f
     }
+
+    /// How to read the action filter on this database (one small count on SQLite).
+    async fn action_plan(&self, store: &Store) -> Result<ActionPlan> {
+        let Some((from, to)) = self.action_range() else {
+            return Ok(ActionPlan::Planner);
+        };
+        if store.backend() == Backend::Postgres {
+            return Ok(ActionPlan::Planner);
+        }
+        let n: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM (SELECT 1 AS one FROM audit_events
+             WHERE action >= $1 AND action < $2 LIMIT {RARE_ACTION_ROWS}) few"
+        ))
+        .bind(from)
+        .bind(to)
+        .fetch_one(store.pool())
+        .await?;
+        Ok(if n < RARE_ACTION_ROWS {
+            ActionPlan::ByIndex
+        } else {
+            ActionPlan::ByScan
+        })
+    }
+
+    async fn prepared(
+        &self,
+        store: &Store,
+    ) -> Result<(&'static keyset::List<'static>, keyset::Filter)> {
+        let plan = self.action_plan(store).await?;
+        let list = if plan == ActionPlan::ByIndex && store.backend() == Backend::Sqlite {
+            &TRAIL_BY_ACTION
+        } else {
+            &TRAIL
+        };
+        Ok((list, self.keyset_filter(store.backend(), plan)))
+    }
 }
 
-/// The trail as a keyset list: newest first, by id alone (ids only grow, so "after" an event
-/// is older than it and "before" is newer).
+/// The trail as a keyset list: newest first by the time of the event, then by id (ids break
+/// ties between events of the same instant). Each filter has an index ending in `(at, id)`
+/// (migration 34), so a page under any filter, or a date range, starts where it should.
 const TRAIL: keyset::List<'static> = keyset::List {
     select: "SELECT id, at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json
              FROM audit_events",
     from: "audit_events",
-    sort: "id",
+    sort: "at",
     tie: "id",
     tie_is_int: true,
     descending: true,
-    key_of: "SELECT id, id FROM audit_events WHERE id = CAST($1 AS BIGINT)",
+    key_of: "SELECT at, id FROM audit_events WHERE id = CAST($1 AS BIGINT)",
+};
+
+/// The same list on SQLite when few events carry the action asked for: read through the
+/// action's index, whatever else the planner might guess.
+const TRAIL_BY_ACTION: keyset::List<'static> = keyset::List {
+    select: "SELECT id, at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json
+             FROM audit_events INDEXED BY audit_events_action_at",
+    from: "audit_events INDEXED BY audit_events_action_at",
+    ..TRAIL
 };
 
 /// How many events match the filter, and the newest `limit` of them.
@@ -215,8 +300,8 @@ pub async fn list(
     filter: &AuditFilter,
     limit: i64,
 ) -> Result<(i64, Vec<AuditEvent>)> {
-    let f = filter.keyset_filter();
-    let total = keyset::count_all(store, &TRAIL, &f).await?;
+    let (trail, f) = filter.prepared(store).await?;
+    let total = keyset::count_all(store, trail, &f).await?;
     let first = page(store, filter, limit, &PageStart::First).await?;
     Ok((total, first.rows))
 }
@@ -244,14 +329,10 @@ pub async fn page(
         }
         other => other.clone(),
     };
-    keyset::page(
-        store,
-        &TRAIL,
-        &filter.keyset_filter(),
-        &start,
-        limit,
-        |e: &AuditEvent| [keyset::Value::Int(e.id), keyset::Value::Int(e.id)],
-    )
+    let (trail, f) = filter.prepared(store).await?;
+    keyset::page(store, trail, &f, &start, limit, |e: &AuditEvent| {
+        [keyset::Value::Text(e.at.clone()), keyset::Value::Int(e.id)]
+    })
     .await
 }
 

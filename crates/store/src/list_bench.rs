@@ -62,6 +62,50 @@ pub async fn add_people(store: &Store, n: u64) -> Result<()> {
     Ok(())
 }
 
+/// Adds `n` audit events, one every 150 seconds from 1 January 2020 (about 4.75 years for a
+/// million), oldest first as the trail is written: 200 actors (`user0`…`user199`), six kinds of
+/// action (60% `person.view`, 20% `register.incident.view`, 10% `auth.sign_in`, 5%
+/// `person.update`, 5% `training.completion.record`) and one event in 10,000 `account.disable`;
+/// each about a person `P1000000`…`P1019999` (about 50 events each).
+pub async fn add_audit_events(store: &Store, n: u64) -> Result<()> {
+    let select = |at: &str| {
+        format!(
+            "{at}, 1 + i % 200, 'user' || CAST(i % 200 AS TEXT),
+        CASE WHEN i % 10000 = 7 THEN 'account.disable' WHEN i % 100 < 60 THEN 'person.view'
+            WHEN i % 100 < 80 THEN 'register.incident.view' WHEN i % 100 < 90 THEN 'auth.sign_in'
+            WHEN i % 100 < 95 THEN 'person.update' ELSE 'training.completion.record' END,
+        'person', 'P' || CAST(1000000 + (i * 7919) % 20000 AS TEXT), 'Viewed a record'"
+        )
+    };
+    let insert =
+        "INSERT INTO audit_events (at, actor_user_id, actor, action, entity, entity_key, summary)";
+    let mut lo = 0;
+    while lo < n {
+        let hi = (lo + CHUNK).min(n);
+        let sql = match store.backend() {
+            Backend::Postgres => format!(
+                "{insert} SELECT {} FROM (SELECT CAST(g AS BIGINT) AS i FROM generate_series({lo}, {}) AS g) s ORDER BY i",
+                select(
+                    "to_char(to_timestamp(1577836800 + i * 150) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+                ),
+                hi - 1
+            ),
+            Backend::Sqlite => format!(
+                "WITH RECURSIVE s(i) AS (SELECT {lo} UNION ALL SELECT i + 1 FROM s WHERE i < {})
+                 {insert} SELECT {} FROM s",
+                hi - 1,
+                select("strftime('%Y-%m-%dT%H:%M:%S.000000Z', 1577836800 + i * 150, 'unixepoch')")
+            ),
+        };
+        let mut tx = store.begin().await?;
+        sqlx::query(&sql).execute(&mut *tx).await?;
+        tx.commit().await?;
+        lo = hi;
+    }
+    sqlx::query("ANALYZE").execute(store.pool()).await?;
+    Ok(())
+}
+
 /// How many rows a list holds.
 pub async fn size(store: &Store, list: LongList) -> Result<i64> {
     let (table, _, _) = list.parts();

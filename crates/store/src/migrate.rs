@@ -198,6 +198,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0030_queue_trigger_plans.sqlite.sql"),
         postgres: include_str!("../migrations/0030_queue_trigger_plans.postgres.sql"),
     },
+    Migration {
+        version: 34,
+        name: "audit trail: newest first by time, an index per filter ending in (at, id)",
+        common: include_str!("../migrations/0034_audit_trail_by_time.sql"),
+        sqlite: include_str!("../migrations/0034_audit_trail_by_time.sqlite.sql"),
+        postgres: include_str!("../migrations/0034_audit_trail_by_time.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {
