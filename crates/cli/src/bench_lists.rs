@@ -321,7 +321,7 @@ pub async fn run(g: &Global, args: &BenchListsArgs) -> Result<ExitCode> {
                 PageStart::First,
             ),
             (
-                "a common action, one person",
+                "an action one person never did (all theirs read)",
                 filter("user7", "person.update", "", "", ""),
                 PageStart::First,
             ),

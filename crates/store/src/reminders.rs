@@ -271,10 +271,16 @@ pub async fn record_run(store: &Store, actor: &Actor, summary: RunSummary) -> Re
 
 /// The day (UTC) of the last run recorded by [`record_run`], if any.
 pub async fn last_run_on(store: &Store) -> Result<Option<Date>> {
-    let at = sqlx::query_scalar::<_, Option<String>>(
-        "SELECT MAX(at) FROM audit_events WHERE action = 'reminders.run'",
-    )
-    .fetch_one(store.pool())
-    .await?;
+    // Asked every minute while `serve` runs: read from the action's index (migration 34), whose
+    // comparison on PostgreSQL is byte by byte ("C"), not a walk through the whole trail.
+    let sql = match store.backend() {
+        crate::Backend::Postgres => {
+            "SELECT MAX(at) FROM audit_events WHERE action COLLATE \"C\" = 'reminders.run'"
+        }
+        crate::Backend::Sqlite => "SELECT MAX(at) FROM audit_events WHERE action = 'reminders.run'",
+    };
+    let at = sqlx::query_scalar::<_, Option<String>>(sql)
+        .fetch_one(store.pool())
+        .await?;
     Ok(at.as_deref().and_then(parse_instant).map(|t| t.date()))
 }
