@@ -198,6 +198,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0030_queue_trigger_plans.sqlite.sql"),
         postgres: include_str!("../migrations/0030_queue_trigger_plans.postgres.sql"),
     },
+    Migration {
+        version: 31,
+        name: "team queue day counts: the missing-referral queue per officer, queued and closed day, kept by triggers",
+        common: include_str!("../migrations/0031_team_queue_day_counts.sql"),
+        sqlite: include_str!("../migrations/0031_team_queue_day_counts.sqlite.sql"),
+        postgres: include_str!("../migrations/0031_team_queue_day_counts.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {
