@@ -96,7 +96,10 @@ async fn the_benchmark_register_ends_with_its_indexes_triggers_and_true_day_coun
             "SELECT CAST(officer_id AS TEXT), queued_day || ' ' || closed_day, n FROM queue_officer_day_counts",
         )
         .await;
-        assert!(!officer_counts.is_empty(), "the queue is counted per officer");
+        assert!(
+            !officer_counts.is_empty(),
+            "the queue is counted per officer"
+        );
         assert_eq!(
             officer_counts,
             rows(

@@ -145,8 +145,8 @@ async fn items_of(store: &Store, officer: i64) -> i64 {
 }
 
 #[tokio::test]
-async fn a_teams_queue_over_time_read_from_the_per_officer_day_counts_equals_a_count_of_its_items(
-) {
+async fn a_teams_queue_over_time_read_from_the_per_officer_day_counts_equals_a_count_of_its_items()
+{
     on_both!(|store| {
         assert!(kept(&store).await.is_empty());
         let (m1, m2) = people(&store).await;
@@ -188,10 +188,18 @@ INC-6,06/03/2024 09:00,Domestic,North,Y,N,N,,Response
 
         // The history dated as it happened: queued over a year, some closed.
         let dates = [
-            ("INC-1", "2023-03-02T10:00:00Z", Some("2023-05-31T10:00:00Z")),
+            (
+                "INC-1",
+                "2023-03-02T10:00:00Z",
+                Some("2023-05-31T10:00:00Z"),
+            ),
             ("INC-2", "2023-04-15T10:00:00Z", None),
             ("INC-3", "2023-04-15T11:00:00Z", None),
-            ("INC-4", "2023-09-30T23:00:00Z", Some("2024-02-01T08:00:00Z")),
+            (
+                "INC-4",
+                "2023-09-30T23:00:00Z",
+                Some("2024-02-01T08:00:00Z"),
+            ),
             ("INC-5", "2024-01-31T10:00:00Z", None),
             ("INC-6", "2023-02-01T10:00:00Z", None),
         ];
@@ -216,9 +224,15 @@ INC-6,06/03/2024 09:00,Domestic,North,Y,N,N,,Response
 
         // Closing an item on the page: it moves from open to closed today.
         let today = OffsetDateTime::now_utc().date();
-        queue::close(&store, &Actor::cli(), item_id(&store, "INC-2").await, "escalated", "")
-            .await
-            .unwrap();
+        queue::close(
+            &store,
+            &Actor::cli(),
+            item_id(&store, "INC-2").await,
+            "escalated",
+            "",
+        )
+        .await
+        .unwrap();
         assert!(
             kept(&store)
                 .await
@@ -276,7 +290,11 @@ INC-2,02/03/2024 09:00,Domestic,North,Y,N,N,A1,Response
         exec(&store, &format!("UPDATE incidents SET officer_person_id = CASE WHEN officer_person_id = {a1} THEN {a2} ELSE {a1} END
              WHERE incident_ref IN ('INC-2', 'INC-3', 'INC-4')")).await;
         check(&store, teams, "three incidents changing officer at once").await;
-        exec(&store, "UPDATE incidents SET officer_person_id = NULL WHERE incident_ref = 'INC-6'").await;
+        exec(
+            &store,
+            "UPDATE incidents SET officer_person_id = NULL WHERE incident_ref = 'INC-6'",
+        )
+        .await;
         check(&store, teams, "an incident losing its officer").await;
 
         // Items deleted by hand, one with an officer and one without.
