@@ -199,6 +199,13 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0030_queue_trigger_plans.postgres.sql"),
     },
     Migration {
+        version: 31,
+        name: "team queue day counts: the missing-referral queue per officer, queued and closed day, kept by triggers",
+        common: include_str!("../migrations/0031_team_queue_day_counts.sql"),
+        sqlite: include_str!("../migrations/0031_team_queue_day_counts.sqlite.sql"),
+        postgres: include_str!("../migrations/0031_team_queue_day_counts.postgres.sql"),
+    },
+    Migration {
         version: 34,
         name: "audit trail: newest first by time, an index per filter ending in (at, id)",
         common: include_str!("../migrations/0034_audit_trail_by_time.sql"),

@@ -68,6 +68,8 @@ mod rollups;
 mod sessions;
 #[path = "suite/storage.rs"]
 mod storage;
+#[path = "suite/team_queue_day_counts.rs"]
+mod team_queue_day_counts;
 #[path = "suite/training.rs"]
 mod training;
 #[path = "suite/training_import.rs"]

@@ -381,6 +381,8 @@ pub async fn generate(store: &Store, spec: &BenchSpec, progress: &dyn Fn(&str)) 
     restore_after_load(&mut conn, backend, dropped, progress).await?;
 
     // The queue: incidents with children spread over the years; nine in ten closed in the month.
+    // Written after the load, with every trigger in place: its day counts per department
+    // (`queue_day_counts`) and per officer (`queue_officer_day_counts`) are counted by them.
     // Every `every`th id (a multiple of ten: ids ending in 1 are incidents with children).
     let every = (spec.incidents / spec.queue.max(1)).max(1) / 10 * 10;
     let mut tx = conn.begin_with(begin_statement(backend)).await?;

@@ -1,8 +1,9 @@
 //! The benchmark register (`impact::bench_data`, behind `mashboard bench-impact`,
 //! `bench-queries` and `bench-lists`), on SQLite and on PostgreSQL: the load drops the register's
 //! secondary indexes and (SQLite) its per-day counting triggers for speed, so the database it
-//! leaves must have every index and trigger back, per-day counts that match the tables, triggers
-//! that count the next write, and pool connections with their usual settings.
+//! leaves must have every index and trigger back, per-day counts that match the tables (and the
+//! queue's per-officer day counts that match its items), triggers that count the next write, and
+//! pool connections with their usual settings.
 
 use crate::common::{count, scalar};
 use mashboard_store::impact::bench_data::{self, BenchSpec};
@@ -88,6 +89,30 @@ async fn the_benchmark_register_ends_with_its_indexes_triggers_and_true_day_coun
             "every index and trigger is back"
         );
         assert_day_counts_true(&store).await;
+        // The queue (written after the load, with its triggers in place) is counted per officer
+        // for a team's dashboard.
+        let officer_counts = rows(
+            &store,
+            "SELECT CAST(officer_id AS TEXT), queued_day || ' ' || closed_day, n FROM queue_officer_day_counts",
+        )
+        .await;
+        assert!(
+            !officer_counts.is_empty(),
+            "the queue is counted per officer"
+        );
+        assert_eq!(
+            officer_counts,
+            rows(
+                &store,
+                "SELECT CAST(i.officer_person_id AS TEXT),
+                    substr(m.queued_at, 1, 10) || ' ' || COALESCE(substr(m.closed_at, 1, 10), ''),
+                    CAST(COUNT(*) AS BIGINT)
+                 FROM missing_referrals m JOIN incidents i ON i.id = m.incident_id
+                 WHERE i.officer_person_id IS NOT NULL GROUP BY 1, 2",
+            )
+            .await,
+            "the queue's per-officer day counts"
+        );
 
         // The triggers count the next incident and referral again.
         let day = "2024-12-14";

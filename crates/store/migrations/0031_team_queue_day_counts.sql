@@ -1,0 +1,14 @@
+-- The missing-referral queue over time for a line manager's team, for the impact dashboard: the
+-- same counts as `queue_day_counts` (migration 26), per officer of the item's incident instead of
+-- per department, so a team's queue size, mean age and oldest item at every month's end come
+-- from about ten officers' rows instead of reading the team's incidents and looking each up on
+-- the queue.
+--
+-- One row per (officer_id, queued_day, closed_day): `officer_id` is the incident's
+-- `officer_person_id` (items whose incident has no linked officer are in no team and are not
+-- counted here), the days are the first ten characters of `queued_at` and `closed_at`, and
+-- `closed_day` is '' while the item is open. Triggers (in each database's part) keep it true on
+-- every insert, update and delete of a queue item and when an incident on the queue changes
+-- officer; the table is created and filled there too, as PostgreSQL's compares its days in byte
+-- order ("C"). Like `queue_day_counts` it is never copied (`copy-db`): the triggers fill it from
+-- the items copied.
