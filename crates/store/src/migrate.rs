@@ -198,6 +198,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0030_queue_trigger_plans.sqlite.sql"),
         postgres: include_str!("../migrations/0030_queue_trigger_plans.postgres.sql"),
     },
+    Migration {
+        version: 32,
+        name: "queue refresh: the stamp of a first load's rows, which its queue build examined",
+        common: include_str!("../migrations/0032_queue_examined_stamp.sql"),
+        sqlite: include_str!("../migrations/0032_queue_examined_stamp.sqlite.sql"),
+        postgres: include_str!("../migrations/0032_queue_examined_stamp.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {
