@@ -681,11 +681,15 @@ writer_impl!(
             // by sorting and 0.3 s to check the foreign key in one join). The reader has
             // already refused a file that names a row twice, and adding each back checks the
             // whole table, so a load that broke one fails and rolls back.
-            let constraints: Vec<(String, String, String)> =
+            // (Only for the kinds staged so: the others upsert batch by batch, ON CONFLICT.)
+            let constraints: Vec<(String, String, String)> = if copy_columns(kind).is_some() {
                 sqlx::query_as(crate::bulk_load::POSTGRES_DROPPABLE_CONSTRAINTS)
                     .bind(table(kind))
                     .fetch_all(&mut *self)
-                    .await?;
+                    .await?
+            } else {
+                Vec::new()
+            };
             let mut unique = Vec::new();
             let mut foreign = Vec::new();
             for (name, kind_code, definition) in constraints {
