@@ -233,10 +233,11 @@ fn upsert_sql(backend: Backend, kind: RegisterKind, rows: usize) -> String {
     )
 }
 
-/// When a stored incident or referral (`old`) differs from its row in a file (`new`): only
-/// then does the upsert write it (and move `updated_at`). Empty for the other kinds.
-fn changed(kind: RegisterKind, old: &str, new: &str) -> String {
-    let (equal, optional): (&[&str], &[(&str, &str)]) = match kind {
+/// The columns compared to tell whether a stored incident or referral differs from its row in a
+/// file: those compared as they are, and those where none (NULL) counts as the value given.
+#[allow(clippy::type_complexity)]
+fn compared_columns(kind: RegisterKind) -> (&'static [&'static str], &'static [(&'static str, &'static str)]) {
+    match kind {
         RegisterKind::Incidents => (
             &[
                 "reported_at",
@@ -267,7 +268,13 @@ fn changed(kind: RegisterKind, old: &str, new: &str) -> String {
             &[("officer_person_id", "0")],
         ),
         RegisterKind::Outcomes | RegisterKind::ReferralPeople => (&[], &[]),
-    };
+    }
+}
+
+/// When a stored incident or referral (`old`) differs from its row in a file (`new`): only
+/// then does the upsert write it (and move `updated_at`). Empty for the other kinds.
+fn changed(kind: RegisterKind, old: &str, new: &str) -> String {
+    let (equal, optional) = compared_columns(kind);
     let mut terms: Vec<String> = equal
         .iter()
         .map(|c| format!("{old}.{c} <> {new}.{c}"))
@@ -349,6 +356,81 @@ fn upsert_from(kind: RegisterKind, values: &str) -> String {
                 OR referral_people.address <> excluded.address OR referral_people.area <> excluded.area"
         ),
     }
+}
+
+/// The compared columns of a stored row (`t`) as one text, each value as its length in
+/// characters, `:` and the value, in the order of [`compared_columns`]: a prefix-free code, so
+/// two rows give the same text exactly when every compared value is the same. Its match is
+/// [`compared_text`], made from a file's row; comparing the two binds 2 values a row rather
+/// than 13 (SQLite's re-import, `Writer::drop_unchanged`).
+fn compared_sql(kind: RegisterKind, t: &str) -> String {
+    let (equal, optional) = compared_columns(kind);
+    let value = |v: String| format!("length(CAST({v} AS TEXT)) || ':' || CAST({v} AS TEXT)");
+    equal
+        .iter()
+        .map(|c| value(format!("{t}.{c}")))
+        .chain(
+            optional
+                .iter()
+                .map(|(c, none)| value(format!("COALESCE({t}.{c}, {none})"))),
+        )
+        .collect::<Vec<_>>()
+        .join(" || ")
+}
+
+/// A file's row as [`compared_sql`] writes a stored one, from the values the upsert would
+/// write. `None` for a kind not compared so, or where a value holds a NUL character (SQLite's
+/// `length` stops at one): such a row is taken as changed, and the upsert's own comparison
+/// decides.
+fn compared_text(p: &Pending) -> Option<String> {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(160);
+    let mut push = |v: &str| {
+        let _ = write!(out, "{}:{v}", v.chars().count());
+    };
+    let texts: Vec<&str>;
+    match &p.record {
+        Record::Incident(r) => {
+            texts = vec![
+                r.reported_at.as_str(),
+                r.category.as_str(),
+                r.area.as_str(),
+                officer(&r.officer_staff_number),
+                r.department.as_str(),
+            ];
+            push(texts[0]);
+            push(texts[1]);
+            push(texts[2]);
+            push(&i64::from(r.children_involved).to_string());
+            push(&i64::from(r.adult_at_risk).to_string());
+            push(&i64::from(r.domestic_abuse).to_string());
+            push(texts[3]);
+            push(texts[4]);
+            push(&p.officer_id.unwrap_or(0).to_string());
+            push(&r.children_count.unwrap_or(-1).to_string());
+        }
+        Record::Referral(r) => {
+            texts = vec![
+                r.incident_ref.as_str(),
+                r.submitted_at.as_str(),
+                r.subject_type.as_str(),
+                r.category.as_str(),
+                r.officer_grade.as_str(),
+                officer(&r.officer_staff_number),
+                r.partner.as_str(),
+                r.narrative.as_str(),
+            ];
+            for t in &texts {
+                push(t);
+            }
+            push(&p.officer_id.unwrap_or(0).to_string());
+        }
+        Record::Outcome(_) | Record::Person(_) => return None,
+    }
+    if texts.iter().any(|t| t.contains('\0')) {
+        return None;
+    }
+    Some(out)
 }
 
 /// A good row waiting to be written, with its officer's person id looked up.
@@ -960,27 +1042,34 @@ writer_impl!(
             &mut self,
             kind: RegisterKind,
             batch: &mut Vec<Pending>,
-            now: &str,
+            _now: &str,
         ) -> Result<()> {
-            let (Some(columns), reference) = (copy_columns(kind), kind.fields()[0].key) else {
+            let (Some(_), reference) = (copy_columns(kind), kind.fields()[0].key) else {
                 return Ok(());
             };
-            if batch.is_empty() {
+            // Each row's reference and its compared values as one text (`compared_text`):
+            // binding 2 values a row rather than 13 (the binding was most of the time of a
+            // re-import of an unchanged file).
+            let rows: Vec<(&str, String)> = batch
+                .iter()
+                .filter_map(|p| compared_text(p).map(|t| (p.record.reference(), t)))
+                .collect();
+            if rows.is_empty() {
                 return Ok(());
             }
             // The batch's rows as a table, each looked up by its reference (CROSS JOIN keeps
             // that order: the batch outside, the register's unique index inside).
             let sql = format!(
-                "WITH v ({columns}) AS (VALUES {})
-                 SELECT v.{reference} FROM v CROSS JOIN {table} t ON t.{reference} = v.{reference}
-                 WHERE NOT ({})",
-                values(Backend::Sqlite, batch.len(), width(kind), ""),
-                changed(kind, "t", "v"),
+                "WITH v (reference, compared) AS (VALUES {})
+                 SELECT v.reference FROM v CROSS JOIN {table} t ON t.{reference} = v.reference
+                 WHERE {} = v.compared",
+                values(Backend::Sqlite, rows.len(), 2, ""),
+                compared_sql(kind, "t"),
                 table = table(kind),
             );
             let mut q = sqlx::query_scalar::<_, String>(&sql);
-            for p in batch.iter() {
-                q = bind_pending!(q, p, now, "");
+            for (reference, compared) in rows {
+                q = q.bind(reference).bind(compared);
             }
             let same: HashSet<String> = q.fetch_all(&mut *self).await?.into_iter().collect();
             if !same.is_empty() {
