@@ -236,7 +236,12 @@ fn upsert_sql(backend: Backend, kind: RegisterKind, rows: usize) -> String {
 /// The columns compared to tell whether a stored incident or referral differs from its row in a
 /// file: those compared as they are, and those where none (NULL) counts as the value given.
 #[allow(clippy::type_complexity)]
-fn compared_columns(kind: RegisterKind) -> (&'static [&'static str], &'static [(&'static str, &'static str)]) {
+fn compared_columns(
+    kind: RegisterKind,
+) -> (
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+) {
     match kind {
         RegisterKind::Incidents => (
             &[
@@ -776,10 +781,16 @@ writer_impl!(
             let mut foreign = Vec::new();
             for (name, kind_code, definition) in constraints {
                 let quoted = format!("\"{}\"", name.replace('"', "\"\""));
-                sqlx::query(&format!("ALTER TABLE {} DROP CONSTRAINT {quoted}", table(kind)))
-                    .execute(&mut *self)
-                    .await?;
-                let add = format!("ALTER TABLE {} ADD CONSTRAINT {quoted} {definition}", table(kind));
+                sqlx::query(&format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {quoted}",
+                    table(kind)
+                ))
+                .execute(&mut *self)
+                .await?;
+                let add = format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {quoted} {definition}",
+                    table(kind)
+                );
                 if kind_code == "u" {
                     unique.push(add);
                 } else {
@@ -803,7 +814,8 @@ writer_impl!(
                 .fetch_optional(&mut *self)
                 .await?;
             if sql.is_some() {
-                self.run("DROP TRIGGER incident_day_counts_insert ON incidents").await?;
+                self.run("DROP TRIGGER incident_day_counts_insert ON incidents")
+                    .await?;
             }
             Ok(sql)
         }
@@ -1444,7 +1456,11 @@ pub async fn import<R: Read + Send>(
     {
         let started = std::time::Instant::now();
         crate::register::after_register_import(store).await?;
-        log_phase(kind.as_str(), "queue refresh after commit", started.elapsed());
+        log_phase(
+            kind.as_str(),
+            "queue refresh after commit",
+            started.elapsed(),
+        );
     }
     Ok(report)
 }
@@ -1772,6 +1788,14 @@ where
         // roll-up and the queue) reads the table once too.
         tx.run(&format!("PRAGMA cache_size = -{SORT_CACHE_KIB}"))
             .await?;
+    }
+    if !rebuild.is_empty() && backend == Backend::Postgres {
+        // Each index is built by a sort in PostgreSQL's server, with `maintenance_work_mem`
+        // (64 MB by default) to sort in before it spills to disk: 256 MB for this transaction
+        // built an index over 1,000,000 incidents in about four fifths of the time (2.1–2.3 s
+        // against 2.7–2.9 s, measured in turn under load). The server's memory, for the length
+        // of the rebuild.
+        tx.run("SET LOCAL maintenance_work_mem = '256MB'").await?;
     }
     for index in rebuild {
         tx.run(&index).await?;

@@ -951,8 +951,7 @@ async fn a_reimport_of_an_unchanged_file_leaves_the_queue_and_examines_nothing_a
 
         // The same file again, twice: nothing changes, nothing is examined again.
         for _ in 0..2 {
-            let again =
-                import_bytes(&store, RegisterKind::Incidents, text.as_bytes(), false).await;
+            let again = import_bytes(&store, RegisterKind::Incidents, text.as_bytes(), false).await;
             assert_eq!(
                 (again.created, again.updated, again.unchanged),
                 (0, 0, 1_500)
@@ -985,7 +984,10 @@ async fn a_reimport_of_an_unchanged_file_leaves_the_queue_and_examines_nothing_a
         );
         let items = queue_items(&store).await;
         assert_eq!(items.len(), 501);
-        assert_eq!(items[0], ("Q-0000".to_string(), "children_involved".to_string()));
+        assert_eq!(
+            items[0],
+            ("Q-0000".to_string(), "children_involved".to_string())
+        );
         assert!(items.contains(&("Q-0001".to_string(), "children_involved".to_string())));
 
         // And a full refresh from nothing agrees with the queue kept incrementally.
@@ -1038,7 +1040,10 @@ async fn a_first_load_leaves_every_constraint_and_trigger_as_it_was() {
              SELECT incident_ref, reported_at, imported_at, updated_at FROM incidents LIMIT 1",
             "UPDATE incidents SET officer_person_id = 987654321",
         ] {
-            assert!(sqlx::query(sql).execute(store.pool()).await.is_err(), "{sql}");
+            assert!(
+                sqlx::query(sql).execute(store.pool()).await.is_err(),
+                "{sql}"
+            );
         }
         // The day counts, counted in one pass after the load, and kept by the trigger after.
         let more = "incident_ref,reported_at,category,area,children_involved,adult_at_risk,domestic_abuse,officer_staff_number,department
@@ -1087,14 +1092,29 @@ async fn a_reimport_sees_a_change_in_any_one_value() {
             "V-6,01/02/2024 10:00,Assault,North,N,N,N,,CID ",
         ];
         let file = |rows: &[&str]| format!("{header}{}\n", rows.join("\n"));
-        let first =
-            import_bytes(&store, RegisterKind::Incidents, file(&rows).as_bytes(), false).await;
+        let first = import_bytes(
+            &store,
+            RegisterKind::Incidents,
+            file(&rows).as_bytes(),
+            false,
+        )
+        .await;
         assert_eq!(first.created, 6, "{:?}", first.errors);
-        let same =
-            import_bytes(&store, RegisterKind::Incidents, file(&rows).as_bytes(), false).await;
+        let same = import_bytes(
+            &store,
+            RegisterKind::Incidents,
+            file(&rows).as_bytes(),
+            false,
+        )
+        .await;
         assert_eq!((same.updated, same.unchanged), (0, 6));
-        let again =
-            import_bytes(&store, RegisterKind::Incidents, file(&changed).as_bytes(), false).await;
+        let again = import_bytes(
+            &store,
+            RegisterKind::Incidents,
+            file(&changed).as_bytes(),
+            false,
+        )
+        .await;
         // V-6's trailing space is trimmed by the reader: unchanged, like V-4.
         assert_eq!((again.created, again.updated, again.unchanged), (0, 4, 2));
         let i = register::incident(&store, "V-1").await.unwrap().unwrap();
@@ -1102,20 +1122,45 @@ async fn a_reimport_sees_a_change_in_any_one_value() {
         let i = register::incident(&store, "V-2").await.unwrap().unwrap();
         assert_eq!(i.children_involved_count, Some(3));
         let i = register::incident(&store, "V-3").await.unwrap().unwrap();
-        assert_eq!((i.officer_staff_number.as_str(), i.officer_name), ("S404", None));
-        assert!(!register::incident(&store, "V-5").await.unwrap().unwrap().adult_at_risk);
+        assert_eq!(
+            (i.officer_staff_number.as_str(), i.officer_name),
+            ("S404", None)
+        );
+        assert!(
+            !register::incident(&store, "V-5")
+                .await
+                .unwrap()
+                .unwrap()
+                .adult_at_risk
+        );
 
         // Referrals likewise: a narrative one character longer.
         let header = "referral_ref,incident_ref,submitted_at,subject_type,category,officer_grade,officer_staff_number,partner,narrative\n";
         let referral = |narrative: &str| {
             format!("{header}RV-1,V-1,02/02/2024 10:00,child,Domestic,standard,,Children's social care,{narrative}\n")
         };
-        import_bytes(&store, RegisterKind::Referrals, referral("Seen").as_bytes(), false).await;
-        let same =
-            import_bytes(&store, RegisterKind::Referrals, referral("Seen").as_bytes(), false).await;
+        import_bytes(
+            &store,
+            RegisterKind::Referrals,
+            referral("Seen").as_bytes(),
+            false,
+        )
+        .await;
+        let same = import_bytes(
+            &store,
+            RegisterKind::Referrals,
+            referral("Seen").as_bytes(),
+            false,
+        )
+        .await;
         assert_eq!((same.updated, same.unchanged), (0, 1));
-        let again =
-            import_bytes(&store, RegisterKind::Referrals, referral("Seen.").as_bytes(), false).await;
+        let again = import_bytes(
+            &store,
+            RegisterKind::Referrals,
+            referral("Seen.").as_bytes(),
+            false,
+        )
+        .await;
         assert_eq!((again.updated, again.unchanged), (1, 0));
     });
 }
