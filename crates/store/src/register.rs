@@ -35,10 +35,17 @@
 //! over the table (`queue_after_first_load`). On SQLite the keys met so far in the file (a
 //! reference given twice is refused) are kept in a temporary table on disk rather than by the
 //! reader in memory (a million took ~35 MB), and on a re-import each batch first drops the
-//! rows the register already holds exactly so (`Writer::drop_unchanged`): an unchanged file
-//! is only read, with no month looked up and no upsert. On PostgreSQL a `PgConnection`
-//! that `COPY`s incidents and referrals into a temporary table and writes them with one
-//! `INSERT … SELECT … ON CONFLICT` at the end.
+//! rows the register already holds exactly so (`Writer::drop_unchanged`, each row's compared
+//! values bound as one text): an unchanged file is only read, with no month looked up and no
+//! upsert. On PostgreSQL a `PgConnection` that `COPY`s incidents and referrals into a
+//! temporary table (5,000 rows a `COPY`) and, at the end, finds the rows new or changed with
+//! one join, the months they touch with one query, and writes them with one
+//! `INSERT … SELECT … ON CONFLICT` (an unchanged file: nothing written, no month counted
+//! again); into an empty table, its UNIQUE constraints, foreign keys and day-count trigger are
+//! dropped too and the rows go in by a plain `INSERT … SELECT`, the constraints added back
+//! (checked whole) and the indexes built with 256 MB of `maintenance_work_mem`.
+//! Each phase's time is logged at debug level (`MASHBOARD_LOG=mashboard_store::register=debug`;
+//! `PHASES=1 scripts/bench` prints them).
 //! The file is parsed while the database works (SQLite on its own worker thread, PostgreSQL
 //! in its server), through a channel two batches deep, so memory stays flat. `scripts/bench`
 //! measures it beside `sqlite3 .import`, `psql \copy` and pandas.
