@@ -1484,7 +1484,7 @@ where
         // Time spent parsing and validating, and waiting for the writer to take a batch.
         let (mut parsing, mut waiting) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
         let mut started = std::time::Instant::now();
-        while let Some(parsed) = reader.next() {
+        for parsed in reader.by_ref() {
             parsing += started.elapsed();
             let record = match parsed.result {
                 Err(errors) => {
