@@ -20,3 +20,18 @@ pub(crate) const POSTGRES_SECONDARY_INDEXES: &str =
 /// The definition of a SQLite trigger (`$1`: its name), to create it again after a load.
 pub(crate) const SQLITE_TRIGGER: &str =
     "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = $1";
+
+/// `(name, kind, definition)` of the constraints on a table (`$1`) that a bulk load into it
+/// when empty drops and adds again after (PostgreSQL): UNIQUE constraints (`u`) no foreign key
+/// leans on, and its own foreign keys (`f`). The primary key stays.
+pub(crate) const POSTGRES_DROPPABLE_CONSTRAINTS: &str =
+    "SELECT k.conname::TEXT, k.contype::TEXT, pg_get_constraintdef(k.oid)
+     FROM pg_constraint k
+     WHERE k.conrelid = $1::TEXT::regclass
+       AND (k.contype = 'f' OR (k.contype = 'u' AND NOT EXISTS (
+            SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = k.conindid)))
+     ORDER BY k.contype DESC, k.conname";
+
+/// The definition of a PostgreSQL trigger (`$1`: its table, `$2`: its name).
+pub(crate) const POSTGRES_TRIGGER: &str = "SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t
+     WHERE t.tgrelid = $1::TEXT::regclass AND t.tgname = $2 AND NOT t.tgisinternal";

@@ -206,6 +206,13 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0031_team_queue_day_counts.postgres.sql"),
     },
     Migration {
+        version: 32,
+        name: "queue refresh: the stamp of a first load's rows, which its queue build examined",
+        common: include_str!("../migrations/0032_queue_examined_stamp.sql"),
+        sqlite: include_str!("../migrations/0032_queue_examined_stamp.sqlite.sql"),
+        postgres: include_str!("../migrations/0032_queue_examined_stamp.postgres.sql"),
+    },
+    Migration {
         version: 34,
         name: "audit trail: newest first by time, an index per filter ending in (at, id)",
         common: include_str!("../migrations/0034_audit_trail_by_time.sql"),

@@ -130,18 +130,35 @@ pub async fn refresh_by(store: &Store, actor: &Actor, now: OffsetDateTime) -> Re
     // passed since, incidents changed since, and incidents whose referrals changed since can
     // have become missing. Changes are looked for from a few minutes before the last refresh,
     // which covers a writer that stamped its rows just before it took its lock.
-    let last: Option<(String, String, String)> =
-        sqlx::query_as("SELECT rules, cutoff, changed_since FROM queue_refresh_state WHERE id = 1")
-            .fetch_optional(&mut *tx)
-            .await?;
-    let last = last.filter(|(r, _, _)| *r == rules.encode());
+    let last: Option<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT rules, cutoff, changed_since, examined_stamp FROM queue_refresh_state WHERE id = 1",
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let last = last.filter(|(r, _, _, _)| *r == rules.encode());
     let changed_since = instant_text(OffsetDateTime::now_utc() - time::Duration::minutes(5));
+    // Incidents a first load stamped and its queue build examined (`examined_stamp`) are passed
+    // over: without this, a refresh within a few minutes of a first load of a million
+    // incidents (the re-import of the same file, say) would examine all of them again. The
+    // changed incidents are read as two ranges of the `updated_at` index, below and above that
+    // stamp (with no stamp, the first range is empty). Kept while it is still within reach of
+    // `changed_since`.
+    let examined = last
+        .as_ref()
+        .and_then(|(_, _, since, stamp)| stamp.clone().filter(|s| s > since));
+    let skip_stamp = match (&examined, &last) {
+        (Some(stamp), _) => stamp.clone(),
+        (None, Some((_, _, since, _))) => since.clone(),
+        (None, None) => String::new(),
+    };
+    let keep_stamp = examined.filter(|s| *s > changed_since);
     // Open items that now have an in-time referral: the referral arrived in a later import.
     // With the same rules, only an incident changed since, or one whose referrals changed
     // since, can have gained one; the whole open queue is looked at only when the rules changed.
     let changed_only = if last.is_some() {
         " AND missing_referrals.incident_id IN (
-            SELECT id FROM incidents WHERE updated_at > $5
+            SELECT id FROM incidents WHERE updated_at > $5 AND updated_at < $6
+            UNION SELECT id FROM incidents WHERE updated_at > $6
             UNION SELECT i3.id FROM referrals r3 JOIN incidents i3 ON i3.incident_ref = r3.incident_ref
                   WHERE r3.updated_at > $5)"
     } else {
@@ -157,8 +174,8 @@ pub async fn refresh_by(store: &Store, actor: &Actor, now: OffsetDateTime) -> Re
         .bind(FOUND_IN_TIME)
         .bind(&actor.name)
         .bind(&queued_at);
-    if let Some((_, _, last_changed)) = &last {
-        close = close.bind(last_changed);
+    if let Some((_, _, last_changed, _)) = &last {
+        close = close.bind(last_changed).bind(&skip_stamp);
     }
     let closed_in_time = close.execute(&mut *tx).await?.rows_affected();
 
@@ -189,7 +206,8 @@ pub async fn refresh_by(store: &Store, actor: &Actor, now: OffsetDateTime) -> Re
                 "INSERT INTO missing_referrals (incident_id, rule, queued_at)
                  SELECT i.id, SUBSTR({names}, 2), $1 FROM (
                     SELECT {COLUMNS} FROM incidents WHERE reported_at >= $3 AND reported_at < $2
-                    UNION SELECT {COLUMNS} FROM incidents WHERE updated_at > $4
+                    UNION SELECT {COLUMNS} FROM incidents WHERE updated_at > $4 AND updated_at < $5
+                    UNION SELECT {COLUMNS} FROM incidents WHERE updated_at > $5
                     UNION SELECT {i3} FROM referrals r3 JOIN incidents i3 ON i3.incident_ref = r3.incident_ref
                           WHERE r3.updated_at > $4) i
                  WHERE i.reported_at < $2 AND ({flags})
@@ -226,8 +244,8 @@ pub async fn refresh_by(store: &Store, actor: &Actor, now: OffsetDateTime) -> Re
             )
         };
         let mut q = sqlx::query(&sql).bind(&queued_at).bind(&cutoff);
-        if let Some((_, last_cutoff, last_changed)) = &last {
-            q = q.bind(last_cutoff).bind(last_changed);
+        if let Some((_, last_cutoff, last_changed, _)) = &last {
+            q = q.bind(last_cutoff).bind(last_changed).bind(&skip_stamp);
         }
         let added = q.execute(&mut *tx).await?.rows_affected();
         if store.backend() == Backend::Postgres && added >= ANALYZE_AFTER {
@@ -240,13 +258,15 @@ pub async fn refresh_by(store: &Store, actor: &Actor, now: OffsetDateTime) -> Re
         added
     };
     sqlx::query(
-        "INSERT INTO queue_refresh_state (id, rules, cutoff, changed_since) VALUES (1, $1, $2, $3)
+        "INSERT INTO queue_refresh_state (id, rules, cutoff, changed_since, examined_stamp)
+         VALUES (1, $1, $2, $3, $4)
          ON CONFLICT (id) DO UPDATE SET rules = excluded.rules, cutoff = excluded.cutoff,
-            changed_since = excluded.changed_since",
+            changed_since = excluded.changed_since, examined_stamp = excluded.examined_stamp",
     )
     .bind(rules.encode())
     .bind(&cutoff)
     .bind(&changed_since)
+    .bind(keep_stamp)
     .execute(&mut *tx)
     .await?;
     if added > 0 || closed_in_time > 0 {

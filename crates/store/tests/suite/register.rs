@@ -912,3 +912,255 @@ async fn a_reimport_writes_only_what_changed() {
         days_agree(&store, 10).await;
     });
 }
+
+/// A first load of incidents builds the queue from every row it wrote; re-importing the same
+/// file just after (every row unchanged) must leave the queue as it is and examine none of
+/// those rows again: the refresh after it passes over what the load examined rather than
+/// everything changed in the last few minutes. To see that nothing was examined, one queue
+/// item is taken off by hand first: a refresh that looked at its incident again would put it
+/// back. A row that does change is examined (and queued) as before.
+#[tokio::test]
+async fn a_reimport_of_an_unchanged_file_leaves_the_queue_and_examines_nothing_again() {
+    use mashboard_store::queue;
+    on_both!(|store| {
+        let mut text = String::from(
+            "incident_ref,reported_at,category,area,children_involved,adult_at_risk,domestic_abuse,officer_staff_number,department\n",
+        );
+        for i in 0..1_500 {
+            let flag = if i % 3 == 0 { "Y" } else { "N" };
+            text.push_str(&format!(
+                "Q-{i:04},{:02}/02/2024 10:00,Domestic,North,{flag},N,N,,Response\n",
+                1 + i % 28
+            ));
+        }
+        let first = import_bytes(&store, RegisterKind::Incidents, text.as_bytes(), false).await;
+        assert_eq!(first.created, 1_500, "{:?}", first.errors);
+        let built = queue_items(&store).await;
+        assert_eq!(built.len(), 500);
+
+        // Taken off by hand (no refresh would do this): Q-0000 must stay off unless examined.
+        sqlx::query(
+            "DELETE FROM missing_referrals WHERE incident_id =
+                 (SELECT id FROM incidents WHERE incident_ref = 'Q-0000')",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let without: Vec<(String, String)> = built[1..].to_vec();
+        assert_eq!(queue_items(&store).await, without);
+
+        // The same file again, twice: nothing changes, nothing is examined again.
+        for _ in 0..2 {
+            let again = import_bytes(&store, RegisterKind::Incidents, text.as_bytes(), false).await;
+            assert_eq!(
+                (again.created, again.updated, again.unchanged),
+                (0, 0, 1_500)
+            );
+            assert_eq!(queue_items(&store).await, without);
+        }
+        // An hourly refresh in between changes nothing either.
+        let hourly = queue::refresh(&store, time::OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        assert_eq!((hourly.added, hourly.closed_in_time), (0, 0));
+        assert_eq!(queue_items(&store).await, without);
+
+        // A changed row is examined: Q-0000 (its category changed) is queued again, and so is
+        // a newly flagged one.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let changed = text
+            .replace(
+                "Q-0000,01/02/2024 10:00,Domestic",
+                "Q-0000,01/02/2024 10:00,Assault",
+            )
+            .replace(
+                "Q-0001,02/02/2024 10:00,Domestic,North,N",
+                "Q-0001,02/02/2024 10:00,Domestic,North,Y",
+            );
+        let again = import_bytes(&store, RegisterKind::Incidents, changed.as_bytes(), false).await;
+        assert_eq!(
+            (again.created, again.updated, again.unchanged),
+            (0, 2, 1_498)
+        );
+        let items = queue_items(&store).await;
+        assert_eq!(items.len(), 501);
+        assert_eq!(
+            items[0],
+            ("Q-0000".to_string(), "children_involved".to_string())
+        );
+        assert!(items.contains(&("Q-0001".to_string(), "children_involved".to_string())));
+
+        // And a full refresh from nothing agrees with the queue kept incrementally.
+        for sql in [
+            "DELETE FROM missing_referrals",
+            "DELETE FROM queue_refresh_state",
+        ] {
+            sqlx::query(sql).execute(store.pool()).await.unwrap();
+        }
+        queue::refresh(&store, time::OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        assert_eq!(queue_items(&store).await, items);
+    });
+}
+
+/// A first load into an empty table drops more than indexes for the load on PostgreSQL (the
+/// UNIQUE constraint, the foreign key to the people directory, the day-count trigger): every
+/// one is back afterwards, the same, and still enforced; the day counts are right.
+#[tokio::test]
+async fn a_first_load_leaves_every_constraint_and_trigger_as_it_was() {
+    async fn catalogue(store: &Store) -> Vec<(String, String)> {
+        let sql = match store.backend() {
+            mashboard_store::Backend::Sqlite => {
+                "SELECT type || ' ' || name, COALESCE(sql, '') FROM sqlite_master
+                 WHERE tbl_name = 'incidents' ORDER BY type, name"
+            }
+            mashboard_store::Backend::Postgres => {
+                "SELECT 'constraint ' || conname::TEXT, pg_get_constraintdef(oid) FROM pg_constraint
+                 WHERE conrelid = 'incidents'::regclass
+                 UNION ALL SELECT 'trigger ' || tgname::TEXT, pg_get_triggerdef(oid) FROM pg_trigger
+                 WHERE tgrelid = 'incidents'::regclass AND NOT tgisinternal
+                 UNION ALL SELECT 'index ' || indexname::TEXT, indexdef::TEXT FROM pg_indexes
+                 WHERE tablename = 'incidents'
+                 ORDER BY 1"
+            }
+        };
+        sqlx::query_as(sql).fetch_all(store.pool()).await.unwrap()
+    }
+    on_both!(|store| {
+        officers(&store).await;
+        let at_start = catalogue(&store).await;
+        assert!(at_start.len() >= 10, "{at_start:?}");
+        let first = import(&store, RegisterKind::Incidents, "incidents-messy.csv").await;
+        assert_eq!(first.created, 4, "{:?}", first.errors);
+        assert_eq!(catalogue(&store).await, at_start);
+        // Enforced again: a second row with the same reference, an officer who is no one.
+        for sql in [
+            "INSERT INTO incidents (incident_ref, reported_at, imported_at, updated_at)
+             SELECT incident_ref, reported_at, imported_at, updated_at FROM incidents LIMIT 1",
+            "UPDATE incidents SET officer_person_id = 987654321",
+        ] {
+            assert!(
+                sqlx::query(sql).execute(store.pool()).await.is_err(),
+                "{sql}"
+            );
+        }
+        // The day counts, counted in one pass after the load, and kept by the trigger after.
+        let more = "incident_ref,reported_at,category,area,children_involved,adult_at_risk,domestic_abuse,officer_staff_number,department
+INC-DAY,08/03/2024 12:00,Domestic,North,Y,N,N,,Response
+";
+        import_bytes(&store, RegisterKind::Incidents, more.as_bytes(), false).await;
+        let kept: Vec<(String, i64)> =
+            sqlx::query_as("SELECT day, n FROM incident_day_counts WHERE n <> 0 ORDER BY day")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        let fresh: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT substr(reported_at, 1, 10), CAST(COUNT(*) AS BIGINT) FROM incidents
+             GROUP BY substr(reported_at, 1, 10) ORDER BY 1",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(kept, fresh);
+        assert!(kept.len() >= 2);
+    });
+}
+
+/// On a re-import SQLite first drops the rows the register holds exactly so, comparing each
+/// row's values as one text: a change in any one compared value, including one that moves
+/// characters from one column to the next, must still count as a change and be written.
+#[tokio::test]
+async fn a_reimport_sees_a_change_in_any_one_value() {
+    on_both!(|store| {
+        officers(&store).await;
+        let header = "incident_ref,reported_at,category,area,children_involved,adult_at_risk,domestic_abuse,officer_staff_number,department\n";
+        let rows = [
+            "V-1,01/02/2024 10:00,ab,c,N,N,N,,Response",
+            "V-2,01/02/2024 10:00,Assault,North,2,N,N,,Response",
+            "V-3,01/02/2024 10:00,Assault,North,N,N,N,S100,Response",
+            "V-4,01/02/2024 10:00,Assault,North,N,N,N,,Response",
+            "V-5,01/02/2024 10:00,Assault,North,N,Y,N,,Response",
+            "V-6,01/02/2024 10:00,Assault,North,N,N,N,,CID",
+        ];
+        let changed = [
+            "V-1,01/02/2024 10:00,a,bc,N,N,N,,Response",
+            "V-2,01/02/2024 10:00,Assault,North,3,N,N,,Response",
+            "V-3,01/02/2024 10:00,Assault,North,N,N,N,S404,Response",
+            "V-4,01/02/2024 10:00,Assault,North,N,N,N,,Response",
+            "V-5,01/02/2024 10:00,Assault,North,N,N,N,,Response",
+            "V-6,01/02/2024 10:00,Assault,North,N,N,N,,CID ",
+        ];
+        let file = |rows: &[&str]| format!("{header}{}\n", rows.join("\n"));
+        let first = import_bytes(
+            &store,
+            RegisterKind::Incidents,
+            file(&rows).as_bytes(),
+            false,
+        )
+        .await;
+        assert_eq!(first.created, 6, "{:?}", first.errors);
+        let same = import_bytes(
+            &store,
+            RegisterKind::Incidents,
+            file(&rows).as_bytes(),
+            false,
+        )
+        .await;
+        assert_eq!((same.updated, same.unchanged), (0, 6));
+        let again = import_bytes(
+            &store,
+            RegisterKind::Incidents,
+            file(&changed).as_bytes(),
+            false,
+        )
+        .await;
+        // V-6's trailing space is trimmed by the reader: unchanged, like V-4.
+        assert_eq!((again.created, again.updated, again.unchanged), (0, 4, 2));
+        let i = register::incident(&store, "V-1").await.unwrap().unwrap();
+        assert_eq!((i.category.as_str(), i.area.as_str()), ("a", "bc"));
+        let i = register::incident(&store, "V-2").await.unwrap().unwrap();
+        assert_eq!(i.children_involved_count, Some(3));
+        let i = register::incident(&store, "V-3").await.unwrap().unwrap();
+        assert_eq!(
+            (i.officer_staff_number.as_str(), i.officer_name),
+            ("S404", None)
+        );
+        assert!(
+            !register::incident(&store, "V-5")
+                .await
+                .unwrap()
+                .unwrap()
+                .adult_at_risk
+        );
+
+        // Referrals likewise: a narrative one character longer.
+        let header = "referral_ref,incident_ref,submitted_at,subject_type,category,officer_grade,officer_staff_number,partner,narrative\n";
+        let referral = |narrative: &str| {
+            format!("{header}RV-1,V-1,02/02/2024 10:00,child,Domestic,standard,,Children's social care,{narrative}\n")
+        };
+        import_bytes(
+            &store,
+            RegisterKind::Referrals,
+            referral("Seen").as_bytes(),
+            false,
+        )
+        .await;
+        let same = import_bytes(
+            &store,
+            RegisterKind::Referrals,
+            referral("Seen").as_bytes(),
+            false,
+        )
+        .await;
+        assert_eq!((same.updated, same.unchanged), (0, 1));
+        let again = import_bytes(
+            &store,
+            RegisterKind::Referrals,
+            referral("Seen.").as_bytes(),
+            false,
+        )
+        .await;
+        assert_eq!((again.updated, again.unchanged), (1, 0));
+    });
+}
