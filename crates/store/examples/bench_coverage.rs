@@ -358,6 +358,22 @@ async fn main() -> anyhow_lite::Result {
     }
     reads.sort_by(f64::total_cmp);
     computes.sort_by(f64::total_cmp);
+    // The same reads through the generic pool (the path before the native reads), for the
+    // before-and-after in one run; both must give the same coverage.
+    let mut generic = Vec::new();
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let loaded = coverage::load_facts_generic(&store, &req, as_of).await?;
+        let report = loaded.compute(&req, as_of, &Filter::default());
+        generic.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(report.coverage.total.trained, trained);
+    }
+    generic.sort_by(f64::total_cmp);
+    println!(
+        "  generic pool (before the native reads), read + compute: min {:.1} ms, median {:.1} ms",
+        generic[0],
+        generic[RUNS / 2]
+    );
     println!(
         "  reads: min {:.1} ms, median {:.1} ms; domain computation: min {:.1} ms, median {:.1} ms",
         reads[0],
@@ -365,10 +381,15 @@ async fn main() -> anyhow_lite::Result {
         computes[0],
         computes[RUNS / 2]
     );
-    // Where the time goes: each of the four reads alone, one after another (they run at once
-    // in `load_facts`), and the unpacking of what they sent.
-    for _ in 0..2 {
-        let timings = coverage::load_timings(&store, &req, as_of).await?;
+    // Where the time goes: each of the four reads alone, one after another (on PostgreSQL they
+    // run at once in `load_facts`), and the unpacking of what they sent; natively, then
+    // through the generic pool.
+    for generic in [false, false, true] {
+        let timings = if generic {
+            coverage::load_timings_generic(&store, &req, as_of).await?
+        } else {
+            coverage::load_timings(&store, &req, as_of).await?
+        };
         let words: Vec<String> = timings
             .iter()
             .map(|(what, n, ms)| {
@@ -380,7 +401,8 @@ async fn main() -> anyhow_lite::Result {
             })
             .collect();
         let sum: f64 = timings.iter().map(|t| t.2).sum();
-        println!("  alone: {}; {sum:.1} ms in all", words.join("; "));
+        let how = if generic { "generic" } else { "native" };
+        println!("  alone ({how}): {}; {sum:.1} ms in all", words.join("; "));
     }
     let total = last.expect("ran");
     println!(

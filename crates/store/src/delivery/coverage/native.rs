@@ -1,0 +1,485 @@
+//! Coverage's four reads on native connections (rusqlite on SQLite, a `PgPool` on
+//! PostgreSQL; see `native_sqlite.rs` and `native_postgres.rs`): each row's columns are read
+//! in the database's own form straight into the facts, with no text packed by the database,
+//! sent whole, and split again, and no generic row. Only the columns the facts need are read;
+//! completions and bookings are summed up as the generic path does (per person and kind, the
+//! earliest), so both paths give the same facts (a test compares them on both databases).
+
+use super::{day, module_ids, prefilter, Loaded, Requirement};
+use crate::{Backend, Result, Store, StoreError};
+use mashboard_domain::coverage::{Assignment, Booking, CompletionFact, CountsAs, Person};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use time::Date;
+
+/// Which of the four reads a query is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum What {
+    People,
+    Completions,
+    Bookings,
+    Assignments,
+}
+
+impl What {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            What::People => "people",
+            What::Completions => "completions",
+            What::Bookings => "bookings",
+            What::Assignments => "role assignments",
+        }
+    }
+}
+
+/// One read: the query (plain columns) and its parameters, all texts.
+#[derive(Debug, Clone)]
+pub(super) struct Read {
+    pub(super) what: What,
+    pub(super) sql: String,
+    pub(super) binds: Vec<String>,
+}
+
+/// The four reads, in the order people, completions, bookings, role assignments.
+pub(super) fn reads(backend: Backend, requirement: &Requirement, as_of: Date) -> [Read; 4] {
+    let as_of_text = as_of.to_string();
+    let next_day = as_of
+        .next_day()
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "9999-12-31".into());
+    let mut people_binds = vec![as_of_text.clone()];
+    let rule_sql = prefilter(backend, &requirement.rule, &mut people_binds)
+        .map(|s| format!(" AND {s}"))
+        .unwrap_or_default();
+    let people = format!(
+        "SELECT p.id, p.staff_number, p.name, p.rank, p.department, p.team, p.cohort,
+                p.start_date, p.left_on, p.active
+         FROM people p
+         WHERE (p.start_date IS NULL OR p.start_date <= $1)
+           AND (p.left_on IS NULL OR p.left_on > $1)
+           AND (p.active = 1 OR p.left_on IS NOT NULL){rule_sql}"
+    );
+    let ids = module_ids(requirement);
+    let ids = if ids.is_empty() { "NULL".into() } else { ids };
+    // Each completion's day in the column of its kind: made by a session, imported, other.
+    // SQLite sums them up per module and person in the order of `completions_coverage`,
+    // reading that index alone; PostgreSQL sends the rows (its aggregate costs more than
+    // they do) and `Gather` keeps the earliest.
+    let kinds = [
+        "CASE WHEN c.session_id IS NOT NULL THEN c.completed_on END",
+        "CASE WHEN c.session_id IS NULL AND c.source = 'imported' THEN c.completed_on END",
+        "CASE WHEN c.session_id IS NULL AND c.source <> 'imported' THEN c.completed_on END",
+    ];
+    let completions = match backend {
+        Backend::Sqlite => format!(
+            "SELECT c.module_id, c.person_id, {} FROM completions c
+             WHERE c.module_id IN ({ids}) AND c.completed_on <= $1
+             GROUP BY c.module_id, c.person_id",
+            kinds.map(|k| format!("MIN({k})")).join(", ")
+        ),
+        Backend::Postgres => format!(
+            "SELECT c.module_id, c.person_id, {} FROM completions c
+             WHERE c.module_id IN ({ids}) AND c.completed_on <= $1",
+            kinds.join(", ")
+        ),
+    };
+    let bookings = format!(
+        "SELECT e.person_id, s.module_id, MIN(s.starts_at || ' ' || CAST(s.id AS TEXT))
+         FROM training_sessions s CROSS JOIN session_enrolments e
+         WHERE e.session_id = s.id AND s.module_id IN ({ids})
+           AND e.status = 'enrolled' AND s.status <> 'cancelled'
+           AND (s.starts_at >= $1 OR s.status <> 'delivered')
+           AND e.created_at < $1
+         GROUP BY e.person_id, s.module_id"
+    );
+    let assignments = "SELECT a.person_id, r.code, a.started_on, a.ended_on
+         FROM assignments a JOIN role_profiles r ON r.id = a.profile_id
+         WHERE a.started_on <= $1 AND (a.ended_on IS NULL OR a.ended_on > $1)"
+        .to_string();
+    [
+        Read {
+            what: What::People,
+            sql: people,
+            binds: people_binds,
+        },
+        Read {
+            what: What::Completions,
+            sql: completions,
+            binds: vec![as_of_text.clone()],
+        },
+        Read {
+            what: What::Bookings,
+            sql: bookings,
+            binds: vec![next_day],
+        },
+        Read {
+            what: What::Assignments,
+            sql: assignments,
+            binds: vec![as_of_text],
+        },
+    ]
+}
+
+/// The earlier of two days, either possibly absent.
+fn earlier(a: Option<Date>, b: Option<Date>) -> Option<Date> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// A text field as the generic path reads it: empty is absent.
+fn present(s: Option<&str>) -> Option<&str> {
+    s.filter(|s| !s.is_empty())
+}
+
+/// Builds the facts from the rows as they come (the same summing up as `facts_from`).
+pub(super) struct Gather {
+    plain_module: Option<i64>,
+    recording_module: Option<i64>,
+    recording: HashSet<i64>,
+    known: HashSet<i64>,
+    people: Vec<Person>,
+    /// Per person, in order of first appearance: the earliest plain completion by a session,
+    /// imported, other; the earliest recording by a session, other.
+    earliest: HashMap<i64, [Option<Date>; 5]>,
+    completion_order: Vec<i64>,
+    /// Per person: the earliest plain and recording booking, as the session's start and id.
+    soonest: HashMap<i64, [Option<String>; 2]>,
+    booking_order: Vec<i64>,
+    assignments: Vec<Assignment>,
+}
+
+impl Gather {
+    pub(super) fn new(requirement: &Requirement) -> Gather {
+        let of_kind = |recording: bool| {
+            requirement
+                .modules
+                .iter()
+                .find(|m| (m.counts_as == CountsAs::Recording) == recording)
+                .map(|m| m.module_id)
+        };
+        Gather {
+            plain_module: of_kind(false),
+            recording_module: of_kind(true),
+            recording: requirement
+                .modules
+                .iter()
+                .filter(|m| m.counts_as == CountsAs::Recording)
+                .map(|m| m.module_id)
+                .collect(),
+            known: requirement.modules.iter().map(|m| m.module_id).collect(),
+            people: Vec::new(),
+            earliest: HashMap::new(),
+            completion_order: Vec::new(),
+            soonest: HashMap::new(),
+            booking_order: Vec::new(),
+            assignments: Vec::new(),
+        }
+    }
+
+    /// A person's row: the texts in the order of the people read's columns (from staff number
+    /// to left on), and whether they are active.
+    #[allow(clippy::too_many_arguments)]
+    fn person(&mut self, id: i64, f: [Option<&str>; 8], active: bool) {
+        let f = f.map(present);
+        self.people.push(Person {
+            id,
+            staff_number: f[0].unwrap_or_default().to_string(),
+            name: f[1].unwrap_or_default().to_string(),
+            rank: f[2].map(str::to_string),
+            department: f[3].map(str::to_string),
+            team: f[4].map(str::to_string),
+            cohort: f[5].map(str::to_string),
+            start_date: f[6].and_then(day),
+            left_on: f[7].and_then(day),
+            active,
+        });
+    }
+
+    /// A completion row: its module, person, and its day in the column of its kind.
+    fn completion(&mut self, module_id: i64, person_id: i64, kinds: [Option<&str>; 3]) {
+        if !self.known.contains(&module_id) {
+            return;
+        }
+        let [session, imported, other] = kinds.map(|k| present(k).and_then(day));
+        let order = &mut self.completion_order;
+        let slots = self.earliest.entry(person_id).or_insert_with(|| {
+            order.push(person_id);
+            [None; 5]
+        });
+        if self.recording.contains(&module_id) {
+            slots[3] = earlier(slots[3], session);
+            slots[4] = earlier(slots[4], earlier(imported, other));
+        } else {
+            slots[0] = earlier(slots[0], session);
+            slots[1] = earlier(slots[1], imported);
+            slots[2] = earlier(slots[2], other);
+        }
+    }
+
+    /// A booking row: person, module, and the earliest session's start and id.
+    fn booking(&mut self, person_id: i64, module_id: i64, key: Option<&str>) {
+        if !self.known.contains(&module_id) {
+            return;
+        }
+        let order = &mut self.booking_order;
+        let slots = self.soonest.entry(person_id).or_insert_with(|| {
+            order.push(person_id);
+            [None, None]
+        });
+        let slot = &mut slots[usize::from(self.recording.contains(&module_id))];
+        if let Some(key) = present(key) {
+            if slot.as_deref().is_none_or(|s| key < s) {
+                *slot = Some(key.to_string());
+            }
+        }
+    }
+
+    fn assignment(&mut self, person_id: i64, f: [Option<&str>; 3]) {
+        let f = f.map(present);
+        if let Some(started_on) = f[1].and_then(day) {
+            self.assignments.push(Assignment {
+                person_id,
+                profile_code: f[0].unwrap_or_default().to_string(),
+                started_on,
+                ended_on: f[2].and_then(day),
+            });
+        }
+    }
+
+    pub(super) fn finish(mut self) -> Loaded {
+        self.people.sort_by_key(|p| p.id);
+        let mut completions = Vec::new();
+        for person_id in self.completion_order {
+            let f = self.earliest[&person_id];
+            let kinds = [
+                (f[0], self.plain_module, true, false),
+                (f[1], self.plain_module, false, true),
+                (f[2], self.plain_module, false, false),
+                (f[3], self.recording_module, true, false),
+                (f[4], self.recording_module, false, false),
+            ];
+            for (on, module, session, imported) in kinds {
+                if let (Some(completed_on), Some(module_id)) = (on, module) {
+                    completions.push(CompletionFact {
+                        person_id,
+                        module_id,
+                        completed_on,
+                        // Only whether a session made it matters to the domain.
+                        session_id: session.then_some(0),
+                        imported,
+                    });
+                }
+            }
+        }
+        let mut bookings = Vec::new();
+        for person_id in self.booking_order {
+            let f = &self.soonest[&person_id];
+            for (key, module) in [(&f[0], self.plain_module), (&f[1], self.recording_module)] {
+                let (Some(key), Some(module_id)) = (key, module) else {
+                    continue;
+                };
+                let (starts_at, session_id) = key.split_once(' ').unwrap_or((key, "0"));
+                if let Some(starts_on) = day(starts_at) {
+                    bookings.push(Booking {
+                        person_id,
+                        module_id,
+                        session_id: session_id.trim().parse().unwrap_or(0),
+                        starts_on,
+                        // The query kept only sessions still to come or not yet delivered.
+                        delivered: false,
+                    });
+                }
+            }
+        }
+        Loaded {
+            people: Arc::new(self.people),
+            assignments: self.assignments,
+            completions,
+            bookings,
+        }
+    }
+}
+
+// ---- SQLite ----
+
+/// A column as text, whatever SQLite holds (the generic path cast each to text).
+fn sqlite_text(v: rusqlite::types::ValueRef<'_>) -> Option<std::borrow::Cow<'_, str>> {
+    use rusqlite::types::ValueRef;
+    use std::borrow::Cow;
+    match v {
+        ValueRef::Null => None,
+        ValueRef::Text(b) | ValueRef::Blob(b) => Some(String::from_utf8_lossy(b)),
+        ValueRef::Integer(i) => Some(Cow::Owned(i.to_string())),
+        ValueRef::Real(f) => Some(Cow::Owned(f.to_string())),
+    }
+}
+
+fn sqlite_id(v: rusqlite::types::ValueRef<'_>) -> rusqlite::Result<i64> {
+    use rusqlite::types::ValueRef;
+    match v {
+        ValueRef::Integer(i) => Ok(i),
+        other => sqlite_text(other)
+            .and_then(|s| s.trim().parse().ok())
+            .ok_or(rusqlite::Error::InvalidQuery),
+    }
+}
+
+/// Runs one read on a native SQLite connection into `gather`; returns the rows read.
+pub(super) fn sqlite_read(
+    conn: &rusqlite::Connection,
+    read: &Read,
+    gather: &mut Gather,
+) -> rusqlite::Result<usize> {
+    use rusqlite::types::Value;
+    let mut stmt = conn.prepare_cached(&read.sql)?;
+    let binds: Vec<Value> = read.binds.iter().map(|b| Value::Text(b.clone())).collect();
+    crate::native_sqlite::bind_numbered(&mut stmt, &binds)?;
+    let mut rows = stmt.raw_query();
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        n += 1;
+        let text = |i: usize| r.get_ref(i).map(sqlite_text);
+        match read.what {
+            What::People => {
+                let f = [
+                    text(1)?,
+                    text(2)?,
+                    text(3)?,
+                    text(4)?,
+                    text(5)?,
+                    text(6)?,
+                    text(7)?,
+                    text(8)?,
+                ];
+                // The generic path read `CAST(active AS TEXT)`: only "0" is inactive.
+                let active = text(9)?.as_deref() != Some("0");
+                gather.person(
+                    sqlite_id(r.get_ref(0)?)?,
+                    f.each_ref().map(|s| s.as_deref()),
+                    active,
+                );
+            }
+            What::Completions => {
+                let f = [text(2)?, text(3)?, text(4)?];
+                gather.completion(
+                    sqlite_id(r.get_ref(0)?)?,
+                    sqlite_id(r.get_ref(1)?)?,
+                    f.each_ref().map(|s| s.as_deref()),
+                );
+            }
+            What::Bookings => {
+                gather.booking(
+                    sqlite_id(r.get_ref(0)?)?,
+                    sqlite_id(r.get_ref(1)?)?,
+                    text(2)?.as_deref(),
+                );
+            }
+            What::Assignments => {
+                let f = [text(1)?, text(2)?, text(3)?];
+                gather.assignment(
+                    sqlite_id(r.get_ref(0)?)?,
+                    f.each_ref().map(|s| s.as_deref()),
+                );
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// The four reads on a native SQLite connection, in one read transaction (so of one moment).
+pub(super) async fn load_sqlite(
+    store: &Store,
+    readers: &Arc<crate::native_sqlite::Readers>,
+    requirement: &Requirement,
+    as_of: Date,
+) -> Result<Loaded> {
+    let reads = reads(Backend::Sqlite, requirement, as_of);
+    let requirement = requirement.clone();
+    readers
+        .read(store.pool(), move |conn| {
+            let mut gather = Gather::new(&requirement);
+            for read in &reads {
+                sqlite_read(conn, read, &mut gather)?;
+            }
+            Ok(gather.finish())
+        })
+        .await
+}
+
+// ---- PostgreSQL ----
+
+/// Runs one read on the native PostgreSQL pool.
+pub(super) async fn postgres_rows(
+    pool: &sqlx::PgPool,
+    read: &Read,
+) -> Result<Vec<sqlx::postgres::PgRow>> {
+    let mut q = sqlx::query(&read.sql);
+    for b in &read.binds {
+        q = q.bind(b.as_str());
+    }
+    Ok(q.fetch_all(pool).await?)
+}
+
+/// Puts one read's rows into `gather`.
+pub(super) fn postgres_gather(
+    what: What,
+    rows: &[sqlx::postgres::PgRow],
+    gather: &mut Gather,
+) -> Result<()> {
+    use sqlx::Row;
+    let bad = |e: sqlx::Error| {
+        StoreError::Invalid(format!(
+            "a {} record could not be read for coverage: {e}",
+            what.name()
+        ))
+    };
+    for r in rows {
+        let text = |i: usize| r.try_get::<Option<&str>, _>(i).map_err(bad);
+        let id = |i: usize| r.try_get::<i64, _>(i).map_err(bad);
+        match what {
+            What::People => {
+                let f = [
+                    text(1)?,
+                    text(2)?,
+                    text(3)?,
+                    text(4)?,
+                    text(5)?,
+                    text(6)?,
+                    text(7)?,
+                    text(8)?,
+                ];
+                gather.person(id(0)?, f, id(9)? != 0);
+            }
+            What::Completions => {
+                gather.completion(id(0)?, id(1)?, [text(2)?, text(3)?, text(4)?]);
+            }
+            What::Bookings => gather.booking(id(0)?, id(1)?, text(2)?),
+            What::Assignments => gather.assignment(id(0)?, [text(1)?, text(2)?, text(3)?]),
+        }
+    }
+    Ok(())
+}
+
+/// The four reads at once on the native PostgreSQL pool.
+pub(super) async fn load_postgres(
+    readers: &crate::native_postgres::Readers,
+    requirement: &Requirement,
+    as_of: Date,
+) -> Result<Loaded> {
+    let pool = readers.pool().await?;
+    let [people, completions, bookings, assignments] = reads(Backend::Postgres, requirement, as_of);
+    let (p, c, b, a) = tokio::try_join!(
+        postgres_rows(pool, &people),
+        postgres_rows(pool, &completions),
+        postgres_rows(pool, &bookings),
+        postgres_rows(pool, &assignments),
+    )?;
+    let mut gather = Gather::new(requirement);
+    postgres_gather(What::People, &p, &mut gather)?;
+    postgres_gather(What::Completions, &c, &mut gather)?;
+    postgres_gather(What::Bookings, &b, &mut gather)?;
+    postgres_gather(What::Assignments, &a, &mut gather)?;
+    Ok(gather.finish())
+}
