@@ -79,6 +79,18 @@ async fn bulk(
     Ok(())
 }
 
+/// This process's processor time so far (user and system), in milliseconds (Linux only).
+fn cpu_ms() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are the line's fields 14 and 15, the 12th and 13th after the name;
+    // ticks of 1/100 s on Linux.
+    (ticks(11) + ticks(12)) * 10.0
+}
+
 mod anyhow_lite {
     pub type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 }
@@ -296,6 +308,34 @@ async fn main() -> anyhow_lite::Result {
     .await?;
     let req = coverage::requirement(&store, id).await?.expect("created");
     let as_of = time::macros::date!(2026 - 11 - 26);
+    // BENCH_PROFILE=n: only n cold reads and computations, one after another (to profile them
+    // with `perf record`, the building marked by a line on standard output).
+    if let Some(n) = std::env::var("BENCH_PROFILE")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        println!("profiling {n} cold reads");
+        let generic = std::env::var_os("BENCH_GENERIC").is_some();
+        let (t, cpu) = (Instant::now(), cpu_ms());
+        for _ in 0..n {
+            let loaded = if generic {
+                coverage::load_facts_generic(&store, &req, as_of).await?
+            } else {
+                coverage::load_facts(&store, &req, as_of).await?
+            };
+            loaded.compute(&req, as_of, &Filter::default());
+        }
+        println!(
+            "{:.1} ms each, {:.1} ms of processor time each (this process; the database server's not counted)",
+            t.elapsed().as_secs_f64() * 1000.0 / n.max(1) as f64,
+            (cpu_ms() - cpu) / n.max(1) as f64
+        );
+        store.close().await;
+        if std::env::var_os("BENCH_KEEP").is_some() {
+            println!("kept the database in {}", dir.keep().display());
+        }
+        return Ok(());
+    }
     // Warm: the page asked again with nothing changed (the cache answers after the first).
     let mut times = Vec::new();
     let mut last = None;

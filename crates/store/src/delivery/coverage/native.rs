@@ -8,7 +8,8 @@
 use super::{day, module_ids, prefilter, Loaded, Requirement};
 use crate::{Backend, Result, Store, StoreError};
 use mashboard_domain::coverage::{Assignment, Booking, CompletionFact, CountsAs, Person};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use time::Date;
 
@@ -62,27 +63,17 @@ pub(super) fn reads(backend: Backend, requirement: &Requirement, as_of: Date) ->
     let ids = module_ids(requirement);
     let ids = if ids.is_empty() { "NULL".into() } else { ids };
     // Each completion's day in the column of its kind: made by a session, imported, other.
-    // SQLite sums them up per module and person in the order of `completions_coverage`,
-    // reading that index alone; PostgreSQL sends the rows (its aggregate costs more than
-    // they do) and `Gather` keeps the earliest.
-    let kinds = [
-        "CASE WHEN c.session_id IS NOT NULL THEN c.completed_on END",
-        "CASE WHEN c.session_id IS NULL AND c.source = 'imported' THEN c.completed_on END",
-        "CASE WHEN c.session_id IS NULL AND c.source <> 'imported' THEN c.completed_on END",
-    ];
-    let completions = match backend {
-        Backend::Sqlite => format!(
-            "SELECT c.module_id, c.person_id, {} FROM completions c
-             WHERE c.module_id IN ({ids}) AND c.completed_on <= $1
-             GROUP BY c.module_id, c.person_id",
-            kinds.map(|k| format!("MIN({k})")).join(", ")
-        ),
-        Backend::Postgres => format!(
-            "SELECT c.module_id, c.person_id, {} FROM completions c
-             WHERE c.module_id IN ({ids}) AND c.completed_on <= $1",
-            kinds.join(", ")
-        ),
-    };
+    // The rows come as they are, from the `completions_coverage` index alone, and `Gather`
+    // keeps each person's earliest of each kind (summing them up in the database, as the
+    // generic path does to send less text, costs more than the rows once nothing is packed).
+    let completions = format!(
+        "SELECT c.module_id, c.person_id,
+                CASE WHEN c.session_id IS NOT NULL THEN c.completed_on END,
+                CASE WHEN c.session_id IS NULL AND c.source = 'imported' THEN c.completed_on END,
+                CASE WHEN c.session_id IS NULL AND c.source <> 'imported' THEN c.completed_on END
+         FROM completions c
+         WHERE c.module_id IN ({ids}) AND c.completed_on <= $1"
+    );
     let bookings = format!(
         "SELECT e.person_id, s.module_id, MIN(s.starts_at || ' ' || CAST(s.id AS TEXT))
          FROM training_sessions s CROSS JOIN session_enrolments e
@@ -120,6 +111,29 @@ pub(super) fn reads(backend: Backend, requirement: &Requirement, as_of: Date) ->
     ]
 }
 
+/// Hashes an id with one multiplication (ids are the database's own integers, not chosen by
+/// anyone who could aim at collisions; the default hasher costs more than the rest of a row).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_i64(&mut self, i: i64) {
+        self.0 = (i as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(26);
+    }
+}
+
+type ById<V> = HashMap<i64, V, BuildHasherDefault<IdHasher>>;
+
 /// The earlier of two days, either possibly absent.
 fn earlier(a: Option<Date>, b: Option<Date>) -> Option<Date> {
     match (a, b) {
@@ -137,15 +151,16 @@ fn present(s: Option<&str>) -> Option<&str> {
 pub(super) struct Gather {
     plain_module: Option<i64>,
     recording_module: Option<i64>,
-    recording: HashSet<i64>,
-    known: HashSet<i64>,
+    /// The requirement's modules (a handful: a look along them beats hashing).
+    recording: Vec<i64>,
+    known: Vec<i64>,
     people: Vec<Person>,
     /// Per person, in order of first appearance: the earliest plain completion by a session,
     /// imported, other; the earliest recording by a session, other.
-    earliest: HashMap<i64, [Option<Date>; 5]>,
+    earliest: ById<[Option<Date>; 5]>,
     completion_order: Vec<i64>,
     /// Per person: the earliest plain and recording booking, as the session's start and id.
-    soonest: HashMap<i64, [Option<String>; 2]>,
+    soonest: ById<[Option<String>; 2]>,
     booking_order: Vec<i64>,
     assignments: Vec<Assignment>,
 }
@@ -170,9 +185,9 @@ impl Gather {
                 .collect(),
             known: requirement.modules.iter().map(|m| m.module_id).collect(),
             people: Vec::new(),
-            earliest: HashMap::new(),
+            earliest: ById::default(),
             completion_order: Vec::new(),
-            soonest: HashMap::new(),
+            soonest: ById::default(),
             booking_order: Vec::new(),
             assignments: Vec::new(),
         }
@@ -250,7 +265,7 @@ impl Gather {
 
     pub(super) fn finish(mut self) -> Loaded {
         self.people.sort_by_key(|p| p.id);
-        let mut completions = Vec::new();
+        let mut completions = Vec::with_capacity(self.completion_order.len());
         for person_id in self.completion_order {
             let f = self.earliest[&person_id];
             let kinds = [
@@ -310,7 +325,10 @@ fn sqlite_text(v: rusqlite::types::ValueRef<'_>) -> Option<std::borrow::Cow<'_, 
     use std::borrow::Cow;
     match v {
         ValueRef::Null => None,
-        ValueRef::Text(b) | ValueRef::Blob(b) => Some(String::from_utf8_lossy(b)),
+        ValueRef::Text(b) | ValueRef::Blob(b) => Some(match std::str::from_utf8(b) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(b),
+        }),
         ValueRef::Integer(i) => Some(Cow::Owned(i.to_string())),
         ValueRef::Real(f) => Some(Cow::Owned(f.to_string())),
     }
@@ -388,24 +406,32 @@ pub(super) fn sqlite_read(
     Ok(n)
 }
 
-/// The four reads on a native SQLite connection, in one read transaction (so of one moment).
+/// The four reads on native SQLite connections: the people on one, the rest on another, at
+/// once (each in a read transaction of its own, as the generic path's four reads were).
 pub(super) async fn load_sqlite(
     store: &Store,
     readers: &Arc<crate::native_sqlite::Readers>,
     requirement: &Requirement,
     as_of: Date,
 ) -> Result<Loaded> {
-    let reads = reads(Backend::Sqlite, requirement, as_of);
-    let requirement = requirement.clone();
-    readers
-        .read(store.pool(), move |conn| {
-            let mut gather = Gather::new(&requirement);
-            for read in &reads {
+    let [people, completions, bookings, assignments] = reads(Backend::Sqlite, requirement, as_of);
+    let (for_people, for_rest) = (requirement.clone(), requirement.clone());
+    let (people, mut rest) = tokio::try_join!(
+        readers.read(store.pool(), move |conn| {
+            let mut gather = Gather::new(&for_people);
+            sqlite_read(conn, &people, &mut gather)?;
+            Ok(gather)
+        }),
+        readers.read(store.pool(), move |conn| {
+            let mut gather = Gather::new(&for_rest);
+            for read in [&completions, &bookings, &assignments] {
                 sqlite_read(conn, read, &mut gather)?;
             }
-            Ok(gather.finish())
-        })
-        .await
+            Ok(gather)
+        }),
+    )?;
+    rest.people = people.people;
+    Ok(rest.finish())
 }
 
 // ---- PostgreSQL ----
