@@ -456,6 +456,17 @@ fn day(s: &str) -> Option<Date> {
     coverage::parse_ymd(s)
 }
 
+/// A parameter holding a day, to compare with a day stored as text: byte by byte, which for
+/// `YYYY-MM-DD` is the order of the days. SQLite compares texts so already; on PostgreSQL the
+/// `"C"` collation does, where the database's own (a locale's) would look up every character
+/// in its tables on every row.
+fn as_day(backend: Backend, param: &str) -> String {
+    match backend {
+        Backend::Sqlite => param.to_string(),
+        Backend::Postgres => format!("{param} COLLATE \"C\""),
+    }
+}
+
 /// The part of a rule SQL can check cheaply, as a condition on `people p` that holds for
 /// everyone the rule could take (a superset: the domain decides exactly). Cohorts and
 /// transferees are left to the domain. `None` when some clause could take anyone.
@@ -463,6 +474,8 @@ fn day(s: &str) -> Option<Date> {
 /// Ranks, departments and role profiles compare as the domain does, ignoring the case of ASCII
 /// letters only: SQLite's `LOWER` and `UPPER` change only those, and on PostgreSQL the `"C"`
 /// collation makes them do the same (and spares a locale's case tables on every row).
+///
+/// Days (`YYYY-MM-DD`, stored as text) compare byte by byte, as [`as_day`] makes them.
 fn prefilter(backend: Backend, rule: &Rule, binds: &mut Vec<String>) -> Option<String> {
     let fold = |f: &str, e: &str| match backend {
         Backend::Sqlite => format!("{f}({e})"),
@@ -472,6 +485,7 @@ fn prefilter(backend: Backend, rule: &Rule, binds: &mut Vec<String>) -> Option<S
         binds.push(v);
         format!("${}", binds.len())
     };
+    let next_day = |d: Date, binds: &mut Vec<String>| as_day(backend, &next(d.to_string(), binds));
     // A clause that could take anyone leaves no condition, and none of the values bound for
     // the clauses before it: on PostgreSQL a statement is prepared with as many parameters as
     // are bound, and the next query of the same text with fewer would not fit it.
@@ -517,13 +531,13 @@ fn prefilter(backend: Backend, rule: &Rule, binds: &mut Vec<String>) -> Option<S
             ));
         }
         if let Some(d) = c.started_from {
-            all.push(format!("p.start_date >= {}", next(d.to_string(), binds)));
+            all.push(format!("p.start_date >= {}", next_day(d, binds)));
         }
         if let Some(d) = c.started_to {
-            all.push(format!("p.start_date <= {}", next(d.to_string(), binds)));
+            all.push(format!("p.start_date <= {}", next_day(d, binds)));
         }
         if let Some(d) = c.in_post_on {
-            let x = next(d.to_string(), binds);
+            let x = next_day(d, binds);
             all.push(format!(
                 "(p.start_date IS NULL OR p.start_date <= {x}) AND (p.left_on IS NULL OR p.left_on > {x})"
             ));
@@ -897,8 +911,8 @@ pub async fn load_facts_generic(
 }
 
 /// Where the time of [`load_facts`] goes: each native read run alone, one after another, with
-/// its rows and milliseconds (on SQLite the rows become facts as they are read; on PostgreSQL
-/// the rows' unpacking is timed last), then the summing up (for the benchmark).
+/// its rows and milliseconds (the rows become facts as they are read), then the summing up
+/// (for the benchmark).
 pub async fn load_timings(
     store: &Store,
     requirement: &Requirement,
@@ -928,24 +942,15 @@ pub async fn load_timings(
     };
     let pool = readers.pool().await?;
     let mut out = Vec::new();
-    let mut rows = Vec::new();
+    let mut gather = native::Gather::new(requirement);
     for read in &reads {
         let t = std::time::Instant::now();
-        let r = native::postgres_rows(pool, read).await?;
-        out.push((
-            read.what.name(),
-            r.len(),
-            t.elapsed().as_secs_f64() * 1000.0,
-        ));
-        rows.push((read.what, r));
+        let n = native::postgres_copy(pool, read, &mut gather).await?;
+        out.push((read.what.name(), n, t.elapsed().as_secs_f64() * 1000.0));
     }
     let t = std::time::Instant::now();
-    let mut gather = native::Gather::new(requirement);
-    for (what, r) in &rows {
-        native::postgres_gather(*what, r, &mut gather)?;
-    }
     gather.finish();
-    out.push(("unpacking", 0, t.elapsed().as_secs_f64() * 1000.0));
+    out.push(("summing up", 0, t.elapsed().as_secs_f64() * 1000.0));
     Ok(out)
 }
 

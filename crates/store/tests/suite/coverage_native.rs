@@ -135,6 +135,11 @@ async fn assign(store: &Store, person_id: i64, profile_id: i64, from: &str, to: 
     .unwrap();
 }
 
+/// A delivered session for the person whose texts need escaping.
+async fn s_done_for_tricky(store: &Store, module_id: i64) -> i64 {
+    session(store, module_id, "2024-03-04T13:00:00.000000Z", "delivered").await
+}
+
 /// The facts in one order, whatever order they were read in.
 fn sorted(mut l: Loaded) -> Loaded {
     l.completions.sort_by_key(|c| {
@@ -410,6 +415,29 @@ async fn native_reads_give_the_same_coverage_as_the_generic_path() {
         )
         .await;
 
+        // Texts PostgreSQL's COPY escapes (backslash, tab, new line) and a quote, in a name
+        // and in a department a rule names.
+        let tricky = insert_id(
+            &store,
+            "INSERT INTO people (staff_number, name, rank, department, team, start_date, cohort, active, created_at, updated_at)
+             VALUES ('Q1', $1, 'PC', $2, $3, '2023-03-01', '2023 PC intake 1', 1, $4, $4) RETURNING id",
+            &[
+                Some("O'Brien \\ Tab\there\nNew line"),
+                Some("O'Neil's \\ Unit"),
+                Some("Team\\N"),
+                Some(&now),
+            ],
+        )
+        .await;
+        complete(
+            &store,
+            tricky,
+            ppn,
+            "2024-03-04",
+            Some(s_done_for_tricky(&store, ppn).await),
+            "attendance",
+        )
+        .await;
         assign(&store, t_profile, transferee_profile, "2023-05-01", None).await;
         assign(&store, old_hand, psi, "2020-01-01", None).await;
         assign(&store, p_untrained, psi, "2020-01-01", Some("2024-01-01")).await;
@@ -532,6 +560,13 @@ async fn native_reads_give_the_same_coverage_as_the_generic_path() {
                     ..Default::default()
                 }],
             },
+            // A department with a quote and a backslash, written into PostgreSQL's COPY.
+            Rule {
+                clauses: vec![Clause {
+                    departments: vec!["o'neil's \\ unit".into()],
+                    ..Default::default()
+                }],
+            },
             // Cohorts only: the database reads everyone and the domain decides.
             Rule {
                 clauses: vec![Clause {
@@ -630,6 +665,26 @@ async fn native_reads_give_the_same_coverage_as_the_generic_path() {
         assert_eq!(
             standing_of(&report, "U1"),
             trained(date!(2024 - 02 - 10), TrainedHow::Session)
+        );
+        let q1 = report
+            .people
+            .iter()
+            .find(|p| p.staff_number == "Q1")
+            .expect("Q1 is read");
+        assert_eq!(q1.name, "O'Brien \\ Tab\there\nNew line");
+        assert_eq!(q1.team.as_deref(), Some("Team\\N"));
+        assert_eq!(
+            standing_of(&report, "Q1"),
+            trained(date!(2024 - 03 - 04), TrainedHow::Session)
+        );
+        let unit = coverage::requirement_by_code(&store, "R3")
+            .await
+            .unwrap()
+            .unwrap();
+        let by_unit = both_agree(&store, &unit, date!(2026 - 11 - 26), &Filter::default()).await;
+        assert_eq!(
+            by_unit.coverage.total.required, 1,
+            "the rule names Q1's department"
         );
         let e1 = report
             .people
