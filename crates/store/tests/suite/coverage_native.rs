@@ -32,6 +32,7 @@ async fn module(store: &Store, code: &str) -> i64 {
 }
 
 /// A person: staff number, rank, department, cohort, start, left on, active.
+#[allow(clippy::too_many_arguments)]
 async fn person(
     store: &Store,
     sn: &str,

@@ -196,7 +196,6 @@ impl Gather {
 
     /// A person's row: the texts in the order of the people read's columns (from staff number
     /// to left on), and whether they are active.
-    #[allow(clippy::too_many_arguments)]
     fn person(&mut self, id: i64, f: [Option<&str>; 8], active: bool) {
         let f = f.map(present);
         self.people.push(Person {
