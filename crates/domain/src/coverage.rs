@@ -22,7 +22,7 @@
 //! - **untrained**: required and not trained (booked people are among them).
 
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use time::Date;
 
 /// The role profile that marks a transferee from another force.
@@ -553,10 +553,12 @@ pub fn is_transferee(person: &Person, profiles: &[&str]) -> bool {
     profiles
         .iter()
         .any(|p| p.eq_ignore_ascii_case(TRANSFEREE_PROFILE))
-        || person
-            .cohort
-            .as_deref()
-            .is_some_and(|c| c.to_ascii_lowercase().contains("transfer"))
+        || person.cohort.as_deref().is_some_and(|c| {
+            // "transfer" in any case of its ASCII letters, without a lower-cased copy.
+            c.as_bytes()
+                .windows(8)
+                .any(|w| w.eq_ignore_ascii_case(b"transfer"))
+        })
 }
 
 /// In post on a day: started by then (or start unknown) and not left by then.
@@ -643,30 +645,34 @@ pub fn compute(
         completions,
         bookings,
     } = facts;
-    let counting: HashMap<i64, CountsAs> =
-        modules.iter().map(|m| (m.module_id, m.counts_as)).collect();
+    // How a module counts (a requirement has a handful: a look along them beats hashing).
+    let counting = |module_id: i64| {
+        modules
+            .iter()
+            .find(|m| m.module_id == module_id)
+            .map(|m| m.counts_as)
+    };
 
-    let mut profiles_of: HashMap<i64, Vec<&str>> = HashMap::new();
-    for a in assignments {
-        if a.started_on <= as_of && a.ended_on.is_none_or(|e| e > as_of) {
-            let v = profiles_of.entry(a.person_id).or_default();
-            if !v.contains(&a.profile_code.as_str()) {
-                v.push(a.profile_code.as_str());
-            }
-        }
-    }
-    let mut completions_of: HashMap<i64, Vec<&CompletionFact>> = HashMap::new();
-    for c in completions {
-        if c.completed_on <= as_of && counting.contains_key(&c.module_id) {
-            completions_of.entry(c.person_id).or_default().push(c);
-        }
-    }
-    let mut bookings_of: HashMap<i64, Vec<&Booking>> = HashMap::new();
-    for b in bookings {
-        if counting.contains_key(&b.module_id) && (b.starts_on > as_of || !b.delivered) {
-            bookings_of.entry(b.person_id).or_default().push(b);
-        }
-    }
+    // Each kind of fact in one vector sorted by person (stably: each person's in the order
+    // given), each person's found by binary search: no map and no vector per person.
+    let mut held: Vec<(i64, &str)> = assignments
+        .iter()
+        .filter(|a| a.started_on <= as_of && a.ended_on.is_none_or(|e| e > as_of))
+        .map(|a| (a.person_id, a.profile_code.as_str()))
+        .collect();
+    held.sort_by_key(|h| h.0);
+    let mut done: Vec<(&CompletionFact, CountsAs)> = completions
+        .iter()
+        .filter(|c| c.completed_on <= as_of)
+        .filter_map(|c| Some((c, counting(c.module_id)?)))
+        .collect();
+    done.sort_by_key(|c| c.0.person_id);
+    let mut booked: Vec<(&Booking, CountsAs)> = bookings
+        .iter()
+        .filter(|b| b.starts_on > as_of || !b.delivered)
+        .filter_map(|b| Some((b, counting(b.module_id)?)))
+        .collect();
+    booked.sort_by_key(|b| b.0.person_id);
 
     let mut cov = Coverage {
         as_of,
@@ -679,12 +685,19 @@ pub fn compute(
         by_role_profile: BTreeMap::new(),
         trained_how: BTreeMap::new(),
     };
-    let empty: Vec<&str> = Vec::new();
+    let mut profiles: Vec<&str> = Vec::new();
     for (i, p) in people.iter().enumerate() {
         if !in_post(p, as_of) || !filter.keeps(p) {
             continue;
         }
-        let profiles = profiles_of.get(&p.id).unwrap_or(&empty);
+        // The profiles held on the day, each once, in the order given.
+        profiles.clear();
+        for (_, code) in of_person(&held, p.id, |h| h.0) {
+            if !profiles.contains(code) {
+                profiles.push(code);
+            }
+        }
+        let profiles = &profiles;
         let transferee = is_transferee(p, profiles);
         if !rule
             .clauses
@@ -693,12 +706,9 @@ pub fn compute(
         {
             continue;
         }
-        let trained = completions_of
-            .get(&p.id)
-            .into_iter()
-            .flatten()
-            .filter_map(|c| {
-                let counts = counting[&c.module_id];
+        let trained = of_person(&done, p.id, |c| c.0.person_id)
+            .iter()
+            .filter_map(|&(c, counts)| {
                 if counts == CountsAs::Recording && !transferee {
                     return None;
                 }
@@ -716,12 +726,10 @@ pub fn compute(
             .min();
         let standing = match trained {
             Some((on, how)) => Standing::Trained { on, how },
-            None => match bookings_of
-                .get(&p.id)
-                .into_iter()
-                .flatten()
-                .filter(|b| transferee || counting[&b.module_id] != CountsAs::Recording)
-                .map(|b| (b.starts_on, b.session_id))
+            None => match of_person(&booked, p.id, |b| b.0.person_id)
+                .iter()
+                .filter(|(_, counts)| transferee || *counts != CountsAs::Recording)
+                .map(|(b, _)| (b.starts_on, b.session_id))
                 .min()
             {
                 Some((starts_on, session_id)) => Standing::Booked {
@@ -759,6 +767,13 @@ pub fn compute(
         });
     }
     cov
+}
+
+/// The items of `sorted` (sorted by person id) that are `person_id`'s.
+fn of_person<T>(sorted: &[T], person_id: i64, key: impl Fn(&T) -> i64) -> &[T] {
+    let start = sorted.partition_point(|x| key(x) < person_id);
+    let len = sorted[start..].partition_point(|x| key(x) <= person_id);
+    &sorted[start..start + len]
 }
 
 /// Adds a standing to a breakdown's group, making the group's name only for a new group (most

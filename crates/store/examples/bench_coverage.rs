@@ -79,6 +79,18 @@ async fn bulk(
     Ok(())
 }
 
+/// This process's processor time so far (user and system), in milliseconds (Linux only).
+fn cpu_ms() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are the line's fields 14 and 15, the 12th and 13th after the name;
+    // ticks of 1/100 s on Linux.
+    (ticks(11) + ticks(12)) * 10.0
+}
+
 mod anyhow_lite {
     pub type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 }
@@ -296,6 +308,34 @@ async fn main() -> anyhow_lite::Result {
     .await?;
     let req = coverage::requirement(&store, id).await?.expect("created");
     let as_of = time::macros::date!(2026 - 11 - 26);
+    // BENCH_PROFILE=n: only n cold reads and computations, one after another (to profile them
+    // with `perf record`, the building marked by a line on standard output).
+    if let Some(n) = std::env::var("BENCH_PROFILE")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        println!("profiling {n} cold reads");
+        let generic = std::env::var_os("BENCH_GENERIC").is_some();
+        let (t, cpu) = (Instant::now(), cpu_ms());
+        for _ in 0..n {
+            let loaded = if generic {
+                coverage::load_facts_generic(&store, &req, as_of).await?
+            } else {
+                coverage::load_facts(&store, &req, as_of).await?
+            };
+            loaded.compute(&req, as_of, &Filter::default());
+        }
+        println!(
+            "{:.1} ms each, {:.1} ms of processor time each (this process; the database server's not counted)",
+            t.elapsed().as_secs_f64() * 1000.0 / n.max(1) as f64,
+            (cpu_ms() - cpu) / n.max(1) as f64
+        );
+        store.close().await;
+        if std::env::var_os("BENCH_KEEP").is_some() {
+            println!("kept the database in {}", dir.keep().display());
+        }
+        return Ok(());
+    }
     // Warm: the page asked again with nothing changed (the cache answers after the first).
     let mut times = Vec::new();
     let mut last = None;
@@ -358,6 +398,22 @@ async fn main() -> anyhow_lite::Result {
     }
     reads.sort_by(f64::total_cmp);
     computes.sort_by(f64::total_cmp);
+    // The same reads through the generic pool (the path before the native reads), for the
+    // before-and-after in one run; both must give the same coverage.
+    let mut generic = Vec::new();
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let loaded = coverage::load_facts_generic(&store, &req, as_of).await?;
+        let report = loaded.compute(&req, as_of, &Filter::default());
+        generic.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(report.coverage.total.trained, trained);
+    }
+    generic.sort_by(f64::total_cmp);
+    println!(
+        "  generic pool (before the native reads), read + compute: min {:.1} ms, median {:.1} ms",
+        generic[0],
+        generic[RUNS / 2]
+    );
     println!(
         "  reads: min {:.1} ms, median {:.1} ms; domain computation: min {:.1} ms, median {:.1} ms",
         reads[0],
@@ -365,10 +421,15 @@ async fn main() -> anyhow_lite::Result {
         computes[0],
         computes[RUNS / 2]
     );
-    // Where the time goes: each of the four reads alone, one after another (they run at once
-    // in `load_facts`), and the unpacking of what they sent.
-    for _ in 0..2 {
-        let timings = coverage::load_timings(&store, &req, as_of).await?;
+    // Where the time goes: each of the four reads alone, one after another (on PostgreSQL they
+    // run at once in `load_facts`), and the unpacking of what they sent; natively, then
+    // through the generic pool.
+    for generic in [false, false, true] {
+        let timings = if generic {
+            coverage::load_timings_generic(&store, &req, as_of).await?
+        } else {
+            coverage::load_timings(&store, &req, as_of).await?
+        };
         let words: Vec<String> = timings
             .iter()
             .map(|(what, n, ms)| {
@@ -380,7 +441,8 @@ async fn main() -> anyhow_lite::Result {
             })
             .collect();
         let sum: f64 = timings.iter().map(|t| t.2).sum();
-        println!("  alone: {}; {sum:.1} ms in all", words.join("; "));
+        let how = if generic { "generic" } else { "native" };
+        println!("  alone ({how}): {}; {sum:.1} ms in all", words.join("; "));
     }
     let total = last.expect("ran");
     println!(

@@ -25,6 +25,7 @@ pub mod learning;
 pub mod list_bench;
 pub mod live_events;
 pub mod migrate;
+mod native_postgres;
 mod native_sqlite;
 pub mod outcomes;
 pub mod partners;
@@ -183,6 +184,8 @@ pub struct Store {
     people_facets: std::sync::Arc<people::FacetsCache>,
     /// SQLite: native connections for the hottest reads (see `native_sqlite.rs`).
     sqlite_readers: Option<std::sync::Arc<native_sqlite::Readers>>,
+    /// PostgreSQL: a native pool for the largest and hottest reads (see `native_postgres.rs`).
+    postgres_readers: Option<std::sync::Arc<native_postgres::Readers>>,
 }
 
 /// A URL that may hold a password: never printed, not even by `{:?}`.
@@ -239,6 +242,8 @@ impl Store {
             people_facets: Default::default(),
             sqlite_readers: (backend == Backend::Sqlite)
                 .then(|| std::sync::Arc::new(native_sqlite::Readers::new())),
+            postgres_readers: (backend == Backend::Postgres)
+                .then(|| std::sync::Arc::new(native_postgres::Readers::new(url.expose()))),
         })
     }
 
@@ -285,6 +290,11 @@ impl Store {
         self.sqlite_readers.as_ref()
     }
 
+    /// PostgreSQL: the native read pool (none on SQLite).
+    pub(crate) fn postgres_readers(&self) -> Option<&std::sync::Arc<native_postgres::Readers>> {
+        self.postgres_readers.as_ref()
+    }
+
     pub(crate) fn people_facets(&self) -> &people::FacetsCache {
         &self.people_facets
     }
@@ -325,6 +335,9 @@ impl Store {
         }
         if let Some(readers) = &self.sqlite_readers {
             readers.close();
+        }
+        if let Some(readers) = &self.postgres_readers {
+            readers.close().await;
         }
         self.pool.close().await;
     }

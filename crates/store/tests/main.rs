@@ -28,6 +28,8 @@ mod audits;
 mod bench_data;
 #[path = "suite/coverage.rs"]
 mod coverage;
+#[path = "suite/coverage_native.rs"]
+mod coverage_native;
 #[path = "suite/draw_counts.rs"]
 mod draw_counts;
 #[path = "suite/draws.rs"]

@@ -18,6 +18,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use time::Date;
 
+mod native;
+
 /// A module that counts towards a requirement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RequirementModule {
@@ -454,6 +456,17 @@ fn day(s: &str) -> Option<Date> {
     coverage::parse_ymd(s)
 }
 
+/// A parameter holding a day, to compare with a day stored as text: byte by byte, which for
+/// `YYYY-MM-DD` is the order of the days. SQLite compares texts so already; on PostgreSQL the
+/// `"C"` collation does, where the database's own (a locale's) would look up every character
+/// in its tables on every row.
+fn as_day(backend: Backend, param: &str) -> String {
+    match backend {
+        Backend::Sqlite => param.to_string(),
+        Backend::Postgres => format!("{param} COLLATE \"C\""),
+    }
+}
+
 /// The part of a rule SQL can check cheaply, as a condition on `people p` that holds for
 /// everyone the rule could take (a superset: the domain decides exactly). Cohorts and
 /// transferees are left to the domain. `None` when some clause could take anyone.
@@ -461,6 +474,8 @@ fn day(s: &str) -> Option<Date> {
 /// Ranks, departments and role profiles compare as the domain does, ignoring the case of ASCII
 /// letters only: SQLite's `LOWER` and `UPPER` change only those, and on PostgreSQL the `"C"`
 /// collation makes them do the same (and spares a locale's case tables on every row).
+///
+/// Days (`YYYY-MM-DD`, stored as text) compare byte by byte, as [`as_day`] makes them.
 fn prefilter(backend: Backend, rule: &Rule, binds: &mut Vec<String>) -> Option<String> {
     let fold = |f: &str, e: &str| match backend {
         Backend::Sqlite => format!("{f}({e})"),
@@ -470,6 +485,11 @@ fn prefilter(backend: Backend, rule: &Rule, binds: &mut Vec<String>) -> Option<S
         binds.push(v);
         format!("${}", binds.len())
     };
+    let next_day = |d: Date, binds: &mut Vec<String>| as_day(backend, &next(d.to_string(), binds));
+    // A clause that could take anyone leaves no condition, and none of the values bound for
+    // the clauses before it: on PostgreSQL a statement is prepared with as many parameters as
+    // are bound, and the next query of the same text with fewer would not fit it.
+    let bound_before = binds.len();
     let mut any = Vec::new();
     for c in &rule.clauses {
         let mut all = Vec::new();
@@ -511,18 +531,19 @@ fn prefilter(backend: Backend, rule: &Rule, binds: &mut Vec<String>) -> Option<S
             ));
         }
         if let Some(d) = c.started_from {
-            all.push(format!("p.start_date >= {}", next(d.to_string(), binds)));
+            all.push(format!("p.start_date >= {}", next_day(d, binds)));
         }
         if let Some(d) = c.started_to {
-            all.push(format!("p.start_date <= {}", next(d.to_string(), binds)));
+            all.push(format!("p.start_date <= {}", next_day(d, binds)));
         }
         if let Some(d) = c.in_post_on {
-            let x = next(d.to_string(), binds);
+            let x = next_day(d, binds);
             all.push(format!(
                 "(p.start_date IS NULL OR p.start_date <= {x}) AND (p.left_on IS NULL OR p.left_on > {x})"
             ));
         }
         if all.is_empty() {
+            binds.truncate(bound_before);
             return None;
         }
         any.push(format!("({})", all.join(" AND ")));
@@ -853,8 +874,26 @@ fn reads(backend: Backend, requirement: &Requirement, as_of: Date) -> [Read; 4] 
     ]
 }
 
-/// The reads of [`compute`].
+/// The reads of [`compute`], on a native connection: rusqlite on SQLite (the four reads in one
+/// read transaction), the native pool on PostgreSQL (the four at once). See `native.rs`.
 pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -> Result<Loaded> {
+    if let Some(readers) = store.sqlite_readers() {
+        return native::load_sqlite(store, readers, requirement, as_of).await;
+    }
+    if let Some(readers) = store.postgres_readers() {
+        return native::load_postgres(readers, requirement, as_of).await;
+    }
+    load_facts_generic(store, requirement, as_of).await
+}
+
+/// The reads of [`compute`] through the generic pool, each query's rows packed by the database
+/// into one text: the path before the native reads, kept as their reference (a test compares
+/// the two on both databases) and for the benchmark's before-and-after.
+pub async fn load_facts_generic(
+    store: &Store,
+    requirement: &Requirement,
+    as_of: Date,
+) -> Result<Loaded> {
     let [people, completions, bookings, assignments] = reads(store.backend(), requirement, as_of);
     let (people_rows, completion_rows, booking_rows, assignment_rows) = tokio::try_join!(
         texts(store, people.sql, people.binds),
@@ -871,9 +910,53 @@ pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -
     )
 }
 
-/// Where the time of [`load_facts`] goes: each read run alone, one after another, with its
-/// records and milliseconds, then the unpacking of all four (for the benchmark).
+/// Where the time of [`load_facts`] goes: each native read run alone, one after another, with
+/// its rows and milliseconds (the rows become facts as they are read), then the summing up
+/// (for the benchmark).
 pub async fn load_timings(
+    store: &Store,
+    requirement: &Requirement,
+    as_of: Date,
+) -> Result<Vec<(&'static str, usize, f64)>> {
+    let reads = native::reads(store.backend(), requirement, as_of);
+    if let Some(readers) = store.sqlite_readers() {
+        let requirement = requirement.clone();
+        return readers
+            .read(store.pool(), move |conn| {
+                let mut out = Vec::new();
+                let mut gather = native::Gather::new(&requirement);
+                for read in &reads {
+                    let t = std::time::Instant::now();
+                    let n = native::sqlite_read(conn, read, &mut gather)?;
+                    out.push((read.what.name(), n, t.elapsed().as_secs_f64() * 1000.0));
+                }
+                let t = std::time::Instant::now();
+                gather.finish();
+                out.push(("summing up", 0, t.elapsed().as_secs_f64() * 1000.0));
+                Ok(out)
+            })
+            .await;
+    }
+    let Some(readers) = store.postgres_readers() else {
+        return load_timings_generic(store, requirement, as_of).await;
+    };
+    let pool = readers.pool().await?;
+    let mut out = Vec::new();
+    let mut gather = native::Gather::new(requirement);
+    for read in &reads {
+        let t = std::time::Instant::now();
+        let n = native::postgres_copy(pool, read, &mut gather).await?;
+        out.push((read.what.name(), n, t.elapsed().as_secs_f64() * 1000.0));
+    }
+    let t = std::time::Instant::now();
+    gather.finish();
+    out.push(("summing up", 0, t.elapsed().as_secs_f64() * 1000.0));
+    Ok(out)
+}
+
+/// [`load_timings`] for the generic path ([`load_facts_generic`]): each read alone, then the
+/// unpacking of all four.
+pub async fn load_timings_generic(
     store: &Store,
     requirement: &Requirement,
     as_of: Date,
