@@ -27,6 +27,8 @@ pub enum Job {
     Reminders,
     /// The hourly missing-referral check.
     QueueRefresh,
+    /// Estimating the dashboard's training effect again after the data moved.
+    EffectWarm,
 }
 
 impl Job {
@@ -37,6 +39,7 @@ impl Job {
             Job::Outbox => "outbox",
             Job::Reminders => "reminders",
             Job::QueueRefresh => "queue_refresh",
+            Job::EffectWarm => "effect_warm",
         }
     }
 
@@ -49,6 +52,7 @@ impl Job {
             Job::Outbox => 2,
             Job::Reminders => 3,
             Job::QueueRefresh => 4,
+            Job::EffectWarm => 5,
         }
     }
 }

@@ -30,6 +30,7 @@ mod exercises;
 mod health;
 mod home;
 mod impact;
+pub use impact::{watch_data_version, WATCH_EVERY};
 mod learning;
 mod matrix;
 mod outcomes;
@@ -150,6 +151,12 @@ pub async fn serve(
         mashboard_store::wal::LIMIT_BYTES,
         mashboard_store::wal::EVERY,
     ));
+    // The dashboard's training effect, estimated again when the data moved by any route (see
+    // `impact/warm.rs`).
+    let effect_watch = tokio::spawn(impact::watch_data_version(
+        state.store.clone(),
+        impact::WATCH_EVERY,
+    ));
     // On PostgreSQL, live exercise events travel between instances through the database.
     let relay = live::spawn_relay(Arc::clone(&state.exercise_hub), state.store.clone()).await;
     let app = router(state);
@@ -161,6 +168,7 @@ pub async fn serve(
     .await;
     sweeper.abort();
     wal_keeper.abort();
+    effect_watch.abort();
     if let Some(relay) = relay {
         relay.abort();
     }

@@ -16,6 +16,7 @@ mod svg;
 mod warm;
 
 pub(crate) use warm::after_write as warm_effect_after_write;
+pub use warm::{watch as watch_data_version, WATCH_EVERY};
 
 use crate::routes::{Access, Table};
 use axum::routing::{get, post};

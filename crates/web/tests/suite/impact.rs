@@ -680,3 +680,37 @@ async fn after_an_import_or_a_partner_decision_the_default_view_is_estimated_in_
         assert_eq!(v["counts"]["referrals"], 6, "{v}");
     });
 }
+
+#[tokio::test]
+async fn a_change_made_outside_this_server_is_estimated_in_the_background_too() {
+    on_both!(|app| {
+        // Straight into the store, as `mashboard import` on the command line or another
+        // instance sharing the database would write: no request to this server warms anything.
+        seed_impact_figures(&app.store).await;
+        let version = impact::data_version(&app.store).await.unwrap();
+        let to = mashboard_store::training::today();
+        let filter = impact::Filter {
+            from: time::Date::from_calendar_date(to.year() - 4, time::Month::January, 1).unwrap(),
+            to,
+            scope: impact::Scope::Force,
+        };
+        assert_ne!(
+            impact::effect_kept_version(&app.store, &filter, "FL-PPN"),
+            Some(version),
+            "nothing has estimated it yet"
+        );
+        // The watcher `serve` runs (once a minute there; every 50 ms here) notices and warms it.
+        let watcher = tokio::spawn(mashboard_web::watch_data_version(
+            app.store.clone(),
+            std::time::Duration::from_millis(50),
+        ));
+        assert_eq!(warmed(&app.store).await, version);
+        // And the dashboard's next request pays for no estimate.
+        let estimates = impact::effect_estimates(&app.store);
+        let leader = app.signed_in(Role::SeniorLeader).await;
+        let (s, _) = app.get(&leader, "/impact").await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(impact::effect_estimates(&app.store), estimates);
+        watcher.abort();
+    });
+}
