@@ -383,7 +383,10 @@ pub async fn generate(store: &Store, spec: &BenchSpec, progress: &dyn Fn(&str)) 
     // The queue: incidents with children spread over the years; nine in ten closed in the month.
     // Written after the load, with every trigger in place: its day counts per department
     // (`queue_day_counts`) and per officer (`queue_officer_day_counts`) are counted by them.
-    // Every `every`th id (a multiple of ten: ids ending in 1 are incidents with children).
+    // Every `every`th id (a multiple of ten), from the second: ids ending in 2 are incidents
+    // with children, and their officer is the first of a team under its line manager (officer
+    // numbers ending in 1), so a team's dashboard has a queue to count. Ids ending in 1 went to
+    // the line managers themselves, whose teams then held no items.
     let every = (spec.incidents / spec.queue.max(1)).max(1) / 10 * 10;
     let mut tx = conn.begin_with(begin_statement(backend)).await?;
     sqlx::query(&format!(
@@ -392,7 +395,7 @@ pub async fn generate(store: &Store, spec: &BenchSpec, progress: &dyn Fn(&str)) 
             CASE WHEN id % 100 < 90 THEN 'referral_made' ELSE NULL END, '',
             CASE WHEN id % 100 < 90 THEN 'bench' ELSE NULL END,
             CASE WHEN id % 100 < 90 THEN substr(reported_at, 1, 8) || '28T12:00:00' ELSE NULL END
-         FROM incidents WHERE id % {} = 1 AND children_involved = 1",
+         FROM incidents WHERE id % {} = 2 AND children_involved = 1",
         every.max(10)
     ))
     .execute(&mut *tx)

@@ -114,6 +114,18 @@ async fn the_benchmark_register_ends_with_its_indexes_triggers_and_true_day_coun
             "the queue's per-officer day counts"
         );
 
+        // The team a benchmark times (the first line manager's) has items on the queue.
+        let team_items = scalar(
+            &store,
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM missing_referrals m
+             JOIN incidents i ON i.id = m.incident_id
+             JOIN people p ON p.id = i.officer_person_id
+             WHERE p.line_manager_id = (SELECT line_manager_id FROM people
+                 WHERE line_manager_id IS NOT NULL ORDER BY id LIMIT 1)",
+        )
+        .await;
+        assert!(team_items > 0, "the timed team has queue items");
+
         // The triggers count the next incident and referral again.
         let day = "2024-12-14";
         let kept = format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM incident_day_counts WHERE day = '{day}'");
