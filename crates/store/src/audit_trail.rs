@@ -100,6 +100,70 @@ pub(crate) async fn insert_event(
     Ok(())
 }
 
+/// The most events one statement of [`insert_events`] writes (nine values each).
+const EVENTS_PER_STATEMENT: usize = 64;
+
+/// Writes several events at once (the group commit's batch), in their order: a statement of
+/// many rows rather than one statement a row, which costs the database one execution, and the
+/// writer one round trip on PostgreSQL, for up to [`EVENTS_PER_STATEMENT`] events. Statements
+/// hold a power of two rows (a batch of 37 is 32, 4 and 1), so that a connection prepares at
+/// most seven of them, whatever the batches' sizes.
+pub(crate) async fn insert_events(
+    conn: &mut AnyConnection,
+    events: &[(&str, &Actor, &Event)],
+) -> Result<()> {
+    let mut rest = events;
+    while !rest.is_empty() {
+        let n = if rest.len() >= EVENTS_PER_STATEMENT {
+            EVENTS_PER_STATEMENT
+        } else {
+            1 << rest.len().ilog2()
+        };
+        let (chunk, after) = rest.split_at(n);
+        let mut q = sqlx::query(insert_events_sql(n));
+        for (at, actor, event) in chunk {
+            q = q
+                .bind(*at)
+                .bind(actor.user_id)
+                .bind(actor.name.as_str())
+                .bind(event.action)
+                .bind(event.entity)
+                .bind(event.entity_key.as_deref())
+                .bind(event.summary.as_str())
+                .bind(event.before.as_ref().map(|v| v.to_string()))
+                .bind(event.after.as_ref().map(|v| v.to_string()));
+        }
+        q.execute(&mut *conn).await?;
+        rest = after;
+    }
+    Ok(())
+}
+
+/// [`INSERT_EVENT`] with `n` rows of values (`n` a power of two up to
+/// [`EVENTS_PER_STATEMENT`]), made once per size.
+fn insert_events_sql(n: usize) -> &'static str {
+    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        (0..=EVENTS_PER_STATEMENT.ilog2())
+            .map(|k| {
+                let rows: Vec<String> = (0..1usize << k)
+                    .map(|r| {
+                        let params: Vec<String> =
+                            (1..=9).map(|c| format!("${}", r * 9 + c)).collect();
+                        format!("({})", params.join(", "))
+                    })
+                    .collect();
+                format!(
+                    "INSERT INTO audit_events (at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json)
+     VALUES {}",
+                    rows.join(", ")
+                )
+            })
+            .collect()
+    });
+    &all[n.ilog2() as usize]
+}
+
 /// [`record_on`] for a native connection (the register import's, which bypasses the generic
 /// driver for speed).
 macro_rules! record_on_native {

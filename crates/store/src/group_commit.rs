@@ -4,7 +4,8 @@
 //! row. Written one transaction each, concurrent requests queue for SQLite's single write lock
 //! (and on PostgreSQL each commit waits for its own flush). Instead, [`GroupCommit::record`]
 //! hands the event to one writer task and waits until it is committed: the writer takes every
-//! event that is waiting, writes them in one transaction and answers each caller. A request
+//! event that is waiting, writes them in one transaction (in statements of many rows each, see
+//! `audit_trail::insert_events`) and answers each caller. A request
 //! still returns only after its audit row is durable, so nothing is lost on a crash; under load
 //! many requests share one commit.
 //!
@@ -12,7 +13,7 @@
 //! event is written on its own, as before. If a shared commit fails, each of its events is
 //! tried again on its own so that one bad event fails only its own request.
 
-use crate::audit_trail::{insert_event, Actor, Event};
+use crate::audit_trail::{insert_event, insert_events, Actor, Event};
 use crate::{begin_statement, now_text, Backend, Result, StoreError};
 use sqlx::AnyPool;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -129,9 +130,11 @@ async fn writer(
 
 async fn write_batch(pool: &AnyPool, backend: Backend, batch: &[Job]) -> Result<()> {
     let mut tx = pool.begin_with(begin_statement(backend)).await?;
-    for job in batch {
-        insert_event(&mut tx, &job.at, &job.actor, job.event.clone()).await?;
-    }
+    let events: Vec<(&str, &Actor, &Event)> = batch
+        .iter()
+        .map(|job| (job.at.as_str(), &job.actor, &job.event))
+        .collect();
+    insert_events(&mut tx, &events).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -490,6 +490,170 @@ fn page_native<T>(
     })
 }
 
+/// [`page`] and [`count`] together on a native PostgreSQL connection, in the read transaction
+/// the caller holds (see `native_postgres.rs`): the same statements and the same answers as the
+/// generic path, with each row read in PostgreSQL's binary form by `read_row` rather than
+/// through the generic driver, and each statement prepared once per connection. No count is
+/// made without a `cap`.
+#[allow(clippy::too_many_arguments)] // `page`'s arguments, with the count's cap and the row reader
+pub(crate) async fn page_and_count_postgres<T: Send + 'static>(
+    conn: &mut sqlx::PgConnection,
+    list: &List<'_>,
+    f: &Filter,
+    start: &PageStart,
+    limit: i64,
+    cap: Option<i64>,
+    read_row: fn(&sqlx::postgres::PgRow) -> std::result::Result<T, sqlx::Error>,
+    key_of_row: impl Fn(&T) -> [Value; 2] + Sync,
+) -> Result<(Page<T>, Option<Count>)> {
+    let page = page_postgres(&mut *conn, list, f, start, limit, read_row, &key_of_row).await?;
+    let Some(cap) = cap else {
+        return Ok((page, None));
+    };
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 AS one FROM {} {} LIMIT {}) capped",
+        list.from,
+        f.sql(None),
+        cap + 1
+    );
+    let n: i64 = bind_values!(sqlx::query_scalar::<sqlx::Postgres, i64>(&sql), &f.binds)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((
+        page,
+        Some(Count {
+            n: n.min(cap),
+            capped: n > cap,
+        }),
+    ))
+}
+
+/// [`page`] on a native PostgreSQL connection: the same steps and statements.
+fn page_postgres<'a, T: Send + 'static>(
+    conn: &'a mut sqlx::PgConnection,
+    list: &'a List<'_>,
+    f: &'a Filter,
+    start: &'a PageStart,
+    limit: i64,
+    read_row: fn(&sqlx::postgres::PgRow) -> std::result::Result<T, sqlx::Error>,
+    key_of_row: &'a (impl Fn(&T) -> [Value; 2] + Sync),
+) -> futures_util::future::BoxFuture<'a, Result<Page<T>>> {
+    use sqlx::Row;
+    Box::pin(async move {
+        let limit = limit.max(1);
+        let (key, later) = match start {
+            PageStart::First => (None, true),
+            PageStart::After(r) | PageStart::Before(r) => {
+                let later = matches!(start, PageStart::After(_));
+                let found = sqlx::query::<sqlx::Postgres>(list.key_of)
+                    .bind(r.trim().to_string())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                let key = match found {
+                    Some(row) => {
+                        let tie = if list.tie_is_int {
+                            Value::Int(row.try_get(1)?)
+                        } else {
+                            Value::Text(row.try_get(1)?)
+                        };
+                        if list.single() {
+                            Some([tie.clone(), tie])
+                        } else {
+                            Some([Value::Text(row.try_get(0)?), tie])
+                        }
+                    }
+                    None => None,
+                };
+                match key {
+                    Some(k) => (Some(k), later),
+                    None => {
+                        let mut first = page_postgres(
+                            conn,
+                            list,
+                            f,
+                            &PageStart::First,
+                            limit,
+                            read_row,
+                            key_of_row,
+                        )
+                        .await?;
+                        first.start_unknown = true;
+                        return Ok(first);
+                    }
+                }
+            }
+        };
+        let backwards = !later;
+        let (sql, key_binds) = page_sql(list, f, key.as_ref(), later);
+        let q = bind_values!(sqlx::query::<sqlx::Postgres>(&sql), &f.binds);
+        let q = bind_values!(q, key_binds.iter());
+        let mut rows = q
+            .bind(limit + 1)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(read_row)
+            .collect::<std::result::Result<Vec<T>, _>>()?;
+        let more = rows.len() as i64 > limit;
+        if backwards && !more {
+            return page_postgres(
+                conn,
+                list,
+                f,
+                &PageStart::First,
+                limit,
+                read_row,
+                key_of_row,
+            )
+            .await;
+        }
+        rows.truncate(limit as usize);
+        if backwards {
+            rows.reverse();
+        }
+        let beyond_key = match (&key, rows.first(), rows.last()) {
+            (Some(k), None, _) | (Some(k), _, None) => Some((k.clone(), false)),
+            (None, _, _) => None,
+            (Some(_), Some(first), Some(last)) => Some(if later {
+                (key_of_row(first), false)
+            } else {
+                (key_of_row(last), true)
+            }),
+        };
+        let found_beyond = match &beyond_key {
+            None => false,
+            Some((k, later_than)) => {
+                let sql = format!(
+                    "SELECT 1 AS one FROM {} {} LIMIT 1",
+                    list.from,
+                    f.sql(Some(&beyond(list, f, *later_than)))
+                );
+                let q = bind_values!(sqlx::query::<sqlx::Postgres>(&sql), &f.binds);
+                let q = bind_values!(q, list.key_binds(k).iter());
+                q.fetch_optional(&mut *conn).await?.is_some()
+            }
+        };
+        let (has_previous, has_next) = match (&key, rows.is_empty()) {
+            // Nothing after the start: is there anything before it?
+            (Some(_), true) => (found_beyond, false),
+            (None, _) => (false, more),
+            (Some(_), false) => {
+                if later {
+                    (found_beyond, more)
+                } else {
+                    (more, found_beyond)
+                }
+            }
+        };
+        Ok(Page {
+            rows,
+            has_previous,
+            has_next,
+            start_unknown: false,
+        })
+    })
+}
+
 /// The distinct non-empty values of an indexed text column, in order, by stepping through the
 /// index (one short lookup per value, where `SELECT DISTINCT` would read every row).
 pub(crate) async fn distinct_values(

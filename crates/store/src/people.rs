@@ -324,7 +324,7 @@ pub async fn page(
     start: &PageStart,
     limit: i64,
 ) -> Result<keyset::Page<Person>> {
-    if store.sqlite_readers().is_some() {
+    if store.sqlite_readers().is_some() || store.postgres_readers().is_some() {
         return Ok(read_native(store, q, scope, start, limit, false).await?.0);
     }
     keyset::page(
@@ -346,8 +346,9 @@ fn key_of_person(p: &Person) -> [keyset::Value; 2] {
 }
 
 /// One page of the directory (as [`page`]) and how many people match (as [`count_matching`]),
-/// what the people list shows. On SQLite both are read in one read transaction on a native
-/// connection (see `native_sqlite.rs`), the list's hottest path.
+/// what the people list shows: the list's hottest path, so both are read in one read
+/// transaction on a native connection (rusqlite on SQLite, see `native_sqlite.rs`; the native
+/// pool on PostgreSQL, see `native_postgres.rs`) rather than through the generic pool.
 pub async fn page_and_count(
     store: &Store,
     q: &PeopleQuery,
@@ -355,15 +356,32 @@ pub async fn page_and_count(
     start: &PageStart,
     limit: i64,
 ) -> Result<(keyset::Page<Person>, Count)> {
-    if store.sqlite_readers().is_none() {
-        let shown = page(store, q, scope, start, limit).await?;
-        return Ok((shown, count_matching(store, q, scope).await?));
-    }
     let (shown, count) = read_native(store, q, scope, start, limit, true).await?;
     Ok((shown, count.unwrap_or_default()))
 }
 
-/// SQLite: a page, and the count when asked, on a native connection.
+/// [`page_and_count`] through the generic pool: the path before the native reads, kept as
+/// their reference (a storage test compares the two on both databases).
+pub async fn page_and_count_generic(
+    store: &Store,
+    q: &PeopleQuery,
+    scope: PeopleScope,
+    start: &PageStart,
+    limit: i64,
+) -> Result<(keyset::Page<Person>, Count)> {
+    let shown = keyset::page(
+        store,
+        &DIRECTORY,
+        &keyset_filter(q, scope),
+        start,
+        limit,
+        key_of_person,
+    )
+    .await?;
+    Ok((shown, count_matching(store, q, scope).await?))
+}
+
+/// A page, and the count when asked, on a native connection.
 async fn read_native(
     store: &Store,
     q: &PeopleQuery,
@@ -372,10 +390,28 @@ async fn read_native(
     limit: i64,
     with_count: bool,
 ) -> Result<(keyset::Page<Person>, Option<Count>)> {
-    let Some(readers) = store.sqlite_readers() else {
-        return Err(StoreError::Invalid("native reads are for SQLite".into()));
-    };
     let filter = keyset_filter(q, scope);
+    if let Some(readers) = store.postgres_readers() {
+        let mut tx = readers.begin_read().await?;
+        let read = keyset::page_and_count_postgres(
+            &mut *tx,
+            &DIRECTORY,
+            &filter,
+            start,
+            limit,
+            with_count.then_some(COUNT_CAP),
+            person_from_postgres,
+            key_of_person,
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(read);
+    }
+    let Some(readers) = store.sqlite_readers() else {
+        return Err(StoreError::Invalid(
+            "no native reads on this database".into(),
+        ));
+    };
     let start = start.clone();
     readers
         .read(store.pool(), move |conn| {
@@ -416,6 +452,33 @@ fn person_from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Person> {
         left_on: r.get(17)?,
         created_at: r.get(18)?,
         updated_at: r.get(19)?,
+    })
+}
+
+/// A row of [`SELECT_PERSON`] read natively on PostgreSQL (the columns in its order).
+fn person_from_postgres(r: &sqlx::postgres::PgRow) -> std::result::Result<Person, sqlx::Error> {
+    use sqlx::Row;
+    Ok(Person {
+        id: r.try_get(0)?,
+        staff_number: r.try_get(1)?,
+        name: r.try_get(2)?,
+        rank: r.try_get(3)?,
+        department: r.try_get(4)?,
+        team: r.try_get(5)?,
+        roles: r.try_get(6)?,
+        start_date: r.try_get(7)?,
+        cohort: r.try_get(8)?,
+        line_manager_id: r.try_get(9)?,
+        mentor_id: r.try_get(10)?,
+        line_manager_staff_number: r.try_get(11)?,
+        line_manager_name: r.try_get(12)?,
+        mentor_staff_number: r.try_get(13)?,
+        mentor_name: r.try_get(14)?,
+        email: r.try_get(15)?,
+        active: r.try_get::<i64, _>(16)? != 0,
+        left_on: r.try_get(17)?,
+        created_at: r.try_get(18)?,
+        updated_at: r.try_get(19)?,
     })
 }
 

@@ -17,7 +17,8 @@ async fn three_hundred_views_at_once_are_all_recorded_in_a_few_commits() {
                     &store,
                     &Actor::user(i, &format!("viewer{i}")),
                     Event::new("person.view", format!("Viewed record {i}"))
-                        .on("person", i.to_string()),
+                        .on("person", i.to_string())
+                        .after(&serde_json::json!({ "i": i })),
                 )
                 .await
             }));
@@ -40,6 +41,36 @@ async fn three_hundred_views_at_once_are_all_recorded_in_a_few_commits() {
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].summary, "Viewed record 123");
         assert_eq!(events[0].actor_user_id, Some(123));
+        // Every event with its own values, whichever statement of its batch wrote it.
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(
+            Option<i64>,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        )> = sqlx::query_as(
+            "SELECT actor_user_id, actor, summary, entity, entity_key, after_json
+                 FROM audit_events WHERE action = 'person.view'",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(rows.len(), 300);
+        for (user_id, actor, summary, entity, key, after) in rows {
+            let i = user_id.unwrap();
+            assert_eq!(
+                (actor, summary, entity, key, after),
+                (
+                    format!("viewer{i}"),
+                    format!("Viewed record {i}"),
+                    Some("person".to_string()),
+                    Some(i.to_string()),
+                    Some(format!("{{\"i\":{i}}}"))
+                )
+            );
+        }
     });
 }
 

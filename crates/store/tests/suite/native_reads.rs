@@ -153,3 +153,87 @@ async fn people_list_reads_see_each_change_at_once_and_stop_when_closed() {
         assert!(closed.is_err(), "a closed store reads nothing");
     });
 }
+
+#[tokio::test]
+async fn people_list_native_reads_answer_as_the_generic_path_does_from_any_start() {
+    on_both!(|store| {
+        directory(&store).await;
+        let manager = crate::common::person_id(&store, "N101").await;
+        let queries = [
+            (PeopleQuery::default(), PeopleScope::All),
+            (
+                PeopleQuery {
+                    status: Status::All,
+                    ..Default::default()
+                },
+                PeopleScope::All,
+            ),
+            (
+                PeopleQuery {
+                    status: Status::Left,
+                    ..Default::default()
+                },
+                PeopleScope::All,
+            ),
+            (
+                PeopleQuery {
+                    search: "person".into(),
+                    team: "Team 1".into(),
+                    ..Default::default()
+                },
+                PeopleScope::All,
+            ),
+            (
+                PeopleQuery {
+                    rank: "DS".into(),
+                    role: "frontline".into(),
+                    status: Status::All,
+                    ..Default::default()
+                },
+                PeopleScope::TheirPeople { person_id: manager },
+            ),
+            (PeopleQuery::default(), PeopleScope::Nobody),
+        ];
+        for (q, scope) in queries {
+            let (_, everyone) = people::search(&store, &q, scope, 100, 0).await.unwrap();
+            // Every place a page can start: the first page, just after and just before each
+            // row (so next and previous pages, the last page and the empty page beyond it, the
+            // previous page that runs back into the first), and a row that does not exist.
+            let mut starts = vec![
+                PageStart::First,
+                PageStart::After("N999".into()),
+                PageStart::Before("N999".into()),
+            ];
+            for p in &everyone {
+                starts.push(PageStart::After(p.staff_number.clone()));
+                starts.push(PageStart::Before(p.staff_number.clone()));
+            }
+            for start in &starts {
+                for limit in [1, 2, 3, 50] {
+                    let (native, n) = people::page_and_count(&store, &q, scope, start, limit)
+                        .await
+                        .unwrap();
+                    let (generic, g) =
+                        people::page_and_count_generic(&store, &q, scope, start, limit)
+                            .await
+                            .unwrap();
+                    let at = format!("{q:?} {scope:?} {start:?} {limit}");
+                    assert_eq!(native.rows, generic.rows, "{at}");
+                    assert_eq!(
+                        (native.has_previous, native.has_next, native.start_unknown),
+                        (
+                            generic.has_previous,
+                            generic.has_next,
+                            generic.start_unknown
+                        ),
+                        "{at}"
+                    );
+                    assert_eq!(n, g, "{at}");
+                    assert_eq!(n.n, everyone.len() as i64, "{at}");
+                    let alone = people::page(&store, &q, scope, start, limit).await.unwrap();
+                    assert_eq!(alone.rows, generic.rows, "{at}");
+                }
+            }
+        }
+    });
+}
