@@ -29,8 +29,7 @@
 //! (which binds every value through a generic layer): on SQLite a `SqliteConnection` with an
 //! 8 MiB page cache (for this connection only), multi-row upserts as prepared statements, and,
 //! into an empty table, the secondary indexes dropped and built again by sorting at the end of
-//! the same transaction (with 2 MiB of sorting memory: smaller runs sort faster; and a
-//! helper thread of SQLite's sorter a core, `SORT_THREADS_MAX`), the per-row
+//! the same transaction (with 2 MiB of sorting memory: smaller runs sort faster), the per-row
 //! day-count trigger suspended and the days counted in one pass, the dashboard's roll-up
 //! counted again whole and (on both databases) the missing-referral queue built by one pass
 //! over the table (`queue_after_first_load`). On SQLite the keys met so far in the file (a
@@ -1052,7 +1051,9 @@ writer_impl!(
             // (`changed` not false, as the upsert's `WHERE` would take it). Asking for the
             // unchanged rows instead sent a million references back from the connection's
             // worker thread on a re-import of an unchanged file, a row at a time; this way
-            // none. (Binding each row's compared values as one length-prefixed text instead,
+            // none. Re-importing 1,000,000 unchanged incidents, measured in turn on 2 shared
+            // cores: this step 2.1 s against 4.2 s, the whole command 4.1 s against 6.1 s.
+            // (Binding each row's compared values as one length-prefixed text instead,
             // 2 values a row rather than 13, was measured slower: 12.1 s against 5.9 s for
             // 1,000,000 incidents under load, SQLite's string building costing more than the
             // binding it saved.)
@@ -1323,22 +1324,12 @@ const IMPORT_CACHE_KIB: i64 = 8 * 1024;
 /// after a load into an empty table. Smaller sorted runs, merged, cost less time as well as
 /// less memory (measured with `sqlite3` building the seven incident indexes over 1,000,000
 /// rows: 8 MiB, 8.2 s of CPU and 21 MB; 2 MiB, 4.7 s and 9 MB; 1 MiB about the same as 2).
+/// (SQLite's multi-threaded sorter, `PRAGMA threads = 2` on this connection, was measured and
+/// left off: on 2 shared cores the seven index builds after a load of 1,000,000 incidents took
+/// 8.2 s against 5.8 s without, and the import's peak memory rose from 62 to 65 MiB, past the
+/// 64 MB it is to stay under; `sqlite3` alone, on cores busy with other work, built them in
+/// 23 s against 30 s but with more processor time.)
 const SORT_CACHE_KIB: i64 = 2 * 1024;
-/// The most helper threads SQLite may give a sort on the import's connection (`PRAGMA
-/// threads`; the bundled library allows up to 8): each sorted run is sorted and written by a
-/// helper while the connection reads on, and the runs are merged in parallel. Used by the
-/// index builds after a first load, and the roll-up's and queue's sorts. One a core, at most
-/// this many (measured with `sqlite3` building the seven incident indexes over 1,000,000 rows
-/// on 2 busy cores: 0 threads, 29–30 s; 1, 24–26 s; 2, 23 s; for 0.3–0.6 s more CPU and 4 MB
-/// more memory).
-const SORT_THREADS_MAX: usize = 4;
-
-/// Helper threads for the import connection's sorts ([`SORT_THREADS_MAX`]): one a core.
-fn sort_threads() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(SORT_THREADS_MAX)
-}
 
 /// A native SQLite connection of its own for an import, to the store's database file: values
 /// are bound straight into prepared statements, without the generic driver's layer. Only this
@@ -1359,8 +1350,7 @@ async fn sqlite_import_connection(store: &Store) -> Result<SqliteConnection> {
         .foreign_keys(true)
         .busy_timeout(std::time::Duration::from_secs(10))
         .pragma("cache_size", format!("-{IMPORT_CACHE_KIB}"))
-        .pragma("temp_store", "FILE")
-        .pragma("threads", sort_threads().to_string());
+        .pragma("temp_store", "FILE");
     Ok(options.connect().await?)
 }
 
