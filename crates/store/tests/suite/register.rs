@@ -1067,9 +1067,10 @@ INC-DAY,08/03/2024 12:00,Domestic,North,Y,N,N,,Response
     });
 }
 
-/// On a re-import SQLite first drops the rows the register holds exactly so, comparing each
-/// row's values as one text: a change in any one compared value, including one that moves
-/// characters from one column to the next, must still count as a change and be written.
+/// On a re-import SQLite first drops the rows the register holds exactly so (the file's values
+/// compared with the stored ones in the database): a change in any one compared value (each
+/// column of the file, one row each), including one that moves characters from one column to
+/// the next, must still count as a change and be written.
 #[tokio::test]
 async fn a_reimport_sees_a_change_in_any_one_value() {
     on_both!(|store| {
@@ -1082,6 +1083,10 @@ async fn a_reimport_sees_a_change_in_any_one_value() {
             "V-4,01/02/2024 10:00,Assault,North,N,N,N,,Response",
             "V-5,01/02/2024 10:00,Assault,North,N,Y,N,,Response",
             "V-6,01/02/2024 10:00,Assault,North,N,N,N,,CID",
+            "V-7,01/02/2024 10:00,Assault,North,N,N,N,,CID",
+            "V-8,01/02/2024 10:00,Assault,North,N,N,N,,CID",
+            "V-9,01/02/2024 10:00,Assault,North,N,N,N,,CID",
+            "V-10,01/02/2024 10:00,Assault,North,N,N,N,,CID",
         ];
         let changed = [
             "V-1,01/02/2024 10:00,a,bc,N,N,N,,Response",
@@ -1090,6 +1095,10 @@ async fn a_reimport_sees_a_change_in_any_one_value() {
             "V-4,01/02/2024 10:00,Assault,North,N,N,N,,Response",
             "V-5,01/02/2024 10:00,Assault,North,N,N,N,,Response",
             "V-6,01/02/2024 10:00,Assault,North,N,N,N,,CID ",
+            "V-7,01/02/2024 10:01,Assault,North,N,N,N,,CID",
+            "V-8,01/02/2024 10:00,Assault,North,N,N,Y,,CID",
+            "V-9,01/02/2024 10:00,Assault,North,Y,N,N,,CID",
+            "V-10,01/02/2024 10:00,Assault,North,N,N,N,,Response",
         ];
         let file = |rows: &[&str]| format!("{header}{}\n", rows.join("\n"));
         let first = import_bytes(
@@ -1099,7 +1108,7 @@ async fn a_reimport_sees_a_change_in_any_one_value() {
             false,
         )
         .await;
-        assert_eq!(first.created, 6, "{:?}", first.errors);
+        assert_eq!(first.created, 10, "{:?}", first.errors);
         let same = import_bytes(
             &store,
             RegisterKind::Incidents,
@@ -1107,7 +1116,7 @@ async fn a_reimport_sees_a_change_in_any_one_value() {
             false,
         )
         .await;
-        assert_eq!((same.updated, same.unchanged), (0, 6));
+        assert_eq!((same.updated, same.unchanged), (0, 10));
         let again = import_bytes(
             &store,
             RegisterKind::Incidents,
@@ -1116,7 +1125,7 @@ async fn a_reimport_sees_a_change_in_any_one_value() {
         )
         .await;
         // V-6's trailing space is trimmed by the reader: unchanged, like V-4.
-        assert_eq!((again.created, again.updated, again.unchanged), (0, 4, 2));
+        assert_eq!((again.created, again.updated, again.unchanged), (0, 8, 2));
         let i = register::incident(&store, "V-1").await.unwrap().unwrap();
         assert_eq!((i.category.as_str(), i.area.as_str()), ("a", "bc"));
         let i = register::incident(&store, "V-2").await.unwrap().unwrap();
@@ -1133,6 +1142,19 @@ async fn a_reimport_sees_a_change_in_any_one_value() {
                 .unwrap()
                 .adult_at_risk
         );
+        let i = register::incident(&store, "V-7").await.unwrap().unwrap();
+        assert_eq!(i.reported_at, "2024-02-01T10:01:00");
+        assert!(
+            register::incident(&store, "V-8")
+                .await
+                .unwrap()
+                .unwrap()
+                .domestic_abuse
+        );
+        let i = register::incident(&store, "V-9").await.unwrap().unwrap();
+        assert!(i.children_involved);
+        let i = register::incident(&store, "V-10").await.unwrap().unwrap();
+        assert_eq!(i.department, "Response");
 
         // Referrals likewise: a narrative one character longer.
         let header = "referral_ref,incident_ref,submitted_at,subject_type,category,officer_grade,officer_staff_number,partner,narrative\n";
