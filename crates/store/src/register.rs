@@ -1330,7 +1330,10 @@ fn log_phase(kind: &str, phase: &str, took: std::time::Duration) {
 /// Imports a register file, all or nothing (see the module docs). `file_name` names it in the
 /// report and the audit trail. The report says whether it was rejected; an `Err` is a database
 /// failure, after which nothing was written either.
-pub async fn import<R: Read + Send>(
+///
+/// The file is read on a thread of its own while this task writes (see [`import_on`]), so the
+/// reader owns what it reads (`'static`): a file, or bytes in a `Cursor`.
+pub async fn import<R: Read + Send + 'static>(
     store: &Store,
     actor: &Actor,
     mut reader: RegisterReader<R>,
@@ -1350,15 +1353,9 @@ pub async fn import<R: Read + Send>(
             // The keys met so far go to a temporary table on disk, not the reader's memory.
             reader.check_repeats_elsewhere();
             let mut conn = sqlite_import_connection(store).await?;
-            let result = import_on::<sqlx::Sqlite, _>(
-                &mut conn,
-                store,
-                actor,
-                &mut reader,
-                &mut report,
-                people,
-            )
-            .await;
+            let result =
+                import_on::<sqlx::Sqlite, _>(&mut conn, store, actor, reader, &mut report, people)
+                    .await;
             conn.close().await?;
             result?
         }
@@ -1369,7 +1366,7 @@ pub async fn import<R: Read + Send>(
                 &mut conn,
                 store,
                 actor,
-                &mut reader,
+                reader,
                 &mut report,
                 people,
             )
@@ -1406,23 +1403,82 @@ enum Finished {
 /// What the reading side hands the writing side: a batch of good rows.
 type Batch = Vec<Pending>;
 
+/// The reading side of an import, on a thread of its own ([`import_on`]): parses and validates
+/// the file, counts each bad row's problems in the report, and sends the good rows in batches of
+/// `batch_rows` to the writer, waiting while the channel is full (two batches), so memory stays
+/// flat. Stops early when the writer has gone (it failed, or the import was dropped). Returns
+/// the reader, for its counts.
+fn read_batches<R: Read>(
+    mut reader: RegisterReader<R>,
+    sender: tokio::sync::mpsc::Sender<Batch>,
+    report: &std::sync::Mutex<RegisterReport>,
+    batch_rows: usize,
+) -> RegisterReader<R> {
+    let kind = reader.kind();
+    let mut batch: Batch = Vec::with_capacity(batch_rows);
+    let mut since_check = 0usize;
+    // Time spent parsing and validating, and waiting for the writer to take a batch.
+    let (mut parsing, mut waiting) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+    let mut started = std::time::Instant::now();
+    for parsed in reader.by_ref() {
+        parsing += started.elapsed();
+        since_check += 1;
+        match parsed.result {
+            Err(errors) => {
+                let mut r = report.lock().expect("import report");
+                for e in errors {
+                    r.error(e);
+                }
+            }
+            Ok(record) => batch.push(Pending {
+                row: parsed.row,
+                record,
+                officer_id: None,
+            }),
+        }
+        if batch.len() == batch_rows {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_rows));
+            let sending = std::time::Instant::now();
+            if sender.blocking_send(full).is_err() {
+                break;
+            }
+            waiting += sending.elapsed();
+            since_check = 0;
+        } else if since_check >= batch_rows {
+            // Rows with errors fill no batch: see now and then whether the writer has gone.
+            if sender.is_closed() {
+                break;
+            }
+            since_check = 0;
+        }
+        started = std::time::Instant::now();
+    }
+    if !batch.is_empty() {
+        let _ = sender.blocking_send(batch);
+    }
+    drop(sender);
+    log_phase(kind.as_str(), "read: parse and validate", parsing);
+    log_phase(kind.as_str(), "read: wait for the writer", waiting);
+    reader
+}
+
 /// The import inside its transaction.
 ///
-/// Reading and writing overlap: one future parses the file into batches, the other writes each
-/// batch while the next is parsed (the database works on its own thread or server), through a
-/// channel two batches deep, so memory stays flat.
+/// Reading and writing overlap: a thread parses the file into batches ([`read_batches`]), this
+/// task writes each batch while the next is parsed (the database works on its own thread or
+/// server), through a channel two batches deep, so memory stays flat.
 async fn import_on<DB, R>(
     conn: &mut DB::Connection,
     store: &Store,
     actor: &Actor,
-    reader: &mut RegisterReader<R>,
+    reader: RegisterReader<R>,
     report: &mut RegisterReport,
     people: HashMap<String, i64>,
 ) -> Result<Finished>
 where
     DB: sqlx::Database,
     DB::Connection: Writer,
-    R: Read + Send,
+    R: Read + Send + 'static,
 {
     use sqlx::Connection;
     let kind = reader.kind();
@@ -1469,63 +1525,23 @@ where
         BATCH_ROWS
     };
     phases.lap("begin, count, drop indexes and triggers");
-    let shared = std::sync::Mutex::new(std::mem::replace(
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(std::mem::replace(
         report,
         RegisterReport::new(kind, &file_name, dry_run),
-    ));
+    )));
     let lock = || shared.lock().expect("import report");
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(2);
     // The months whose dashboard roll-ups this import changes (see `impact::refresh_rollups`).
     let mut touched = std::collections::BTreeSet::new();
 
-    let read = async {
-        let mut batch: Batch = Vec::with_capacity(batch_rows);
-        let mut since_yield = 0usize;
-        // Time spent parsing and validating, and waiting for the writer to take a batch.
-        let (mut parsing, mut waiting) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
-        let mut started = std::time::Instant::now();
-        for parsed in reader.by_ref() {
-            parsing += started.elapsed();
-            let record = match parsed.result {
-                Err(errors) => {
-                    let mut r = lock();
-                    for e in errors {
-                        r.error(e);
-                    }
-                    started = std::time::Instant::now();
-                    continue;
-                }
-                Ok(r) => r,
-            };
-            batch.push(Pending {
-                row: parsed.row,
-                record,
-                officer_id: None,
-            });
-            since_yield += 1;
-            if batch.len() == batch_rows {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_rows));
-                let sending = std::time::Instant::now();
-                if sender.send(full).await.is_err() {
-                    break;
-                }
-                waiting += sending.elapsed();
-                since_yield = 0;
-            } else if since_yield >= batch_rows {
-                // Rows with errors fill no batch: let the writer run now and then anyway.
-                tokio::task::yield_now().await;
-                since_yield = 0;
-            }
-            started = std::time::Instant::now();
-        }
-        if !batch.is_empty() {
-            let _ = sender.send(batch).await;
-        }
-        drop(sender);
-        log_phase(kind.as_str(), "read: parse and validate", parsing);
-        log_phase(kind.as_str(), "read: wait for the writer", waiting);
+    // The reader parses and validates on a thread of its own, so that parsing and the writer's
+    // own work (PostgreSQL: formatting each batch for `COPY`; SQLite: binding it) use two
+    // cores rather than taking turns on one. Measured on 1,000,000 unchanged incidents into
+    // PostgreSQL: see `read_batches`. It hands back the reader when the file is done.
+    let reading = {
+        let shared = std::sync::Arc::clone(&shared);
+        tokio::task::spawn_blocking(move || read_batches(reader, sender, &shared, batch_rows))
     };
-
     let write = async {
         let result = async {
             let mut affected: u64 = 0;
@@ -1641,9 +1657,21 @@ where
         result
     };
 
-    let ((), written) = tokio::join!(read, write);
+    let (reader, written) = tokio::join!(reading, write);
+    let reader = match reader {
+        Ok(reader) => reader,
+        // Only a panic while reading ends the thread otherwise (a runtime shutting down does
+        // not poll this future again).
+        Err(e) => std::panic::resume_unwind(
+            e.try_into_panic()
+                .unwrap_or_else(|e| Box::new(e.to_string())),
+        ),
+    };
     phases.lap("read and write (overlapped)");
-    let mut r = shared.into_inner().expect("import report");
+    let mut r = std::mem::replace(
+        &mut *shared.lock().expect("import report"),
+        RegisterReport::new(kind, &file_name, dry_run),
+    );
     r.rows_read = reader.rows_read();
     r.encoding = reader.encoding();
     if r.rows_read == 0 && r.error_count == 0 {

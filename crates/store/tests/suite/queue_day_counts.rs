@@ -40,7 +40,11 @@ async fn recount(store: &Store) -> Vec<Row> {
 }
 
 async fn import_incidents(store: &Store, csv: &str) {
-    let reader = RegisterReader::new(RegisterKind::Incidents, csv.as_bytes()).unwrap();
+    let reader = RegisterReader::new(
+        RegisterKind::Incidents,
+        std::io::Cursor::new(csv.as_bytes().to_vec()),
+    )
+    .unwrap();
     let report = register::import(store, &Actor::system(), reader, "rms.csv", false)
         .await
         .unwrap();
