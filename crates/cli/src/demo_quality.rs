@@ -71,7 +71,7 @@ pub async fn seed(store: &Store, today: Date) -> Result<()> {
         RegisterKind::Outcomes,
     ] {
         let bytes = history.csv(kind);
-        let reader = RegisterReader::new(kind, &bytes[..])
+        let reader = RegisterReader::new(kind, std::io::Cursor::new(bytes))
             .map_err(|e| anyhow!("reading the demo {kind} file: {e:?}"))?;
         let file = format!("demo-{}.csv", kind.cli_name());
         let report = register::import(store, &system, reader, &file, false).await?;

@@ -215,7 +215,7 @@ async fn the_day_counts_stay_true_after_imports_edits_and_deletes() {
         let import = |kind: RegisterKind, bytes: Vec<u8>| {
             let store = &store;
             async move {
-                let reader = RegisterReader::new(kind, bytes.as_slice()).unwrap();
+                let reader = RegisterReader::new(kind, std::io::Cursor::new(bytes)).unwrap();
                 let report = register::import(store, &Actor::system(), reader, "t.csv", false)
                     .await
                     .unwrap();

@@ -15,7 +15,7 @@ async fn import_bytes(
     bytes: &[u8],
     dry_run: bool,
 ) -> RegisterReport {
-    let reader = RegisterReader::new(kind, bytes).unwrap();
+    let reader = RegisterReader::new(kind, std::io::Cursor::new(bytes.to_vec())).unwrap();
     register::import(store, &Actor::system(), reader, "test.csv", dry_run)
         .await
         .unwrap()
@@ -370,7 +370,9 @@ async fn a_saved_mapping_reads_another_layout() {
                 .unwrap()
                 .is_none()
         );
-        let mut reader = RegisterReader::new(RegisterKind::Incidents, &bytes[..]).unwrap();
+        let mut reader =
+            RegisterReader::new(RegisterKind::Incidents, std::io::Cursor::new(bytes.clone()))
+                .unwrap();
         let parsed: RegisterMapping = found.parsed(RegisterKind::Incidents).unwrap();
         reader.set_mapping(&parsed).unwrap();
         let report = register::import(&store, &Actor::system(), reader, "rms.csv", false)

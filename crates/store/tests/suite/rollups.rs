@@ -36,7 +36,7 @@ async fn kept_and_recounted(store: &Store) -> (Vec<RollupRow>, Vec<RollupRow>) {
 }
 
 async fn import(store: &Store, kind: RegisterKind, csv: &str) {
-    let reader = RegisterReader::new(kind, csv.as_bytes()).unwrap();
+    let reader = RegisterReader::new(kind, std::io::Cursor::new(csv.as_bytes().to_vec())).unwrap();
     let report = register::import(store, &Actor::system(), reader, "test.csv", false)
         .await
         .unwrap();
@@ -233,7 +233,8 @@ async fn a_dry_run_or_a_refused_file_leaves_the_rollup_as_it_was() {
         import(&store, RegisterKind::Incidents, &incidents(false)).await;
         let (kept, _) = kept_and_recounted(&store).await;
         let moved = incidents(true);
-        let reader = RegisterReader::new(RegisterKind::Incidents, moved.as_bytes()).unwrap();
+        let reader =
+            RegisterReader::new(RegisterKind::Incidents, std::io::Cursor::new(moved)).unwrap();
         register::import(&store, &Actor::system(), reader, "t.csv", true)
             .await
             .unwrap();
@@ -241,7 +242,8 @@ async fn a_dry_run_or_a_refused_file_leaves_the_rollup_as_it_was() {
             "{}INC-bad,not a date,x,y,yes,no,no,,Response\n",
             incidents(true)
         );
-        let reader = RegisterReader::new(RegisterKind::Incidents, bad.as_bytes()).unwrap();
+        let reader =
+            RegisterReader::new(RegisterKind::Incidents, std::io::Cursor::new(bad)).unwrap();
         let report = register::import(&store, &Actor::system(), reader, "t.csv", false)
             .await
             .unwrap();

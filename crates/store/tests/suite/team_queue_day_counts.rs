@@ -74,7 +74,11 @@ async fn item_id(store: &Store, incident_ref: &str) -> i64 {
 
 async fn import_incidents(store: &Store, rows: &str) {
     let csv = format!("incident_ref,reported_at,category,area,children_involved,adult_at_risk,domestic_abuse,officer_staff_number,department\n{rows}");
-    let reader = RegisterReader::new(RegisterKind::Incidents, csv.as_bytes()).unwrap();
+    let reader = RegisterReader::new(
+        RegisterKind::Incidents,
+        std::io::Cursor::new(csv.as_bytes().to_vec()),
+    )
+    .unwrap();
     let report = register::import(store, &Actor::system(), reader, "rms.csv", false)
         .await
         .unwrap();

@@ -197,7 +197,8 @@ async fn check_register(
     mapping: &Mapping,
     commit: bool,
 ) -> Result<Checked, AppError> {
-    let mut r = match RegisterReader::new(kind, &file.bytes[..]) {
+    // The import reads on a thread of its own, so the reader holds the upload itself.
+    let mut r = match RegisterReader::new(kind, std::io::Cursor::new(Upload(file.bytes.clone()))) {
         Ok(r) => r,
         Err(problem) => return Ok(Checked::File(problem.to_string())),
     };
@@ -339,4 +340,13 @@ async fn check_history(
     )
     .await?;
     Ok(Checked::Report(Box::new(report)))
+}
+
+/// An upload's bytes, shared, for a reader that owns what it reads (`register::import`).
+struct Upload(std::sync::Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for Upload {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
