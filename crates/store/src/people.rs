@@ -394,7 +394,7 @@ async fn read_native(
     if let Some(readers) = store.postgres_readers() {
         let mut tx = readers.begin_read().await?;
         let read = keyset::page_and_count_postgres(
-            &mut *tx,
+            &mut tx,
             &DIRECTORY,
             &filter,
             start,
