@@ -429,57 +429,47 @@ async fn read_native(
         .await
 }
 
-/// A row of [`SELECT_PERSON`] read natively on SQLite (the columns in its order).
-fn person_from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Person> {
-    Ok(Person {
-        id: r.get(0)?,
-        staff_number: r.get(1)?,
-        name: r.get(2)?,
-        rank: r.get(3)?,
-        department: r.get(4)?,
-        team: r.get(5)?,
-        roles: r.get(6)?,
-        start_date: r.get(7)?,
-        cohort: r.get(8)?,
-        line_manager_id: r.get(9)?,
-        mentor_id: r.get(10)?,
-        line_manager_staff_number: r.get(11)?,
-        line_manager_name: r.get(12)?,
-        mentor_staff_number: r.get(13)?,
-        mentor_name: r.get(14)?,
-        email: r.get(15)?,
-        active: r.get::<_, i64>(16)? != 0,
-        left_on: r.get(17)?,
-        created_at: r.get(18)?,
-        updated_at: r.get(19)?,
-    })
+/// A [`Person`] from a row of [`SELECT_PERSON`] read natively (the columns in its order), by
+/// the driver's getter: rusqlite's `get` or sqlx's `try_get`.
+macro_rules! person_from_row {
+    ($r:expr, $get:ident) => {
+        Person {
+            id: $r.$get(0)?,
+            staff_number: $r.$get(1)?,
+            name: $r.$get(2)?,
+            rank: $r.$get(3)?,
+            department: $r.$get(4)?,
+            team: $r.$get(5)?,
+            roles: $r.$get(6)?,
+            start_date: $r.$get(7)?,
+            cohort: $r.$get(8)?,
+            line_manager_id: $r.$get(9)?,
+            mentor_id: $r.$get(10)?,
+            line_manager_staff_number: $r.$get(11)?,
+            line_manager_name: $r.$get(12)?,
+            mentor_staff_number: $r.$get(13)?,
+            mentor_name: $r.$get(14)?,
+            email: $r.$get(15)?,
+            active: {
+                let active: i64 = $r.$get(16)?;
+                active != 0
+            },
+            left_on: $r.$get(17)?,
+            created_at: $r.$get(18)?,
+            updated_at: $r.$get(19)?,
+        }
+    };
 }
 
-/// A row of [`SELECT_PERSON`] read natively on PostgreSQL (the columns in its order).
+/// A row of [`SELECT_PERSON`] read natively on SQLite.
+fn person_from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Person> {
+    Ok(person_from_row!(r, get))
+}
+
+/// A row of [`SELECT_PERSON`] read natively on PostgreSQL.
 fn person_from_postgres(r: &sqlx::postgres::PgRow) -> std::result::Result<Person, sqlx::Error> {
     use sqlx::Row;
-    Ok(Person {
-        id: r.try_get(0)?,
-        staff_number: r.try_get(1)?,
-        name: r.try_get(2)?,
-        rank: r.try_get(3)?,
-        department: r.try_get(4)?,
-        team: r.try_get(5)?,
-        roles: r.try_get(6)?,
-        start_date: r.try_get(7)?,
-        cohort: r.try_get(8)?,
-        line_manager_id: r.try_get(9)?,
-        mentor_id: r.try_get(10)?,
-        line_manager_staff_number: r.try_get(11)?,
-        line_manager_name: r.try_get(12)?,
-        mentor_staff_number: r.try_get(13)?,
-        mentor_name: r.try_get(14)?,
-        email: r.try_get(15)?,
-        active: r.try_get::<i64, _>(16)? != 0,
-        left_on: r.try_get(17)?,
-        created_at: r.try_get(18)?,
-        updated_at: r.try_get(19)?,
-    })
+    Ok(person_from_row!(r, try_get))
 }
 
 /// How many people match, however many (the API's `total`).
