@@ -26,7 +26,7 @@ use tokio::sync::OnceCell;
 pub(crate) const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 
 /// The `application_name` of the native readers' connections (in `pg_stat_activity`).
-pub const APPLICATION_NAME: &str = "mashboard native reads";
+pub(crate) const APPLICATION_NAME: &str = "mashboard native reads";
 
 /// The most native read connections open at once.
 pub(crate) const MAX_READERS: u32 = 4;
