@@ -50,37 +50,59 @@ async fn directory(store: &Store) {
         .unwrap();
 }
 
+/// The searches both comparisons run: everyone, the leavers, both, a literal `%`, a name and a
+/// team, a rank and a role among one manager's people, and nobody's.
+fn queries(manager: i64) -> Vec<(PeopleQuery, PeopleScope)> {
+    let status = |status| PeopleQuery {
+        status,
+        ..Default::default()
+    };
+    vec![
+        (PeopleQuery::default(), PeopleScope::All),
+        (status(Status::All), PeopleScope::All),
+        (status(Status::Left), PeopleScope::All),
+        (
+            PeopleQuery {
+                search: "%".into(),
+                ..Default::default()
+            },
+            PeopleScope::All,
+        ),
+        (
+            PeopleQuery {
+                search: "person".into(),
+                team: "Team 1".into(),
+                ..Default::default()
+            },
+            PeopleScope::All,
+        ),
+        (
+            PeopleQuery {
+                rank: "DS".into(),
+                status: Status::All,
+                ..Default::default()
+            },
+            PeopleScope::TheirPeople { person_id: manager },
+        ),
+        (
+            PeopleQuery {
+                rank: "DS".into(),
+                role: "frontline".into(),
+                status: Status::All,
+                ..Default::default()
+            },
+            PeopleScope::TheirPeople { person_id: manager },
+        ),
+        (PeopleQuery::default(), PeopleScope::Nobody),
+    ]
+}
+
 #[tokio::test]
 async fn people_list_reads_show_what_the_generic_driver_shows() {
     on_both!(|store| {
         directory(&store).await;
         let manager = crate::common::person_id(&store, "N101").await;
-        let queries = [
-            (PeopleQuery::default(), PeopleScope::All),
-            (
-                PeopleQuery {
-                    status: Status::All,
-                    ..Default::default()
-                },
-                PeopleScope::All,
-            ),
-            (
-                PeopleQuery {
-                    search: "%".into(),
-                    ..Default::default()
-                },
-                PeopleScope::All,
-            ),
-            (
-                PeopleQuery {
-                    rank: "DS".into(),
-                    status: Status::All,
-                    ..Default::default()
-                },
-                PeopleScope::TheirPeople { person_id: manager },
-            ),
-        ];
-        for (q, scope) in queries {
+        for (q, scope) in queries(manager) {
             let (total, everyone) = people::search(&store, &q, scope, 100, 0).await.unwrap();
             let (first, count) = people::page_and_count(&store, &q, scope, &PageStart::First, 3)
                 .await
@@ -159,42 +181,7 @@ async fn people_list_native_reads_answer_as_the_generic_path_does_from_any_start
     on_both!(|store| {
         directory(&store).await;
         let manager = crate::common::person_id(&store, "N101").await;
-        let queries = [
-            (PeopleQuery::default(), PeopleScope::All),
-            (
-                PeopleQuery {
-                    status: Status::All,
-                    ..Default::default()
-                },
-                PeopleScope::All,
-            ),
-            (
-                PeopleQuery {
-                    status: Status::Left,
-                    ..Default::default()
-                },
-                PeopleScope::All,
-            ),
-            (
-                PeopleQuery {
-                    search: "person".into(),
-                    team: "Team 1".into(),
-                    ..Default::default()
-                },
-                PeopleScope::All,
-            ),
-            (
-                PeopleQuery {
-                    rank: "DS".into(),
-                    role: "frontline".into(),
-                    status: Status::All,
-                    ..Default::default()
-                },
-                PeopleScope::TheirPeople { person_id: manager },
-            ),
-            (PeopleQuery::default(), PeopleScope::Nobody),
-        ];
-        for (q, scope) in queries {
+        for (q, scope) in queries(manager) {
             let (_, everyone) = people::search(&store, &q, scope, 100, 0).await.unwrap();
             // Every place a page can start: the first page, just after and just before each
             // row (so next and previous pages, the last page and the empty page beyond it, the
