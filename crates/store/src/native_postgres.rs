@@ -73,7 +73,9 @@ impl Readers {
                     .before_acquire(move |_, meta| {
                         let lost = *lost_at.lock().unwrap_or_else(|p| p.into_inner());
                         let fresh = lost.is_none_or(|at| {
-                            Instant::now().checked_sub(meta.age).is_some_and(|made| made > at)
+                            Instant::now()
+                                .checked_sub(meta.age)
+                                .is_some_and(|made| made > at)
                         });
                         Box::pin(async move { Ok(fresh) })
                     })

@@ -417,11 +417,9 @@ async fn read_native(
                 if *start == PageStart::First {
                     return read!(&mut *conn);
                 }
-                let mut tx = sqlx::Connection::begin_with(
-                    &mut *conn,
-                    crate::native_postgres::BEGIN_READ,
-                )
-                .await?;
+                let mut tx =
+                    sqlx::Connection::begin_with(&mut *conn, crate::native_postgres::BEGIN_READ)
+                        .await?;
                 let found = read!(&mut *tx)?;
                 tx.commit().await?;
                 Ok(found)

@@ -715,7 +715,10 @@ async fn native_reads_answer_after_the_server_drops_their_connections() {
         coverage::ensure_default_requirements(&store, &DEMO_FRONTLINE_DEPARTMENTS)
             .await
             .unwrap();
-        let req = coverage::requirements(&store, false).await.unwrap().remove(0);
+        let req = coverage::requirements(&store, false)
+            .await
+            .unwrap()
+            .remove(0);
         person(
             &store,
             "A1",
@@ -735,8 +738,7 @@ async fn native_reads_answer_after_the_server_drops_their_connections() {
         let people_read = || async {
             let q = PeopleQuery::default();
             let (page, count) =
-                people::page_and_count(&store, &q, PeopleScope::All, &PageStart::First, 50)
-                    .await?;
+                people::page_and_count(&store, &q, PeopleScope::All, &PageStart::First, 50).await?;
             Ok::<_, StoreError>((page.rows.len(), count.n))
         };
         let people_seen = people_read().await.unwrap();
