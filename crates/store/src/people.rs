@@ -346,9 +346,10 @@ fn key_of_person(p: &Person) -> [keyset::Value; 2] {
 }
 
 /// One page of the directory (as [`page`]) and how many people match (as [`count_matching`]),
-/// what the people list shows: the list's hottest path, so both are read in one read
-/// transaction on a native connection (rusqlite on SQLite, see `native_sqlite.rs`; the native
-/// pool on PostgreSQL, see `native_postgres.rs`) rather than through the generic pool.
+/// what the people list shows: the list's hottest path, so both are read at one moment on a
+/// native connection (rusqlite on SQLite, see `native_sqlite.rs`; the native pool on
+/// PostgreSQL, see `native_postgres.rs`) rather than through the generic pool; the first page
+/// and its count in one statement.
 pub async fn page_and_count(
     store: &Store,
     q: &PeopleQuery,
