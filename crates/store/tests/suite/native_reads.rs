@@ -224,3 +224,38 @@ async fn people_list_native_reads_answer_as_the_generic_path_does_from_any_start
         }
     });
 }
+
+/// Past the count's cap the native reads say "more than" it, as the generic count does: on
+/// the first page (its count read with its rows) and on a page from a row already shown.
+#[tokio::test]
+async fn people_list_counts_stop_at_the_cap_as_the_generic_count_does() {
+    on_both!(|store| {
+        let n = people::COUNT_CAP + 5;
+        sqlx::query(&format!(
+            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n})
+             INSERT INTO people (staff_number, name, rank, department, team, active, created_at, updated_at)
+             SELECT 'C' || CAST(i AS TEXT), 'Name ' || CAST(i AS TEXT), 'PC', 'CID', 'Team', 1,
+                '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z' FROM s"
+        ))
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let q = PeopleQuery::default();
+        let cap = mashboard_store::keyset::Count {
+            n: people::COUNT_CAP,
+            capped: true,
+        };
+        for start in [PageStart::First, PageStart::After("C77".into())] {
+            let (page, count) = people::page_and_count(&store, &q, PeopleScope::All, &start, 50)
+                .await
+                .unwrap();
+            let (generic, g) =
+                people::page_and_count_generic(&store, &q, PeopleScope::All, &start, 50)
+                    .await
+                    .unwrap();
+            assert_eq!((count, g), (cap, cap), "{start:?}");
+            assert_eq!(page.rows, generic.rows, "{start:?}");
+            assert_eq!(page.rows.len(), 50);
+        }
+    });
+}
