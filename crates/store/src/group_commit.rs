@@ -104,6 +104,13 @@ impl GroupCommit {
 /// The writer: waits for an event, takes every other one already waiting (up to
 /// [`MAX_BATCH`]), commits them together and answers each caller. Ends when the store is
 /// dropped (every sender gone).
+///
+/// While events keep coming it keeps its connection from one batch to the next, so that a
+/// batch is its statements alone, not the pool's ping as the connection is taken and another
+/// as it is given back; it gives the connection back whenever no event waits (so the pool can
+/// close). When a batch fails on the kept connection (a query error, or a connection the
+/// server dropped), the connection is let go and each event is tried again on its own through
+/// the pool, which tests the connection it hands out.
 async fn writer(
     pool: AnyPool,
     backend: Backend,
@@ -111,14 +118,27 @@ async fn writer(
     commits: Arc<AtomicU64>,
 ) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+    let mut kept: Option<sqlx::pool::PoolConnection<sqlx::Any>> = None;
+    loop {
+        if rx.is_empty() {
+            kept = None;
+        }
+        if rx.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+            break;
+        }
         let batch: Vec<Job> = std::mem::take(&mut jobs);
-        if batch.len() > 1 && write_batch(&pool, backend, &batch).await.is_ok() {
-            commits.fetch_add(1, Ordering::Relaxed);
-            for job in batch {
-                let _ = job.done.send(Ok(()));
+        if kept.is_none() {
+            kept = pool.acquire().await.ok();
+        }
+        if let Some(conn) = kept.as_mut() {
+            if write_batch(conn, backend, &batch).await.is_ok() {
+                commits.fetch_add(1, Ordering::Relaxed);
+                for job in batch {
+                    let _ = job.done.send(Ok(()));
+                }
+                continue;
             }
-            continue;
+            kept = None;
         }
         for job in batch {
             let result = write_one(&pool, &job.at, &job.actor, job.event).await;
@@ -128,12 +148,20 @@ async fn writer(
     }
 }
 
-async fn write_batch(pool: &AnyPool, backend: Backend, batch: &[Job]) -> Result<()> {
-    let mut tx = pool.begin_with(begin_statement(backend)).await?;
+/// The batch's events on `conn`: in one transaction, or one event alone in its own statement.
+async fn write_batch(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    batch: &[Job],
+) -> Result<()> {
     let events: Vec<(&str, &Actor, &Event)> = batch
         .iter()
         .map(|job| (job.at.as_str(), &job.actor, &job.event))
         .collect();
+    if events.len() == 1 {
+        return insert_events(conn, &events).await;
+    }
+    let mut tx = sqlx::Connection::begin_with(conn, begin_statement(backend)).await?;
     insert_events(&mut tx, &events).await?;
     tx.commit().await?;
     Ok(())

@@ -149,21 +149,30 @@ macro_rules! bind_values {
     }};
 }
 
-/// Rows matching `f`, counted up to `cap`.
-pub(crate) async fn count(store: &Store, list: &List<'_>, f: &Filter, cap: i64) -> Result<Count> {
-    let sql = format!(
+/// `SELECT COUNT(*)` of the rows matching `f`, stopping at `cap + 1`.
+fn count_sql(list: &List<'_>, f: &Filter, cap: i64) -> String {
+    format!(
         "SELECT COUNT(*) FROM (SELECT 1 AS one FROM {} {} LIMIT {}) capped",
         list.from,
         f.sql(None),
         cap + 1
-    );
+    )
+}
+
+fn capped(n: i64, cap: i64) -> Count {
+    Count {
+        n: n.min(cap),
+        capped: n > cap,
+    }
+}
+
+/// Rows matching `f`, counted up to `cap`.
+pub(crate) async fn count(store: &Store, list: &List<'_>, f: &Filter, cap: i64) -> Result<Count> {
+    let sql = count_sql(list, f, cap);
     let n: i64 = bind_values!(sqlx::query_scalar::<_, i64>(&sql), &f.binds)
         .fetch_one(store.pool())
         .await?;
-    Ok(Count {
-        n: n.min(cap),
-        capped: n > cap,
-    })
+    Ok(capped(n, cap))
 }
 
 /// Every row matching `f`, counted without a cap.
@@ -174,35 +183,17 @@ pub(crate) async fn count_all(store: &Store, list: &List<'_>, f: &Filter) -> Res
         .await?)
 }
 
-/// The `(sort, tie)` of the row with this reference, if there is one.
-async fn key_of(store: &Store, list: &List<'_>, reference: &str) -> Result<Option<[Value; 2]>> {
-    use sqlx::Row;
-    let row = sqlx::query(list.key_of)
-        .bind(reference.trim().to_string())
-        .fetch_optional(store.pool())
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    let tie = if list.tie_is_int {
-        Value::Int(row.try_get(1)?)
-    } else {
-        Value::Text(row.try_get(1)?)
-    };
-    if list.single() {
-        return Ok(Some([tie.clone(), tie]));
-    }
-    let sort: String = row.try_get(0)?;
-    Ok(Some([Value::Text(sort), tie]))
-}
-
-/// `(sort, tie) op ($n+1, $n+2)` after the filter's own parameters.
-/// The statement of one page (its last parameter is the row limit) and the key's binds, for
-/// [`page`] and the native reader alike: reading backwards (the previous page) walks the order
-/// the other way; the caller turns the rows round.
+/// The statement of one page (its last parameter is the row limit) and the key's binds:
+/// reading backwards (the previous page) walks the order the other way; the caller turns the
+/// rows round. With a `cap`, each row ends with the count of matching rows up to it
+/// (`capped_count`, one scalar subquery the database evaluates once), so that the page and its
+/// count are one statement: one round trip, one snapshot, no transaction needed.
 fn page_sql<'k>(
     list: &List<'_>,
     f: &Filter,
     key: Option<&'k [Value; 2]>,
     later: bool,
+    cap: Option<i64>,
 ) -> (String, &'k [Value]) {
     let dir = if list.descending == later {
         "DESC"
@@ -212,9 +203,15 @@ fn page_sql<'k>(
     let bound = key.map(|_| beyond(list, f, later));
     let key_binds = key.map(|k| list.key_binds(k)).unwrap_or_default();
     let n = f.binds.len() + key_binds.len();
+    let select = match cap {
+        None => list.select.to_string(),
+        Some(cap) => with_last_column(
+            list.select,
+            &format!("({}) AS capped_count", count_sql(list, f, cap)),
+        ),
+    };
     let sql = format!(
-        "{} {} ORDER BY {} LIMIT ${}",
-        list.select,
+        "{select} {} ORDER BY {} LIMIT ${}",
         f.sql(bound.as_deref()),
         list.order_by(dir),
         n + 1
@@ -222,6 +219,30 @@ fn page_sql<'k>(
     (sql, key_binds)
 }
 
+/// `select` (`SELECT columns FROM …`) with `column` added after its columns: before the first
+/// `FROM` outside parentheses.
+fn with_last_column(select: &str, column: &str) -> String {
+    let bytes = select.as_bytes();
+    let mut depth = 0i32;
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            b'F' if depth == 0
+                && select[i..].starts_with("FROM")
+                && i > 0
+                && bytes[i - 1].is_ascii_whitespace()
+                && bytes.get(i + 4).is_some_and(u8::is_ascii_whitespace) =>
+            {
+                return format!("{}, {column} {}", select[..i].trim_end(), &select[i..]);
+            }
+            _ => {}
+        }
+    }
+    panic!("a list's select has no FROM: {select}")
+}
+
+/// `(sort, tie) op ($n+1, $n+2)` after the filter's own parameters.
 fn beyond(list: &List<'_>, f: &Filter, later: bool) -> String {
     // "Later" in the list's own order: greater when ascending, smaller when descending.
     let op = if later != list.descending { ">" } else { "<" };
@@ -238,26 +259,138 @@ fn beyond(list: &List<'_>, f: &Filter, later: bool) -> String {
     )
 }
 
-/// Whether any row matching `f` lies beyond `key` (later or earlier in the list's order).
-async fn any_beyond(
-    store: &Store,
-    list: &List<'_>,
-    f: &Filter,
-    key: &[Value; 2],
-    later: bool,
-) -> Result<bool> {
-    let sql = format!(
-        "SELECT 1 AS one FROM {} {} LIMIT 1",
-        list.from,
-        f.sql(Some(&beyond(list, f, later)))
-    );
-    let q = bind_values!(sqlx::query(&sql), &f.binds);
-    let q = bind_values!(q, list.key_binds(key).iter());
-    Ok(q.fetch_optional(store.pool()).await?.is_some())
+/// A connection the page algorithm ([`read_page`]) runs its statements on: the generic pool,
+/// a native SQLite connection, a native PostgreSQL connection. The algorithm is written once;
+/// each kind only runs a statement and reads values from its own rows.
+pub(crate) trait Reader {
+    /// One row as this kind of connection gives it.
+    type Row<'r>;
+    /// Every row of `sql` with `binds` (`$1…` in order), each read by `read` as it comes.
+    async fn rows<T>(
+        &mut self,
+        sql: &str,
+        binds: &[&Value],
+        read: impl FnMut(&Self::Row<'_>) -> Result<T>,
+    ) -> Result<Vec<T>>;
+    /// Column `i` (from 0) of a row, as an integer.
+    fn int(row: &Self::Row<'_>, i: usize) -> Result<i64>;
+    /// Column `i` of a row, as text.
+    fn text(row: &Self::Row<'_>, i: usize) -> Result<String>;
+    /// How many columns a row has.
+    fn width(row: &Self::Row<'_>) -> usize;
 }
 
-/// Up to `limit` rows matching `f` in the list's order, from `start`. A start naming a row that
-/// does not exist gives the first page, marked `start_unknown`.
+/// The generic pool (sqlx's `Any` driver), on either database.
+pub(crate) struct Generic<'a>(pub &'a sqlx::AnyPool);
+
+impl Reader for Generic<'_> {
+    type Row<'r> = AnyRow;
+    async fn rows<T>(
+        &mut self,
+        sql: &str,
+        binds: &[&Value],
+        mut read: impl FnMut(&AnyRow) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let q = bind_values!(sqlx::query(sql), binds.iter().copied());
+        q.fetch_all(self.0).await?.iter().map(&mut read).collect()
+    }
+    fn int(row: &AnyRow, i: usize) -> Result<i64> {
+        Ok(sqlx::Row::try_get(row, i)?)
+    }
+    fn text(row: &AnyRow, i: usize) -> Result<String> {
+        Ok(sqlx::Row::try_get(row, i)?)
+    }
+    fn width(row: &AnyRow) -> usize {
+        sqlx::Row::len(row)
+    }
+}
+
+/// A native PostgreSQL connection (see `native_postgres.rs`): rows in PostgreSQL's binary
+/// form, read as they arrive, each statement prepared once per connection.
+impl Reader for sqlx::PgConnection {
+    type Row<'r> = sqlx::postgres::PgRow;
+    async fn rows<T>(
+        &mut self,
+        sql: &str,
+        binds: &[&Value],
+        mut read: impl FnMut(&sqlx::postgres::PgRow) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        use futures_util::TryStreamExt;
+        let q = bind_values!(sqlx::query::<sqlx::Postgres>(sql), binds.iter().copied());
+        let mut stream = q.fetch(&mut *self);
+        let mut out = Vec::new();
+        while let Some(row) = stream.try_next().await? {
+            out.push(read(&row)?);
+        }
+        Ok(out)
+    }
+    fn int(row: &sqlx::postgres::PgRow, i: usize) -> Result<i64> {
+        Ok(sqlx::Row::try_get(row, i)?)
+    }
+    fn text(row: &sqlx::postgres::PgRow, i: usize) -> Result<String> {
+        Ok(sqlx::Row::try_get(row, i)?)
+    }
+    fn width(row: &sqlx::postgres::PgRow) -> usize {
+        sqlx::Row::len(row)
+    }
+}
+
+/// A native SQLite connection (see `native_sqlite.rs`), on the blocking thread that holds it:
+/// values read from SQLite's own buffers, statements prepared once per connection. Its
+/// futures never wait (run them with [`at_once`]).
+pub(crate) struct Sqlite<'c>(pub &'c rusqlite::Connection);
+
+impl Reader for Sqlite<'_> {
+    type Row<'r> = rusqlite::Row<'r>;
+    async fn rows<T>(
+        &mut self,
+        sql: &str,
+        binds: &[&Value],
+        mut read: impl FnMut(&rusqlite::Row<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let values: Vec<rusqlite::types::Value> = binds
+            .iter()
+            .map(|v| match v {
+                Value::Text(s) => rusqlite::types::Value::Text(s.clone()),
+                Value::Int(i) => rusqlite::types::Value::Integer(*i),
+            })
+            .collect();
+        let mut stmt = self.0.prepare_cached(sql)?;
+        crate::native_sqlite::bind_numbered(&mut stmt, &values)?;
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(read(row)?);
+        }
+        Ok(out)
+    }
+    fn int(row: &rusqlite::Row<'_>, i: usize) -> Result<i64> {
+        Ok(row.get(i)?)
+    }
+    fn text(row: &rusqlite::Row<'_>, i: usize) -> Result<String> {
+        Ok(row.get(i)?)
+    }
+    fn width(row: &rusqlite::Row<'_>) -> usize {
+        row.as_ref().column_count()
+    }
+}
+
+/// The value of a future that never waits (a [`Sqlite`] read, on its blocking thread).
+pub(crate) fn at_once<F: std::future::Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(value) => value,
+        Poll::Pending => unreachable!("a native SQLite read never waits"),
+    }
+}
+
+/// Up to `limit` rows matching `f` in the list's order, from `start`, through the generic
+/// pool. A start naming a row that does not exist gives the first page, marked
+/// `start_unknown`.
 pub(crate) async fn page<T>(
     store: &Store,
     list: &List<'_>,
@@ -269,358 +402,114 @@ pub(crate) async fn page<T>(
 where
     T: for<'r> sqlx::FromRow<'r, AnyRow> + Send + Unpin,
 {
-    let limit = limit.max(1);
-    let (key, later) = match start {
-        PageStart::First => (None, true),
-        PageStart::After(r) | PageStart::Before(r) => {
-            let later = matches!(start, PageStart::After(_));
-            match key_of(store, list, r).await? {
-                Some(k) => (Some(k), later),
-                None => {
-                    let mut first =
-                        Box::pin(page(store, list, f, &PageStart::First, limit, key_of_row))
-                            .await?;
-                    first.start_unknown = true;
-                    return Ok(first);
-                }
-            }
-        }
-    };
-    let backwards = !later;
-    let (sql, key_binds) = page_sql(list, f, key.as_ref(), later);
-    let q = bind_values!(sqlx::query_as::<_, T>(&sql), &f.binds);
-    let q = bind_values!(q, key_binds.iter());
-    let mut rows = q.bind(limit + 1).fetch_all(store.pool()).await?;
-    let more = rows.len() as i64 > limit;
-    if backwards && !more {
-        // Back at the beginning: the first page, full, rather than the few rows before the start.
-        return Box::pin(page(store, list, f, &PageStart::First, limit, key_of_row)).await;
-    }
-    rows.truncate(limit as usize);
-    if backwards {
-        rows.reverse();
-    }
-    let (has_previous, has_next) = match (&key, rows.first(), rows.last()) {
-        // Nothing after the start: is there anything before it?
-        (Some(k), None, _) | (Some(k), _, None) => {
-            (any_beyond(store, list, f, k, false).await?, false)
-        }
-        (None, _, _) => (false, more),
-        (Some(_), Some(first), Some(last)) => {
-            if later {
-                (
-                    any_beyond(store, list, f, &key_of_row(first), false).await?,
-                    more,
-                )
-            } else {
-                (
-                    more,
-                    any_beyond(store, list, f, &key_of_row(last), true).await?,
-                )
-            }
-        }
-    };
-    Ok(Page {
-        rows,
-        has_previous,
-        has_next,
-        start_unknown: false,
-    })
+    let read_row = |r: &AnyRow| Ok(<T as sqlx::FromRow<AnyRow>>::from_row(r)?);
+    let (page, _) = read_page(
+        &mut Generic(store.pool()),
+        list,
+        f,
+        start,
+        limit,
+        None,
+        read_row,
+        key_of_row,
+    )
+    .await?;
+    Ok(page)
 }
 
-/// [`page`] and [`count`] together on a native SQLite connection, in the read transaction
-/// the caller holds (see `native_sqlite.rs`): the same statements, the same answers, without
-/// the generic driver's cost per row. `read_row` reads one row of `list.select`; no count is
-/// made without a `cap`.
+/// The page algorithm, once for every kind of connection ([`Reader`]): up to `limit` rows
+/// matching `f` in the list's order from `start` (a start naming a row that does not exist
+/// gives the first page, marked `start_unknown`), whether rows lie before and after them,
+/// and with a `cap`, how many rows match, counted up to it. `read_row` reads one row of
+/// `list.select` (its columns in order); `key_of_row` gives a row's `(sort, tie)`.
+///
+/// The first page with its count is one statement. A page from a row already shown looks the
+/// row up, reads the page, and looks beyond it: the caller holds one read transaction around
+/// them when the answers must be of one moment.
 #[allow(clippy::too_many_arguments)] // `page`'s arguments, with the count's cap and the row reader
-pub(crate) fn page_and_count_native<T>(
-    conn: &rusqlite::Connection,
+pub(crate) async fn read_page<R: Reader, T>(
+    conn: &mut R,
     list: &List<'_>,
     f: &Filter,
     start: &PageStart,
     limit: i64,
     cap: Option<i64>,
-    read_row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    mut read_row: impl FnMut(&R::Row<'_>) -> Result<T>,
     key_of_row: impl Fn(&T) -> [Value; 2],
-) -> rusqlite::Result<(Page<T>, Option<Count>)> {
-    let page = page_native(conn, list, f, start, limit, read_row, &key_of_row)?;
-    let Some(cap) = cap else {
-        return Ok((page, None));
-    };
-    let sql = format!(
-        "SELECT COUNT(*) FROM (SELECT 1 AS one FROM {} {} LIMIT {}) capped",
-        list.from,
-        f.sql(None),
-        cap + 1
-    );
-    let n: i64 = query_native(conn, &sql, &native_values(&f.binds), |r| r.get(0))?
-        .into_iter()
-        .next()
-        .unwrap_or(0);
-    Ok((
-        page,
-        Some(Count {
-            n: n.min(cap),
-            capped: n > cap,
-        }),
-    ))
-}
-
-fn native_values<'v>(values: impl IntoIterator<Item = &'v Value>) -> Vec<rusqlite::types::Value> {
-    values
-        .into_iter()
-        .map(|v| match v {
-            Value::Text(s) => rusqlite::types::Value::Text(s.clone()),
-            Value::Int(i) => rusqlite::types::Value::Integer(*i),
-        })
-        .collect()
-}
-
-fn query_native<T>(
-    conn: &rusqlite::Connection,
-    sql: &str,
-    binds: &[rusqlite::types::Value],
-    read_row: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-) -> rusqlite::Result<Vec<T>> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    crate::native_sqlite::bind_numbered(&mut stmt, binds)?;
-    let mut rows = stmt.raw_query();
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        out.push(read_row(row)?);
-    }
-    Ok(out)
-}
-
-/// [`page`] on a native SQLite connection: the same steps and statements.
-fn page_native<T>(
-    conn: &rusqlite::Connection,
-    list: &List<'_>,
-    f: &Filter,
-    start: &PageStart,
-    limit: i64,
-    read_row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    key_of_row: &impl Fn(&T) -> [Value; 2],
-) -> rusqlite::Result<Page<T>> {
-    let limit = limit.max(1);
-    let (key, later) = match start {
-        PageStart::First => (None, true),
-        PageStart::After(r) | PageStart::Before(r) => {
-            let later = matches!(start, PageStart::After(_));
-            let found = query_native(
-                conn,
-                list.key_of,
-                &[rusqlite::types::Value::Text(r.trim().to_string())],
-                |row| {
-                    let tie = if list.tie_is_int {
-                        Value::Int(row.get(1)?)
-                    } else {
-                        Value::Text(row.get(1)?)
-                    };
-                    if list.single() {
-                        return Ok([tie.clone(), tie]);
-                    }
-                    Ok([Value::Text(row.get(0)?), tie])
-                },
-            )?;
-            match found.into_iter().next() {
-                Some(k) => (Some(k), later),
-                None => {
-                    let mut first = page_native(
-                        conn,
-                        list,
-                        f,
-                        &PageStart::First,
-                        limit,
-                        read_row,
-                        key_of_row,
-                    )?;
-                    first.start_unknown = true;
-                    return Ok(first);
-                }
-            }
-        }
-    };
-    let backwards = !later;
-    let (sql, key_binds) = page_sql(list, f, key.as_ref(), later);
-    let mut binds = native_values(f.binds.iter().chain(key_binds));
-    binds.push(rusqlite::types::Value::Integer(limit + 1));
-    let mut rows = query_native(conn, &sql, &binds, read_row)?;
-    let more = rows.len() as i64 > limit;
-    if backwards && !more {
-        return page_native(
-            conn,
-            list,
-            f,
-            &PageStart::First,
-            limit,
-            read_row,
-            key_of_row,
-        );
-    }
-    rows.truncate(limit as usize);
-    if backwards {
-        rows.reverse();
-    }
-    let any_beyond = |key: &[Value; 2], later: bool| -> rusqlite::Result<bool> {
-        let sql = format!(
-            "SELECT 1 AS one FROM {} {} LIMIT 1",
-            list.from,
-            f.sql(Some(&beyond(list, f, later)))
-        );
-        let binds = native_values(f.binds.iter().chain(list.key_binds(key)));
-        Ok(!query_native(conn, &sql, &binds, |_| Ok(()))?.is_empty())
-    };
-    let (has_previous, has_next) = match (&key, rows.first(), rows.last()) {
-        (Some(k), None, _) | (Some(k), _, None) => (any_beyond(k, false)?, false),
-        (None, _, _) => (false, more),
-        (Some(_), Some(first), Some(last)) => {
-            if later {
-                (any_beyond(&key_of_row(first), false)?, more)
-            } else {
-                (more, any_beyond(&key_of_row(last), true)?)
-            }
-        }
-    };
-    Ok(Page {
-        rows,
-        has_previous,
-        has_next,
-        start_unknown: false,
-    })
-}
-
-/// [`page`] and [`count`] together on a native PostgreSQL connection, in the read transaction
-/// the caller holds (see `native_postgres.rs`): the same statements and the same answers as the
-/// generic path, with each row read in PostgreSQL's binary form by `read_row` rather than
-/// through the generic driver, and each statement prepared once per connection. No count is
-/// made without a `cap`.
-#[allow(clippy::too_many_arguments)] // `page`'s arguments, with the count's cap and the row reader
-pub(crate) async fn page_and_count_postgres<T: Send + 'static>(
-    conn: &mut sqlx::PgConnection,
-    list: &List<'_>,
-    f: &Filter,
-    start: &PageStart,
-    limit: i64,
-    cap: Option<i64>,
-    read_row: fn(&sqlx::postgres::PgRow) -> std::result::Result<T, sqlx::Error>,
-    key_of_row: impl Fn(&T) -> [Value; 2] + Sync,
 ) -> Result<(Page<T>, Option<Count>)> {
-    let page = page_postgres(&mut *conn, list, f, start, limit, read_row, &key_of_row).await?;
-    let Some(cap) = cap else {
-        return Ok((page, None));
-    };
-    let sql = format!(
-        "SELECT COUNT(*) FROM (SELECT 1 AS one FROM {} {} LIMIT {}) capped",
-        list.from,
-        f.sql(None),
-        cap + 1
-    );
-    let n: i64 = bind_values!(sqlx::query_scalar::<sqlx::Postgres, i64>(&sql), &f.binds)
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok((
-        page,
-        Some(Count {
-            n: n.min(cap),
-            capped: n > cap,
-        }),
-    ))
-}
-
-/// [`page`] on a native PostgreSQL connection: the same steps and statements.
-fn page_postgres<'a, T: Send + 'static>(
-    conn: &'a mut sqlx::PgConnection,
-    list: &'a List<'_>,
-    f: &'a Filter,
-    start: &'a PageStart,
-    limit: i64,
-    read_row: fn(&sqlx::postgres::PgRow) -> std::result::Result<T, sqlx::Error>,
-    key_of_row: &'a (impl Fn(&T) -> [Value; 2] + Sync),
-) -> futures_util::future::BoxFuture<'a, Result<Page<T>>> {
-    use sqlx::Row;
-    Box::pin(async move {
-        let limit = limit.max(1);
+    let limit = limit.max(1);
+    let limit_bind = Value::Int(limit + 1);
+    let mut start = start;
+    let mut start_unknown = false;
+    loop {
         let (key, later) = match start {
             PageStart::First => (None, true),
             PageStart::After(r) | PageStart::Before(r) => {
-                let later = matches!(start, PageStart::After(_));
-                let found = sqlx::query::<sqlx::Postgres>(list.key_of)
-                    .bind(r.trim().to_string())
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                let key = match found {
-                    Some(row) => {
+                let reference = Value::Text(r.trim().to_string());
+                let found = conn
+                    .rows(list.key_of, &[&reference], |row| {
                         let tie = if list.tie_is_int {
-                            Value::Int(row.try_get(1)?)
+                            Value::Int(R::int(row, 1)?)
                         } else {
-                            Value::Text(row.try_get(1)?)
+                            Value::Text(R::text(row, 1)?)
                         };
                         if list.single() {
-                            Some([tie.clone(), tie])
-                        } else {
-                            Some([Value::Text(row.try_get(0)?), tie])
+                            return Ok([tie.clone(), tie]);
                         }
-                    }
-                    None => None,
-                };
-                match key {
-                    Some(k) => (Some(k), later),
+                        Ok([Value::Text(R::text(row, 0)?), tie])
+                    })
+                    .await?;
+                match found.into_iter().next() {
+                    Some(k) => (Some(k), matches!(start, PageStart::After(_))),
                     None => {
-                        let mut first = page_postgres(
-                            conn,
-                            list,
-                            f,
-                            &PageStart::First,
-                            limit,
-                            read_row,
-                            key_of_row,
-                        )
-                        .await?;
-                        first.start_unknown = true;
-                        return Ok(first);
+                        start = &PageStart::First;
+                        start_unknown = true;
+                        continue;
                     }
                 }
             }
         };
         let backwards = !later;
-        let (sql, key_binds) = page_sql(list, f, key.as_ref(), later);
-        let q = bind_values!(sqlx::query::<sqlx::Postgres>(&sql), &f.binds);
-        let q = bind_values!(q, key_binds.iter());
-        let mut rows = q
-            .bind(limit + 1)
-            .fetch_all(&mut *conn)
-            .await?
+        let (sql, key_binds) = page_sql(list, f, key.as_ref(), later, cap);
+        let binds: Vec<&Value> = f
+            .binds
             .iter()
-            .map(read_row)
-            .collect::<std::result::Result<Vec<T>, _>>()?;
+            .chain(key_binds)
+            .chain([&limit_bind])
+            .collect();
+        let mut counted = None;
+        let mut rows = conn
+            .rows(&sql, &binds, |row| {
+                if cap.is_some() {
+                    counted = Some(R::int(row, R::width(row) - 1)?);
+                }
+                read_row(row)
+            })
+            .await?;
         let more = rows.len() as i64 > limit;
         if backwards && !more {
-            return page_postgres(
-                conn,
-                list,
-                f,
-                &PageStart::First,
-                limit,
-                read_row,
-                key_of_row,
-            )
-            .await;
+            // Back at the beginning: the first page, full, rather than the few rows before
+            // the start.
+            start = &PageStart::First;
+            continue;
         }
         rows.truncate(limit as usize);
         if backwards {
             rows.reverse();
         }
-        let beyond_key = match (&key, rows.first(), rows.last()) {
-            (Some(k), None, _) | (Some(k), _, None) => Some((k.clone(), false)),
+        // The one look beyond the page that its neighbours need: before it when reading
+        // forwards (after it is `more`), after it when reading backwards; with nothing after
+        // the start, whether anything lies before it.
+        let look = match (&key, rows.first(), rows.last()) {
             (None, _, _) => None,
+            (Some(k), None, _) | (Some(k), _, None) => Some((k.clone(), false)),
             (Some(_), Some(first), Some(last)) => Some(if later {
                 (key_of_row(first), false)
             } else {
                 (key_of_row(last), true)
             }),
         };
-        let found_beyond = match &beyond_key {
+        let found_beyond = match &look {
             None => false,
             Some((k, later_than)) => {
                 let sql = format!(
@@ -628,30 +517,37 @@ fn page_postgres<'a, T: Send + 'static>(
                     list.from,
                     f.sql(Some(&beyond(list, f, *later_than)))
                 );
-                let q = bind_values!(sqlx::query::<sqlx::Postgres>(&sql), &f.binds);
-                let q = bind_values!(q, list.key_binds(k).iter());
-                q.fetch_optional(&mut *conn).await?.is_some()
+                let binds: Vec<&Value> = f.binds.iter().chain(list.key_binds(k)).collect();
+                !conn.rows(&sql, &binds, |_| Ok(())).await?.is_empty()
             }
         };
         let (has_previous, has_next) = match (&key, rows.is_empty()) {
-            // Nothing after the start: is there anything before it?
-            (Some(_), true) => (found_beyond, false),
             (None, _) => (false, more),
-            (Some(_), false) => {
-                if later {
-                    (found_beyond, more)
-                } else {
-                    (more, found_beyond)
-                }
+            (Some(_), true) => (found_beyond, false),
+            (Some(_), false) if later => (found_beyond, more),
+            (Some(_), false) => (more, found_beyond),
+        };
+        let count = match (cap, counted) {
+            (None, _) => None,
+            (Some(cap), Some(n)) => Some(capped(n, cap)),
+            // The first page, empty: nothing matches.
+            (Some(cap), None) if key.is_none() => Some(capped(0, cap)),
+            (Some(cap), None) => {
+                let binds: Vec<&Value> = f.binds.iter().collect();
+                let n = conn
+                    .rows(&count_sql(list, f, cap), &binds, |row| R::int(row, 0))
+                    .await?;
+                Some(capped(n.into_iter().next().unwrap_or(0), cap))
             }
         };
-        Ok(Page {
+        let page = Page {
             rows,
             has_previous,
             has_next,
-            start_unknown: false,
-        })
-    })
+            start_unknown,
+        };
+        return Ok((page, count));
+    }
 }
 
 /// The distinct non-empty values of an indexed text column, in order, by stepping through the

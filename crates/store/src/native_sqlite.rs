@@ -54,7 +54,7 @@ impl Readers {
     pub(crate) async fn read<T, F>(self: &Arc<Self>, pool: &sqlx::AnyPool, read: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
     {
         let path = self
             .path
@@ -86,7 +86,7 @@ impl Readers {
         })
         .await
         .map_err(|e| StoreError::Invalid(format!("A read of the database stopped: {e}")))?;
-        result.map_err(native_error)
+        result
     }
 
     /// Closes the idle connections; later reads fail as the closed pool's would.
@@ -119,8 +119,10 @@ fn closed() -> StoreError {
     StoreError::Db(sqlx::Error::PoolClosed)
 }
 
-fn native_error(e: rusqlite::Error) -> StoreError {
-    StoreError::Db(sqlx::Error::Protocol(format!("SQLite: {e}")))
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        StoreError::Db(sqlx::Error::Protocol(format!("SQLite: {e}")))
+    }
 }
 
 fn open(path: &str) -> rusqlite::Result<rusqlite::Connection> {
@@ -143,8 +145,8 @@ fn open(path: &str) -> rusqlite::Result<rusqlite::Connection> {
 
 fn in_read_transaction<T>(
     conn: &rusqlite::Connection,
-    read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
-) -> rusqlite::Result<T> {
+    read: impl FnOnce(&rusqlite::Connection) -> Result<T>,
+) -> Result<T> {
     conn.execute_batch("BEGIN DEFERRED")?;
     let result = read(conn);
     // A read-only transaction: ending it can only release the snapshot.

@@ -346,9 +346,10 @@ fn key_of_person(p: &Person) -> [keyset::Value; 2] {
 }
 
 /// One page of the directory (as [`page`]) and how many people match (as [`count_matching`]),
-/// what the people list shows: the list's hottest path, so both are read in one read
-/// transaction on a native connection (rusqlite on SQLite, see `native_sqlite.rs`; the native
-/// pool on PostgreSQL, see `native_postgres.rs`) rather than through the generic pool.
+/// what the people list shows: the list's hottest path, so both are read at one moment on a
+/// native connection (rusqlite on SQLite, see `native_sqlite.rs`; the native pool on
+/// PostgreSQL, see `native_postgres.rs`) rather than through the generic pool; the first page
+/// and its count in one statement.
 pub async fn page_and_count(
     store: &Store,
     q: &PeopleQuery,
@@ -381,7 +382,9 @@ pub async fn page_and_count_generic(
     Ok((shown, count_matching(store, q, scope).await?))
 }
 
-/// A page, and the count when asked, on a native connection.
+/// A page, and the count when asked, on a native connection. On PostgreSQL the first page and
+/// its count are one statement (one snapshot, no transaction); a page from a row already shown
+/// takes a few, in one read transaction.
 async fn read_native(
     store: &Store,
     q: &PeopleQuery,
@@ -391,21 +394,38 @@ async fn read_native(
     with_count: bool,
 ) -> Result<(keyset::Page<Person>, Option<Count>)> {
     let filter = keyset_filter(q, scope);
+    let cap = with_count.then_some(COUNT_CAP);
     if let Some(readers) = store.postgres_readers() {
-        let mut tx = readers.begin_read().await?;
-        let read = keyset::page_and_count_postgres(
-            &mut tx,
-            &DIRECTORY,
-            &filter,
-            start,
-            limit,
-            with_count.then_some(COUNT_CAP),
-            person_from_postgres,
-            key_of_person,
-        )
-        .await?;
-        tx.commit().await?;
-        return Ok(read);
+        let filter = &filter;
+        return readers
+            .read(|pool| async move {
+                let mut conn = pool.acquire().await?;
+                macro_rules! read {
+                    ($conn:expr) => {
+                        keyset::read_page(
+                            $conn,
+                            &DIRECTORY,
+                            filter,
+                            start,
+                            limit,
+                            cap,
+                            person_from_postgres,
+                            key_of_person,
+                        )
+                        .await
+                    };
+                }
+                if *start == PageStart::First {
+                    return read!(&mut *conn);
+                }
+                let mut tx =
+                    sqlx::Connection::begin_with(&mut *conn, crate::native_postgres::BEGIN_READ)
+                        .await?;
+                let found = read!(&mut *tx)?;
+                tx.commit().await?;
+                Ok(found)
+            })
+            .await;
     }
     let Some(readers) = store.sqlite_readers() else {
         return Err(StoreError::Invalid(
@@ -415,16 +435,16 @@ async fn read_native(
     let start = start.clone();
     readers
         .read(store.pool(), move |conn| {
-            keyset::page_and_count_native(
-                conn,
+            keyset::at_once(keyset::read_page(
+                &mut keyset::Sqlite(conn),
                 &DIRECTORY,
                 &filter,
                 &start,
                 limit,
-                with_count.then_some(COUNT_CAP),
+                cap,
                 person_from_sqlite,
                 key_of_person,
-            )
+            ))
         })
         .await
 }
@@ -462,12 +482,12 @@ macro_rules! person_from_row {
 }
 
 /// A row of [`SELECT_PERSON`] read natively on SQLite.
-fn person_from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Person> {
+fn person_from_sqlite(r: &rusqlite::Row<'_>) -> Result<Person> {
     Ok(person_from_row!(r, get))
 }
 
 /// A row of [`SELECT_PERSON`] read natively on PostgreSQL.
-fn person_from_postgres(r: &sqlx::postgres::PgRow) -> std::result::Result<Person, sqlx::Error> {
+fn person_from_postgres(r: &sqlx::postgres::PgRow) -> Result<Person> {
     use sqlx::Row;
     Ok(person_from_row!(r, try_get))
 }

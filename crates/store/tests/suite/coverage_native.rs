@@ -3,12 +3,15 @@
 //! transferees (by cohort and by role profile), the recording module, every kind of completion,
 //! and enrolments on sessions cancelled, delivered, to come, booked too late or withdrawn.
 
+use mashboard_domain::access::PeopleScope;
 use mashboard_domain::coverage::{
-    Clause, CountsAs, Filter, Rule, Standing, TrainedHow, Transferees,
+    Clause, CountsAs, Filter, Rule, Standing, TrainedHow, Transferees, DEMO_FRONTLINE_DEPARTMENTS,
 };
 use mashboard_store::audit_trail::Actor;
 use mashboard_store::delivery::coverage::{self, Loaded, RequirementInput};
-use mashboard_store::{now_text, Store};
+use mashboard_store::keyset::PageStart;
+use mashboard_store::people::{self, PeopleQuery};
+use mashboard_store::{now_text, Backend, Store, StoreError};
 use time::macros::date;
 use time::Date;
 
@@ -697,5 +700,71 @@ async fn native_reads_give_the_same_coverage_as_the_generic_path() {
             (None, None),
             "empty is absent"
         );
+    });
+}
+
+/// After PostgreSQL drops the native pool's connections (a restart, an administrator's
+/// `pg_terminate_backend`), coverage and the people list read on fresh connections rather than
+/// failing once for each stale one; each read is first after the drop in one of two rounds.
+/// (On SQLite the same reads run, with no pool to drop.)
+#[tokio::test]
+async fn native_reads_answer_after_the_server_drops_their_connections() {
+    on_both!(|store| {
+        module(&store, "FL-PPN").await;
+        module(&store, "FL-PPN-VID").await;
+        coverage::ensure_default_requirements(&store, &DEMO_FRONTLINE_DEPARTMENTS)
+            .await
+            .unwrap();
+        let req = coverage::requirements(&store, false)
+            .await
+            .unwrap()
+            .remove(0);
+        person(
+            &store,
+            "A1",
+            Some("PC"),
+            Some("Response"),
+            Some("2023 PC intake 1"),
+            Some("2023-03-01"),
+            None,
+            true,
+        )
+        .await;
+        let as_of = date!(2026 - 11 - 26);
+        let coverage_read = || async {
+            let facts = coverage::load_facts(&store, &req, as_of).await?;
+            Ok::<_, StoreError>(facts.people.len())
+        };
+        let people_read = || async {
+            let q = PeopleQuery::default();
+            let (page, count) =
+                people::page_and_count(&store, &q, PeopleScope::All, &PageStart::First, 50).await?;
+            Ok::<_, StoreError>((page.rows.len(), count.n))
+        };
+        let people_seen = people_read().await.unwrap();
+        let coverage_seen = coverage_read().await.unwrap();
+        assert_eq!(people_seen, (1, 1));
+        for people_first in [true, false] {
+            if store.backend() == Backend::Postgres {
+                let dropped: i64 = sqlx::query_scalar(
+                    "SELECT CAST(COUNT(*) FILTER (WHERE pg_terminate_backend(pid, 10000)) AS BIGINT)
+                     FROM pg_stat_activity
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()
+                       AND application_name = 'mashboard native reads'",
+                )
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+                assert!(dropped >= 1, "the native pool had connections to drop");
+            }
+            let after = "a read after the server dropped the connections answers";
+            if people_first {
+                assert_eq!(people_read().await.expect(after), people_seen);
+                assert_eq!(coverage_read().await.expect(after), coverage_seen);
+            } else {
+                assert_eq!(coverage_read().await.expect(after), coverage_seen);
+                assert_eq!(people_read().await.expect(after), people_seen);
+            }
+        }
     });
 }

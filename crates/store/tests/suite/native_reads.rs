@@ -50,37 +50,59 @@ async fn directory(store: &Store) {
         .unwrap();
 }
 
+/// The searches both comparisons run: everyone, the leavers, both, a literal `%`, a name and a
+/// team, a rank and a role among one manager's people, and nobody's.
+fn queries(manager: i64) -> Vec<(PeopleQuery, PeopleScope)> {
+    let status = |status| PeopleQuery {
+        status,
+        ..Default::default()
+    };
+    vec![
+        (PeopleQuery::default(), PeopleScope::All),
+        (status(Status::All), PeopleScope::All),
+        (status(Status::Left), PeopleScope::All),
+        (
+            PeopleQuery {
+                search: "%".into(),
+                ..Default::default()
+            },
+            PeopleScope::All,
+        ),
+        (
+            PeopleQuery {
+                search: "person".into(),
+                team: "Team 1".into(),
+                ..Default::default()
+            },
+            PeopleScope::All,
+        ),
+        (
+            PeopleQuery {
+                rank: "DS".into(),
+                status: Status::All,
+                ..Default::default()
+            },
+            PeopleScope::TheirPeople { person_id: manager },
+        ),
+        (
+            PeopleQuery {
+                rank: "DS".into(),
+                role: "frontline".into(),
+                status: Status::All,
+                ..Default::default()
+            },
+            PeopleScope::TheirPeople { person_id: manager },
+        ),
+        (PeopleQuery::default(), PeopleScope::Nobody),
+    ]
+}
+
 #[tokio::test]
 async fn people_list_reads_show_what_the_generic_driver_shows() {
     on_both!(|store| {
         directory(&store).await;
         let manager = crate::common::person_id(&store, "N101").await;
-        let queries = [
-            (PeopleQuery::default(), PeopleScope::All),
-            (
-                PeopleQuery {
-                    status: Status::All,
-                    ..Default::default()
-                },
-                PeopleScope::All,
-            ),
-            (
-                PeopleQuery {
-                    search: "%".into(),
-                    ..Default::default()
-                },
-                PeopleScope::All,
-            ),
-            (
-                PeopleQuery {
-                    rank: "DS".into(),
-                    status: Status::All,
-                    ..Default::default()
-                },
-                PeopleScope::TheirPeople { person_id: manager },
-            ),
-        ];
-        for (q, scope) in queries {
+        for (q, scope) in queries(manager) {
             let (total, everyone) = people::search(&store, &q, scope, 100, 0).await.unwrap();
             let (first, count) = people::page_and_count(&store, &q, scope, &PageStart::First, 3)
                 .await
@@ -159,42 +181,7 @@ async fn people_list_native_reads_answer_as_the_generic_path_does_from_any_start
     on_both!(|store| {
         directory(&store).await;
         let manager = crate::common::person_id(&store, "N101").await;
-        let queries = [
-            (PeopleQuery::default(), PeopleScope::All),
-            (
-                PeopleQuery {
-                    status: Status::All,
-                    ..Default::default()
-                },
-                PeopleScope::All,
-            ),
-            (
-                PeopleQuery {
-                    status: Status::Left,
-                    ..Default::default()
-                },
-                PeopleScope::All,
-            ),
-            (
-                PeopleQuery {
-                    search: "person".into(),
-                    team: "Team 1".into(),
-                    ..Default::default()
-                },
-                PeopleScope::All,
-            ),
-            (
-                PeopleQuery {
-                    rank: "DS".into(),
-                    role: "frontline".into(),
-                    status: Status::All,
-                    ..Default::default()
-                },
-                PeopleScope::TheirPeople { person_id: manager },
-            ),
-            (PeopleQuery::default(), PeopleScope::Nobody),
-        ];
-        for (q, scope) in queries {
+        for (q, scope) in queries(manager) {
             let (_, everyone) = people::search(&store, &q, scope, 100, 0).await.unwrap();
             // Every place a page can start: the first page, just after and just before each
             // row (so next and previous pages, the last page and the empty page beyond it, the
@@ -234,6 +221,41 @@ async fn people_list_native_reads_answer_as_the_generic_path_does_from_any_start
                     assert_eq!(alone.rows, generic.rows, "{at}");
                 }
             }
+        }
+    });
+}
+
+/// Past the count's cap the native reads say "more than" it, as the generic count does: on
+/// the first page (its count read with its rows) and on a page from a row already shown.
+#[tokio::test]
+async fn people_list_counts_stop_at_the_cap_as_the_generic_count_does() {
+    on_both!(|store| {
+        let n = people::COUNT_CAP + 5;
+        sqlx::query(&format!(
+            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n})
+             INSERT INTO people (staff_number, name, rank, department, team, active, created_at, updated_at)
+             SELECT 'C' || CAST(i AS TEXT), 'Name ' || CAST(i AS TEXT), 'PC', 'CID', 'Team', 1,
+                '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z' FROM s"
+        ))
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let q = PeopleQuery::default();
+        let cap = mashboard_store::keyset::Count {
+            n: people::COUNT_CAP,
+            capped: true,
+        };
+        for start in [PageStart::First, PageStart::After("C77".into())] {
+            let (page, count) = people::page_and_count(&store, &q, PeopleScope::All, &start, 50)
+                .await
+                .unwrap();
+            let (generic, g) =
+                people::page_and_count_generic(&store, &q, PeopleScope::All, &start, 50)
+                    .await
+                    .unwrap();
+            assert_eq!((count, g), (cap, cap), "{start:?}");
+            assert_eq!(page.rows, generic.rows, "{start:?}");
+            assert_eq!(page.rows.len(), 50);
         }
     });
 }

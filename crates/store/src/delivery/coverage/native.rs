@@ -609,24 +609,29 @@ pub(super) async fn load_postgres(
     requirement: &Requirement,
     as_of: Date,
 ) -> Result<Loaded> {
-    let pool = readers.pool().await?;
-    let [people, completions, bookings, assignments] = reads(Backend::Postgres, requirement, as_of);
-    let mut for_people = Gather::new(requirement);
-    let mut gather = Gather::new(requirement);
-    let mut for_bookings = Gather::new(requirement);
-    tokio::try_join!(
-        postgres_copy(pool, &people, &mut for_people),
-        postgres_copy(pool, &completions, &mut gather),
-        async {
-            postgres_copy(pool, &bookings, &mut for_bookings).await?;
-            postgres_copy(pool, &assignments, &mut for_bookings).await
-        },
-    )?;
-    gather.people = for_people.people;
-    gather.soonest = for_bookings.soonest;
-    gather.booking_order = for_bookings.booking_order;
-    gather.assignments = for_bookings.assignments;
-    Ok(gather.finish())
+    // Once more when a connection was lost (see `native_postgres.rs`).
+    readers
+        .read(|pool| async move {
+            let [people, completions, bookings, assignments] =
+                reads(Backend::Postgres, requirement, as_of);
+            let mut for_people = Gather::new(requirement);
+            let mut gather = Gather::new(requirement);
+            let mut for_bookings = Gather::new(requirement);
+            tokio::try_join!(
+                postgres_copy(pool, &people, &mut for_people),
+                postgres_copy(pool, &completions, &mut gather),
+                async {
+                    postgres_copy(pool, &bookings, &mut for_bookings).await?;
+                    postgres_copy(pool, &assignments, &mut for_bookings).await
+                },
+            )?;
+            gather.people = for_people.people;
+            gather.soonest = for_bookings.soonest;
+            gather.booking_order = for_bookings.booking_order;
+            gather.assignments = for_bookings.assignments;
+            Ok(gather.finish())
+        })
+        .await
 }
 
 #[cfg(test)]
