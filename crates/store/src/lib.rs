@@ -36,6 +36,7 @@ pub mod reminders;
 pub mod reviews;
 pub mod session_cache;
 pub mod sign_in_sessions;
+mod stored_rows;
 pub mod testing;
 pub mod training;
 pub mod waiting;
