@@ -13,6 +13,9 @@
 //! the API and two API reads of the caller's training plan; without a token those four are page
 //! reads too.
 //! Every answer must be 2xx (a redirect counts as an error: it means the session ended).
+//! Errors are counted by kind (timeouts, 503 refusals of a busy server, other statuses), and the
+//! latency of the answered (2xx) requests is given apart from that of the refusals; the server's
+//! memory is sampled every second for its peak.
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -77,23 +80,53 @@ fn show_mb(v: Option<f64>) -> String {
 #[derive(Default)]
 struct Tally {
     latencies_ms: Vec<f64>,
+    /// Latencies of the 2xx answers only.
+    answered_ms: Vec<f64>,
+    /// Latencies of the 503 refusals only.
+    refused_ms: Vec<f64>,
     errors: u64,
+    /// Errors by kind: `timeout`, `503`, another status, `failed` (connection and the like).
+    kinds: std::collections::BTreeMap<String, u64>,
     first_errors: Vec<String>,
     writes: u64,
 }
 
+/// What became of one request.
+enum Outcome {
+    Answered,
+    Error { kind: String, words: String },
+}
+
 impl Tally {
-    fn add(&mut self, ms: f64, error: Option<String>, write: bool) {
+    fn add(&mut self, ms: f64, outcome: &Outcome, write: bool) {
         self.latencies_ms.push(ms);
         if write {
             self.writes += 1;
         }
-        if let Some(e) = error {
-            self.errors += 1;
-            if self.first_errors.len() < 5 {
-                self.first_errors.push(e);
+        match outcome {
+            Outcome::Answered => self.answered_ms.push(ms),
+            Outcome::Error { kind, words } => {
+                if kind == "503" {
+                    self.refused_ms.push(ms);
+                }
+                self.errors += 1;
+                *self.kinds.entry(kind.clone()).or_default() += 1;
+                if self.first_errors.len() < 5 {
+                    self.first_errors.push(words.clone());
+                }
             }
         }
+    }
+
+    fn kinds_text(&self) -> String {
+        if self.kinds.is_empty() {
+            return "none".into();
+        }
+        self.kinds
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -173,6 +206,19 @@ pub async fn run(args: &BenchSoakArgs) -> Result<ExitCode> {
         show_mb(rss_start)
     );
 
+    let peak = Arc::new(Mutex::new(rss_start));
+    let sampler = tokio::spawn({
+        let (peak, pid) = (Arc::clone(&peak), args.server_pid);
+        async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if let Some(now) = rss_mb(pid) {
+                    let mut p = peak.lock().unwrap();
+                    *p = Some(p.map_or(now, |p: f64| p.max(now)));
+                }
+            }
+        }
+    });
     let total = Arc::new(Mutex::new(Tally::default()));
     let window = Arc::new(Mutex::new(Tally::default()));
     let interval = Duration::from_secs_f64(1.0 / f64::from(args.rate));
@@ -220,28 +266,40 @@ pub async fn run(args: &BenchSoakArgs) -> Result<ExitCode> {
                     false,
                 ),
             };
-            let error = match request.send().await {
+            let kind =
+                |e: &reqwest::Error| if e.is_timeout() { "timeout" } else { "failed" }.to_string();
+            let outcome = match request.send().await {
                 Ok(r) if r.status().is_success() => match r.bytes().await {
-                    Ok(_) => None,
-                    Err(e) => Some(format!("reading the answer: {e}")),
+                    Ok(_) => Outcome::Answered,
+                    Err(e) => Outcome::Error {
+                        kind: kind(&e),
+                        words: format!("reading the answer: {e}"),
+                    },
                 },
-                Ok(r) => Some(format!("{} answered {}", r.url().path(), r.status())),
-                Err(e) => Some(format!("request failed: {e}")),
+                Ok(r) => Outcome::Error {
+                    kind: r.status().as_u16().to_string(),
+                    words: format!("{} answered {}", r.url().path(), r.status()),
+                },
+                Err(e) => Outcome::Error {
+                    kind: kind(&e),
+                    words: format!("request failed: {e}"),
+                },
             };
             let ms = due.elapsed().as_secs_f64() * 1000.0;
-            all.lock().unwrap().add(ms, error.clone(), write);
-            recent.lock().unwrap().add(ms, error, write);
+            all.lock().unwrap().add(ms, &outcome, write);
+            recent.lock().unwrap().add(ms, &outcome, write);
         });
         if last_report.elapsed() >= Duration::from_secs(args.report_every) {
             last_report = Instant::now();
-            let w = std::mem::take(&mut *window.lock().unwrap());
-            let mut l = w.latencies_ms;
+            let mut w = std::mem::take(&mut *window.lock().unwrap());
+            let mut l = std::mem::take(&mut w.latencies_ms);
             l.sort_by(f64::total_cmp);
             println!(
-                "soak: {:>5.0} s  {:>7} answered  {} errors  p50 {:.1} ms  p99 {:.1} ms  server memory {}",
+                "soak: {:>5.0} s  {:>7} answered  {} errors ({})  p50 {:.1} ms  p99 {:.1} ms  server memory {}",
                 started.elapsed().as_secs_f64(),
                 l.len(),
                 w.errors,
+                w.kinds_text(),
                 percentile(&l, 0.5),
                 percentile(&l, 0.99),
                 show_mb(rss_mb(args.server_pid))
@@ -251,8 +309,10 @@ pub async fn run(args: &BenchSoakArgs) -> Result<ExitCode> {
     while tasks.join_next().await.is_some() {}
     let elapsed = started.elapsed().as_secs_f64();
     let rss_end = rss_mb(args.server_pid);
-    let t = std::mem::take(&mut *total.lock().unwrap());
-    let mut l = t.latencies_ms;
+    sampler.abort();
+    let rss_peak = *peak.lock().unwrap();
+    let mut t = std::mem::take(&mut *total.lock().unwrap());
+    let mut l = std::mem::take(&mut t.latencies_ms);
     l.sort_by(f64::total_cmp);
     println!();
     println!(
@@ -267,12 +327,33 @@ pub async fn run(args: &BenchSoakArgs) -> Result<ExitCode> {
         percentile(&l, 0.99),
         l.last().copied().unwrap_or(0.0)
     );
+    let mut answered = std::mem::take(&mut t.answered_ms);
+    answered.sort_by(f64::total_cmp);
+    let mut refused = std::mem::take(&mut t.refused_ms);
+    refused.sort_by(f64::total_cmp);
     println!(
-        "soak: server memory {} at the start, {} at the end",
-        show_mb(rss_start),
-        show_mb(rss_end)
+        "soak: answered (2xx) {}: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        answered.len(),
+        percentile(&answered, 0.5),
+        percentile(&answered, 0.99),
+        answered.last().copied().unwrap_or(0.0)
     );
-    println!("soak: errors {} (target 0)", t.errors);
+    if !refused.is_empty() {
+        println!(
+            "soak: refused as busy (503) {}: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            refused.len(),
+            percentile(&refused, 0.5),
+            percentile(&refused, 0.99),
+            refused.last().copied().unwrap_or(0.0)
+        );
+    }
+    println!(
+        "soak: server memory {} at the start, {} at the end, {} at the peak",
+        show_mb(rss_start),
+        show_mb(rss_end),
+        show_mb(rss_peak)
+    );
+    println!("soak: errors {} (target 0): {}", t.errors, t.kinds_text());
     for e in &t.first_errors {
         println!("soak:   {e}");
     }

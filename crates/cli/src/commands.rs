@@ -76,6 +76,10 @@ pub fn web_config(global: &Global, demo: bool) -> WebConfig {
         data_dir: data_dir(global),
         max_video_bytes: global.max_video_mb * 1024 * 1024,
         metrics_token: global.metrics_token.clone(),
+        max_in_flight: global
+            .max_in_flight
+            .map_or_else(mashboard_web::load::default_max_in_flight, |n| n as usize),
+        max_wait: Duration::from_millis(global.max_wait_ms),
         ..WebConfig::default()
     }
 }
@@ -583,6 +587,11 @@ async fn run_command(cli: Cli) -> Result<ExitCode> {
             println!(
                 "largest video   {}",
                 mashboard_web::csrf::size_text(c.max_video_bytes)
+            );
+            println!(
+                "busy limit      {} requests at once, then a wait of up to {} ms, then 503",
+                c.max_in_flight,
+                c.max_wait.as_millis()
             );
             println!("idle timeout    {} minutes", c.idle_timeout.as_secs() / 60);
             println!(

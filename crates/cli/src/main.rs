@@ -100,6 +100,28 @@ pub struct Global {
         value_parser = clap::value_parser!(u64).range(1..=1_048_576)
     )]
     pub max_video_mb: u64,
+    /// The most requests `serve` works on at once (default: 64 per processor, at least 128).
+    /// Past it a request waits up to --max-wait-ms for one to finish, then is refused at once
+    /// with 503 Service Unavailable and Retry-After ("The service is busy … nothing was saved"),
+    /// instead of queueing without bound. Health checks, /metrics, assets and video uploads are
+    /// not counted.
+    #[arg(
+        long,
+        env = "MASHBOARD_MAX_IN_FLIGHT",
+        global = true,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000)
+    )]
+    pub max_in_flight: Option<u32>,
+    /// How long, in milliseconds, a request waits for a place when --max-in-flight requests are
+    /// being worked on, before it is refused with 503 (0: refuse at once).
+    #[arg(
+        long,
+        env = "MASHBOARD_MAX_WAIT_MS",
+        global = true,
+        default_value_t = 1000,
+        value_parser = clap::value_parser!(u64).range(0..=600_000)
+    )]
+    pub max_wait_ms: u64,
     /// The mail server for reminder e-mails: smtp://HOST:25 (no encryption),
     /// smtp://USER:PASSWORD@HOST:587?tls=required (STARTTLS) or smtps://USER:PASSWORD@HOST:465.
     /// Reminder e-mails are off without it.

@@ -19,6 +19,8 @@ pub enum AppError {
     BadRequest(String),
     /// A form whose CSRF token is missing or stale.
     FormExpired,
+    /// Every place for a request is taken (see `load.rs`): refused before anything ran.
+    Busy,
     Internal(String),
 }
 
@@ -53,6 +55,15 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
         axum::response::Html(html),
     )
         .into_response()
+}
+
+/// Adds `Retry-After` (seconds) to a refusal of a busy server.
+fn with_retry_after(mut r: Response) -> Response {
+    r.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from(crate::load::RETRY_AFTER_SECONDS),
+    );
+    r
 }
 
 /// Logs an internal error under an id the user can quote (the request's id, `x-request-id`,
@@ -96,6 +107,11 @@ impl IntoResponse for AppError {
                 "This form has expired",
                 "For your security, forms stop working when you sign out or after a while. Go back, reload the page and try again. Nothing was saved.",
             ),
+            AppError::Busy => with_retry_after(page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is busy",
+                "The service is busy. Your request was not carried out; nothing was saved. Try again in a few seconds.",
+            )),
             AppError::Internal(detail) => {
                 let id = log_internal(&detail);
                 page(
@@ -120,6 +136,7 @@ impl IntoResponse for AppError {
 /// | read, but the rules refuse it (`StoreError::Invalid`)  | 422    | `refused`     |
 /// | it clashes with the record's state (`StoreError::Conflict`) | 409 | `conflict` |
 /// | anything else: logged under a reference, nothing saved | 500    | `internal`    |
+/// | the server is busy: refused before anything ran        | 503    | `busy`        |
 ///
 /// `Said` carries a capability's own status, code and words (and extra fields such as
 /// `fields` for per-field problems) through the same type.
@@ -140,6 +157,8 @@ pub enum ApiError {
         extra: serde_json::Map<String, serde_json::Value>,
     },
     Internal(String),
+    /// Every place for a request is taken (see `load.rs`); answered with `Retry-After`.
+    Busy,
 }
 
 impl ApiError {
@@ -218,6 +237,11 @@ impl IntoResponse for ApiError {
                 extra = more;
                 (status, code, message)
             }
+            ApiError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                format!("The service is busy. The request was not carried out; nothing was saved. Try again in {} seconds.", crate::load::RETRY_AFTER_SECONDS),
+            ),
             ApiError::Internal(detail) => {
                 let id = log_internal(&detail);
                 (
@@ -237,6 +261,9 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 header::HeaderValue::from_static("Bearer"),
             );
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            r = with_retry_after(r);
         }
         r
     }

@@ -12,6 +12,7 @@ pub(crate) mod form;
 pub mod imports;
 mod list_pages;
 pub(crate) mod live;
+pub mod load;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
@@ -72,6 +73,11 @@ pub struct WebConfig {
     /// The most bytes that uploads waiting between the steps of an import may hold together;
     /// past it a new upload is refused in words.
     pub max_pending_upload_bytes: u64,
+    /// The most requests worked on at once; past it a request waits up to `max_wait`, then is
+    /// refused with 503 (see `load.rs`).
+    pub max_in_flight: usize,
+    /// How long a request waits for a place before it is refused.
+    pub max_wait: Duration,
 }
 
 /// The default largest recorded-video upload: 4 GiB.
@@ -89,6 +95,8 @@ impl Default for WebConfig {
             max_video_bytes: DEFAULT_MAX_VIDEO_BYTES,
             metrics_token: None,
             max_pending_upload_bytes: imports::DEFAULT_MAX_PENDING_BYTES,
+            max_in_flight: load::default_max_in_flight(),
+            max_wait: load::DEFAULT_MAX_WAIT,
         }
     }
 }
@@ -105,10 +113,18 @@ pub struct AppState {
     pub exercise_hub: Arc<live::ExerciseHub>,
     /// Requests counted by route shape and status, for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// The places for requests worked on at once (overload protection).
+    pub load: Arc<load::Limiter>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig) -> AppState {
+        let metrics = Arc::new(metrics::Metrics::default());
+        let load = Arc::new(load::Limiter::new(
+            config.max_in_flight,
+            config.max_wait,
+            metrics.shed_counter(),
+        ));
         AppState {
             store,
             uploads: Arc::new(imports::UploadStash::new(
@@ -117,7 +133,8 @@ impl AppState {
             )),
             config: Arc::new(config),
             exercise_hub: Arc::default(),
-            metrics: Arc::default(),
+            metrics,
+            load,
         }
     }
 }

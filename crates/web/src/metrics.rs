@@ -54,6 +54,9 @@ pub struct Metrics {
     outbox_failing: Gauge,
     uploads_waiting: Gauge,
     audit_commits: Gauge,
+    requests_shed: Counter,
+    requests_in_flight: Gauge,
+    requests_max_in_flight: Gauge,
 }
 
 impl Default for Metrics {
@@ -123,7 +126,28 @@ impl Default for Metrics {
             "Commits of the audit trail's shared writer since the process started; fewer than \
              the views recorded when requests share a commit",
         );
+        let requests_shed = Counter::default();
+        registry.register(
+            "requests_shed",
+            "Requests refused with 503 because every place for a request was taken (nothing ran)",
+            requests_shed.clone(),
+        );
+        let requests_in_flight = gauge(
+            &mut registry,
+            "requests_in_flight",
+            "Requests being worked on now (health checks, /metrics, assets and large uploads \
+             are not counted)",
+        );
+        let requests_max_in_flight = gauge(
+            &mut registry,
+            "requests_max_in_flight",
+            "The most requests worked on at once (--max-in-flight); past it requests wait, then \
+             are refused",
+        );
         Metrics {
+            requests_shed,
+            requests_in_flight,
+            requests_max_in_flight,
             audit_commits,
             registry,
             requests,
@@ -140,6 +164,11 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// The counter of requests refused for want of a place, for the [`crate::load::Limiter`].
+    pub(crate) fn shed_counter(&self) -> Counter {
+        self.requests_shed.clone()
+    }
+
     fn observe(&self, method: &str, route: &str, status: StatusCode, seconds: f64) {
         self.requests
             .get_or_create(&RequestLabels {
@@ -180,6 +209,10 @@ impl Metrics {
             self.outbox_failing.set(failing);
         }
         self.uploads_waiting.set(state.uploads.len() as i64);
+        self.requests_in_flight
+            .set(i64::try_from(state.load.in_flight()).unwrap_or(i64::MAX));
+        self.requests_max_in_flight
+            .set(i64::try_from(state.load.max_in_flight()).unwrap_or(i64::MAX));
         self.audit_commits
             .set(i64::try_from(state.store.audit_commits()).unwrap_or(i64::MAX));
         let mut out = String::new();

@@ -46,7 +46,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
 ///   `crate::error::{Path, Query}` and `json_body`), and 404 on every call with a path
 ///   parameter (no such record, or one outside the caller's reach);
 /// - 409 and 422 on every call that writes (the store's `Conflict` and `Invalid`);
-/// - and every 4xx answer is the JSON `Problem`.
+/// - 503 on every call (the server is busy: refused before anything ran, with `Retry-After`;
+///   see `load.rs`);
+/// - and every 4xx and 503 answer is the JSON `Problem`.
 fn complete_refusals(doc: &mut utoipa::openapi::OpenApi, table: &[crate::routes::RouteInfo]) {
     use crate::routes::Access;
     use mashboard_domain::Role;
@@ -110,8 +112,30 @@ fn complete_refusals(doc: &mut utoipa::openapi::OpenApi, table: &[crate::routes:
                 );
             }
         }
+        if !op.responses.responses.contains_key("503") {
+            let retry_after = utoipa::openapi::HeaderBuilder::new()
+                .schema(
+                    utoipa::openapi::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::Type::Integer),
+                )
+                .description(Some("Seconds to wait before trying again"))
+                .build();
+            op.responses.responses.insert(
+                "503".into(),
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description(
+                            "The service is busy (error `busy`): the request was not carried \
+                             out and nothing was saved; try again after `Retry-After` seconds",
+                        )
+                        .header("Retry-After", retry_after)
+                        .build(),
+                ),
+            );
+        }
         for (status, response) in op.responses.responses.iter_mut() {
-            if let (true, RefOr::T(r)) = (status.starts_with('4'), response) {
+            let refusal = status.starts_with('4') || status == "503";
+            if let (true, RefOr::T(r)) = (refusal, response) {
                 if r.content.is_empty() {
                     r.content.insert("application/json".into(), problem());
                 }
@@ -308,7 +332,7 @@ mod tests {
             let item = doc.paths.paths.get_mut(r.path).unwrap();
             let op = operation_mut(item, &r.method).unwrap();
             let responses = &op.responses.responses;
-            let mut wanted = vec!["401"];
+            let mut wanted = vec!["401", "503"];
             if Role::ALL.iter().any(|role| !cap.allows(&[*role])) {
                 wanted.push("403");
             }
@@ -324,7 +348,8 @@ mod tests {
                 let RefOr::T(response) = response else {
                     continue;
                 };
-                if status.starts_with('4') && !response.content.contains_key("application/json") {
+                let refusal = status.starts_with('4') || status == "503";
+                if refusal && !response.content.contains_key("application/json") {
                     problems.push(format!("{} {}: {status} is not JSON", r.method, r.path));
                 }
             }

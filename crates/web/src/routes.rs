@@ -198,6 +198,17 @@ pub fn router(state: AppState) -> Router {
         large_routes: Arc::new(table.large.iter().copied().collect()),
         large_max: state.config.max_video_bytes,
     };
+    // Operators must see a busy server, assets are served from memory, and a large upload
+    // streams for minutes: none of them takes a place (see `load.rs`).
+    let admission = crate::load::Admission {
+        limiter: Arc::clone(&state.load),
+        exempt: Arc::new(
+            ["/healthz", "/readyz", "/metrics", "/assets/{*name}"]
+                .into_iter()
+                .chain(table.large.iter().copied())
+                .collect(),
+        ),
+    };
     let mut router = table
         .router
         .fallback(error::not_found)
@@ -213,6 +224,12 @@ pub fn router(state: AppState) -> Router {
         .layer(sessions)
         .layer(axum::extract::DefaultBodyLimit::max(csrf::MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(limits, time_limit))
+        // Past the limit on requests worked on at once, refuse before sessions, CSRF or the
+        // handler run (inside the request id, so the refusal quotes it, and the count by route).
+        .layer(axum::middleware::from_fn_with_state(
+            admission,
+            crate::load::admit,
+        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             error::panic_page,
         ))

@@ -54,6 +54,8 @@ mod navigation;
 mod operations;
 #[path = "suite/outcomes_queue.rs"]
 mod outcomes_queue;
+#[path = "suite/overload.rs"]
+mod overload;
 #[path = "suite/partners.rs"]
 mod partners;
 #[path = "suite/queue_pages.rs"]
