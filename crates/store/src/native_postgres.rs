@@ -186,3 +186,92 @@ pub(crate) fn connection_lost(e: &StoreError) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The server process behind a lease's connection, and that it is named for the native reads.
+    async fn backend(lease: &mut Lease<'_>) -> i32 {
+        let (pid, name): (i32, String) =
+            sqlx::query_as("SELECT pg_backend_pid(), current_setting('application_name')")
+                .fetch_one(&mut **lease)
+                .await
+                .expect("a trivial read");
+        assert_eq!(name, APPLICATION_NAME);
+        pid
+    }
+
+    /// A connection goes back only after a read that succeeded: one dropped mid-read (an
+    /// error, a cancelled future) may be mid-statement or mid-transaction, so the next read
+    /// gets another; and after a read fails for a lost connection, it runs once more on a
+    /// connection made after the failure, never on one kept from before.
+    #[tokio::test]
+    async fn only_connections_released_after_a_read_are_reused_and_a_lost_one_retires_the_rest() {
+        let Ok(url) = std::env::var(crate::testing::PG_ENV) else {
+            panic!("{} is not set", crate::testing::PG_ENV);
+        };
+        let readers = Readers::new(&url);
+
+        let mut lease = readers.acquire().await.unwrap();
+        let first = backend(&mut lease).await;
+        lease.release();
+        let mut lease = readers.acquire().await.unwrap();
+        assert_eq!(
+            backend(&mut lease).await,
+            first,
+            "a released connection is reused"
+        );
+
+        // Left inside a transaction, as a read cancelled between two statements would be.
+        sqlx::query(BEGIN_READ).execute(&mut *lease).await.unwrap();
+        drop(lease);
+        let mut lease = readers.acquire().await.unwrap();
+        let second = backend(&mut lease).await;
+        assert_ne!(second, first, "a connection dropped mid-read is not reused");
+        let mut other = readers.acquire().await.unwrap();
+        let third = backend(&mut other).await;
+        lease.release();
+        other.release();
+
+        let mut tries = Vec::new();
+        let got = readers
+            .read(|r| {
+                let first_try = tries.is_empty();
+                tries.push(());
+                async move {
+                    let mut lease = r.acquire().await?;
+                    let pid = backend(&mut lease).await;
+                    if first_try {
+                        // As a read on a connection the server dropped fails.
+                        return Err(StoreError::Db(sqlx::Error::Io(std::io::Error::from(
+                            std::io::ErrorKind::ConnectionReset,
+                        ))));
+                    }
+                    lease.release();
+                    Ok(pid)
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            tries.len(),
+            2,
+            "a read failed for a lost connection runs once more"
+        );
+        assert!(
+            got != second && got != third,
+            "the retry does not use a connection made before the failure"
+        );
+        let mut lease = readers.acquire().await.unwrap();
+        assert_eq!(
+            backend(&mut lease).await,
+            got,
+            "the retry's connection is kept"
+        );
+        lease.release();
+
+        readers.close().await;
+        assert!(readers.acquire().await.is_err(), "no read after close");
+    }
+}
