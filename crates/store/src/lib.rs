@@ -185,7 +185,7 @@ pub struct Store {
     people_facets: std::sync::Arc<people::FacetsCache>,
     /// SQLite: native connections for the hottest reads (see `native_sqlite.rs`).
     sqlite_readers: Option<std::sync::Arc<native_sqlite::Readers>>,
-    /// PostgreSQL: a native pool for the largest and hottest reads (see `native_postgres.rs`).
+    /// PostgreSQL: native connections for the largest and hottest reads (see `native_postgres.rs`).
     postgres_readers: Option<std::sync::Arc<native_postgres::Readers>>,
 }
 

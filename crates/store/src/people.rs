@@ -347,7 +347,7 @@ fn key_of_person(p: &Person) -> [keyset::Value; 2] {
 
 /// One page of the directory (as [`page`]) and how many people match (as [`count_matching`]),
 /// what the people list shows: the list's hottest path, so both are read at one moment on a
-/// native connection (rusqlite on SQLite, see `native_sqlite.rs`; the native pool on
+/// native connection (rusqlite on SQLite, see `native_sqlite.rs`; a native connection on
 /// PostgreSQL, see `native_postgres.rs`) rather than through the generic pool; the first page
 /// and its count in one statement.
 pub async fn page_and_count(
@@ -416,13 +416,17 @@ async fn read_native(
                     };
                 }
                 if *start == PageStart::First {
-                    return read!(&mut *conn);
+                    let found = read!(&mut *conn)?;
+                    conn.release();
+                    return Ok(found);
                 }
                 let mut tx =
                     sqlx::Connection::begin_with(&mut *conn, crate::native_postgres::BEGIN_READ)
                         .await?;
                 let found = read!(&mut *tx)?;
                 tx.commit().await?;
+                // Only after a read that succeeded: otherwise the connection is closed.
+                conn.release();
                 Ok(found)
             })
             .await;

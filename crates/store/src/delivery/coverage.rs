@@ -875,7 +875,7 @@ fn reads(backend: Backend, requirement: &Requirement, as_of: Date) -> [Read; 4] 
 }
 
 /// The reads of [`compute`], on a native connection: rusqlite on SQLite (the four reads in one
-/// read transaction), the native pool on PostgreSQL (the four at once). See `native.rs`.
+/// read transaction), native connections on PostgreSQL (the four at once). See `native.rs`.
 pub async fn load_facts(store: &Store, requirement: &Requirement, as_of: Date) -> Result<Loaded> {
     if let Some(readers) = store.sqlite_readers() {
         return native::load_sqlite(store, readers, requirement, as_of).await;
@@ -940,7 +940,7 @@ pub async fn load_timings(
     let Some(readers) = store.postgres_readers() else {
         return load_timings_generic(store, requirement, as_of).await;
     };
-    let pool = readers.pool().await?;
+    let pool = &**readers;
     let mut out = Vec::new();
     let mut gather = native::Gather::new(requirement);
     for read in &reads {

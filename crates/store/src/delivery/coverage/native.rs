@@ -1,4 +1,4 @@
-//! Coverage's four reads on native connections (rusqlite on SQLite, a `PgPool` on
+//! Coverage's four reads on native connections (rusqlite on SQLite, `PgConnection`s on
 //! PostgreSQL; see `native_sqlite.rs` and `native_postgres.rs`): each row's columns are read
 //! in the database's own form straight into the facts, with no text packed by the database,
 //! sent whole, and split again, and no generic row. Only the columns the facts need are read;
@@ -436,24 +436,24 @@ pub(super) async fn load_sqlite(
 
 // ---- PostgreSQL ----
 
-/// Runs one read on the native PostgreSQL pool as `COPY (…) TO STDOUT`, each row into
+/// Runs one read on a native PostgreSQL connection as `COPY (…) TO STDOUT`, each row into
 /// `gather` as it comes: the server sends each row as one line of text, with no row
 /// description or value lengths to decode on this side, and this side splits it in place
 /// (measured: a third less of this process's time than typed rows). `COPY` takes no
 /// parameters, so their values are written into the statement as escaped literals.
 /// Returns the rows read.
 pub(super) async fn postgres_copy(
-    pool: &sqlx::PgPool,
+    readers: &crate::native_postgres::Readers,
     read: &Read,
     gather: &mut Gather,
 ) -> Result<usize> {
     use futures_util::TryStreamExt;
-    use sqlx::postgres::PgPoolCopyExt;
     let sql = format!(
         "COPY ({}) TO STDOUT",
         with_literals(&read.sql, &read.binds)?
     );
-    let mut lines = pool.copy_out_raw(&sql).await?;
+    let mut conn = readers.acquire().await?;
+    let mut lines = conn.copy_out_raw(&sql).await?;
     let mut n = 0;
     while let Some(data) = lines.try_next().await? {
         // A message holds whole lines (one, as PostgreSQL sends them).
@@ -462,6 +462,9 @@ pub(super) async fn postgres_copy(
             n += 1;
         }
     }
+    drop(lines);
+    // Only after the whole copy was read: otherwise the connection is closed.
+    conn.release();
     Ok(n)
 }
 
@@ -602,7 +605,7 @@ fn copy_row(what: What, line: &[u8], gather: &mut Gather) -> Result<()> {
     Ok(())
 }
 
-/// The reads at once on the native PostgreSQL pool, on three connections: the people, the
+/// The reads at once on the native PostgreSQL connections, on three of them: the people, the
 /// completions, and the bookings then the role assignments.
 pub(super) async fn load_postgres(
     readers: &crate::native_postgres::Readers,
