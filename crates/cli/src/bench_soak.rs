@@ -64,6 +64,16 @@ fn rss_mb(pid: Option<u32>) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// "p50 …, p99 …, max …" of latencies sorted in milliseconds.
+fn spread(sorted: &[f64]) -> String {
+    format!(
+        "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        percentile(sorted, 0.5),
+        percentile(sorted, 0.99),
+        sorted.last().copied().unwrap_or(0.0)
+    )
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -321,30 +331,21 @@ pub async fn run(args: &BenchSoakArgs) -> Result<ExitCode> {
         l.len() as f64 / elapsed,
         t.writes
     );
-    println!(
-        "soak: latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        percentile(&l, 0.5),
-        percentile(&l, 0.99),
-        l.last().copied().unwrap_or(0.0)
-    );
+    println!("soak: latency {}", spread(&l));
     let mut answered = std::mem::take(&mut t.answered_ms);
     answered.sort_by(f64::total_cmp);
     let mut refused = std::mem::take(&mut t.refused_ms);
     refused.sort_by(f64::total_cmp);
     println!(
-        "soak: answered (2xx) {}: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "soak: answered (2xx) {}: {}",
         answered.len(),
-        percentile(&answered, 0.5),
-        percentile(&answered, 0.99),
-        answered.last().copied().unwrap_or(0.0)
+        spread(&answered)
     );
     if !refused.is_empty() {
         println!(
-            "soak: refused as busy (503) {}: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            "soak: refused as busy (503) {}: {}",
             refused.len(),
-            percentile(&refused, 0.5),
-            percentile(&refused, 0.99),
-            refused.last().copied().unwrap_or(0.0)
+            spread(&refused)
         );
     }
     println!(

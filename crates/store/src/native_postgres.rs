@@ -22,7 +22,7 @@
 //! connection. A read that fails for any other reason is not retried.
 
 use crate::{Result, StoreError};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -50,7 +50,6 @@ pub(crate) struct Readers {
     idle: Mutex<Vec<(u64, sqlx::PgConnection)>>,
     /// Raised when a read fails for a lost connection: connections made before are retired.
     generation: AtomicU64,
-    closed: AtomicBool,
 }
 
 impl std::fmt::Debug for Readers {
@@ -90,7 +89,7 @@ impl Lease<'_> {
     pub(crate) fn release(mut self) {
         let conn = self.conn.take().expect("released once");
         let readers = self.readers;
-        if !readers.closed.load(Ordering::Acquire)
+        if !readers.permits.is_closed()
             && self.generation == readers.generation.load(Ordering::Acquire)
         {
             readers.idle().push((self.generation, conn));
@@ -106,7 +105,6 @@ impl Readers {
             permits: Semaphore::new(MAX_READERS as usize),
             idle: Mutex::default(),
             generation: AtomicU64::new(0),
-            closed: AtomicBool::new(false),
         }
     }
 
@@ -165,7 +163,6 @@ impl Readers {
     /// Closes the idle connections; those in use close as their reads end, and no read
     /// starts after.
     pub(crate) async fn close(&self) {
-        self.closed.store(true, Ordering::Release);
         self.permits.close();
         let idle = std::mem::take(&mut *self.idle());
         for (_, conn) in idle {
