@@ -41,6 +41,10 @@ pub struct Limits {
     /// The largest file those routes take, in bytes (`WebConfig::max_video_bytes`); their body
     /// may be [`LARGE_ROUTE_OVERHEAD`] larger for the form's other fields.
     pub large_max: u64,
+    /// How long the server works on an ordinary request (`WebConfig::request_time_limit`).
+    pub request_time: std::time::Duration,
+    /// How long an ordinary request's body may send nothing (`WebConfig::body_idle_limit`).
+    pub body_idle: std::time::Duration,
 }
 
 impl Limits {
@@ -254,7 +258,9 @@ pub async fn protect(
     }
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
-        Err(_) => return too_large(MAX_BODY as u64, false),
+        Err(e) if over_limit(&e) => return too_large(MAX_BODY as u64, false),
+        // It stopped arriving (`routes::time_limit` bounds the wait) or the connection broke.
+        Err(_) => return AppError::Stalled.into_response(),
     };
     let supplied = if content_type.starts_with("application/x-www-form-urlencoded") {
         urlencoded_token(&bytes)
@@ -268,6 +274,18 @@ pub async fn protect(
         }
         _ => AppError::FormExpired.into_response(),
     }
+}
+
+/// Whether reading a body failed because it passed its limit (not because it stopped arriving).
+fn over_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// What a large route's body may carry beyond its file: the other fields and the multipart

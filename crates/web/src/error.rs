@@ -21,6 +21,11 @@ pub enum AppError {
     FormExpired,
     /// Every place for a request is taken (see `load.rs`): refused before anything ran.
     Busy,
+    /// The request's body stopped arriving (see `routes::time_limit`): nothing was read, so
+    /// nothing was saved.
+    Stalled,
+    /// The server stopped working on the request at its time limit (see `routes::time_limit`).
+    TimedOut,
     Internal(String),
 }
 
@@ -112,6 +117,16 @@ impl IntoResponse for AppError {
                 "The service is busy",
                 "The service is busy. Your request was not carried out; nothing was saved. Try again in a few seconds.",
             )),
+            AppError::Stalled => page(
+                StatusCode::REQUEST_TIMEOUT,
+                "Your form did not arrive",
+                "The connection stopped sending your form before all of it was received, so nothing was saved. Check your connection, then go back and send it again.",
+            ),
+            AppError::TimedOut => page(
+                StatusCode::REQUEST_TIMEOUT,
+                "This took too long",
+                "The service stopped working on your request because it took too long. Anything it had not finished was not saved. Check what was saved before you try again.",
+            ),
             AppError::Internal(detail) => {
                 let id = log_internal(&detail);
                 page(
@@ -137,6 +152,7 @@ impl IntoResponse for AppError {
 /// | it clashes with the record's state (`StoreError::Conflict`) | 409 | `conflict` |
 /// | anything else: logged under a reference, nothing saved | 500    | `internal`    |
 /// | the server is busy: refused before anything ran        | 503    | `busy`        |
+/// | it took too long: stopped at the time limit            | 408    | `timed_out`   |
 ///
 /// `Said` carries a capability's own status, code and words (and extra fields such as
 /// `fields` for per-field problems) through the same type.
@@ -159,6 +175,8 @@ pub enum ApiError {
     Internal(String),
     /// Every place for a request is taken (see `load.rs`); answered with `Retry-After`.
     Busy,
+    /// The server stopped working on the request at its time limit (`routes::time_limit`).
+    TimedOut,
 }
 
 impl ApiError {
@@ -241,6 +259,11 @@ impl IntoResponse for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",
                 format!("The service is busy. The request was not carried out; nothing was saved. Try again in {} seconds.", crate::load::RETRY_AFTER_SECONDS),
+            ),
+            ApiError::TimedOut => (
+                StatusCode::REQUEST_TIMEOUT,
+                "timed_out",
+                "The request took too long and was stopped; what was not finished was not saved. Check what was saved before you try again.".to_string(),
             ),
             ApiError::Internal(detail) => {
                 let id = log_internal(&detail);

@@ -78,7 +78,19 @@ pub struct WebConfig {
     pub max_in_flight: usize,
     /// How long a request waits for a place before it is refused.
     pub max_wait: Duration,
+    /// How long the server works on a request before it stops and answers 408 (a large
+    /// upload has no overall limit, only the handler's limit on a stalled stream).
+    pub request_time_limit: Duration,
+    /// How long a request's body may send nothing before the server stops waiting for it and
+    /// answers 408 (not the large uploads, which have their own): a client that stalls does
+    /// not keep its place for the whole `request_time_limit`.
+    pub body_idle_limit: Duration,
 }
+
+/// The default [`WebConfig::request_time_limit`]: two minutes.
+pub const DEFAULT_REQUEST_TIME_LIMIT: Duration = Duration::from_secs(120);
+/// The default [`WebConfig::body_idle_limit`]: 30 seconds without a byte.
+pub const DEFAULT_BODY_IDLE_LIMIT: Duration = Duration::from_secs(30);
 
 /// The default largest recorded-video upload: 4 GiB.
 pub const DEFAULT_MAX_VIDEO_BYTES: u64 = 4 * 1024 * 1024 * 1024;
@@ -97,6 +109,8 @@ impl Default for WebConfig {
             max_pending_upload_bytes: imports::DEFAULT_MAX_PENDING_BYTES,
             max_in_flight: load::default_max_in_flight(),
             max_wait: load::DEFAULT_MAX_WAIT,
+            request_time_limit: DEFAULT_REQUEST_TIME_LIMIT,
+            body_idle_limit: DEFAULT_BODY_IDLE_LIMIT,
         }
     }
 }

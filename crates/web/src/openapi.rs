@@ -46,6 +46,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
 ///   `crate::error::{Path, Query}` and `json_body`), and 404 on every call with a path
 ///   parameter (no such record, or one outside the caller's reach);
 /// - 409 and 422 on every call that writes (the store's `Conflict` and `Invalid`);
+/// - 408 on every call (stopped at the time limit: `routes::time_limit`);
 /// - 503 on every call (the server is busy: refused before anything ran, with `Retry-After`;
 ///   see `load.rs`);
 /// - and every 4xx and 503 answer is the JSON `Problem`.
@@ -83,6 +84,12 @@ fn complete_refusals(doc: &mut utoipa::openapi::OpenApi, table: &[crate::routes:
                 "The request cannot be read (a parameter's or the body's format)",
             ),
             ("401", true, "No API token, or a bad one"),
+            (
+                "408",
+                true,
+                "It took too long and was stopped (error `timed_out`); what was not finished \
+                 was not saved",
+            ),
             (
                 "403",
                 some_role_lacks,
@@ -332,7 +339,7 @@ mod tests {
             let item = doc.paths.paths.get_mut(r.path).unwrap();
             let op = operation_mut(item, &r.method).unwrap();
             let responses = &op.responses.responses;
-            let mut wanted = vec!["401", "503"];
+            let mut wanted = vec!["401", "408", "503"];
             if Role::ALL.iter().any(|role| !cap.allows(&[*role])) {
                 wanted.push("403");
             }

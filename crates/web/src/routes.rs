@@ -7,7 +7,6 @@ use axum::routing::{get, MethodRouter};
 use axum::Router;
 use mashboard_domain::access::Capability;
 use std::sync::Arc;
-use std::time::Duration;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -158,8 +157,11 @@ pub fn route_table() -> Vec<RouteInfo> {
     table().routes
 }
 
-/// Two minutes for a request; a large upload (a recording of a few gigabytes on a slow link)
-/// has no overall limit, only the handler's limit on a stalled stream.
+/// A limit on how long the server works on a request (`WebConfig::request_time_limit`, two
+/// minutes) and on how long its body may send nothing (`WebConfig::body_idle_limit`), each
+/// answered with a 408 in words; a large upload (a recording of a few gigabytes on a slow link)
+/// has neither, only its handler's limit on a stalled stream. So a client that stops sending
+/// does not hold a place for a request (`load.rs`) for long.
 async fn time_limit(
     axum::extract::State(limits): axum::extract::State<csrf::Limits>,
     request: axum::extract::Request,
@@ -169,9 +171,17 @@ async fn time_limit(
     if limits.is_large(&request) {
         return next.run(request).await;
     }
-    match tokio::time::timeout(Duration::from_secs(120), next.run(request)).await {
+    let api = request.uri().path().starts_with("/api/");
+    let request = request.map(|body| {
+        axum::body::Body::new(tower_http::timeout::TimeoutBody::new(
+            limits.body_idle,
+            body,
+        ))
+    });
+    match tokio::time::timeout(limits.request_time, next.run(request)).await {
         Ok(r) => r,
-        Err(_) => axum::http::StatusCode::REQUEST_TIMEOUT.into_response(),
+        Err(_) if api => crate::error::ApiError::TimedOut.into_response(),
+        Err(_) => crate::error::AppError::TimedOut.into_response(),
     }
 }
 
@@ -197,6 +207,8 @@ pub fn router(state: AppState) -> Router {
     let limits = csrf::Limits {
         large_routes: Arc::new(table.large.iter().copied().collect()),
         large_max: state.config.max_video_bytes,
+        request_time: state.config.request_time_limit,
+        body_idle: state.config.body_idle_limit,
     };
     // Operators must see a busy server, assets are served from memory, and a large upload
     // streams for minutes: none of them takes a place (see `load.rs`).

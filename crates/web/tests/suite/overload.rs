@@ -16,13 +16,18 @@ const METRICS_TOKEN: &str = "a-metrics-token-of-some-length";
 /// The app with one place and no wait, and its limiter, to hold that place as a running
 /// request would.
 async fn start_one_place(url: &DbUrl) -> (TestApp, Arc<Limiter>) {
+    start_one_place_with(url, WebConfig::default()).await
+}
+
+/// The same, with `config`'s other settings.
+async fn start_one_place_with(url: &DbUrl, config: WebConfig) -> (TestApp, Arc<Limiter>) {
     let store = Store::open(url).await.unwrap();
     seed(&store).await;
     let config = WebConfig {
         max_in_flight: 1,
         max_wait: Duration::ZERO,
         metrics_token: Some(METRICS_TOKEN.into()),
-        ..Default::default()
+        ..config
     };
     let data = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -153,5 +158,118 @@ async fn a_busy_server_refuses_in_words_saves_nothing_and_recovers() {
         let (status, _) = app.get(&staff, "/my/cpd").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(limiter.shed(), 3);
+    }
+}
+
+/// Sends `head` (a request line and headers announcing a longer body) and the first part of the
+/// body, then nothing more, and reads the answer: its status line and body.
+async fn send_and_stall(app: &TestApp, head: &str, first_part: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(format!("{head}\r\n{first_part}").as_bytes())
+        .await
+        .unwrap();
+    // The connection stays open and silent; the answer must come without it.
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).await.unwrap();
+            answer.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&answer);
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length: usize = text[..end]
+                    .lines()
+                    .find_map(|l| {
+                        let (name, value) = l.split_once(':')?;
+                        name.eq_ignore_ascii_case("content-length")
+                            .then(|| value.trim().parse().unwrap())
+                    })
+                    .unwrap_or(0);
+                if answer.len() >= end + 4 + length || n == 0 {
+                    return;
+                }
+            } else if n == 0 {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "no answer while the body stalled");
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_string(), body.to_string())
+}
+
+#[tokio::test]
+async fn a_client_that_stops_sending_is_answered_in_words_and_frees_its_place() {
+    let (_dir, dbs) = mashboard_store::testing::both_databases().await;
+    // A second database of each kind for the second app.
+    let (_dir2, more) = mashboard_store::testing::both_databases().await;
+    for ((label, url), (_, url2)) in dbs.into_iter().zip(more) {
+        eprintln!("-- on {label}");
+        // A form whose body stops arriving: answered once the body has been silent for its limit.
+        let (app, limiter) = start_one_place_with(
+            &url,
+            WebConfig {
+                body_idle_limit: Duration::from_millis(300),
+                ..Default::default()
+            },
+        )
+        .await;
+        let before = count(&app.store, "cpd_entries").await;
+        let (status, page) = send_and_stall(
+            &app,
+            "POST /my/cpd HTTP/1.1\r\nHost: localhost\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 400\r\n",
+            "csrf_token=abc&topic=Half",
+        )
+        .await;
+        assert!(status.contains(" 408 "), "{status}");
+        assert!(page.contains("Your form did not arrive"), "{page}");
+        assert!(page.contains("nothing was saved"), "{page}");
+        assert!(page.contains("quote reference"), "{page}");
+        // Its place is free again: with one place and no wait, a page is served, not refused.
+        let r = client().get(app.url("/login")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(limiter.shed(), 0);
+        assert_eq!(count(&app.store, "cpd_entries").await, before);
+
+        // An API call still waiting at the request's time limit: its JSON `timed_out`.
+        let (app, limiter) = start_one_place_with(
+            &url2,
+            WebConfig {
+                request_time_limit: Duration::from_millis(300),
+                ..Default::default()
+            },
+        )
+        .await;
+        let token = token_for(&app, Role::MashStaff).await;
+        let before = count(&app.store, "cpd_entries").await;
+        let (status, body) = send_and_stall(
+            &app,
+            &format!(
+                "POST /api/v1/cpd HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+                 Content-Type: application/json\r\nContent-Length: 400\r\n"
+            ),
+            r#"{"topic": "Half"#,
+        )
+        .await;
+        assert!(status.contains(" 408 "), "{status}");
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["error"], "timed_out", "{body}");
+        let (status, body) = api(
+            &app,
+            &token,
+            reqwest::Method::POST,
+            "/api/v1/cpd",
+            cpd_json("Logged after a stalled call"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(limiter.shed(), 0);
+        assert_eq!(count(&app.store, "cpd_entries").await, before + 1);
     }
 }
