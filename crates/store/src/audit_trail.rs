@@ -69,10 +69,20 @@ impl Event {
     }
 }
 
+/// The start of every statement that records events, up to their rows of values: the one
+/// column list, in the order every `bind` below follows.
+macro_rules! insert_events_into {
+    () => {
+        "INSERT INTO audit_events (at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json)
+     VALUES "
+    };
+}
+
 /// The statement that records one event (`record_on` and its native SQLite twin).
-const INSERT_EVENT: &str =
-    "INSERT INTO audit_events (at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const INSERT_EVENT: &str = concat!(
+    insert_events_into!(),
+    "($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+);
 
 /// Records an event on a connection (usually the transaction of the change it describes).
 pub async fn record_on(conn: &mut AnyConnection, actor: &Actor, event: Event) -> Result<()> {
@@ -153,11 +163,7 @@ fn insert_events_sql(n: usize) -> &'static str {
                         format!("({})", params.join(", "))
                     })
                     .collect();
-                format!(
-                    "INSERT INTO audit_events (at, actor_user_id, actor, action, entity, entity_key, summary, before_json, after_json)
-     VALUES {}",
-                    rows.join(", ")
-                )
+                format!(concat!(insert_events_into!(), "{}"), rows.join(", "))
             })
             .collect()
     });
