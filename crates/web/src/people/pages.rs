@@ -13,9 +13,7 @@ use mashboard_domain::people::PersonDraft;
 use mashboard_domain::Role;
 use mashboard_store::audit_trail::{self, AuditEvent, Event};
 use mashboard_store::keyset::{Count, PageStart};
-use mashboard_store::people::{
-    self, Facets, ListedPerson, PeopleQuery, Person, SaveError, Status,
-};
+use mashboard_store::people::{self, Facets, ListedPerson, PeopleQuery, Person, SaveError, Status};
 
 const PER_PAGE: i64 = 50;
 
