@@ -298,6 +298,43 @@ const DIRECTORY: keyset::List<'static> = keyset::List {
     key_of: "SELECT name, staff_number FROM people WHERE staff_number = $1",
 };
 
+/// One row of the people list: the columns it shows and no more (no line manager or mentor
+/// joined, no dates or roles), so the list's hottest read sends and decodes 6 values a row, not
+/// a whole [`Person`]'s 20.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ListedPerson {
+    pub staff_number: String,
+    pub name: String,
+    pub rank: Option<String>,
+    pub department: Option<String>,
+    pub team: Option<String>,
+    #[sqlx(try_from = "crate::Flag")]
+    pub active: bool,
+}
+
+impl From<&Person> for ListedPerson {
+    fn from(p: &Person) -> ListedPerson {
+        ListedPerson {
+            staff_number: p.staff_number.clone(),
+            name: p.name.clone(),
+            rank: p.rank.clone(),
+            department: p.department.clone(),
+            team: p.team.clone(),
+            active: p.active,
+        }
+    }
+}
+
+/// The people list's columns (see [`ListedPerson`]), in its order.
+const SELECT_LISTED: &str =
+    "SELECT p.staff_number, p.name, p.rank, p.department, p.team, p.active FROM people p";
+
+/// The directory's order as the people list reads it: [`DIRECTORY`] with the list's columns.
+const LISTED: keyset::List<'static> = keyset::List {
+    select: SELECT_LISTED,
+    ..DIRECTORY
+};
+
 /// How far the directory counts the people matching a search before it says "more than".
 pub const COUNT_CAP: i64 = 50_000;
 
@@ -325,7 +362,15 @@ pub async fn page(
     limit: i64,
 ) -> Result<keyset::Page<Person>> {
     if store.sqlite_readers().is_some() || store.postgres_readers().is_some() {
-        return Ok(read_native(store, q, scope, start, limit, false).await?.0);
+        let rows = Rows {
+            list: &DIRECTORY,
+            sqlite: person_from_sqlite,
+            postgres: person_from_postgres,
+            key: key_of_person,
+        };
+        return Ok(read_native(store, q, scope, start, limit, false, rows)
+            .await?
+            .0);
     }
     keyset::page(
         store,
@@ -345,19 +390,32 @@ fn key_of_person(p: &Person) -> [keyset::Value; 2] {
     ]
 }
 
-/// One page of the directory (as [`page`]) and how many people match (as [`count_matching`]),
-/// what the people list shows: the list's hottest path, so both are read at one moment on a
-/// native connection (rusqlite on SQLite, see `native_sqlite.rs`; a native connection on
-/// PostgreSQL, see `native_postgres.rs`) rather than through the generic pool; the first page
-/// and its count in one statement.
+fn key_of_listed(p: &ListedPerson) -> [keyset::Value; 2] {
+    [
+        keyset::Value::Text(p.name.clone()),
+        keyset::Value::Text(p.staff_number.clone()),
+    ]
+}
+
+/// One page of the directory (as [`page`], the list's columns only: [`ListedPerson`]) and how
+/// many people match (as [`count_matching`]), what the people list shows: the list's hottest
+/// path, so both are read at one moment on a native connection (rusqlite on SQLite, see
+/// `native_sqlite.rs`; a native connection on PostgreSQL, see `native_postgres.rs`) rather
+/// than through the generic pool; the first page and its count in one statement.
 pub async fn page_and_count(
     store: &Store,
     q: &PeopleQuery,
     scope: PeopleScope,
     start: &PageStart,
     limit: i64,
-) -> Result<(keyset::Page<Person>, Count)> {
-    let (shown, count) = read_native(store, q, scope, start, limit, true).await?;
+) -> Result<(keyset::Page<ListedPerson>, Count)> {
+    let rows = Rows {
+        list: &LISTED,
+        sqlite: listed_from_sqlite,
+        postgres: listed_from_postgres,
+        key: key_of_listed,
+    };
+    let (shown, count) = read_native(store, q, scope, start, limit, true, rows).await?;
     Ok((shown, count.unwrap_or_default()))
 }
 
@@ -369,30 +427,47 @@ pub async fn page_and_count_generic(
     scope: PeopleScope,
     start: &PageStart,
     limit: i64,
-) -> Result<(keyset::Page<Person>, Count)> {
+) -> Result<(keyset::Page<ListedPerson>, Count)> {
     let shown = keyset::page(
         store,
-        &DIRECTORY,
+        &LISTED,
         &keyset_filter(q, scope),
         start,
         limit,
-        key_of_person,
+        key_of_listed,
     )
     .await?;
     Ok((shown, count_matching(store, q, scope).await?))
 }
 
+/// What a native read reads: the list (its columns), a row of it on each database, a row's key.
+struct Rows<T> {
+    list: &'static keyset::List<'static>,
+    sqlite: fn(&rusqlite::Row<'_>) -> Result<T>,
+    postgres: fn(&sqlx::postgres::PgRow) -> Result<T>,
+    key: fn(&T) -> [keyset::Value; 2],
+}
+
+// By hand: a derive would ask `T: Copy` of the rows' type, which is never copied.
+impl<T> Clone for Rows<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Rows<T> {}
+
 /// A page, and the count when asked, on a native connection. On PostgreSQL the first page and
 /// its count are one statement (one snapshot, no transaction); a page from a row already shown
 /// takes a few, in one read transaction.
-async fn read_native(
+async fn read_native<T: Send + 'static>(
     store: &Store,
     q: &PeopleQuery,
     scope: PeopleScope,
     start: &PageStart,
     limit: i64,
     with_count: bool,
-) -> Result<(keyset::Page<Person>, Option<Count>)> {
+    rows: Rows<T>,
+) -> Result<(keyset::Page<T>, Option<Count>)> {
     let filter = keyset_filter(q, scope);
     let cap = with_count.then_some(COUNT_CAP);
     if let Some(readers) = store.postgres_readers() {
@@ -404,13 +479,13 @@ async fn read_native(
                     ($conn:expr) => {
                         keyset::read_page(
                             $conn,
-                            &DIRECTORY,
+                            rows.list,
                             filter,
                             start,
                             limit,
                             cap,
-                            person_from_postgres,
-                            key_of_person,
+                            rows.postgres,
+                            rows.key,
                         )
                         .await
                     };
@@ -441,13 +516,13 @@ async fn read_native(
         .read(store.pool(), move |conn| {
             keyset::at_once(keyset::read_page(
                 &mut keyset::Sqlite(conn),
-                &DIRECTORY,
+                rows.list,
                 &filter,
                 &start,
                 limit,
                 cap,
-                person_from_sqlite,
-                key_of_person,
+                rows.sqlite,
+                rows.key,
             ))
         })
         .await
@@ -494,6 +569,34 @@ fn person_from_sqlite(r: &rusqlite::Row<'_>) -> Result<Person> {
 fn person_from_postgres(r: &sqlx::postgres::PgRow) -> Result<Person> {
     use sqlx::Row;
     Ok(person_from_row!(r, try_get))
+}
+
+/// A [`ListedPerson`] from a row of [`SELECT_LISTED`] read natively, as [`person_from_row`].
+macro_rules! listed_from_row {
+    ($r:expr, $get:ident) => {
+        ListedPerson {
+            staff_number: $r.$get(0)?,
+            name: $r.$get(1)?,
+            rank: $r.$get(2)?,
+            department: $r.$get(3)?,
+            team: $r.$get(4)?,
+            active: {
+                let active: i64 = $r.$get(5)?;
+                active != 0
+            },
+        }
+    };
+}
+
+/// A row of [`SELECT_LISTED`] read natively on SQLite.
+fn listed_from_sqlite(r: &rusqlite::Row<'_>) -> Result<ListedPerson> {
+    Ok(listed_from_row!(r, get))
+}
+
+/// A row of [`SELECT_LISTED`] read natively on PostgreSQL.
+fn listed_from_postgres(r: &sqlx::postgres::PgRow) -> Result<ListedPerson> {
+    use sqlx::Row;
+    Ok(listed_from_row!(r, try_get))
 }
 
 /// How many people match, however many (the API's `total`).

@@ -13,7 +13,7 @@ use mashboard_domain::people::PersonDraft;
 use mashboard_domain::Role;
 use mashboard_store::audit_trail::{self, AuditEvent, Event};
 use mashboard_store::keyset::{Count, PageStart};
-use mashboard_store::people::{self, Facets, PeopleQuery, Person, SaveError, Status};
+use mashboard_store::people::{self, Facets, ListedPerson, PeopleQuery, Person, SaveError, Status};
 
 const PER_PAGE: i64 = 50;
 
@@ -24,7 +24,7 @@ struct ListPage {
     q: PeopleQuery,
     facets: Facets,
     roles: Vec<Role>,
-    rows: Vec<Person>,
+    rows: Vec<ListedPerson>,
     /// How many people match, up to the directory's cap.
     matching: Count,
     links: PageLinks,
