@@ -84,6 +84,7 @@ pub async fn run(global: &Global) -> Result<()> {
     crate::demo_delivery::seed(&store, today).await?;
     crate::demo_exercises::seed(&store).await?;
     crate::demo_evaluation::seed(&store, today).await?;
+    store.refresh_statistics().await?;
     println!();
     println!("{DEMO_FORCE_NAME} demo, database {}", url.redacted());
     println!(

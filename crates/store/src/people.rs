@@ -1081,8 +1081,21 @@ async fn import_rows(
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     store.people_facets().forget();
+    if report.created.len() >= ANALYZE_AFTER_CREATED && store.backend() == crate::Backend::Postgres
+    {
+        // A first HR file into an empty directory leaves PostgreSQL without statistics on
+        // `people` until autovacuum looks (a minute or more): the people list was then planned
+        // as a join of every person, several times slower. The import has committed; a failure
+        // here costs only speed.
+        if let Err(e) = sqlx::query("ANALYZE people").execute(store.pool()).await {
+            tracing::warn!(error = %e, "could not refresh the planner's statistics on people");
+        }
+    }
     Ok(report)
 }
+
+/// How many people one import must add before PostgreSQL's statistics on them are refreshed.
+const ANALYZE_AFTER_CREATED: usize = 100;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {

@@ -168,6 +168,33 @@ async fn an_edit_keeps_its_history_in_the_audit_trail() {
 }
 
 #[tokio::test]
+async fn a_large_first_people_import_leaves_postgresql_with_statistics_on_people() {
+    on_both!(|store| {
+        let rows: Vec<_> = (0..150)
+            .map(|i| {
+                (
+                    i + 2,
+                    person(&format!("P{i:04}"), &format!("Person {i}"), ""),
+                )
+            })
+            .collect();
+        people::import(&store, &Actor::cli(), &rows, false, "hr.csv")
+            .await
+            .unwrap();
+        if store.backend() == mashboard_store::Backend::Postgres {
+            // Never analyzed, PostgreSQL holds -1; analyzed, the rows it counted.
+            let tuples: i64 = sqlx::query_scalar(
+                "SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE relname = 'people'",
+            )
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+            assert_eq!(tuples, 150);
+        }
+    });
+}
+
+#[tokio::test]
 async fn import_is_all_or_nothing_and_idempotent() {
     on_both!(|store| {
         let actor = Actor::cli();
