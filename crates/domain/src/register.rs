@@ -923,9 +923,10 @@ pub fn unique_key(record: &Record) -> String {
 /// The keys ([`unique_key`]) met so far in a file, each with the row it was first on, kept
 /// compactly: the keys' bytes one after another (each ended by 0xFF, which UTF-8 never holds)
 /// and a hash table of where each starts and its row. A million references take about 30 MB,
-/// where a map of boxed strings took about 85 MB.
+/// where a map of boxed strings took about 85 MB. Public for a caller that checks the keys
+/// itself ([`RegisterReader::check_repeats_elsewhere`]) on another thread.
 #[derive(Default)]
-struct SeenKeys {
+pub struct SeenKeys {
     bytes: Vec<u8>,
     /// (start in `bytes`, row).
     table: hashbrown::HashTable<(u32, u32)>,
@@ -941,8 +942,24 @@ impl SeenKeys {
         &rest[..end]
     }
 
+    /// Room for about `keys` more keys of about `key_bytes` bytes each (growing the table as
+    /// keys come costs a rehash of every key at each doubling).
+    pub fn reserve(&mut self, keys: usize, key_bytes: usize) {
+        use std::hash::BuildHasher;
+        let SeenKeys {
+            bytes,
+            table,
+            hasher,
+            ..
+        } = self;
+        bytes.reserve(keys.saturating_mul(key_bytes + 1));
+        table.reserve(keys, |&(start, _)| {
+            hasher.hash_one(Self::key_at(bytes, start))
+        });
+    }
+
     /// The row `key` was first on, or `None` (and `key` is remembered as on `row`).
-    fn first_row(&mut self, key: &str, row: u32) -> Option<u32> {
+    pub fn first_row(&mut self, key: &str, row: u32) -> Option<u32> {
         use std::hash::BuildHasher;
         let SeenKeys {
             bytes,

@@ -189,9 +189,18 @@ pub async fn copy(from: &Store, to: &Store) -> Result<CopyReport> {
         let mut copied = 0;
         let mut second_pass: Vec<(i64, Vec<Cell>)> = Vec::new();
         for row in &rows {
-            let names: Vec<String> = row.columns().iter().map(|c| c.name().to_string()).collect();
+            // Not the columns PostgreSQL computes itself (it refuses a value for them).
+            let (names, at): (Vec<String>, Vec<usize>) = row
+                .columns()
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| {
+                    !crate::register::POSTGRES_GENERATED_COLUMNS.contains(&(*table, c.name()))
+                })
+                .map(|(i, c)| (c.name().to_string(), i))
+                .unzip();
             let mut cells = Vec::with_capacity(names.len());
-            for i in 0..names.len() {
+            for i in at {
                 cells.push(cell(row, i)?);
             }
             let mut later = Vec::new();

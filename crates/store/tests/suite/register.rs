@@ -1245,3 +1245,261 @@ async fn a_large_reimport_sees_a_backslash_added_or_moved() {
         assert_eq!((i.category.as_str(), i.area.as_str()), (r"x\", "ty"));
     });
 }
+
+/// Runs `sql` on the store's pool.
+async fn execute(store: &Store, sql: &str) {
+    sqlx::query(sql).execute(store.pool()).await.unwrap();
+}
+
+/// A large re-import (the file about the register's size) compares most rows with what the
+/// register holds on the client, on PostgreSQL by a digest the server keeps of each row: a row
+/// changed behind the import's back (a raw UPDATE of any one compared column, the officer's
+/// link included) must be seen as changed and written back as the file gives it, for incidents
+/// and referrals. The rows changed are past the first batch, which is compared on the server.
+#[tokio::test]
+async fn a_large_reimport_sees_rows_changed_behind_its_back() {
+    on_both!(|store| {
+        officers(&store).await;
+        let header = "incident_ref,reported_at,category,area,children_involved,adult_at_risk,domestic_abuse,officer_staff_number,department\n";
+        let mut text = String::from(header);
+        for i in 0..6_000 {
+            text.push_str(&format!(
+                "F-{i:05},01/02/2024 10:00,Assault,North,N,N,N,,Response\n"
+            ));
+        }
+        for i in 1..=12 {
+            let (officer, children) = match i {
+                9 => ("S100", "N"),
+                11 => ("", "3"),
+                _ => ("", "N"),
+            };
+            text.push_str(&format!(
+                "W-{i},01/02/2024 10:00,Assault,North,{children},N,N,{officer},Response\n"
+            ));
+        }
+        let first = import_bytes(&store, RegisterKind::Incidents, text.as_bytes(), false).await;
+        assert_eq!(first.created, 6_012, "{:?}", first.errors);
+        for (reference, set) in [
+            ("W-1", "reported_at = '2024-02-01T11:00:00'"),
+            ("W-2", "category = 'Theft'"),
+            ("W-3", "area = 'South'"),
+            ("W-4", "children_involved = 1"),
+            ("W-5", "adult_at_risk = 1"),
+            ("W-6", "domestic_abuse = 1"),
+            ("W-7", "officer_staff_number = 'S200'"),
+            ("W-8", "department = 'CID'"),
+            ("W-9", "officer_person_id = NULL"),
+            (
+                "W-10",
+                "officer_person_id = (SELECT id FROM people WHERE staff_number = 'S200')",
+            ),
+            ("W-11", "children_involved_count = NULL"),
+            ("W-12", "children_involved_count = 2"),
+        ] {
+            execute(
+                &store,
+                &format!("UPDATE incidents SET {set} WHERE incident_ref = '{reference}'"),
+            )
+            .await;
+        }
+        let again = import_bytes(&store, RegisterKind::Incidents, text.as_bytes(), false).await;
+        assert_eq!(
+            (again.created, again.updated, again.unchanged),
+            (0, 12, 6_000),
+            "{:?}",
+            again.errors
+        );
+        for i in 1..=12 {
+            let w = register::incident(&store, &format!("W-{i}"))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                (
+                    w.reported_at.as_str(),
+                    w.category.as_str(),
+                    w.area.as_str(),
+                    w.children_involved,
+                    w.adult_at_risk,
+                    w.domestic_abuse,
+                    w.officer_staff_number.as_str(),
+                    w.department.as_str(),
+                ),
+                (
+                    "2024-02-01T10:00:00",
+                    "Assault",
+                    "North",
+                    i == 11,
+                    false,
+                    false,
+                    if i == 9 { "S100" } else { "" },
+                    "Response"
+                ),
+                "W-{i}"
+            );
+            assert_eq!(w.officer_name.is_some(), i == 9, "W-{i}");
+            assert_eq!(w.children_involved_count, (i == 11).then_some(3), "W-{i}");
+        }
+        // Written back as the file gives them: now unchanged.
+        let same = import_bytes(&store, RegisterKind::Incidents, text.as_bytes(), false).await;
+        assert_eq!((same.updated, same.unchanged), (0, 6_012));
+
+        let header = "referral_ref,incident_ref,submitted_at,subject_type,category,officer_grade,officer_staff_number,partner,narrative\n";
+        let mut text = String::from(header);
+        for i in 0..6_000 {
+            text.push_str(&format!(
+                "RF-{i:05},F-00001,02/02/2024 10:00,child,Domestic,standard,,Children's social care,Seen\n"
+            ));
+        }
+        for i in 1..=4 {
+            text.push_str(&format!(
+                "RW-{i},W-1,02/02/2024 10:00,child,Domestic,standard,S100,Children's social care,\"Seen\n\tat home\"\n"
+            ));
+        }
+        let first = import_bytes(&store, RegisterKind::Referrals, text.as_bytes(), false).await;
+        assert_eq!(first.created, 6_004, "{:?}", first.errors);
+        for (reference, set) in [
+            ("RW-1", "narrative = 'Seen at home'"),
+            ("RW-2", "partner = 'Police'"),
+            ("RW-3", "incident_ref = 'W-2'"),
+            ("RW-4", "officer_person_id = NULL"),
+        ] {
+            execute(
+                &store,
+                &format!("UPDATE referrals SET {set} WHERE referral_ref = '{reference}'"),
+            )
+            .await;
+        }
+        let again = import_bytes(&store, RegisterKind::Referrals, text.as_bytes(), false).await;
+        assert_eq!(
+            (again.created, again.updated, again.unchanged),
+            (0, 4, 6_000),
+            "{:?}",
+            again.errors
+        );
+        for i in 1..=4 {
+            let r = register::referral(&store, &format!("RW-{i}"))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                (
+                    r.narrative.as_str(),
+                    r.partner.as_str(),
+                    r.incident_ref.as_str(),
+                    r.officer_name.as_deref()
+                ),
+                (
+                    "Seen\n\tat home",
+                    "Children's social care",
+                    "W-1",
+                    Some("Mona Hughes")
+                ),
+                "RW-{i}"
+            );
+        }
+    });
+}
+
+/// On PostgreSQL each stored incident and referral carries the digest of its compared values
+/// (`compared_digest`), which a large re-import computes again from each row of the file: the
+/// server's is the first 16 bytes of the SHA-256 of the values as text (none as the value it
+/// counts as) joined by U+001F, whatever the values hold (backslashes, line breaks and tabs,
+/// letters beyond ASCII). And a file whose rows' digests differ from the server's (here the
+/// column made to digest something else) must still import correctly, every row compared on
+/// the server: unchanged rows unchanged, a changed row changed.
+#[tokio::test]
+async fn a_large_reimport_imports_correctly_whatever_digest_the_server_keeps() {
+    on_both!(|store| {
+        use sha2::Digest;
+        officers(&store).await;
+        let postgres = store.backend() == mashboard_store::Backend::Postgres;
+        let header = "incident_ref,reported_at,category,area,children_involved,adult_at_risk,domestic_abuse,officer_staff_number,department\n";
+        let mut filler = String::new();
+        for i in 0..6_000 {
+            filler.push_str(&format!(
+                "F-{i:05},01/02/2024 10:00,Assault,North,N,N,N,,Response\n"
+            ));
+        }
+        let file = |last: &str| {
+            format!(
+                "{header}{filler}D-1,01/02/2024 10:00,{last},Nörth,4,N,Y,S100,\nD-2,01/02/2024 10:00,Assault,North,N,N,N,,Response\n"
+            )
+        };
+        let first = import_bytes(
+            &store,
+            RegisterKind::Incidents,
+            file(r"a\b\\c").as_bytes(),
+            false,
+        )
+        .await;
+        assert_eq!(first.created, 6_002, "{:?}", first.errors);
+        if postgres {
+            let s100 = scalar(&store, "SELECT id FROM people WHERE staff_number = 'S100'").await;
+            let text = format!(
+                "2024-02-01T10:00:00\u{1f}a\\b\\\\c\u{1f}Nörth\u{1f}1\u{1f}0\u{1f}1\u{1f}S100\u{1f}\u{1f}{s100}\u{1f}4"
+            );
+            let expected: String = sha2::Sha256::digest(text.as_bytes())[..16]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let kept: String = sqlx::query_scalar(
+                "SELECT encode(compared_digest, 'hex') FROM incidents WHERE incident_ref = 'D-1'",
+            )
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+            assert_eq!(kept, expected);
+            // A referral's narrative with a line break and a tab.
+            let referrals = "referral_ref,incident_ref,submitted_at,subject_type,category,officer_grade,officer_staff_number,partner,narrative\nDR-1,D-1,02/02/2024 10:00,adult,Domestic,high,,Police,\"Seen\n\tat home\"\n";
+            import_bytes(&store, RegisterKind::Referrals, referrals.as_bytes(), false).await;
+            let text = "D-1\u{1f}2024-02-02T10:00:00\u{1f}adult\u{1f}Domestic\u{1f}high\u{1f}\u{1f}Police\u{1f}Seen\n\tat home\u{1f}0";
+            let expected: String = sha2::Sha256::digest(text.as_bytes())[..16]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let kept: String = sqlx::query_scalar(
+                "SELECT encode(compared_digest, 'hex') FROM referrals WHERE referral_ref = 'DR-1'",
+            )
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+            assert_eq!(kept, expected);
+            // From now on the server digests the reference alone: never what the file's rows
+            // digest to.
+            execute(&store, "ALTER TABLE incidents DROP COLUMN compared_digest").await;
+            execute(
+                &store,
+                "ALTER TABLE incidents ADD COLUMN compared_digest BYTEA GENERATED ALWAYS AS
+                 (substr(sha256(CAST(incident_ref AS BYTEA)), 1, 16)) STORED",
+            )
+            .await;
+        }
+        let same = import_bytes(
+            &store,
+            RegisterKind::Incidents,
+            file(r"a\b\\c").as_bytes(),
+            false,
+        )
+        .await;
+        assert_eq!(
+            (same.created, same.updated, same.unchanged),
+            (0, 0, 6_002),
+            "{:?}",
+            same.errors
+        );
+        let changed = import_bytes(
+            &store,
+            RegisterKind::Incidents,
+            file(r"a\b\c").as_bytes(),
+            false,
+        )
+        .await;
+        assert_eq!(
+            (changed.created, changed.updated, changed.unchanged),
+            (0, 1, 6_001)
+        );
+        let d = register::incident(&store, "D-1").await.unwrap().unwrap();
+        assert_eq!(d.category, r"a\b\c");
+    });
+}

@@ -470,6 +470,12 @@ async fn shape(store: &Store) -> Vec<String> {
             .await
             .unwrap();
             for (t, c, nullable) in cols {
+                // Computed by PostgreSQL alone (the digest a re-import compares).
+                if mashboard_store::register::POSTGRES_GENERATED_COLUMNS
+                    .contains(&(t.as_str(), c.as_str()))
+                {
+                    continue;
+                }
                 out.push(format!(
                     "{t}.{c} {}",
                     if nullable == "NO" { "NOT NULL" } else { "NULL" }

@@ -1,0 +1,5 @@
+-- On PostgreSQL incidents and referrals carry a digest of the values a re-import compares
+-- (`compared_digest`, in this migration's PostgreSQL part), so that a large re-import reads the
+-- reference and 16 bytes of each stored row rather than every compared value. SQLite has no
+-- digest function and compares in the database batch by batch: the column is PostgreSQL's
+-- alone, the schemas otherwise alike (`copy-db` passes it over; PostgreSQL computes it).
