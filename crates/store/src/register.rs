@@ -1193,6 +1193,14 @@ fn drop_stored_unchanged(
 /// before, and the rows before the fetch are in any case.
 const COMPARE_HERE_SHARE: usize = 16;
 
+/// On PostgreSQL, how many rows of a re-import are held at most before it proves large
+/// (`COMPARE_HERE_SHARE`), rather than staged batch by batch: once the register's digests are
+/// fetched, the rows held are compared here too, where each row staged first is sent and joined
+/// on the server at the end (re-importing 1,000,000 unchanged incidents, the 62,500 rows
+/// before the fetch took 0.3 s to stage and join under load). A larger register's rows before
+/// the fetch go on in `COPY`s of this many. About 20 MB of incidents.
+const HELD_ROWS: usize = 65_536;
+
 /// The columns [`Writer::drop_unchanged`] binds for each row on SQLite, in the order of
 /// [`bind_compared`]: the reference, then every column `changed` compares
 /// ([`compared_columns`]), and nothing else (the import's timestamps are not compared: two
@@ -1939,6 +1947,9 @@ where
             // large (see `COMPARE_HERE_SHARE`): the rows written so far, and the register's.
             let mut seen = 0usize;
             let (mut stored, mut fetched) = (None, false);
+            // Until then, on PostgreSQL, the rows are held here rather than staged (see
+            // `HELD_ROWS`).
+            let mut held: Vec<Pending> = Vec::new();
             while let Some(mut batch) = receiver.recv().await {
                 lap(0);
                 // Rows whose key an earlier row used (where the database keeps the keys), then
@@ -2012,10 +2023,14 @@ where
                     if before > 0 {
                         tx.drop_unchanged(kind, &mut batch, &now).await?;
                         seen += batch.len();
-                        if stored.is_none()
-                            && !fetched
-                            && seen.saturating_mul(COMPARE_HERE_SHARE) >= before as usize
-                        {
+                        let large = seen.saturating_mul(COMPARE_HERE_SHARE) >= before as usize;
+                        if months_at_finish && !fetched {
+                            held.append(&mut batch);
+                            if large || held.len() >= HELD_ROWS {
+                                batch = std::mem::take(&mut held);
+                            }
+                        }
+                        if stored.is_none() && !fetched && large {
                             fetched = true;
                             if let Some(seen) = &mut seen_here {
                                 // The file is about as large as the register, most likely.
@@ -2053,6 +2068,21 @@ where
                     lap(5);
                 }
             }
+            // A file that ended before it proved large: the rows held are staged now.
+            if !held.is_empty() && !lock().rejected() {
+                affected += tx
+                    .write_batch(
+                        &sql,
+                        backend,
+                        kind,
+                        &held,
+                        &now,
+                        &actor.name,
+                        !rebuild.is_empty(),
+                    )
+                    .await?;
+            }
+            drop(held);
             lap(0);
             for (i, phase) in [
                 "write: wait for the reader",

@@ -1255,7 +1255,8 @@ async fn execute(store: &Store, sql: &str) {
 /// register holds on the client, on PostgreSQL by a digest the server keeps of each row: a row
 /// changed behind the import's back (a raw UPDATE of any one compared column, the officer's
 /// link included) must be seen as changed and written back as the file gives it, for incidents
-/// and referrals. The rows changed are past the first batch, which is compared on the server.
+/// and referrals. Many rows, so that the file proves large and is compared there, the rows
+/// changed far down the file.
 #[tokio::test]
 async fn a_large_reimport_sees_rows_changed_behind_its_back() {
     on_both!(|store| {
@@ -1501,5 +1502,43 @@ async fn a_large_reimport_imports_correctly_whatever_digest_the_server_keeps() {
         );
         let d = register::incident(&store, "D-1").await.unwrap().unwrap();
         assert_eq!(d.category, r"a\b\c");
+    });
+}
+
+/// A re-import of a file much smaller than the register (less than a sixteenth of it) is
+/// compared on the server only: its rows, held back while the file might still prove large,
+/// must still all be written when it ends, new and changed ones alike, and the rest left.
+#[tokio::test]
+async fn a_small_reimport_into_a_large_register_writes_what_changed() {
+    on_both!(|store| {
+        let header = "incident_ref,reported_at,children_involved,department\n";
+        let mut text = String::from(header);
+        for i in 0..400 {
+            text.push_str(&format!("S-{i:03},01/02/2024 10:00,N,Response\n"));
+        }
+        let first = import_bytes(&store, RegisterKind::Incidents, text.as_bytes(), false).await;
+        assert_eq!(first.created, 400, "{:?}", first.errors);
+        let mut small = String::from(header);
+        for i in 0..8 {
+            small.push_str(&format!("S-{i:03},01/02/2024 10:00,N,Response\n"));
+        }
+        small.push_str("S-100,01/02/2024 10:00,Y,Response\nS-999,01/02/2024 10:00,N,CID\n");
+        let again = import_bytes(&store, RegisterKind::Incidents, small.as_bytes(), false).await;
+        assert_eq!(
+            (again.created, again.updated, again.unchanged),
+            (1, 1, 8),
+            "{:?}",
+            again.errors
+        );
+        assert!(
+            register::incident(&store, "S-100")
+                .await
+                .unwrap()
+                .unwrap()
+                .children_involved
+        );
+        let new = register::incident(&store, "S-999").await.unwrap().unwrap();
+        assert_eq!(new.department, "CID");
+        assert_eq!(count(&store, "incidents").await, 401);
     });
 }
