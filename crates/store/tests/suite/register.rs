@@ -1246,9 +1246,9 @@ async fn a_large_reimport_sees_a_backslash_added_or_moved() {
     });
 }
 
-/// A re-import of a file much smaller than the register (less than a sixteenth of it) is
-/// compared on the server only: its rows, held back while the file might still prove large,
-/// must still all be written when it ends, new and changed ones alike, and the rest left.
+/// A re-import of a file much smaller than the register (less than a sixteenth of it) never
+/// reads the register's values on PostgreSQL (`stored_rows.rs`): it is compared on the server
+/// alone, and must still write its new and changed rows and leave the rest.
 #[tokio::test]
 async fn a_small_reimport_into_a_large_register_writes_what_changed() {
     on_both!(|store| {
