@@ -220,13 +220,80 @@ fn values(backend: Backend, rows: usize, width: usize, tail: &str) -> String {
     sql
 }
 
-/// Parameters per row of each kind.
+/// Parameters per row of each kind: its written columns, but an outcome's `source`, which is
+/// fixed SQL (`'import'`, see [`upsert_sql`]).
 fn width(kind: RegisterKind) -> usize {
+    let columns = written_columns(kind).len();
+    if kind == RegisterKind::Outcomes {
+        columns - 1
+    } else {
+        columns
+    }
+}
+
+/// The columns an import writes into each kind's table, in the order each row's values are
+/// bound (`bind_pending!`), copied (`copy_row`) and staged: the one list that the upsert's
+/// columns and updates and `COPY`'s columns are made from.
+fn written_columns(kind: RegisterKind) -> &'static [&'static str] {
     match kind {
-        RegisterKind::Incidents => 13,
-        RegisterKind::Referrals => 12,
-        RegisterKind::Outcomes => 7,
-        RegisterKind::ReferralPeople => 6,
+        RegisterKind::Incidents => &[
+            "incident_ref",
+            "reported_at",
+            "category",
+            "area",
+            "children_involved",
+            "adult_at_risk",
+            "domestic_abuse",
+            "officer_staff_number",
+            "officer_person_id",
+            "department",
+            "imported_at",
+            "updated_at",
+            "children_involved_count",
+        ],
+        RegisterKind::Referrals => &[
+            "referral_ref",
+            "incident_ref",
+            "submitted_at",
+            "subject_type",
+            "category",
+            "officer_grade",
+            "officer_staff_number",
+            "officer_person_id",
+            "partner",
+            "narrative",
+            "imported_at",
+            "updated_at",
+        ],
+        RegisterKind::Outcomes => &[
+            "referral_ref",
+            "partner",
+            "outcome",
+            "reason",
+            "decided_at",
+            "recorded_by",
+            "updated_at",
+            "source",
+        ],
+        RegisterKind::ReferralPeople => &[
+            "referral_ref",
+            "role",
+            "name",
+            "date_of_birth",
+            "address",
+            "area",
+        ],
+    }
+}
+
+/// Each kind's key (its upsert's conflict target), and the other written columns a row already
+/// stored keeps when it is written again: when it was first imported, where an outcome came from.
+fn kept_on_conflict(kind: RegisterKind) -> (&'static str, &'static [&'static str]) {
+    match kind {
+        RegisterKind::Incidents => ("incident_ref", &["imported_at"]),
+        RegisterKind::Referrals => ("referral_ref", &["imported_at"]),
+        RegisterKind::Outcomes => ("referral_ref, partner", &["source"]),
+        RegisterKind::ReferralPeople => ("referral_ref, name", &[]),
     }
 }
 
@@ -320,56 +387,37 @@ fn staged_changes(kind: RegisterKind) -> String {
     )
 }
 
-/// The upsert of each kind, taking its rows from `source` (`VALUES …` or a `SELECT`).
+/// The upsert of each kind, taking its rows from `source` (`VALUES …` or a `SELECT`): a row
+/// already stored is written again (every written column but those it keeps) only when it
+/// differs.
 fn upsert_from(kind: RegisterKind, values: &str) -> String {
-    match kind {
-        RegisterKind::Incidents => format!(
-            "INSERT INTO incidents (incident_ref, reported_at, category, area, children_involved, adult_at_risk,
-                domestic_abuse, officer_staff_number, officer_person_id, department, imported_at, updated_at,
-                children_involved_count)
-             {values}
-             ON CONFLICT (incident_ref) DO UPDATE SET reported_at = excluded.reported_at,
-                category = excluded.category, area = excluded.area,
-                children_involved = excluded.children_involved, adult_at_risk = excluded.adult_at_risk,
-                domestic_abuse = excluded.domestic_abuse, officer_staff_number = excluded.officer_staff_number,
-                officer_person_id = excluded.officer_person_id, department = excluded.department,
-                updated_at = excluded.updated_at, children_involved_count = excluded.children_involved_count
-             WHERE {}",
-            changed(kind, "incidents", "excluded")
-        ),
-        RegisterKind::Referrals => format!(
-            "INSERT INTO referrals (referral_ref, incident_ref, submitted_at, subject_type, category, officer_grade,
-                officer_staff_number, officer_person_id, partner, narrative, imported_at, updated_at)
-             {values}
-             ON CONFLICT (referral_ref) DO UPDATE SET incident_ref = excluded.incident_ref,
-                submitted_at = excluded.submitted_at, subject_type = excluded.subject_type,
-                category = excluded.category, officer_grade = excluded.officer_grade,
-                officer_staff_number = excluded.officer_staff_number,
-                officer_person_id = excluded.officer_person_id, partner = excluded.partner,
-                narrative = excluded.narrative, updated_at = excluded.updated_at
-             WHERE {}",
-            changed(kind, "referrals", "excluded")
-        ),
-        RegisterKind::Outcomes => format!(
-            "INSERT INTO referral_outcomes (referral_ref, partner, outcome, reason, decided_at, recorded_by, updated_at, source)
-             {values}
-             ON CONFLICT (referral_ref, partner) DO UPDATE SET outcome = excluded.outcome,
-                reason = excluded.reason, decided_at = excluded.decided_at,
-                recorded_by = excluded.recorded_by, updated_at = excluded.updated_at
-             WHERE referral_outcomes.source = 'import' AND (referral_outcomes.outcome <> excluded.outcome
+    let columns = written_columns(kind);
+    let (key, kept) = kept_on_conflict(kind);
+    let updated: Vec<String> = columns
+        .iter()
+        .filter(|c| !key.split(", ").any(|k| k == **c) && !kept.contains(c))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    let differs = match kind {
+        RegisterKind::Incidents | RegisterKind::Referrals => changed(kind, table(kind), "excluded"),
+        RegisterKind::Outcomes => "referral_outcomes.source = 'import' AND (referral_outcomes.outcome <> excluded.outcome
                 OR referral_outcomes.reason <> excluded.reason
                 OR referral_outcomes.decided_at <> excluded.decided_at)"
-        ),
-        RegisterKind::ReferralPeople => format!(
-            "INSERT INTO referral_people (referral_ref, role, name, date_of_birth, address, area)
-             {values}
-             ON CONFLICT (referral_ref, name) DO UPDATE SET role = excluded.role,
-                date_of_birth = excluded.date_of_birth, address = excluded.address, area = excluded.area
-             WHERE referral_people.role <> excluded.role
+            .to_string(),
+        RegisterKind::ReferralPeople => "referral_people.role <> excluded.role
                 OR COALESCE(referral_people.date_of_birth, '') <> COALESCE(excluded.date_of_birth, '')
                 OR referral_people.address <> excluded.address OR referral_people.area <> excluded.area"
-        ),
-    }
+            .to_string(),
+    };
+    format!(
+        "INSERT INTO {} ({})
+             {values}
+             ON CONFLICT ({key}) DO UPDATE SET {}
+             WHERE {differs}",
+        table(kind),
+        columns.join(", "),
+        updated.join(", "),
+    )
 }
 
 /// A good row waiting to be written, with its officer's person id looked up.
@@ -953,16 +1001,9 @@ const STAGED: &str = "register_import_rows";
 const CHANGES: &str = "register_import_changes";
 
 /// The columns staged for a kind, in the order of its upsert (`None`: not staged).
-fn copy_columns(kind: RegisterKind) -> Option<&'static str> {
+fn copy_columns(kind: RegisterKind) -> Option<String> {
     match kind {
-        RegisterKind::Incidents => Some(
-            "incident_ref, reported_at, category, area, children_involved, adult_at_risk, domestic_abuse,
-             officer_staff_number, officer_person_id, department, imported_at, updated_at, children_involved_count",
-        ),
-        RegisterKind::Referrals => Some(
-            "referral_ref, incident_ref, submitted_at, subject_type, category, officer_grade,
-             officer_staff_number, officer_person_id, partner, narrative, imported_at, updated_at",
-        ),
+        RegisterKind::Incidents | RegisterKind::Referrals => Some(written_columns(kind).join(", ")),
         RegisterKind::Outcomes | RegisterKind::ReferralPeople => None,
     }
 }
