@@ -213,7 +213,7 @@ pub async fn protect(
 ) -> Response {
     // Browsers send cross-site forms only as GET or POST; any other method needs a CORS
     // preflight we never grant, and no route accepts one (they end in 405).
-    if *request.method() != Method::POST || request.uri().path().starts_with("/api/") {
+    if *request.method() != Method::POST || crate::error::is_api(request.uri().path()) {
         return next.run(request).await;
     }
     let large = limits.is_large(&request);

@@ -153,6 +153,7 @@ impl IntoResponse for AppError {
 /// | anything else: logged under a reference, nothing saved | 500    | `internal`    |
 /// | the server is busy: refused before anything ran        | 503    | `busy`        |
 /// | it took too long: stopped at the time limit            | 408    | `timed_out`   |
+/// | no such address, or not with this method               | 404, 405 | `not_found`, `method_not_allowed` |
 ///
 /// `Said` carries a capability's own status, code and words (and extra fields such as
 /// `fields` for per-field problems) through the same type.
@@ -400,18 +401,76 @@ pub(crate) fn page_window(limit: Option<i64>, offset: Option<i64>) -> Result<(i6
     }
 }
 
-pub async fn not_found() -> Response {
-    AppError::NotFound.into_response()
+/// Whether a request is the API's, answered in JSON ([`ApiError`]), rather than a page's
+/// ([`AppError`]).
+pub fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
 }
 
-pub async fn method_not_allowed() -> Response {
-    let mut r = AppError::BadRequest(
-        "This page cannot be used that way. Go back and use the page's own links and buttons."
-            .into(),
-    )
-    .into_response();
-    *r.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
-    r
+/// An answer given outside any handler, where no handler chose between a page and JSON: the
+/// API's JSON under `/api/` ([`is_api`]), a page in words elsewhere.
+#[derive(Debug, Clone, Copy)]
+pub enum Refusal {
+    /// No route has this path.
+    NotFound,
+    /// A route has this path but not this method.
+    MethodNotAllowed,
+    /// Every place for a request is taken (`load.rs`).
+    Busy,
+    /// Stopped at the request's time limit (`routes::time_limit`).
+    TimedOut,
+}
+
+impl Refusal {
+    /// The answer to a request for `path`.
+    pub fn answer(self, path: &str) -> Response {
+        self.answer_to(is_api(path))
+    }
+
+    /// The answer to the API (`api`, [`is_api`]) or to a browser.
+    pub fn answer_to(self, api: bool) -> Response {
+        if api {
+            match self {
+                Refusal::NotFound => api_said(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "There is no such address in the API. Its calls are listed at /api/v1/openapi.json.",
+                ),
+                Refusal::MethodNotAllowed => api_said(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method_not_allowed",
+                    "This address does not take that method. Its calls are listed at /api/v1/openapi.json.",
+                ),
+                Refusal::Busy => ApiError::Busy.into_response(),
+                Refusal::TimedOut => ApiError::TimedOut.into_response(),
+            }
+        } else {
+            match self {
+                Refusal::NotFound => AppError::NotFound.into_response(),
+                Refusal::MethodNotAllowed => {
+                    let mut r = AppError::BadRequest(
+                        "This page cannot be used that way. Go back and use the page's own links and buttons."
+                            .into(),
+                    )
+                    .into_response();
+                    *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+                    r
+                }
+                Refusal::Busy => AppError::Busy.into_response(),
+                Refusal::TimedOut => AppError::TimedOut.into_response(),
+            }
+        }
+    }
+}
+
+/// The router's fallback: no route has this path.
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    Refusal::NotFound.answer(uri.path())
+}
+
+/// The router's fallback for a path whose route does not take the method.
+pub async fn method_not_allowed(uri: axum::http::Uri) -> Response {
+    Refusal::MethodNotAllowed.answer(uri.path())
 }
 
 pub fn panic_page(_err: Box<dyn std::any::Any + Send + 'static>) -> Response {

@@ -18,7 +18,7 @@
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use prometheus_client::metrics::counter::Counter;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -117,20 +117,11 @@ pub async fn admit(State(admission): State<Admission>, request: Request, next: N
         return next.run(request).await;
     }
     let Some(place) = admission.limiter.admit().await else {
-        return busy(request.uri().path());
+        return crate::error::Refusal::Busy.answer(request.uri().path());
     };
     let response = next.run(request).await;
     drop(place);
     response
-}
-
-/// The refusal: the API's JSON `busy` under `/api/`, a page in plain words elsewhere.
-fn busy(path: &str) -> Response {
-    if path.starts_with("/api/") {
-        crate::error::ApiError::Busy.into_response()
-    } else {
-        crate::error::AppError::Busy.into_response()
-    }
 }
 
 #[cfg(test)]

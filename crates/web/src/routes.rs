@@ -167,11 +167,10 @@ async fn time_limit(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    use axum::response::IntoResponse;
     if limits.is_large(&request) {
         return next.run(request).await;
     }
-    let api = request.uri().path().starts_with("/api/");
+    let api = crate::error::is_api(request.uri().path());
     let request = request.map(|body| {
         axum::body::Body::new(tower_http::timeout::TimeoutBody::new(
             limits.body_idle,
@@ -180,8 +179,7 @@ async fn time_limit(
     });
     match tokio::time::timeout(limits.request_time, next.run(request)).await {
         Ok(r) => r,
-        Err(_) if api => crate::error::ApiError::TimedOut.into_response(),
-        Err(_) => crate::error::AppError::TimedOut.into_response(),
+        Err(_) => crate::error::Refusal::TimedOut.answer_to(api),
     }
 }
 

@@ -726,6 +726,39 @@ async fn unknown_routes_and_wrong_methods_get_friendly_pages() {
     });
 }
 
+/// A program calling the API reads its errors as JSON, even for an address or a method that
+/// no call has (before, these came back as the browser's HTML pages).
+#[tokio::test]
+async fn the_api_answers_an_unknown_address_or_method_in_json() {
+    on_both!(|app| {
+        let c = client();
+        let token = token_for(&app, Role::MashStaff).await;
+        let r = c
+            .get(app.url("/api/v1/no-such-call"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "not_found");
+        assert!(body["message"].as_str().unwrap().contains("openapi.json"));
+        let r = c
+            .delete(app.url("/api/v1/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "method_not_allowed");
+        // Pages keep answering in words.
+        let r = c.get(app.url("/no/such/page")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert!(r.text().await.unwrap().contains("Page not found"));
+    });
+}
+
 #[tokio::test]
 async fn the_api_answers_with_json_for_token_holders_only() {
     on_both!(|app| {
