@@ -38,6 +38,8 @@ mod exercises;
 mod impact;
 #[path = "suite/impact_scope.rs"]
 mod impact_scope;
+#[path = "suite/hostile_forms.rs"]
+mod hostile_forms;
 #[path = "suite/imports.rs"]
 mod imports;
 #[path = "suite/learning.rs"]
