@@ -34,12 +34,12 @@ mod coverage;
 mod evaluation;
 #[path = "suite/exercises.rs"]
 mod exercises;
+#[path = "suite/hostile_forms.rs"]
+mod hostile_forms;
 #[path = "suite/impact.rs"]
 mod impact;
 #[path = "suite/impact_scope.rs"]
 mod impact_scope;
-#[path = "suite/hostile_forms.rs"]
-mod hostile_forms;
 #[path = "suite/imports.rs"]
 mod imports;
 #[path = "suite/learning.rs"]
