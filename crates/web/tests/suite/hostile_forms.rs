@@ -37,7 +37,8 @@ async fn spawn(url: &DbUrl) -> TestApp {
 const NOW: &str = "2026-01-05T09:00:00.000000Z";
 
 /// Module 1 (with profile 1 holding it), session 1, attachment day 1, partner 1, check 1,
-/// completion 1 (awaiting sign-off), compliance audit 1 and quality review 1.
+/// completion 1 (awaiting sign-off), CPD entry 1 (submitted), the MASH staff member enrolled on
+/// session 1, compliance audit 1 and quality review 1.
 async fn world(store: &Store) {
     use mashboard_store::training::{catalogue, programmes};
     let m = catalogue::create_module(
@@ -75,6 +76,8 @@ async fn world(store: &Store) {
         .await
         .to_string();
     exec(store, "INSERT INTO completions (person_id, module_id, module_version, completed_on, mode, status, source, recorded_by, created_at, updated_at) VALUES (CAST($1 AS BIGINT), 1, '1.0', '2026-01-02', 'face_to_face', 'awaiting_sign_off', 'recorded', 'test', $2, $2)", &[&staff, NOW]).await;
+    exec(store, "INSERT INTO cpd_entries (person_id, topic, done_on, minutes, kind, learning, evidence_url, status, source, created_at) VALUES (CAST($1 AS BIGINT), 'Reading on neglect', '2026-01-03', 60, 'reading', '', '', 'submitted', 'recorded', $2)", &[&staff, NOW]).await;
+    exec(store, "INSERT INTO session_enrolments (session_id, person_id, status, booked_by, created_at, updated_at) VALUES (1, CAST($1 AS BIGINT), 'enrolled', 'test', $2, $2)", &[&staff, NOW]).await;
     let owner = scalar(
         store,
         "SELECT CAST(id AS BIGINT) FROM users WHERE username = 'test-administrator'",
