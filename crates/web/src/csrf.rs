@@ -2,7 +2,8 @@
 //! bearer tokens only, never cookies.
 //!
 //! A URL-encoded form is read whole (up to [`MAX_BODY`]) and its `csrf_token` compared with the
-//! session's in constant time. A multipart form is never buffered: the middleware reads the
+//! session's in constant time; a form whose field holds a NUL character is then refused with a
+//! page naming the field ([`nul_refusal`]). A multipart form is never buffered: the middleware reads the
 //! stream only until its `csrf_token` field (our forms put it first; it must arrive within
 //! [`MAX_BEFORE_TOKEN`] bytes), checks it, and hands on a body that replays the bytes read so far
 //! followed by the rest of the stream, untouched. So a recorded video of several gigabytes passes
@@ -79,12 +80,31 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn urlencoded_token(body: &Bytes) -> Option<String> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+fn urlencoded_token(pairs: &[(String, String)]) -> Option<String> {
     pairs
-        .into_iter()
+        .iter()
         .find(|(k, _)| k == "csrf_token")
-        .map(|(_, v)| v)
+        .map(|(_, v)| v.clone())
+}
+
+/// The refusal of a URL-encoded form with a NUL character (U+0000) in a field: nothing a person
+/// types, and a character PostgreSQL cannot keep in text (SQLite would), so such a form is
+/// refused here, on both databases alike and before any handler saves part of it, with a page
+/// naming the field.
+fn nul_refusal(pairs: &[(String, String)]) -> Option<Response> {
+    let (name, _) = pairs
+        .iter()
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))?;
+    let field = match name.replace('\0', "") {
+        n if n.is_empty() => "a".to_string(),
+        n => format!("the \u{201c}{}\u{201d}", n.replace('_', " ")),
+    };
+    Some(
+        AppError::BadRequest(format!(
+            "The form was not saved: {field} field contains a null character (U+0000), which is not allowed. Remove it, for example by typing the text again instead of pasting it, then send the form again."
+        ))
+        .into_response(),
+    )
 }
 
 type DataStream = axum::body::BodyDataStream;
@@ -262,13 +282,17 @@ pub async fn protect(
         // It stopped arriving (`routes::time_limit` bounds the wait) or the connection broke.
         Err(_) => return AppError::Stalled.into_response(),
     };
-    let supplied = if content_type.starts_with("application/x-www-form-urlencoded") {
-        urlencoded_token(&bytes)
-    } else {
-        None
-    };
-    match (expected, supplied) {
+    let pairs: Vec<(String, String)> =
+        if content_type.starts_with("application/x-www-form-urlencoded") {
+            serde_urlencoded::from_bytes(&bytes).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+    match (expected, urlencoded_token(&pairs)) {
         (Some(e), Some(s)) if constant_time_eq(e.as_bytes(), s.as_bytes()) => {
+            if let Some(refusal) = nul_refusal(&pairs) {
+                return refusal;
+            }
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }

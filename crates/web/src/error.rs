@@ -473,6 +473,55 @@ pub async fn method_not_allowed(uri: axum::http::Uri) -> Response {
     Refusal::MethodNotAllowed.answer(uri.path())
 }
 
+/// Two things no page handler should have to think of, held for every route here:
+///
+/// - A NUL character in the path (`%00`) is "not found", on the API too: no record's key holds
+///   one, and PostgreSQL cannot compare text with it (it would be a 500). (A query string is
+///   each handler's to read: a cursor such as `?before=%00` is already refused in words.)
+/// - axum's own refusals of a request a handler's extractors cannot read (a form in another
+///   encoding than the handler reads, a path id that is not a number), which axum answers in
+///   plain text, become pages in words: a path that cannot be read is "page not found", as
+///   [`crate::form::path_id`] has it; a body that cannot be read, "there is a problem". (The
+///   API's extractors answer JSON themselves; assets and metrics answer plain text on purpose.)
+pub async fn pages_not_plain_text(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path().to_string();
+    if path.contains("%00") {
+        return Refusal::NotFound.answer(&path);
+    }
+    let r = next.run(request).await;
+    let plain = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/plain"));
+    if !plain
+        || !r.status().is_client_error()
+        || is_api(&path)
+        || path.starts_with("/assets/")
+        || path == "/metrics"
+    {
+        return r;
+    }
+    let status = r.status();
+    // axum's refusal is a line of text: read at most a little of it.
+    let text = axum::body::to_bytes(r.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    if text.starts_with(b"Invalid URL") {
+        return AppError::NotFound.into_response();
+    }
+    let mut page = AppError::BadRequest(
+        "The form could not be read, so nothing was saved. Go back, reload the page and send it again."
+            .into(),
+    )
+    .into_response();
+    *page.status_mut() = status;
+    page
+}
+
 pub fn panic_page(_err: Box<dyn std::any::Any + Send + 'static>) -> Response {
     AppError::Internal("a request handler panicked".into()).into_response()
 }

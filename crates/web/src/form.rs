@@ -50,6 +50,38 @@ pub(crate) fn fields(pairs: &[(String, String)], name: &str) -> Vec<String> {
         .collect()
 }
 
+/// A form read into a struct of text fields, taking the first value of a field sent more than
+/// once, as [`value`] does (axum's `Form<T>` refuses a repeated field with a plain-text 422);
+/// a body that cannot be read at all is answered with a page, never plain text.
+pub(crate) struct FirstValues<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for FirstValues<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, AppError> {
+        let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(req, state)
+            .await
+            .map_err(|e| {
+                AppError::BadRequest(format!(
+                    "The form could not be read ({}). Go back, reload the page and send it again.",
+                    e.body_text()
+                ))
+            })?;
+        let mut seen = std::collections::HashSet::new();
+        let first = pairs.into_iter().filter(|(k, _)| seen.insert(k.clone()));
+        T::deserialize(serde::de::value::MapDeserializer::<
+            _,
+            serde::de::value::Error,
+        >::new(first))
+        .map(FirstValues)
+        .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}.")))
+    }
+}
+
 /// A record id from the path; anything else is "page not found", never a 500.
 pub(crate) fn path_id(raw: &str) -> Result<i64, AppError> {
     raw.trim().parse::<i64>().map_err(|_| AppError::NotFound)

@@ -223,6 +223,7 @@ pub fn router(state: AppState) -> Router {
         .router
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn(error::pages_not_plain_text))
         .layer(axum::middleware::from_fn_with_state(
             limits.clone(),
             csrf::protect,

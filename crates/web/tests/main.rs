@@ -34,6 +34,8 @@ mod coverage;
 mod evaluation;
 #[path = "suite/exercises.rs"]
 mod exercises;
+#[path = "suite/hostile_forms.rs"]
+mod hostile_forms;
 #[path = "suite/impact.rs"]
 mod impact;
 #[path = "suite/impact_scope.rs"]

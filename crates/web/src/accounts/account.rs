@@ -3,12 +3,12 @@
 
 use crate::auth::{cap, keep_session, Page};
 use crate::error::AppError;
+use crate::form::FirstValues;
 use crate::view::{html, Chrome, FormState};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use mashboard_domain::accounts::check_password;
 use mashboard_store::accounts;
 use mashboard_store::audit_trail::{self, Event};
@@ -95,7 +95,7 @@ pub struct PasswordForm {
 pub async fn change_password(
     State(state): State<AppState>,
     page: Page<cap::SignedIn>,
-    Form(f): Form<PasswordForm>,
+    FirstValues(f): FirstValues<PasswordForm>,
 ) -> Result<Response, AppError> {
     let mut form = FormState::default();
     if f.current_password.is_empty() {

@@ -4,12 +4,12 @@ use crate::auth::{
     csrf_token, MaybeUser, SESSION_AUTH_AT, SESSION_CSRF, SESSION_GENERATION, SESSION_USER,
 };
 use crate::error::AppError;
+use crate::form::FirstValues;
 use crate::view::{html, Chrome, FormState};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use mashboard_store::accounts::{self, SignIn};
 use mashboard_store::audit_trail::{self, Actor, Event};
 use serde::Deserialize;
@@ -100,7 +100,7 @@ pub async fn submit(
     State(state): State<AppState>,
     connected: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     session: Session,
-    Form(f): Form<LoginForm>,
+    FirstValues(f): FirstValues<LoginForm>,
 ) -> Result<Response, AppError> {
     // Failed attempts are counted per account and per place, so that someone else's guesses
     // from elsewhere do not make the account's owner wait.

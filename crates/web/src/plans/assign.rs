@@ -15,7 +15,7 @@ pub async fn assign(
     State(state): State<AppState>,
     page: Page<cap::TrainingManage>,
     Path(staff_number): Path<String>,
-    Form(f): Form<AssignForm>,
+    FirstValues(f): FirstValues<AssignForm>,
 ) -> Result<Response, AppError> {
     let person = visible_person(&state, &page.user, &staff_number).await?;
     let mut form = FormState::default();

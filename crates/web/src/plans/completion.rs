@@ -140,7 +140,7 @@ pub async fn sign_off(
     State(state): State<AppState>,
     page: Page<cap::SignOff>,
     Path(id): Path<String>,
-    Form(f): Form<CommentForm>,
+    FirstValues(f): FirstValues<CommentForm>,
 ) -> Result<Response, AppError> {
     let c = visible_completion(&state, &page.user, &id).await?;
     let mut form = FormState::default();
@@ -183,7 +183,7 @@ pub async fn reopen(
     State(state): State<AppState>,
     page: Page<cap::TrainingManage>,
     Path(id): Path<String>,
-    Form(f): Form<CommentForm>,
+    FirstValues(f): FirstValues<CommentForm>,
 ) -> Result<Response, AppError> {
     let c = visible_completion(&state, &page.user, &id).await?;
     if f.reason.trim().is_empty() || f.reason.chars().count() > 2000 {

@@ -150,7 +150,7 @@ pub(super) async fn record_and_redirect(
 pub async fn record_own(
     State(state): State<AppState>,
     page: Page<cap::OwnTraining>,
-    Form(f): Form<CompletionForm>,
+    FirstValues(f): FirstValues<CompletionForm>,
 ) -> Result<Response, AppError> {
     let Some(person) = own_person(&state, &page.user).await? else {
         return Err(AppError::BadRequest("Your account is not linked to a person in the directory, so it has no training record.".into()));
@@ -171,7 +171,7 @@ pub async fn record_for(
     State(state): State<AppState>,
     page: Page<cap::TrainingManage>,
     Path(staff_number): Path<String>,
-    Form(f): Form<CompletionForm>,
+    FirstValues(f): FirstValues<CompletionForm>,
 ) -> Result<Response, AppError> {
     let person = visible_person(&state, &page.user, &staff_number).await?;
     let back = format!("/people/{}/training?saved=completion", person.staff_number);

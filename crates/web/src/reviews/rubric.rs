@@ -70,7 +70,24 @@ pub(super) async fn rubric_save(
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let module = field(&pairs, "module_id").parse::<i64>().ok();
+    // A module that is not in the catalogue is refused here, not left to the database.
+    let module = match field(&pairs, "module_id").as_str() {
+        "" => None,
+        raw => match raw.parse::<i64>() {
+            Ok(m)
+                if mashboard_store::training::catalogue::module(&state.store, m)
+                    .await?
+                    .is_some() =>
+            {
+                Some(m)
+            }
+            _ => {
+                let mut form = FormState::default();
+                form.add_error(&format!("module-{id}"), "Choose the module from the list");
+                return render_rubric(&state, &page.user, &page.csrf, form, None).await;
+            }
+        },
+    };
     match reviews::update_criterion(
         &state.store,
         &page.user.actor(),

@@ -26,7 +26,12 @@ impl FormPage {
     }
 }
 
-pub(super) fn read_check(pairs: &[(String, String)]) -> Result<CheckInput, FormState> {
+/// Reads the check's form; `modules` are the ids of the catalogue's modules, retired ones
+/// included (a module that is not one of them is refused, not left to the database).
+pub(super) fn read_check(
+    pairs: &[(String, String)],
+    modules: &[i64],
+) -> Result<CheckInput, FormState> {
     let mut form = FormState::default();
     for n in ["title", "description", "module_id", "pass_mark", "active"] {
         form.set(n, raw_field(pairs, n).trim());
@@ -47,8 +52,8 @@ pub(super) fn read_check(pairs: &[(String, String)]) -> Result<CheckInput, FormS
     let module_id = match form.value("module_id") {
         "" => None,
         raw => match raw.parse::<i64>() {
-            Ok(v) => Some(v),
-            Err(_) => {
+            Ok(v) if modules.contains(&v) => Some(v),
+            _ => {
                 form.add_error("module_id", "Choose a module from the list");
                 None
             }
@@ -71,6 +76,15 @@ pub(super) fn read_check(pairs: &[(String, String)]) -> Result<CheckInput, FormS
         pass_mark_pct: pass,
         active: !form.value("active").is_empty(),
     })
+}
+
+/// The ids of every module of the catalogue, retired ones included.
+async fn module_ids(state: &AppState) -> Result<Vec<i64>, AppError> {
+    Ok(catalogue::modules(&state.store, true)
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect())
 }
 
 pub(super) async fn render_form(
@@ -127,7 +141,7 @@ pub async fn create(
     page: Page<cap::TrainingManage>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let input = match read_check(&pairs) {
+    let input = match read_check(&pairs, &module_ids(&state).await?) {
         Ok(i) => i,
         Err(form) => {
             return render_form(
@@ -200,7 +214,7 @@ pub async fn update(
     let check = checks::get(&state.store, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    match read_check(&pairs) {
+    match read_check(&pairs, &module_ids(&state).await?) {
         Ok(input) => {
             checks::update(&state.store, &page.user.actor(), id, &input).await?;
             Ok(Redirect::to(&format!("/training/checks/{id}?saved=details")).into_response())
