@@ -3,7 +3,8 @@
 //!
 //! A URL-encoded form is read whole (up to [`MAX_BODY`]) and its `csrf_token` compared with the
 //! session's in constant time; a form whose field holds a NUL character is then refused with a
-//! page naming the field ([`nul_refusal`]). A multipart form is never buffered: the middleware reads the
+//! page naming the field ([`nul_refusal`]), and an API call's JSON body likewise with the API's
+//! 400 ([`api_body`]). A multipart form is never buffered: the middleware reads the
 //! stream only until its `csrf_token` field (our forms put it first; it must arrive within
 //! [`MAX_BEFORE_TOKEN`] bytes), checks it, and hands on a body that replays the bytes read so far
 //! followed by the rest of the stream, untouched. So a recorded video of several gigabytes passes
@@ -233,7 +234,10 @@ pub async fn protect(
 ) -> Response {
     // Browsers send cross-site forms only as GET or POST; any other method needs a CORS
     // preflight we never grant, and no route accepts one (they end in 405).
-    if *request.method() != Method::POST || crate::error::is_api(request.uri().path()) {
+    if crate::error::is_api(request.uri().path()) {
+        return api_body(request, next).await;
+    }
+    if *request.method() != Method::POST {
         return next.run(request).await;
     }
     let large = limits.is_large(&request);
@@ -298,6 +302,76 @@ pub async fn protect(
         }
         _ => AppError::FormExpired.into_response(),
     }
+}
+
+/// The API needs no CSRF token (it takes bearer tokens only), but a JSON body with a NUL
+/// character (U+0000, `\u0000`) in a text is refused here with the API's 400 naming the field,
+/// as a form's is ([`nul_refusal`]): PostgreSQL cannot keep it in text (a 500) and SQLite
+/// would. Only a body holding the six characters `\u0000` is looked at further.
+async fn api_body(request: Request, next: Next) -> Response {
+    let json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    if !json || matches!(*request.method(), Method::GET | Method::HEAD) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(e) if over_limit(&e) => {
+            return crate::error::ApiError::BadRequest(format!(
+                "The request body is larger than {} MB.",
+                MAX_BODY / (1024 * 1024)
+            ))
+            .into_response()
+        }
+        Err(_) => return crate::error::Refusal::TimedOut.answer_to(true),
+    };
+    if let Some(field) = json_nul_field(&bytes) {
+        return crate::error::ApiError::fields([(
+            field.as_str(),
+            "must not contain a null character (U+0000)",
+        )])
+        .into_response();
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// Where a JSON body holds a NUL character in a text or a key: the field's path (`name`,
+/// `rows[2].note`), or `None` (also when the body is not JSON: the handler says so).
+fn json_nul_field(body: &[u8]) -> Option<String> {
+    use serde_json::Value;
+    fn walk(v: &Value, at: &str) -> Option<String> {
+        match v {
+            Value::String(s) if s.contains('\0') => Some(at.to_string()),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| walk(item, &format!("{at}[{i}]"))),
+            Value::Object(fields) => fields.iter().find_map(|(k, item)| {
+                let name = k.replace('\0', "");
+                let path = if at.is_empty() {
+                    name
+                } else {
+                    format!("{at}.{name}")
+                };
+                if k.contains('\0') {
+                    Some(path)
+                } else {
+                    walk(item, &path)
+                }
+            }),
+            _ => None,
+        }
+    }
+    if !body.windows(6).any(|w| w == b"\\u0000") {
+        return None;
+    }
+    let value: Value = serde_json::from_slice(body).ok()?;
+    walk(&value, "").map(|p| if p.is_empty() { "body".to_string() } else { p })
 }
 
 /// Whether reading a body failed because it passed its limit (not because it stopped arriving).

@@ -487,22 +487,22 @@ pub async fn pages_not_plain_text(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let path = request.uri().path().to_string();
+    let path = request.uri().path();
     if path.contains("%00") {
-        return Refusal::NotFound.answer(&path);
+        return Refusal::NotFound.answer(path);
     }
+    // Decided before the request moves on: no copy of the path on every request.
+    let plain_on_purpose = is_api(path) || path.starts_with("/assets/") || path == "/metrics";
     let r = next.run(request).await;
+    if plain_on_purpose || !r.status().is_client_error() {
+        return r;
+    }
     let plain = r
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with("text/plain"));
-    if !plain
-        || !r.status().is_client_error()
-        || is_api(&path)
-        || path.starts_with("/assets/")
-        || path == "/metrics"
-    {
+    if !plain {
         return r;
     }
     let status = r.status();

@@ -853,3 +853,38 @@ async fn an_officer_whose_attachment_day_is_overdue_is_told_why_and_what_to_do()
         assert!(!html.contains("overdue"), "{html}");
     });
 }
+
+/// A NUL character in a JSON text is refused with a 400 naming the field, on both databases
+/// (PostgreSQL cannot keep it: it was a 500 there, and SQLite stored it), and nothing is saved;
+/// the six characters `\u0000` typed as text are kept as typed.
+#[tokio::test]
+async fn the_api_refuses_a_null_character_in_a_text_by_its_field() {
+    on_both!(|app| {
+        use reqwest::Method as M;
+        use serde_json::json;
+        let t = token_for(&app, Role::MashTrainer).await;
+        let before = count(&app.store, "partner_orgs").await;
+        let (s, v) = api(
+            &app,
+            &t,
+            M::POST,
+            "/api/v1/partners",
+            json!({"name": "Northshire\u{0} Health", "kind": "health"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["fields"][0]["field"], "name", "{v}");
+        assert!(v["message"].as_str().unwrap().contains("U+0000"), "{v}");
+        assert_eq!(count(&app.store, "partner_orgs").await, before);
+        let (s, v) = api(
+            &app,
+            &t,
+            M::POST,
+            "/api/v1/partners",
+            json!({"name": "Northshire \\u0000 Health", "kind": "health"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["name"], "Northshire \\u0000 Health", "{v}");
+    });
+}
