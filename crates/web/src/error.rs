@@ -473,11 +473,13 @@ pub async fn method_not_allowed(uri: axum::http::Uri) -> Response {
     Refusal::MethodNotAllowed.answer(uri.path())
 }
 
-/// Two things no page handler should have to think of, held for every route here:
+/// Things no handler should have to think of, held for every route here:
 ///
 /// - A NUL character in the path (`%00`) is "not found", on the API too: no record's key holds
-///   one, and PostgreSQL cannot compare text with it (it would be a 500). (A query string is
-///   each handler's to read: a cursor such as `?before=%00` is already refused in words.)
+///   one, and PostgreSQL cannot compare text with it (it would be a 500).
+/// - A NUL character in the query (a search, a filter, a cursor) is refused with a 400 naming
+///   the parameter ([`query_nul_refusal`]), in the API's JSON or a page: nothing a person
+///   types, and PostgreSQL cannot compare text with it either (a 500 on eight API calls).
 /// - axum's own refusals of a request a handler's extractors cannot read (a form in another
 ///   encoding than the handler reads, a path id that is not a number), which axum answers in
 ///   plain text, become pages in words: a path that cannot be read is "page not found", as
@@ -490,6 +492,13 @@ pub async fn pages_not_plain_text(
     let path = request.uri().path();
     if path.contains("%00") {
         return Refusal::NotFound.answer(path);
+    }
+    if let Some(refusal) = request
+        .uri()
+        .query()
+        .and_then(|q| query_nul_refusal(q, is_api(path)))
+    {
+        return refusal;
     }
     // Decided before the request moves on: no copy of the path on every request.
     let plain_on_purpose = is_api(path) || path.starts_with("/assets/") || path == "/metrics";
@@ -520,6 +529,30 @@ pub async fn pages_not_plain_text(
     .into_response();
     *page.status_mut() = status;
     page
+}
+
+/// The refusal of a query whose parameter holds a NUL character, naming the parameter; `None`
+/// when none does (only a query holding `%00` is decoded to look).
+fn query_nul_refusal(query: &str, api: bool) -> Option<Response> {
+    if !query.contains("%00") {
+        return None;
+    }
+    let (name, _) = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))?;
+    let name = match name.replace('\0', "") {
+        n if n.is_empty() => "a".to_string(),
+        n => n,
+    };
+    Some(if api {
+        ApiError::fields([(name.as_str(), "must not contain a null character (U+0000)")])
+            .into_response()
+    } else {
+        AppError::BadRequest(format!(
+            "The web address's \u{201c}{}\u{201d} holds a null character (U+0000), which cannot be used. Go back and use the page's own links, search boxes and filters.",
+            name.replace('_', " ")
+        ))
+        .into_response()
+    })
 }
 
 pub fn panic_page(_err: Box<dyn std::any::Any + Send + 'static>) -> Response {
