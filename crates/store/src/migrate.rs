@@ -219,6 +219,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0034_audit_trail_by_time.sqlite.sql"),
         postgres: include_str!("../migrations/0034_audit_trail_by_time.postgres.sql"),
     },
+    Migration {
+        version: 35,
+        name: "register: a digest of each incident's and referral's compared values, for a re-import",
+        common: include_str!("../migrations/0035_compared_digest.sql"),
+        sqlite: include_str!("../migrations/0035_compared_digest.sqlite.sql"),
+        postgres: include_str!("../migrations/0035_compared_digest.postgres.sql"),
+    },
 ];
 
 fn render(m: &Migration, backend: Backend) -> String {

@@ -250,6 +250,7 @@ fn written_columns(kind: RegisterKind) -> &'static [&'static str] {
             "imported_at",
             "updated_at",
             "children_involved_count",
+            "compared_digest",
         ],
         RegisterKind::Referrals => &[
             "referral_ref",
@@ -264,6 +265,7 @@ fn written_columns(kind: RegisterKind) -> &'static [&'static str] {
             "narrative",
             "imported_at",
             "updated_at",
+            "compared_digest",
         ],
         RegisterKind::Outcomes => &[
             "referral_ref",
@@ -368,22 +370,28 @@ fn changed(kind: RegisterKind, old: &str, new: &str) -> String {
     terms.join(" OR ")
 }
 
-/// The rows staged on PostgreSQL that the upsert must look at: those new to the register or
-/// changed. An unchanged row left in would still lock its stored row (a write to each of its
-/// pages): re-importing 1,000,000 unchanged incidents took 10.5 s that way, 4.2 s with this
-/// join first (under load).
+/// The rows staged on PostgreSQL that must be written: those new to the register or changed
+/// (`written` true), which the upsert writes, and those unchanged whose stored digest is not
+/// theirs (`written` false: NULL, as after migration 35 or a change made elsewhere, or made
+/// otherwise by an earlier version), whose digest alone is written so that the next large
+/// re-import passes them by on this side (`stored_rows.rs`). An unchanged row left in would
+/// still lock its stored row (a write to each of its pages): re-importing 1,000,000 unchanged
+/// incidents took 10.5 s that way, 4.2 s with this join first (under load).
 fn staged_changes(kind: RegisterKind) -> String {
     let (table, reference) = match kind {
         RegisterKind::Incidents => ("incidents", "incident_ref"),
         RegisterKind::Referrals => ("referrals", "referral_ref"),
         RegisterKind::Outcomes | RegisterKind::ReferralPeople => {
-            return format!("SELECT * FROM {STAGED}")
+            return format!("SELECT *, true AS written FROM {STAGED}")
         }
     };
+    // Every compared column is NOT NULL or compared through COALESCE: `changed` is never NULL.
+    let changed = changed(kind, "t", "s");
     format!(
-        "SELECT s.* FROM {STAGED} s LEFT JOIN {table} t ON t.{reference} = s.{reference}
-         WHERE t.id IS NULL OR {}",
-        changed(kind, "t", "s")
+        "SELECT s.*, t.id IS NULL OR {changed} AS written
+         FROM {STAGED} s LEFT JOIN {table} t ON t.{reference} = s.{reference}
+         WHERE t.id IS NULL OR {changed}
+            OR t.compared_digest IS DISTINCT FROM s.compared_digest"
     )
 }
 
@@ -596,7 +604,9 @@ macro_rules! bind_pending {
                 .bind(r.department.as_str())
                 .bind($now)
                 .bind($now)
-                .bind(r.children_count),
+                .bind(r.children_count)
+                // The digest: written by PostgreSQL's `COPY` only (`copy_row`), none here.
+                .bind(None::<&str>),
             Record::Referral(r) => $q
                 .bind(r.referral_ref.as_str())
                 .bind(r.incident_ref.as_str())
@@ -609,7 +619,8 @@ macro_rules! bind_pending {
                 .bind(r.partner.as_str())
                 .bind(r.narrative.as_str())
                 .bind($now)
-                .bind($now),
+                .bind($now)
+                .bind(None::<&str>),
             Record::Outcome(r) => $q
                 .bind(r.referral_ref.as_str())
                 .bind(r.partner.as_str())
@@ -850,9 +861,10 @@ writer_impl!(
             if batch.is_empty() {
                 return Ok(0);
             }
-            let mut data = Vec::with_capacity(batch.len() * 160);
+            let mut data = Vec::with_capacity(batch.len() * 200);
+            let mut line = Vec::with_capacity(256);
             for p in batch {
-                copy_row(&mut data, p, now);
+                copy_row(&mut data, &mut line, p, now);
             }
             // Into an empty table whose unique constraints are dropped for the load (see
             // `drop_secondary_indexes`), every row is new: straight in, rather than staged and
@@ -876,7 +888,7 @@ writer_impl!(
             rows: usize,
         ) -> Result<Option<crate::stored_rows::StoredRows>> {
             use futures_util::TryStreamExt;
-            let Some(select) = compared_select(kind) else {
+            let Some(select) = stored_digests_select(kind) else {
                 return Ok(None);
             };
             let mut stored = crate::stored_rows::StoredRows::with_capacity(rows);
@@ -933,7 +945,7 @@ writer_impl!(
                 if loaded as u64 >= FULL_RECOUNT_ROWS {
                     return Ok(0);
                 }
-                table(kind)
+                table(kind).to_string()
             } else {
                 // Only the rows new or changed, found in one join, kept for the months and the
                 // upsert: on a re-import of an unchanged file, none.
@@ -956,11 +968,20 @@ writer_impl!(
                 .execute(&mut *self)
                 .await?;
                 self.run("SET LOCAL work_mem TO DEFAULT").await?;
-                CHANGES
+                // The rows unchanged but for their digest: the digest alone (no other column,
+                // nor `updated_at`, moves; not counted as changed; no month touched).
+                sqlx::query(&format!(
+                    "UPDATE {table} t SET compared_digest = c.compared_digest FROM {CHANGES} c
+                     WHERE NOT c.written AND t.{reference} = c.{reference}",
+                    table = table(kind)
+                ))
+                .execute(&mut *self)
+                .await?;
+                format!("(SELECT * FROM {CHANGES} WHERE written)")
             };
             // The months the rows are in after and (when `look_up`) before, and for incidents
             // the months of the referrals made from them (`impact::months_of`, set-based).
-            let mut sql = format!("SELECT DISTINCT substr({date}, 1, 7) FROM {written}");
+            let mut sql = format!("SELECT DISTINCT substr({date}, 1, 7) FROM {written} w");
             if look_up {
                 sql.push_str(&format!(
                     " UNION SELECT substr(t.{date}, 1, 7) FROM {written} c
@@ -982,7 +1003,13 @@ writer_impl!(
             if unconstrained {
                 return Ok(0);
             }
-            let sql = upsert_from(kind, &format!("SELECT * FROM {CHANGES}"));
+            let sql = upsert_from(
+                kind,
+                &format!(
+                    "SELECT {} FROM {CHANGES} WHERE written",
+                    written_columns(kind).join(", ")
+                ),
+            );
             Ok(sqlx::query(&sql).execute(&mut *self).await?.rows_affected())
         }
     }
@@ -1009,8 +1036,9 @@ fn copy_columns(kind: RegisterKind) -> Option<String> {
 }
 
 /// One row in `COPY`'s text format: tab between columns, `\N` for none, and backslash,
-/// tab, line feed and carriage return escaped.
-fn copy_row(out: &mut Vec<u8>, p: &Pending, now: &str) {
+/// tab, line feed and carriage return escaped. Its last column is the digest of its compared
+/// values ([`compared_digest`]; `line` is room to format them in).
+fn copy_row(out: &mut Vec<u8>, line: &mut Vec<u8>, p: &Pending, now: &str) {
     fn text(out: &mut Vec<u8>, s: &str) {
         for &b in s.as_bytes() {
             match b {
@@ -1062,41 +1090,57 @@ fn copy_row(out: &mut Vec<u8>, p: &Pending, now: &str) {
         }
         Record::Outcome(_) | Record::Person(_) => return,
     }
-    // The last column's tab becomes the line's end.
-    out.pop();
+    compared_line(line, p);
+    push_hex(out, &compared_digest(line));
     out.push(b'\n');
 }
 
-/// On PostgreSQL, the register's incidents or referrals as a large re-import compares them on
-/// this side ([`Writer::stored_rows`]): the reference, then each column `changed` compares
-/// ([`compared_columns`], in its order; none (NULL) as the value it counts as), each row one
-/// line of `COPY`'s text format, as [`compared_line`] writes a row of the file. `None` for the
-/// kinds not compared.
-fn compared_select(kind: RegisterKind) -> Option<String> {
+/// The digest of a row's compared values as [`compared_line`] formats them: the first 16 bytes
+/// of their SHA-256, stored with the row (`compared_digest`, migration 35) and compared by a
+/// large re-import (`stored_rows.rs`). A cryptographic hash, the same in every process: whoever
+/// makes a file cannot make a changed row pass for the one stored. A change to what
+/// `compared_line` writes makes the stored digests differ from every row's: they are then
+/// compared on the server and written again (`staged_changes`), once.
+pub(crate) fn compared_digest(line: &[u8]) -> [u8; 16] {
+    use sha2::Digest;
+    let full = sha2::Sha256::digest(line);
+    let mut digest = [0; 16];
+    digest.copy_from_slice(&full[..16]);
+    digest
+}
+
+/// Appends `bytes` in lower-case hexadecimal, as the digest column holds them.
+fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for &b in bytes {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 15)]);
+    }
+}
+
+/// On PostgreSQL, what a large re-import reads of the register's incidents or referrals to
+/// compare on this side ([`Writer::stored_rows`]): the reference and the digest of each row
+/// that has one ([`compared_digest`]), each row one line of `COPY`'s text format. `None` for
+/// the kinds not compared.
+fn stored_digests_select(kind: RegisterKind) -> Option<String> {
     let reference = match kind {
         RegisterKind::Incidents => "incident_ref",
         RegisterKind::Referrals => "referral_ref",
         RegisterKind::Outcomes | RegisterKind::ReferralPeople => return None,
     };
-    let (equal, optional) = compared_columns(kind);
-    let mut columns = vec![reference.to_string()];
-    columns.extend(equal.iter().map(|c| c.to_string()));
-    columns.extend(
-        optional
-            .iter()
-            .map(|(c, none)| format!("COALESCE({c}, {none})")),
-    );
     Some(format!(
-        "SELECT {} FROM {}",
-        columns.join(", "),
+        "SELECT {reference}, compared_digest FROM {} WHERE compared_digest IS NOT NULL",
         table(kind)
     ))
 }
 
-/// A row of the file as [`compared_select`] gives a stored row, into `out` (emptied first):
-/// the same columns in the same order, each written as `COPY`'s text output writes it (text
-/// escaped, numbers in decimal). A value written otherwise than the server writes it only
-/// makes an unchanged row count as changed: it is then compared again on the server.
+/// The compared values of a row as the import writes it, into `out` (emptied first), from
+/// which its digest is made ([`compared_digest`]): the reference, then each column `changed`
+/// compares ([`compared_columns`], in its order; none (NULL) as the value it counts as), a
+/// tab between them, each written as `COPY`'s text output would write it (text escaped,
+/// numbers in decimal). The reference comes first and unchanged, as
+/// [`stored_digests_select`] gives it. Any change here makes every stored digest differ: the
+/// rows are then compared on the server and their digests written again, once.
 fn compared_line(out: &mut Vec<u8>, p: &Pending) {
     use crate::stored_rows::copy_out_text;
     fn number(out: &mut Vec<u8>, n: i64) {
@@ -1139,7 +1183,7 @@ fn compared_line(out: &mut Vec<u8>, p: &Pending) {
             text(out, r.narrative.as_str());
             number(out, p.officer_id.unwrap_or(0));
         }
-        // Not compared (`compared_select`): never asked.
+        // Not compared (`compared_columns`): never asked.
         Record::Outcome(_) | Record::Person(_) => {}
     }
 }
@@ -1150,7 +1194,9 @@ fn drop_stored_unchanged(stored: &crate::stored_rows::StoredRows, batch: &mut Ve
     let mut line = Vec::with_capacity(256);
     batch.retain(|p| {
         compared_line(&mut line, p);
-        !stored.unchanged(&line)
+        // The reference, as `COPY` writes it (escaped: no tab in it).
+        let reference = line.split(|&b| b == b'\t').next().unwrap_or(&[]);
+        !stored.unchanged(reference, &compared_digest(&line))
     });
 }
 

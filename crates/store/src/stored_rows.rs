@@ -2,32 +2,34 @@
 //! with on this side, so that the rows the register already holds exactly so are never sent to
 //! the server at all (the register import, `register.rs`: `Writer::stored_rows`).
 //!
-//! The register's rows come once, by one `COPY (SELECT reference, compared values…) TO STDOUT`,
-//! each row one line of `COPY`'s text format. What is kept of each is its reference, exactly
-//! (all of them one after another in one buffer), and a 128-bit digest of the rest of its line
-//! (two SipHash-1-3 hashes with keys drawn at random for the process, so a digest cannot be
-//! aimed at). A row of the file is formatted into the same line on this side
-//! (`register::compared_line`) and counts as unchanged only when its reference is held, byte for
-//! byte, with the same digest. Anything else is sent on as before (staged, joined against the
-//! register, upserted, each step comparing the values themselves), so a value formatted here
-//! otherwise than the server formats it costs time, never a change: a change is lost only if
-//! two different lines had the same 128-bit digest.
+//! Each row of the register keeps a digest of its compared values (`compared_digest`,
+//! migration 35: the first 16 bytes of SHA-256 of the values as `register::compared_line`
+//! formats them), written by the import with the row, and set to NULL by a trigger whenever
+//! anything else changes one of those values. The rows with a digest come once, by one
+//! `COPY (SELECT reference, digest …) TO STDOUT`, each one line of `COPY`'s text format: their
+//! references are kept exactly (all of them one after another in one buffer), each with its
+//! digest. A row of the file counts as unchanged only when its reference is held, byte for
+//! byte, with the digest the import computes for it. Anything else (a row new, changed, or
+//! stored without a digest) is sent on as before (staged, joined against the register,
+//! upserted, each step comparing the values themselves), so a digest NULL or formatted
+//! otherwise costs time, never a change: a change is lost only if two different rows had the
+//! same 128-bit prefix of SHA-256.
 //!
-//! A million incidents take about 47 MB here: the references (about 11 MB), 24 bytes per row
+//! A million incidents take about 43 MB here: the references (about 11 MB), 24 bytes per row
 //! (where its reference is, and its digest) and a hash table of 4-byte row numbers.
 
 use hashbrown::HashTable;
 use std::hash::{BuildHasher, RandomState};
 
-/// The register's rows as compared, by reference.
+/// The register's rows with a digest, by reference.
 pub(crate) struct StoredRows {
     /// Every reference held, in `COPY`'s text format, one after another.
     refs: Vec<u8>,
     rows: Vec<Stored>,
-    /// Row numbers (into `rows`), found by their reference's hash.
+    /// Row numbers (into `rows`), found by their reference's hash (keys drawn at random for
+    /// the process: references come from files).
     index: HashTable<u32>,
     by_ref: RandomState,
-    digest: [RandomState; 2],
 }
 
 /// One row held: where its reference is in `refs`, and its digest.
@@ -36,7 +38,7 @@ struct Stored {
     start: u32,
     /// The reference's length; the top bit marks a reference met twice (see [`AMBIGUOUS`]).
     len: u32,
-    digest: [u64; 2],
+    digest: [u8; 16],
 }
 
 impl Stored {
@@ -58,7 +60,6 @@ impl StoredRows {
             rows: Vec::with_capacity(rows),
             index: HashTable::with_capacity(rows),
             by_ref: RandomState::new(),
-            digest: [RandomState::new(), RandomState::new()],
         }
     }
 
@@ -68,22 +69,18 @@ impl StoredRows {
         self.rows.len()
     }
 
-    fn digest_of(&self, values: &[u8]) -> [u64; 2] {
-        [
-            self.digest[0].hash_one(values),
-            self.digest[1].hash_one(values),
-        ]
-    }
-
     /// Adds one line of `COPY`'s text output (its line feed left off): the reference, a tab,
-    /// then the compared values. Returns false when it cannot be held (its buffer would pass
-    /// 2 GiB): the caller then stops comparing here.
+    /// then the digest in hexadecimal (32 digits). A line otherwise is not held (its row is
+    /// then compared on the server). Returns false when it cannot be held (its buffer would
+    /// pass 2 GiB): the caller then stops comparing here.
     pub(crate) fn add_line(&mut self, line: &[u8]) -> bool {
         let Some(tab) = line.iter().position(|&b| b == b'\t') else {
-            // Never so (the statement names more than one column); nothing held, nothing lost.
             return true;
         };
-        let (reference, values) = (&line[..tab], &line[tab + 1..]);
+        let (reference, hex) = (&line[..tab], &line[tab + 1..]);
+        let Some(digest) = from_hex(hex) else {
+            return true;
+        };
         let (Ok(start), Ok(len)) = (
             u32::try_from(self.refs.len()),
             u32::try_from(reference.len()),
@@ -95,14 +92,12 @@ impl StoredRows {
         {
             return false;
         }
-        let digest = self.digest_of(values);
         let hash = self.by_ref.hash_one(reference);
         let StoredRows {
             refs,
             rows,
             index,
             by_ref,
-            ..
         } = self;
         if let Some(&i) = index.find(hash, |&i| &refs[rows[i as usize].span()] == reference) {
             rows[i as usize].len |= AMBIGUOUS;
@@ -118,23 +113,36 @@ impl StoredRows {
         true
     }
 
-    /// True when `line` (formatted as [`StoredRows::add_line`] takes it) is a row held exactly
-    /// so: the same reference, byte for byte, and the same digest of the rest.
-    pub(crate) fn unchanged(&self, line: &[u8]) -> bool {
-        let Some(tab) = line.iter().position(|&b| b == b'\t') else {
-            return false;
-        };
-        let (reference, values) = (&line[..tab], &line[tab + 1..]);
+    /// True when the row `reference` (in `COPY`'s text format, as [`StoredRows::add_line`]
+    /// takes it) is held exactly so: the same reference, byte for byte, with this digest.
+    pub(crate) fn unchanged(&self, reference: &[u8], digest: &[u8; 16]) -> bool {
         let hash = self.by_ref.hash_one(reference);
         let found = self.index.find(hash, |&i| {
             let r = self.rows[i as usize];
             r.len & AMBIGUOUS == 0 && &self.refs[r.span()] == reference
         });
-        match found {
-            Some(&i) => self.rows[i as usize].digest == self.digest_of(values),
-            None => false,
+        found.is_some_and(|&i| &self.rows[i as usize].digest == digest)
+    }
+}
+
+/// 32 hexadecimal digits (either case) as 16 bytes; `None` for anything else.
+fn from_hex(hex: &[u8]) -> Option<[u8; 16]> {
+    fn digit(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
         }
     }
+    if hex.len() != 32 {
+        return None;
+    }
+    let mut out = [0; 16];
+    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        *o = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(out)
 }
 
 /// Appends `s` as `COPY`'s text output writes a value (PostgreSQL's `CopyAttributeOutText`
@@ -160,49 +168,72 @@ pub(crate) fn copy_out_text(out: &mut Vec<u8>, s: &str) {
 mod tests {
     use super::*;
 
-    fn line(reference: &str, values: &[&str]) -> Vec<u8> {
+    fn line(reference: &str, digest: &[u8; 16]) -> Vec<u8> {
         let mut out = Vec::new();
         copy_out_text(&mut out, reference);
-        for v in values {
-            out.push(b'\t');
-            copy_out_text(&mut out, v);
+        out.push(b'\t');
+        for b in digest {
+            out.extend_from_slice(format!("{b:02x}").as_bytes());
         }
         out
     }
 
+    fn escaped(reference: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        copy_out_text(&mut out, reference);
+        out
+    }
+
     #[test]
-    fn only_the_same_reference_with_the_same_values_is_unchanged() {
+    fn only_the_same_reference_with_the_same_digest_is_unchanged() {
+        let (a, b) = ([1; 16], [0xab; 16]);
         let mut stored = StoredRows::with_capacity(2);
-        assert!(stored.add_line(&line("A-1", &["x", "1"])));
-        assert!(stored.add_line(&line("A-2", &["x\ty", "0"])));
+        assert!(stored.add_line(&line("A-1", &a)));
+        assert!(stored.add_line(&line("A\t2", &b)));
         assert_eq!(stored.len(), 2);
-        assert!(stored.unchanged(&line("A-1", &["x", "1"])));
-        assert!(stored.unchanged(&line("A-2", &["x\ty", "0"])));
-        // A value changed, characters moved from one value to the next, an unknown reference,
-        // a reference that is a prefix of one held.
-        assert!(!stored.unchanged(&line("A-1", &["x", "2"])));
-        assert!(!stored.unchanged(&line("A-2", &["x", "y\t0"])));
-        assert!(!stored.unchanged(&line("A-3", &["x", "1"])));
-        assert!(!stored.unchanged(&line("A-", &["x", "1"])));
+        assert!(stored.unchanged(&escaped("A-1"), &a));
+        assert!(stored.unchanged(&escaped("A\t2"), &b));
+        // Another digest, an unknown reference, a reference that is a prefix of one held.
+        assert!(!stored.unchanged(&escaped("A-1"), &b));
+        assert!(!stored.unchanged(&escaped("A-3"), &a));
+        assert!(!stored.unchanged(&escaped("A-"), &a));
+    }
+
+    #[test]
+    fn a_line_without_a_whole_digest_is_not_held() {
+        let mut stored = StoredRows::with_capacity(4);
+        assert!(stored.add_line(b"A-1\t\\N"));
+        assert!(stored.add_line(b"A-2\t0102"));
+        assert!(stored.add_line(b"A-3\t0g0102030405060708090a0b0c0d0e0f"));
+        assert!(stored.add_line(b"A-4"));
+        assert_eq!(stored.len(), 0);
+        assert!(stored.add_line(b"A-5\t000102030405060708090A0B0C0D0E0F"));
+        let digest: [u8; 16] = std::array::from_fn(|i| i as u8);
+        assert!(stored.unchanged(b"A-5", &digest));
     }
 
     #[test]
     fn a_reference_met_twice_is_never_unchanged() {
         let mut stored = StoredRows::with_capacity(2);
-        stored.add_line(&line("A-1", &["x"]));
-        stored.add_line(&line("A-1", &["x"]));
-        assert!(!stored.unchanged(&line("A-1", &["x"])));
+        stored.add_line(&line("A-1", &[7; 16]));
+        stored.add_line(&line("A-1", &[7; 16]));
+        assert!(!stored.unchanged(&escaped("A-1"), &[7; 16]));
     }
 
     #[test]
     fn many_rows_are_each_found() {
         let mut stored = StoredRows::with_capacity(10);
+        let digest = |i: u32| {
+            let mut d = [0; 16];
+            d[..4].copy_from_slice(&i.to_le_bytes());
+            d
+        };
         for i in 0..50_000 {
-            stored.add_line(&line(&format!("R-{i}"), &[&i.to_string()]));
+            stored.add_line(&line(&format!("R-{i}"), &digest(i)));
         }
         for i in 0..50_000 {
-            assert!(stored.unchanged(&line(&format!("R-{i}"), &[&i.to_string()])));
-            assert!(!stored.unchanged(&line(&format!("R-{i}"), &[&(i + 1).to_string()])));
+            assert!(stored.unchanged(format!("R-{i}").as_bytes(), &digest(i)));
+            assert!(!stored.unchanged(format!("R-{i}").as_bytes(), &digest(i + 1)));
         }
     }
 }
