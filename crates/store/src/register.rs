@@ -43,9 +43,11 @@
 //! again); into an empty table, its UNIQUE constraints, foreign keys and day-count trigger are
 //! dropped too and the rows are `COPY`d straight into the table, the constraints added back
 //! (checked whole) and the indexes built with 256 MB of `maintenance_work_mem`. A re-import
-//! whose file proves large (a sixteenth of the table's rows or more) fetches the table's
-//! compared values once and from then on sends only the rows new or changed
-//! (`stored_rows.rs`): an unchanged file is then mostly only read.
+//! whose file proves large (a sixteenth of the table's rows or more) fetches each stored row's
+//! reference and the digest of its compared values (written with the row by the import,
+//! cleared by a trigger when anything else changes one: migration 35) once, and from then on
+//! sends only the rows new, changed or stored without a digest (`stored_rows.rs`): an
+//! unchanged file is then mostly only read.
 //! Each phase's time is logged at debug level (`MASHBOARD_LOG=mashboard_store::register=debug`;
 //! `PHASES=1 scripts/bench` prints them).
 //! The file is parsed while the database works (SQLite on its own worker thread, PostgreSQL
@@ -1190,7 +1192,7 @@ fn compared_line(out: &mut Vec<u8>, p: &Pending) {
 
 /// Drops from a batch the rows `stored` holds exactly as the file gives them (see
 /// `stored_rows.rs`); the rest go on to be staged and compared again on the server.
-fn drop_stored_unchanged(stored: &crate::stored_rows::StoredRows, batch: &mut Vec<Pending>) {
+fn drop_stored_unchanged(stored: &mut crate::stored_rows::StoredRows, batch: &mut Vec<Pending>) {
     let mut line = Vec::with_capacity(256);
     batch.retain(|p| {
         compared_line(&mut line, p);
@@ -2034,7 +2036,7 @@ where
                                 started.elapsed(),
                             );
                         }
-                        if let Some(stored) = &stored {
+                        if let Some(stored) = &mut stored {
                             drop_stored_unchanged(stored, &mut batch);
                         }
                     }
