@@ -435,6 +435,9 @@ struct Pending {
     row: usize,
     record: Record,
     officer_id: Option<i64>,
+    /// The digest of its compared values ([`compared_digest`]) when the reader made it (a
+    /// first load on PostgreSQL: [`read_batches`]); otherwise made where needed.
+    digest: Option<[u8; 16]>,
 }
 
 /// The officer's staff number as stored ("" for none).
@@ -504,6 +507,11 @@ trait Writer: Send {
     /// the import touches, in one set-based statement over what it staged, instead of a
     /// look-up per batch (PostgreSQL's incidents and referrals).
     fn months_at_finish(&self, _kind: RegisterKind) -> bool {
+        false
+    }
+    /// True where the kind's rows are written with the digest of their compared values
+    /// ([`compared_digest`]: PostgreSQL's incidents and referrals).
+    fn writes_digests(&self, _kind: RegisterKind) -> bool {
         false
     }
     /// Prepares to write (after `BEGIN`): on PostgreSQL, makes the staging table; on SQLite,
@@ -833,6 +841,10 @@ writer_impl!(
             copy_columns(kind).is_some()
         }
 
+        fn writes_digests(&self, kind: RegisterKind) -> bool {
+            copy_columns(kind).is_some()
+        }
+
         async fn begin_writes(&mut self, kind: RegisterKind) -> Result<()> {
             if let Some(columns) = copy_columns(kind) {
                 sqlx::query(&format!(
@@ -1092,8 +1104,11 @@ fn copy_row(out: &mut Vec<u8>, line: &mut Vec<u8>, p: &Pending, now: &str) {
         }
         Record::Outcome(_) | Record::Person(_) => return,
     }
-    compared_line(line, p);
-    push_hex(out, &compared_digest(line));
+    let digest = p.digest.unwrap_or_else(|| {
+        compared_line(line, p);
+        compared_digest(line)
+    });
+    push_hex(out, &digest);
     out.push(b'\n');
 }
 
@@ -1810,14 +1825,21 @@ type Batch = Vec<Pending>;
 /// `batch_rows` to the writer, waiting while the channel is full (two batches), so memory stays
 /// flat. Stops early when the writer has gone (it failed, or the import was dropped). Returns
 /// the reader, for its counts.
+///
+/// With `digests` (the directory: a first load on PostgreSQL, where the writer's `COPY` is the
+/// slower side and this thread waits for it), also makes each good row's digest
+/// ([`compared_digest`]), with its officer's person id looked up as the writer looks it up
+/// again. On a re-import, where this thread is the slower side, the writer makes them.
 fn read_batches<R: Read>(
     mut reader: RegisterReader<R>,
     sender: tokio::sync::mpsc::Sender<Batch>,
     report: &std::sync::Mutex<RegisterReport>,
     batch_rows: usize,
+    digests: Option<std::sync::Arc<HashMap<String, i64>>>,
 ) -> RegisterReader<R> {
     let kind = reader.kind();
     let mut batch: Batch = Vec::with_capacity(batch_rows);
+    let mut line = Vec::with_capacity(256);
     let mut since_check = 0usize;
     // Time spent parsing and validating, and waiting for the writer to take a batch.
     let (mut parsing, mut waiting) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
@@ -1832,11 +1854,23 @@ fn read_batches<R: Read>(
                     r.error(e);
                 }
             }
-            Ok(record) => batch.push(Pending {
-                row: parsed.row,
-                record,
-                officer_id: None,
-            }),
+            Ok(record) => {
+                let mut p = Pending {
+                    row: parsed.row,
+                    record,
+                    officer_id: None,
+                    digest: None,
+                };
+                if let Some(people) = &digests {
+                    p.officer_id = p
+                        .record
+                        .officer()
+                        .and_then(|sn| people.get(sn.as_str()).copied());
+                    compared_line(&mut line, &p);
+                    p.digest = Some(compared_digest(&line));
+                }
+                batch.push(p);
+            }
         }
         if batch.len() == batch_rows {
             let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_rows));
@@ -1884,6 +1918,7 @@ where
 {
     use sqlx::Connection;
     let kind = reader.kind();
+    let people = std::sync::Arc::new(people);
     let dry_run = report.dry_run;
     let file_name = report.file_name.clone();
     let backend = store.backend();
@@ -1945,7 +1980,11 @@ where
     // 6.0 s after); the gain is where a core is free.
     let reading = {
         let shared = std::sync::Arc::clone(&shared);
-        tokio::task::spawn_blocking(move || read_batches(reader, sender, &shared, batch_rows))
+        let digests =
+            (before == 0 && tx.writes_digests(kind)).then(|| std::sync::Arc::clone(&people));
+        tokio::task::spawn_blocking(move || {
+            read_batches(reader, sender, &shared, batch_rows, digests)
+        })
     };
     let write = async {
         let result = async {
