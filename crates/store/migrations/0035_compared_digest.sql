@@ -4,7 +4,7 @@
 -- the import formats them (`register::compared_line`), in hex; the import computes it and
 -- writes it with the row. NULL where unknown: rows written by any other path, and every row
 -- until an import writes it (a plain column without a default, so adding it rewrites nothing).
--- A NULL digest only costs time: such a row is compared on the server, value by value.
+-- Where it is NULL, the re-import has the server make it from the values as it reads them.
 -- Each database's part adds a trigger that sets the digest to NULL whenever an update changes
 -- a compared value without writing a new digest itself, so a digest is always NULL or right.
 ALTER TABLE incidents ADD COLUMN compared_digest TEXT;

@@ -45,8 +45,8 @@
 //! (checked whole) and the indexes built with 256 MB of `maintenance_work_mem`. A re-import
 //! whose file proves large (a sixteenth of the table's rows or more) fetches each stored row's
 //! reference and the digest of its compared values (written with the row by the import,
-//! cleared by a trigger when anything else changes one: migration 35) once, and from then on
-//! sends only the rows new, changed or stored without a digest (`stored_rows.rs`): an
+//! cleared by a trigger when anything else changes one: migration 35; made by the server where
+//! cleared) once, and from then on sends only the rows new or changed (`stored_rows.rs`): an
 //! unchanged file is then mostly only read.
 //! Each phase's time is logged at debug level (`MASHBOARD_LOG=mashboard_store::register=debug`;
 //! `PHASES=1 scripts/bench` prints them).
@@ -372,28 +372,22 @@ fn changed(kind: RegisterKind, old: &str, new: &str) -> String {
     terms.join(" OR ")
 }
 
-/// The rows staged on PostgreSQL that must be written: those new to the register or changed
-/// (`written` true), which the upsert writes, and those unchanged whose stored digest is not
-/// theirs (`written` false: NULL, as after migration 35 or a change made elsewhere, or made
-/// otherwise by an earlier version), whose digest alone is written so that the next large
-/// re-import passes them by on this side (`stored_rows.rs`). An unchanged row left in would
-/// still lock its stored row (a write to each of its pages): re-importing 1,000,000 unchanged
-/// incidents took 10.5 s that way, 4.2 s with this join first (under load).
+/// The rows staged on PostgreSQL that the upsert must look at: those new to the register or
+/// changed. An unchanged row left in would still lock its stored row (a write to each of its
+/// pages): re-importing 1,000,000 unchanged incidents took 10.5 s that way, 4.2 s with this
+/// join first (under load).
 fn staged_changes(kind: RegisterKind) -> String {
     let (table, reference) = match kind {
         RegisterKind::Incidents => ("incidents", "incident_ref"),
         RegisterKind::Referrals => ("referrals", "referral_ref"),
         RegisterKind::Outcomes | RegisterKind::ReferralPeople => {
-            return format!("SELECT *, true AS written FROM {STAGED}")
+            return format!("SELECT * FROM {STAGED}")
         }
     };
-    // Every compared column is NOT NULL or compared through COALESCE: `changed` is never NULL.
-    let changed = changed(kind, "t", "s");
     format!(
-        "SELECT s.*, t.id IS NULL OR {changed} AS written
-         FROM {STAGED} s LEFT JOIN {table} t ON t.{reference} = s.{reference}
-         WHERE t.id IS NULL OR {changed}
-            OR t.compared_digest IS DISTINCT FROM s.compared_digest"
+        "SELECT s.* FROM {STAGED} s LEFT JOIN {table} t ON t.{reference} = s.{reference}
+         WHERE t.id IS NULL OR {}",
+        changed(kind, "t", "s")
     )
 }
 
@@ -959,7 +953,7 @@ writer_impl!(
                 if loaded as u64 >= FULL_RECOUNT_ROWS {
                     return Ok(0);
                 }
-                table(kind).to_string()
+                table(kind)
             } else {
                 // Only the rows new or changed, found in one join, kept for the months and the
                 // upsert: on a re-import of an unchanged file, none.
@@ -982,20 +976,11 @@ writer_impl!(
                 .execute(&mut *self)
                 .await?;
                 self.run("SET LOCAL work_mem TO DEFAULT").await?;
-                // The rows unchanged but for their digest: the digest alone (no other column,
-                // nor `updated_at`, moves; not counted as changed; no month touched).
-                sqlx::query(&format!(
-                    "UPDATE {table} t SET compared_digest = c.compared_digest FROM {CHANGES} c
-                     WHERE NOT c.written AND t.{reference} = c.{reference}",
-                    table = table(kind)
-                ))
-                .execute(&mut *self)
-                .await?;
-                format!("(SELECT * FROM {CHANGES} WHERE written)")
+                CHANGES
             };
             // The months the rows are in after and (when `look_up`) before, and for incidents
             // the months of the referrals made from them (`impact::months_of`, set-based).
-            let mut sql = format!("SELECT DISTINCT substr({date}, 1, 7) FROM {written} w");
+            let mut sql = format!("SELECT DISTINCT substr({date}, 1, 7) FROM {written}");
             if look_up {
                 sql.push_str(&format!(
                     " UNION SELECT substr(t.{date}, 1, 7) FROM {written} c
@@ -1017,13 +1002,7 @@ writer_impl!(
             if unconstrained {
                 return Ok(0);
             }
-            let sql = upsert_from(
-                kind,
-                &format!(
-                    "SELECT {} FROM {CHANGES} WHERE written",
-                    written_columns(kind).join(", ")
-                ),
-            );
+            let sql = upsert_from(kind, &format!("SELECT * FROM {CHANGES}"));
             Ok(sqlx::query(&sql).execute(&mut *self).await?.rows_affected())
         }
     }
@@ -1115,9 +1094,7 @@ fn copy_row(out: &mut Vec<u8>, line: &mut Vec<u8>, p: &Pending, now: &str) {
 /// The digest of a row's compared values as [`compared_line`] formats them: the first 16 bytes
 /// of their SHA-256, stored with the row (`compared_digest`, migration 35) and compared by a
 /// large re-import (`stored_rows.rs`). A cryptographic hash, the same in every process: whoever
-/// makes a file cannot make a changed row pass for the one stored. A change to what
-/// `compared_line` writes makes the stored digests differ from every row's: they are then
-/// compared on the server and written again (`staged_changes`), once.
+/// makes a file cannot make a changed row pass for the one stored.
 pub(crate) fn compared_digest(line: &[u8]) -> [u8; 16] {
     use sha2::Digest;
     let full = sha2::Sha256::digest(line);
@@ -1137,8 +1114,10 @@ fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
 
 /// On PostgreSQL, what a large re-import reads of the register's incidents or referrals to
 /// compare on this side ([`Writer::stored_rows`]): the reference and the digest of each row
-/// that has one ([`compared_digest`]), each row one line of `COPY`'s text format. `None` for
-/// the kinds not compared.
+/// ([`compared_digest`]), each row one line of `COPY`'s text format. A row stored without a
+/// digest (one written before migration 35 or changed since by something other than an import)
+/// gets it from the server as it is read ([`server_digest_sql`]). `None` for the kinds not
+/// compared.
 fn stored_digests_select(kind: RegisterKind) -> Option<String> {
     let reference = match kind {
         RegisterKind::Incidents => "incident_ref",
@@ -1146,8 +1125,40 @@ fn stored_digests_select(kind: RegisterKind) -> Option<String> {
         RegisterKind::Outcomes | RegisterKind::ReferralPeople => return None,
     };
     Some(format!(
-        "SELECT {reference}, compared_digest FROM {} WHERE compared_digest IS NOT NULL",
+        "SELECT {reference}, COALESCE(compared_digest, {}) FROM {}",
+        server_digest_sql(kind)?,
         table(kind)
+    ))
+}
+
+/// On PostgreSQL, a stored row's digest as the server makes it from the row's values: the
+/// SHA-256 of [`compared_line`]'s text, first 16 bytes in hex, for any row whose values hold no
+/// control character. Only backslashes are escaped here (as `COPY` writes them); a tab, line
+/// feed or other control character, which [`compared_line`] writes as a backslash escape, is
+/// left as it is, so such a row's text can be no file row's and it is compared on the server
+/// (time, never a change). Public for the tests, which check it against what the import
+/// writes. `None` for the kinds not compared.
+pub fn server_digest_sql(kind: RegisterKind) -> Option<String> {
+    let reference = match kind {
+        RegisterKind::Incidents => "incident_ref",
+        RegisterKind::Referrals => "referral_ref",
+        RegisterKind::Outcomes | RegisterKind::ReferralPeople => return None,
+    };
+    let (equal, optional) = compared_columns(kind);
+    let mut values = vec![reference.to_string()];
+    values.extend(equal.iter().map(|c| c.to_string()));
+    values.extend(
+        optional
+            .iter()
+            .map(|(c, none)| format!("COALESCE({c}, {none})")),
+    );
+    let escaped: Vec<String> = values
+        .iter()
+        .map(|v| format!("replace(CAST({v} AS TEXT), '\\', '\\\\')"))
+        .collect();
+    Some(format!(
+        "left(encode(sha256(convert_to(concat_ws(E'\\t', {}), 'UTF8')), 'hex'), 32)",
+        escaped.join(", ")
     ))
 }
 
@@ -1156,8 +1167,10 @@ fn stored_digests_select(kind: RegisterKind) -> Option<String> {
 /// compares ([`compared_columns`], in its order; none (NULL) as the value it counts as), a
 /// tab between them, each written as `COPY`'s text output would write it (text escaped,
 /// numbers in decimal). The reference comes first and unchanged, as
-/// [`stored_digests_select`] gives it. Any change here makes every stored digest differ: the
-/// rows are then compared on the server and their digests written again, once.
+/// [`stored_digests_select`] gives it. A change here must come with the same change to
+/// [`server_digest_sql`] and a migration that drops the digest column and adds it again
+/// (instant on PostgreSQL, where setting a million digests to NULL rewrites every row): a
+/// stored digest of the old text would make every row count as changed until it changes.
 fn compared_line(out: &mut Vec<u8>, p: &Pending) {
     use crate::stored_rows::copy_out_text;
     fn number(out: &mut Vec<u8>, n: i64) {

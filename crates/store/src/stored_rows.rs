@@ -5,13 +5,14 @@
 //! Each row of the register keeps a digest of its compared values (`compared_digest`,
 //! migration 35: the first 16 bytes of SHA-256 of the values as `register::compared_line`
 //! formats them), written by the import with the row, and set to NULL by a trigger whenever
-//! anything else changes one of those values. The rows with a digest come once, by one
+//! anything else changes one of those values; where it is NULL the server makes it from the
+//! row's values as it reads them (`register::server_digest_sql`). The rows come once, by one
 //! `COPY (SELECT reference, digest …) TO STDOUT`, each one line of `COPY`'s text format: their
 //! references are kept exactly (all of them one after another in one buffer), each with its
 //! digest. A row of the file counts as unchanged only when its reference is held, byte for
-//! byte, with the digest the import computes for it. Anything else (a row new, changed, or
-//! stored without a digest) is sent on as before (staged, joined against the register,
-//! upserted, each step comparing the values themselves), so a digest NULL or formatted
+//! byte, with the digest the import computes for it. Anything else (a row new or changed, or
+//! one whose values the server writes otherwise) is sent on as before (staged, joined against
+//! the register, upserted, each step comparing the values themselves), so a digest made
 //! otherwise costs time, never a change: a change is lost only if two different rows had the
 //! same 128-bit prefix of SHA-256.
 //!
