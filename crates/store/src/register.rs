@@ -1115,50 +1115,30 @@ fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
 /// On PostgreSQL, what a large re-import reads of the register's incidents or referrals to
 /// compare on this side ([`Writer::stored_rows`]): the reference and the digest of each row
 /// ([`compared_digest`]), each row one line of `COPY`'s text format. A row stored without a
-/// digest (one written before migration 35 or changed since by something other than an import)
-/// gets it from the server as it is read ([`server_digest_sql`]). `None` for the kinds not
-/// compared.
+/// digest (one written before migration 35, or changed since by something other than an
+/// import) comes with its compared values instead, after its digest's `\N`: the line
+/// [`compared_line`] writes for a row of the file, less that field, which `stored_rows.rs`
+/// digests on this side. `None` for the kinds not compared.
 fn stored_digests_select(kind: RegisterKind) -> Option<String> {
     let reference = match kind {
         RegisterKind::Incidents => "incident_ref",
         RegisterKind::Referrals => "referral_ref",
         RegisterKind::Outcomes | RegisterKind::ReferralPeople => return None,
     };
-    Some(format!(
-        "SELECT {reference}, COALESCE(compared_digest, {}) FROM {}",
-        server_digest_sql(kind)?,
-        table(kind)
-    ))
-}
-
-/// On PostgreSQL, a stored row's digest as the server makes it from the row's values: the
-/// SHA-256 of [`compared_line`]'s text, first 16 bytes in hex, for any row whose values hold no
-/// control character. Only backslashes are escaped here (as `COPY` writes them); a tab, line
-/// feed or other control character, which [`compared_line`] writes as a backslash escape, is
-/// left as it is, so such a row's text can be no file row's and it is compared on the server
-/// (time, never a change). Public for the tests, which check it against what the import
-/// writes. `None` for the kinds not compared.
-pub fn server_digest_sql(kind: RegisterKind) -> Option<String> {
-    let reference = match kind {
-        RegisterKind::Incidents => "incident_ref",
-        RegisterKind::Referrals => "referral_ref",
-        RegisterKind::Outcomes | RegisterKind::ReferralPeople => return None,
-    };
     let (equal, optional) = compared_columns(kind);
-    let mut values = vec![reference.to_string()];
-    values.extend(equal.iter().map(|c| c.to_string()));
-    values.extend(
-        optional
+    let mut columns = vec![reference.to_string(), "compared_digest".to_string()];
+    columns.extend(
+        equal
             .iter()
-            .map(|(c, none)| format!("COALESCE({c}, {none})")),
+            .map(|c| format!("CASE WHEN compared_digest IS NULL THEN {c} END")),
     );
-    let escaped: Vec<String> = values
-        .iter()
-        .map(|v| format!("replace(CAST({v} AS TEXT), '\\', '\\\\')"))
-        .collect();
+    columns.extend(optional.iter().map(|(c, none)| {
+        format!("CASE WHEN compared_digest IS NULL THEN COALESCE({c}, {none}) END")
+    }));
     Some(format!(
-        "left(encode(sha256(convert_to(concat_ws(E'\\t', {}), 'UTF8')), 'hex'), 32)",
-        escaped.join(", ")
+        "SELECT {} FROM {}",
+        columns.join(", "),
+        table(kind)
     ))
 }
 
@@ -1167,8 +1147,9 @@ pub fn server_digest_sql(kind: RegisterKind) -> Option<String> {
 /// compares ([`compared_columns`], in its order; none (NULL) as the value it counts as), a
 /// tab between them, each written as `COPY`'s text output would write it (text escaped,
 /// numbers in decimal). The reference comes first and unchanged, as
-/// [`stored_digests_select`] gives it. A change here must come with the same change to
-/// [`server_digest_sql`] and a migration that drops the digest column and adds it again
+/// [`stored_digests_select`] gives it, and its values as that statement gives a row stored
+/// without a digest. A change here must come with the same change to
+/// [`stored_digests_select`] and a migration that drops the digest column and adds it again
 /// (instant on PostgreSQL, where setting a million digests to NULL rewrites every row): a
 /// stored digest of the old text would make every row count as changed until it changes.
 fn compared_line(out: &mut Vec<u8>, p: &Pending) {

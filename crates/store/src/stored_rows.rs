@@ -5,16 +5,16 @@
 //! Each row of the register keeps a digest of its compared values (`compared_digest`,
 //! migration 35: the first 16 bytes of SHA-256 of the values as `register::compared_line`
 //! formats them), written by the import with the row, and set to NULL by a trigger whenever
-//! anything else changes one of those values; where it is NULL the server makes it from the
-//! row's values as it reads them (`register::server_digest_sql`). The rows come once, by one
+//! anything else changes one of those values; where it is NULL the row comes with its compared
+//! values instead, and its digest is made here from them. The rows come once, by one
 //! `COPY (SELECT reference, digest …) TO STDOUT`, each one line of `COPY`'s text format: their
 //! references are kept exactly (all of them one after another in one buffer), each with its
 //! digest. A row of the file counts as unchanged only when its reference is held, byte for
 //! byte, with the digest the import computes for it. Anything else (a row new or changed, or
-//! one whose values the server writes otherwise) is sent on as before (staged, joined against
-//! the register, upserted, each step comparing the values themselves), so a digest made
-//! otherwise costs time, never a change: a change is lost only if two different rows had the
-//! same 128-bit prefix of SHA-256.
+//! one whose values the server writes otherwise than the import) is sent on as before (staged,
+//! joined against the register, upserted, each step comparing the values themselves), so a
+//! digest made otherwise costs time, never a change: a change is lost only if two different
+//! rows had the same 128-bit prefix of SHA-256.
 //!
 //! Reading them costs little more than the server's scan: each line is only appended. A file
 //! exported again is mostly in the order the register was loaded in, which is the order the
@@ -40,6 +40,8 @@ pub(crate) struct StoredRows {
     by_ref: RandomState,
     /// Where the next row of the file is looked for first: just after the last one found.
     next: usize,
+    /// Room to put together the line of a row stored without a digest.
+    scratch: Vec<u8>,
 }
 
 /// One row held: where its reference is in `refs`, and its digest.
@@ -72,6 +74,7 @@ impl StoredRows {
             index: None,
             by_ref: RandomState::new(),
             next: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -82,16 +85,27 @@ impl StoredRows {
     }
 
     /// Adds one line of `COPY`'s text output (its line feed left off): the reference, a tab,
-    /// then the digest in hexadecimal (32 digits). A line otherwise is not held (its row is
-    /// then compared on the server). Returns false when it cannot be held (its buffer would
-    /// pass 2 GiB): the caller then stops comparing here.
+    /// the digest in hexadecimal (32 digits), then the compared values, which are NULL (`\N`)
+    /// where the digest is given. Where the digest is NULL, the row's digest is made here from
+    /// the reference and the values (`register::compared_digest`), the line the import writes
+    /// for a row of the file. A line otherwise is not held (its row is then compared on the
+    /// server). Returns false when it cannot be held (its buffer would pass 2 GiB): the caller
+    /// then stops comparing here.
     pub(crate) fn add_line(&mut self, line: &[u8]) -> bool {
-        let Some(tab) = line.iter().position(|&b| b == b'\t') else {
+        let mut fields = line.splitn(3, |&b| b == b'\t');
+        let (Some(reference), Some(digest)) = (fields.next(), fields.next()) else {
             return true;
         };
-        let (reference, hex) = (&line[..tab], &line[tab + 1..]);
-        let Some(digest) = from_hex(hex) else {
-            return true;
+        let digest = match (from_hex(digest), digest, fields.next()) {
+            (Some(digest), _, _) => digest,
+            (None, b"\\N", Some(values)) => {
+                self.scratch.clear();
+                self.scratch.extend_from_slice(reference);
+                self.scratch.push(b'\t');
+                self.scratch.extend_from_slice(values);
+                crate::register::compared_digest(&self.scratch)
+            }
+            _ => return true,
         };
         let (Ok(start), Ok(len)) = (
             u32::try_from(self.refs.len()),
@@ -243,7 +257,7 @@ mod tests {
     #[test]
     fn a_line_without_a_whole_digest_is_not_held() {
         let mut stored = StoredRows::with_capacity(4);
-        assert!(stored.add_line(b"A-1\t\\N"));
+        assert!(stored.add_line(b"A-1\tab"));
         assert!(stored.add_line(b"A-2\t0102"));
         assert!(stored.add_line(b"A-3\t0g0102030405060708090a0b0c0d0e0f"));
         assert!(stored.add_line(b"A-4"));
@@ -251,6 +265,18 @@ mod tests {
         assert!(stored.add_line(b"A-5\t000102030405060708090A0B0C0D0E0F"));
         let digest: [u8; 16] = std::array::from_fn(|i| i as u8);
         assert!(stored.unchanged(b"A-5", &digest));
+    }
+
+    #[test]
+    fn a_row_stored_without_a_digest_is_digested_from_its_values() {
+        let mut stored = StoredRows::with_capacity(2);
+        assert!(stored.add_line(b"A-1\t\\N\tx\\ty\t0"));
+        assert!(stored.add_line(b"A-2\t\\N"));
+        assert_eq!(stored.len(), 1);
+        let digest = crate::register::compared_digest(b"A-1\tx\\ty\t0");
+        assert!(stored.unchanged(b"A-1", &digest));
+        let other = crate::register::compared_digest(b"A-1\tx\ty\t0");
+        assert!(!stored.unchanged(b"A-1", &other));
     }
 
     #[test]
