@@ -896,32 +896,38 @@ writer_impl!(
             rows: usize,
         ) -> Result<Option<crate::stored_rows::StoredRows>> {
             use futures_util::TryStreamExt;
-            let Some(select) = stored_digests_select(kind) else {
+            let Some((digests, values)) = stored_digests_select(kind) else {
                 return Ok(None);
             };
             let mut stored = crate::stored_rows::StoredRows::with_capacity(rows);
-            let mut lines = self
-                .copy_out_raw(&format!("COPY ({select}) TO STDOUT"))
-                .await?;
-            // A message holds whole lines (one, as PostgreSQL sends them); a line split
-            // across messages all the same is put together first.
-            let mut partial: Vec<u8> = Vec::new();
             let mut whole = true;
-            while let Some(data) = lines.try_next().await? {
-                let mut rest: &[u8] = &data;
-                while let Some(end) = rest.iter().position(|&b| b == b'\n') {
-                    let held = if partial.is_empty() {
-                        stored.add_line(&rest[..end])
-                    } else {
-                        partial.extend_from_slice(&rest[..end]);
-                        let held = stored.add_line(&partial);
-                        partial.clear();
-                        held
-                    };
-                    whole &= held;
-                    rest = &rest[end + 1..];
+            for (second, select) in [(false, digests), (true, values)] {
+                // The rows stored without a digest, only when the first statement met some.
+                if second && stored.missing() == 0 {
+                    break;
                 }
-                partial.extend_from_slice(rest);
+                let mut lines = self
+                    .copy_out_raw(&format!("COPY ({select}) TO STDOUT"))
+                    .await?;
+                // A message holds whole lines (one, as PostgreSQL sends them); a line split
+                // across messages all the same is put together first.
+                let mut partial: Vec<u8> = Vec::new();
+                while let Some(data) = lines.try_next().await? {
+                    let mut rest: &[u8] = &data;
+                    while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+                        let held = if partial.is_empty() {
+                            stored.add_line(&rest[..end])
+                        } else {
+                            partial.extend_from_slice(&rest[..end]);
+                            let held = stored.add_line(&partial);
+                            partial.clear();
+                            held
+                        };
+                        whole &= held;
+                        rest = &rest[end + 1..];
+                    }
+                    partial.extend_from_slice(rest);
+                }
             }
             // Too many to hold (never at the sizes met): compared on the server, as before.
             Ok(whole.then_some(stored))
@@ -1113,13 +1119,15 @@ fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 /// On PostgreSQL, what a large re-import reads of the register's incidents or referrals to
-/// compare on this side ([`Writer::stored_rows`]): the reference and the digest of each row
-/// ([`compared_digest`]), each row one line of `COPY`'s text format. A row stored without a
-/// digest (one written before migration 35, or changed since by something other than an
-/// import) comes with its compared values instead, after its digest's `\N`: the line
-/// [`compared_line`] writes for a row of the file, less that field, which `stored_rows.rs`
-/// digests on this side. `None` for the kinds not compared.
-fn stored_digests_select(kind: RegisterKind) -> Option<String> {
+/// compare on this side ([`Writer::stored_rows`]), each row one line of `COPY`'s text format:
+/// first every row's reference and digest ([`compared_digest`]; `\N` where there is none);
+/// then, only when some had none (rows written before migration 35, or changed since by
+/// something other than an import), those rows' references, `\N` and compared values: the
+/// line [`compared_line`] writes for a row of the file, less that field, which
+/// `stored_rows.rs` digests on this side. (The values in the first statement instead, NULL for
+/// rows with a digest, made it slower: 420-530 ms for 1,000,000 incidents against
+/// 250-300 ms.) `None` for the kinds not compared.
+fn stored_digests_select(kind: RegisterKind) -> Option<(String, String)> {
     let reference = match kind {
         RegisterKind::Incidents => "incident_ref",
         RegisterKind::Referrals => "referral_ref",
@@ -1127,18 +1135,19 @@ fn stored_digests_select(kind: RegisterKind) -> Option<String> {
     };
     let (equal, optional) = compared_columns(kind);
     let mut columns = vec![reference.to_string(), "compared_digest".to_string()];
+    columns.extend(equal.iter().map(|c| c.to_string()));
     columns.extend(
-        equal
+        optional
             .iter()
-            .map(|c| format!("CASE WHEN compared_digest IS NULL THEN {c} END")),
+            .map(|(c, none)| format!("COALESCE({c}, {none})")),
     );
-    columns.extend(optional.iter().map(|(c, none)| {
-        format!("CASE WHEN compared_digest IS NULL THEN COALESCE({c}, {none}) END")
-    }));
-    Some(format!(
-        "SELECT {} FROM {}",
-        columns.join(", "),
-        table(kind)
+    Some((
+        format!("SELECT {reference}, compared_digest FROM {}", table(kind)),
+        format!(
+            "SELECT {} FROM {} WHERE compared_digest IS NULL",
+            columns.join(", "),
+            table(kind)
+        ),
     ))
 }
 
