@@ -5,9 +5,10 @@
 //! Each row of the register keeps a digest of its compared values (`compared_digest`,
 //! migration 35: the first 16 bytes of SHA-256 of the values as `register::compared_line`
 //! formats them), written by the import with the row, and set to NULL by a trigger whenever
-//! anything else changes one of those values; where it is NULL the row comes with its compared
-//! values instead, and its digest is made here from them. The rows come once, by one
-//! `COPY (SELECT reference, digest …) TO STDOUT`, each one line of `COPY`'s text format: their
+//! anything else changes one of those values. The rows come once, by one
+//! `COPY (SELECT reference, digest …) TO STDOUT`, each one line of `COPY`'s text format (and,
+//! only when some had no digest, a second `COPY` of those rows' compared values, from which
+//! their digest is made here, as the import makes a file row's): their
 //! references are kept exactly (all of them one after another in one buffer), each with its
 //! digest. A row of the file counts as unchanged only when its reference is held, byte for
 //! byte, with the digest the import computes for it. Anything else (a row new or changed, or
