@@ -326,8 +326,17 @@ fn is_datetime(s: &str) -> bool {
     raw_datetime(s).is_some()
 }
 
-/// Reads a Teams duration: `1h 2m 3s`, `1h 30m`, `45m 10s`, `0s` (also `1 hr 2 min`, `01:02:03`).
+/// The longest time a report may give one person (Teams ends a meeting after 30 hours): a
+/// duration above it is not read as one, and neither is a number that would overflow.
+pub const MAX_DURATION_SECONDS: i64 = 7 * 24 * 3600;
+
+/// Reads a Teams duration: `1h 2m 3s`, `1h 30m`, `45m 10s`, `0s` (also `1 hr 2 min`, `01:02:03`),
+/// in seconds; `None` for anything else, or above [`MAX_DURATION_SECONDS`].
 pub fn parse_duration(s: &str) -> Option<i64> {
+    read_duration(s).filter(|t| (0..=MAX_DURATION_SECONDS).contains(t))
+}
+
+fn read_duration(s: &str) -> Option<i64> {
     let s = s.trim();
     if s.is_empty() {
         return None;
@@ -339,10 +348,12 @@ pub fn parse_duration(s: &str) -> Option<i64> {
         }
         let mut total = 0i64;
         for p in &parts {
-            total = total * 60 + p.trim().parse::<i64>().ok()?;
+            total = total
+                .checked_mul(60)?
+                .checked_add(p.trim().parse::<i64>().ok()?)?;
         }
         if parts.len() == 2 {
-            total *= 60; // hh:mm
+            total = total.checked_mul(60)?; // hh:mm
         }
         return Some(total);
     }
@@ -376,7 +387,7 @@ pub fn parse_duration(s: &str) -> Option<i64> {
             "s" | "sec" | "secs" | "second" | "seconds" | "sek" | "seg" => 1,
             _ => return None,
         };
-        total += n * mult;
+        total = total.checked_add(n.checked_mul(mult)?)?;
         seen = true;
     }
     seen.then_some(total)
@@ -1452,6 +1463,22 @@ Priya Shah (External)\t10/03/2022, 09:00:00\t10/03/2022, 09:45:00\t45m\tpriya@co
             (9000, 2, Some("zoe@force.police.uk"))
         );
         assert!(find(&r, "Priya Shah").external);
+    }
+
+    #[test]
+    fn durations_too_long_to_be_true_are_not_durations() {
+        // Found by `cargo fuzz` (teams_report): an hour of 444444444444444410 overflowed to a
+        // negative number of minutes, which a report then gave a participant.
+        assert_eq!(parse_duration("444444444444444410:23:00"), None);
+        assert_eq!(parse_duration("99999999999999999h"), None);
+        assert_eq!(parse_duration("169h"), None);
+        assert_eq!(parse_duration("168h"), Some(MAX_DURATION_SECONDS));
+        assert_eq!(parse_duration("-1:00"), None);
+        let bytes = include_bytes!("../tests/fixtures/teams-fuzz-overflowing-duration.csv");
+        match parse(bytes) {
+            Ok(r) => assert!(r.participants.iter().all(|p| p.minutes() >= 0), "{r:?}"),
+            Err(e) => assert!(e.to_string().len() >= 10, "{e:?}"),
+        }
     }
 
     #[test]
