@@ -3,9 +3,9 @@
 //!
 //! A URL-encoded form is read whole (up to [`MAX_BODY`]) and its `csrf_token` compared with the
 //! session's in constant time; a form whose field holds a NUL character is then refused with a
-//! page naming the field ([`nul_refusal`]), and an API call's JSON body likewise with the API's
-//! 400 ([`api_body`]). A multipart form is never buffered: the middleware reads the
-//! stream only until its `csrf_token` field (our forms put it first; it must arrive within
+//! page naming the field ([`crate::error::nul_refusal`]), and an API call's JSON body likewise
+//! with the API's 400 ([`api_body`]). A multipart form is never buffered: the middleware reads
+//! the stream only until its `csrf_token` field (our forms put it first; it must arrive within
 //! [`MAX_BEFORE_TOKEN`] bytes), checks it, and hands on a body that replays the bytes read so far
 //! followed by the rest of the stream, untouched. So a recorded video of several gigabytes passes
 //! through without being held in memory.
@@ -16,7 +16,7 @@
 //! GOV.UK page naming the limit.
 
 use crate::auth::SESSION_CSRF;
-use crate::error::AppError;
+use crate::error::{AppError, NulPlace};
 use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -86,26 +86,6 @@ fn urlencoded_token(pairs: &[(String, String)]) -> Option<String> {
         .iter()
         .find(|(k, _)| k == "csrf_token")
         .map(|(_, v)| v.clone())
-}
-
-/// The refusal of a URL-encoded form with a NUL character (U+0000) in a field: nothing a person
-/// types, and a character PostgreSQL cannot keep in text (SQLite would), so such a form is
-/// refused here, on both databases alike and before any handler saves part of it, with a page
-/// naming the field.
-fn nul_refusal(pairs: &[(String, String)]) -> Option<Response> {
-    let (name, _) = pairs
-        .iter()
-        .find(|(k, v)| k.contains('\0') || v.contains('\0'))?;
-    let field = match name.replace('\0', "") {
-        n if n.is_empty() => "a".to_string(),
-        n => format!("the \u{201c}{}\u{201d}", n.replace('_', " ")),
-    };
-    Some(
-        AppError::BadRequest(format!(
-            "The form was not saved: {field} field contains a null character (U+0000), which is not allowed. Remove it, for example by typing the text again instead of pasting it, then send the form again."
-        ))
-        .into_response(),
-    )
 }
 
 type DataStream = axum::body::BodyDataStream;
@@ -294,8 +274,13 @@ pub async fn protect(
         };
     match (expected, urlencoded_token(&pairs)) {
         (Some(e), Some(s)) if constant_time_eq(e.as_bytes(), s.as_bytes()) => {
-            if let Some(refusal) = nul_refusal(&pairs) {
-                return refusal;
+            // A NUL character (U+0000) in a field: refused before any handler saves part of
+            // the form, with a page naming the field.
+            if let Some((name, _)) = pairs
+                .iter()
+                .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+            {
+                return crate::error::nul_refusal(name, NulPlace::FormField, false);
             }
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
@@ -306,8 +291,8 @@ pub async fn protect(
 
 /// The API needs no CSRF token (it takes bearer tokens only), but a JSON body with a NUL
 /// character (U+0000, `\u0000`) in a text is refused here with the API's 400 naming the field,
-/// as a form's is ([`nul_refusal`]): PostgreSQL cannot keep it in text (a 500) and SQLite
-/// would. Only a body holding the six characters `\u0000` is looked at further.
+/// as a form's is ([`crate::error::nul_refusal`]): PostgreSQL cannot keep it in text (a 500)
+/// and SQLite would. Only a body holding the six characters `\u0000` is looked at further.
 async fn api_body(request: Request, next: Next) -> Response {
     let json = request
         .headers()
@@ -330,18 +315,15 @@ async fn api_body(request: Request, next: Next) -> Response {
         Err(_) => return crate::error::Refusal::TimedOut.answer_to(true),
     };
     if let Some(field) = json_nul_field(&bytes) {
-        return crate::error::ApiError::fields([(
-            field.as_str(),
-            "must not contain a null character (U+0000)",
-        )])
-        .into_response();
+        return crate::error::nul_refusal(&field, NulPlace::JsonField, true);
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
 }
 
 /// Where a JSON body holds a NUL character in a text or a key: the field's path (`name`,
-/// `rows[2].note`), or `None` (also when the body is not JSON: the handler says so).
+/// `rows[2].note`; empty for a body that is one text), or `None` (also when the body is not
+/// JSON: the handler says so).
 fn json_nul_field(body: &[u8]) -> Option<String> {
     use serde_json::Value;
     fn walk(v: &Value, at: &str) -> Option<String> {
@@ -371,7 +353,7 @@ fn json_nul_field(body: &[u8]) -> Option<String> {
         return None;
     }
     let value: Value = serde_json::from_slice(body).ok()?;
-    walk(&value, "").map(|p| if p.is_empty() { "body".to_string() } else { p })
+    walk(&value, "")
 }
 
 /// Whether reading a body failed because it passed its limit (not because it stopped arriving).

@@ -811,14 +811,7 @@ async fn the_api_answers_with_json_for_token_holders_only() {
             "forbidden"
         );
 
-        let doc: serde_json::Value = c
-            .get(app.url("/api/v1/openapi.json"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let doc = app.openapi().await;
         assert!(doc["paths"]["/api/v1/me"].is_object());
         assert!(doc["paths"]["/api/v1/people"].is_object());
     });

@@ -305,6 +305,18 @@ impl TestApp {
         (status, v)
     }
 
+    /// The API's OpenAPI document (`/api/v1/openapi.json`, public), parsed; anything but a 200
+    /// with JSON fails the test.
+    pub async fn openapi(&self) -> Value {
+        let r = client()
+            .get(self.url("/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "the OpenAPI document");
+        r.json().await.expect("the OpenAPI document is JSON")
+    }
+
     /// `GET path` from the JSON API with a fresh token of the role's account.
     pub async fn api_as(&self, role: Role, path: &str) -> (StatusCode, Value) {
         let token = token_for(self, role).await;

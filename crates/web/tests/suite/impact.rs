@@ -401,14 +401,7 @@ async fn the_impact_api_gives_hand_checkable_figures_on_seeded_data() {
             .contains("too few to tell"));
 
         // The four are documented.
-        let doc: serde_json::Value = client()
-            .get(app.url("/api/v1/openapi.json"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let doc = app.openapi().await;
         for p in ["compliance", "review-grades", "outcomes", "training-effect"] {
             assert!(
                 doc["paths"][format!("/api/v1/impact/{p}")]["get"].is_object(),

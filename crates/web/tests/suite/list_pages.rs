@@ -427,14 +427,7 @@ async fn the_people_api_pages_by_cursor_forward_and_back_and_still_takes_offset(
             assert!(v.to_string().contains(field), "{p}: {v}");
         }
         // The OpenAPI document names the cursors, in and out.
-        let doc: serde_json::Value = client()
-            .get(app.url("/api/v1/openapi.json"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let doc = app.openapi().await;
         let params = doc["paths"]["/api/v1/people"]["get"]["parameters"].to_string();
         for name in ["\"after\"", "\"before\"", "\"offset\""] {
             assert!(params.contains(name), "{name} in {params}");

@@ -342,14 +342,7 @@ async fn the_register_api_answers_mash_roles_and_refuses_partner_reviewers() {
             audit_actions(&app.store, "referral.view").await,
             vec!["referral.view", "referral.view"]
         );
-        let spec: serde_json::Value = client()
-            .get(app.url("/api/v1/openapi.json"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let spec = app.openapi().await;
         assert!(spec["paths"]["/api/v1/referrals/{referral_ref}"]["get"].is_object());
         assert!(spec["paths"]["/api/v1/incidents/{incident_ref}"]["get"].is_object());
     });
