@@ -1101,7 +1101,7 @@ fn compared_line(out: &mut Vec<u8>, p: &Pending) {
     use crate::stored_rows::copy_out_text;
     fn number(out: &mut Vec<u8>, n: i64) {
         out.push(b'\t');
-        out.extend_from_slice(n.to_string().as_bytes());
+        out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     }
     let text = |out: &mut Vec<u8>, s: &str| {
         out.push(b'\t');

@@ -142,6 +142,12 @@ impl StoredRows {
 /// line feed, carriage return, tab and vertical tab, as backslash escapes; everything else as
 /// it is.
 pub(crate) fn copy_out_text(out: &mut Vec<u8>, s: &str) {
+    let escaped = |b: u8| b == b'\\' || matches!(b, 0x08..=0x0d);
+    if !s.bytes().any(escaped) {
+        // Nearly every value: copied whole (byte by byte it was a tenth of comparing a row).
+        out.extend_from_slice(s.as_bytes());
+        return;
+    }
     for &b in s.as_bytes() {
         match b {
             b'\\' => out.extend_from_slice(b"\\\\"),
