@@ -213,9 +213,11 @@ pub fn peak_memory_mib() -> Option<f64> {
 
 async fn import_one(store: &Store, kind: RegisterKind, path: &Path) -> Result<()> {
     let file = std::fs::File::open(path)?;
+    let file_len = file.metadata()?.len();
     let started = Instant::now();
-    let reader = RegisterReader::new(kind, std::io::BufReader::with_capacity(1 << 16, file))
+    let mut reader = RegisterReader::new(kind, std::io::BufReader::with_capacity(1 << 16, file))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    reader.set_file_len(file_len);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())

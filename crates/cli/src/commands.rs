@@ -891,6 +891,7 @@ async fn import_register(g: &Global, kind: RegisterKind, args: &RegisterArgs) ->
 
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("could not read {}", args.file.display()))?;
+    let file_len = file.metadata().map(|m| m.len()).ok();
     let name = args
         .file
         .file_name()
@@ -904,6 +905,9 @@ async fn import_register(g: &Global, kind: RegisterKind, args: &RegisterArgs) ->
             return Ok(ExitCode::FAILURE);
         }
     };
+    if let Some(len) = file_len {
+        reader.set_file_len(len);
+    }
     let store = open(g).await?;
     let chosen: Option<RegisterMapping> = match (&args.mapping, &args.map) {
         (Some(wanted), _) => match register::mapping(&store, kind, wanted).await? {

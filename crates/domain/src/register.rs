@@ -1274,6 +1274,8 @@ pub struct RegisterReader<R: Read> {
     prev_row: usize,
     rows_read: usize,
     failed: bool,
+    /// The file's length in bytes, when known ([`RegisterReader::set_file_len`]).
+    file_len: Option<u64>,
 }
 
 impl<R: Read> fmt::Debug for RegisterReader<R> {
@@ -1412,6 +1414,7 @@ impl<R: Read> RegisterReader<R> {
             prev_row: 0,
             rows_read: 0,
             failed: false,
+            file_len: None,
         };
         // The header: the first row that is not blank.
         loop {
@@ -1571,6 +1574,24 @@ impl<R: Read> RegisterReader<R> {
     /// Only a hint: a smaller or larger file reads exactly the same.
     pub fn expect_rows(&mut self, rows: usize) {
         self.first_seen.expect = rows;
+    }
+
+    /// Says how long the file is, in bytes, for [`RegisterReader::estimated_rows`].
+    pub fn set_file_len(&mut self, len: u64) {
+        self.file_len = Some(len);
+    }
+
+    /// How many data rows the whole file likely holds, from its length
+    /// ([`RegisterReader::set_file_len`]) and the rows read so far; `None` before any row is
+    /// read or when the length is not known. Only an estimate (its text decoded from UTF-16
+    /// counts about twice), for deciding how to work, never for a count shown to anyone.
+    pub fn estimated_rows(&self) -> Option<usize> {
+        let len = u128::from(self.file_len?);
+        let (rows, read) = (self.rows_read as u128, u128::from(self.prev_end));
+        if rows == 0 || read == 0 {
+            return None;
+        }
+        usize::try_from(len * rows / read).ok()
     }
 
     /// Data rows read so far (blank rows not counted).
@@ -2072,6 +2093,25 @@ mod tests {
         assert!(parse_day("soon")
             .unwrap_err()
             .contains("is not a date; write it as"));
+    }
+
+    #[test]
+    fn a_file_s_rows_are_estimated_from_its_length_and_the_rows_read() {
+        let mut text = String::from("incident_ref,reported_at\n");
+        for i in 0..1000 {
+            text.push_str(&format!("INC-{i:04},01/03/2024 09:00\n"));
+        }
+        let mut reader = RegisterReader::new(RegisterKind::Incidents, text.as_bytes()).unwrap();
+        assert_eq!(reader.estimated_rows(), None, "nothing read, no length");
+        reader.next();
+        assert_eq!(reader.estimated_rows(), None, "no length given");
+        reader.set_file_len(text.len() as u64);
+        for _ in 0..99 {
+            reader.next();
+        }
+        // 100 rows of 27 bytes read, with the header's 25: within a few percent of 1,000.
+        let estimate = reader.estimated_rows().unwrap();
+        assert!((950..=1010).contains(&estimate), "{estimate}");
     }
 
     #[test]

@@ -1155,11 +1155,13 @@ fn drop_stored_unchanged(stored: &crate::stored_rows::StoredRows, batch: &mut Ve
 }
 
 /// A re-import on PostgreSQL fetches the register's rows to compare on this side
-/// ([`Writer::stored_rows`]) once the file has given at least this share (1/n) of the rows
-/// the table holds: a large file, most likely a whole export again. Fetching costs about a
-/// quarter of what staging and joining the same number of rows does (1,000,000 incidents:
-/// ~0.5 s against ~2 s), so a file smaller than this share is compared on the server only, as
-/// before, and the rows before the fetch are in any case.
+/// ([`Writer::stored_rows`]) once the file has given, or is estimated from its length after
+/// its first batch to hold ([`RegisterReader::estimated_rows`]), at least this share (1/n) of
+/// the rows the table holds: a large file, most likely a whole export again. Fetching costs
+/// about a quarter of what staging and joining the same number of rows does (1,000,000
+/// incidents: ~0.5 s against ~2 s), so a file smaller than this share is compared on the
+/// server only, as before, and the rows before the fetch are in any case (with the estimate,
+/// one batch rather than a sixteenth of the table).
 const COMPARE_HERE_SHARE: usize = 16;
 
 /// The values [`Writer::drop_unchanged`] binds for each row on SQLite, in the order of
@@ -1767,6 +1769,7 @@ fn read_batches<R: Read>(
     sender: tokio::sync::mpsc::Sender<Batch>,
     report: &std::sync::Mutex<RegisterReport>,
     batch_rows: usize,
+    estimated_rows: &std::sync::atomic::AtomicUsize,
 ) -> RegisterReader<R> {
     let kind = reader.kind();
     let mut batch: Batch = Vec::with_capacity(batch_rows);
@@ -1775,7 +1778,7 @@ fn read_batches<R: Read>(
     // (timed per batch, not per row: two clock reads a row took 4% of the reader's time).
     let mut waiting = std::time::Duration::ZERO;
     let started = std::time::Instant::now();
-    for parsed in reader.by_ref() {
+    while let Some(parsed) = reader.next() {
         since_check += 1;
         match parsed.result {
             Err(errors) => {
@@ -1791,6 +1794,13 @@ fn read_batches<R: Read>(
             }),
         }
         if batch.len() == batch_rows {
+            if estimated_rows.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+                // Before the first batch goes: how long the file likely is (see
+                // `COMPARE_HERE_SHARE`).
+                if let Some(rows) = reader.estimated_rows() {
+                    estimated_rows.store(rows.max(1), std::sync::atomic::Ordering::Relaxed);
+                }
+            }
             let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_rows));
             let sending = std::time::Instant::now();
             if sender.blocking_send(full).is_err() {
@@ -1897,9 +1907,15 @@ where
     // 6.0 s after); the gain is where a core is free.
     // A file read again is most likely as long as the register (see `COMPARE_HERE_SHARE`).
     reader.expect_rows(usize::try_from(before).unwrap_or(0));
+    // How many rows the file likely holds, from its length, once the reader has read a batch
+    // (0 until then, or when its length is not known).
+    let estimated_rows = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let reading = {
         let shared = std::sync::Arc::clone(&shared);
-        tokio::task::spawn_blocking(move || read_batches(reader, sender, &shared, batch_rows))
+        let estimated_rows = std::sync::Arc::clone(&estimated_rows);
+        tokio::task::spawn_blocking(move || {
+            read_batches(reader, sender, &shared, batch_rows, &estimated_rows)
+        })
     };
     let write = async {
         let result = async {
@@ -1977,9 +1993,12 @@ where
                     if before > 0 {
                         tx.drop_unchanged(kind, &mut batch, &now).await?;
                         seen += batch.len();
+                        let estimated =
+                            estimated_rows.load(std::sync::atomic::Ordering::Relaxed);
                         if stored.is_none()
                             && !fetched
-                            && seen.saturating_mul(COMPARE_HERE_SHARE) >= before as usize
+                            && seen.max(estimated).saturating_mul(COMPARE_HERE_SHARE)
+                                >= before as usize
                         {
                             fetched = true;
                             let started = std::time::Instant::now();

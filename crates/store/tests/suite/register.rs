@@ -15,7 +15,9 @@ async fn import_bytes(
     bytes: &[u8],
     dry_run: bool,
 ) -> RegisterReport {
-    let reader = RegisterReader::new(kind, std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut reader = RegisterReader::new(kind, std::io::Cursor::new(bytes.to_vec())).unwrap();
+    // As the command line and the upload page do.
+    reader.set_file_len(bytes.len() as u64);
     register::import(store, &Actor::system(), reader, "test.csv", dry_run)
         .await
         .unwrap()

@@ -202,6 +202,7 @@ async fn check_register(
         Ok(r) => r,
         Err(problem) => return Ok(Checked::File(problem.to_string())),
     };
+    r.set_file_len(file.bytes.len() as u64);
     if r.set_mapping(mapping).is_err() {
         return Ok(Checked::File(
             "The columns chosen no longer match the file. Upload it again".into(),
