@@ -43,9 +43,10 @@
 //! again); into an empty table, its UNIQUE constraints, foreign keys and day-count trigger are
 //! dropped too and the rows are `COPY`d straight into the table, the constraints added back
 //! (checked whole) and the indexes built with 256 MB of `maintenance_work_mem`. A re-import
-//! whose file proves large (a sixteenth of the table's rows or more) fetches the table's
-//! compared values once and from then on sends only the rows new or changed
-//! (`stored_rows.rs`): an unchanged file is then mostly only read.
+//! whose file proves large (a sixteenth of the table's rows or more, or estimated so from its
+//! length after its first batch) fetches the table's compared values once and from then on
+//! sends only the rows new or changed (`stored_rows.rs`): an unchanged file is then mostly only
+//! read.
 //! Each phase's time is logged at debug level (`MASHBOARD_LOG=mashboard_store::register=debug`;
 //! `PHASES=1 scripts/bench` prints them).
 //! The file is parsed while the database works (SQLite on its own worker thread, PostgreSQL
