@@ -325,6 +325,64 @@ async fn a_stratified_review_drawn_by_position_follows_the_allocation_and_re_dra
     });
 }
 
+/// A sample larger than one statement's rows (200) is kept whole, in draw order: positions
+/// 1, 2, … with none missing or repeated across statements, for an audit and for a review.
+#[tokio::test]
+async fn a_sample_of_more_than_two_hundred_is_kept_whole_in_draw_order() {
+    on_both!(|store| {
+        incidents(&store).await;
+        referrals(&store).await;
+        let (actor, owner) = trainer(&store).await;
+        let a = audits::create(&store, &actor, &new_audit(owner, 450, 31))
+            .await
+            .unwrap();
+        let kept: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT s.position, i.incident_ref FROM compliance_audit_sample s
+             JOIN compliance_audit_draws d ON d.id = s.draw_id JOIN incidents i ON i.id = s.incident_id
+             WHERE d.audit_id = $1 ORDER BY s.position",
+        )
+        .bind(a.audit_id)
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            kept.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+            (1..=450).collect::<Vec<i64>>()
+        );
+        assert_eq!(
+            kept.into_iter().map(|(_, r)| r).collect::<Vec<_>>(),
+            a.sample
+        );
+
+        let r = reviews::create(&store, &actor, owner, &new_review(Strata::Partner, 250, 31))
+            .await
+            .unwrap();
+        let kept = reviews::sample(&store, r.review_id).await.unwrap();
+        assert_eq!(
+            kept.iter().map(|s| s.position).collect::<Vec<_>>(),
+            (1..=250).collect::<Vec<i64>>()
+        );
+        assert_eq!(
+            kept.iter()
+                .map(|s| s.referral_ref.clone())
+                .collect::<Vec<_>>(),
+            r.sample
+        );
+        // Each row keeps its own stratum: the referral's partner.
+        let strata: Vec<(String, String)> = sqlx::query_as(
+            "SELECT s.stratum, f.partner FROM quality_review_sample s
+             JOIN quality_review_draws d ON d.id = s.draw_id JOIN referrals f ON f.id = s.referral_id
+             WHERE d.review_id = $1 ORDER BY s.position",
+        )
+        .bind(r.review_id)
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(strata.len(), 250);
+        assert!(strata.iter().all(|(s, p)| s == p));
+    });
+}
+
 #[tokio::test]
 async fn a_stratified_review_drawn_before_migration_18_still_re_draws_to_its_old_sample() {
     on_both!(|store| {
