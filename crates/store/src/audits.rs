@@ -681,12 +681,7 @@ pub async fn sample_again(store: &Store, audit_id: i64, draw_no: i64) -> Result<
             "Compliance audit {audit_id} has no draw {draw_no}"
         )));
     };
-    let seed: u64 = seed
-        .parse()
-        .map_err(|_| AuditError::Store(StoreError::Invalid(format!("stored seed {seed}"))))?;
-    let method = Method::from_number(method).ok_or_else(|| {
-        AuditError::Store(StoreError::Invalid(format!("unknown draw method {method}")))
-    })?;
+    let (seed, method) = crate::draw_frame::recorded_draw(&seed, method)?;
     let period = Period::new(parse_stored_date(&start)?, parse_stored_date(&end)?)
         .map_err(|e| AuditError::Invalid(e.message))?;
     let (_, drawn) = select(

@@ -472,6 +472,17 @@ pub(crate) struct Drawn {
     pub rows: Vec<(i64, String, String)>,
 }
 
+/// A recorded draw's seed (stored as text) and method (stored as its number), read back to draw
+/// it again.
+pub(crate) fn recorded_draw(seed: &str, method: i64) -> Result<(u64, sampling::Method)> {
+    let seed = seed
+        .parse()
+        .map_err(|_| crate::StoreError::Invalid(format!("stored seed {seed}")))?;
+    let method = sampling::Method::from_number(method)
+        .ok_or_else(|| crate::StoreError::Invalid(format!("unknown draw method {method}")))?;
+    Ok((seed, method))
+}
+
 /// Sample rows written by one statement.
 const SAMPLE_ROWS_PER_INSERT: usize = 200;
 

@@ -456,11 +456,7 @@ pub async fn sample_again(store: &Store, review_id: i64, draw_no: i64) -> Result
             "review {review_id} has no draw {draw_no}"
         )));
     };
-    let seed: u64 = seed
-        .parse()
-        .map_err(|_| StoreError::Invalid(format!("stored seed {seed}")))?;
-    let method = Method::from_number(method)
-        .ok_or_else(|| StoreError::Invalid(format!("unknown draw method {method}")))?;
+    let (seed, method) = crate::draw_frame::recorded_draw(&seed, method)?;
     let mut conn = store.pool().acquire().await?;
     let (_, rows) = select(store, &mut conn, method, &review, seed).await?;
     Ok(rows.into_iter().map(|(_, r, _)| r).collect())
