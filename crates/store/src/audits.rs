@@ -290,9 +290,6 @@ fn bounds(p: &Period) -> (String, String) {
     )
 }
 
-/// Sample rows written by one statement.
-const SAMPLE_ROWS_PER_INSERT: usize = 200;
-
 fn random_seed() -> u64 {
     rand::rngs::OsRng.next_u64()
 }
@@ -410,22 +407,15 @@ async fn draw_into(
             e.into()
         }
     })?;
-    // The sample in a few multi-row statements, not one round trip per incident.
-    let places: Vec<usize> = (0..drawn.len()).collect();
-    for chunk in places.chunks(SAMPLE_ROWS_PER_INSERT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|j| format!("($1, ${}, ${})", 2 * j + 2, 2 * j + 3))
-            .collect();
-        let sql = format!(
-            "INSERT INTO compliance_audit_sample (draw_id, position, incident_id) VALUES {}",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(&sql).bind(draw_id);
-        for &position in chunk {
-            q = q.bind(position as i64 + 1).bind(drawn[position].0);
-        }
-        q.execute(&mut *conn).await?;
-    }
+    crate::draw_frame::write_sample(
+        conn,
+        "INSERT INTO compliance_audit_sample (draw_id, position, incident_id) VALUES",
+        draw_id,
+        &drawn,
+        1,
+        |q, (incident_id, _)| q.bind(*incident_id),
+    )
+    .await?;
     let sample: Vec<String> = drawn.iter().map(|(_, r)| r.clone()).collect();
     Ok(Drawn {
         audit_id,
@@ -691,12 +681,7 @@ pub async fn sample_again(store: &Store, audit_id: i64, draw_no: i64) -> Result<
             "Compliance audit {audit_id} has no draw {draw_no}"
         )));
     };
-    let seed: u64 = seed
-        .parse()
-        .map_err(|_| AuditError::Store(StoreError::Invalid(format!("stored seed {seed}"))))?;
-    let method = Method::from_number(method).ok_or_else(|| {
-        AuditError::Store(StoreError::Invalid(format!("unknown draw method {method}")))
-    })?;
+    let (seed, method) = crate::draw_frame::recorded_draw(&seed, method)?;
     let period = Period::new(parse_stored_date(&start)?, parse_stored_date(&end)?)
         .map_err(|e| AuditError::Invalid(e.message))?;
     let (_, drawn) = select(

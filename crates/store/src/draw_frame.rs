@@ -471,3 +471,53 @@ pub(crate) struct Drawn {
     /// (id, reference, stratum) in draw order.
     pub rows: Vec<(i64, String, String)>,
 }
+
+/// A recorded draw's seed (stored as text) and method (stored as its number), read back to draw
+/// it again.
+pub(crate) fn recorded_draw(seed: &str, method: i64) -> Result<(u64, sampling::Method)> {
+    let seed = seed
+        .parse()
+        .map_err(|_| crate::StoreError::Invalid(format!("stored seed {seed}")))?;
+    let method = sampling::Method::from_number(method)
+        .ok_or_else(|| crate::StoreError::Invalid(format!("unknown draw method {method}")))?;
+    Ok((seed, method))
+}
+
+/// Sample rows written by one statement.
+const SAMPLE_ROWS_PER_INSERT: usize = 200;
+
+/// A statement on either database, as `write_sample` builds it.
+pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Writes a draw's sample (an audit's or a review's), `rows[i]` at position `i + 1`, in a few
+/// multi-row statements rather than one round trip per record. `insert` is the statement up to
+/// `VALUES`, naming `draw_id`, `position` and then `columns` more columns, which `bind` binds
+/// for one row.
+pub(crate) async fn write_sample<T>(
+    conn: &mut AnyConnection,
+    insert: &str,
+    draw_id: i64,
+    rows: &[T],
+    columns: usize,
+    bind: impl for<'q> Fn(AnyQuery<'q>, &'q T) -> AnyQuery<'q>,
+) -> Result<()> {
+    let per_row = columns + 1;
+    for (c, chunk) in rows.chunks(SAMPLE_ROWS_PER_INSERT).enumerate() {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|j| {
+                let places: Vec<String> = (0..per_row)
+                    .map(|k| format!("${}", per_row * j + k + 2))
+                    .collect();
+                format!("($1, {})", places.join(", "))
+            })
+            .collect();
+        let sql = format!("{insert} {}", values.join(", "));
+        let mut q = sqlx::query(&sql).bind(draw_id);
+        for (j, row) in chunk.iter().enumerate() {
+            let position = c * SAMPLE_ROWS_PER_INSERT + j + 1;
+            q = bind(q.bind(position as i64), row);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}

@@ -961,6 +961,16 @@ pub async fn team_by_name(store: &Store, run_id: i64, name: &str) -> Result<Opti
     .await?)
 }
 
+/// The name of team `team_id`, refused unless the team is one of this run's.
+async fn team_of_run(store: &Store, run_id: i64, team_id: i64) -> Result<String> {
+    sqlx::query_scalar("SELECT name FROM exercise_teams WHERE id = $1 AND run_id = $2")
+        .bind(team_id)
+        .bind(run_id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| invalid("That team is not part of this run."))
+}
+
 /// Releases a stage to all teams (`team_id: None`) or to one team of this run.
 pub async fn release(
     store: &Store,
@@ -977,16 +987,7 @@ pub async fn release(
     }
     let team_name = match team_id {
         None => None,
-        Some(t) => Some(
-            sqlx::query_scalar::<_, String>(
-                "SELECT name FROM exercise_teams WHERE id = $1 AND run_id = $2",
-            )
-            .bind(t)
-            .bind(run_id)
-            .fetch_optional(store.pool())
-            .await?
-            .ok_or_else(|| invalid("That team is not part of this run."))?,
-        ),
+        Some(t) => Some(team_of_run(store, run_id, t).await?),
     };
     let mut tx = store.begin().await?;
     let now = now_text();
@@ -1067,15 +1068,7 @@ pub async fn save_answer(
 ) -> Result<AnswerRow> {
     let r = live_run(store, run_id).await?;
     let text = rules::clean_answer(text).map_err(invalid)?;
-    let team: Option<String> =
-        sqlx::query_scalar("SELECT name FROM exercise_teams WHERE id = $1 AND run_id = $2")
-            .bind(team_id)
-            .bind(run_id)
-            .fetch_optional(store.pool())
-            .await?;
-    let Some(team) = team else {
-        return Err(invalid("That team is not part of this run."));
-    };
+    let team = team_of_run(store, run_id, team_id).await?;
     let stage: Option<i64> = sqlx::query_scalar(
         "SELECT s.stage FROM exercise_questions q JOIN exercise_stages s ON s.id = q.stage_id
          WHERE q.id = $1 AND s.scenario_id = $2",
@@ -1187,16 +1180,7 @@ pub async fn add_note(
     let note = rules::clean_note(note).map_err(invalid)?;
     let team_name = match team_id {
         None => None,
-        Some(t) => Some(
-            sqlx::query_scalar::<_, String>(
-                "SELECT name FROM exercise_teams WHERE id = $1 AND run_id = $2",
-            )
-            .bind(t)
-            .bind(run_id)
-            .fetch_optional(store.pool())
-            .await?
-            .ok_or_else(|| invalid("That team is not part of this run."))?,
-        ),
+        Some(t) => Some(team_of_run(store, run_id, t).await?),
     };
     let mut tx = store.begin().await?;
     let now = now_text();

@@ -545,11 +545,14 @@ pub struct ExternalAttendee {
 impl ExternalAttendee {
     /// The organisation as shown: the partner's name if chosen, else what was typed.
     pub fn organisation_shown(&self) -> &str {
-        self.partner_name
-            .as_deref()
-            .filter(|n| !n.is_empty())
-            .unwrap_or(&self.organisation)
+        guest_organisation(self.partner_name.as_deref(), &self.organisation)
     }
+}
+
+/// The organisation shown for someone without an account (an external attendee or a partner
+/// participant): the chosen partner's name, else what was typed.
+pub(crate) fn guest_organisation<'a>(partner_name: Option<&'a str>, typed: &'a str) -> &'a str {
+    partner_name.filter(|n| !n.is_empty()).unwrap_or(typed)
 }
 
 const SELECT_EXTERNAL: &str =
@@ -583,6 +586,16 @@ pub(crate) enum GuestList {
     AttachmentDay,
 }
 
+impl GuestList {
+    /// The list's table and the column naming its session or day.
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            GuestList::Session => ("session_external_attendees", "session_id"),
+            GuestList::AttachmentDay => ("attachment_partner_participants", "day_id"),
+        }
+    }
+}
+
 /// Refuses a partner organisation that is not on the list.
 pub(crate) async fn check_partner(store: &Store, x: &ExternalInput) -> Result<()> {
     if let Some(id) = x.partner_org_id {
@@ -603,10 +616,7 @@ pub(crate) async fn insert_guest(
     x: &ExternalInput,
     event: Event,
 ) -> Result<i64> {
-    let (table, parent) = match list {
-        GuestList::Session => ("session_external_attendees", "session_id"),
-        GuestList::AttachmentDay => ("attachment_partner_participants", "day_id"),
-    };
+    let (table, parent) = list.table();
     let mut tx = store.begin().await?;
     let id = sqlx::query_scalar::<_, i64>(&format!(
         "INSERT INTO {table} ({parent}, name, organisation, partner_org_id, email, created_by, created_at)
@@ -629,6 +639,26 @@ pub(crate) async fn insert_guest(
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Takes someone without an account off a list and audits it (`event`, which carries the person
+/// removed as its "before"), in one transaction. The caller has found them on the list.
+pub(crate) async fn delete_guest(
+    store: &Store,
+    actor: &Actor,
+    list: GuestList,
+    id: i64,
+    event: Event,
+) -> Result<()> {
+    let (table, _) = list.table();
+    let mut tx = store.begin().await?;
+    sqlx::query(&format!("DELETE FROM {table} WHERE id = $1"))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    audit_trail::record_on(&mut tx, actor, event).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Adds someone from outside the force to a session. The same name and e-mail twice on one
@@ -734,14 +764,11 @@ pub async fn remove_external(
         .await?
         .filter(|x| x.session_id == session_id)
         .ok_or_else(|| StoreError::NotFound("No such attendee on this session".into()))?;
-    let mut tx = store.begin().await?;
-    sqlx::query("DELETE FROM session_external_attendees WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    audit_trail::record_on(
-        &mut tx,
+    delete_guest(
+        store,
         actor,
+        GuestList::Session,
+        id,
         Event::new(
             "session_external.remove",
             format!("Removed an external attendee from session {session_id}"),
@@ -750,7 +777,6 @@ pub async fn remove_external(
         .before(&before),
     )
     .await?;
-    tx.commit().await?;
     Ok(before)
 }
 

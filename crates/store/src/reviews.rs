@@ -456,18 +456,11 @@ pub async fn sample_again(store: &Store, review_id: i64, draw_no: i64) -> Result
             "review {review_id} has no draw {draw_no}"
         )));
     };
-    let seed: u64 = seed
-        .parse()
-        .map_err(|_| StoreError::Invalid(format!("stored seed {seed}")))?;
-    let method = Method::from_number(method)
-        .ok_or_else(|| StoreError::Invalid(format!("unknown draw method {method}")))?;
+    let (seed, method) = crate::draw_frame::recorded_draw(&seed, method)?;
     let mut conn = store.pool().acquire().await?;
     let (_, rows) = select(store, &mut conn, method, &review, seed).await?;
     Ok(rows.into_iter().map(|(_, r, _)| r).collect())
 }
-
-/// Sample rows written by one statement.
-const SAMPLE_ROWS_PER_INSERT: usize = 200;
 
 fn fresh_seed() -> u64 {
     // Seeds are shown to people and typed back in; keep them to 9 digits so they read easily.
@@ -502,23 +495,15 @@ async fn draw_into(
     .bind(method.number())
     .fetch_one(&mut *tx)
     .await?;
-    // The sample in a few multi-row statements, not one round trip per referral.
-    let places: Vec<usize> = (0..drawn.len()).collect();
-    for chunk in places.chunks(SAMPLE_ROWS_PER_INSERT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|j| format!("($1, ${}, ${}, ${})", 3 * j + 2, 3 * j + 3, 3 * j + 4))
-            .collect();
-        let sql = format!(
-            "INSERT INTO quality_review_sample (draw_id, position, referral_id, stratum) VALUES {}",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(&sql).bind(draw_id);
-        for &pos in chunk {
-            let (rid, _, stratum) = &drawn[pos];
-            q = q.bind(pos as i64 + 1).bind(*rid).bind(stratum.as_str());
-        }
-        q.execute(&mut *tx).await?;
-    }
+    crate::draw_frame::write_sample(
+        tx,
+        "INSERT INTO quality_review_sample (draw_id, position, referral_id, stratum) VALUES",
+        draw_id,
+        &drawn,
+        2,
+        |q, (referral_id, _, stratum)| q.bind(*referral_id).bind(stratum.as_str()),
+    )
+    .await?;
     let sample: Vec<String> = drawn.iter().map(|(_, key, _)| key.clone()).collect();
     audit_trail::record_on(
         tx,
@@ -853,6 +838,34 @@ async fn check_scores(store: &Store, scores: &[(i64, CriterionScore)]) -> Result
     Ok(())
 }
 
+/// The checks a grade and an agreed grade both pass (the grade and its criterion scores on the
+/// scale, the referral in the current sample): the sampled referral's id.
+async fn checked_referral(store: &Store, review_id: i64, g: &NewGrade, what: &str) -> Result<i64> {
+    check_grade(g.grade, what)?;
+    check_scores(store, &g.scores).await?;
+    sampled_referral(store, review_id, &g.referral_ref).await
+}
+
+/// How the audit trail records a grade or an agreed grade: what was recorded and, when it
+/// replaced one, the grade and comment before.
+fn grade_event(
+    action: &'static str,
+    summary: String,
+    review_id: i64,
+    g: &NewGrade,
+    before: Option<(i64, &str)>,
+) -> Event {
+    let ev = Event::new(action, summary)
+        .on("referral", &g.referral_ref)
+        .after(&serde_json::json!({"review": review_id, "grade": g.grade, "comment": g.comment.trim(), "scores": scores_json(&g.scores)}));
+    match before {
+        Some((grade, comment)) => {
+            ev.before(&serde_json::json!({"grade": grade, "comment": comment}))
+        }
+        None => ev,
+    }
+}
+
 /// Records (or changes) a grader's grade. The grader must be on the panel and the review open.
 pub async fn grade(
     store: &Store,
@@ -867,9 +880,7 @@ pub async fn grade(
             "Only the review's panel can grade its referrals".into(),
         ));
     }
-    check_grade(g.grade, "The grade")?;
-    check_scores(store, &g.scores).await?;
-    let referral_id = sampled_referral(store, review_id, &g.referral_ref).await?;
+    let referral_id = checked_referral(store, review_id, g, "The grade").await?;
     let before: Option<(i64, i64, String)> = sqlx::query_as(
         "SELECT id, grade, comment FROM quality_grades WHERE review_id = $1 AND referral_id = $2 AND grader_user_id = $3",
     )
@@ -922,18 +933,18 @@ pub async fn grade(
         .execute(&mut *tx)
         .await?;
     }
-    let mut ev = Event::new(
+    let ev = grade_event(
         "quality_review.grade",
         format!(
             "Graded referral {} in review {review_id}: {}",
             g.referral_ref, g.grade
         ),
-    )
-    .on("referral", &g.referral_ref)
-    .after(&serde_json::json!({"review": review_id, "grade": g.grade, "comment": g.comment.trim(), "scores": scores_json(&g.scores)}));
-    if let Some((_, grade, comment)) = &before {
-        ev = ev.before(&serde_json::json!({"grade": grade, "comment": comment}));
-    }
+        review_id,
+        g,
+        before
+            .as_ref()
+            .map(|(_, grade, comment)| (*grade, comment.as_str())),
+    );
     audit_trail::record_on(&mut tx, actor, ev).await?;
     tx.commit().await?;
     Ok(id)
@@ -1025,9 +1036,7 @@ pub async fn scores(store: &Store, review_id: i64) -> Result<Vec<ScoreRow>> {
 /// The panel's moderated grade for a referral (recorded by the review's owner).
 pub async fn set_agreed(store: &Store, actor: &Actor, review_id: i64, g: &NewGrade) -> Result<()> {
     open_review(store, review_id).await?;
-    check_grade(g.grade, "The agreed grade")?;
-    check_scores(store, &g.scores).await?;
-    let referral_id = sampled_referral(store, review_id, &g.referral_ref).await?;
+    let referral_id = checked_referral(store, review_id, g, "The agreed grade").await?;
     let before: Option<(i64, String)> = sqlx::query_as(
         "SELECT grade, comment FROM quality_agreed_grades WHERE review_id = $1 AND referral_id = $2",
     )
@@ -1073,18 +1082,18 @@ pub async fn set_agreed(store: &Store, actor: &Actor, review_id: i64, g: &NewGra
             .await?;
         }
     }
-    let mut ev = Event::new(
+    let ev = grade_event(
         "quality_review.agree",
         format!(
             "Agreed grade {} for referral {} in review {review_id}",
             g.grade, g.referral_ref
         ),
-    )
-    .on("referral", &g.referral_ref)
-    .after(&serde_json::json!({"review": review_id, "grade": g.grade, "comment": g.comment.trim(), "scores": scores_json(&g.scores)}));
-    if let Some((grade, comment)) = &before {
-        ev = ev.before(&serde_json::json!({"grade": grade, "comment": comment}));
-    }
+        review_id,
+        g,
+        before
+            .as_ref()
+            .map(|(grade, comment)| (*grade, comment.as_str())),
+    );
     audit_trail::record_on(&mut tx, actor, ev).await?;
     tx.commit().await?;
     Ok(())

@@ -734,10 +734,7 @@ pub struct Participant {
 
 impl Participant {
     pub fn organisation_shown(&self) -> &str {
-        self.partner_name
-            .as_deref()
-            .filter(|n| !n.is_empty())
-            .unwrap_or(&self.organisation)
+        crate::partners::guest_organisation(self.partner_name.as_deref(), &self.organisation)
     }
 }
 
@@ -857,19 +854,15 @@ pub async fn remove_participant(
         .await?
         .filter(|p| p.day_id == day_id)
         .ok_or_else(|| StoreError::NotFound("No such participant on this day".into()))?;
-    let mut tx = store.begin().await?;
-    sqlx::query("DELETE FROM attachment_partner_participants WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    audit_trail::record_on(
-        &mut tx,
+    crate::partners::delete_guest(
+        store,
         actor,
+        crate::partners::GuestList::AttachmentDay,
+        id,
         Event::new("attachment_partner.remove", "Removed a partner participant")
             .on("attachment_day", day_id.to_string())
             .before(&before),
     )
     .await?;
-    tx.commit().await?;
     Ok(before)
 }

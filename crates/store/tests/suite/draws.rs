@@ -325,6 +325,72 @@ async fn a_stratified_review_drawn_by_position_follows_the_allocation_and_re_dra
     });
 }
 
+/// The sample rows `sql` reads for draw owner `id` (position, reference, stratum), checked to be
+/// `sample` whole: positions 1, 2, … with none missing or repeated, references in draw order.
+async fn kept_whole(
+    store: &Store,
+    sql: &str,
+    id: i64,
+    sample: &[String],
+) -> Vec<(i64, String, String)> {
+    let kept: Vec<(i64, String, String)> = sqlx::query_as(sql)
+        .bind(id)
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    let positions: Vec<i64> = kept.iter().map(|(p, _, _)| *p).collect();
+    assert_eq!(positions, (1..=sample.len() as i64).collect::<Vec<_>>());
+    let refs: Vec<&String> = kept.iter().map(|(_, r, _)| r).collect();
+    assert_eq!(refs, sample.iter().collect::<Vec<_>>());
+    kept
+}
+
+/// A sample larger than one statement's rows (200) is kept whole, in draw order, for an audit
+/// and for a review (with each row's stratum).
+#[tokio::test]
+async fn a_sample_of_more_than_two_hundred_is_kept_whole_in_draw_order() {
+    on_both!(|store| {
+        incidents(&store).await;
+        referrals(&store).await;
+        let (actor, owner) = trainer(&store).await;
+        let a = audits::create(&store, &actor, &new_audit(owner, 450, 31))
+            .await
+            .unwrap();
+        assert_eq!(a.sample.len(), 450);
+        kept_whole(
+            &store,
+            "SELECT s.position, i.incident_ref, '' FROM compliance_audit_sample s
+             JOIN compliance_audit_draws d ON d.id = s.draw_id JOIN incidents i ON i.id = s.incident_id
+             WHERE d.audit_id = $1 ORDER BY s.position",
+            a.audit_id,
+            &a.sample,
+        )
+        .await;
+
+        let r = reviews::create(&store, &actor, owner, &new_review(Strata::Partner, 250, 31))
+            .await
+            .unwrap();
+        assert_eq!(r.sample.len(), 250);
+        let kept = kept_whole(
+            &store,
+            "SELECT s.position, f.referral_ref, s.stratum FROM quality_review_sample s
+             JOIN quality_review_draws d ON d.id = s.draw_id JOIN referrals f ON f.id = s.referral_id
+             WHERE d.review_id = $1 ORDER BY s.position",
+            r.review_id,
+            &r.sample,
+        )
+        .await;
+        // Each row keeps its own stratum: its referral's partner.
+        let partner: BTreeMap<String, String> =
+            rows(&store, "SELECT id, referral_ref, partner FROM referrals")
+                .await
+                .into_iter()
+                .map(|(_, r, p)| (r, p))
+                .collect();
+        assert!(kept.iter().all(|(_, r, s)| partner[r] == *s));
+    });
+}
+
 #[tokio::test]
 async fn a_stratified_review_drawn_before_migration_18_still_re_draws_to_its_old_sample() {
     on_both!(|store| {
