@@ -6,10 +6,42 @@
 use crate::roles::Role;
 use serde::Serialize;
 
-/// Something a signed-in user may be allowed to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Capability {
+/// Declares [`Capability`], the list of them all ([`Capability::ALL`]) and a marker type for
+/// each in [`cap`], from the one list below, so that a capability is named once.
+macro_rules! capabilities {
+    ($($(#[$doc:meta])* $name:ident,)*) => {
+        /// Something a signed-in user may be allowed to do.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Capability {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl Capability {
+            /// Every capability, in the order declared.
+            pub const ALL: [Capability; [$(Capability::$name),*].len()] = [$(Capability::$name),*];
+        }
+
+        /// One type per capability, so that a web handler's signature says who may call it
+        /// (`Page<cap::PeopleBrowse>`).
+        pub mod cap {
+            $(
+                #[doc = concat!("The `", stringify!($name), "` capability.")]
+                pub struct $name;
+                impl super::Cap for $name {
+                    const CAP: super::Capability = super::Capability::$name;
+                }
+            )*
+        }
+    };
+}
+
+/// A capability as a type (see [`cap`]).
+pub trait Cap: Send + Sync + 'static {
+    const CAP: Capability;
+}
+
+capabilities! {
     /// Any signed-in account: home page, own account, own record.
     SignedIn,
     /// Browse and view people in the directory (scoped: see [`PeopleScope`]).
@@ -83,41 +115,6 @@ pub enum Capability {
 }
 
 impl Capability {
-    pub const ALL: [Capability; 32] = [
-        Capability::SignedIn,
-        Capability::PeopleBrowse,
-        Capability::PeopleEdit,
-        Capability::PeopleImport,
-        Capability::AccountsManage,
-        Capability::AuditRead,
-        Capability::CatalogueView,
-        Capability::TrainingManage,
-        Capability::TrainingRecords,
-        Capability::OwnTraining,
-        Capability::SignOff,
-        Capability::CpdReview,
-        Capability::TrainingSummary,
-        Capability::RegisterView,
-        Capability::RegisterImport,
-        Capability::OutcomesRecord,
-        Capability::QualityReviews,
-        Capability::QualityReviewManage,
-        Capability::ComplianceAudits,
-        Capability::ComplianceSummary,
-        Capability::MissingReferrals,
-        Capability::OwnFeedback,
-        Capability::SessionsBrowse,
-        Capability::SessionsManage,
-        Capability::TeamBooking,
-        Capability::CoverageView,
-        Capability::DeliveryReports,
-        Capability::ExercisesFacilitate,
-        Capability::ExercisesTake,
-        Capability::PartnersManage,
-        Capability::Impact,
-        Capability::EvaluationReports,
-    ];
-
     /// The roles that hold this capability. Everything else is denied.
     pub fn roles(self) -> &'static [Role] {
         use Role::*;
