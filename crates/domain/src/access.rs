@@ -6,10 +6,42 @@
 use crate::roles::Role;
 use serde::Serialize;
 
-/// Something a signed-in user may be allowed to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Capability {
+/// Declares [`Capability`], the list of them all ([`Capability::ALL`]) and a marker type for
+/// each in [`cap`], from the one list below, so that a capability is named once.
+macro_rules! capabilities {
+    ($($(#[$doc:meta])* $name:ident,)*) => {
+        /// Something a signed-in user may be allowed to do.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Capability {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl Capability {
+            /// Every capability, in the order declared.
+            pub const ALL: [Capability; [$(Capability::$name),*].len()] = [$(Capability::$name),*];
+        }
+
+        /// One type per capability, so that a web handler's signature says who may call it
+        /// (`Page<cap::PeopleBrowse>`).
+        pub mod cap {
+            $(
+                #[doc = concat!("The `", stringify!($name), "` capability.")]
+                pub struct $name;
+                impl super::Cap for $name {
+                    const CAP: super::Capability = super::Capability::$name;
+                }
+            )*
+        }
+    };
+}
+
+/// A capability as a type (see [`cap`]).
+pub trait Cap: Send + Sync + 'static {
+    const CAP: Capability;
+}
+
+capabilities! {
     /// Any signed-in account: home page, own account, own record.
     SignedIn,
     /// Browse and view people in the directory (scoped: see [`PeopleScope`]).
@@ -83,44 +115,20 @@ pub enum Capability {
 }
 
 impl Capability {
-    pub const ALL: [Capability; 32] = [
-        Capability::SignedIn,
-        Capability::PeopleBrowse,
-        Capability::PeopleEdit,
-        Capability::PeopleImport,
-        Capability::AccountsManage,
-        Capability::AuditRead,
-        Capability::CatalogueView,
-        Capability::TrainingManage,
-        Capability::TrainingRecords,
-        Capability::OwnTraining,
-        Capability::SignOff,
-        Capability::CpdReview,
-        Capability::TrainingSummary,
-        Capability::RegisterView,
-        Capability::RegisterImport,
-        Capability::OutcomesRecord,
-        Capability::QualityReviews,
-        Capability::QualityReviewManage,
-        Capability::ComplianceAudits,
-        Capability::ComplianceSummary,
-        Capability::MissingReferrals,
-        Capability::OwnFeedback,
-        Capability::SessionsBrowse,
-        Capability::SessionsManage,
-        Capability::TeamBooking,
-        Capability::CoverageView,
-        Capability::DeliveryReports,
-        Capability::ExercisesFacilitate,
-        Capability::ExercisesTake,
-        Capability::PartnersManage,
-        Capability::Impact,
-        Capability::EvaluationReports,
-    ];
-
     /// The roles that hold this capability. Everything else is denied.
     pub fn roles(self) -> &'static [Role] {
         use Role::*;
+        /// Every role inside the force: all but partner reviewers.
+        const INTERNAL: &[Role] = &[
+            Administrator,
+            MashTrainer,
+            MashStaff,
+            Mentor,
+            LineManager,
+            Frontline,
+            SeniorLeader,
+            Auditor,
+        ];
         match self {
             Capability::SignedIn => &Role::ALL,
             Capability::PeopleBrowse => &[Administrator, MashTrainer, Mentor, LineManager],
@@ -128,28 +136,10 @@ impl Capability {
             Capability::PeopleImport => &[Administrator],
             Capability::AccountsManage => &[Administrator],
             Capability::AuditRead => &[Administrator],
-            Capability::CatalogueView => &[
-                Administrator,
-                MashTrainer,
-                MashStaff,
-                Mentor,
-                LineManager,
-                Frontline,
-                SeniorLeader,
-                Auditor,
-            ],
+            Capability::CatalogueView => INTERNAL,
             Capability::TrainingManage => &[Administrator, MashTrainer],
             Capability::TrainingRecords => &[Administrator, MashTrainer, Mentor, LineManager],
-            Capability::OwnTraining => &[
-                Administrator,
-                MashTrainer,
-                MashStaff,
-                Mentor,
-                LineManager,
-                Frontline,
-                SeniorLeader,
-                Auditor,
-            ],
+            Capability::OwnTraining => INTERNAL,
             Capability::SignOff => &[Mentor, LineManager],
             Capability::CpdReview => &[LineManager],
             Capability::TrainingSummary => &[Administrator, MashTrainer, SeniorLeader],
@@ -163,26 +153,8 @@ impl Capability {
             Capability::ComplianceAudits => &[Administrator, MashTrainer, Auditor],
             Capability::ComplianceSummary => &[Administrator, MashTrainer, SeniorLeader, Auditor],
             Capability::MissingReferrals => &[Administrator, MashTrainer, MashStaff],
-            Capability::OwnFeedback => &[
-                Administrator,
-                MashTrainer,
-                MashStaff,
-                Mentor,
-                LineManager,
-                Frontline,
-                SeniorLeader,
-                Auditor,
-            ],
-            Capability::SessionsBrowse => &[
-                Administrator,
-                MashTrainer,
-                MashStaff,
-                Mentor,
-                LineManager,
-                Frontline,
-                SeniorLeader,
-                Auditor,
-            ],
+            Capability::OwnFeedback => INTERNAL,
+            Capability::SessionsBrowse => INTERNAL,
             Capability::SessionsManage => &[Administrator, MashTrainer],
             Capability::TeamBooking => &[LineManager],
             Capability::CoverageView => &[Administrator, MashTrainer, LineManager, SeniorLeader],

@@ -89,61 +89,9 @@ impl CurrentUser {
     }
 }
 
-/// A capability as a type, so a handler's signature says who may call it.
-pub trait Cap: Send + Sync + 'static {
-    const CAP: Capability;
-}
-
-macro_rules! caps {
-    ($($name:ident),*) => {
-        $(
-            #[doc = concat!("The `", stringify!($name), "` capability.")]
-            pub struct $name;
-            impl Cap for $name {
-                const CAP: Capability = Capability::$name;
-            }
-        )*
-    };
-}
-
-pub mod cap {
-    use super::Cap;
-    use mashboard_domain::access::Capability;
-    caps!(
-        SignedIn,
-        PeopleBrowse,
-        PeopleEdit,
-        PeopleImport,
-        AccountsManage,
-        AuditRead,
-        CatalogueView,
-        TrainingManage,
-        TrainingRecords,
-        OwnTraining,
-        SignOff,
-        CpdReview,
-        TrainingSummary,
-        RegisterView,
-        RegisterImport,
-        OutcomesRecord,
-        QualityReviews,
-        QualityReviewManage,
-        ComplianceAudits,
-        ComplianceSummary,
-        MissingReferrals,
-        OwnFeedback,
-        SessionsBrowse,
-        SessionsManage,
-        TeamBooking,
-        CoverageView,
-        DeliveryReports,
-        ExercisesFacilitate,
-        ExercisesTake,
-        PartnersManage,
-        Impact,
-        EvaluationReports
-    );
-}
+/// A capability as a type, so a handler's signature says who may call it
+/// (`Page<cap::PeopleBrowse>`); declared with the capabilities themselves in the domain.
+pub use mashboard_domain::access::{cap, Cap};
 
 /// Returns the session's CSRF token, creating one if needed.
 pub async fn csrf_token(session: &Session) -> String {

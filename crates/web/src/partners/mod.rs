@@ -3,6 +3,9 @@
 mod api;
 mod pages;
 
+// An attachment day's partner participants are read with the same form as a session's guests.
+pub(crate) use pages::{active_orgs, guest_draft, guest_form};
+
 use crate::routes::Table;
 
 pub(crate) fn routes(t: Table) -> Table {

@@ -32,12 +32,6 @@ pub(super) struct IncidentsPage {
     can_import: bool,
 }
 
-impl IncidentsPage {
-    fn flag_is(&self, s: &str) -> bool {
-        self.form.value("flag") == s
-    }
-}
-
 pub(super) async fn incidents(
     State(state): State<AppState>,
     page: ViewPage,

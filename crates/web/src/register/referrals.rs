@@ -38,12 +38,6 @@ pub(super) struct ReferralsPage {
     can_import: bool,
 }
 
-impl ReferralsPage {
-    fn subject_is(&self, s: &str) -> bool {
-        self.form.value("subject_type") == s
-    }
-}
-
 pub(super) async fn referrals(
     State(state): State<AppState>,
     page: ViewPage,

@@ -888,3 +888,117 @@ async fn the_api_refuses_a_null_character_in_a_text_by_its_field() {
         assert_eq!(v["name"], "Northshire \\u0000 Health", "{v}");
     });
 }
+
+/// Each form on an organisation's page, refused, comes back on that page with what was typed
+/// and why: the organisation's own details, a contact, a module it provides, a new module.
+#[tokio::test]
+async fn an_organisations_refused_forms_come_back_with_what_was_typed_and_why() {
+    on_both!(|app| {
+        let trainer = app.signed_in(Role::MashTrainer).await;
+        let mut orgs = Vec::new();
+        for name in ["Northshire Council", "Northshire Schools"] {
+            let r = app
+                .post_form(
+                    &trainer,
+                    "/partners",
+                    &[("name", name), ("kind", "children_social_care")],
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER);
+            orgs.push(id_in(&location(&r), "/partners/"));
+        }
+        let org = orgs[0];
+        let page = format!("/partners/{org}");
+        let refused = |r: reqwest::Response| async move {
+            assert_eq!(r.status(), StatusCode::OK);
+            let html = r.text().await.unwrap();
+            assert!(html.contains("There is a problem"), "{html}");
+            html
+        };
+
+        // The organisation's details: a rule, then the store's refusal of a name taken.
+        let html = refused(
+            app.post_form(
+                &trainer,
+                &page,
+                &[("name", ""), ("kind", "children_social_care")],
+            )
+            .await,
+        )
+        .await;
+        assert!(html.contains("Enter the organisation&#39;s name"), "{html}");
+        let html = refused(
+            app.post_form(
+                &trainer,
+                &page,
+                &[
+                    ("name", "Northshire Schools"),
+                    ("kind", "children_social_care"),
+                ],
+            )
+            .await,
+        )
+        .await;
+        assert!(
+            html.contains("There is already a partner organisation called Northshire Schools"),
+            "{html}"
+        );
+
+        // A contact: the name typed is kept.
+        let html = refused(
+            app.post_form(
+                &trainer,
+                &format!("{page}/contacts"),
+                &[("contact_name", "Dana Lead"), ("contact_email", "nope")],
+            )
+            .await,
+        )
+        .await;
+        assert!(html.contains("Enter an e-mail address in the correct format"));
+        assert!(html.contains("value=\"Dana Lead\""), "{html}");
+
+        // A module it provides, with none chosen.
+        let html = refused(
+            app.post_form(&trainer, &format!("{page}/modules"), &[("module_id", "")])
+                .await,
+        )
+        .await;
+        assert!(
+            html.contains("Choose a module from the catalogue"),
+            "{html}"
+        );
+
+        // A new module: the rules, then a code already in the catalogue.
+        let new = format!("{page}/modules/new");
+        let html = refused(
+            app.post_form(
+                &trainer,
+                &new,
+                &[
+                    ("code", "not a code"),
+                    ("title", "Thresholds"),
+                    ("module_kind", "face_to_face"),
+                ],
+            )
+            .await,
+        )
+        .await;
+        assert!(html.contains("The code must be 20 letters, digits or hyphens or fewer"));
+        assert!(html.contains("value=\"Thresholds\""), "{html}");
+        let module = [
+            ("code", "P-ONE"),
+            ("title", "Thresholds"),
+            ("module_kind", "face_to_face"),
+        ];
+        assert_eq!(
+            app.post_form(&trainer, &new, &module).await.status(),
+            StatusCode::SEE_OTHER
+        );
+        let html = refused(app.post_form(&trainer, &new, &module).await).await;
+        assert!(
+            html.contains("There is already a module with the code P-ONE"),
+            "{html}"
+        );
+        assert!(html.contains("value=\"Thresholds\""), "{html}");
+    });
+}

@@ -68,11 +68,7 @@ pub(super) async fn render_day(
         d,
         bookings,
         participants,
-        orgs: partners::orgs(&state.store)
-            .await?
-            .into_iter()
-            .filter(|o| o.active)
-            .collect(),
+        orgs: active_orgs(state).await?,
         form,
         banner,
     })
@@ -205,25 +201,13 @@ pub async fn partners_action(
         attachment::mark_participant(&state.store, &actor, id, pid, status).await?;
         return Ok(done);
     }
-    let draft = ExternalDraft {
-        name: field(&pairs, "name"),
-        organisation: field(&pairs, "organisation"),
-        partner_org_id: field(&pairs, "partner_org_id").parse().ok(),
-        email: field(&pairs, "email"),
-    };
-    match draft.validate() {
+    match guest_draft(&pairs).validate() {
         Ok(x) => match attachment::add_participant(&state.store, &actor, id, &x).await {
             Ok(_) => Ok(done),
             Err(e) => day_error(&state, &page, id, "name", store_refusal(e)?).await,
         },
         Err(errors) => {
-            let mut form = FormState::default();
-            for n in ["name", "organisation", "partner_org_id", "email"] {
-                form.set(n, field(&pairs, n));
-            }
-            for e in errors {
-                form.add_error(e.field, e.message);
-            }
+            let form = guest_form(&pairs, &errors);
             render_day(&state, &page.user, &page.csrf, id, form, String::new()).await
         }
     }

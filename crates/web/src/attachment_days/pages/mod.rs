@@ -14,6 +14,7 @@ pub(crate) use self::new::{check_new_day, DayDraft};
 use crate::auth::{CurrentUser, Page};
 use crate::error::AppError;
 use crate::form::{field, path_id, query_value};
+use crate::partners::{active_orgs, guest_draft, guest_form};
 use crate::routes::{Access, Table};
 use crate::view::{html, Chrome, FormState};
 use crate::AppState;
@@ -24,13 +25,12 @@ use axum::routing::{get, post};
 use axum::Form;
 use mashboard_domain::access::Capability;
 use mashboard_domain::attachment::{check_capacity, DayStatus};
-use mashboard_domain::partners::ExternalDraft;
 use mashboard_domain::people::{format_date_long, parse_date};
 use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::learning::attachment::{
     self, AttachmentDay, BookError, Booking, NewDay, Officer, Participant,
 };
-use mashboard_store::partners::{self, PartnerOrg};
+use mashboard_store::partners::PartnerOrg;
 use mashboard_store::training::today;
 use mashboard_store::StoreError;
 

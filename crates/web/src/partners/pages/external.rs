@@ -3,6 +3,37 @@
 use super::*;
 
 // ---------------------------------------------------------------------------------------------
+// The form for someone from outside the force: a session's external attendee here, an
+// attachment day's partner participant in `attachment_days`.
+
+/// The guest form's fields.
+const GUEST_FIELDS: [&str; 4] = ["name", "organisation", "partner_org_id", "email"];
+
+/// The guest form, read into the domain's draft (which holds the rules).
+pub(crate) fn guest_draft(pairs: &[(String, String)]) -> ExternalDraft {
+    ExternalDraft {
+        name: field(pairs, "name"),
+        organisation: field(pairs, "organisation"),
+        partner_org_id: field(pairs, "partner_org_id").parse().ok(),
+        email: field(pairs, "email"),
+    }
+}
+
+/// The guest form again, as typed, with the rules' refusals.
+pub(crate) fn guest_form(pairs: &[(String, String)], errors: &[FieldError]) -> FormState {
+    form_from(pairs, &GUEST_FIELDS, errors)
+}
+
+/// The partner organisations a guest may be chosen from: the active ones.
+pub(crate) async fn active_orgs(state: &AppState) -> Result<Vec<PartnerOrg>, AppError> {
+    Ok(partners::orgs(&state.store)
+        .await?
+        .into_iter()
+        .filter(|o| o.active)
+        .collect())
+}
+
+// ---------------------------------------------------------------------------------------------
 // External attendees at a session
 
 pub(crate) struct ExternalRow {
@@ -79,11 +110,7 @@ pub(super) async fn render_external(
             .with_errors(has),
         session: SessionRow::from(s),
         rows,
-        orgs: partners::orgs(&state.store)
-            .await?
-            .into_iter()
-            .filter(|o| o.active)
-            .collect(),
+        orgs: active_orgs(state).await?,
         statuses: ExternalStatus::ALL.to_vec(),
         form,
         banner,
@@ -115,25 +142,17 @@ pub async fn add_external(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let id = path_id(&id)?;
-    let names = ["name", "organisation", "partner_org_id", "email"];
-    let org_raw = field(&pairs, "partner_org_id");
-    let draft = ExternalDraft {
-        name: field(&pairs, "name"),
-        organisation: field(&pairs, "organisation"),
-        partner_org_id: org_raw.parse().ok(),
-        email: field(&pairs, "email"),
-    };
-    let input = match draft.validate() {
+    let input = match guest_draft(&pairs).validate() {
         Ok(i) => i,
         Err(errors) => {
-            let form = form_from(&pairs, &names, &errors);
+            let form = guest_form(&pairs, &errors);
             return render_external(&state, &page.user, &page.csrf, id, form, String::new()).await;
         }
     };
     match partners::add_external(&state.store, &page.user.actor(), id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/sessions/{id}/external?saved=added")).into_response()),
         Err(StoreError::Conflict(m)) | Err(StoreError::Invalid(m)) => {
-            let mut form = form_from(&pairs, &names, &[]);
+            let mut form = guest_form(&pairs, &[]);
             form.add_error("name", m);
             render_external(&state, &page.user, &page.csrf, id, form, String::new()).await
         }

@@ -7,6 +7,7 @@ mod external;
 mod list;
 mod modules;
 mod organisation;
+pub(crate) use self::external::{active_orgs, guest_draft, guest_form};
 use self::{exchange::*, external::*, list::*, modules::*, organisation::*};
 
 use crate::auth::{CurrentUser, Page};

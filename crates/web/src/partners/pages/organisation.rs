@@ -75,10 +75,35 @@ impl From<SessionBrief> for SessionRow {
     }
 }
 
+#[derive(Default)]
 pub(super) struct OrgForms {
     pub(super) org: FormState,
     pub(super) contact: FormState,
     pub(super) module: FormState,
+}
+
+impl OrgForms {
+    /// The organisation's own form, as typed; the others empty.
+    fn org(org: FormState) -> Self {
+        OrgForms {
+            org,
+            ..Default::default()
+        }
+    }
+    /// The new contact's form, as typed; the others empty.
+    fn contact(contact: FormState) -> Self {
+        OrgForms {
+            contact,
+            ..Default::default()
+        }
+    }
+    /// The module form, as typed; the others empty.
+    fn module(module: FormState) -> Self {
+        OrgForms {
+            module,
+            ..Default::default()
+        }
+    }
 }
 
 pub(super) async fn render_org(
@@ -127,11 +152,7 @@ pub(super) async fn render_org(
         org_form.set("kind", org.kind.clone());
         org_form.set("notes", org.notes.clone());
         org_form.set("active", if org.active { "yes" } else { "no" });
-        OrgForms {
-            org: org_form,
-            contact: FormState::default(),
-            module: FormState::default(),
-        }
+        OrgForms::org(org_form)
     });
     let has = forms.org.has_errors() || forms.contact.has_errors() || forms.module.has_errors();
     html(&OrgPage {
@@ -170,12 +191,23 @@ pub async fn show(
     .await
 }
 
-pub(super) fn empty_forms() -> OrgForms {
-    OrgForms {
-        org: FormState::default(),
-        contact: FormState::default(),
-        module: FormState::default(),
-    }
+/// The organisation's page again, showing what was typed in one of its forms and why it was
+/// refused.
+async fn refused(
+    state: &AppState,
+    page: &Page<crate::auth::cap::PartnersManage>,
+    id: i64,
+    forms: OrgForms,
+) -> Result<Response, AppError> {
+    render_org(
+        state,
+        &page.user,
+        &page.csrf,
+        id,
+        Some(forms),
+        String::new(),
+    )
+    .await
 }
 
 pub async fn update(
@@ -195,34 +227,16 @@ pub async fn update(
                 other => Ok(other),
             }),
         Err(errors) => {
-            let mut forms = empty_forms();
-            forms.org = form_from(&pairs, &names, &errors);
-            return render_org(
-                &state,
-                &page.user,
-                &page.csrf,
-                id,
-                Some(forms),
-                String::new(),
-            )
-            .await;
+            let org = form_from(&pairs, &names, &errors);
+            return refused(&state, &page, id, OrgForms::org(org)).await;
         }
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/partners/{id}?saved=updated")).into_response()),
         Err(Err(m)) => {
-            let mut forms = empty_forms();
-            forms.org = form_from(&pairs, &names, &[]);
-            forms.org.add_error("name", m);
-            render_org(
-                &state,
-                &page.user,
-                &page.csrf,
-                id,
-                Some(forms),
-                String::new(),
-            )
-            .await
+            let mut org = form_from(&pairs, &names, &[]);
+            org.add_error("name", m);
+            refused(&state, &page, id, OrgForms::org(org)).await
         }
         Err(Ok(e)) => Err(e.into()),
     }
@@ -247,7 +261,6 @@ pub async fn add_contact(
             Ok(Redirect::to(&format!("/partners/{id}?saved=contact")).into_response())
         }
         Err(errors) => {
-            let mut forms = empty_forms();
             let renamed: Vec<FieldError> = errors
                 .into_iter()
                 .map(|e| FieldError {
@@ -259,20 +272,12 @@ pub async fn add_contact(
                     message: e.message,
                 })
                 .collect();
-            forms.contact = form_from(
+            let contact = form_from(
                 &pairs,
                 &["contact_name", "job_title", "contact_email", "phone"],
                 &renamed,
             );
-            render_org(
-                &state,
-                &page.user,
-                &page.csrf,
-                id,
-                Some(forms),
-                String::new(),
-            )
-            .await
+            refused(&state, &page, id, OrgForms::contact(contact)).await
         }
     }
 }
@@ -318,19 +323,9 @@ pub async fn set_module_provider(
             Ok(Redirect::to(&format!("/partners/{id}?saved=module")).into_response())
         }
         Err(_) => {
-            let mut forms = empty_forms();
-            forms
-                .module
-                .add_error("module_id", "Choose a module from the catalogue");
-            render_org(
-                &state,
-                &page.user,
-                &page.csrf,
-                id,
-                Some(forms),
-                String::new(),
-            )
-            .await
+            let mut module = FormState::default();
+            module.add_error("module_id", "Choose a module from the catalogue");
+            refused(&state, &page, id, OrgForms::module(module)).await
         }
     }
 }
@@ -402,17 +397,7 @@ pub async fn new_module(
         );
     }
     if form.has_errors() {
-        let mut forms = empty_forms();
-        forms.module = form;
-        return render_org(
-            &state,
-            &page.user,
-            &page.csrf,
-            id,
-            Some(forms),
-            String::new(),
-        )
-        .await;
+        return refused(&state, &page, id, OrgForms::module(form)).await;
     }
     let input = ModuleInput {
         code: code.clone(),
@@ -428,18 +413,9 @@ pub async fn new_module(
     {
         Ok(_) => Ok(Redirect::to(&format!("/partners/{id}?saved=module")).into_response()),
         Err(StoreError::Conflict(m)) | Err(StoreError::Invalid(m)) => {
-            let mut forms = empty_forms();
-            forms.module = form;
-            forms.module.add_error("code", m);
-            render_org(
-                &state,
-                &page.user,
-                &page.csrf,
-                id,
-                Some(forms),
-                String::new(),
-            )
-            .await
+            let mut module = form;
+            module.add_error("code", m);
+            refused(&state, &page, id, OrgForms::module(module)).await
         }
         Err(e) => Err(e.into()),
     }
