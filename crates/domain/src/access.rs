@@ -288,6 +288,24 @@ mod tests {
     }
 
     #[test]
+    fn everyone_inside_the_force_sees_the_catalogue_their_training_feedback_and_sessions() {
+        // Every role but the partner reviewer, including any role added later.
+        for role in Role::ALL
+            .into_iter()
+            .filter(|r| *r != Role::PartnerReviewer)
+        {
+            for cap in [
+                Capability::CatalogueView,
+                Capability::OwnTraining,
+                Capability::OwnFeedback,
+                Capability::SessionsBrowse,
+            ] {
+                assert!(cap.allows(&[role]), "{role:?} lacks {cap:?}");
+            }
+        }
+    }
+
+    #[test]
     fn partner_reviewers_cannot_browse_people() {
         assert!(!Capability::PeopleBrowse.allows(&[Role::PartnerReviewer]));
         assert_eq!(
