@@ -1848,7 +1848,8 @@ impl<'a> Cells<'a> {
             }
             return Some(v);
         }
-        if v.chars().count() > MAX_REF {
+        // A text has no more characters than bytes: count them only when it might be too long.
+        if v.len() > MAX_REF && v.chars().count() > MAX_REF {
             self.error(
                 field,
                 format!("A {what} must be {MAX_REF} characters or fewer"),
@@ -2093,6 +2094,24 @@ mod tests {
         assert!(parse_day("soon")
             .unwrap_err()
             .contains("is not a date; write it as"));
+    }
+
+    #[test]
+    fn a_reference_is_limited_in_characters_not_bytes() {
+        let file = |reference: &str| {
+            format!("incident_ref,reported_at\n{reference},01/03/2024 09:00\n").into_bytes()
+        };
+        let (good, bad) = read_all(RegisterKind::Incidents, &file(&"é".repeat(MAX_REF)));
+        assert_eq!((good.len(), bad.len()), (1, 0), "{bad:?}");
+        for too_long in ["é".repeat(MAX_REF + 1), "x".repeat(MAX_REF + 1)] {
+            let (good, bad) = read_all(RegisterKind::Incidents, &file(&too_long));
+            assert!(good.is_empty());
+            assert!(
+                bad[0].reason.contains("60 characters or fewer"),
+                "{:?}",
+                bad[0]
+            );
+        }
     }
 
     #[test]
