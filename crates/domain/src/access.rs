@@ -118,17 +118,20 @@ impl Capability {
     /// The roles that hold this capability. Everything else is denied.
     pub fn roles(self) -> &'static [Role] {
         use Role::*;
-        /// Every role inside the force: all but partner reviewers.
-        const INTERNAL: &[Role] = &[
-            Administrator,
-            MashTrainer,
-            MashStaff,
-            Mentor,
-            LineManager,
-            Frontline,
-            SeniorLeader,
-            Auditor,
-        ];
+        /// Every role inside the force: all but partner reviewers (taken from `Role::ALL`, so
+        /// a role added there is inside unless said otherwise).
+        const INTERNAL: [Role; Role::ALL.len() - 1] = {
+            let mut out = [Administrator; Role::ALL.len() - 1];
+            let (mut i, mut j) = (0, 0);
+            while i < Role::ALL.len() {
+                if !matches!(Role::ALL[i], PartnerReviewer) {
+                    out[j] = Role::ALL[i];
+                    j += 1;
+                }
+                i += 1;
+            }
+            out
+        };
         match self {
             Capability::SignedIn => &Role::ALL,
             Capability::PeopleBrowse => &[Administrator, MashTrainer, Mentor, LineManager],
@@ -136,10 +139,10 @@ impl Capability {
             Capability::PeopleImport => &[Administrator],
             Capability::AccountsManage => &[Administrator],
             Capability::AuditRead => &[Administrator],
-            Capability::CatalogueView => INTERNAL,
+            Capability::CatalogueView => &INTERNAL,
             Capability::TrainingManage => &[Administrator, MashTrainer],
             Capability::TrainingRecords => &[Administrator, MashTrainer, Mentor, LineManager],
-            Capability::OwnTraining => INTERNAL,
+            Capability::OwnTraining => &INTERNAL,
             Capability::SignOff => &[Mentor, LineManager],
             Capability::CpdReview => &[LineManager],
             Capability::TrainingSummary => &[Administrator, MashTrainer, SeniorLeader],
@@ -153,8 +156,8 @@ impl Capability {
             Capability::ComplianceAudits => &[Administrator, MashTrainer, Auditor],
             Capability::ComplianceSummary => &[Administrator, MashTrainer, SeniorLeader, Auditor],
             Capability::MissingReferrals => &[Administrator, MashTrainer, MashStaff],
-            Capability::OwnFeedback => INTERNAL,
-            Capability::SessionsBrowse => INTERNAL,
+            Capability::OwnFeedback => &INTERNAL,
+            Capability::SessionsBrowse => &INTERNAL,
             Capability::SessionsManage => &[Administrator, MashTrainer],
             Capability::TeamBooking => &[LineManager],
             Capability::CoverageView => &[Administrator, MashTrainer, LineManager, SeniorLeader],

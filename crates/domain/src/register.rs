@@ -941,6 +941,10 @@ pub fn unique_key(record: &Record) -> String {
     }
 }
 
+/// Rows read before a file's length ([`RegisterReader::set_file_len`]) is taken to say how many
+/// it holds, to give the keys met room for them all.
+const ROWS_TO_ESTIMATE: usize = 1024;
+
 /// The keys ([`unique_key`]) met so far in a file, each with the row it was first on, kept
 /// compactly: the keys' bytes one after another (each ended by 0xFF, which UTF-8 never holds)
 /// and a hash table of where each starts and its row. A million references take about 30 MB,
@@ -953,8 +957,6 @@ struct SeenKeys {
     hasher: foldhash::fast::RandomState,
     /// Keys met once `bytes` has outgrown a `u32` offset (a file of gigabytes of keys).
     beyond: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
-    /// How many keys the file may hold ([`RegisterReader::expect_rows`]; 0: no idea).
-    expect: usize,
 }
 
 impl SeenKeys {
@@ -962,6 +964,26 @@ impl SeenKeys {
         let rest = &bytes[start as usize..];
         let end = rest.iter().position(|&b| b == 0xFF).unwrap_or(rest.len());
         &rest[..end]
+    }
+
+    /// Makes room for about `rows` keys at once, rather than growing (and rehashing) by
+    /// doubling (6% of reading a million incidents), taking the keys met so far as typical.
+    fn reserve(&mut self, rows: usize) {
+        use std::hash::BuildHasher;
+        let SeenKeys {
+            bytes,
+            table,
+            hasher,
+            ..
+        } = self;
+        let len = table.len();
+        if len == 0 || rows <= table.capacity() {
+            return;
+        }
+        table.reserve(rows - len, |&(start, _)| {
+            hasher.hash_one(Self::key_at(bytes, start))
+        });
+        bytes.reserve((bytes.len() / len).saturating_mul(rows - len));
     }
 
     /// The row `key` was first on, or `None` (and `key` is remembered as on `row`).
@@ -972,19 +994,8 @@ impl SeenKeys {
             table,
             hasher,
             beyond,
-            expect,
         } = self;
         let hash = hasher.hash_one(key.as_bytes());
-        // A file that has given a sixteenth of the rows expected is most likely as large as
-        // expected: room for them all at once, rather than growing (and rehashing) by
-        // doubling (6% of reading a million incidents again).
-        let len = table.len();
-        if len > 0 && len == *expect / 16 && table.capacity() < *expect {
-            table.reserve(*expect - len, |&(start, _)| {
-                hasher.hash_one(Self::key_at(bytes, start))
-            });
-            bytes.reserve((bytes.len() / len).saturating_mul(*expect - len));
-        }
         if let Some(&(_, first)) = table.find(hash, |&(start, _)| {
             Self::key_at(bytes, start) == key.as_bytes()
         }) {
@@ -1568,15 +1579,8 @@ impl<R: Read> RegisterReader<R> {
         self.first_seen = SeenKeys::default();
     }
 
-    /// Says how many rows the file is likely to hold (for instance as many as the register
-    /// already does, for an export read again), so that the keys met can be given room for them
-    /// once the file has shown itself large (a sixteenth of them read), not grown step by step.
-    /// Only a hint: a smaller or larger file reads exactly the same.
-    pub fn expect_rows(&mut self, rows: usize) {
-        self.first_seen.expect = rows;
-    }
-
-    /// Says how long the file is, in bytes, for [`RegisterReader::estimated_rows`].
+    /// Says how long the file is, in bytes, for [`RegisterReader::estimated_rows`] (and so
+    /// that the keys met are given room for the whole file once [`ROWS_TO_ESTIMATE`] are read).
     pub fn set_file_len(&mut self, len: u64) {
         self.file_len = Some(len);
     }
@@ -1719,6 +1723,12 @@ impl<R: Read> Iterator for RegisterReader<R> {
                         continue;
                     }
                     self.rows_read += 1;
+                    if self.rows_read == ROWS_TO_ESTIMATE && self.check_repeats {
+                        // The keys given room for the rows the file's length says it holds.
+                        if let Some(rows) = self.estimated_rows() {
+                            self.first_seen.reserve(rows);
+                        }
+                    }
                     let result = self.check(row);
                     return Some(ParsedRow { row, result });
                 }

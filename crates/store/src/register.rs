@@ -1836,7 +1836,7 @@ async fn import_on<DB, R>(
     conn: &mut DB::Connection,
     store: &Store,
     actor: &Actor,
-    mut reader: RegisterReader<R>,
+    reader: RegisterReader<R>,
     report: &mut RegisterReport,
     people: HashMap<String, i64>,
 ) -> Result<Finished>
@@ -1906,8 +1906,6 @@ where
     // busy (load average 9): no gain beyond the noise (reading and writing overlapped, first
     // load 5.4 and 8.4 s before, 6.0 and 7.6 s after; re-import 5.0 and 6.8 s before, 4.7 and
     // 6.0 s after); the gain is where a core is free.
-    // A file read again is most likely as long as the register (see `COMPARE_HERE_SHARE`).
-    reader.expect_rows(usize::try_from(before).unwrap_or(0));
     // How many rows the file likely holds, from its length, once the reader has read a batch
     // (0 until then, or when its length is not known).
     let estimated_rows = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
