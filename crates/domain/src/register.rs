@@ -945,6 +945,14 @@ pub fn unique_key(record: &Record) -> String {
 /// it holds, to give the keys met room for them all.
 const ROWS_TO_ESTIMATE: usize = 1024;
 
+/// At most how many keys room is made for at once ([`SeenKeys::reserve`]): a file whose first
+/// rows are short and the rest long promises, by its length, far more rows than it holds (a
+/// terabyte's promise aborted the process when the room could not be had). Two million keys'
+/// table is about 36 MB; past this, the keys grow by doubling as they are met.
+const MAX_ROOM_ROWS: usize = 2_000_000;
+/// At most how many bytes of keys room is made for at once.
+const MAX_ROOM_BYTES: usize = 64 << 20;
+
 /// The keys ([`unique_key`]) met so far in a file, each with the row it was first on, kept
 /// compactly: the keys' bytes one after another (each ended by 0xFF, which UTF-8 never holds)
 /// and a hash table of where each starts and its row. A million references take about 30 MB,
@@ -967,7 +975,8 @@ impl SeenKeys {
     }
 
     /// Makes room for about `rows` keys at once, rather than growing (and rehashing) by
-    /// doubling (6% of reading a million incidents), taking the keys met so far as typical.
+    /// doubling (6% of reading a million incidents), taking the keys met so far as typical (and no more than
+    /// [`MAX_ROOM_ROWS`] and [`MAX_ROOM_BYTES`]).
     fn reserve(&mut self, rows: usize) {
         use std::hash::BuildHasher;
         let SeenKeys {
@@ -977,13 +986,15 @@ impl SeenKeys {
             ..
         } = self;
         let len = table.len();
+        let rows = rows.min(MAX_ROOM_ROWS);
         if len == 0 || rows <= table.capacity() {
             return;
         }
         table.reserve(rows - len, |&(start, _)| {
             hasher.hash_one(Self::key_at(bytes, start))
         });
-        bytes.reserve((bytes.len() / len).saturating_mul(rows - len));
+        let more = (bytes.len() / len).saturating_mul(rows - len);
+        bytes.reserve(more.min(MAX_ROOM_BYTES.saturating_sub(bytes.len())));
     }
 
     /// The row `key` was first on, or `None` (and `key` is remembered as on `row`).
@@ -2141,6 +2152,35 @@ mod tests {
         // 100 rows of 27 bytes read, with the header's 25: within a few percent of 1,000.
         let estimate = reader.estimated_rows().unwrap();
         assert!((950..=1010).contains(&estimate), "{estimate}");
+    }
+
+    #[test]
+    fn a_file_that_says_it_is_huge_is_not_given_room_for_what_it_says() {
+        // A file's first rows may be short and the rest long: its length then promises far
+        // more rows than it holds. Room is made for a bounded number of them; beyond that the
+        // keys grow as they are met.
+        let mut text = String::from("incident_ref,reported_at\n");
+        for i in 0..(ROWS_TO_ESTIMATE + 10) {
+            text.push_str(&format!("I{i},01/03/2024 09:00\n"));
+        }
+        let mut reader = RegisterReader::new(RegisterKind::Incidents, text.as_bytes()).unwrap();
+        // A terabyte: at these rows' length, tens of billions of rows.
+        reader.set_file_len(1 << 40);
+        let rows: Vec<ParsedRow> = reader.by_ref().collect();
+        assert_eq!(rows.len(), ROWS_TO_ESTIMATE + 10);
+        assert!(rows.iter().all(|r| r.result.is_ok()));
+        assert!(reader.estimated_rows().unwrap() > 10_000_000_000);
+        let seen = &reader.first_seen;
+        assert!(
+            seen.table.capacity() <= 2 * MAX_ROOM_ROWS,
+            "{}",
+            seen.table.capacity()
+        );
+        assert!(
+            seen.bytes.capacity() <= MAX_ROOM_BYTES,
+            "{}",
+            seen.bytes.capacity()
+        );
     }
 
     #[test]
