@@ -975,8 +975,8 @@ impl SeenKeys {
     }
 
     /// Makes room for about `rows` keys at once, rather than growing (and rehashing) by
-    /// doubling (6% of reading a million incidents), taking the keys met so far as typical (and no more than
-    /// [`MAX_ROOM_ROWS`] and [`MAX_ROOM_BYTES`]).
+    /// doubling (6% of reading a million incidents), taking the keys met so far as typical;
+    /// no more than [`MAX_ROOM_ROWS`] keys and [`MAX_ROOM_BYTES`] bytes.
     fn reserve(&mut self, rows: usize) {
         use std::hash::BuildHasher;
         let SeenKeys {
