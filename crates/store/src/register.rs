@@ -1165,6 +1165,20 @@ fn drop_stored_unchanged(stored: &crate::stored_rows::StoredRows, batch: &mut Ve
 /// one batch rather than a sixteenth of the table).
 const COMPARE_HERE_SHARE: usize = 16;
 
+/// The most register rows a re-import fetches to compare on this side: about 47 MB a million
+/// (`stored_rows.rs`), so at most about 190 MB. A larger register (a region's, over years) is
+/// compared on the server only, as a smaller file is: memory that grows with the register,
+/// not with the file, is kept within what one server process can spare.
+const COMPARE_HERE_MAX_ROWS: usize = 4_000_000;
+
+/// Whether a re-import fetches the register's rows to compare on this side, having written
+/// `seen` rows so far of a file estimated at `estimated` rows (0 when not known) into a
+/// register of `before` rows ([`COMPARE_HERE_SHARE`], [`COMPARE_HERE_MAX_ROWS`]).
+fn compare_here(seen: usize, estimated: usize, before: usize) -> bool {
+    before <= COMPARE_HERE_MAX_ROWS
+        && seen.max(estimated).saturating_mul(COMPARE_HERE_SHARE) >= before
+}
+
 /// The values [`Writer::drop_unchanged`] binds for each row on SQLite, in the order of
 /// [`bind_compared!`]: the reference, then every column `changed` compares
 /// ([`compared_columns`]), and nothing else (the import's timestamps are not compared: two
@@ -1996,8 +2010,7 @@ where
                             estimated_rows.load(std::sync::atomic::Ordering::Relaxed);
                         if stored.is_none()
                             && !fetched
-                            && seen.max(estimated).saturating_mul(COMPARE_HERE_SHARE)
-                                >= before as usize
+                            && compare_here(seen, estimated, before as usize)
                         {
                             fetched = true;
                             let started = std::time::Instant::now();
@@ -2605,4 +2618,25 @@ pub async fn areas(store: &Store) -> Result<Vec<String>> {
 pub async fn after_register_import(store: &Store) -> Result<()> {
     crate::queue::refresh(store, time::OffsetDateTime::now_utc()).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_re_import_compares_here_only_a_large_share_of_a_register_that_is_not_too_large() {
+        // A whole export again, of a million: fetched once its first batch says so.
+        assert!(compare_here(5000, 1_000_000, 1_000_000));
+        // Its size not yet known: fetched once a sixteenth of the register has come.
+        assert!(!compare_here(5000, 0, 1_000_000));
+        assert!(compare_here(62_500, 0, 1_000_000));
+        // A week's incidents into a large register: compared on the server.
+        assert!(!compare_here(5000, 20_000, 1_000_000));
+        // A region's register of ten million, whatever the file: compared on the server,
+        // rather than held here (about 470 MB).
+        assert!(!compare_here(5000, 10_000_000, 10_000_000));
+        assert!(compare_here(5000, 4_000_000, COMPARE_HERE_MAX_ROWS));
+        assert!(!compare_here(5000, usize::MAX, COMPARE_HERE_MAX_ROWS + 1));
+    }
 }
