@@ -63,6 +63,26 @@ impl CurrentUser {
     pub fn people_scope(&self) -> PeopleScope {
         people_scope(&self.roles, self.person_id)
     }
+    /// Whether a link to this person's page (`/people/{staff number}`) opens for this user: the
+    /// person is in their directory scope, and they may browse the directory at all. A page
+    /// names people to many readers; only those it would open for are linked.
+    pub async fn may_open_person(
+        &self,
+        store: &mashboard_store::Store,
+        person_id: i64,
+    ) -> Result<bool, mashboard_store::StoreError> {
+        if !self.can(Capability::PeopleBrowse) {
+            return Ok(false);
+        }
+        Ok(match self.people_scope() {
+            PeopleScope::All => true,
+            PeopleScope::Nobody => false,
+            PeopleScope::TheirPeople { .. } => mashboard_store::people::get_by_id(store, person_id)
+                .await?
+                .is_some_and(|p| mashboard_store::people::in_scope(&p, self.people_scope())),
+        })
+    }
+
     /// The exercise runs this user may facilitate.
     pub fn run_scope(&self) -> mashboard_domain::access::RunScope {
         mashboard_domain::access::exercise_run_scope(&self.roles, self.id)

@@ -932,3 +932,76 @@ async fn cohorts_in_a_session_scheduled_through_the_api_are_booked() {
         assert_eq!(v["enrolled"], json!([]));
     });
 }
+
+/// The `/people/…` links on a page.
+fn people_links(html: &str) -> Vec<String> {
+    html.split("href=\"/people/")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|sn| format!("/people/{sn}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_session_page_links_only_the_trainers_whose_page_opens_for_its_reader() {
+    on_both!(|app| {
+        let module = seed_learners(&app.store).await;
+        let trainer = app.signed_in(Role::MashTrainer).await;
+        let r = app
+            .post_form(
+                &trainer,
+                "/sessions/new",
+                &[
+                    ("module_id", &module.to_string()),
+                    ("date", "2030-05-14"),
+                    ("start_time", "10:00"),
+                    ("end_time", "12:00"),
+                    ("mode", "in_person"),
+                    ("venue", "Headquarters"),
+                    ("capacity", "10"),
+                    (
+                        "trainers",
+                        &format!(
+                            "{}, {}",
+                            username_for(Role::MashTrainer),
+                            username_for(Role::Mentor)
+                        ),
+                    ),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let page = r.headers()["location"].to_str().unwrap().to_string();
+        let (trainer_page, mentor_page) = (
+            format!("/people/{}", staff_for(Role::MashTrainer)),
+            format!("/people/{}", staff_for(Role::Mentor)),
+        );
+        let mentor = app.signed_in(Role::Mentor).await;
+        let manager = app.signed_in(Role::LineManager).await;
+        // (reader, the trainers' pages linked for them)
+        for (who, reader, linked) in [
+            (
+                "trainer",
+                &trainer,
+                vec![trainer_page.clone(), mentor_page.clone()],
+            ),
+            // A mentor may open their own page, not the lead trainer's.
+            ("mentor", &mentor, vec![mentor_page.clone()]),
+            // A line manager may open their own people's pages: neither trainer is theirs.
+            ("line manager", &manager, vec![]),
+        ] {
+            let (s, html) = app.get(reader, &page).await;
+            assert_eq!(s, StatusCode::OK, "{who}");
+            assert!(
+                html.contains("Person MASH trainer") && html.contains("Person Mentor"),
+                "{who} sees both trainers named: {html}"
+            );
+            let links = people_links(&html);
+            assert_eq!(links, linked, "{who}");
+            for link in links {
+                let (s, _) = app.get(reader, &link).await;
+                assert_eq!(s, StatusCode::OK, "{who} opens {link}");
+            }
+        }
+    });
+}

@@ -35,7 +35,8 @@ pub(super) struct ShowPage {
     pub(super) teams: bool,
     pub(super) cancel_reason: String,
     pub(super) sequence: i64,
-    pub(super) trainers: Vec<Trainer>,
+    /// Each trainer, and whether their name links to their page for this reader.
+    pub(super) trainers: Vec<(Trainer, bool)>,
     pub(super) audience: Vec<AudienceRow>,
     pub(super) enrolled: Vec<BookingView>,
     pub(super) waitlist: Vec<BookingView>,
@@ -50,7 +51,8 @@ pub(super) struct ShowPage {
     pub(super) departments: Vec<String>,
     pub(super) profiles: Vec<(String, String)>,
     pub(super) form: FormState,
-    /// Whether names link to the person's page (the viewer may browse people).
+    /// Whether the bookings' names link to the person's page (shown to those who manage
+    /// sessions; linked when the reader may open everyone's).
     pub(super) people_links: bool,
 }
 
@@ -196,7 +198,7 @@ pub(super) async fn render_show(
         teams: s.mode() == SessionMode::Teams,
         cancel_reason: s.cancel_reason.clone().unwrap_or_default(),
         sequence: s.ics_sequence,
-        trainers: sessions::trainers(&state.store, id).await?,
+        trainers: linked_trainers(state, user, id).await?,
         audience: sessions::audience(&state.store, id).await?,
         enrolled,
         waitlist,
@@ -210,8 +212,24 @@ pub(super) async fn render_show(
         departments: facets.departments,
         profiles,
         form,
-        people_links: user.can(Capability::PeopleBrowse),
+        people_links: user.can(Capability::PeopleBrowse) && user.people_scope() == PeopleScope::All,
     })
+}
+
+/// A session's trainers, each with whether their name links to their page for `user`: every
+/// reader of the session sees who trains it, but a mentor or line manager may open only their
+/// own people's pages (a link to anyone else's would answer "not found").
+async fn linked_trainers(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<Vec<(Trainer, bool)>, AppError> {
+    let mut out = Vec::new();
+    for t in sessions::trainers(&state.store, id).await? {
+        let link = user.may_open_person(&state.store, t.person_id).await?;
+        out.push((t, link));
+    }
+    Ok(out)
 }
 
 pub async fn cancel(
