@@ -14,7 +14,7 @@ mod tests {
 
     const ROOT: &[&str] = &["lib.rs", "routes.rs", "openapi.rs", "boundaries.rs"];
     /// Folders of shared infrastructure (not capabilities).
-    const INFRA_DIRS: &[&str] = &["export", "imports"];
+    const INFRA_DIRS: &[&str] = &["error", "export", "imports"];
 
     fn src() -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
