@@ -3,8 +3,6 @@
 //! the strategy-meeting record, so the debriefs have something to show. Running it again adds
 //! nothing.
 
-// Not called until the lead wires `seed` into `demo.rs`; then this allow can go.
-
 use anyhow::{Context, Result};
 use mashboard_store::audit_trail::Actor;
 use mashboard_store::exercises::{self as ex, NewPartner, NewRun, NewTeam};

@@ -329,9 +329,6 @@ pub enum ImportCommand {
     /// referral_ref, role, name, date_of_birth, address, area.
     #[command(name = "referral-people")]
     ReferralPeople(RegisterArgs),
-    /// Record a Microsoft Teams attendance report (the file as downloaded from Teams, or
-    /// re-saved) on a session's register: prints who matched, who did not and who is not in
-    /// the report. The same report again changes nothing.
     /// Import past compliance audits, one row per period: period_start, period_end, examined,
     /// required, completed_when_required, not_required, completed_when_not_required.
     #[command(name = "audit-history")]
@@ -340,6 +337,9 @@ pub enum ImportCommand {
     /// grade_2, grade_3, grade_4 (counts of agreed grades).
     #[command(name = "review-history")]
     ReviewHistory(HistoryArgs),
+    /// Record a Microsoft Teams attendance report (the file as downloaded from Teams, or
+    /// re-saved) on a session's register: prints who matched, who did not and who is not in
+    /// the report. The same report again changes nothing.
     #[command(name = "teams-report")]
     TeamsReport {
         session_id: i64,

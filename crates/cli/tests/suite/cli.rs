@@ -172,6 +172,47 @@ fn every_subcommand_has_help() {
     }
 }
 
+#[test]
+fn every_command_is_described_in_its_own_words_in_the_list_of_commands() {
+    // Each command's line in a list of commands: its name, then its description (empty when a
+    // description went to the wrong command).
+    for (args, command, words) in [
+        (vec!["--help"], "serve", "Run the web server"),
+        (
+            vec!["import", "--help"],
+            "teams-report",
+            "Teams attendance report",
+        ),
+        (
+            vec!["import", "--help"],
+            "audit-history",
+            "past compliance audits",
+        ),
+        (
+            vec!["import", "--help"],
+            "review-history",
+            "past quarterly reviews",
+        ),
+        (vec!["import", "--help"], "incidents", "incidents"),
+    ] {
+        let o = run_without_db(&args);
+        let help = String::from_utf8_lossy(&o.stdout);
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{command} ")))
+            .unwrap_or_else(|| panic!("{command} is listed by {args:?}: {help}"));
+        assert!(line.contains(words), "{command}: {line}");
+    }
+    // No command lists another's description as its own.
+    let o = run_without_db(&["import", "--help"]);
+    let help = String::from_utf8_lossy(&o.stdout);
+    let audit = help
+        .lines()
+        .find(|l| l.trim_start().starts_with("audit-history "))
+        .unwrap();
+    assert!(!audit.contains("Teams"), "{audit}");
+}
+
 /// `demo` seeds the same force on either database and serves it.
 #[tokio::test]
 async fn demo_seeds_and_serves_on_both_databases() {
