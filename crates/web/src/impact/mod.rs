@@ -66,6 +66,11 @@ pub(crate) fn routes(t: Table) -> Table {
             Page(EvaluationReports),
             get(downloads::xlsx_download),
         )
+        .get(
+            "/impact/evaluation/{id}/report.json",
+            Page(EvaluationReports),
+            get(downloads::json_download),
+        )
         .post(
             "/api/v1/evaluation-reports",
             Api(TrainingManage),

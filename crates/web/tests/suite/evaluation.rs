@@ -82,6 +82,34 @@ async fn the_trainer_publishes_an_evaluation_report_and_it_stays_as_published() 
         let (status, body) = app.get(&trainer, &format!("{page}/report.pdf")).await;
         assert_eq!(status, StatusCode::OK);
         assert!(body.starts_with("%PDF"), "a PDF");
+        // Every download the page offers opens for a reader signed in with the browser (the
+        // JSON link once led to the API, which asks for a token); the JSON is the API's.
+        let links: Vec<String> = html
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .filter(|href| href.contains("/report."))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(links.len(), 3, "{links:?}");
+        for link in &links {
+            let (status, _) = app.get(&trainer, link).await;
+            assert_eq!(status, StatusCode::OK, "{link}");
+        }
+        let (status, body) = app.get(&trainer, &format!("{page}/report.json")).await;
+        assert_eq!(status, StatusCode::OK);
+        let from_page: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let token = token_for(&app, Role::MashTrainer).await;
+        let (status, from_api) = app
+            .api_json(
+                &token,
+                reqwest::Method::GET,
+                &format!("/api/v1/evaluation-reports/{id}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(from_page, from_api);
         let r = trainer
             .get(app.url(&format!("{page}/report.xlsx")))
             .send()

@@ -377,6 +377,20 @@ pub async fn xlsx_download(
     Ok(download(XLSX, &file_name(&row, "xlsx"), body))
 }
 
+/// Every figure of a report as JSON, for a reader signed in with the browser: the same document
+/// the API gives (`GET /api/v1/evaluation-reports/{id}`), which asks for a token instead.
+pub async fn json_download(
+    State(state): State<AppState>,
+    _page: Page<cap::EvaluationReports>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let row = super::find(&state.store, &id).await?;
+    let name = file_name(&row, "json");
+    let body = serde_json::to_vec_pretty(&super::api::ReportJson::from(row))
+        .map_err(|e| AppError::Internal(format!("{e:?}")))?;
+    Ok(download("application/json", &name, body))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
