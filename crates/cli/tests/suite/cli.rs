@@ -1,6 +1,6 @@
 //! The `mashboard` binary as an operator uses it, on SQLite and on PostgreSQL.
 
-use crate::common::{databases, free_port, run, run_without_db, text};
+use crate::common::{csrf_in, databases, free_port, run, run_without_db, text};
 use std::process::{Command, Stdio};
 
 const GOOD: &str = "staff_number,name,rank,department,team,roles,start_date,cohort,line_manager_staff_number,mentor_staff_number\r\nS1,Ann Manager,Sgt,Response,Team 1,line_manager,2015-04-01,,,\r\nS2,\"Bloggs, Joe\",PC,Response,Team 1,frontline,01/09/2024,2024 PC intake 2,S1,\r\n";
@@ -213,7 +213,118 @@ fn every_command_is_described_in_its_own_words_in_the_list_of_commands() {
     assert!(!audit.contains("Teams"), "{audit}");
 }
 
-/// `demo` seeds the same force on either database and serves it.
+const DEMO_USERS: [&str; 9] = [
+    "demo-admin",
+    "demo-trainer",
+    "demo-mash",
+    "demo-mentor",
+    "demo-manager",
+    "demo-officer",
+    "demo-leader",
+    "demo-partner",
+    "demo-auditor",
+];
+
+/// A page's shape: its path without the query, each segment holding a digit (an id, a staff
+/// number, a date) replaced by `N`.
+fn shape(path: &str) -> String {
+    let path = path.split('?').next().unwrap_or("");
+    path.split('/')
+        .map(|seg| {
+            if seg.bytes().any(|b| b.is_ascii_digit()) {
+                "N"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Signs in to the demo on `port` as `user` and follows the links of its pages, breadth first
+/// from the home page, returning each link that did not open for them (`user: status path
+/// (linked from page)`); a redirect counts as opening unless it is to the sign-in page. To
+/// reach every kind of page in a few hundred requests, the links of at most two pages of each
+/// shape ([`shape`]) are followed, and at most five links from one shape of page to another
+/// (so a session page's links to people are tried, though the people list has already tried
+/// many).
+async fn broken_links(port: u16, user: &str) -> Vec<String> {
+    use std::collections::{HashMap, HashSet, VecDeque};
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client.get(format!("{base}/login")).send().await.unwrap();
+    let csrf = csrf_in(&page.text().await.unwrap());
+    let signed_in = client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("username", user),
+            ("password", "demo-password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(signed_in.status().is_redirection(), "{user} signs in");
+    let mut queue = VecDeque::from([("/".to_string(), String::new())]);
+    let mut tried = HashSet::new();
+    let mut followed: HashMap<String, usize> = HashMap::new();
+    let mut pairs: HashMap<(String, String), usize> = HashMap::new();
+    let mut broken = Vec::new();
+    while let Some((path, from)) = queue.pop_front() {
+        if !tried.insert(path.clone()) || tried.len() > 2000 {
+            continue;
+        }
+        let r = client.get(format!("{base}{path}")).send().await.unwrap();
+        let status = r.status();
+        let to_login = r
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .is_some_and(|l| l.starts_with("/login"));
+        if status.is_client_error() || status.is_server_error() || to_login {
+            broken.push(format!("{user}: {status} {path} (linked from {from})"));
+            continue;
+        }
+        let html = r
+            .headers()
+            .get("content-type")
+            .and_then(|c| c.to_str().ok())
+            .is_some_and(|c| c.starts_with("text/html"));
+        let here = shape(&path);
+        let times = followed.entry(here.clone()).or_default();
+        if !status.is_success() || !html || *times >= 2 {
+            continue;
+        }
+        *times += 1;
+        let body = r.text().await.unwrap();
+        for href in body.split("href=\"").skip(1) {
+            let link = href
+                .split(['"', '#'])
+                .next()
+                .unwrap_or("")
+                .replace("&amp;", "&");
+            if !link.starts_with('/') || link.starts_with("//") || link.starts_with("/assets/") {
+                continue;
+            }
+            if tried.contains(&link) {
+                continue;
+            }
+            let n = pairs.entry((here.clone(), shape(&link))).or_default();
+            if *n < 5 {
+                *n += 1;
+                queue.push_back((link, path.clone()));
+            }
+        }
+    }
+    broken
+}
+
+/// `demo` seeds the same force on either database and serves it, and every link each demo
+/// role is shown opens for them.
 #[tokio::test]
 async fn demo_seeds_and_serves_on_both_databases() {
     let (_dir, dbs) = databases().await;
@@ -242,6 +353,14 @@ async fn demo_seeds_and_serves_on_both_databases() {
             .text()
             .await
             .unwrap();
+        // Every link a demo role is shown opens for them: a page must not offer what answers
+        // "not found", "forbidden" or "sign in".
+        let mut broken = Vec::new();
+        if ready {
+            for user in DEMO_USERS {
+                broken.extend(broken_links(port, user).await);
+            }
+        }
         // SIGTERM: a graceful stop.
         let _ = Command::new("kill").arg(child.id().to_string()).status();
         let out = child.wait_with_output().unwrap();
@@ -249,17 +368,11 @@ async fn demo_seeds_and_serves_on_both_databases() {
         assert!(out.status.success(), "demo stops cleanly on SIGTERM");
         let printed = String::from_utf8_lossy(&out.stdout);
         assert!(printed.contains("Seeded 300 people"), "{printed}");
-        for user in [
-            "demo-admin",
-            "demo-trainer",
-            "demo-mash",
-            "demo-mentor",
-            "demo-manager",
-            "demo-officer",
-            "demo-leader",
-            "demo-partner",
-            "demo-auditor",
-        ] {
+        assert!(
+            broken.is_empty(),
+            "links that do not open on {db}: {broken:#?}"
+        );
+        for user in DEMO_USERS {
             assert!(printed.contains(user), "{user} is listed");
             assert!(login.contains(user), "{user} is on the demo sign-in page");
         }
