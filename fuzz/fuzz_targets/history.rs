@@ -1,8 +1,8 @@
-//! The audit and review history imports (CSV or XLSX): `import::parse_history` with the columns
+//! The audit and review history imports (CSV or XLSX): `imports::parse_history` with the columns
 //! guessed from the headers, as the CLI does without `--map`. The first byte picks the kind.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use mashboard_domain::import::{parse_history, HistoryKind};
+use mashboard_domain::imports::{parse_history, HistoryKind};
 use mashboard_fuzz::{check_problem, check_row_error, check_rows_ascend};
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
-//! The HR people file (CSV in any encoding Excel saves, or XLSX): `import::parse_people`.
+//! The HR people file (CSV in any encoding Excel saves, or XLSX): `imports::parse_people`.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use mashboard_domain::import::parse_people;
+use mashboard_domain::imports::parse_people;
 use mashboard_fuzz::{check_problem, check_row_error, check_rows_ascend};
 
 fuzz_target!(|bytes: &[u8]| {

@@ -3,7 +3,7 @@
 //! The first byte picks the kind.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use mashboard_domain::import::mapping::suggest_mapping;
+use mashboard_domain::imports::mapping::suggest_mapping;
 use mashboard_domain::training_import::{parse_cpd, parse_training, read_sheet, ImportKind};
 use mashboard_fuzz::{check_problem, check_row_error};
 use time::macros::date;

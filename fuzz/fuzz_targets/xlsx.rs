@@ -1,10 +1,10 @@
-//! Workbooks: the bytes are read as an `.xlsx` (a zip) by `import::read_table`, which every
+//! Workbooks: the bytes are read as an `.xlsx` (a zip) by `imports::read_table`, which every
 //! spreadsheet import shares (people, training, CPD, history, "chart your own data"), and then
 //! by the people and training readers. Input that is not already a zip gets the zip signature
 //! in front, so every run reaches the workbook reader.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use mashboard_domain::import::{parse_people, read_table};
+use mashboard_domain::imports::{parse_people, read_table};
 use mashboard_domain::training_import::{read_sheet, ImportKind};
 use mashboard_fuzz::{check_problem, check_row_error};
 

@@ -6,7 +6,7 @@
 //! The targets in `fuzz_targets/` call the readers as the web pages and the CLI do; memory is
 //! bounded by `-rss_limit_mb` in `scripts/fuzz`.
 
-use mashboard_domain::import::{FileProblem, RowError};
+use mashboard_domain::imports::{FileProblem, RowError};
 use mashboard_domain::register::{ParsedRow, RegisterKind, RegisterReader};
 
 /// A whole-file refusal is a sentence a person can act on.

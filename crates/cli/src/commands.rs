@@ -5,8 +5,8 @@ use crate::{
     TokenCommand, UserCommand,
 };
 use anyhow::{anyhow, bail, Context, Result};
-use mashboard_domain::import::mapping::Mapping;
-use mashboard_domain::import::{parse_history, parse_people_mapped, HistoryKind, People};
+use mashboard_domain::imports::mapping::Mapping;
+use mashboard_domain::imports::{parse_history, parse_people_mapped, HistoryKind, People};
 use mashboard_domain::people::StaffNumber;
 use mashboard_domain::register::{RegisterKind, RegisterMapping, RegisterReader};
 use mashboard_domain::Role;
@@ -433,7 +433,7 @@ async fn run_command(cli: Cli) -> Result<ExitCode> {
                     parsed.ignored_columns.join(", ")
                 );
             }
-            let report_errors = |errors: &[mashboard_domain::import::RowError]| {
+            let report_errors = |errors: &[mashboard_domain::imports::RowError]| {
                 for e in errors {
                     eprintln!(
                         "{name}: row {}, column {}: {}",
@@ -679,7 +679,7 @@ async fn import_records(
     use mashboard_domain::training_import::{
         parse_cpd, parse_training, read_sheet, suggest_mapping, ImportKind,
     };
-    use mashboard_store::training::import as training_import;
+    use mashboard_store::training_import;
 
     let bytes =
         std::fs::read(file).with_context(|| format!("could not read {}", file.display()))?;
@@ -737,7 +737,7 @@ async fn import_records(
     for (label, column) in mapping.describe(kind, &sheet.headers) {
         println!("  {label:<22} {column}");
     }
-    let report_errors = |errors: &[mashboard_domain::import::RowError]| {
+    let report_errors = |errors: &[mashboard_domain::imports::RowError]| {
         for e in errors {
             eprintln!(
                 "{name}: row {}, column {}: {}",
@@ -983,7 +983,7 @@ async fn import_register(g: &Global, kind: RegisterKind, args: &RegisterArgs) ->
             report.ignored_columns.join(", ")
         );
     }
-    let line = |what: &str, e: &mashboard_domain::import::RowError| {
+    let line = |what: &str, e: &mashboard_domain::imports::RowError| {
         format!(
             "{name}: row {}, column {}: {what}{}",
             e.row,

@@ -7,7 +7,7 @@
 use anyhow::{Context, Result};
 use mashboard_domain::partners::{ContactDraft, ExternalDraft, OrgDraft};
 use mashboard_store::audit_trail::Actor;
-use mashboard_store::learning::attachment::{self, NewDay};
+use mashboard_store::learning::attachment_days::{self, NewDay};
 use mashboard_store::partners;
 use mashboard_store::people::{self, Person};
 use mashboard_store::training::catalogue::ModuleInput;
@@ -231,7 +231,7 @@ fn tuesday_from(d: Date) -> Date {
 }
 
 fn is_officer(p: &Person) -> bool {
-    mashboard_domain::attachment::is_constable(p.rank.as_deref().unwrap_or(""))
+    mashboard_domain::attachment_days::is_constable(p.rank.as_deref().unwrap_or(""))
 }
 
 /// Seeds the partner exchange and attachment days once, as they stand on `today`.
@@ -313,7 +313,7 @@ pub async fn seed(store: &Store, today: Date) -> Result<()> {
     let mut n = 0i64;
     for day in days.into_iter().filter(|d| *d < today) {
         n += 1;
-        let d = attachment::create_day(
+        let d = attachment_days::create_day(
             store,
             &actor,
             &NewDay {
@@ -336,14 +336,14 @@ pub async fn seed(store: &Store, today: Date) -> Result<()> {
             if done.contains(&p.id) {
                 continue;
             }
-            let Some(o) = attachment::officer(store, p.id).await? else {
+            let Some(o) = attachment_days::officer(store, p.id).await? else {
                 continue;
             };
             if o.eligibility(day).is_err() {
                 continue;
             }
             // Booked as of the day itself (the demo writes history).
-            if attachment::book(store, &actor, d.id, p.id, day)
+            if attachment_days::book(store, &actor, d.id, p.id, day)
                 .await
                 .is_err()
             {
@@ -352,7 +352,7 @@ pub async fn seed(store: &Store, today: Date) -> Result<()> {
             booked += 1;
             done.insert(p.id);
             let attended = (p.id + n) % 9 != 0;
-            attachment::mark(store, &actor, d.id, p.id, attended, day).await?;
+            attachment_days::mark(store, &actor, d.id, p.id, attended, day).await?;
         }
         for k in 0..3usize {
             let (name, org) = PARTICIPANTS[(n as usize * 3 + k) % PARTICIPANTS.len()];
@@ -364,16 +364,22 @@ pub async fn seed(store: &Store, today: Date) -> Result<()> {
             }
             .validate()
             .map_err(|e| anyhow::anyhow!("demo participant {name}: {e:?}"))?;
-            let p = attachment::add_participant(store, &actor, d.id, &x).await?;
-            attachment::mark_participant(store, &actor, d.id, p.id, Some(k != 2 || n % 4 != 0))
-                .await?;
+            let p = attachment_days::add_participant(store, &actor, d.id, &x).await?;
+            attachment_days::mark_participant(
+                store,
+                &actor,
+                d.id,
+                p.id,
+                Some(k != 2 || n % 4 != 0),
+            )
+            .await?;
         }
     }
 
     // Days still to come, with a few eligible officers booked.
     for ahead in [21i64, 63, 105] {
         let day = tuesday_from(today + Duration::days(ahead));
-        let d = attachment::create_day(
+        let d = attachment_days::create_day(
             store,
             &actor,
             &NewDay {
@@ -394,7 +400,7 @@ pub async fn seed(store: &Store, today: Date) -> Result<()> {
             if done.contains(&p.id) {
                 continue;
             }
-            if attachment::book(store, &actor, d.id, p.id, today)
+            if attachment_days::book(store, &actor, d.id, p.id, today)
                 .await
                 .is_ok()
             {

@@ -5,7 +5,7 @@
 
 pub mod access;
 pub mod accounts;
-pub mod attachment;
+pub mod attachment_days;
 pub mod attendance;
 pub mod audits;
 pub mod checks;
@@ -19,7 +19,7 @@ pub mod exercises;
 pub mod feedback;
 pub mod ics;
 pub mod impact;
-pub mod import;
+pub mod imports;
 pub mod outcomes;
 pub mod partners;
 pub mod people;

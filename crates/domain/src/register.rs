@@ -47,10 +47,10 @@
 //! spans several lines is still one row. Every problem is a [`RowError`]: row, column (the
 //! field's name), and the reason in plain words.
 
-pub use crate::import::mapping::{
+pub use crate::imports::mapping::{
     header_key, resolve_mapping, suggest_mapping, Field, Layout, Mapping, MappingError,
 };
-use crate::import::{
+use crate::imports::{
     detect_delimiter, long_line_message, FileProblem, RowError, MAX_CELL_CHARS, MAX_LINE_BYTES,
     SPREADSHEET_ERRORS,
 };

@@ -452,7 +452,7 @@ pub fn parse(bytes: &[u8]) -> Result<Report, ReportError> {
             "it holds binary data (is it a spreadsheet or a PDF rather than the downloaded .csv file?)".into(),
         ));
     }
-    if let Err(problem) = crate::import::check_line_lengths(&text) {
+    if let Err(problem) = crate::imports::check_line_lengths(&text) {
         return Err(ReportError::NotAReport(problem.to_string()));
     }
     let separator = if text.contains('\t') { '\t' } else { ',' };
@@ -1201,7 +1201,10 @@ Zoë Ní Bhriain\tLeft\t7/15/21, 12:00:00 PM\n";
     #[test]
     fn a_file_of_one_enormous_line_is_refused_before_it_is_parsed() {
         let mut bytes = b"Name,Action,Timestamp\n".to_vec();
-        bytes.extend(std::iter::repeat_n(b'x', crate::import::MAX_LINE_BYTES + 1));
+        bytes.extend(std::iter::repeat_n(
+            b'x',
+            crate::imports::MAX_LINE_BYTES + 1,
+        ));
         let e = parse(&bytes).unwrap_err().to_string();
         assert!(e.contains("Line 2 of the file is longer than 1 MB"), "{e}");
     }

@@ -3,7 +3,7 @@
 //!
 //! Three steps, each usable on its own (the web pages show the result of each):
 //!
-//! 1. [`read_sheet`] reads the bytes with [`crate::import::read_table`] and finds the header row:
+//! 1. [`read_sheet`] reads the bytes with [`crate::imports::read_table`] and finds the header row:
 //!    the first of the first [`HEADER_SEARCH_ROWS`] rows that names at least two of the fields
 //!    we need. Rows above it (a title, a note, blank rows) are dropped. A header split over two
 //!    rows, where a merged cell such as "Sign off" sits above "Mentor" and "Sgt", is joined into
@@ -22,11 +22,13 @@
 //! `;` can appear inside a part. For example:
 //! `staff_number=collar_no;module=course;completed_on=date_completed`.
 
-pub use crate::import::mapping::{
+pub use crate::imports::mapping::{
     check_mapping_name, header_key, suggest_mapping, Field, Layout, Mapping, MappingError,
     MAX_MAPPING_NAME,
 };
-use crate::import::{read_table, FileProblem, RowError, Table, MAX_CELL_CHARS, SPREADSHEET_ERRORS};
+use crate::imports::{
+    read_table, FileProblem, RowError, Table, MAX_CELL_CHARS, SPREADSHEET_ERRORS,
+};
 use crate::people::{format_date_long, parse_date, StaffNumber};
 use crate::training::{format_version, parse_hours, parse_version, CompletionMode, CpdKind};
 use std::collections::HashMap;
@@ -497,7 +499,7 @@ fn reword(kind: ImportKind, problem: FileProblem) -> FileProblem {
         )),
         FileProblem::TooManyRows(n) => FileProblem::Unreadable(format!(
             "The file has {n} {rows}, but at most {} can be imported at once. Split it into smaller files and import them one at a time.",
-            crate::import::MAX_ROWS
+            crate::imports::MAX_ROWS
         )),
         other => other,
     }
@@ -1082,13 +1084,13 @@ impl<T> Parsed<T> {
 pub type ColumnIndex = Vec<(&'static str, usize)>;
 
 /// Which column each field comes from, checked against the sheet (see
-/// [`crate::import::mapping::resolve_mapping`]).
+/// [`crate::imports::mapping::resolve_mapping`]).
 pub fn resolve_mapping(
     kind: ImportKind,
     sheet: &Sheet,
     mapping: &Mapping,
 ) -> Result<ColumnIndex, Vec<MappingError>> {
-    let columns = crate::import::mapping::resolve_mapping(kind, &sheet.headers, mapping)?;
+    let columns = crate::imports::mapping::resolve_mapping(kind, &sheet.headers, mapping)?;
     Ok(kind
         .fields()
         .iter()

@@ -39,6 +39,7 @@ pub mod sign_in_sessions;
 mod stored_rows;
 pub mod testing;
 pub mod training;
+pub mod training_import;
 pub mod waiting;
 pub mod wal;
 

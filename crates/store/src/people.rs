@@ -4,7 +4,7 @@ use crate::audit_trail::{self, Actor, Event};
 use crate::keyset::{self, Count, PageStart};
 use crate::{is_unique_violation, now_text, Result, Store, StoreError};
 use mashboard_domain::access::PeopleScope;
-use mashboard_domain::import::RowError;
+use mashboard_domain::imports::RowError;
 use mashboard_domain::people::{FieldError, PersonInput, StaffNumber};
 use mashboard_domain::Role;
 use serde::Serialize;
@@ -922,7 +922,7 @@ pub async fn import(
 pub async fn import_file(
     store: &Store,
     actor: &Actor,
-    file: &mashboard_domain::import::PeopleFile,
+    file: &mashboard_domain::imports::PeopleFile,
     dry_run: bool,
     source: &str,
 ) -> std::result::Result<ImportReport, ImportError> {

@@ -56,7 +56,7 @@
 use crate::audit_trail::{self, Actor, Event};
 use crate::keyset::{self, Count, PageStart};
 use crate::{now_text, Backend, Result, Store, StoreError};
-use mashboard_domain::import::RowError;
+use mashboard_domain::imports::RowError;
 use mashboard_domain::register::{repeat_error, unique_key, Record, RegisterKind, RegisterReader};
 use serde::Serialize;
 use sqlx::{PgConnection, SqliteConnection};

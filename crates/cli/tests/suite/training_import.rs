@@ -6,7 +6,7 @@ use crate::common::{databases, fixture, run, text};
 use mashboard_domain::training_import::{ImportKind, Mapping};
 use mashboard_store::audit_trail::Actor;
 use mashboard_store::training::catalogue::{self, ModuleInput};
-use mashboard_store::training::import;
+use mashboard_store::training_import;
 use mashboard_store::{DbUrl, Store};
 
 const PEOPLE: &str = "staff_number,name,rank,department,team,roles,start_date,cohort,line_manager_staff_number,mentor_staff_number\r\n\
@@ -169,7 +169,7 @@ async fn a_cpd_log_is_refused_with_its_rows_then_imports_with_a_saved_mapping() 
             "staff_number=staff_no;topic=topic;done_on=date;hours=hours;kind=type;verified_by=verified_by",
         )
         .unwrap();
-        import::save_mapping(&store, &Actor::system(), ImportKind::Cpd, "Team log", &m)
+        training_import::save_mapping(&store, &Actor::system(), ImportKind::Cpd, "Team log", &m)
             .await
             .unwrap();
         store.close().await;

@@ -3,7 +3,7 @@
 //! the columns and, where it matters, the words.
 
 use crate::common::fixture;
-use mashboard_domain::import::{parse_people, read_table, FileProblem, PeopleFile, RowError};
+use mashboard_domain::imports::{parse_people, read_table, FileProblem, PeopleFile, RowError};
 use mashboard_domain::Role;
 use time::macros::date;
 

@@ -7,8 +7,8 @@
 //!
 //! The same checks run for longer under `cargo fuzz` (`fuzz/`, `scripts/fuzz`).
 
-use mashboard_domain::import::mapping::suggest_mapping;
-use mashboard_domain::import::{
+use mashboard_domain::imports::mapping::suggest_mapping;
+use mashboard_domain::imports::{
     parse_history, parse_people, FileProblem, HistoryKind, RowError, PEOPLE_COLUMNS,
 };
 use mashboard_domain::register::{RegisterKind, RegisterReader};

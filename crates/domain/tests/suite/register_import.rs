@@ -3,7 +3,7 @@
 //! quoted line breaks, UK and ISO dates, repeated references and unknown outcome words.
 
 use crate::common::fixture;
-use mashboard_domain::import::RowError;
+use mashboard_domain::imports::RowError;
 use mashboard_domain::register::{
     PartnerOutcome, Record, RegisterKind, RegisterMapping, RegisterReader, SubjectType,
 };

@@ -3,7 +3,7 @@
 //! the columns as the file names them, and the words.
 
 use crate::common::fixture;
-use mashboard_domain::import::{FileProblem, RowError};
+use mashboard_domain::imports::{FileProblem, RowError};
 use mashboard_domain::training::{CompletionMode, CpdKind};
 use mashboard_domain::training_import::{
     parse_cpd, parse_training, read_sheet, suggest_mapping, ImportKind, Mapping, Sheet,

@@ -4,8 +4,8 @@
 
 use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store};
-use mashboard_domain::import::mapping::Layout;
-use mashboard_domain::import::{HistoryFile, HistoryKind};
+use mashboard_domain::imports::mapping::Layout;
+use mashboard_domain::imports::{HistoryFile, HistoryKind};
 use serde::Serialize;
 
 /// What an import did, or on a dry run would do.

@@ -3,13 +3,13 @@
 //! run (a dry run is the whole import inside a transaction that is rolled back).
 //!
 //! The kinds' own writes are in their capabilities' modules (`people::import`,
-//! `training::import`, `register::import`, `imports::history`).
+//! `training_import`, `register::import`, `imports::history`).
 
 pub mod history;
 
 use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
-use mashboard_domain::import::mapping::{check_mapping_name, Layout, Mapping};
+use mashboard_domain::imports::mapping::{check_mapping_name, Layout, Mapping};
 use serde::Serialize;
 use sqlx::{Any, Transaction};
 

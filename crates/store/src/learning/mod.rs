@@ -1,6 +1,6 @@
 //! Learning: recorded videos, knowledge checks, session feedback, attachment days.
 
-pub mod attachment;
+pub mod attachment_days;
 pub mod checks;
 pub mod feedback;
 pub mod videos;

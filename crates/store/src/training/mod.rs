@@ -5,7 +5,6 @@
 pub mod catalogue;
 pub mod completions;
 pub mod cpd;
-pub mod import;
 pub mod matrix;
 pub mod plans;
 pub mod programmes;

@@ -1,11 +1,11 @@
 //! Partner exchange and attachment-day storage, every test on SQLite and on PostgreSQL.
 
 use crate::common::person_id;
-use mashboard_domain::attachment::{BookingRefusal, Ineligible};
+use mashboard_domain::attachment_days::{BookingRefusal, Ineligible};
 use mashboard_domain::partners::{ContactDraft, ExternalDraft, ExternalStatus, OrgDraft, OrgKind};
 use mashboard_domain::people::PersonDraft;
 use mashboard_store::audit_trail::{self, Actor};
-use mashboard_store::learning::attachment::{self, BookError, NewDay};
+use mashboard_store::learning::attachment_days::{self, BookError, NewDay};
 use mashboard_store::partners;
 use mashboard_store::training::catalogue::{self, ModuleInput};
 use mashboard_store::{people, Store, StoreError};
@@ -310,7 +310,7 @@ async fn attachment_days_check_eligibility_capacity_and_record_completions() {
         seed_people(&store).await;
         let fl = module(&store, "FL-ATTACH").await;
         let today = date!(2025 - 02 - 01);
-        let d = attachment::create_day(
+        let d = attachment_days::create_day(
             &store,
             &actor,
             &NewDay {
@@ -331,7 +331,7 @@ async fn attachment_days_check_eligibility_capacity_and_record_completions() {
         };
 
         // a PCSO and a first-year PC are refused, with reasons
-        match attachment::book(&store, &actor, d.id, pid("C1").await, today).await {
+        match attachment_days::book(&store, &actor, d.id, pid("C1").await, today).await {
             Err(BookError::Refused {
                 refusal: BookingRefusal::Ineligible(Ineligible::NotAConstable { .. }),
                 message,
@@ -344,59 +344,62 @@ async fn attachment_days_check_eligibility_capacity_and_record_completions() {
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            attachment::book(&store, &actor, d.id, pid("P3").await, today).await,
+            attachment_days::book(&store, &actor, d.id, pid("P3").await, today).await,
             Err(BookError::Refused {
                 refusal: BookingRefusal::Ineligible(Ineligible::FirstYear { .. }),
                 ..
             })
         ));
-        attachment::book(&store, &actor, d.id, pid("P1").await, today)
+        attachment_days::book(&store, &actor, d.id, pid("P1").await, today)
             .await
             .unwrap();
         assert!(matches!(
-            attachment::book(&store, &actor, d.id, pid("P1").await, today).await,
+            attachment_days::book(&store, &actor, d.id, pid("P1").await, today).await,
             Err(BookError::Refused {
                 refusal: BookingRefusal::AlreadyBooked,
                 ..
             })
         ));
-        attachment::book(&store, &actor, d.id, pid("P2").await, today)
+        attachment_days::book(&store, &actor, d.id, pid("P2").await, today)
             .await
             .unwrap();
-        let full = attachment::day(&store, d.id).await.unwrap().unwrap();
+        let full = attachment_days::day(&store, d.id).await.unwrap().unwrap();
         assert_eq!((full.booked, full.status.as_str()), (2, "full"));
         assert!(matches!(
-            attachment::book(&store, &actor, d.id, pid("P4").await, today).await,
+            attachment_days::book(&store, &actor, d.id, pid("P4").await, today).await,
             Err(BookError::Refused {
                 refusal: BookingRefusal::Full { capacity: 2 },
                 ..
             })
         ));
         // nothing was written by the refusals
-        assert_eq!(attachment::bookings(&store, d.id).await.unwrap().len(), 2);
+        assert_eq!(
+            attachment_days::bookings(&store, d.id).await.unwrap().len(),
+            2
+        );
         // capacity cannot drop below the bookings
-        assert!(attachment::update_day(&store, &actor, d.id, 1, "", "")
+        assert!(attachment_days::update_day(&store, &actor, d.id, 1, "", "")
             .await
             .is_err());
 
         // withdrawing frees the place
-        attachment::withdraw(&store, &actor, d.id, pid("P2").await)
+        attachment_days::withdraw(&store, &actor, d.id, pid("P2").await)
             .await
             .unwrap();
-        let open = attachment::day(&store, d.id).await.unwrap().unwrap();
+        let open = attachment_days::day(&store, d.id).await.unwrap().unwrap();
         assert_eq!((open.booked, open.status.as_str()), (1, "open"));
-        attachment::book(&store, &actor, d.id, pid("P4").await, today)
+        attachment_days::book(&store, &actor, d.id, pid("P4").await, today)
             .await
             .unwrap();
 
         // attendance cannot be marked before the day
         assert!(
-            attachment::mark(&store, &actor, d.id, pid("P1").await, true, today)
+            attachment_days::mark(&store, &actor, d.id, pid("P1").await, true, today)
                 .await
                 .is_err()
         );
         let after = date!(2025 - 03 - 10);
-        let b = attachment::mark(&store, &actor, d.id, pid("P1").await, true, after)
+        let b = attachment_days::mark(&store, &actor, d.id, pid("P1").await, true, after)
             .await
             .unwrap();
         assert_eq!(b.status, "attended");
@@ -416,7 +419,7 @@ async fn attachment_days_check_eligibility_capacity_and_record_completions() {
             )
         );
         // marking attended again does not record a second completion
-        attachment::mark(&store, &actor, d.id, pid("P1").await, true, after)
+        attachment_days::mark(&store, &actor, d.id, pid("P1").await, true, after)
             .await
             .unwrap();
         let n: i64 = sqlx::query_scalar(
@@ -428,7 +431,7 @@ async fn attachment_days_check_eligibility_capacity_and_record_completions() {
         .unwrap();
         assert_eq!(n, 1);
         // absent after all: the unsigned completion goes
-        let b = attachment::mark(&store, &actor, d.id, pid("P1").await, false, after)
+        let b = attachment_days::mark(&store, &actor, d.id, pid("P1").await, false, after)
             .await
             .unwrap();
         assert_eq!((b.status.as_str(), b.completion_id), ("absent", None));
@@ -442,7 +445,7 @@ async fn attachment_days_check_eligibility_capacity_and_record_completions() {
         assert_eq!(n, 0);
         // a withdrawn booking cannot be marked
         assert!(
-            attachment::mark(&store, &actor, d.id, pid("P2").await, true, after)
+            attachment_days::mark(&store, &actor, d.id, pid("P2").await, true, after)
                 .await
                 .is_err()
         );
@@ -456,18 +459,18 @@ async fn attachment_days_check_eligibility_capacity_and_record_completions() {
         }
         .validate()
         .unwrap();
-        let p = attachment::add_participant(&store, &actor, d.id, &x)
+        let p = attachment_days::add_participant(&store, &actor, d.id, &x)
             .await
             .unwrap();
-        assert!(attachment::add_participant(&store, &actor, d.id, &x)
+        assert!(attachment_days::add_participant(&store, &actor, d.id, &x)
             .await
             .is_err());
-        attachment::mark_participant(&store, &actor, d.id, p.id, Some(true))
+        attachment_days::mark_participant(&store, &actor, d.id, p.id, Some(true))
             .await
             .unwrap();
-        let ps = attachment::participants(&store, d.id).await.unwrap();
+        let ps = attachment_days::participants(&store, d.id).await.unwrap();
         assert_eq!(ps[0].status.as_deref(), Some("attended"));
-        let held = attachment::day(&store, d.id).await.unwrap().unwrap();
+        let held = attachment_days::day(&store, d.id).await.unwrap().unwrap();
         assert_eq!((held.status.as_str(), held.partners), ("held", 1));
     });
 }

@@ -1,7 +1,7 @@
 //! People's e-mail addresses and the reminder digests' inputs, every test on SQLite and on
 //! PostgreSQL.
 
-use mashboard_domain::import::parse_people;
+use mashboard_domain::imports::parse_people;
 use mashboard_domain::people::PersonDraft;
 use mashboard_domain::reminders::{build_digests, digest_for, split_by_address};
 use mashboard_domain::signoff::Capacity;

@@ -2,7 +2,7 @@
 //! are the domain crate's fixtures (`crates/domain/tests/fixtures/training/`).
 
 use crate::common::{count, fixture, person_id};
-use mashboard_domain::import::RowError;
+use mashboard_domain::imports::RowError;
 use mashboard_domain::people::PersonDraft;
 use mashboard_domain::training_import::{
     parse_cpd, parse_training, read_sheet, suggest_mapping, CpdRow, ImportKind, Mapping, Parsed,
@@ -13,7 +13,7 @@ use mashboard_store::people;
 use mashboard_store::training::catalogue::{self, ModuleInput};
 use mashboard_store::training::completions;
 use mashboard_store::training::cpd;
-use mashboard_store::training::import::{
+use mashboard_store::training_import::{
     self, ImportError, ImportReport, Outcome, IMPORTED_REVIEW_COMMENT,
 };
 use mashboard_store::{Store, StoreError};
@@ -137,9 +137,15 @@ async fn a_messy_training_sheet_is_refused_with_every_problem_and_changes_nothin
         let parsed = training(&fixture("training/training-messy.xlsx"));
         for dry_run in [true, false] {
             let errors = rows_of(
-                import::import_training(&store, &Actor::cli(), &parsed, dry_run, "messy.xlsx")
-                    .await
-                    .unwrap_err(),
+                training_import::import_training(
+                    &store,
+                    &Actor::cli(),
+                    &parsed,
+                    dry_run,
+                    "messy.xlsx",
+                )
+                .await
+                .unwrap_err(),
             );
             assert_eq!(
                 problems(&errors),
@@ -183,9 +189,10 @@ async fn the_clean_training_sheet_imports_once_with_its_signatures_marked_import
         let before = counts(&store).await;
 
         // A dry run reports exactly what a real run does, and writes nothing.
-        let dry = import::import_training(&store, &Actor::cli(), &parsed, true, "clean.xlsx")
-            .await
-            .unwrap();
+        let dry =
+            training_import::import_training(&store, &Actor::cli(), &parsed, true, "clean.xlsx")
+                .await
+                .unwrap();
         assert!(dry.dry_run);
         assert_eq!(
             (dry.created, dry.updated, dry.unchanged, dry.skipped),
@@ -193,9 +200,10 @@ async fn the_clean_training_sheet_imports_once_with_its_signatures_marked_import
         );
         assert_eq!(counts(&store).await, before);
 
-        let done = import::import_training(&store, &Actor::cli(), &parsed, false, "clean.xlsx")
-            .await
-            .unwrap();
+        let done =
+            training_import::import_training(&store, &Actor::cli(), &parsed, false, "clean.xlsx")
+                .await
+                .unwrap();
         assert_eq!(done.rows, dry.rows);
         assert!(!done.dry_run);
         assert_eq!(
@@ -298,9 +306,10 @@ async fn the_clean_training_sheet_imports_once_with_its_signatures_marked_import
 
         // Importing the same file again changes nothing but the file's own audit event.
         let after = counts(&store).await;
-        let again = import::import_training(&store, &Actor::cli(), &parsed, false, "clean.xlsx")
-            .await
-            .unwrap();
+        let again =
+            training_import::import_training(&store, &Actor::cli(), &parsed, false, "clean.xlsx")
+                .await
+                .unwrap();
         assert_eq!(
             (again.created, again.updated, again.unchanged, again.skipped),
             (0, 0, 4, 0)
@@ -317,7 +326,7 @@ async fn a_changed_file_updates_and_work_done_in_mashboard_is_not_overwritten() 
         world(&store).await;
         let bytes = fixture("training/training-clean.xlsx");
         let parsed = training(&bytes);
-        import::import_training(&store, &Actor::cli(), &parsed, false, "clean.xlsx")
+        training_import::import_training(&store, &Actor::cli(), &parsed, false, "clean.xlsx")
             .await
             .unwrap();
         // Someone reopens Sam's induction in mashboard.
@@ -337,9 +346,10 @@ async fn a_changed_file_updates_and_work_done_in_mashboard_is_not_overwritten() 
         )
         .unwrap();
         let changed = parse_training(&sheet, &mapping, TODAY).unwrap();
-        let r = import::import_training(&store, &Actor::cli(), &changed, false, "clean.xlsx")
-            .await
-            .unwrap();
+        let r =
+            training_import::import_training(&store, &Actor::cli(), &changed, false, "clean.xlsx")
+                .await
+                .unwrap();
         assert_eq!(
             outcomes(&r),
             vec![
@@ -382,7 +392,7 @@ async fn the_catalogue_decides_codes_titles_and_versions() {
                     4410,mash  induction,01/02/2024,\r\n\
                     4410,MASH-IND,1 February 2024,\r\n";
         let errors = rows_of(
-            import::import_training(
+            training_import::import_training(
                 &store,
                 &Actor::cli(),
                 &training(text.as_bytes()),
@@ -406,7 +416,7 @@ async fn the_catalogue_decides_codes_titles_and_versions() {
         assert_eq!(counts(&store).await, before);
         // An older version is fine when the file names it.
         let ok = "Collar No,Course,Date,Version\n4123,MASH-RISK,01/02/2024,1.0\n";
-        let r = import::import_training(
+        let r = training_import::import_training(
             &store,
             &Actor::cli(),
             &training(ok.as_bytes()),
@@ -429,7 +439,7 @@ async fn a_cpd_log_is_refused_whole_then_imports_once_with_verified_entries() {
         world(&store).await;
         let before = counts(&store).await;
         let errors = rows_of(
-            import::import_cpd(
+            training_import::import_cpd(
                 &store,
                 &Actor::cli(),
                 &cpd_log(&fixture("training/cpd-messy.csv")),
@@ -460,7 +470,7 @@ async fn a_cpd_log_is_refused_whole_then_imports_once_with_verified_entries() {
 
         let parsed = cpd_log(&fixture("training/cpd-clean.csv"));
         assert_eq!(parsed.warnings.len(), 1);
-        let r = import::import_cpd(&store, &Actor::cli(), &parsed, false, "cpd.csv")
+        let r = training_import::import_cpd(&store, &Actor::cli(), &parsed, false, "cpd.csv")
             .await
             .unwrap();
         assert_eq!((r.created, r.updated, r.unchanged, r.skipped), (3, 0, 0, 0));
@@ -496,7 +506,7 @@ async fn a_cpd_log_is_refused_whole_then_imports_once_with_verified_entries() {
 
         // Again: nothing changes.
         let after = counts(&store).await;
-        let again = import::import_cpd(&store, &Actor::cli(), &parsed, false, "cpd.csv")
+        let again = training_import::import_cpd(&store, &Actor::cli(), &parsed, false, "cpd.csv")
             .await
             .unwrap();
         assert_eq!(
@@ -519,7 +529,7 @@ async fn a_cpd_log_is_refused_whole_then_imports_once_with_verified_entries() {
         )
         .await
         .unwrap();
-        let third = import::import_cpd(&store, &Actor::cli(), &parsed, true, "cpd.csv")
+        let third = training_import::import_cpd(&store, &Actor::cli(), &parsed, true, "cpd.csv")
             .await
             .unwrap();
         assert_eq!(
@@ -542,7 +552,7 @@ async fn mappings_are_saved_by_name_and_kind() {
             "staff_number=Collar No;module=Course;completed_on=Date",
         )
         .unwrap();
-        let saved = import::save_mapping(
+        let saved = training_import::save_mapping(
             &store,
             &actor,
             ImportKind::Training,
@@ -561,44 +571,52 @@ async fn mappings_are_saved_by_name_and_kind() {
         assert_eq!(saved.parsed(ImportKind::Training).unwrap(), mapping);
 
         // Found by name, case aside, and only for its kind.
-        let found = import::mapping(&store, ImportKind::Training, "mash sheet")
+        let found = training_import::mapping(&store, ImportKind::Training, "mash sheet")
             .await
             .unwrap();
         assert_eq!(found.as_ref().map(|m| m.id), Some(saved.id));
-        assert!(import::mapping(&store, ImportKind::Cpd, "MASH sheet")
-            .await
-            .unwrap()
-            .is_none());
+        assert!(
+            training_import::mapping(&store, ImportKind::Cpd, "MASH sheet")
+                .await
+                .unwrap()
+                .is_none()
+        );
 
         // Saving under the same name replaces it.
         let mut changed = mapping.clone();
         changed
             .set(ImportKind::Training, "trainer", "Delivered by")
             .unwrap();
-        let replaced =
-            import::save_mapping(&store, &actor, ImportKind::Training, "mash SHEET", &changed)
-                .await
-                .unwrap();
+        let replaced = training_import::save_mapping(
+            &store,
+            &actor,
+            ImportKind::Training,
+            "mash SHEET",
+            &changed,
+        )
+        .await
+        .unwrap();
         assert_eq!(replaced.id, saved.id);
         assert_eq!(replaced.name, "mash SHEET");
         assert!(replaced.mapping.ends_with(";trainer=delivered_by"));
         let cpd_mapping =
             Mapping::parse(ImportKind::Cpd, "staff_number=staff_no;topic=topic").unwrap();
-        import::save_mapping(&store, &actor, ImportKind::Cpd, "CPD log", &cpd_mapping)
+        training_import::save_mapping(&store, &actor, ImportKind::Cpd, "CPD log", &cpd_mapping)
             .await
             .unwrap();
-        let all = import::mappings(&store, ImportKind::Training)
+        let all = training_import::mappings(&store, ImportKind::Training)
             .await
             .unwrap();
         assert_eq!(all.len(), 1);
 
         for bad in ["", "   ", &"x".repeat(61)] {
-            let e = import::save_mapping(&store, &actor, ImportKind::Training, bad, &mapping)
-                .await
-                .unwrap_err();
+            let e =
+                training_import::save_mapping(&store, &actor, ImportKind::Training, bad, &mapping)
+                    .await
+                    .unwrap_err();
             assert!(matches!(e, StoreError::Invalid(_)), "{bad:?}: {e}");
         }
-        let e = import::save_mapping(
+        let e = training_import::save_mapping(
             &store,
             &actor,
             ImportKind::Training,

@@ -20,7 +20,9 @@ use axum::Json;
 use mashboard_domain::access::Capability;
 use mashboard_domain::people::parse_date;
 use mashboard_store::audit_trail::{self, Event};
-use mashboard_store::learning::attachment::{self, AttachmentDay, BookError, Booking, Officer};
+use mashboard_store::learning::attachment_days::{
+    self, AttachmentDay, BookError, Booking, Officer,
+};
 use mashboard_store::training::today;
 use mashboard_store::StoreError;
 use serde::{Deserialize, Serialize};
@@ -148,7 +150,7 @@ pub async fn list(
             }
         },
     };
-    match attachment::days(&state.store, from.as_deref()).await {
+    match attachment_days::days(&state.store, from.as_deref()).await {
         Ok(days) => Json(AttachmentDayListJson {
             items: days.iter().map(AttachmentDayJson::from).collect(),
         })
@@ -200,7 +202,7 @@ pub async fn create(
         Ok(Err(errors)) => return api_invalid(errors.iter().map(|(f, m)| (*f, m.as_str()))),
         Err(e) => return e.into_response(),
     };
-    match attachment::create_day(&state.store, &api.user.actor(), &new_day).await {
+    match attachment_days::create_day(&state.store, &api.user.actor(), &new_day).await {
         Ok(d) => (StatusCode::CREATED, Json(AttachmentDayJson::from(&d))).into_response(),
         Err(e) => api_refused(e),
     }
@@ -243,11 +245,11 @@ pub struct AttachmentDayDetailJson {
 }
 
 async fn detail(state: &AppState, id: i64) -> Result<Option<AttachmentDayDetailJson>, StoreError> {
-    let Some(d) = attachment::day(&state.store, id).await? else {
+    let Some(d) = attachment_days::day(&state.store, id).await? else {
         return Ok(None);
     };
-    let bookings = attachment::bookings(&state.store, id).await?;
-    let participants = attachment::participants(&state.store, id).await?;
+    let bookings = attachment_days::bookings(&state.store, id).await?;
+    let participants = attachment_days::participants(&state.store, id).await?;
     Ok(Some(AttachmentDayDetailJson {
         day: AttachmentDayJson::from(&d),
         bookings: bookings.iter().map(AttachmentBookingJson::from).collect(),
@@ -304,7 +306,7 @@ pub struct AttachmentBookJson {
 }
 
 async fn officer(state: &AppState, staff_number: &str) -> Result<Officer, Box<Response>> {
-    match attachment::officer_by_staff_number(&state.store, staff_number.trim()).await {
+    match attachment_days::officer_by_staff_number(&state.store, staff_number.trim()).await {
         Ok(Some(o)) => Ok(o),
         Ok(None) => Err(Box::new(api_said(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -319,7 +321,7 @@ async fn officer(state: &AppState, staff_number: &str) -> Result<Officer, Box<Re
 }
 
 async fn day_exists(state: &AppState, id: i64) -> Result<(), Box<Response>> {
-    match attachment::day(&state.store, id).await {
+    match attachment_days::day(&state.store, id).await {
         Ok(Some(_)) => Ok(()),
         Ok(None) => Err(Box::new(ApiError::NotFound.into_response())),
         Err(e) => Err(Box::new(api_refused(e))),
@@ -352,7 +354,7 @@ pub async fn book(
         Ok(o) => o,
         Err(r) => return *r,
     };
-    match attachment::book(&state.store, &api.user.actor(), id, o.id, today()).await {
+    match attachment_days::book(&state.store, &api.user.actor(), id, o.id, today()).await {
         Ok(b) => (StatusCode::CREATED, Json(AttachmentBookingJson::from(&b))).into_response(),
         Err(e) => book_refused(e),
     }
@@ -377,7 +379,7 @@ pub async fn withdraw(
         Ok(o) => o,
         Err(r) => return *r,
     };
-    match attachment::withdraw(&state.store, &api.user.actor(), id, o.id).await {
+    match attachment_days::withdraw(&state.store, &api.user.actor(), id, o.id).await {
         Ok(b) => Json(AttachmentBookingJson::from(&b)).into_response(),
         Err(e) => api_refused(e),
     }
@@ -413,7 +415,7 @@ pub async fn attendance(
         Ok(o) => o,
         Err(r) => return *r,
     };
-    match attachment::mark(
+    match attachment_days::mark(
         &state.store,
         &api.user.actor(),
         id,

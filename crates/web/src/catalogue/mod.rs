@@ -2,6 +2,7 @@
 //! (dates in words, form helpers, a module as every table shows it).
 
 mod guidance;
+mod guidance_tag;
 mod list;
 mod module;
 mod module_form;
@@ -11,6 +12,8 @@ mod starter;
 
 #[allow(unused_imports)]
 use guidance::*;
+#[allow(unused_imports)]
+use guidance_tag::*;
 #[allow(unused_imports)]
 use list::*;
 #[allow(unused_imports)]

@@ -12,7 +12,7 @@ use askama::Template;
 use axum::extract::{Multipart, State};
 use axum::response::Response;
 use mashboard_domain::impact::{ChartKind, Improvement, PointType, SpcChart};
-use mashboard_domain::import::{normalise_header, read_table};
+use mashboard_domain::imports::{normalise_header, read_table};
 
 #[derive(Template)]
 #[template(path = "impact/chart.html")]

@@ -6,7 +6,7 @@ use crate::form::field;
 use crate::view::{html, Chrome, FormState};
 use askama::Template;
 use axum::response::Response;
-use mashboard_domain::import::mapping::{
+use mashboard_domain::imports::mapping::{
     check_mapping_name, header_key, resolve_mapping, suggest_mapping, Layout, Mapping,
 };
 use mashboard_store::audit_trail::Actor;

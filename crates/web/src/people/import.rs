@@ -11,8 +11,8 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use mashboard_domain::import::mapping::{suggest_mapping, Mapping};
-use mashboard_domain::import::{
+use mashboard_domain::imports::mapping::{suggest_mapping, Mapping};
+use mashboard_domain::imports::{
     check_people_header, parse_people_mapped, read_table, FileProblem, People, PEOPLE_COLUMNS,
 };
 use mashboard_store::audit_trail::Actor;
@@ -135,7 +135,7 @@ impl ImportKinds for PeopleImports {
                     .pairs()
                     .iter()
                     .map(|(f, h)| {
-                        let label = mashboard_domain::import::mapping::Layout::field(People, f)
+                        let label = mashboard_domain::imports::mapping::Layout::field(People, f)
                             .map_or(*f, |f| f.label);
                         (label.to_string(), h.clone())
                     })

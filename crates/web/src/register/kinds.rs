@@ -1,14 +1,14 @@
 //! The kinds of file the register import page takes: the four records-management exports
 //! (domain `register`, store `register::import`) and the two history files of the impact work,
-//! past compliance audits and past quarterly reviews (domain `import::history`, store
+//! past compliance audits and past quarterly reviews (domain `imports::history`, store
 //! `imports::history`). Each keeps its field list and row rules; the steps are the pipeline's.
 
 use super::*;
 use crate::imports::{
     audit_check, Checked, File, Head, ImportKinds, Report, RowView, Rows, MAX_ROWS_SHOWN,
 };
-use mashboard_domain::import::mapping::{header_key, suggest_mapping, Field, Layout, Mapping};
-use mashboard_domain::import::{parse_history, read_table, FileProblem, HistoryKind};
+use mashboard_domain::imports::mapping::{header_key, suggest_mapping, Field, Layout, Mapping};
+use mashboard_domain::imports::{parse_history, read_table, FileProblem, HistoryKind};
 use mashboard_domain::people::format_date_long;
 use mashboard_store::audit_trail::Actor;
 use mashboard_store::imports::history::import_history;

@@ -2,7 +2,7 @@
 //! one import pipeline's (`crate::imports`), with this page's kinds in `kinds.rs`.
 
 use super::*;
-use mashboard_domain::import::mapping::Layout;
+use mashboard_domain::imports::mapping::Layout;
 
 pub(super) struct KindChoice {
     value: &'static str,

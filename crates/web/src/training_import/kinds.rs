@@ -1,6 +1,6 @@
 //! The training and CPD kinds of import: their upload form, reading a sheet (the header may sit
 //! under rows of titles), and their row rules and writes (domain `training_import`, store
-//! `training::import`).
+//! `training_import`).
 
 use crate::auth::{cap, Page};
 use crate::error::AppError;
@@ -12,12 +12,12 @@ use crate::view::{html, Chrome, FormState};
 use crate::AppState;
 use askama::Template;
 use axum::response::Response;
-use mashboard_domain::import::mapping::{suggest_mapping, Mapping};
-use mashboard_domain::import::FileProblem;
+use mashboard_domain::imports::mapping::{suggest_mapping, Mapping};
+use mashboard_domain::imports::FileProblem;
 use mashboard_domain::people::{format_date_long, parse_date};
 use mashboard_domain::training_import::{parse_cpd, parse_training, read_sheet, ImportKind};
 use mashboard_store::audit_trail::Actor;
-use mashboard_store::training::import::{self, ImportError, RowOutcome};
+use mashboard_store::training_import::{self, ImportError, RowOutcome};
 use std::sync::Arc;
 
 #[derive(Template)]
@@ -148,14 +148,17 @@ impl ImportKinds for TrainingImports {
             ImportKind::Training => match parse_training(&sheet, mapping, today) {
                 Err(e) => return Ok(mapping_errors(e)),
                 Ok(p) => {
-                    let r = import::import_training(&state.store, actor, &p, !commit, name).await;
+                    let r =
+                        training_import::import_training(&state.store, actor, &p, !commit, name)
+                            .await;
                     ((p.columns, p.ignored_columns, p.notes, p.warnings), r)
                 }
             },
             ImportKind::Cpd => match parse_cpd(&sheet, mapping, today) {
                 Err(e) => return Ok(mapping_errors(e)),
                 Ok(p) => {
-                    let r = import::import_cpd(&state.store, actor, &p, !commit, name).await;
+                    let r =
+                        training_import::import_cpd(&state.store, actor, &p, !commit, name).await;
                     ((p.columns, p.ignored_columns, p.notes, p.warnings), r)
                 }
             },

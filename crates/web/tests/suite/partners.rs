@@ -7,7 +7,7 @@ use mashboard_domain::people::{PersonDraft, StaffNumber};
 use mashboard_domain::Role;
 use mashboard_store::accounts::{self, NewAccount};
 use mashboard_store::audit_trail::Actor;
-use mashboard_store::learning::attachment;
+use mashboard_store::learning::attachment_days;
 use mashboard_store::training::{catalogue, completions};
 use mashboard_store::{people, DbUrl, Store};
 use mashboard_web::WebConfig;
@@ -181,7 +181,7 @@ async fn officers_book_themselves_only_when_eligible_and_places_remain() {
             html.contains("There is a problem") && html.contains("second year"),
             "{html}"
         );
-        assert!(attachment::bookings(&app.store, late)
+        assert!(attachment_days::bookings(&app.store, late)
             .await
             .unwrap()
             .is_empty());
@@ -234,7 +234,7 @@ async fn officers_book_themselves_only_when_eligible_and_places_remain() {
             .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let me = person_id(&app.store, &staff_for(Role::Frontline)).await;
-        let b = attachment::bookings(&app.store, small).await.unwrap();
+        let b = attachment_days::bookings(&app.store, small).await.unwrap();
         assert_eq!(
             b.iter().find(|b| b.person_id == me).unwrap().status,
             "withdrawn"
@@ -295,7 +295,7 @@ async fn a_line_manager_books_their_own_team_only() {
             )
             .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let b = attachment::bookings(&app.store, day).await.unwrap();
+        let b = attachment_days::bookings(&app.store, day).await.unwrap();
         assert_eq!(b.len(), 1);
         assert_eq!(b[0].booked_by, username_for(Role::LineManager));
         let r = app
@@ -307,7 +307,7 @@ async fn a_line_manager_books_their_own_team_only() {
             .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(
-            attachment::bookings(&app.store, day).await.unwrap()[0].status,
+            attachment_days::bookings(&app.store, day).await.unwrap()[0].status,
             "withdrawn"
         );
         // an officer without the team capability cannot use the team page

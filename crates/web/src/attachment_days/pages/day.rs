@@ -37,11 +37,11 @@ pub(super) async fn render_day(
     form: FormState,
     banner: String,
 ) -> Result<Response, AppError> {
-    let d = attachment::day(&state.store, id)
+    let d = attachment_days::day(&state.store, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let bookings = attachment::bookings(&state.store, id).await?;
-    let participants = attachment::participants(&state.store, id).await?;
+    let bookings = attachment_days::bookings(&state.store, id).await?;
+    let participants = attachment_days::participants(&state.store, id).await?;
     audit_trail::record(
         &state.store,
         &user.actor(),
@@ -114,7 +114,7 @@ pub async fn manage_booking(
     let id = path_id(&id)?;
     let actor = page.user.actor();
     if let Ok(pid) = field(&pairs, "withdraw").parse::<i64>() {
-        return match attachment::withdraw(&state.store, &actor, id, pid).await {
+        return match attachment_days::withdraw(&state.store, &actor, id, pid).await {
             Ok(_) => {
                 Ok(Redirect::to(&format!("/attachment-days/{id}?saved=withdrawn")).into_response())
             }
@@ -132,7 +132,7 @@ pub async fn manage_booking(
         )
         .await;
     }
-    let Some(o) = attachment::officer_by_staff_number(&state.store, &sn).await? else {
+    let Some(o) = attachment_days::officer_by_staff_number(&state.store, &sn).await? else {
         return day_error(
             &state,
             &page,
@@ -142,7 +142,7 @@ pub async fn manage_booking(
         )
         .await;
     };
-    match attachment::book(&state.store, &actor, id, o.id, today()).await {
+    match attachment_days::book(&state.store, &actor, id, o.id, today()).await {
         Ok(_) => Ok(Redirect::to(&format!("/attachment-days/{id}?saved=booked")).into_response()),
         Err(e) => day_error(&state, &page, id, "staff_number", refusal(e)?).await,
     }
@@ -172,7 +172,8 @@ pub async fn attendance(
             .await
         }
     };
-    match attachment::mark(&state.store, &page.user.actor(), id, pid, attended, today()).await {
+    match attachment_days::mark(&state.store, &page.user.actor(), id, pid, attended, today()).await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/attachment-days/{id}?saved=marked")).into_response()),
         Err(e) => day_error(&state, &page, id, "attendance", store_refusal(e)?).await,
     }
@@ -189,7 +190,7 @@ pub async fn partners_action(
     let actor = page.user.actor();
     let done = Redirect::to(&format!("/attachment-days/{id}?saved=partner")).into_response();
     if let Ok(pid) = field(&pairs, "remove").parse::<i64>() {
-        attachment::remove_participant(&state.store, &actor, id, pid).await?;
+        attachment_days::remove_participant(&state.store, &actor, id, pid).await?;
         return Ok(done);
     }
     if let Ok(pid) = field(&pairs, "mark").parse::<i64>() {
@@ -198,11 +199,11 @@ pub async fn partners_action(
             "absent" => Some(false),
             _ => None,
         };
-        attachment::mark_participant(&state.store, &actor, id, pid, status).await?;
+        attachment_days::mark_participant(&state.store, &actor, id, pid, status).await?;
         return Ok(done);
     }
     match guest_draft(&pairs).validate() {
-        Ok(x) => match attachment::add_participant(&state.store, &actor, id, &x).await {
+        Ok(x) => match attachment_days::add_participant(&state.store, &actor, id, &x).await {
             Ok(_) => Ok(done),
             Err(e) => day_error(&state, &page, id, "name", store_refusal(e)?).await,
         },
@@ -220,14 +221,14 @@ pub async fn edit(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let id = path_id(&id)?;
-    let d = attachment::day(&state.store, id)
+    let d = attachment_days::day(&state.store, id)
         .await?
         .ok_or(AppError::NotFound)?;
     let capacity = match check_capacity(&field(&pairs, "capacity"), d.booked as u32) {
         Ok(c) => c,
         Err(m) => return day_error(&state, &page, id, "capacity", m).await,
     };
-    match attachment::update_day(
+    match attachment_days::update_day(
         &state.store,
         &page.user.actor(),
         id,
@@ -249,7 +250,7 @@ pub async fn cancel(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let id = path_id(&id)?;
-    match attachment::cancel_day(
+    match attachment_days::cancel_day(
         &state.store,
         &page.user.actor(),
         id,

@@ -64,7 +64,7 @@ pub(super) fn overdue_text(me: &Officer, booked: bool, today: time::Date) -> Opt
         return None;
     }
     match me.eligibility(today) {
-        Err(mashboard_domain::attachment::Ineligible::PastSecondYear { eligible_until }) => Some(format!(
+        Err(mashboard_domain::attachment_days::Ineligible::PastSecondYear { eligible_until }) => Some(format!(
             "Your attachment day is overdue. Days are booked in the second year of service, and yours ended on {}, so the days listed here cannot be booked online. Contact the MASH training team (the MASH trainer) to arrange a catch-up place on a day, and let your line manager know.",
             mashboard_domain::people::format_date_long(eligible_until)
         )),
@@ -113,13 +113,13 @@ pub(super) async fn render_list(
         u8::from(now.month()),
         now.day()
     );
-    let days = attachment::days(&state.store, Some(&from)).await?;
+    let days = attachment_days::days(&state.store, Some(&from)).await?;
     let me = match user.person_id {
-        Some(id) => attachment::officer(&state.store, id).await?,
+        Some(id) => attachment_days::officer(&state.store, id).await?,
         None => None,
     };
     let my_bookings = match &me {
-        Some(m) => attachment::bookings_of(&state.store, m.id).await?,
+        Some(m) => attachment_days::bookings_of(&state.store, m.id).await?,
         None => Vec::new(),
     };
     let rows = days
@@ -197,10 +197,10 @@ pub async fn book_self(
             "Your account is not linked to a person in the directory, so you cannot book. Ask an administrator to link it.".into(),
         ));
     };
-    attachment::day(&state.store, id)
+    attachment_days::day(&state.store, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    match attachment::book(&state.store, &page.user.actor(), id, person_id, today()).await {
+    match attachment_days::book(&state.store, &page.user.actor(), id, person_id, today()).await {
         Ok(_) => Ok(Redirect::to("/attachment-days?saved=booked").into_response()),
         Err(e) => {
             let m = refusal(e)?;
@@ -220,7 +220,7 @@ pub async fn withdraw_self(
     let Some(person_id) = page.user.person_id else {
         return Err(AppError::NotFound);
     };
-    match attachment::withdraw(&state.store, &page.user.actor(), id, person_id).await {
+    match attachment_days::withdraw(&state.store, &page.user.actor(), id, person_id).await {
         Ok(_) => Ok(Redirect::to("/attachment-days?saved=withdrawn").into_response()),
         Err(e) => {
             let m = store_refusal(e)?;

@@ -24,10 +24,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Form;
 use mashboard_domain::access::Capability;
-use mashboard_domain::attachment::{check_capacity, DayStatus};
+use mashboard_domain::attachment_days::{check_capacity, DayStatus};
 use mashboard_domain::people::{format_date_long, parse_date};
 use mashboard_store::audit_trail::{self, Event};
-use mashboard_store::learning::attachment::{
+use mashboard_store::learning::attachment_days::{
     self, AttachmentDay, BookError, Booking, NewDay, Officer, Participant,
 };
 use mashboard_store::partners::PartnerOrg;

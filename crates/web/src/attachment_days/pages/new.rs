@@ -69,7 +69,7 @@ pub(crate) async fn check_new_day(
         .ok();
     let facilitator = match d.facilitator.trim() {
         "" => None,
-        sn => match attachment::officer_by_staff_number(store, sn).await? {
+        sn => match attachment_days::officer_by_staff_number(store, sn).await? {
             Some(o) => Some(o.id),
             None => {
                 errors.push((
@@ -125,7 +125,7 @@ pub async fn create(
             return render_new(&state, &page, form);
         }
     };
-    let d = attachment::create_day(&state.store, &page.user.actor(), &new_day).await?;
+    let d = attachment_days::create_day(&state.store, &page.user.actor(), &new_day).await?;
     Ok(Redirect::to(&format!("/attachment-days/{}?saved=created", d.id)).into_response())
 }
 

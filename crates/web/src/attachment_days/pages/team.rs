@@ -47,7 +47,7 @@ pub(super) async fn render_team(
     banner: String,
 ) -> Result<Response, AppError> {
     let people = match user.person_id {
-        Some(me) => attachment::team_of(&state.store, me).await?,
+        Some(me) => attachment_days::team_of(&state.store, me).await?,
         None => Vec::new(),
     };
     let now = today();
@@ -57,10 +57,10 @@ pub(super) async fn render_team(
         u8::from(now.month()),
         now.day()
     );
-    let days = attachment::days(&state.store, Some(&from)).await?;
+    let days = attachment_days::days(&state.store, Some(&from)).await?;
     let mut out = Vec::new();
     for d in days.iter().filter(|d| d.status() != DayStatus::Cancelled) {
-        let bookings = attachment::bookings(&state.store, d.id).await?;
+        let bookings = attachment_days::bookings(&state.store, d.id).await?;
         let cells = people
             .iter()
             .map(|p| {
@@ -141,23 +141,23 @@ pub async fn team_action(
         .parse()
         .map_err(|_| AppError::BadRequest("Choose a person in your team".into()))?;
     let me = page.user.person_id.ok_or(AppError::Forbidden)?;
-    let person = attachment::officer(&state.store, person_id)
+    let person = attachment_days::officer(&state.store, person_id)
         .await?
         .ok_or(AppError::NotFound)?;
     if person.line_manager_id != Some(me) {
         return Err(AppError::Forbidden);
     }
-    attachment::day(&state.store, day_id)
+    attachment_days::day(&state.store, day_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let actor = page.user.actor();
     let result = if field(&pairs, "action") == "withdraw" {
-        attachment::withdraw(&state.store, &actor, day_id, person_id)
+        attachment_days::withdraw(&state.store, &actor, day_id, person_id)
             .await
             .map(|_| "withdrawn")
             .map_err(BookError::Store)
     } else {
-        attachment::book(&state.store, &actor, day_id, person_id, today())
+        attachment_days::book(&state.store, &actor, day_id, person_id, today())
             .await
             .map(|_| "booked")
     };

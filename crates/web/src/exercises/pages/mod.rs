@@ -10,8 +10,11 @@ mod end;
 mod index;
 mod new;
 mod projector;
+mod scenario;
 mod team;
-use self::{code::*, console::*, debrief::*, end::*, index::*, new::*, projector::*, team::*};
+use self::{
+    code::*, console::*, debrief::*, end::*, index::*, new::*, projector::*, scenario::*, team::*,
+};
 
 use crate::auth::{cap, CurrentUser, MaybeUser, Page};
 use crate::error::AppError;

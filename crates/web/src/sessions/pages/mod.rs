@@ -6,10 +6,14 @@
 mod enrol;
 mod form;
 mod list;
-mod series;
+mod series_list;
+mod series_show;
 mod show;
 mod team;
-use self::{enrol::*, form::*, list::*, series::*, show::*, team::*};
+mod trainers;
+use self::{
+    enrol::*, form::*, list::*, series_list::*, series_show::*, show::*, team::*, trainers::*,
+};
 
 use crate::auth::{cap, CurrentUser, Page};
 use crate::error::AppError;

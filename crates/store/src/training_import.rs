@@ -17,7 +17,7 @@ use crate::audit_trail::{self, Actor, Event};
 use crate::training::catalogue;
 use crate::training::completions::{self, ImportedCompletion, Upsert};
 use crate::{now_text, Result, Store, StoreError};
-use mashboard_domain::import::RowError;
+use mashboard_domain::imports::RowError;
 use mashboard_domain::people::format_date_long;
 use mashboard_domain::training_import::{CpdRow, Parsed, TrainingRow};
 use serde::Serialize;

@@ -1,9 +1,9 @@
-//! Session series (GET/POST /sessions/series…) and the trainers page.
+//! The list of session series: GET/POST /sessions/series.
 
 use super::*;
 
 // ---------------------------------------------------------------------------------------------
-// Series and trainers
+// Series
 
 #[derive(Template)]
 #[template(path = "sessions/series_list.html")]
@@ -70,76 +70,4 @@ pub async fn series_create(
         }
         Err(e) => Err(refusal(e)),
     }
-}
-
-#[derive(Template)]
-#[template(path = "sessions/series_show.html")]
-pub(super) struct SeriesPage {
-    pub(super) chrome: Chrome,
-    pub(super) series: Series,
-    pub(super) progress: SeriesProgress,
-    pub(super) sessions: Vec<SessionView>,
-    pub(super) manage: bool,
-}
-
-pub async fn series_show(
-    State(state): State<AppState>,
-    page: Page<cap::SessionsBrowse>,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let id = path_id(&id)?;
-    let series = sessions::series(&state.store, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let list = sessions::list(
-        &state.store,
-        &SessionFilter {
-            series_id: Some(id),
-            ..Default::default()
-        },
-    )
-    .await?;
-    html(&SeriesPage {
-        chrome: Chrome::new(
-            &state,
-            series.name.clone(),
-            Some(&page.user),
-            &page.csrf,
-            "/sessions",
-        ),
-        progress: sessions::series_progress(&state.store, id).await?,
-        series,
-        sessions: list.iter().map(SessionView::from).collect(),
-        manage: page.user.can(Capability::SessionsManage),
-    })
-}
-
-#[derive(Template)]
-#[template(path = "sessions/sessions_trainers.html")]
-pub(super) struct TrainersPage {
-    pub(super) chrome: Chrome,
-    pub(super) rows: Vec<TrainerHours>,
-}
-
-pub async fn trainers_page(
-    State(state): State<AppState>,
-    page: Page<cap::SessionsManage>,
-) -> Result<Response, AppError> {
-    let rows = sessions::trainer_hours(&state.store).await?;
-    audit_trail::record(
-        &state.store,
-        &page.user.actor(),
-        Event::new("session.trainer_hours", "Viewed co-trainer delivery hours"),
-    )
-    .await?;
-    html(&TrainersPage {
-        chrome: Chrome::new(
-            &state,
-            "Trainer delivery hours",
-            Some(&page.user),
-            &page.csrf,
-            "/sessions",
-        ),
-        rows,
-    })
 }

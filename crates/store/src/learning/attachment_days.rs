@@ -1,11 +1,11 @@
 //! MASH attachment days: the days with their capacity, bookings by the officer or their line
-//! manager (eligibility and capacity checked by `mashboard_domain::attachment`), withdrawals,
+//! manager (eligibility and capacity checked by `mashboard_domain::attachment_days`), withdrawals,
 //! attendance (attended records a completion of the day's module in the same transaction),
 //! and partner participants who attend without accounts.
 
 use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
-use mashboard_domain::attachment::{
+use mashboard_domain::attachment_days::{
     self as rules, BookingRefusal, DayFacts, DayStatus, Ineligible, OfficerFacts,
 };
 use mashboard_domain::partners::ExternalInput;
