@@ -1047,12 +1047,17 @@ async fn check_on<K: Kind>(
         .collect();
     let mut changed = file.clone();
     let column = fields[to.column.index(fields.len())];
-    changed.rows[to.row.index(file.rows.len())].change(column, to);
+    // In a large file, one of its last rows: past the first batches (on PostgreSQL, compared
+    // here with the register fetched while the first batch was compared).
+    let len = file.rows.len();
+    let row = if n > DRY_RUN_ROWS {
+        len - 1 - to.row.index(len.min(150))
+    } else {
+        to.row.index(len)
+    };
+    changed.rows[row].change(column, to);
     let bytes = K::render(&changed);
-    let what = format!(
-        "{label}: {column} changed in row {}",
-        to.row.index(file.rows.len())
-    );
+    let what = format!("{label}: {column} changed in row {row}");
     import_as::<K>(store, &bytes, (0, 1, n - 1), &what).await?;
     let mut expected = K::expected(&changed);
     prop_assert_eq!(
