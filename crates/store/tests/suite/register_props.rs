@@ -134,12 +134,11 @@ const SUBJECTS: &[(&str, &str)] = &[
 ];
 
 /// Characters of one-line values (with spaces other than the ASCII one, which a one-line text
-/// value has squashed to one ASCII space as runs of spaces are). `;` stands for the file's separator (see [`File::render`]):
-/// other separators in a cell could make the reader take the file for another kind of CSV
-/// (it guesses the separator from the first lines).
+/// value has squashed to one ASCII space as runs of spaces are, and separators, which put the
+/// cell in quotes).
 const CHARS: &[&str] = &[
-    "a", "b", "Z", "7", "é", "ß", "😀", "€", "中", "e\u{301}", "\\", "\"", "'", ";", "-", "/", "&",
-    "<", "%", "_", "#", ".", "\u{a0}", "\u{3000}", "\u{2009}",
+    "a", "b", "Z", "7", "é", "ß", "😀", "€", "中", "e\u{301}", "\\", "\"", "'", ";", ",", "-", "/",
+    "&", "<", "%", "_", "#", ".", "\u{a0}", "\u{3000}", "\u{2009}",
 ];
 
 /// Whole values that text formats treat specially (`COPY`'s none and end marks, escapes).
@@ -169,10 +168,9 @@ fn reference_stem() -> impl Strategy<Value = String> {
     ]
 }
 
-/// Characters of a narrative: no separators (see [`CHARS`]); line breaks and at most one tab
-/// are put in by [`narrative`].
+/// Characters of a narrative; line breaks and at most one tab are put in by [`narrative`].
 const NARRATIVE_CHARS: &[&str] = &[
-    "a", "q", "W", "3", "é", "ß", "😀", "\\", "\"", "\\n", "\\N", "\\r", ".", "\u{a0}",
+    "a", "q", "W", "3", "é", "ß", "😀", "\\", "\"", "\\n", "\\N", "\\r", ".", "\u{a0}", ",", ";",
 ];
 
 /// A narrative as stored: lines of words, line breaks as `\n`, perhaps one tab.
@@ -398,18 +396,11 @@ fn bits(style: u64, at: u32, n: u32) -> u64 {
 }
 
 impl<R> File<R> {
-    /// One cell: `value` padded, perhaps quoted; one-line values with `;` given the file's
-    /// separator (or `|` in a tab-separated file, where a one-line value cannot hold a tab).
+    /// One cell: `value` padded, in quotes when it holds a separator of any kind (the reader
+    /// guesses the file's separator from its first rows), a quote mark or a line break, and
+    /// now and then when it does not.
     fn cell(&self, value: &str, how: Cell, style: u64) -> String {
         let mut v = value.to_string();
-        if !matches!(how, Cell::Lines) {
-            let own = if self.separator == '\t' {
-                "|".to_string()
-            } else {
-                self.separator.to_string()
-            };
-            v = v.replace(';', &own);
-        }
         match how {
             Cell::Text if bits(style, 0, 1) == 1 => v = v.replacen(' ', "  ", 1),
             Cell::Lines => {
@@ -423,7 +414,7 @@ impl<R> File<R> {
             " ".repeat(bits(style, 3, 2) as usize % 3),
             " ".repeat(bits(style, 5, 2) as usize % 3)
         );
-        if v.contains([self.separator, '"', '\n', '\r']) || bits(style, 7, 2) == 0 {
+        if v.contains([',', ';', '\t', '"', '\n', '\r']) || bits(style, 7, 2) == 0 {
             format!("\"{}\"", v.replace('"', "\"\""))
         } else {
             v
@@ -496,7 +487,7 @@ impl<R> File<R> {
     /// the file has no column for it.
     fn text(&self, key: &str, v: &str) -> String {
         if self.has(key) {
-            sep(self, &squashed(v))
+            squashed(v)
         } else {
             String::new()
         }
@@ -506,7 +497,7 @@ impl<R> File<R> {
     /// no column for it.
     fn exact(&self, key: &str, v: &str) -> String {
         if self.has(key) {
-            sep(self, v)
+            v.to_string()
         } else {
             String::new()
         }
@@ -769,7 +760,7 @@ impl Kind for Incident {
         let officer = file.officer(r.officer);
         let children = flag("children_involved", r.children);
         (
-            sep(file, &reference(&r.stem, i)),
+            reference(&r.stem, i),
             r.reported_at.stored(),
             text("category", &r.category),
             text("area", &r.area),
@@ -861,7 +852,7 @@ impl Kind for Referral {
         let text = |key: &str, v: &str| file.text(key, v);
         let officer = file.officer(r.officer);
         (
-            sep(file, &reference(&r.stem, i)),
+            reference(&r.stem, i),
             file.exact("incident_ref", &r.incident_ref),
             r.submitted_at.stored(),
             SUBJECTS[r.subject].1.to_string(),
@@ -917,16 +908,6 @@ impl Kind for Referral {
 
     const UNRELATED: (&'static str, &'static str) =
         ("referral_ref,submitted_at,subject_type", "2020-02-02,child");
-}
-
-/// A one-line value as the file holds it: `;` as the file's separator (see [`File::cell`]).
-fn sep<R>(file: &File<R>, v: &str) -> String {
-    let own = if file.separator == '\t' {
-        "|".to_string()
-    } else {
-        file.separator.to_string()
-    };
-    v.replace(';', &own)
 }
 
 /// A number for each column, to vary the style of a row's cells.
