@@ -1824,10 +1824,21 @@ impl<'a> Cells<'a> {
         Some(value)
     }
 
-    /// A one-line text cell, inner spaces squashed.
+    /// A one-line text cell, inner spaces squashed: each run of spaces of any kind (a
+    /// no-break space too, as at the cell's ends) one ASCII space.
     fn text(&mut self, field: &str) -> Option<String> {
         self.raw(field, MAX_CELL_CHARS, false).map(|v| {
-            if v.contains("  ") || v.bytes().any(|b| b != b' ' && b.is_ascii_whitespace()) {
+            // Nearly every cell has nothing to squash: kept as it is, rather than split and
+            // joined again. A space other than the ASCII one is looked for only in a cell that
+            // is not all ASCII.
+            let other_space = |c: char| c != ' ' && c.is_whitespace();
+            let squash = v.contains("  ")
+                || if v.is_ascii() {
+                    v.bytes().any(|b| b != b' ' && b.is_ascii_whitespace())
+                } else {
+                    v.chars().any(other_space)
+                };
+            if squash {
                 v.split_whitespace().collect::<Vec<_>>().join(" ")
             } else {
                 v.to_string()
@@ -2090,6 +2101,37 @@ mod tests {
         };
         assert_eq!(second.reported_at, "2024-04-01T00:00:00");
         assert!(second.adult_at_risk && second.officer_staff_number.is_none());
+    }
+
+    #[test]
+    fn spaces_of_every_kind_are_squashed_in_one_line_text_alone_or_beside_double_spaces() {
+        // A no-break space (Windows-1252 byte A0, common in spreadsheet exports), an
+        // ideographic space and a thin space are spaces, as at a cell's ends: a cell without
+        // two ASCII spaces in a row was once kept as it was, so "Domestic\u{a0}abuse" stayed
+        // apart from "Domestic abuse" (and from the same words beside a double space).
+        let text = format!(
+            "{INCIDENTS}\n\
+             I-1,2024-04-01,Domestic\u{a0}abuse,North\u{3000}East,,,,,Response\u{2009}Team\n\
+             I-2,2024-04-01,Domestic\u{a0}abuse  ,North\u{3000}East  x,,,,,Response \u{2009}Team\n"
+        );
+        let (good, bad) = read_all(RegisterKind::Incidents, text.as_bytes());
+        assert!(bad.is_empty(), "{bad:?}");
+        let cells: Vec<(&str, &str, &str)> = good
+            .iter()
+            .map(|(_, r)| match r {
+                Record::Incident(i) => {
+                    (i.category.as_str(), i.area.as_str(), i.department.as_str())
+                }
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(
+            cells,
+            vec![
+                ("Domestic abuse", "North East", "Response Team"),
+                ("Domestic abuse", "North East x", "Response Team"),
+            ]
+        );
     }
 
     #[test]

@@ -62,6 +62,8 @@ mod queue_pages;
 mod queue_trigger_plans;
 #[path = "suite/register.rs"]
 mod register;
+#[path = "suite/register_props.rs"]
+mod register_props;
 #[path = "suite/reminders.rs"]
 mod reminders;
 #[path = "suite/rollups.rs"]

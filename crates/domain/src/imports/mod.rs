@@ -215,36 +215,57 @@ fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), FileProblem> {
 }
 
 /// Picks the separator from the header line: a comma unless semicolons or tabs clearly
-/// outnumber commas there. The header is taken to be the line, among the first ten that are not
+/// outnumber commas there. The header is taken to be the row, among the first ten that are not
 /// blank, with the most separators, so a title line above it ("Initial training record") does
-/// not decide.
+/// not decide. A row is read as CSV reads it: a quoted cell (one whose first character is a
+/// quote mark) may hold separators and line breaks, which do not count, so the second line of a
+/// quoted narrative ("Mother, father, uncle, …") in a semicolon-separated file is not taken for
+/// a row of commas. A quote mark later in a cell (a title such as `Officer's "notes`) quotes
+/// nothing, as in CSV.
 pub(crate) fn detect_delimiter(text: &str) -> u8 {
-    let count = |line: &str| {
-        let (mut commas, mut semicolons, mut tabs) = (0usize, 0usize, 0usize);
-        let mut quoted = false;
-        for c in line.chars() {
-            match c {
-                '"' => quoted = !quoted,
-                ',' if !quoted => commas += 1,
-                ';' if !quoted => semicolons += 1,
-                '\t' if !quoted => tabs += 1,
-                _ => {}
+    // (commas, semicolons, tabs) of each row that is not blank, up to ten.
+    let mut rows: Vec<(usize, usize, usize)> = Vec::new();
+    let mut row = (0usize, 0usize, 0usize);
+    let (mut blank, mut quoted, mut cell_start) = (true, false, true);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            if c == '"' && chars.next_if_eq(&'"').is_none() {
+                quoted = false;
             }
+            continue;
         }
-        (commas, semicolons, tabs)
-    };
-    let (commas, semicolons, tabs) = text
-        .lines()
-        .filter(|line| !line.trim().is_empty())
-        .take(10)
-        .map(count)
-        .fold((0, 0, 0), |best, c| {
-            if c.0 + c.1 + c.2 > best.0 + best.1 + best.2 {
-                c
-            } else {
-                best
+        let separator = matches!(c, ',' | ';' | '\t');
+        match c {
+            ',' => row.0 += 1,
+            ';' => row.1 += 1,
+            '\t' => row.2 += 1,
+            '"' if cell_start => quoted = true,
+            '\n' | '\r' => {
+                if !blank {
+                    rows.push(row);
+                    if rows.len() == 10 {
+                        break;
+                    }
+                }
+                (row, blank, cell_start) = ((0, 0, 0), true, true);
+                continue;
             }
-        });
+            _ => {}
+        }
+        blank &= c.is_whitespace() && !separator;
+        cell_start = separator;
+    }
+    if !blank && rows.len() < 10 {
+        rows.push(row);
+    }
+    let (commas, semicolons, tabs) = rows.into_iter().fold((0, 0, 0), |best, c| {
+        if c.0 + c.1 + c.2 > best.0 + best.1 + best.2 {
+            c
+        } else {
+            best
+        }
+    });
     if tabs > commas && tabs >= semicolons {
         b'\t'
     } else if semicolons > commas {
@@ -717,6 +738,27 @@ mod tests {
         assert_eq!(detect_delimiter(text), b';');
         let text = "MASH training, 2024\nstaff_number\tname\tmodule\tdate\nS1\tAnn\tMASH-IND\t2024-01-01\n";
         assert_eq!(detect_delimiter(text), b'\t');
+    }
+
+    #[test]
+    fn line_breaks_and_separators_in_a_quoted_cell_do_not_decide_the_separator() {
+        // The second line of a quoted narrative has more commas than the header has
+        // semicolons: it was once counted as a row of its own, and the file refused.
+        let text = "ref;date;type;partner;narrative\nR1;2024-01-01;child;Social care;\"Called at 10.\nMother, father, child, grandmother, uncle and neighbour present, all calm\"\n";
+        assert_eq!(detect_delimiter(text), b';');
+        let tabs = text.replace(';', "\t");
+        assert_eq!(detect_delimiter(&tabs), b'\t');
+        // Old-Mac line ends, and a quoted cell holding a quote mark and a line break.
+        assert_eq!(detect_delimiter(&text.replace('\n', "\r")), b';');
+        assert_eq!(
+            detect_delimiter("a;b\n\"x \"\"y\"\", \nz, w, v\";2\n"),
+            b';'
+        );
+        // A quote mark inside a cell of a title line quotes nothing.
+        assert_eq!(
+            detect_delimiter("Officer's \"notes\nstaff_number;name;module\nS1;Ann;M\n"),
+            b';'
+        );
     }
 
     #[test]

@@ -1,6 +1,11 @@
 //! What the store tests share: every test body on a fresh SQLite file and a fresh PostgreSQL
-//! database (`on_both!`), counting rows, and the domain crate's fixture files.
+//! database (`on_both!`), counting rows, the domain crate's fixture files, and importing a register
+//! file.
 
+use mashboard_domain::people::PersonDraft;
+use mashboard_domain::register::{RegisterKind, RegisterReader};
+use mashboard_store::audit_trail::Actor;
+use mashboard_store::register::{self, RegisterReport};
 use mashboard_store::{people, Store};
 use std::path::Path;
 
@@ -17,6 +22,40 @@ macro_rules! on_both {
             $store.close().await;
         }
     }};
+}
+
+/// Imports a register file's bytes (not a dry run unless `dry_run`), giving the reader the
+/// file's length as the command line and the upload page do.
+pub async fn import_bytes(
+    store: &Store,
+    kind: RegisterKind,
+    bytes: &[u8],
+    dry_run: bool,
+) -> RegisterReport {
+    let mut reader = RegisterReader::new(kind, std::io::Cursor::new(bytes.to_vec())).unwrap();
+    reader.set_file_len(bytes.len() as u64);
+    register::import(store, &Actor::system(), reader, "test.csv", dry_run)
+        .await
+        .unwrap()
+}
+
+/// Adds people to the directory (or updates them), as `(staff number, name)`.
+pub async fn seed_people(store: &Store, staff: &[(&str, &str)]) {
+    let rows: Vec<_> = staff
+        .iter()
+        .enumerate()
+        .map(|(i, (sn, name))| {
+            let person = PersonDraft {
+                staff_number: sn.to_string(),
+                name: name.to_string(),
+                ..Default::default()
+            };
+            (i + 2, person.validate().unwrap())
+        })
+        .collect();
+    people::import(store, &Actor::system(), &rows, false, "seed")
+        .await
+        .unwrap();
 }
 
 /// The id of the person with staff number `sn`, who must exist.

@@ -1,27 +1,13 @@
 //! The incident and referral register's imports, every test on SQLite and on PostgreSQL, with
 //! the domain crate's messy fixtures (`crates/domain/tests/fixtures/register/`).
 
-use crate::common::{count, fixture, scalar};
+use crate::common::{count, fixture, import_bytes, scalar, seed_people};
 use mashboard_domain::people::PersonDraft;
 use mashboard_domain::register::{RegisterKind, RegisterMapping, RegisterReader};
 use mashboard_store::audit_trail::{self, Actor, AuditFilter};
 use mashboard_store::keyset::PageStart;
 use mashboard_store::register::{self, RegisterReport};
 use mashboard_store::{people, Store};
-
-async fn import_bytes(
-    store: &Store,
-    kind: RegisterKind,
-    bytes: &[u8],
-    dry_run: bool,
-) -> RegisterReport {
-    let mut reader = RegisterReader::new(kind, std::io::Cursor::new(bytes.to_vec())).unwrap();
-    // As the command line and the upload page do.
-    reader.set_file_len(bytes.len() as u64);
-    register::import(store, &Actor::system(), reader, "test.csv", dry_run)
-        .await
-        .unwrap()
-}
 
 async fn import(store: &Store, kind: RegisterKind, name: &str) -> RegisterReport {
     import_bytes(store, kind, &fixture(&format!("register/{name}")), false).await
@@ -54,27 +40,7 @@ async fn incidents_listed(
 
 /// The two officers the fixtures name (S999 is deliberately missing).
 async fn officers(store: &Store) {
-    let row = |sn: &str, name: &str| {
-        PersonDraft {
-            staff_number: sn.into(),
-            name: name.into(),
-            ..Default::default()
-        }
-        .validate()
-        .unwrap()
-    };
-    people::import(
-        store,
-        &Actor::system(),
-        &[
-            (2, row("S100", "Mona Hughes")),
-            (3, row("S200", "Len Okafor")),
-        ],
-        false,
-        "seed",
-    )
-    .await
-    .unwrap();
+    seed_people(store, &[("S100", "Mona Hughes"), ("S200", "Len Okafor")]).await;
 }
 
 async fn audit_actions(store: &Store) -> Vec<String> {
