@@ -64,6 +64,8 @@ mod queue_trigger_plans;
 mod register;
 #[path = "suite/reminders.rs"]
 mod reminders;
+#[path = "suite/review_recommendations.rs"]
+mod review_recommendations;
 #[path = "suite/rollups.rs"]
 mod rollups;
 #[path = "suite/sessions.rs"]
