@@ -832,39 +832,6 @@ async fn pages_carry_security_headers_and_are_not_cached() {
     });
 }
 
-async fn training_fixture(store: &Store) -> (i64, i64) {
-    use mashboard_store::training::{catalogue, programmes};
-    let m = catalogue::create_module(
-        store,
-        &Actor::system(),
-        &catalogue::ModuleInput {
-            code: "MASH-IND".into(),
-            title: "MASH induction".into(),
-            kind: "face_to_face".into(),
-            status: "live".into(),
-            ..Default::default()
-        },
-        "1.0",
-    )
-    .await
-    .unwrap();
-    let profile =
-        programmes::create_profile(store, &Actor::system(), "MASH-RES", "MASH researcher", "")
-            .await
-            .unwrap();
-    programmes::set_item(
-        store,
-        &Actor::system(),
-        profile,
-        m.id,
-        "days:30",
-        "rolling:12",
-    )
-    .await
-    .unwrap();
-    (m.id, profile)
-}
-
 #[tokio::test]
 async fn a_new_starter_is_assigned_records_a_completion_and_both_named_people_sign_it_off() {
     on_both!(|app| {

@@ -349,10 +349,10 @@ async fn a_quarterly_review_runs_from_sample_to_feedback_with_blind_grading_and_
             "reading one's own feedback is not a view of anyone else's"
         );
         // Their line manager reads it as their team's: that view is audited.
-        exec(
+        set_line_manager(
             &app.store,
-            "UPDATE people SET line_manager_id = (SELECT id FROM people WHERE staff_number = $1) WHERE staff_number = $2",
-            &[&staff_for(Role::LineManager), &staff_for(Role::Frontline)],
+            &staff_for(Role::Frontline),
+            &staff_for(Role::LineManager),
         )
         .await;
         let lm = app.signed_in(Role::LineManager).await;

@@ -4,7 +4,6 @@
 use crate::common::*;
 use mashboard_domain::Role;
 use mashboard_store::audit_trail::{self, Actor, AuditEvent, AuditFilter};
-use mashboard_store::training::catalogue::{self, ModuleInput};
 use mashboard_store::training::completions::{self, NewCompletion};
 use mashboard_store::Store;
 use reqwest::StatusCode;
@@ -22,32 +21,19 @@ async fn events_on(store: &Store, action: &str, key: &str) -> Vec<AuditEvent> {
 /// A completion by the MASH staff member, whose line manager is the line manager's person:
 /// waiting for their sign-off. Its id.
 async fn completion_awaiting_sign_off(store: &Store) -> i64 {
-    exec(
+    set_line_manager(
         store,
-        "UPDATE people SET line_manager_id = (SELECT id FROM people WHERE staff_number = $1) WHERE staff_number = $2",
-        &[&staff_for(Role::LineManager), &staff_for(Role::MashStaff)],
+        &staff_for(Role::MashStaff),
+        &staff_for(Role::LineManager),
     )
     .await;
-    let m = catalogue::create_module(
-        store,
-        &Actor::system(),
-        &ModuleInput {
-            code: "MASH-IND".into(),
-            title: "MASH induction".into(),
-            kind: "face_to_face".into(),
-            status: "live".into(),
-            ..Default::default()
-        },
-        "1.0",
-    )
-    .await
-    .unwrap();
+    let (module_id, _) = training_fixture(store).await;
     completions::record(
         store,
         &Actor::system(),
         &NewCompletion {
             person_id: person_id(store, &staff_for(Role::MashStaff)).await,
-            module_id: m.id,
+            module_id,
             module_version: None,
             completed_on: "2026-11-10".into(),
             mode: "face_to_face".into(),
