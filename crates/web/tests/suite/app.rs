@@ -4,7 +4,7 @@
 use crate::common::*;
 use mashboard_domain::access::Capability;
 use mashboard_domain::Role;
-use mashboard_store::audit_trail::{self, Actor, AuditFilter};
+use mashboard_store::audit_trail::{self, AuditFilter};
 use mashboard_store::{people, DbUrl, Store};
 use mashboard_web::routes::Access;
 use mashboard_web::{route_table, WebConfig};
