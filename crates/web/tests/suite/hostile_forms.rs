@@ -17,7 +17,6 @@
 
 use crate::common::*;
 use mashboard_domain::Role;
-use mashboard_store::audit_trail::Actor;
 use mashboard_store::{DbUrl, Store};
 use mashboard_web::routes::{Access, RouteInfo};
 use mashboard_web::{route_table, WebConfig};
