@@ -552,6 +552,7 @@ pub async fn sign_in_from(
         )
         .await?;
         tx.commit().await?;
+        invalidate_account(store, row.id).await;
         let (account, _) = hydrate(store, row).await?;
         return Ok(SignIn::Ok(account));
     }

@@ -1509,42 +1509,50 @@ pub async fn recommend_from_weak(store: &Store, actor: &Actor, review_id: i64) -
 
 /// Assigns each recommended module in one step: the person goes on a one-module refresher
 /// profile ("Refresher: <module>"), so the module appears in their training plan, due in 60 days.
+/// One transaction with its audit event: a failure part-way assigns nothing. Idempotent: a
+/// recommendation already assigned is left alone.
 pub async fn assign_recommendations(
     store: &Store,
     actor: &Actor,
     review_id: i64,
     today: &str,
 ) -> Result<usize> {
-    let recs = recommendations(store, review_id).await?;
-    let mut assigned = 0;
-    let mut by_module: BTreeMap<i64, Vec<&Recommendation>> = BTreeMap::new();
-    for r in recs.iter().filter(|r| r.status == "recommended") {
-        if let Some(m) = r.module_id {
-            by_module.entry(m).or_default().push(r);
-        }
+    use crate::training::programmes;
+    let mut tx = store.begin().await?;
+    let recs: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT module_id, person_id, id FROM quality_recommendations
+         WHERE review_id = $1 AND status = 'recommended' AND module_id IS NOT NULL
+         ORDER BY module_id, person_id, id",
+    )
+    .bind(review_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut by_module: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
+    for (module_id, person, id) in recs {
+        by_module.entry(module_id).or_default().push((person, id));
     }
+    let mut assigned = 0;
+    let mut officers = std::collections::BTreeSet::new();
     for (module_id, recs) in by_module {
         let (code, title): (String, String) =
             sqlx::query_as("SELECT code, title FROM modules WHERE id = $1")
                 .bind(module_id)
-                .fetch_one(store.pool())
+                .fetch_one(&mut *tx)
                 .await?;
         let profile_code = format!("REFRESHER-{code}").to_ascii_uppercase();
-        let profile_id = match crate::training::programmes::profile_by_code(store, &profile_code)
-            .await?
-        {
+        let profile_id = match programmes::profile_by_code_on(&mut tx, &profile_code).await? {
             Some(p) => p.id,
             None => {
-                let id = crate::training::programmes::create_profile(
-                    store,
+                let id = programmes::create_profile_on(
+                    &mut tx,
                     actor,
                     &profile_code,
                     &format!("Refresher: {title}"),
                     "Assigned from a referral quality review where a referral was weak on what this module teaches.",
                 )
                 .await?;
-                crate::training::programmes::set_item(
-                    store,
+                programmes::set_item_on(
+                    &mut tx,
                     actor,
                     id,
                     module_id,
@@ -1555,23 +1563,37 @@ pub async fn assign_recommendations(
                 id
             }
         };
-        let mut people: Vec<i64> = recs.iter().map(|r| r.person_id).collect();
-        people.dedup();
-        for person in people {
-            match crate::training::programmes::assign(store, actor, person, profile_id, today).await
-            {
-                Ok(_) | Err(StoreError::Conflict(_)) => {}
-                Err(e) => return Err(e),
+        for (person, id) in recs {
+            if officers.insert((module_id, person)) {
+                match programmes::assign_on(&mut tx, actor, person, profile_id, today).await {
+                    Ok(_) | Err(StoreError::Conflict(_)) => {}
+                    Err(e) => return Err(e),
+                }
             }
-        }
-        for r in recs {
             sqlx::query("UPDATE quality_recommendations SET status = 'assigned' WHERE id = $1")
-                .bind(r.id)
-                .execute(store.pool())
+                .bind(id)
+                .execute(&mut *tx)
                 .await?;
             assigned += 1;
         }
     }
+    if assigned > 0 {
+        let people: std::collections::BTreeSet<i64> = officers.iter().map(|(_, p)| *p).collect();
+        audit_trail::record_on(
+            &mut tx,
+            actor,
+            Event::new(
+                "quality_review.assign",
+                format!(
+                    "Assigned the recommended training of review {review_id}: {assigned} recommendations, {} officers",
+                    people.len()
+                ),
+            )
+            .on("quality_review", review_id.to_string()),
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(assigned)
 }
 

@@ -66,6 +66,8 @@ mod register;
 mod register_props;
 #[path = "suite/reminders.rs"]
 mod reminders;
+#[path = "suite/review_recommendations.rs"]
+mod review_recommendations;
 #[path = "suite/rollups.rs"]
 mod rollups;
 #[path = "suite/sessions.rs"]

@@ -74,3 +74,5 @@ mod sign_in_cache;
 mod training_edges;
 #[path = "suite/uploads.rs"]
 mod uploads;
+#[path = "suite/views_audited.rs"]
+mod views_audited;

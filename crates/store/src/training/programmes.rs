@@ -5,6 +5,7 @@
 use crate::audit_trail::{self, Actor, Event};
 use crate::{now_text, Result, Store, StoreError};
 use serde::Serialize;
+use sqlx::AnyConnection;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Profile {
@@ -42,19 +43,30 @@ pub async fn profiles(store: &Store) -> Result<Vec<Profile>> {
 }
 
 pub async fn profile(store: &Store, id: i64) -> Result<Option<Profile>> {
+    profile_on(&mut *store.pool().acquire().await?, id).await
+}
+
+async fn profile_on(conn: &mut AnyConnection, id: i64) -> Result<Option<Profile>> {
     Ok(
         sqlx::query_as::<_, Profile>(&format!("{SELECT_PROFILE} WHERE r.id = $1"))
             .bind(id)
-            .fetch_optional(store.pool())
+            .fetch_optional(conn)
             .await?,
     )
 }
 
 pub async fn profile_by_code(store: &Store, code: &str) -> Result<Option<Profile>> {
+    profile_by_code_on(&mut *store.pool().acquire().await?, code).await
+}
+
+pub(crate) async fn profile_by_code_on(
+    conn: &mut AnyConnection,
+    code: &str,
+) -> Result<Option<Profile>> {
     Ok(
         sqlx::query_as::<_, Profile>(&format!("{SELECT_PROFILE} WHERE UPPER(r.code) = UPPER($1)"))
             .bind(code.trim())
-            .fetch_optional(store.pool())
+            .fetch_optional(conn)
             .await?,
     )
 }
@@ -66,8 +78,21 @@ pub async fn create_profile(
     name: &str,
     description: &str,
 ) -> Result<i64> {
-    let code = code.trim().to_ascii_uppercase();
     let mut tx = store.begin().await?;
+    let id = create_profile_on(&mut tx, actor, code, name, description).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`create_profile`] inside the caller's transaction.
+pub(crate) async fn create_profile_on(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    code: &str,
+    name: &str,
+    description: &str,
+) -> Result<i64> {
+    let code = code.trim().to_ascii_uppercase();
     let id = sqlx::query_scalar::<_, i64>(
         "INSERT INTO role_profiles (code, name, description, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -75,7 +100,7 @@ pub async fn create_profile(
     .bind(name.trim())
     .bind(description.trim())
     .bind(now_text())
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await
     .map_err(|e| {
         if crate::is_unique_violation(&e) {
@@ -85,12 +110,11 @@ pub async fn create_profile(
         }
     })?;
     audit_trail::record_on(
-        &mut tx,
+        conn,
         actor,
         Event::new("profile.create", format!("Added role profile {name}")).on("profile", &code),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -113,19 +137,41 @@ pub async fn set_item(
     due_rule: &str,
     renewal_rule: &str,
 ) -> Result<()> {
-    let p = profile(store, profile_id)
+    let mut tx = store.begin().await?;
+    set_item_on(
+        &mut tx,
+        actor,
+        profile_id,
+        module_id,
+        due_rule,
+        renewal_rule,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`set_item`] inside the caller's transaction.
+pub(crate) async fn set_item_on(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    profile_id: i64,
+    module_id: i64,
+    due_rule: &str,
+    renewal_rule: &str,
+) -> Result<()> {
+    let p = profile_on(conn, profile_id)
         .await?
         .ok_or_else(|| StoreError::NotFound("No such role profile".into()))?;
     let code: String = sqlx::query_scalar("SELECT code FROM modules WHERE id = $1")
         .bind(module_id)
-        .fetch_optional(store.pool())
+        .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| StoreError::Invalid("Choose a module from the catalogue".into()))?;
-    let mut tx = store.begin().await?;
     let before: Option<(String, String)> = sqlx::query_as("SELECT due_rule, renewal_rule FROM programme_items WHERE profile_id = $1 AND module_id = $2")
         .bind(profile_id)
         .bind(module_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await?;
     if before.is_some() {
         sqlx::query("UPDATE programme_items SET due_rule = $1, renewal_rule = $2 WHERE profile_id = $3 AND module_id = $4")
@@ -133,7 +179,7 @@ pub async fn set_item(
             .bind(renewal_rule)
             .bind(profile_id)
             .bind(module_id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
     } else {
         sqlx::query("INSERT INTO programme_items (profile_id, module_id, due_rule, renewal_rule) VALUES ($1, $2, $3, $4)")
@@ -141,11 +187,11 @@ pub async fn set_item(
             .bind(module_id)
             .bind(due_rule)
             .bind(renewal_rule)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
     }
     audit_trail::record_on(
-        &mut tx,
+        conn,
         actor,
         Event::new(
             if before.is_some() { "programme.change" } else { "programme.add" },
@@ -156,7 +202,6 @@ pub async fn set_item(
         .after(&(due_rule, renewal_rule)),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -224,19 +269,34 @@ pub async fn assign(
     profile_id: i64,
     started_on: &str,
 ) -> Result<i64> {
-    let p = profile(store, profile_id)
+    let mut tx = store.begin().await?;
+    let id = assign_on(&mut tx, actor, person_id, profile_id, started_on).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`assign`] inside the caller's transaction. A person already on the profile is a
+/// `Conflict`, found before anything is written.
+pub(crate) async fn assign_on(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    person_id: i64,
+    profile_id: i64,
+    started_on: &str,
+) -> Result<i64> {
+    let p = profile_on(conn, profile_id)
         .await?
         .ok_or_else(|| StoreError::Invalid("Choose a role profile".into()))?;
     let sn: String = sqlx::query_scalar("SELECT staff_number FROM people WHERE id = $1")
         .bind(person_id)
-        .fetch_one(store.pool())
+        .fetch_one(&mut *conn)
         .await?;
     let open: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM assignments WHERE person_id = $1 AND profile_id = $2 AND ended_on IS NULL",
     )
     .bind(person_id)
     .bind(profile_id)
-    .fetch_optional(store.pool())
+    .fetch_optional(&mut *conn)
     .await?;
     if open.is_some() {
         return Err(StoreError::Conflict(format!(
@@ -244,7 +304,6 @@ pub async fn assign(
             p.name
         )));
     }
-    let mut tx = store.begin().await?;
     let id = sqlx::query_scalar::<_, i64>(
         "INSERT INTO assignments (person_id, profile_id, started_on, assigned_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -253,10 +312,10 @@ pub async fn assign(
     .bind(started_on)
     .bind(&actor.name)
     .bind(now_text())
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await?;
     audit_trail::record_on(
-        &mut tx,
+        conn,
         actor,
         Event::new(
             "plan.assign",
@@ -265,7 +324,6 @@ pub async fn assign(
         .on("person", &sn),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 

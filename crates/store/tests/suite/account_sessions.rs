@@ -17,22 +17,27 @@ async fn generation(store: &Store, id: i64) -> i64 {
         .session_generation
 }
 
+/// A new MASH staff account "robin" with a password.
+async fn robin(store: &Store) -> accounts::Account {
+    accounts::create(
+        store,
+        &Actor::system(),
+        NewAccount {
+            username: "robin",
+            roles: &[Role::MashStaff],
+            staff_number: None,
+            password: Some(PASSWORD),
+        },
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn what_ends_an_accounts_sessions_raises_its_generation_and_nothing_else_does() {
     on_both!(|store| {
         let actor = Actor::system();
-        let a = accounts::create(
-            &store,
-            &actor,
-            NewAccount {
-                username: "robin",
-                roles: &[Role::MashStaff],
-                staff_number: None,
-                password: Some(PASSWORD),
-            },
-        )
-        .await
-        .unwrap();
+        let a = robin(&store).await;
         assert_eq!(a.session_generation, 0);
         // Read once, so the account is held in the cache from here on.
         assert_eq!(generation(&store, a.id).await, 0);
@@ -103,5 +108,36 @@ async fn what_ends_an_accounts_sessions_raises_its_generation_and_nothing_else_d
         ] {
             assert!(actions.iter().any(|x| x == wanted), "{wanted}: {actions:?}");
         }
+    });
+}
+
+#[tokio::test]
+async fn the_account_read_for_each_request_shows_the_last_sign_in_at_once() {
+    on_both!(|store| {
+        let a = robin(&store).await;
+        let last = |store: Store| async move {
+            accounts::by_id_cached(&store, a.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .last_sign_in_at
+        };
+        // Read once, so the account is held in the cache from here on.
+        assert_eq!(last(store.clone()).await, None, "never signed in");
+        assert!(matches!(
+            accounts::sign_in(&store, "robin", PASSWORD).await.unwrap(),
+            accounts::SignIn::Ok(_)
+        ));
+        let stored = accounts::by_id(&store, a.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_sign_in_at;
+        assert!(stored.is_some());
+        assert_eq!(
+            last(store.clone()).await,
+            stored,
+            "the cached account shows it"
+        );
     });
 }

@@ -343,6 +343,16 @@ pub async fn edit_form(
     Path(staff_number): Path<String>,
 ) -> Result<Response, AppError> {
     let p = visible_person(&state, &page.user, &staff_number).await?;
+    audit_trail::record(
+        &state.store,
+        &page.user.actor(),
+        Event::new(
+            "person.view",
+            format!("Opened the record of {} to edit it", p.staff_number),
+        )
+        .on("person", &p.staff_number),
+    )
+    .await?;
     let draft = p
         .as_input()
         .map(|i| i.to_draft())

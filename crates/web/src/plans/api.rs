@@ -17,7 +17,7 @@ use mashboard_domain::signoff::Refusal;
 use mashboard_domain::training::{parse_hours, CompletionMode, CpdKind};
 use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::people::{self, Person};
-use mashboard_store::training::completions::{self, NewCompletion, SignOffError};
+use mashboard_store::training::completions::{self, Completion, NewCompletion, SignOffError};
 use mashboard_store::training::cpd::{self, NewCpd};
 use mashboard_store::training::plans::{self, PlanItem};
 use mashboard_store::training::today;
@@ -290,7 +290,11 @@ pub async fn create_completion(
     ))
 }
 
-async fn visible_completion(state: &AppState, user: &CurrentUser, id: i64) -> Result<(), ApiError> {
+async fn visible_completion(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<Completion, ApiError> {
     let c = completions::get(&state.store, id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -298,7 +302,7 @@ async fn visible_completion(state: &AppState, user: &CurrentUser, id: i64) -> Re
         .await?
         .ok_or(ApiError::NotFound)?;
     if user.may_see_completion(&c, &subject) {
-        Ok(())
+        Ok(c)
     } else {
         Err(ApiError::NotFound)
     }
@@ -313,7 +317,20 @@ pub async fn completion(
     Path(id): Path<String>,
 ) -> Result<Json<CompletionJson>, ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
-    visible_completion(&state, &api.user, id).await?;
+    let c = visible_completion(&state, &api.user, id).await?;
+    audit_trail::record(
+        &state.store,
+        &api.user.actor(),
+        Event::new(
+            "completion.view",
+            format!(
+                "Read the completion of {} by {} through the API",
+                c.module_code, c.staff_number
+            ),
+        )
+        .on("completion", id.to_string()),
+    )
+    .await?;
     Ok(Json(completion_json(&state, id).await?))
 }
 

@@ -110,6 +110,19 @@ pub async fn completion(
     axum::extract::Query(s): axum::extract::Query<Saved>,
 ) -> Result<Response, AppError> {
     let c = visible_completion(&state, &page.user, &id).await?;
+    audit_trail::record(
+        &state.store,
+        &page.user.actor(),
+        Event::new(
+            "completion.view",
+            format!(
+                "Viewed the completion of {} by {}",
+                c.module_code, c.staff_number
+            ),
+        )
+        .on("completion", c.id.to_string()),
+    )
+    .await?;
     let saved = match s.saved.as_deref() {
         Some("signed") => Some("Your sign-off has been recorded."),
         Some("reopened") => Some(

@@ -19,6 +19,19 @@ pub async fn queue(
         Some(pid) => completions::queue_for(&state.store, pid).await?,
         None => Vec::new(),
     };
+    audit_trail::record(
+        &state.store,
+        &page.user.actor(),
+        Event::new(
+            "completion.queue_view",
+            format!(
+                "Viewed the sign-off queue ({} completion{})",
+                items.len(),
+                if items.len() == 1 { "" } else { "s" }
+            ),
+        ),
+    )
+    .await?;
     html(&QueuePage {
         chrome: Chrome::new(
             &state,

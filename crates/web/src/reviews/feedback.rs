@@ -72,6 +72,21 @@ pub(super) async fn feedback(
         }
         None => (Vec::new(), Vec::new()),
     };
+    if !team.is_empty() {
+        // Their own feedback is theirs to read; their team's names other officers.
+        audit_trail::record(
+            &state.store,
+            &page.user.actor(),
+            Event::new(
+                "quality_review.feedback_view",
+                format!(
+                    "Viewed the referral feedback of the people they line-manage ({} referrals)",
+                    team.len()
+                ),
+            ),
+        )
+        .await?;
+    }
     html(&FeedbackPage {
         chrome: Chrome::new(
             &state,

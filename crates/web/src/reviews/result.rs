@@ -108,7 +108,7 @@ pub(super) async fn result(
             }
         })
         .collect();
-    let recs = if manage {
+    let recs: Vec<RecLine> = if manage {
         reviews::recommendations(&state.store, id)
             .await?
             .into_iter()
@@ -126,6 +126,22 @@ pub(super) async fn result(
     } else {
         Vec::new()
     };
+    if !recs.is_empty() {
+        // The recommendations name officers and what they were weak on.
+        audit_trail::record(
+            &state.store,
+            &page.user.actor(),
+            Event::new(
+                "quality_review.result_view",
+                format!(
+                    "Viewed the result of review {id} with its {} training recommendations for named officers",
+                    recs.len()
+                ),
+            )
+            .on("quality_review", id.to_string()),
+        )
+        .await?;
+    }
     let total = s.n as u64;
     let bars = (1..=4u8)
         .map(|g| Bar {

@@ -4,7 +4,7 @@
 use crate::common::*;
 use mashboard_domain::access::Capability;
 use mashboard_domain::Role;
-use mashboard_store::audit_trail::{self, Actor, AuditFilter};
+use mashboard_store::audit_trail::{self, AuditFilter};
 use mashboard_store::{people, DbUrl, Store};
 use mashboard_web::routes::Access;
 use mashboard_web::{route_table, WebConfig};
@@ -830,39 +830,6 @@ async fn pages_carry_security_headers_and_are_not_cached() {
         assert_eq!(h["x-frame-options"], "DENY");
         assert_eq!(h["cache-control"], "no-store");
     });
-}
-
-async fn training_fixture(store: &Store) -> (i64, i64) {
-    use mashboard_store::training::{catalogue, programmes};
-    let m = catalogue::create_module(
-        store,
-        &Actor::system(),
-        &catalogue::ModuleInput {
-            code: "MASH-IND".into(),
-            title: "MASH induction".into(),
-            kind: "face_to_face".into(),
-            status: "live".into(),
-            ..Default::default()
-        },
-        "1.0",
-    )
-    .await
-    .unwrap();
-    let profile =
-        programmes::create_profile(store, &Actor::system(), "MASH-RES", "MASH researcher", "")
-            .await
-            .unwrap();
-    programmes::set_item(
-        store,
-        &Actor::system(),
-        profile,
-        m.id,
-        "days:30",
-        "rolling:12",
-    )
-    .await
-    .unwrap();
-    (m.id, profile)
 }
 
 #[tokio::test]

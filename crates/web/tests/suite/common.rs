@@ -529,3 +529,48 @@ pub async fn get_with(base: &str, path: &str, cookie: &str) -> (StatusCode, Stri
         .to_string();
     (r.status(), to)
 }
+
+/// A live module "MASH induction" (MASH-IND, version 1.0) and a role profile MASH-RES
+/// requiring it (due within 30 days, renewed every 12 months): (module id, profile id).
+pub async fn training_fixture(store: &Store) -> (i64, i64) {
+    use mashboard_store::training::{catalogue, programmes};
+    let m = catalogue::create_module(
+        store,
+        &Actor::system(),
+        &catalogue::ModuleInput {
+            code: "MASH-IND".into(),
+            title: "MASH induction".into(),
+            kind: "face_to_face".into(),
+            status: "live".into(),
+            ..Default::default()
+        },
+        "1.0",
+    )
+    .await
+    .unwrap();
+    let profile =
+        programmes::create_profile(store, &Actor::system(), "MASH-RES", "MASH researcher", "")
+            .await
+            .unwrap();
+    programmes::set_item(
+        store,
+        &Actor::system(),
+        profile,
+        m.id,
+        "days:30",
+        "rolling:12",
+    )
+    .await
+    .unwrap();
+    (m.id, profile)
+}
+
+/// Makes `manager` the line manager of `person` (staff numbers).
+pub async fn set_line_manager(store: &Store, person: &str, manager: &str) {
+    exec(
+        store,
+        "UPDATE people SET line_manager_id = (SELECT id FROM people WHERE staff_number = $1) WHERE staff_number = $2",
+        &[manager, person],
+    )
+    .await;
+}

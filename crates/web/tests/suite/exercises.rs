@@ -243,6 +243,15 @@ async fn exercise_api_codes_partners_and_live_stream() {
             .await;
         assert!(console.contains("Kai (7) is caring for Poppy (3)"));
         assert!(console.contains(&red_code));
+        let (_, views) = audit_events(&app.store, "exercise_run.view").await;
+        assert!(
+            views
+                .iter()
+                .any(|e| e.actor == username_for(Role::MashTrainer)
+                    && e.summary == format!("Viewed the console of exercise run {run_id}")),
+            "the console's members and answers are a view: {:?}",
+            views.iter().map(|e| &e.summary).collect::<Vec<_>>()
+        );
 
         // Partners see only the runs they are part of.
         let partner = app.signed_in(Role::PartnerReviewer).await;

@@ -17,7 +17,6 @@
 
 use crate::common::*;
 use mashboard_domain::Role;
-use mashboard_store::audit_trail::Actor;
 use mashboard_store::{DbUrl, Store};
 use mashboard_web::routes::{Access, RouteInfo};
 use mashboard_web::{route_table, WebConfig};
@@ -40,34 +39,7 @@ const NOW: &str = "2026-01-05T09:00:00.000000Z";
 /// completion 1 (awaiting sign-off), CPD entry 1 (submitted), the MASH staff member enrolled on
 /// session 1, compliance audit 1 and quality review 1.
 async fn world(store: &Store) {
-    use mashboard_store::training::{catalogue, programmes};
-    let m = catalogue::create_module(
-        store,
-        &Actor::system(),
-        &catalogue::ModuleInput {
-            code: "MASH-IND".into(),
-            title: "MASH induction".into(),
-            kind: "face_to_face".into(),
-            status: "live".into(),
-            ..Default::default()
-        },
-        "1.0",
-    )
-    .await
-    .unwrap();
-    let profile = programmes::create_profile(store, &Actor::system(), "MASH-RES", "Researcher", "")
-        .await
-        .unwrap();
-    programmes::set_item(
-        store,
-        &Actor::system(),
-        profile,
-        m.id,
-        "days:30",
-        "rolling:12",
-    )
-    .await
-    .unwrap();
+    training_fixture(store).await;
     exec(store, "INSERT INTO training_sessions (module_id, module_version, title, starts_at, ends_at, mode, capacity, status, ics_uid, created_by, created_at, updated_at) VALUES (1, '1.0', 'MASH induction', '2027-07-15T08:00:00.000000Z', '2027-07-15T11:00:00.000000Z', 'teams', 20, 'open', 'uid-hostile@test', 'test', $1, $1)", &[NOW]).await;
     exec(store, "INSERT INTO attachment_days (day, capacity, location, module_id, status, notes, created_by, created_at, updated_at) VALUES ('2027-07-16', 4, 'MASH', 1, 'open', '', 'test', $1, $1)", &[NOW]).await;
     exec(store, "INSERT INTO partner_orgs (name, kind, created_at, updated_at) VALUES ('Children''s social care', 'children_social_care', $1, $1)", &[NOW]).await;

@@ -342,6 +342,25 @@ async fn a_quarterly_review_runs_from_sample_to_feedback_with_blind_grading_and_
         let (s, html) = app.get(&fc, "/my/feedback").await;
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("Agreed feedback 0") && html.contains(&sample[0]));
+        assert!(
+            audit_actions(&app.store, "quality_review.feedback_view")
+                .await
+                .is_empty(),
+            "reading one's own feedback is not a view of anyone else's"
+        );
+        // Their line manager reads it as their team's: that view is audited.
+        set_line_manager(
+            &app.store,
+            &staff_for(Role::Frontline),
+            &staff_for(Role::LineManager),
+        )
+        .await;
+        let lm = app.signed_in(Role::LineManager).await;
+        let (_, html) = app.get(&lm, "/my/feedback").await;
+        assert!(html.contains("Agreed feedback 0"), "{html}");
+        let (_, views) = audit_events(&app.store, "quality_review.feedback_view").await;
+        assert_eq!(views.len(), 1);
+        assert_eq!(views[0].actor, username_for(Role::LineManager));
         let (s, csv) = app
             .get(&tc, &format!("/quality/reviews/{id}/export.csv"))
             .await;
@@ -652,5 +671,32 @@ async fn a_criterion_can_be_not_applicable_and_is_left_out_of_its_figures() {
             )
             .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+        // The officer weak on the child's voice is recommended training; the result page then
+        // names them, and that view is audited.
+        exec(
+            &app.store,
+            "UPDATE referrals SET officer_person_id = (SELECT id FROM people WHERE staff_number = $1) WHERE referral_ref = 'PPN-CHILD'",
+            &[&staff_for(Role::Frontline)],
+        )
+        .await;
+        let r = app
+            .post_form(&tc, &format!("/quality/reviews/{id}/recommend"), &[])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert!(audit_actions(&app.store, "quality_review.result_view")
+            .await
+            .is_empty());
+        let (_, result) = app.get(&tc, &format!("/quality/reviews/{id}/result")).await;
+        assert!(
+            result.contains(&format!("({})", staff_for(Role::Frontline))),
+            "{result}"
+        );
+        let (_, views) = audit_events(&app.store, "quality_review.result_view").await;
+        assert_eq!(views.len(), 1);
+        assert_eq!(
+            views[0].entity_key.as_deref(),
+            Some(id.to_string().as_str())
+        );
     });
 }

@@ -233,6 +233,8 @@ pub async fn console(
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, AppError> {
     facilitated(&state, &page.user, id).await?;
+    // The console shows the teams' members and their answers, as the debrief does.
+    ex::record_view(&state.store, &page.user.actor(), id, "console").await?;
     render_console(
         &state,
         &page.user,
