@@ -122,7 +122,11 @@ pub fn parse_date(raw: &str) -> Result<Date, String> {
     } else {
         return Err(bad());
     };
-    if y.len() != 4 {
+    // Digits only: a number's parser would also take a sign ("+1/+3/2024").
+    let digits = |p: &str, most: usize| {
+        (1..=most).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
+    };
+    if !(y.len() == 4 && digits(y, 4) && digits(m, 2) && digits(d, 2)) {
         return Err(bad());
     }
     let year: i32 = y.parse().map_err(|_| bad())?;
@@ -501,6 +505,17 @@ mod tests {
         assert!(parse_date("03/01/24").is_err());
         assert!(parse_date("March 1st").is_err());
         assert!(parse_date("2024-13-01").is_err());
+        // Each part digits only, as written: no sign, no room for more than it can hold.
+        assert_eq!(parse_date("01/03/2024").unwrap(), date!(2024 - 03 - 01));
+        for signed in [
+            "+1/+3/2024",
+            "1/+3/2024",
+            "2024-+3-01",
+            "2024-03--1",
+            "001/03/2024",
+        ] {
+            assert!(parse_date(signed).is_err(), "{signed}");
+        }
     }
 
     #[test]
