@@ -214,10 +214,11 @@ fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), FileProblem> {
     Ok((text, label))
 }
 
-/// Picks the separator from the header line: a comma unless semicolons or tabs clearly
-/// outnumber commas there. The header is taken to be the row, among the first ten that are not
-/// blank, with the most separators, so a title line above it ("Initial training record") does
-/// not decide. A row is read as CSV reads it: a quoted cell (one whose first character is a
+/// Picks the separator from the first ten rows that are not blank: the one that splits the most
+/// of them into the same number of cells (so a title line above the header, "Initial training
+/// record", or a row with commas in a semicolon file's text does not decide). On a tie, the
+/// header line decides: a comma unless semicolons or tabs clearly outnumber commas there, the
+/// header taken to be the row with the most separators. A row is read as CSV reads it: a quoted cell (one whose first character is a
 /// quote mark) may hold separators and line breaks, which do not count, so the second line of a
 /// quoted narrative ("Mother, father, uncle, …") in a semicolon-separated file is not taken for
 /// a row of commas. A quote mark later in a cell (a title such as `Officer's "notes`) quotes
@@ -259,6 +260,33 @@ pub(crate) fn detect_delimiter(text: &str) -> u8 {
     if !blank && rows.len() < 10 {
         rows.push(row);
     }
+    // The separator that splits the most rows alike: for each, the number of rows holding its
+    // most common (non-zero) count, then that count. A row's unquoted commas in a semicolon
+    // file (as Excel writes them in some locales) then do not decide, however many.
+    let agreement = |count: fn(&(usize, usize, usize)) -> usize| {
+        let mut counts: Vec<usize> = rows.iter().map(count).filter(|&n| n > 0).collect();
+        counts.sort_unstable();
+        let mut best = (0, 0);
+        for run in counts.chunk_by(|a, b| a == b) {
+            best = best.max((run.len(), run[0]));
+        }
+        best
+    };
+    let by_agreement = [
+        (agreement(|r| r.0), b','),
+        (agreement(|r| r.1), b';'),
+        (agreement(|r| r.2), b'\t'),
+    ];
+    let top = by_agreement.iter().map(|(a, _)| *a).max().unwrap_or((0, 0));
+    let agreed: Vec<u8> = by_agreement
+        .iter()
+        .filter(|(a, _)| *a == top)
+        .map(|(_, sep)| *sep)
+        .collect();
+    if let [only] = agreed[..] {
+        return only;
+    }
+    // A tie: the header decides, taken to be the row with the most separators.
     let (commas, semicolons, tabs) = rows.into_iter().fold((0, 0, 0), |best, c| {
         if c.0 + c.1 + c.2 > best.0 + best.1 + best.2 {
             c
@@ -764,6 +792,13 @@ mod tests {
     #[test]
     fn the_separator_is_taken_from_the_header_line() {
         assert_eq!(detect_delimiter("a,b,c\n1;2;3"), b',');
+        // Rows split alike decide over one row of many commas in a text cell, unquoted.
+        assert_eq!(detect_delimiter("a;b;c\n1;x, y, z, w;2\n3;v;4\n"), b';');
+        assert_eq!(detect_delimiter("a;b;c\n1;x, y, z, w;2\n"), b';');
+        assert_eq!(
+            detect_delimiter("a,b,c\n1,called; left; back,2\n3,v,4\n"),
+            b','
+        );
         assert_eq!(detect_delimiter("a;b;c\n1,2,3"), b';');
         assert_eq!(detect_delimiter("\n\na\tb\tc\n"), b'\t');
         assert_eq!(detect_delimiter("\"a;b\",c,d"), b',');
