@@ -26,7 +26,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Form;
-use mashboard_domain::access::{Capability, PeopleScope};
+use mashboard_domain::access::Capability;
 use mashboard_domain::sessions::{self as dom, SessionMode, SessionStatus};
 use mashboard_store::audit_trail::{self, Event};
 use mashboard_store::delivery::enrolment::{self, Booking, EnrolReport, PersonBooking, Target};

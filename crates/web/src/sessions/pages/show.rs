@@ -212,7 +212,7 @@ pub(super) async fn render_show(
         departments: facets.departments,
         profiles,
         form,
-        people_links: user.can(Capability::PeopleBrowse) && user.people_scope() == PeopleScope::All,
+        people_links: user.may_open_everyone(),
     })
 }
 
